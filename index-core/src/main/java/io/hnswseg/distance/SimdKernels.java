@@ -1,0 +1,146 @@
+package io.hnswseg.distance;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels on the preferred species with fused multiply-add. Only array loads are used
+ * ({@code fromArray}): the byte-buffer loads of JDK 17 were removed in later JDKs, and the reader must
+ * run on those too. Loaded reflectively by {@link VectorKernels}, so that a JVM without the incubator
+ * module never links this class.
+ */
+final class SimdKernels implements Kernels {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    @Override
+    public float squaredL2(float[] a, int ao, float[] b, int bo, int dim) {
+        int i = 0;
+        float sum = 0;
+        if (dim >= L) {
+            // Four accumulators hide the FMA latency (4 cycles) behind independent chains.
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - 4 * L; i <= bound; i += 4 * L) {
+                FloatVector d0 = FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i));
+                FloatVector d1 = FloatVector.fromArray(S, a, ao + i + L).sub(FloatVector.fromArray(S, b, bo + i + L));
+                FloatVector d2 = FloatVector.fromArray(S, a, ao + i + 2 * L).sub(FloatVector.fromArray(S, b, bo + i + 2 * L));
+                FloatVector d3 = FloatVector.fromArray(S, a, ao + i + 3 * L).sub(FloatVector.fromArray(S, b, bo + i + 3 * L));
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+                acc2 = d2.fma(d2, acc2);
+                acc3 = d3.fma(d3, acc3);
+            }
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector d = FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i));
+                acc0 = d.fma(d, acc0);
+            }
+            sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < dim; i++) {
+            float d = a[ao + i] - b[bo + i];
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int dim) {
+        int i = 0;
+        float sum = 0;
+        if (dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - 4 * L; i <= bound; i += 4 * L) {
+                acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+                acc1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), acc1);
+                acc2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, bo + i + 2 * L), acc2);
+                acc3 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(FloatVector.fromArray(S, b, bo + i + 3 * L), acc3);
+            }
+            for (int bound = dim - L; i <= bound; i += L) {
+                acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+            }
+            sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < dim; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void squaredL2x4(float[] q, int qo, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        int i = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector x = FloatVector.fromArray(S, q, qo + i);
+                FloatVector d0 = x.sub(FloatVector.fromArray(S, data, o0 + i));
+                FloatVector d1 = x.sub(FloatVector.fromArray(S, data, o1 + i));
+                FloatVector d2 = x.sub(FloatVector.fromArray(S, data, o2 + i));
+                FloatVector d3 = x.sub(FloatVector.fromArray(S, data, o3 + i));
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+                acc2 = d2.fma(d2, acc2);
+                acc3 = d3.fma(d3, acc3);
+            }
+            s0 = acc0.reduceLanes(VectorOperators.ADD);
+            s1 = acc1.reduceLanes(VectorOperators.ADD);
+            s2 = acc2.reduceLanes(VectorOperators.ADD);
+            s3 = acc3.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < dim; i++) {
+            float x = q[qo + i];
+            float d0 = x - data[o0 + i], d1 = x - data[o1 + i], d2 = x - data[o2 + i], d3 = x - data[o3 + i];
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    @Override
+    public void dotx4(float[] q, int qo, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        int i = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector x = FloatVector.fromArray(S, q, qo + i);
+                acc0 = x.fma(FloatVector.fromArray(S, data, o0 + i), acc0);
+                acc1 = x.fma(FloatVector.fromArray(S, data, o1 + i), acc1);
+                acc2 = x.fma(FloatVector.fromArray(S, data, o2 + i), acc2);
+                acc3 = x.fma(FloatVector.fromArray(S, data, o3 + i), acc3);
+            }
+            s0 = acc0.reduceLanes(VectorOperators.ADD);
+            s1 = acc1.reduceLanes(VectorOperators.ADD);
+            s2 = acc2.reduceLanes(VectorOperators.ADD);
+            s3 = acc3.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < dim; i++) {
+            float x = q[qo + i];
+            s0 += x * data[o0 + i];
+            s1 += x * data[o1 + i];
+            s2 += x * data[o2 + i];
+            s3 += x * data[o3 + i];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    @Override
+    public String description() {
+        return "SIMD (jdk.incubator.vector, " + S.vectorBitSize() + "-bit, " + L + " float lanes, FMA)";
+    }
+}

@@ -1,0 +1,91 @@
+package io.hnswseg.eval;
+
+import io.hnswseg.distance.VectorKernels;
+import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswGraphBuilder;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.VectorIndex;
+import io.hnswseg.io.FloatMatrix;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The in-process benchmark behind {@code hnswseg bench}, run the way the hnswlib peer driver runs: an
+ * untimed warm-up build on the first vectors (JIT and page cache), the timed build, then per ef one
+ * untimed pass over the queries and {@code reps} timed single-thread passes (median queries/s).
+ */
+public final class Benchmark {
+
+    /** Figures of one ef. */
+    public record Run(int ef, double recallAt10, double qps, double meanMs, double p99Ms) {
+    }
+
+    /** The whole report; field names follow the JSON of {@code bench --json}. */
+    public record Report(int vectors, int threads, int m, int efConstruction, String metric, String kernels,
+                         double buildSeconds, double vectorsPerSecond, long graphBytes, List<Run> runs) {
+    }
+
+    private Benchmark() {
+    }
+
+    /** Builds a graph over {@code base} with {@code threads} threads, row numbers as ids. */
+    public static HnswGraph build(FloatMatrix base, HnswParams params, int threads) {
+        HnswGraphBuilder builder = new HnswGraphBuilder(base.dimension(), base.rows(), params);
+        for (int r = 0; r < base.rows(); r++) {
+            builder.add(r, base.data(), r * base.dimension());
+        }
+        return builder.build(threads);
+    }
+
+    public static Report run(FloatMatrix base, FloatMatrix queries, int[][] truth, HnswParams params, int threads,
+                             int[] efs, int warmupVectors, int reps) {
+        if (queries.rows() != truth.length) {
+            throw new IllegalArgumentException(queries.rows() + " queries but " + truth.length + " ground-truth rows");
+        }
+        if (queries.dimension() != base.dimension()) {
+            throw new IllegalArgumentException("queries have dimension " + queries.dimension() + ", base " + base.dimension());
+        }
+        if (warmupVectors > 0) {
+            build(base.head(Math.min(warmupVectors, base.rows())), params, threads);
+        }
+        long start = System.nanoTime();
+        HnswGraph graph = build(base, params, threads);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        List<Run> runs = new ArrayList<>();
+        for (int ef : efs) {
+            runs.add(measure(graph, queries, truth, ef, reps));
+        }
+        return new Report(base.rows(), threads, params.m(), params.efConstruction(), params.metric().externalName(),
+                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), runs);
+    }
+
+    /** Recall@10 and single-thread speed of one ef over all queries. */
+    public static Run measure(VectorIndex index, FloatMatrix queries, int[][] truth, int ef, int reps) {
+        int k = 10;
+        int n = queries.rows();
+        long[][] found = new long[n][];
+        for (int q = 0; q < n; q++) {
+            found[q] = index.search(queries.row(q), k, Math.max(ef, k)).ids();
+        }
+        double recall = Recall.atK(found, truth, k);
+        double[] qps = new double[Math.max(1, reps)];
+        Latencies latencies = new Latencies(n * qps.length);
+        float[][] rows = new float[n][];
+        for (int q = 0; q < n; q++) {
+            rows[q] = queries.row(q);
+        }
+        for (int rep = 0; rep < qps.length; rep++) {
+            long passStart = System.nanoTime();
+            for (int q = 0; q < n; q++) {
+                long t = System.nanoTime();
+                index.search(rows[q], k, Math.max(ef, k));
+                latencies.record(System.nanoTime() - t);
+            }
+            qps[rep] = n / ((System.nanoTime() - passStart) / 1e9);
+        }
+        Arrays.sort(qps);
+        return new Run(ef, recall, qps[qps.length / 2], latencies.meanMillis(), latencies.percentileMillis(99));
+    }
+}

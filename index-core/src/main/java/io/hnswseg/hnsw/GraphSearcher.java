@@ -1,0 +1,133 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Vectors;
+
+/**
+ * Top-k search over any {@link GraphView}: greedy descent from the entry node through the upper layers,
+ * then a beam search of width {@code ef} on layer 0. The builder uses the same layer search to find a new
+ * node's neighbours, so construction and queries walk the graph identically.
+ */
+public final class GraphSearcher {
+
+    private GraphSearcher() {
+    }
+
+    /** Validates the query, then returns the {@code k} nearest nodes of {@code graph}; see {@link VectorIndex#search}. */
+    public static SearchResults search(GraphView graph, float[] query, int k, int ef) {
+        if (k <= 0) {
+            throw new IllegalArgumentException("k must be > 0, got " + k);
+        }
+        if (ef < k) {
+            throw new IllegalArgumentException("ef must be >= k, got ef=" + ef + " k=" + k);
+        }
+        Vectors.checkDimension(query.length, graph.dimension(), "query");
+        Vectors.checkValid(query, 0, query.length, graph.metric(), "query");
+        if (graph.size() == 0) {
+            throw new IllegalStateException("the index is empty: it holds no vectors to search");
+        }
+        float[] q = query;
+        if (graph.metric().normalizes()) {
+            q = query.clone();
+            Vectors.normalize(q, 0, q.length);
+        }
+        SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
+        int entry = graph.entryNode();
+        float entryDistance = graph.distance(q, 0, entry, ctx.scratch);
+        long closest = descend(graph, q, 0, entry, entryDistance, graph.topLevel(), 0, ctx);
+        ctx.begin();
+        ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
+        searchLayer(graph, q, 0, ef, 0, ctx);
+        NodeHeap results = ctx.results;
+        while (results.size() > k) {
+            results.pop();
+        }
+        int n = results.size();
+        long[] ids = new long[n];
+        float[] distances = new float[n];
+        for (int i = n - 1; i >= 0; i--) {
+            long top = results.pop();
+            ids[i] = graph.externalId(NodeHeap.nodeOf(top));
+            distances[i] = NodeHeap.distanceOf(top);
+        }
+        return new SearchResults(ids, distances);
+    }
+
+    /**
+     * Greedy descent: on each layer from {@code fromLevel} down to {@code toLevel + 1}, moves to the closest
+     * neighbour until none is closer. Returns the packed (distance, node) reached.
+     */
+    static long descend(GraphView graph, float[] q, int qOffset, int node, float distance, int fromLevel, int toLevel,
+                        SearchContext ctx) {
+        int[] buffer = ctx.neighbours;
+        for (int level = fromLevel; level > toLevel; level--) {
+            boolean moved = true;
+            while (moved) {
+                moved = false;
+                int count = graph.neighbours(level, node, buffer);
+                for (int i = 0; i < count; i++) {
+                    int candidate = buffer[i];
+                    float d = graph.distance(q, qOffset, candidate, ctx.scratch);
+                    if (d < distance) {
+                        distance = d;
+                        node = candidate;
+                        moved = true;
+                    }
+                }
+            }
+        }
+        return NodeHeap.encode(distance, node);
+    }
+
+    /**
+     * Beam search on one layer from the seeds already in {@code ctx}; leaves the best {@code ef} in
+     * {@code ctx.results}. Unvisited neighbours are scored four at a time to share the query loads.
+     */
+    static void searchLayer(GraphView graph, float[] q, int qOffset, int ef, int level, SearchContext ctx) {
+        NodeHeap candidates = ctx.candidates;
+        NodeHeap results = ctx.results;
+        int[] buffer = ctx.neighbours;
+        int[] batch = ctx.batch;
+        float[] d4 = ctx.distances4;
+        float[] scratch = ctx.scratch;
+        float worst = results.size() >= ef ? results.peekDistance() : Float.POSITIVE_INFINITY;
+        while (!candidates.isEmpty()) {
+            long closest = candidates.pop();
+            if (NodeHeap.distanceOf(closest) > worst) {
+                break;
+            }
+            int count = graph.neighbours(level, NodeHeap.nodeOf(closest), buffer);
+            int fresh = 0;
+            for (int i = 0; i < count; i++) {
+                int neighbour = buffer[i];
+                if (ctx.visit(neighbour)) {
+                    batch[fresh++] = neighbour;
+                }
+            }
+            int i = 0;
+            for (; i + 3 < fresh; i += 4) {
+                graph.distance4(q, qOffset, batch[i], batch[i + 1], batch[i + 2], batch[i + 3], scratch, d4);
+                for (int j = 0; j < 4; j++) {
+                    float d = d4[j];
+                    if (d < worst || results.size() < ef) {
+                        worst = offer(candidates, results, ef, d, batch[i + j]);
+                    }
+                }
+            }
+            for (; i < fresh; i++) {
+                float d = graph.distance(q, qOffset, batch[i], scratch);
+                if (d < worst || results.size() < ef) {
+                    worst = offer(candidates, results, ef, d, batch[i]);
+                }
+            }
+        }
+    }
+
+    private static float offer(NodeHeap candidates, NodeHeap results, int ef, float d, int node) {
+        candidates.push(d, node);
+        results.push(d, node);
+        if (results.size() > ef) {
+            results.pop();
+        }
+        return results.size() >= ef ? results.peekDistance() : Float.POSITIVE_INFINITY;
+    }
+}

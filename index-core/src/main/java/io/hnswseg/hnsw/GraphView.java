@@ -1,0 +1,46 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Metric;
+
+/**
+ * A read-only view of an HNSW graph, as the searcher and the segment writer see it. Nodes are dense ints
+ * {@code 0..size()-1}; callers' ids are the {@link #externalId(int) external ids}. Implemented by the
+ * in-memory {@link HnswGraph} and by memory-mapped segments.
+ */
+public interface GraphView {
+
+    int size();
+
+    int dimension();
+
+    Metric metric();
+
+    /** The {@code m} the graph was built with; layer 0 holds up to {@code 2 * m} links per node. */
+    int m();
+
+    /** The node where every search starts, or -1 when the graph is empty. */
+    int entryNode();
+
+    /** The top layer of the graph (the level of the entry node). */
+    int topLevel();
+
+    /** The highest layer {@code node} is linked on. */
+    int level(int node);
+
+    long externalId(int node);
+
+    /** Copies the links of {@code node} on {@code level} into {@code into} and returns how many there are. */
+    int neighbours(int level, int node, int[] into);
+
+    /** Copies the stored (for cosine: normalised) vector of {@code node} into {@code into[offset..]}. */
+    void copyVector(int node, float[] into, int offset);
+
+    /**
+     * Distance from {@code q[qOffset..]} to the vector of {@code node}. {@code scratch} holds at least
+     * {@code 4 * dimension()} floats for implementations that must copy vectors out of storage.
+     */
+    float distance(float[] q, int qOffset, int node, float[] scratch);
+
+    /** Distances from {@code q} to four nodes at once into {@code out[0..3]}; same contract as {@link #distance}. */
+    void distance4(float[] q, int qOffset, int n0, int n1, int n2, int n3, float[] scratch, float[] out);
+}

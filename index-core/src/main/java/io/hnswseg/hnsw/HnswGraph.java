@@ -1,0 +1,191 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Metric;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * An HNSW graph in memory, laid out for speed the way hnswlib does it: all vectors in one float array,
+ * layer-0 links in fixed-size slots of one int array ({@code [count, link...]} per node, so a node's links
+ * and its vector are each one multiply away), and upper layers only for the few nodes that have them.
+ *
+ * <p>Built by {@link HnswGraphBuilder}; once built it is immutable and safe to search from many threads.
+ */
+public final class HnswGraph implements GraphView, VectorIndex {
+
+    /** Link counts are read with acquire and written with release: searches during the build take no lock. */
+    static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+    static final int MAX_LEVEL = 30;
+    private static final int LOCK_STRIPES = 1 << 12;
+
+    final HnswParams params;
+    final Metric metric;
+    final int dimension;
+    final int capacity;
+    final int m;
+    final int m0;
+    /** Ints per node in {@link #layer0}: the count, then {@link #m0} links. */
+    final int stride0;
+
+    final float[] vectors;
+    final long[] ids;
+    final byte[] levels;
+    final int[] layer0;
+    /** Distance of each layer-0 link, kept while building so that pruning a full list does not recompute it. */
+    float[] layer0Distances;
+    /** Per node with level > 0: for each level l >= 1 a block {@code [count, link...]} of {@code 1 + m} ints. */
+    final int[][] upper;
+    float[][] upperDistances;
+    private final Object[] locks;
+
+    int size;
+    /** Packed {@code (level << 32) | node} of the entry node; -1 while the graph is empty. */
+    volatile long entry = -1;
+
+    HnswGraph(int dimension, int capacity, HnswParams params) {
+        if (dimension <= 0) {
+            throw new IllegalArgumentException("dimension must be > 0, got " + dimension);
+        }
+        if (capacity < 0 || (long) capacity * dimension > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("a segment holds at most " + (Integer.MAX_VALUE - 16) / dimension
+                    + " vectors of dimension " + dimension + " (got " + capacity + "): use more partitions");
+        }
+        this.params = params;
+        this.metric = params.metric();
+        this.dimension = dimension;
+        this.capacity = capacity;
+        this.m = params.m();
+        this.m0 = params.m0();
+        this.stride0 = 1 + m0;
+        if ((long) capacity * stride0 > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("a segment with m=" + m + " holds at most " + (Integer.MAX_VALUE - 16) / stride0
+                    + " vectors (got " + capacity + "): use more partitions");
+        }
+        this.vectors = new float[capacity * dimension];
+        this.ids = new long[capacity];
+        this.levels = new byte[capacity];
+        this.layer0 = new int[capacity * stride0];
+        this.layer0Distances = new float[capacity * m0];
+        this.upper = new int[capacity][];
+        this.upperDistances = new float[capacity][];
+        this.locks = new Object[Math.min(LOCK_STRIPES, Math.max(1, capacity))];
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new Object();
+        }
+    }
+
+    Object lockFor(int node) {
+        return locks[node % locks.length];
+    }
+
+    /** Allocates the upper-layer blocks of a node with {@code level > 0}. */
+    void allocateUpper(int node, int level) {
+        levels[node] = (byte) level;
+        if (level > 0) {
+            upper[node] = new int[level * (1 + m)];
+            upperDistances[node] = new float[level * m];
+        }
+    }
+
+    /** Called once the build is over: the link distances served only pruning. */
+    void releaseBuildState() {
+        layer0Distances = null;
+        upperDistances = null;
+    }
+
+    @Override
+    public SearchResults search(float[] query, int k, int ef) {
+        return GraphSearcher.search(this, query, k, ef);
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public int dimension() {
+        return dimension;
+    }
+
+    @Override
+    public Metric metric() {
+        return metric;
+    }
+
+    @Override
+    public int m() {
+        return m;
+    }
+
+    /** The parameters the graph was built with. */
+    public HnswParams params() {
+        return params;
+    }
+
+    @Override
+    public int entryNode() {
+        long e = entry;
+        return e < 0 ? -1 : (int) e;
+    }
+
+    @Override
+    public int topLevel() {
+        long e = entry;
+        return e < 0 ? 0 : (int) (e >>> 32);
+    }
+
+    @Override
+    public int level(int node) {
+        return levels[node];
+    }
+
+    @Override
+    public long externalId(int node) {
+        return ids[node];
+    }
+
+    @Override
+    public int neighbours(int level, int node, int[] into) {
+        int[] block;
+        int base;
+        if (level == 0) {
+            block = layer0;
+            base = node * stride0;
+        } else {
+            block = upper[node];
+            base = (level - 1) * (1 + m);
+        }
+        int count = (int) INTS.getAcquire(block, base);
+        System.arraycopy(block, base + 1, into, 0, count);
+        return count;
+    }
+
+    @Override
+    public void copyVector(int node, float[] into, int offset) {
+        System.arraycopy(vectors, node * dimension, into, offset, dimension);
+    }
+
+    @Override
+    public float distance(float[] q, int qOffset, int node, float[] scratch) {
+        return metric.distance(q, qOffset, vectors, node * dimension, dimension);
+    }
+
+    @Override
+    public void distance4(float[] q, int qOffset, int n0, int n1, int n2, int n3, float[] scratch, float[] out) {
+        int d = dimension;
+        metric.distance4(q, qOffset, vectors, n0 * d, n1 * d, n2 * d, n3 * d, d, out);
+    }
+
+    /** Bytes of heap this graph holds (vectors, ids, links), for memory reports. */
+    public long heapBytes() {
+        long bytes = 4L * vectors.length + 8L * ids.length + levels.length + 4L * layer0.length + 8L * upper.length;
+        for (int[] u : upper) {
+            if (u != null) {
+                bytes += 16 + 4L * u.length;
+            }
+        }
+        return bytes;
+    }
+}

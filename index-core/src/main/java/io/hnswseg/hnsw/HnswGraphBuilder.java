@@ -1,0 +1,316 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Builds an {@link HnswGraph}: first {@link #add} the vectors (they are copied into the graph's contiguous
+ * storage and validated), then {@link #build(int)} inserts them with any number of threads.
+ *
+ * <p>Each insertion follows the published algorithm: a random level with {@code mL = 1/ln(M)}, greedy
+ * descent from the entry node through the layers above that level, then on each layer from the node's
+ * level down to 0 a beam search of width efConstruction, the diversity heuristic to choose M neighbours,
+ * and links in both directions; a neighbour whose list overflows is pruned with the same heuristic.
+ *
+ * <p>Concurrency: a node's lists are changed under a striped lock held only for that change; searches read
+ * lists without locks (counts are published with release/acquire). A node that raises the top level holds
+ * the top lock for its insertion, which happens about {@code log_M(n)} times per build.
+ */
+public final class HnswGraphBuilder {
+
+    private final HnswGraph graph;
+    private final double levelMultiplier;
+    private final ReentrantLock topLock = new ReentrantLock();
+    private boolean built;
+
+    /**
+     * @param dimension vector dimension
+     * @param capacity  how many vectors will be added (storage is allocated once, up front)
+     */
+    public HnswGraphBuilder(int dimension, int capacity, HnswParams params) {
+        this.graph = new HnswGraph(dimension, capacity, params);
+        this.levelMultiplier = 1.0 / Math.log(params.m());
+    }
+
+    /** Adds a vector; see {@link #add(long, float[], int)}. */
+    public int add(long id, float[] vector) {
+        Vectors.checkDimension(vector.length, graph.dimension, "vector for id " + id);
+        return add(id, vector, 0);
+    }
+
+    /**
+     * Copies {@code source[offset..offset+dimension)} into the graph under {@code id}. Not thread-safe: add
+     * everything first, then build.
+     *
+     * @return the internal node number
+     * @throws IllegalArgumentException for NaN/Inf components, or a zero vector with the cosine metric
+     * @throws IllegalStateException    when the capacity is reached or the graph is already built
+     */
+    public int add(long id, float[] source, int offset) {
+        if (built) {
+            throw new IllegalStateException("the graph is already built");
+        }
+        int node = graph.size;
+        if (node == graph.capacity) {
+            throw new IllegalStateException("capacity of " + graph.capacity + " vectors reached");
+        }
+        int dim = graph.dimension;
+        Vectors.checkValid(source, offset, dim, graph.metric, "vector for id " + id);
+        System.arraycopy(source, offset, graph.vectors, node * dim, dim);
+        if (graph.metric.normalizes()) {
+            Vectors.normalize(graph.vectors, node * dim, dim);
+        }
+        graph.ids[node] = id;
+        graph.allocateUpper(node, drawLevel(node));
+        graph.size = node + 1;
+        return node;
+    }
+
+    public int size() {
+        return graph.size;
+    }
+
+    public int dimension() {
+        return graph.dimension;
+    }
+
+    /** A deterministic level per node (a hash of seed and node), so levels do not depend on thread timing. */
+    private int drawLevel(int node) {
+        long h = mix(graph.params.seed() ^ (0x9E3779B97F4A7C15L * (node + 1L)));
+        double uniform = ((h >>> 11) + 1) * 0x1.0p-53; // in (0, 1]
+        return (int) Math.min(HnswGraph.MAX_LEVEL, Math.floor(-Math.log(uniform) * levelMultiplier));
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
+     * Inserts every added vector and returns the finished graph.
+     *
+     * @param threads insertion threads; 1 gives a build fully determined by the seed
+     * @throws IllegalStateException when no vector was added or the graph was already built
+     */
+    public HnswGraph build(int threads) {
+        if (built) {
+            throw new IllegalStateException("the graph is already built");
+        }
+        if (graph.size == 0) {
+            throw new IllegalStateException("cannot build an empty index: no vectors were added");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        built = true;
+        AtomicInteger next = new AtomicInteger();
+        int n = graph.size;
+        if (threads == 1) {
+            insertAll(next, n);
+        } else {
+            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "hnsw-build");
+                t.setDaemon(true);
+                return t;
+            });
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    futures.add(pool.submit(() -> insertAll(next, n)));
+                }
+                for (Future<?> f : futures) {
+                    f.get();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("build interrupted", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("build failed: " + e.getCause(), e.getCause());
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        graph.releaseBuildState();
+        return graph;
+    }
+
+    private void insertAll(AtomicInteger next, int n) {
+        SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
+        for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
+            insert(node, ctx);
+        }
+    }
+
+    private void insert(int node, SearchContext ctx) {
+        HnswGraph g = graph;
+        int level = g.levels[node];
+        float[] q = g.vectors;
+        int qo = node * g.dimension;
+        long entry = g.entry;
+        boolean raisesTop = entry < 0 || level > (int) (entry >>> 32);
+        if (raisesTop) {
+            topLock.lock();
+            entry = g.entry;
+            if (entry < 0) {
+                g.entry = ((long) level << 32) | node;
+                topLock.unlock();
+                return;
+            }
+            raisesTop = level > (int) (entry >>> 32);
+            if (!raisesTop) {
+                topLock.unlock();
+            }
+        }
+        try {
+            int topLevel = (int) (entry >>> 32);
+            int start = (int) entry;
+            long closest = GraphSearcher.descend(g, q, qo, start, g.distance(q, qo, start, null), topLevel, level, ctx);
+            ctx.begin();
+            ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
+            int efc = g.params.efConstruction();
+            for (int l = Math.min(level, topLevel); l >= 0; l--) {
+                GraphSearcher.searchLayer(g, q, qo, efc, l, ctx);
+                ctx.drainSorted();
+                connect(node, l, ctx);
+                if (l > 0) {
+                    // The whole beam of this layer seeds the next one; its distances are already known.
+                    ctx.begin();
+                    for (int i = 0; i < ctx.sortedCount; i++) {
+                        ctx.seed(ctx.sortedNodes[i], ctx.sortedDistances[i]);
+                    }
+                }
+            }
+        } finally {
+            if (raisesTop) {
+                g.entry = ((long) level << 32) | node;
+                topLock.unlock();
+            }
+        }
+    }
+
+    /** Links {@code node} on {@code level} to a diverse subset of the beam in ctx, and each of them back. */
+    private void connect(int node, int level, SearchContext ctx) {
+        int n = ctx.sortedCount;
+        int[] chosen = ctx.selectedNodes;
+        float[] chosenDistances = ctx.selectedDistances;
+        if (chosen.length < n) {
+            chosen = ctx.selectedNodes = new int[n];
+            chosenDistances = ctx.selectedDistances = new float[n];
+        }
+        System.arraycopy(ctx.sortedNodes, 0, chosen, 0, n);
+        System.arraycopy(ctx.sortedDistances, 0, chosenDistances, 0, n);
+        int count = selectDiverse(chosen, chosenDistances, n, graph.m);
+        setLinks(level, node, chosen, chosenDistances, count);
+        for (int i = 0; i < count; i++) {
+            linkBack(level, chosen[i], node, chosenDistances[i], ctx);
+        }
+    }
+
+    /**
+     * The neighbour-selection heuristic: walking candidates closest first, keeps one only if it is closer
+     * to the base node than to every candidate kept so far, which spreads links over directions. Compacts
+     * the kept candidates to the front of the arrays (sorted by distance) and returns how many.
+     */
+    private int selectDiverse(int[] nodes, float[] distances, int n, int max) {
+        HnswGraph g = graph;
+        Metric metric = g.metric;
+        float[] v = g.vectors;
+        int dim = g.dimension;
+        int kept = 0;
+        for (int i = 0; i < n && kept < max; i++) {
+            int candidate = nodes[i];
+            float d = distances[i];
+            int co = candidate * dim;
+            boolean diverse = true;
+            for (int j = 0; j < kept; j++) {
+                if (metric.distance(v, co, v, nodes[j] * dim, dim) < d) {
+                    diverse = false;
+                    break;
+                }
+            }
+            if (diverse) {
+                nodes[kept] = candidate;
+                distances[kept] = d;
+                kept++;
+            }
+        }
+        return kept;
+    }
+
+    private void setLinks(int level, int node, int[] nodes, float[] distances, int count) {
+        HnswGraph g = graph;
+        synchronized (g.lockFor(node)) {
+            if (level == 0) {
+                int base = node * g.stride0;
+                System.arraycopy(nodes, 0, g.layer0, base + 1, count);
+                System.arraycopy(distances, 0, g.layer0Distances, node * g.m0, count);
+                HnswGraph.INTS.setRelease(g.layer0, base, count);
+            } else {
+                int[] block = g.upper[node];
+                int base = (level - 1) * (1 + g.m);
+                System.arraycopy(nodes, 0, block, base + 1, count);
+                System.arraycopy(distances, 0, g.upperDistances[node], (level - 1) * g.m, count);
+                HnswGraph.INTS.setRelease(block, base, count);
+            }
+        }
+    }
+
+    /** Adds the reverse link {@code target -> node}; a full list is re-pruned with the heuristic. */
+    private void linkBack(int level, int target, int node, float distance, SearchContext ctx) {
+        HnswGraph g = graph;
+        int[] links;
+        int base;
+        float[] linkDistances;
+        int distanceBase;
+        int capacity;
+        if (level == 0) {
+            links = g.layer0;
+            base = target * g.stride0;
+            linkDistances = g.layer0Distances;
+            distanceBase = target * g.m0;
+            capacity = g.m0;
+        } else {
+            links = g.upper[target];
+            base = (level - 1) * (1 + g.m);
+            linkDistances = g.upperDistances[target];
+            distanceBase = (level - 1) * g.m;
+            capacity = g.m;
+        }
+        synchronized (g.lockFor(target)) {
+            int count = links[base];
+            if (count < capacity) {
+                links[base + 1 + count] = node;
+                linkDistances[distanceBase + count] = distance;
+                HnswGraph.INTS.setRelease(links, base, count + 1);
+                return;
+            }
+            long[] packed = ctx.packed;
+            for (int i = 0; i < count; i++) {
+                packed[i] = NodeHeap.encode(linkDistances[distanceBase + i], links[base + 1 + i]);
+            }
+            packed[count] = NodeHeap.encode(distance, node);
+            Arrays.sort(packed, 0, count + 1);
+            int[] nodes = ctx.batch;
+            float[] distances = ctx.pruneDistances;
+            for (int i = 0; i <= count; i++) {
+                nodes[i] = NodeHeap.nodeOf(packed[i]);
+                distances[i] = NodeHeap.distanceOf(packed[i]);
+            }
+            int kept = selectDiverse(nodes, distances, count + 1, capacity);
+            System.arraycopy(nodes, 0, links, base + 1, kept);
+            System.arraycopy(distances, 0, linkDistances, distanceBase, kept);
+            HnswGraph.INTS.setRelease(links, base, kept);
+        }
+    }
+}

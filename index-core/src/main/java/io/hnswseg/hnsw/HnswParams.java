@@ -1,0 +1,39 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Metric;
+
+/**
+ * Build parameters of an HNSW graph.
+ *
+ * @param m              links per node on the upper layers; layer 0 keeps up to {@code 2 * m}
+ * @param efConstruction beam width of the search that finds a new node's neighbours
+ * @param seed           seed of the level draw; a single-threaded build is fully determined by it
+ * @param metric         the distance
+ */
+public record HnswParams(int m, int efConstruction, long seed, Metric metric) {
+
+    public static final int DEFAULT_M = 16;
+    public static final int DEFAULT_EF_CONSTRUCTION = 100;
+    public static final long DEFAULT_SEED = 42L;
+
+    public HnswParams {
+        if (m < 2 || m > 512) {
+            throw new IllegalArgumentException("m must be in [2, 512], got " + m);
+        }
+        if (efConstruction < 1) {
+            throw new IllegalArgumentException("efConstruction must be >= 1, got " + efConstruction);
+        }
+        if (metric == null) {
+            throw new IllegalArgumentException("metric is required");
+        }
+    }
+
+    public static HnswParams defaults(Metric metric) {
+        return new HnswParams(DEFAULT_M, DEFAULT_EF_CONSTRUCTION, DEFAULT_SEED, metric);
+    }
+
+    /** Maximum links of a node on layer 0. */
+    public int m0() {
+        return 2 * m;
+    }
+}

@@ -1,0 +1,105 @@
+package io.hnswseg.hnsw;
+
+import java.util.Arrays;
+
+/**
+ * Per-thread search state, reused across searches and across graphs: the visited set, both heaps and
+ * the scratch buffers. One context per thread (not per graph) keeps memory at threads x largest graph
+ * when a reader fans out over many segments.
+ */
+final class SearchContext {
+
+    private static final ThreadLocal<SearchContext> CURRENT = ThreadLocal.withInitial(SearchContext::new);
+
+    /** visited[node] == generation means visited in the current search; no clearing between searches. */
+    private int[] visited = new int[0];
+    private int generation;
+
+    final NodeHeap candidates = new NodeHeap(256, false);
+    final NodeHeap results = new NodeHeap(256, true);
+
+    int[] neighbours = new int[0];
+    int[] batch = new int[0];
+    float[] scratch = new float[0];
+    final float[] distances4 = new float[4];
+
+    /** Sorted results of the last layer search (closest first), filled by {@link #drainSorted()}. */
+    int[] sortedNodes = new int[0];
+    float[] sortedDistances = new float[0];
+    int sortedCount;
+
+    /** Output of neighbour selection and scratch for pruning. */
+    int[] selectedNodes = new int[0];
+    float[] selectedDistances = new float[0];
+    long[] packed = new long[0];
+    float[] pruneDistances = new float[0];
+
+    static SearchContext current(GraphView graph, int maxDegree, int ef) {
+        SearchContext ctx = CURRENT.get();
+        ctx.ensure(graph.size(), graph.dimension(), maxDegree, ef);
+        return ctx;
+    }
+
+    private void ensure(int nodes, int dim, int maxDegree, int ef) {
+        if (visited.length < nodes) {
+            visited = new int[Math.max(nodes, visited.length + (visited.length >>> 1))];
+            generation = 0;
+        }
+        if (neighbours.length < maxDegree + 1) {
+            neighbours = new int[maxDegree + 1];
+            batch = new int[maxDegree + 1];
+            selectedNodes = new int[maxDegree + 1];
+            selectedDistances = new float[maxDegree + 1];
+            packed = new long[maxDegree + 1];
+            pruneDistances = new float[maxDegree + 1];
+        }
+        if (scratch.length < 4 * dim) {
+            scratch = new float[4 * dim];
+        }
+        if (sortedNodes.length < ef + 1) {
+            sortedNodes = new int[ef + 1];
+            sortedDistances = new float[ef + 1];
+        }
+    }
+
+    /** Starts a new search: empties the heaps and the visited set. */
+    void begin() {
+        candidates.clear();
+        results.clear();
+        if (++generation == 0) {
+            Arrays.fill(visited, 0);
+            generation = 1;
+        }
+    }
+
+    /** Marks {@code node} visited; returns false if it already was in this search. */
+    boolean visit(int node) {
+        if (visited[node] == generation) {
+            return false;
+        }
+        visited[node] = generation;
+        return true;
+    }
+
+    void seed(int node, float distance) {
+        if (visit(node)) {
+            candidates.push(distance, node);
+            results.push(distance, node);
+        }
+    }
+
+    /** Moves the result heap into {@link #sortedNodes}/{@link #sortedDistances}, closest first. */
+    void drainSorted() {
+        int n = results.size();
+        if (sortedNodes.length < n) {
+            sortedNodes = new int[n];
+            sortedDistances = new float[n];
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            long top = results.pop();
+            sortedNodes[i] = NodeHeap.nodeOf(top);
+            sortedDistances[i] = NodeHeap.distanceOf(top);
+        }
+        sortedCount = n;
+    }
+}

@@ -1,0 +1,101 @@
+package io.hnswseg.segment;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.zip.CRC32C;
+
+/**
+ * A read-only file mapped as a series of chunks, so files over 2 GiB work with {@code ByteBuffer}s.
+ * Chunk {@code i} maps {@code [i * chunk, (i + 1) * chunk + overlap)}: any record of at most
+ * {@code overlap} bytes lies wholly inside the chunk of its first byte, so reads never straddle two
+ * buffers and need no slow path. All reads are absolute, hence safe from many threads.
+ */
+final class MappedFile {
+
+    static final int DEFAULT_CHUNK_SHIFT = 30;
+    static final int DEFAULT_OVERLAP = 1 << 20;
+
+    private final long size;
+    private final int shift;
+    private final long chunkMask;
+    private final int overlap;
+    private final ByteBuffer[] bytes;
+    private final IntBuffer[] ints;
+    private final FloatBuffer[] floats;
+
+    MappedFile(FileChannel channel, long size, int chunkShift, int overlap) throws IOException {
+        this.size = size;
+        this.shift = chunkShift;
+        this.chunkMask = (1L << chunkShift) - 1;
+        this.overlap = overlap;
+        int chunks = (int) Math.max(1, (size + chunkMask) >>> chunkShift);
+        bytes = new ByteBuffer[chunks];
+        ints = new IntBuffer[chunks];
+        floats = new FloatBuffer[chunks];
+        for (int i = 0; i < chunks; i++) {
+            long start = (long) i << chunkShift;
+            long length = Math.min(size - start, (1L << chunkShift) + overlap);
+            MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, start, Math.max(0, length));
+            ByteBuffer chunk = mapped.order(ByteOrder.LITTLE_ENDIAN);
+            bytes[i] = chunk;
+            ints[i] = chunk.asIntBuffer();
+            floats[i] = chunk.asFloatBuffer();
+        }
+    }
+
+    long size() {
+        return size;
+    }
+
+    int overlap() {
+        return overlap;
+    }
+
+    /** A view of the first bytes of the file, for the header. */
+    ByteBuffer head() {
+        return bytes[0].duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    int getInt(long position) {
+        return ints[(int) (position >>> shift)].get((int) ((position & chunkMask) >>> 2));
+    }
+
+    long getLong(long position) {
+        return bytes[(int) (position >>> shift)].getLong((int) (position & chunkMask));
+    }
+
+    byte getByte(long position) {
+        return bytes[(int) (position >>> shift)].get((int) (position & chunkMask));
+    }
+
+    /** Copies {@code count} ints from a 4-aligned {@code position}; {@code 4 * count <= overlap}. */
+    void getInts(long position, int[] into, int offset, int count) {
+        ints[(int) (position >>> shift)].get((int) ((position & chunkMask) >>> 2), into, offset, count);
+    }
+
+    /** Copies {@code count} floats from a 4-aligned {@code position}; {@code 4 * count <= overlap}. */
+    void getFloats(long position, float[] into, int offset, int count) {
+        floats[(int) (position >>> shift)].get((int) ((position & chunkMask) >>> 2), into, offset, count);
+    }
+
+    /** CRC32C of bytes {@code [0, end)}. */
+    long crc32c(long end) {
+        CRC32C crc = new CRC32C();
+        for (int i = 0; i < bytes.length; i++) {
+            long start = (long) i << shift;
+            if (start >= end) {
+                break;
+            }
+            ByteBuffer view = bytes[i].duplicate();
+            view.limit((int) Math.min(end - start, 1L << shift));
+            view.position(0);
+            crc.update(view);
+        }
+        return crc.getValue();
+    }
+}

@@ -1,0 +1,115 @@
+package io.hnswseg.segment;
+
+import io.hnswseg.distance.Metric;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The fixed 128-byte header of a segment file (little-endian).
+ *
+ * @param count         vectors in the segment
+ * @param entryNode     node where searches start, -1 for an empty segment
+ * @param upperDataInts length of the upper-layer link section, in ints
+ */
+public record SegmentHeader(int formatVersion, Metric metric, int dimension, long count, int m, int efConstruction,
+                            long seed, int topLevel, int entryNode, long upperDataInts) {
+
+    SegmentLayout layout() {
+        return SegmentLayout.of(count, dimension, m, upperDataInts);
+    }
+
+    void writeTo(ByteBuffer out) {
+        SegmentLayout layout = layout();
+        int start = out.position();
+        out.putLong(SegmentLayout.MAGIC);
+        out.putInt(formatVersion);
+        out.putInt(metric.code());
+        out.putInt(dimension);
+        out.putInt(m);
+        out.putInt(efConstruction);
+        out.putInt(topLevel);
+        out.putLong(count);
+        out.putInt(entryNode);
+        out.putInt(0);
+        out.putLong(seed);
+        out.putLong(upperDataInts);
+        out.putLong(layout.idsOffset());
+        out.putLong(layout.levelsOffset());
+        out.putLong(layout.vectorsOffset());
+        out.putLong(layout.layer0Offset());
+        out.putLong(layout.upperIndexOffset());
+        out.putLong(layout.upperDataOffset());
+        out.putLong(layout.footerOffset());
+        while (out.position() < start + SegmentLayout.HEADER_BYTES) {
+            out.put((byte) 0);
+        }
+    }
+
+    /**
+     * Reads and checks a header.
+     *
+     * @param name the file, for error messages
+     * @throws CorruptSegmentException naming the file and the field that is wrong
+     */
+    static SegmentHeader read(ByteBuffer in, String name, long fileBytes) {
+        if (fileBytes < SegmentLayout.HEADER_BYTES + SegmentLayout.FOOTER_BYTES) {
+            throw new CorruptSegmentException(name, "file is " + fileBytes + " bytes, shorter than a segment header ("
+                    + (SegmentLayout.HEADER_BYTES + SegmentLayout.FOOTER_BYTES) + "): truncated or not a segment");
+        }
+        long magic = in.getLong(0);
+        if (magic != SegmentLayout.MAGIC) {
+            throw new CorruptSegmentException(name, "bad magic 0x" + Long.toHexString(magic) + ": not an hnswseg segment file");
+        }
+        int version = in.getInt(8);
+        if (version != SegmentLayout.FORMAT_VERSION) {
+            throw new CorruptSegmentException(name, "unsupported segment format version " + version
+                    + " (this reader supports version " + SegmentLayout.FORMAT_VERSION + ")");
+        }
+        Metric metric;
+        try {
+            metric = Metric.fromCode(in.getInt(12));
+        } catch (IllegalArgumentException e) {
+            throw new CorruptSegmentException(name, "header field metric: " + e.getMessage());
+        }
+        int dimension = positive(in.getInt(16), "dimension", name);
+        int m = positive(in.getInt(20), "m", name);
+        int efConstruction = in.getInt(24);
+        int topLevel = in.getInt(28);
+        long count = in.getLong(32);
+        int entryNode = in.getInt(40);
+        long seed = in.getLong(48);
+        long upperDataInts = in.getLong(56);
+        if (count < 0 || count > Integer.MAX_VALUE || upperDataInts < 0 || upperDataInts > Integer.MAX_VALUE) {
+            throw new CorruptSegmentException(name, "header counts out of range: count=" + count + " upperDataInts=" + upperDataInts);
+        }
+        if (topLevel < 0 || topLevel > 64 || entryNode < -1 || entryNode >= count || (count > 0) == (entryNode < 0)) {
+            throw new CorruptSegmentException(name, "header entry point out of range: node " + entryNode + " level " + topLevel
+                    + " in a segment of " + count);
+        }
+        SegmentHeader header = new SegmentHeader(version, metric, dimension, count, m, efConstruction, seed, topLevel,
+                entryNode, upperDataInts);
+        SegmentLayout expected = header.layout();
+        long[] stored = {in.getLong(64), in.getLong(72), in.getLong(80), in.getLong(88), in.getLong(96), in.getLong(104), in.getLong(112)};
+        long[] computed = {expected.idsOffset(), expected.levelsOffset(), expected.vectorsOffset(), expected.layer0Offset(),
+                expected.upperIndexOffset(), expected.upperDataOffset(), expected.footerOffset()};
+        String[] names = {"ids", "levels", "vectors", "layer0", "upper index", "upper data", "footer"};
+        for (int i = 0; i < stored.length; i++) {
+            if (stored[i] != computed[i]) {
+                throw new CorruptSegmentException(name, "header says the " + names[i] + " section starts at " + stored[i]
+                        + ", but the counts put it at " + computed[i]);
+            }
+        }
+        if (expected.fileBytes() != fileBytes) {
+            throw new CorruptSegmentException(name, "file is " + fileBytes + " bytes but its header describes "
+                    + expected.fileBytes() + (fileBytes < expected.fileBytes() ? ": the file is truncated" : ": trailing bytes"));
+        }
+        return header;
+    }
+
+    private static int positive(int value, String field, String name) {
+        if (value <= 0) {
+            throw new CorruptSegmentException(name, "header field " + field + " is " + value + ", must be > 0");
+        }
+        return value;
+    }
+}

@@ -1,0 +1,35 @@
+package io.hnswseg.segment;
+
+/**
+ * Where each section of a segment file lies, computed from the counts alone, so the writer and the
+ * reader agree by construction and the reader can check a header against it.
+ */
+record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long layer0Offset,
+                     long upperIndexOffset, long upperDataOffset, long footerOffset) {
+
+    static final long MAGIC = 0x1A4745535753_4E48L; // "HNSWSEG\x1A" read as a little-endian long
+    static final int FOOTER_MAGIC = 0x47455348; // "HSEG" little-endian
+    static final int FORMAT_VERSION = 1;
+    static final int HEADER_BYTES = 128;
+    static final int FOOTER_BYTES = 8;
+    static final int ALIGNMENT = 64;
+
+    static SegmentLayout of(long count, int dimension, int m, long upperDataInts) {
+        long ids = HEADER_BYTES;
+        long levels = align(ids + 8 * count);
+        long vectors = align(levels + count);
+        long layer0 = align(vectors + 4L * dimension * count);
+        long upperIndex = align(layer0 + 4L * (1 + 2L * m) * count);
+        long upperData = align(upperIndex + 4 * count);
+        long footer = align(upperData + 4 * upperDataInts);
+        return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, footer);
+    }
+
+    static long align(long offset) {
+        return (offset + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+
+    long fileBytes() {
+        return footerOffset + FOOTER_BYTES;
+    }
+}

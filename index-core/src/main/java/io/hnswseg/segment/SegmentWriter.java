@@ -1,0 +1,139 @@
+package io.hnswseg.segment;
+
+import io.hnswseg.hnsw.GraphView;
+import io.hnswseg.hnsw.HnswGraph;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * Streams a graph to an {@link OutputStream} in segment format v1, in one pass (no seeking), so it can
+ * write to HDFS or object storage through any stream. The stream is not closed.
+ */
+public final class SegmentWriter {
+
+    private static final int BUFFER_BYTES = 1 << 16;
+
+    private final OutputStream out;
+    private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32C crc = new CRC32C();
+    private long written;
+
+    private SegmentWriter(OutputStream out) {
+        this.out = out;
+    }
+
+    /** Writes {@code graph} to {@code out}; see {@link #write(GraphView, int, long, OutputStream)}. */
+    public static SegmentInfo write(HnswGraph graph, OutputStream out) throws IOException {
+        return write(graph, graph.params().efConstruction(), graph.params().seed(), out);
+    }
+
+    /**
+     * Writes any graph view, recording {@code efConstruction} and {@code seed} in the header.
+     *
+     * @return the figures the manifest lists for this segment
+     */
+    public static SegmentInfo write(GraphView graph, int efConstruction, long seed, OutputStream out) throws IOException {
+        return new SegmentWriter(out).writeGraph(graph, efConstruction, seed);
+    }
+
+    private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed) throws IOException {
+        int n = g.size();
+        int m = g.m();
+        int upperBlock = 1 + m;
+        long upperDataInts = 0;
+        for (int node = 0; node < n; node++) {
+            upperDataInts += (long) g.level(node) * upperBlock;
+        }
+        if (upperDataInts > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("upper layers too large for one segment: use more partitions");
+        }
+        SegmentHeader header = new SegmentHeader(SegmentLayout.FORMAT_VERSION, g.metric(), g.dimension(), n, m,
+                efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts);
+        SegmentLayout layout = header.layout();
+        header.writeTo(buffer);
+
+        padTo(layout.idsOffset());
+        for (int node = 0; node < n; node++) {
+            ensure(8).putLong(g.externalId(node));
+        }
+        padTo(layout.levelsOffset());
+        for (int node = 0; node < n; node++) {
+            ensure(1).put((byte) g.level(node));
+        }
+        padTo(layout.vectorsOffset());
+        float[] vector = new float[g.dimension()];
+        for (int node = 0; node < n; node++) {
+            g.copyVector(node, vector, 0);
+            for (float x : vector) {
+                ensure(4).putFloat(x);
+            }
+        }
+        padTo(layout.layer0Offset());
+        int[] links = new int[2 * m + 1];
+        for (int node = 0; node < n; node++) {
+            writeLinks(g.neighbours(0, node, links), links, 2 * m);
+        }
+        padTo(layout.upperIndexOffset());
+        int start = 0;
+        for (int node = 0; node < n; node++) {
+            int level = g.level(node);
+            ensure(4).putInt(level == 0 ? -1 : start);
+            start += level * upperBlock;
+        }
+        padTo(layout.upperDataOffset());
+        for (int node = 0; node < n; node++) {
+            for (int level = 1; level <= g.level(node); level++) {
+                writeLinks(g.neighbours(level, node, links), links, m);
+            }
+        }
+        padTo(layout.footerOffset());
+        flush();
+        long checksum = crc.getValue();
+        ByteBuffer footer = ByteBuffer.allocate(SegmentLayout.FOOTER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        footer.putInt((int) checksum).putInt(SegmentLayout.FOOTER_MAGIC);
+        out.write(footer.array());
+        out.flush();
+        written += SegmentLayout.FOOTER_BYTES;
+        if (written != layout.fileBytes()) {
+            throw new IllegalStateException("segment writer produced " + written + " bytes, layout says " + layout.fileBytes());
+        }
+        return new SegmentInfo(n, written, checksum);
+    }
+
+    /** A layer block: the count, the links, then zero padding to the fixed slot size. */
+    private void writeLinks(int count, int[] links, int slots) throws IOException {
+        ensure(4).putInt(count);
+        for (int i = 0; i < slots; i++) {
+            ensure(4).putInt(i < count ? links[i] : 0);
+        }
+    }
+
+    private ByteBuffer ensure(int bytes) throws IOException {
+        if (buffer.remaining() < bytes) {
+            flush();
+        }
+        return buffer;
+    }
+
+    private void padTo(long offset) throws IOException {
+        long position = written + buffer.position();
+        if (position > offset) {
+            throw new IllegalStateException("section overran: at " + position + ", next section at " + offset);
+        }
+        for (; position < offset; position++) {
+            ensure(1).put((byte) 0);
+        }
+    }
+
+    private void flush() throws IOException {
+        int length = buffer.position();
+        crc.update(buffer.array(), 0, length);
+        out.write(buffer.array(), 0, length);
+        written += length;
+        buffer.clear();
+    }
+}
