@@ -1,0 +1,44 @@
+package io.hnswseg.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code bin/hnswseg} (every subcommand except {@code build}, which runs the Spark job). */
+@Command(name = "hnswseg", mixinStandardHelpOptions = true, version = "hnswseg 0.1.0",
+        description = "Build, query and serve HNSW vector indexes.",
+        subcommands = {BenchCommand.class, GenerateCommand.class})
+public final class HnswsegCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line: errors in user input print one line, not a stack trace. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new HnswsegCli());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("hnswseg " + commandLine.getCommandName() + ": error: " + describe(e));
+            if (Boolean.getBoolean("hnswseg.debug")) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            return 1;
+        });
+        return cli;
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file: " + message;
+        }
+        return message == null ? e.toString() : message;
+    }
+}
