@@ -19,5 +19,21 @@ interface Kernels {
     /** Dot products of one query with four rows of {@code data}; see {@link #squaredL2x4}. */
     void dotx4(float[] q, int qOffset, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out);
 
+    /**
+     * Squared L2 between two rows of int8 codes, each component scaled by {@code scale[d]} (the offsets of
+     * the quantizer cancel out of a difference).
+     */
+    float squaredL2Codes(byte[] codes, int aOffset, int bOffset, float[] scale, int dim);
+
+    /** Dot product of two rows of int8 codes, dequantized as {@code offset[d] + scale[d] * code}. */
+    float dotCodes(byte[] codes, int aOffset, int bOffset, float[] scale, float[] offset, int dim);
+
+    /** {@link #squaredL2Codes} from one row to four, dequantizing the first row once. */
+    void squaredL2Codes4(byte[] codes, int qOffset, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out);
+
+    /** {@link #dotCodes} from one row to four. */
+    void dotCodes4(byte[] codes, int qOffset, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
+                   float[] out);
+
     String description();
 }

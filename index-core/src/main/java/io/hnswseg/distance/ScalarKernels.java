@@ -58,6 +58,51 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float squaredL2Codes(byte[] codes, int ao, int bo, float[] scale, int dim) {
+        return squaredL2CodesFrom(0, codes, ao, bo, scale, dim);
+    }
+
+    /** The scalar loop from component {@code from}; the SIMD kernels finish their tails with it. */
+    static float squaredL2CodesFrom(int from, byte[] codes, int ao, int bo, float[] scale, int dim) {
+        float sum = 0;
+        for (int i = from; i < dim; i++) {
+            float d = scale[i] * (codes[ao + i] - codes[bo + i]);
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    @Override
+    public float dotCodes(byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
+        return dotCodesFrom(0, codes, ao, bo, scale, offset, dim);
+    }
+
+    static float dotCodesFrom(int from, byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
+        float sum = 0;
+        for (int i = from; i < dim; i++) {
+            sum += (offset[i] + scale[i] * codes[ao + i]) * (offset[i] + scale[i] * codes[bo + i]);
+        }
+        return sum;
+    }
+
+    @Override
+    public void squaredL2Codes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out) {
+        out[0] = squaredL2Codes(codes, qo, o0, scale, dim);
+        out[1] = squaredL2Codes(codes, qo, o1, scale, dim);
+        out[2] = squaredL2Codes(codes, qo, o2, scale, dim);
+        out[3] = squaredL2Codes(codes, qo, o3, scale, dim);
+    }
+
+    @Override
+    public void dotCodes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
+                          float[] out) {
+        out[0] = dotCodes(codes, qo, o0, scale, offset, dim);
+        out[1] = dotCodes(codes, qo, o1, scale, offset, dim);
+        out[2] = dotCodes(codes, qo, o2, scale, offset, dim);
+        out[3] = dotCodes(codes, qo, o3, scale, offset, dim);
+    }
+
+    @Override
     public String description() {
         return "scalar (jdk.incubator.vector not available; start the JVM with --add-modules jdk.incubator.vector for SIMD)";
     }

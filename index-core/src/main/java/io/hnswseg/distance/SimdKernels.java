@@ -1,7 +1,9 @@
 package io.hnswseg.distance;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,6 +16,12 @@ final class SimdKernels implements Kernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Bytes that widen to one float vector: 16 bytes for 16 lanes. Null when no such shape exists. */
+    private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
+
+    private static FloatVector widen(byte[] codes, int offset) {
+        return (FloatVector) ByteVector.fromArray(B, codes, offset).convertShape(VectorOperators.B2F, S, 0);
+    }
 
     @Override
     public float squaredL2(float[] a, int ao, float[] b, int bo, int dim) {
@@ -137,6 +145,102 @@ final class SimdKernels implements Kernels {
         out[1] = s1;
         out[2] = s2;
         out[3] = s3;
+    }
+
+    @Override
+    public float squaredL2Codes(byte[] codes, int ao, int bo, float[] scale, int dim) {
+        int i = 0;
+        float sum = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            for (int bound = dim - 2 * L; i <= bound; i += 2 * L) {
+                FloatVector d0 = widen(codes, ao + i).sub(widen(codes, bo + i)).mul(FloatVector.fromArray(S, scale, i));
+                FloatVector d1 = widen(codes, ao + i + L).sub(widen(codes, bo + i + L)).mul(FloatVector.fromArray(S, scale, i + L));
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+            }
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector d = widen(codes, ao + i).sub(widen(codes, bo + i)).mul(FloatVector.fromArray(S, scale, i));
+                acc0 = d.fma(d, acc0);
+            }
+            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+        return sum + ScalarKernels.squaredL2CodesFrom(i, codes, ao, bo, scale, dim);
+    }
+
+    @Override
+    public float dotCodes(byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
+        int i = 0;
+        float sum = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector s = FloatVector.fromArray(S, scale, i);
+                FloatVector o = FloatVector.fromArray(S, offset, i);
+                acc = widen(codes, ao + i).fma(s, o).fma(widen(codes, bo + i).fma(s, o), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        return sum + ScalarKernels.dotCodesFrom(i, codes, ao, bo, scale, offset, dim);
+    }
+
+    @Override
+    public void squaredL2Codes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out) {
+        int i = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - L; i <= bound; i += L) {
+                // Scale both sides once instead of each difference: (s*q - s*x) has the same value up to rounding.
+                FloatVector s = FloatVector.fromArray(S, scale, i);
+                FloatVector x = widen(codes, qo + i).mul(s);
+                FloatVector d0 = x.sub(widen(codes, o0 + i).mul(s));
+                FloatVector d1 = x.sub(widen(codes, o1 + i).mul(s));
+                FloatVector d2 = x.sub(widen(codes, o2 + i).mul(s));
+                FloatVector d3 = x.sub(widen(codes, o3 + i).mul(s));
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+                acc2 = d2.fma(d2, acc2);
+                acc3 = d3.fma(d3, acc3);
+            }
+            s0 = acc0.reduceLanes(VectorOperators.ADD);
+            s1 = acc1.reduceLanes(VectorOperators.ADD);
+            s2 = acc2.reduceLanes(VectorOperators.ADD);
+            s3 = acc3.reduceLanes(VectorOperators.ADD);
+        }
+        out[0] = s0 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o0, scale, dim);
+        out[1] = s1 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o1, scale, dim);
+        out[2] = s2 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o2, scale, dim);
+        out[3] = s3 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o3, scale, dim);
+    }
+
+    @Override
+    public void dotCodes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
+                          float[] out) {
+        int i = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector s = FloatVector.fromArray(S, scale, i);
+                FloatVector o = FloatVector.fromArray(S, offset, i);
+                FloatVector x = widen(codes, qo + i).fma(s, o);
+                acc0 = x.fma(widen(codes, o0 + i).fma(s, o), acc0);
+                acc1 = x.fma(widen(codes, o1 + i).fma(s, o), acc1);
+                acc2 = x.fma(widen(codes, o2 + i).fma(s, o), acc2);
+                acc3 = x.fma(widen(codes, o3 + i).fma(s, o), acc3);
+            }
+            s0 = acc0.reduceLanes(VectorOperators.ADD);
+            s1 = acc1.reduceLanes(VectorOperators.ADD);
+            s2 = acc2.reduceLanes(VectorOperators.ADD);
+            s3 = acc3.reduceLanes(VectorOperators.ADD);
+        }
+        out[0] = s0 + ScalarKernels.dotCodesFrom(i, codes, qo, o0, scale, offset, dim);
+        out[1] = s1 + ScalarKernels.dotCodesFrom(i, codes, qo, o1, scale, offset, dim);
+        out[2] = s2 + ScalarKernels.dotCodesFrom(i, codes, qo, o2, scale, offset, dim);
+        out[3] = s3 + ScalarKernels.dotCodesFrom(i, codes, qo, o3, scale, offset, dim);
     }
 
     @Override

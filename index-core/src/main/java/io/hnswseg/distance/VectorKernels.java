@@ -53,4 +53,21 @@ public final class VectorKernels {
     static void dotx4(float[] q, int qo, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out) {
         KERNELS.dotx4(q, qo, data, o0, o1, o2, o3, dim, out);
     }
+
+    static float squaredL2Codes(byte[] codes, int ao, int bo, float[] scale, int dim) {
+        return KERNELS.squaredL2Codes(codes, ao, bo, scale, dim);
+    }
+
+    static float dotCodes(byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
+        return KERNELS.dotCodes(codes, ao, bo, scale, offset, dim);
+    }
+
+    static void squaredL2Codes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out) {
+        KERNELS.squaredL2Codes4(codes, qo, o0, o1, o2, o3, scale, dim, out);
+    }
+
+    static void dotCodes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
+                          float[] out) {
+        KERNELS.dotCodes4(codes, qo, o0, o1, o2, o3, scale, offset, dim, out);
+    }
 }

@@ -31,12 +31,12 @@ public final class GraphSearcher {
             Vectors.normalize(q, 0, q.length);
         }
         SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
+        NodeScorer scorer = graph.scorer(q, ctx.scratch);
         int entry = graph.entryNode();
-        float entryDistance = graph.distance(q, 0, entry, ctx.scratch);
-        long closest = descend(graph, q, 0, entry, entryDistance, graph.topLevel(), 0, ctx);
+        long closest = descend(graph, scorer, entry, scorer.score(entry), graph.topLevel(), 0, ctx);
         ctx.begin();
         ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
-        searchLayer(graph, q, 0, ef, 0, ctx);
+        searchLayer(graph, scorer, ef, 0, ctx);
         NodeHeap results = ctx.results;
         while (results.size() > k) {
             results.pop();
@@ -56,7 +56,7 @@ public final class GraphSearcher {
      * Greedy descent: on each layer from {@code fromLevel} down to {@code toLevel + 1}, moves to the closest
      * neighbour until none is closer. Returns the packed (distance, node) reached.
      */
-    static long descend(GraphView graph, float[] q, int qOffset, int node, float distance, int fromLevel, int toLevel,
+    static long descend(GraphView graph, NodeScorer scorer, int node, float distance, int fromLevel, int toLevel,
                         SearchContext ctx) {
         int[] buffer = ctx.neighbours;
         for (int level = fromLevel; level > toLevel; level--) {
@@ -66,7 +66,7 @@ public final class GraphSearcher {
                 int count = graph.neighbours(level, node, buffer);
                 for (int i = 0; i < count; i++) {
                     int candidate = buffer[i];
-                    float d = graph.distance(q, qOffset, candidate, ctx.scratch);
+                    float d = scorer.score(candidate);
                     if (d < distance) {
                         distance = d;
                         node = candidate;
@@ -82,13 +82,12 @@ public final class GraphSearcher {
      * Beam search on one layer from the seeds already in {@code ctx}; leaves the best {@code ef} in
      * {@code ctx.results}. Unvisited neighbours are scored four at a time to share the query loads.
      */
-    static void searchLayer(GraphView graph, float[] q, int qOffset, int ef, int level, SearchContext ctx) {
+    static void searchLayer(GraphView graph, NodeScorer scorer, int ef, int level, SearchContext ctx) {
         NodeHeap candidates = ctx.candidates;
         NodeHeap results = ctx.results;
         int[] buffer = ctx.neighbours;
         int[] batch = ctx.batch;
         float[] d4 = ctx.distances4;
-        float[] scratch = ctx.scratch;
         float worst = results.size() >= ef ? results.peekDistance() : Float.POSITIVE_INFINITY;
         while (!candidates.isEmpty()) {
             long closest = candidates.pop();
@@ -105,7 +104,7 @@ public final class GraphSearcher {
             }
             int i = 0;
             for (; i + 3 < fresh; i += 4) {
-                graph.distance4(q, qOffset, batch[i], batch[i + 1], batch[i + 2], batch[i + 3], scratch, d4);
+                scorer.score4(batch[i], batch[i + 1], batch[i + 2], batch[i + 3], d4);
                 for (int j = 0; j < 4; j++) {
                     float d = d4[j];
                     if (d < worst || results.size() < ef) {
@@ -114,7 +113,7 @@ public final class GraphSearcher {
                 }
             }
             for (; i < fresh; i++) {
-                float d = graph.distance(q, qOffset, batch[i], scratch);
+                float d = scorer.score(batch[i]);
                 if (d < worst || results.size() < ef) {
                     worst = offer(candidates, results, ef, d, batch[i]);
                 }

@@ -36,11 +36,9 @@ public interface GraphView {
     void copyVector(int node, float[] into, int offset);
 
     /**
-     * Distance from {@code q[qOffset..]} to the vector of {@code node}. {@code scratch} holds at least
-     * {@code 4 * dimension()} floats for implementations that must copy vectors out of storage.
+     * A scorer of this graph's nodes against {@code query} (already validated and, for cosine, normalised).
+     * {@code scratch} holds at least {@code 4 * dimension()} floats, for implementations that must copy
+     * vectors out of storage; it belongs to the calling thread.
      */
-    float distance(float[] q, int qOffset, int node, float[] scratch);
-
-    /** Distances from {@code q} to four nodes at once into {@code out[0..3]}; same contract as {@link #distance}. */
-    void distance4(float[] q, int qOffset, int n0, int n1, int n2, int n3, float[] scratch, float[] out);
+    NodeScorer scorer(float[] query, float[] scratch);
 }

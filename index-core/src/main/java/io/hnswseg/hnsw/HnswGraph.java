@@ -168,14 +168,8 @@ public final class HnswGraph implements GraphView, VectorIndex {
     }
 
     @Override
-    public float distance(float[] q, int qOffset, int node, float[] scratch) {
-        return metric.distance(q, qOffset, vectors, node * dimension, dimension);
-    }
-
-    @Override
-    public void distance4(float[] q, int qOffset, int n0, int n1, int n2, int n3, float[] scratch, float[] out) {
-        int d = dimension;
-        metric.distance4(q, qOffset, vectors, n0 * d, n1 * d, n2 * d, n3 * d, d, out);
+    public NodeScorer scorer(float[] query, float[] scratch) {
+        return new FloatScorer(metric, vectors, dimension).reset(query, 0);
     }
 
     /** Bytes of heap this graph holds (vectors, ids, links), for memory reports. */

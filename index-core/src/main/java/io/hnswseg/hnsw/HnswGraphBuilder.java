@@ -1,6 +1,6 @@
 package io.hnswseg.hnsw;
 
-import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.QuantizedVectors;
 import io.hnswseg.distance.Vectors;
 
 import java.util.ArrayList;
@@ -32,6 +32,8 @@ public final class HnswGraphBuilder {
     private final double levelMultiplier;
     private final ReentrantLock topLock = new ReentrantLock();
     private boolean built;
+    /** int8 codes scored during construction, or null to score the float vectors. */
+    private QuantizedVectors codes;
 
     /**
      * @param dimension vector dimension
@@ -114,6 +116,9 @@ public final class HnswGraphBuilder {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         built = true;
+        if (graph.params.quantizedBuild()) {
+            codes = new QuantizedVectors(graph.vectors, graph.size, graph.dimension, graph.metric);
+        }
         AtomicInteger next = new AtomicInteger();
         int n = graph.size;
         if (threads == 1) {
@@ -142,21 +147,31 @@ public final class HnswGraphBuilder {
             }
         }
         graph.releaseBuildState();
+        codes = null;
         return graph;
     }
 
     private void insertAll(AtomicInteger next, int n) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
+        QuantizedScorer quantized = codes == null ? null : new QuantizedScorer(codes);
+        FloatScorer exact = codes == null ? new FloatScorer(graph.metric, graph.vectors, graph.dimension) : null;
         for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
-            insert(node, ctx);
+            insert(node, quantized != null ? quantized.reset(node) : exact.reset(graph.vectors, node * graph.dimension), ctx);
         }
     }
 
-    private void insert(int node, SearchContext ctx) {
+    /** Distance between two nodes, on the same representation the scorers use. */
+    private float between(int a, int b) {
+        if (codes != null) {
+            return codes.distance(a, b);
+        }
+        int dim = graph.dimension;
+        return graph.metric.distance(graph.vectors, a * dim, graph.vectors, b * dim, dim);
+    }
+
+    private void insert(int node, NodeScorer scorer, SearchContext ctx) {
         HnswGraph g = graph;
         int level = g.levels[node];
-        float[] q = g.vectors;
-        int qo = node * g.dimension;
         long entry = g.entry;
         boolean raisesTop = entry < 0 || level > (int) (entry >>> 32);
         if (raisesTop) {
@@ -175,12 +190,12 @@ public final class HnswGraphBuilder {
         try {
             int topLevel = (int) (entry >>> 32);
             int start = (int) entry;
-            long closest = GraphSearcher.descend(g, q, qo, start, g.distance(q, qo, start, null), topLevel, level, ctx);
+            long closest = GraphSearcher.descend(g, scorer, start, scorer.score(start), topLevel, level, ctx);
             ctx.begin();
             ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
             int efc = g.params.efConstruction();
             for (int l = Math.min(level, topLevel); l >= 0; l--) {
-                GraphSearcher.searchLayer(g, q, qo, efc, l, ctx);
+                GraphSearcher.searchLayer(g, scorer, efc, l, ctx);
                 ctx.drainSorted();
                 connect(node, l, ctx);
                 if (l > 0) {
@@ -223,18 +238,13 @@ public final class HnswGraphBuilder {
      * the kept candidates to the front of the arrays (sorted by distance) and returns how many.
      */
     private int selectDiverse(int[] nodes, float[] distances, int n, int max) {
-        HnswGraph g = graph;
-        Metric metric = g.metric;
-        float[] v = g.vectors;
-        int dim = g.dimension;
         int kept = 0;
         for (int i = 0; i < n && kept < max; i++) {
             int candidate = nodes[i];
             float d = distances[i];
-            int co = candidate * dim;
             boolean diverse = true;
             for (int j = 0; j < kept; j++) {
-                if (metric.distance(v, co, v, nodes[j] * dim, dim) < d) {
+                if (between(candidate, nodes[j]) < d) {
                     diverse = false;
                     break;
                 }

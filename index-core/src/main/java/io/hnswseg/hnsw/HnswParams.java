@@ -9,8 +9,10 @@ import io.hnswseg.distance.Metric;
  * @param efConstruction beam width of the search that finds a new node's neighbours
  * @param seed           seed of the level draw; a single-threaded build is fully determined by it
  * @param metric         the distance
+ * @param quantizedBuild score with int8 codes of the vectors while building (a quarter of the memory
+ *                       traffic); the graph stores and searches the exact float vectors either way
  */
-public record HnswParams(int m, int efConstruction, long seed, Metric metric) {
+public record HnswParams(int m, int efConstruction, long seed, Metric metric, boolean quantizedBuild) {
 
     public static final int DEFAULT_M = 16;
     public static final int DEFAULT_EF_CONSTRUCTION = 100;
@@ -26,6 +28,11 @@ public record HnswParams(int m, int efConstruction, long seed, Metric metric) {
         if (metric == null) {
             throw new IllegalArgumentException("metric is required");
         }
+    }
+
+    /** Parameters with the default construction scoring (int8 codes). */
+    public HnswParams(int m, int efConstruction, long seed, Metric metric) {
+        this(m, efConstruction, seed, metric, true);
     }
 
     public static HnswParams defaults(Metric metric) {

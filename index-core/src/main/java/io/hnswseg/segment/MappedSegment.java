@@ -3,6 +3,7 @@ package io.hnswseg.segment;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.GraphSearcher;
 import io.hnswseg.hnsw.GraphView;
+import io.hnswseg.hnsw.NodeScorer;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.hnsw.VectorIndex;
 
@@ -186,18 +187,35 @@ public final class MappedSegment implements GraphView, VectorIndex, Closeable {
     }
 
     @Override
-    public float distance(float[] q, int qOffset, int node, float[] scratch) {
-        copyVector(node, scratch, 0);
-        return header.metric().distance(q, qOffset, scratch, 0, dimension);
+    public NodeScorer scorer(float[] query, float[] scratch) {
+        return new MappedScorer(query, scratch);
     }
 
-    @Override
-    public void distance4(float[] q, int qOffset, int n0, int n1, int n2, int n3, float[] scratch, float[] out) {
-        int d = dimension;
-        copyVector(n0, scratch, 0);
-        copyVector(n1, scratch, d);
-        copyVector(n2, scratch, 2 * d);
-        copyVector(n3, scratch, 3 * d);
-        header.metric().distance4(q, qOffset, scratch, 0, d, 2 * d, 3 * d, d, out);
+    /** Copies the scored vectors out of the mapping into the thread's scratch, then runs the array kernels. */
+    private final class MappedScorer implements NodeScorer {
+        private final float[] query;
+        private final float[] scratch;
+        private final Metric metric = header.metric();
+
+        MappedScorer(float[] query, float[] scratch) {
+            this.query = query;
+            this.scratch = scratch;
+        }
+
+        @Override
+        public float score(int node) {
+            copyVector(node, scratch, 0);
+            return metric.distance(query, 0, scratch, 0, dimension);
+        }
+
+        @Override
+        public void score4(int n0, int n1, int n2, int n3, float[] out) {
+            int d = dimension;
+            copyVector(n0, scratch, 0);
+            copyVector(n1, scratch, d);
+            copyVector(n2, scratch, 2 * d);
+            copyVector(n3, scratch, 3 * d);
+            metric.distance4(query, 0, scratch, 0, d, 2 * d, 3 * d, d, out);
+        }
     }
 }
