@@ -26,6 +26,8 @@ public final class VecsReader implements Closeable {
     private byte[] record = new byte[0];
     private ByteBuffer view;
     private final byte[] header = new byte[4];
+    /** {@link #peekDimension()} consumed the next record's dimension field. */
+    private boolean pendingHeader;
 
     /**
      * @param name the file name, for error messages
@@ -38,7 +40,8 @@ public final class VecsReader implements Closeable {
 
     /** Opens a file, taking the format from its extension. */
     public static VecsReader open(Path path) throws IOException {
-        return new VecsReader(Files.newInputStream(path), path.toString(), VecsFormat.fromFileName(path.getFileName().toString()));
+        VecsFormat format = VecsFormat.fromFileName(path.getFileName().toString());
+        return new VecsReader(Files.newInputStream(path), path.toString(), format);
     }
 
     /** The dimension of the records, known once the first record has been read (-1 before). */
@@ -105,8 +108,6 @@ public final class VecsReader implements Closeable {
         pendingHeader = true;
         return dimension;
     }
-
-    private boolean pendingHeader;
 
     private boolean nextRecord(int capacity) throws IOException {
         int d;

@@ -1,0 +1,130 @@
+package io.hnswseg.distance;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KernelsTest {
+
+    private final Kernels simd = new SimdKernels();
+    private final Kernels scalar = new ScalarKernels();
+
+    @Test
+    void testsRunWithTheSimdKernels() {
+        // Surefire passes --add-modules jdk.incubator.vector: if it stops doing so this fails loudly.
+        assertTrue(VectorKernels.isSimd(), VectorKernels.implementation());
+    }
+
+    @Test
+    void simdMatchesScalarForEveryDimensionUpTo1100() {
+        SplittableRandom random = new SplittableRandom(1);
+        float[] out1 = new float[4];
+        float[] out2 = new float[4];
+        for (int dim = 1; dim <= 1100; dim++) {
+            // Offsets make the kernels read from the middle of arrays, as they do in the graph.
+            float[] a = randomArray(random, 3 + dim);
+            float[] b = randomArray(random, 5 * dim + 7);
+            assertClose(scalar.squaredL2(a, 3, b, 7, dim), simd.squaredL2(a, 3, b, 7, dim), absSum(a, 3, b, 7, dim, true), dim);
+            assertClose(scalar.dot(a, 3, b, 7, dim), simd.dot(a, 3, b, 7, dim), absSum(a, 3, b, 7, dim, false), dim);
+            int[] o = {7, 7 + dim, 7 + 2 * dim, 7 + 4 * dim};
+            simd.squaredL2x4(a, 3, b, o[0], o[1], o[2], o[3], dim, out1);
+            scalar.squaredL2x4(a, 3, b, o[0], o[1], o[2], o[3], dim, out2);
+            for (int j = 0; j < 4; j++) {
+                assertClose(out2[j], out1[j], absSum(a, 3, b, o[j], dim, true), dim);
+                assertClose(scalar.squaredL2(a, 3, b, o[j], dim), out1[j], absSum(a, 3, b, o[j], dim, true), dim);
+            }
+            simd.dotx4(a, 3, b, o[0], o[1], o[2], o[3], dim, out1);
+            scalar.dotx4(a, 3, b, o[0], o[1], o[2], o[3], dim, out2);
+            for (int j = 0; j < 4; j++) {
+                assertClose(out2[j], out1[j], absSum(a, 3, b, o[j], dim, false), dim);
+            }
+        }
+    }
+
+    @Test
+    void codeKernelsMatchScalarForEveryDimensionUpTo1100() {
+        SplittableRandom random = new SplittableRandom(2);
+        float[] out1 = new float[4];
+        float[] out2 = new float[4];
+        for (int dim = 1; dim <= 1100; dim += (dim < 70 ? 1 : 13)) {
+            byte[] codes = new byte[6 * dim];
+            for (int i = 0; i < codes.length; i++) {
+                codes[i] = (byte) random.nextInt(256);
+            }
+            float[] scale = randomArray(random, dim);
+            float[] offset = randomArray(random, dim);
+            float tolerance = dim * 128f * 128f * 4;
+            assertClose(scalar.squaredL2Codes(codes, 0, dim, scale, dim), simd.squaredL2Codes(codes, 0, dim, scale, dim), tolerance, dim);
+            assertClose(scalar.dotCodes(codes, 0, dim, scale, offset, dim), simd.dotCodes(codes, 0, dim, scale, offset, dim), tolerance, dim);
+            simd.squaredL2Codes4(codes, 0, dim, 2 * dim, 3 * dim, 5 * dim, scale, dim, out1);
+            scalar.squaredL2Codes4(codes, 0, dim, 2 * dim, 3 * dim, 5 * dim, scale, dim, out2);
+            for (int j = 0; j < 4; j++) {
+                assertClose(out2[j], out1[j], tolerance, dim);
+            }
+            simd.dotCodes4(codes, 0, dim, 2 * dim, 3 * dim, 5 * dim, scale, offset, dim, out1);
+            scalar.dotCodes4(codes, 0, dim, 2 * dim, 3 * dim, 5 * dim, scale, offset, dim, out2);
+            for (int j = 0; j < 4; j++) {
+                assertClose(out2[j], out1[j], tolerance, dim);
+            }
+        }
+    }
+
+    @Test
+    void edgeValues() {
+        float[][] specials = {
+                {0f, 0f, 0f}, {-0f, 0f, -0f}, {Float.MIN_VALUE, -Float.MIN_VALUE, 1e-38f}, {1e18f, -1e18f, 3e18f},
+                {Float.MAX_VALUE / 1e20f, 1f, -1f}, {1f, -1f, 0.5f},
+        };
+        for (float[] pattern : specials) {
+            for (int dim : new int[]{1, 15, 16, 17, 64, 65, 128, 129}) {
+                float[] a = new float[dim];
+                float[] b = new float[dim];
+                for (int i = 0; i < dim; i++) {
+                    a[i] = pattern[i % pattern.length];
+                    b[i] = pattern[(i + 1) % pattern.length];
+                }
+                assertClose(scalar.squaredL2(a, 0, b, 0, dim), simd.squaredL2(a, 0, b, 0, dim), absSum(a, 0, b, 0, dim, true), dim);
+                assertClose(scalar.dot(a, 0, b, 0, dim), simd.dot(a, 0, b, 0, dim), absSum(a, 0, b, 0, dim, false), dim);
+                assertEquals(0f, simd.squaredL2(a, 0, a, 0, dim), "distance of a vector to itself, dim " + dim);
+            }
+        }
+    }
+
+    @Test
+    void knownValues() {
+        float[] a = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19};
+        float[] b = new float[19];
+        assertEquals(2470f, simd.squaredL2(a, 0, b, 0, 19));
+        assertEquals(2470f, simd.dot(a, 0, a, 0, 19));
+        assertEquals(2470f, scalar.dot(a, 0, a, 0, 19));
+    }
+
+    private static float[] randomArray(SplittableRandom random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return v;
+    }
+
+    /** Sum of absolute terms: float rounding error is relative to it, not to the (possibly cancelling) result. */
+    private static float absSum(float[] a, int ao, float[] b, int bo, int dim, boolean l2) {
+        double s = 0;
+        for (int i = 0; i < dim; i++) {
+            double x = a[ao + i];
+            double y = b[bo + i];
+            s += l2 ? (x - y) * (x - y) : Math.abs(x * y);
+        }
+        return (float) Math.min(s, Float.MAX_VALUE);
+    }
+
+    private static void assertClose(float expected, float actual, float scale, int dim) {
+        scale = Math.max(scale, Math.abs(expected));
+        float tolerance = 1e-5f * scale + 1e-30f;
+        assertTrue(Math.abs(expected - actual) <= tolerance || expected == actual,
+                "dim " + dim + ": expected " + expected + " got " + actual + " (tolerance " + tolerance + ")");
+    }
+}

@@ -1,0 +1,87 @@
+package io.hnswseg.distance;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MetricTest {
+
+    @Test
+    void parsesNamesAndCodes() {
+        assertEquals(Metric.L2, Metric.parse("L2"));
+        assertEquals(Metric.IP, Metric.parse("ip"));
+        assertEquals(Metric.COSINE, Metric.parse(" cosine "));
+        for (Metric m : Metric.values()) {
+            assertEquals(m, Metric.fromCode(m.code()));
+            assertEquals(m, Metric.parse(m.externalName()));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Metric.parse("hamming"));
+        assertTrue(e.getMessage().contains("hamming"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Metric.fromCode(9));
+    }
+
+    @Test
+    void distancesFollowTheirDefinitions() {
+        float[] a = {3, 4};
+        float[] b = {0, 0};
+        assertEquals(25f, Metric.L2.distance(a, 0, b, 0, 2));
+        assertEquals(1f - 25f, Metric.IP.distance(a, 0, a, 0, 2));
+        float[] u = {0.6f, 0.8f};
+        assertEquals(0f, Metric.COSINE.distance(u, 0, u, 0, 2), 1e-6);
+    }
+
+    @Test
+    void validationNamesTheProblem() {
+        float[] v = {1, Float.NaN, 3};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Vectors.checkValid(v, 0, 3, Metric.L2, "vector for id 7"));
+        assertTrue(e.getMessage().contains("id 7") && e.getMessage().contains("component 1"), e.getMessage());
+        float[] inf = {Float.NEGATIVE_INFINITY};
+        assertThrows(IllegalArgumentException.class, () -> Vectors.checkValid(inf, 0, 1, Metric.L2, "query"));
+        float[] zero = {0, 0};
+        Vectors.checkValid(zero, 0, 2, Metric.L2, "zero is fine for l2");
+        e = assertThrows(IllegalArgumentException.class, () -> Vectors.checkValid(zero, 0, 2, Metric.COSINE, "vector for id 3"));
+        assertTrue(e.getMessage().contains("zero vector"), e.getMessage());
+    }
+
+    /**
+     * Each component is off by at most half a quantization step e = range/255/2 (range below 10 here), so an
+     * L2 term (x-y)^2 moves by at most 2|x-y|(2e) + (2e)^2 and a dot term xy by at most (|x|+|y|)e + e^2.
+     */
+    private static double errorBound(float[] data, int dim, int a, int b, Metric metric) {
+        double e = 10.0 / 255 / 2;
+        double bound = 0;
+        for (int i = 0; i < dim; i++) {
+            double x = data[a * dim + i];
+            double y = data[b * dim + i];
+            bound += metric == Metric.L2 ? 4 * e * Math.abs(x - y) + 4 * e * e : (Math.abs(x) + Math.abs(y)) * e + e * e;
+        }
+        return bound * 1.01 + 1e-4;
+    }
+
+    @Test
+    void quantizedDistancesApproximateExactOnes() {
+        int dim = 37;
+        int rows = 50;
+        float[] data = new float[rows * dim];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) (random.nextDouble() * 10 - 5);
+        }
+        for (Metric metric : new Metric[]{Metric.L2, Metric.IP}) {
+            QuantizedVectors codes = new QuantizedVectors(data, rows, dim, metric);
+            float[] four = new float[4];
+            for (int a = 0; a < rows; a++) {
+                codes.distance4(a, 1, 2, 3, 4, four);
+                for (int j = 0; j < 4; j++) {
+                    assertEquals(codes.distance(a, j + 1), four[j], 1e-3 * (1 + Math.abs(four[j])));
+                }
+                for (int b = 0; b < rows; b++) {
+                    float exact = metric.distance(data, a * dim, data, b * dim, dim);
+                    assertEquals(exact, codes.distance(a, b), errorBound(data, dim, a, b, metric), metric + " " + a + "," + b);
+                }
+            }
+        }
+    }
+}

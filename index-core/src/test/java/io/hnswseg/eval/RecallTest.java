@@ -1,0 +1,37 @@
+package io.hnswseg.eval;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.io.FloatMatrix;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class RecallTest {
+
+    @Test
+    void recallCountsHitsAmongTheTrueK() {
+        int[][] truth = {{1, 2, 3}, {4, 5, 6}};
+        long[][] found = {{3, 2, 9}, {7, 8, 9}};
+        assertEquals(2 / 6.0, Recall.atK(found, truth, 3), 1e-12);
+        assertEquals(0.5, Recall.atK(new long[][]{{2}, {4}}, truth, 1), 1e-12);
+    }
+
+    @Test
+    void bruteForceFindsTheNearestRows() {
+        FloatMatrix base = new FloatMatrix(1, 5, new float[]{0, 10, 3, 7, 4});
+        FloatMatrix queries = new FloatMatrix(1, 1, new float[]{3.9f});
+        assertArrayEquals(new int[]{4, 2, 3}, BruteForce.nearest(base, queries, 3, Metric.L2)[0]);
+    }
+
+    @Test
+    void latencyPercentiles() {
+        Latencies l = new Latencies(100);
+        for (int i = 1; i <= 100; i++) {
+            l.record(i * 1_000_000L);
+        }
+        assertEquals(50.5, l.meanMillis(), 1e-9);
+        assertEquals(99, l.percentileMillis(99), 1e-9);
+        assertEquals(50, l.percentileMillis(50), 1e-9);
+    }
+}

@@ -1,0 +1,125 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HnswRecallTest {
+
+    @Test
+    void clusteredSetReachesRecall95AgainstBruteForce() {
+        FloatMatrix[] data = Fixtures.clustered(20_000, 200, 64, 11);
+        int[][] truth = Fixtures.truth(data[0], data[1], Metric.L2);
+        HnswGraph graph = Fixtures.build(data[0], new HnswParams(16, 100, 42, Metric.L2), 2);
+        double recall = Fixtures.recall(graph, data[1], truth, 64);
+        assertTrue(recall >= 0.95, "recall@10 at ef=64: " + recall);
+        // Larger ef must not make it worse (a broken beam search often shows here).
+        assertTrue(Fixtures.recall(graph, data[1], truth, 200) >= recall - 0.005);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Metric.class)
+    void everyMetricWithAndWithoutQuantizedConstruction(Metric metric) {
+        FloatMatrix[] data = Fixtures.clustered(5_000, 100, 24, 12);
+        int[][] truth = Fixtures.truth(data[0], data[1], metric);
+        for (boolean quantized : new boolean[]{true, false}) {
+            HnswGraph graph = Fixtures.build(data[0], new HnswParams(12, 80, 1, metric, quantized), 1);
+            double recall = Fixtures.recall(graph, data[1], truth, 80);
+            assertTrue(recall >= 0.95, metric + " quantized=" + quantized + " recall@10 " + recall);
+        }
+    }
+
+    @Test
+    void resultsAreSortedAndCarryExternalIds() {
+        FloatMatrix[] data = Fixtures.clustered(2_000, 20, 16, 13);
+        HnswGraphBuilder builder = new HnswGraphBuilder(16, 2_000, HnswParams.defaults(Metric.L2));
+        for (int r = 0; r < 2_000; r++) {
+            builder.add(1_000_000_000_000L + 3L * r, data[0].row(r));
+        }
+        HnswGraph graph = builder.build(1);
+        int[][] truth = Fixtures.truth(data[0], data[1], Metric.L2);
+        for (int q = 0; q < 20; q++) {
+            SearchResults r = graph.search(data[1].row(q), 10, 50);
+            assertEquals(10, r.size());
+            for (int i = 1; i < r.size(); i++) {
+                assertTrue(r.distances()[i - 1] <= r.distances()[i], "sorted by distance");
+            }
+            assertEquals(1_000_000_000_000L + 3L * truth[q][0], r.ids()[0], "nearest neighbour, query " + q);
+            float exact = Metric.L2.distance(data[1].data(), q * 16, data[0].data(), truth[q][0] * 16, 16);
+            assertEquals(exact, r.distances()[0], 1e-3 * exact);
+        }
+    }
+
+    @Test
+    void singleThreadedBuildIsDeterministic() {
+        FloatMatrix[] data = Fixtures.clustered(3_000, 30, 16, 14);
+        HnswParams params = new HnswParams(8, 60, 99, Metric.L2);
+        HnswGraph a = Fixtures.build(data[0], params, 1);
+        HnswGraph b = Fixtures.build(data[0], params, 1);
+        assertEquals(a.entryNode(), b.entryNode());
+        assertEquals(a.topLevel(), b.topLevel());
+        int[] la = new int[64];
+        int[] lb = new int[64];
+        for (int node = 0; node < a.size(); node++) {
+            int na = a.neighbours(0, node, la);
+            int nb = b.neighbours(0, node, lb);
+            assertArrayEquals(java.util.Arrays.copyOf(la, na), java.util.Arrays.copyOf(lb, nb), "links of node " + node);
+        }
+    }
+
+    @Test
+    void graphInvariantsHold() {
+        FloatMatrix[] data = Fixtures.clustered(4_000, 10, 16, 15);
+        HnswGraph graph = Fixtures.build(data[0], new HnswParams(8, 60, 7, Metric.L2), 2);
+        int[] links = new int[64];
+        int levelsAboveZero = 0;
+        long reverse = 0;
+        long total = 0;
+        for (int node = 0; node < graph.size(); node++) {
+            assertTrue(graph.level(node) <= graph.topLevel());
+            levelsAboveZero += graph.level(node) > 0 ? 1 : 0;
+            for (int level = 0; level <= graph.level(node); level++) {
+                int n = graph.neighbours(level, node, links);
+                assertTrue(n <= (level == 0 ? 16 : 8), "degree bound");
+                assertTrue(n > 0 || graph.size() == 1, "node " + node + " has no links on level " + level);
+                int[] mine = java.util.Arrays.copyOf(links, n);
+                for (int other : mine) {
+                    assertTrue(other != node, "self link");
+                    assertTrue(graph.level(other) >= level, "link to a node without this level");
+                    int[] theirs = new int[64];
+                    int m = graph.neighbours(level, other, theirs);
+                    total++;
+                    for (int i = 0; i < m; i++) {
+                        if (theirs[i] == node) {
+                            reverse++;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(graph.level(graph.entryNode()), graph.topLevel());
+        // mL = 1/ln(8): about 1/8 of the nodes reach level 1.
+        assertTrue(levelsAboveZero > 4_000 / 16 && levelsAboveZero < 4_000 / 4, "nodes above level 0: " + levelsAboveZero);
+        // Links are made in both directions; pruning removes some reverse ones, but most must stay.
+        assertTrue(reverse > 0.6 * total, "reverse links " + reverse + " of " + total);
+    }
+
+    @Test
+    void twoThreadBuildKeepsTheRecallOfOneThread() {
+        FloatMatrix[] data = Fixtures.clustered(10_000, 200, 32, 16);
+        int[][] truth = Fixtures.truth(data[0], data[1], Metric.L2);
+        HnswParams params = new HnswParams(16, 100, 3, Metric.L2);
+        double one = Fixtures.recall(Fixtures.build(data[0], params, 1), data[1], truth, 40);
+        double two = Fixtures.recall(Fixtures.build(data[0], params, 2), data[1], truth, 40);
+        double four = Fixtures.recall(Fixtures.build(data[0], params, 4), data[1], truth, 40);
+        assertTrue(two >= one - 0.01 && four >= one - 0.01, "1 thread " + one + ", 2 threads " + two + ", 4 threads " + four);
+    }
+}

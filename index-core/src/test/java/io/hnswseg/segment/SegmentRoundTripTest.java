@@ -1,0 +1,182 @@
+package io.hnswseg.segment;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.testing.Fixtures;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SegmentRoundTripTest {
+
+    private static FloatMatrix[] data;
+    private static HnswGraph graph;
+    private static byte[] bytes;
+    private static SegmentInfo info;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void build() throws Exception {
+        data = Fixtures.clustered(6_000, 100, 20, 21);
+        graph = Fixtures.build(data[0], new HnswParams(8, 60, 5, Metric.L2), 2);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        info = SegmentWriter.write(graph, out);
+        bytes = out.toByteArray();
+    }
+
+    private Path file(byte[] content) throws Exception {
+        Path p = dir.resolve("part-0.hseg");
+        Files.write(p, content);
+        return p;
+    }
+
+    @Test
+    void mappedSegmentGivesExactlyTheResultsOfTheGraph() throws Exception {
+        assertEquals(bytes.length, info.bytes());
+        assertEquals(6_000, info.count());
+        try (MappedSegment segment = MappedSegment.open(file(bytes))) {
+            assertEquals(info.crc32c(), segment.storedChecksum());
+            assertEquals(graph.size(), segment.size());
+            assertEquals(graph.entryNode(), segment.entryNode());
+            assertEquals(graph.topLevel(), segment.topLevel());
+            assertEquals(60, segment.header().efConstruction());
+            for (int q = 0; q < data[1].rows(); q++) {
+                for (int ef : new int[]{10, 40}) {
+                    SearchResults expected = graph.search(data[1].row(q), 10, ef);
+                    assertEquals(expected, segment.search(data[1].row(q), 10, ef), "query " + q + " ef " + ef);
+                }
+            }
+        }
+    }
+
+    @Test
+    void filesLargerThanOneMappingChunkWork() throws Exception {
+        // Chunks of 4 KiB with 1 KiB overlap exercise the multi-buffer path that files over 2 GiB take
+        // with the default 1 GiB chunks, on a file of a few hundred KiB.
+        try (MappedSegment segment = MappedSegment.open(file(bytes), true, 12, 1024)) {
+            for (int q = 0; q < data[1].rows(); q++) {
+                assertEquals(graph.search(data[1].row(q), 10, 40), segment.search(data[1].row(q), 10, 40));
+            }
+            float[] v = new float[20];
+            float[] w = new float[20];
+            for (int node = 0; node < graph.size(); node += 97) {
+                segment.copyVector(node, v, 0);
+                graph.copyVector(node, w, 0);
+                assertArrayEquals(w, v);
+                assertEquals(graph.externalId(node), segment.externalId(node));
+                assertEquals(graph.level(node), segment.level(node));
+            }
+        }
+    }
+
+    @Test
+    void writerOutputIsDeterministic() throws Exception {
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        SegmentWriter.write(graph, again);
+        assertArrayEquals(bytes, again.toByteArray());
+    }
+
+    @Test
+    void corruptedByteIsCaughtByTheChecksum() throws Exception {
+        byte[] corrupt = bytes.clone();
+        corrupt[corrupt.length / 2] ^= 0x10;
+        Path p = file(corrupt);
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p));
+        assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("checksum mismatch"), e.getMessage());
+        assertEquals(p.toString(), e.file());
+        // Skipping verification is the caller's explicit choice and opens the file.
+        MappedSegment.open(p, false).close();
+    }
+
+    @Test
+    void truncatedFileIsRefused() throws Exception {
+        Path p = file(Arrays.copyOf(bytes, bytes.length - 100));
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p, false));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        Path tiny = file(Arrays.copyOf(bytes, 50));
+        e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(tiny));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedVersionAndBadMagic() throws Exception {
+        byte[] future = bytes.clone();
+        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+        Path p = file(future);
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p));
+        assertTrue(e.getMessage().contains("unsupported segment format version 2"), e.getMessage());
+        byte[] other = bytes.clone();
+        other[0] = 'X';
+        Path q = file(other);
+        e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(q));
+        assertTrue(e.getMessage().contains("not an hnswseg segment"), e.getMessage());
+    }
+
+    @Test
+    void headerThatDisagreesWithTheLayoutIsRefused() throws Exception {
+        byte[] wrong = bytes.clone();
+        ByteBuffer.wrap(wrong).order(ByteOrder.LITTLE_ENDIAN).putLong(32, 5_999);
+        Path p = file(wrong);
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p, false));
+        assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+    }
+
+    @Test
+    void corruptLinkCountIsReportedNotFollowed() throws Exception {
+        SegmentHeader h;
+        try (MappedSegment s = MappedSegment.open(file(bytes))) {
+            h = s.header();
+        }
+        byte[] wrong = bytes.clone();
+        long layer0 = h.layout().layer0Offset();
+        // The nearest node of a query is always expanded on layer 0 (ids are node numbers here).
+        int nearest = (int) graph.search(data[1].row(0), 10, 40).ids()[0];
+        ByteBuffer.wrap(wrong).order(ByteOrder.LITTLE_ENDIAN).putInt((int) layer0 + 4 * 17 * nearest, 1000);
+        try (MappedSegment s = MappedSegment.open(file(wrong), false)) {
+            CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> s.search(data[1].row(0), 10, 40));
+            assertTrue(e.getMessage().contains("links"), e.getMessage());
+        }
+    }
+
+    @Test
+    void cosineAndIpSurviveTheRoundTrip() throws Exception {
+        for (Metric metric : new Metric[]{Metric.COSINE, Metric.IP}) {
+            HnswGraph g = Fixtures.build(data[0].head(1_000), new HnswParams(8, 40, 1, metric), 1);
+            Path p = dir.resolve(metric + ".hseg");
+            try (OutputStream out = Files.newOutputStream(p)) {
+                SegmentWriter.write(g, out);
+            }
+            try (MappedSegment s = MappedSegment.open(p)) {
+                assertEquals(metric, s.metric());
+                for (int q = 0; q < 20; q++) {
+                    assertEquals(g.search(data[1].row(q), 5, 20), s.search(data[1].row(q), 5, 20));
+                }
+            }
+        }
+    }
+
+    @Test
+    void closedSegmentRefusesSearches() throws Exception {
+        MappedSegment s = MappedSegment.open(file(bytes));
+        s.close();
+        assertThrows(IllegalStateException.class, () -> s.search(data[1].row(0), 1, 10));
+    }
+}

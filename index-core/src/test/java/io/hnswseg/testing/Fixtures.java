@@ -1,0 +1,62 @@
+package io.hnswseg.testing;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.eval.BruteForce;
+import io.hnswseg.eval.Recall;
+import io.hnswseg.eval.SyntheticData;
+import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswGraphBuilder;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.VectorIndex;
+import io.hnswseg.io.FloatMatrix;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Shared test data: generated clustered sets with exact ground truth, graph builds, recall. */
+public final class Fixtures {
+
+    /** Where the team's real datasets live, relative to the module directory surefire runs in. */
+    public static final Path DATASETS = Path.of("../../shared/datasets");
+
+    private Fixtures() {
+    }
+
+    /** A clustered base set and queries drawn from the same clusters (not base rows). */
+    public static FloatMatrix[] clustered(int rows, int queries, int dim, long seed) {
+        FloatMatrix all = SyntheticData.clustered(rows + queries, dim, 50, seed);
+        float[] q = new float[queries * dim];
+        System.arraycopy(all.data(), rows * dim, q, 0, q.length);
+        return new FloatMatrix[]{all.head(rows), new FloatMatrix(dim, queries, q)};
+    }
+
+    public static HnswGraph build(FloatMatrix base, HnswParams params, int threads) {
+        HnswGraphBuilder builder = new HnswGraphBuilder(base.dimension(), base.rows(), params);
+        for (int r = 0; r < base.rows(); r++) {
+            builder.add(r, base.data(), r * base.dimension());
+        }
+        return builder.build(threads);
+    }
+
+    public static long[][] searchAll(VectorIndex index, FloatMatrix queries, int k, int ef) {
+        long[][] found = new long[queries.rows()][];
+        for (int q = 0; q < queries.rows(); q++) {
+            found[q] = index.search(queries.row(q), k, ef).ids();
+        }
+        return found;
+    }
+
+    public static double recall(VectorIndex index, FloatMatrix queries, int[][] truth, int ef) {
+        return Recall.atK(searchAll(index, queries, 10, ef), truth, 10);
+    }
+
+    public static int[][] truth(FloatMatrix base, FloatMatrix queries, Metric metric) {
+        return BruteForce.nearest(base, queries, 10, metric);
+    }
+
+    /** The dataset folder, or null when ../shared is not beside the checkout. */
+    public static Path dataset(String name) {
+        Path dir = DATASETS.resolve(name);
+        return Files.isRegularFile(dir.resolve("base.fvecs")) ? dir : null;
+    }
+}
