@@ -68,6 +68,17 @@ public final class QuantizedVectors {
         }
     }
 
+    private int sink;
+
+    /** Loads the first byte of each row, so their cache misses overlap; see the searcher's batches. */
+    public void touch(int[] rows, int count) {
+        int s = 0;
+        for (int i = 0; i < count; i++) {
+            s += codes[rows[i] * dimension];
+        }
+        sink = s;
+    }
+
     /** Bytes held. */
     public long bytes() {
         return codes.length + 8L * dimension;

@@ -102,6 +102,7 @@ public final class GraphSearcher {
                     batch[fresh++] = neighbour;
                 }
             }
+            scorer.prefetch(batch, fresh);
             int i = 0;
             for (; i + 3 < fresh; i += 4) {
                 scorer.score4(batch[i], batch[i + 1], batch[i + 2], batch[i + 3], d4);

@@ -10,4 +10,8 @@ public interface NodeScorer {
 
     /** Scores four nodes at once into {@code out[0..3]}, sharing the query's loads between them. */
     void score4(int n0, int n1, int n2, int n3, float[] out);
+
+    /** Starts loading the vectors of {@code nodes[0..count)} before they are scored; a hint, may do nothing. */
+    default void prefetch(int[] nodes, int count) {
+    }
 }

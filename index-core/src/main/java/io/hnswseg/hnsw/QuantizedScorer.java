@@ -18,6 +18,11 @@ final class QuantizedScorer implements NodeScorer {
     }
 
     @Override
+    public void prefetch(int[] nodes, int count) {
+        codes.touch(nodes, count);
+    }
+
+    @Override
     public float score(int node) {
         return codes.distance(queryNode, node);
     }
