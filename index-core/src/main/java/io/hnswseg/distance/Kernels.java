@@ -35,5 +35,18 @@ interface Kernels {
     void dotCodes4(byte[] codes, int qOffset, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
                    float[] out);
 
+    /** Squared L2 from a float query to one row of codes, dequantized as {@code offset[d] + scale[d] * code}. */
+    float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim);
+
+    /** {@link #squaredL2ToCodes} to four rows of codes at once. */
+    void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift, int dim,
+                           float[] out);
+
+    /** {@code sum(qs[d] * code[d])}: with {@code qs = q * scale} this is the code-dependent part of a dot product. */
+    float dotToCodes(float[] qs, byte[] codes, int offset, int dim);
+
+    /** {@link #dotToCodes} to four rows of codes at once. */
+    void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out);
+
     String description();
 }

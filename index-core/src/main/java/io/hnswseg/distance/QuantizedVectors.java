@@ -8,42 +8,41 @@ package io.hnswseg.distance;
  */
 public final class QuantizedVectors {
 
+    private final Quantizer quantizer;
     private final Metric metric;
     private final int dimension;
     private final byte[] codes;
     private final float[] scale;
     private final float[] offset;
 
-    /** Quantizes rows {@code 0..rows-1} of {@code data} (row-major, {@code dimension} floats each). */
+    /** Fits a quantizer on rows {@code 0..rows-1} of {@code data} (row-major) and encodes them. */
     public QuantizedVectors(float[] data, int rows, int dimension, Metric metric) {
+        this.quantizer = Quantizer.fit(data, rows, dimension, metric);
         this.metric = metric;
         this.dimension = dimension;
-        this.scale = new float[dimension];
-        this.offset = new float[dimension];
-        float[] min = new float[dimension];
-        float[] max = new float[dimension];
-        java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
-        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        for (int r = 0; r < rows; r++) {
-            for (int d = 0; d < dimension; d++) {
-                float x = data[r * dimension + d];
-                min[d] = Math.min(min[d], x);
-                max[d] = Math.max(max[d], x);
-            }
-        }
-        for (int d = 0; d < dimension; d++) {
-            float range = max[d] - min[d];
-            scale[d] = range > 0 ? range / 255f : 1f;
-            offset[d] = min[d] + 128f * scale[d];
-        }
-        this.codes = new byte[rows * dimension];
-        for (int r = 0; r < rows; r++) {
-            for (int d = 0; d < dimension; d++) {
-                int i = r * dimension + d;
-                long code = Math.round((data[i] - min[d]) / scale[d]) - 128;
-                codes[i] = (byte) Math.max(-128, Math.min(127, code));
-            }
-        }
+        this.scale = quantizer.scaleRef();
+        this.offset = quantizer.offsetRef();
+        this.codes = quantizer.encode(data, rows);
+    }
+
+    public Quantizer quantizer() {
+        return quantizer;
+    }
+
+    /** Copies the codes of {@code rows} rows from {@code fromRow} into {@code into[at..]}. */
+    public void copyRows(int fromRow, int rows, byte[] into, int at) {
+        System.arraycopy(codes, fromRow * dimension, into, at, rows * dimension);
+    }
+
+    /** Approximate distance from a float query to row {@code row}. */
+    public float distance(CodeQuery query, int row) {
+        return query.distance(codes, row * dimension);
+    }
+
+    /** Approximate distances from a float query to four rows into {@code out[0..3]}. */
+    public void distance4(CodeQuery query, int r0, int r1, int r2, int r3, float[] out) {
+        int d = dimension;
+        query.distance4(codes, r0 * d, r1 * d, r2 * d, r3 * d, out);
     }
 
     /** Approximate distance between rows {@code a} and {@code b}, in the units of {@link Metric#distance}. */

@@ -103,6 +103,50 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
+        return squaredL2ToCodesFrom(0, q, codes, offset, scale, shift, dim);
+    }
+
+    static float squaredL2ToCodesFrom(int from, float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
+        float sum = 0;
+        for (int i = from; i < dim; i++) {
+            float d = q[i] - (shift[i] + scale[i] * codes[offset + i]);
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    @Override
+    public void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift,
+                                  int dim, float[] out) {
+        out[0] = squaredL2ToCodes(q, codes, o0, scale, shift, dim);
+        out[1] = squaredL2ToCodes(q, codes, o1, scale, shift, dim);
+        out[2] = squaredL2ToCodes(q, codes, o2, scale, shift, dim);
+        out[3] = squaredL2ToCodes(q, codes, o3, scale, shift, dim);
+    }
+
+    @Override
+    public float dotToCodes(float[] qs, byte[] codes, int offset, int dim) {
+        return dotToCodesFrom(0, qs, codes, offset, dim);
+    }
+
+    static float dotToCodesFrom(int from, float[] qs, byte[] codes, int offset, int dim) {
+        float sum = 0;
+        for (int i = from; i < dim; i++) {
+            sum += qs[i] * codes[offset + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        out[0] = dotToCodes(qs, codes, o0, dim);
+        out[1] = dotToCodes(qs, codes, o1, dim);
+        out[2] = dotToCodes(qs, codes, o2, dim);
+        out[3] = dotToCodes(qs, codes, o3, dim);
+    }
+
+    @Override
     public String description() {
         return "scalar (jdk.incubator.vector not available; start the JVM with --add-modules jdk.incubator.vector for SIMD)";
     }

@@ -244,6 +244,105 @@ final class SimdKernels implements Kernels {
     }
 
     @Override
+    public float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
+        int i = 0;
+        float sum = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            for (int bound = dim - 2 * L; i <= bound; i += 2 * L) {
+                FloatVector d0 = FloatVector.fromArray(S, q, i)
+                        .sub(widen(codes, offset + i).fma(FloatVector.fromArray(S, scale, i), FloatVector.fromArray(S, shift, i)));
+                FloatVector d1 = FloatVector.fromArray(S, q, i + L)
+                        .sub(widen(codes, offset + i + L).fma(FloatVector.fromArray(S, scale, i + L), FloatVector.fromArray(S, shift, i + L)));
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+            }
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector d = FloatVector.fromArray(S, q, i)
+                        .sub(widen(codes, offset + i).fma(FloatVector.fromArray(S, scale, i), FloatVector.fromArray(S, shift, i)));
+                acc0 = d.fma(d, acc0);
+            }
+            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+        return sum + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, offset, scale, shift, dim);
+    }
+
+    @Override
+    public void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift,
+                                  int dim, float[] out) {
+        int i = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector x = FloatVector.fromArray(S, q, i);
+                FloatVector s = FloatVector.fromArray(S, scale, i);
+                FloatVector o = FloatVector.fromArray(S, shift, i);
+                FloatVector d0 = x.sub(widen(codes, o0 + i).fma(s, o));
+                FloatVector d1 = x.sub(widen(codes, o1 + i).fma(s, o));
+                FloatVector d2 = x.sub(widen(codes, o2 + i).fma(s, o));
+                FloatVector d3 = x.sub(widen(codes, o3 + i).fma(s, o));
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+                acc2 = d2.fma(d2, acc2);
+                acc3 = d3.fma(d3, acc3);
+            }
+            s0 = acc0.reduceLanes(VectorOperators.ADD);
+            s1 = acc1.reduceLanes(VectorOperators.ADD);
+            s2 = acc2.reduceLanes(VectorOperators.ADD);
+            s3 = acc3.reduceLanes(VectorOperators.ADD);
+        }
+        out[0] = s0 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o0, scale, shift, dim);
+        out[1] = s1 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o1, scale, shift, dim);
+        out[2] = s2 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o2, scale, shift, dim);
+        out[3] = s3 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o3, scale, shift, dim);
+    }
+
+    @Override
+    public float dotToCodes(float[] qs, byte[] codes, int offset, int dim) {
+        int i = 0;
+        float sum = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            for (int bound = dim - 2 * L; i <= bound; i += 2 * L) {
+                acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, qs, i), acc0);
+                acc1 = widen(codes, offset + i + L).fma(FloatVector.fromArray(S, qs, i + L), acc1);
+            }
+            for (int bound = dim - L; i <= bound; i += L) {
+                acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, qs, i), acc0);
+            }
+            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+        return sum + ScalarKernels.dotToCodesFrom(i, qs, codes, offset, dim);
+    }
+
+    @Override
+    public void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        int i = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (B != null && dim >= L) {
+            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+            for (int bound = dim - L; i <= bound; i += L) {
+                FloatVector x = FloatVector.fromArray(S, qs, i);
+                acc0 = widen(codes, o0 + i).fma(x, acc0);
+                acc1 = widen(codes, o1 + i).fma(x, acc1);
+                acc2 = widen(codes, o2 + i).fma(x, acc2);
+                acc3 = widen(codes, o3 + i).fma(x, acc3);
+            }
+            s0 = acc0.reduceLanes(VectorOperators.ADD);
+            s1 = acc1.reduceLanes(VectorOperators.ADD);
+            s2 = acc2.reduceLanes(VectorOperators.ADD);
+            s3 = acc3.reduceLanes(VectorOperators.ADD);
+        }
+        out[0] = s0 + ScalarKernels.dotToCodesFrom(i, qs, codes, o0, dim);
+        out[1] = s1 + ScalarKernels.dotToCodesFrom(i, qs, codes, o1, dim);
+        out[2] = s2 + ScalarKernels.dotToCodesFrom(i, qs, codes, o2, dim);
+        out[3] = s3 + ScalarKernels.dotToCodesFrom(i, qs, codes, o3, dim);
+    }
+
+    @Override
     public String description() {
         return "SIMD (jdk.incubator.vector, " + S.vectorBitSize() + "-bit, " + L + " float lanes, FMA)";
     }

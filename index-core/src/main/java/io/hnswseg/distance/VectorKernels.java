@@ -70,4 +70,21 @@ public final class VectorKernels {
                           float[] out) {
         KERNELS.dotCodes4(codes, qo, o0, o1, o2, o3, scale, offset, dim, out);
     }
+
+    static float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
+        return KERNELS.squaredL2ToCodes(q, codes, offset, scale, shift, dim);
+    }
+
+    static void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift,
+                                  int dim, float[] out) {
+        KERNELS.squaredL2ToCodes4(q, codes, o0, o1, o2, o3, scale, shift, dim, out);
+    }
+
+    static float dotToCodes(float[] qs, byte[] codes, int offset, int dim) {
+        return KERNELS.dotToCodes(qs, codes, offset, dim);
+    }
+
+    static void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        KERNELS.dotToCodes4(qs, codes, o0, o1, o2, o3, dim, out);
+    }
 }

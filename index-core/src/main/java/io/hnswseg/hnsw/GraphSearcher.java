@@ -31,12 +31,16 @@ public final class GraphSearcher {
             Vectors.normalize(q, 0, q.length);
         }
         SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
-        NodeScorer scorer = graph.scorer(q, ctx.scratch);
+        NodeScorer scorer = graph.scorer(q);
         int entry = graph.entryNode();
         long closest = descend(graph, scorer, entry, scorer.score(entry), graph.topLevel(), 0, ctx);
         ctx.begin();
         ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
         searchLayer(graph, scorer, ef, 0, ctx);
+        NodeScorer exact = graph.exactScorer(q);
+        if (exact != null) {
+            rerank(exact, ctx);
+        }
         NodeHeap results = ctx.results;
         while (results.size() > k) {
             results.pop();
@@ -50,6 +54,32 @@ public final class GraphSearcher {
             distances[i] = NodeHeap.distanceOf(top);
         }
         return new SearchResults(ids, distances);
+    }
+
+    /**
+     * Re-scores the beam with exact distances: the walk used approximate ones, the answer must not. The
+     * whole beam is re-scored, not just the top k, so a neighbour that quantization ranked just outside
+     * the top k still makes it back in.
+     */
+    private static void rerank(NodeScorer exact, SearchContext ctx) {
+        NodeHeap results = ctx.results;
+        int n = results.size();
+        int[] nodes = ctx.batch.length >= n ? ctx.batch : (ctx.batch = new int[n]);
+        for (int i = 0; i < n; i++) {
+            nodes[i] = NodeHeap.nodeOf(results.pop());
+        }
+        float[] d4 = ctx.distances4;
+        exact.prefetch(nodes, n);
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            exact.score4(nodes[i], nodes[i + 1], nodes[i + 2], nodes[i + 3], d4);
+            for (int j = 0; j < 4; j++) {
+                results.push(d4[j], nodes[i + j]);
+            }
+        }
+        for (; i < n; i++) {
+            results.push(exact.score(nodes[i]), nodes[i]);
+        }
     }
 
     /**

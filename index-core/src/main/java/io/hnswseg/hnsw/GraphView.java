@@ -36,9 +36,11 @@ public interface GraphView {
     void copyVector(int node, float[] into, int offset);
 
     /**
-     * A scorer of this graph's nodes against {@code query} (already validated and, for cosine, normalised).
-     * {@code scratch} holds at least {@code 4 * dimension()} floats, for implementations that must copy
-     * vectors out of storage; it belongs to the calling thread.
+     * The scorer a search walks the graph with, for {@code query} (already validated and, for cosine,
+     * normalised). It may be approximate (int8 codes); then {@link #exactScorer} gives the exact one.
      */
-    NodeScorer scorer(float[] query, float[] scratch);
+    NodeScorer scorer(float[] query);
+
+    /** An exact float scorer when {@link #scorer} is approximate, or null when {@link #scorer} is exact. */
+    NodeScorer exactScorer(float[] query);
 }

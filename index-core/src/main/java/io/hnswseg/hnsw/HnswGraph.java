@@ -1,6 +1,7 @@
 package io.hnswseg.hnsw;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.QuantizedVectors;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -39,6 +40,8 @@ public final class HnswGraph implements GraphView, VectorIndex {
     float[][] upperDistances;
     private final Object[] locks;
 
+    /** int8 codes of the vectors, which searches walk the graph with; null for a float-only graph. */
+    QuantizedVectors codes;
     int size;
     /** Packed {@code (level << 32) | node} of the entry node; -1 while the graph is empty. */
     volatile long entry = -1;
@@ -168,13 +171,28 @@ public final class HnswGraph implements GraphView, VectorIndex {
     }
 
     @Override
-    public NodeScorer scorer(float[] query, float[] scratch) {
+    public NodeScorer scorer(float[] query) {
+        return codes != null ? new CodeScorer(codes, codes.quantizer().query(query)) : exact(query);
+    }
+
+    @Override
+    public NodeScorer exactScorer(float[] query) {
+        return codes != null ? exact(query) : null;
+    }
+
+    private FloatScorer exact(float[] query) {
         return new FloatScorer(metric, vectors, dimension).reset(query, 0);
+    }
+
+    /** The int8 codes searches walk with, or null when the graph was built without quantization. */
+    public QuantizedVectors codes() {
+        return codes;
     }
 
     /** Bytes of heap this graph holds (vectors, ids, links), for memory reports. */
     public long heapBytes() {
-        long bytes = 4L * vectors.length + 8L * ids.length + levels.length + 4L * layer0.length + 8L * upper.length;
+        long bytes = 4L * vectors.length + 8L * ids.length + levels.length + 4L * layer0.length + 8L * upper.length
+                + (codes == null ? 0 : codes.bytes());
         for (int[] u : upper) {
             if (u != null) {
                 bytes += 16 + 4L * u.length;

@@ -116,7 +116,7 @@ public final class HnswGraphBuilder {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         built = true;
-        if (graph.params.quantizedBuild()) {
+        if (graph.params.quantized()) {
             codes = new QuantizedVectors(graph.vectors, graph.size, graph.dimension, graph.metric);
         }
         AtomicInteger next = new AtomicInteger();
@@ -147,7 +147,7 @@ public final class HnswGraphBuilder {
             }
         }
         graph.releaseBuildState();
-        codes = null;
+        graph.codes = codes;
         return graph;
     }
 

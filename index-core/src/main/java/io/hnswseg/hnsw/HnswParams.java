@@ -9,10 +9,11 @@ import io.hnswseg.distance.Metric;
  * @param efConstruction beam width of the search that finds a new node's neighbours
  * @param seed           seed of the level draw; a single-threaded build is fully determined by it
  * @param metric         the distance
- * @param quantizedBuild score with int8 codes of the vectors while building (a quarter of the memory
- *                       traffic); the graph stores and searches the exact float vectors either way
+ * @param quantized      keep int8 codes of the vectors (a quarter of the bytes) and score them while
+ *                       building and while walking the graph in a search; the float vectors are kept too
+ *                       and re-rank each search's beam, so returned distances are exact
  */
-public record HnswParams(int m, int efConstruction, long seed, Metric metric, boolean quantizedBuild) {
+public record HnswParams(int m, int efConstruction, long seed, Metric metric, boolean quantized) {
 
     public static final int DEFAULT_M = 16;
     public static final int DEFAULT_EF_CONSTRUCTION = 100;
@@ -30,7 +31,7 @@ public record HnswParams(int m, int efConstruction, long seed, Metric metric, bo
         }
     }
 
-    /** Parameters with the default construction scoring (int8 codes). */
+    /** Parameters with int8 codes (the default). */
     public HnswParams(int m, int efConstruction, long seed, Metric metric) {
         this(m, efConstruction, seed, metric, true);
     }

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Per-thread search state, reused across searches and across graphs: the visited set, both heaps and
- * the scratch buffers. One context per thread (not per graph) keeps memory at threads x largest graph
+ * the buffers of neighbour lists. One context per thread (not per graph) keeps memory at threads x largest graph
  * when a reader fans out over many segments.
  */
 final class SearchContext {
@@ -20,7 +20,6 @@ final class SearchContext {
 
     int[] neighbours = new int[0];
     int[] batch = new int[0];
-    float[] scratch = new float[0];
     final float[] distances4 = new float[4];
 
     /** Sorted results of the last layer search (closest first), filled by {@link #drainSorted()}. */
@@ -36,11 +35,11 @@ final class SearchContext {
 
     static SearchContext current(GraphView graph, int maxDegree, int ef) {
         SearchContext ctx = CURRENT.get();
-        ctx.ensure(graph.size(), graph.dimension(), maxDegree, ef);
+        ctx.ensure(graph.size(), maxDegree, ef);
         return ctx;
     }
 
-    private void ensure(int nodes, int dim, int maxDegree, int ef) {
+    private void ensure(int nodes, int maxDegree, int ef) {
         if (visited.length < nodes) {
             visited = new int[Math.max(nodes, visited.length + (visited.length >>> 1))];
             generation = 0;
@@ -52,9 +51,6 @@ final class SearchContext {
             selectedDistances = new float[maxDegree + 1];
             packed = new long[maxDegree + 1];
             pruneDistances = new float[maxDegree + 1];
-        }
-        if (scratch.length < 4 * dim) {
-            scratch = new float[4 * dim];
         }
         if (sortedNodes.length < ef + 1) {
             sortedNodes = new int[ef + 1];

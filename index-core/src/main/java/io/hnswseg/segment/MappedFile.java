@@ -78,6 +78,11 @@ final class MappedFile {
         ints[(int) (position >>> shift)].get((int) ((position & chunkMask) >>> 2), into, offset, count);
     }
 
+    /** Copies {@code count} bytes from {@code position}; {@code count <= overlap}. */
+    void getBytes(long position, byte[] into, int offset, int count) {
+        bytes[(int) (position >>> shift)].get((int) (position & chunkMask), into, offset, count);
+    }
+
     /** Copies {@code count} floats from a 4-aligned {@code position}; {@code 4 * count <= overlap}. */
     void getFloats(long position, float[] into, int offset, int count) {
         floats[(int) (position >>> shift)].get((int) ((position & chunkMask) >>> 2), into, offset, count);

@@ -1,6 +1,8 @@
 package io.hnswseg.segment;
 
+import io.hnswseg.distance.CodeQuery;
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Quantizer;
 import io.hnswseg.hnsw.GraphSearcher;
 import io.hnswseg.hnsw.GraphView;
 import io.hnswseg.hnsw.NodeScorer;
@@ -16,8 +18,9 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * A segment file, memory-mapped and searched in place: the graph and the vectors stay in the page cache,
- * not on the heap. A search copies only the vectors it scores into a per-thread scratch buffer, so the
- * kernels run on arrays (the JDK 17 Vector API's buffer loads do not exist on later JDKs).
+ * not on the heap. A search copies only the rows it scores (int8 codes while walking the graph, float
+ * vectors to re-rank the beam) into a small per-query scratch array, so the kernels run on arrays (the
+ * JDK 17 Vector API's buffer loads do not exist on later JDKs).
  *
  * <p>Searches give exactly the results of the {@code HnswGraph} the file was written from. Thread-safe.
  * {@link #close()} drops the mapping; the JVM unmaps it once it is unreachable.
@@ -32,6 +35,8 @@ public final class MappedSegment implements GraphView, VectorIndex, Closeable {
     private final int size;
     private final int stride0Bytes;
     private final int upperBlock;
+    /** The quantizer of the codes section, or null when the segment has none. */
+    private final Quantizer quantizer;
     private volatile boolean closed;
 
     private MappedSegment(String name, SegmentHeader header, MappedFile file) {
@@ -43,6 +48,15 @@ public final class MappedSegment implements GraphView, VectorIndex, Closeable {
         this.size = (int) header.count();
         this.stride0Bytes = 4 * (1 + 2 * header.m());
         this.upperBlock = 1 + header.m();
+        if (header.hasCodes()) {
+            float[] scale = new float[dimension];
+            float[] offset = new float[dimension];
+            file.getFloats(layout.quantizerOffset(), scale, 0, dimension);
+            file.getFloats(layout.quantizerOffset() + 4L * dimension, offset, 0, dimension);
+            this.quantizer = new Quantizer(header.metric(), scale, offset);
+        } else {
+            this.quantizer = null;
+        }
     }
 
     /** Opens and fully verifies a segment file (header, sizes and checksum). */
@@ -187,19 +201,53 @@ public final class MappedSegment implements GraphView, VectorIndex, Closeable {
     }
 
     @Override
-    public NodeScorer scorer(float[] query, float[] scratch) {
-        return new MappedScorer(query, scratch);
+    public NodeScorer scorer(float[] query) {
+        return quantizer != null ? new MappedCodeScorer(quantizer.query(query)) : new MappedScorer(query);
     }
 
-    /** Copies the scored vectors out of the mapping into the thread's scratch, then runs the array kernels. */
+    @Override
+    public NodeScorer exactScorer(float[] query) {
+        return quantizer != null ? new MappedScorer(query) : null;
+    }
+
+    /** Copies the codes it scores out of the mapping into a scratch array, then runs the array kernels. */
+    private final class MappedCodeScorer implements NodeScorer {
+        private final CodeQuery query;
+        private final byte[] scratch = new byte[4 * dimension];
+
+        MappedCodeScorer(CodeQuery query) {
+            this.query = query;
+        }
+
+        private void copyCodes(int node, int at) {
+            file.getBytes(layout.codesOffset() + (long) dimension * node, scratch, at, dimension);
+        }
+
+        @Override
+        public float score(int node) {
+            copyCodes(node, 0);
+            return query.distance(scratch, 0);
+        }
+
+        @Override
+        public void score4(int n0, int n1, int n2, int n3, float[] out) {
+            int d = dimension;
+            copyCodes(n0, 0);
+            copyCodes(n1, d);
+            copyCodes(n2, 2 * d);
+            copyCodes(n3, 3 * d);
+            query.distance4(scratch, 0, d, 2 * d, 3 * d, out);
+        }
+    }
+
+    /** Copies the vectors it scores out of the mapping into a scratch array, then runs the array kernels. */
     private final class MappedScorer implements NodeScorer {
         private final float[] query;
-        private final float[] scratch;
+        private final float[] scratch = new float[4 * dimension];
         private final Metric metric = header.metric();
 
-        MappedScorer(float[] query, float[] scratch) {
+        MappedScorer(float[] query) {
             this.query = query;
-            this.scratch = scratch;
         }
 
         @Override

@@ -10,12 +10,18 @@ import java.nio.ByteBuffer;
  * @param count         vectors in the segment
  * @param entryNode     node where searches start, -1 for an empty segment
  * @param upperDataInts length of the upper-layer link section, in ints
+ * @param flags         bit 0: the segment carries int8 codes and their quantizer
  */
 public record SegmentHeader(int formatVersion, Metric metric, int dimension, long count, int m, int efConstruction,
-                            long seed, int topLevel, int entryNode, long upperDataInts) {
+                            long seed, int topLevel, int entryNode, long upperDataInts, int flags) {
+
+    /** Whether searches walk int8 codes (and re-rank with the float vectors). */
+    public boolean hasCodes() {
+        return (flags & SegmentLayout.FLAG_CODES) != 0;
+    }
 
     SegmentLayout layout() {
-        return SegmentLayout.of(count, dimension, m, upperDataInts);
+        return SegmentLayout.of(count, dimension, m, upperDataInts, hasCodes());
     }
 
     void writeTo(ByteBuffer out) {
@@ -40,6 +46,10 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         out.putLong(layout.upperIndexOffset());
         out.putLong(layout.upperDataOffset());
         out.putLong(layout.footerOffset());
+        out.putInt(flags);
+        out.putInt(0);
+        out.putLong(layout.quantizerOffset());
+        out.putLong(layout.codesOffset());
         while (out.position() < start + SegmentLayout.HEADER_BYTES) {
             out.put((byte) 0);
         }
@@ -86,13 +96,20 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
             throw new CorruptSegmentException(name, "header entry point out of range: node " + entryNode + " level " + topLevel
                     + " in a segment of " + count);
         }
+        int flags = in.getInt(120);
+        if ((flags & ~SegmentLayout.FLAG_CODES) != 0) {
+            throw new CorruptSegmentException(name, "unknown header flags 0x" + Integer.toHexString(flags)
+                    + " (this reader knows 0x" + Integer.toHexString(SegmentLayout.FLAG_CODES) + ")");
+        }
         SegmentHeader header = new SegmentHeader(version, metric, dimension, count, m, efConstruction, seed, topLevel,
-                entryNode, upperDataInts);
+                entryNode, upperDataInts, flags);
         SegmentLayout expected = header.layout();
-        long[] stored = {in.getLong(64), in.getLong(72), in.getLong(80), in.getLong(88), in.getLong(96), in.getLong(104), in.getLong(112)};
+        long[] stored = {in.getLong(64), in.getLong(72), in.getLong(80), in.getLong(88), in.getLong(96), in.getLong(104),
+                in.getLong(112), in.getLong(128), in.getLong(136)};
         long[] computed = {expected.idsOffset(), expected.levelsOffset(), expected.vectorsOffset(), expected.layer0Offset(),
-                expected.upperIndexOffset(), expected.upperDataOffset(), expected.footerOffset()};
-        String[] names = {"ids", "levels", "vectors", "layer0", "upper index", "upper data", "footer"};
+                expected.upperIndexOffset(), expected.upperDataOffset(), expected.footerOffset(), expected.quantizerOffset(),
+                expected.codesOffset()};
+        String[] names = {"ids", "levels", "vectors", "layer0", "upper index", "upper data", "footer", "quantizer", "codes"};
         for (int i = 0; i < stored.length; i++) {
             if (stored[i] != computed[i]) {
                 throw new CorruptSegmentException(name, "header says the " + names[i] + " section starts at " + stored[i]

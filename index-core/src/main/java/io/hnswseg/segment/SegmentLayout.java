@@ -5,24 +5,33 @@ package io.hnswseg.segment;
  * reader agree by construction and the reader can check a header against it.
  */
 record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long layer0Offset,
-                     long upperIndexOffset, long upperDataOffset, long footerOffset) {
+                     long upperIndexOffset, long upperDataOffset, long quantizerOffset, long codesOffset,
+                     long footerOffset) {
 
     static final long MAGIC = 0x1A4745535753_4E48L; // "HNSWSEG\x1A" read as a little-endian long
     static final int FOOTER_MAGIC = 0x47455348; // "HSEG" little-endian
     static final int FORMAT_VERSION = 1;
-    static final int HEADER_BYTES = 128;
+    static final int HEADER_BYTES = 192;
+    /** Header flag: the segment carries int8 codes (and their quantizer), which searches walk with. */
+    static final int FLAG_CODES = 1;
     static final int FOOTER_BYTES = 8;
     static final int ALIGNMENT = 64;
 
-    static SegmentLayout of(long count, int dimension, int m, long upperDataInts) {
+    static SegmentLayout of(long count, int dimension, int m, long upperDataInts, boolean codes) {
         long ids = HEADER_BYTES;
         long levels = align(ids + 8 * count);
         long vectors = align(levels + count);
         long layer0 = align(vectors + 4L * dimension * count);
         long upperIndex = align(layer0 + 4L * (1 + 2L * m) * count);
         long upperData = align(upperIndex + 4 * count);
-        long footer = align(upperData + 4 * upperDataInts);
-        return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, footer);
+        long end = align(upperData + 4 * upperDataInts);
+        if (!codes) {
+            return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, 0, 0, end);
+        }
+        long quantizer = end;
+        long codeRows = align(quantizer + 8L * dimension);
+        return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, quantizer, codeRows,
+                align(codeRows + (long) dimension * count));
     }
 
     static long align(long offset) {

@@ -1,5 +1,6 @@
 package io.hnswseg.segment;
 
+import io.hnswseg.distance.QuantizedVectors;
 import io.hnswseg.hnsw.GraphView;
 import io.hnswseg.hnsw.HnswGraph;
 
@@ -26,21 +27,16 @@ public final class SegmentWriter {
         this.out = out;
     }
 
-    /** Writes {@code graph} to {@code out}; see {@link #write(GraphView, int, long, OutputStream)}. */
-    public static SegmentInfo write(HnswGraph graph, OutputStream out) throws IOException {
-        return write(graph, graph.params().efConstruction(), graph.params().seed(), out);
-    }
-
     /**
-     * Writes any graph view, recording {@code efConstruction} and {@code seed} in the header.
+     * Writes {@code graph} to {@code out}.
      *
      * @return the figures the manifest lists for this segment
      */
-    public static SegmentInfo write(GraphView graph, int efConstruction, long seed, OutputStream out) throws IOException {
-        return new SegmentWriter(out).writeGraph(graph, efConstruction, seed);
+    public static SegmentInfo write(HnswGraph graph, OutputStream out) throws IOException {
+        return new SegmentWriter(out).writeGraph(graph, graph.params().efConstruction(), graph.params().seed(), graph.codes());
     }
 
-    private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed) throws IOException {
+    private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed, QuantizedVectors codes) throws IOException {
         int n = g.size();
         int m = g.m();
         int upperBlock = 1 + m;
@@ -52,7 +48,7 @@ public final class SegmentWriter {
             throw new IllegalArgumentException("upper layers too large for one segment: use more partitions");
         }
         SegmentHeader header = new SegmentHeader(SegmentLayout.FORMAT_VERSION, g.metric(), g.dimension(), n, m,
-                efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts);
+                efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts, codes == null ? 0 : SegmentLayout.FLAG_CODES);
         SegmentLayout layout = header.layout();
         header.writeTo(buffer);
 
@@ -88,6 +84,21 @@ public final class SegmentWriter {
         for (int node = 0; node < n; node++) {
             for (int level = 1; level <= g.level(node); level++) {
                 writeLinks(g.neighbours(level, node, links), links, m);
+            }
+        }
+        if (codes != null) {
+            padTo(layout.quantizerOffset());
+            for (float x : codes.quantizer().scale()) {
+                ensure(4).putFloat(x);
+            }
+            for (float x : codes.quantizer().offset()) {
+                ensure(4).putFloat(x);
+            }
+            padTo(layout.codesOffset());
+            byte[] row = new byte[g.dimension()];
+            for (int node = 0; node < n; node++) {
+                codes.copyRows(node, 1, row, 0);
+                ensure(row.length).put(row);
             }
         }
         padTo(layout.footerOffset());

@@ -32,7 +32,7 @@ public class GraphBenchmark {
     int threads;
 
     @Param({"true", "false"})
-    boolean quantizedBuild;
+    boolean quantized;
 
     private FloatMatrix base;
     private FloatMatrix queries;
@@ -48,7 +48,7 @@ public class GraphBenchmark {
     }
 
     private HnswParams params() {
-        return new HnswParams(16, 100, 42, Metric.L2, quantizedBuild);
+        return new HnswParams(16, 100, 42, Metric.L2, quantized);
     }
 
     @Benchmark

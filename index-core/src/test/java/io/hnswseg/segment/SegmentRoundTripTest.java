@@ -174,6 +174,44 @@ class SegmentRoundTripTest {
     }
 
     @Test
+    void floatOnlySegmentRoundTrips() throws Exception {
+        HnswGraph g = Fixtures.build(data[0].head(2_000), new HnswParams(8, 40, 1, Metric.L2, false), 1);
+        Path p = dir.resolve("float.hseg");
+        SegmentInfo written;
+        try (OutputStream out = Files.newOutputStream(p)) {
+            written = SegmentWriter.write(g, out);
+        }
+        assertTrue(written.bytes() < bytes.length, "no codes section");
+        try (MappedSegment s = MappedSegment.open(p)) {
+            assertTrue(!s.header().hasCodes());
+            for (int q = 0; q < 20; q++) {
+                assertEquals(g.search(data[1].row(q), 5, 20), s.search(data[1].row(q), 5, 20));
+            }
+        }
+    }
+
+    @Test
+    void quantizedSearchReturnsExactDistances() throws Exception {
+        try (MappedSegment segment = MappedSegment.open(file(bytes))) {
+            assertTrue(segment.header().hasCodes());
+            SearchResults r = segment.search(data[1].row(3), 10, 40);
+            for (int i = 0; i < r.size(); i++) {
+                float exact = Metric.L2.distance(data[1].data(), 3 * 20, data[0].data(), (int) r.ids()[i] * 20, 20);
+                assertEquals(exact, r.distances()[i], 1e-4f * exact, "distance of result " + i);
+            }
+        }
+    }
+
+    @Test
+    void unknownFlagsAreRefused() throws Exception {
+        byte[] future = bytes.clone();
+        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(120, 6);
+        Path p = file(future);
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p, false));
+        assertTrue(e.getMessage().contains("flags"), e.getMessage());
+    }
+
+    @Test
     void closedSegmentRefusesSearches() throws Exception {
         MappedSegment s = MappedSegment.open(file(bytes));
         s.close();
