@@ -7,6 +7,14 @@ import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.hnsw.VectorIndex;
 import io.hnswseg.io.FloatMatrix;
 
+import io.hnswseg.segment.SegmentWriter;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,9 +32,16 @@ public final class Benchmark {
     public record Run(int ef, double recallAt10, double qps, double meanMs, double p99Ms) {
     }
 
-    /** The whole report; field names follow the JSON of {@code bench --json}. */
+    /**
+     * The whole report; field names follow the JSON of {@code bench --json}.
+     *
+     * @param graphBytes    heap bytes of the built graph (vectors, codes, links, ids)
+     * @param segmentBytes  size of the segment file the graph writes to
+     * @param peakHeapBytes peak heap in use during the timed build (all pools, after a GC before it)
+     */
     public record Report(int vectors, int threads, int m, int efConstruction, String metric, String kernels,
-                         double buildSeconds, double vectorsPerSecond, long graphBytes, List<Run> runs) {
+                         double buildSeconds, double vectorsPerSecond, long graphBytes, long segmentBytes,
+                         long peakHeapBytes, List<Run> runs) {
     }
 
     private Benchmark() {
@@ -52,9 +67,19 @@ public final class Benchmark {
         if (warmupVectors > 0) {
             build(base.head(Math.min(warmupVectors, base.rows())), params, threads);
         }
+        System.gc();
+        List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
+        pools.forEach(MemoryPoolMXBean::resetPeakUsage);
         long start = System.nanoTime();
         HnswGraph graph = build(base, params, threads);
         double seconds = (System.nanoTime() - start) / 1e9;
+        long peakHeap = pools.stream().filter(p -> p.getType() == MemoryType.HEAP).mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long segmentBytes;
+        try {
+            segmentBytes = SegmentWriter.write(graph, OutputStream.nullOutputStream()).bytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         for (int ef : efs) {
             for (int q = 0; q < queries.rows(); q++) {
                 graph.search(queries.row(q), 10, Math.max(ef, 10));
@@ -65,7 +90,7 @@ public final class Benchmark {
             runs.add(measure(graph, queries, truth, ef, reps));
         }
         return new Report(base.rows(), threads, params.m(), params.efConstruction(), params.metric().externalName(),
-                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), runs);
+                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, runs);
     }
 
     /** Recall@10 and single-thread speed of one ef over all queries. */

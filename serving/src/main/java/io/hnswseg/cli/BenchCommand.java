@@ -68,8 +68,10 @@ final class BenchCommand implements Callable<Integer> {
                 efConstruction, threads);
         Benchmark.Report report = Benchmark.run(baseVectors, queryVectors, truth, params, threads, efs, warmup, reps);
         System.out.printf("kernels: %s%n", report.kernels());
-        System.out.printf("build: %.2f s, %.0f vectors/s, graph %.1f MB (%.0f bytes/vector)%n", report.buildSeconds(),
-                report.vectorsPerSecond(), report.graphBytes() / 1e6, report.graphBytes() / (double) report.vectors());
+        System.out.printf("build: %.2f s, %.0f vectors/s%n", report.buildSeconds(), report.vectorsPerSecond());
+        System.out.printf("memory: graph %.1f MB on the heap (%.0f bytes/vector), segment file %.1f MB (%.0f bytes/vector), "
+                        + "peak heap during the build %.1f MB%n", report.graphBytes() / 1e6, report.graphBytes() / (double) report.vectors(),
+                report.segmentBytes() / 1e6, report.segmentBytes() / (double) report.vectors(), report.peakHeapBytes() / 1e6);
         System.out.printf("%8s %12s %12s %10s %10s%n", "ef", "recall@10", "queries/s", "mean ms", "p99 ms");
         for (Benchmark.Run run : report.runs()) {
             System.out.printf("%8d %12.4f %12.0f %10.3f %10.3f%n", run.ef(), run.recallAt10(), run.qps(), run.meanMs(), run.p99Ms());
@@ -85,6 +87,8 @@ final class BenchCommand implements Callable<Integer> {
             out.put("build_seconds", report.buildSeconds());
             out.put("vectors_per_second", report.vectorsPerSecond());
             out.put("graph_bytes", report.graphBytes());
+            out.put("segment_bytes", report.segmentBytes());
+            out.put("peak_heap_bytes", report.peakHeapBytes());
             out.put("runs", report.runs().stream().map(r -> Map.of("ef", r.ef(), "recall_at_10", r.recallAt10(), "qps", r.qps(),
                     "mean_ms", r.meanMs(), "p99_ms", r.p99Ms())).toList());
             Json.write(json, out);
