@@ -37,7 +37,8 @@ public final class Benchmark {
      *
      * @param graphBytes    heap bytes of the built graph (vectors, codes, links, ids)
      * @param segmentBytes  size of the segment file the graph writes to
-     * @param peakHeapBytes peak heap in use during the timed build (all pools, after a GC before it)
+     * @param peakHeapBytes peak heap in use during the timed build beyond what was live before it (the input
+     *                      vectors): the builder's own peak, an upper bound since pool peaks need not coincide
      */
     public record Report(int vectors, int threads, int m, int efConstruction, String metric, String kernels,
                          double buildSeconds, double vectorsPerSecond, long graphBytes, long segmentBytes,
@@ -70,10 +71,11 @@ public final class Benchmark {
         System.gc();
         List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
         pools.forEach(MemoryPoolMXBean::resetPeakUsage);
+        long before = heapInUse(pools, false);
         long start = System.nanoTime();
         HnswGraph graph = build(base, params, threads);
         double seconds = (System.nanoTime() - start) / 1e9;
-        long peakHeap = pools.stream().filter(p -> p.getType() == MemoryType.HEAP).mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long peakHeap = heapInUse(pools, true) - before;
         long segmentBytes;
         try {
             segmentBytes = SegmentWriter.write(graph, OutputStream.nullOutputStream()).bytes();
@@ -91,6 +93,11 @@ public final class Benchmark {
         }
         return new Report(base.rows(), threads, params.m(), params.efConstruction(), params.metric().externalName(),
                 VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, runs);
+    }
+
+    private static long heapInUse(List<MemoryPoolMXBean> pools, boolean peak) {
+        return pools.stream().filter(p -> p.getType() == MemoryType.HEAP)
+                .mapToLong(p -> (peak ? p.getPeakUsage() : p.getUsage()).getUsed()).sum();
     }
 
     /** Recall@10 and single-thread speed of one ef over all queries. */
