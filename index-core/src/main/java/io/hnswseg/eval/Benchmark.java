@@ -1,6 +1,7 @@
 package io.hnswseg.eval;
 
 import io.hnswseg.distance.VectorKernels;
+import io.hnswseg.hnsw.GraphView;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.HnswGraphBuilder;
 import io.hnswseg.hnsw.HnswParams;
@@ -37,12 +38,13 @@ public final class Benchmark {
      *
      * @param graphBytes    heap bytes of the built graph (vectors, codes, links, ids)
      * @param segmentBytes  size of the segment file the graph writes to
+     * @param unreachable   layer-0 nodes that no search can reach from the entry node (should be 0)
      * @param peakHeapBytes peak heap in use during the timed build beyond what was live before it (the input
      *                      vectors): the builder's own peak, an upper bound since pool peaks need not coincide
      */
     public record Report(int vectors, int threads, int m, int efConstruction, String metric, String kernels,
                          double buildSeconds, double vectorsPerSecond, long graphBytes, long segmentBytes,
-                         long peakHeapBytes, List<Run> runs) {
+                         long peakHeapBytes, int unreachable, List<Run> runs) {
     }
 
     private Benchmark() {
@@ -92,7 +94,29 @@ public final class Benchmark {
             runs.add(measure(graph, queries, truth, ef, reps));
         }
         return new Report(base.rows(), threads, params.m(), params.efConstruction(), params.metric().externalName(),
-                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, runs);
+                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, unreachable(graph), runs);
+    }
+
+    /** Nodes not reachable from the entry node over layer-0 links: a broken graph shows here first. */
+    public static int unreachable(GraphView graph) {
+        int n = graph.size();
+        boolean[] seen = new boolean[n];
+        int[] queue = new int[n];
+        int[] links = new int[2 * graph.m() + 1];
+        int head = 0;
+        int tail = 0;
+        queue[tail++] = graph.entryNode();
+        seen[graph.entryNode()] = true;
+        while (head < tail) {
+            int count = graph.neighbours(0, queue[head++], links);
+            for (int i = 0; i < count; i++) {
+                if (!seen[links[i]]) {
+                    seen[links[i]] = true;
+                    queue[tail++] = links[i];
+                }
+            }
+        }
+        return n - tail;
     }
 
     private static long heapInUse(List<MemoryPoolMXBean> pools, boolean peak) {

@@ -2,6 +2,7 @@ package io.hnswseg.cli;
 
 import io.hnswseg.distance.Metric;
 import io.hnswseg.eval.Benchmark;
+import io.hnswseg.eval.BruteForce;
 import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.io.VecsReader;
@@ -45,7 +46,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "level seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--limit", defaultValue = "0", description = "index only the first N base vectors (0: all); the ground truth must match")
+    @Option(names = "--limit", defaultValue = "0",
+            description = "index only the first N base vectors (0: all); the ground truth is then recomputed by brute force")
     int limit;
 
     @Option(names = "--warmup", defaultValue = "10000", description = "vectors of the untimed warm-up build (default: ${DEFAULT-VALUE})")
@@ -63,12 +65,18 @@ final class BenchCommand implements Callable<Integer> {
         FloatMatrix baseVectors = VecsReader.readFloats(base, limit > 0 ? limit : Integer.MAX_VALUE);
         FloatMatrix queryVectors = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         int[][] truth = VecsReader.readInts(groundTruth);
+        if (limit > 0) {
+            // The file's ground truth is for the whole base set; the first N rows need their own.
+            truth = BruteForce.nearest(baseVectors, queryVectors, Math.min(100, baseVectors.rows()), Metric.parse(metric));
+            System.out.printf("bench: ground truth for the first %d vectors recomputed by brute force%n", baseVectors.rows());
+        }
         System.out.printf("bench: %d x %d base vectors from %s, %d queries, metric %s, M=%d efConstruction=%d, %d build thread(s)%n",
                 baseVectors.rows(), baseVectors.dimension(), base, queryVectors.rows(), params.metric().externalName(), m,
                 efConstruction, threads);
         Benchmark.Report report = Benchmark.run(baseVectors, queryVectors, truth, params, threads, efs, warmup, reps);
         System.out.printf("kernels: %s%n", report.kernels());
-        System.out.printf("build: %.2f s, %.0f vectors/s%n", report.buildSeconds(), report.vectorsPerSecond());
+        System.out.printf("build: %.2f s, %.0f vectors/s; layer-0 nodes unreachable from the entry node: %d%n",
+                report.buildSeconds(), report.vectorsPerSecond(), report.unreachable());
         System.out.printf("memory: graph %.1f MB on the heap (%.0f bytes/vector), segment file %.1f MB (%.0f bytes/vector), "
                         + "peak heap during the build %.1f MB%n", report.graphBytes() / 1e6, report.graphBytes() / (double) report.vectors(),
                 report.segmentBytes() / 1e6, report.segmentBytes() / (double) report.vectors(), report.peakHeapBytes() / 1e6);
@@ -89,6 +97,7 @@ final class BenchCommand implements Callable<Integer> {
             out.put("graph_bytes", report.graphBytes());
             out.put("segment_bytes", report.segmentBytes());
             out.put("peak_heap_bytes", report.peakHeapBytes());
+            out.put("unreachable_nodes", report.unreachable());
             out.put("runs", report.runs().stream().map(r -> Map.of("ef", r.ef(), "recall_at_10", r.recallAt10(), "qps", r.qps(),
                     "mean_ms", r.meanMs(), "p99_ms", r.p99Ms())).toList());
             Json.write(json, out);
