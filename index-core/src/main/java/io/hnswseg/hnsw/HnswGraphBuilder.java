@@ -146,6 +146,7 @@ public final class HnswGraphBuilder {
                 pool.shutdownNow();
             }
         }
+        reconnectUnreachable();
         graph.releaseBuildState();
         graph.codes = codes;
         return graph;
@@ -212,6 +213,126 @@ public final class HnswGraphBuilder {
                 topLock.unlock();
             }
         }
+    }
+
+    /**
+     * Gives every layer-0 node that no search could reach from the entry node an in-link. Pruning can
+     * remove the last link into a node (a few in 100,000 on sift-real); such a node could never be
+     * returned. Each one is linked from the nearest reachable node with a free slot, looked for among its
+     * own out-neighbours first and then among the nodes a search from the entry finds nearest to it.
+     * Only when none has room does the nearest give up its farthest link. Repeats until all are reached.
+     */
+    private void reconnectUnreachable() {
+        HnswGraph g = graph;
+        int[] links = new int[g.m0 + 1];
+        int[] nearest = new int[g.params.efConstruction() + 1];
+        for (int round = 0; round < 8; round++) {
+            boolean[] reached = reachableFromEntry();
+            int repaired = 0;
+            for (int node = 0; node < g.size; node++) {
+                if (reached[node]) {
+                    continue;
+                }
+                int target = nearestWithRoom(node, links, g.neighbours(0, node, links), reached);
+                if (target < 0) {
+                    int count = nearestReachable(node, nearest, reached);
+                    target = nearestWithRoom(node, nearest, count, reached);
+                    if (target < 0 && count > 0) {
+                        target = nearest[0];
+                    }
+                }
+                if (target >= 0) {
+                    appendOrReplaceFarthest(target, node, between(node, target));
+                    reached[node] = true;
+                    repaired++;
+                }
+            }
+            if (repaired == 0) {
+                return;
+            }
+        }
+    }
+
+    /** The reachable candidate nearest to {@code node} whose layer-0 list has a free slot, or -1. */
+    private int nearestWithRoom(int node, int[] candidates, int count, boolean[] reached) {
+        HnswGraph g = graph;
+        int target = -1;
+        float best = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < count; i++) {
+            int candidate = candidates[i];
+            if (reached[candidate] && g.layer0[candidate * g.stride0] < g.m0) {
+                float d = between(node, candidate);
+                if (d < best) {
+                    best = d;
+                    target = candidate;
+                }
+            }
+        }
+        return target;
+    }
+
+    /** Up to {@code into.length} reachable nodes nearest to {@code node}, by a search from the entry node. */
+    private int nearestReachable(int node, int[] into, boolean[] reached) {
+        HnswGraph g = graph;
+        SearchContext ctx = SearchContext.current(g, g.m0, g.params.efConstruction());
+        NodeScorer scorer = new FloatScorer(g.metric, g.vectors, g.dimension).reset(g.vectors, node * g.dimension);
+        int entry = g.entryNode();
+        long closest = GraphSearcher.descend(g, scorer, entry, scorer.score(entry), g.topLevel(), 0, ctx);
+        ctx.begin();
+        ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
+        GraphSearcher.searchLayer(g, scorer, g.params.efConstruction(), 0, ctx);
+        ctx.drainSorted();
+        int count = 0;
+        for (int i = 0; i < ctx.sortedCount && count < into.length; i++) {
+            int candidate = ctx.sortedNodes[i];
+            if (candidate != node && reached[candidate]) {
+                into[count++] = candidate;
+            }
+        }
+        return count;
+    }
+
+    private boolean[] reachableFromEntry() {
+        HnswGraph g = graph;
+        boolean[] reached = new boolean[g.size];
+        int[] queue = new int[g.size];
+        int[] links = new int[g.m0 + 1];
+        int head = 0;
+        int tail = 0;
+        int entry = g.entryNode();
+        reached[entry] = true;
+        queue[tail++] = entry;
+        while (head < tail) {
+            int count = g.neighbours(0, queue[head++], links);
+            for (int i = 0; i < count; i++) {
+                if (!reached[links[i]]) {
+                    reached[links[i]] = true;
+                    queue[tail++] = links[i];
+                }
+            }
+        }
+        return reached;
+    }
+
+    /** Single-threaded, after the build: adds {@code node} to {@code target}'s layer-0 links. */
+    private void appendOrReplaceFarthest(int target, int node, float distance) {
+        HnswGraph g = graph;
+        int base = target * g.stride0;
+        int distanceBase = target * g.m0;
+        int count = g.layer0[base];
+        int slot = count;
+        if (count == g.m0) {
+            slot = 0;
+            for (int i = 1; i < count; i++) {
+                if (g.layer0Distances[distanceBase + i] > g.layer0Distances[distanceBase + slot]) {
+                    slot = i;
+                }
+            }
+        } else {
+            g.layer0[base] = count + 1;
+        }
+        g.layer0[base + 1 + slot] = node;
+        g.layer0Distances[distanceBase + slot] = distance;
     }
 
     /** Links {@code node} on {@code level} to a diverse subset of the beam in ctx, and each of them back. */
