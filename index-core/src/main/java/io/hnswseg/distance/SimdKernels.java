@@ -23,6 +23,21 @@ final class SimdKernels implements Kernels {
         return (FloatVector) ByteVector.fromArray(B, codes, offset).convertShape(VectorOperators.B2F, S, 0);
     }
 
+    /** Lane sums of four accumulators into {@code out[0..3]}; callers add their scalar tails after. */
+    private static void reduce4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] out) {
+        out[0] = a0.reduceLanes(VectorOperators.ADD);
+        out[1] = a1.reduceLanes(VectorOperators.ADD);
+        out[2] = a2.reduceLanes(VectorOperators.ADD);
+        out[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void zero4(float[] out) {
+        out[0] = 0;
+        out[1] = 0;
+        out[2] = 0;
+        out[3] = 0;
+    }
+
     @Override
     public float squaredL2(float[] a, int ao, float[] b, int bo, int dim) {
         int i = 0;
@@ -81,7 +96,7 @@ final class SimdKernels implements Kernels {
     @Override
     public void squaredL2x4(float[] q, int qo, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out) {
         int i = 0;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        zero4(out);
         if (dim >= L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
@@ -96,29 +111,22 @@ final class SimdKernels implements Kernels {
                 acc2 = d2.fma(d2, acc2);
                 acc3 = d3.fma(d3, acc3);
             }
-            s0 = acc0.reduceLanes(VectorOperators.ADD);
-            s1 = acc1.reduceLanes(VectorOperators.ADD);
-            s2 = acc2.reduceLanes(VectorOperators.ADD);
-            s3 = acc3.reduceLanes(VectorOperators.ADD);
+            reduce4(acc0, acc1, acc2, acc3, out);
         }
         for (; i < dim; i++) {
             float x = q[qo + i];
             float d0 = x - data[o0 + i], d1 = x - data[o1 + i], d2 = x - data[o2 + i], d3 = x - data[o3 + i];
-            s0 += d0 * d0;
-            s1 += d1 * d1;
-            s2 += d2 * d2;
-            s3 += d3 * d3;
+            out[0] += d0 * d0;
+            out[1] += d1 * d1;
+            out[2] += d2 * d2;
+            out[3] += d3 * d3;
         }
-        out[0] = s0;
-        out[1] = s1;
-        out[2] = s2;
-        out[3] = s3;
     }
 
     @Override
     public void dotx4(float[] q, int qo, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out) {
         int i = 0;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        zero4(out);
         if (dim >= L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
@@ -129,22 +137,15 @@ final class SimdKernels implements Kernels {
                 acc2 = x.fma(FloatVector.fromArray(S, data, o2 + i), acc2);
                 acc3 = x.fma(FloatVector.fromArray(S, data, o3 + i), acc3);
             }
-            s0 = acc0.reduceLanes(VectorOperators.ADD);
-            s1 = acc1.reduceLanes(VectorOperators.ADD);
-            s2 = acc2.reduceLanes(VectorOperators.ADD);
-            s3 = acc3.reduceLanes(VectorOperators.ADD);
+            reduce4(acc0, acc1, acc2, acc3, out);
         }
         for (; i < dim; i++) {
             float x = q[qo + i];
-            s0 += x * data[o0 + i];
-            s1 += x * data[o1 + i];
-            s2 += x * data[o2 + i];
-            s3 += x * data[o3 + i];
+            out[0] += x * data[o0 + i];
+            out[1] += x * data[o1 + i];
+            out[2] += x * data[o2 + i];
+            out[3] += x * data[o3 + i];
         }
-        out[0] = s0;
-        out[1] = s1;
-        out[2] = s2;
-        out[3] = s3;
     }
 
     @Override
@@ -187,7 +188,7 @@ final class SimdKernels implements Kernels {
     @Override
     public void squaredL2Codes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out) {
         int i = 0;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        zero4(out);
         if (B != null && dim >= L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
@@ -204,22 +205,19 @@ final class SimdKernels implements Kernels {
                 acc2 = d2.fma(d2, acc2);
                 acc3 = d3.fma(d3, acc3);
             }
-            s0 = acc0.reduceLanes(VectorOperators.ADD);
-            s1 = acc1.reduceLanes(VectorOperators.ADD);
-            s2 = acc2.reduceLanes(VectorOperators.ADD);
-            s3 = acc3.reduceLanes(VectorOperators.ADD);
+            reduce4(acc0, acc1, acc2, acc3, out);
         }
-        out[0] = s0 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o0, scale, dim);
-        out[1] = s1 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o1, scale, dim);
-        out[2] = s2 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o2, scale, dim);
-        out[3] = s3 + ScalarKernels.squaredL2CodesFrom(i, codes, qo, o3, scale, dim);
+        out[0] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o0, scale, dim);
+        out[1] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o1, scale, dim);
+        out[2] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o2, scale, dim);
+        out[3] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o3, scale, dim);
     }
 
     @Override
     public void dotCodes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
                           float[] out) {
         int i = 0;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        zero4(out);
         if (B != null && dim >= L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
@@ -232,15 +230,12 @@ final class SimdKernels implements Kernels {
                 acc2 = x.fma(widen(codes, o2 + i).fma(s, o), acc2);
                 acc3 = x.fma(widen(codes, o3 + i).fma(s, o), acc3);
             }
-            s0 = acc0.reduceLanes(VectorOperators.ADD);
-            s1 = acc1.reduceLanes(VectorOperators.ADD);
-            s2 = acc2.reduceLanes(VectorOperators.ADD);
-            s3 = acc3.reduceLanes(VectorOperators.ADD);
+            reduce4(acc0, acc1, acc2, acc3, out);
         }
-        out[0] = s0 + ScalarKernels.dotCodesFrom(i, codes, qo, o0, scale, offset, dim);
-        out[1] = s1 + ScalarKernels.dotCodesFrom(i, codes, qo, o1, scale, offset, dim);
-        out[2] = s2 + ScalarKernels.dotCodesFrom(i, codes, qo, o2, scale, offset, dim);
-        out[3] = s3 + ScalarKernels.dotCodesFrom(i, codes, qo, o3, scale, offset, dim);
+        out[0] += ScalarKernels.dotCodesFrom(i, codes, qo, o0, scale, offset, dim);
+        out[1] += ScalarKernels.dotCodesFrom(i, codes, qo, o1, scale, offset, dim);
+        out[2] += ScalarKernels.dotCodesFrom(i, codes, qo, o2, scale, offset, dim);
+        out[3] += ScalarKernels.dotCodesFrom(i, codes, qo, o3, scale, offset, dim);
     }
 
     @Override
@@ -271,7 +266,7 @@ final class SimdKernels implements Kernels {
     public void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift,
                                   int dim, float[] out) {
         int i = 0;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        zero4(out);
         if (B != null && dim >= L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
@@ -288,15 +283,12 @@ final class SimdKernels implements Kernels {
                 acc2 = d2.fma(d2, acc2);
                 acc3 = d3.fma(d3, acc3);
             }
-            s0 = acc0.reduceLanes(VectorOperators.ADD);
-            s1 = acc1.reduceLanes(VectorOperators.ADD);
-            s2 = acc2.reduceLanes(VectorOperators.ADD);
-            s3 = acc3.reduceLanes(VectorOperators.ADD);
+            reduce4(acc0, acc1, acc2, acc3, out);
         }
-        out[0] = s0 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o0, scale, shift, dim);
-        out[1] = s1 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o1, scale, shift, dim);
-        out[2] = s2 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o2, scale, shift, dim);
-        out[3] = s3 + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o3, scale, shift, dim);
+        out[0] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o0, scale, shift, dim);
+        out[1] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o1, scale, shift, dim);
+        out[2] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o2, scale, shift, dim);
+        out[3] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o3, scale, shift, dim);
     }
 
     @Override
@@ -320,7 +312,7 @@ final class SimdKernels implements Kernels {
     @Override
     public void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
         int i = 0;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        zero4(out);
         if (B != null && dim >= L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
@@ -331,15 +323,12 @@ final class SimdKernels implements Kernels {
                 acc2 = widen(codes, o2 + i).fma(x, acc2);
                 acc3 = widen(codes, o3 + i).fma(x, acc3);
             }
-            s0 = acc0.reduceLanes(VectorOperators.ADD);
-            s1 = acc1.reduceLanes(VectorOperators.ADD);
-            s2 = acc2.reduceLanes(VectorOperators.ADD);
-            s3 = acc3.reduceLanes(VectorOperators.ADD);
+            reduce4(acc0, acc1, acc2, acc3, out);
         }
-        out[0] = s0 + ScalarKernels.dotToCodesFrom(i, qs, codes, o0, dim);
-        out[1] = s1 + ScalarKernels.dotToCodesFrom(i, qs, codes, o1, dim);
-        out[2] = s2 + ScalarKernels.dotToCodesFrom(i, qs, codes, o2, dim);
-        out[3] = s3 + ScalarKernels.dotToCodesFrom(i, qs, codes, o3, dim);
+        out[0] += ScalarKernels.dotToCodesFrom(i, qs, codes, o0, dim);
+        out[1] += ScalarKernels.dotToCodesFrom(i, qs, codes, o1, dim);
+        out[2] += ScalarKernels.dotToCodesFrom(i, qs, codes, o2, dim);
+        out[3] += ScalarKernels.dotToCodesFrom(i, qs, codes, o3, dim);
     }
 
     @Override

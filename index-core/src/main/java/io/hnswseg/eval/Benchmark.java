@@ -1,10 +1,10 @@
 package io.hnswseg.eval;
 
 import io.hnswseg.distance.VectorKernels;
-import io.hnswseg.hnsw.GraphView;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.HnswGraphBuilder;
 import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.Reachability;
 import io.hnswseg.hnsw.VectorIndex;
 import io.hnswseg.io.FloatMatrix;
 
@@ -94,29 +94,7 @@ public final class Benchmark {
             runs.add(measure(graph, queries, truth, ef, reps));
         }
         return new Report(base.rows(), threads, params.m(), params.efConstruction(), params.metric().externalName(),
-                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, unreachable(graph), runs);
-    }
-
-    /** Nodes not reachable from the entry node over layer-0 links: a broken graph shows here first. */
-    public static int unreachable(GraphView graph) {
-        int n = graph.size();
-        boolean[] seen = new boolean[n];
-        int[] queue = new int[n];
-        int[] links = new int[2 * graph.m() + 1];
-        int head = 0;
-        int tail = 0;
-        queue[tail++] = graph.entryNode();
-        seen[graph.entryNode()] = true;
-        while (head < tail) {
-            int count = graph.neighbours(0, queue[head++], links);
-            for (int i = 0; i < count; i++) {
-                if (!seen[links[i]]) {
-                    seen[links[i]] = true;
-                    queue[tail++] = links[i];
-                }
-            }
-        }
-        return n - tail;
+                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, Reachability.unreachable(graph), runs);
     }
 
     private static long heapInUse(List<MemoryPoolMXBean> pools, boolean peak) {

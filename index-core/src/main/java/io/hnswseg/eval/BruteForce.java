@@ -28,17 +28,9 @@ public final class BruteForce {
             int filled = 0;
             for (int r = 0; r < b.rows(); r++) {
                 float d = metric.distance(q.data(), qi * dim, b.data(), r * dim, dim);
-                if (filled < n) {
-                    int i = filled++;
-                    while (i > 0 && dist[i - 1] > d) {
-                        dist[i] = dist[i - 1];
-                        rows[i] = rows[i - 1];
-                        i--;
-                    }
-                    dist[i] = d;
-                    rows[i] = r;
-                } else if (d < dist[n - 1]) {
-                    int i = n - 1;
+                if (filled < n || d < dist[n - 1]) {
+                    // Insertion into the sorted top-n; strict '>' keeps the lower row first on ties.
+                    int i = filled < n ? filled++ : n - 1;
                     while (i > 0 && dist[i - 1] > d) {
                         dist[i] = dist[i - 1];
                         rows[i] = rows[i - 1];

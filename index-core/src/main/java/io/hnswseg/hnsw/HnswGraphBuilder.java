@@ -227,7 +227,7 @@ public final class HnswGraphBuilder {
         int[] links = new int[g.m0 + 1];
         int[] nearest = new int[g.params.efConstruction() + 1];
         for (int round = 0; round < 8; round++) {
-            boolean[] reached = reachableFromEntry();
+            boolean[] reached = Reachability.fromEntry(g);
             int repaired = 0;
             for (int node = 0; node < g.size; node++) {
                 if (reached[node]) {
@@ -290,28 +290,6 @@ public final class HnswGraphBuilder {
             }
         }
         return count;
-    }
-
-    private boolean[] reachableFromEntry() {
-        HnswGraph g = graph;
-        boolean[] reached = new boolean[g.size];
-        int[] queue = new int[g.size];
-        int[] links = new int[g.m0 + 1];
-        int head = 0;
-        int tail = 0;
-        int entry = g.entryNode();
-        reached[entry] = true;
-        queue[tail++] = entry;
-        while (head < tail) {
-            int count = g.neighbours(0, queue[head++], links);
-            for (int i = 0; i < count; i++) {
-                if (!reached[links[i]]) {
-                    reached[links[i]] = true;
-                    queue[tail++] = links[i];
-                }
-            }
-        }
-        return reached;
     }
 
     /** Single-threaded, after the build: adds {@code node} to {@code target}'s layer-0 links. */

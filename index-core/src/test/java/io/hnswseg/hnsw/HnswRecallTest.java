@@ -20,7 +20,7 @@ class HnswRecallTest {
         HnswGraph graph = Fixtures.build(data[0], new HnswParams(16, 100, 42, Metric.L2), 2);
         double recall = Fixtures.recall(graph, data[1], truth, 64);
         assertTrue(recall >= 0.95, "recall@10 at ef=64: " + recall);
-        assertEquals(0, io.hnswseg.eval.Benchmark.unreachable(graph), "every node reachable from the entry node");
+        assertEquals(0, Reachability.unreachable(graph), "every node reachable from the entry node");
         // Larger ef must not make it worse (a broken beam search often shows here).
         assertTrue(Fixtures.recall(graph, data[1], truth, 200) >= recall - 0.005);
     }

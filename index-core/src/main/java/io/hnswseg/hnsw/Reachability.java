@@ -1,0 +1,46 @@
+package io.hnswseg.hnsw;
+
+/**
+ * Which nodes a search can reach on layer 0 from the entry node. Every search enters there, so a node
+ * outside this set can never be returned: the builder repairs such nodes, and the benchmark counts them.
+ */
+public final class Reachability {
+
+    private Reachability() {
+    }
+
+    /** {@code reached[node]}: whether a breadth-first walk over layer-0 links from the entry node gets there. */
+    public static boolean[] fromEntry(GraphView graph) {
+        int n = graph.size();
+        boolean[] reached = new boolean[n];
+        if (n == 0) {
+            return reached;
+        }
+        int[] queue = new int[n];
+        int[] links = new int[2 * graph.m() + 1];
+        int head = 0;
+        int tail = 0;
+        int entry = graph.entryNode();
+        reached[entry] = true;
+        queue[tail++] = entry;
+        while (head < tail) {
+            int count = graph.neighbours(0, queue[head++], links);
+            for (int i = 0; i < count; i++) {
+                if (!reached[links[i]]) {
+                    reached[links[i]] = true;
+                    queue[tail++] = links[i];
+                }
+            }
+        }
+        return reached;
+    }
+
+    /** How many nodes {@link #fromEntry} does not reach (0 for a sound graph). */
+    public static int unreachable(GraphView graph) {
+        int count = 0;
+        for (boolean r : fromEntry(graph)) {
+            count += r ? 0 : 1;
+        }
+        return count;
+    }
+}
