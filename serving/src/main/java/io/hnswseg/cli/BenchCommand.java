@@ -56,12 +56,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "3", description = "timed passes over the queries per ef; the median is reported (default: ${DEFAULT-VALUE})")
     int reps;
 
+    @Option(names = "--float-only", description = "build and search without the int8 codes (float vectors throughout)")
+    boolean floatOnly;
+
     @Option(names = "--json", description = "also write the figures to this JSON file")
     Path json;
 
     @Override
     public Integer call() throws Exception {
-        HnswParams params = new HnswParams(m, efConstruction, seed, Metric.parse(metric));
+        HnswParams params = new HnswParams(m, efConstruction, seed, Metric.parse(metric), !floatOnly);
         FloatMatrix baseVectors = VecsReader.readFloats(base, limit > 0 ? limit : Integer.MAX_VALUE);
         FloatMatrix queryVectors = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         int[][] truth = VecsReader.readInts(groundTruth);
@@ -70,9 +73,9 @@ final class BenchCommand implements Callable<Integer> {
             truth = BruteForce.nearest(baseVectors, queryVectors, Math.min(100, baseVectors.rows()), Metric.parse(metric));
             System.out.printf("bench: ground truth for the first %d vectors recomputed by brute force%n", baseVectors.rows());
         }
-        System.out.printf("bench: %d x %d base vectors from %s, %d queries, metric %s, M=%d efConstruction=%d, %d build thread(s)%n",
+        System.out.printf("bench: %d x %d base vectors from %s, %d queries, metric %s, M=%d efConstruction=%d, %d build thread(s), %s%n",
                 baseVectors.rows(), baseVectors.dimension(), base, queryVectors.rows(), params.metric().externalName(), m,
-                efConstruction, threads);
+                efConstruction, threads, floatOnly ? "float vectors only" : "int8 codes to build and walk, float re-rank");
         Benchmark.Report report = Benchmark.run(baseVectors, queryVectors, truth, params, threads, efs, warmup, reps);
         System.out.printf("kernels: %s%n", report.kernels());
         System.out.printf("build: %.2f s, %.0f vectors/s; layer-0 nodes unreachable from the entry node: %d%n",
@@ -91,6 +94,7 @@ final class BenchCommand implements Callable<Integer> {
             out.put("m", report.m());
             out.put("ef_construction", report.efConstruction());
             out.put("metric", report.metric());
+            out.put("quantized", !floatOnly);
             out.put("kernels", report.kernels());
             out.put("build_seconds", report.buildSeconds());
             out.put("vectors_per_second", report.vectorsPerSecond());
