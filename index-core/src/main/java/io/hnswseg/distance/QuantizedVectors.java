@@ -67,15 +67,17 @@ public final class QuantizedVectors {
         }
     }
 
-    private int sink;
-
-    /** Loads the first byte of each row, so their cache misses overlap; see the searcher's batches. */
-    public void touch(int[] rows, int count) {
+    /**
+     * Loads the first byte of each row, so their cache misses overlap; see the searcher's batches. Returns
+     * a value the caller keeps in a field of its own (this object is shared between threads, and a write
+     * here would bounce its cache line between cores), so the JIT cannot drop the loads.
+     */
+    public int touch(int[] rows, int count) {
         int s = 0;
         for (int i = 0; i < count; i++) {
             s += codes[rows[i] * dimension];
         }
-        sink = s;
+        return s;
     }
 
     /** Bytes held. */

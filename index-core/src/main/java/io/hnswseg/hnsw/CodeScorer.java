@@ -14,9 +14,12 @@ final class CodeScorer implements NodeScorer {
         this.query = query;
     }
 
+    /** Keeps what {@link QuantizedVectors#touch} loaded, in this per-thread object rather than the shared one. */
+    private int sink;
+
     @Override
     public void prefetch(int[] nodes, int count) {
-        codes.touch(nodes, count);
+        sink += codes.touch(nodes, count);
     }
 
     @Override

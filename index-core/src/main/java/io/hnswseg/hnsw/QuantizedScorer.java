@@ -17,9 +17,12 @@ final class QuantizedScorer implements NodeScorer {
         return this;
     }
 
+    /** Keeps what {@link QuantizedVectors#touch} loaded, in this per-thread object rather than the shared one. */
+    private int sink;
+
     @Override
     public void prefetch(int[] nodes, int count) {
-        codes.touch(nodes, count);
+        sink += codes.touch(nodes, count);
     }
 
     @Override
