@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/hnswseg} (every subcommand except {@code build}, which runs the Spark job). */
 @Command(name = "hnswseg", mixinStandardHelpOptions = true, version = "hnswseg 0.1.0",
         description = "Build, query and serve HNSW vector indexes.",
-        subcommands = {BenchCommand.class, GenerateCommand.class})
+        subcommands = {BenchCommand.class, GenerateCommand.class, QueryCommand.class, EvalCommand.class,
+                InspectCommand.class, ServeCommand.class})
 public final class HnswsegCli implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,133 @@
+package io.hnswseg.cli;
+
+import io.hnswseg.eval.Latencies;
+import io.hnswseg.eval.Recall;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsReader;
+import io.hnswseg.reader.IndexReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** {@code hnswseg eval}: recall and speed of an index against exact ground truth, per ef. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Measure recall@k, queries/s (one client and N concurrent clients) and latency of an index, per ef.")
+final class EvalCommand implements Callable<Integer> {
+
+    @Mixin
+    IndexOptions index;
+
+    @Option(names = "--queries", required = true, description = "query vectors (.fvecs or .bvecs)")
+    Path queries;
+
+    @Option(names = "--groundtruth", required = true, description = "exact neighbour ids per query (.ivecs)")
+    Path groundTruth;
+
+    @Option(names = "--k", defaultValue = "10", description = "k of recall@k (default: ${DEFAULT-VALUE})")
+    int k;
+
+    @Option(names = "--ef", defaultValue = "10,20,40,80,160,320", split = ",", description = "beam widths (default: ${DEFAULT-VALUE})")
+    int[] efs;
+
+    @Option(names = "--clients", defaultValue = "4", description = "concurrent clients of the second measurement (default: ${DEFAULT-VALUE})")
+    int clients;
+
+    @Option(names = "--json", description = "also write the figures to this JSON file")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        FloatMatrix q = VecsReader.readFloats(queries, Integer.MAX_VALUE);
+        int[][] truth = VecsReader.readInts(groundTruth);
+        if (truth.length != q.rows()) {
+            throw new IllegalArgumentException(groundTruth + " has " + truth.length + " rows for " + q.rows() + " queries in " + queries);
+        }
+        if (clients < 1) {
+            throw new IllegalArgumentException("--clients must be >= 1");
+        }
+        float[][] rows = new float[q.rows()][];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = q.row(i);
+        }
+        List<Map<String, Object>> runs = new ArrayList<>();
+        try (IndexReader reader = index.open()) {
+            // Untimed pass at every ef: the JIT compiles the search path before anything is measured.
+            for (int ef : efs) {
+                for (float[] row : rows) {
+                    reader.search(row, k, Math.max(ef, k));
+                }
+            }
+            System.out.printf("%6s %10s %12s %14s %9s %9s %9s%n", "ef", "recall@" + k, "queries/s", "q/s " + clients + " clients",
+                    "mean ms", "p50 ms", "p99 ms");
+            for (int ef : efs) {
+                int e = Math.max(ef, k);
+                long[][] found = new long[rows.length][];
+                Latencies latencies = new Latencies(rows.length);
+                long start = System.nanoTime();
+                for (int i = 0; i < rows.length; i++) {
+                    long t = System.nanoTime();
+                    found[i] = reader.search(rows[i], k, e).ids();
+                    latencies.record(System.nanoTime() - t);
+                }
+                double qps = rows.length / ((System.nanoTime() - start) / 1e9);
+                double concurrent = concurrentQps(reader, rows, k, e);
+                double recall = Recall.atK(found, truth, k);
+                System.out.printf("%6d %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", ef, recall, qps, concurrent, latencies.meanMillis(),
+                        latencies.percentileMillis(50), latencies.percentileMillis(99));
+                Map<String, Object> run = new LinkedHashMap<>();
+                run.put("ef", ef);
+                run.put("recall_at_" + k, recall);
+                run.put("qps", qps);
+                run.put("qps_concurrent", concurrent);
+                run.put("mean_ms", latencies.meanMillis());
+                run.put("p50_ms", latencies.percentileMillis(50));
+                run.put("p99_ms", latencies.percentileMillis(99));
+                runs.add(run);
+            }
+            if (json != null) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("segments", reader.segmentCount());
+                out.put("vectors", reader.size());
+                out.put("clients", clients);
+                out.put("runs", runs);
+                Json.write(json, out);
+                System.out.println("wrote " + json);
+            }
+        }
+        return 0;
+    }
+
+    /** Queries/s with {@code clients} threads each taking the next query until all are done. */
+    private double concurrentQps(IndexReader reader, float[][] rows, int k, int ef) throws Exception {
+        ExecutorService callers = Executors.newFixedThreadPool(clients);
+        try {
+            AtomicInteger next = new AtomicInteger();
+            long start = System.nanoTime();
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                done.add(callers.submit(() -> {
+                    for (int i = next.getAndIncrement(); i < rows.length; i = next.getAndIncrement()) {
+                        reader.search(rows[i], k, ef);
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            return rows.length / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+}

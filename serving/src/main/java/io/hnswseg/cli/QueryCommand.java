@@ -1,0 +1,81 @@
+package io.hnswseg.cli;
+
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsReader;
+import io.hnswseg.io.VecsWriter;
+import io.hnswseg.reader.IndexReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code hnswseg query}: top-k of every query vector of a file. */
+@Command(name = "query", mixinStandardHelpOptions = true, description = "Search an index for every vector of a .fvecs file.")
+final class QueryCommand implements Callable<Integer> {
+
+    @Mixin
+    IndexOptions index;
+
+    @Option(names = "--queries", required = true, description = "query vectors (.fvecs or .bvecs)")
+    Path queries;
+
+    @Option(names = "--k", defaultValue = "10", description = "neighbours per query (default: ${DEFAULT-VALUE})")
+    int k;
+
+    @Option(names = "--ef", defaultValue = "64", description = "search beam width, >= k (default: ${DEFAULT-VALUE})")
+    int ef;
+
+    @Option(names = "--out", description = "write the ids as an .ivecs file (one record of k ids per query) instead of printing them")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        FloatMatrix q = VecsReader.readFloats(queries, Integer.MAX_VALUE);
+        try (IndexReader reader = index.open()) {
+            List<float[]> rows = new ArrayList<>();
+            for (int i = 0; i < q.rows(); i++) {
+                rows.add(q.row(i));
+            }
+            long start = System.nanoTime();
+            List<SearchResults> results = reader.searchBatch(rows, k, Math.max(ef, k));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (out != null) {
+                Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+                try (VecsWriter writer = VecsWriter.create(tmp)) {
+                    for (int i = 0; i < results.size(); i++) {
+                        writer.writeInts(toInts(results.get(i).ids(), i));
+                    }
+                }
+                java.nio.file.Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                for (int i = 0; i < results.size(); i++) {
+                    StringBuilder line = new StringBuilder("query ").append(i).append(':');
+                    SearchResults r = results.get(i);
+                    for (int j = 0; j < r.size(); j++) {
+                        line.append(' ').append(r.ids()[j]).append('=').append(r.distances()[j]);
+                    }
+                    System.out.println(line);
+                }
+            }
+            System.err.printf("query: %d queries, k=%d, ef=%d in %.3f s (%.0f queries/s over %d search threads)%s%n", q.rows(), k, ef,
+                    seconds, q.rows() / seconds, index.readerOptions().searchThreads(), out == null ? "" : "; ids written to " + out);
+        }
+        return 0;
+    }
+
+    private static int[] toInts(long[] ids, int query) {
+        int[] ints = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < Integer.MIN_VALUE || ids[i] > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("query " + query + ": id " + ids[i] + " does not fit the int32 ids of an .ivecs file");
+            }
+            ints[i] = (int) ids[i];
+        }
+        return ints;
+    }
+}

@@ -1,0 +1,55 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.manifest.IndexManifest;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** An index in a local (or locally mounted) directory; segments are mapped where they are. */
+final class LocalSource implements IndexSource {
+
+    private final Path dir;
+
+    LocalSource(Path dir) {
+        this.dir = dir;
+    }
+
+    @Override
+    public String location() {
+        return dir.toString();
+    }
+
+    @Override
+    public byte[] manifest() throws IOException {
+        Path manifest = dir.resolve(IndexManifest.FILE_NAME);
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "no such index directory");
+        }
+        if (!Files.isRegularFile(manifest)) {
+            throw new NoSuchFileException(manifest.toString(), null,
+                    "no manifest: not an hnswseg index, or its build never committed");
+        }
+        return Files.readAllBytes(manifest);
+    }
+
+    @Override
+    public Path segment(IndexManifest.Segment segment) throws IOException {
+        Path file = dir.resolve(segment.path());
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "segment listed in the manifest is missing");
+        }
+        long size = Files.size(file);
+        if (size != segment.bytes()) {
+            throw new IOException("segment " + file + " has " + size + " bytes, the manifest says " + segment.bytes()
+                    + (size < segment.bytes() ? ": the file is truncated" : ""));
+        }
+        return file;
+    }
+
+    @Override
+    public boolean verifiesOnFetch() {
+        return false;
+    }
+}

@@ -1,0 +1,72 @@
+package io.hnswseg.reader;
+
+import java.nio.file.Path;
+
+/**
+ * How an index is opened. Start from {@link #defaults()} and change what you need with the {@code with}
+ * methods.
+ *
+ * @param cacheDir        where segments of remote indexes are kept (default {@code $HNSWSEG_CACHE_DIR},
+ *                        else {@code ~/.cache/hnswseg})
+ * @param verifyChecksums check every segment's CRC32C against its footer and the manifest when it is
+ *                        opened (downloads are always verified)
+ * @param searchThreads   threads of the pool that searches segments in parallel
+ * @param s3Endpoint      endpoint of an S3-compatible store (e.g. {@code http://127.0.0.1:9000}); null for
+ *                        AWS. Default {@code $HNSWSEG_S3_ENDPOINT}
+ * @param s3Region        region; default {@code $AWS_REGION}, else {@code us-east-1}
+ * @param s3PathStyle     path-style addressing ({@code endpoint/bucket/key}), as most S3-compatible
+ *                        stores want; default: on when an endpoint is set
+ * @param router          chooses the segments each query visits; null visits all
+ */
+public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchThreads, String s3Endpoint,
+                            String s3Region, boolean s3PathStyle, SegmentRouter router) {
+
+    public ReaderOptions {
+        if (searchThreads < 1) {
+            throw new IllegalArgumentException("searchThreads must be >= 1, got " + searchThreads);
+        }
+    }
+
+    public static ReaderOptions defaults() {
+        String cache = System.getenv("HNSWSEG_CACHE_DIR");
+        Path cacheDir = cache != null && !cache.isBlank() ? Path.of(cache)
+                : Path.of(System.getProperty("user.home"), ".cache", "hnswseg");
+        String endpoint = blankToNull(System.getenv("HNSWSEG_S3_ENDPOINT"));
+        String region = blankToNull(System.getenv("AWS_REGION"));
+        return new ReaderOptions(cacheDir, true, Runtime.getRuntime().availableProcessors(), endpoint,
+                region == null ? "us-east-1" : region, endpoint != null, null);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    public ReaderOptions withCacheDir(Path dir) {
+        return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, router);
+    }
+
+    public ReaderOptions withVerifyChecksums(boolean verify) {
+        return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle, router);
+    }
+
+    public ReaderOptions withSearchThreads(int threads) {
+        return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle, router);
+    }
+
+    /** An S3-compatible endpoint; also turns path-style addressing on. */
+    public ReaderOptions withS3Endpoint(String endpoint) {
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null, router);
+    }
+
+    public ReaderOptions withS3Region(String region) {
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle, router);
+    }
+
+    public ReaderOptions withS3PathStyle(boolean pathStyle) {
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle, router);
+    }
+
+    public ReaderOptions withRouter(SegmentRouter segmentRouter) {
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, segmentRouter);
+    }
+}

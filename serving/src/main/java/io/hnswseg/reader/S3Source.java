@@ -1,0 +1,123 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.manifest.IndexManifest;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** An index under an S3 prefix ({@code s3://bucket/prefix} or {@code s3a://...}); segments go through the cache. */
+final class S3Source implements IndexSource {
+
+    private final String location;
+    private final String bucket;
+    private final String prefix;
+    private final S3Client s3;
+    private final SegmentCache cache;
+
+    S3Source(URI uri, ReaderOptions options) {
+        this.location = uri.toString();
+        this.bucket = uri.getAuthority();
+        if (bucket == null || bucket.isEmpty()) {
+            throw new IllegalArgumentException(uri + ": no bucket (expected s3://bucket/prefix)");
+        }
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        this.prefix = path.replaceAll("^/+", "").replaceAll("/+$", "");
+        S3ClientBuilder builder = S3Client.builder()
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .region(Region.of(options.s3Region()))
+                .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                .forcePathStyle(options.s3PathStyle())
+                // Checksums only where S3 requires them: S3-compatible stores differ in what they accept.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        if (options.s3Endpoint() != null) {
+            builder.endpointOverride(URI.create(options.s3Endpoint()));
+        }
+        this.s3 = builder.build();
+        this.cache = new SegmentCache(options.cacheDir().resolve("s3").resolve(bucket).resolve(prefix.isEmpty() ? "_" : prefix));
+    }
+
+    private String key(String relative) {
+        return prefix.isEmpty() ? relative : prefix + "/" + relative;
+    }
+
+    private String uriOf(String relative) {
+        return "s3://" + bucket + "/" + key(relative);
+    }
+
+    @Override
+    public String location() {
+        return location;
+    }
+
+    @Override
+    public byte[] manifest() throws IOException {
+        try (InputStream in = get(IndexManifest.FILE_NAME)) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Override
+    public Path segment(IndexManifest.Segment segment) throws IOException {
+        return cache.fetch(segment, uriOf(segment.path()), into -> {
+            try (InputStream in = get(segment.path())) {
+                Files.copy(in, into, StandardCopyOption.REPLACE_EXISTING);
+            }
+        });
+    }
+
+    @Override
+    public boolean verifiesOnFetch() {
+        return true;
+    }
+
+    /** Opens an object; errors name the object and say whether retrying can help. */
+    private ResponseInputStream<GetObjectResponse> get(String relative) throws IOException {
+        String name = uriOf(relative);
+        try {
+            return s3.getObject(GetObjectRequest.builder().bucket(bucket).key(key(relative)).build());
+        } catch (NoSuchBucketException e) {
+            throw new SegmentCache.Fatal(name + ": bucket '" + bucket + "' does not exist", e);
+        } catch (NoSuchKeyException e) {
+            NoSuchFileException missing = new NoSuchFileException(name, null, IndexManifest.FILE_NAME.equals(relative)
+                    ? "no manifest: not an hnswseg index, or its build never committed" : "object listed in the manifest is missing");
+            throw new SegmentCache.Fatal(missing.getMessage(), e);
+        } catch (S3Exception e) {
+            int status = e.statusCode();
+            if (status == 403 || status == 401) {
+                throw new SegmentCache.Fatal(name + ": access denied (" + status + " " + e.awsErrorDetails().errorCode()
+                        + "): check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and the bucket policy", e);
+            }
+            if (status == 404) {
+                throw new SegmentCache.Fatal(name + ": not found (404 " + e.awsErrorDetails().errorCode() + ")", e);
+            }
+            throw new IOException(name + ": S3 error " + status + " " + e.awsErrorDetails().errorCode() + ": " + e.getMessage(), e);
+        } catch (SdkException e) {
+            throw new IOException(name + ": cannot read from S3: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+    }
+}

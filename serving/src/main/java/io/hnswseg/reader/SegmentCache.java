@@ -1,0 +1,97 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.CorruptSegmentException;
+import io.hnswseg.segment.MappedSegment;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Local copies of remote segments. A cached file is used only when its size and CRC32C match the
+ * manifest; otherwise it is fetched again. A download goes to a temporary file in the same directory,
+ * is verified, and only then renamed over the target in one atomic step, so a reader (in this process
+ * or another one opening the same index) never sees a partial or unverified file under the real name.
+ */
+final class SegmentCache {
+
+    /** Fetches one object into a file; throws {@link Fatal} for errors that retrying cannot fix. */
+    interface Downloader {
+        void download(Path into) throws IOException;
+    }
+
+    /** A fetch error that retrying will not fix (missing object, denied access). */
+    static final class Fatal extends IOException {
+        Fatal(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    static final int ATTEMPTS = 4;
+    private static final long FIRST_BACKOFF_MILLIS = 200;
+
+    private final Path dir;
+
+    SegmentCache(Path dir) {
+        this.dir = dir;
+    }
+
+    Path fetch(IndexManifest.Segment segment, String name, Downloader downloader) throws IOException {
+        Path target = dir.resolve(segment.path()).normalize();
+        Files.createDirectories(target.getParent());
+        if (Files.isRegularFile(target) && problem(target, segment, name) == null) {
+            return target;
+        }
+        IOException last = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            Path partial = Files.createTempFile(target.getParent(), target.getFileName().toString() + ".", ".part");
+            try {
+                downloader.download(partial);
+                String problem = problem(partial, segment, name);
+                if (problem == null) {
+                    Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    return target;
+                }
+                last = new IOException(name + ": " + problem + " (download attempt " + attempt + " of " + ATTEMPTS + ")");
+            } catch (Fatal e) {
+                throw e;
+            } catch (IOException e) {
+                last = new IOException(name + ": download attempt " + attempt + " of " + ATTEMPTS + " failed: " + e.getMessage(), e);
+            } finally {
+                Files.deleteIfExists(partial);
+            }
+            if (attempt < ATTEMPTS) {
+                sleep(FIRST_BACKOFF_MILLIS << (attempt - 1));
+            }
+        }
+        throw last;
+    }
+
+    /** Why {@code file} is not a valid copy of {@code segment}, or null when it is. */
+    static String problem(Path file, IndexManifest.Segment segment, String name) throws IOException {
+        long size = Files.size(file);
+        if (size != segment.bytes()) {
+            return "has " + size + " bytes, the manifest says " + segment.bytes() + (size < segment.bytes() ? " (truncated)" : "");
+        }
+        try (MappedSegment mapped = MappedSegment.open(file, true)) {
+            if (mapped.storedChecksum() != segment.crc32c()) {
+                return "CRC32C 0x" + Long.toHexString(mapped.storedChecksum()) + " differs from the manifest's 0x"
+                        + Long.toHexString(segment.crc32c());
+            }
+        } catch (CorruptSegmentException e) {
+            return "checksum mismatch or corrupt copy: " + e.getMessage();
+        }
+        return null;
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting to retry a download", e);
+        }
+    }
+}

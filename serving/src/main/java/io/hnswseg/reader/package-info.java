@@ -1,0 +1,7 @@
+/**
+ * The embedded reader: {@link io.hnswseg.reader.IndexReader} opens an index committed by the Spark job
+ * (a local directory or an S3 prefix), maps its segments, fans each query out across them on a bounded
+ * pool and merges the per-segment top-k. Remote segments are downloaded once into a verified local cache.
+ * No Spark or Hadoop dependency.
+ */
+package io.hnswseg.reader;
