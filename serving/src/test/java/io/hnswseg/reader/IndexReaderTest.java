@@ -1,0 +1,215 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.eval.BruteForce;
+import io.hnswseg.eval.Recall;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.segment.MappedSegment;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class IndexReaderTest {
+
+    @TempDir
+    static Path tmp;
+    private static Path dir;
+    private static FloatMatrix[] data;
+    private static IndexReader reader;
+
+    @BeforeAll
+    static void writeIndex() throws IOException {
+        data = TestIndexes.clustered(12_000, 200, 24, 5);
+        dir = tmp.resolve("idx");
+        TestIndexes.write(dir, data[0], 4, new HnswParams(12, 80, 1, Metric.L2), 2);
+        reader = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(3));
+    }
+
+    @AfterAll
+    static void close() {
+        reader.close();
+    }
+
+    @Test
+    void describesWhatItOpened() {
+        assertEquals(4, reader.segmentCount());
+        assertEquals(12_000, reader.size());
+        assertEquals(24, reader.dimension());
+        assertEquals(Metric.L2, reader.metric());
+        assertTrue(reader.mappedBytes() > 12_000L * 24 * 4);
+    }
+
+    @Test
+    void fanOutReturnsExactlyTheTopKOfTheUnionOfSegmentResults() throws IOException {
+        List<MappedSegment> segments = new ArrayList<>();
+        for (int s = 0; s < 4; s++) {
+            segments.add(MappedSegment.open(dir.resolve(String.format("segments/part-%05d.hseg", s))));
+        }
+        for (int q = 0; q < 50; q++) {
+            float[] query = data[1].row(q);
+            List<long[]> union = new ArrayList<>();
+            for (MappedSegment s : segments) {
+                SearchResults r = s.search(query, 10, 40);
+                for (int i = 0; i < r.size(); i++) {
+                    union.add(new long[]{Float.floatToIntBits(r.distances()[i]), r.ids()[i]});
+                }
+            }
+            union.sort(Comparator.<long[]>comparingDouble(e -> Float.intBitsToFloat((int) e[0])).thenComparingLong(e -> e[1]));
+            long[] expected = union.stream().limit(10).mapToLong(e -> e[1]).toArray();
+            assertArrayEquals(expected, reader.search(query, 10, 40).ids(), "query " + q);
+        }
+        segments.forEach(MappedSegment::close);
+    }
+
+    @Test
+    void recallAgainstBruteForce() {
+        int[][] truth = BruteForce.nearest(data[0], data[1], 10, Metric.L2);
+        long[][] found = new long[data[1].rows()][];
+        for (int q = 0; q < found.length; q++) {
+            found[q] = reader.search(data[1].row(q), 10, 64).ids();
+        }
+        double recall = Recall.atK(found, truth, 10);
+        assertTrue(recall >= 0.95, "recall@10 " + recall);
+    }
+
+    @Test
+    void concurrentCallersGetTheAnswersOfOneThread() throws Exception {
+        List<float[]> queries = new ArrayList<>();
+        for (int q = 0; q < data[1].rows(); q++) {
+            queries.add(data[1].row(q));
+        }
+        List<SearchResults> expected = new ArrayList<>();
+        for (float[] q : queries) {
+            expected.add(reader.search(q, 10, 50));
+        }
+        ExecutorService callers = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Boolean>> checks = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int offset = t;
+                checks.add(callers.submit(() -> {
+                    for (int i = 0; i < queries.size(); i++) {
+                        int q = (i + offset * 25) % queries.size();
+                        if (!expected.get(q).equals(reader.search(queries.get(q), 10, 50))) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (Future<Boolean> f : checks) {
+                assertTrue(f.get());
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        assertEquals(expected, reader.searchBatch(queries, 10, 50));
+    }
+
+    @Test
+    void routerChoosesSegments() throws IOException {
+        try (IndexReader routed = IndexReader.open(dir.toString(), ReaderOptions.defaults().withRouter((q, m) -> new int[]{2}))) {
+            SearchResults r = routed.search(data[1].row(0), 10, 40);
+            for (long id : r.ids()) {
+                assertEquals(2, id % 4, "rows of segment 2 only");
+            }
+        }
+    }
+
+    @Test
+    void badQueries() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.search(new float[3], 10, 40));
+        assertTrue(e.getMessage().contains("dimension 3, expected 24"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 0, 40));
+        assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 50, 40));
+        float[] nan = data[1].row(0);
+        nan[3] = Float.NaN;
+        assertThrows(IllegalArgumentException.class, () -> reader.search(nan, 10, 40));
+    }
+
+    private static Path copyIndex(String name) throws IOException {
+        Path copy = tmp.resolve(name);
+        Files.createDirectories(copy.resolve("segments"));
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(p, copy.resolve(dir.relativize(p)));
+            }
+        }
+        return copy;
+    }
+
+    @Test
+    void missingManifestOrSegmentIsNamed() throws IOException {
+        Path noManifest = copyIndex("no-manifest");
+        Files.delete(noManifest.resolve("manifest.json"));
+        NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> IndexReader.open(noManifest.toString()));
+        assertTrue(e.getMessage().contains("manifest.json"), e.getMessage());
+        Path noSegment = copyIndex("no-segment");
+        Files.delete(noSegment.resolve("segments/part-00002.hseg"));
+        e = assertThrows(NoSuchFileException.class, () -> IndexReader.open(noSegment.toString()));
+        assertTrue(e.getMessage().contains("part-00002.hseg"), e.getMessage());
+        assertThrows(NoSuchFileException.class, () -> IndexReader.open(tmp.resolve("nowhere").toString()));
+    }
+
+    @Test
+    void unknownManifestVersionTruncatedAndCorruptSegments() throws IOException {
+        Path future = copyIndex("future");
+        Path manifest = future.resolve("manifest.json");
+        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\" : 1", "\"format_version\" : 2"));
+        Exception e = assertThrows(RuntimeException.class, () -> IndexReader.open(future.toString()));
+        assertTrue(e.getMessage().contains("format_version 2"), e.getMessage());
+
+        Path truncated = copyIndex("truncated");
+        Path seg = truncated.resolve("segments/part-00001.hseg");
+        byte[] bytes = Files.readAllBytes(seg);
+        Files.write(seg, Arrays.copyOf(bytes, bytes.length - 1000));
+        IOException io = assertThrows(IOException.class, () -> IndexReader.open(truncated.toString()));
+        assertTrue(io.getMessage().contains("part-00001.hseg") && io.getMessage().contains("truncated"), io.getMessage());
+
+        Path corrupt = copyIndex("corrupt");
+        seg = corrupt.resolve("segments/part-00003.hseg");
+        bytes = Files.readAllBytes(seg);
+        bytes[bytes.length / 3] ^= 1;
+        Files.write(seg, bytes);
+        e = assertThrows(RuntimeException.class, () -> IndexReader.open(corrupt.toString()));
+        assertTrue(e.getMessage().contains("part-00003.hseg") && e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void segmentFromAnotherIndexIsRefused() throws IOException {
+        Path mixed = copyIndex("mixed");
+        Files.copy(dir.resolve("segments/part-00000.hseg"), mixed.resolve("segments/part-00001.hseg"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // Same size by chance is unlikely; either the size or the CRC32C check names the segment.
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open(mixed.toString()));
+        assertTrue(e.getMessage().contains("part-00001.hseg"), e.getMessage());
+        assertTrue(new String(Files.readAllBytes(mixed.resolve("manifest.json")), StandardCharsets.UTF_8).contains("part-00001"));
+    }
+
+    @Test
+    void unsupportedScheme() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IndexReader.open("gs://bucket/x"));
+        assertTrue(e.getMessage().contains("unsupported scheme"), e.getMessage());
+    }
+}

@@ -1,0 +1,72 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.eval.SyntheticData;
+import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswGraphBuilder;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.SegmentInfo;
+import io.hnswseg.segment.SegmentWriter;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Writes indexes the way the Spark job lays them out (segments/ plus manifest.json), without Spark. */
+public final class TestIndexes {
+
+    private TestIndexes() {
+    }
+
+    /** Rows {@code 0..n-1} split round-robin into {@code segments} segments; ids are the row numbers. */
+    public static IndexManifest write(Path dir, FloatMatrix base, int segments, HnswParams params, int threads) throws IOException {
+        Files.createDirectories(dir.resolve("segments"));
+        int dim = base.dimension();
+        List<IndexManifest.Segment> entries = new ArrayList<>();
+        for (int s = 0; s < segments; s++) {
+            int count = (base.rows() - s + segments - 1) / segments;
+            HnswGraphBuilder builder = new HnswGraphBuilder(dim, count, params);
+            for (int r = s; r < base.rows(); r += segments) {
+                builder.add(r, base.data(), r * dim);
+            }
+            HnswGraph graph = builder.build(threads);
+            String path = String.format("segments/part-%05d.hseg", s);
+            SegmentInfo info;
+            try (OutputStream out = Files.newOutputStream(dir.resolve(path))) {
+                info = SegmentWriter.write(graph, out);
+            }
+            entries.add(new IndexManifest.Segment(path, info.count(), info.bytes(), info.crc32c()));
+        }
+        IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, params.metric().externalName(), dim,
+                new IndexManifest.BuildParams(params.m(), params.efConstruction(), params.seed()), base.rows(), entries,
+                Map.of("writer", "TestIndexes"));
+        try (OutputStream out = Files.newOutputStream(dir.resolve(IndexManifest.FILE_NAME))) {
+            manifest.writeTo(out);
+        }
+        return manifest;
+    }
+
+    public static FloatMatrix[] clustered(int rows, int queries, int dim, long seed) {
+        FloatMatrix all = SyntheticData.clustered(rows + queries, dim, 40, seed);
+        float[] q = new float[queries * dim];
+        System.arraycopy(all.data(), rows * dim, q, 0, q.length);
+        return new FloatMatrix[]{all.head(rows), new FloatMatrix(dim, queries, q)};
+    }
+
+    /**
+     * Builds an index of an fvecs file in N segments, for trying the CLI without Spark:
+     * {@code TestIndexes BASE.fvecs OUT_DIR SEGMENTS [THREADS]}.
+     */
+    public static void main(String[] args) throws IOException {
+        FloatMatrix base = io.hnswseg.io.VecsReader.readFloats(Path.of(args[0]), Integer.MAX_VALUE);
+        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        IndexManifest m = write(Path.of(args[1]), base, Integer.parseInt(args[2]), HnswParams.defaults(Metric.L2), threads);
+        System.out.println("wrote " + m.segments().size() + " segments of " + m.totalCount() + " vectors to " + args[1]);
+    }
+}
