@@ -1,0 +1,181 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.io.FloatMatrix;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The reader against a real S3 protocol peer: s3proxy with an in-memory store on loopback, signed
+ * requests with credentials it checks, the SDK client the reader uses. No mocks.
+ */
+class S3ReaderTest {
+
+    private static final String ACCESS = "hnswseg-test-access";
+    private static final String SECRET = "hnswseg-test-secret";
+
+    @TempDir
+    static Path tmp;
+    private static S3Proxy proxy;
+    private static S3Client s3;
+    private static String endpoint;
+    private static Path local;
+    private static FloatMatrix[] data;
+
+    @BeforeAll
+    static void start() throws Exception {
+        BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("unused", "unused")
+                .build(BlobStoreContext.class);
+        proxy = S3Proxy.builder().blobStore(context.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET).build();
+        proxy.start();
+        for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
+            Thread.sleep(10);
+        }
+        endpoint = "http://127.0.0.1:" + proxy.getPort();
+        s3 = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder()).region(Region.US_EAST_1)
+                .endpointOverride(URI.create(endpoint)).forcePathStyle(true)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS, SECRET)))
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED).build();
+        data = TestIndexes.clustered(6_000, 50, 16, 8);
+        local = tmp.resolve("local");
+        TestIndexes.write(local, data[0], 3, new HnswParams(8, 60, 1, Metric.L2), 2);
+        s3.createBucket(b -> b.bucket("indexes"));
+        upload("products/v1");
+        // The reader takes credentials from the standard chain; system properties are part of it.
+        System.setProperty("aws.accessKeyId", ACCESS);
+        System.setProperty("aws.secretAccessKey", SECRET);
+    }
+
+    private static void upload(String prefix) throws IOException {
+        try (Stream<Path> files = Files.walk(local)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                String key = prefix + "/" + local.relativize(p).toString().replace('\\', '/');
+                s3.putObject(b -> b.bucket("indexes").key(key), RequestBody.fromFile(p));
+            }
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
+        s3.close();
+        proxy.stop();
+    }
+
+    private static ReaderOptions options(String cache) {
+        return ReaderOptions.defaults().withS3Endpoint(endpoint).withS3Region("us-east-1").withCacheDir(tmp.resolve(cache));
+    }
+
+    private static void assertSameAnswers(IndexReader a, IndexReader b) {
+        for (int q = 0; q < data[1].rows(); q++) {
+            assertEquals(a.search(data[1].row(q), 10, 40), b.search(data[1].row(q), 10, 40), "query " + q);
+        }
+    }
+
+    @Test
+    void indexOnS3AnswersLikeTheLocalCopy() throws IOException {
+        try (IndexReader fromS3 = IndexReader.open("s3://indexes/products/v1", options("cache-a"));
+             IndexReader fromDisk = IndexReader.open(local.toString())) {
+            assertEquals(3, fromS3.segmentCount());
+            assertEquals(6_000, fromS3.size());
+            assertSameAnswers(fromDisk, fromS3);
+        }
+        try (IndexReader s3a = IndexReader.open("s3a://indexes/products/v1/", options("cache-a"))) {
+            assertEquals(6_000, s3a.size());
+        }
+    }
+
+    @Test
+    void validCacheIsReusedAndABadCopyIsFetchedAgain() throws IOException {
+        upload("reuse");
+        ReaderOptions options = options("cache-b");
+        List<String> files;
+        try (IndexReader first = IndexReader.open("s3://indexes/reuse", options)) {
+            files = first.segmentFiles();
+        }
+        Path corrupt = Path.of(files.get(1));
+        byte[] bytes = Files.readAllBytes(corrupt);
+        byte[] good = bytes.clone();
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(corrupt, bytes);
+        Path truncated = Path.of(files.get(2));
+        Files.write(truncated, java.util.Arrays.copyOf(good, 100));
+        long untouched = Files.getLastModifiedTime(Path.of(files.get(0))).toMillis();
+        try (IndexReader second = IndexReader.open("s3://indexes/reuse", options);
+             IndexReader fromDisk = IndexReader.open(local.toString())) {
+            assertSameAnswers(fromDisk, second);
+        }
+        assertArrayEquals(Files.readAllBytes(local.resolve("segments/part-00001.hseg")), Files.readAllBytes(corrupt), "re-fetched");
+        assertEquals(Files.size(local.resolve("segments/part-00002.hseg")), Files.size(truncated), "re-fetched");
+        assertEquals(untouched, Files.getLastModifiedTime(Path.of(files.get(0))).toMillis(), "the valid copy was reused");
+    }
+
+    @Test
+    void corruptObjectIsRetriedThenRefusedAndNeverCached() throws IOException {
+        upload("corrupt");
+        byte[] bytes = Files.readAllBytes(local.resolve("segments/part-00000.hseg"));
+        bytes[bytes.length / 2] ^= 1;
+        s3.putObject(b -> b.bucket("indexes").key("corrupt/segments/part-00000.hseg"), RequestBody.fromBytes(bytes));
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open("s3://indexes/corrupt", options("cache-c")));
+        assertTrue(e.getMessage().contains("s3://indexes/corrupt/segments/part-00000.hseg") && e.getMessage().contains("checksum"),
+                e.getMessage());
+        Path dir = tmp.resolve("cache-c/s3/indexes/corrupt/segments");
+        try (Stream<Path> left = Files.list(dir)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith("part-00000")), "no copy of the bad object is kept");
+        }
+    }
+
+    @Test
+    void missingBucketManifestAndSegmentAreNamed() throws IOException {
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open("s3://no-such-bucket/x", options("cache-d")));
+        assertTrue(e.getMessage().contains("no-such-bucket") && e.getMessage().contains("does not exist"), e.getMessage());
+        e = assertThrows(IOException.class, () -> IndexReader.open("s3://indexes/nothing-here", options("cache-d")));
+        assertTrue(e.getMessage().contains("s3://indexes/nothing-here/manifest.json"), e.getMessage());
+        upload("partial");
+        s3.deleteObject(b -> b.bucket("indexes").key("partial/segments/part-00001.hseg"));
+        e = assertThrows(IOException.class, () -> IndexReader.open("s3://indexes/partial", options("cache-d")));
+        assertTrue(e.getMessage().contains("partial/segments/part-00001.hseg"), e.getMessage());
+    }
+
+    @Test
+    void wrongCredentialsAreReported() {
+        System.setProperty("aws.secretAccessKey", "wrong");
+        try {
+            IOException e = assertThrows(IOException.class, () -> IndexReader.open("s3://indexes/products/v1", options("cache-e")));
+            assertTrue(e.getMessage().contains("access denied") && e.getMessage().contains("s3://indexes/products/v1/manifest.json"),
+                    e.getMessage());
+        } finally {
+            System.setProperty("aws.secretAccessKey", SECRET);
+        }
+    }
+}
