@@ -1,0 +1,112 @@
+package io.hnswseg.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.reader.IndexReader;
+import io.hnswseg.reader.TestIndexes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The HTTP endpoint with a real HTTP client on loopback. */
+class SearchServerTest {
+
+    @TempDir
+    static Path tmp;
+    private static IndexReader reader;
+    private static SearchServer server;
+    private static FloatMatrix[] data;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        data = TestIndexes.clustered(3_000, 10, 8, 3);
+        TestIndexes.write(tmp.resolve("idx"), data[0], 2, new HnswParams(8, 40, 1, Metric.L2), 1);
+        reader = IndexReader.open(tmp.resolve("idx").toString());
+        server = new SearchServer(reader, "127.0.0.1", 0, 4);
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+        reader.close();
+    }
+
+    private static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .timeout(Duration.ofSeconds(10));
+        b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody()) : b.method(method, HttpRequest.BodyPublishers.ofString(body));
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void searchAnswersLikeTheReader() throws Exception {
+        float[] q = data[1].row(4);
+        HttpResponse<String> r = send("POST", "/search", JSON.writeValueAsString(java.util.Map.of("vector", q, "k", 5, "ef", 50)));
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = JSON.readTree(r.body());
+        SearchResults expected = reader.search(q, 5, 50);
+        assertEquals(5, body.get("ids").size());
+        for (int i = 0; i < 5; i++) {
+            assertEquals(expected.ids()[i], body.get("ids").get(i).asLong());
+            assertEquals(expected.distances()[i], (float) body.get("distances").get(i).asDouble());
+        }
+        assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+    }
+
+    @Test
+    void healthAndStats() throws Exception {
+        HttpResponse<String> health = send("GET", "/health", null);
+        assertEquals(200, health.statusCode());
+        assertEquals("ok", JSON.readTree(health.body()).get("status").asText());
+        send("POST", "/search", "{\"vector\": " + Arrays.toString(data[1].row(0)) + "}");
+        JsonNode stats = JSON.readTree(send("GET", "/stats", null).body());
+        assertEquals(2, stats.get("segments").asInt());
+        assertEquals(3_000, stats.get("vectors").asLong());
+        assertEquals(8, stats.get("dimension").asInt());
+        assertTrue(stats.get("queries_served").asLong() >= 1);
+    }
+
+    @Test
+    void badRequestsGet400WithAMessage() throws Exception {
+        String[][] cases = {
+                {"{not json", "malformed JSON"},
+                {"[1, 2]", "JSON object"},
+                {"{\"k\": 3}", "'vector'"},
+                {"{\"vector\": [1, 2, 3]}", "dimension 3"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, \"x\"]}", "vector[7]"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 100000}", "'k'"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 0}", "'k'"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 20, \"ef\": 5}", "'ef'"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": \"ten\"}", "integer"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 1e39]}", "finite"},
+                {"", "JSON object"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> r = send("POST", "/search", c[0]);
+            assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
+            String error = JSON.readTree(r.body()).get("error").asText();
+            assertTrue(error.contains(c[1]), c[0] + " -> " + error);
+        }
+        assertEquals(405, send("GET", "/search", null).statusCode());
+        assertEquals(405, send("POST", "/health", "{}").statusCode());
+        assertEquals(404, send("GET", "/nope", null).statusCode());
+    }
+}
