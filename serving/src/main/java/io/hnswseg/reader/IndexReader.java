@@ -7,7 +7,6 @@ import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.segment.MappedSegment;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +14,9 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -36,10 +38,17 @@ public final class IndexReader implements AutoCloseable {
     private final MappedSegment[] segments;
     private final int[] allSegments;
     private final SegmentRouter router;
-    private final ExecutorService pool;
+    private final ForkJoinPool pool;
     private final int dimension;
     private final Metric metric;
     private volatile boolean closed;
+    /**
+     * Moving average of one segment's search time. Written racily by concurrent searches: it only steers
+     * the choice between parallel and sequential fan-out, and any recent value does for that.
+     */
+    private volatile long segmentNanos = PARALLEL_MIN_NANOS;
+    /** Below this per-segment search time, the segments of a query are searched in the calling thread. */
+    static final long PARALLEL_MIN_NANOS = 150_000;
 
     private IndexReader(String location, IndexManifest manifest, MappedSegment[] segments, ReaderOptions options) {
         this.location = location;
@@ -52,7 +61,12 @@ public final class IndexReader implements AutoCloseable {
         this.router = options.router();
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
-        this.pool = newPool(options.searchThreads(), "hnswseg-search");
+        this.pool = new ForkJoinPool(options.searchThreads(), p -> {
+            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+            t.setName("hnswseg-search-" + t.getPoolIndex());
+            t.setDaemon(true);
+            return t;
+        }, null, false);
     }
 
     /** Opens an index with {@link ReaderOptions#defaults()}. */
@@ -169,16 +183,35 @@ public final class IndexReader implements AutoCloseable {
         if (route.length == 1) {
             return segments[route[0]].search(query, k, ef);
         }
-        List<Future<SearchResults>> futures = new ArrayList<>(route.length - 1);
+        if (segmentNanos < PARALLEL_MIN_NANOS) {
+            // Handing a segment to another thread costs a wake-up (tens of microseconds here); when a
+            // segment's search takes less than that, searching them one after the other is faster.
+            long start = System.nanoTime();
+            for (int i = 0; i < route.length; i++) {
+                parts[i] = segments[route[i]].search(query, k, ef);
+            }
+            segmentNanos = average(segmentNanos, (System.nanoTime() - start) / route.length);
+            return TopK.merge(parts, k);
+        }
+        // Fork the other segments, search the first here, then join: a fork-join task that no worker has
+        // taken yet is run by the joining caller itself, so a query never waits for a thread to wake up
+        // when the pool is busy, and with idle workers the segments are searched in parallel.
+        List<ForkJoinTask<SearchResults>> forked = new ArrayList<>(route.length - 1);
         for (int i = 1; i < route.length; i++) {
             MappedSegment segment = segments[route[i]];
-            futures.add(pool.submit(() -> segment.search(query, k, ef)));
+            forked.add(pool.submit(() -> segment.search(query, k, ef)));
         }
+        long start = System.nanoTime();
         parts[0] = segments[route[0]].search(query, k, ef);
+        segmentNanos = average(segmentNanos, System.nanoTime() - start);
         for (int i = 1; i < route.length; i++) {
-            parts[i] = await(futures.get(i - 1));
+            parts[i] = forked.get(i - 1).join();
         }
         return TopK.merge(parts, k);
+    }
+
+    private static long average(long mean, long sample) {
+        return mean + (sample - mean) / 16;
     }
 
     /** Searches many queries, in parallel over queries on the pool; results in query order. */
@@ -186,13 +219,13 @@ public final class IndexReader implements AutoCloseable {
         for (float[] q : queries) {
             checkQuery(q, k, ef);
         }
-        List<Future<SearchResults>> futures = new ArrayList<>(queries.size());
+        List<ForkJoinTask<SearchResults>> tasks = new ArrayList<>(queries.size());
         for (float[] q : queries) {
-            futures.add(pool.submit(() -> searchSequentially(q, k, ef)));
+            tasks.add(pool.submit(() -> searchSequentially(q, k, ef)));
         }
         List<SearchResults> results = new ArrayList<>(queries.size());
-        for (Future<SearchResults> f : futures) {
-            results.add(await(f));
+        for (ForkJoinTask<SearchResults> t : tasks) {
+            results.add(t.join());
         }
         return results;
     }
@@ -219,21 +252,6 @@ public final class IndexReader implements AutoCloseable {
         }
         Vectors.checkDimension(query.length, dimension, "query");
         Vectors.checkValid(query, 0, dimension, metric, "query");
-    }
-
-    private static SearchResults await(Future<SearchResults> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while searching", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new UncheckedIOException(new IOException(cause));
-        }
     }
 
     public IndexManifest manifest() {

@@ -1,0 +1,36 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswParams;
+
+import java.io.Serializable;
+
+/**
+ * What every task needs to know, shipped with the tasks. A plain class, not a record: Kryo 4 (Spark's)
+ * cannot set the final fields of a record.
+ */
+final class JobConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    String input;
+    String output;
+    String format;
+    String idColumn;
+    String vectorColumn;
+    String metric;
+    int m;
+    int efConstruction;
+    long seed;
+    int threadsPerTask;
+    int dimension;
+    /** Distinguishes this run's segment files from those of any earlier run at the same output. */
+    String runId;
+    boolean skipInvalid;
+    /** Test hook: the first attempt of every task fails after writing its file, so retries are exercised. */
+    boolean failFirstAttempts;
+
+    HnswParams params() {
+        return new HnswParams(m, efConstruction, seed, Metric.parse(metric));
+    }
+}
