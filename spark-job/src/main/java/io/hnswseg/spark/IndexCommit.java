@@ -35,9 +35,19 @@ final class IndexCommit {
 
     IndexCommit(String output, Configuration hadoop) throws IOException {
         this.hadoop = hadoop;
-        this.fs = FileSystem.get(URI.create(output), hadoop);
+        this.fs = fileSystem(output, hadoop);
         this.root = fs.makeQualified(new Path(output));
         this.manifestPath = new Path(root, IndexManifest.FILE_NAME);
+    }
+
+    /**
+     * The file system of an output URI. Hadoop's local file system would write a {@code .crc} sidecar
+     * next to every file; segments and manifest carry their own checks, so those are switched off.
+     */
+    static FileSystem fileSystem(String output, Configuration hadoop) throws IOException {
+        FileSystem fs = FileSystem.get(URI.create(output), hadoop);
+        fs.setWriteChecksum(false);
+        return fs;
     }
 
     /** The index already at the output, or null. An existing but unreadable manifest still counts as an index. */

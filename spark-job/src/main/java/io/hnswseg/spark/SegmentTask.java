@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 
 /**
  * The executor side shared by every input format: builds the graph of a filled builder, streams the
@@ -47,7 +46,7 @@ final class SegmentTask {
         Path file = new Path(new Path(config.output), relative);
         SegmentInfo info;
         try {
-            FileSystem fs = FileSystem.get(URI.create(config.output), hadoop);
+            FileSystem fs = IndexCommit.fileSystem(config.output, hadoop);
             try (FSDataOutputStream out = fs.create(file, true)) {
                 info = SegmentWriter.write(graph, out);
             }

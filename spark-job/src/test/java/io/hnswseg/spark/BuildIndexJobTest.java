@@ -1,0 +1,250 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.manifest.IndexManifest;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
+
+import static io.hnswseg.spark.JobFixtures.runJob;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The job end to end in local mode (2 threads, tasks retried up to 3 times), Kryo registration required. */
+class BuildIndexJobTest {
+
+    @TempDir
+    static Path tmp;
+    private static SparkSession spark;
+    private static FloatMatrix[] data;
+    private static Path fvecs;
+
+    @BeforeAll
+    static void start() throws IOException {
+        spark = JobFixtures.session("local[2,3]").getOrCreate();
+        data = JobFixtures.clustered(6_000, 100, 16, 2);
+        fvecs = JobFixtures.writeFvecs(tmp.resolve("base.fvecs"), data[0]);
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static String out(String name) {
+        return tmp.resolve(name).toString();
+    }
+
+    @Test
+    void fvecsEndToEnd() throws IOException {
+        Map<String, Object> summary = runJob(spark, "--input", fvecs.toString(), "--output", out("fvecs"), "--partitions", "3",
+                "--m", "12", "--ef-construction", "80");
+        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("fvecs"));
+        assertEquals(3, manifest.segments().size());
+        assertEquals(6_000, manifest.totalCount());
+        assertEquals(6_000L, manifest.segments().stream().mapToLong(IndexManifest.Segment::count).sum());
+        assertEquals(6_000L, ((Number) summary.get("vectors")).longValue());
+        assertEquals(((Number) summary.get("vectors_per_second")).longValue(),
+                ((Number) manifest.summary().get("vectors_per_second")).longValue());
+        double recall = JobFixtures.recall(tmp.resolve("fvecs"), data[0], data[1], Metric.L2);
+        assertTrue(recall >= 0.95, "recall@10 " + recall);
+        try (Stream<Path> files = Files.list(tmp.resolve("fvecs/segments"))) {
+            assertEquals(3, files.count(), "exactly the listed segments are on disk");
+        }
+    }
+
+    private static Path parquet(String name, DataType vectorType, IntFunction<Object> vector, int rows, long idOffset) {
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("embedding", vectorType, true);
+        List<Row> list = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            list.add(RowFactory.create(idOffset + r, vector.apply(r)));
+        }
+        Path path = tmp.resolve(name);
+        spark.createDataFrame(list, schema).repartition(3).write().parquet(path.toString());
+        return path;
+    }
+
+    private static Object floats(int r) {
+        float[] v = data[0].row(r);
+        Float[] boxed = new Float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            boxed[i] = v[i];
+        }
+        return Arrays.asList(boxed);
+    }
+
+    @Test
+    void parquetEndToEnd() throws IOException {
+        Path input = parquet("table-float", DataTypes.createArrayType(DataTypes.FloatType), BuildIndexJobTest::floats, 6_000, 0);
+        runJob(spark, "--input", input.toString(), "--output", out("parquet"), "--vector-col", "embedding", "--partitions", "2");
+        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("parquet"));
+        assertEquals(2, manifest.segments().size());
+        assertEquals(6_000, manifest.totalCount());
+        double recall = JobFixtures.recall(tmp.resolve("parquet"), data[0], data[1], Metric.L2);
+        assertTrue(recall >= 0.95, "recall@10 " + recall);
+    }
+
+    @Test
+    void doubleArraysAndMlVectors() throws IOException {
+        Path doubles = parquet("table-double", DataTypes.createArrayType(DataTypes.DoubleType), r -> {
+            float[] v = data[0].row(r);
+            Double[] d = new Double[v.length];
+            for (int i = 0; i < v.length; i++) {
+                d[i] = (double) v[i];
+            }
+            return Arrays.asList(d);
+        }, 500, 0);
+        Path ml = parquet("table-ml", new VectorUDT(), r -> {
+            float[] v = data[0].row(r);
+            double[] d = new double[v.length];
+            for (int i = 0; i < v.length; i++) {
+                d[i] = v[i];
+            }
+            return Vectors.dense(d);
+        }, 500, 0);
+        for (Path input : List.of(doubles, ml)) {
+            String output = out(input.getFileName() + "-index");
+            runJob(spark, "--input", input.toString(), "--output", output, "--vector-col", "embedding", "--partitions", "2");
+            FloatMatrix queries = new FloatMatrix(16, 5, Arrays.copyOf(data[0].data(), 5 * 16));
+            long[][] found = JobFixtures.searchIndex(Path.of(output), queries, 1, 20);
+            for (int q = 0; q < 5; q++) {
+                assertEquals(q, found[q][0], input.getFileName() + ": a stored vector finds itself");
+            }
+        }
+    }
+
+    @Test
+    void failedFirstAttemptsAreRetriedAndListedOnce() throws IOException {
+        runJob(spark, "--input", fvecs.toString(), "--output", out("retried"), "--partitions", "2", "--test-fail-first-attempt");
+        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("retried"));
+        assertEquals(2, manifest.segments().size());
+        for (IndexManifest.Segment s : manifest.segments()) {
+            assertTrue(s.path().contains("attempt-1"), "the retry's file is listed: " + s.path());
+        }
+        try (Stream<Path> files = Files.list(tmp.resolve("retried/segments"))) {
+            List<String> names = files.map(p -> p.getFileName().toString()).toList();
+            assertEquals(2, names.size(), "the failed attempts' files were removed: " + names);
+        }
+        assertEquals(6_000, manifest.totalCount());
+    }
+
+    @Test
+    void existingIndexIsRefusedAndOverwriteKeepsItUntilCommit() throws IOException {
+        Path index = tmp.resolve("overwrite");
+        runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "2");
+        IndexManifest first = JobFixtures.manifest(index);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> runJob(spark, "--input", fvecs.toString(), "--output", index.toString()));
+        assertTrue(e.getMessage().contains("already holds an index") && e.getMessage().contains("--overwrite"), e.getMessage());
+        // A replacement that fails leaves the old index whole and readable.
+        Path bad = tmp.resolve("bad.fvecs");
+        Files.write(bad, Arrays.copyOf(Files.readAllBytes(fvecs), 1000));
+        assertThrows(InvalidInputException.class,
+                () -> runJob(spark, "--input", bad.toString(), "--output", index.toString(), "--overwrite"));
+        assertEquals(first, JobFixtures.manifest(index));
+        assertEquals(data[1].rows(), JobFixtures.searchIndex(index, data[1], 10, 40).length, "the old index still answers");
+        // A replacement that succeeds swaps the manifest, then removes the old segments.
+        runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "3", "--overwrite");
+        IndexManifest second = JobFixtures.manifest(index);
+        assertEquals(3, second.segments().size());
+        for (IndexManifest.Segment old : first.segments()) {
+            assertTrue(!Files.exists(index.resolve(old.path())), "old segment removed: " + old.path());
+        }
+    }
+
+    @Test
+    void morePartitionsThanRows() throws IOException {
+        Path small = JobFixtures.writeFvecs(tmp.resolve("small.fvecs"), data[0].head(5));
+        runJob(spark, "--input", small.toString(), "--output", out("small"), "--partitions", "8");
+        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("small"));
+        assertEquals(5, manifest.totalCount());
+        assertTrue(manifest.segments().size() <= 5, "empty partitions write no segment");
+        assertEquals(8, ((Number) manifest.summary().get("partitions")).intValue());
+    }
+
+    private static String failure(String... args) {
+        Exception e = assertThrows(Exception.class, () -> runJob(spark, args));
+        return BuildIndexJob.explain(e);
+    }
+
+    @Test
+    void badInputIsNamedAndNothingIsCommitted() throws IOException {
+        DataType floats = DataTypes.createArrayType(DataTypes.FloatType);
+        Path mixed = parquet("mixed-dim", floats, r -> r == 77 ? Arrays.asList(1f, 2f) : floats(r), 300, 1000);
+        String m = failure("--input", mixed.toString(), "--output", out("bad1"), "--vector-col", "embedding");
+        assertTrue(m.contains("row id 1077") && m.contains("dimension 2") && m.contains("expected 16"), m);
+
+        Path nulls = parquet("null-vector", floats, r -> r == 5 ? null : floats(r), 300, 0);
+        m = failure("--input", nulls.toString(), "--output", out("bad2"), "--vector-col", "embedding");
+        assertTrue(m.contains("row id 5") && m.contains("null"), m);
+
+        Path empty = parquet("empty-vector", floats, r -> r == 9 ? List.of() : floats(r), 300, 0);
+        m = failure("--input", empty.toString(), "--output", out("bad3"), "--vector-col", "embedding");
+        assertTrue(m.contains("row id 9") && m.contains("empty"), m);
+
+        Path nan = parquet("nan-vector", floats, r -> {
+            if (r != 11) {
+                return floats(r);
+            }
+            List<Float> v = new ArrayList<>((List<Float>) floats(r));
+            v.set(3, Float.NaN);
+            return v;
+        }, 300, 0);
+        m = failure("--input", nan.toString(), "--output", out("bad4"), "--vector-col", "embedding");
+        assertTrue(m.contains("row id 11") && m.contains("NaN") && m.contains("component 3"), m);
+
+        m = failure("--input", nan.toString(), "--output", out("bad5"), "--vector-col", "vec");
+        assertTrue(m.contains("no column 'vec'") && m.contains("embedding"), m);
+        m = failure("--input", nan.toString(), "--output", out("bad6"), "--vector-col", "id");
+        assertTrue(m.contains("column id is bigint") && m.contains("expected array<float>"), m);
+
+        Path dup = parquet("dup-ids", floats, BuildIndexJobTest::floats, 300, 0);
+        spark.read().parquet(dup.toString()).limit(2).write().mode("append").parquet(dup.toString());
+        m = failure("--input", dup.toString(), "--output", out("bad7"), "--vector-col", "embedding");
+        assertTrue(m.contains("duplicate ids"), m);
+
+        Path none = parquet("no-rows", floats, BuildIndexJobTest::floats, 0, 0);
+        m = failure("--input", none.toString(), "--output", out("bad8"), "--vector-col", "embedding");
+        assertTrue(m.contains("no rows"), m);
+
+        Path truncated = tmp.resolve("truncated.fvecs");
+        Files.write(truncated, Arrays.copyOf(Files.readAllBytes(fvecs), 68 * 10 + 7));
+        m = failure("--input", truncated.toString(), "--output", out("bad9"));
+        assertTrue(m.contains("truncated") && m.contains("row 10"), m);
+
+        for (int i = 1; i <= 9; i++) {
+            assertTrue(!Files.exists(tmp.resolve("bad" + i).resolve(IndexManifest.FILE_NAME)), "nothing committed for bad" + i);
+        }
+    }
+
+    @Test
+    void invalidRowsCanBeSkippedAndCounted() throws IOException {
+        DataType floats = DataTypes.createArrayType(DataTypes.FloatType);
+        Path input = parquet("skippable", floats, r -> r % 100 == 0 ? null : floats(r), 1_000, 0);
+        Map<String, Object> summary = runJob(spark, "--input", input.toString(), "--output", out("skipped"),
+                "--vector-col", "embedding", "--on-invalid", "skip");
+        assertEquals(10L, ((Number) summary.get("skipped")).longValue());
+        assertEquals(990, JobFixtures.manifest(tmp.resolve("skipped")).totalCount());
+    }
+}

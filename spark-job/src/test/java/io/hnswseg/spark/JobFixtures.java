@@ -1,0 +1,99 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.eval.BruteForce;
+import io.hnswseg.eval.Recall;
+import io.hnswseg.eval.SyntheticData;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsWriter;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.MappedSegment;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/** Shared by the job tests: data, running the job on a session, reading back what it committed. */
+final class JobFixtures {
+
+    private JobFixtures() {
+    }
+
+    static SparkSession.Builder session(String master) {
+        return SparkSession.builder().master(master).appName("hnswseg-test")
+                .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+                .config("spark.kryo.registrator", HnswsegKryoRegistrator.class.getName())
+                .config("spark.kryo.registrationRequired", "true")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4");
+    }
+
+    /** Runs the job as the command line would, on an existing session; returns the summary. */
+    static Map<String, Object> runJob(SparkSession spark, String... args) throws IOException {
+        BuildIndexJob job = new BuildIndexJob();
+        new CommandLine(job).parseArgs(args);
+        return job.run(spark, 0);
+    }
+
+    static FloatMatrix[] clustered(int rows, int queries, int dim, long seed) {
+        FloatMatrix all = SyntheticData.clustered(rows + queries, dim, 30, seed);
+        float[] q = new float[queries * dim];
+        System.arraycopy(all.data(), rows * dim, q, 0, q.length);
+        return new FloatMatrix[]{all.head(rows), new FloatMatrix(dim, queries, q)};
+    }
+
+    static Path writeFvecs(Path file, FloatMatrix m) throws IOException {
+        try (VecsWriter w = VecsWriter.create(file)) {
+            for (int r = 0; r < m.rows(); r++) {
+                w.writeFloats(m.data(), r * m.dimension(), m.dimension());
+            }
+        }
+        return file;
+    }
+
+    static IndexManifest manifest(Path index) throws IOException {
+        try (InputStream in = Files.newInputStream(index.resolve(IndexManifest.FILE_NAME))) {
+            return IndexManifest.read(in, index.toString());
+        }
+    }
+
+    /** Searches every segment of the committed index and merges: the reader's job, done plainly here. */
+    static long[][] searchIndex(Path index, FloatMatrix queries, int k, int ef) throws IOException {
+        IndexManifest manifest = manifest(index);
+        List<MappedSegment> segments = new ArrayList<>();
+        for (IndexManifest.Segment s : manifest.segments()) {
+            MappedSegment seg = MappedSegment.open(index.resolve(s.path()));
+            if (seg.storedChecksum() != s.crc32c() || seg.size() != s.count()) {
+                throw new AssertionError("segment " + s.path() + " does not match the manifest");
+            }
+            segments.add(seg);
+        }
+        long[][] found = new long[queries.rows()][];
+        for (int q = 0; q < queries.rows(); q++) {
+            List<long[]> all = new ArrayList<>();
+            for (MappedSegment seg : segments) {
+                SearchResults r = seg.search(queries.row(q), k, ef);
+                for (int i = 0; i < r.size(); i++) {
+                    all.add(new long[]{Float.floatToIntBits(r.distances()[i]), r.ids()[i]});
+                }
+            }
+            all.sort(Comparator.comparingDouble(e -> Float.intBitsToFloat((int) e[0])));
+            found[q] = all.stream().limit(k).mapToLong(e -> e[1]).toArray();
+        }
+        segments.forEach(MappedSegment::close);
+        return found;
+    }
+
+    static double recall(Path index, FloatMatrix base, FloatMatrix queries, Metric metric) throws IOException {
+        int[][] truth = BruteForce.nearest(base, queries, 10, metric);
+        return Recall.atK(searchIndex(index, queries, 10, 64), truth, 10);
+    }
+}
