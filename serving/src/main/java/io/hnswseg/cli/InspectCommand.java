@@ -2,12 +2,11 @@ package io.hnswseg.cli;
 
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.reader.IndexReader;
-import io.hnswseg.reader.ReaderOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -22,22 +21,13 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--verify", description = "check every segment's CRC32C against its footer and the manifest")
     boolean verify;
 
-    @Option(names = "--cache-dir", description = "cache for remote segments")
-    Path cacheDir;
-
-    @Option(names = "--s3-endpoint", description = "S3-compatible endpoint")
-    String s3Endpoint;
+    @Mixin
+    ReaderFlags flags;
 
     @Override
     public Integer call() throws Exception {
-        ReaderOptions options = ReaderOptions.defaults().withVerifyChecksums(verify).withSearchThreads(1);
-        if (cacheDir != null) {
-            options = options.withCacheDir(cacheDir);
-        }
-        if (s3Endpoint != null) {
-            options = options.withS3Endpoint(s3Endpoint);
-        }
-        try (IndexReader reader = IndexReader.open(uri, options)) {
+        flags.noVerify = !verify;
+        try (IndexReader reader = flags.open(uri)) {
             IndexManifest m = reader.manifest();
             System.out.printf("index %s%n  format_version %d, metric %s, dimension %d, %d vectors in %d segments, %.1f MB%n",
                     reader.location(), m.formatVersion(), m.metric(), m.dimension(), m.totalCount(), m.segments().size(),

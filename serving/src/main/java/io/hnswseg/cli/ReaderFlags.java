@@ -1,0 +1,51 @@
+package io.hnswseg.cli;
+
+import io.hnswseg.reader.IndexReader;
+import io.hnswseg.reader.ReaderOptions;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The options every command that opens an index shares (a picocli mixin); {@code --index} is in {@link IndexOptions}. */
+class ReaderFlags {
+
+    @Option(names = "--cache-dir", description = "cache for remote segments (default: $HNSWSEG_CACHE_DIR or ~/.cache/hnswseg)")
+    Path cacheDir;
+
+    @Option(names = "--no-verify", description = "skip the CRC32C check of local segments when opening (downloads are always checked)")
+    boolean noVerify;
+
+    @Option(names = "--search-threads", description = "threads that search segments in parallel (default: all cores)")
+    Integer searchThreads;
+
+    @Option(names = "--s3-endpoint", description = "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (default: $HNSWSEG_S3_ENDPOINT, else AWS)")
+    String s3Endpoint;
+
+    @Option(names = "--s3-region", description = "S3 region (default: $AWS_REGION, else us-east-1)")
+    String s3Region;
+
+    ReaderOptions readerOptions() {
+        ReaderOptions o = ReaderOptions.defaults().withVerifyChecksums(!noVerify);
+        if (cacheDir != null) {
+            o = o.withCacheDir(cacheDir);
+        }
+        if (searchThreads != null) {
+            o = o.withSearchThreads(searchThreads);
+        }
+        if (s3Endpoint != null) {
+            o = o.withS3Endpoint(s3Endpoint);
+        }
+        if (s3Region != null) {
+            o = o.withS3Region(s3Region);
+        }
+        return o;
+    }
+
+    IndexReader open(String index) throws IOException {
+        IndexReader reader = IndexReader.open(index, readerOptions());
+        System.err.printf("opened %s: %d segments, %d vectors of dimension %d, %s, %.1f MB mapped%n", reader.location(),
+                reader.segmentCount(), reader.size(), reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6);
+        return reader;
+    }
+}
