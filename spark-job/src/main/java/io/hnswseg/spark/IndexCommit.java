@@ -47,6 +47,9 @@ final class IndexCommit {
     static FileSystem fileSystem(String output, Configuration hadoop) throws IOException {
         FileSystem fs = FileSystem.get(URI.create(output), hadoop);
         fs.setWriteChecksum(false);
+        // Also ignore sidecars left by an earlier writer that had them on: a stale .crc next to a
+        // replaced manifest would otherwise fail every read of it.
+        fs.setVerifyChecksum(false);
         return fs;
     }
 
