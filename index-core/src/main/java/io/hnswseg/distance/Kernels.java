@@ -28,13 +28,6 @@ interface Kernels {
     /** Dot product of two rows of int8 codes, dequantized as {@code offset[d] + scale[d] * code}. */
     float dotCodes(byte[] codes, int aOffset, int bOffset, float[] scale, float[] offset, int dim);
 
-    /** {@link #squaredL2Codes} from one row to four, dequantizing the first row once. */
-    void squaredL2Codes4(byte[] codes, int qOffset, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out);
-
-    /** {@link #dotCodes} from one row to four. */
-    void dotCodes4(byte[] codes, int qOffset, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
-                   float[] out);
-
     /** Squared L2 from a float query to one row of codes, dequantized as {@code offset[d] + scale[d] * code}. */
     float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim);
 

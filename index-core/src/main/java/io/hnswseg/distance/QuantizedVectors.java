@@ -29,6 +29,15 @@ public final class QuantizedVectors {
         return quantizer;
     }
 
+    /** Row {@code row} decoded to floats ({@code offset + scale * code}) into {@code into}, which is returned. */
+    public float[] decode(int row, float[] into) {
+        int base = row * dimension;
+        for (int d = 0; d < dimension; d++) {
+            into[d] = offset[d] + scale[d] * codes[base + d];
+        }
+        return into;
+    }
+
     /** Copies the codes of {@code rows} rows from {@code fromRow} into {@code into[at..]}. */
     public void copyRows(int fromRow, int rows, byte[] into, int at) {
         System.arraycopy(codes, fromRow * dimension, into, at, rows * dimension);
@@ -51,20 +60,6 @@ public final class QuantizedVectors {
         return metric == Metric.L2
                 ? VectorKernels.squaredL2Codes(codes, a * d, b * d, scale, d)
                 : 1f - VectorKernels.dotCodes(codes, a * d, b * d, scale, offset, d);
-    }
-
-    /** Approximate distances from row {@code q} to four rows into {@code out[0..3]}. */
-    public void distance4(int q, int n0, int n1, int n2, int n3, float[] out) {
-        int d = dimension;
-        if (metric == Metric.L2) {
-            VectorKernels.squaredL2Codes4(codes, q * d, n0 * d, n1 * d, n2 * d, n3 * d, scale, d, out);
-        } else {
-            VectorKernels.dotCodes4(codes, q * d, n0 * d, n1 * d, n2 * d, n3 * d, scale, offset, d, out);
-            out[0] = 1f - out[0];
-            out[1] = 1f - out[1];
-            out[2] = 1f - out[2];
-            out[3] = 1f - out[3];
-        }
     }
 
     /**

@@ -86,23 +86,6 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void squaredL2Codes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out) {
-        out[0] = squaredL2Codes(codes, qo, o0, scale, dim);
-        out[1] = squaredL2Codes(codes, qo, o1, scale, dim);
-        out[2] = squaredL2Codes(codes, qo, o2, scale, dim);
-        out[3] = squaredL2Codes(codes, qo, o3, scale, dim);
-    }
-
-    @Override
-    public void dotCodes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
-                          float[] out) {
-        out[0] = dotCodes(codes, qo, o0, scale, offset, dim);
-        out[1] = dotCodes(codes, qo, o1, scale, offset, dim);
-        out[2] = dotCodes(codes, qo, o2, scale, offset, dim);
-        out[3] = dotCodes(codes, qo, o3, scale, offset, dim);
-    }
-
-    @Override
     public float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
         return squaredL2ToCodesFrom(0, q, codes, offset, scale, shift, dim);
     }

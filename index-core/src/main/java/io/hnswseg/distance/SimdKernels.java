@@ -186,59 +186,6 @@ final class SimdKernels implements Kernels {
     }
 
     @Override
-    public void squaredL2Codes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out) {
-        int i = 0;
-        zero4(out);
-        if (B != null && dim >= L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
-            for (int bound = dim - L; i <= bound; i += L) {
-                // Scale both sides once instead of each difference: (s*q - s*x) has the same value up to rounding.
-                FloatVector s = FloatVector.fromArray(S, scale, i);
-                FloatVector x = widen(codes, qo + i).mul(s);
-                FloatVector d0 = x.sub(widen(codes, o0 + i).mul(s));
-                FloatVector d1 = x.sub(widen(codes, o1 + i).mul(s));
-                FloatVector d2 = x.sub(widen(codes, o2 + i).mul(s));
-                FloatVector d3 = x.sub(widen(codes, o3 + i).mul(s));
-                acc0 = d0.fma(d0, acc0);
-                acc1 = d1.fma(d1, acc1);
-                acc2 = d2.fma(d2, acc2);
-                acc3 = d3.fma(d3, acc3);
-            }
-            reduce4(acc0, acc1, acc2, acc3, out);
-        }
-        out[0] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o0, scale, dim);
-        out[1] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o1, scale, dim);
-        out[2] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o2, scale, dim);
-        out[3] += ScalarKernels.squaredL2CodesFrom(i, codes, qo, o3, scale, dim);
-    }
-
-    @Override
-    public void dotCodes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
-                          float[] out) {
-        int i = 0;
-        zero4(out);
-        if (B != null && dim >= L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
-            for (int bound = dim - L; i <= bound; i += L) {
-                FloatVector s = FloatVector.fromArray(S, scale, i);
-                FloatVector o = FloatVector.fromArray(S, offset, i);
-                FloatVector x = widen(codes, qo + i).fma(s, o);
-                acc0 = x.fma(widen(codes, o0 + i).fma(s, o), acc0);
-                acc1 = x.fma(widen(codes, o1 + i).fma(s, o), acc1);
-                acc2 = x.fma(widen(codes, o2 + i).fma(s, o), acc2);
-                acc3 = x.fma(widen(codes, o3 + i).fma(s, o), acc3);
-            }
-            reduce4(acc0, acc1, acc2, acc3, out);
-        }
-        out[0] += ScalarKernels.dotCodesFrom(i, codes, qo, o0, scale, offset, dim);
-        out[1] += ScalarKernels.dotCodesFrom(i, codes, qo, o1, scale, offset, dim);
-        out[2] += ScalarKernels.dotCodesFrom(i, codes, qo, o2, scale, offset, dim);
-        out[3] += ScalarKernels.dotCodesFrom(i, codes, qo, o3, scale, offset, dim);
-    }
-
-    @Override
     public float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
         int i = 0;
         float sum = 0;

@@ -62,15 +62,6 @@ public final class VectorKernels {
         return KERNELS.dotCodes(codes, ao, bo, scale, offset, dim);
     }
 
-    static void squaredL2Codes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, int dim, float[] out) {
-        KERNELS.squaredL2Codes4(codes, qo, o0, o1, o2, o3, scale, dim, out);
-    }
-
-    static void dotCodes4(byte[] codes, int qo, int o0, int o1, int o2, int o3, float[] scale, float[] offset, int dim,
-                          float[] out) {
-        KERNELS.dotCodes4(codes, qo, o0, o1, o2, o3, scale, offset, dim, out);
-    }
-
     static float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
         return KERNELS.squaredL2ToCodes(q, codes, offset, scale, shift, dim);
     }

@@ -154,10 +154,15 @@ public final class HnswGraphBuilder {
 
     private void insertAll(AtomicInteger next, int n) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
-        QuantizedScorer quantized = codes == null ? null : new QuantizedScorer(codes);
         FloatScorer exact = codes == null ? new FloatScorer(graph.metric, graph.vectors, graph.dimension) : null;
+        float[] decoded = new float[graph.dimension];
         for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
-            insert(node, quantized != null ? quantized.reset(node) : exact.reset(graph.vectors, node * graph.dimension), ctx);
+            // With codes, the new node is scored as its own decoded codes against the others' codes: the
+            // distances equal code-to-code ones, through the same scorer that queries use.
+            NodeScorer scorer = codes != null
+                    ? new CodeScorer(codes, codes.quantizer().query(codes.decode(node, decoded)))
+                    : exact.reset(graph.vectors, node * graph.dimension);
+            insert(node, scorer, ctx);
         }
     }
 

@@ -73,8 +73,10 @@ class MetricTest {
             QuantizedVectors codes = new QuantizedVectors(data, rows, dim, metric);
             float[] four = new float[4];
             for (int a = 0; a < rows; a++) {
-                codes.distance4(a, 1, 2, 3, 4, four);
+                CodeQuery decoded = codes.quantizer().query(codes.decode(a, new float[dim]));
+                codes.distance4(decoded, 1, 2, 3, 4, four);
                 for (int j = 0; j < 4; j++) {
+                    // A row decoded and scored against codes equals the code-to-code distance, up to rounding.
                     assertEquals(codes.distance(a, j + 1), four[j], 1e-3 * (1 + Math.abs(four[j])));
                 }
                 float[] query = java.util.Arrays.copyOfRange(data, a * dim, (a + 1) * dim);
