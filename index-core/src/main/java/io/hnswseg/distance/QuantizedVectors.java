@@ -1,10 +1,10 @@
 package io.hnswseg.distance;
 
 /**
- * An int8 copy of a set of vectors, used while building a graph: a quarter of the bytes of the float32
- * vectors, so far more of the working set stays in cache, and distance computation during construction is
- * memory-bound. Each dimension is quantized on its own range: {@code x ~ offset[d] + scale[d] * code},
- * codes in [-128, 127]. Searches of a finished graph always use the exact float vectors.
+ * An int8 copy of a set of vectors ({@link Quantizer}): a quarter of the bytes of the float32 vectors, so
+ * far more of the working set stays in cache, and graph construction and search are memory-bound. The
+ * builder and each search walk the graph on these codes; a search then re-ranks its beam with the float
+ * vectors, so the distances it returns are exact.
  */
 public final class QuantizedVectors {
 
