@@ -6,6 +6,9 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code bin/hnswseg} (every subcommand except {@code build}, which runs the Spark job). */
 @Command(name = "hnswseg", mixinStandardHelpOptions = true, version = "hnswseg 0.1.0",
         description = "Build, query and serve HNSW vector indexes.",
+        footer = {"", "Also, through bin/hnswseg:",
+                "  build     Run the Spark job in local mode (bin/hnswseg build --help).",
+                "  demo      The whole pipeline on generated data: generate, build, eval."},
         subcommands = {BenchCommand.class, GenerateCommand.class, QueryCommand.class, EvalCommand.class,
                 InspectCommand.class, ServeCommand.class})
 public final class HnswsegCli implements Runnable {
