@@ -214,7 +214,6 @@ public final class BuildIndexJob implements Callable<Integer> {
                     })
                     .collect();
         }
-
         List<SegmentResult> built = results.stream().filter(r -> r.path != null)
                 .sorted(Comparator.comparingInt(r -> r.partition)).collect(Collectors.toList());
         long vectors = built.stream().mapToLong(r -> r.count).sum();

@@ -54,9 +54,9 @@ final class SegmentTask {
             throw new UncheckedIOException("partition " + partition + ": cannot write segment " + file + ": " + e.getMessage(), e);
         }
         double seconds = (System.nanoTime() - start + readNanos) / 1e9;
-        LOG.info(String.format("partition %d: %d vectors, read %.2f s, build %.2f s (%.0f vectors/s, %d threads), %d bytes -> %s",
+        LOG.info(String.format("partition %d: %d vectors, read %.2f s, build %.2f s (%.0f vectors/s, %d threads), write %.2f s, %d bytes -> %s",
                 partition, info.count(), readNanos / 1e9, buildSeconds, info.count() / buildSeconds, config.threadsPerTask,
-                info.bytes(), file));
+                seconds - buildSeconds - readNanos / 1e9, info.bytes(), file));
         if (config.failFirstAttempts && attempt == 0) {
             throw new IllegalStateException("injected failure of the first attempt of partition " + partition + " (test hook)");
         }
