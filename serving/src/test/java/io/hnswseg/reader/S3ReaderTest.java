@@ -141,6 +141,29 @@ class S3ReaderTest {
     }
 
     @Test
+    void twoReadersFillingOneCacheAtOnceBothGetAValidIndex() throws Exception {
+        upload("racing");
+        ReaderOptions options = options("cache-shared");
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<IndexReader>> opened = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                opened.add(two.submit(() -> IndexReader.open("s3://indexes/racing", options)));
+            }
+            try (IndexReader a = opened.get(0).get(); IndexReader b = opened.get(1).get();
+                 IndexReader fromDisk = IndexReader.open(local.toString())) {
+                assertSameAnswers(fromDisk, a);
+                assertSameAnswers(fromDisk, b);
+            }
+        } finally {
+            two.shutdownNow();
+        }
+        try (Stream<Path> left = Files.list(tmp.resolve("cache-shared/s3/indexes/racing/segments"))) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no partial downloads left behind");
+        }
+    }
+
+    @Test
     void corruptObjectIsRetriedThenRefusedAndNeverCached() throws IOException {
         upload("corrupt");
         byte[] bytes = Files.readAllBytes(local.resolve("segments/part-00000.hseg"));
