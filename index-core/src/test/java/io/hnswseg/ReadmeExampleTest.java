@@ -51,7 +51,7 @@ class ReadmeExampleTest {
         }
         try (MappedSegment segment = MappedSegment.open(file)) {
             SearchResults same = segment.search(query, 10, 64);
-            assertEquals(top, same);
+            Fixtures.assertSameResults(top, same, "mapped vs in memory");
         }
         assertEquals(1017L, top.ids()[0]);
         assertEquals(0f, top.distances()[0]);

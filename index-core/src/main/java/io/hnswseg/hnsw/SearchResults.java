@@ -20,6 +20,25 @@ public record SearchResults(long[] ids, float[] distances) {
         return ids.length;
     }
 
+    /**
+     * Same ids in the same order, and distances equal within {@code relativeTolerance}. Use this rather than
+     * {@link #equals} to compare searches across JVMs or JIT tiers: on JDK 21 and later the Vector API's
+     * float lane reduction may round differently in compiled and interpreted code (by one ulp), so the
+     * same search can return distances that differ in their last bit.
+     */
+    public boolean matches(SearchResults other, double relativeTolerance) {
+        if (!Arrays.equals(ids, other.ids)) {
+            return false;
+        }
+        for (int i = 0; i < distances.length; i++) {
+            double scale = Math.max(Math.abs(distances[i]), Math.abs(other.distances[i]));
+            if (Math.abs(distances[i] - other.distances[i]) > relativeTolerance * scale) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof SearchResults r && Arrays.equals(ids, r.ids) && Arrays.equals(distances, r.distances);

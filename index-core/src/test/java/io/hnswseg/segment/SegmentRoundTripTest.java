@@ -61,7 +61,7 @@ class SegmentRoundTripTest {
             for (int q = 0; q < data[1].rows(); q++) {
                 for (int ef : new int[]{10, 40}) {
                     SearchResults expected = graph.search(data[1].row(q), 10, ef);
-                    assertEquals(expected, segment.search(data[1].row(q), 10, ef), "query " + q + " ef " + ef);
+                    Fixtures.assertSameResults(expected, segment.search(data[1].row(q), 10, ef), "query " + q + " ef " + ef);
                 }
             }
         }
@@ -73,7 +73,7 @@ class SegmentRoundTripTest {
         // with the default 1 GiB chunks, on a file of a few hundred KiB.
         try (MappedSegment segment = MappedSegment.open(file(bytes), true, 12, 1024)) {
             for (int q = 0; q < data[1].rows(); q++) {
-                assertEquals(graph.search(data[1].row(q), 10, 40), segment.search(data[1].row(q), 10, 40));
+                Fixtures.assertSameResults(graph.search(data[1].row(q), 10, 40), segment.search(data[1].row(q), 10, 40), "query " + q);
             }
             float[] v = new float[20];
             float[] w = new float[20];
@@ -167,7 +167,7 @@ class SegmentRoundTripTest {
             try (MappedSegment s = MappedSegment.open(p)) {
                 assertEquals(metric, s.metric());
                 for (int q = 0; q < 20; q++) {
-                    assertEquals(g.search(data[1].row(q), 5, 20), s.search(data[1].row(q), 5, 20));
+                    Fixtures.assertSameResults(g.search(data[1].row(q), 5, 20), s.search(data[1].row(q), 5, 20), "query " + q);
                 }
             }
         }
@@ -185,7 +185,7 @@ class SegmentRoundTripTest {
         try (MappedSegment s = MappedSegment.open(p)) {
             assertTrue(!s.header().hasCodes());
             for (int q = 0; q < 20; q++) {
-                assertEquals(g.search(data[1].row(q), 5, 20), s.search(data[1].row(q), 5, 20));
+                Fixtures.assertSameResults(g.search(data[1].row(q), 5, 20), s.search(data[1].row(q), 5, 20), "query " + q);
             }
         }
     }

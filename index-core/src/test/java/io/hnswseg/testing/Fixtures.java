@@ -54,6 +54,16 @@ public final class Fixtures {
         return BruteForce.nearest(base, queries, 10, metric);
     }
 
+    /** Relative tolerance of {@link #assertSameResults}: a few ulps of float32. */
+    public static final double SAME_RESULTS_TOLERANCE = 1e-6;
+
+    /** Same ids in the same order, distances equal to float rounding (see {@code SearchResults.matches}). */
+    public static void assertSameResults(io.hnswseg.hnsw.SearchResults expected, io.hnswseg.hnsw.SearchResults actual, String what) {
+        if (!expected.matches(actual, SAME_RESULTS_TOLERANCE)) {
+            throw new AssertionError(what + ": expected " + expected + " but was " + actual);
+        }
+    }
+
     /** The dataset folder, or null when ../shared is not beside the checkout. */
     public static Path dataset(String name) {
         Path dir = DATASETS.resolve(name);
