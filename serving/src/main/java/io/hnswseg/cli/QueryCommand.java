@@ -2,6 +2,7 @@ package io.hnswseg.cli;
 
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsFormat;
 import io.hnswseg.io.VecsReader;
 import io.hnswseg.io.VecsWriter;
 import io.hnswseg.reader.IndexReader;
@@ -45,8 +46,9 @@ final class QueryCommand implements Callable<Integer> {
             List<SearchResults> results = reader.searchBatch(rows, k, Math.max(ef, k));
             double seconds = (System.nanoTime() - start) / 1e9;
             if (out != null) {
+                // Written whole to a temporary file, then renamed: an interrupted run leaves no partial results.
                 Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-                try (VecsWriter writer = VecsWriter.create(tmp)) {
+                try (VecsWriter writer = new VecsWriter(java.nio.file.Files.newOutputStream(tmp), VecsFormat.IVECS)) {
                     for (int i = 0; i < results.size(); i++) {
                         writer.writeInts(toInts(results.get(i).ids(), i));
                     }

@@ -1,0 +1,86 @@
+package io.hnswseg.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.io.VecsReader;
+import io.hnswseg.reader.TestIndexes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The commands as a user runs them: generate a dataset, bench it, index it, query and eval the index. */
+class CliTest {
+
+    @TempDir
+    Path tmp;
+
+    private static int run(String... args) {
+        return HnswsegCli.commandLine().execute(args);
+    }
+
+    @Test
+    void generateBenchQueryEvalWithTheirJson() throws Exception {
+        Path data = tmp.resolve("data");
+        assertEquals(0, run("generate", "--out", data.toString(), "--rows", "3000", "--dim", "16", "--queries", "50"));
+        Path benchJson = tmp.resolve("bench.json");
+        assertEquals(0, run("bench", "--base", data.resolve("base.fvecs").toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--groundtruth", data.resolve("groundtruth.ivecs").toString(), "--ef", "10,40", "--threads", "2",
+                "--warmup", "500", "--json", benchJson.toString()));
+        JsonNode bench = new ObjectMapper().readTree(benchJson.toFile());
+        for (String field : List.of("vectors", "threads", "m", "ef_construction", "build_seconds", "vectors_per_second")) {
+            assertTrue(bench.has(field), "bench JSON has " + field);
+        }
+        assertEquals(3000, bench.get("vectors").asInt());
+        assertEquals(2, bench.get("runs").size());
+        for (String field : List.of("ef", "recall_at_10", "qps", "mean_ms", "p99_ms")) {
+            assertTrue(bench.get("runs").get(1).has(field), "bench run has " + field);
+        }
+        assertTrue(bench.get("runs").get(1).get("recall_at_10").asDouble() >= 0.95, bench.toString());
+
+        Path index = tmp.resolve("index");
+        TestIndexes.write(index, VecsReader.readFloats(data.resolve("base.fvecs"), Integer.MAX_VALUE), 2,
+                new HnswParams(16, 100, 1, Metric.L2), 1);
+        Path evalJson = tmp.resolve("eval.json");
+        assertEquals(0, run("eval", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--groundtruth", data.resolve("groundtruth.ivecs").toString(), "--k", "10", "--ef", "20,64", "--clients", "2",
+                "--json", evalJson.toString()));
+        JsonNode eval = new ObjectMapper().readTree(evalJson.toFile());
+        assertEquals(2, eval.get("segments").asInt());
+        assertEquals(3000, eval.get("vectors").asInt());
+        for (String field : List.of("ef", "recall_at_10", "qps", "qps_concurrent", "mean_ms", "p50_ms", "p99_ms")) {
+            assertTrue(eval.get("runs").get(1).has(field), "eval run has " + field);
+        }
+        assertTrue(eval.get("runs").get(1).get("recall_at_10").asDouble() >= 0.95, eval.toString());
+
+        Path out = tmp.resolve("results.ivecs");
+        assertEquals(0, run("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--k", "5", "--ef", "32", "--out", out.toString()));
+        int[][] results = VecsReader.readInts(out);
+        assertEquals(50, results.length);
+        assertEquals(5, results[0].length);
+        assertEquals(0, run("inspect", index.toString(), "--verify"));
+    }
+
+    @Test
+    void userErrorsAreOneLineAndExitOne() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        var cli = HnswsegCli.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute("eval", "--index", tmp.resolve("missing").toString(), "--queries", tmp.resolve("q.fvecs").toString(),
+                "--groundtruth", tmp.resolve("g.ivecs").toString());
+        assertEquals(1, code);
+        String message = err.toString();
+        assertTrue(message.startsWith("hnswseg eval: error: ") && message.contains("q.fvecs"), message);
+        assertEquals(1, message.strip().lines().count(), "one line, no stack trace: " + message);
+        assertEquals(2, run("bench", "--no-such-option"));
+    }
+}
