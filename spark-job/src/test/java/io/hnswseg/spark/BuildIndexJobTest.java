@@ -174,6 +174,18 @@ class BuildIndexJobTest {
     }
 
     @Test
+    void oneLargePartitionWithSeveralThreads() throws IOException {
+        Map<String, Object> summary = runJob(spark, "--input", fvecs.toString(), "--output", out("threads"), "--partitions", "1",
+                "--threads-per-task", "2", "--metric", "cosine");
+        assertEquals(2, ((Number) summary.get("threads_per_task")).intValue());
+        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("threads"));
+        assertEquals(1, manifest.segments().size());
+        assertEquals("cosine", manifest.metric());
+        double recall = JobFixtures.recall(tmp.resolve("threads"), data[0], data[1], Metric.COSINE);
+        assertTrue(recall >= 0.95, "recall@10 " + recall);
+    }
+
+    @Test
     void morePartitionsThanRows() throws IOException {
         Path small = JobFixtures.writeFvecs(tmp.resolve("small.fvecs"), data[0].head(5));
         runJob(spark, "--input", small.toString(), "--output", out("small"), "--partitions", "8");
