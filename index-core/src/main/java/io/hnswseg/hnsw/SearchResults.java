@@ -21,7 +21,9 @@ public record SearchResults(long[] ids, float[] distances) {
     }
 
     /**
-     * Same ids in the same order, and distances equal within {@code relativeTolerance}. Use this rather than
+     * Same ids in the same order, and distances equal within {@code relativeTolerance * max(|distance|, 1)}:
+     * relative for large distances, absolute for small ones, because ip and cosine distances are
+     * {@code 1 - dot}, where one ulp of a dot near 1 is a large relative change of a small distance. Use this rather than
      * {@link #equals} to compare searches across JVMs or JIT tiers: on JDK 21 and later the Vector API's
      * float lane reduction may round differently in compiled and interpreted code (by one ulp), so the
      * same search can return distances that differ in their last bit.
@@ -31,7 +33,7 @@ public record SearchResults(long[] ids, float[] distances) {
             return false;
         }
         for (int i = 0; i < distances.length; i++) {
-            double scale = Math.max(Math.abs(distances[i]), Math.abs(other.distances[i]));
+            double scale = Math.max(1.0, Math.max(Math.abs(distances[i]), Math.abs(other.distances[i])));
             if (Math.abs(distances[i] - other.distances[i]) > relativeTolerance * scale) {
                 return false;
             }
