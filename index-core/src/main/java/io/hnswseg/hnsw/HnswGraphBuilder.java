@@ -327,9 +327,16 @@ public final class HnswGraphBuilder {
             chosen = ctx.selectedNodes = new int[n];
             chosenDistances = ctx.selectedDistances = new float[n];
         }
-        System.arraycopy(ctx.sortedNodes, 0, chosen, 0, n);
-        System.arraycopy(ctx.sortedDistances, 0, chosenDistances, 0, n);
-        int count = selectDiverse(chosen, chosenDistances, n, graph.m);
+        // With concurrent inserts the beam can contain the node itself: another thread may already have
+        // linked to it (found on a layer it was linked on), and its links lead back here. Never link to self.
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            if (ctx.sortedNodes[i] != node) {
+                chosen[kept] = ctx.sortedNodes[i];
+                chosenDistances[kept++] = ctx.sortedDistances[i];
+            }
+        }
+        int count = selectDiverse(chosen, chosenDistances, kept, graph.m);
         setLinks(level, node, chosen, chosenDistances, count);
         for (int i = 0; i < count; i++) {
             linkBack(level, chosen[i], node, chosenDistances[i], ctx);
