@@ -4,25 +4,27 @@ import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.CorruptSegmentException;
 import io.hnswseg.segment.MappedSegment;
 
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An open index: its manifest and its segments, memory-mapped. Each {@link #search} fans out across the
- * segments on a shared, bounded pool (the calling thread searches one of them itself) and merges the
+ * segments (the calling thread searches some itself, idle threads of a shared, bounded pool the others) and merges the
  * per-segment top-k into the global top-k. Thread-safe: any number of threads may search at once.
  *
  * <pre>{@code
@@ -38,7 +40,11 @@ public final class IndexReader implements AutoCloseable {
     private final MappedSegment[] segments;
     private final int[] allSegments;
     private final SegmentRouter router;
-    private final ForkJoinPool pool;
+    /** Searches segments and batches beside the callers; package-private for tests. */
+    final ExecutorService pool;
+    private final int searchThreads;
+    /** Segments that failed a search, by file: what {@link #health()} reports. */
+    private final Map<String, String> failures = new ConcurrentHashMap<>();
     private final int dimension;
     private final Metric metric;
     private volatile boolean closed;
@@ -49,6 +55,10 @@ public final class IndexReader implements AutoCloseable {
     private volatile long segmentNanos = PARALLEL_MIN_NANOS;
     /** Below this per-segment search time, the segments of a query are searched in the calling thread. */
     static final long PARALLEL_MIN_NANOS = 150_000;
+    /** {@link #PARALLEL_MIN_NANOS}, lowered by tests to exercise the parallel path on small segments. */
+    long parallelMinNanos = PARALLEL_MIN_NANOS;
+    /** Test hook: runs before each segment search of a parallel fan-out, in the thread doing it; null in use. */
+    volatile SharedWork.Item segmentHook;
 
     private IndexReader(String location, IndexManifest manifest, MappedSegment[] segments, ReaderOptions options) {
         this.location = location;
@@ -61,12 +71,8 @@ public final class IndexReader implements AutoCloseable {
         this.router = options.router();
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
-        this.pool = new ForkJoinPool(options.searchThreads(), p -> {
-            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-            t.setName("hnswseg-search-" + t.getPoolIndex());
-            t.setDaemon(true);
-            return t;
-        }, null, false);
+        this.searchThreads = options.searchThreads();
+        this.pool = newPool(searchThreads, "hnswseg-search");
     }
 
     /** Opens an index with {@link ReaderOptions#defaults()}. */
@@ -172,41 +178,37 @@ public final class IndexReader implements AutoCloseable {
      * The {@code k} nearest vectors of the whole index, closest first.
      *
      * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0 or ef < k
+     * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
+     *                                  segment is then reported by {@link #health()}
      */
     public SearchResults search(float[] query, int k, int ef) {
         checkQuery(query, k, ef);
-        int[] route = router == null ? allSegments : router.route(query, manifest);
-        if (route.length == 0) {
-            return SearchResults.EMPTY;
+        int[] route = route(query);
+        if (route.length == 1) {
+            return searchSegment(route[0], query, k, ef);
         }
         SearchResults[] parts = new SearchResults[route.length];
-        if (route.length == 1) {
-            return segments[route[0]].search(query, k, ef);
-        }
-        if (segmentNanos < PARALLEL_MIN_NANOS) {
+        if (segmentNanos < parallelMinNanos || searchThreads == 1) {
             // Handing a segment to another thread costs a wake-up (tens of microseconds here); when a
             // segment's search takes less than that, searching them one after the other is faster.
             long start = System.nanoTime();
             for (int i = 0; i < route.length; i++) {
-                parts[i] = segments[route[i]].search(query, k, ef);
+                parts[i] = searchSegment(route[i], query, k, ef);
             }
             segmentNanos = average(segmentNanos, (System.nanoTime() - start) / route.length);
             return TopK.merge(parts, k);
         }
-        // Fork the other segments, search the first here, then join: a fork-join task that no worker has
-        // taken yet is run by the joining caller itself, so a query never waits for a thread to wake up
-        // when the pool is busy, and with idle workers the segments are searched in parallel.
-        List<ForkJoinTask<SearchResults>> forked = new ArrayList<>(route.length - 1);
-        for (int i = 1; i < route.length; i++) {
-            MappedSegment segment = segments[route[i]];
-            forked.add(pool.submit(() -> segment.search(query, k, ef)));
-        }
+        // The caller searches segments itself while idle pool threads take the others: the answer never
+        // waits for a pool thread, whichever thread asks and however busy the pool is.
         long start = System.nanoTime();
-        parts[0] = segments[route[0]].search(query, k, ef);
-        segmentNanos = average(segmentNanos, System.nanoTime() - start);
-        for (int i = 1; i < route.length; i++) {
-            parts[i] = forked.get(i - 1).join();
-        }
+        SharedWork.run(route.length, searchThreads - 1, pool, i -> {
+            SharedWork.Item hook = segmentHook;
+            if (hook != null) {
+                hook.run(i);
+            }
+            parts[i] = searchSegment(route[i], query, k, ef);
+        });
+        segmentNanos = average(segmentNanos, (System.nanoTime() - start) / route.length);
         return TopK.merge(parts, k);
     }
 
@@ -214,30 +216,71 @@ public final class IndexReader implements AutoCloseable {
         return mean + (sample - mean) / 16;
     }
 
-    /** Searches many queries, in parallel over queries on the pool; results in query order. */
+    /** Searches many queries, spread over the calling thread and the pool; results in query order. */
     public List<SearchResults> searchBatch(List<float[]> queries, int k, int ef) {
         for (float[] q : queries) {
             checkQuery(q, k, ef);
         }
-        List<ForkJoinTask<SearchResults>> tasks = new ArrayList<>(queries.size());
-        for (float[] q : queries) {
-            tasks.add(pool.submit(() -> searchSequentially(q, k, ef)));
-        }
-        List<SearchResults> results = new ArrayList<>(queries.size());
-        for (ForkJoinTask<SearchResults> t : tasks) {
-            results.add(t.join());
-        }
-        return results;
+        SearchResults[] results = new SearchResults[queries.size()];
+        SharedWork.run(results.length, searchThreads - 1, pool, i -> results[i] = searchSequentially(queries.get(i), k, ef));
+        return Arrays.asList(results);
     }
 
-    /** One query, its segments one after the other in this thread (used inside the pool: no nested tasks). */
+    /** One query, its segments one after the other in this thread (used for batches: no nested fan-out). */
     private SearchResults searchSequentially(float[] query, int k, int ef) {
-        int[] route = router == null ? allSegments : router.route(query, manifest);
+        int[] route = route(query);
         SearchResults[] parts = new SearchResults[route.length];
         for (int i = 0; i < route.length; i++) {
-            parts[i] = segments[route[i]].search(query, k, ef);
+            parts[i] = searchSegment(route[i], query, k, ef);
         }
-        return route.length == 0 ? SearchResults.EMPTY : TopK.merge(parts, k);
+        return TopK.merge(parts, k);
+    }
+
+    /** The segments a query visits: all of them, or the router's choice, checked. */
+    private int[] route(float[] query) {
+        if (router == null) {
+            return allSegments;
+        }
+        int[] route = router.route(query, manifest);
+        if (route == null || route.length == 0) {
+            throw new IllegalStateException("router " + router + " chose no segment for a query of " + location);
+        }
+        for (int i = 0; i < route.length; i++) {
+            int s = route[i];
+            if (s < 0 || s >= segments.length) {
+                throw new IllegalStateException("router " + router + " chose segment " + s + ", the index has " + segments.length);
+            }
+            for (int j = 0; j < i; j++) {
+                if (route[j] == s) {
+                    throw new IllegalStateException("router " + router + " chose segment " + s + " twice");
+                }
+            }
+        }
+        return route;
+    }
+
+    /** One segment's search; a corrupt or changed segment is recorded for {@link #health()} before the error goes on. */
+    private SearchResults searchSegment(int s, float[] query, int k, int ef) {
+        try {
+            return segments[s].search(query, k, ef);
+        } catch (CorruptSegmentException e) {
+            failures.putIfAbsent(segments[s].name(), e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * Whether every segment still answers: a segment whose search found it corrupt or changed on disk
+     * is listed with the problem. The reader keeps serving; queries that reach a failed segment fail.
+     */
+    public Health health() {
+        return new Health(failures.isEmpty(), new TreeMap<>(failures));
+    }
+
+    /**
+     * The reader's state: {@code ok} when no segment has failed, else each failed segment's file and problem.
+     */
+    public record Health(boolean ok, Map<String, String> failedSegments) {
     }
 
     private void checkQuery(float[] query, int k, int ef) {

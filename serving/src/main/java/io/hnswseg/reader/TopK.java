@@ -2,8 +2,18 @@ package io.hnswseg.reader;
 
 import io.hnswseg.hnsw.SearchResults;
 
-/** Merges sorted per-segment results into the global top-k: a k-way merge, closest first, ties by id. */
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Merges sorted per-segment results into the global top-k: a k-way merge, closest first, ties by id. An id
+ * found in more than one segment (a vector indexed in two partitions) is kept once, at its closest.
+ */
 final class TopK {
+
+    /** Up to this many results, duplicates are found by scanning the output; beyond it, with a hash set. */
+    private static final int SCAN_LIMIT = 64;
 
     private TopK() {
     }
@@ -12,15 +22,12 @@ final class TopK {
         if (parts.length == 1) {
             return parts[0];
         }
-        int total = 0;
-        for (SearchResults p : parts) {
-            total += p.size();
-        }
-        int n = Math.min(k, total);
-        long[] ids = new long[n];
-        float[] distances = new float[n];
+        long[] ids = new long[k];
+        float[] distances = new float[k];
         int[] cursor = new int[parts.length];
-        for (int out = 0; out < n; out++) {
+        Set<Long> seen = k > SCAN_LIMIT ? new HashSet<>() : null;
+        int out = 0;
+        while (out < k) {
             int best = -1;
             for (int s = 0; s < parts.length; s++) {
                 if (cursor[s] == parts[s].size()) {
@@ -30,11 +37,27 @@ final class TopK {
                     best = s;
                 }
             }
-            ids[out] = parts[best].ids()[cursor[best]];
-            distances[out] = parts[best].distances()[cursor[best]];
+            if (best < 0) {
+                break;
+            }
+            long id = parts[best].ids()[cursor[best]];
+            float distance = parts[best].distances()[cursor[best]];
             cursor[best]++;
+            if (seen != null ? seen.add(id) : !contains(ids, out, id)) {
+                ids[out] = id;
+                distances[out++] = distance;
+            }
         }
-        return new SearchResults(ids, distances);
+        return out == k ? new SearchResults(ids, distances) : new SearchResults(Arrays.copyOf(ids, out), Arrays.copyOf(distances, out));
+    }
+
+    private static boolean contains(long[] ids, int n, long id) {
+        for (int i = 0; i < n; i++) {
+            if (ids[i] == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean closer(SearchResults a, int i, SearchResults b, int j) {

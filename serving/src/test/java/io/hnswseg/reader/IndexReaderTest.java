@@ -141,6 +141,85 @@ class IndexReaderTest {
     }
 
     @Test
+    void parallelFanOutSpreadsSegmentsOverPoolThreads() throws Exception {
+        try (IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(3))) {
+            parallel.parallelMinNanos = 0;
+            Thread caller = Thread.currentThread();
+            java.util.Set<String> helpers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.concurrent.CountDownLatch helped = new java.util.concurrent.CountDownLatch(1);
+            // The caller waits (bounded) until a pool thread has taken a segment: passes only if the pool
+            // really works on the query, fails after the timeout if it never does.
+            parallel.segmentHook = i -> {
+                if (Thread.currentThread() == caller) {
+                    await(helped);
+                } else {
+                    helpers.add(Thread.currentThread().getName());
+                    helped.countDown();
+                }
+            };
+            for (int q = 0; q < 20; q++) {
+                assertTrue(reader.search(data[1].row(q), 10, 40).matches(parallel.search(data[1].row(q), 10, 40), 1e-6), "query " + q);
+            }
+            assertTrue(!helpers.isEmpty() && helpers.stream().allMatch(n -> n.startsWith("hnswseg-search")), helpers.toString());
+        }
+    }
+
+    @Test
+    void fanOutNeverWaitsForABusyPool() throws Exception {
+        try (IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(2))) {
+            parallel.parallelMinNanos = 0;
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(2);
+            for (int t = 0; t < 2; t++) {
+                parallel.pool.execute(() -> {
+                    busy.countDown();
+                    await(release);
+                });
+            }
+            assertTrue(busy.await(10, java.util.concurrent.TimeUnit.SECONDS), "both pool threads are busy");
+            try {
+                // A caller outside the pool (as an HTTP handler is) gets its answer with every pool thread busy.
+                java.util.concurrent.FutureTask<SearchResults> query = new java.util.concurrent.FutureTask<>(
+                        () -> parallel.search(data[1].row(2), 10, 40));
+                new Thread(query).start();
+                SearchResults answer = query.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertTrue(reader.search(data[1].row(2), 10, 40).matches(answer, 1e-6));
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void badRouterOutputIsAnError() throws IOException {
+        for (int[] route : new int[][]{{}, {4}, {-1}, {1, 1}}) {
+            try (IndexReader routed = IndexReader.open(dir.toString(), ReaderOptions.defaults().withRouter((q, m) -> route))) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> routed.search(data[1].row(0), 10, 40));
+                assertTrue(e.getMessage().contains("router"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void mergeKeepsAnIdFoundInTwoSegmentsOnce() {
+        SearchResults a = new SearchResults(new long[]{7, 3, 9}, new float[]{0.1f, 0.2f, 0.5f});
+        SearchResults b = new SearchResults(new long[]{3, 8, 7}, new float[]{0.2f, 0.3f, 0.6f});
+        SearchResults merged = TopK.merge(new SearchResults[]{a, b}, 4);
+        assertArrayEquals(new long[]{7, 3, 8, 9}, merged.ids());
+        SearchResults fewer = TopK.merge(new SearchResults[]{new SearchResults(new long[]{1, 2}, new float[]{1, 2}),
+                new SearchResults(new long[]{2, 1}, new float[]{2, 3})}, 10);
+        assertArrayEquals(new long[]{1, 2}, fewer.ids(), "fewer than k distinct ids: no padding, no repeats");
+    }
+
+    @Test
     void badQueries() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.search(new float[3], 10, 40));
         assertTrue(e.getMessage().contains("dimension 3, expected 24"), e.getMessage());

@@ -1,0 +1,85 @@
+package io.hnswseg.reader;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Items {@code 0..n-1} worked on by the calling thread together with up to {@code helpers} pool threads:
+ * every participant claims the next unclaimed item until none is left. The caller always works, so its
+ * progress never depends on the pool: with a busy pool it does every item itself, with idle threads the
+ * items spread over them. A helper that starts after every item was claimed finds nothing and returns.
+ */
+final class SharedWork implements Runnable {
+
+    /** Work on one item; a failure is rethrown to the caller once every claimed item is done. */
+    @FunctionalInterface
+    interface Item {
+        void run(int index);
+    }
+
+    private final int n;
+    private final Item item;
+    private final AtomicInteger next = new AtomicInteger();
+    private final CountDownLatch done;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    private SharedWork(int n, Item item) {
+        this.n = n;
+        this.item = item;
+        this.done = new CountDownLatch(n);
+    }
+
+    /**
+     * Runs every item and returns when all are done.
+     *
+     * @throws RuntimeException the first failure of any item (an Error is rethrown as is)
+     */
+    static void run(int n, int helpers, Executor pool, Item item) {
+        SharedWork work = new SharedWork(n, item);
+        for (int i = 0; i < Math.min(helpers, n - 1); i++) {
+            try {
+                pool.execute(work);
+            } catch (RejectedExecutionException e) {
+                break; // a closed or saturated pool: the caller does the rest
+            }
+        }
+        work.run();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                work.done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // items already claimed by helpers must finish before their results are read
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        Throwable t = work.failure.get();
+        if (t instanceof RuntimeException re) {
+            throw re;
+        }
+        if (t instanceof Error err) {
+            throw err;
+        }
+    }
+
+    @Override
+    public void run() {
+        for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+            try {
+                if (failure.get() == null) {
+                    item.run(i);
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            } finally {
+                done.countDown();
+            }
+        }
+    }
+}
