@@ -32,6 +32,8 @@ public final class HnswGraphBuilder {
     private final double levelMultiplier;
     private final ReentrantLock topLock = new ReentrantLock();
     private boolean built;
+    /** Times a new node's list already held links from other threads when its own were added (merged, not replaced). */
+    private final AtomicInteger mergedLists = new AtomicInteger();
     /** int8 codes scored during construction, or null to score the float vectors. */
     private QuantizedVectors codes;
 
@@ -82,8 +84,22 @@ public final class HnswGraphBuilder {
         return graph.size;
     }
 
+    /** The graph being built (tests drive the linking steps on it directly). */
+    HnswGraph graph() {
+        return graph;
+    }
+
     public int dimension() {
         return graph.dimension;
+    }
+
+    /**
+     * How many times, during {@link #build}, a node's own links on a layer were merged into a list that
+     * other threads had already linked into (it was found while still being inserted). Always 0 with one
+     * thread; with several, each such list kept both its own links and theirs.
+     */
+    public int mergedLists() {
+        return mergedLists.get();
     }
 
     /** A deterministic level per node (a hash of seed and node), so levels do not depend on thread timing. */
@@ -337,7 +353,9 @@ public final class HnswGraphBuilder {
             }
         }
         int count = selectDiverse(chosen, chosenDistances, kept, graph.m);
-        setLinks(level, node, chosen, chosenDistances, count);
+        if (mergeLinks(level, node, chosen, chosenDistances, count, ctx) > 0) {
+            mergedLists.incrementAndGet();
+        }
         for (int i = 0; i < count; i++) {
             linkBack(level, chosen[i], node, chosenDistances[i], ctx);
         }
@@ -369,26 +387,16 @@ public final class HnswGraphBuilder {
         return kept;
     }
 
-    private void setLinks(int level, int node, int[] nodes, float[] distances, int count) {
-        HnswGraph g = graph;
-        synchronized (g.lockFor(node)) {
-            if (level == 0) {
-                int base = node * g.stride0;
-                System.arraycopy(nodes, 0, g.layer0, base + 1, count);
-                System.arraycopy(distances, 0, g.layer0Distances, node * g.m0, count);
-                HnswGraph.INTS.setRelease(g.layer0, base, count);
-            } else {
-                int[] block = g.upper[node];
-                int base = (level - 1) * (1 + g.m);
-                System.arraycopy(nodes, 0, block, base + 1, count);
-                System.arraycopy(distances, 0, g.upperDistances[node], (level - 1) * g.m, count);
-                HnswGraph.INTS.setRelease(block, base, count);
-            }
-        }
-    }
-
-    /** Adds the reverse link {@code target -> node}; a full list is re-pruned with the heuristic. */
-    private void linkBack(int level, int target, int node, float distance, SearchContext ctx) {
+    /**
+     * Merges {@code nodes[0..count)} (with their distances to {@code target}) into {@code target}'s list
+     * on {@code level}, under {@code target}'s lock. The list may already hold links: another thread can
+     * find a node being inserted (through a layer it is already linked on) and link to it before its own
+     * links on a lower layer are set, so a list is never replaced, only merged into. Ids already present
+     * are not added twice; a list that would overflow keeps a diverse subset chosen by the heuristic.
+     *
+     * @return how many links the list held before
+     */
+    int mergeLinks(int level, int target, int[] nodes, float[] distances, int count, SearchContext ctx) {
         HnswGraph g = graph;
         int[] links;
         int base;
@@ -409,29 +417,57 @@ public final class HnswGraphBuilder {
             capacity = g.m;
         }
         synchronized (g.lockFor(target)) {
-            int count = links[base];
-            if (count < capacity) {
-                links[base + 1 + count] = node;
-                linkDistances[distanceBase + count] = distance;
-                HnswGraph.INTS.setRelease(links, base, count + 1);
-                return;
-            }
+            int existing = links[base];
+            int total = existing;
             long[] packed = ctx.packed;
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < existing; i++) {
                 packed[i] = NodeHeap.encode(linkDistances[distanceBase + i], links[base + 1 + i]);
             }
-            packed[count] = NodeHeap.encode(distance, node);
-            Arrays.sort(packed, 0, count + 1);
-            int[] nodes = ctx.batch;
-            float[] distances = ctx.pruneDistances;
-            for (int i = 0; i <= count; i++) {
-                nodes[i] = NodeHeap.nodeOf(packed[i]);
-                distances[i] = NodeHeap.distanceOf(packed[i]);
+            for (int i = 0; i < count; i++) {
+                if (!contains(links, base + 1, existing, nodes[i])) {
+                    packed[total++] = NodeHeap.encode(distances[i], nodes[i]);
+                }
             }
-            int kept = selectDiverse(nodes, distances, count + 1, capacity);
-            System.arraycopy(nodes, 0, links, base + 1, kept);
-            System.arraycopy(distances, 0, linkDistances, distanceBase, kept);
+            if (total == existing) {
+                return existing;
+            }
+            if (total <= capacity) {
+                // Appending keeps the entries other threads may be reading in place; order does not matter.
+                for (int i = existing; i < total; i++) {
+                    links[base + 1 + i] = NodeHeap.nodeOf(packed[i]);
+                    linkDistances[distanceBase + i] = NodeHeap.distanceOf(packed[i]);
+                }
+                HnswGraph.INTS.setRelease(links, base, total);
+                return existing;
+            }
+            Arrays.sort(packed, 0, total);
+            int[] sortedNodes = ctx.batch;
+            float[] sortedDistances = ctx.pruneDistances;
+            for (int i = 0; i < total; i++) {
+                sortedNodes[i] = NodeHeap.nodeOf(packed[i]);
+                sortedDistances[i] = NodeHeap.distanceOf(packed[i]);
+            }
+            int kept = selectDiverse(sortedNodes, sortedDistances, total, capacity);
+            System.arraycopy(sortedNodes, 0, links, base + 1, kept);
+            System.arraycopy(sortedDistances, 0, linkDistances, distanceBase, kept);
             HnswGraph.INTS.setRelease(links, base, kept);
+            return existing;
         }
+    }
+
+    private static boolean contains(int[] links, int from, int count, int node) {
+        for (int i = 0; i < count; i++) {
+            if (links[from + i] == node) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Adds the reverse link {@code target -> node}; see {@link #mergeLinks}. */
+    private void linkBack(int level, int target, int node, float distance, SearchContext ctx) {
+        ctx.single[0] = node;
+        ctx.singleDistance[0] = distance;
+        mergeLinks(level, target, ctx.single, ctx.singleDistance, 1, ctx);
     }
 }

@@ -32,6 +32,9 @@ final class SearchContext {
     float[] selectedDistances = new float[0];
     long[] packed = new long[0];
     float[] pruneDistances = new float[0];
+    /** A one-link list, for reverse links. */
+    final int[] single = new int[1];
+    final float[] singleDistance = new float[1];
 
     static SearchContext current(GraphView graph, int maxDegree, int ef) {
         SearchContext ctx = CURRENT.get();
@@ -46,11 +49,12 @@ final class SearchContext {
         }
         if (neighbours.length < maxDegree + 1) {
             neighbours = new int[maxDegree + 1];
-            batch = new int[maxDegree + 1];
             selectedNodes = new int[maxDegree + 1];
             selectedDistances = new float[maxDegree + 1];
-            packed = new long[maxDegree + 1];
-            pruneDistances = new float[maxDegree + 1];
+            // A merge holds a full list plus up to another list's worth of new links.
+            batch = new int[2 * maxDegree + 1];
+            packed = new long[2 * maxDegree + 1];
+            pruneDistances = new float[2 * maxDegree + 1];
         }
         if (sortedNodes.length < ef + 1) {
             sortedNodes = new int[ef + 1];

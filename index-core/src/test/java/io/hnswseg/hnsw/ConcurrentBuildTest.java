@@ -1,0 +1,142 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsReader;
+import io.hnswseg.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Concurrent inserts must build the graph a single thread would, up to insertion order: no link lost to a
+ * race. Hard data (real SIFT when ../shared is present, high-dimensional Gaussian otherwise), where a few
+ * lost links show in recall, unlike generated clusters that reach recall 1.0 whatever happens.
+ */
+class ConcurrentBuildTest {
+
+    @Test
+    void linksAlreadyInAListAreMergedWithNewOnesNotReplaced() {
+        // The race, played in order: another thread links to node 0 (found while node 0 was being inserted)
+        // before node 0's own links on that layer are added. Replacing the list would drop node 5.
+        FloatMatrix base = Fixtures.clustered(40, 1, 8, 3)[0];
+        HnswGraphBuilder builder = new HnswGraphBuilder(8, 40, new HnswParams(4, 20, 1, Metric.L2, false));
+        for (int r = 0; r < 40; r++) {
+            builder.add(r, base.data(), r * 8);
+        }
+        SearchContext ctx = SearchContext.current(builder.graph(), 8, 20);
+        builder.mergeLinks(0, 0, new int[]{5}, new float[]{distance(base, 0, 5)}, 1, ctx);
+        int[] own = {1, 2, 3};
+        float[] ownDistances = {distance(base, 0, 1), distance(base, 0, 2), distance(base, 0, 3)};
+        assertEquals(1, builder.mergeLinks(0, 0, own, ownDistances, 3, ctx), "the list held one link before");
+        assertArrayEquals(new int[]{1, 2, 3, 5}, sortedLinks(builder.graph(), 0, 0));
+        // Merging what is already there adds nothing twice.
+        builder.mergeLinks(0, 0, new int[]{3, 5}, new float[]{ownDistances[2], distance(base, 0, 5)}, 2, ctx);
+        assertArrayEquals(new int[]{1, 2, 3, 5}, sortedLinks(builder.graph(), 0, 0));
+        // Past capacity (2M = 8 on layer 0) the heuristic picks a subset, never more than the capacity.
+        int[] more = {10, 11, 12, 13, 14, 15, 16};
+        float[] moreDistances = new float[more.length];
+        for (int i = 0; i < more.length; i++) {
+            moreDistances[i] = distance(base, 0, more[i]);
+        }
+        builder.mergeLinks(0, 0, more, moreDistances, more.length, ctx);
+        int[] links = sortedLinks(builder.graph(), 0, 0);
+        assertTrue(links.length > 0 && links.length <= 8, Arrays.toString(links));
+    }
+
+    private static float distance(FloatMatrix m, int a, int b) {
+        return Metric.L2.distance(m.data(), a * m.dimension(), m.data(), b * m.dimension(), m.dimension());
+    }
+
+    private static int[] sortedLinks(HnswGraph graph, int level, int node) {
+        int[] into = new int[64];
+        int n = graph.neighbours(level, node, into);
+        int[] links = Arrays.copyOf(into, n);
+        Arrays.sort(links);
+        return links;
+    }
+
+    @Test
+    void fourThreadsBuildTheGraphOfOneOnHardData() throws IOException {
+        FloatMatrix[] data = hardData();
+        int[][] truth = Fixtures.truth(data[0], data[1], Metric.L2);
+        HnswParams params = new HnswParams(16, 100, 5, Metric.L2);
+        int[] efs = {10, 20, 40, 80};
+        Shape one = shape(data[0], params, 1, data[1], truth, efs);
+        assertEquals(0, one.merged, "one thread never finds its lists already filled");
+        int merged = 0;
+        for (int build = 0; build < 2; build++) {
+            Shape four = shape(data[0], params, 4, data[1], truth, efs);
+            merged += four.merged;
+            // A lost link shows as fewer links and fewer reverse links; within noise, both builds agree.
+            assertEquals(one.links, four.links, 0.01 * one.links, "links, build " + build);
+            assertEquals(one.reverseFraction, four.reverseFraction, 0.01, "fraction of links with a reverse link, build " + build);
+            for (int i = 0; i < efs.length; i++) {
+                assertEquals(one.recall[i], four.recall[i], 0.015, "recall@10 at ef " + efs[i] + ", build " + build
+                        + ": 1 thread " + Arrays.toString(one.recall) + ", 4 threads " + Arrays.toString(four.recall));
+            }
+        }
+        // The race the merge guards against does happen with 4 threads (else this test would test nothing).
+        assertTrue(merged > 0, "no list was ever found filled by another thread in 2 four-thread builds");
+    }
+
+    /** The first 12,000 sift-real vectors and its first 200 queries, else 12,000 x 64 Gaussian vectors. */
+    private static FloatMatrix[] hardData() throws IOException {
+        Path sift = Fixtures.dataset("sift-real");
+        if (sift != null) {
+            FloatMatrix base = VecsReader.readFloats(sift.resolve("base.fvecs"), 12_000);
+            FloatMatrix queries = VecsReader.readFloats(sift.resolve("query.fvecs"), 200);
+            return new FloatMatrix[]{base, queries};
+        }
+        Random random = new Random(17);
+        int dim = 64;
+        float[] all = new float[12_200 * dim];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = (float) random.nextGaussian();
+        }
+        FloatMatrix matrix = new FloatMatrix(dim, 12_200, all);
+        return new FloatMatrix[]{matrix.head(12_000), new FloatMatrix(dim, 200, Arrays.copyOfRange(all, 12_000 * dim, all.length))};
+    }
+
+    private record Shape(long links, double reverseFraction, double[] recall, int merged) {
+    }
+
+    private static Shape shape(FloatMatrix base, HnswParams params, int threads, FloatMatrix queries, int[][] truth, int[] efs) {
+        HnswGraphBuilder builder = new HnswGraphBuilder(base.dimension(), base.rows(), params);
+        for (int r = 0; r < base.rows(); r++) {
+            builder.add(r, base.data(), r * base.dimension());
+        }
+        HnswGraph graph = builder.build(threads);
+        long links = 0;
+        long reverse = 0;
+        int[] mine = new int[64];
+        int[] theirs = new int[64];
+        for (int node = 0; node < graph.size(); node++) {
+            for (int level = 0; level <= graph.level(node); level++) {
+                int n = graph.neighbours(level, node, mine);
+                for (int i = 0; i < n; i++) {
+                    links++;
+                    int m = graph.neighbours(level, mine[i], theirs);
+                    for (int j = 0; j < m; j++) {
+                        if (theirs[j] == node) {
+                            reverse++;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        double[] recall = new double[efs.length];
+        for (int i = 0; i < efs.length; i++) {
+            recall[i] = Fixtures.recall(graph, queries, truth, efs[i]);
+        }
+        return new Shape(links, (double) reverse / links, recall, builder.mergedLists());
+    }
+}
