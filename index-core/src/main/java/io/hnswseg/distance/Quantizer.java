@@ -1,10 +1,9 @@
 package io.hnswseg.distance;
 
-import java.util.Arrays;
-
 /**
  * Per-dimension int8 scalar quantization: {@code x ~ offset[d] + scale[d] * code}, codes in [-128, 127],
- * each dimension spread over its own [min, max]. Fitted on the vectors of one segment and stored with it.
+ * each dimension spread over its values (tails clipped where outliers call for it, see {@link #fit}). Fitted on the
+ * vectors of one segment and stored with it.
  */
 public final class Quantizer {
 
@@ -22,12 +21,28 @@ public final class Quantizer {
         this.offset = offset.clone();
     }
 
-    /** Fits the ranges of rows {@code 0..rows-1} of {@code data}. */
-    public static Quantizer fit(float[] data, int rows, int dimension, Metric metric) {
+    /** Rows sampled per dimension to place its range: enough for stable tail quantiles, few enough to be quick. */
+    static final int FIT_SAMPLE = 16_384;
+    /**
+     * Fits one quantizer per entry of {@code tails}: each dimension's range runs from the {@code tail} to
+     * the {@code 1 - tail} quantile of a sample of rows {@code 0..rows-1} of {@code data}; values outside
+     * get the end codes. A tail of 0 spans min to max. Clipping matters when a few outliers (one vector
+     * x1000) stretch the ranges and leave the ordinary values a handful of codes; it costs the clipped
+     * values' accuracy, which a search's float re-rank makes up for.
+     *
+     * @return per tail, the quantizer, or null when a range cannot be represented in float32 (it overflows)
+     */
+    public static Quantizer[] fit(float[] data, int rows, int dimension, Metric metric, double... tails) {
+        int sample = Math.min(rows, FIT_SAMPLE);
+        float[] values = new float[sample];
+        float[][] scales = new float[tails.length][dimension];
+        float[][] offsets = new float[tails.length][dimension];
+        boolean[] overflow = new boolean[tails.length];
+        // A tail of 0 is the exact range of all rows, not of the sample: no value is clipped at all.
         float[] min = new float[dimension];
         float[] max = new float[dimension];
-        Arrays.fill(min, Float.POSITIVE_INFINITY);
-        Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
+        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
         for (int r = 0; r < rows; r++) {
             for (int d = 0; d < dimension; d++) {
                 float x = data[r * dimension + d];
@@ -35,14 +50,64 @@ public final class Quantizer {
                 max[d] = Math.max(max[d], x);
             }
         }
-        float[] scale = new float[dimension];
-        float[] offset = new float[dimension];
         for (int d = 0; d < dimension; d++) {
-            float range = max[d] - min[d];
-            scale[d] = range > 0 ? range / 255f : 1f;
-            offset[d] = rows == 0 ? 0 : min[d] + 128f * scale[d];
+            for (int i = 0; i < sample; i++) {
+                // Evenly spread rows, so a segment written in input order is sampled across its whole span.
+                int row = (int) ((long) i * rows / sample);
+                values[i] = data[row * dimension + d];
+            }
+            for (int t = 0; t < tails.length; t++) {
+                double lo = tails[t] == 0 ? min[d] : select(values, sample, (int) Math.floor(tails[t] * (sample - 1)));
+                double hi = tails[t] == 0 ? max[d] : select(values, sample, (int) Math.ceil((1 - tails[t]) * (sample - 1)));
+                double step = (hi - lo) / 255;
+                float s = step > 0 ? (float) step : 1f;
+                float o = (float) (lo + 128.0 * s);
+                overflow[t] |= !Float.isFinite(s) || s == 0 || !Float.isFinite(o) || !Float.isFinite(o + 128 * s)
+                        || !Float.isFinite(o - 128 * s);
+                scales[t][d] = s;
+                offsets[t][d] = sample == 0 ? 0 : o;
+            }
         }
-        return new Quantizer(metric, scale, offset);
+        Quantizer[] fitted = new Quantizer[tails.length];
+        for (int t = 0; t < tails.length; t++) {
+            fitted[t] = overflow[t] ? null : new Quantizer(metric, scales[t], offsets[t]);
+        }
+        return fitted;
+    }
+
+    /** The {@code rank}-th smallest of {@code values[0..n)} (quickselect; reorders the array). */
+    static float select(float[] values, int n, int rank) {
+        if (n == 0) {
+            return 0;
+        }
+        int left = 0;
+        int right = n - 1;
+        while (left < right) {
+            float pivot = values[(left + right) >>> 1];
+            int i = left;
+            int j = right;
+            while (i <= j) {
+                while (values[i] < pivot) {
+                    i++;
+                }
+                while (values[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    float t = values[i];
+                    values[i++] = values[j];
+                    values[j--] = t;
+                }
+            }
+            if (rank <= j) {
+                right = j;
+            } else if (rank >= i) {
+                left = i;
+            } else {
+                break;
+            }
+        }
+        return values[rank];
     }
 
     /** Codes of rows {@code 0..rows-1} of {@code data}, row-major. */

@@ -36,13 +36,14 @@ public final class Benchmark {
     /**
      * The whole report; field names follow the JSON of {@code bench --json}.
      *
+     * @param scoring       what the graph scores (int8 codes or float vectors) and why
      * @param graphBytes    heap bytes of the built graph (vectors, codes, links, ids)
      * @param segmentBytes  size of the segment file the graph writes to
      * @param unreachable   layer-0 nodes that no search can reach from the entry node (should be 0)
      * @param peakHeapBytes peak heap in use during the timed build beyond what was live before it (the input
      *                      vectors): the builder's own peak, an upper bound since pool peaks need not coincide
      */
-    public record Report(int vectors, int threads, int m, int efConstruction, String metric, String kernels,
+    public record Report(int vectors, int threads, int m, int efConstruction, String metric, String kernels, String scoring,
                          double buildSeconds, double vectorsPerSecond, long graphBytes, long segmentBytes,
                          long peakHeapBytes, int unreachable, List<Run> runs) {
     }
@@ -94,7 +95,7 @@ public final class Benchmark {
             runs.add(measure(graph, queries, truth, ef, reps));
         }
         return new Report(base.rows(), threads, params.m(), params.efConstruction(), params.metric().externalName(),
-                VectorKernels.implementation(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, Reachability.unreachable(graph), runs);
+                VectorKernels.implementation(), graph.scoring(), seconds, base.rows() / seconds, graph.heapBytes(), segmentBytes, peakHeap, Reachability.unreachable(graph), runs);
     }
 
     private static long heapInUse(List<MemoryPoolMXBean> pools, boolean peak) {

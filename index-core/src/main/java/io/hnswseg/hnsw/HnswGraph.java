@@ -42,6 +42,8 @@ public final class HnswGraph implements GraphView, VectorIndex {
 
     /** int8 codes of the vectors, which searches walk the graph with; null for a float-only graph. */
     QuantizedVectors codes;
+    /** What the graph scores and why, as the builder decided it; see {@link #scoring()}. */
+    String scoring = "float vectors";
     int size;
     /** Packed {@code (level << 32) | node} of the entry node; -1 while the graph is empty. */
     volatile long entry = -1;
@@ -182,6 +184,14 @@ public final class HnswGraph implements GraphView, VectorIndex {
 
     private FloatScorer exact(float[] query) {
         return new FloatScorer(metric, vectors, dimension).reset(query, 0);
+    }
+
+    /**
+     * What construction and searches score: "int8 codes (sample agreement 0.998)", or "float vectors" and
+     * why (codes turned off, or codes that would have lost recall on this data).
+     */
+    public String scoring() {
+        return scoring;
     }
 
     /** The int8 codes searches walk with, or null when the graph was built without quantization. */

@@ -36,6 +36,8 @@ public final class HnswGraphBuilder {
     private final AtomicInteger mergedLists = new AtomicInteger();
     /** int8 codes scored during construction, or null to score the float vectors. */
     private QuantizedVectors codes;
+    /** What construction and searches score, and why; see {@link #scoring()}. */
+    private String scoring = "float vectors (int8 codes off)";
 
     /**
      * @param dimension vector dimension
@@ -133,7 +135,12 @@ public final class HnswGraphBuilder {
         }
         built = true;
         if (graph.params.quantized()) {
-            codes = new QuantizedVectors(graph.vectors, graph.size, graph.dimension, graph.metric);
+            QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.dimension, graph.metric);
+            codes = fit.codes();
+            scoring = fit.description();
+            if (codes == null) {
+                System.getLogger("io.hnswseg.hnsw").log(System.Logger.Level.INFO, "graph of " + graph.size + " vectors scores " + scoring);
+            }
         }
         AtomicInteger next = new AtomicInteger();
         int n = graph.size;
@@ -165,6 +172,7 @@ public final class HnswGraphBuilder {
         reconnectUnreachable();
         graph.releaseBuildState();
         graph.codes = codes;
+        graph.scoring = scoring;
         return graph;
     }
 

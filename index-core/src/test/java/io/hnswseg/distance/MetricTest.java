@@ -70,7 +70,7 @@ class MetricTest {
             data[i] = (float) (random.nextDouble() * 10 - 5);
         }
         for (Metric metric : new Metric[]{Metric.L2, Metric.IP}) {
-            QuantizedVectors codes = new QuantizedVectors(data, rows, dim, metric);
+            QuantizedVectors codes = QuantizedVectors.fit(data, rows, dim, metric).codes();
             float[] four = new float[4];
             for (int a = 0; a < rows; a++) {
                 CodeQuery decoded = codes.quantizer().query(codes.decode(a, new float[dim]));

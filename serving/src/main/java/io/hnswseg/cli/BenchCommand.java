@@ -78,6 +78,7 @@ final class BenchCommand implements Callable<Integer> {
                 efConstruction, threads, floatOnly ? "float vectors only" : "int8 codes to build and walk, float re-rank");
         Benchmark.Report report = Benchmark.run(baseVectors, queryVectors, truth, params, threads, efs, warmup, reps);
         System.out.printf("kernels: %s%n", report.kernels());
+        System.out.printf("scoring: %s%n", report.scoring());
         System.out.printf("build: %.2f s, %.0f vectors/s; layer-0 nodes unreachable from the entry node: %d%n",
                 report.buildSeconds(), report.vectorsPerSecond(), report.unreachable());
         System.out.printf("memory: graph %.1f MB on the heap (%.0f bytes/vector), segment file %.1f MB (%.0f bytes/vector), "
@@ -95,6 +96,7 @@ final class BenchCommand implements Callable<Integer> {
             out.put("ef_construction", report.efConstruction());
             out.put("metric", report.metric());
             out.put("quantized", !floatOnly);
+            out.put("scoring", report.scoring());
             out.put("kernels", report.kernels());
             out.put("build_seconds", report.buildSeconds());
             out.put("vectors_per_second", report.vectorsPerSecond());
