@@ -194,6 +194,35 @@ public final class VecsReader implements Closeable {
         }
     }
 
+    /**
+     * Parses a whole .fvecs file held in memory (a small side file such as an index's centroids).
+     *
+     * @throws IOException naming {@code name} when the bytes are not whole records of one dimension
+     */
+    public static FloatMatrix parseFloats(byte[] bytes, String name) throws IOException {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (bytes.length < 4) {
+            throw new IOException(name + ": " + bytes.length + " bytes, no vectors");
+        }
+        int d = in.getInt(0);
+        long record = 4 + 4L * d;
+        if (d <= 0 || bytes.length % record != 0) {
+            throw new IOException(name + ": " + bytes.length + " bytes are not whole .fvecs records of dimension " + d);
+        }
+        int rows = (int) (bytes.length / record);
+        float[] data = new float[rows * d];
+        for (int r = 0; r < rows; r++) {
+            int at = (int) (r * record);
+            if (in.getInt(at) != d) {
+                throw new IOException(name + ": record " + r + " has dimension " + in.getInt(at) + ", the first has " + d);
+            }
+            for (int i = 0; i < d; i++) {
+                data[r * d + i] = in.getFloat(at + 4 + 4 * i);
+            }
+        }
+        return new FloatMatrix(d, rows, data);
+    }
+
     /** Reads every record of an .ivecs file. */
     public static int[][] readInts(Path path) throws IOException {
         try (VecsReader reader = open(path)) {

@@ -19,20 +19,33 @@ import java.util.Set;
 
 /**
  * The manifest of an index: format version, metric, dimension, build parameters, total count and one
- * entry per segment (relative path, count, bytes, CRC32C). A build summary may ride along.
+ * entry per segment (relative path, count, bytes, CRC32C). Format 2 adds how the vectors were partitioned
+ * ({@link Routing}: for a content-partitioned index, the centroids file and each segment's centroid) and
+ * what the build measured of its own recall ({@link Quality}, which also gives readers their default
+ * nprobe and ef). Format 1 manifests are still read: their segments are all searched.
  *
  * <p>JSON field names are snake_case, e.g. {@code "format_version"}, {@code "total_count"}.
  *
- * @param summary free-form figures of the build that wrote the index (may be empty, never null)
+ * @param totalCount distinct vectors in the index; the segments' counts add up to it plus
+ *                   {@link Routing#replicatedVectors()}
+ * @param routing    null for an index partitioned at random (every query visits every segment)
+ * @param quality    null when the build measured no recall
+ * @param summary    free-form figures of the build that wrote the index (may be empty, never null)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record IndexManifest(int formatVersion, String metric, int dimension, BuildParams build, long totalCount,
-                            List<Segment> segments, Map<String, Object> summary) {
+                            List<Segment> segments, Routing routing, Quality quality, Map<String, Object> summary) {
 
-    /** The manifest format this code writes and reads. */
-    public static final int FORMAT_VERSION = 1;
+    /** The manifest format this code writes. */
+    public static final int FORMAT_VERSION = 2;
+    /** The oldest manifest format this code reads. */
+    public static final int OLDEST_READABLE_VERSION = 1;
     /** The file name of the manifest inside an index directory. */
     public static final String FILE_NAME = "manifest.json";
+    /** The partitioner of an index whose vectors went to partitions at random. */
+    public static final String RANDOM = "random";
+    /** The partitioner of an index partitioned by k-means centroids. */
+    public static final String KMEANS = "kmeans";
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -46,10 +59,57 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
     /**
      * One segment of the index.
      *
-     * @param path   location relative to the index directory, with '/' separators
-     * @param crc32c the CRC32C stored in the segment's footer
+     * @param path     location relative to the index directory, with '/' separators
+     * @param crc32c   the CRC32C stored in the segment's footer
+     * @param centroid for a routed index, the index of the segment's centroid in the centroids file; else null
      */
-    public record Segment(String path, long count, long bytes, long crc32c) {
+    public record Segment(String path, long count, long bytes, long crc32c, Integer centroid) {
+
+        public Segment(String path, long count, long bytes, long crc32c) {
+            this(path, count, bytes, crc32c, null);
+        }
+    }
+
+    /**
+     * How vectors were partitioned.
+     *
+     * @param partitioner       {@link #KMEANS} (then {@code centroids} is set) or {@link #RANDOM}
+     * @param centroids         the centroids file: {@code count} float32 vectors of the index's dimension in
+     *                          fvecs layout, one per partition
+     * @param biases            per centroid, added to its distance when routing (balances partition sizes)
+     * @param replicatedVectors extra copies: vectors indexed also in their second-nearest partition
+     */
+    public record Routing(String partitioner, FileRef centroids, List<Float> biases, long replicatedVectors) {
+    }
+
+    /** A small side file of the index, checked like a segment. */
+    public record FileRef(String path, int count, long bytes, long crc32c) {
+    }
+
+    /**
+     * Recall the build measured on its own index.
+     *
+     * @param queries      vectors searched; sampled from the input (each one's own match left out of the truth
+     *                     and of the results) or from a file
+     * @param source       where the queries came from
+     * @param targetRecall recall@10 the defaults were chosen to reach
+     * @param reached      whether any point of the grid reached it
+     * @param defaults     the cheapest point reaching the target (else the best one): readers' default
+     *                     nprobe and ef
+     * @param grid         every point measured
+     */
+    public record Quality(int queries, String source, double targetRecall, boolean reached, GridPoint defaults,
+                          List<GridPoint> grid) {
+    }
+
+    /**
+     * One (nprobe, ef) setting and its measured recall@10.
+     *
+     * @param nprobe        segments searched per query (0: all)
+     * @param microsPerQuery mean time of its segment searches per query, as measured in the build (a cost
+     *                       to compare settings by, not a latency promise)
+     */
+    public record GridPoint(int nprobe, int ef, double recallAt10, double microsPerQuery) {
     }
 
     public IndexManifest {
@@ -57,9 +117,25 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         summary = summary == null ? Map.of() : Map.copyOf(summary);
     }
 
+    /** A format 2 manifest of an index partitioned at random, without measured quality. */
+    public IndexManifest(String metric, int dimension, BuildParams build, long totalCount, List<Segment> segments,
+                         Map<String, Object> summary) {
+        this(FORMAT_VERSION, metric, dimension, build, totalCount, segments, null, null, summary);
+    }
+
     /** The metric, parsed. */
     public Metric metricValue() {
         return Metric.parse(metric);
+    }
+
+    /** {@link #KMEANS} or {@link #RANDOM}. */
+    public String partitioner() {
+        return routing == null ? RANDOM : routing.partitioner();
+    }
+
+    /** Whether queries can be routed to a few segments (a k-means index). */
+    public boolean routed() {
+        return routing != null && routing.centroids() != null;
     }
 
     public byte[] toJson() {
@@ -91,8 +167,10 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
     }
 
     /**
-     * Reads a manifest and checks it: known format version, a known metric, a positive dimension, segment
-     * counts that add up to the total, relative paths without "..", no segment listed twice.
+     * Reads a manifest and checks it: a readable format version, a known metric, a positive dimension,
+     * segment counts that add up to the total, relative paths without "..", no segment listed twice (by
+     * its path after normalisation, or by its content: size and CRC32C), at least one vector, and for a
+     * routed index a centroid per segment within the centroids file.
      *
      * @param name where it came from, for error messages
      * @throws InvalidManifestException naming the manifest and the problem
@@ -102,9 +180,9 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
     }
 
     private void validate(String name) {
-        if (formatVersion != FORMAT_VERSION) {
+        if (formatVersion < OLDEST_READABLE_VERSION || formatVersion > FORMAT_VERSION) {
             throw new InvalidManifestException(name, "unsupported manifest format_version " + formatVersion
-                    + " (this reader supports " + FORMAT_VERSION + ")");
+                    + " (this reader supports " + OLDEST_READABLE_VERSION + " to " + FORMAT_VERSION + ")");
         }
         if (metric == null) {
             throw new InvalidManifestException(name, "missing field metric");
@@ -119,25 +197,93 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         }
         long sum = 0;
         Set<String> paths = new HashSet<>();
+        Set<String> contents = new HashSet<>();
         for (int i = 0; i < segments.size(); i++) {
             Segment s = segments.get(i);
             if (s == null || s.path() == null || s.path().isEmpty()) {
                 throw new InvalidManifestException(name, "segments[" + i + "] has no path");
             }
-            if (s.path().startsWith("/") || s.path().contains("..") || s.path().contains("\\")) {
-                throw new InvalidManifestException(name, "segments[" + i + "] path '" + s.path() + "' must be relative, with '/' and no '..'");
-            }
-            if (!paths.add(s.path())) {
-                throw new InvalidManifestException(name, "segment " + s.path() + " is listed twice");
+            String path = normalizedPath(s.path(), name, "segments[" + i + "]");
+            if (!paths.add(path)) {
+                throw new InvalidManifestException(name, "segment " + s.path() + " is listed twice (as " + path + ")");
             }
             if (s.count() < 0 || s.bytes() <= 0) {
                 throw new InvalidManifestException(name, "segment " + s.path() + " has count " + s.count() + " and bytes " + s.bytes());
             }
+            if (!contents.add(s.bytes() + "/" + s.crc32c())) {
+                throw new InvalidManifestException(name, "segment " + s.path() + " has the size and CRC32C of another listed "
+                        + "segment: the same file listed twice under two names");
+            }
             sum += s.count();
         }
-        if (sum != totalCount) {
-            throw new InvalidManifestException(name, "segment counts add up to " + sum + " but total_count is " + totalCount);
+        long replicated = routing == null ? 0 : routing.replicatedVectors();
+        if (replicated < 0 || sum != totalCount + replicated) {
+            throw new InvalidManifestException(name, "segment counts add up to " + sum + " but total_count is " + totalCount
+                    + (replicated != 0 ? " plus " + replicated + " replicated" : ""));
         }
+        if (totalCount <= 0) {
+            throw new InvalidManifestException(name, "the index holds no vectors (" + segments.size() + " segments, total_count "
+                    + totalCount + ")");
+        }
+        validateRouting(name);
+    }
+
+    private void validateRouting(String name) {
+        if (routing == null) {
+            return;
+        }
+        String partitioner = routing.partitioner();
+        if (!KMEANS.equals(partitioner) && !RANDOM.equals(partitioner)) {
+            throw new InvalidManifestException(name, "routing.partitioner '" + partitioner + "': expected " + KMEANS + " or " + RANDOM);
+        }
+        FileRef c = routing.centroids();
+        if (KMEANS.equals(partitioner) != (c != null)) {
+            throw new InvalidManifestException(name, "routing: a " + partitioner + " index " + (c == null ? "needs" : "has no use for")
+                    + " a centroids file");
+        }
+        if (c == null) {
+            return;
+        }
+        normalizedPath(c.path(), name, "routing.centroids");
+        if (c.count() <= 0 || c.bytes() != (long) c.count() * (4L + 4L * dimension)) {
+            throw new InvalidManifestException(name, "routing.centroids: " + c.count() + " centroids of dimension " + dimension
+                    + " do not take " + c.bytes() + " bytes");
+        }
+        if (routing.biases() == null || routing.biases().size() != c.count()) {
+            throw new InvalidManifestException(name, "routing.biases: expected one per centroid (" + c.count() + ")");
+        }
+        Set<Integer> taken = new HashSet<>();
+        for (Segment s : segments) {
+            Integer centroid = s.centroid();
+            if (centroid == null || centroid < 0 || centroid >= c.count() || !taken.add(centroid)) {
+                throw new InvalidManifestException(name, "segment " + s.path() + " has centroid " + centroid
+                        + ": each segment of a routed index needs its own centroid in 0.." + (c.count() - 1));
+            }
+        }
+    }
+
+    /**
+     * The path with empty and "." steps removed, so two spellings of one file compare equal.
+     *
+     * @throws InvalidManifestException for an absolute path, a ".." step or a backslash
+     */
+    static String normalizedPath(String path, String name, String what) {
+        if (path == null || path.isEmpty() || path.startsWith("/") || path.contains("\\")) {
+            throw new InvalidManifestException(name, what + " path '" + path + "' must be relative, with '/' and no '..'");
+        }
+        StringBuilder normal = new StringBuilder();
+        for (String step : path.split("/")) {
+            if (step.equals("..")) {
+                throw new InvalidManifestException(name, what + " path '" + path + "' must be relative, with '/' and no '..'");
+            }
+            if (!step.isEmpty() && !step.equals(".")) {
+                normal.append(normal.length() == 0 ? "" : "/").append(step);
+            }
+        }
+        if (normal.length() == 0) {
+            throw new InvalidManifestException(name, what + " path '" + path + "' names no file");
+        }
+        return normal.toString();
     }
 
     @Override

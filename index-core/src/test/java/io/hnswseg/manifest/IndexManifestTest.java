@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IndexManifestTest {
 
     private static IndexManifest sample() {
-        return new IndexManifest(1, "l2", 128, new IndexManifest.BuildParams(16, 100, 42), 30,
+        return new IndexManifest("l2", 128, new IndexManifest.BuildParams(16, 100, 42), 30,
                 List.of(new IndexManifest.Segment("segments/part-00000.hseg", 10, 4096, 0xCAFEBABEL),
                         new IndexManifest.Segment("segments/part-00001.hseg", 20, 8192, 7L)),
                 Map.of("vectors_per_second", 1234.5));
@@ -23,7 +23,7 @@ class IndexManifestTest {
     void roundTripsThroughJson() {
         IndexManifest m = sample();
         String json = new String(m.toJson(), StandardCharsets.UTF_8);
-        assertTrue(json.contains("\"format_version\" : 1") && json.contains("\"total_count\" : 30")
+        assertTrue(json.contains("\"format_version\" : 2") && json.contains("\"total_count\" : 30")
                 && json.contains("\"ef_construction\" : 100"), json);
         IndexManifest back = IndexManifest.parse(m.toJson(), "test");
         assertEquals(m, back);
@@ -38,7 +38,7 @@ class IndexManifestTest {
     @Test
     void badManifestsNameTheProblem() {
         String good = new String(sample().toJson(), StandardCharsets.UTF_8);
-        String e = error(good.replace("\"format_version\" : 1", "\"format_version\" : 9"));
+        String e = error(good.replace("\"format_version\" : 2", "\"format_version\" : 9"));
         assertTrue(e.contains("idx/manifest.json") && e.contains("format_version 9"), e);
         e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 31"));
         assertTrue(e.contains("add up to 30"), e);
@@ -50,5 +50,47 @@ class IndexManifestTest {
         assertTrue(e.contains("manhattan"), e);
         e = error("{ not json");
         assertTrue(e.contains("not a valid manifest"), e);
+        // The same file under two spellings of its path, or under two names: every id would come back twice.
+        e = error(good.replace("segments/part-00001.hseg", "segments//./part-00000.hseg"));
+        assertTrue(e.contains("listed twice (as segments/part-00000.hseg)"), e);
+        e = error(good.replace("\"bytes\" : 8192", "\"bytes\" : 4096").replace("\"crc32c\" : 7", "\"crc32c\" : 3405691582"));
+        assertTrue(e.contains("size and CRC32C of another"), e);
+        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 0").replace("\"count\" : 10", "\"count\" : 0")
+                .replace("\"count\" : 20", "\"count\" : 0"));
+        assertTrue(e.contains("holds no vectors"), e);
+        e = error(good.replace("\"segments\" : [", "\"segments\" : [ ], \"unused\" : [").replace("\"total_count\" : 30", "\"total_count\" : 0"));
+        assertTrue(e.contains("holds no vectors"), e);
+    }
+
+    @Test
+    void formatOneManifestsStillRead() {
+        String v1 = "{\"format_version\": 1, \"metric\": \"cosine\", \"dimension\": 4, \"build\": {\"m\": 16, \"ef_construction\": 100, "
+                + "\"seed\": 42}, \"total_count\": 5, \"segments\": [{\"path\": \"segments/a.hseg\", \"count\": 5, \"bytes\": 900, "
+                + "\"crc32c\": 1}], \"summary\": {}}";
+        IndexManifest m = IndexManifest.parse(v1.getBytes(StandardCharsets.UTF_8), "v1");
+        assertEquals(1, m.formatVersion());
+        assertEquals(IndexManifest.RANDOM, m.partitioner());
+        assertTrue(!m.routed());
+    }
+
+    @Test
+    void routedManifestsCheckCentroids() {
+        IndexManifest.Routing routing = new IndexManifest.Routing(IndexManifest.KMEANS,
+                new IndexManifest.FileRef("routing/centroids.fvecs", 2, 2 * (4 + 4 * 128), 9L), List.of(0f, 0.5f), 3);
+        IndexManifest routed = new IndexManifest(2, "l2", 128, new IndexManifest.BuildParams(16, 100, 42), 27,
+                List.of(new IndexManifest.Segment("segments/a.hseg", 10, 4096, 1L, 1),
+                        new IndexManifest.Segment("segments/b.hseg", 20, 8192, 2L, 0)), routing, null, Map.of());
+        IndexManifest back = IndexManifest.parse(routed.toJson(), "routed");
+        assertEquals(routed, back);
+        assertTrue(back.routed());
+        String good = new String(routed.toJson(), StandardCharsets.UTF_8);
+        String e = error(good.replace("\"centroid\" : 0", "\"centroid\" : 1"));
+        assertTrue(e.contains("its own centroid"), e);
+        e = error(good.replace("\"centroid\" : 0", "\"centroid\" : 2"));
+        assertTrue(e.contains("centroid 2"), e);
+        e = error(good.replace("\"replicated_vectors\" : 3", "\"replicated_vectors\" : 0"));
+        assertTrue(e.contains("add up to 30"), e);
+        e = error(good.replace("\"count\" : 2,", "\"count\" : 3,"));
+        assertTrue(e.contains("routing.centroids"), e);
     }
 }

@@ -38,8 +38,9 @@ public final class IndexReader implements AutoCloseable {
     private final String location;
     private final IndexManifest manifest;
     private final MappedSegment[] segments;
-    private final int[] allSegments;
-    private final SegmentRouter router;
+    private final SegmentRoutes routes;
+    private final int defaultNprobe;
+    private final int defaultEf;
     /** Searches segments and batches beside the callers; package-private for tests. */
     final ExecutorService pool;
     private final int searchThreads;
@@ -60,15 +61,18 @@ public final class IndexReader implements AutoCloseable {
     /** Test hook: runs before each segment search of a parallel fan-out, in the thread doing it; null in use. */
     volatile SharedWork.Item segmentHook;
 
-    private IndexReader(String location, IndexManifest manifest, MappedSegment[] segments, ReaderOptions options) {
+    /** The ef of {@link #search(float[], int)} when the manifest recommends none. */
+    public static final int DEFAULT_EF = 64;
+
+    private IndexReader(String location, IndexManifest manifest, MappedSegment[] segments, SegmentRoutes routes,
+                        ReaderOptions options) {
         this.location = location;
         this.manifest = manifest;
         this.segments = segments;
-        this.allSegments = new int[segments.length];
-        for (int i = 0; i < segments.length; i++) {
-            allSegments[i] = i;
-        }
-        this.router = options.router();
+        this.routes = routes;
+        IndexManifest.GridPoint recommended = manifest.quality() == null ? null : manifest.quality().defaults();
+        this.defaultNprobe = recommended == null || !routes.routed() ? 0 : Math.min(recommended.nprobe(), routes.searchable());
+        this.defaultEf = recommended == null ? DEFAULT_EF : recommended.ef();
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
         this.searchThreads = options.searchThreads();
@@ -92,8 +96,11 @@ public final class IndexReader implements AutoCloseable {
         try (IndexSource source = sourceFor(uri, options)) {
             String manifestName = source.location().replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
             IndexManifest manifest = IndexManifest.parse(source.manifest(), manifestName);
+            IndexManifest.FileRef centroids = manifest.routed() ? manifest.routing().centroids() : null;
+            SegmentRoutes routes = SegmentRoutes.of(manifest, centroids == null ? null : source.sideFile(centroids),
+                    centroids == null ? null : source.location().replaceAll("/+$", "") + "/" + centroids.path());
             MappedSegment[] segments = openSegments(source, manifest, options);
-            return new IndexReader(source.location(), manifest, segments, options);
+            return new IndexReader(source.location(), manifest, segments, routes, options);
         }
     }
 
@@ -175,15 +182,32 @@ public final class IndexReader implements AutoCloseable {
     }
 
     /**
-     * The {@code k} nearest vectors of the whole index, closest first.
+     * The {@code k} nearest vectors, closest first, with the manifest's recommended nprobe and ef (those the
+     * build measured to reach its target recall), else every segment and ef {@value #DEFAULT_EF} (at least k).
+     */
+    public SearchResults search(float[] query, int k) {
+        return search(query, k, Math.max(defaultEf, k), defaultNprobe);
+    }
+
+    /** The {@code k} nearest vectors with beam width {@code ef}, over the manifest's recommended nprobe; see {@link #search(float[], int, int, int)}. */
+    public SearchResults search(float[] query, int k, int ef) {
+        return search(query, k, ef, defaultNprobe);
+    }
+
+    /**
+     * The {@code k} nearest vectors of the segments the query is routed to, closest first.
      *
-     * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0 or ef < k
+     * @param ef     beam width of each segment's search, {@code >= k}
+     * @param nprobe for a k-means index, the number of segments to visit (those of the centroids nearest
+     *               the query); 0 visits every segment. An index partitioned at random takes only 0.
+     * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
+     *                                  ef < k, or nprobe outside 0..{@link #segmentCount()}
      * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
      *                                  segment is then reported by {@link #health()}
      */
-    public SearchResults search(float[] query, int k, int ef) {
-        checkQuery(query, k, ef);
-        int[] route = route(query);
+    public SearchResults search(float[] query, int k, int ef, int nprobe) {
+        checkQuery(query, k, ef, nprobe);
+        int[] route = routes.route(query, nprobe);
         if (route.length == 1) {
             return searchSegment(route[0], query, k, ef);
         }
@@ -216,47 +240,30 @@ public final class IndexReader implements AutoCloseable {
         return mean + (sample - mean) / 16;
     }
 
-    /** Searches many queries, spread over the calling thread and the pool; results in query order. */
+    /** {@link #searchBatch(List, int, int, int)} with the manifest's recommended nprobe. */
     public List<SearchResults> searchBatch(List<float[]> queries, int k, int ef) {
+        return searchBatch(queries, k, ef, defaultNprobe);
+    }
+
+    /**
+     * Searches many queries, spread over the calling thread and the pool (each query's segments one after
+     * the other in one thread); results in query order. Every query is checked before any is searched.
+     */
+    public List<SearchResults> searchBatch(List<float[]> queries, int k, int ef, int nprobe) {
         for (float[] q : queries) {
-            checkQuery(q, k, ef);
+            checkQuery(q, k, ef, nprobe);
         }
         SearchResults[] results = new SearchResults[queries.size()];
-        SharedWork.run(results.length, searchThreads - 1, pool, i -> results[i] = searchSequentially(queries.get(i), k, ef));
+        SharedWork.run(results.length, searchThreads - 1, pool, i -> {
+            float[] query = queries.get(i);
+            int[] route = routes.route(query, nprobe);
+            SearchResults[] parts = new SearchResults[route.length];
+            for (int s = 0; s < route.length; s++) {
+                parts[s] = searchSegment(route[s], query, k, ef);
+            }
+            results[i] = TopK.merge(parts, k);
+        });
         return Arrays.asList(results);
-    }
-
-    /** One query, its segments one after the other in this thread (used for batches: no nested fan-out). */
-    private SearchResults searchSequentially(float[] query, int k, int ef) {
-        int[] route = route(query);
-        SearchResults[] parts = new SearchResults[route.length];
-        for (int i = 0; i < route.length; i++) {
-            parts[i] = searchSegment(route[i], query, k, ef);
-        }
-        return TopK.merge(parts, k);
-    }
-
-    /** The segments a query visits: all of them, or the router's choice, checked. */
-    private int[] route(float[] query) {
-        if (router == null) {
-            return allSegments;
-        }
-        int[] route = router.route(query, manifest);
-        if (route == null || route.length == 0) {
-            throw new IllegalStateException("router " + router + " chose no segment for a query of " + location);
-        }
-        for (int i = 0; i < route.length; i++) {
-            int s = route[i];
-            if (s < 0 || s >= segments.length) {
-                throw new IllegalStateException("router " + router + " chose segment " + s + ", the index has " + segments.length);
-            }
-            for (int j = 0; j < i; j++) {
-                if (route[j] == s) {
-                    throw new IllegalStateException("router " + router + " chose segment " + s + " twice");
-                }
-            }
-        }
-        return route;
     }
 
     /** One segment's search; a corrupt or changed segment is recorded for {@link #health()} before the error goes on. */
@@ -283,9 +290,16 @@ public final class IndexReader implements AutoCloseable {
     public record Health(boolean ok, Map<String, String> failedSegments) {
     }
 
-    private void checkQuery(float[] query, int k, int ef) {
+    private void checkQuery(float[] query, int k, int ef, int nprobe) {
         if (closed) {
             throw new IllegalStateException("index " + location + " is closed");
+        }
+        if (nprobe < 0 || nprobe > routes.searchable()) {
+            throw new IllegalArgumentException("nprobe must be in 0.." + routes.searchable() + " (0 = every segment), got " + nprobe);
+        }
+        if (nprobe != 0 && nprobe != routes.searchable() && !routes.routed()) {
+            throw new IllegalArgumentException("nprobe " + nprobe + ": index " + location + " is partitioned at random, so every "
+                    + "query visits all " + routes.searchable() + " segments (use nprobe 0)");
         }
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);
@@ -308,6 +322,21 @@ public final class IndexReader implements AutoCloseable {
 
     public int segmentCount() {
         return segments.length;
+    }
+
+    /** Whether queries are routed to a few segments (a k-means index) or visit all of them. */
+    public boolean routed() {
+        return routes.routed();
+    }
+
+    /** The nprobe that searches use unless told otherwise: the manifest's recommendation, or 0 (all). */
+    public int defaultNprobe() {
+        return defaultNprobe;
+    }
+
+    /** The ef that searches use unless told otherwise: the manifest's recommendation, or {@value #DEFAULT_EF}. */
+    public int defaultEf() {
+        return defaultEf;
     }
 
     /** Vectors in the whole index. */

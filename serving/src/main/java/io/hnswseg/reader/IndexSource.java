@@ -18,6 +18,25 @@ interface IndexSource extends Closeable {
     /** A local file holding the segment, its size checked against the manifest (and for downloads, its CRC32C). */
     Path segment(IndexManifest.Segment segment) throws IOException;
 
+    /** The bytes of a small side file of the index (e.g. the centroids), whatever its checks; see {@link #sideFile}. */
+    byte[] read(String relativePath) throws IOException;
+
+    /** A side file's bytes, checked against the manifest's size and CRC32C. */
+    default byte[] sideFile(IndexManifest.FileRef ref) throws IOException {
+        byte[] bytes = read(ref.path());
+        String name = location().replaceAll("/+$", "") + "/" + ref.path();
+        if (bytes.length != ref.bytes()) {
+            throw new IOException(name + ": " + bytes.length + " bytes, the manifest says " + ref.bytes());
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        if (crc.getValue() != ref.crc32c()) {
+            throw new IOException(name + ": CRC32C 0x" + Long.toHexString(crc.getValue()) + " differs from the manifest's 0x"
+                    + Long.toHexString(ref.crc32c()) + ": the file is corrupt or does not belong to this index");
+        }
+        return bytes;
+    }
+
     /** Whether {@link #segment} already verified the file's CRC32C against the manifest. */
     boolean verifiesOnFetch();
 

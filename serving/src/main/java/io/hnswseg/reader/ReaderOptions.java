@@ -16,10 +16,9 @@ import java.nio.file.Path;
  * @param s3Region        region; default {@code $AWS_REGION}, else {@code us-east-1}
  * @param s3PathStyle     path-style addressing ({@code endpoint/bucket/key}), as most S3-compatible
  *                        stores want; default: on when an endpoint is set
- * @param router          chooses the segments each query visits; null visits all
  */
 public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchThreads, String s3Endpoint,
-                            String s3Region, boolean s3PathStyle, SegmentRouter router) {
+                            String s3Region, boolean s3PathStyle) {
 
     public ReaderOptions {
         if (searchThreads < 1) {
@@ -34,7 +33,7 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
         String endpoint = blankToNull(System.getenv("HNSWSEG_S3_ENDPOINT"));
         String region = blankToNull(System.getenv("AWS_REGION"));
         return new ReaderOptions(cacheDir, true, Runtime.getRuntime().availableProcessors(), endpoint,
-                region == null ? "us-east-1" : region, endpoint != null, null);
+                region == null ? "us-east-1" : region, endpoint != null);
     }
 
     private static String blankToNull(String s) {
@@ -42,31 +41,27 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
     }
 
     public ReaderOptions withCacheDir(Path dir) {
-        return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, router);
+        return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle);
     }
 
     public ReaderOptions withVerifyChecksums(boolean verify) {
-        return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle, router);
+        return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle);
     }
 
     public ReaderOptions withSearchThreads(int threads) {
-        return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle, router);
+        return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle);
     }
 
     /** An S3-compatible endpoint; also turns path-style addressing on. */
     public ReaderOptions withS3Endpoint(String endpoint) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null, router);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null);
     }
 
     public ReaderOptions withS3Region(String region) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle, router);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle);
     }
 
     public ReaderOptions withS3PathStyle(boolean pathStyle) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle, router);
-    }
-
-    public ReaderOptions withRouter(SegmentRouter segmentRouter) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, segmentRouter);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle);
     }
 }

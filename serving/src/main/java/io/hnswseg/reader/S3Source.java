@@ -71,7 +71,12 @@ final class S3Source implements IndexSource {
 
     @Override
     public byte[] manifest() throws IOException {
-        try (InputStream in = get(IndexManifest.FILE_NAME)) {
+        return read(IndexManifest.FILE_NAME);
+    }
+
+    @Override
+    public byte[] read(String relativePath) throws IOException {
+        try (InputStream in = get(relativePath)) {
             return in.readAllBytes();
         }
     }

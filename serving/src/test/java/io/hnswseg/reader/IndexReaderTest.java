@@ -6,6 +6,7 @@ import io.hnswseg.eval.Recall;
 import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.segment.MappedSegment;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -131,16 +132,6 @@ class IndexReaderTest {
     }
 
     @Test
-    void routerChoosesSegments() throws IOException {
-        try (IndexReader routed = IndexReader.open(dir.toString(), ReaderOptions.defaults().withRouter((q, m) -> new int[]{2}))) {
-            SearchResults r = routed.search(data[1].row(0), 10, 40);
-            for (long id : r.ids()) {
-                assertEquals(2, id % 4, "rows of segment 2 only");
-            }
-        }
-    }
-
-    @Test
     void parallelFanOutSpreadsSegmentsOverPoolThreads() throws Exception {
         try (IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(3))) {
             parallel.parallelMinNanos = 0;
@@ -199,13 +190,99 @@ class IndexReaderTest {
     }
 
     @Test
-    void badRouterOutputIsAnError() throws IOException {
-        for (int[] route : new int[][]{{}, {4}, {-1}, {1, 1}}) {
-            try (IndexReader routed = IndexReader.open(dir.toString(), ReaderOptions.defaults().withRouter((q, m) -> route))) {
-                IllegalStateException e = assertThrows(IllegalStateException.class, () -> routed.search(data[1].row(0), 10, 40));
-                assertTrue(e.getMessage().contains("router"), e.getMessage());
+    void routedSearchIsTheTopKOfTheUnionOfTheRoutedSegments() throws IOException {
+        Path routedDir = tmp.resolve("routed");
+        IndexManifest manifest = TestIndexes.writeRouted(routedDir, data[0], 6, new HnswParams(12, 80, 1, Metric.L2));
+        io.hnswseg.routing.Centroids centroids = KMeansTrainerAccess.centroids(routedDir, manifest);
+        try (IndexReader routed = IndexReader.open(routedDir.toString())) {
+            assertTrue(routed.routed());
+            List<MappedSegment> segments = new ArrayList<>();
+            for (IndexManifest.Segment s : manifest.segments()) {
+                segments.add(MappedSegment.open(routedDir.resolve(s.path())));
+            }
+            for (int nprobe = 1; nprobe <= 3; nprobe++) {
+                for (int q = 0; q < 30; q++) {
+                    float[] query = data[1].row(q);
+                    int[] cells = centroids.nearest(query, nprobe);
+                    List<long[]> union = new ArrayList<>();
+                    for (int c : cells) {
+                        int s = segmentOf(manifest, c);
+                        SearchResults r = segments.get(s).search(query, 10, 40);
+                        for (int i = 0; i < r.size(); i++) {
+                            union.add(new long[]{Float.floatToIntBits(r.distances()[i]), r.ids()[i]});
+                        }
+                    }
+                    union.sort(Comparator.<long[]>comparingDouble(e -> Float.intBitsToFloat((int) e[0])).thenComparingLong(e -> e[1]));
+                    long[] expected = union.stream().limit(10).mapToLong(e -> e[1]).toArray();
+                    assertArrayEquals(expected, routed.search(query, 10, 40, nprobe).ids(), "nprobe " + nprobe + ", query " + q);
+                }
+            }
+            // Every segment probed is the unrouted answer.
+            for (int q = 0; q < 30; q++) {
+                SearchResults all = routed.search(data[1].row(q), 10, 40, 0);
+                assertTrue(all.matches(routed.search(data[1].row(q), 10, 40, routed.segmentCount()), 1e-6));
+            }
+            segments.forEach(MappedSegment::close);
+        }
+    }
+
+    private static int segmentOf(IndexManifest manifest, int centroid) {
+        for (int s = 0; s < manifest.segments().size(); s++) {
+            if (manifest.segments().get(s).centroid() == centroid) {
+                return s;
             }
         }
+        throw new AssertionError("no segment for centroid " + centroid);
+    }
+
+    /** Reads a routed test index's centroids as the reader does. */
+    private static final class KMeansTrainerAccess {
+        static io.hnswseg.routing.Centroids centroids(Path dir, IndexManifest manifest) throws IOException {
+            io.hnswseg.io.FloatMatrix m = io.hnswseg.io.VecsReader.parseFloats(Files.readAllBytes(dir.resolve("routing/centroids.fvecs")), "c");
+            float[] biases = new float[m.rows()];
+            for (int i = 0; i < biases.length; i++) {
+                biases[i] = manifest.routing().biases().get(i);
+            }
+            return new io.hnswseg.routing.Centroids(Metric.L2, m.dimension(), m.data(), biases);
+        }
+    }
+
+    @Test
+    void badNprobeIsAClearError() throws IOException {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, 40, 2));
+        assertTrue(e.getMessage().contains("partitioned at random"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, 40, -1));
+        assertTrue(e.getMessage().contains("nprobe must be in 0..4"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, 40, 5));
+        assertTrue(e.getMessage().contains("nprobe must be in 0..4"), e.getMessage());
+        assertEquals(0, reader.defaultNprobe());
+        assertEquals(IndexReader.DEFAULT_EF, reader.defaultEf());
+    }
+
+    @Test
+    void formatOneIndexesStillOpen() throws IOException {
+        Path old = copyIndex("format-one");
+        Path manifest = old.resolve("manifest.json");
+        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\" : 2", "\"format_version\" : 1"));
+        try (IndexReader v1 = IndexReader.open(old.toString())) {
+            assertEquals(1, v1.manifest().formatVersion());
+            assertTrue(reader.search(data[1].row(3), 10, 40).matches(v1.search(data[1].row(3), 10, 40), 1e-6));
+        }
+    }
+
+    @Test
+    void theSameSegmentListedTwiceIsRefused() throws IOException {
+        Path twice = copyIndex("twice");
+        Path manifest = twice.resolve("manifest.json");
+        String json = Files.readString(manifest);
+        // Segment 1's entry pointing at segment 0's file under another spelling of its path.
+        IndexManifest m = IndexManifest.parse(json.getBytes(StandardCharsets.UTF_8), "m");
+        IndexManifest.Segment s0 = m.segments().get(0);
+        IndexManifest.Segment s1 = m.segments().get(1);
+        Files.writeString(manifest, json.replace("\"" + s1.path() + "\"", "\"segments//" + s0.path().substring(9) + "\"")
+                .replace("\"crc32c\" : " + s1.crc32c(), "\"crc32c\" : " + s0.crc32c()));
+        Exception e = assertThrows(RuntimeException.class, () -> IndexReader.open(twice.toString()));
+        assertTrue(e.getMessage().contains("listed twice") || e.getMessage().contains("another listed segment"), e.getMessage());
     }
 
     @Test
@@ -258,9 +335,9 @@ class IndexReaderTest {
     void unknownManifestVersionTruncatedAndCorruptSegments() throws IOException {
         Path future = copyIndex("future");
         Path manifest = future.resolve("manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\" : 1", "\"format_version\" : 2"));
+        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\" : 2", "\"format_version\" : 9"));
         Exception e = assertThrows(RuntimeException.class, () -> IndexReader.open(future.toString()));
-        assertTrue(e.getMessage().contains("format_version 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("format_version 9"), e.getMessage());
 
         Path truncated = copyIndex("truncated");
         Path seg = truncated.resolve("segments/part-00001.hseg");

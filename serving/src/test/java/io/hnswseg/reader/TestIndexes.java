@@ -43,9 +43,77 @@ public final class TestIndexes {
             }
             entries.add(new IndexManifest.Segment(path, info.count(), info.bytes(), info.crc32c()));
         }
-        IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, params.metric().externalName(), dim,
+        IndexManifest manifest = new IndexManifest(params.metric().externalName(), dim,
                 new IndexManifest.BuildParams(params.m(), params.efConstruction(), params.seed()), base.rows(), entries,
                 Map.of("writer", "TestIndexes"));
+        try (OutputStream out = Files.newOutputStream(dir.resolve(IndexManifest.FILE_NAME))) {
+            manifest.writeTo(out);
+        }
+        return manifest;
+    }
+
+    /**
+     * A k-means index: centroids trained on the base (no balancing beyond the trainer's), each row in the
+     * segment of its nearest centroid by routing distance, the centroids file and a format 2 manifest.
+     */
+    public static IndexManifest writeRouted(Path dir, FloatMatrix base, int partitions, HnswParams params) throws IOException {
+        Files.createDirectories(dir.resolve("segments"));
+        int dim = base.dimension();
+        io.hnswseg.routing.Centroids centroids = io.hnswseg.routing.KMeansTrainer.train(base.data(), base.rows(), dim,
+                params.metric(), partitions, 7, 0).centroids();
+        int[] cell = new int[base.rows()];
+        int[] sizes = new int[partitions];
+        float[] d = new float[partitions];
+        io.hnswseg.routing.Centroids.Scratch scratch = centroids.newScratch();
+        for (int r = 0; r < base.rows(); r++) {
+            centroids.distances(base.data(), r * dim, scratch, d);
+            float best = Float.POSITIVE_INFINITY;
+            for (int c = 0; c < partitions; c++) {
+                if (d[c] < best) {
+                    best = d[c];
+                    cell[r] = c;
+                }
+            }
+            sizes[cell[r]]++;
+        }
+        List<IndexManifest.Segment> entries = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            if (sizes[p] == 0) {
+                continue;
+            }
+            HnswGraphBuilder builder = new HnswGraphBuilder(dim, sizes[p], params);
+            for (int r = 0; r < base.rows(); r++) {
+                if (cell[r] == p) {
+                    builder.add(r, base.data(), r * dim);
+                }
+            }
+            String path = String.format("segments/part-%05d.hseg", p);
+            SegmentInfo info;
+            try (OutputStream out = Files.newOutputStream(dir.resolve(path))) {
+                info = SegmentWriter.write(builder.build(1), out);
+            }
+            entries.add(new IndexManifest.Segment(path, info.count(), info.bytes(), info.crc32c(), p));
+        }
+        java.io.ByteArrayOutputStream centroidBytes = new java.io.ByteArrayOutputStream();
+        try (io.hnswseg.io.VecsWriter writer = new io.hnswseg.io.VecsWriter(centroidBytes, io.hnswseg.io.VecsFormat.FVECS)) {
+            float[] v = centroids.vectors();
+            for (int c = 0; c < partitions; c++) {
+                writer.writeFloats(v, c * dim, dim);
+            }
+        }
+        byte[] bytes = centroidBytes.toByteArray();
+        Files.createDirectories(dir.resolve("routing"));
+        Files.write(dir.resolve("routing/centroids.fvecs"), bytes);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        List<Float> biases = new ArrayList<>();
+        for (float b : centroids.biases()) {
+            biases.add(b);
+        }
+        IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, params.metric().externalName(), dim,
+                new IndexManifest.BuildParams(params.m(), params.efConstruction(), params.seed()), base.rows(), entries,
+                new IndexManifest.Routing(IndexManifest.KMEANS, new IndexManifest.FileRef("routing/centroids.fvecs", partitions,
+                        bytes.length, crc.getValue()), biases, 0), null, Map.of("writer", "TestIndexes"));
         try (OutputStream out = Files.newOutputStream(dir.resolve(IndexManifest.FILE_NAME))) {
             manifest.writeTo(out);
         }

@@ -248,7 +248,7 @@ public final class BuildIndexJob implements Callable<Integer> {
         double seconds = (System.nanoTime() - start) / 1e9;
         summary.put("seconds", round(seconds));
         summary.put("vectors_per_second", Math.round(vectors / seconds));
-        IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, config.metric, config.dimension,
+        IndexManifest manifest = new IndexManifest(config.metric, config.dimension,
                 new IndexManifest.BuildParams(m, efConstruction, seed), vectors, segments, summary);
         commit.commit(manifest, config.runId);
         int removedOld = commit.deleteReplaced(replaced, listed);

@@ -1,0 +1,155 @@
+package io.hnswseg.routing;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
+
+import java.util.Arrays;
+
+/**
+ * The centroids of a content-partitioned index, one per partition, each with an additive bias. A vector
+ * belongs to the partition of smallest <em>routing distance</em>: the metric's distance to the centroid
+ * plus the centroid's bias. The biases move the boundaries between partitions so that their sizes
+ * balance (plain k-means cells differ by 1.6x on real data), and the same routing distance picks the
+ * partitions a query visits, so queries look where their neighbours were put.
+ *
+ * <p>For ip and cosine the centroids are unit vectors and vectors are compared by direction ({@code 1 -
+ * cos}): inner-product neighbours are not confined to a region of space, but their directions are.
+ * Immutable and thread-safe.
+ */
+public final class Centroids {
+
+    private final Metric metric;
+    private final int dimension;
+    private final int count;
+    private final float[] data;
+    private final float[] biases;
+
+    /**
+     * @param metric    the index's metric
+     * @param centroids {@code count x dimension}, row-major (copied; for ip/cosine normalised here)
+     * @param biases    one per centroid (copied), or null for none
+     */
+    public Centroids(Metric metric, int dimension, float[] centroids, float[] biases) {
+        if (dimension <= 0 || centroids.length == 0 || centroids.length % dimension != 0) {
+            throw new IllegalArgumentException("centroids: " + centroids.length + " floats is not a whole number of vectors of dimension "
+                    + dimension);
+        }
+        this.metric = metric;
+        this.dimension = dimension;
+        this.count = centroids.length / dimension;
+        this.data = centroids.clone();
+        this.biases = biases == null ? new float[count] : biases.clone();
+        if (this.biases.length != count) {
+            throw new IllegalArgumentException(this.biases.length + " biases for " + count + " centroids");
+        }
+        for (int c = 0; c < count; c++) {
+            Vectors.checkValid(data, c * dimension, dimension, Metric.L2, "centroid " + c);
+            if (!Float.isFinite(this.biases[c])) {
+                throw new IllegalArgumentException("bias of centroid " + c + " is " + this.biases[c]);
+            }
+            if (byDirection()) {
+                Vectors.normalize(data, c * dimension, dimension);
+            }
+        }
+    }
+
+    /** Whether vectors are compared by direction (ip, cosine) rather than by position (l2). */
+    private boolean byDirection() {
+        return metric != Metric.L2;
+    }
+
+    public int count() {
+        return count;
+    }
+
+    public int dimension() {
+        return dimension;
+    }
+
+    public Metric metric() {
+        return metric;
+    }
+
+    /** A copy of the centroids, row-major. */
+    public float[] vectors() {
+        return data.clone();
+    }
+
+    /** A copy of the biases. */
+    public float[] biases() {
+        return biases.clone();
+    }
+
+    /** The same centroids with other biases. */
+    public Centroids withBiases(float[] newBiases) {
+        return new Centroids(metric, dimension, data, newBiases);
+    }
+
+    /** Buffers of {@link #distances}, one per thread, so routing a vector allocates nothing. */
+    public static final class Scratch {
+        private final float[] vector;
+        private final float[] four = new float[4];
+
+        private Scratch(int dimension) {
+            vector = new float[dimension];
+        }
+    }
+
+    public Scratch newScratch() {
+        return new Scratch(dimension);
+    }
+
+    /** Routing distances from {@code v[offset..offset+dimension)} to every centroid into {@code into} ({@code count} floats). */
+    public void distances(float[] v, int offset, Scratch scratch, float[] into) {
+        float[] x = v;
+        int at = offset;
+        if (byDirection()) {
+            System.arraycopy(v, offset, scratch.vector, 0, dimension);
+            Vectors.normalize(scratch.vector, 0, dimension);
+            x = scratch.vector;
+            at = 0;
+        }
+        float[] four = scratch.four;
+        Metric compare = byDirection() ? Metric.IP : Metric.L2;
+        int c = 0;
+        for (; c + 3 < count; c += 4) {
+            compare.distance4(x, at, data, c * dimension, (c + 1) * dimension, (c + 2) * dimension, (c + 3) * dimension, dimension, four);
+            for (int j = 0; j < 4; j++) {
+                into[c + j] = four[j] + biases[c + j];
+            }
+        }
+        for (; c < count; c++) {
+            into[c] = compare.distance(x, at, data, c * dimension, dimension) + biases[c];
+        }
+    }
+
+    /** The {@code n} centroids nearest to {@code query} by routing distance, nearest first (ties by index). */
+    public int[] nearest(float[] query, int n) {
+        float[] d = new float[count];
+        distances(query, 0, newScratch(), d);
+        return smallest(d, Math.min(n, count));
+    }
+
+    /** Indexes of the {@code n} smallest of {@code values}, smallest first, ties by index. */
+    static int[] smallest(float[] values, int n) {
+        int[] best = new int[n];
+        float[] bestValues = new float[n];
+        Arrays.fill(bestValues, Float.POSITIVE_INFINITY);
+        int filled = 0;
+        for (int c = 0; c < values.length; c++) {
+            float v = values[c];
+            if (filled == n && !(v < bestValues[n - 1])) {
+                continue;
+            }
+            int i = filled == n ? n - 1 : filled++;
+            while (i > 0 && v < bestValues[i - 1]) {
+                best[i] = best[i - 1];
+                bestValues[i] = bestValues[i - 1];
+                i--;
+            }
+            best[i] = c;
+            bestValues[i] = v;
+        }
+        return best;
+    }
+}

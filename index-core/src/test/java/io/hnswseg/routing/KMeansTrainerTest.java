@@ -1,0 +1,132 @@
+package io.hnswseg.routing;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsReader;
+import io.hnswseg.testing.Fixtures;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class KMeansTrainerTest {
+
+    @ParameterizedTest
+    @EnumSource(Metric.class)
+    void balancesSkewedDataWithOneHugeCluster(Metric metric) {
+        // Half the vectors in one tight blob, the rest spread over 30 small ones: plain k-means gives the
+        // blob's cells far more than their share.
+        int dim = 16;
+        int rows = 40_000;
+        SplittableRandom random = new SplittableRandom(5);
+        float[][] centres = new float[31][dim];
+        for (float[] c : centres) {
+            for (int i = 0; i < dim; i++) {
+                c[i] = (float) (random.nextDouble() * 20 - 10);
+            }
+        }
+        float[] data = new float[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            int blob = r % 2 == 0 ? 0 : 1 + random.nextInt(30);
+            double spread = blob == 0 ? 0.5 : 1.0;
+            for (int i = 0; i < dim; i++) {
+                data[r * dim + i] = (float) (centres[blob][i] + spread * gaussian(random));
+            }
+        }
+        int k = 8;
+        KMeansTrainer.Result result = KMeansTrainer.train(data, 10_000, dim, metric, k, 1, 0);
+        assertTrue(result.imbalance() <= 1.2, metric + ": sample imbalance " + result.imbalance() + " " + Arrays.toString(result.sampleSizes()));
+        // Every vector (most of them outside the sample) assigned by the routing distance.
+        int[] sizes = new int[k];
+        Centroids centroids = result.centroids();
+        float[] d = new float[k];
+        Centroids.Scratch scratch = centroids.newScratch();
+        for (int r = 0; r < rows; r++) {
+            centroids.distances(data, r * dim, scratch, d);
+            sizes[Centroids.smallest(d, 1)[0]]++;
+        }
+        double imbalance = Arrays.stream(sizes).max().getAsInt() / ((double) rows / k);
+        assertTrue(imbalance <= 1.5, metric + ": largest partition " + imbalance + "x the mean: " + Arrays.toString(sizes));
+    }
+
+    @Test
+    void replicationTakesTheBudgetNearestTheBoundaries() {
+        FloatMatrix data = Fixtures.clustered(20_000, 1, 16, 6)[0];
+        KMeansTrainer.Result none = KMeansTrainer.train(data.data(), 20_000, 16, Metric.L2, 6, 2, 0);
+        assertEquals(0, none.replicationGap());
+        KMeansTrainer.Result some = KMeansTrainer.train(data.data(), 20_000, 16, Metric.L2, 6, 2, 0.05);
+        assertTrue(some.replicationGap() > 0);
+        assertEquals(0.05, some.replicated(), 0.01);
+    }
+
+    @Test
+    void nearestIsSortedAndBadInputIsRefused() {
+        Centroids c = new Centroids(Metric.L2, 2, new float[]{0, 0, 10, 0, 0, 10, 10, 10}, new float[]{0, 0, 0, 50});
+        // Squared distances from (9, 1): 82, 2, 162, 82 + a bias of 50.
+        assertArrayEquals(new int[]{1, 0, 3, 2}, c.nearest(new float[]{9, 1}, 4));
+        assertArrayEquals(new int[]{1, 0}, c.nearest(new float[]{9, 1}, 2));
+        assertThrows(IllegalArgumentException.class, () -> KMeansTrainer.train(new float[20], 10, 2, Metric.L2, 11, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Centroids(Metric.L2, 2, new float[]{0, Float.NaN}, null));
+    }
+
+    /**
+     * On real SIFT: 8 cells trained on 20% of sift-real hold at most 1.5x the mean, and probing a query's
+     * nearest cells finds its true neighbours (the routed index's recall ceiling).
+     */
+    @Test
+    void siftRealCellsAreBalancedAndHoldTheNeighbours() throws IOException {
+        Path sift = Fixtures.dataset("sift-real");
+        Assumptions.assumeTrue(sift != null, "../shared/datasets/sift-real is not beside this checkout: skipped");
+        FloatMatrix base = VecsReader.readFloats(sift.resolve("base.fvecs"), Integer.MAX_VALUE);
+        FloatMatrix queries = VecsReader.readFloats(sift.resolve("query.fvecs"), Integer.MAX_VALUE);
+        int[][] truth = VecsReader.readInts(sift.resolve("groundtruth.ivecs"));
+        int k = 8;
+        float[] sample = new float[20_000 * 128];
+        for (int i = 0; i < 20_000; i++) {
+            System.arraycopy(base.data(), (i * 5) * 128, sample, i * 128, 128);
+        }
+        KMeansTrainer.Result result = KMeansTrainer.train(sample, 20_000, 128, Metric.L2, k, 3, 0);
+        Centroids centroids = result.centroids();
+        int[] cell = new int[base.rows()];
+        int[] sizes = new int[k];
+        float[] d = new float[k];
+        Centroids.Scratch scratch = centroids.newScratch();
+        for (int r = 0; r < base.rows(); r++) {
+            centroids.distances(base.data(), r * 128, scratch, d);
+            cell[r] = Centroids.smallest(d, 1)[0];
+            sizes[cell[r]]++;
+        }
+        double imbalance = Arrays.stream(sizes).max().getAsInt() / (base.rows() / (double) k);
+        assertTrue(imbalance <= 1.5, "largest cell " + imbalance + "x the mean: " + Arrays.toString(sizes));
+        double[] covered = new double[k + 1];
+        for (int q = 0; q < queries.rows(); q++) {
+            int[] order = centroids.nearest(queries.row(q), k);
+            for (int probes = 1; probes <= k; probes++) {
+                int found = 0;
+                for (int i = 0; i < 10; i++) {
+                    for (int p = 0; p < probes; p++) {
+                        found += cell[truth[q][i]] == order[p] ? 1 : 0;
+                    }
+                }
+                covered[probes] += found / 10.0 / queries.rows();
+            }
+        }
+        System.out.printf("sift-real, %d cells: sizes %s (%.2fx), trained in %.2f s; neighbours in the nearest 1..%d cells: %s%n",
+                k, Arrays.toString(sizes), imbalance, result.seconds(), k, Arrays.toString(Arrays.copyOfRange(covered, 1, k + 1)));
+        assertTrue(covered[1] > 0.6 && covered[3] > 0.93 && covered[k] > 0.999, Arrays.toString(covered));
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+    }
+}
