@@ -108,6 +108,10 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--properties-file", description = "Spark properties to apply, e.g. conf/spark-defaults.conf")
     java.nio.file.Path propertiesFile;
 
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Spark property, repeatable, applied after --properties-file; "
+            + "spark.hadoop.* ones reach Hadoop, e.g. spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:9000")
+    Map<String, String> sparkProperties = new LinkedHashMap<>();
+
     @Option(names = "--summary-json", description = "also write the summary to this local JSON file")
     java.nio.file.Path summaryJson;
 
@@ -155,6 +159,7 @@ public final class BuildIndexJob implements Callable<Integer> {
             }
         }
         defaults.forEach((k, v) -> builder.config(k.toString(), v.toString().trim()));
+        sparkProperties.forEach(builder::config);
         builder.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         builder.config("spark.kryo.registrator", HnswsegKryoRegistrator.class.getName());
         if (master != null) {

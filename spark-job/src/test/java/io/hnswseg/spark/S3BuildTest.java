@@ -1,0 +1,246 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.reader.IndexReader;
+import io.hnswseg.reader.ReaderOptions;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The job through its command line, reading a Parquet table from and writing the index to an S3 store
+ * through S3A: s3proxy with an in-memory store on loopback, checking signed requests, started in this JVM.
+ * The table is written locally once and uploaded byte for byte, so a local build of the same files is the
+ * reference the S3 build must equal.
+ */
+class S3BuildTest {
+
+    private static final String ACCESS = "hnswseg-test-access";
+    private static final String SECRET = "hnswseg-test-secret";
+    private static final String BUCKET = "warehouse";
+    /** Three files of different sizes: Spark orders input splits by size, so ties cannot reorder them. */
+    private static final int[] FILE_ROWS = {900, 1_300, 1_800};
+
+    @TempDir
+    static Path tmp;
+    private static S3Proxy proxy;
+    private static S3Client s3;
+    private static String endpoint;
+    private static FloatMatrix[] data;
+    private static Path table;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // What bin/hnswseg build sets: the SDK's checksums only where S3 requires them.
+        System.setProperty("aws.requestChecksumCalculation", "WHEN_REQUIRED");
+        System.setProperty("aws.responseChecksumValidation", "WHEN_REQUIRED");
+        BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("unused", "unused")
+                .build(BlobStoreContext.class);
+        proxy = S3Proxy.builder().blobStore(context.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET).build();
+        proxy.start();
+        for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
+            Thread.sleep(10);
+        }
+        endpoint = "http://127.0.0.1:" + proxy.getPort();
+        s3 = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder()).region(Region.US_EAST_1)
+                .endpointOverride(URI.create(endpoint)).forcePathStyle(true)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS, SECRET)))
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED).build();
+        s3.createBucket(b -> b.bucket(BUCKET));
+        data = JobFixtures.clustered(Arrays.stream(FILE_ROWS).sum(), 100, 16, 11);
+        table = writeTable(tmp.resolve("table"));
+        try (Stream<Path> files = Files.list(table)) {
+            List<Path> parquet = files.filter(f -> f.getFileName().toString().endsWith(".parquet")).toList();
+            assertEquals(FILE_ROWS.length, parquet.size(), "data files: " + parquet);
+            for (Path p : parquet) {
+                s3.putObject(b -> b.bucket(BUCKET).key("tables/vectors/" + p.getFileName()), RequestBody.fromFile(p));
+            }
+        }
+    }
+
+    /** (id bigint, vector array&lt;float&gt;), one file per entry of FILE_ROWS. */
+    private static Path writeTable(Path dir) {
+        SparkSession spark = JobFixtures.session("local[2]").getOrCreate();
+        try {
+            StructType schema = new StructType().add("id", DataTypes.LongType).add("vector", DataTypes.createArrayType(DataTypes.FloatType));
+            int first = 0;
+            for (int rows : FILE_ROWS) {
+                List<Row> list = new ArrayList<>();
+                for (int r = first; r < first + rows; r++) {
+                    float[] v = data[0].row(r);
+                    Float[] boxed = new Float[v.length];
+                    for (int i = 0; i < v.length; i++) {
+                        boxed[i] = v[i];
+                    }
+                    list.add(RowFactory.create((long) r, Arrays.asList(boxed)));
+                }
+                spark.createDataFrame(list, schema).coalesce(1).write().mode("append").parquet(dir.toString());
+                first += rows;
+            }
+        } finally {
+            spark.stop();
+        }
+        return dir;
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        System.clearProperty("aws.requestChecksumCalculation");
+        System.clearProperty("aws.responseChecksumValidation");
+        // The job's S3A file system stays in Hadoop's cache, pointing at this proxy: close it with the proxy.
+        try {
+            FileSystem.get(URI.create("s3a://" + BUCKET + "/"), new Configuration()).close();
+        } catch (IOException | RuntimeException | LinkageError e) {
+            // nothing cached, or S3A unusable; the test itself reports that
+        }
+        if (s3 != null) {
+            s3.close();
+        }
+        if (proxy != null) {
+            proxy.stop();
+        }
+    }
+
+    /** Runs {@code build} through its command line with the options every build here shares. */
+    private static void build(String input, String output, String... more) {
+        List<String> args = new ArrayList<>(List.of("--input", input, "--output", output, "--partitions", "3",
+                "--threads-per-task", "1", "--m", "12", "--ef-construction", "80",
+                // Two cores and up to 3 attempts per task, for --test-fail-first-attempt.
+                "--master", "local[2,3]", "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=4",
+                "--conf", "spark.kryo.registrationRequired=true"));
+        if (input.startsWith("s3a:") || output.startsWith("s3a:")) {
+            args.addAll(List.of(
+                    "--conf", "spark.hadoop.fs.s3a.endpoint=" + endpoint,
+                    "--conf", "spark.hadoop.fs.s3a.path.style.access=true",
+                    "--conf", "spark.hadoop.fs.s3a.endpoint.region=us-east-1",
+                    "--conf", "spark.hadoop.fs.s3a.access.key=" + ACCESS,
+                    "--conf", "spark.hadoop.fs.s3a.secret.key=" + SECRET,
+                    // Fail fast rather than retry for minutes if something is wrong.
+                    "--conf", "spark.hadoop.fs.s3a.attempts.maximum=2",
+                    "--conf", "spark.hadoop.fs.s3a.retry.limit=2"));
+        }
+        args.addAll(List.of(more));
+        CommandLine cli = BuildIndexJob.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        int status = cli.execute(args.toArray(String[]::new));
+        assertEquals(0, status, "build " + String.join(" ", args) + " failed: " + err);
+    }
+
+    private static IndexManifest s3Manifest(String prefix) {
+        byte[] json = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(prefix + "/" + IndexManifest.FILE_NAME)).asByteArray();
+        return IndexManifest.parse(json, "s3://" + BUCKET + "/" + prefix + "/" + IndexManifest.FILE_NAME);
+    }
+
+    private static Set<String> s3Keys(String prefix) {
+        return s3.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(prefix)).contents().stream()
+                .map(S3Object::key).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** The reader's S3 options; it takes credentials from the SDK's chain, of which system properties are part. */
+    private static IndexReader openFromS3(String prefix, String cache) throws IOException {
+        System.setProperty("aws.accessKeyId", ACCESS);
+        System.setProperty("aws.secretAccessKey", SECRET);
+        try {
+            return IndexReader.open("s3://" + BUCKET + "/" + prefix, ReaderOptions.defaults().withS3Endpoint(endpoint)
+                    .withS3Region("us-east-1").withCacheDir(tmp.resolve(cache)));
+        } finally {
+            System.clearProperty("aws.accessKeyId");
+            System.clearProperty("aws.secretAccessKey");
+        }
+    }
+
+    /** Per partition (segment names start with the run id, then the partition): vectors and checksum. */
+    private static List<String> segmentsByPartition(IndexManifest manifest) {
+        return manifest.segments().stream().sorted(Comparator.comparing(IndexManifest.Segment::path))
+                .map(s -> s.count() + " vectors, crc32c " + Long.toHexString(s.crc32c())).toList();
+    }
+
+    private static void assertSameAnswers(IndexReader expected, IndexReader actual) {
+        for (int q = 0; q < data[1].rows(); q++) {
+            SearchResults x = expected.search(data[1].row(q), 10, 40);
+            SearchResults y = actual.search(data[1].row(q), 10, 40);
+            assertTrue(x.matches(y, 1e-6), "query " + q + ": " + x + " vs " + y);
+        }
+    }
+
+    @Test
+    void s3BuildsLikeALocalBuildAndRetriedAttemptsLeaveNothingBehind() throws IOException {
+        Path local = tmp.resolve("local-index");
+        build(table.toString(), local.toString());
+        build("s3a://" + BUCKET + "/tables/vectors", "s3a://" + BUCKET + "/indexes/v1");
+        build("s3a://" + BUCKET + "/tables/vectors", "s3a://" + BUCKET + "/indexes/retried", "--test-fail-first-attempt");
+
+        IndexManifest reference = JobFixtures.manifest(local);
+        assertEquals(3, reference.segments().size());
+        assertEquals(data[0].rows(), reference.totalCount());
+        for (String prefix : List.of("indexes/v1", "indexes/retried")) {
+            IndexManifest manifest = s3Manifest(prefix);
+            // Same input files, same options: the same rows land in the same partitions in the same order,
+            // so every segment is byte for byte the local one.
+            assertEquals(segmentsByPartition(reference), segmentsByPartition(manifest), prefix + ": segments differ from the local build");
+            try (IndexReader fromS3 = openFromS3(prefix, "cache-" + prefix.replace('/', '-'));
+                 IndexReader fromDisk = IndexReader.open(local.toString())) {
+                assertEquals(3, fromS3.segmentCount());
+                assertEquals(data[0].rows(), fromS3.size());
+                assertSameAnswers(fromDisk, fromS3);
+            }
+        }
+
+        IndexManifest retried = s3Manifest("indexes/retried");
+        Set<String> partitions = new TreeSet<>();
+        for (IndexManifest.Segment s : retried.segments()) {
+            assertTrue(s.path().contains("-attempt-1."), "the retry's segment is listed: " + s.path());
+            partitions.add(s.path().replaceAll(".*-part-(\\d+)-.*", "$1"));
+        }
+        assertEquals(Set.of("00000", "00001", "00002"), partitions, "one segment per partition: " + retried.segments());
+        Set<String> listed = retried.segments().stream().map(s -> "indexes/retried/" + s.path()).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(listed, s3Keys("indexes/retried/segments/"), "the store holds exactly the listed segments");
+        listed.add("indexes/retried/" + IndexManifest.FILE_NAME);
+        assertEquals(listed, s3Keys("indexes/retried/"), "and nothing else: no staged manifest, no directory markers");
+    }
+}
