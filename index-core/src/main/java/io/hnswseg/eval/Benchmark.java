@@ -68,6 +68,11 @@ public final class Benchmark {
         if (queries.dimension() != base.dimension()) {
             throw new IllegalArgumentException("queries have dimension " + queries.dimension() + ", base " + base.dimension());
         }
+        for (int ef : efs) {
+            if (ef < 10) {
+                throw new IllegalArgumentException("ef " + ef + " is below k = 10 (recall@10 is measured): every ef must be >= 10");
+            }
+        }
         if (warmupVectors > 0) {
             build(base.head(Math.min(warmupVectors, base.rows())), params, threads);
         }
@@ -87,7 +92,7 @@ public final class Benchmark {
         }
         for (int ef : efs) {
             for (int q = 0; q < queries.rows(); q++) {
-                graph.search(queries.row(q), 10, Math.max(ef, 10));
+                graph.search(queries.row(q), 10, ef);
             }
         }
         List<Run> runs = new ArrayList<>();
@@ -109,7 +114,7 @@ public final class Benchmark {
         int n = queries.rows();
         long[][] found = new long[n][];
         for (int q = 0; q < n; q++) {
-            found[q] = index.search(queries.row(q), k, Math.max(ef, k)).ids();
+            found[q] = index.search(queries.row(q), k, ef).ids();
         }
         double recall = Recall.atK(found, truth, k);
         double[] qps = new double[Math.max(1, reps)];
@@ -122,7 +127,7 @@ public final class Benchmark {
             long passStart = System.nanoTime();
             for (int q = 0; q < n; q++) {
                 long t = System.nanoTime();
-                index.search(rows[q], k, Math.max(ef, k));
+                index.search(rows[q], k, ef);
                 latencies.record(System.nanoTime() - t);
             }
             qps[rep] = n / ((System.nanoTime() - passStart) / 1e9);

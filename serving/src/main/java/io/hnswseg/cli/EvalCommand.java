@@ -20,9 +20,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** {@code hnswseg eval}: recall and speed of an index against exact ground truth, per ef. */
+/** {@code hnswseg eval}: recall and speed of an index against exact ground truth, per (nprobe, ef). */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Measure recall@k, queries/s (one client and N concurrent clients) and latency of an index, per ef.")
+        description = "Measure recall@k, queries/s (one client and N concurrent clients) and latency of an index, per nprobe and ef.")
 final class EvalCommand implements Callable<Integer> {
 
     @Mixin
@@ -40,6 +40,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--ef", defaultValue = "10,20,40,80,160,320", split = ",", description = "beam widths (default: ${DEFAULT-VALUE})")
     int[] efs;
 
+    @Option(names = "--nprobe", split = ",", description = "segments visited per query on a k-means index, a grid like 1,2,4,8; "
+            + "0 = all (default: the index's recommended nprobe)")
+    int[] nprobes;
+
     @Option(names = "--clients", defaultValue = "4", description = "concurrent clients of the second measurement (default: ${DEFAULT-VALUE})")
     int clients;
 
@@ -56,44 +60,55 @@ final class EvalCommand implements Callable<Integer> {
         if (clients < 1) {
             throw new IllegalArgumentException("--clients must be >= 1");
         }
+        for (int ef : efs) {
+            if (ef < k) {
+                throw new IllegalArgumentException("--ef " + ef + " is below --k " + k + ": every ef must be >= k");
+            }
+        }
         float[][] rows = new float[q.rows()][];
         for (int i = 0; i < rows.length; i++) {
             rows[i] = q.row(i);
         }
         List<Map<String, Object>> runs = new ArrayList<>();
         try (IndexReader reader = index.open()) {
-            // Untimed pass at every ef: the JIT compiles the search path before anything is measured.
-            for (int ef : efs) {
-                for (float[] row : rows) {
-                    reader.search(row, k, Math.max(ef, k));
+            int[] probes = nprobes != null ? nprobes : new int[]{reader.defaultNprobe()};
+            // Untimed pass at every setting: the JIT compiles the search path (and any bad nprobe is
+            // reported) before anything is measured.
+            for (int nprobe : probes) {
+                for (int ef : efs) {
+                    for (float[] row : rows) {
+                        reader.search(row, k, ef, nprobe);
+                    }
                 }
             }
-            System.out.printf("%6s %10s %12s %14s %9s %9s %9s%n", "ef", "recall@" + k, "queries/s", "q/s " + clients + " clients",
-                    "mean ms", "p50 ms", "p99 ms");
-            for (int ef : efs) {
-                int e = Math.max(ef, k);
-                long[][] found = new long[rows.length][];
-                Latencies latencies = new Latencies(rows.length);
-                long start = System.nanoTime();
-                for (int i = 0; i < rows.length; i++) {
-                    long t = System.nanoTime();
-                    found[i] = reader.search(rows[i], k, e).ids();
-                    latencies.record(System.nanoTime() - t);
+            System.out.printf("%6s %6s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "queries/s",
+                    "q/s " + clients + " clients", "mean ms", "p50 ms", "p99 ms");
+            for (int nprobe : probes) {
+                for (int ef : efs) {
+                    long[][] found = new long[rows.length][];
+                    Latencies latencies = new Latencies(rows.length);
+                    long start = System.nanoTime();
+                    for (int i = 0; i < rows.length; i++) {
+                        long t = System.nanoTime();
+                        found[i] = reader.search(rows[i], k, ef, nprobe).ids();
+                        latencies.record(System.nanoTime() - t);
+                    }
+                    double qps = rows.length / ((System.nanoTime() - start) / 1e9);
+                    double concurrent = concurrentQps(reader, rows, k, ef, nprobe);
+                    double recall = Recall.atK(found, truth, k);
+                    System.out.printf("%6s %6d %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", nprobe == 0 ? "all" : String.valueOf(nprobe), ef,
+                            recall, qps, concurrent, latencies.meanMillis(), latencies.percentileMillis(50), latencies.percentileMillis(99));
+                    Map<String, Object> run = new LinkedHashMap<>();
+                    run.put("nprobe", nprobe);
+                    run.put("ef", ef);
+                    run.put("recall_at_" + k, recall);
+                    run.put("qps", qps);
+                    run.put("qps_concurrent", concurrent);
+                    run.put("mean_ms", latencies.meanMillis());
+                    run.put("p50_ms", latencies.percentileMillis(50));
+                    run.put("p99_ms", latencies.percentileMillis(99));
+                    runs.add(run);
                 }
-                double qps = rows.length / ((System.nanoTime() - start) / 1e9);
-                double concurrent = concurrentQps(reader, rows, k, e);
-                double recall = Recall.atK(found, truth, k);
-                System.out.printf("%6d %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", ef, recall, qps, concurrent, latencies.meanMillis(),
-                        latencies.percentileMillis(50), latencies.percentileMillis(99));
-                Map<String, Object> run = new LinkedHashMap<>();
-                run.put("ef", ef);
-                run.put("recall_at_" + k, recall);
-                run.put("qps", qps);
-                run.put("qps_concurrent", concurrent);
-                run.put("mean_ms", latencies.meanMillis());
-                run.put("p50_ms", latencies.percentileMillis(50));
-                run.put("p99_ms", latencies.percentileMillis(99));
-                runs.add(run);
             }
             if (json != null) {
                 Map<String, Object> out = new LinkedHashMap<>();
@@ -109,7 +124,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Queries/s with {@code clients} threads each taking the next query until all are done. */
-    private double concurrentQps(IndexReader reader, float[][] rows, int k, int ef) throws Exception {
+    private double concurrentQps(IndexReader reader, float[][] rows, int k, int ef, int nprobe) throws Exception {
         ExecutorService callers = Executors.newFixedThreadPool(clients);
         try {
             AtomicInteger next = new AtomicInteger();
@@ -118,7 +133,7 @@ final class EvalCommand implements Callable<Integer> {
             for (int c = 0; c < clients; c++) {
                 done.add(callers.submit(() -> {
                     for (int i = next.getAndIncrement(); i < rows.length; i = next.getAndIncrement()) {
-                        reader.search(rows[i], k, ef);
+                        reader.search(rows[i], k, ef, nprobe);
                     }
                 }));
             }

@@ -35,14 +35,33 @@ final class InspectCommand implements Callable<Integer> {
             if (m.build() != null) {
                 System.out.printf("  build: M=%d efConstruction=%d seed=%d%n", m.build().m(), m.build().efConstruction(), m.build().seed());
             }
+            if (m.routed()) {
+                IndexManifest.Routing r = m.routing();
+                System.out.printf("  partitioner: kmeans, %d centroids (%s), %d vectors replicated near partition boundaries%n",
+                        r.centroids().count(), r.centroids().path(), r.replicatedVectors());
+            } else {
+                System.out.println("  partitioner: random (every query visits every segment)");
+            }
+            IndexManifest.Quality quality = m.quality();
+            if (quality != null) {
+                IndexManifest.GridPoint d = quality.defaults();
+                System.out.printf("  measured recall@10 (%d queries, %s): target %.3f %s; default nprobe %s, ef %d (recall %.4f)%n",
+                        quality.queries(), quality.source(), quality.targetRecall(), quality.reached() ? "reached" : "NOT reached",
+                        d.nprobe() == 0 ? "all" : d.nprobe(), d.ef(), d.recallAt10());
+                System.out.printf("    %6s %6s %10s %14s%n", "nprobe", "ef", "recall@10", "us/query");
+                for (IndexManifest.GridPoint p : quality.grid()) {
+                    System.out.printf("    %6s %6d %10.4f %14.1f%n", p.nprobe() == 0 ? "all" : p.nprobe(), p.ef(), p.recallAt10(), p.microsPerQuery());
+                }
+            }
             if (!m.summary().isEmpty()) {
                 System.out.println("  summary: " + m.summary());
             }
             List<String> files = reader.segmentFiles();
-            System.out.printf("  %-48s %12s %14s %12s%n", "segment", "vectors", "bytes", "crc32c");
+            System.out.printf("  %-48s %12s %14s %12s %9s%n", "segment", "vectors", "bytes", "crc32c", "centroid");
             for (int i = 0; i < m.segments().size(); i++) {
                 IndexManifest.Segment s = m.segments().get(i);
-                System.out.printf("  %-48s %12d %14d %12s%s%n", s.path(), s.count(), s.bytes(), "0x" + Long.toHexString(s.crc32c()),
+                System.out.printf("  %-48s %12d %14d %12s %9s%s%n", s.path(), s.count(), s.bytes(), "0x" + Long.toHexString(s.crc32c()),
+                        s.centroid() == null ? "-" : s.centroid(),
                         files.get(i).endsWith(s.path()) ? "" : "  (cached at " + files.get(i) + ")");
             }
             System.out.println(verify ? "  checksums: all " + m.segments().size() + " segments verified"

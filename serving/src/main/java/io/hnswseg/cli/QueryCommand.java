@@ -28,8 +28,11 @@ final class QueryCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "10", description = "neighbours per query (default: ${DEFAULT-VALUE})")
     int k;
 
-    @Option(names = "--ef", defaultValue = "64", description = "search beam width, >= k (default: ${DEFAULT-VALUE})")
-    int ef;
+    @Option(names = "--ef", description = "search beam width, >= k (default: the index's recommended ef, else 64)")
+    Integer ef;
+
+    @Option(names = "--nprobe", description = "segments to visit per query on a k-means index; 0 = all (default: the index's recommended nprobe)")
+    Integer nprobe;
 
     @Option(names = "--out", description = "write the ids as an .ivecs file (one record of k ids per query) instead of printing them")
     Path out;
@@ -42,8 +45,10 @@ final class QueryCommand implements Callable<Integer> {
             for (int i = 0; i < q.rows(); i++) {
                 rows.add(q.row(i));
             }
+            int beam = ef != null ? ef : Math.max(reader.defaultEf(), k);
+            int probes = nprobe != null ? nprobe : reader.defaultNprobe();
             long start = System.nanoTime();
-            List<SearchResults> results = reader.searchBatch(rows, k, Math.max(ef, k));
+            List<SearchResults> results = reader.searchBatch(rows, k, beam, probes);
             double seconds = (System.nanoTime() - start) / 1e9;
             if (out != null) {
                 // Written whole to a temporary file, then renamed: an interrupted run leaves no partial results.
@@ -64,7 +69,8 @@ final class QueryCommand implements Callable<Integer> {
                     System.out.println(line);
                 }
             }
-            System.err.printf("query: %d queries, k=%d, ef=%d in %.3f s (%.0f queries/s over %d search threads)%s%n", q.rows(), k, ef,
+            System.err.printf("query: %d queries, k=%d, ef=%d, nprobe=%s in %.3f s (%.0f queries/s over %d search threads)%s%n", q.rows(), k, beam,
+                    probes == 0 ? "all" : probes,
                     seconds, q.rows() / seconds, index.readerOptions().searchThreads(), out == null ? "" : "; ids written to " + out);
         }
         return 0;
