@@ -44,6 +44,17 @@ public final class VecsReader implements Closeable {
         return new VecsReader(Files.newInputStream(path), path.toString(), format);
     }
 
+    /**
+     * For a stream positioned at record {@code row} of a file whose records have {@code dimension}
+     * components: errors then name the record's number in the whole file, and the first record read is
+     * checked against that dimension like every other.
+     */
+    public VecsReader positionedAt(long row, int dimension) {
+        this.row = row;
+        this.dimension = dimension;
+        return this;
+    }
+
     /** The dimension of the records, known once the first record has been read (-1 before). */
     public int dimension() {
         return dimension;

@@ -11,8 +11,16 @@ public final class HnswsegKryoRegistrator implements KryoRegistrator {
         kryo.register(JobConfig.class);
         kryo.register(SegmentResult.class);
         kryo.register(SegmentResult[].class);
+        kryo.register(VectorBlock.class);
+        kryo.register(Partitioning.class);
+        kryo.register(Evaluation.class);
+        kryo.register(Evaluation.Partial.class);
+        kryo.register(Sample.Part.class);
+        kryo.register(Sample.Part[].class);
         kryo.register(long[].class);
         kryo.register(int[].class);
+        kryo.register(float[].class);
+        kryo.register(float[][].class);
         kryo.register(Object[].class);
         // Schema and row types that Spark SQL ships between tasks when a table is built from local rows or
         // carries a Spark ML vector column; Spark registers its UnsafeRow family itself, not these.

@@ -1,8 +1,10 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.io.VecsFormat;
+import io.hnswseg.io.VecsWriter;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.routing.Centroids;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
@@ -10,34 +12,85 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
+import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
-import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
+import java.util.UUID;
+import java.util.zip.CRC32C;
 
 /**
- * The driver's side of the output: the manifest is the commit. Segments are written under names unique to
- * each task attempt; the manifest, written last in one atomic step, lists the winning attempt of every
- * partition; files of other attempts and of a replaced index are deleted only after it. No directory is
- * ever renamed, so this holds on object stores where rename is a copy.
+ * The driver's side of the output: the manifest is the commit. Before any input is read, the output is
+ * checked (not a file, writable, no index there unless replacing one); segments are written under names
+ * unique to each task attempt; the manifest, written last in one atomic step, lists the winning attempt of
+ * every partition. Right before it is written, the output is checked again: an index committed there while
+ * this build ran is never replaced behind its back (a compare-and-swap on the manifest's state; on object
+ * stores the check and the write are two requests, see the README). No directory is ever renamed.
  */
 final class IndexCommit {
 
-    /** Object stores: a single PUT is atomic, a rename is not. */
-    private static final Set<String> OBJECT_STORES = Set.of("s3", "s3a", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "oss", "cos");
+    /** Stores where one PUT is atomic (an object appears whole or not at all) and a rename is a copy. */
+    private static final Set<String> ATOMIC_PUT = Set.of("s3", "s3a", "s3n", "gs", "oss", "cos");
 
     private final Configuration hadoop;
     private final FileSystem fs;
     private final Path root;
     private final Path manifestPath;
+    private final boolean overwrite;
+    /** The manifest's state when the build started (null: none), which the commit compares with. */
+    private final FileStatus before;
 
-    IndexCommit(String output, Configuration hadoop) throws IOException {
+    private IndexCommit(Configuration hadoop, FileSystem fs, Path root, boolean overwrite, FileStatus before) {
         this.hadoop = hadoop;
-        this.fs = fileSystem(output, hadoop);
-        this.root = fs.makeQualified(new Path(output));
+        this.fs = fs;
+        this.root = root;
         this.manifestPath = new Path(root, IndexManifest.FILE_NAME);
+        this.overwrite = overwrite;
+        this.before = before;
+    }
+
+    /**
+     * Checks the output before anything is read or built: not a regular file, writable (a probe file is
+     * written and removed), and without an index unless {@code overwrite}.
+     */
+    static IndexCommit prepare(String output, Configuration hadoop, boolean overwrite) throws IOException {
+        FileSystem fs;
+        try {
+            fs = fileSystem(output, hadoop);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException("output " + output + ": " + BuildIndexJob.explain(e));
+        }
+        Path root = fs.makeQualified(new Path(output));
+        FileStatus status = status(fs, root);
+        if (status != null && status.isFile()) {
+            throw new InvalidInputException("output " + root + " is a file: give a directory (or prefix) for the index");
+        }
+        Path manifest = new Path(root, IndexManifest.FILE_NAME);
+        FileStatus existing = status(fs, manifest);
+        if (existing != null && !overwrite) {
+            throw new InvalidInputException("output " + root + " already holds an index (" + IndexManifest.FILE_NAME
+                    + "): pass --overwrite to replace it, or choose another --output");
+        }
+        Path probe = new Path(root, "_hnswseg-write-probe-" + UUID.randomUUID());
+        try {
+            try (FSDataOutputStream out = fs.create(probe, false)) {
+                out.write(0);
+            }
+            fs.delete(probe, false);
+        } catch (IOException e) {
+            throw new InvalidInputException("output " + root + " is not writable: " + BuildIndexJob.explain(e));
+        }
+        return new IndexCommit(hadoop, fs, root, overwrite, existing);
+    }
+
+    private static FileStatus status(FileSystem fs, Path path) throws IOException {
+        try {
+            return fs.getFileStatus(path);
+        } catch (FileNotFoundException e) {
+            return null;
+        }
     }
 
     /**
@@ -53,42 +106,65 @@ final class IndexCommit {
         return fs;
     }
 
-    /** The index already at the output, or null. An existing but unreadable manifest still counts as an index. */
-    IndexManifest existing(boolean overwrite) throws IOException {
-        if (!fs.exists(manifestPath)) {
-            return null;
+    /** Writes the centroids of a k-means index (fvecs layout) under a name of this run; returns its manifest entry. */
+    IndexManifest.FileRef writeCentroids(String runId, Centroids centroids) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (VecsWriter writer = new VecsWriter(bytes, VecsFormat.FVECS)) {
+            float[] v = centroids.vectors();
+            for (int c = 0; c < centroids.count(); c++) {
+                writer.writeFloats(v, c * centroids.dimension(), centroids.dimension());
+            }
         }
-        if (!overwrite) {
-            throw new InvalidInputException("output " + root + " already holds an index (" + IndexManifest.FILE_NAME
-                    + "): pass --overwrite to replace it, or choose another --output");
+        byte[] data = bytes.toByteArray();
+        String relative = "routing/" + runId + "-centroids.fvecs";
+        try (FSDataOutputStream out = fs.create(new Path(root, relative), false)) {
+            out.write(data);
         }
-        try (FSDataInputStream in = fs.open(manifestPath)) {
-            return IndexManifest.read(in, manifestPath.toString());
-        } catch (RuntimeException e) {
-            return null;
-        }
+        CRC32C crc = new CRC32C();
+        crc.update(data);
+        return new IndexManifest.FileRef(relative, centroids.count(), data.length, crc.getValue());
     }
 
-    /** Writes the manifest in one atomic step: a PUT on object stores, write-then-rename elsewhere. */
+    /**
+     * Writes the manifest in one atomic step (a PUT where that is atomic, write-then-rename elsewhere),
+     * after checking that the output's manifest is still what it was when the build started.
+     *
+     * @throws InvalidInputException when an index was committed to the output while this build ran
+     */
     void commit(IndexManifest manifest, String runId) throws IOException {
+        FileStatus now = status(fs, manifestPath);
+        if (!sameState(before, now)) {
+            deleteRun(runId);
+            throw new InvalidInputException("output " + root + ": an index was committed there while this build ran"
+                    + (before == null ? "" : " (the one it was to replace changed)") + "; nothing committed, this build's files removed. "
+                    + (overwrite ? "Run it again to replace the new index." : "Pass --overwrite to replace it."));
+        }
         String scheme = root.toUri().getScheme() == null ? "file" : root.toUri().getScheme().toLowerCase(Locale.ROOT);
-        if (OBJECT_STORES.contains(scheme)) {
+        if (ATOMIC_PUT.contains(scheme)) {
             try (FSDataOutputStream out = fs.create(manifestPath, true)) {
                 manifest.writeTo(out);
             }
             return;
         }
+        // Where a created file is visible before it is complete (local disk, HDFS, ABFS), rename is the atomic step.
         Path staged = new Path(root, IndexManifest.FILE_NAME + "." + runId + ".tmp");
-        try (FSDataOutputStream out = fs.create(staged, true)) {
+        try (FSDataOutputStream out = fs.create(staged, false)) {
             manifest.writeTo(out);
         }
         FileContext.getFileContext(root.toUri(), hadoop).rename(staged, manifestPath, Options.Rename.OVERWRITE);
     }
 
+    private static boolean sameState(FileStatus a, FileStatus b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return a.getModificationTime() == b.getModificationTime() && a.getLen() == b.getLen();
+    }
+
     /** Deletes this run's segment files that the manifest does not list (failed or speculative attempts). */
     int deleteUnlisted(String runId, Set<String> listed) throws IOException {
         int deleted = 0;
-        for (FileStatus f : segmentFiles()) {
+        for (FileStatus f : list("segments")) {
             String relative = "segments/" + f.getPath().getName();
             if (f.getPath().getName().startsWith(runId + "-") && !listed.contains(relative)) {
                 deleted += fs.delete(f.getPath(), false) ? 1 : 0;
@@ -97,27 +173,20 @@ final class IndexCommit {
         return deleted;
     }
 
-    /** After the commit: deletes the segments of the replaced index. */
-    int deleteReplaced(IndexManifest old, Set<String> listed) throws IOException {
-        if (old == null) {
-            return 0;
-        }
-        Set<String> stale = new HashSet<>();
-        for (IndexManifest.Segment s : old.segments()) {
-            if (!listed.contains(s.path())) {
-                stale.add(s.path());
+    /** Deletes every file this run wrote (a build that does not commit). */
+    private void deleteRun(String runId) throws IOException {
+        for (String dir : new String[]{"segments", "routing"}) {
+            for (FileStatus f : list(dir)) {
+                if (f.getPath().getName().startsWith(runId + "-")) {
+                    fs.delete(f.getPath(), false);
+                }
             }
         }
-        int deleted = 0;
-        for (String path : stale) {
-            deleted += fs.delete(new Path(root, path), false) ? 1 : 0;
-        }
-        return deleted;
     }
 
-    private FileStatus[] segmentFiles() throws IOException {
+    private FileStatus[] list(String dir) throws IOException {
         try {
-            return fs.listStatus(new Path(root, "segments"));
+            return fs.listStatus(new Path(root, dir));
         } catch (FileNotFoundException e) {
             return new FileStatus[0];
         }
@@ -125,5 +194,9 @@ final class IndexCommit {
 
     Path root() {
         return root;
+    }
+
+    FileSystem fs() {
+        return fs;
     }
 }

@@ -15,7 +15,6 @@ final class JobConfig implements Serializable {
 
     String input;
     String output;
-    String format;
     String idColumn;
     String vectorColumn;
     String metric;
@@ -24,6 +23,10 @@ final class JobConfig implements Serializable {
     long seed;
     int threadsPerTask;
     int dimension;
+    /** Segments to build. */
+    int partitions;
+    /** Reduce partitions {@code [0, idCheckPartitions)} check ids for duplicates; segments follow them. */
+    int idCheckPartitions;
     /** Distinguishes this run's segment files from those of any earlier run at the same output. */
     String runId;
     boolean skipInvalid;
@@ -32,5 +35,9 @@ final class JobConfig implements Serializable {
 
     HnswParams params() {
         return new HnswParams(m, efConstruction, seed, Metric.parse(metric));
+    }
+
+    Metric metricValue() {
+        return Metric.parse(metric);
     }
 }

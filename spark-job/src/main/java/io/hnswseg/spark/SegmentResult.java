@@ -8,31 +8,30 @@ final class SegmentResult implements Serializable {
     private static final long serialVersionUID = 1L;
 
     int partition;
-    int attempt;
-    /** Relative to the index directory, with '/'. */
+    /** Spark's task attempt id: unique within the application, also across stage retries. */
+    long attempt;
+    /** Relative to the index directory, with '/'; null for a partition without vectors. */
     String path;
     long count;
     long bytes;
     long crc32c;
     double buildSeconds;
+    double seconds;
     long skipped;
+    /** What the graph was built with: int8 codes, or float vectors and why. */
+    String scoring;
+    /** This segment's part of the recall measurement, or null. */
+    Evaluation.Partial evaluation;
 
     SegmentResult() {
     }
 
-    SegmentResult(int partition, int attempt, String path, long count, long bytes, long crc32c, double buildSeconds, long skipped) {
-        this.partition = partition;
-        this.attempt = attempt;
-        this.path = path;
-        this.count = count;
-        this.bytes = bytes;
-        this.crc32c = crc32c;
-        this.buildSeconds = buildSeconds;
-        this.skipped = skipped;
-    }
-
     /** A partition with no vectors: it has no segment, but is still accounted for. */
-    static SegmentResult empty(int partition, int attempt, long skipped) {
-        return new SegmentResult(partition, attempt, null, 0, 0, 0, 0, skipped);
+    static SegmentResult empty(int partition, long attempt, long skipped) {
+        SegmentResult r = new SegmentResult();
+        r.partition = partition;
+        r.attempt = attempt;
+        r.skipped = skipped;
+        return r;
     }
 }

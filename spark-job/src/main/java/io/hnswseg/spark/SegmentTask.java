@@ -16,8 +16,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The executor side shared by every input format: builds the graph of a filled builder, streams the
- * segment to {@code <output>/segments/} under a name unique to this task attempt, and reports it.
+ * The executor side shared by every input: builds the graph of a filled builder, measures its part of
+ * the recall, streams the segment to {@code <output>/segments/} under a name unique to this task attempt,
+ * and reports it.
  */
 final class SegmentTask {
 
@@ -26,15 +27,19 @@ final class SegmentTask {
     private SegmentTask() {
     }
 
-    /** Segment file name of one task attempt; files of other attempts never collide with it. */
-    static String segmentPath(JobConfig config, int partition, int attempt) {
-        return String.format("segments/%s-part-%05d-attempt-%d.hseg", config.runId, partition, attempt);
+    /**
+     * Segment file name of one task attempt. Spark's task attempt id is unique within the application, also
+     * when a whole stage is retried (where attempt numbers start again at 0), so two attempts never write
+     * the same file.
+     */
+    static String segmentPath(JobConfig config, int partition, long taskAttemptId) {
+        return String.format("segments/%s-part-%05d-task-%d.hseg", config.runId, partition, taskAttemptId);
     }
 
-    static SegmentResult buildAndWrite(JobConfig config, HnswGraphBuilder builder, int partition, long skipped,
-                                       long readNanos, Configuration hadoop) {
+    static SegmentResult buildAndWrite(JobConfig config, HnswGraphBuilder builder, int partition, long skipped, long readNanos,
+                                       Configuration hadoop, Evaluation evaluation) {
         TaskContext task = TaskContext.get();
-        int attempt = task == null ? 0 : task.attemptNumber();
+        long attempt = task == null ? 0 : task.taskAttemptId();
         if (builder.size() == 0) {
             LOG.info("partition {}: no vectors, no segment", partition);
             return SegmentResult.empty(partition, attempt, skipped);
@@ -42,24 +47,43 @@ final class SegmentTask {
         long start = System.nanoTime();
         HnswGraph graph = builder.build(config.threadsPerTask);
         double buildSeconds = (System.nanoTime() - start) / 1e9;
+        long evalStart = System.nanoTime();
+        Evaluation.Partial partial = evaluation == null ? null : evaluation.evaluate(graph, partition);
+        double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
         String relative = segmentPath(config, partition, attempt);
         Path file = new Path(new Path(config.output), relative);
+        long writeStart = System.nanoTime();
         SegmentInfo info;
         try {
             FileSystem fs = IndexCommit.fileSystem(config.output, hadoop);
-            try (FSDataOutputStream out = fs.create(file, true)) {
+            // Never overwrite: a file already there belongs to another attempt.
+            try (FSDataOutputStream out = fs.create(file, false)) {
                 info = SegmentWriter.write(graph, out);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("partition " + partition + ": cannot write segment " + file + ": " + e.getMessage(), e);
         }
-        double seconds = (System.nanoTime() - start + readNanos) / 1e9;
-        LOG.info(String.format("partition %d: %d vectors, read %.2f s, build %.2f s (%.0f vectors/s, %d threads), write %.2f s, %d bytes -> %s",
+        double writeSeconds = (System.nanoTime() - writeStart) / 1e9;
+        double seconds = readNanos / 1e9 + buildSeconds + evalSeconds + writeSeconds;
+        LOG.info(String.format("partition %d: %d vectors; read %.2f s, built %.2f s (%.0f vectors/s, %d threads, %s), "
+                        + "recall measured %.2f s, wrote %d bytes in %.2f s -> %s",
                 partition, info.count(), readNanos / 1e9, buildSeconds, info.count() / buildSeconds, config.threadsPerTask,
-                seconds - buildSeconds - readNanos / 1e9, info.bytes(), file));
-        if (config.failFirstAttempts && attempt == 0) {
+                graph.scoring(), evalSeconds, info.bytes(), writeSeconds, file));
+        if (config.failFirstAttempts && task != null && task.attemptNumber() == 0) {
             throw new IllegalStateException("injected failure of the first attempt of partition " + partition + " (test hook)");
         }
-        return new SegmentResult(partition, attempt, relative, info.count(), info.bytes(), info.crc32c(), seconds, skipped);
+        SegmentResult r = new SegmentResult();
+        r.partition = partition;
+        r.attempt = attempt;
+        r.path = relative;
+        r.count = info.count();
+        r.bytes = info.bytes();
+        r.crc32c = info.crc32c();
+        r.buildSeconds = buildSeconds;
+        r.seconds = seconds;
+        r.skipped = skipped;
+        r.scoring = graph.scoring();
+        r.evaluation = partial;
+        return r;
     }
 }

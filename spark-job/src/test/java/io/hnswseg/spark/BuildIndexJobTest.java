@@ -139,12 +139,10 @@ class BuildIndexJobTest {
         runJob(spark, "--input", fvecs.toString(), "--output", out("retried"), "--partitions", "2", "--test-fail-first-attempt");
         IndexManifest manifest = JobFixtures.manifest(tmp.resolve("retried"));
         assertEquals(2, manifest.segments().size());
-        for (IndexManifest.Segment s : manifest.segments()) {
-            assertTrue(s.path().contains("attempt-1"), "the retry's file is listed: " + s.path());
-        }
         try (Stream<Path> files = Files.list(tmp.resolve("retried/segments"))) {
-            List<String> names = files.map(p -> p.getFileName().toString()).toList();
-            assertEquals(2, names.size(), "the failed attempts' files were removed: " + names);
+            List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
+            List<String> listed = manifest.segments().stream().map(s -> s.path().substring("segments/".length())).sorted().toList();
+            assertEquals(listed, names, "exactly the retries' files are left, the failed attempts' removed");
         }
         assertEquals(6_000, manifest.totalCount());
     }
@@ -164,13 +162,23 @@ class BuildIndexJobTest {
                 () -> runJob(spark, "--input", bad.toString(), "--output", index.toString(), "--overwrite"));
         assertEquals(first, JobFixtures.manifest(index));
         assertEquals(data[1].rows(), JobFixtures.searchIndex(index, data[1], 10, 40).length, "the old index still answers");
-        // A replacement that succeeds swaps the manifest, then removes the old segments.
+        // A replacement that succeeds swaps the manifest; the old segments stay for readers of the old
+        // manifest until vacuum finds them older than its grace period.
         runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "3", "--overwrite");
         IndexManifest second = JobFixtures.manifest(index);
         assertEquals(3, second.segments().size());
         for (IndexManifest.Segment old : first.segments()) {
-            assertTrue(!Files.exists(index.resolve(old.path())), "old segment removed: " + old.path());
+            assertTrue(Files.exists(index.resolve(old.path())), "old segment kept for its readers: " + old.path());
         }
+        org.apache.hadoop.fs.FileSystem fs = IndexCommit.fileSystem(index.toString(), new org.apache.hadoop.conf.Configuration());
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(index.toUri());
+        assertTrue(Vacuum.run(fs, root, java.time.Duration.ofHours(1), null, false).removed().isEmpty(), "young files kept");
+        Vacuum.Result vacuumed = Vacuum.run(fs, root, java.time.Duration.ZERO, null, false);
+        assertEquals(first.segments().size() + (first.routed() ? 1 : 0), vacuumed.removed().size(), vacuumed.toString());
+        for (IndexManifest.Segment old : first.segments()) {
+            assertTrue(!Files.exists(index.resolve(old.path())), "old segment removed by vacuum: " + old.path());
+        }
+        assertEquals(data[1].rows(), JobFixtures.searchIndex(index, data[1], 10, 40).length, "the new index answers");
     }
 
     @Test
@@ -248,6 +256,28 @@ class BuildIndexJobTest {
         for (int i = 1; i <= 9; i++) {
             assertTrue(!Files.exists(tmp.resolve("bad" + i).resolve(IndexManifest.FILE_NAME)), "nothing committed for bad" + i);
         }
+    }
+
+    @Test
+    void aBadFirstRowDoesNotSetTheDimension() throws IOException {
+        // Row id 0, written first in a single file, has 3 components; the table's dimension is 16.
+        DataType floats = DataTypes.createArrayType(DataTypes.FloatType);
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("embedding", floats, true);
+        List<Row> list = new ArrayList<>();
+        for (int r = 0; r < 400; r++) {
+            list.add(RowFactory.create((long) r, r == 0 ? Arrays.asList(1f, 2f, 3f) : floats(r)));
+        }
+        Path path = tmp.resolve("bad-first-row");
+        spark.createDataFrame(list, schema).coalesce(1).write().parquet(path.toString());
+        String m = failure("--input", path.toString(), "--output", out("bad-first"), "--vector-col", "embedding");
+        assertTrue(m.contains("row id 0") && m.contains("dimension 3") && m.contains("expected 16"), m);
+        Map<String, Object> summary = runJob(spark, "--input", path.toString(), "--output", out("bad-first-skipped"),
+                "--vector-col", "embedding", "--on-invalid", "skip", "--partitions", "2");
+        assertEquals(1L, ((Number) summary.get("skipped")).longValue());
+        assertEquals(399, JobFixtures.manifest(tmp.resolve("bad-first-skipped")).totalCount());
+        // --dimension names it outright.
+        m = failure("--input", path.toString(), "--output", out("bad-first-dim"), "--vector-col", "embedding", "--dimension", "3");
+        assertTrue(m.contains("the dimension is 3") && m.contains("has dimension 16"), m);
     }
 
     @Test

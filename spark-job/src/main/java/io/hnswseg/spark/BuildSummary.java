@@ -1,0 +1,50 @@
+package io.hnswseg.spark;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a build did, as the command line prints it and the manifest's {@code summary} stores it: vectors,
+ * segments, seconds (from reading the input to the committed manifest, Spark's start-up excluded),
+ * vectors/s, the cost of each stage, the partitions' balance and the measured recall.
+ */
+public final class BuildSummary {
+
+    private final Map<String, Object> figures;
+
+    BuildSummary(Map<String, Object> figures) {
+        this.figures = Collections.unmodifiableMap(new LinkedHashMap<>(figures));
+    }
+
+    /** Every figure by its JSON name (snake_case), in a stable order. */
+    public Map<String, Object> figures() {
+        return figures;
+    }
+
+    public long vectors() {
+        return ((Number) figures.get("vectors")).longValue();
+    }
+
+    public int segments() {
+        return ((Number) figures.get("segments")).intValue();
+    }
+
+    public double seconds() {
+        return ((Number) figures.get("seconds")).doubleValue();
+    }
+
+    public double vectorsPerSecond() {
+        return ((Number) figures.get("vectors_per_second")).doubleValue();
+    }
+
+    /** Where the index was committed. */
+    public String output() {
+        return String.valueOf(figures.get("output"));
+    }
+
+    @Override
+    public String toString() {
+        return figures.toString();
+    }
+}

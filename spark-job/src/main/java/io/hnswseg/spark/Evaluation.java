@@ -1,0 +1,298 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.routing.Centroids;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The build measuring its own recall. Every build task, with its graph still in memory, computes each
+ * evaluation query's exact top 10 within its partition (brute force) and searches its graph for the
+ * queries routed to it at every ef of the grid; the driver merges the exact partial lists into the truth
+ * over the whole input and the searches into what a reader would answer at each (nprobe, ef), exactly as
+ * the reader merges segments. A query sampled from the input has its own id left out of both.
+ */
+final class Evaluation implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    static final int K = 10;
+    /** The ef grid: ef 10 is left out because a sampled query searches k + 1 to drop its own match. */
+    static final int[] EFS = {16, 20, 24, 32, 40, 48, 64, 96, 128};
+    /** nprobe values measured on a k-means index (those up to the partition count). */
+    static final int[] NPROBES = {1, 2, 3, 4, 6, 8};
+    /** Ranks past the largest nprobe still searched, in case partitions ranked before them turn out empty. */
+    private static final int RANK_SLACK = 2;
+    /** Id of a query that is not an input vector (from a file): nothing to leave out. */
+    static final long NO_ID = Long.MIN_VALUE;
+
+    int queries;
+    int dimension;
+    long[] ids;
+    float[] vectors;
+    /** Per query, the partitions in routing order ({@code partitions} each); null for random partitioning. */
+    int[] order;
+    int partitions;
+    int probeLimit;
+    String source;
+
+    Evaluation() {
+    }
+
+    static Evaluation of(long[] ids, float[] vectors, int dimension, Partitioning partitioning, String source) {
+        Evaluation e = new Evaluation();
+        e.queries = ids.length;
+        e.dimension = dimension;
+        e.ids = ids;
+        e.vectors = vectors;
+        e.partitions = partitioning.partitions;
+        e.source = source;
+        if (partitioning.routed()) {
+            Centroids c = partitioning.centroids();
+            // Partitions past the centroids (a tiny input) are empty: they rank last.
+            e.order = new int[e.queries * e.partitions];
+            for (int q = 0; q < e.queries; q++) {
+                int[] ranked = c.nearest(Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension), c.count());
+                System.arraycopy(ranked, 0, e.order, q * e.partitions, ranked.length);
+                for (int r = ranked.length; r < e.partitions; r++) {
+                    e.order[q * e.partitions + r] = r;
+                }
+            }
+            e.probeLimit = Math.min(e.partitions, NPROBES[NPROBES.length - 1] + RANK_SLACK);
+        } else {
+            e.probeLimit = e.partitions;
+        }
+        return e;
+    }
+
+    /** What one segment contributes: exact partial truth, and its search results per (query, ef). */
+    static final class Partial implements Serializable {
+        private static final long serialVersionUID = 1L;
+        int partition;
+        long[] truthIds;
+        float[] truthDistances;
+        /** Query indexes this segment searched. */
+        int[] searched;
+        /** {@code searched x EFS x K}, padded with -1 / +Inf. */
+        long[] resultIds;
+        float[] resultDistances;
+        /** Total search nanoseconds per ef, over {@code searched.length} searches. */
+        long[] nanos;
+
+        Partial() {
+        }
+    }
+
+    /** The task side, on the freshly built graph of {@code partition}. */
+    Partial evaluate(HnswGraph graph, int partition) {
+        Partial p = new Partial();
+        p.partition = partition;
+        p.truthIds = new long[queries * K];
+        p.truthDistances = new float[queries * K];
+        List<Integer> searched = new ArrayList<>();
+        for (int q = 0; q < queries; q++) {
+            if (rank(q, partition) < probeLimit) {
+                searched.add(q);
+            }
+        }
+        p.searched = searched.stream().mapToInt(Integer::intValue).toArray();
+        p.resultIds = new long[p.searched.length * EFS.length * K];
+        p.resultDistances = new float[p.resultIds.length];
+        p.nanos = new long[EFS.length];
+        float[] query = new float[dimension];
+        for (int q = 0; q < queries; q++) {
+            System.arraycopy(vectors, q * dimension, query, 0, dimension);
+            put(withoutSelf(graph.exactSearch(query, K + 1), ids[q]), p.truthIds, p.truthDistances, q * K);
+        }
+        for (int i = 0; i < p.searched.length; i++) {
+            int q = p.searched[i];
+            System.arraycopy(vectors, q * dimension, query, 0, dimension);
+            for (int e = 0; e < EFS.length; e++) {
+                long start = System.nanoTime();
+                SearchResults r = graph.search(query, K + 1, Math.max(EFS[e], K + 1));
+                p.nanos[e] += System.nanoTime() - start;
+                put(withoutSelf(r, ids[q]), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
+            }
+        }
+        return p;
+    }
+
+    private int rank(int q, int partition) {
+        if (order == null) {
+            return 0;
+        }
+        for (int r = 0; r < partitions; r++) {
+            if (order[q * partitions + r] == partition) {
+                return r;
+            }
+        }
+        return partitions;
+    }
+
+    private static SearchResults withoutSelf(SearchResults r, long self) {
+        long[] ids = new long[K];
+        float[] distances = new float[K];
+        int n = 0;
+        for (int i = 0; i < r.size() && n < K; i++) {
+            if (r.ids()[i] != self) {
+                ids[n] = r.ids()[i];
+                distances[n++] = r.distances()[i];
+            }
+        }
+        return new SearchResults(Arrays.copyOf(ids, n), Arrays.copyOf(distances, n));
+    }
+
+    private static void put(SearchResults r, long[] ids, float[] distances, int at) {
+        for (int i = 0; i < K; i++) {
+            ids[at + i] = i < r.size() ? r.ids()[i] : -1;
+            distances[at + i] = i < r.size() ? r.distances()[i] : Float.POSITIVE_INFINITY;
+        }
+    }
+
+    /**
+     * The driver side: recall@10 at each (nprobe, ef) and the cheapest setting that reaches the target.
+     *
+     * @param partials one per segment built (partitions without vectors have none)
+     * @param routingMicros mean time to rank the centroids for one query, added to every routed setting
+     */
+    IndexManifest.Quality merge(List<Partial> partials, double targetRecall, double routingMicros) {
+        Partial[] byPartition = new Partial[partitions];
+        for (Partial p : partials) {
+            byPartition[p.partition] = p;
+        }
+        int[][] position = new int[partitions][];
+        double[] meanMicros = new double[EFS.length];
+        long searches = 0;
+        for (Partial p : partials) {
+            position[p.partition] = new int[queries];
+            Arrays.fill(position[p.partition], -1);
+            for (int i = 0; i < p.searched.length; i++) {
+                position[p.partition][p.searched[i]] = i;
+            }
+            for (int e = 0; e < EFS.length; e++) {
+                meanMicros[e] += p.nanos[e] / 1e3;
+            }
+            searches += p.searched.length;
+        }
+        for (int e = 0; e < EFS.length; e++) {
+            meanMicros[e] /= Math.max(1, searches);
+        }
+        long[][] truth = new long[queries][];
+        for (int q = 0; q < queries; q++) {
+            truth[q] = topK(partials, q, -1, null);
+        }
+        List<IndexManifest.GridPoint> grid = new ArrayList<>();
+        int segments = partials.size();
+        int[] nprobes = order == null ? new int[]{0}
+                : Arrays.stream(NPROBES).filter(n -> n < segments).toArray();
+        if (order != null && segments <= NPROBES[NPROBES.length - 1]) {
+            nprobes = Arrays.copyOf(nprobes, nprobes.length + 1);
+            nprobes[nprobes.length - 1] = 0;
+        }
+        for (int nprobe : nprobes) {
+            for (int e = 0; e < EFS.length; e++) {
+                double found = 0;
+                double possible = 0;
+                for (int q = 0; q < queries; q++) {
+                    List<Partial> probed = probed(byPartition, q, nprobe);
+                    long[] answer = topK(probed, q, e, position);
+                    Set<Long> expected = new HashSet<>();
+                    for (long id : truth[q]) {
+                        expected.add(id);
+                    }
+                    for (long id : answer) {
+                        found += expected.contains(id) ? 1 : 0;
+                    }
+                    possible += truth[q].length;
+                }
+                int visited = nprobe == 0 ? segments : nprobe;
+                double micros = visited * meanMicros[e] + (order == null || nprobe == 0 ? 0 : routingMicros);
+                grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], round(found / Math.max(1, possible)), round(micros)));
+            }
+        }
+        IndexManifest.GridPoint best = grid.stream().filter(g -> g.recallAt10() >= targetRecall)
+                .min(Comparator.comparingDouble(IndexManifest.GridPoint::microsPerQuery)).orElse(null);
+        boolean reached = best != null;
+        if (best == null) {
+            best = grid.stream().max(Comparator.comparingDouble(IndexManifest.GridPoint::recallAt10)
+                    .thenComparing(Comparator.comparingDouble(IndexManifest.GridPoint::microsPerQuery).reversed())).orElseThrow();
+        }
+        return new IndexManifest.Quality(queries, source, targetRecall, reached, best, grid);
+    }
+
+    private static double round(double x) {
+        return Math.round(x * 10_000) / 10_000.0;
+    }
+
+    /** The segments a reader would search for query {@code q}: the first {@code nprobe} built ones in its order, or all. */
+    private List<Partial> probed(Partial[] byPartition, int q, int nprobe) {
+        List<Partial> probed = new ArrayList<>();
+        if (order == null || nprobe == 0) {
+            for (Partial p : byPartition) {
+                if (p != null) {
+                    probed.add(p);
+                }
+            }
+            return probed;
+        }
+        for (int r = 0; r < partitions && probed.size() < nprobe; r++) {
+            Partial p = byPartition[order[q * partitions + r]];
+            if (p != null) {
+                probed.add(p);
+            }
+        }
+        return probed;
+    }
+
+    /**
+     * The top {@link #K} ids over {@code parts} for query {@code q}: of the exact partial lists when
+     * {@code ef < 0}, else of the searches at that ef. Ids seen twice (replicated vectors) count once.
+     */
+    private static long[] topK(List<Partial> parts, int q, int ef, int[][] position) {
+        List<long[]> all = new ArrayList<>();
+        for (Partial p : parts) {
+            long[] ids;
+            float[] distances;
+            int at;
+            if (ef < 0) {
+                ids = p.truthIds;
+                distances = p.truthDistances;
+                at = q * K;
+            } else {
+                int i = position[p.partition][q];
+                if (i < 0) {
+                    continue; // ranked past the searched limit: a reader at this nprobe would not reach it either
+                }
+                ids = p.resultIds;
+                distances = p.resultDistances;
+                at = (i * EFS.length + ef) * K;
+            }
+            for (int j = 0; j < K; j++) {
+                if (ids[at + j] >= 0 || distances[at + j] != Float.POSITIVE_INFINITY) {
+                    all.add(new long[]{Float.floatToIntBits(distances[at + j]), ids[at + j]});
+                }
+            }
+        }
+        all.sort(Comparator.<long[]>comparingDouble(e -> Float.intBitsToFloat((int) e[0])).thenComparingLong(e -> e[1]));
+        Set<Long> seen = new HashSet<>();
+        long[] top = new long[K];
+        int n = 0;
+        for (long[] e : all) {
+            if (n == K) {
+                break;
+            }
+            if (seen.add(e[1])) {
+                top[n++] = e[1];
+            }
+        }
+        return Arrays.copyOf(top, n);
+    }
+}

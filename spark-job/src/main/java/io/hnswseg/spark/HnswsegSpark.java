@@ -1,0 +1,40 @@
+package io.hnswseg.spark;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+
+/**
+ * hnswseg from Spark code (a notebook, an application): build an index from a table or a file, and search
+ * one with a table of queries, without the command line, which is a thin wrapper of these.
+ *
+ * <pre>{@code
+ * BuildSummary built = HnswsegSpark.build(embeddings, "s3a://bucket/indexes/products",
+ *         new BuildOptions().vectorColumn("embedding").metric("cosine").partitions(16));
+ * Dataset<Row> neighbours = HnswsegSpark.search(spark, "s3a://bucket/indexes/products", queries,
+ *         new SearchOptions().k(10).vectorColumn("embedding"));
+ * }</pre>
+ */
+public final class HnswsegSpark {
+
+    private HnswsegSpark() {
+    }
+
+    /**
+     * Builds an index from a table with an id column ({@code bigint} or {@code int}) and a vector column
+     * ({@code array<float>}, {@code array<double>} or a Spark ML vector), and commits it at {@code output}.
+     *
+     * @throws InvalidInputException naming the problem (column, row id, option) when the input or the
+     *                               output cannot be used; nothing is committed then
+     */
+    public static BuildSummary build(Dataset<Row> table, String output, BuildOptions options) throws IOException {
+        return IndexBuild.fromTable(table.sparkSession(), table, output, options, 0);
+    }
+
+    /** Builds an index from a Parquet table or an fvecs/bvecs file at {@code input}; see {@link #build(Dataset, String, BuildOptions)}. */
+    public static BuildSummary build(SparkSession spark, String input, String output, BuildOptions options) throws IOException {
+        return IndexBuild.fromUri(spark, input, output, options, 0);
+    }
+}

@@ -1,0 +1,511 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.VectorKernels;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsReader;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.routing.KMeansTrainer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * One build, on the driver: plan (input shape, partitions), sample, train the centroids, run the one
+ * Spark job that builds the segments (a shuffle of vector blocks to their partitions, except for an
+ * fvecs/bvecs file partitioned at random, whose tasks read their own row ranges), merge the recall
+ * measurement, and commit. The driver holds the sample, the centroids and the segments' descriptors,
+ * never the vectors.
+ */
+final class IndexBuild {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexBuild.class);
+    /** Bytes of input a map task reads when the job chooses the split (fvecs/bvecs with a shuffle). */
+    private static final long SPLIT_BYTES = 64L << 20;
+    /** Ids one duplicate check holds. */
+    private static final long IDS_PER_CHECK = 20_000_000L;
+
+    private final SparkSession spark;
+    private final JavaSparkContext jsc;
+    private final BuildOptions options;
+    private final String output;
+    private final Map<String, Object> stages = new LinkedHashMap<>();
+    private final long start = System.nanoTime();
+
+    private IndexBuild(SparkSession spark, String output, BuildOptions options) {
+        this.spark = spark;
+        this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        this.output = output;
+        this.options = options;
+    }
+
+    /** Builds from a file or table URI: fvecs/bvecs by extension or {@code --format}, Parquet otherwise. */
+    static BuildSummary fromUri(SparkSession spark, String input, String output, BuildOptions options, double startupSeconds)
+            throws IOException {
+        options.validate();
+        IndexBuild build = new IndexBuild(spark, output, options);
+        String format = options.format != null ? options.format : inferFormat(input);
+        if (format.equals("parquet")) {
+            Dataset<Row> table;
+            try {
+                table = spark.read().parquet(input);
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("input " + input + ": cannot read it as a Parquet table: " + BuildIndexJob.explain(e));
+            }
+            return build.fromTable(table, input, startupSeconds);
+        }
+        return build.fromVecs(input, format, startupSeconds);
+    }
+
+    /** Builds from a table of (id, vector) rows. */
+    static BuildSummary fromTable(SparkSession spark, Dataset<Row> table, String output, BuildOptions options, double startupSeconds)
+            throws IOException {
+        options.validate();
+        return new IndexBuild(spark, output, options).fromTable(table, "a Dataset", startupSeconds);
+    }
+
+    static String inferFormat(String uri) {
+        String lower = uri.toLowerCase(java.util.Locale.ROOT);
+        return lower.endsWith(".fvecs") ? "fvecs" : lower.endsWith(".bvecs") ? "bvecs" : "parquet";
+    }
+
+    private Configuration hadoop() {
+        return jsc.hadoopConfiguration();
+    }
+
+    private BuildSummary fromVecs(String input, String format, double startupSeconds) throws IOException {
+        IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
+        VecsInput vecs = VecsInput.open(input, format, hadoop());
+        if (options.dimension != null && options.dimension != vecs.dimension) {
+            throw new InvalidInputException("--dimension " + options.dimension + ", but " + input + " holds vectors of dimension "
+                    + vecs.dimension);
+        }
+        JobConfig config = config(input, vecs.dimension);
+        int partitions = partitions(vecs.rows, vecs.dimension);
+        boolean kmeans = kmeans(partitions);
+        Sample sample = null;
+        if (kmeans || sampledEvaluation()) {
+            sample = timed("sample", () -> sampleVecs(vecs, partitions));
+        }
+        Partitioning partitioning = partitioning(partitions, sample, config);
+        Evaluation evaluation = evaluation(sample, partitioning, vecs.dimension);
+        config.partitions = partitions;
+        config.idCheckPartitions = 0;
+        Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
+        Map<String, String> settings = settings();
+        List<SegmentResult> results;
+        LongAccumulator skipped = spark.sparkContext().longAccumulator("hnswseg skipped vectors");
+        if (!partitioning.routed()) {
+            // Random partitions of a file: each task reads its own rows, no shuffle at all.
+            long rows = vecs.rows;
+            results = timed("build", () -> jsc.parallelize(IntStream.range(0, partitions).boxed().collect(Collectors.toList()), partitions)
+                    .map(p -> {
+                        long first = rows * p / partitions;
+                        long last = rows * (p + 1) / partitions;
+                        return VecsPartitionTask.run(config, vecs, p, first, last - first, conf(settings),
+                                eval == null ? null : eval.value());
+                    })
+                    .collect());
+        } else {
+            int splits = (int) Math.max(2L * jsc.defaultParallelism(), (vecs.rows * vecs.recordBytes() + SPLIT_BYTES - 1) / SPLIT_BYTES);
+            long rows = vecs.rows;
+            Broadcast<Partitioning> routing = jsc.broadcast(partitioning);
+            JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks = jsc.parallelize(IntStream.range(0, splits).boxed().collect(Collectors.toList()), splits)
+                    .mapPartitions(it -> {
+                        int split = it.next();
+                        long first = rows * split / splits;
+                        long last = rows * (split + 1) / splits;
+                        return new BlockMapper(vecs.rows(first, last - first, conf(settings)), config, routing.value(), skipped, false,
+                                "split " + split + " (rows " + first + ".." + (last - 1) + ")");
+                    });
+            results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
+        }
+        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), vecs.rows, input, startupSeconds);
+    }
+
+    private BuildSummary fromTable(Dataset<Row> source, String input, double startupSeconds) throws IOException {
+        IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
+        TableInput table = TableInput.of(source, options.idColumn, options.vectorColumn);
+        long rows = timed("count", () -> table.table.count());
+        if (rows == 0) {
+            throw new InvalidInputException("input " + input + " has no rows");
+        }
+        Sample sample = timed("sample", () -> sampleTable(table, rows));
+        int dimension = sample.dimension;
+        JobConfig config = config(input, dimension);
+        int partitions = partitions(rows, dimension);
+        Partitioning partitioning = partitioning(partitions, sample, config);
+        Evaluation evaluation = evaluation(sample, partitioning, dimension);
+        config.partitions = partitions;
+        config.idCheckPartitions = (int) Math.max(1, (rows + IDS_PER_CHECK - 1) / IDS_PER_CHECK);
+        Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
+        Broadcast<Partitioning> routing = jsc.broadcast(partitioning);
+        LongAccumulator skipped = spark.sparkContext().longAccumulator("hnswseg skipped vectors");
+        Map<String, String> settings = settings();
+        String idColumn = table.idColumn;
+        String vectorColumn = table.vectorColumn;
+        JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks = table.internalRows(table.table)
+                .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorColumn), config, routing.value(),
+                        skipped, true, "input split " + split), false);
+        List<SegmentResult> results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
+        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), rows, input, startupSeconds);
+    }
+
+    /** The one shuffle: blocks to their partitions (duplicate-id checks first), then a segment per partition. */
+    private List<SegmentResult> buildFromBlocks(JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks, JobConfig config,
+                                                Broadcast<Evaluation> eval, Map<String, String> settings) {
+        int total = config.idCheckPartitions + config.partitions;
+        return blocks.mapToPair(t -> t)
+                .partitionBy(new ByTarget(total))
+                .mapPartitionsWithIndex((index, it) -> List.of(BlockReducer.run(config, index, it, conf(settings),
+                        eval == null ? null : eval.value())).iterator(), true)
+                .collect()
+                .stream().filter(r -> r.partition != BlockReducer.ID_CHECK).collect(Collectors.toList());
+    }
+
+    /** Sends a block to the shuffle partition its key names. */
+    static final class ByTarget extends Partitioner {
+        private static final long serialVersionUID = 1L;
+        private final int partitions;
+
+        ByTarget(int partitions) {
+            this.partitions = partitions;
+        }
+
+        @Override
+        public int numPartitions() {
+            return partitions;
+        }
+
+        @Override
+        public int getPartition(Object key) {
+            return (Integer) key;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ByTarget b && b.partitions == partitions;
+        }
+
+        @Override
+        public int hashCode() {
+            return partitions;
+        }
+    }
+
+    private JobConfig config(String input, int dimension) {
+        JobConfig c = new JobConfig();
+        c.input = input;
+        c.output = output;
+        c.idColumn = options.idColumn;
+        c.vectorColumn = options.vectorColumn;
+        c.metric = options.metricValue().externalName();
+        c.m = options.m;
+        c.efConstruction = options.efConstruction;
+        c.seed = options.seed;
+        c.threadsPerTask = options.threadsPerTask != null ? options.threadsPerTask
+                : spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
+        c.dimension = dimension;
+        c.skipInvalid = options.skipInvalid;
+        c.runId = UUID.randomUUID().toString().substring(0, 8);
+        c.failFirstAttempts = options.failFirstAttempts;
+        return c;
+    }
+
+    private boolean kmeans(int partitions) {
+        return partitions > 1 && !"random".equals(options.partitioner);
+    }
+
+    private boolean sampledEvaluation() {
+        return options.evalQueries > 0 && options.evalQueriesFile == null;
+    }
+
+    /**
+     * The segments to build: as asked, or sized so that each fits its task's share of executor memory
+     * (and at most {@link BuildOptions#TARGET_VECTORS_PER_SEGMENT}), and at least one per core. A partition
+     * asked for that would not fit fails here, before any work, saying how many to ask for.
+     */
+    private int partitions(long rows, int dimension) {
+        MemoryPlan plan = MemoryPlan.of(spark, options, dimension);
+        // k-means partitions may come out up to 1.5x the mean (the balance the build guarantees).
+        double slack = kmeans(options.partitions != null ? options.partitions : 2) ? 1.5 : 1.05;
+        if (options.partitions != null) {
+            long largest = (long) Math.ceil(rows * slack / options.partitions);
+            if (largest > plan.maxVectorsPerSegment()) {
+                long needed = (long) Math.ceil(rows * slack / plan.maxVectorsPerSegment());
+                throw new InvalidInputException(String.format("--partitions %d: a partition of up to %,d vectors of dimension %d needs about "
+                                + "%,d MB, but %s; ask for at least --partitions %d (or give executors more memory)", options.partitions,
+                        largest, dimension, largest * plan.bytesPerVector() >> 20, plan.describe(), needed));
+            }
+            return options.partitions;
+        }
+        long perSegment = Math.min(BuildOptions.TARGET_VECTORS_PER_SEGMENT, (long) (plan.maxVectorsPerSegment() / slack));
+        return (int) Math.max(jsc.defaultParallelism(), Math.min(Integer.MAX_VALUE, (rows + perSegment - 1) / perSegment));
+    }
+
+    private Partitioning partitioning(int partitions, Sample sample, JobConfig config) throws IOException {
+        if (!kmeans(partitions)) {
+            stages.put("partitioner", "random");
+            return Partitioning.random(partitions);
+        }
+        // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
+        int cells = Math.min(partitions, sample.rows);
+        KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(sample.vectors, sample.rows, sample.dimension,
+                config.metricValue(), cells, options.seed, options.replication));
+        stages.put("partitioner", "kmeans");
+        stages.put("kmeans_sample_rows", sample.rows);
+        stages.put("kmeans_sample_imbalance", round(trained.imbalance()));
+        LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
+                cells, sample.rows, trained.seconds(), trained.imbalance(),
+                options.replication > 0 ? String.format("; %.1f%% of it within the replication gap", 100 * trained.replicated()) : ""));
+        return Partitioning.kmeans(partitions, trained.centroids(), trained.replicationGap());
+    }
+
+    private Evaluation evaluation(Sample sample, Partitioning partitioning, int dimension) throws IOException {
+        if (options.evalQueriesFile != null) {
+            FloatMatrix queries = readQueries(options.evalQueriesFile, dimension);
+            long[] ids = new long[queries.rows()];
+            java.util.Arrays.fill(ids, Evaluation.NO_ID);
+            return Evaluation.of(ids, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile);
+        }
+        if (options.evalQueries == 0) {
+            return null;
+        }
+        return Evaluation.of(sample.evalIds, sample.evalVectors, dimension, partitioning,
+                sample.evalCount() + " vectors sampled from the input, each one's own match left out");
+    }
+
+    private FloatMatrix readQueries(String uri, int dimension) throws IOException {
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+        java.nio.file.Path local = Files.createTempFile("hnswseg-eval-", "." + inferFormat(uri));
+        try {
+            path.getFileSystem(hadoop()).copyToLocalFile(false, path, new org.apache.hadoop.fs.Path(local.toUri()), true);
+            FloatMatrix m = VecsReader.readFloats(local, Integer.MAX_VALUE);
+            if (m.dimension() != dimension) {
+                throw new InvalidInputException("--eval-queries-file " + uri + " has dimension " + m.dimension() + ", the input " + dimension);
+            }
+            return m;
+        } finally {
+            Files.deleteIfExists(local);
+        }
+    }
+
+    private Sample sampleVecs(VecsInput vecs, int partitions) {
+        int wanted = options.sampleSize + options.evalQueries;
+        int tasks = (int) Math.min(Math.max(jsc.defaultParallelism(), partitions), Math.max(1, vecs.rows / 1000));
+        long rows = vecs.rows;
+        Map<String, String> settings = settings();
+        List<Sample.Part> parts = jsc.parallelize(IntStream.range(0, tasks).boxed().collect(Collectors.toList()), tasks)
+                .map(t -> {
+                    // A few contiguous runs spread over this task's rows: few seeks, yet every region sampled.
+                    long first = rows * t / tasks;
+                    long span = rows * (t + 1) / tasks - first;
+                    long want = Math.min(span, ((long) wanted + tasks - 1) / tasks);
+                    int runs = (int) Math.max(1, Math.min(16, want));
+                    List<Sample.Part> taken = new ArrayList<>();
+                    for (int r = 0; r < runs; r++) {
+                        long runStart = first + span * r / runs;
+                        long runRows = Math.min(want * (r + 1) / runs - want * r / runs, first + span - runStart);
+                        if (runRows > 0) {
+                            taken.add(Sample.Part.take(vecs.rows(runStart, runRows, conf(settings)), (int) runRows));
+                        }
+                    }
+                    return merge(taken);
+                })
+                .collect();
+        Sample sample = Sample.of(parts, vecs.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed, vecs.uri);
+        LOG.info(String.format("sample: %,d rows read in runs spread over %d tasks' row ranges", sample.seen, tasks));
+        return sample;
+    }
+
+    private static Sample.Part merge(List<Sample.Part> parts) {
+        Sample.Part all = new Sample.Part();
+        all.ids = parts.stream().flatMapToLong(p -> java.util.Arrays.stream(p.ids)).toArray();
+        all.lengths = parts.stream().flatMapToInt(p -> java.util.Arrays.stream(p.lengths)).toArray();
+        all.vectors = parts.stream().flatMap(p -> java.util.Arrays.stream(p.vectors)).toArray(float[][]::new);
+        return all;
+    }
+
+    private Sample sampleTable(TableInput table, long rows) {
+        int wanted = options.sampleSize + options.evalQueries;
+        double fraction = Math.min(1.0, 1.2 * wanted / rows);
+        Dataset<Row> sampled = fraction >= 1.0 ? table.table : table.table.sample(false, fraction, options.seed);
+        String idColumn = table.idColumn;
+        String vectorColumn = table.vectorColumn;
+        List<Sample.Part> parts = table.internalRows(sampled)
+                .mapPartitions(it -> List.of(Sample.Part.take(TableInput.rows(it, idColumn, vectorColumn), Integer.MAX_VALUE)).iterator())
+                .collect();
+        Sample sample = Sample.of(parts, options.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed,
+                table.idColumn + "/" + table.vectorColumn);
+        if (sample.unusable > 0) {
+            LOG.info(String.format("sample: %,d of %,d sampled rows have no usable vector of dimension %d (they are named when the build "
+                    + "reaches them)", sample.unusable, sample.seen, sample.dimension));
+        }
+        return sample;
+    }
+
+    private BuildSummary finish(IndexCommit commit, JobConfig config, List<SegmentResult> results, int partitions,
+                                Partitioning partitioning, Evaluation evaluation, long skipped, long inputRows, String input,
+                                double startupSeconds) throws IOException {
+        List<SegmentResult> built = results.stream().filter(r -> r.path != null)
+                .sorted(Comparator.comparingInt(r -> r.partition)).collect(Collectors.toList());
+        long stored = built.stream().mapToLong(r -> r.count).sum();
+        skipped += results.stream().mapToLong(r -> r.skipped).sum();
+        if (stored == 0) {
+            throw new InvalidInputException("input " + input + ": no valid vectors to index (" + skipped + " skipped)");
+        }
+        long replicated = partitioning.routed() ? Math.max(0, stored - (inputRows - skipped)) : 0;
+        long vectors = stored - replicated;
+        Set<String> listed = built.stream().map(r -> r.path).collect(Collectors.toSet());
+        int removedAttempts = commit.deleteUnlisted(config.runId, listed);
+
+        IndexManifest.Quality quality = null;
+        if (evaluation != null) {
+            long evalStart = System.nanoTime();
+            double routingMicros = partitioning.routed() ? routingMicros(partitioning, evaluation) : 0;
+            quality = evaluation.merge(built.stream().map(r -> r.evaluation).collect(Collectors.toList()), options.targetRecall, routingMicros);
+            stages.put("recall_merge_seconds", round((System.nanoTime() - evalStart) / 1e9));
+            IndexManifest.GridPoint d = quality.defaults();
+            LOG.info(String.format("recall@10 measured on %d queries: %s target %.3f; default nprobe %s, ef %d: recall %.4f", quality.queries(),
+                    quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, d.nprobe() == 0 ? "all" : d.nprobe(), d.ef(),
+                    d.recallAt10()));
+            if (!quality.reached() && options.requireRecall) {
+                throw new InvalidInputException(String.format("no measured setting reaches recall@10 %.3f (best %.4f at nprobe %s, ef %d) and "
+                        + "--require-recall is set: nothing committed", options.targetRecall, d.recallAt10(), d.nprobe() == 0 ? "all" : d.nprobe(), d.ef()));
+            }
+        }
+
+        IndexManifest.Routing routing = null;
+        if (partitioning.routed()) {
+            IndexManifest.FileRef centroids = commit.writeCentroids(config.runId, partitioning.centroids());
+            List<Float> biases = new ArrayList<>();
+            for (float b : partitioning.biases) {
+                biases.add(b);
+            }
+            routing = new IndexManifest.Routing(IndexManifest.KMEANS, centroids, biases, replicated);
+        }
+        List<IndexManifest.Segment> segments = new ArrayList<>();
+        for (SegmentResult r : built) {
+            segments.add(new IndexManifest.Segment(r.path, r.count, r.bytes, r.crc32c, partitioning.routed() ? r.partition : null));
+        }
+
+        double mean = (double) stored / partitions;
+        long largest = built.stream().mapToLong(r -> r.count).max().orElse(0);
+        SegmentResult slowest = built.stream().max(Comparator.comparingDouble(r -> r.seconds)).orElseThrow();
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("vectors", vectors);
+        summary.put("segments", built.size());
+        summary.put("partitions", partitions);
+        summary.put("skipped", skipped);
+        summary.put("replicated", replicated);
+        summary.put("largest_segment_vs_mean", round(largest / mean));
+        summary.put("startup_seconds", round(startupSeconds));
+        summary.putAll(stages);
+        summary.put("slowest_segment", slowest.path);
+        summary.put("slowest_segment_seconds", round(slowest.seconds));
+        summary.put("threads_per_task", config.threadsPerTask);
+        summary.put("scoring", built.get(0).scoring);
+        summary.put("master", spark.sparkContext().master());
+        summary.put("kernels_on_driver", VectorKernels.implementation());
+        summary.put("input", input);
+        if (quality != null) {
+            summary.put("recall_at_10", quality.defaults().recallAt10());
+            summary.put("default_nprobe", quality.defaults().nprobe());
+            summary.put("default_ef", quality.defaults().ef());
+            summary.put("target_recall_reached", quality.reached());
+        }
+        // Seconds run from reading the input to the commit; the manifest carries them too, so they are
+        // measured just before it is written (the write itself is one small object).
+        double seconds = (System.nanoTime() - start) / 1e9;
+        summary.put("seconds", round(seconds));
+        summary.put("vectors_per_second", Math.round(vectors / seconds));
+        IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, config.metric, config.dimension,
+                new IndexManifest.BuildParams(options.m, options.efConstruction, options.seed), vectors, segments, routing, quality, summary);
+        int leftovers = removeLeftovers(commit, config.runId);
+        commit.commit(manifest, config.runId);
+        summary.put("output", commit.root().toString());
+        summary.put("removed_attempt_files", removedAttempts);
+        summary.put("removed_leftover_files", leftovers);
+        LOG.info(String.format("commit: %s written; removed %d files of failed attempts and %d leftovers older than %s of earlier builds; "
+                        + "a replaced index's files stay for readers of it until `hnswseg vacuum` (or a later build) finds them older "
+                        + "than that", commit.root() + "/" + IndexManifest.FILE_NAME, removedAttempts, leftovers, Vacuum.DEFAULT_GRACE));
+        return new BuildSummary(summary);
+    }
+
+    /** Before the commit: files no manifest lists, left by killed or failed builds, older than the grace period. */
+    private static int removeLeftovers(IndexCommit commit, String runId) throws IOException {
+        try {
+            return Vacuum.run(commit.fs(), commit.root(), Vacuum.DEFAULT_GRACE, runId + "-", false).removed().size();
+        } catch (InvalidInputException e) {
+            // The index being replaced has an unreadable manifest: once ours is committed, vacuum can tell.
+            LOG.info("leftovers not removed before the commit: " + e.getMessage());
+            return 0;
+        }
+    }
+
+    /** Mean time to rank the centroids for one query, as a reader does before searching. */
+    private static double routingMicros(Partitioning partitioning, Evaluation evaluation) {
+        int n = Math.min(evaluation.queries, 200);
+        float[] q = new float[evaluation.dimension];
+        long start = System.nanoTime();
+        for (int rep = 0; rep < 3; rep++) {
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(evaluation.vectors, i * evaluation.dimension, q, 0, evaluation.dimension);
+                partitioning.centroids().nearest(q, partitioning.partitions);
+            }
+        }
+        return (System.nanoTime() - start) / 1e3 / Math.max(1, 3 * n);
+    }
+
+    /** Runs a stage, logs its time and keeps it for the summary as {@code <name>_seconds}. */
+    private <T> T timed(String name, IoSupplier<T> stage) throws IOException {
+        long t = System.nanoTime();
+        T value = stage.get();
+        double seconds = (System.nanoTime() - t) / 1e9;
+        stages.put(name + "_seconds", round(seconds));
+        LOG.info(String.format("stage %s: %.2f s", name, seconds));
+        return value;
+    }
+
+    @FunctionalInterface
+    private interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
+    private static double round(double x) {
+        return Math.round(x * 1000) / 1000.0;
+    }
+
+    /** The driver's Hadoop settings, shipped to tasks (a Configuration is not serializable). */
+    private Map<String, String> settings() {
+        Map<String, String> settings = new HashMap<>();
+        hadoop().forEach(e -> settings.put(e.getKey(), e.getValue()));
+        return settings;
+    }
+
+    static Configuration conf(Map<String, String> settings) {
+        Configuration c = new Configuration(false);
+        settings.forEach(c::set);
+        return c;
+    }
+}

@@ -1,0 +1,108 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.routing.Centroids;
+
+import java.io.Serializable;
+
+/**
+ * Which partition (segment) each vector goes to, shipped to every map task. Random: a hash of the id,
+ * so sizes balance and a rerun puts every vector where it went before. k-means: the centroid of smallest
+ * routing distance, and also the second one when it is within the replication gap.
+ */
+final class Partitioning implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    int partitions;
+    String metric;
+    int dimension;
+    /** Null for random partitioning. */
+    float[] centroids;
+    float[] biases;
+    float replicationGap;
+
+    private transient Centroids cached;
+
+    Partitioning() {
+    }
+
+    static Partitioning random(int partitions) {
+        Partitioning p = new Partitioning();
+        p.partitions = partitions;
+        return p;
+    }
+
+    /**
+     * @param partitions segments of the build; there may be more than centroids (a tiny input), and
+     *                   the partitions without a centroid stay empty
+     */
+    static Partitioning kmeans(int partitions, Centroids centroids, float replicationGap) {
+        Partitioning p = new Partitioning();
+        p.partitions = partitions;
+        p.metric = centroids.metric().externalName();
+        p.dimension = centroids.dimension();
+        p.centroids = centroids.vectors();
+        p.biases = centroids.biases();
+        p.replicationGap = replicationGap;
+        return p;
+    }
+
+    boolean routed() {
+        return centroids != null;
+    }
+
+    Centroids centroids() {
+        if (cached == null && centroids != null) {
+            cached = new Centroids(Metric.parse(metric), dimension, centroids, biases);
+        }
+        return cached;
+    }
+
+    /** Per-thread state of {@link #assign}: routing buffers, reused for every vector. */
+    final class Assigner {
+        private final Centroids.Scratch scratch;
+        private final float[] distances;
+
+        Assigner() {
+            Centroids c = centroids();
+            scratch = c == null ? null : c.newScratch();
+            distances = new float[c == null ? 0 : c.count()];
+        }
+
+        /**
+         * Writes the partitions of a vector into {@code targets} and returns how many there are (1, or 2
+         * for a replicated vector).
+         */
+        int assign(long id, float[] v, int offset, int[] targets) {
+            if (!routed()) {
+                targets[0] = Math.floorMod(mix(id), partitions);
+                return 1;
+            }
+            centroids().distances(v, offset, scratch, distances);
+            int best = 0;
+            int second = -1;
+            for (int c = 1; c < distances.length; c++) {
+                if (distances[c] < distances[best]) {
+                    second = best;
+                    best = c;
+                } else if (second < 0 || distances[c] < distances[second]) {
+                    second = c;
+                }
+            }
+            targets[0] = best;
+            if (replicationGap > 0 && second >= 0 && distances[second] - distances[best] <= replicationGap) {
+                targets[1] = second;
+                return 2;
+            }
+            return 1;
+        }
+    }
+
+    /** A 64-bit mix of the id, so consecutive ids spread over the partitions. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

@@ -1,0 +1,164 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Metric;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Rows sampled from the input, on the driver: they fix the dimension of a table (the most common vector
+ * length, so one malformed row cannot), train the k-means centroids, and supply the queries the build
+ * measures its recall with. Holds only the sample, never the input.
+ */
+final class Sample {
+
+    /** What one task sampled: its rows' ids, lengths and vectors (null where a row has no usable vector). */
+    static final class Part implements Serializable {
+        private static final long serialVersionUID = 1L;
+        long[] ids;
+        int[] lengths;
+        float[][] vectors;
+
+        Part() {
+        }
+
+        /** Takes up to {@code limit} rows of {@code rows} as they come. */
+        static Part take(RowSource rows, int limit) throws IOException {
+            List<Long> ids = new ArrayList<>();
+            List<Integer> lengths = new ArrayList<>();
+            List<float[]> vectors = new ArrayList<>();
+            try (rows) {
+                while (ids.size() < limit && rows.next()) {
+                    ids.add(rows.id());
+                    lengths.add(rows.length());
+                    float[] v = rows.problem() == null ? rows.vector() : null;
+                    vectors.add(v == null ? null : v.clone());
+                }
+            }
+            Part p = new Part();
+            p.ids = ids.stream().mapToLong(Long::longValue).toArray();
+            p.lengths = lengths.stream().mapToInt(Integer::intValue).toArray();
+            p.vectors = vectors.toArray(new float[0][]);
+            return p;
+        }
+    }
+
+    final int dimension;
+    /** Training rows, row-major. */
+    final float[] vectors;
+    final int rows;
+    final long[] evalIds;
+    final float[] evalVectors;
+    /** Rows looked at, and how many of them were unusable or of another length. */
+    final int seen;
+    final int unusable;
+
+    private Sample(int dimension, float[] vectors, int rows, long[] evalIds, float[] evalVectors, int seen, int unusable) {
+        this.dimension = dimension;
+        this.vectors = vectors;
+        this.rows = rows;
+        this.evalIds = evalIds;
+        this.evalVectors = evalVectors;
+        this.seen = seen;
+        this.unusable = unusable;
+    }
+
+    int evalCount() {
+        return evalIds.length;
+    }
+
+    /**
+     * @param dimension the dimension if the user gave it (or the file format fixes it), else null: then
+     *                  the most common length among the sampled rows
+     * @param input     for messages
+     */
+    static Sample of(List<Part> parts, Integer dimension, Metric metric, int trainRows, int evalRows, long seed, String input) {
+        int dim = dimension != null ? dimension : commonLength(parts, input);
+        List<Long> ids = new ArrayList<>();
+        List<float[]> valid = new ArrayList<>();
+        int seen = 0;
+        String otherLength = null;
+        int otherLengths = 0;
+        for (Part p : parts) {
+            for (int i = 0; i < p.ids.length; i++) {
+                seen++;
+                float[] v = p.vectors[i];
+                if (v != null && p.lengths[i] == dim && usable(v, metric)) {
+                    ids.add(p.ids[i]);
+                    valid.add(v);
+                } else if (p.lengths[i] > 0 && p.lengths[i] != dim) {
+                    otherLengths++;
+                    otherLength = otherLength != null ? otherLength : "row id " + p.ids[i] + " has dimension " + p.lengths[i];
+                }
+            }
+        }
+        if (dimension != null && otherLengths * 2 > seen) {
+            throw new InvalidInputException("input " + input + ": the dimension is " + dimension + ", but " + otherLengths + " of " + seen
+                    + " sampled rows have another one (e.g. " + otherLength + ")");
+        }
+        if (valid.isEmpty()) {
+            throw new InvalidInputException("input " + input + ": none of the " + seen + " sampled rows has a usable vector of dimension " + dim);
+        }
+        // A seeded shuffle: the evaluation queries and the training rows do not depend on task timing.
+        int[] order = new int[valid.size()];
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < order.length; i++) {
+            int j = random.nextInt(i + 1);
+            order[i] = order[j];
+            order[j] = i;
+        }
+        int train = Math.min(trainRows, order.length);
+        float[] vectors = new float[train * dim];
+        for (int i = 0; i < train; i++) {
+            System.arraycopy(valid.get(order[i]), 0, vectors, i * dim, dim);
+        }
+        List<Integer> eval = new ArrayList<>();
+        Set<Long> taken = new HashSet<>();
+        for (int i = 0; i < order.length && eval.size() < evalRows; i++) {
+            if (taken.add(ids.get(order[i]))) {
+                eval.add(order[i]);
+            }
+        }
+        long[] evalIds = new long[eval.size()];
+        float[] evalVectors = new float[eval.size() * dim];
+        for (int i = 0; i < eval.size(); i++) {
+            evalIds[i] = ids.get(eval.get(i));
+            System.arraycopy(valid.get(eval.get(i)), 0, evalVectors, i * dim, dim);
+        }
+        return new Sample(dim, vectors, train, evalIds, evalVectors, seen, seen - valid.size());
+    }
+
+    /** The most common length of a non-empty vector among the sampled rows. */
+    private static int commonLength(List<Part> parts, String input) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (Part p : parts) {
+            for (int length : p.lengths) {
+                if (length > 0) {
+                    counts.merge(length, 1, Integer::sum);
+                }
+            }
+        }
+        return counts.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                .map(Map.Entry::getKey)
+                .orElseThrow(() -> new InvalidInputException("input " + input + " has no non-empty vector among "
+                        + parts.stream().mapToInt(p -> p.ids.length).sum() + " sampled rows"));
+    }
+
+    private static boolean usable(float[] v, Metric metric) {
+        double norm = 0;
+        for (float x : v) {
+            if (!Float.isFinite(x)) {
+                return false;
+            }
+            norm += (double) x * x;
+        }
+        return norm > 0 || !metric.normalizes();
+    }
+}

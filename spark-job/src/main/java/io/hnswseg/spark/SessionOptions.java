@@ -1,0 +1,107 @@
+package io.hnswseg.spark;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The Spark session options every job command shares (a picocli mixin), how the session is started, and
+ * how a failure is reported: one line naming the problem (the invalid input behind a failed Spark job,
+ * not its stage dump), the full trace only with {@code -Dhnswseg.debug=true}.
+ */
+final class SessionOptions {
+
+    @Option(names = "--master", description = "Spark master when not run by spark-submit (default: local[*])")
+    String master;
+
+    @Option(names = "--properties-file", description = "Spark properties to apply, e.g. conf/spark-defaults.conf")
+    java.nio.file.Path propertiesFile;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Spark property, repeatable, applied after --properties-file; "
+            + "spark.hadoop.* ones reach Hadoop, e.g. spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:9000")
+    Map<String, String> sparkProperties = new LinkedHashMap<>();
+
+    /** A started session and what starting it cost. */
+    record Started(SparkSession spark, double startupSeconds) {
+    }
+
+    /**
+     * Starts (or joins, under spark-submit) the session with Kryo and the job's registrator. Spark's first
+     * job in a new context spends about 0.4 s initialising its scheduler whatever the job: that is start-up,
+     * so one empty job runs here and is counted in {@code startupSeconds}.
+     */
+    Started start(String appName) throws IOException {
+        long start = System.nanoTime();
+        SparkSession.Builder builder = SparkSession.builder().appName(appName);
+        Properties defaults = new Properties();
+        if (propertiesFile != null) {
+            try (InputStream in = Files.newInputStream(propertiesFile)) {
+                defaults.load(in);
+            }
+        }
+        defaults.forEach((k, v) -> builder.config(k.toString(), v.toString().trim()));
+        sparkProperties.forEach(builder::config);
+        builder.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+        builder.config("spark.kryo.registrator", HnswsegKryoRegistrator.class.getName());
+        if (master != null) {
+            builder.master(master);
+        } else if (!new SparkConf().contains("spark.master")) {
+            builder.master("local[*]");
+        }
+        SparkSession spark = builder.getOrCreate();
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(0), 1).count();
+        return new Started(spark, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** A command line whose failures print one line, {@code hnswseg <name>: error: ...}. */
+    static CommandLine commandLine(Object command, String name) {
+        CommandLine cli = new CommandLine(command);
+        cli.setExecutionExceptionHandler((e, c, parsed) -> {
+            PrintWriter err = c.getErr();
+            err.println("hnswseg " + name + ": error: " + explain(e));
+            if (Boolean.getBoolean("hnswseg.debug")) {
+                e.printStackTrace(err);
+            } else if (!(cause(e) instanceof InvalidInputException)) {
+                err.println("(run with HNSWSEG_JAVA_OPTS=-Dhnswseg.debug=true for the full trace)");
+            }
+            return 1;
+        });
+        return cli;
+    }
+
+    private static Throwable cause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InvalidInputException || t instanceof io.hnswseg.manifest.InvalidManifestException) {
+                return t;
+            }
+        }
+        return e;
+    }
+
+    /** The message a user needs: the invalid-input cause of a failed Spark job, else the root cause's message. */
+    static String explain(Throwable e) {
+        Throwable named = cause(e);
+        if (named != e || named instanceof InvalidInputException) {
+            return named.getMessage();
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
+        int newline = message.indexOf('\n');
+        return newline > 0 ? message.substring(0, newline) : message;
+    }
+}

@@ -1,0 +1,151 @@
+package io.hnswseg.spark;
+
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+
+import java.util.Iterator;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * A table of (id, vector) rows, from Parquet or any {@code Dataset<Row>}: the id column cast to bigint,
+ * the vector column to {@code array<float>} (from {@code array<double>} or a Spark ML vector) in Spark
+ * SQL, then read as Spark's internal rows, where an array's floats come out as one primitive array copy:
+ * no {@code Row} object and no boxed {@code Float} per component.
+ */
+final class TableInput {
+
+    final Dataset<Row> table;
+    final String idColumn;
+    final String vectorColumn;
+
+    private TableInput(Dataset<Row> table, String idColumn, String vectorColumn) {
+        this.table = table;
+        this.idColumn = idColumn;
+        this.vectorColumn = vectorColumn;
+    }
+
+    /** Checks the two columns and their types; errors name the column, its type and the choices. */
+    static TableInput of(Dataset<Row> source, String idColumn, String vectorColumn) {
+        StructField id = field(source, idColumn, "--id-col");
+        StructField vector = field(source, vectorColumn, "--vector-col");
+        if (!id.dataType().equals(DataTypes.LongType) && !id.dataType().equals(DataTypes.IntegerType)) {
+            throw new InvalidInputException("column " + idColumn + " is " + id.dataType().simpleString() + ", expected bigint (int64)");
+        }
+        DataType type = vector.dataType();
+        Column v = col(quote(vectorColumn));
+        Column asFloats;
+        if (type instanceof ArrayType a && a.elementType().equals(DataTypes.FloatType)) {
+            asFloats = v;
+        } else if (type instanceof ArrayType a && a.elementType().equals(DataTypes.DoubleType)) {
+            asFloats = v.cast(DataTypes.createArrayType(DataTypes.FloatType));
+        } else if (type instanceof VectorUDT) {
+            asFloats = org.apache.spark.ml.functions.vector_to_array(v, "float32");
+        } else {
+            throw new InvalidInputException("column " + vectorColumn + " is " + type.simpleString()
+                    + ", expected array<float>, array<double> or a Spark ML vector");
+        }
+        Dataset<Row> projected = source.select(col(quote(idColumn)).cast(DataTypes.LongType).as("id"), asFloats.as("vector"));
+        return new TableInput(projected, idColumn, vectorColumn);
+    }
+
+    private static String quote(String column) {
+        return "`" + column.replace("`", "``") + "`";
+    }
+
+    private static StructField field(Dataset<Row> table, String name, String option) {
+        for (StructField f : table.schema().fields()) {
+            if (f.name().equals(name)) {
+                return f;
+            }
+        }
+        throw new InvalidInputException("no column '" + name + "' (" + option + ") in the input; it has: "
+                + String.join(", ", table.schema().fieldNames()));
+    }
+
+    /** The rows as Spark's internal rows: (id bigint, vector array&lt;float&gt;). */
+    JavaRDD<InternalRow> internalRows(Dataset<Row> rows) {
+        return rows.queryExecution().toRdd().toJavaRDD();
+    }
+
+    /** A task's internal rows read as {@link RowSource}; {@code rows} may reuse one object per row. */
+    static RowSource rows(Iterator<InternalRow> rows, String idColumn, String vectorColumn) {
+        return new RowSource() {
+            private long id;
+            private float[] vector;
+            private int length;
+            private String problem;
+
+            @Override
+            public boolean next() {
+                if (!rows.hasNext()) {
+                    return false;
+                }
+                InternalRow row = rows.next();
+                if (row.isNullAt(0)) {
+                    throw new InvalidInputException("a row has a null id (column " + idColumn + "); ids must be set");
+                }
+                id = row.getLong(0);
+                problem = null;
+                vector = null;
+                if (row.isNullAt(1)) {
+                    length = -1;
+                    problem = "vector is null";
+                    return true;
+                }
+                ArrayData array = row.getArray(1);
+                length = array.numElements();
+                if (length == 0) {
+                    problem = "vector is empty";
+                    return true;
+                }
+                for (int i = 0; i < length; i++) {
+                    if (array.isNullAt(i)) {
+                        problem = "vector has a null at component " + i;
+                        return true;
+                    }
+                }
+                vector = array.toFloatArray();
+                return true;
+            }
+
+            @Override
+            public long id() {
+                return id;
+            }
+
+            @Override
+            public float[] vector() {
+                return vector;
+            }
+
+            @Override
+            public int length() {
+                return length;
+            }
+
+            @Override
+            public String problem() {
+                return problem;
+            }
+
+            @Override
+            public String describe() {
+                return "row id " + id + " (column " + vectorColumn + ")";
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+}

@@ -1,0 +1,146 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.manifest.IndexManifest;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Removes the files of an index's directory that its committed manifest does not list: segments and
+ * centroids of builds that were killed or failed, of attempts that lost, and of indexes replaced by
+ * {@code --overwrite}, plus staged manifests and write probes. Only files older than a grace period go,
+ * and only once the manifest itself is older than it, so a reader that opened the previous manifest
+ * (and is still fetching its segments) or a build still writing is never cut off. Other files in the
+ * directory are never touched.
+ */
+final class Vacuum {
+
+    /** Default grace period. */
+    static final Duration DEFAULT_GRACE = Duration.ofHours(1);
+
+    /** What was removed and what was left for later. */
+    record Result(List<String> removed, List<String> tooYoung) {
+    }
+
+    private Vacuum() {
+    }
+
+    /**
+     * @param keepPrefix files of a run in progress (names starting with it) are kept whatever their age; null for none
+     * @throws InvalidInputException when a manifest exists but cannot be read (what it lists is unknown)
+     */
+    static Result run(FileSystem fs, Path root, Duration grace, String keepPrefix, boolean dryRun) throws IOException {
+        long now = System.currentTimeMillis();
+        long cutoff = now - grace.toMillis();
+        Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
+        Set<String> listed = new HashSet<>();
+        boolean manifestOld = true;
+        FileStatus manifestStatus = status(fs, manifestPath);
+        if (manifestStatus != null) {
+            IndexManifest manifest;
+            try (FSDataInputStream in = fs.open(manifestPath)) {
+                manifest = IndexManifest.read(in, manifestPath.toString());
+            } catch (RuntimeException e) {
+                throw new InvalidInputException(manifestPath + " cannot be read (" + e.getMessage() + "): not removing anything, "
+                        + "since what it lists is unknown");
+            }
+            for (IndexManifest.Segment s : manifest.segments()) {
+                listed.add(normal(s.path()));
+            }
+            if (manifest.routed()) {
+                listed.add(normal(manifest.routing().centroids().path()));
+            }
+            manifestOld = manifestStatus.getModificationTime() <= cutoff;
+        }
+        List<String> removed = new ArrayList<>();
+        List<String> young = new ArrayList<>();
+        for (String dir : new String[]{"segments", "routing"}) {
+            for (FileStatus f : list(fs, new Path(root, dir))) {
+                consider(fs, f, dir + "/" + f.getPath().getName(), listed, cutoff, manifestOld, keepPrefix, dryRun, removed, young);
+            }
+        }
+        for (FileStatus f : list(fs, root)) {
+            String name = f.getPath().getName();
+            boolean staged = name.startsWith(IndexManifest.FILE_NAME + ".") && name.endsWith(".tmp");
+            if (f.isFile() && (staged || name.startsWith("_hnswseg-write-probe-"))) {
+                consider(fs, f, name, listed, cutoff, true, keepPrefix, dryRun, removed, young);
+            }
+        }
+        return new Result(removed, young);
+    }
+
+    private static void consider(FileSystem fs, FileStatus f, String relative, Set<String> listed, long cutoff, boolean manifestOld,
+                                 String keepPrefix, boolean dryRun, List<String> removed, List<String> young) throws IOException {
+        if (!f.isFile() || listed.contains(relative)) {
+            return;
+        }
+        if (keepPrefix != null && f.getPath().getName().startsWith(keepPrefix)) {
+            return;
+        }
+        if (f.getModificationTime() > cutoff || !manifestOld) {
+            young.add(relative);
+            return;
+        }
+        if (dryRun || fs.delete(f.getPath(), false)) {
+            removed.add(relative);
+        }
+    }
+
+    private static String normal(String path) {
+        return path.replaceAll("/+", "/").replaceAll("(^|/)\\./", "$1");
+    }
+
+    private static FileStatus status(FileSystem fs, Path path) throws IOException {
+        try {
+            return fs.getFileStatus(path);
+        } catch (FileNotFoundException e) {
+            return null;
+        }
+    }
+
+    private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
+        try {
+            return fs.listStatus(dir);
+        } catch (FileNotFoundException e) {
+            return new FileStatus[0];
+        }
+    }
+
+    /** Parses {@code 0}, {@code 90s}, {@code 30m}, {@code 2h}, {@code 7d}, or an ISO-8601 duration. */
+    static Duration parseDuration(String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (t.equals("0")) {
+                return Duration.ZERO;
+            }
+            if (t.startsWith("p")) {
+                return Duration.parse(text.trim());
+            }
+            long n = Long.parseLong(t.substring(0, t.length() - 1));
+            switch (t.charAt(t.length() - 1)) {
+                case 's':
+                    return Duration.ofSeconds(n);
+                case 'm':
+                    return Duration.ofMinutes(n);
+                case 'h':
+                    return Duration.ofHours(n);
+                case 'd':
+                    return Duration.ofDays(n);
+                default:
+                    break;
+            }
+        } catch (RuntimeException e) {
+            // fall through to the error below
+        }
+        throw new InvalidInputException("duration '" + text + "': expected e.g. 0, 90s, 30m, 2h, 7d");
+    }
+}
