@@ -1,12 +1,17 @@
 package io.hnswseg.segment;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
@@ -14,11 +19,20 @@ import java.util.zip.CRC32C;
  * Chunk {@code i} maps {@code [i * chunk, (i + 1) * chunk + overlap)}: any record of at most
  * {@code overlap} bytes lies wholly inside the chunk of its first byte, so reads never straddle two
  * buffers and need no slow path. All reads are absolute, hence safe from many threads.
+ *
+ * <p>{@link #unmap()} releases the mapping at once; the caller must make sure no read runs during or after it.
  */
 final class MappedFile {
 
     static final int DEFAULT_CHUNK_SHIFT = 30;
     static final int DEFAULT_OVERLAP = 1 << 20;
+
+    /**
+     * {@code sun.misc.Unsafe.invokeCleaner} (module jdk.unsupported) bound to the Unsafe instance: Java 17
+     * has no public way to unmap a buffer. Null when the runtime lacks it; mappings are then released by
+     * the garbage collector once their buffers are unreachable.
+     */
+    private static final MethodHandle INVOKE_CLEANER = invokeCleaner();
 
     private final long size;
     private final int shift;
@@ -86,6 +100,43 @@ final class MappedFile {
     /** Copies {@code count} floats from a 4-aligned {@code position}; {@code 4 * count <= overlap}. */
     void getFloats(long position, float[] into, int offset, int count) {
         floats[(int) (position >>> shift)].get((int) ((position & chunkMask) >>> 2), into, offset, count);
+    }
+
+    /**
+     * Unmaps the file now (or leaves it to the GC without {@code jdk.unsupported}). Any later read is a
+     * NullPointerException here rather than an access to unmapped memory, which would kill the JVM.
+     */
+    void unmap() {
+        ByteBuffer[] mapped = bytes.clone();
+        Arrays.fill(bytes, null);
+        Arrays.fill(ints, null);
+        Arrays.fill(floats, null);
+        if (INVOKE_CLEANER == null) {
+            return;
+        }
+        for (ByteBuffer buffer : mapped) {
+            try {
+                INVOKE_CLEANER.invokeExact(buffer);
+            } catch (Throwable e) {
+                // Only a slice, a duplicate or a heap buffer is refused, and these are none.
+                throw new IllegalStateException("cannot unmap a mapped segment chunk", e);
+            }
+        }
+    }
+
+    private static MethodHandle invokeCleaner() {
+        try {
+            Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+            Field field = unsafeClass.getDeclaredField("theUnsafe");
+            field.setAccessible(true);
+            return MethodHandles.lookup()
+                    .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
+                    .bindTo(field.get(null));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            System.getLogger("io.hnswseg.segment").log(System.Logger.Level.INFO,
+                    "sun.misc.Unsafe.invokeCleaner is unavailable (" + e + "): closed segments are unmapped by the garbage collector");
+            return null;
+        }
     }
 
     /** CRC32C of bytes {@code [0, end)}. */
