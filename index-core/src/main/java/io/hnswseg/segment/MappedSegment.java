@@ -110,28 +110,12 @@ public final class MappedSegment implements VectorIndex, Closeable {
             file = new MappedFile(channel, channel.size(), chunkShift, overlap);
         }
         try {
-            SegmentHeader header = SegmentHeader.read(file.head(), name, file.size());
-            int largestRecord = 4 * Math.max(header.dimension(), 1 + 2 * header.m());
-            if (largestRecord > overlap) {
-                throw new CorruptSegmentException(name, "records of " + largestRecord + " bytes exceed the mapping overlap of " + overlap);
+            try {
+                return checked(path, file, verifyChecksum, overlap, stamp, changeCheckNanos);
+            } finally {
+                // Also when a check failed: the garbage of a faulted read may be what looked wrong.
+                raiseFaults();
             }
-            SegmentLayout layout = header.layout();
-            int footerMagic = file.getInt(layout.footerOffset() + 4);
-            if (footerMagic != SegmentLayout.FOOTER_MAGIC) {
-                throw new CorruptSegmentException(name, "bad footer magic 0x" + Integer.toHexString(footerMagic) + ": file truncated or overwritten");
-            }
-            long stored = Integer.toUnsignedLong(file.getInt(layout.footerOffset()));
-            if (verifyChecksum) {
-                long actual = file.crc32c(layout.footerOffset());
-                if (stored != actual) {
-                    throw new CorruptSegmentException(name, "checksum mismatch: footer has CRC32C 0x" + Long.toHexString(stored)
-                            + ", contents have 0x" + Long.toHexString(actual) + ": the file is corrupted");
-                }
-            }
-            MappedGraph graph = new MappedGraph(name, header, file);
-            MappedSegment segment = new MappedSegment(path, header, file, graph, stored, stamp, changeCheckNanos);
-            raiseFaults();
-            return segment;
         } catch (InternalError e) {
             boolean fault = isMappingFault(e);
             if (fault) {
@@ -147,6 +131,32 @@ public final class MappedSegment implements VectorIndex, Closeable {
             file.unmap();
             throw e;
         }
+    }
+
+    /** Checks the header, the footer, the checksum if asked and the entry node of a freshly mapped file. */
+    private static MappedSegment checked(Path path, MappedFile file, boolean verifyChecksum, int overlap, Stamp stamp,
+                                         long changeCheckNanos) {
+        String name = path.toString();
+        SegmentHeader header = SegmentHeader.read(file.head(), name, file.size());
+        int largestRecord = 4 * Math.max(header.dimension(), 1 + 2 * header.m());
+        if (largestRecord > overlap) {
+            throw new CorruptSegmentException(name, "records of " + largestRecord + " bytes exceed the mapping overlap of " + overlap);
+        }
+        SegmentLayout layout = header.layout();
+        int footerMagic = file.getInt(layout.footerOffset() + 4);
+        if (footerMagic != SegmentLayout.FOOTER_MAGIC) {
+            throw new CorruptSegmentException(name, "bad footer magic 0x" + Integer.toHexString(footerMagic) + ": file truncated or overwritten");
+        }
+        long stored = Integer.toUnsignedLong(file.getInt(layout.footerOffset()));
+        if (verifyChecksum) {
+            long actual = file.crc32c(layout.footerOffset());
+            if (stored != actual) {
+                throw new CorruptSegmentException(name, "checksum mismatch: footer has CRC32C 0x" + Long.toHexString(stored)
+                        + ", contents have 0x" + Long.toHexString(actual) + ": the file is corrupted");
+            }
+        }
+        MappedGraph graph = new MappedGraph(name, header, file);
+        return new MappedSegment(path, header, file, graph, stored, stamp, changeCheckNanos);
     }
 
     /** The stored CRC32C of the file (the footer's value). */
@@ -179,9 +189,12 @@ public final class MappedSegment implements VectorIndex, Closeable {
         acquire();
         try {
             checkUnchanged();
-            SearchResults results = GraphSearcher.search(graph, query, k, ef);
-            raiseFaults();
-            return results;
+            try {
+                return GraphSearcher.search(graph, query, k, ef);
+            } finally {
+                // Also when the search threw: the garbage of a faulted read may be what looked corrupt.
+                raiseFaults();
+            }
         } catch (InternalError e) {
             if (!isMappingFault(e)) {
                 throw e;
