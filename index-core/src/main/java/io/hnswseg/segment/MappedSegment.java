@@ -107,7 +107,17 @@ public final class MappedSegment implements VectorIndex, Closeable {
         Stamp stamp = Stamp.of(path);
         MappedFile file;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            file = new MappedFile(channel, channel.size(), chunkShift, overlap);
+            long size = channel.size();
+            try {
+                file = new MappedFile(channel, size, chunkShift, overlap);
+            } catch (IOException e) {
+                // A read-only mapping longer than the file cannot be made: it shrank since its size was read.
+                if (channel.size() < size) {
+                    throw new CorruptSegmentException(name, "changed on disk while it was being opened (was " + size
+                            + " bytes, now " + channel.size() + ": truncated)", e);
+                }
+                throw e;
+            }
         }
         try {
             try {

@@ -144,6 +144,28 @@ class SegmentLifecycleTest {
         }
     }
 
+    @Test
+    void checksumOfAFileThatShrankIsAnErrorNotACrash() throws Exception {
+        Path p = file();
+        MappedFile mapped;
+        try (FileChannel channel = FileChannel.open(p, StandardOpenOption.READ)) {
+            mapped = new MappedFile(channel, channel.size(), MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP);
+        }
+        long end = mapped.size() - SegmentLayout.FOOTER_BYTES;
+        long crc = mapped.crc32c(end);
+        truncate(p, 4096);
+        // What a verified open does while the file is cut short under it: the checksum pass faults. CRC32C
+        // run on the mapping itself would kill the JVM here; the copy it now reads through raises.
+        InternalError fault = assertThrows(InternalError.class, () -> {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(crc, mapped.crc32c(end));
+                new byte[expected.length][0].hashCode(); // a return from the VM, where a pending fault is raised
+            }
+        });
+        assertTrue(fault.getMessage().contains("unsafe memory access"), fault.getMessage());
+        mapped.unmap();
+    }
+
     private static void truncate(Path p, long size) throws IOException {
         try (FileChannel channel = FileChannel.open(p, StandardOpenOption.WRITE)) {
             channel.truncate(size);
