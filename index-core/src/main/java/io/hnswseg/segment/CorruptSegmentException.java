@@ -6,7 +6,12 @@ public final class CorruptSegmentException extends RuntimeException {
     private final String file;
 
     public CorruptSegmentException(String file, String problem) {
-        super("segment " + file + ": " + problem);
+        this(file, problem, null);
+    }
+
+    /** @param cause the error the problem showed as, such as the InternalError of a mapped read that faulted */
+    public CorruptSegmentException(String file, String problem, Throwable cause) {
+        super("segment " + file + ": " + problem, cause);
         this.file = file;
     }
 

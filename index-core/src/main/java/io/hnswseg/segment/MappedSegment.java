@@ -1,62 +1,84 @@
 package io.hnswseg.segment;
 
-import io.hnswseg.distance.CodeQuery;
 import io.hnswseg.distance.Metric;
-import io.hnswseg.distance.Quantizer;
 import io.hnswseg.hnsw.GraphSearcher;
-import io.hnswseg.hnsw.GraphView;
-import io.hnswseg.hnsw.NodeScorer;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.hnsw.VectorIndex;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A segment file, memory-mapped and searched in place: the graph and the vectors stay in the page cache,
- * not on the heap. A search copies only the rows it scores (int8 codes while walking the graph, float
- * vectors to re-rank the beam) into a small per-query scratch array, so the kernels run on arrays (the
- * JDK 17 Vector API's buffer loads do not exist on later JDKs).
+ * not on the heap. Searches give exactly the results of the {@code HnswGraph} the file was written from.
+ * Thread-safe.
  *
- * <p>Searches give exactly the results of the {@code HnswGraph} the file was written from. Thread-safe.
- * {@link #close()} drops the mapping; the JVM unmaps it once it is unreachable.
+ * <p>A damaged file never takes the process down: the header is checked against the file size on open,
+ * every index read from the body is range-checked where it is used ({@link MappedGraph}), and a file that
+ * changes on disk after it was opened is reported as a {@link CorruptSegmentException} by the next search
+ * that notices (its size, modification time and identity are compared at most once a second, and a read
+ * that faults because the file shrank is caught). A segment that failed keeps failing, without touching the
+ * mapping again.
+ *
+ * <p>{@link #close()} lets searches in flight finish, then unmaps the file.
  */
-public final class MappedSegment implements GraphView, VectorIndex, Closeable {
+public final class MappedSegment implements VectorIndex, Closeable {
 
+    /** How often a search compares the file on disk with what was mapped: a stat a second per segment is free. */
+    static final long CHANGE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private static final VarHandle STATE;
+    private static final VarHandle NEXT_CHECK;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(MappedSegment.class, "state", int.class);
+            NEXT_CHECK = lookup.findVarHandle(MappedSegment.class, "nextCheckNanos", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Bit of {@link #state} set by {@link #close()}; the other bits count searches in flight. */
+    private static final int CLOSED = Integer.MIN_VALUE;
+
+    private final Path path;
     private final String name;
     private final SegmentHeader header;
-    private final SegmentLayout layout;
     private final MappedFile file;
-    private final int dimension;
-    private final int size;
-    private final int stride0Bytes;
-    private final int upperBlock;
-    /** The quantizer of the codes section, or null when the segment has none. */
-    private final Quantizer quantizer;
-    private volatile boolean closed;
+    private final MappedGraph graph;
+    private final long storedChecksum;
+    /** The file as it was when mapped. */
+    private final Stamp stamp;
+    private final long changeCheckNanos;
 
-    private MappedSegment(String name, SegmentHeader header, MappedFile file) {
-        this.name = name;
+    private volatile int state;
+    private volatile long nextCheckNanos;
+    /** Why searches fail from now on, once one found the file corrupt or changed; null while it is fine. */
+    private volatile String failure;
+
+    private MappedSegment(Path path, SegmentHeader header, MappedFile file, MappedGraph graph, long storedChecksum,
+                          Stamp stamp, long changeCheckNanos) {
+        this.path = path;
+        this.name = path.toString();
         this.header = header;
-        this.layout = header.layout();
         this.file = file;
-        this.dimension = header.dimension();
-        this.size = (int) header.count();
-        this.stride0Bytes = 4 * (1 + 2 * header.m());
-        this.upperBlock = 1 + header.m();
-        if (header.hasCodes()) {
-            float[] scale = new float[dimension];
-            float[] offset = new float[dimension];
-            file.getFloats(layout.quantizerOffset(), scale, 0, dimension);
-            file.getFloats(layout.quantizerOffset() + 4L * dimension, offset, 0, dimension);
-            this.quantizer = new Quantizer(header.metric(), scale, offset);
-        } else {
-            this.quantizer = null;
-        }
+        this.graph = graph;
+        this.storedChecksum = storedChecksum;
+        this.stamp = stamp;
+        this.changeCheckNanos = changeCheckNanos;
+        this.nextCheckNanos = System.nanoTime() + changeCheckNanos;
     }
 
     /** Opens and fully verifies a segment file (header, sizes and checksum). */
@@ -65,7 +87,9 @@ public final class MappedSegment implements GraphView, VectorIndex, Closeable {
     }
 
     /**
-     * Opens a segment file.
+     * Opens a segment file. The header is always checked against the file's size; the body is checked as
+     * it is read, so an unverified corrupt file gives wrong answers or a {@link CorruptSegmentException},
+     * never a crash.
      *
      * @param verifyChecksum compute the CRC32C of the whole file and compare it with the footer; skipping
      *                       it makes opening instant but trusts the bytes
@@ -73,39 +97,81 @@ public final class MappedSegment implements GraphView, VectorIndex, Closeable {
      * @throws NoSuchFileException     when the file does not exist
      */
     public static MappedSegment open(Path path, boolean verifyChecksum) throws IOException {
-        return open(path, verifyChecksum, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP);
+        return open(path, verifyChecksum, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, CHANGE_CHECK_NANOS);
     }
 
-    static MappedSegment open(Path path, boolean verifyChecksum, int chunkShift, int overlap) throws IOException {
+    static MappedSegment open(Path path, boolean verifyChecksum, int chunkShift, int overlap, long changeCheckNanos)
+            throws IOException {
         String name = path.toString();
+        // Stamped before mapping: a change made while mapping shows at the first check.
+        Stamp stamp = Stamp.of(path);
+        MappedFile file;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            long bytes = channel.size();
-            MappedFile file = new MappedFile(channel, bytes, chunkShift, overlap);
-            SegmentHeader header = SegmentHeader.read(file.head(), name, bytes);
-            int largestRecord = 4 * Math.max(header.dimension(), 1 + 2 * header.m());
-            if (largestRecord > overlap) {
-                throw new CorruptSegmentException(name, "records of " + largestRecord + " bytes exceed the mapping overlap of " + overlap);
-            }
-            SegmentLayout layout = header.layout();
-            int footerMagic = file.getInt(layout.footerOffset() + 4);
-            if (footerMagic != SegmentLayout.FOOTER_MAGIC) {
-                throw new CorruptSegmentException(name, "bad footer magic 0x" + Integer.toHexString(footerMagic) + ": file truncated or overwritten");
-            }
-            if (verifyChecksum) {
-                long stored = Integer.toUnsignedLong(file.getInt(layout.footerOffset()));
-                long actual = file.crc32c(layout.footerOffset());
-                if (stored != actual) {
-                    throw new CorruptSegmentException(name, "checksum mismatch: footer has CRC32C 0x" + Long.toHexString(stored)
-                            + ", contents have 0x" + Long.toHexString(actual) + ": the file is corrupted");
+            long size = channel.size();
+            try {
+                file = new MappedFile(channel, size, chunkShift, overlap);
+            } catch (IOException e) {
+                // A read-only mapping longer than the file cannot be made: it shrank since its size was read.
+                if (channel.size() < size) {
+                    throw new CorruptSegmentException(name, "changed on disk while it was being opened (was " + size
+                            + " bytes, now " + channel.size() + ": truncated)", e);
                 }
+                throw e;
             }
-            return new MappedSegment(name, header, file);
         }
+        try {
+            try {
+                return checked(path, file, verifyChecksum, overlap, stamp, changeCheckNanos);
+            } finally {
+                // Also when a check failed: the garbage of a faulted read may be what looked wrong.
+                raiseFaults();
+            }
+        } catch (InternalError e) {
+            boolean fault = isMappingFault(e);
+            if (fault) {
+                drainFaults();
+            }
+            file.unmap();
+            if (!fault) {
+                throw e;
+            }
+            throw new CorruptSegmentException(name, "a read of the mapped file faulted while opening it: the file shrank"
+                    + " on disk or the device failed", e);
+        } catch (RuntimeException e) {
+            file.unmap();
+            throw e;
+        }
+    }
+
+    /** Checks the header, the footer, the checksum if asked and the entry node of a freshly mapped file. */
+    private static MappedSegment checked(Path path, MappedFile file, boolean verifyChecksum, int overlap, Stamp stamp,
+                                         long changeCheckNanos) {
+        String name = path.toString();
+        SegmentHeader header = SegmentHeader.read(file.head(), name, file.size());
+        int largestRecord = 4 * Math.max(header.dimension(), 1 + 2 * header.m());
+        if (largestRecord > overlap) {
+            throw new CorruptSegmentException(name, "records of " + largestRecord + " bytes exceed the mapping overlap of " + overlap);
+        }
+        SegmentLayout layout = header.layout();
+        int footerMagic = file.getInt(layout.footerOffset() + 4);
+        if (footerMagic != SegmentLayout.FOOTER_MAGIC) {
+            throw new CorruptSegmentException(name, "bad footer magic 0x" + Integer.toHexString(footerMagic) + ": file truncated or overwritten");
+        }
+        long stored = Integer.toUnsignedLong(file.getInt(layout.footerOffset()));
+        if (verifyChecksum) {
+            long actual = file.crc32c(layout.footerOffset());
+            if (stored != actual) {
+                throw new CorruptSegmentException(name, "checksum mismatch: footer has CRC32C 0x" + Long.toHexString(stored)
+                        + ", contents have 0x" + Long.toHexString(actual) + ": the file is corrupted");
+            }
+        }
+        MappedGraph graph = new MappedGraph(name, header, file);
+        return new MappedSegment(path, header, file, graph, stored, stamp, changeCheckNanos);
     }
 
     /** The stored CRC32C of the file (the footer's value). */
     public long storedChecksum() {
-        return Integer.toUnsignedLong(file.getInt(layout.footerOffset()));
+        return storedChecksum;
     }
 
     public SegmentHeader header() {
@@ -121,149 +187,176 @@ public final class MappedSegment implements GraphView, VectorIndex, Closeable {
         return name;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws CorruptSegmentException naming the file when its body turns out to be corrupt, or the file
+     *                                 changed on disk after it was opened
+     * @throws IllegalStateException   after {@link #close()}
+     */
     @Override
     public SearchResults search(float[] query, int k, int ef) {
-        if (closed) {
-            throw new IllegalStateException("segment " + name + " is closed");
+        acquire();
+        try {
+            checkUnchanged();
+            try {
+                return GraphSearcher.search(graph, query, k, ef);
+            } finally {
+                // Also when the search threw: the garbage of a faulted read may be what looked corrupt.
+                raiseFaults();
+            }
+        } catch (InternalError e) {
+            if (!isMappingFault(e)) {
+                throw e;
+            }
+            drainFaults();
+            String change = changeOnDisk();
+            throw fail(change != null ? change : "a read of the mapped file faulted: the file shrank on disk or the device failed", e);
+        } finally {
+            release();
         }
-        return GraphSearcher.search(this, query, k, ef);
     }
 
+    /** The JVM's report of a mapped read that faulted (SIGBUS): past the end of a file that shrank, or an I/O error. */
+    private static boolean isMappingFault(InternalError e) {
+        return e.getMessage() != null && e.getMessage().contains("unsafe memory access");
+    }
+
+    /**
+     * Outer length of the array {@link #raiseFaults()} allocates: a field the JIT cannot fold, so the
+     * allocation is never expanded inline.
+     */
+    private static int faultProbeLength = 1;
+
+    /**
+     * Raises here, as an InternalError, any fault of the mapped reads before it. A read that faults in
+     * compiled code does not throw: HotSpot 17 skips it (the value is garbage) and raises the error at the
+     * thread's next return from the VM into Java, which may come after the search has returned its
+     * garbage answer, in the caller's code. Native calls do not count (their return skips that check);
+     * a runtime call does, and allocating a two-dimensional array of unknown outer length is one in the
+     * interpreter and in both compilers: about 100 ns, nothing beside a search.
+     */
+    private static void raiseFaults() {
+        byte[][] probe = new byte[faultProbeLength][0];
+        if (probe.length != 1) {
+            throw new AssertionError("fault probe length " + probe.length);
+        }
+    }
+
+    /** Raises and drops faults still pending after the first was caught: one search can leave two. */
+    private static void drainFaults() {
+        while (true) {
+            try {
+                raiseFaults();
+                return;
+            } catch (InternalError again) {
+                if (!isMappingFault(again)) {
+                    throw again;
+                }
+            }
+        }
+    }
+
+    /** Fails fast once the segment failed, and compares the file with its stamp when the time has come. */
+    private void checkUnchanged() {
+        String failed = failure;
+        if (failed != null) {
+            throw new CorruptSegmentException(name, failed);
+        }
+        long now = System.nanoTime();
+        long next = nextCheckNanos;
+        // One search a period does the stat; the others go on meanwhile.
+        if (now - next >= 0 && NEXT_CHECK.compareAndSet(this, next, now + changeCheckNanos)) {
+            String change = changeOnDisk();
+            if (change != null) {
+                throw fail(change, null);
+            }
+        }
+    }
+
+    private CorruptSegmentException fail(String problem, Throwable cause) {
+        failure = problem;
+        return new CorruptSegmentException(name, problem, cause);
+    }
+
+    /** How the file on disk differs from the one mapped, or null when it does not (or cannot be looked at now). */
+    private String changeOnDisk() {
+        try {
+            Stamp now = Stamp.of(path);
+            return now.equals(stamp) ? null : "changed on disk after it was opened (" + stamp.difference(now) + ")";
+        } catch (NoSuchFileException e) {
+            return "deleted or moved away on disk after it was opened";
+        } catch (IOException e) {
+            // Not knowing is no change: the mapping stays readable, and a file that did shrink still faults.
+            return null;
+        }
+    }
+
+    /** Counts a search in, unless the segment is closed. */
+    private void acquire() {
+        int s;
+        do {
+            s = state;
+            if (s < 0) {
+                throw new IllegalStateException("segment " + name + " is closed");
+            }
+        } while (!STATE.weakCompareAndSet(this, s, s + 1));
+    }
+
+    /** Counts a search out; the last one out of a closed segment unmaps it. */
+    private void release() {
+        if ((int) STATE.getAndAdd(this, -1) == (CLOSED | 1)) {
+            file.unmap();
+        }
+    }
+
+    /**
+     * Refuses new searches and unmaps the file once the searches in flight are done (now, when there are
+     * none). Idempotent.
+     */
     @Override
     public void close() {
-        closed = true;
+        if ((int) STATE.getAndBitwiseOr(this, CLOSED) == 0) {
+            file.unmap();
+        }
     }
 
     @Override
     public int size() {
-        return size;
+        return graph.size();
     }
 
     @Override
     public int dimension() {
-        return dimension;
+        return graph.dimension();
     }
 
     @Override
     public Metric metric() {
-        return header.metric();
+        return graph.metric();
     }
 
-    @Override
-    public int m() {
-        return header.m();
+    /** The graph the searches walk, for tests; reading it after {@link #close()} is an error. */
+    MappedGraph graph() {
+        return graph;
     }
 
-    @Override
-    public int entryNode() {
-        return header.entryNode();
-    }
+    /** What identifies the contents of a file cheaply: its size, modification time and identity (inode). */
+    private record Stamp(long size, FileTime modified, Object key) {
 
-    @Override
-    public int topLevel() {
-        return header.topLevel();
-    }
-
-    @Override
-    public int level(int node) {
-        return file.getByte(layout.levelsOffset() + node);
-    }
-
-    @Override
-    public long externalId(int node) {
-        return file.getLong(layout.idsOffset() + 8L * node);
-    }
-
-    @Override
-    public int neighbours(int level, int node, int[] into) {
-        long position;
-        int max;
-        if (level == 0) {
-            position = layout.layer0Offset() + (long) node * stride0Bytes;
-            max = 2 * header.m();
-        } else {
-            int start = file.getInt(layout.upperIndexOffset() + 4L * node);
-            position = layout.upperDataOffset() + 4L * (start + (long) (level - 1) * upperBlock);
-            max = header.m();
-        }
-        int count = file.getInt(position);
-        if (count < 0 || count > max) {
-            throw new CorruptSegmentException(name, "node " + node + " has " + count + " links on layer " + level
-                    + ", at most " + max + " are allowed: the file is corrupted");
-        }
-        file.getInts(position + 4, into, 0, count);
-        return count;
-    }
-
-    @Override
-    public void copyVector(int node, float[] into, int offset) {
-        file.getFloats(layout.vectorsOffset() + 4L * dimension * node, into, offset, dimension);
-    }
-
-    @Override
-    public NodeScorer scorer(float[] query) {
-        return quantizer != null ? new MappedCodeScorer(quantizer.query(query)) : new MappedScorer(query);
-    }
-
-    @Override
-    public NodeScorer exactScorer(float[] query) {
-        return quantizer != null ? new MappedScorer(query) : null;
-    }
-
-    /** Copies the codes it scores out of the mapping into a scratch array, then runs the array kernels. */
-    private final class MappedCodeScorer implements NodeScorer {
-        private final CodeQuery query;
-        private final byte[] scratch = new byte[4 * dimension];
-
-        MappedCodeScorer(CodeQuery query) {
-            this.query = query;
+        static Stamp of(Path path) throws IOException {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            return new Stamp(attributes.size(), attributes.lastModifiedTime(), attributes.fileKey());
         }
 
-        private void copyCodes(int node, int at) {
-            file.getBytes(layout.codesOffset() + (long) dimension * node, scratch, at, dimension);
-        }
-
-        @Override
-        public float score(int node) {
-            copyCodes(node, 0);
-            return query.distance(scratch, 0);
-        }
-
-        @Override
-        public void score4(int n0, int n1, int n2, int n3, float[] out) {
-            int d = dimension;
-            copyCodes(n0, 0);
-            copyCodes(n1, d);
-            copyCodes(n2, 2 * d);
-            copyCodes(n3, 3 * d);
-            query.distance4(scratch, 0, d, 2 * d, 3 * d, out);
-        }
-    }
-
-    /** Copies the vectors it scores out of the mapping into a scratch array, then runs the array kernels. */
-    private final class MappedScorer implements NodeScorer {
-        private final float[] query;
-        private final float[] scratch = new float[4 * dimension];
-        private final Metric metric = header.metric();
-
-        MappedScorer(float[] query) {
-            this.query = query;
-        }
-
-        @Override
-        public float score(int node) {
-            copyVector(node, scratch, 0);
-            return metric.distance(query, 0, scratch, 0, dimension);
-        }
-
-        @Override
-        public void score4(int n0, int n1, int n2, int n3, float[] out) {
-            int d = dimension;
-            copyVector(n0, scratch, 0);
-            copyVector(n1, scratch, d);
-            copyVector(n2, scratch, 2 * d);
-            copyVector(n3, scratch, 3 * d);
-            metric.distance4(query, 0, scratch, 0, d, 2 * d, 3 * d, d, out);
+        String difference(Stamp now) {
+            if (now.size != size) {
+                return "was " + size + " bytes, now " + now.size + (now.size < size ? ": truncated" : "");
+            }
+            if (!now.modified.equals(modified)) {
+                return "modified at " + now.modified + ", mapped as of " + modified;
+            }
+            return "replaced by another file of the same name";
         }
     }
 }

@@ -1,11 +1,12 @@
 package io.hnswseg.segment;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswParams;
 
 import java.nio.ByteBuffer;
 
 /**
- * The fixed 128-byte header of a segment file (little-endian).
+ * The fixed 192-byte header of a segment file (little-endian).
  *
  * @param count         vectors in the segment
  * @param entryNode     node where searches start, -1 for an empty segment
@@ -14,6 +15,15 @@ import java.nio.ByteBuffer;
  */
 public record SegmentHeader(int formatVersion, Metric metric, int dimension, long count, int m, int efConstruction,
                             long seed, int topLevel, int entryNode, long upperDataInts, int flags) {
+
+    /**
+     * The largest dimension a reader accepts: one vector must fit in the overlap of two mapping chunks
+     * ({@link MappedFile#DEFAULT_OVERLAP}). Bounding it (with the count and m) also keeps every section size
+     * far below 2^63, so the layout's arithmetic cannot wrap.
+     */
+    static final int MAX_DIMENSION = MappedFile.DEFAULT_OVERLAP / Float.BYTES;
+    /** Levels are one byte; the builder draws at most 30, more than 64 is no graph this project wrote. */
+    static final int MAX_TOP_LEVEL = 64;
 
     /** Whether searches walk int8 codes (and re-rank with the float vectors). */
     public boolean hasCodes() {
@@ -81,21 +91,28 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         } catch (IllegalArgumentException e) {
             throw new CorruptSegmentException(name, "header field metric: " + e.getMessage());
         }
-        int dimension = positive(in.getInt(16), "dimension", name);
-        int m = positive(in.getInt(20), "m", name);
+        int dimension = in.getInt(16);
+        if (dimension < 1 || dimension > MAX_DIMENSION) {
+            throw new CorruptSegmentException(name, "header field dimension is " + dimension + ", must be in [1, "
+                    + MAX_DIMENSION + "]");
+        }
+        int m = in.getInt(20);
         int efConstruction = in.getInt(24);
         int topLevel = in.getInt(28);
         long count = in.getLong(32);
         int entryNode = in.getInt(40);
         long seed = in.getLong(48);
         long upperDataInts = in.getLong(56);
+        try {
+            // The ranges a graph can be built with: a segment holds nothing else.
+            new HnswParams(m, efConstruction, seed, metric);
+        } catch (IllegalArgumentException e) {
+            throw new CorruptSegmentException(name, "header: " + e.getMessage());
+        }
         if (count < 0 || count > Integer.MAX_VALUE || upperDataInts < 0 || upperDataInts > Integer.MAX_VALUE) {
             throw new CorruptSegmentException(name, "header counts out of range: count=" + count + " upperDataInts=" + upperDataInts);
         }
-        if (topLevel < 0 || topLevel > 64 || entryNode < -1 || entryNode >= count || (count > 0) == (entryNode < 0)) {
-            throw new CorruptSegmentException(name, "header entry point out of range: node " + entryNode + " level " + topLevel
-                    + " in a segment of " + count);
-        }
+        checkEntryAndLevels(name, count, m, topLevel, entryNode, upperDataInts);
         int flags = in.getInt(120);
         if ((flags & ~SegmentLayout.FLAG_CODES) != 0) {
             throw new CorruptSegmentException(name, "unknown header flags 0x" + Integer.toHexString(flags)
@@ -123,10 +140,29 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         return header;
     }
 
-    private static int positive(int value, String field, String name) {
-        if (value <= 0) {
-            throw new CorruptSegmentException(name, "header field " + field + " is " + value + ", must be > 0");
+    /**
+     * The entry point and the upper layers must fit the counts: every node of a non-empty segment has at most
+     * {@code topLevel} upper blocks of {@code 1 + m} ints and the entry node has exactly that many, so the
+     * upper data holds a whole number of blocks between those bounds.
+     */
+    private static void checkEntryAndLevels(String name, long count, int m, int topLevel, int entryNode, long upperDataInts) {
+        long block = 1 + m;
+        if (count == 0) {
+            if (entryNode != -1 || topLevel != 0 || upperDataInts != 0) {
+                throw new CorruptSegmentException(name, "header of an empty segment has entry node " + entryNode + ", top level "
+                        + topLevel + " and " + upperDataInts + " ints of upper data (must be -1, 0 and 0)");
+            }
+            return;
         }
-        return value;
+        if (entryNode < 0 || entryNode >= count) {
+            throw new CorruptSegmentException(name, "header entry node " + entryNode + " is outside [0, " + count + ")");
+        }
+        if (topLevel < 0 || topLevel > MAX_TOP_LEVEL) {
+            throw new CorruptSegmentException(name, "header top level " + topLevel + " is outside [0, " + MAX_TOP_LEVEL + "]");
+        }
+        if (upperDataInts % block != 0 || upperDataInts < topLevel * block || upperDataInts > count * topLevel * block) {
+            throw new CorruptSegmentException(name, "header has " + upperDataInts + " ints of upper data, which cannot hold "
+                    + count + " nodes of top level " + topLevel + " in blocks of " + block + " ints");
+        }
     }
 }

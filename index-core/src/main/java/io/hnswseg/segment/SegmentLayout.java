@@ -17,6 +17,11 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
     static final int FOOTER_BYTES = 8;
     static final int ALIGNMENT = 64;
 
+    /**
+     * Plain 64-bit arithmetic, safe only for bounded counts: {@link SegmentHeader#read} checks count and
+     * upperDataInts <= 2^31 - 1, dimension <= 2^18 and m <= 512 before it calls this, which keeps every sum
+     * below 2^52 (a graph being written bounds {@code count * dimension} below 2^31 itself).
+     */
     static SegmentLayout of(long count, int dimension, int m, long upperDataInts, boolean codes) {
         long ids = HEADER_BYTES;
         long levels = align(ids + 8 * count);

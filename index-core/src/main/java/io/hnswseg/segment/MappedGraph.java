@@ -1,0 +1,246 @@
+package io.hnswseg.segment;
+
+import io.hnswseg.distance.CodeQuery;
+import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Quantizer;
+import io.hnswseg.hnsw.GraphView;
+import io.hnswseg.hnsw.NodeScorer;
+
+/**
+ * The graph of a mapped segment as the searcher walks it. The header has been checked against the file
+ * size, but the body is trusted only as far as the checksum was verified, and maybe not at all: every
+ * number read from the file that becomes an index (a link, a link count, an upper-layer start, a level)
+ * is range-checked where it is read, so a corrupted body is a {@link CorruptSegmentException} naming the
+ * file and the node, never a read outside its section. Node numbers passed in are trusted: the searcher
+ * only passes the entry node and links that passed these checks.
+ *
+ * <p>A search copies only the rows it scores (int8 codes while walking the graph, float vectors to re-rank
+ * the beam) into a small per-query scratch array, so the kernels run on arrays (the JDK 17 Vector API's
+ * buffer loads do not exist on later JDKs).
+ *
+ * <p>Mapped ints are never widened to long straight from the load: when a read faults because the file
+ * shrank, HotSpot 17 on x86 cannot step over a faulting sign-extending load ({@code movslq}) and aborts the
+ * JVM instead of raising the InternalError that {@link MappedSegment#search} turns into an exception.
+ */
+final class MappedGraph implements GraphView {
+
+    private final String name;
+    private final MappedFile file;
+    private final Metric metric;
+    private final int size;
+    private final int dimension;
+    private final int m;
+    private final int entryNode;
+    private final int topLevel;
+    private final int stride0Bytes;
+    private final int upperBlock;
+    private final int upperDataInts;
+    private final long idsOffset;
+    private final long levelsOffset;
+    private final long vectorsOffset;
+    private final long layer0Offset;
+    private final long upperIndexOffset;
+    private final long upperDataOffset;
+    private final long codesOffset;
+    /** The quantizer of the codes section, or null when the segment has none. */
+    private final Quantizer quantizer;
+
+    /** @throws CorruptSegmentException when the entry node is not on the top level */
+    MappedGraph(String name, SegmentHeader header, MappedFile file) {
+        SegmentLayout layout = header.layout();
+        this.name = name;
+        this.file = file;
+        this.metric = header.metric();
+        this.size = (int) header.count();
+        this.dimension = header.dimension();
+        this.m = header.m();
+        this.entryNode = header.entryNode();
+        this.topLevel = header.topLevel();
+        this.stride0Bytes = 4 * (1 + 2 * m);
+        this.upperBlock = 1 + m;
+        this.upperDataInts = (int) header.upperDataInts();
+        this.idsOffset = layout.idsOffset();
+        this.levelsOffset = layout.levelsOffset();
+        this.vectorsOffset = layout.vectorsOffset();
+        this.layer0Offset = layout.layer0Offset();
+        this.upperIndexOffset = layout.upperIndexOffset();
+        this.upperDataOffset = layout.upperDataOffset();
+        this.codesOffset = layout.codesOffset();
+        if (header.hasCodes()) {
+            float[] scale = new float[dimension];
+            float[] offset = new float[dimension];
+            file.getFloats(layout.quantizerOffset(), scale, 0, dimension);
+            file.getFloats(layout.quantizerOffset() + 4L * dimension, offset, 0, dimension);
+            this.quantizer = new Quantizer(metric, scale, offset);
+        } else {
+            this.quantizer = null;
+        }
+        // The descent starts with the entry node's links on the top level.
+        if (size > 0 && level(entryNode) != topLevel) {
+            throw new CorruptSegmentException(name, "entry node " + entryNode + " is on level " + level(entryNode)
+                    + ", but the header's top level is " + topLevel);
+        }
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public int dimension() {
+        return dimension;
+    }
+
+    @Override
+    public Metric metric() {
+        return metric;
+    }
+
+    @Override
+    public int m() {
+        return m;
+    }
+
+    @Override
+    public int entryNode() {
+        return entryNode;
+    }
+
+    @Override
+    public int topLevel() {
+        return topLevel;
+    }
+
+    /** Levels are uint8; one above the top level is corruption. Searches do not read levels, only the writer does. */
+    @Override
+    public int level(int node) {
+        int level = file.getByte(levelsOffset + node) & 0xFF;
+        if (level > topLevel) {
+            throw corrupt(node, "is on level " + level + ", above the top level " + topLevel);
+        }
+        return level;
+    }
+
+    @Override
+    public long externalId(int node) {
+        return file.getLong(idsOffset + 8L * node);
+    }
+
+    @Override
+    public int neighbours(int level, int node, int[] into) {
+        long position;
+        int max;
+        if (level == 0) {
+            position = layer0Offset + (long) node * stride0Bytes;
+            max = 2 * m;
+        } else {
+            int start = file.getInt(upperIndexOffset + 4L * node);
+            // The node's blocks for layers 1..level must lie inside the upper data (-1 marks a level-0 node).
+            if (start < 0 || start > upperDataInts - level * upperBlock) {
+                throw corrupt(node, "has its upper-layer links at " + start + ", outside the " + upperDataInts
+                        + " ints of upper data for layer " + level);
+            }
+            position = upperDataOffset + 4L * (start + (level - 1) * upperBlock);
+            max = m;
+        }
+        int count = file.getInt(position);
+        if (Integer.compareUnsigned(count, max) > 0) {
+            throw corrupt(node, "has " + count + " links on layer " + level + ", at most " + max + " are allowed");
+        }
+        file.getInts(position + 4, into, 0, count);
+        // Sign bit set iff some link is outside [0, size): no branch per link on the hot path.
+        int last = size - 1;
+        int outside = 0;
+        for (int i = 0; i < count; i++) {
+            outside |= into[i] | (last - into[i]);
+        }
+        if (outside < 0) {
+            throw badLink(level, node, into, count);
+        }
+        return count;
+    }
+
+    private CorruptSegmentException badLink(int level, int node, int[] links, int count) {
+        int i = 0;
+        while (i < count - 1 && links[i] >= 0 && links[i] < size) {
+            i++;
+        }
+        return corrupt(node, "links to node " + links[i] + " on layer " + level + ", outside [0, " + size + ")");
+    }
+
+    private CorruptSegmentException corrupt(int node, String problem) {
+        return new CorruptSegmentException(name, "node " + node + " " + problem + ": the file is corrupted");
+    }
+
+    @Override
+    public void copyVector(int node, float[] into, int offset) {
+        file.getFloats(vectorsOffset + 4L * dimension * node, into, offset, dimension);
+    }
+
+    @Override
+    public NodeScorer scorer(float[] query) {
+        return quantizer != null ? new CodeScorer(quantizer.query(query)) : new FloatScorer(query);
+    }
+
+    @Override
+    public NodeScorer exactScorer(float[] query) {
+        return quantizer != null ? new FloatScorer(query) : null;
+    }
+
+    /** Copies the codes it scores out of the mapping into a scratch array, then runs the array kernels. */
+    private final class CodeScorer implements NodeScorer {
+        private final CodeQuery query;
+        private final byte[] scratch = new byte[4 * dimension];
+
+        CodeScorer(CodeQuery query) {
+            this.query = query;
+        }
+
+        private void copyCodes(int node, int at) {
+            file.getBytes(codesOffset + (long) dimension * node, scratch, at, dimension);
+        }
+
+        @Override
+        public float score(int node) {
+            copyCodes(node, 0);
+            return query.distance(scratch, 0);
+        }
+
+        @Override
+        public void score4(int n0, int n1, int n2, int n3, float[] out) {
+            int d = dimension;
+            copyCodes(n0, 0);
+            copyCodes(n1, d);
+            copyCodes(n2, 2 * d);
+            copyCodes(n3, 3 * d);
+            query.distance4(scratch, 0, d, 2 * d, 3 * d, out);
+        }
+    }
+
+    /** Copies the vectors it scores out of the mapping into a scratch array, then runs the array kernels. */
+    private final class FloatScorer implements NodeScorer {
+        private final float[] query;
+        private final float[] scratch = new float[4 * dimension];
+
+        FloatScorer(float[] query) {
+            this.query = query;
+        }
+
+        @Override
+        public float score(int node) {
+            copyVector(node, scratch, 0);
+            return metric.distance(query, 0, scratch, 0, dimension);
+        }
+
+        @Override
+        public void score4(int n0, int n1, int n2, int n3, float[] out) {
+            int d = dimension;
+            copyVector(n0, scratch, 0);
+            copyVector(n1, scratch, d);
+            copyVector(n2, scratch, 2 * d);
+            copyVector(n3, scratch, 3 * d);
+            metric.distance4(query, 0, scratch, 0, d, 2 * d, 3 * d, d, out);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.hnswseg.segment;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.testing.Fixtures;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Crafted segment files: headers that describe impossible sizes with a valid checksum, and bodies whose
+ * links, offsets or levels point outside their sections, opened with and without verification.
+ */
+class SegmentCorruptionTest {
+
+    private static FloatMatrix[] data;
+    private static HnswGraph graph;
+    private static byte[] bytes;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void build() {
+        data = Fixtures.clustered(2_000, 20, 16, 8);
+        graph = Fixtures.build(data[0], new HnswParams(4, 40, 3, Metric.L2), 1);
+        bytes = TestSegments.write(graph);
+    }
+
+    private Path file(byte[] content) throws Exception {
+        Path p = dir.resolve("crafted.hseg");
+        Files.write(p, content);
+        return p;
+    }
+
+    /** Opening {@code content}, verified, fails naming the file and containing {@code problem}. */
+    private void refusedOnOpen(byte[] content, String problem) throws Exception {
+        Path p = file(content);
+        for (boolean verify : new boolean[]{true, false}) {
+            CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p, verify).close(),
+                    "verify " + verify);
+            assertEquals(p.toString(), e.file());
+            assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains(problem), e.getMessage());
+        }
+    }
+
+    /**
+     * A header of {@code count} vectors whose stored offsets are those the layout arithmetic gives (wrapping
+     * included, as the reader used to compute them), then the footer with a valid checksum.
+     */
+    private static byte[] craft(long count, int dimension, int m, long upperDataInts, int topLevel, int entryNode) {
+        SegmentLayout layout = SegmentLayout.of(count, dimension, m, upperDataInts, false);
+        byte[] out = new byte[(int) layout.fileBytes()];
+        ByteBuffer b = TestSegments.little(out);
+        b.putLong(0, SegmentLayout.MAGIC).putInt(8, 1).putInt(12, 0).putInt(16, dimension).putInt(20, m).putInt(24, 100)
+                .putInt(28, topLevel).putLong(32, count).putInt(40, entryNode).putLong(56, upperDataInts);
+        long[] offsets = {layout.idsOffset(), layout.levelsOffset(), layout.vectorsOffset(), layout.layer0Offset(),
+                layout.upperIndexOffset(), layout.upperDataOffset(), layout.footerOffset()};
+        for (int i = 0; i < offsets.length; i++) {
+            b.putLong(64 + 8 * i, offsets[i]);
+        }
+        b.putInt(out.length - 4, SegmentLayout.FOOTER_MAGIC);
+        return TestSegments.withValidChecksum(out);
+    }
+
+    @Test
+    void headerWhoseSizesWrapAroundIsRefused() throws Exception {
+        // 2^30 vectors of dimension 129 with m = 2,147,483,581: the section sizes add up to 2^64 + 200, so
+        // 64-bit arithmetic that wraps puts the footer at byte 192 of a 200-byte file.
+        byte[] crafted = craft(1L << 30, 129, 2_147_483_581, 3L << 28, 0, 0);
+        assertEquals(200, crafted.length);
+        refusedOnOpen(crafted, "m must be in [2, 512], got 2147483581");
+    }
+
+    @Test
+    void headerFieldsOutOfRangeAreRefused() throws Exception {
+        refusedOnOpen(craft(0, Integer.MAX_VALUE, 16, 0, 0, -1), "dimension");
+        refusedOnOpen(craft(10, 4, 1, 0, 0, 0), "m must be in [2, 512], got 1");
+        refusedOnOpen(craft(10, 4, 513, 0, 0, 0), "m must be in [2, 512], got 513");
+        // A top level with no upper data to hold the entry node's links.
+        refusedOnOpen(craft(10, 4, 4, 0, 3, 0), "top level 3");
+        // Upper data that is not a whole number of blocks, or more than every node at the top level needs.
+        refusedOnOpen(craft(10, 4, 4, 7, 1, 0), "upper data");
+        refusedOnOpen(craft(10, 4, 4, 55, 1, 0), "upper data");
+        refusedOnOpen(craft(10, 4, 4, 0, 0, 10), "entry node 10");
+        refusedOnOpen(craft(0, 4, 4, 0, 0, 0), "entry node 0");
+        refusedOnOpen(craft(0, 4, 4, 5, 0, -1), "upper data");
+    }
+
+    @Test
+    void entryNodeBelowTheTopLevelIsRefused() throws Exception {
+        byte[] wrong = bytes.clone();
+        SegmentLayout layout = TestSegments.layout(wrong);
+        wrong[(int) layout.levelsOffset() + graph.entryNode()] = 0;
+        refusedOnOpen(TestSegments.withValidChecksum(wrong), "entry node " + graph.entryNode() + " is on level 0");
+    }
+
+    /** Searching a file opened without verification fails naming the file and {@code problem}. */
+    private void refusedOnSearch(byte[] content, String problem) throws Exception {
+        Path p = file(content);
+        try (MappedSegment s = MappedSegment.open(p, false)) {
+            CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> {
+                for (int q = 0; q < data[1].rows(); q++) {
+                    s.search(data[1].row(q), 10, 40);
+                }
+            });
+            assertEquals(p.toString(), e.file());
+            assertTrue(e.getMessage().contains(problem), e.getMessage());
+        }
+    }
+
+    @Test
+    void linkOutsideTheSegmentIsReportedWithTheNode() throws Exception {
+        SegmentLayout layout = TestSegments.layout(bytes);
+        int node = graph.entryNode();
+        for (int target : new int[]{-1, graph.size(), 1 << 30, Integer.MIN_VALUE}) {
+            byte[] wrong = bytes.clone();
+            // Layer 0 slot of the entry node: count, then 2M = 8 links; every search expands it.
+            TestSegments.little(wrong).putInt((int) layout.layer0Offset() + 4 * 9 * node + 4, target);
+            refusedOnSearch(wrong, "node " + node + " links to node " + target + " on layer 0");
+        }
+        byte[] upper = bytes.clone();
+        int start = TestSegments.little(upper).getInt((int) layout.upperIndexOffset() + 4 * node);
+        int topBlock = start + (graph.topLevel() - 1) * 5;
+        TestSegments.little(upper).putInt((int) layout.upperDataOffset() + 4 * topBlock + 4, graph.size() + 7);
+        refusedOnSearch(upper, "node " + node + " links to node " + (graph.size() + 7) + " on layer " + graph.topLevel());
+    }
+
+    @Test
+    void upperIndexOutsideTheUpperDataIsReported() throws Exception {
+        SegmentLayout layout = TestSegments.layout(bytes);
+        int node = graph.entryNode();
+        long upperDataInts = TestSegments.little(bytes).getLong(56);
+        for (long start : new long[]{-1, upperDataInts - 1, Integer.MAX_VALUE}) {
+            byte[] wrong = bytes.clone();
+            TestSegments.little(wrong).putInt((int) layout.upperIndexOffset() + 4 * node, (int) start);
+            refusedOnSearch(wrong, "node " + node + " has its upper-layer links at " + start);
+        }
+    }
+
+    @Test
+    void linkCountOutOfRangeIsReported() throws Exception {
+        SegmentLayout layout = TestSegments.layout(bytes);
+        int node = graph.entryNode();
+        for (int count : new int[]{9, -1, Integer.MIN_VALUE}) {
+            byte[] wrong = bytes.clone();
+            TestSegments.little(wrong).putInt((int) layout.layer0Offset() + 4 * 9 * node, count);
+            refusedOnSearch(wrong, "node " + node + " has " + count + " links on layer 0");
+        }
+    }
+}

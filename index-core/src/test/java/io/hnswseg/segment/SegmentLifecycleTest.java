@@ -1,0 +1,241 @@
+package io.hnswseg.segment;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.testing.Fixtures;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** A segment file changed under an open segment, and closing a segment while searches run. */
+class SegmentLifecycleTest {
+
+    private static final long EVERY_SEARCH = 0;
+    private static final long NEVER = Long.MAX_VALUE;
+    private static final Path MAPS = Path.of("/proc/self/maps");
+
+    private static FloatMatrix[] data;
+    private static byte[] bytes;
+    private static SearchResults[] expected;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void build() {
+        data = Fixtures.clustered(3_000, 50, 32, 12);
+        HnswGraph graph = Fixtures.build(data[0], new HnswParams(8, 40, 3, Metric.L2), 1);
+        bytes = TestSegments.write(graph);
+        expected = new SearchResults[data[1].rows()];
+        for (int q = 0; q < expected.length; q++) {
+            expected[q] = graph.search(data[1].row(q), 10, 40);
+        }
+    }
+
+    private Path file() throws IOException {
+        Path p = dir.resolve("part-0.hseg");
+        Files.write(p, bytes);
+        return p;
+    }
+
+    private static void searchAll(MappedSegment segment) {
+        for (int q = 0; q < expected.length; q++) {
+            Fixtures.assertSameResults(expected[q], segment.search(data[1].row(q), 10, 40), "query " + q);
+        }
+    }
+
+    /** The next search fails naming the file and {@code problem}, and so does every later one. */
+    private static void failsFromNowOn(MappedSegment segment, Path p, String problem) {
+        for (int i = 0; i < 3; i++) {
+            CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> searchAll(segment));
+            assertEquals(p.toString(), e.file());
+            assertTrue(e.getMessage().contains(problem), e.getMessage());
+        }
+    }
+
+    /** File times tick coarsely (a few ms on ext4): wait so that a rewrite gets a later time than the open saw. */
+    private static void letTheClockTick() throws InterruptedException {
+        Thread.sleep(30);
+    }
+
+    @Test
+    void rewriteWithOtherBytesOfTheSameLengthIsDetected() throws Exception {
+        Path p = file();
+        try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            searchAll(segment);
+            letTheClockTick();
+            byte[] other = bytes.clone();
+            for (int i = 0; i < other.length; i += 7) {
+                other[i] ^= 0x5A;
+            }
+            Files.write(p, other);
+            failsFromNowOn(segment, p, "changed on disk after it was opened");
+        }
+    }
+
+    @Test
+    void replacementByRenameIsDetected() throws Exception {
+        Path p = file();
+        try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            searchAll(segment);
+            Path copy = dir.resolve("copy.hseg");
+            Files.write(copy, bytes);
+            Files.move(copy, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            failsFromNowOn(segment, p, "changed on disk after it was opened");
+            Files.delete(p);
+        }
+        try (MappedSegment segment = MappedSegment.open(file(), true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            Files.delete(p);
+            failsFromNowOn(segment, p, "deleted or moved away on disk after it was opened");
+        }
+    }
+
+    @Test
+    void truncationIsDetectedBeforeTheMappingIsRead() throws Exception {
+        Path p = file();
+        try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            searchAll(segment);
+            truncate(p, 4096);
+            failsFromNowOn(segment, p, "truncated");
+        }
+    }
+
+    @Test
+    void faultingReadOfATruncatedFileIsReportedAndTheJvmStaysUp() throws Exception {
+        Path p = file();
+        // No stat at all: the search reads pages past the new end of the file and the JVM reports the SIGBUS
+        // as an InternalError, which must come out as a CorruptSegmentException. Searches first run long
+        // enough for the JIT to compile the read path, whose faults are the ones that can go wrong.
+        try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, NEVER)) {
+            for (int round = 0; round < 60; round++) {
+                searchAll(segment);
+            }
+            truncate(p, 4096);
+            CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> searchAll(segment));
+            assertEquals(p.toString(), e.file());
+            assertTrue(e.getMessage().contains("changed on disk after it was opened") && e.getMessage().contains("truncated"),
+                    e.getMessage());
+            assertTrue(e.getCause() instanceof InternalError, "cause " + e.getCause());
+            failsFromNowOn(segment, p, "truncated");
+        }
+        // Still here: the process survived the fault, and other segments keep working.
+        try (MappedSegment fresh = MappedSegment.open(file())) {
+            searchAll(fresh);
+        }
+    }
+
+    @Test
+    void checksumOfAFileThatShrankIsAnErrorNotACrash() throws Exception {
+        Path p = file();
+        MappedFile mapped;
+        try (FileChannel channel = FileChannel.open(p, StandardOpenOption.READ)) {
+            mapped = new MappedFile(channel, channel.size(), MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP);
+        }
+        long end = mapped.size() - SegmentLayout.FOOTER_BYTES;
+        long crc = mapped.crc32c(end);
+        truncate(p, 4096);
+        // What a verified open does while the file is cut short under it: the checksum pass faults. CRC32C
+        // run on the mapping itself would kill the JVM here; the copy it now reads through raises.
+        InternalError fault = assertThrows(InternalError.class, () -> {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(crc, mapped.crc32c(end));
+                new byte[expected.length][0].hashCode(); // a return from the VM, where a pending fault is raised
+            }
+        });
+        assertTrue(fault.getMessage().contains("unsafe memory access"), fault.getMessage());
+        mapped.unmap();
+    }
+
+    private static void truncate(Path p, long size) throws IOException {
+        try (FileChannel channel = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            channel.truncate(size);
+        }
+    }
+
+    @Test
+    void searchAfterCloseIsAnIllegalStateNamingTheSegment() throws Exception {
+        Path p = file();
+        MappedSegment segment = MappedSegment.open(p);
+        segment.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> segment.search(data[1].row(0), 10, 40));
+        assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("closed"), e.getMessage());
+        segment.close();
+        assertEquals(3_000, segment.size());
+    }
+
+    @Test
+    void closeUnmapsTheFile() throws Exception {
+        assumeTrue(Files.isReadable(MAPS), "needs /proc/self/maps");
+        Path p = file();
+        MappedSegment segment = MappedSegment.open(p);
+        assertTrue(mapped(p), "mapped while open");
+        segment.close();
+        assertTrue(!mapped(p), "unmapped by close");
+        // A file that fails its checks on open is unmapped at once too.
+        Files.write(p, java.util.Arrays.copyOf(bytes, bytes.length - 64));
+        assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p, false));
+        assertTrue(!mapped(p), "unmapped after a failed open");
+    }
+
+    @Test
+    void closeLetsSearchesInFlightFinishThenUnmaps() throws Exception {
+        Path p = file();
+        MappedSegment segment = MappedSegment.open(p);
+        AtomicReference<Throwable> wrong = new AtomicReference<>();
+        AtomicInteger answered = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            Thread thread = new Thread(() -> {
+                try {
+                    for (int q = 0; ; q = (q + 1) % expected.length) {
+                        Fixtures.assertSameResults(expected[q], segment.search(data[1].row(q), 10, 40), "query " + q);
+                        answered.incrementAndGet();
+                    }
+                } catch (IllegalStateException closed) {
+                    // The way every thread ends: its next search after close.
+                } catch (Throwable e) {
+                    wrong.set(e);
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        while (answered.get() < 300) {
+            Thread.sleep(1);
+        }
+        segment.close();
+        for (Thread thread : threads) {
+            thread.join(10_000);
+            assertTrue(!thread.isAlive(), "search thread ended");
+        }
+        assertNull(wrong.get(), () -> "a search racing close went wrong: " + wrong.get());
+        if (Files.isReadable(MAPS)) {
+            assertTrue(!mapped(p), "unmapped once the last search finished");
+        }
+    }
+
+    private static boolean mapped(Path p) throws IOException {
+        String target = p.toRealPath().toString();
+        return Files.readAllLines(MAPS).stream().anyMatch(line -> line.endsWith(target));
+    }
+}
