@@ -21,7 +21,6 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -29,6 +28,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -302,21 +302,83 @@ public final class SearchServer implements AutoCloseable {
             badBody(response, callback, "request body over " + MAX_BODY_BYTES + " bytes (Content-Length " + length + ")");
             return;
         }
-        Content.Source.asByteArrayAsync(request, MAX_BODY_BYTES, Promise.Invocable.from(Invocable.InvocationType.NON_BLOCKING,
-                (body, failure) -> {
-                    if (failure != null) {
-                        unreadableBody(request, response, callback, length, failure);
-                        return;
+        new BodyReader(request, response, callback, length).run();
+    }
+
+    /**
+     * Gathers a request body as it arrives, in whatever thread Jetty has when bytes come in: no thread waits
+     * for a slow client. Written here rather than with Jetty's whole-body helpers, which still act on the
+     * request after reporting a failure, when this server has already answered it and Jetty recycled it.
+     */
+    private final class BodyReader implements Invocable.Task {
+        private final Request request;
+        private final Response response;
+        private final Callback callback;
+        private final long length;
+        private byte[] body;
+        private int size;
+
+        BodyReader(Request request, Response response, Callback callback, long length) {
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+            this.length = length;
+            // Grown as bytes arrive: a Content-Length alone, with nothing behind it, must not cost 8 MiB.
+            this.body = new byte[(int) Math.min(length >= 0 ? length : 1024, 64 << 10)];
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    unreadableBody(request, response, callback, length, chunk.getFailure());
+                    return;
+                }
+                ByteBuffer bytes = chunk.getByteBuffer();
+                boolean fits = size + bytes.remaining() <= MAX_BODY_BYTES;
+                if (fits) {
+                    if (size + bytes.remaining() > body.length) {
+                        body = Arrays.copyOf(body, Math.min(MAX_BODY_BYTES, Math.max(2 * body.length, size + bytes.remaining())));
                     }
-                    try {
-                        searches.execute(() -> answer(body, response, callback));
-                    } catch (RejectedExecutionException e) {
-                        busy.increment();
-                        response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);
-                        reply(response, callback, 503, error("busy: " + limits.threads() + " searches running and "
-                                + limits.queue() + " queued; retry after " + RETRY_AFTER_SECONDS + " s"));
-                    }
-                }));
+                    int n = bytes.remaining();
+                    bytes.get(body, size, n);
+                    size += n;
+                }
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (!fits) {
+                    // A chunked body announces no length: it is cut off once past the limit.
+                    badBody(response, callback, "request body over " + MAX_BODY_BYTES + " bytes");
+                    return;
+                }
+                if (last) {
+                    queue(size == body.length ? body : Arrays.copyOf(body, size), response, callback);
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            // Appending bytes and queueing the search never block.
+            return InvocationType.NON_BLOCKING;
+        }
+    }
+
+    private void queue(byte[] body, Response response, Callback callback) {
+        try {
+            searches.execute(() -> answer(body, response, callback));
+        } catch (RejectedExecutionException e) {
+            busy.increment();
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            reply(response, callback, 503, error("busy: " + limits.threads() + " searches running and "
+                    + limits.queue() + " queued; retry after " + RETRY_AFTER_SECONDS + " s"));
+        }
     }
 
     private void answer(byte[] body, Response response, Callback callback) {
@@ -350,13 +412,10 @@ public final class SearchServer implements AutoCloseable {
         }
     }
 
-    /** A body that could not be read whole: too large, badly framed, or stopped arriving. */
+    /** A body that could not be read whole: badly framed, or stopped arriving. */
     private void unreadableBody(Request request, Response response, Callback callback, long length, Throwable failure) {
         long got = Request.getContentBytesRead(request);
-        if (got > MAX_BODY_BYTES) {
-            // A chunked body announces no length: it is cut off once past the limit.
-            badBody(response, callback, "request body over " + MAX_BODY_BYTES + " bytes");
-        } else if (failure instanceof TimeoutException) {
+        if (failure instanceof TimeoutException) {
             badBody(response, callback, "request body incomplete: " + got + (length >= 0 ? " of " + length : "")
                     + " bytes arrived, then nothing for the idle timeout of " + limits.idleTimeout().toMillis() + " ms");
         } else if (failure instanceof HttpException) {

@@ -128,7 +128,7 @@ public final class LoadGenerator {
 
     /** Whether the server still holds the connection: nothing to read yet, rather than an answer or EOF. */
     private static boolean stillOpen(Socket s) throws IOException {
-        s.setSoTimeout(50);
+        s.setSoTimeout(1); // short: checking hundreds one after the other must not outlast the idle timeout
         InputStream in = s.getInputStream();
         try {
             in.read(); // an answer or EOF: the server has let go
