@@ -480,12 +480,6 @@ public final class SearchServer implements AutoCloseable {
             reply(response, callback, code, error(describe(code, message)));
         }
 
-        @Override
-        public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-            fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-            return ByteBuffer.wrap(json(error(describe(status, reason))));
-        }
-
         private static String describe(int code, String message) {
             return message == null || message.isBlank() ? HttpStatus.getMessage(code) : message;
         }
