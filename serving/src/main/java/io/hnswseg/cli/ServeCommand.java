@@ -2,17 +2,30 @@ package io.hnswseg.cli;
 
 import io.hnswseg.http.SearchServer;
 import io.hnswseg.reader.IndexReader;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** {@code hnswseg serve}: an HTTP JSON endpoint over an index, until interrupted. */
+/** {@code hnswseg serve}: an HTTP JSON endpoint over an index, until SIGTERM or Ctrl-C, which stop it gracefully. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve an index over HTTP: POST /search {\"vector\": [...], \"k\": 10, \"ef\": 64}, GET /health, GET /stats.")
+        description = {"Serve an index over HTTP: POST /search {\"vector\": [...], \"k\": 10, \"ef\": 64}, GET /health, GET /stats.",
+                "Searches beyond --http-threads wait in a queue of --queue; beyond that they get 503 with Retry-After. "
+                        + "SIGTERM or Ctrl-C stop gracefully: /health turns 503, the port closes, requests in flight finish."})
 final class ServeCommand implements Callable<Integer> {
+
+    /** Jetty's INFO lines repeat the startup line; its warnings still show. A field: JUL holds loggers weakly. */
+    private static final Logger JETTY_LOG = Logger.getLogger("org.eclipse.jetty");
 
     @Mixin
     IndexOptions index;
@@ -23,22 +36,75 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--bind", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE}, loopback only)")
     String bind;
 
-    @Option(names = "--http-threads", defaultValue = "8", description = "request threads (default: ${DEFAULT-VALUE})")
+    @Option(names = "--http-threads", defaultValue = "8", description = "searches that run at once (default: ${DEFAULT-VALUE})")
     int httpThreads;
+
+    @Option(names = "--queue", defaultValue = "64",
+            description = "searches that may wait for a thread; past that a search gets 503 with Retry-After (default: ${DEFAULT-VALUE})")
+    int queue;
+
+    @Option(names = "--idle-timeout", defaultValue = "30s", converter = DurationConverter.class,
+            description = "a connection silent this long is closed, a body that stops arriving gets 400: 30s, 500ms, 2m or milliseconds (default: ${DEFAULT-VALUE})")
+    Duration idleTimeout;
+
+    @Option(names = "--max-connections", defaultValue = "1024",
+            description = "open connections; more clients wait to be accepted (default: ${DEFAULT-VALUE})")
+    int maxConnections;
+
+    @Option(names = "--shutdown-timeout", defaultValue = "10s", converter = DurationConverter.class,
+            description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
+    Duration shutdownTimeout;
 
     @Override
     public Integer call() throws Exception {
+        SearchServer.Limits limits = new SearchServer.Limits(httpThreads, queue, idleTimeout, maxConnections, shutdownTimeout);
+        JETTY_LOG.setLevel(Level.WARNING);
         IndexReader reader = index.open();
-        SearchServer server = new SearchServer(reader, bind, port, httpThreads);
+        SearchServer server;
+        try {
+            server = new SearchServer(reader, bind, port, limits);
+        } catch (RuntimeException | IOException e) {
+            reader.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("stopping: finishing requests in flight (at most " + format(shutdownTimeout) + ")");
             server.close();
             reader.close();
             stopped.countDown();
         }));
-        System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats); Ctrl-C stops%n",
-                reader.location(), bind, server.port());
+        System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats): %d search threads, "
+                        + "queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
+                        + "SIGTERM or Ctrl-C stops gracefully%n",
+                reader.location(), bind, server.port(), httpThreads, queue, format(idleTimeout), maxConnections,
+                SearchServer.MAX_BODY_BYTES >> 20);
         stopped.await();
         return 0;
+    }
+
+    private static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+    }
+
+    /** {@code 30s}, {@code 500ms}, {@code 2m}, or a bare number of milliseconds. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        private static final Pattern FORM = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
+
+        @Override
+        public Duration convert(String value) {
+            Matcher m = FORM.matcher(value.trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 30s, 500ms, 2m or 1500");
+            }
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "ms" : m.group(2);
+            return switch (unit) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofMillis(n);
+            };
+        }
     }
 }

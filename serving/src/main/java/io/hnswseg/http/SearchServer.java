@@ -1,34 +1,67 @@
 package io.hnswseg.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.reader.IndexReader;
+import io.hnswseg.segment.CorruptSegmentException;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.component.Graceful;
+import org.eclipse.jetty.util.thread.Invocable;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Serves one open index over HTTP:
+ * Serves one open index over HTTP/1.1 (Jetty's core server, no servlets):
  * <ul>
  *   <li>{@code POST /search} with {@code {"vector": [...], "k": 10, "ef": 64}} answers
  *   {@code {"ids": [...], "distances": [...], "took_ms": ...}} ({@code k} defaults to 10, {@code ef} to
  *   {@code max(64, k)});</li>
- *   <li>{@code GET /health} answers {@code {"status": "ok"}};</li>
- *   <li>{@code GET /stats} answers what the index holds and how many queries were served.</li>
+ *   <li>{@code GET /health} answers 200 {@code {"status": "ok"}}, or 503 with {@code {"status": "failing",
+ *   "failed_segments": {...}}} when a segment failed a search, or {@code {"status": "stopping"}} during
+ *   shutdown;</li>
+ *   <li>{@code GET /stats} answers what the index holds and how many requests were served.</li>
  * </ul>
  * A request the server cannot answer (malformed JSON, wrong dimension, NaN, k out of range, a body over
- * the size limit) gets 400 with {@code {"error": "..."}}; a wrong method 405, an unknown path 404.
+ * {@link #MAX_BODY_BYTES}, a body that breaks HTTP framing) gets 400 with {@code {"error": "..."}}; a wrong
+ * method 405 with {@code Allow}, an unknown path 404.
+ *
+ * <p>Everything is bounded ({@link Limits}): connections wait on no thread (a connection that sends
+ * nothing for the idle timeout is closed, and a body that stops arriving is answered 400); searches run on
+ * {@link Limits#threads()} threads behind a queue of {@link Limits#queue()}, and a search that finds the
+ * queue full is answered 503 with {@code Retry-After} at once. {@link #close()} is graceful: it stops
+ * accepting connections and lets requests in flight finish.
  */
 public final class SearchServer implements AutoCloseable {
 
@@ -36,145 +69,372 @@ public final class SearchServer implements AutoCloseable {
     public static final int MAX_K = 1000;
     /** The largest ef a request may ask for. */
     public static final int MAX_EF = 10_000;
-    private static final int MAX_BODY_BYTES = 8 << 20;
+    /** The largest request body accepted (8 MiB). */
+    public static final int MAX_BODY_BYTES = 8 << 20;
+    /** What a 503 for a full queue asks the client to wait, in seconds. */
+    static final int RETRY_AFTER_SECONDS = 1;
+    /**
+     * Jetty's own threads accept, parse and write: no handler blocks one (bodies are read asynchronously,
+     * searches run on their own pool), so a few are enough whatever the load.
+     */
+    private static final int IO_THREADS = 12;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final IndexReader reader;
-    private final HttpServer server;
-    private final ExecutorService handlers;
-    private final AtomicLong served = new AtomicLong();
-    private final AtomicLong rejected = new AtomicLong();
-    private final long started = System.nanoTime();
-
     /**
-     * Binds and starts serving. Port 0 picks a free port ({@link #port()}).
+     * The bounds of a server.
      *
-     * @param threads request-handling threads
+     * @param threads        searches that run at once
+     * @param queue          searches that may wait for a thread; one more is answered 503 with Retry-After
+     * @param idleTimeout    how long a connection may send nothing (between requests, or in the middle of
+     *                       one) before it is closed, or its unfinished body answered 400
+     * @param maxConnections open connections; further clients wait in the listen backlog until one closes
+     * @param stopTimeout    how long {@link #close()} waits for requests in flight
      */
+    public record Limits(int threads, int queue, Duration idleTimeout, int maxConnections, Duration stopTimeout) {
+
+        public Limits {
+            if (threads < 1 || queue < 0 || maxConnections < 1) {
+                throw new IllegalArgumentException("need threads >= 1, queue >= 0 and maxConnections >= 1, got threads="
+                        + threads + " queue=" + queue + " maxConnections=" + maxConnections);
+            }
+            if (idleTimeout.isNegative() || idleTimeout.isZero() || stopTimeout.isNegative()) {
+                throw new IllegalArgumentException("need idleTimeout > 0 and stopTimeout >= 0, got " + idleTimeout
+                        + " and " + stopTimeout);
+            }
+        }
+
+        /** 8 threads, a queue of 64, 30 s idle timeout, 1024 connections, 10 s to stop. */
+        public static Limits defaults() {
+            return new Limits(8, 64, Duration.ofSeconds(30), 1024, Duration.ofSeconds(10));
+        }
+
+        /** These limits with another number of search threads. */
+        public Limits withThreads(int threads) {
+            return new Limits(threads, queue, idleTimeout, maxConnections, stopTimeout);
+        }
+    }
+
+    private final IndexReader reader;
+    private final Limits limits;
+    private final Server server;
+    private final ServerConnector connector;
+    private final ThreadPoolExecutor searches;
+    private final Endpoints endpoints = new Endpoints();
+    private final LongAdder served = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder busy = new LongAdder();
+    private final long started = System.nanoTime();
+    /** Test hook: runs in the search thread before each search; null in use. */
+    volatile Runnable searchHook;
+
+    /** Binds and starts serving with {@link Limits#defaults()} but {@code threads} search threads. */
     public SearchServer(IndexReader reader, String bind, int port, int threads) throws IOException {
+        this(reader, bind, port, Limits.defaults().withThreads(threads));
+    }
+
+    /** Binds and starts serving. Port 0 picks a free port ({@link #port()}). */
+    public SearchServer(IndexReader reader, String bind, int port, Limits limits) throws IOException {
         this.reader = reader;
-        this.server = HttpServer.create(new InetSocketAddress(bind, port), 128);
-        this.handlers = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "hnswseg-http");
+        this.limits = limits;
+        AtomicInteger n = new AtomicInteger();
+        BlockingQueue<Runnable> queue = limits.queue() == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue());
+        this.searches = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.SECONDS, queue, r -> {
+            Thread t = new Thread(r, "hnswseg-search-http-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        server.setExecutor(handlers);
-        server.createContext("/search", e -> handle(e, "POST", this::search));
-        server.createContext("/health", e -> handle(e, "GET", body -> Map.of("status", "ok")));
-        server.createContext("/stats", e -> handle(e, "GET", body -> stats()));
-        server.createContext("/", e -> reply(e, 404, Map.of("error", "no such endpoint: " + e.getRequestURI().getPath()
-                + " (try POST /search, GET /health, GET /stats)")));
-        server.start();
+
+        QueuedThreadPool ioThreads = new QueuedThreadPool(IO_THREADS, 2);
+        ioThreads.setName("hnswseg-http");
+        ioThreads.setDaemon(true);
+        server = new Server(ioThreads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(bind);
+        connector.setPort(port);
+        connector.setIdleTimeout(limits.idleTimeout().toMillis());
+        server.addConnector(connector);
+        server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
+        server.setErrorHandler(new JsonErrors());
+        server.setHandler(endpoints);
+        server.setStopTimeout(limits.stopTimeout().toMillis());
+        try {
+            server.start();
+        } catch (Exception e) {
+            searches.shutdownNow();
+            stopQuietly();
+            throw e instanceof IOException ioe ? ioe : new IOException("cannot serve on " + bind + ":" + port + ": " + e.getMessage(), e);
+        }
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
-    /** A request the client got wrong: answered with 400 and the message. */
-    private static final class BadRequest extends Exception {
-        BadRequest(String message) {
-            super(message);
+    /** The routes; counts requests in flight so that a graceful stop can wait for them. */
+    private final class Endpoints extends Handler.Abstract implements Graceful {
+
+        private final LongAdder inFlight = new LongAdder();
+        private final Graceful.Shutdown shutdown = new Graceful.Shutdown(this) {
+            @Override
+            public boolean isShutdownDone() {
+                return inFlight.sum() == 0;
+            }
+        };
+
+        Endpoints() {
+            // No route blocks its thread: bodies are read asynchronously and searches run on their own pool.
+            super(InvocationType.NON_BLOCKING);
         }
-    }
 
-    @FunctionalInterface
-    private interface Handler {
-        Object answer(byte[] body) throws BadRequest;
-    }
-
-    private void handle(HttpExchange exchange, String method, Handler handler) throws IOException {
-        try (exchange) {
-            if (!exchange.getRequestURI().getPath().equals(exchange.getHttpContext().getPath())) {
-                reply(exchange, 404, Map.of("error", "no such endpoint: " + exchange.getRequestURI().getPath()));
-                return;
-            }
-            if (!method.equals(exchange.getRequestMethod())) {
-                exchange.getResponseHeaders().add("Allow", method);
-                reply(exchange, 405, Map.of("error", exchange.getRequestMethod() + " is not allowed here, use " + method));
-                return;
-            }
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            // Counted before the shutdown test, so that a stop waits for every request that got past it.
+            Callback tracked = new Tracked(callback);
             try {
-                reply(exchange, 200, handler.answer(readBody(exchange.getRequestBody())));
-            } catch (BadRequest e) {
-                rejected.incrementAndGet();
-                reply(exchange, 400, Map.of("error", e.getMessage()));
+                route(request, response, tracked);
             } catch (RuntimeException e) {
-                // Nothing the client sent should get here; say what happened instead of a bare 500 page.
-                reply(exchange, 500, Map.of("error", "internal error: " + e));
+                // Nothing a client sends should get here; say what happened instead of a bare 500 page.
+                reply(response, tracked, 500, error("internal error: " + e));
+            }
+            return true;
+        }
+
+        private void route(Request request, Response response, Callback callback) {
+            String path = request.getHttpURI().getPath();
+            if (isShutdown()) {
+                response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
+                reply(response, callback, 503, path.equals("/health") ? Map.of("status", "stopping")
+                        : error("the server is shutting down"));
+                return;
+            }
+            switch (path) {
+                case "/search" -> {
+                    if (allowed("POST", request, response, callback)) {
+                        search(request, response, callback);
+                    }
+                }
+                case "/health" -> {
+                    if (allowed("GET", request, response, callback)) {
+                        health(response, callback);
+                    }
+                }
+                case "/stats" -> {
+                    if (allowed("GET", request, response, callback)) {
+                        reply(response, callback, 200, stats());
+                    }
+                }
+                default -> reply(response, callback, 404, error("no such endpoint: " + path
+                        + " (try POST /search, GET /health, GET /stats)"));
+            }
+        }
+
+        @Override
+        public CompletableFuture<Void> shutdown() {
+            return shutdown.shutdown();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return shutdown.isShutdown();
+        }
+
+        /** The request's callback, counted in {@link #inFlight} until it completes. */
+        private final class Tracked extends Callback.Nested {
+            Tracked(Callback callback) {
+                super(callback);
+                inFlight.increment();
+            }
+
+            @Override
+            public void succeeded() {
+                try {
+                    super.succeeded();
+                } finally {
+                    done();
+                }
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                try {
+                    super.failed(x);
+                } finally {
+                    done();
+                }
+            }
+
+            private void done() {
+                inFlight.decrement();
+                if (shutdown.isShutdown()) {
+                    shutdown.check();
+                }
             }
         }
     }
 
-    private static byte[] readBody(InputStream in) throws IOException, BadRequest {
-        byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
-        if (body.length > MAX_BODY_BYTES) {
-            throw new BadRequest("request body over " + MAX_BODY_BYTES + " bytes");
+    private static boolean allowed(String method, Request request, Response response, Callback callback) {
+        if (method.equals(request.getMethod())) {
+            return true;
         }
-        return body;
+        response.getHeaders().put(HttpHeader.ALLOW, method);
+        reply(response, callback, 405, error(request.getMethod() + " is not allowed here, use " + method));
+        return false;
     }
 
-    private Object search(byte[] body) throws BadRequest {
-        JsonNode request;
-        try {
-            request = JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new BadRequest("malformed JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new BadRequest("unreadable body: " + e.getMessage());
+    private void health(Response response, Callback callback) {
+        IndexReader.Health health = reader.health();
+        if (health.ok()) {
+            reply(response, callback, 200, Map.of("status", "ok"));
+            return;
         }
-        if (request == null || !request.isObject()) {
-            throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64}");
-        }
-        JsonNode vector = request.get("vector");
-        if (vector == null || !vector.isArray()) {
-            throw new BadRequest("field 'vector' must be an array of numbers");
-        }
-        if (vector.size() != reader.dimension()) {
-            throw new BadRequest("field 'vector' has dimension " + vector.size() + ", the index has " + reader.dimension());
-        }
-        float[] query = new float[vector.size()];
-        for (int i = 0; i < query.length; i++) {
-            JsonNode x = vector.get(i);
-            if (!x.isNumber()) {
-                throw new BadRequest("vector[" + i + "] is not a number: " + x);
-            }
-            query[i] = (float) x.doubleValue();
-            if (!Float.isFinite(query[i])) {
-                throw new BadRequest("vector[" + i + "] is not a finite float: " + x);
-            }
-        }
-        int k = intField(request, "k", 10, 1, MAX_K);
-        int ef = intField(request, "ef", Math.max(64, k), k, MAX_EF);
-        long start = System.nanoTime();
-        SearchResults results;
-        try {
-            results = reader.search(query, k, ef);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequest(e.getMessage());
-        }
-        served.incrementAndGet();
         Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("ids", results.ids());
-        answer.put("distances", results.distances());
-        answer.put("took_ms", (System.nanoTime() - start) / 1e6);
-        return answer;
+        answer.put("status", "failing");
+        answer.put("failed_segments", health.failedSegments());
+        reply(response, callback, 503, answer);
     }
 
-    private static int intField(JsonNode request, String name, int fallback, int min, int max) throws BadRequest {
-        JsonNode node = request.get(name);
-        if (node == null || node.isNull()) {
-            return fallback;
+    /** Reads the body without holding a thread, then queues the search or answers 503 when the queue is full. */
+    private void search(Request request, Response response, Callback callback) {
+        long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (length > MAX_BODY_BYTES) {
+            badBody(response, callback, "request body over " + MAX_BODY_BYTES + " bytes (Content-Length " + length + ")");
+            return;
         }
-        if (!node.canConvertToInt() || !node.isIntegralNumber()) {
-            throw new BadRequest("field '" + name + "' must be an integer, got " + node);
+        new BodyReader(request, response, callback, length).run();
+    }
+
+    /**
+     * Gathers a request body as it arrives, in whatever thread Jetty has when bytes come in: no thread waits
+     * for a slow client. Written here rather than with Jetty's whole-body helpers, which still act on the
+     * request after reporting a failure, when this server has already answered it and Jetty recycled it.
+     */
+    private final class BodyReader implements Invocable.Task {
+        private final Request request;
+        private final Response response;
+        private final Callback callback;
+        private final long length;
+        private byte[] body;
+        private int size;
+
+        BodyReader(Request request, Response response, Callback callback, long length) {
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+            this.length = length;
+            // Grown as bytes arrive: a Content-Length alone, with nothing behind it, must not cost 8 MiB.
+            this.body = new byte[(int) Math.min(length >= 0 ? length : 1024, 64 << 10)];
         }
-        int value = node.intValue();
-        if (value < min || value > max) {
-            throw new BadRequest("field '" + name + "' is " + value + ", must be in [" + min + ", " + max + "]");
+
+        @Override
+        public void run() {
+            while (true) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null) {
+                    request.demand(this);
+                    return;
+                }
+                if (Content.Chunk.isFailure(chunk)) {
+                    unreadableBody(request, response, callback, length, chunk.getFailure());
+                    return;
+                }
+                ByteBuffer bytes = chunk.getByteBuffer();
+                boolean fits = size + bytes.remaining() <= MAX_BODY_BYTES;
+                if (fits) {
+                    if (size + bytes.remaining() > body.length) {
+                        body = Arrays.copyOf(body, Math.min(MAX_BODY_BYTES, Math.max(2 * body.length, size + bytes.remaining())));
+                    }
+                    int n = bytes.remaining();
+                    bytes.get(body, size, n);
+                    size += n;
+                }
+                boolean last = chunk.isLast();
+                chunk.release();
+                if (!fits) {
+                    // A chunked body announces no length: it is cut off once past the limit.
+                    badBody(response, callback, "request body over " + MAX_BODY_BYTES + " bytes");
+                    return;
+                }
+                if (last) {
+                    queue(size == body.length ? body : Arrays.copyOf(body, size), response, callback);
+                    return;
+                }
+            }
         }
-        return value;
+
+        @Override
+        public InvocationType getInvocationType() {
+            // Appending bytes and queueing the search never block.
+            return InvocationType.NON_BLOCKING;
+        }
+    }
+
+    private void queue(byte[] body, Response response, Callback callback) {
+        try {
+            searches.execute(() -> answer(body, response, callback));
+        } catch (RejectedExecutionException e) {
+            busy.increment();
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            reply(response, callback, 503, error("busy: " + limits.threads() + " searches running and "
+                    + limits.queue() + " queued; retry after " + RETRY_AFTER_SECONDS + " s"));
+        }
+    }
+
+    private void answer(byte[] body, Response response, Callback callback) {
+        try {
+            Runnable hook = searchHook;
+            if (hook != null) {
+                hook.run();
+            }
+            SearchRequest query = SearchRequest.parse(body, reader.dimension());
+            long start = System.nanoTime();
+            SearchResults results;
+            try {
+                results = reader.search(query.vector(), query.k(), query.ef());
+            } catch (IllegalArgumentException e) {
+                throw new SearchRequest.BadRequest(e.getMessage());
+            }
+            served.increment();
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("ids", results.ids());
+            answer.put("distances", results.distances());
+            answer.put("took_ms", (System.nanoTime() - start) / 1e6);
+            reply(response, callback, 200, answer);
+        } catch (SearchRequest.BadRequest e) {
+            rejected.increment();
+            reply(response, callback, 400, error(e.getMessage()));
+        } catch (CorruptSegmentException e) {
+            // The index's fault, not the client's; /health reports the segment from now on.
+            reply(response, callback, 500, error(e.getMessage()));
+        } catch (RuntimeException e) {
+            reply(response, callback, 500, error("internal error: " + e));
+        }
+    }
+
+    /** A body that could not be read whole: badly framed, or stopped arriving. */
+    private void unreadableBody(Request request, Response response, Callback callback, long length, Throwable failure) {
+        long got = Request.getContentBytesRead(request);
+        if (failure instanceof TimeoutException) {
+            badBody(response, callback, "request body incomplete: " + got + (length >= 0 ? " of " + length : "")
+                    + " bytes arrived, then nothing for the idle timeout of " + limits.idleTimeout().toMillis() + " ms");
+        } else if (failure instanceof HttpException) {
+            // Jetty's parser reports a bad chunk as an early end of the body, so say both.
+            String framing = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING) ? "chunked body" : "request body";
+            badBody(response, callback, "the " + framing + " is malformed or ended early (" + failure.getMessage() + ")");
+        } else if (failure instanceof IOException) {
+            // The client went away: nobody to answer.
+            callback.failed(failure);
+        } else {
+            badBody(response, callback, "unreadable request body: " + failure);
+        }
+    }
+
+    /** 400 and close: after a framing problem the rest of the connection's bytes cannot be trusted. */
+    private void badBody(Response response, Callback callback, String message) {
+        rejected.increment();
+        response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
+        reply(response, callback, 400, error(message));
     }
 
     private Map<String, Object> stats() {
@@ -185,24 +445,63 @@ public final class SearchServer implements AutoCloseable {
         stats.put("dimension", reader.dimension());
         stats.put("metric", reader.metric().externalName());
         stats.put("mapped_bytes", reader.mappedBytes());
-        stats.put("queries_served", served.get());
-        stats.put("requests_rejected", rejected.get());
+        stats.put("queries_served", served.sum());
+        stats.put("requests_rejected", rejected.sum());
+        stats.put("requests_busy", busy.sum());
+        stats.put("searches_running", searches.getActiveCount());
+        stats.put("searches_queued", searches.getQueue().size());
         stats.put("uptime_seconds", (System.nanoTime() - started) / 1e9);
         return stats;
     }
 
-    private static void reply(HttpExchange exchange, int status, Object body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
+    private static Map<String, Object> error(String message) {
+        return Map.of("error", message);
+    }
+
+    private static byte[] json(Object body) {
+        try {
+            return JSON.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + body + " as JSON", e);
         }
     }
 
+    private static void reply(Response response, Callback callback, int status, Object body) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.write(true, ByteBuffer.wrap(json(body)), callback);
+    }
+
+    /** Jetty's own error answers (bad request line or headers, bad framing it finds first) as {"error": ...}. */
+    private static final class JsonErrors extends ErrorHandler {
+        @Override
+        protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+                                        Callback callback) {
+            reply(response, callback, code, error(describe(code, message)));
+        }
+
+        private static String describe(int code, String message) {
+            return message == null || message.isBlank() ? HttpStatus.getMessage(code) : message;
+        }
+    }
+
+    /**
+     * Stops gracefully: {@code /health} turns 503, the port closes (new connections are refused), requests in
+     * flight get up to {@link Limits#stopTimeout()} to finish, requests arriving on open connections get 503;
+     * then every connection is closed. The reader stays open (it is the caller's).
+     */
     @Override
     public void close() {
-        server.stop(0);
-        handlers.shutdownNow();
+        stopQuietly();
+        searches.shutdownNow();
+    }
+
+    private void stopQuietly() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            // Stopping still closes every connection; an error here only means something was cut short.
+            System.getLogger(SearchServer.class.getName()).log(System.Logger.Level.WARNING, "stopping the HTTP server: " + e, e);
+        }
     }
 }

@@ -1,5 +1,6 @@
 /**
- * A small HTTP JSON endpoint over an {@link io.hnswseg.reader.IndexReader}, on the JDK's own HTTP server
- * (no extra dependency): {@code POST /search}, {@code GET /health}, {@code GET /stats}.
+ * A small HTTP JSON endpoint over an {@link io.hnswseg.reader.IndexReader}, on Jetty's core server (no
+ * servlets): {@code POST /search}, {@code GET /health}, {@code GET /stats}, with every resource bounded
+ * (connections, idle time, queued searches, body size) and a graceful stop.
  */
 package io.hnswseg.http;

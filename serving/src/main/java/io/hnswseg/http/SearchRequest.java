@@ -1,0 +1,77 @@
+package io.hnswseg.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+
+/**
+ * A parsed {@code POST /search} body: the one place that reads and checks its fields.
+ *
+ * @param vector the query, of the index's dimension, every component finite
+ * @param k      results wanted, 1..{@link SearchServer#MAX_K} (default 10)
+ * @param ef     search beam, k..{@link SearchServer#MAX_EF} (default {@code max(64, k)})
+ */
+record SearchRequest(float[] vector, int k, int ef) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A request the client got wrong: answered with 400 and the message. */
+    static final class BadRequest extends Exception {
+        BadRequest(String message) {
+            super(message);
+        }
+    }
+
+    /** Parses and checks a body against an index of {@code dimension}. */
+    static SearchRequest parse(byte[] body, int dimension) throws BadRequest {
+        JsonNode request;
+        try {
+            request = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new BadRequest("malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BadRequest("unreadable body: " + e.getMessage());
+        }
+        if (request == null || !request.isObject()) {
+            throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64}");
+        }
+        JsonNode vector = request.get("vector");
+        if (vector == null || !vector.isArray()) {
+            throw new BadRequest("field 'vector' must be an array of numbers");
+        }
+        if (vector.size() != dimension) {
+            throw new BadRequest("field 'vector' has dimension " + vector.size() + ", the index has " + dimension);
+        }
+        float[] query = new float[vector.size()];
+        for (int i = 0; i < query.length; i++) {
+            JsonNode x = vector.get(i);
+            if (!x.isNumber()) {
+                throw new BadRequest("vector[" + i + "] is not a number: " + x);
+            }
+            query[i] = (float) x.doubleValue();
+            if (!Float.isFinite(query[i])) {
+                throw new BadRequest("vector[" + i + "] is not a finite float: " + x);
+            }
+        }
+        int k = intField(request, "k", 10, 1, SearchServer.MAX_K);
+        int ef = intField(request, "ef", Math.max(64, k), k, SearchServer.MAX_EF);
+        return new SearchRequest(query, k, ef);
+    }
+
+    private static int intField(JsonNode request, String name, int fallback, int min, int max) throws BadRequest {
+        JsonNode node = request.get(name);
+        if (node == null || node.isNull()) {
+            return fallback;
+        }
+        if (!node.canConvertToInt() || !node.isIntegralNumber()) {
+            throw new BadRequest("field '" + name + "' must be an integer, got " + node);
+        }
+        int value = node.intValue();
+        if (value < min || value > max) {
+            throw new BadRequest("field '" + name + "' is " + value + ", must be in [" + min + ", " + max + "]");
+        }
+        return value;
+    }
+}
