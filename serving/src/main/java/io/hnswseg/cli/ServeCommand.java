@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 /** {@code hnswseg serve}: an HTTP JSON endpoint over an index, until SIGTERM or Ctrl-C, which stop it gracefully. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve an index over HTTP: POST /search {\"vector\": [...], \"k\": 10, \"ef\": 64}, GET /health, GET /stats.",
+        description = {"Serve an index over HTTP: POST /search {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 3}, GET /health, GET /stats.",
                 "Searches beyond --http-threads wait in a queue of --queue; beyond that they get 503 with Retry-After. "
                         + "SIGTERM or Ctrl-C stop gracefully: /health turns 503, the port closes, requests in flight finish."})
 final class ServeCommand implements Callable<Integer> {
@@ -29,6 +29,12 @@ final class ServeCommand implements Callable<Integer> {
 
     @Mixin
     IndexOptions index;
+
+    @Option(names = "--ef", description = "ef of a request that names none, raised to its k (default: the index's recommended ef, else 64)")
+    Integer ef;
+
+    @Option(names = "--nprobe", description = "nprobe of a request that names none; 0 = all segments (default: the index's recommended nprobe)")
+    Integer nprobe;
 
     @Option(names = "--port", defaultValue = "8080", description = "port (default: ${DEFAULT-VALUE}; 0 picks a free one)")
     int port;
@@ -62,7 +68,17 @@ final class ServeCommand implements Callable<Integer> {
         IndexReader reader = index.open();
         SearchServer server;
         try {
-            server = new SearchServer(reader, bind, port, limits);
+            SearchServer.Defaults recommended = SearchServer.Defaults.of(reader);
+            if (ef != null && ef < 1) {
+                throw new IllegalArgumentException("--ef must be >= 1, got " + ef);
+            }
+            if (nprobe != null && (nprobe < 0 || nprobe > reader.segmentCount() || (nprobe > 0 && !reader.routed()))) {
+                throw new IllegalArgumentException("--nprobe must be " + (reader.routed() ? "in 0.." + reader.segmentCount()
+                        : "0 (this index is not routed: every query visits all segments)") + ", got " + nprobe);
+            }
+            SearchServer.Defaults defaults = new SearchServer.Defaults(ef != null ? ef : recommended.ef(),
+                    nprobe != null ? nprobe : recommended.nprobe());
+            server = new SearchServer(reader, bind, port, limits, defaults);
         } catch (RuntimeException | IOException e) {
             reader.close();
             throw e;
@@ -74,10 +90,11 @@ final class ServeCommand implements Callable<Integer> {
             reader.close();
             stopped.countDown();
         }));
-        System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats): %d search threads, "
-                        + "queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
+        System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats): default ef %d, nprobe %s; "
+                        + "%d search threads, queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
                         + "SIGTERM or Ctrl-C stops gracefully%n",
-                reader.location(), bind, server.port(), httpThreads, queue, format(idleTimeout), maxConnections,
+                reader.location(), bind, server.port(), server.defaults().ef(),
+                server.defaults().nprobe() == 0 ? "all" : String.valueOf(server.defaults().nprobe()), httpThreads, queue, format(idleTimeout), maxConnections,
                 SearchServer.MAX_BODY_BYTES >> 20);
         stopped.await();
         return 0;

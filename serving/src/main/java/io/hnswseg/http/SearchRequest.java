@@ -11,9 +11,10 @@ import java.io.IOException;
  *
  * @param vector the query, of the index's dimension, every component finite
  * @param k      results wanted, 1..{@link SearchServer#MAX_K} (default 10)
- * @param ef     search beam, k..{@link SearchServer#MAX_EF} (default {@code max(64, k)})
+ * @param ef     search beam, k..{@link SearchServer#MAX_EF} (default: the server's ef, raised to k)
+ * @param nprobe segments visited on a k-means index, 0 = all (default: the server's nprobe)
  */
-record SearchRequest(float[] vector, int k, int ef) {
+record SearchRequest(float[] vector, int k, int ef, int nprobe) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -24,8 +25,11 @@ record SearchRequest(float[] vector, int k, int ef) {
         }
     }
 
-    /** Parses and checks a body against an index of {@code dimension}. */
-    static SearchRequest parse(byte[] body, int dimension) throws BadRequest {
+    /**
+     * Parses and checks a body against an index of {@code dimension}; a request without ef or nprobe gets
+     * the server's. The reader checks nprobe against the index's segments.
+     */
+    static SearchRequest parse(byte[] body, int dimension, SearchServer.Defaults defaults) throws BadRequest {
         JsonNode request;
         try {
             request = JSON.readTree(body);
@@ -35,7 +39,7 @@ record SearchRequest(float[] vector, int k, int ef) {
             throw new BadRequest("unreadable body: " + e.getMessage());
         }
         if (request == null || !request.isObject()) {
-            throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64}");
+            throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 3}");
         }
         JsonNode vector = request.get("vector");
         if (vector == null || !vector.isArray()) {
@@ -56,8 +60,9 @@ record SearchRequest(float[] vector, int k, int ef) {
             }
         }
         int k = intField(request, "k", 10, 1, SearchServer.MAX_K);
-        int ef = intField(request, "ef", Math.max(64, k), k, SearchServer.MAX_EF);
-        return new SearchRequest(query, k, ef);
+        int ef = intField(request, "ef", Math.max(defaults.ef(), k), k, SearchServer.MAX_EF);
+        int nprobe = intField(request, "nprobe", defaults.nprobe(), 0, Integer.MAX_VALUE);
+        return new SearchRequest(query, k, ef, nprobe);
     }
 
     private static int intField(JsonNode request, String name, int fallback, int min, int max) throws BadRequest {

@@ -45,9 +45,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Serves one open index over HTTP/1.1 (Jetty's core server, no servlets):
  * <ul>
- *   <li>{@code POST /search} with {@code {"vector": [...], "k": 10, "ef": 64}} answers
- *   {@code {"ids": [...], "distances": [...], "took_ms": ...}} ({@code k} defaults to 10, {@code ef} to
- *   {@code max(64, k)});</li>
+ *   <li>{@code POST /search} with {@code {"vector": [...], "k": 10, "ef": 64, "nprobe": 3}} answers
+ *   {@code {"ids": [...], "distances": [...], "took_ms": ...}} ({@code k} defaults to 10, {@code ef} and
+ *   {@code nprobe} to the server's {@link Defaults});</li>
  *   <li>{@code GET /health} answers 200 {@code {"status": "ok"}}, or 503 with {@code {"status": "failing",
  *   "failed_segments": {...}}} when a segment failed a search, or {@code {"status": "stopping"}} during
  *   shutdown;</li>
@@ -114,8 +114,23 @@ public final class SearchServer implements AutoCloseable {
         }
     }
 
+    /**
+     * What a request that leaves out ef or nprobe gets.
+     *
+     * @param ef     search beam (raised to the request's k)
+     * @param nprobe segments visited per query on a k-means index, 0 = all
+     */
+    public record Defaults(int ef, int nprobe) {
+
+        /** The index's recommendation: the cheapest measured point reaching its target recall, else ef 64 over all segments. */
+        public static Defaults of(IndexReader reader) {
+            return new Defaults(reader.defaultEf(), reader.defaultNprobe());
+        }
+    }
+
     private final IndexReader reader;
     private final Limits limits;
+    private final Defaults defaults;
     private final Server server;
     private final ServerConnector connector;
     private final ThreadPoolExecutor searches;
@@ -132,10 +147,16 @@ public final class SearchServer implements AutoCloseable {
         this(reader, bind, port, Limits.defaults().withThreads(threads));
     }
 
-    /** Binds and starts serving. Port 0 picks a free port ({@link #port()}). */
+    /** Binds and starts serving with the index's recommended ef and nprobe. Port 0 picks a free port ({@link #port()}). */
     public SearchServer(IndexReader reader, String bind, int port, Limits limits) throws IOException {
+        this(reader, bind, port, limits, Defaults.of(reader));
+    }
+
+    /** Binds and starts serving. Port 0 picks a free port ({@link #port()}). */
+    public SearchServer(IndexReader reader, String bind, int port, Limits limits, Defaults defaults) throws IOException {
         this.reader = reader;
         this.limits = limits;
+        this.defaults = defaults;
         AtomicInteger n = new AtomicInteger();
         BlockingQueue<Runnable> queue = limits.queue() == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue());
         this.searches = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.SECONDS, queue, r -> {
@@ -166,6 +187,11 @@ public final class SearchServer implements AutoCloseable {
             stopQuietly();
             throw e instanceof IOException ioe ? ioe : new IOException("cannot serve on " + bind + ":" + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /** What a request that leaves out ef or nprobe gets. */
+    public Defaults defaults() {
+        return defaults;
     }
 
     public int port() {
@@ -387,11 +413,11 @@ public final class SearchServer implements AutoCloseable {
             if (hook != null) {
                 hook.run();
             }
-            SearchRequest query = SearchRequest.parse(body, reader.dimension());
+            SearchRequest query = SearchRequest.parse(body, reader.dimension(), defaults);
             long start = System.nanoTime();
             SearchResults results;
             try {
-                results = reader.search(query.vector(), query.k(), query.ef());
+                results = reader.search(query.vector(), query.k(), query.ef(), query.nprobe());
             } catch (IllegalArgumentException e) {
                 throw new SearchRequest.BadRequest(e.getMessage());
             }

@@ -72,6 +72,41 @@ class SearchServerTest {
     }
 
     @Test
+    void nprobeRoutesLikeTheReader() throws Exception {
+        FloatMatrix[] routedData = TestIndexes.clustered(4_000, 10, 8, 5);
+        TestIndexes.writeRouted(tmp.resolve("routed"), routedData[0], 4, new HnswParams(8, 40, 1, Metric.L2));
+        try (IndexReader routed = IndexReader.open(tmp.resolve("routed").toString());
+             SearchServer routedServer = new SearchServer(routed, "127.0.0.1", 0,
+                     SearchServer.Limits.defaults().withThreads(2), new SearchServer.Defaults(40, 2))) {
+            for (int nprobe : new int[] {1, 2, 4}) {
+                float[] q = routedData[1].row(nprobe);
+                String body = JSON.writeValueAsString(java.util.Map.of("vector", q, "k", 5, "nprobe", nprobe));
+                HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + routedServer.port() + "/search"))
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                JsonNode answer = JSON.readTree(HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body());
+                SearchResults expected = routed.search(q, 5, 40, nprobe);
+                for (int i = 0; i < 5; i++) {
+                    assertEquals(expected.ids()[i], answer.get("ids").get(i).asLong(), "nprobe " + nprobe);
+                }
+            }
+            // Without nprobe, a request gets the server's default of 2.
+            float[] q = routedData[1].row(7);
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + routedServer.port() + "/search"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"vector\": " + Arrays.toString(q) + ", \"k\": 5}")).build();
+            JsonNode answer = JSON.readTree(HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body());
+            SearchResults expected = routed.search(q, 5, 40, 2);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(expected.ids()[i], answer.get("ids").get(i).asLong());
+            }
+            request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + routedServer.port() + "/search"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"vector\": " + Arrays.toString(q) + ", \"nprobe\": 5}")).build();
+            HttpResponse<String> tooMany = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, tooMany.statusCode(), tooMany.body());
+            assertTrue(tooMany.body().contains("nprobe must be in 0..4"), tooMany.body());
+        }
+    }
+
+    @Test
     void healthAndStats() throws Exception {
         HttpResponse<String> health = send("GET", "/health", null);
         assertEquals(200, health.statusCode());
@@ -98,6 +133,8 @@ class SearchServerTest {
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": \"ten\"}", "integer"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 1e39]}", "finite"},
                 {"", "JSON object"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprobe\": -1}", "'nprobe'"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprobe\": 1}", "nprobe"},
         };
         for (String[] c : cases) {
             HttpResponse<String> r = send("POST", "/search", c[0]);
