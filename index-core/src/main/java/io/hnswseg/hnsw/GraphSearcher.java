@@ -12,6 +12,61 @@ public final class GraphSearcher {
     private GraphSearcher() {
     }
 
+    /**
+     * The exact {@code k} nearest nodes of {@code graph} by brute force over every node with exact
+     * distances (ties by node order): the truth searches are measured against. Validates as {@link #search}.
+     */
+    public static SearchResults exact(GraphView graph, float[] query, int k) {
+        if (k <= 0) {
+            throw new IllegalArgumentException("k must be > 0, got " + k);
+        }
+        Vectors.checkDimension(query.length, graph.dimension(), "query");
+        Vectors.checkValid(query, 0, query.length, graph.metric(), "query");
+        float[] q = query;
+        if (graph.metric().normalizes()) {
+            q = query.clone();
+            Vectors.normalize(q, 0, q.length);
+        }
+        NodeScorer approximate = graph.scorer(q);
+        NodeScorer exact = graph.exactScorer(q);
+        NodeScorer scorer = exact != null ? exact : approximate;
+        NodeHeap best = new NodeHeap(k + 1, true);
+        float[] four = new float[4];
+        int size = graph.size();
+        int node = 0;
+        for (; node + 3 < size; node += 4) {
+            scorer.score4(node, node + 1, node + 2, node + 3, four);
+            for (int j = 0; j < 4; j++) {
+                keep(best, k, four[j], node + j);
+            }
+        }
+        for (; node < size; node++) {
+            keep(best, k, scorer.score(node), node);
+        }
+        return results(graph, best, best.size());
+    }
+
+    private static void keep(NodeHeap best, int k, float distance, int node) {
+        if (best.size() < k) {
+            best.push(distance, node);
+        } else if (distance < best.peekDistance()) {
+            best.push(distance, node);
+            best.pop();
+        }
+    }
+
+    /** The heap's {@code n} nodes, closest first, as external ids; empties the heap. */
+    private static SearchResults results(GraphView graph, NodeHeap heap, int n) {
+        long[] ids = new long[n];
+        float[] distances = new float[n];
+        for (int i = n - 1; i >= 0; i--) {
+            long top = heap.pop();
+            ids[i] = graph.externalId(NodeHeap.nodeOf(top));
+            distances[i] = NodeHeap.distanceOf(top);
+        }
+        return new SearchResults(ids, distances);
+    }
+
     /** Validates the query, then returns the {@code k} nearest nodes of {@code graph}; see {@link VectorIndex#search}. */
     public static SearchResults search(GraphView graph, float[] query, int k, int ef) {
         if (k <= 0) {
@@ -45,15 +100,7 @@ public final class GraphSearcher {
         while (results.size() > k) {
             results.pop();
         }
-        int n = results.size();
-        long[] ids = new long[n];
-        float[] distances = new float[n];
-        for (int i = n - 1; i >= 0; i--) {
-            long top = results.pop();
-            ids[i] = graph.externalId(NodeHeap.nodeOf(top));
-            distances[i] = NodeHeap.distanceOf(top);
-        }
-        return new SearchResults(ids, distances);
+        return results(graph, results, results.size());
     }
 
     /**

@@ -109,47 +109,7 @@ public final class HnswGraph implements GraphView, VectorIndex {
      * that searches are measured against. Validates the query as {@link #search} does.
      */
     public SearchResults exactSearch(float[] query, int k) {
-        if (k <= 0) {
-            throw new IllegalArgumentException("k must be > 0, got " + k);
-        }
-        io.hnswseg.distance.Vectors.checkDimension(query.length, dimension, "query");
-        io.hnswseg.distance.Vectors.checkValid(query, 0, dimension, metric, "query");
-        float[] q = query;
-        if (metric.normalizes()) {
-            q = query.clone();
-            io.hnswseg.distance.Vectors.normalize(q, 0, dimension);
-        }
-        FloatScorer scorer = exact(q);
-        NodeHeap best = new NodeHeap(k + 1, true);
-        float[] four = new float[4];
-        int node = 0;
-        for (; node + 3 < size; node += 4) {
-            scorer.score4(node, node + 1, node + 2, node + 3, four);
-            for (int j = 0; j < 4; j++) {
-                keep(best, k, four[j], node + j);
-            }
-        }
-        for (; node < size; node++) {
-            keep(best, k, scorer.score(node), node);
-        }
-        int n = best.size();
-        long[] ids = new long[n];
-        float[] distances = new float[n];
-        for (int i = n - 1; i >= 0; i--) {
-            long top = best.pop();
-            ids[i] = this.ids[NodeHeap.nodeOf(top)];
-            distances[i] = NodeHeap.distanceOf(top);
-        }
-        return new SearchResults(ids, distances);
-    }
-
-    private static void keep(NodeHeap best, int k, float distance, int node) {
-        if (best.size() < k) {
-            best.push(distance, node);
-        } else if (distance < best.peekDistance()) {
-            best.push(distance, node);
-            best.pop();
-        }
+        return GraphSearcher.exact(this, query, k);
     }
 
     @Override

@@ -138,6 +138,26 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         return routing != null && routing.centroids() != null;
     }
 
+    /** Segments that hold vectors: the most a query can visit. */
+    public int searchableSegments() {
+        return (int) segments.stream().filter(s -> s.count() > 0).count();
+    }
+
+    /**
+     * The segments a query visits by default: the build's recommendation (the cheapest measured point
+     * reaching its target recall) on a routed index, else 0 (every segment).
+     */
+    public int defaultNprobe() {
+        GridPoint recommended = quality == null ? null : quality.defaults();
+        return recommended == null || !routed() ? 0 : Math.min(recommended.nprobe(), searchableSegments());
+    }
+
+    /** The search beam by default: the build's recommendation, else {@code fallback}. */
+    public int defaultEf(int fallback) {
+        GridPoint recommended = quality == null ? null : quality.defaults();
+        return recommended == null ? fallback : recommended.ef();
+    }
+
     public byte[] toJson() {
         try {
             return JSON.writeValueAsBytes(this);

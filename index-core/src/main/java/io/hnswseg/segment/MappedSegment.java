@@ -196,13 +196,26 @@ public final class MappedSegment implements VectorIndex, Closeable {
      */
     @Override
     public SearchResults search(float[] query, int k, int ef) {
+        return guarded(() -> GraphSearcher.search(graph, query, k, ef));
+    }
+
+    /**
+     * The exact {@code k} nearest vectors of this segment by brute force (ties by node order): the truth a
+     * search is measured against. Fails as {@link #search} does.
+     */
+    public SearchResults exactSearch(float[] query, int k) {
+        return guarded(() -> GraphSearcher.exact(graph, query, k));
+    }
+
+    /** Runs a read of the mapping, turning a fault or a file changed on disk into a CorruptSegmentException. */
+    private SearchResults guarded(java.util.function.Supplier<SearchResults> read) {
         acquire();
         try {
             checkUnchanged();
             try {
-                return GraphSearcher.search(graph, query, k, ef);
+                return read.get();
             } finally {
-                // Also when the search threw: the garbage of a faulted read may be what looked corrupt.
+                // Also when the read threw: the garbage of a faulted read may be what looked corrupt.
                 raiseFaults();
             }
         } catch (InternalError e) {

@@ -70,9 +70,8 @@ public final class IndexReader implements AutoCloseable {
         this.manifest = manifest;
         this.segments = segments;
         this.routes = routes;
-        IndexManifest.GridPoint recommended = manifest.quality() == null ? null : manifest.quality().defaults();
-        this.defaultNprobe = recommended == null || !routes.routed() ? 0 : Math.min(recommended.nprobe(), routes.searchable());
-        this.defaultEf = recommended == null ? DEFAULT_EF : recommended.ef();
+        this.defaultNprobe = manifest.defaultNprobe();
+        this.defaultEf = manifest.defaultEf(DEFAULT_EF);
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
         this.searchThreads = options.searchThreads();
@@ -264,6 +263,23 @@ public final class IndexReader implements AutoCloseable {
             results[i] = TopK.merge(parts, k);
         });
         return Arrays.asList(results);
+    }
+
+    /**
+     * The exact {@code k} nearest vectors of the whole index by brute force over every segment, closest
+     * first: the truth to measure {@link #search} against (a full scan of the index, so for samples of
+     * queries, not for serving).
+     */
+    public SearchResults exactSearch(float[] query, int k) {
+        checkQuery(query, k, k, 0);
+        SearchResults[] parts = new SearchResults[segments.length];
+        int searched = 0;
+        for (int s = 0; s < segments.length; s++) {
+            if (segments[s].size() > 0) {
+                parts[searched++] = segments[s].exactSearch(query, k);
+            }
+        }
+        return TopK.merge(Arrays.copyOf(parts, searched), k);
     }
 
     /** One segment's search; a corrupt or changed segment is recorded for {@link #health()} before the error goes on. */

@@ -17,7 +17,10 @@ public final class HnswsegKryoRegistrator implements KryoRegistrator {
         kryo.register(Evaluation.Partial.class);
         kryo.register(Sample.Part.class);
         kryo.register(Sample.Part[].class);
+        kryo.register(IndexSearch.Query.class);
+        kryo.register(IndexSearch.Query[].class);
         kryo.register(long[].class);
+        kryo.register(long[][].class);
         kryo.register(int[].class);
         kryo.register(float[].class);
         kryo.register(float[][].class);

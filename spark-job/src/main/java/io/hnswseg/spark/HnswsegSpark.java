@@ -15,6 +15,7 @@ import java.io.IOException;
  *         new BuildOptions().vectorColumn("embedding").metric("cosine").partitions(16));
  * Dataset<Row> neighbours = HnswsegSpark.search(spark, "s3a://bucket/indexes/products", queries,
  *         new SearchOptions().k(10).vectorColumn("embedding"));
+ * neighbours.write().parquet("s3a://bucket/neighbours");
  * }</pre>
  */
 public final class HnswsegSpark {
@@ -36,5 +37,24 @@ public final class HnswsegSpark {
     /** Builds an index from a Parquet table or an fvecs/bvecs file at {@code input}; see {@link #build(Dataset, String, BuildOptions)}. */
     public static BuildSummary build(SparkSession spark, String input, String output, BuildOptions options) throws IOException {
         return IndexBuild.fromUri(spark, input, output, options, 0);
+    }
+
+    /**
+     * The {@code k} nearest neighbours of every query in a table with an id column ({@code bigint} or
+     * {@code int}) and a vector column ({@code array<float>}, {@code array<double>} or a Spark ML vector):
+     * one row per query, {@code (id bigint, neighbors array<bigint>, distances array<float>)}, closest first.
+     * The index's manifest is read and the queries' dimension checked now; the searches run when the result
+     * is computed (each action searches again: write or cache it), each executor JVM sharing one reader.
+     *
+     * @param index the index's URI: a local directory, or any Hadoop file system ({@code hdfs://}, {@code s3a://}, ...)
+     * @throws InvalidInputException naming the problem when the index, the queries or an option cannot be used
+     */
+    public static Dataset<Row> search(SparkSession spark, String index, Dataset<Row> queries, SearchOptions options) throws IOException {
+        return IndexSearch.of(spark, index, queries, options).results();
+    }
+
+    /** Searches with the queries of a Parquet table or an fvecs/bvecs file at {@code queries}; see {@link #search(SparkSession, String, Dataset, SearchOptions)}. */
+    public static Dataset<Row> search(SparkSession spark, String index, String queries, SearchOptions options) throws IOException {
+        return IndexSearch.of(spark, index, queries, options).results();
     }
 }

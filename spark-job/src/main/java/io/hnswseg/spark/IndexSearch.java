@@ -1,0 +1,374 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.InvalidManifestException;
+import io.hnswseg.reader.IndexReader;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.size;
+
+/**
+ * A batch search, planned on the driver: the index's manifest read once (its bytes travel to the tasks,
+ * which check the index is still that one), the queries' dimension checked against the index before any
+ * task runs, ef and nprobe resolved. Tasks search their queries in batches on the executor's one shared
+ * reader ({@link SharedIndex}).
+ */
+final class IndexSearch implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+    /** Queries one {@code searchBatch} call takes: enough to keep every search thread busy, few enough to stream. */
+    private static final int BATCH = 512;
+    /** Bytes of an fvecs/bvecs query file one task reads. */
+    private static final long SPLIT_BYTES = 64L << 20;
+    /** Rows of a query table looked at to check its dimension before the job runs. */
+    private static final int DIMENSION_PROBE_ROWS = 1000;
+
+    /** The result's schema: one row per query. */
+    static final StructType SCHEMA = new StructType()
+            .add("id", DataTypes.LongType, false)
+            .add("neighbors", DataTypes.createArrayType(DataTypes.LongType, false), false)
+            .add("distances", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+    /** One query on its way to the search. */
+    static final class Query implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final long id;
+        final float[] vector;
+
+        Query(long id, float[] vector) {
+            this.id = id;
+            this.vector = vector;
+        }
+    }
+
+    final transient JavaRDD<Query> queries;
+    final transient SparkSession spark;
+    final String queriesName;
+    final SharedIndex.Spec index;
+    final int dimension;
+    final Metric metric;
+    final int k;
+    final int ef;
+    final int nprobe;
+    final boolean excludeSelf;
+    final int segments;
+    final boolean routed;
+    /** The query count when known without a pass over the queries (an fvecs/bvecs file), else -1. */
+    final long knownCount;
+
+    private IndexSearch(SparkSession spark, String indexUri, byte[] manifestBytes, IndexManifest manifest, JavaRDD<Query> queries,
+                        String queriesName, long knownCount, SearchOptions options, int searchThreads, Map<String, String> hadoop) {
+        this.spark = spark;
+        this.queries = queries;
+        this.queriesName = queriesName;
+        this.knownCount = knownCount;
+        this.index = new SharedIndex.Spec(indexUri, manifestBytes, searchThreads, hadoop);
+        this.dimension = manifest.dimension();
+        this.metric = manifest.metricValue();
+        this.k = options.k;
+        this.excludeSelf = options.excludeSelf;
+        this.segments = manifest.searchableSegments();
+        this.routed = manifest.routed();
+        this.ef = options.ef != null ? options.ef : Math.max(manifest.defaultEf(IndexReader.DEFAULT_EF), options.searchK());
+        this.nprobe = options.nprobe != null ? options.nprobe : manifest.defaultNprobe();
+        if (nprobe > segments || (nprobe > 0 && !routed)) {
+            throw new InvalidInputException("--nprobe " + nprobe + ": " + (routed ? "the index has " + segments + " segments"
+                    : "the index is partitioned at random, so every query visits all " + segments + " segments (use --nprobe 0)"));
+        }
+    }
+
+    /** Plans a search of {@code index} with a table of (id, vector) queries. */
+    static IndexSearch of(SparkSession spark, String index, Dataset<Row> queries, SearchOptions options) throws IOException {
+        return ofTable(spark, index, queries, options, "a Dataset");
+    }
+
+    private static IndexSearch ofTable(SparkSession spark, String index, Dataset<Row> queries, SearchOptions options, String name)
+            throws IOException {
+        options.validate();
+        Loaded loaded = load(spark, index);
+        TableInput table = TableInput.of(queries, options.idColumn, options.vectorColumn);
+        checkTableDimension(table, loaded.manifest.dimension(), "the queries");
+        String idColumn = table.idColumn;
+        String vectorColumn = table.vectorColumn;
+        int dimension = loaded.manifest.dimension();
+        Metric metric = loaded.manifest.metricValue();
+        JavaRDD<Query> rows = table.internalRows(table.table)
+                .mapPartitions(it -> validated(TableInput.rows(it, idColumn, vectorColumn), dimension, metric, false));
+        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, rows, name, -1, options, threads(spark, options),
+                loaded.hadoop);
+    }
+
+    /** Plans a search of {@code index} with a Parquet table or an fvecs/bvecs file of queries at {@code uri}. */
+    static IndexSearch of(SparkSession spark, String index, String uri, SearchOptions options) throws IOException {
+        options.validate();
+        String format = options.format != null ? options.format : IndexBuild.inferFormat(uri);
+        if (format.equals("parquet")) {
+            Dataset<Row> table;
+            try {
+                table = spark.read().parquet(uri);
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("queries " + uri + ": cannot read them as a Parquet table: " + SessionOptions.explain(e));
+            }
+            return ofTable(spark, index, table, options, uri);
+        }
+        Loaded loaded = load(spark, index);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        VecsInput vecs = VecsInput.open(uri, format, jsc.hadoopConfiguration());
+        int dimension = loaded.manifest.dimension();
+        if (vecs.dimension != dimension) {
+            throw new InvalidInputException("queries " + uri + " have dimension " + vecs.dimension + ", the index at " + index
+                    + " has " + dimension);
+        }
+        Metric metric = loaded.manifest.metricValue();
+        long rows = vecs.rows;
+        int splits = (int) Math.max(1, Math.min(rows, Math.max(2L * jsc.defaultParallelism(),
+                (rows * vecs.recordBytes() + SPLIT_BYTES - 1) / SPLIT_BYTES)));
+        Map<String, String> settings = loaded.hadoop;
+        JavaRDD<Query> queries = jsc.parallelize(IntStream.range(0, splits).boxed().collect(Collectors.toList()), splits)
+                .mapPartitions(it -> {
+                    int split = it.next();
+                    long first = rows * split / splits;
+                    long last = rows * (split + 1) / splits;
+                    return validated(vecs.rows(first, last - first, IndexBuild.conf(settings)), dimension, metric, true);
+                });
+        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, queries, uri, rows, options, threads(spark, options),
+                loaded.hadoop);
+    }
+
+    /** The manifest's bytes as read once on the driver, parsed, and the Hadoop settings tasks read with. */
+    private record Loaded(byte[] bytes, IndexManifest manifest, Map<String, String> hadoop) {
+    }
+
+    private static Loaded load(SparkSession spark, String index) throws IOException {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Path manifestPath = new Path(new Path(index), IndexManifest.FILE_NAME);
+        byte[] bytes;
+        try {
+            FileSystem fs = manifestPath.getFileSystem(conf);
+            try (FSDataInputStream in = fs.open(manifestPath)) {
+                bytes = in.readAllBytes();
+            }
+        } catch (FileNotFoundException e) {
+            throw new InvalidInputException("no index at " + index + ": " + manifestPath + " does not exist");
+        }
+        IndexManifest manifest;
+        try {
+            manifest = IndexManifest.parse(bytes, manifestPath.toString());
+        } catch (InvalidManifestException e) {
+            throw new InvalidInputException(e.getMessage());
+        }
+        Map<String, String> hadoop = new HashMap<>();
+        conf.forEach(e -> hadoop.put(e.getKey(), e.getValue()));
+        return new Loaded(bytes, manifest, hadoop);
+    }
+
+    /** The most common vector length among the first rows must be the index's: a table of other vectors is refused up front. */
+    private static void checkTableDimension(TableInput table, int dimension, String what) {
+        List<Row> lengths = table.table.select(size(col("vector")).as("n")).where(col("vector").isNotNull())
+                .limit(DIMENSION_PROBE_ROWS).collectAsList();
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (Row r : lengths) {
+            counts.merge(r.getInt(0), 1, Integer::sum);
+        }
+        counts.entrySet().stream().max(Map.Entry.comparingByValue()).ifPresent(common -> {
+            if (common.getKey() != dimension) {
+                throw new InvalidInputException(what + " (column " + table.vectorColumn + ") have dimension " + common.getKey()
+                        + " (" + common.getValue() + " of the first " + lengths.size() + " vectors), the index has " + dimension);
+            }
+        });
+    }
+
+    private static int threads(SparkSession spark, SearchOptions options) {
+        if (options.searchThreads != null) {
+            return options.searchThreads;
+        }
+        // 0: each executor JVM uses its own core count (local mode: the driver's).
+        return spark.sparkContext().getConf().getInt("spark.executor.cores", 0);
+    }
+
+    /** A task's rows as queries, each checked (dimension, null, NaN/Inf; cosine: nonzero), a bad one named in the error. */
+    private static Iterator<Query> validated(RowSource rows, int dimension, Metric metric, boolean copy) {
+        return new Iterator<>() {
+            private Query next;
+
+            @Override
+            public boolean hasNext() {
+                if (next == null) {
+                    try {
+                        if (!rows.next()) {
+                            rows.close();
+                            return false;
+                        }
+                        String problem = BlockMapper.problem(rows, rows.vector(), dimension, metric);
+                        if (problem != null) {
+                            throw new InvalidInputException("query " + rows.describe() + ": " + problem);
+                        }
+                        next = new Query(rows.id(), copy ? rows.vector().clone() : rows.vector());
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+                return true;
+            }
+
+            @Override
+            public Query next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                Query q = next;
+                next = null;
+                return q;
+            }
+        };
+    }
+
+    /** One row per query: (id, neighbors, distances), closest first. Lazy: each action searches again. */
+    Dataset<Row> results() {
+        IndexSearch plan = this;
+        JavaRDD<Row> rows = queries.mapPartitions(it -> plan.search(it));
+        return spark.createDataFrame(rows, SCHEMA);
+    }
+
+    /** Searches a task's queries on the executor's shared reader, a batch at a time. */
+    private Iterator<Row> search(Iterator<Query> it) throws IOException {
+        SharedIndex.Lease lease = SharedIndex.acquire(index);
+        TaskContext task = TaskContext.get();
+        if (task != null) {
+            task.addTaskCompletionListener((TaskContext t) -> lease.close());
+        }
+        IndexReader reader = lease.reader();
+        int searchK = excludeSelf ? k + 1 : k;
+        return new Iterator<>() {
+            private final List<Query> batch = new ArrayList<>(BATCH);
+            private final List<float[]> vectors = new ArrayList<>(BATCH);
+            private List<SearchResults> found = List.of();
+            private int at;
+
+            @Override
+            public boolean hasNext() {
+                if (at < found.size()) {
+                    return true;
+                }
+                batch.clear();
+                vectors.clear();
+                while (batch.size() < BATCH && it.hasNext()) {
+                    Query q = it.next();
+                    batch.add(q);
+                    vectors.add(q.vector);
+                }
+                at = 0;
+                found = batch.isEmpty() ? List.of() : reader.searchBatch(vectors, searchK, ef, nprobe);
+                return !found.isEmpty();
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                Query q = batch.get(at);
+                SearchResults r = found.get(at++);
+                return row(q.id, r);
+            }
+        };
+    }
+
+    /** The result row of a query: its k neighbours, without the query's own id under excludeSelf. */
+    private Row row(long id, SearchResults r) {
+        long[] ids = r.ids();
+        float[] distances = r.distances();
+        int skip = excludeSelf ? indexOf(ids, id) : -1;
+        int n = Math.min(k, skip >= 0 ? ids.length - 1 : ids.length);
+        long[] keptIds = new long[n];
+        float[] keptDistances = new float[n];
+        for (int i = 0, j = 0; j < n; i++) {
+            if (i != skip) {
+                keptIds[j] = ids[i];
+                keptDistances[j++] = distances[i];
+            }
+        }
+        return RowFactory.create(id, keptIds, keptDistances);
+    }
+
+    private static int indexOf(long[] ids, long id) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == id) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** What a recall check measured. */
+    record Recall(int queries, double recall, double seconds) {
+    }
+
+    /**
+     * Recall@k of this search on {@code wanted} queries sampled at random: each sampled query is searched
+     * as the job searches it and by brute force over the whole index (the query's own id left out of both
+     * under excludeSelf).
+     */
+    Recall recall(int wanted, long seed) {
+        long start = System.nanoTime();
+        long count = knownCount >= 0 ? knownCount : queries.count();
+        double fraction = Math.min(1.0, 3.0 * wanted / Math.max(1, count));
+        List<Query> sample = queries.sample(false, fraction, seed).take(wanted);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        IndexSearch plan = this;
+        long[] hitsAndTotal = jsc.parallelize(sample, Math.max(1, Math.min(sample.size(), jsc.defaultParallelism())))
+                .mapPartitions(it -> plan.scoreRecall(it))
+                .reduce((a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+        return new Recall(sample.size(), hitsAndTotal[1] == 0 ? 1.0 : (double) hitsAndTotal[0] / hitsAndTotal[1],
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private Iterator<long[]> scoreRecall(Iterator<Query> it) throws IOException {
+        long hits = 0;
+        long total = 0;
+        try (SharedIndex.Lease lease = SharedIndex.acquire(index)) {
+            IndexReader reader = lease.reader();
+            int searchK = excludeSelf ? k + 1 : k;
+            while (it.hasNext()) {
+                Query q = it.next();
+                Row found = row(q.id, reader.search(q.vector, searchK, ef, nprobe));
+                Row truth = row(q.id, reader.exactSearch(q.vector, searchK));
+                long[] foundIds = (long[]) found.get(1);
+                long[] trueIds = (long[]) truth.get(1);
+                for (long t : trueIds) {
+                    if (indexOf(foundIds, t) >= 0) {
+                        hits++;
+                    }
+                }
+                total += trueIds.length;
+            }
+        }
+        return List.of(new long[] {hits, total}).iterator();
+    }
+}

@@ -1,0 +1,123 @@
+package io.hnswseg.spark;
+
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.util.concurrent.Callable;
+
+/**
+ * The batch search command: {@code spark-submit --class io.hnswseg.spark.SearchIndexJob
+ * hnswseg-spark-job-*-app.jar --index URI --queries URI --output URI [options]}, or {@code bin/hnswseg
+ * search-job ...} in local mode. A thin wrapper of {@link HnswsegSpark#search}: the k nearest neighbours
+ * of every query, written as Parquet {@code (id bigint, neighbors array<bigint>, distances array<float>)}.
+ */
+@Command(name = "search-job", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Search an index with every row of a query table or file, in Spark; write Parquet (id, neighbors, distances).")
+public final class SearchIndexJob implements Callable<Integer> {
+
+    @Option(names = "--index", required = true, description = "the index (a directory or prefix: file:, hdfs://, s3a://, ...)")
+    String index;
+
+    @Option(names = "--queries", required = true, description = "queries: a Parquet table (id + vector columns) or a .fvecs/.bvecs file "
+            + "(ids = row numbers)")
+    String queries;
+
+    @Option(names = "--output", required = true, description = "where the Parquet results go (a directory; written complete or not at all)")
+    String output;
+
+    @Option(names = "--format", description = "queries' format: parquet, fvecs or bvecs (default: from the extension; parquet otherwise)")
+    String format;
+
+    @Option(names = "--id-col", defaultValue = "id", description = "Parquet: bigint (or int) id column (default: ${DEFAULT-VALUE})")
+    String idColumn;
+
+    @Option(names = "--vector-col", defaultValue = "vector",
+            description = "Parquet: array<float>, array<double> or Spark ML vector column (default: ${DEFAULT-VALUE})")
+    String vectorColumn;
+
+    @Option(names = "--k", defaultValue = "10", description = "neighbours per query (default: ${DEFAULT-VALUE})")
+    int k;
+
+    @Option(names = "--ef", description = "search beam width, >= k (k + 1 with --exclude-self); default: the index's recommended ef")
+    Integer ef;
+
+    @Option(names = "--nprobe", description = "segments each query visits on a k-means index, 0 = all (default: the index's recommendation)")
+    Integer nprobe;
+
+    @Option(names = "--exclude-self", description = "leave each query's own id out of its neighbours (a self-join)")
+    boolean excludeSelf;
+
+    @Option(names = "--search-threads", description = "threads of each executor's shared reader (default: the executor's cores)")
+    Integer searchThreads;
+
+    @Option(names = "--check-recall", defaultValue = "0", description = "after the search, measure recall@k on this many sampled queries "
+            + "against brute force over the whole index (default: ${DEFAULT-VALUE}, no check)")
+    int checkRecall;
+
+    @Option(names = "--overwrite", description = "replace an existing --output once the new results are complete")
+    boolean overwrite;
+
+    @Mixin
+    SessionOptions session;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static picocli.CommandLine commandLine() {
+        return SessionOptions.commandLine(new SearchIndexJob(), "search-job");
+    }
+
+    SearchOptions options() {
+        SearchOptions o = new SearchOptions().format(format).idColumn(idColumn).vectorColumn(vectorColumn).k(k).excludeSelf(excludeSelf);
+        if (ef != null) {
+            o.ef(ef);
+        }
+        if (nprobe != null) {
+            o.nprobe(nprobe);
+        }
+        if (searchThreads != null) {
+            o.searchThreads(searchThreads);
+        }
+        if (checkRecall < 0) {
+            throw new InvalidInputException("--check-recall must be >= 0, got " + checkRecall);
+        }
+        o.validate();
+        return o;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        SearchOptions options = options();
+        SessionOptions.Started started = session.start("hnswseg search-job " + index);
+        try {
+            run(started.spark(), options);
+        } finally {
+            started.spark().stop();
+        }
+        return 0;
+    }
+
+    /** Runs the search on a session (tests call this directly) and prints its summary; returns the rows written. */
+    long run(SparkSession spark, SearchOptions options) throws IOException {
+        long start = System.nanoTime();
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite);
+        IndexSearch search = IndexSearch.of(spark, index, queries, options);
+        long rows = out.write(search.results());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("hnswseg search-job: %d queries, k=%d, ef=%d, nprobe=%s%s in %.2f s: %.0f queries/s from reading the queries "
+                        + "to the committed results (Spark start-up not included)%n", rows, search.k, search.ef,
+                search.nprobe == 0 ? "all" : String.valueOf(search.nprobe), search.excludeSelf ? ", own id excluded" : "", seconds,
+                rows / seconds);
+        if (checkRecall > 0) {
+            IndexSearch.Recall recall = search.recall(checkRecall, 42);
+            System.out.printf("  recall@%d %.4f on %d sampled queries against brute force over the whole index (%.1f s)%n", search.k,
+                    recall.recall(), recall.queries(), recall.seconds());
+        }
+        System.out.printf("  results at %s%n", output);
+        return rows;
+    }
+}

@@ -1,0 +1,213 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.reader.IndexReader;
+import io.hnswseg.reader.ReaderOptions;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * One open reader per index per executor JVM, shared by every task that searches it: the segments are
+ * fetched and mapped once, not per task. An index on a local path is opened where it is; one elsewhere
+ * (hdfs:, s3a:, any Hadoop file system) is copied once into the executor's Spark working directory, which
+ * Spark removes with the executor. Every task checks that the index is still the one the driver planned
+ * with (the same manifest bytes), so a job never mixes two versions of an index.
+ */
+final class SharedIndex {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SharedIndex.class);
+    /** Readers kept open per JVM; the least recently used beyond this is closed once no task holds it. */
+    private static final int KEPT = 4;
+    private static final Map<String, Entry> OPEN = new LinkedHashMap<>(8, 0.75f, true);
+
+    /** What a task needs to open the index the driver planned with. */
+    static final class Spec implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final String uri;
+        final byte[] manifest;
+        final long manifestCrc;
+        /** Threads of the shared reader; 0 = the executor JVM's processors. */
+        final int searchThreads;
+        final Map<String, String> hadoop;
+
+        Spec(String uri, byte[] manifest, int searchThreads, Map<String, String> hadoop) {
+            this.uri = uri;
+            this.manifest = manifest;
+            this.manifestCrc = crc(manifest);
+            this.searchThreads = searchThreads;
+            this.hadoop = hadoop;
+        }
+
+        String key() {
+            return uri + "#" + Long.toHexString(manifestCrc) + "#" + searchThreads;
+        }
+    }
+
+    /** A task's hold on the shared reader; closing it lets the reader be closed once it is no longer kept. */
+    static final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private boolean released;
+
+        private Lease(Entry entry) {
+            this.entry = entry;
+        }
+
+        IndexReader reader() {
+            return entry.reader;
+        }
+
+        @Override
+        public void close() {
+            if (!released) {
+                released = true;
+                release(entry);
+            }
+        }
+    }
+
+    private static final class Entry {
+        final IndexReader reader;
+        int holders;
+        boolean evicted;
+
+        Entry(IndexReader reader) {
+            this.reader = reader;
+        }
+    }
+
+    private SharedIndex() {
+    }
+
+    /** The JVM's reader of the index in {@code spec}, opened (and fetched) by the first task that asks. */
+    static Lease acquire(Spec spec) throws IOException {
+        // One lock for every index: opening is rare and a second task of the same index must wait for the
+        // first to finish fetching anyway.
+        synchronized (OPEN) {
+            Entry entry = OPEN.get(spec.key());
+            if (entry == null) {
+                entry = new Entry(open(spec));
+                OPEN.put(spec.key(), entry);
+                evictBeyond(KEPT);
+            }
+            entry.holders++;
+            return new Lease(entry);
+        }
+    }
+
+    private static void release(Entry entry) {
+        synchronized (OPEN) {
+            entry.holders--;
+            if (entry.evicted && entry.holders == 0) {
+                entry.reader.close();
+            }
+        }
+    }
+
+    private static void evictBeyond(int kept) {
+        Iterator<Entry> eldest = OPEN.values().iterator();
+        while (OPEN.size() > kept && eldest.hasNext()) {
+            Entry e = eldest.next();
+            eldest.remove();
+            e.evicted = true;
+            if (e.holders == 0) {
+                e.reader.close();
+            }
+        }
+    }
+
+    private static IndexReader open(Spec spec) throws IOException {
+        int threads = spec.searchThreads > 0 ? spec.searchThreads : Runtime.getRuntime().availableProcessors();
+        ReaderOptions options = ReaderOptions.defaults().withSearchThreads(threads);
+        URI uri = URI.create(spec.uri);
+        if (uri.getScheme() == null || uri.getScheme().equals("file")) {
+            java.nio.file.Path dir = uri.getScheme() == null ? java.nio.file.Path.of(spec.uri) : java.nio.file.Path.of(uri);
+            checkSame(spec, Files.readAllBytes(dir.resolve(IndexManifest.FILE_NAME)));
+            return IndexReader.open(dir.toString(), options);
+        }
+        long start = System.nanoTime();
+        java.nio.file.Path local = fetch(spec);
+        IndexReader reader = IndexReader.open(local.toString(), options);
+        LOG.info("hnswseg search: copied {} ({} segments, {} MiB) to {} in {} s", spec.uri, reader.segmentCount(),
+                reader.mappedBytes() >> 20, local, String.format("%.1f", (System.nanoTime() - start) / 1e9));
+        return reader;
+    }
+
+    /** Copies the manifest's files into the working directory, the manifest last; files already complete are kept. */
+    private static java.nio.file.Path fetch(Spec spec) throws IOException {
+        IndexManifest manifest = IndexManifest.parse(spec.manifest, spec.uri + "/" + IndexManifest.FILE_NAME);
+        java.nio.file.Path dir = java.nio.file.Path.of(SparkFiles.getRootDirectory(),
+                "hnswseg-index-" + Long.toHexString(crc(spec.uri.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                        + "-" + Long.toHexString(spec.manifestCrc));
+        Configuration conf = IndexBuild.conf(spec.hadoop);
+        Path root = new Path(spec.uri);
+        FileSystem fs = root.getFileSystem(conf);
+        checkSame(spec, read(fs, new Path(root, IndexManifest.FILE_NAME)));
+        List<String> files = new ArrayList<>();
+        List<Long> sizes = new ArrayList<>();
+        for (IndexManifest.Segment s : manifest.segments()) {
+            files.add(s.path());
+            sizes.add(s.bytes());
+        }
+        if (manifest.routed()) {
+            files.add(manifest.routing().centroids().path());
+            sizes.add(manifest.routing().centroids().bytes());
+        }
+        for (int i = 0; i < files.size(); i++) {
+            java.nio.file.Path target = dir.resolve(files.get(i)).normalize();
+            if (!target.startsWith(dir)) {
+                throw new IOException(spec.uri + ": manifest path " + files.get(i) + " leaves the index directory");
+            }
+            if (Files.isRegularFile(target) && Files.size(target) == sizes.get(i)) {
+                continue;
+            }
+            Files.createDirectories(target.getParent());
+            java.nio.file.Path partial = target.resolveSibling(target.getFileName() + ".partial-" + Thread.currentThread().getId());
+            try (FSDataInputStream in = fs.open(new Path(root, files.get(i)));
+                 OutputStream out = Files.newOutputStream(partial)) {
+                in.transferTo(out);
+            }
+            Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        // The reader checks each segment's size and CRC32C against these manifest bytes when it opens.
+        Files.write(dir.resolve(IndexManifest.FILE_NAME), spec.manifest);
+        return dir;
+    }
+
+    private static byte[] read(FileSystem fs, Path path) throws IOException {
+        try (FSDataInputStream in = fs.open(path)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static void checkSame(Spec spec, byte[] manifest) throws IOException {
+        if (!Arrays.equals(manifest, spec.manifest)) {
+            throw new IOException("the index at " + spec.uri + " was replaced while the search job ran (its manifest changed); "
+                    + "run the search again");
+        }
+    }
+
+    static long crc(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return crc.getValue();
+    }
+}

@@ -1,0 +1,188 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.reader.IndexReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The batch search job and API on a k-means index built by the job. */
+class SearchIndexJobTest {
+
+    @TempDir
+    static Path tmp;
+    private static SparkSession spark;
+    private static FloatMatrix[] data;
+    private static Path index;
+    private static Path queries;
+
+    @BeforeAll
+    static void start() throws IOException {
+        spark = JobFixtures.session("local[2]").getOrCreate();
+        data = JobFixtures.clustered(6_000, 300, 16, 11);
+        Path base = JobFixtures.writeFvecs(tmp.resolve("base.fvecs"), data[0]);
+        queries = JobFixtures.writeFvecs(tmp.resolve("query.fvecs"), data[1]);
+        index = tmp.resolve("index");
+        JobFixtures.runJob(spark, "--input", base.toString(), "--output", index.toString(), "--partitions", "3",
+                "--m", "12", "--ef-construction", "80", "--eval-queries", "200");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static long runSearch(String... args) throws IOException {
+        SearchIndexJob job = new SearchIndexJob();
+        new CommandLine(job).parseArgs(args);
+        return job.run(spark, job.options());
+    }
+
+    private static Map<Long, Row> byId(Dataset<Row> rows) {
+        Map<Long, Row> out = new HashMap<>();
+        for (Row r : rows.collectAsList()) {
+            assertTrue(out.put(r.getLong(0), r) == null, "one row per query id");
+        }
+        return out;
+    }
+
+    @Test
+    void fvecsQueriesAnswerAsTheReader() throws IOException {
+        Path output = tmp.resolve("out-fvecs");
+        long rows = runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(),
+                "--k", "5", "--ef", "40", "--nprobe", "2");
+        assertEquals(300, rows);
+        Dataset<Row> written = spark.read().parquet(output.toString());
+        assertEquals(IndexSearch.SCHEMA.simpleString(), written.schema().asNullable().simpleString());
+        assertTrue(Files.exists(output.resolve("_SUCCESS")), "Spark's committer marked the output complete");
+        Map<Long, Row> results = byId(written);
+        assertEquals(300, results.size());
+        try (IndexReader reader = IndexReader.open(index.toString())) {
+            for (int q = 0; q < data[1].rows(); q++) {
+                SearchResults expected = reader.search(data[1].row(q), 5, 40, 2);
+                Row row = results.get((long) q);
+                assertArrayEquals(expected.ids(), toLongs(row.getList(1)), "query " + q);
+                assertEquals(expected.distances()[0], row.<Float>getList(2).get(0), 1e-5f);
+            }
+        }
+        try (var files = Files.list(tmp)) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().contains(".staging")), "no staging directory left");
+        }
+    }
+
+    private static long[] toLongs(List<Long> list) {
+        return list.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    @Test
+    void selfJoinFromATableLeavesEachQueryOut() throws IOException {
+        StructType schema = new StructType().add("key", DataTypes.IntegerType).add("embedding", DataTypes.createArrayType(DataTypes.FloatType));
+        List<Row> list = new ArrayList<>();
+        for (int r = 0; r < 1_000; r++) {
+            float[] v = data[0].row(r);
+            Float[] boxed = new Float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                boxed[i] = v[i];
+            }
+            list.add(RowFactory.create(r, java.util.Arrays.asList(boxed)));
+        }
+        Dataset<Row> table = spark.createDataFrame(list, schema).repartition(3);
+        SearchOptions options = new SearchOptions().idColumn("key").vectorColumn("embedding").k(10).excludeSelf(true);
+        IndexSearch search = IndexSearch.of(spark, index.toString(), table, options);
+        Map<Long, Row> results = byId(HnswsegSpark.search(spark, index.toString(), table, options));
+        assertEquals(1_000, results.size());
+        for (Map.Entry<Long, Row> e : results.entrySet()) {
+            List<Long> neighbours = e.getValue().getList(1);
+            assertEquals(10, neighbours.size());
+            assertFalse(neighbours.contains(e.getKey()), "query " + e.getKey() + " found itself");
+        }
+        IndexSearch.Recall recall = search.recall(200, 7);
+        assertEquals(200, recall.queries());
+        assertTrue(recall.recall() >= 0.9 && recall.recall() <= 1.0, "recall@10 " + recall.recall());
+    }
+
+    @Test
+    void wrongDimensionIsRefusedBeforeAnyOutput() throws IOException {
+        Path wrong = JobFixtures.writeFvecs(tmp.resolve("wrong.fvecs"), JobFixtures.clustered(50, 1, 8, 3)[0]);
+        Path output = tmp.resolve("out-wrong");
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> runSearch("--index", index.toString(), "--queries", wrong.toString(), "--output", output.toString()));
+        assertTrue(e.getMessage().contains("dimension 8") && e.getMessage().contains("has 16"), e.getMessage());
+        assertFalse(Files.exists(output));
+
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("vector", DataTypes.createArrayType(DataTypes.FloatType));
+        List<Row> rows = List.of(RowFactory.create(1L, List.of(1f, 2f, 3f)), RowFactory.create(2L, List.of(1f, 2f, 3f)));
+        Dataset<Row> table = spark.createDataFrame(rows, schema);
+        e = assertThrows(InvalidInputException.class, () -> HnswsegSpark.search(spark, index.toString(), table, new SearchOptions()));
+        assertTrue(e.getMessage().contains("dimension 3"), e.getMessage());
+    }
+
+    @Test
+    void aBadRowIsNamedAndNothingIsWritten() throws IOException {
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("vector", DataTypes.createArrayType(DataTypes.FloatType));
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 40; r++) {
+            List<Float> v = new ArrayList<>();
+            for (float x : data[1].row(r)) {
+                v.add(r == 17 ? Float.NaN : x);
+            }
+            rows.add(RowFactory.create((long) r + 1000, v));
+        }
+        Path table = tmp.resolve("bad-queries");
+        spark.createDataFrame(rows, schema).write().parquet(table.toString());
+        Path output = tmp.resolve("out-bad");
+        Exception e = assertThrows(Exception.class,
+                () -> runSearch("--index", index.toString(), "--queries", table.toString(), "--output", output.toString()));
+        assertTrue(SessionOptions.explain(e).contains("1017"), SessionOptions.explain(e));
+        assertFalse(Files.exists(output), "a failed search writes nothing");
+    }
+
+    @Test
+    void anExistingOutputIsKeptUnlessOverwritten() throws IOException {
+        Path output = tmp.resolve("out-again");
+        runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "3");
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString()));
+        assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
+        assertEquals(3, spark.read().parquet(output.toString()).first().getList(1).size(), "the first results are intact");
+        runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "4", "--overwrite");
+        assertEquals(4, spark.read().parquet(output.toString()).first().getList(1).size());
+        assertEquals(300, spark.read().parquet(output.toString()).count());
+    }
+
+    @Test
+    void badOptionsAreNamed() {
+        assertTrue(assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries",
+                queries.toString(), "--output", tmp.resolve("x").toString(), "--k", "10", "--ef", "10", "--exclude-self"))
+                .getMessage().contains("k + 1"));
+        assertTrue(assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries",
+                queries.toString(), "--output", tmp.resolve("x").toString(), "--nprobe", "4"))
+                .getMessage().contains("3 segments"));
+        assertTrue(assertThrows(InvalidInputException.class, () -> runSearch("--index", tmp.resolve("nothing").toString(), "--queries",
+                queries.toString(), "--output", tmp.resolve("x").toString()))
+                .getMessage().contains("no index"));
+    }
+}
