@@ -38,6 +38,20 @@ public final class BuildSummary {
         return ((Number) figures.get("vectors_per_second")).doubleValue();
     }
 
+    /**
+     * recall@10 the build measured at the readers' default nprobe and ef (see {@link #targetRecallReached()}),
+     * or NaN when it measured none ({@code evalQueries(0)}).
+     */
+    public double recallAt10() {
+        Object recall = figures.get("recall_at_10");
+        return recall == null ? Double.NaN : ((Number) recall).doubleValue();
+    }
+
+    /** Whether a measured setting reached the target recall; false when none was measured. */
+    public boolean targetRecallReached() {
+        return Boolean.TRUE.equals(figures.get("target_recall_reached"));
+    }
+
     /** Where the index was committed. */
     public String output() {
         return String.valueOf(figures.get("output"));
