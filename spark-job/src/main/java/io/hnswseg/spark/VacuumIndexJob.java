@@ -19,7 +19,9 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -107,6 +109,11 @@ public final class VacuumIndexJob implements Callable<Integer> {
             fs.setVerifyChecksum(false);
             fs.setWriteChecksum(false);
             return vacuum(fs, fs.makeQualified(given), grace);
+        } catch (IOException e) {
+            // The store could not be reached or refused a request: name the index, keep the trace for debugging.
+            InvalidInputException named = new InvalidInputException("index " + uri + ": " + SessionOptions.explain(e));
+            named.initCause(e);
+            throw named;
         } finally {
             fs.close();
         }
@@ -136,12 +143,12 @@ public final class VacuumIndexJob implements Callable<Integer> {
         out.printf("hnswseg vacuum: %s: manifest written %s ago, lists %d segments%s; grace period %s%s%n", root,
                 age(now - manifestStatus.getModificationTime()), manifest.segments().size(),
                 manifest.routed() ? " and a centroids file" : "", duration(grace), dryRun ? " (dry run: nothing is removed)" : "");
-        for (Vacuum.Entry e : result.removed()) {
+        for (Vacuum.Entry e : sorted(result.removed())) {
             out.printf("  %-14s %s  %s, written %s ago%n", dryRun ? "would remove" : "removed", e.path(), bytes(e.bytes()),
                     age(now - e.modified()));
         }
         boolean manifestYoung = !grace.isZero() && now - manifestStatus.getModificationTime() < grace.toMillis();
-        for (Vacuum.Entry e : result.tooYoung()) {
+        for (Vacuum.Entry e : sorted(result.tooYoung())) {
             // Files of segments/ and routing/ also wait for the manifest to be old enough; staged manifests do not.
             long since = e.path().contains("/") ? Math.max(e.modified(), manifestStatus.getModificationTime()) : e.modified();
             long due = since + grace.toMillis() - now;
@@ -157,6 +164,10 @@ public final class VacuumIndexJob implements Callable<Integer> {
                 bytes(removedBytes), kept);
         out.flush();
         return 0;
+    }
+
+    private static List<Vacuum.Entry> sorted(List<Vacuum.Entry> entries) {
+        return entries.stream().sorted(Comparator.comparing(Vacuum.Entry::path)).toList();
     }
 
     private static FileStatus status(FileSystem fs, Path path) throws IOException {
