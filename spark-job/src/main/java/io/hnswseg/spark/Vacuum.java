@@ -20,15 +20,20 @@ import java.util.Set;
  * {@code --overwrite}, plus staged manifests and write probes. Only files older than a grace period go,
  * and only once the manifest itself is older than it, so a reader that opened the previous manifest
  * (and is still fetching its segments) or a build still writing is never cut off. Other files in the
- * directory are never touched.
+ * directory are never touched. A zero grace period removes every unlisted file at once, whatever the ages
+ * (and whatever the store's clock says).
  */
 final class Vacuum {
 
     /** Default grace period. */
     static final Duration DEFAULT_GRACE = Duration.ofHours(1);
 
-    /** What was removed and what was left for later. */
-    record Result(List<String> removed, List<String> tooYoung) {
+    /** What was removed (or, in a dry run, would be) and what was left for later, paths relative to the index. */
+    record Result(List<Entry> removed, List<Entry> tooYoung) {
+    }
+
+    /** One unlisted file: its path relative to the index, size and modification time (ms since the epoch). */
+    record Entry(String path, long bytes, long modified) {
     }
 
     private Vacuum() {
@@ -40,7 +45,11 @@ final class Vacuum {
      */
     static Result run(FileSystem fs, Path root, Duration grace, String keepPrefix, boolean dryRun) throws IOException {
         long now = System.currentTimeMillis();
-        long cutoff = now - grace.toMillis();
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("negative grace period " + grace);
+        }
+        // Zero: no age condition at all, so a store whose clock runs ahead of this one's cannot keep a file.
+        long cutoff = grace.isZero() ? Long.MAX_VALUE : now - grace.toMillis();
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
         Set<String> listed = new HashSet<>();
         boolean manifestOld = true;
@@ -61,8 +70,8 @@ final class Vacuum {
             }
             manifestOld = manifestStatus.getModificationTime() <= cutoff;
         }
-        List<String> removed = new ArrayList<>();
-        List<String> young = new ArrayList<>();
+        List<Entry> removed = new ArrayList<>();
+        List<Entry> young = new ArrayList<>();
         for (String dir : new String[]{"segments", "routing"}) {
             for (FileStatus f : list(fs, new Path(root, dir))) {
                 consider(fs, f, dir + "/" + f.getPath().getName(), listed, cutoff, manifestOld, keepPrefix, dryRun, removed, young);
@@ -79,24 +88,32 @@ final class Vacuum {
     }
 
     private static void consider(FileSystem fs, FileStatus f, String relative, Set<String> listed, long cutoff, boolean manifestOld,
-                                 String keepPrefix, boolean dryRun, List<String> removed, List<String> young) throws IOException {
+                                 String keepPrefix, boolean dryRun, List<Entry> removed, List<Entry> young) throws IOException {
         if (!f.isFile() || listed.contains(relative)) {
             return;
         }
         if (keepPrefix != null && f.getPath().getName().startsWith(keepPrefix)) {
             return;
         }
+        Entry entry = new Entry(relative, f.getLen(), f.getModificationTime());
         if (f.getModificationTime() > cutoff || !manifestOld) {
-            young.add(relative);
+            young.add(entry);
             return;
         }
         if (dryRun || fs.delete(f.getPath(), false)) {
-            removed.add(relative);
+            removed.add(entry);
         }
     }
 
-    private static String normal(String path) {
-        return path.replaceAll("/+", "/").replaceAll("(^|/)\\./", "$1");
+    /** Empty and "." steps dropped, as the manifest's own check of duplicate paths does. */
+    static String normal(String path) {
+        StringBuilder normal = new StringBuilder();
+        for (String step : path.split("/")) {
+            if (!step.isEmpty() && !step.equals(".")) {
+                normal.append(normal.length() == 0 ? "" : "/").append(step);
+            }
+        }
+        return normal.toString();
     }
 
     private static FileStatus status(FileSystem fs, Path path) throws IOException {
@@ -115,32 +132,31 @@ final class Vacuum {
         }
     }
 
-    /** Parses {@code 0}, {@code 90s}, {@code 30m}, {@code 2h}, {@code 7d}, or an ISO-8601 duration. */
+    /** Parses {@code 0}, {@code 90s}, {@code 30m}, {@code 2h}, {@code 7d}, or an ISO-8601 duration; never negative. */
     static Duration parseDuration(String text) {
         String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        Duration d = null;
         try {
             if (t.equals("0")) {
-                return Duration.ZERO;
-            }
-            if (t.startsWith("p")) {
-                return Duration.parse(text.trim());
-            }
-            long n = Long.parseLong(t.substring(0, t.length() - 1));
-            switch (t.charAt(t.length() - 1)) {
-                case 's':
-                    return Duration.ofSeconds(n);
-                case 'm':
-                    return Duration.ofMinutes(n);
-                case 'h':
-                    return Duration.ofHours(n);
-                case 'd':
-                    return Duration.ofDays(n);
-                default:
-                    break;
+                d = Duration.ZERO;
+            } else if (t.startsWith("p")) {
+                d = Duration.parse(text.trim());
+            } else {
+                long n = Long.parseLong(t.substring(0, t.length() - 1));
+                switch (t.charAt(t.length() - 1)) {
+                    case 's' -> d = Duration.ofSeconds(n);
+                    case 'm' -> d = Duration.ofMinutes(n);
+                    case 'h' -> d = Duration.ofHours(n);
+                    case 'd' -> d = Duration.ofDays(n);
+                    default -> d = null;
+                }
             }
         } catch (RuntimeException e) {
-            // fall through to the error below
+            // the error below
         }
-        throw new InvalidInputException("duration '" + text + "': expected e.g. 0, 90s, 30m, 2h, 7d");
+        if (d == null || d.isNegative()) {
+            throw new InvalidInputException("duration '" + text + "': expected e.g. 0, 90s, 30m, 2h, 7d (not negative)");
+        }
+        return d;
     }
 }

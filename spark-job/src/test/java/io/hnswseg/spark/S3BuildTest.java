@@ -278,4 +278,43 @@ class S3BuildTest {
             }
         }
     }
+
+    /** {@code hnswseg vacuum} over S3A, with the --conf arguments bin/hnswseg passes; no Spark involved. */
+    @Test
+    void vacuumWorksOverS3a() {
+        String prefix = "indexes/vacuumed";
+        IndexManifest manifest = new IndexManifest("l2", 4, new IndexManifest.BuildParams(16, 100, 42), 5,
+                List.of(new IndexManifest.Segment("segments/run1-part-00000-task-0.hseg", 5, 10, 1L)), java.util.Map.of());
+        s3.putObject(b -> b.bucket(BUCKET).key(prefix + "/" + IndexManifest.FILE_NAME), RequestBody.fromBytes(manifest.toJson()));
+        for (String key : List.of("segments/run1-part-00000-task-0.hseg", "segments/run0-part-00000-task-3.hseg",
+                "routing/run0-centroids.fvecs", "manifest.json.run0.tmp")) {
+            s3.putObject(b -> b.bucket(BUCKET).key(prefix + "/" + key), RequestBody.fromBytes(new byte[10]));
+        }
+        String[] conf = {"--conf", "spark.hadoop.fs.s3a.endpoint=" + endpoint, "--conf", "spark.hadoop.fs.s3a.path.style.access=true",
+            "--conf", "spark.hadoop.fs.s3a.endpoint.region=us-east-1", "--conf", "fs.s3a.access.key=" + ACCESS,
+            "--conf", "fs.s3a.secret.key=" + SECRET, "--conf", "fs.s3a.attempts.maximum=2", "--conf", "fs.s3a.retry.limit=2"};
+        String uri = "s3a://" + BUCKET + "/" + prefix;
+        String dry = vacuum(conf, uri, "--older-than", "0", "--dry-run");
+        assertTrue(dry.contains("would remove 3 unlisted files (30 B)"), dry);
+        assertEquals(5, s3Keys(prefix + "/").stream().filter(k -> !k.endsWith("/")).count(), "a dry run removes nothing");
+        String young = vacuum(conf, uri);
+        assertTrue(young.contains("removed 0 unlisted files (0 B); kept 3 for later (30 B)"), young);
+        String now = vacuum(conf, uri, "--older-than", "0");
+        assertTrue(now.contains("removed        segments/run0-part-00000-task-3.hseg  10 B")
+                && now.contains("removed 3 unlisted files (30 B)"), now);
+        Set<String> left = s3Keys(prefix + "/").stream().filter(k -> !k.endsWith("/")).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(Set.of(prefix + "/" + IndexManifest.FILE_NAME, prefix + "/segments/run1-part-00000-task-0.hseg"), left);
+    }
+
+    private static String vacuum(String[] conf, String... args) {
+        CommandLine cli = VacuumIndexJob.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        List<String> all = new ArrayList<>(List.of(conf));
+        all.addAll(List.of(args));
+        assertEquals(0, cli.execute(all.toArray(String[]::new)), "vacuum " + all + " failed: " + err);
+        return out.toString();
+    }
 }

@@ -1,0 +1,213 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.manifest.IndexManifest;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+
+/**
+ * The vacuum command: {@code bin/hnswseg vacuum URI [--older-than DURATION] [--dry-run]}. A thin wrapper of
+ * {@link Vacuum#run}: removes the files of an index's directory that its manifest does not list, once they
+ * and the manifest are older than the grace period. It starts no Spark: Hadoop's FileSystem alone, with
+ * the {@code spark.hadoop.*} (or plain Hadoop) properties given, so local paths, {@code file:},
+ * {@code hdfs://} and {@code s3a://} work as in the build.
+ */
+@Command(name = "vacuum", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Remove the files of an index that its manifest.json does not list (left by failed builds, lost attempts "
+                + "and replaced indexes), once they and the manifest are older than a grace period.")
+public final class VacuumIndexJob implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "URI", description = "the index: the directory or prefix holding manifest.json "
+            + "(local path, file:, hdfs://, s3a://, ...)")
+    String uri;
+
+    @Option(names = "--older-than", paramLabel = "DURATION", defaultValue = "1h", description = "grace period: an unlisted file "
+            + "goes once it and the manifest are older than this, so readers of the previous manifest and builds still writing "
+            + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now (default: ${DEFAULT-VALUE})")
+    String olderThan;
+
+    @Option(names = "--dry-run", description = "list what would be removed; remove nothing")
+    boolean dryRun;
+
+    @Option(names = "--properties-file", description = "Spark properties file: its spark.hadoop.* entries apply, e.g. conf/spark-defaults.conf")
+    java.nio.file.Path propertiesFile;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Hadoop property, repeatable, as spark.hadoop.KEY=VALUE or "
+            + "KEY=VALUE (e.g. fs.s3a.endpoint=http://127.0.0.1:9000), applied after --properties-file; other spark.* properties "
+            + "are ignored (vacuum starts no Spark)")
+    Map<String, String> properties = new LinkedHashMap<>();
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return SessionOptions.commandLine(new VacuumIndexJob(), "vacuum");
+    }
+
+    /** Hadoop's configuration with the spark.hadoop.* entries of the properties file, then the --conf ones. */
+    Configuration hadoopConfiguration() throws IOException {
+        Map<String, String> all = new LinkedHashMap<>();
+        if (propertiesFile != null) {
+            Properties file = new Properties();
+            try (InputStream in = Files.newInputStream(propertiesFile)) {
+                file.load(in);
+            }
+            file.forEach((k, v) -> all.put(k.toString(), v.toString().trim()));
+        }
+        all.putAll(properties);
+        Configuration hadoop = new Configuration();
+        all.forEach((key, value) -> {
+            if (key.startsWith("spark.hadoop.")) {
+                hadoop.set(key.substring("spark.hadoop.".length()), value);
+            } else if (!key.startsWith("spark.")) {
+                hadoop.set(key, value);
+            }
+        });
+        return hadoop;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Duration grace = Vacuum.parseDuration(olderThan);
+        Configuration hadoop = hadoopConfiguration();
+        Path given = new Path(uri);
+        FileSystem fs;
+        try {
+            // A private instance, closed at the end (S3A's threads and connections with it).
+            fs = FileSystem.newInstance(given.toUri(), hadoop);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException("index " + uri + ": " + SessionOptions.explain(e));
+        }
+        try {
+            // Segments and manifest carry their own checks; a stale .crc sidecar must not fail the read.
+            fs.setVerifyChecksum(false);
+            fs.setWriteChecksum(false);
+            return vacuum(fs, fs.makeQualified(given), grace);
+        } catch (IOException e) {
+            // The store could not be reached or refused a request: name the index, keep the trace for debugging.
+            InvalidInputException named = new InvalidInputException("index " + uri + ": " + SessionOptions.explain(e));
+            named.initCause(e);
+            throw named;
+        } finally {
+            fs.close();
+        }
+    }
+
+    private int vacuum(FileSystem fs, Path root, Duration grace) throws IOException {
+        Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
+        FileStatus manifestStatus = status(fs, manifestPath);
+        if (manifestStatus == null || !manifestStatus.isFile()) {
+            FileStatus rootStatus = status(fs, root);
+            String what = rootStatus == null ? "does not exist" : rootStatus.isFile() ? "is a file, not an index directory"
+                    : "holds no " + IndexManifest.FILE_NAME;
+            throw new InvalidInputException("index " + root + " " + what + ": nothing removed (without a manifest, which files "
+                    + "belong to an index is unknown)");
+        }
+        IndexManifest manifest;
+        try (FSDataInputStream in = fs.open(manifestPath)) {
+            manifest = IndexManifest.read(in, manifestPath.toString());
+        } catch (RuntimeException e) {
+            throw new InvalidInputException(manifestPath + " cannot be read (" + e.getMessage() + "): not removing anything, "
+                    + "since what it lists is unknown");
+        }
+        long now = System.currentTimeMillis();
+        Vacuum.Result result = Vacuum.run(fs, root, grace, null, dryRun);
+
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("hnswseg vacuum: %s: manifest written %s ago, lists %d segments%s; grace period %s%s%n", root,
+                age(now - manifestStatus.getModificationTime()), manifest.segments().size(),
+                manifest.routed() ? " and a centroids file" : "", duration(grace), dryRun ? " (dry run: nothing is removed)" : "");
+        for (Vacuum.Entry e : sorted(result.removed())) {
+            out.printf("  %-14s %s  %s, written %s ago%n", dryRun ? "would remove" : "removed", e.path(), bytes(e.bytes()),
+                    age(now - e.modified()));
+        }
+        boolean manifestYoung = !grace.isZero() && now - manifestStatus.getModificationTime() < grace.toMillis();
+        for (Vacuum.Entry e : sorted(result.tooYoung())) {
+            // Files of segments/ and routing/ also wait for the manifest to be old enough; staged manifests do not.
+            long since = e.path().contains("/") ? Math.max(e.modified(), manifestStatus.getModificationTime()) : e.modified();
+            long due = since + grace.toMillis() - now;
+            out.printf("  %-14s %s  %s, written %s ago; removable in %s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
+                    age((Math.max(due, 0) + 999) / 1000 * 1000));
+        }
+        long removedBytes = result.removed().stream().mapToLong(Vacuum.Entry::bytes).sum();
+        long keptBytes = result.tooYoung().stream().mapToLong(Vacuum.Entry::bytes).sum();
+        String kept = result.tooYoung().isEmpty() ? "" : String.format("; kept %d for later (%s), younger than %s%s",
+                result.tooYoung().size(), bytes(keptBytes), duration(grace),
+                manifestYoung ? " or written before a manifest that is (readers of the index it replaced may still fetch them)" : "");
+        out.printf("hnswseg vacuum: %s %d unlisted files (%s)%s%n", dryRun ? "would remove" : "removed", result.removed().size(),
+                bytes(removedBytes), kept);
+        out.flush();
+        return 0;
+    }
+
+    private static List<Vacuum.Entry> sorted(List<Vacuum.Entry> entries) {
+        return entries.stream().sorted(Comparator.comparing(Vacuum.Entry::path)).toList();
+    }
+
+    private static FileStatus status(FileSystem fs, Path path) throws IOException {
+        try {
+            return fs.getFileStatus(path);
+        } catch (FileNotFoundException e) {
+            return null;
+        }
+    }
+
+    static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = -1;
+        do {
+            v /= 1024;
+            u++;
+        } while (v >= 1024 && u < units.length - 1);
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** A duration for people: 0s, 45s, 12m, 3h 5m, 2d 4h. */
+    static String age(long millis) {
+        long s = Math.max(0, millis) / 1000;
+        if (s < 60) {
+            return s + "s";
+        }
+        if (s < 3600) {
+            return s / 60 + "m" + (s % 60 == 0 ? "" : " " + s % 60 + "s");
+        }
+        if (s < 86_400) {
+            return s / 3600 + "h" + (s % 3600 / 60 == 0 ? "" : " " + s % 3600 / 60 + "m");
+        }
+        return s / 86_400 + "d" + (s % 86_400 / 3600 == 0 ? "" : " " + s % 86_400 / 3600 + "h");
+    }
+
+    private static String duration(Duration d) {
+        return d.isZero() ? "0 (every unlisted file)" : age(d.toMillis());
+    }
+}

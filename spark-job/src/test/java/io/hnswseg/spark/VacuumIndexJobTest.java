@@ -1,0 +1,233 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.reader.IndexReader;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code hnswseg vacuum} through its command line, on an index the job built (k-means, so with a centroids file). */
+class VacuumIndexJobTest {
+
+    @TempDir
+    static Path tmp;
+    private static Path index;
+    private static FloatMatrix queries;
+
+    @BeforeAll
+    static void build() throws IOException {
+        FloatMatrix[] data = JobFixtures.clustered(3_000, 20, 16, 5);
+        queries = data[1];
+        Path fvecs = JobFixtures.writeFvecs(tmp.resolve("base.fvecs"), data[0]);
+        index = tmp.resolve("index");
+        SparkSession spark = JobFixtures.session("local[2]").getOrCreate();
+        try {
+            JobFixtures.runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "3",
+                    "--m", "12", "--ef-construction", "60", "--eval-queries", "0");
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** Exit status, standard output and standard error of one run of the command. */
+    private record Run(int status, String out, String err) {
+    }
+
+    private static Run vacuum(String... args) {
+        CommandLine cli = VacuumIndexJob.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int status = cli.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    /** Every file under the directory, relative path to size. */
+    private static Map<String, Long> files(Path dir) throws IOException {
+        Map<String, Long> all = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                all.put(dir.relativize(p).toString().replace('\\', '/'), Files.size(p));
+            }
+        }
+        return all;
+    }
+
+    private static Path write(String relative, int bytes, Duration age) throws IOException {
+        Path p = index.resolve(relative);
+        Files.createDirectories(p.getParent());
+        Files.write(p, new byte[bytes]);
+        Files.setLastModifiedTime(p, FileTime.from(Instant.now().minus(age)));
+        return p;
+    }
+
+    private static List<SearchResults> answers() throws IOException {
+        try (IndexReader reader = IndexReader.open(index.toString())) {
+            List<SearchResults> all = new ArrayList<>();
+            for (int q = 0; q < queries.rows(); q++) {
+                all.add(reader.search(queries.row(q), 10, 40, 0));
+            }
+            return all;
+        }
+    }
+
+    @Test
+    void listsRemovesOnlyUnlistedFilesAndTheIndexStillOpens() throws IOException {
+        IndexManifest manifest = JobFixtures.manifest(index);
+        assertTrue(manifest.routed(), "a k-means index, with a centroids file");
+        List<SearchResults> before = answers();
+        Map<String, Long> committed = files(index);
+
+        // What killed builds, lost attempts and replaced indexes leave behind, and a file that is not the index's.
+        write("segments/dead0001-part-00000-task-7.hseg", 1500, Duration.ofMinutes(5));
+        write("segments/dead0001-part-00001-task-8.hseg", 2500, Duration.ofMinutes(5));
+        write("routing/dead0001-centroids.fvecs", 204, Duration.ofMinutes(5));
+        write("manifest.json.dead0001.tmp", 300, Duration.ofMinutes(5));
+        write("notes.txt", 10, Duration.ofDays(3));
+        Map<String, Long> littered = files(index);
+        List<String> unlisted = List.of("manifest.json.dead0001.tmp", "routing/dead0001-centroids.fvecs",
+                "segments/dead0001-part-00000-task-7.hseg", "segments/dead0001-part-00001-task-8.hseg");
+
+        // Default grace (1 h): everything is young, so it is listed as kept and nothing goes.
+        Run young = vacuum(index.toString());
+        assertEquals(0, young.status(), young.err());
+        for (String f : unlisted) {
+            assertTrue(young.out().contains("kept           " + f), young.out());
+        }
+        assertTrue(young.out().contains("removed 0 unlisted files (0 B); kept 4 for later (4.4 KiB), younger than 1h"), young.out());
+        assertEquals(littered, files(index));
+
+        // Dry run with no grace: all four listed with their sizes, nothing removed.
+        Run dry = vacuum(index.toString(), "--older-than", "0", "--dry-run");
+        assertEquals(0, dry.status(), dry.err());
+        assertTrue(dry.out().contains("would remove   segments/dead0001-part-00001-task-8.hseg  2.4 KiB"), dry.out());
+        assertTrue(dry.out().contains("would remove   manifest.json.dead0001.tmp  300 B"), dry.out());
+        assertTrue(dry.out().contains("would remove 4 unlisted files (4.4 KiB)"), dry.out());
+        assertFalse(dry.out().contains("notes.txt") || dry.out().contains(manifest.segments().get(0).path()), dry.out());
+        assertEquals(littered, files(index), "a dry run removes nothing");
+
+        // No grace, as a file: URI: the four go; the listed segments, the centroids and other files stay.
+        Run now = vacuum("--older-than", "0", index.toUri().toString());
+        assertEquals(0, now.status(), now.err());
+        for (String f : unlisted) {
+            assertTrue(now.out().contains("removed        " + f), now.out());
+        }
+        assertTrue(now.out().contains("removed 4 unlisted files (4.4 KiB)") && !now.out().contains("kept"), now.out());
+        Map<String, Long> expected = new TreeMap<>(committed);
+        expected.put("notes.txt", 10L);
+        assertEquals(expected, files(index), "exactly the unlisted files removed");
+        assertEquals(manifest, JobFixtures.manifest(index));
+        List<SearchResults> after = answers();
+        for (int q = 0; q < before.size(); q++) {
+            assertTrue(before.get(q).matches(after.get(q), 1e-6), "query " + q);
+        }
+    }
+
+    @Test
+    void theGraceAppliesToFilesAndToTheManifest() throws IOException {
+        Path manifest = index.resolve(IndexManifest.FILE_NAME);
+        FileTime committed = Files.getLastModifiedTime(manifest);
+        try {
+            Path old = write("segments/old00002-part-00000-task-1.hseg", 100, Duration.ofHours(3));
+            Path recent = write("segments/new00002-part-00000-task-1.hseg", 100, Duration.ofMinutes(10));
+            // The manifest is younger than 2h: a reader of the one it replaced may still fetch the old file.
+            Files.setLastModifiedTime(manifest, FileTime.from(Instant.now().minus(Duration.ofMinutes(30))));
+            Run run = vacuum(index.toString(), "--older-than", "2h");
+            assertEquals(0, run.status(), run.err());
+            assertTrue(Files.exists(old) && Files.exists(recent), run.out());
+            assertTrue(run.out().contains("kept           segments/old00002-part-00000-task-1.hseg  100 B, written 3h ago; "
+                    + "removable in 1h 30m"), run.out());
+            assertTrue(run.out().contains("or written before a manifest that is"), run.out());
+            // Once the manifest is old enough too, only the old file goes.
+            Files.setLastModifiedTime(manifest, FileTime.from(Instant.now().minus(Duration.ofHours(2).plusMinutes(5))));
+            run = vacuum(index.toString(), "--older-than", "2h");
+            assertEquals(0, run.status(), run.err());
+            assertFalse(Files.exists(old), run.out());
+            assertTrue(Files.exists(recent), run.out());
+            assertTrue(run.out().contains("removed 1 unlisted files (100 B); kept 1 for later (100 B), younger than 2h\n"), run.out());
+            Files.delete(recent);
+        } finally {
+            Files.setLastModifiedTime(manifest, committed);
+        }
+    }
+
+    @Test
+    void withoutAManifestNothingIsRemoved() throws IOException {
+        Path dir = tmp.resolve("not-an-index");
+        Path stray = dir.resolve("segments/part-00000.hseg");
+        Files.createDirectories(stray.getParent());
+        Files.write(stray, new byte[64]);
+        Files.setLastModifiedTime(stray, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
+        Run run = vacuum(dir.toString(), "--older-than", "0");
+        assertEquals(1, run.status());
+        assertEquals("hnswseg vacuum: error: index file:" + dir + " holds no manifest.json: nothing removed (without a manifest, "
+                + "which files belong to an index is unknown)\n", run.err().replace(System.lineSeparator(), "\n"));
+        assertTrue(Files.exists(stray));
+        run = vacuum(tmp.resolve("missing").toString());
+        assertEquals(1, run.status());
+        assertTrue(run.err().contains("does not exist: nothing removed"), run.err());
+        // An unreadable manifest: what it lists is unknown, so nothing goes either.
+        Files.writeString(dir.resolve(IndexManifest.FILE_NAME), "{ not json");
+        run = vacuum(dir.toString(), "--older-than", "0");
+        assertEquals(1, run.status());
+        assertTrue(run.err().contains("cannot be read") && run.err().contains("not removing anything"), run.err());
+        assertTrue(Files.exists(stray));
+    }
+
+    @Test
+    void optionsAndDurations() throws IOException {
+        Run bad = vacuum(tmp.toString(), "--older-than=-5m");
+        assertEquals(1, bad.status());
+        assertTrue(bad.err().startsWith("hnswseg vacuum: error: duration '-5m'") && bad.err().lines().count() == 1, bad.err());
+        assertEquals(Duration.ofSeconds(90), Vacuum.parseDuration("90s"));
+        assertEquals(Duration.ofDays(7), Vacuum.parseDuration("7d"));
+        assertEquals(Duration.ofMinutes(90), Vacuum.parseDuration("PT1H30M"));
+        assertThrows(InvalidInputException.class, () -> Vacuum.parseDuration("1w"));
+
+        VacuumIndexJob job = new VacuumIndexJob();
+        Path props = tmp.resolve("spark.conf");
+        Files.writeString(props, "spark.hadoop.fs.s3a.endpoint  http://file.example\nspark.hadoop.fs.s3a.connection.maximum 7\n"
+                + "spark.serializer org.apache.spark.serializer.KryoSerializer\n");
+        new CommandLine(job).parseArgs("--properties-file", props.toString(), "--conf", "spark.hadoop.fs.s3a.endpoint=http://a.example",
+                "--conf", "fs.s3a.path.style.access=true", "--conf", "spark.ui.enabled=false", "s3a://bucket/idx");
+        Configuration hadoop = job.hadoopConfiguration();
+        assertEquals("http://a.example", hadoop.get("fs.s3a.endpoint"), "--conf wins over the properties file");
+        assertEquals("7", hadoop.get("fs.s3a.connection.maximum"));
+        assertEquals("true", hadoop.get("fs.s3a.path.style.access"));
+        assertNull(hadoop.get("ui.enabled"));
+        assertNull(hadoop.get("spark.ui.enabled"));
+    }
+
+    @Test
+    void listedPathsAreComparedNormalised() {
+        assertEquals("segments/a.hseg", Vacuum.normal("segments/././a.hseg"));
+        assertEquals("segments/a.hseg", Vacuum.normal("./segments//a.hseg"));
+        assertEquals("routing/c.fvecs", Vacuum.normal("routing/./c.fvecs"));
+    }
+}
