@@ -12,38 +12,65 @@ public final class GraphSearcher {
     private GraphSearcher() {
     }
 
+    /** Nodes scored against every query of a batch before moving on: 256 x 128-d floats stay in L2. */
+    private static final int EXACT_TILE = 256;
+
     /**
      * The exact {@code k} nearest nodes of {@code graph} by brute force over every node with exact
      * distances (ties by node order): the truth searches are measured against. Validates as {@link #search}.
      */
     public static SearchResults exact(GraphView graph, float[] query, int k) {
+        return exact(graph, new float[][] {query}, k)[0];
+    }
+
+    /**
+     * {@link #exact(GraphView, float[], int)} for many queries at once: the nodes are scanned in tiles, each
+     * tile scored against every query while its vectors are in cache, so a batch reads the vectors from
+     * memory once instead of once per query.
+     */
+    public static SearchResults[] exact(GraphView graph, float[][] queries, int k) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
-        Vectors.checkDimension(query.length, graph.dimension(), "query");
-        Vectors.checkValid(query, 0, query.length, graph.metric(), "query");
-        float[] q = query;
-        if (graph.metric().normalizes()) {
-            q = query.clone();
-            Vectors.normalize(q, 0, q.length);
+        NodeScorer[] scorers = new NodeScorer[queries.length];
+        NodeHeap[] best = new NodeHeap[queries.length];
+        for (int i = 0; i < queries.length; i++) {
+            float[] query = queries[i];
+            Vectors.checkDimension(query.length, graph.dimension(), "query");
+            Vectors.checkValid(query, 0, query.length, graph.metric(), "query");
+            float[] q = query;
+            if (graph.metric().normalizes()) {
+                q = query.clone();
+                Vectors.normalize(q, 0, q.length);
+            }
+            NodeScorer exact = graph.exactScorer(q);
+            scorers[i] = exact != null ? exact : graph.scorer(q);
+            best[i] = new NodeHeap(k + 1, true);
         }
-        NodeScorer approximate = graph.scorer(q);
-        NodeScorer exact = graph.exactScorer(q);
-        NodeScorer scorer = exact != null ? exact : approximate;
-        NodeHeap best = new NodeHeap(k + 1, true);
         float[] four = new float[4];
         int size = graph.size();
-        int node = 0;
-        for (; node + 3 < size; node += 4) {
-            scorer.score4(node, node + 1, node + 2, node + 3, four);
-            for (int j = 0; j < 4; j++) {
-                keep(best, k, four[j], node + j);
+        for (int tile = 0; tile < size; tile += EXACT_TILE) {
+            int end = Math.min(size, tile + EXACT_TILE);
+            for (int i = 0; i < queries.length; i++) {
+                NodeScorer scorer = scorers[i];
+                NodeHeap heap = best[i];
+                int node = tile;
+                for (; node + 3 < end; node += 4) {
+                    scorer.score4(node, node + 1, node + 2, node + 3, four);
+                    for (int j = 0; j < 4; j++) {
+                        keep(heap, k, four[j], node + j);
+                    }
+                }
+                for (; node < end; node++) {
+                    keep(heap, k, scorer.score(node), node);
+                }
             }
         }
-        for (; node < size; node++) {
-            keep(best, k, scorer.score(node), node);
+        SearchResults[] results = new SearchResults[queries.length];
+        for (int i = 0; i < queries.length; i++) {
+            results[i] = results(graph, best[i], best[i].size());
         }
-        return results(graph, best, best.size());
+        return results;
     }
 
     private static void keep(NodeHeap best, int k, float distance, int node) {

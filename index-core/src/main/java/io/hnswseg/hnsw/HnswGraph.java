@@ -112,6 +112,11 @@ public final class HnswGraph implements GraphView, VectorIndex {
         return GraphSearcher.exact(this, query, k);
     }
 
+    /** {@link #exactSearch(float[], int)} for many queries, reading the vectors once for all of them. */
+    public SearchResults[] exactSearch(float[][] queries, int k) {
+        return GraphSearcher.exact(this, queries, k);
+    }
+
     @Override
     public int size() {
         return size;

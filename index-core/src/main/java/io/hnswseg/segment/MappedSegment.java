@@ -207,8 +207,13 @@ public final class MappedSegment implements VectorIndex, Closeable {
         return guarded(() -> GraphSearcher.exact(graph, query, k));
     }
 
+    /** {@link #exactSearch(float[], int)} for many queries, reading the segment once for all of them. */
+    public SearchResults[] exactSearch(float[][] queries, int k) {
+        return guarded(() -> GraphSearcher.exact(graph, queries, k));
+    }
+
     /** Runs a read of the mapping, turning a fault or a file changed on disk into a CorruptSegmentException. */
-    private SearchResults guarded(java.util.function.Supplier<SearchResults> read) {
+    private <T> T guarded(java.util.function.Supplier<T> read) {
         acquire();
         try {
             checkUnchanged();

@@ -27,6 +27,26 @@ class HnswRecallTest {
 
     @ParameterizedTest
     @EnumSource(Metric.class)
+    void exactSearchIsTheBruteForceTruthOneQueryOrABatch(Metric metric) {
+        // 1,003 nodes: tiles of the batched scan end inside a group of four.
+        FloatMatrix[] data = Fixtures.clustered(1_003, 37, 24, 13);
+        int[][] truth = Fixtures.truth(data[0], data[1], metric);
+        HnswGraph graph = Fixtures.build(data[0], new HnswParams(8, 40, 1, metric, true), 1);
+        float[][] queries = new float[data[1].rows()][];
+        for (int q = 0; q < queries.length; q++) {
+            queries[q] = data[1].row(q);
+        }
+        SearchResults[] batch = graph.exactSearch(queries, 10);
+        for (int q = 0; q < queries.length; q++) {
+            SearchResults one = graph.exactSearch(queries[q], 10);
+            assertArrayEquals(one.ids(), batch[q].ids(), "query " + q);
+            long[] expected = java.util.Arrays.stream(truth[q]).limit(10).mapToLong(i -> i).toArray();
+            assertArrayEquals(expected, one.ids(), metric + " query " + q);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Metric.class)
     void everyMetricWithAndWithoutQuantizedConstruction(Metric metric) {
         FloatMatrix[] data = Fixtures.clustered(5_000, 100, 24, 12);
         int[][] truth = Fixtures.truth(data[0], data[1], metric);

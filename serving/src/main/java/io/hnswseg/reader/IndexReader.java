@@ -271,15 +271,31 @@ public final class IndexReader implements AutoCloseable {
      * queries, not for serving).
      */
     public SearchResults exactSearch(float[] query, int k) {
-        checkQuery(query, k, k, 0);
-        SearchResults[] parts = new SearchResults[segments.length];
+        return exactSearch(List.of(query), k).get(0);
+    }
+
+    /** {@link #exactSearch(float[], int)} for many queries, each segment read once for all of them. */
+    public List<SearchResults> exactSearch(List<float[]> queries, int k) {
+        for (float[] q : queries) {
+            checkQuery(q, k, k, 0);
+        }
+        float[][] all = queries.toArray(new float[0][]);
+        SearchResults[][] parts = new SearchResults[queries.size()][segments.length];
         int searched = 0;
-        for (int s = 0; s < segments.length; s++) {
-            if (segments[s].size() > 0) {
-                parts[searched++] = segments[s].exactSearch(query, k);
+        for (MappedSegment segment : segments) {
+            if (segment.size() > 0) {
+                SearchResults[] found = segment.exactSearch(all, k);
+                for (int q = 0; q < all.length; q++) {
+                    parts[q][searched] = found[q];
+                }
+                searched++;
             }
         }
-        return TopK.merge(Arrays.copyOf(parts, searched), k);
+        SearchResults[] merged = new SearchResults[all.length];
+        for (int q = 0; q < all.length; q++) {
+            merged[q] = TopK.merge(Arrays.copyOf(parts[q], searched), k);
+        }
+        return Arrays.asList(merged);
     }
 
     /** One segment's search; a corrupt or changed segment is recorded for {@link #health()} before the error goes on. */

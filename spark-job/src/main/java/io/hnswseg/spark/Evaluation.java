@@ -107,11 +107,15 @@ final class Evaluation implements Serializable {
         p.resultIds = new long[p.searched.length * EFS.length * K];
         p.resultDistances = new float[p.resultIds.length];
         p.nanos = new long[EFS.length];
-        float[] query = new float[dimension];
+        float[][] all = new float[queries][];
         for (int q = 0; q < queries; q++) {
-            System.arraycopy(vectors, q * dimension, query, 0, dimension);
-            put(withoutSelf(graph.exactSearch(query, K + 1), ids[q]), p.truthIds, p.truthDistances, q * K);
+            all[q] = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
         }
+        SearchResults[] exact = graph.exactSearch(all, K + 1);
+        for (int q = 0; q < queries; q++) {
+            put(withoutSelf(exact[q], ids[q]), p.truthIds, p.truthDistances, q * K);
+        }
+        float[] query = new float[dimension];
         for (int i = 0; i < p.searched.length; i++) {
             int q = p.searched[i];
             System.arraycopy(vectors, q * dimension, query, 0, dimension);

@@ -146,11 +146,9 @@ final class IndexBuild {
     private BuildSummary fromTable(Dataset<Row> source, String input, double startupSeconds) throws IOException {
         IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
         TableInput table = TableInput.of(source, options.idColumn, options.vectorColumn);
-        long rows = timed("count", () -> table.table.count());
-        if (rows == 0) {
-            throw new InvalidInputException("input " + input + " has no rows");
-        }
-        Sample sample = timed("sample", () -> sampleTable(table, rows));
+        long[] counted = new long[1];
+        Sample sample = timed("sample", () -> sampleTable(table, input, counted));
+        long rows = counted[0];
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension);
         int partitions = partitions(rows, dimension);
@@ -311,7 +309,7 @@ final class IndexBuild {
     }
 
     private Sample sampleVecs(VecsInput vecs, int partitions) {
-        int wanted = options.sampleSize + options.evalQueries;
+        int wanted = Sample.maxRows(options.sampleSize + options.evalQueries, vecs.dimension);
         int tasks = (int) Math.min(Math.max(jsc.defaultParallelism(), partitions), Math.max(1, vecs.rows / 1000));
         long rows = vecs.rows;
         Map<String, String> settings = settings();
@@ -346,17 +344,38 @@ final class IndexBuild {
         return all;
     }
 
-    private Sample sampleTable(TableInput table, long rows) {
+    /**
+     * One pass over the table both counts it and samples it: each task keeps a uniform reservoir of its
+     * rows, twice its even share of the sample, and the driver takes from each reservoir in proportion to
+     * the rows its task read.
+     */
+    private Sample sampleTable(TableInput table, String input, long[] rows) {
         int wanted = options.sampleSize + options.evalQueries;
-        double fraction = Math.min(1.0, 1.2 * wanted / rows);
-        Dataset<Row> sampled = fraction >= 1.0 ? table.table : table.table.sample(false, fraction, options.seed);
+        JavaRDD<org.apache.spark.sql.catalyst.InternalRow> internal = table.internalRows(table.table);
+        int tasks = Math.max(1, internal.getNumPartitions());
+        int capacity = (int) Math.min(wanted, 2L * wanted / tasks + 16);
+        long maxFloats = Math.max(1, 2 * Sample.MAX_FLOATS / tasks);
         String idColumn = table.idColumn;
         String vectorColumn = table.vectorColumn;
-        List<Sample.Part> parts = table.internalRows(sampled)
-                .mapPartitions(it -> List.of(Sample.Part.take(TableInput.rows(it, idColumn, vectorColumn), Integer.MAX_VALUE)).iterator())
+        long seed = options.seed;
+        List<Sample.Part> reservoirs = internal
+                .mapPartitionsWithIndex((split, it) -> List.of(Sample.Part.reservoir(TableInput.rows(it, idColumn, vectorColumn), capacity,
+                        maxFloats, seed ^ (0x9E3779B97F4A7C15L * (split + 1)))).iterator(), false)
                 .collect();
+        long total = reservoirs.stream().mapToLong(p -> p.rowsRead).sum();
+        if (total == 0) {
+            throw new InvalidInputException("input " + input + " has no rows");
+        }
+        rows[0] = total;
+        List<Sample.Part> parts = new ArrayList<>();
+        for (int t = 0; t < reservoirs.size(); t++) {
+            Sample.Part p = reservoirs.get(t);
+            int share = (int) Math.ceil((double) wanted * p.rowsRead / total);
+            parts.add(p.thin(share, seed + t));
+        }
         Sample sample = Sample.of(parts, options.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed,
                 table.idColumn + "/" + table.vectorColumn);
+        LOG.info(String.format("sample: %,d of %,d rows, one pass over %d input splits", sample.seen, total, tasks));
         if (sample.unusable > 0) {
             LOG.info(String.format("sample: %,d of %,d sampled rows have no usable vector of dimension %d (they are named when the build "
                     + "reaches them)", sample.unusable, sample.seen, sample.dimension));

@@ -350,17 +350,19 @@ final class IndexSearch implements Serializable {
     }
 
     private Iterator<long[]> scoreRecall(Iterator<Query> it) throws IOException {
+        List<Query> sample = new ArrayList<>();
+        it.forEachRemaining(sample::add);
+        List<float[]> vectors = sample.stream().map(q -> q.vector).collect(Collectors.toList());
         long hits = 0;
         long total = 0;
         try (SharedIndex.Lease lease = SharedIndex.acquire(index)) {
             IndexReader reader = lease.reader();
             int searchK = excludeSelf ? k + 1 : k;
-            while (it.hasNext()) {
-                Query q = it.next();
-                Row found = row(q.id, reader.search(q.vector, searchK, ef, nprobe));
-                Row truth = row(q.id, reader.exactSearch(q.vector, searchK));
-                long[] foundIds = (long[]) found.get(1);
-                long[] trueIds = (long[]) truth.get(1);
+            List<SearchResults> found = reader.searchBatch(vectors, searchK, ef, nprobe);
+            List<SearchResults> exact = reader.exactSearch(vectors, searchK);
+            for (int i = 0; i < sample.size(); i++) {
+                long[] foundIds = (long[]) row(sample.get(i).id, found.get(i)).get(1);
+                long[] trueIds = (long[]) row(sample.get(i).id, exact.get(i)).get(1);
                 for (long t : trueIds) {
                     if (indexOf(foundIds, t) >= 0) {
                         hits++;

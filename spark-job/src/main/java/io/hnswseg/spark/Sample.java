@@ -5,6 +5,7 @@ import io.hnswseg.distance.Metric;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -19,14 +20,89 @@ import java.util.SplittableRandom;
  */
 final class Sample {
 
+    /** Floats of sampled vectors the driver holds at most (256 MB): 100,000 at 128-d, 21,845 at 3,072-d. */
+    static final long MAX_FLOATS = 64L << 20;
+
+    /** Rows a sample of vectors of {@code dimension} may hold, within {@link #MAX_FLOATS}. */
+    static int maxRows(int wanted, int dimension) {
+        return (int) Math.max(1, Math.min(wanted, MAX_FLOATS / Math.max(1, dimension)));
+    }
+
     /** What one task sampled: its rows' ids, lengths and vectors (null where a row has no usable vector). */
     static final class Part implements Serializable {
         private static final long serialVersionUID = 1L;
         long[] ids;
         int[] lengths;
         float[][] vectors;
+        /** Rows the task read to take this part (all of them for a reservoir). */
+        long rowsRead;
 
         Part() {
+        }
+
+        /**
+         * Reads all of {@code rows} and keeps a uniform random sample of up to {@code capacity} of them
+         * (reservoir sampling), so one pass both counts a task's rows and samples them; fewer when their
+         * vectors would take more than {@code maxFloats}.
+         */
+        static Part reservoir(RowSource rows, int capacity, long maxFloats, long seed) throws IOException {
+            long[] ids = new long[capacity];
+            int[] lengths = new int[capacity];
+            float[][] vectors = new float[capacity][];
+            SplittableRandom random = new SplittableRandom(seed);
+            long read = 0;
+            try (rows) {
+                boolean sized = false;
+                while (rows.next()) {
+                    if (!sized && rows.length() > 0) {
+                        // The first vector tells the dimension: hold at most maxFloats of them.
+                        capacity = (int) Math.max(1, Math.min(capacity, maxFloats / rows.length()));
+                        sized = true;
+                    }
+                    long slot = read < capacity ? read : random.nextLong(read + 1);
+                    read++;
+                    if (slot < capacity) {
+                        int i = (int) slot;
+                        ids[i] = rows.id();
+                        lengths[i] = rows.length();
+                        float[] v = rows.problem() == null ? rows.vector() : null;
+                        vectors[i] = v == null ? null : v.clone();
+                    }
+                }
+            }
+            int kept = (int) Math.min(read, capacity);
+            Part p = new Part();
+            p.ids = Arrays.copyOf(ids, kept);
+            p.lengths = Arrays.copyOf(lengths, kept);
+            p.vectors = Arrays.copyOf(vectors, kept);
+            p.rowsRead = read;
+            return p;
+        }
+
+        /** A uniform random {@code keep} of this part's rows (all of them when it holds fewer). */
+        Part thin(int keep, long seed) {
+            if (keep >= ids.length) {
+                return this;
+            }
+            int[] order = java.util.stream.IntStream.range(0, ids.length).toArray();
+            SplittableRandom random = new SplittableRandom(seed);
+            for (int i = 0; i < keep; i++) {
+                int j = i + random.nextInt(order.length - i);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            Part p = new Part();
+            p.ids = new long[keep];
+            p.lengths = new int[keep];
+            p.vectors = new float[keep][];
+            for (int i = 0; i < keep; i++) {
+                p.ids[i] = ids[order[i]];
+                p.lengths[i] = lengths[order[i]];
+                p.vectors[i] = vectors[order[i]];
+            }
+            p.rowsRead = rowsRead;
+            return p;
         }
 
         /** Takes up to {@code limit} rows of {@code rows} as they come. */
@@ -46,6 +122,7 @@ final class Sample {
             p.ids = ids.stream().mapToLong(Long::longValue).toArray();
             p.lengths = lengths.stream().mapToInt(Integer::intValue).toArray();
             p.vectors = vectors.toArray(new float[0][]);
+            p.rowsRead = p.ids.length;
             return p;
         }
     }
