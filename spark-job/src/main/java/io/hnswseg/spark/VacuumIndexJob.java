@@ -164,8 +164,6 @@ public final class VacuumIndexJob implements Callable<Integer> {
         return entries.stream().sorted(Comparator.comparing(Vacuum.Entry::path)).toList();
     }
 
-    }
-
     static String bytes(long n) {
         if (n < 1024) {
             return n + " B";
