@@ -89,6 +89,10 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--test-fail-first-attempt", hidden = true)
     boolean failFirstAttempts;
 
+    /** Test hook (hidden): a fault of {@link TestFaults} to inject. */
+    @Option(names = "--test-fault", hidden = true)
+    String testFault;
+
     public static void main(String[] args) {
         System.exit(SessionOptions.commandLine(new BuildIndexJob(), "build").execute(args));
     }
@@ -105,7 +109,7 @@ public final class BuildIndexJob implements Callable<Integer> {
         BuildOptions o = new BuildOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).partitioner(partitioner)
                 .replication(replication).metric(metric).m(m).efConstruction(efConstruction).seed(seed).sampleSize(sampleSize)
                 .evalQueries(evalQueries).evalQueriesFile(evalQueriesFile).targetRecall(targetRecall).requireRecall(requireRecall)
-                .overwrite(overwrite).failFirstAttempts(failFirstAttempts);
+                .overwrite(overwrite).failFirstAttempts(failFirstAttempts).testFault(testFault);
         switch (onInvalid) {
             case "fail" -> o.skipInvalid(false);
             case "skip" -> o.skipInvalid(true);
