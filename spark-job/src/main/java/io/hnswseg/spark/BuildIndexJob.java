@@ -24,15 +24,8 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "index URI (a directory or prefix)")
     String output;
 
-    @Option(names = "--format", description = "parquet, fvecs or bvecs (default: from the input's extension; parquet otherwise)")
-    String format;
-
-    @Option(names = "--id-col", defaultValue = "id", description = "Parquet: bigint (or int) id column (default: ${DEFAULT-VALUE})")
-    String idColumn;
-
-    @Option(names = "--vector-col", defaultValue = "vector",
-            description = "Parquet: array<float>, array<double> or Spark ML vector column (default: ${DEFAULT-VALUE})")
-    String vectorColumn;
+    @Mixin
+    InputColumns columns;
 
     @Option(names = "--dimension", description = "the vectors' dimension (default: the most common length among sampled rows)")
     Integer dimension;
@@ -96,6 +89,10 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--test-fail-first-attempt", hidden = true)
     boolean failFirstAttempts;
 
+    /** Test hook (hidden): a fault of {@link TestFaults} to inject. */
+    @Option(names = "--test-fault", hidden = true)
+    String testFault;
+
     public static void main(String[] args) {
         System.exit(SessionOptions.commandLine(new BuildIndexJob(), "build").execute(args));
     }
@@ -109,10 +106,10 @@ public final class BuildIndexJob implements Callable<Integer> {
     }
 
     BuildOptions options() {
-        BuildOptions o = new BuildOptions().format(format).idColumn(idColumn).vectorColumn(vectorColumn).partitioner(partitioner)
+        BuildOptions o = new BuildOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).partitioner(partitioner)
                 .replication(replication).metric(metric).m(m).efConstruction(efConstruction).seed(seed).sampleSize(sampleSize)
                 .evalQueries(evalQueries).evalQueriesFile(evalQueriesFile).targetRecall(targetRecall).requireRecall(requireRecall)
-                .overwrite(overwrite).failFirstAttempts(failFirstAttempts);
+                .overwrite(overwrite).failFirstAttempts(failFirstAttempts).testFault(testFault);
         switch (onInvalid) {
             case "fail" -> o.skipInvalid(false);
             case "skip" -> o.skipInvalid(true);

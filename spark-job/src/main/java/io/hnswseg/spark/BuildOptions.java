@@ -41,6 +41,7 @@ public final class BuildOptions implements Serializable {
     double targetRecall = 0.95;
     boolean requireRecall;
     boolean failFirstAttempts;
+    String testFault;
 
     /** {@code parquet}, {@code fvecs} or {@code bvecs}; default from the input's extension, else Parquet. */
     public BuildOptions format(String value) {
@@ -162,6 +163,12 @@ public final class BuildOptions implements Serializable {
         return this;
     }
 
+    /** Test hook: a fault of {@link TestFaults} to inject (null: none). */
+    BuildOptions testFault(String value) {
+        testFault = value;
+        return this;
+    }
+
     Metric metricValue() {
         return Metric.parse(metric);
     }
@@ -207,6 +214,7 @@ public final class BuildOptions implements Serializable {
         if (!(targetRecall > 0 && targetRecall <= 1)) {
             throw new InvalidInputException("--target-recall must be in (0, 1], got " + targetRecall);
         }
+        TestFaults.validate(testFault);
         if (requireRecall && evalQueries == 0 && evalQueriesFile == null) {
             throw new InvalidInputException("--require-recall needs measured recall: --eval-queries must be > 0");
         }

@@ -7,6 +7,7 @@ import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.KMeansTrainer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -173,10 +174,14 @@ final class IndexBuild {
     private List<SegmentResult> buildFromBlocks(JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks, JobConfig config,
                                                 Broadcast<Evaluation> eval, Map<String, String> settings) {
         int total = config.idCheckPartitions + config.partitions;
-        return blocks.mapToPair(t -> t)
-                .partitionBy(new ByTarget(total))
-                .mapPartitionsWithIndex((index, it) -> List.of(BlockReducer.run(config, index, it, conf(settings),
-                        eval == null ? null : eval.value())).iterator(), true)
+        JavaPairRDD<Integer, VectorBlock> shuffled = blocks.mapToPair(t -> t).partitionBy(new ByTarget(total));
+        int shuffleId = TestFaults.shuffleId(config, shuffled.rdd());
+        return shuffled
+                .mapPartitionsWithIndex((index, it) -> {
+                    SegmentResult r = BlockReducer.run(config, index, it, conf(settings), eval == null ? null : eval.value());
+                    TestFaults.afterReduce(config, r.partition, shuffleId);
+                    return List.of(r).iterator();
+                }, true)
                 .collect()
                 .stream().filter(r -> r.partition != BlockReducer.ID_CHECK).collect(Collectors.toList());
     }
@@ -227,6 +232,7 @@ final class IndexBuild {
         c.skipInvalid = options.skipInvalid;
         c.runId = UUID.randomUUID().toString().substring(0, 8);
         c.failFirstAttempts = options.failFirstAttempts;
+        c.testFault = options.testFault;
         return c;
     }
 
@@ -461,7 +467,7 @@ final class IndexBuild {
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, config.metric, config.dimension,
                 new IndexManifest.BuildParams(options.m, options.efConstruction, options.seed), vectors, segments, routing, quality, summary);
         int leftovers = removeLeftovers(commit, config.runId);
-        commit.commit(manifest, config.runId);
+        commit.commit(manifest, config.runId, config.testFault);
         summary.put("output", commit.root().toString());
         summary.put("removed_attempt_files", removedAttempts);
         summary.put("removed_leftover_files", leftovers);

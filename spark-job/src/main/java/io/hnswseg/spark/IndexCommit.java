@@ -128,10 +128,11 @@ final class IndexCommit {
     /**
      * Writes the manifest in one atomic step (a PUT where that is atomic, write-then-rename elsewhere),
      * after checking that the output's manifest is still what it was when the build started.
+     * {@code testFault}: a test hook's fault to inject before the write (see {@link TestFaults}); null outside tests.
      *
      * @throws InvalidInputException when an index was committed to the output while this build ran
      */
-    void commit(IndexManifest manifest, String runId) throws IOException {
+    void commit(IndexManifest manifest, String runId, String testFault) throws IOException {
         FileStatus now = status(fs, manifestPath);
         if (!sameState(before, now)) {
             deleteRun(runId);
@@ -139,6 +140,7 @@ final class IndexCommit {
                     + (before == null ? "" : " (the one it was to replace changed)") + "; nothing committed, this build's files removed. "
                     + (overwrite ? "Run it again to replace the new index." : "Pass --overwrite to replace it."));
         }
+        TestFaults.beforeManifest(testFault);
         String scheme = root.toUri().getScheme() == null ? "file" : root.toUri().getScheme().toLowerCase(Locale.ROOT);
         if (ATOMIC_PUT.contains(scheme)) {
             try (FSDataOutputStream out = fs.create(manifestPath, true)) {

@@ -32,6 +32,8 @@ final class JobConfig implements Serializable {
     boolean skipInvalid;
     /** Test hook: the first attempt of every task fails after writing its file, so retries are exercised. */
     boolean failFirstAttempts;
+    /** Test hook: a fault of {@link TestFaults} to inject (null: none). */
+    String testFault;
 
     HnswParams params() {
         return new HnswParams(m, efConstruction, seed, Metric.parse(metric));

@@ -28,15 +28,8 @@ public final class SearchIndexJob implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "where the Parquet results go (a directory; written complete or not at all)")
     String output;
 
-    @Option(names = "--format", description = "queries' format: parquet, fvecs or bvecs (default: from the extension; parquet otherwise)")
-    String format;
-
-    @Option(names = "--id-col", defaultValue = "id", description = "Parquet: bigint (or int) id column (default: ${DEFAULT-VALUE})")
-    String idColumn;
-
-    @Option(names = "--vector-col", defaultValue = "vector",
-            description = "Parquet: array<float>, array<double> or Spark ML vector column (default: ${DEFAULT-VALUE})")
-    String vectorColumn;
+    @Mixin
+    InputColumns columns;
 
     @Option(names = "--k", defaultValue = "10", description = "neighbours per query (default: ${DEFAULT-VALUE})")
     int k;
@@ -72,7 +65,7 @@ public final class SearchIndexJob implements Callable<Integer> {
     }
 
     SearchOptions options() {
-        SearchOptions o = new SearchOptions().format(format).idColumn(idColumn).vectorColumn(vectorColumn).k(k).excludeSelf(excludeSelf);
+        SearchOptions o = new SearchOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).k(k).excludeSelf(excludeSelf);
         if (ef != null) {
             o.ef(ef);
         }

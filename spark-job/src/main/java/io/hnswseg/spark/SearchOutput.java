@@ -8,7 +8,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.UUID;
 
@@ -40,7 +39,7 @@ final class SearchOutput {
         out.checkAbsent();
         Path parent = path.getParent();
         if (parent != null) {
-            FileStatus status = status(fs, parent);
+            FileStatus status = Vacuum.status(fs, parent);
             if (status != null && !status.isDirectory()) {
                 throw new InvalidInputException("output " + output + ": its parent " + parent + " is a file");
             }
@@ -49,7 +48,7 @@ final class SearchOutput {
     }
 
     private void checkAbsent() throws IOException {
-        FileStatus status = status(fs, path);
+        FileStatus status = Vacuum.status(fs, path);
         if (status != null && !overwrite) {
             throw new InvalidInputException("output " + output + " already exists" + (status.isDirectory() ? "" : " (a file)")
                     + "; pass --overwrite to replace it once the new results are complete");
@@ -72,20 +71,12 @@ final class SearchOutput {
         }
         // Checked again: an output created while the job ran is not replaced without overwrite.
         checkAbsent();
-        if (overwrite && status(fs, path) != null && !fs.delete(path, true)) {
+        if (overwrite && Vacuum.status(fs, path) != null && !fs.delete(path, true)) {
             throw new IOException("cannot remove the old " + output + "; the new results are complete at " + staging);
         }
         if (!fs.rename(staging, path)) {
             throw new IOException("cannot rename " + staging + " to " + output + "; the results are complete at " + staging);
         }
         return rows;
-    }
-
-    private static FileStatus status(FileSystem fs, Path path) throws IOException {
-        try {
-            return fs.getFileStatus(path);
-        } catch (FileNotFoundException e) {
-            return null;
-        }
     }
 }

@@ -55,13 +55,7 @@ final class Vacuum {
         boolean manifestOld = true;
         FileStatus manifestStatus = status(fs, manifestPath);
         if (manifestStatus != null) {
-            IndexManifest manifest;
-            try (FSDataInputStream in = fs.open(manifestPath)) {
-                manifest = IndexManifest.read(in, manifestPath.toString());
-            } catch (RuntimeException e) {
-                throw new InvalidInputException(manifestPath + " cannot be read (" + e.getMessage() + "): not removing anything, "
-                        + "since what it lists is unknown");
-            }
+            IndexManifest manifest = readManifest(fs, manifestPath);
             for (IndexManifest.Segment s : manifest.segments()) {
                 listed.add(normal(s.path()));
             }
@@ -116,7 +110,18 @@ final class Vacuum {
         return normal.toString();
     }
 
-    private static FileStatus status(FileSystem fs, Path path) throws IOException {
+    /** The committed manifest; one that cannot be read stops any removal, since what it lists is unknown. */
+    static IndexManifest readManifest(FileSystem fs, Path manifestPath) throws IOException {
+        try (FSDataInputStream in = fs.open(manifestPath)) {
+            return IndexManifest.read(in, manifestPath.toString());
+        } catch (RuntimeException e) {
+            throw new InvalidInputException(manifestPath + " cannot be read (" + e.getMessage() + "): not removing anything, "
+                    + "since what it lists is unknown");
+        }
+    }
+
+    /** The file's status, or null when it does not exist. */
+    static FileStatus status(FileSystem fs, Path path) throws IOException {
         try {
             return fs.getFileStatus(path);
         } catch (FileNotFoundException e) {

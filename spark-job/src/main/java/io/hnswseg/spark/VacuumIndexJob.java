@@ -121,21 +121,15 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     private int vacuum(FileSystem fs, Path root, Duration grace) throws IOException {
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
-        FileStatus manifestStatus = status(fs, manifestPath);
+        FileStatus manifestStatus = Vacuum.status(fs, manifestPath);
         if (manifestStatus == null || !manifestStatus.isFile()) {
-            FileStatus rootStatus = status(fs, root);
+            FileStatus rootStatus = Vacuum.status(fs, root);
             String what = rootStatus == null ? "does not exist" : rootStatus.isFile() ? "is a file, not an index directory"
                     : "holds no " + IndexManifest.FILE_NAME;
             throw new InvalidInputException("index " + root + " " + what + ": nothing removed (without a manifest, which files "
                     + "belong to an index is unknown)");
         }
-        IndexManifest manifest;
-        try (FSDataInputStream in = fs.open(manifestPath)) {
-            manifest = IndexManifest.read(in, manifestPath.toString());
-        } catch (RuntimeException e) {
-            throw new InvalidInputException(manifestPath + " cannot be read (" + e.getMessage() + "): not removing anything, "
-                    + "since what it lists is unknown");
-        }
+        IndexManifest manifest = Vacuum.readManifest(fs, manifestPath);
         long now = System.currentTimeMillis();
         Vacuum.Result result = Vacuum.run(fs, root, grace, null, dryRun);
 
@@ -168,14 +162,6 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     private static List<Vacuum.Entry> sorted(List<Vacuum.Entry> entries) {
         return entries.stream().sorted(Comparator.comparing(Vacuum.Entry::path)).toList();
-    }
-
-    private static FileStatus status(FileSystem fs, Path path) throws IOException {
-        try {
-            return fs.getFileStatus(path);
-        } catch (FileNotFoundException e) {
-            return null;
-        }
     }
 
     static String bytes(long n) {

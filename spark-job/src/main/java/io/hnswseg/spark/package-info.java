@@ -1,6 +1,10 @@
 /**
- * The Spark batch job: partitions a vector dataset (fvecs/bvecs or a Parquet table), builds one HNSW
- * segment per partition on the executors, and commits the index by writing its manifest last, through
- * Hadoop's FileSystem (local disk, HDFS, or an object store). Entry point: {@link io.hnswseg.spark.BuildIndexJob}.
+ * The Spark jobs and their API ({@link io.hnswseg.spark.HnswsegSpark}). The build partitions a vector
+ * dataset (fvecs/bvecs or a Parquet table; at random or by k-means centroids), builds one HNSW segment per
+ * partition on the executors, measures the index's recall, and commits it by writing its manifest last,
+ * through Hadoop's FileSystem (local disk, HDFS, or an object store). The batch search answers every row of
+ * a query table on one shared reader per executor and commits Parquet results whole. Vacuum removes the
+ * files no manifest lists. Entry points: {@link io.hnswseg.spark.BuildIndexJob},
+ * {@link io.hnswseg.spark.SearchIndexJob}, {@link io.hnswseg.spark.VacuumIndexJob}.
  */
 package io.hnswseg.spark;

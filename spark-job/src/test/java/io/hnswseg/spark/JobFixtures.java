@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /** Shared by the job tests: data, running the job on a session, reading back what it committed. */
 final class JobFixtures {
@@ -90,6 +93,45 @@ final class JobFixtures {
         }
         segments.forEach(MappedSegment::close);
         return found;
+    }
+
+    /** The files under the index's segments/ and routing/ (those vacuum looks after), relative to the index. */
+    static Set<String> dataFiles(Path index) throws IOException {
+        Set<String> all = new TreeSet<>();
+        for (String dir : new String[]{"segments", "routing"}) {
+            if (Files.isDirectory(index.resolve(dir))) {
+                try (Stream<Path> list = Files.list(index.resolve(dir))) {
+                    list.forEach(p -> all.add(dir + "/" + p.getFileName()));
+                }
+            }
+        }
+        return all;
+    }
+
+    /** The files a manifest lists: its segments and, for a k-means index, its centroids. */
+    static Set<String> listed(IndexManifest manifest) {
+        Set<String> all = new TreeSet<>();
+        manifest.segments().forEach(s -> all.add(s.path()));
+        if (manifest.routed()) {
+            all.add(manifest.routing().centroids().path());
+        }
+        return all;
+    }
+
+    /** The partition a segment file was built for, from its name ({@code segments/<run>-part-NNNNN-task-T.hseg}). */
+    static int partitionOf(String path) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("segments/[0-9a-f]{8}-part-(\\d{5})-task-\\d+\\.hseg").matcher(path);
+        if (!m.matches()) {
+            throw new AssertionError("not a segment file name: " + path);
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** Runs {@code hnswseg vacuum} with these arguments; returns its exit status. */
+    static int vacuum(String... args) {
+        CommandLine cli = VacuumIndexJob.commandLine();
+        cli.setOut(new java.io.PrintWriter(System.out, true));
+        return cli.execute(args);
     }
 
     static double recall(Path index, FloatMatrix base, FloatMatrix queries, Metric metric) throws IOException {

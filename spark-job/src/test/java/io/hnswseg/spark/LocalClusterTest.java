@@ -29,7 +29,7 @@ class LocalClusterTest {
     Path tmp;
 
     /** SPARK_HOME as surefire sets it, filled with links to the Spark jars of the test classpath. */
-    private static String sparkHome(List<String> appEntries) throws IOException {
+    static String sparkHome(List<String> appEntries) throws IOException {
         String home = System.getenv("SPARK_HOME");
         Assumptions.assumeTrue(home != null && "2.13".equals(System.getenv("SPARK_SCALA_VERSION")),
                 "local-cluster needs SPARK_HOME and SPARK_SCALA_VERSION=2.13 (set by the spark-job surefire configuration)");

@@ -1,0 +1,133 @@
+package io.hnswseg.spark;
+
+import org.apache.spark.ShuffleDependency;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.shuffle.FetchFailedException;
+import org.apache.spark.storage.BlockId;
+import org.apache.spark.storage.BlockManagerId;
+import org.apache.spark.storage.ShuffleBlockId;
+import scala.Tuple2;
+import scala.Tuple3;
+import scala.collection.Seq;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+
+/**
+ * Test hooks, all in one place: faults the fault tests (issue #9) inject into a build through the hidden
+ * option {@code --test-fault NAME} ({@link BuildOptions#testFault}). Not a user option: it is hidden from
+ * {@code --help}, and with it unset (always, outside tests) every method here does nothing. Each fault
+ * strikes partition 0 only.
+ */
+final class TestFaults {
+
+    /**
+     * The executor JVM dies ({@code Runtime.halt}) after writing the first bytes of partition 0's segment, on
+     * the first attempt of the first stage attempt only. Refused in the driver's JVM (local mode), which
+     * would take the test runner with it.
+     */
+    static final String HALT_MID_SEGMENT = "halt-mid-segment";
+    /** Every attempt of partition 0 fails with an I/O error after writing the first bytes of its segment. */
+    static final String FAIL_SEGMENT = "fail-segment";
+    /**
+     * The first attempt of partition 0's reduce task (shuffle builds only), once its segment is written,
+     * reports a lost map output as Spark's shuffle reader does: the map stage and the reduce stage run again.
+     * Refused in the driver's JVM (local mode).
+     */
+    static final String FETCH_FAILURE = "fetch-failure";
+    /** The driver fails after the commit's re-check, right before the manifest is written. */
+    static final String FAIL_BEFORE_MANIFEST = "fail-before-manifest";
+
+    /** Bytes a faulty segment write lets through before it strikes (more than a segment header). */
+    private static final int PARTIAL_BYTES = 4096;
+
+    private TestFaults() {
+    }
+
+    static void validate(String fault) {
+        if (fault != null && !fault.equals(HALT_MID_SEGMENT) && !fault.equals(FAIL_SEGMENT) && !fault.equals(FETCH_FAILURE)
+                && !fault.equals(FAIL_BEFORE_MANIFEST)) {
+            throw new InvalidInputException("--test-fault " + fault + ": unknown");
+        }
+    }
+
+    private static boolean firstAttempt(TaskContext task) {
+        return task != null && task.stageAttemptNumber() == 0 && task.attemptNumber() == 0;
+    }
+
+    /** The stream a segment is written to: {@code out} itself unless a segment fault strikes this attempt. */
+    static OutputStream segmentStream(JobConfig config, int partition, OutputStream out) {
+        TaskContext task = TaskContext.get();
+        boolean halt = HALT_MID_SEGMENT.equals(config.testFault) && firstAttempt(task);
+        boolean fail = FAIL_SEGMENT.equals(config.testFault);
+        if (partition != 0 || !(halt || fail)) {
+            return out;
+        }
+        if (halt && "driver".equals(SparkEnv.get().executorId())) {
+            throw new IllegalStateException("--test-fault " + HALT_MID_SEGMENT + " needs executor JVMs (local-cluster or a cluster)");
+        }
+        return new FilterOutputStream(out) {
+            private long written;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                int part = (int) Math.max(0, Math.min(len, PARTIAL_BYTES - written));
+                out.write(b, off, part);
+                written += part;
+                if (written >= PARTIAL_BYTES) {
+                    out.flush();
+                    if (halt) {
+                        Runtime.getRuntime().halt(1);
+                    }
+                    throw new IOException("injected failure of partition " + partition + " after " + written + " bytes (test hook)");
+                }
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[]{(byte) b}, 0, 1);
+            }
+        };
+    }
+
+    /** The id of the shuffle that feeds {@code reduced}, when {@link #FETCH_FAILURE} needs it; else -1. */
+    static int shuffleId(JobConfig config, RDD<?> reduced) {
+        if (!FETCH_FAILURE.equals(config.testFault)) {
+            return -1;
+        }
+        return ((ShuffleDependency<?, ?, ?>) reduced.dependencies().head()).shuffleId();
+    }
+
+    /**
+     * After a reduce task has written its segment: for {@link #FETCH_FAILURE}, fails the task as Spark's shuffle
+     * reader does when it cannot fetch a block, naming the first map output the task read. Refused in the
+     * driver's JVM: in local mode a fetch failure unregisters the driver's own block manager for good.
+     */
+    static void afterReduce(JobConfig config, int partition, int shuffleId) throws FetchFailedException {
+        TaskContext task = TaskContext.get();
+        if (!FETCH_FAILURE.equals(config.testFault) || partition != 0 || !firstAttempt(task)) {
+            return;
+        }
+        SparkEnv env = SparkEnv.get();
+        if ("driver".equals(env.executorId())) {
+            throw new IllegalStateException("--test-fault " + FETCH_FAILURE + " needs executor JVMs (local-cluster or a cluster)");
+        }
+        int reduceId = task.partitionId();
+        Tuple2<BlockManagerId, Seq<Tuple3<BlockId, Object, Object>>> location =
+                env.mapOutputTracker().getMapSizesByExecutorId(shuffleId, reduceId).next();
+        Tuple3<BlockId, Object, Object> block = location._2().head();
+        long mapId = block._1() instanceof ShuffleBlockId id ? id.mapId() : -1L;
+        throw new FetchFailedException(location._1(), shuffleId, mapId, (Integer) block._3(), reduceId,
+                "injected loss of map output " + block._3() + " on " + location._1() + " (test hook)", null);
+    }
+
+    /** In the driver, after the commit's re-check and before the manifest is written. */
+    static void beforeManifest(String fault) throws IOException {
+        if (FAIL_BEFORE_MANIFEST.equals(fault)) {
+            throw new IOException("injected failure before the manifest is written (test hook)");
+        }
+    }
+}
