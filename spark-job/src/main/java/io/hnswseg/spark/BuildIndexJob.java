@@ -101,10 +101,6 @@ public final class BuildIndexJob implements Callable<Integer> {
         return SessionOptions.commandLine(new BuildIndexJob(), "build");
     }
 
-    static String explain(Throwable e) {
-        return SessionOptions.explain(e);
-    }
-
     BuildOptions options() {
         BuildOptions o = new BuildOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).partitioner(partitioner)
                 .replication(replication).metric(metric).m(m).efConstruction(efConstruction).seed(seed).sampleSize(sampleSize)

@@ -67,13 +67,7 @@ final class IndexBuild {
         IndexBuild build = new IndexBuild(spark, output, options);
         String format = options.format != null ? options.format : inferFormat(input);
         if (format.equals("parquet")) {
-            Dataset<Row> table;
-            try {
-                table = spark.read().parquet(input);
-            } catch (RuntimeException e) {
-                throw new InvalidInputException("input " + input + ": cannot read it as a Parquet table: " + BuildIndexJob.explain(e));
-            }
-            return build.fromTable(table, input, startupSeconds);
+            return build.fromTable(TableInput.parquet(spark, input, "input"), input, startupSeconds);
         }
         return build.fromVecs(input, format, startupSeconds);
     }

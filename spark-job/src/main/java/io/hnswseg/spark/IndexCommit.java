@@ -60,7 +60,7 @@ final class IndexCommit {
         try {
             fs = fileSystem(output, hadoop);
         } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("output " + output + ": " + BuildIndexJob.explain(e));
+            throw new InvalidInputException("output " + output + ": " + SessionOptions.explain(e));
         }
         Path root = fs.makeQualified(new Path(output));
         FileStatus status = status(fs, root);
@@ -80,7 +80,7 @@ final class IndexCommit {
             }
             fs.delete(probe, false);
         } catch (IOException e) {
-            throw new InvalidInputException("output " + root + " is not writable: " + BuildIndexJob.explain(e));
+            throw new InvalidInputException("output " + root + " is not writable: " + SessionOptions.explain(e));
         }
         return new IndexCommit(hadoop, fs, root, overwrite, existing);
     }

@@ -129,13 +129,7 @@ final class IndexSearch implements Serializable {
         options.validate();
         String format = options.format != null ? options.format : IndexBuild.inferFormat(uri);
         if (format.equals("parquet")) {
-            Dataset<Row> table;
-            try {
-                table = spark.read().parquet(uri);
-            } catch (RuntimeException e) {
-                throw new InvalidInputException("queries " + uri + ": cannot read them as a Parquet table: " + SessionOptions.explain(e));
-            }
-            return ofTable(spark, index, table, options, uri);
+            return ofTable(spark, index, TableInput.parquet(spark, uri, "queries"), options, uri);
         }
         Loaded loaded = load(spark, index);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -58,6 +58,15 @@ final class TableInput {
         return new TableInput(projected, idColumn, vectorColumn);
     }
 
+    /** The Parquet table at {@code uri}; one Spark cannot read is an error naming it ({@code what}: "input", "queries"). */
+    static Dataset<Row> parquet(org.apache.spark.sql.SparkSession spark, String uri, String what) {
+        try {
+            return spark.read().parquet(uri);
+        } catch (RuntimeException e) {
+            throw new InvalidInputException(what + " " + uri + ": cannot read it as a Parquet table: " + SessionOptions.explain(e));
+        }
+    }
+
     private static String quote(String column) {
         return "`" + column.replace("`", "``") + "`";
     }

@@ -97,7 +97,7 @@ class BuildFaultTest {
 
     private static String failure(String... args) {
         Exception e = assertThrows(Exception.class, () -> runJob(spark, args));
-        return BuildIndexJob.explain(e);
+        return SessionOptions.explain(e);
     }
 
     @Test

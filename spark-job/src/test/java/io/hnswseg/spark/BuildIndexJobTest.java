@@ -205,7 +205,7 @@ class BuildIndexJobTest {
 
     private static String failure(String... args) {
         Exception e = assertThrows(Exception.class, () -> runJob(spark, args));
-        return BuildIndexJob.explain(e);
+        return SessionOptions.explain(e);
     }
 
     @Test
