@@ -61,7 +61,8 @@ final class SearchOutput {
                 + ".staging");
         long rows = -1;
         try {
-            results.write().mode(SaveMode.ErrorIfExists).parquet(staging.toString());
+            // Neighbour ids and distances hardly repeat: dictionary encoding would only cost time.
+            results.write().mode(SaveMode.ErrorIfExists).option("parquet.enable.dictionary", "false").parquet(staging.toString());
             rows = results.sparkSession().read().parquet(staging.toString()).count();
         } finally {
             if (rows < 0) {
