@@ -72,15 +72,19 @@ final class EvalCommand implements Callable<Integer> {
         List<Map<String, Object>> runs = new ArrayList<>();
         try (IndexReader reader = index.open()) {
             int[] probes = nprobes != null ? nprobes : new int[]{reader.defaultNprobe()};
-            // Untimed pass at every setting: the JIT compiles the search path (and any bad nprobe is
-            // reported) before anything is measured.
-            for (int nprobe : probes) {
-                for (int ef : efs) {
-                    for (float[] row : rows) {
-                        reader.search(row, k, ef, nprobe);
+            // Untimed passes at every setting, for at least WARMUP_NANOS: the JIT compiles the search path
+            // (the vector kernels reach their compiled form only after some thousands of calls) and any bad
+            // nprobe is reported before anything is measured. One pass of a small query set is not enough.
+            long warmupStart = System.nanoTime();
+            do {
+                for (int nprobe : probes) {
+                    for (int ef : efs) {
+                        for (float[] row : rows) {
+                            reader.search(row, k, ef, nprobe);
+                        }
                     }
                 }
-            }
+            } while (System.nanoTime() - warmupStart < WARMUP_NANOS);
             System.out.printf("%6s %6s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "queries/s",
                     "q/s " + clients + " clients", "mean ms", "p50 ms", "p99 ms");
             for (int nprobe : probes) {
@@ -122,6 +126,9 @@ final class EvalCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** How long the untimed warm-up runs at least. */
+    private static final long WARMUP_NANOS = 3_000_000_000L;
 
     /** Queries/s with {@code clients} threads each taking the next query until all are done. */
     private double concurrentQps(IndexReader reader, float[][] rows, int k, int ef, int nprobe) throws Exception {
