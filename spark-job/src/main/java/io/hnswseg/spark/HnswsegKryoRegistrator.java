@@ -19,6 +19,7 @@ public final class HnswsegKryoRegistrator implements KryoRegistrator {
         kryo.register(Sample.Part[].class);
         kryo.register(IndexSearch.Query.class);
         kryo.register(IndexSearch.Query[].class);
+        kryo.register(NeighbourRow.class);
         kryo.register(long[].class);
         kryo.register(long[][].class);
         kryo.register(int[].class);

@@ -246,12 +246,13 @@ final class IndexSearch implements Serializable {
     /** One row per query: (id, neighbors, distances), closest first. Lazy: each action searches again. */
     Dataset<Row> results() {
         IndexSearch plan = this;
-        JavaRDD<Row> rows = queries.mapPartitions(it -> plan.search(it));
-        return spark.createDataFrame(rows, SCHEMA);
+        JavaRDD<NeighbourRow> rows = queries.mapPartitions(it -> plan.search(it));
+        return spark.createDataset(rows.rdd(), org.apache.spark.sql.Encoders.bean(NeighbourRow.class))
+                .select(col("id"), col("neighbors"), col("distances"));
     }
 
     /** Searches a task's queries on the executor's shared reader, a batch at a time. */
-    private Iterator<Row> search(Iterator<Query> it) throws IOException {
+    private Iterator<NeighbourRow> search(Iterator<Query> it) throws IOException {
         SharedIndex.Lease lease = SharedIndex.acquire(index);
         TaskContext task = TaskContext.get();
         if (task != null) {
@@ -283,7 +284,7 @@ final class IndexSearch implements Serializable {
             }
 
             @Override
-            public Row next() {
+            public NeighbourRow next() {
                 if (!hasNext()) {
                     throw new java.util.NoSuchElementException();
                 }
@@ -295,7 +296,7 @@ final class IndexSearch implements Serializable {
     }
 
     /** The result row of a query: its k neighbours, without the query's own id under excludeSelf. */
-    private Row row(long id, SearchResults r) {
+    private NeighbourRow row(long id, SearchResults r) {
         long[] ids = r.ids();
         float[] distances = r.distances();
         int skip = excludeSelf ? indexOf(ids, id) : -1;
@@ -308,7 +309,7 @@ final class IndexSearch implements Serializable {
                 keptDistances[j++] = distances[i];
             }
         }
-        return RowFactory.create(id, keptIds, keptDistances);
+        return new NeighbourRow(id, keptIds, keptDistances);
     }
 
     private static int indexOf(long[] ids, long id) {
@@ -355,8 +356,8 @@ final class IndexSearch implements Serializable {
             List<SearchResults> found = reader.searchBatch(vectors, searchK, ef, nprobe);
             List<SearchResults> exact = reader.exactSearch(vectors, searchK);
             for (int i = 0; i < sample.size(); i++) {
-                long[] foundIds = (long[]) row(sample.get(i).id, found.get(i)).get(1);
-                long[] trueIds = (long[]) row(sample.get(i).id, exact.get(i)).get(1);
+                long[] foundIds = row(sample.get(i).id, found.get(i)).getNeighbors();
+                long[] trueIds = row(sample.get(i).id, exact.get(i)).getNeighbors();
                 for (long t : trueIds) {
                     if (indexOf(foundIds, t) >= 0) {
                         hits++;
