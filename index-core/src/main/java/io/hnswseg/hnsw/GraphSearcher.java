@@ -96,6 +96,20 @@ public final class GraphSearcher {
 
     /** Validates the query, then returns the {@code k} nearest nodes of {@code graph}; see {@link VectorIndex#search}. */
     public static SearchResults search(GraphView graph, float[] query, int k, int ef) {
+        return search(graph, query, k, ef, -1);
+    }
+
+    /**
+     * {@link #search(GraphView, float[], int, int)} as if node {@code without} were not in the graph: it is
+     * never entered, scored or returned. Measuring recall with a vector of the graph as the query is then
+     * a search for a new point, not a walk to a node whose links already are its neighbours (which makes
+     * in-graph queries look several points better than real ones at small ef).
+     */
+    public static SearchResults searchWithout(GraphView graph, float[] query, int k, int ef, int without) {
+        return search(graph, query, k, ef, without);
+    }
+
+    private static SearchResults search(GraphView graph, float[] query, int k, int ef, int without) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
@@ -115,9 +129,23 @@ public final class GraphSearcher {
         SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
         NodeScorer scorer = graph.scorer(q);
         int entry = graph.entryNode();
-        long closest = descend(graph, scorer, entry, scorer.score(entry), graph.topLevel(), 0, ctx);
+        // Left-out entry: start there at an infinite distance, so the first neighbour seen replaces it.
+        float entryDistance = entry == without ? Float.POSITIVE_INFINITY : scorer.score(entry);
+        long closest = descend(graph, scorer, entry, entryDistance, graph.topLevel(), 0, without, ctx);
         ctx.begin();
-        ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
+        if (without >= 0) {
+            ctx.visit(without);
+        }
+        int start = NodeHeap.nodeOf(closest);
+        if (start != without) {
+            ctx.seed(start, NodeHeap.distanceOf(closest));
+        } else {
+            // Every upper-layer neighbour was the left-out node (a tiny graph): start from its layer-0 links.
+            int count = graph.neighbours(0, start, ctx.neighbours);
+            for (int i = 0; i < count; i++) {
+                ctx.seed(ctx.neighbours[i], scorer.score(ctx.neighbours[i]));
+            }
+        }
         searchLayer(graph, scorer, ef, 0, ctx);
         NodeScorer exact = graph.exactScorer(q);
         if (exact != null) {
@@ -162,6 +190,12 @@ public final class GraphSearcher {
      */
     static long descend(GraphView graph, NodeScorer scorer, int node, float distance, int fromLevel, int toLevel,
                         SearchContext ctx) {
+        return descend(graph, scorer, node, distance, fromLevel, toLevel, -1, ctx);
+    }
+
+    /** Greedy descent from {@code node} through layers {@code fromLevel..toLevel+1}, never moving to {@code without}. */
+    static long descend(GraphView graph, NodeScorer scorer, int node, float distance, int fromLevel, int toLevel, int without,
+                        SearchContext ctx) {
         int[] buffer = ctx.neighbours;
         for (int level = fromLevel; level > toLevel; level--) {
             boolean moved = true;
@@ -170,6 +204,9 @@ public final class GraphSearcher {
                 int count = graph.neighbours(level, node, buffer);
                 for (int i = 0; i < count; i++) {
                     int candidate = buffer[i];
+                    if (candidate == without) {
+                        continue;
+                    }
                     float d = scorer.score(candidate);
                     if (d < distance) {
                         distance = d;

@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.hnsw.GraphSearcher;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
@@ -115,18 +116,38 @@ final class Evaluation implements Serializable {
         for (int q = 0; q < queries; q++) {
             put(withoutSelf(exact[q], ids[q]), p.truthIds, p.truthDistances, q * K);
         }
+        int[] self = nodesOf(graph, p.searched);
         float[] query = new float[dimension];
         for (int i = 0; i < p.searched.length; i++) {
             int q = p.searched[i];
             System.arraycopy(vectors, q * dimension, query, 0, dimension);
             for (int e = 0; e < EFS.length; e++) {
                 long start = System.nanoTime();
-                SearchResults r = graph.search(query, K + 1, Math.max(EFS[e], K + 1));
+                // The query is a vector of this graph when it was sampled from this partition: search as if
+                // it were not there, as for a new point (see GraphSearcher.searchWithout).
+                SearchResults r = GraphSearcher.searchWithout(graph, query, K + 1, Math.max(EFS[e], K + 1), self[i]);
                 p.nanos[e] += System.nanoTime() - start;
                 put(withoutSelf(r, ids[q]), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
             }
         }
         return p;
+    }
+
+    /** For each searched query, its node in {@code graph} when the query is one of the graph's vectors, else -1. */
+    private int[] nodesOf(HnswGraph graph, int[] searched) {
+        java.util.Map<Long, Integer> slot = new java.util.HashMap<>();
+        for (int i = 0; i < searched.length; i++) {
+            slot.put(ids[searched[i]], i);
+        }
+        int[] nodes = new int[searched.length];
+        Arrays.fill(nodes, -1);
+        for (int node = 0; node < graph.size(); node++) {
+            Integer i = slot.get(graph.externalId(node));
+            if (i != null) {
+                nodes[i] = node;
+            }
+        }
+        return nodes;
     }
 
     private int rank(int q, int partition) {
