@@ -25,6 +25,27 @@ class HnswRecallTest {
         assertTrue(Fixtures.recall(graph, data[1], truth, 200) >= recall - 0.005);
     }
 
+    @Test
+    void aSearchWithoutANodeNeverReturnsItAndFindsTheOthers() {
+        FloatMatrix[] data = Fixtures.clustered(5_000, 10, 32, 14);
+        HnswGraph graph = Fixtures.build(data[0], new HnswParams(12, 80, 1, Metric.L2), 1);
+        int[] members = {0, 17, 999, 4_321, graph.entryNode()};
+        double found = 0;
+        for (int node : members) {
+            float[] query = data[0].row(node);
+            SearchResults plain = graph.search(query, 10, 40);
+            assertEquals(node, plain.ids()[0], "a member is its own nearest neighbour");
+            SearchResults without = GraphSearcher.searchWithout(graph, query, 10, 40, node);
+            assertEquals(10, without.size());
+            long[] truth = java.util.Arrays.stream(graph.exactSearch(query, 11).ids()).filter(id -> id != node).limit(10).toArray();
+            for (long id : without.ids()) {
+                assertTrue(id != node, "node " + node + " left out, yet returned");
+                found += java.util.Arrays.stream(truth).anyMatch(t -> t == id) ? 1 : 0;
+            }
+        }
+        assertTrue(found / (10.0 * members.length) >= 0.9, "recall of searches without the query's node: " + found / (10.0 * members.length));
+    }
+
     @ParameterizedTest
     @EnumSource(Metric.class)
     void exactSearchIsTheBruteForceTruthOneQueryOrABatch(Metric metric) {
