@@ -517,8 +517,13 @@ final class IndexBuild {
 
     /** The driver's Hadoop settings, shipped to tasks (a Configuration is not serializable). */
     private Map<String, String> settings() {
+        return settings(hadoop());
+    }
+
+    /** A Hadoop configuration as plain entries, to ship to tasks; {@link #conf(Map)} turns them back. */
+    static Map<String, String> settings(Configuration hadoop) {
         Map<String, String> settings = new HashMap<>();
-        hadoop().forEach(e -> settings.put(e.getKey(), e.getValue()));
+        hadoop.forEach(e -> settings.put(e.getKey(), e.getValue()));
         return settings;
     }
 

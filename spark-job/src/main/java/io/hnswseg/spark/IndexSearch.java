@@ -14,10 +14,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -49,12 +46,6 @@ final class IndexSearch implements Serializable {
     /** Rows of a query table looked at to check its dimension before the job runs. */
     private static final int DIMENSION_PROBE_ROWS = 1000;
 
-    /** The result's schema: one row per query. */
-    static final StructType SCHEMA = new StructType()
-            .add("id", DataTypes.LongType, false)
-            .add("neighbors", DataTypes.createArrayType(DataTypes.LongType, false), false)
-            .add("distances", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-
     /** One query on its way to the search. */
     static final class Query implements Serializable {
         private static final long serialVersionUID = 1L;
@@ -69,7 +60,6 @@ final class IndexSearch implements Serializable {
 
     final transient JavaRDD<Query> queries;
     final transient SparkSession spark;
-    final String queriesName;
     final SharedIndex.Spec index;
     final int dimension;
     final Metric metric;
@@ -77,25 +67,27 @@ final class IndexSearch implements Serializable {
     final int ef;
     final int nprobe;
     final boolean excludeSelf;
+    /** Neighbours each search asks for: k, or k + 1 when the query's own id is left out. */
+    final int searchK;
     final int segments;
     final boolean routed;
     /** The query count when known without a pass over the queries (an fvecs/bvecs file), else -1. */
     final long knownCount;
 
     private IndexSearch(SparkSession spark, String indexUri, byte[] manifestBytes, IndexManifest manifest, JavaRDD<Query> queries,
-                        String queriesName, long knownCount, SearchOptions options, int searchThreads, Map<String, String> hadoop) {
+                        long knownCount, SearchOptions options, int searchThreads, Map<String, String> hadoop) {
         this.spark = spark;
         this.queries = queries;
-        this.queriesName = queriesName;
         this.knownCount = knownCount;
         this.index = new SharedIndex.Spec(indexUri, manifestBytes, searchThreads, hadoop);
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
         this.k = options.k;
         this.excludeSelf = options.excludeSelf;
+        this.searchK = options.searchK();
         this.segments = manifest.searchableSegments();
         this.routed = manifest.routed();
-        this.ef = options.ef != null ? options.ef : Math.max(manifest.defaultEf(IndexReader.DEFAULT_EF), options.searchK());
+        this.ef = options.ef != null ? options.ef : Math.max(manifest.defaultEf(IndexReader.DEFAULT_EF), searchK);
         this.nprobe = options.nprobe != null ? options.nprobe : manifest.defaultNprobe();
         if (nprobe > segments || (nprobe > 0 && !routed)) {
             throw new InvalidInputException("--nprobe " + nprobe + ": " + (routed ? "the index has " + segments + " segments"
@@ -105,11 +97,6 @@ final class IndexSearch implements Serializable {
 
     /** Plans a search of {@code index} with a table of (id, vector) queries. */
     static IndexSearch of(SparkSession spark, String index, Dataset<Row> queries, SearchOptions options) throws IOException {
-        return ofTable(spark, index, queries, options, "a Dataset");
-    }
-
-    private static IndexSearch ofTable(SparkSession spark, String index, Dataset<Row> queries, SearchOptions options, String name)
-            throws IOException {
         options.validate();
         Loaded loaded = load(spark, index);
         TableInput table = TableInput.of(queries, options.idColumn, options.vectorColumn);
@@ -120,7 +107,7 @@ final class IndexSearch implements Serializable {
         Metric metric = loaded.manifest.metricValue();
         JavaRDD<Query> rows = table.internalRows(table.table)
                 .mapPartitions(it -> validated(TableInput.rows(it, idColumn, vectorColumn), dimension, metric, false));
-        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, rows, name, -1, options, threads(spark, options),
+        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, rows, -1, options, threads(spark, options),
                 loaded.hadoop);
     }
 
@@ -129,7 +116,7 @@ final class IndexSearch implements Serializable {
         options.validate();
         String format = options.format != null ? options.format : IndexBuild.inferFormat(uri);
         if (format.equals("parquet")) {
-            return ofTable(spark, index, TableInput.parquet(spark, uri, "queries"), options, uri);
+            return of(spark, index, TableInput.parquet(spark, uri, "queries"), options);
         }
         Loaded loaded = load(spark, index);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -151,7 +138,7 @@ final class IndexSearch implements Serializable {
                     long last = rows * (split + 1) / splits;
                     return validated(vecs.rows(first, last - first, IndexBuild.conf(settings)), dimension, metric, true);
                 });
-        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, queries, uri, rows, options, threads(spark, options),
+        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, queries, rows, options, threads(spark, options),
                 loaded.hadoop);
     }
 
@@ -177,9 +164,7 @@ final class IndexSearch implements Serializable {
         } catch (InvalidManifestException e) {
             throw new InvalidInputException(e.getMessage());
         }
-        Map<String, String> hadoop = new HashMap<>();
-        conf.forEach(e -> hadoop.put(e.getKey(), e.getValue()));
-        return new Loaded(bytes, manifest, hadoop);
+        return new Loaded(bytes, manifest, IndexBuild.settings(conf));
     }
 
     /** The most common vector length among the first rows must be the index's: a table of other vectors is refused up front. */
@@ -259,7 +244,6 @@ final class IndexSearch implements Serializable {
             task.addTaskCompletionListener((TaskContext t) -> lease.close());
         }
         IndexReader reader = lease.reader();
-        int searchK = excludeSelf ? k + 1 : k;
         return new Iterator<>() {
             private final List<Query> batch = new ArrayList<>(BATCH);
             private final List<float[]> vectors = new ArrayList<>(BATCH);
@@ -352,7 +336,6 @@ final class IndexSearch implements Serializable {
         long total = 0;
         try (SharedIndex.Lease lease = SharedIndex.acquire(index)) {
             IndexReader reader = lease.reader();
-            int searchK = excludeSelf ? k + 1 : k;
             List<SearchResults> found = reader.searchBatch(vectors, searchK, ef, nprobe);
             List<SearchResults> exact = reader.exactSearch(vectors, searchK);
             for (int i = 0; i < sample.size(); i++) {
