@@ -166,21 +166,18 @@ public final class GraphSearcher {
     private static void rerank(NodeScorer exact, SearchContext ctx) {
         NodeHeap results = ctx.results;
         int n = results.size();
-        int[] nodes = ctx.batch.length >= n ? ctx.batch : (ctx.batch = new int[n]);
+        int[] nodes = ctx.batch.length >= n + 3 ? ctx.batch : (ctx.batch = new int[n + 3]);
         for (int i = 0; i < n; i++) {
             nodes[i] = NodeHeap.nodeOf(results.pop());
         }
         float[] d4 = ctx.distances4;
         exact.prefetch(nodes, n);
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
+        padToFour(nodes, n);
+        for (int i = 0; i < n; i += 4) {
             exact.score4(nodes[i], nodes[i + 1], nodes[i + 2], nodes[i + 3], d4);
-            for (int j = 0; j < 4; j++) {
+            for (int j = 0, end = Math.min(4, n - i); j < end; j++) {
                 results.push(d4[j], nodes[i + j]);
             }
-        }
-        for (; i < n; i++) {
-            results.push(exact.score(nodes[i]), nodes[i]);
         }
     }
 
@@ -209,23 +206,14 @@ public final class GraphSearcher {
                 moved = false;
                 int count = graph.neighbours(level, node, links);
                 scorer.prefetch(links, count);
-                int i = 0;
-                for (; i + 3 < count; i += 4) {
+                padToFour(links, count);
+                for (int i = 0; i < count; i += 4) {
                     scorer.score4(links[i], links[i + 1], links[i + 2], links[i + 3], d4);
                     for (int j = 0; j < 4; j++) {
+                        // A pad repeats the last link, whose distance is then not below itself.
                         if (d4[j] < distance && links[i + j] != without) {
                             distance = d4[j];
                             node = links[i + j];
-                            moved = true;
-                        }
-                    }
-                }
-                for (; i < count; i++) {
-                    if (links[i] != without) {
-                        float d = scorer.score(links[i]);
-                        if (d < distance) {
-                            distance = d;
-                            node = links[i];
                             moved = true;
                         }
                     }
@@ -260,21 +248,30 @@ public final class GraphSearcher {
                 }
             }
             scorer.prefetch(batch, fresh);
-            int i = 0;
-            for (; i + 3 < fresh; i += 4) {
+            padToFour(batch, fresh);
+            for (int i = 0; i < fresh; i += 4) {
                 scorer.score4(batch[i], batch[i + 1], batch[i + 2], batch[i + 3], d4);
-                for (int j = 0; j < 4; j++) {
+                for (int j = 0, n = Math.min(4, fresh - i); j < n; j++) {
                     float d = d4[j];
                     if (d < worst || results.size() < ef) {
                         worst = offer(candidates, results, ef, d, batch[i + j]);
                     }
                 }
             }
-            for (; i < fresh; i++) {
-                float d = scorer.score(batch[i]);
-                if (d < worst || results.size() < ef) {
-                    worst = offer(candidates, results, ef, d, batch[i]);
-                }
+        }
+    }
+
+    /**
+     * Repeats the last of {@code nodes[0..count)} up to a multiple of four, so that every node is scored by
+     * {@link NodeScorer#score4}: scoring the one to three left over one at a time cost more than the repeats
+     * (each single score pays a whole horizontal reduction and its own cache misses). The array must have
+     * three slots to spare.
+     */
+    private static void padToFour(int[] nodes, int count) {
+        if (count > 0) {
+            int last = nodes[count - 1];
+            for (int i = count; (i & 3) != 0; i++) {
+                nodes[i] = last;
             }
         }
     }

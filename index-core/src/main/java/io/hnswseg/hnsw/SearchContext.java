@@ -47,12 +47,13 @@ final class SearchContext {
             visited = new int[Math.max(nodes, visited.length + (visited.length >>> 1))];
             generation = 0;
         }
-        if (neighbours.length < maxDegree + 1) {
-            neighbours = new int[maxDegree + 1];
+        if (neighbours.length < maxDegree + 4) {
+            // Three spare slots for the searcher's padding of a list to a multiple of four.
+            neighbours = new int[maxDegree + 4];
             selectedNodes = new int[maxDegree + 1];
             selectedDistances = new float[maxDegree + 1];
             // A merge holds a full list plus up to another list's worth of new links.
-            batch = new int[2 * maxDegree + 1];
+            batch = new int[2 * maxDegree + 4];
             packed = new long[2 * maxDegree + 1];
             pruneDistances = new float[2 * maxDegree + 1];
         }
