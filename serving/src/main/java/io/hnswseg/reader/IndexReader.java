@@ -196,9 +196,12 @@ public final class IndexReader implements AutoCloseable {
     /**
      * The {@code k} nearest vectors of the segments the query is routed to, closest first.
      *
-     * @param ef     beam width of each segment's search, {@code >= k}
+     * @param ef     beam width of the search of the nearest (or, for {@code nprobe} 0, of every) segment,
+     *               {@code >= k}; a k-means index searches each further probed segment with half the beam of
+     *               the one before, never below {@code k} (see {@link io.hnswseg.routing.ProbeBeams})
      * @param nprobe for a k-means index, the number of segments to visit (those of the centroids nearest
-     *               the query); 0 visits every segment. An index partitioned at random takes only 0.
+     *               the query); 0 visits every segment with the full beam. An index partitioned at random
+     *               takes only 0.
      * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
      *                                  ef < k, or nprobe outside 0..{@link #segmentCount()}
      * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
@@ -206,9 +209,11 @@ public final class IndexReader implements AutoCloseable {
      */
     public SearchResults search(float[] query, int k, int ef, int nprobe) {
         checkQuery(query, k, ef, nprobe);
-        int[] route = routes.route(query, nprobe);
+        SegmentRoutes.Probes probes = routes.route(query, k, ef, nprobe);
+        int[] route = probes.segments();
+        int[] efs = probes.efs();
         if (route.length == 1) {
-            return searchSegment(route[0], query, k, ef);
+            return searchSegment(route[0], query, k, efs[0]);
         }
         SearchResults[] parts = new SearchResults[route.length];
         if (segmentNanos < parallelMinNanos || searchThreads == 1) {
@@ -216,7 +221,7 @@ public final class IndexReader implements AutoCloseable {
             // segment's search takes less than that, searching them one after the other is faster.
             long start = System.nanoTime();
             for (int i = 0; i < route.length; i++) {
-                parts[i] = searchSegment(route[i], query, k, ef);
+                parts[i] = searchSegment(route[i], query, k, efs[i]);
             }
             segmentNanos = average(segmentNanos, (System.nanoTime() - start) / route.length);
             return TopK.merge(parts, k);
@@ -229,7 +234,7 @@ public final class IndexReader implements AutoCloseable {
             if (hook != null) {
                 hook.run(i);
             }
-            parts[i] = searchSegment(route[i], query, k, ef);
+            parts[i] = searchSegment(route[i], query, k, efs[i]);
         });
         segmentNanos = average(segmentNanos, (System.nanoTime() - start) / route.length);
         return TopK.merge(parts, k);
@@ -255,10 +260,10 @@ public final class IndexReader implements AutoCloseable {
         SearchResults[] results = new SearchResults[queries.size()];
         SharedWork.run(results.length, searchThreads - 1, pool, i -> {
             float[] query = queries.get(i);
-            int[] route = routes.route(query, nprobe);
-            SearchResults[] parts = new SearchResults[route.length];
-            for (int s = 0; s < route.length; s++) {
-                parts[s] = searchSegment(route[s], query, k, ef);
+            SegmentRoutes.Probes probes = routes.route(query, k, ef, nprobe);
+            SearchResults[] parts = new SearchResults[probes.segments().length];
+            for (int s = 0; s < parts.length; s++) {
+                parts[s] = searchSegment(probes.segments()[s], query, k, probes.efs()[s]);
             }
             results[i] = TopK.merge(parts, k);
         });

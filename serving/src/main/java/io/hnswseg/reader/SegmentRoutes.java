@@ -4,6 +4,7 @@ import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.io.VecsReader;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.Centroids;
+import io.hnswseg.routing.ProbeBeams;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -65,20 +66,35 @@ final class SegmentRoutes {
         return all.length;
     }
 
-    /** The segments to search: all for {@code nprobe == 0}, else those of the {@code nprobe} nearest centroids. */
-    int[] route(float[] query, int nprobe) {
-        if (nprobe == 0 || nprobe >= all.length) {
-            return all;
+    /** The segments a query searches and the beam width of each search. */
+    record Probes(int[] segments, int[] efs) {
+    }
+
+    /**
+     * The segments to search and each one's beam width: every segment with the full {@code ef} for
+     * {@code nprobe == 0} or an index partitioned at random; else the segments of the {@code nprobe} nearest
+     * centroids, nearest first, with the beams of {@link ProbeBeams} (by centroid rank, so a centroid
+     * without a segment still counts, as in the build's recall measurement).
+     */
+    Probes route(float[] query, int k, int ef, int nprobe) {
+        if (nprobe == 0 || centroids == null) {
+            int[] efs = new int[all.length];
+            Arrays.fill(efs, ef);
+            return new Probes(all, efs);
         }
-        int[] order = centroids.nearest(query, centroids.count());
-        int[] route = new int[nprobe];
+        int wanted = Math.min(nprobe, all.length);
+        // Centroids without a segment are passed over, so rank as many more as there are of them.
+        int[] order = centroids.nearest(query, wanted + centroids.count() - all.length);
+        int[] segments = new int[wanted];
+        int[] efs = new int[wanted];
         int n = 0;
-        for (int i = 0; i < order.length && n < nprobe; i++) {
-            int s = segmentOf[order[i]];
+        for (int rank = 0; rank < order.length && n < wanted; rank++) {
+            int s = segmentOf[order[rank]];
             if (s >= 0) {
-                route[n++] = s;
+                segments[n] = s;
+                efs[n++] = ProbeBeams.ef(ef, k, rank);
             }
         }
-        return route;
+        return new Probes(segments, efs);
     }
 }

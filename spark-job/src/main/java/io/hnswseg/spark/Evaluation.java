@@ -5,6 +5,7 @@ import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.Centroids;
+import io.hnswseg.routing.ProbeBeams;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -85,8 +86,10 @@ final class Evaluation implements Serializable {
         /** {@code searched x EFS x K}, padded with -1 / +Inf. */
         long[] resultIds;
         float[] resultDistances;
-        /** Total search nanoseconds per ef, over {@code searched.length} searches. */
+        /** Total search nanoseconds per (ef, rank of this segment for the query): {@code EFS x probeLimit}. */
         long[] nanos;
+        /** Searches per rank of this segment for the query, {@code probeLimit} entries. */
+        int[] searchesAtRank;
 
         Partial() {
         }
@@ -107,7 +110,8 @@ final class Evaluation implements Serializable {
         p.searched = searched.stream().mapToInt(Integer::intValue).toArray();
         p.resultIds = new long[p.searched.length * EFS.length * K];
         p.resultDistances = new float[p.resultIds.length];
-        p.nanos = new long[EFS.length];
+        p.nanos = new long[EFS.length * probeLimit];
+        p.searchesAtRank = new int[probeLimit];
         float[][] all = new float[queries][];
         for (int q = 0; q < queries; q++) {
             all[q] = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
@@ -120,13 +124,17 @@ final class Evaluation implements Serializable {
         float[] query = new float[dimension];
         for (int i = 0; i < p.searched.length; i++) {
             int q = p.searched[i];
+            int rank = rank(q, partition);
+            p.searchesAtRank[rank]++;
             System.arraycopy(vectors, q * dimension, query, 0, dimension);
             for (int e = 0; e < EFS.length; e++) {
+                // A routed reader narrows the beam with the segment's rank for the query: so does this search.
+                int ef = order == null ? Math.max(EFS[e], K + 1) : ProbeBeams.ef(Math.max(EFS[e], K + 1), K + 1, rank);
                 long start = System.nanoTime();
                 // The query is a vector of this graph when it was sampled from this partition: search as if
                 // it were not there, as for a new point (see GraphSearcher.searchWithout).
-                SearchResults r = GraphSearcher.searchWithout(graph, query, K + 1, Math.max(EFS[e], K + 1), self[i]);
-                p.nanos[e] += System.nanoTime() - start;
+                SearchResults r = GraphSearcher.searchWithout(graph, query, K + 1, ef, self[i]);
+                p.nanos[e * probeLimit + rank] += System.nanoTime() - start;
                 put(withoutSelf(r, ids[q]), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
             }
         }
@@ -194,22 +202,14 @@ final class Evaluation implements Serializable {
             byPartition[p.partition] = p;
         }
         int[][] position = new int[partitions][];
-        double[] meanMicros = new double[EFS.length];
-        long searches = 0;
         for (Partial p : partials) {
             position[p.partition] = new int[queries];
             Arrays.fill(position[p.partition], -1);
             for (int i = 0; i < p.searched.length; i++) {
                 position[p.partition][p.searched[i]] = i;
             }
-            for (int e = 0; e < EFS.length; e++) {
-                meanMicros[e] += p.nanos[e] / 1e3;
-            }
-            searches += p.searched.length;
         }
-        for (int e = 0; e < EFS.length; e++) {
-            meanMicros[e] /= Math.max(1, searches);
-        }
+        double[][] meanMicros = meanMicros(partials);
         long[][] truth = new long[queries][];
         for (int q = 0; q < queries; q++) {
             truth[q] = topK(partials, q, -1, null);
@@ -219,8 +219,9 @@ final class Evaluation implements Serializable {
         int[] nprobes = order == null ? new int[]{0}
                 : Arrays.stream(NPROBES).filter(n -> n < segments).toArray();
         if (order != null && segments <= NPROBES[NPROBES.length - 1]) {
+            // Every segment, ranked (narrower beams further away), as a reader asked for nprobe = segments.
             nprobes = Arrays.copyOf(nprobes, nprobes.length + 1);
-            nprobes[nprobes.length - 1] = 0;
+            nprobes[nprobes.length - 1] = segments;
         }
         for (int nprobe : nprobes) {
             for (int e = 0; e < EFS.length; e++) {
@@ -238,8 +239,10 @@ final class Evaluation implements Serializable {
                     }
                     possible += truth[q].length;
                 }
-                int visited = nprobe == 0 ? segments : nprobe;
-                double micros = visited * meanMicros[e] + (order == null || nprobe == 0 ? 0 : routingMicros);
+                double micros = order == null ? segments * meanMicros[e][0] : routingMicros;
+                for (int rank = 0; order != null && rank < nprobe; rank++) {
+                    micros += meanMicros[e][Math.min(rank, probeLimit - 1)];
+                }
                 grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], round(found / Math.max(1, possible)), round(micros)));
             }
         }
@@ -253,11 +256,31 @@ final class Evaluation implements Serializable {
         return new IndexManifest.Quality(queries, source, targetRecall, reached, best, grid);
     }
 
+    /**
+     * Mean microseconds of one segment search per (ef, rank of the segment for the query); a rank no query
+     * reached takes the mean of the rank before it (the same beam or a wider one: an upper bound).
+     */
+    private double[][] meanMicros(List<Partial> partials) {
+        double[][] mean = new double[EFS.length][probeLimit];
+        for (int e = 0; e < EFS.length; e++) {
+            for (int rank = 0; rank < probeLimit; rank++) {
+                long nanos = 0;
+                long searches = 0;
+                for (Partial p : partials) {
+                    nanos += p.nanos[e * probeLimit + rank];
+                    searches += p.searchesAtRank[rank];
+                }
+                mean[e][rank] = searches > 0 ? nanos / 1e3 / searches : rank > 0 ? mean[e][rank - 1] : 0;
+            }
+        }
+        return mean;
+    }
+
     private static double round(double x) {
         return Math.round(x * 10_000) / 10_000.0;
     }
 
-    /** The segments a reader would search for query {@code q}: the first {@code nprobe} built ones in its order, or all. */
+    /** The segments a reader would search for query {@code q}: the first {@code nprobe} built ones in its order, or all (nprobe 0). */
     private List<Partial> probed(Partial[] byPartition, int q, int nprobe) {
         List<Partial> probed = new ArrayList<>();
         if (order == null || nprobe == 0) {
