@@ -18,7 +18,8 @@ final class FitCheck {
     }
 
     /** The fraction described above; 1 for sets too small to judge (under {@code 4 * CODE_K} rows). */
-    static double agreement(Quantizer quantizer, float[] data, int rows, int dimension) {
+    static double agreement(Quantizer quantizer, FloatPages data, int rows) {
+        int dimension = data.dimension();
         int n = Math.min(rows, CANDIDATES);
         if (n < 4 * CODE_K) {
             return 1;
@@ -26,7 +27,7 @@ final class FitCheck {
         Metric metric = quantizer.metric();
         float[] sample = new float[n * dimension];
         for (int i = 0; i < n; i++) {
-            System.arraycopy(data, (int) ((long) i * rows / n) * dimension, sample, i * dimension, dimension);
+            data.copyRow((int) ((long) i * rows / n), sample, i * dimension);
         }
         byte[] codes = quantizer.encode(sample, n);
         float[] exact = new float[n];

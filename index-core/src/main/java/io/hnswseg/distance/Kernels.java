@@ -21,12 +21,12 @@ interface Kernels {
 
     /**
      * Squared L2 between two rows of int8 codes, each component scaled by {@code scale[d]} (the offsets of
-     * the quantizer cancel out of a difference).
+     * the quantizer cancel out of a difference). The rows may lie in different arrays (pages).
      */
-    float squaredL2Codes(byte[] codes, int aOffset, int bOffset, float[] scale, int dim);
+    float squaredL2Codes(byte[] a, int aOffset, byte[] b, int bOffset, float[] scale, int dim);
 
     /** Dot product of two rows of int8 codes, dequantized as {@code offset[d] + scale[d] * code}. */
-    float dotCodes(byte[] codes, int aOffset, int bOffset, float[] scale, float[] offset, int dim);
+    float dotCodes(byte[] a, int aOffset, byte[] b, int bOffset, float[] scale, float[] offset, int dim);
 
     /** Squared L2 from a float query to one row of codes, dequantized as {@code offset[d] + scale[d] * code}. */
     float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim);

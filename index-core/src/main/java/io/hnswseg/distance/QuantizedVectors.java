@@ -11,7 +11,10 @@ public final class QuantizedVectors {
     private final Quantizer quantizer;
     private final Metric metric;
     private final int dimension;
-    private final byte[] codes;
+    /** Row r's codes are {@code codes[r >>> shift]} from {@code (r & mask) * dimension}: the pages of the vectors. */
+    private final byte[][] codes;
+    private final int shift;
+    private final int mask;
     private final float[] scale;
     private final float[] offset;
 
@@ -37,7 +40,12 @@ public final class QuantizedVectors {
      * separate) are refused: the graph is then built and searched on the float vectors.
      */
     public static Fit fit(float[] data, int rows, int dimension, Metric metric) {
-        Quantizer[] candidates = Quantizer.fit(data, rows, dimension, metric, TAILS);
+        return fit(FloatPages.wrap(data, dimension), rows, metric);
+    }
+
+    /** {@link #fit(float[], int, int, Metric)} of vectors held in pages; the codes keep the same pages. */
+    public static Fit fit(FloatPages data, int rows, Metric metric) {
+        Quantizer[] candidates = Quantizer.fit(data, rows, metric, TAILS);
         Quantizer best = null;
         double bestAgreement = -1;
         double bestTail = 0;
@@ -45,7 +53,7 @@ public final class QuantizedVectors {
             if (candidates[t] == null) {
                 continue;
             }
-            double agreement = FitCheck.agreement(candidates[t], data, rows, dimension);
+            double agreement = FitCheck.agreement(candidates[t], data, rows);
             // Less clipping wins a tie: clipped values lose accuracy that only outliers justify.
             if (agreement > bestAgreement + AGREEMENT_TIE) {
                 best = candidates[t];
@@ -61,55 +69,81 @@ public final class QuantizedVectors {
             return new Fit(null, "float vectors (int8 codes would find " + figure + " of the true neighbours on a sample, below "
                     + MIN_AGREEMENT + ")");
         }
-        return new Fit(new QuantizedVectors(best, data, rows, dimension), "int8 codes (sample agreement " + figure
+        return new Fit(new QuantizedVectors(best, data, rows), "int8 codes (sample agreement " + figure
                 + (bestTail > 0 ? ", ranges clip " + bestTail * 100 + "% of values at each end" : "") + ")");
     }
 
-    /** Encodes rows {@code 0..rows-1} of {@code data} with a fitted quantizer. */
-    QuantizedVectors(Quantizer quantizer, float[] data, int rows, int dimension) {
+    /** Encodes rows {@code 0..rows-1} of {@code data} with a fitted quantizer, page by page. */
+    QuantizedVectors(Quantizer quantizer, FloatPages data, int rows) {
         this.quantizer = quantizer;
         this.metric = quantizer.metric();
-        this.dimension = dimension;
+        this.dimension = data.dimension();
         this.scale = quantizer.scaleRef();
         this.offset = quantizer.offsetRef();
-        this.codes = quantizer.encode(data, rows);
+        this.shift = data.shift();
+        this.mask = data.mask();
+        this.codes = new byte[data.pageCount()][];
+        for (int p = 0; p < codes.length; p++) {
+            int onPage = Math.max(0, Math.min(data.pageAt(p).length / dimension, rows - data.firstRow(p)));
+            codes[p] = quantizer.encode(data.pageAt(p), onPage);
+        }
     }
 
     public Quantizer quantizer() {
         return quantizer;
     }
 
+    private byte[] page(int row) {
+        return codes[row >>> shift];
+    }
+
+    private int at(int row) {
+        return (row & mask) * dimension;
+    }
+
     /** Row {@code row} decoded to floats ({@code offset + scale * code}) into {@code into}, which is returned. */
     public float[] decode(int row, float[] into) {
-        int base = row * dimension;
+        byte[] page = page(row);
+        int base = at(row);
         for (int d = 0; d < dimension; d++) {
-            into[d] = offset[d] + scale[d] * codes[base + d];
+            into[d] = offset[d] + scale[d] * page[base + d];
         }
         return into;
     }
 
     /** Copies the codes of {@code rows} rows from {@code fromRow} into {@code into[at..]}. */
     public void copyRows(int fromRow, int rows, byte[] into, int at) {
-        System.arraycopy(codes, fromRow * dimension, into, at, rows * dimension);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(page(fromRow + r), at(fromRow + r), into, at + r * dimension, dimension);
+        }
     }
 
     /** Approximate distance from a float query to row {@code row}. */
     public float distance(CodeQuery query, int row) {
-        return query.distance(codes, row * dimension);
+        return query.distance(page(row), at(row));
     }
 
-    /** Approximate distances from a float query to four rows into {@code out[0..3]}. */
+    /**
+     * Approximate distances from a float query to four rows into {@code out[0..3]}: one four-row kernel
+     * when the rows share a page (always, below 2^30 bytes of codes), else one row at a time.
+     */
     public void distance4(CodeQuery query, int r0, int r1, int r2, int r3, float[] out) {
-        int d = dimension;
-        query.distance4(codes, r0 * d, r1 * d, r2 * d, r3 * d, out);
+        if (FloatPages.samePage(shift, r0, r1, r2, r3)) {
+            query.distance4(page(r0), at(r0), at(r1), at(r2), at(r3), out);
+        } else {
+            out[0] = distance(query, r0);
+            out[1] = distance(query, r1);
+            out[2] = distance(query, r2);
+            out[3] = distance(query, r3);
+        }
     }
 
     /** Approximate distance between rows {@code a} and {@code b}, in the units of {@link Metric#distance}. */
     public float distance(int a, int b) {
         int d = dimension;
         return metric == Metric.L2
-                ? VectorKernels.squaredL2Codes(codes, a * d, b * d, scale, d)
-                : 1f - VectorKernels.dotCodes(codes, a * d, b * d, scale, offset, d);
+                ? VectorKernels.squaredL2Codes(page(a), at(a), page(b), at(b), scale, d)
+                : 1f - VectorKernels.dotCodes(page(a), at(a), page(b), at(b), scale, offset, d);
     }
 
     /**
@@ -120,13 +154,17 @@ public final class QuantizedVectors {
     public int touch(int[] rows, int count) {
         int s = 0;
         for (int i = 0; i < count; i++) {
-            s += codes[rows[i] * dimension];
+            s += page(rows[i])[at(rows[i])];
         }
         return s;
     }
 
     /** Bytes held. */
     public long bytes() {
-        return codes.length + 8L * dimension;
+        long n = 8L * dimension;
+        for (byte[] page : codes) {
+            n += page.length;
+        }
+        return n;
     }
 }

@@ -32,7 +32,8 @@ public final class Quantizer {
      *
      * @return per tail, the quantizer, or null when a range cannot be represented in float32 (it overflows)
      */
-    public static Quantizer[] fit(float[] data, int rows, int dimension, Metric metric, double... tails) {
+    public static Quantizer[] fit(FloatPages data, int rows, Metric metric, double... tails) {
+        int dimension = data.dimension();
         int sample = Math.min(rows, FIT_SAMPLE);
         float[] values = new float[sample];
         float[][] scales = new float[tails.length][dimension];
@@ -44,8 +45,10 @@ public final class Quantizer {
         java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
         for (int r = 0; r < rows; r++) {
+            float[] page = data.page(r);
+            int base = data.offset(r);
             for (int d = 0; d < dimension; d++) {
-                float x = data[r * dimension + d];
+                float x = page[base + d];
                 min[d] = Math.min(min[d], x);
                 max[d] = Math.max(max[d], x);
             }
@@ -54,7 +57,7 @@ public final class Quantizer {
             for (int i = 0; i < sample; i++) {
                 // Evenly spread rows, so a segment written in input order is sampled across its whole span.
                 int row = (int) ((long) i * rows / sample);
-                values[i] = data[row * dimension + d];
+                values[i] = data.page(row)[data.offset(row) + d];
             }
             for (int t = 0; t < tails.length; t++) {
                 double lo = tails[t] == 0 ? min[d] : select(values, sample, (int) Math.floor(tails[t] * (sample - 1)));

@@ -58,29 +58,29 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float squaredL2Codes(byte[] codes, int ao, int bo, float[] scale, int dim) {
-        return squaredL2CodesFrom(0, codes, ao, bo, scale, dim);
+    public float squaredL2Codes(byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
+        return squaredL2CodesFrom(0, a, ao, b, bo, scale, dim);
     }
 
     /** The scalar loop from component {@code from}; the SIMD kernels finish their tails with it. */
-    static float squaredL2CodesFrom(int from, byte[] codes, int ao, int bo, float[] scale, int dim) {
+    static float squaredL2CodesFrom(int from, byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
         float sum = 0;
         for (int i = from; i < dim; i++) {
-            float d = scale[i] * (codes[ao + i] - codes[bo + i]);
+            float d = scale[i] * (a[ao + i] - b[bo + i]);
             sum += d * d;
         }
         return sum;
     }
 
     @Override
-    public float dotCodes(byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
-        return dotCodesFrom(0, codes, ao, bo, scale, offset, dim);
+    public float dotCodes(byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
+        return dotCodesFrom(0, a, ao, b, bo, scale, offset, dim);
     }
 
-    static float dotCodesFrom(int from, byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
+    static float dotCodesFrom(int from, byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
         float sum = 0;
         for (int i = from; i < dim; i++) {
-            sum += (offset[i] + scale[i] * codes[ao + i]) * (offset[i] + scale[i] * codes[bo + i]);
+            sum += (offset[i] + scale[i] * a[ao + i]) * (offset[i] + scale[i] * b[bo + i]);
         }
         return sum;
     }

@@ -149,28 +149,28 @@ final class SimdKernels implements Kernels {
     }
 
     @Override
-    public float squaredL2Codes(byte[] codes, int ao, int bo, float[] scale, int dim) {
+    public float squaredL2Codes(byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
         int i = 0;
         float sum = 0;
         if (B != null && dim >= L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             for (int bound = dim - 2 * L; i <= bound; i += 2 * L) {
-                FloatVector d0 = widen(codes, ao + i).sub(widen(codes, bo + i)).mul(FloatVector.fromArray(S, scale, i));
-                FloatVector d1 = widen(codes, ao + i + L).sub(widen(codes, bo + i + L)).mul(FloatVector.fromArray(S, scale, i + L));
+                FloatVector d0 = widen(a, ao + i).sub(widen(b, bo + i)).mul(FloatVector.fromArray(S, scale, i));
+                FloatVector d1 = widen(a, ao + i + L).sub(widen(b, bo + i + L)).mul(FloatVector.fromArray(S, scale, i + L));
                 acc0 = d0.fma(d0, acc0);
                 acc1 = d1.fma(d1, acc1);
             }
             for (int bound = dim - L; i <= bound; i += L) {
-                FloatVector d = widen(codes, ao + i).sub(widen(codes, bo + i)).mul(FloatVector.fromArray(S, scale, i));
+                FloatVector d = widen(a, ao + i).sub(widen(b, bo + i)).mul(FloatVector.fromArray(S, scale, i));
                 acc0 = d.fma(d, acc0);
             }
             sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         }
-        return sum + ScalarKernels.squaredL2CodesFrom(i, codes, ao, bo, scale, dim);
+        return sum + ScalarKernels.squaredL2CodesFrom(i, a, ao, b, bo, scale, dim);
     }
 
     @Override
-    public float dotCodes(byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
+    public float dotCodes(byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
         int i = 0;
         float sum = 0;
         if (B != null && dim >= L) {
@@ -178,11 +178,11 @@ final class SimdKernels implements Kernels {
             for (int bound = dim - L; i <= bound; i += L) {
                 FloatVector s = FloatVector.fromArray(S, scale, i);
                 FloatVector o = FloatVector.fromArray(S, offset, i);
-                acc = widen(codes, ao + i).fma(s, o).fma(widen(codes, bo + i).fma(s, o), acc);
+                acc = widen(a, ao + i).fma(s, o).fma(widen(b, bo + i).fma(s, o), acc);
             }
             sum = acc.reduceLanes(VectorOperators.ADD);
         }
-        return sum + ScalarKernels.dotCodesFrom(i, codes, ao, bo, scale, offset, dim);
+        return sum + ScalarKernels.dotCodesFrom(i, a, ao, b, bo, scale, offset, dim);
     }
 
     @Override

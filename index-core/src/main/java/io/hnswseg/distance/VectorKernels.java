@@ -54,12 +54,12 @@ public final class VectorKernels {
         KERNELS.dotx4(q, qo, data, o0, o1, o2, o3, dim, out);
     }
 
-    static float squaredL2Codes(byte[] codes, int ao, int bo, float[] scale, int dim) {
-        return KERNELS.squaredL2Codes(codes, ao, bo, scale, dim);
+    static float squaredL2Codes(byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
+        return KERNELS.squaredL2Codes(a, ao, b, bo, scale, dim);
     }
 
-    static float dotCodes(byte[] codes, int ao, int bo, float[] scale, float[] offset, int dim) {
-        return KERNELS.dotCodes(codes, ao, bo, scale, offset, dim);
+    static float dotCodes(byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
+        return KERNELS.dotCodes(a, ao, b, bo, scale, offset, dim);
     }
 
     static float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {

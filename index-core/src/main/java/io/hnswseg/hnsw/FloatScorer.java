@@ -1,20 +1,26 @@
 package io.hnswseg.hnsw;
 
+import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.Metric;
 
-/** Scores nodes whose float vectors sit in one array, against a query given as an array slice. */
+/** Scores nodes whose float vectors sit in pages (one array, for any graph under 2^30 floats), against a query given as an array slice. */
 final class FloatScorer implements NodeScorer {
 
     private final Metric metric;
-    private final float[] vectors;
+    private final FloatPages vectors;
     private final int dimension;
     private float[] query;
     private int queryOffset;
 
-    FloatScorer(Metric metric, float[] vectors, int dimension) {
+    FloatScorer(Metric metric, FloatPages vectors) {
         this.metric = metric;
         this.vectors = vectors;
-        this.dimension = dimension;
+        this.dimension = vectors.dimension();
+    }
+
+    /** Points the scorer at node {@code node}'s own vector as the query. */
+    FloatScorer resetToNode(int node) {
+        return reset(vectors.page(node), vectors.offset(node));
     }
 
     /** Points the scorer at a new query; returns this, so one scorer serves a thread's whole build. */
@@ -33,23 +39,29 @@ final class FloatScorer implements NodeScorer {
 
     @Override
     public void prefetch(int[] nodes, int count) {
-        float[] v = vectors;
-        int d = dimension;
+        FloatPages v = vectors;
         float s = 0;
         for (int i = 0; i < count; i++) {
-            s += v[nodes[i] * d];
+            s += v.page(nodes[i])[v.offset(nodes[i])];
         }
         sink = s;
     }
 
     @Override
     public float score(int node) {
-        return metric.distance(query, queryOffset, vectors, node * dimension, dimension);
+        return metric.distance(query, queryOffset, vectors.page(node), vectors.offset(node), dimension);
     }
 
     @Override
     public void score4(int n0, int n1, int n2, int n3, float[] out) {
-        int d = dimension;
-        metric.distance4(query, queryOffset, vectors, n0 * d, n1 * d, n2 * d, n3 * d, d, out);
+        FloatPages v = vectors;
+        if (v.samePage(n0, n1, n2, n3)) {
+            metric.distance4(query, queryOffset, v.page(n0), v.offset(n0), v.offset(n1), v.offset(n2), v.offset(n3), dimension, out);
+        } else {
+            out[0] = score(n0);
+            out[1] = score(n1);
+            out[2] = score(n2);
+            out[3] = score(n3);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.hnswseg.hnsw;
 
+import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.QuantizedVectors;
 
@@ -7,9 +8,10 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * An HNSW graph in memory, laid out for speed the way hnswlib does it: all vectors in one float array,
- * layer-0 links in fixed-size slots of one int array ({@code [count, link...]} per node, so a node's links
- * and its vector are each one multiply away), and upper layers only for the few nodes that have them.
+ * An HNSW graph in memory, laid out for speed the way hnswlib does it: all vectors in one float array (in
+ * pages of 2^k vectors past 2^30 floats, see {@link FloatPages}), layer-0 links in fixed-size slots of one
+ * int array ({@code [count, link...]} per node, so a node's links and its vector are each one multiply
+ * away), and upper layers only for the few nodes that have them.
  *
  * <p>Built by {@link HnswGraphBuilder}; once built it is immutable and safe to search from many threads.
  */
@@ -29,7 +31,8 @@ public final class HnswGraph implements GraphView, VectorIndex {
     /** Ints per node in {@link #layer0}: the count, then {@link #m0} links. */
     final int stride0;
 
-    final float[] vectors;
+    /** The vectors: one array up to 2^30 floats, pages of 2^k rows beyond (see {@link FloatPages}). */
+    final FloatPages vectors;
     final long[] ids;
     final byte[] levels;
     final int[] layer0;
@@ -49,12 +52,16 @@ public final class HnswGraph implements GraphView, VectorIndex {
     volatile long entry = -1;
 
     HnswGraph(int dimension, int capacity, HnswParams params) {
+        this(dimension, capacity, params, FloatPages.allocate(capacity, dimension));
+    }
+
+    /** A graph whose vectors go to {@code vectors} (tests pass small pages). */
+    HnswGraph(int dimension, int capacity, HnswParams params, FloatPages vectors) {
         if (dimension <= 0) {
             throw new IllegalArgumentException("dimension must be > 0, got " + dimension);
         }
-        if (capacity < 0 || (long) capacity * dimension > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("a segment holds at most " + (Integer.MAX_VALUE - 16) / dimension
-                    + " vectors of dimension " + dimension + " (got " + capacity + "): use more partitions");
+        if (capacity < 0) {
+            throw new IllegalArgumentException("capacity must be >= 0, got " + capacity);
         }
         this.params = params;
         this.metric = params.metric();
@@ -67,7 +74,7 @@ public final class HnswGraph implements GraphView, VectorIndex {
             throw new IllegalArgumentException("a segment with m=" + m + " holds at most " + (Integer.MAX_VALUE - 16) / stride0
                     + " vectors (got " + capacity + "): use more partitions");
         }
-        this.vectors = new float[capacity * dimension];
+        this.vectors = vectors;
         this.ids = new long[capacity];
         this.levels = new byte[capacity];
         this.layer0 = new int[capacity * stride0];
@@ -182,7 +189,7 @@ public final class HnswGraph implements GraphView, VectorIndex {
 
     @Override
     public void copyVector(int node, float[] into, int offset) {
-        System.arraycopy(vectors, node * dimension, into, offset, dimension);
+        vectors.copyRow(node, into, offset);
     }
 
     @Override
@@ -196,7 +203,7 @@ public final class HnswGraph implements GraphView, VectorIndex {
     }
 
     private FloatScorer exact(float[] query) {
-        return new FloatScorer(metric, vectors, dimension).reset(query, 0);
+        return new FloatScorer(metric, vectors).reset(query, 0);
     }
 
     /**
@@ -214,7 +221,7 @@ public final class HnswGraph implements GraphView, VectorIndex {
 
     /** Bytes of heap this graph holds (vectors, ids, links), for memory reports. */
     public long heapBytes() {
-        long bytes = 4L * vectors.length + 8L * ids.length + levels.length + 4L * layer0.length + 8L * upper.length
+        long bytes = 4L * vectors.floats() + 8L * ids.length + levels.length + 4L * layer0.length + 8L * upper.length
                 + (codes == null ? 0 : codes.bytes());
         for (int[] u : upper) {
             if (u != null) {

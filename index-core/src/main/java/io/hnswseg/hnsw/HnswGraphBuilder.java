@@ -1,5 +1,6 @@
 package io.hnswseg.hnsw;
 
+import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.QuantizedVectors;
 import io.hnswseg.distance.Vectors;
 
@@ -44,8 +45,13 @@ public final class HnswGraphBuilder {
      * @param capacity  how many vectors will be added (storage is allocated once, up front)
      */
     public HnswGraphBuilder(int dimension, int capacity, HnswParams params) {
-        this.graph = new HnswGraph(dimension, capacity, params);
-        this.levelMultiplier = 1.0 / Math.log(params.m());
+        this(new HnswGraph(dimension, capacity, params));
+    }
+
+    /** A builder of {@code graph}, empty; tests hand in graphs whose vectors sit in small pages. */
+    HnswGraphBuilder(HnswGraph graph) {
+        this.graph = graph;
+        this.levelMultiplier = 1.0 / Math.log(graph.params.m());
     }
 
     /** Adds a vector; see {@link #add(long, float[], int)}. */
@@ -72,9 +78,11 @@ public final class HnswGraphBuilder {
         }
         int dim = graph.dimension;
         Vectors.checkValid(source, offset, dim, graph.metric, "vector for id " + id);
-        System.arraycopy(source, offset, graph.vectors, node * dim, dim);
+        float[] page = graph.vectors.page(node);
+        int at = graph.vectors.offset(node);
+        System.arraycopy(source, offset, page, at, dim);
         if (graph.metric.normalizes()) {
-            Vectors.normalize(graph.vectors, node * dim, dim);
+            Vectors.normalize(page, at, dim);
         }
         graph.ids[node] = id;
         graph.allocateUpper(node, drawLevel(node));
@@ -135,7 +143,7 @@ public final class HnswGraphBuilder {
         }
         built = true;
         if (graph.params.quantized()) {
-            QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.dimension, graph.metric);
+            QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.metric);
             codes = fit.codes();
             scoring = fit.description();
             if (codes == null) {
@@ -178,14 +186,14 @@ public final class HnswGraphBuilder {
 
     private void insertAll(AtomicInteger next, int n) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
-        FloatScorer exact = codes == null ? new FloatScorer(graph.metric, graph.vectors, graph.dimension) : null;
+        FloatScorer exact = codes == null ? new FloatScorer(graph.metric, graph.vectors) : null;
         float[] decoded = new float[graph.dimension];
         for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
             // With codes, the new node is scored as its own decoded codes against the others' codes: the
             // distances equal code-to-code ones, through the same scorer that queries use.
             NodeScorer scorer = codes != null
                     ? new CodeScorer(codes, codes.quantizer().query(codes.decode(node, decoded)))
-                    : exact.reset(graph.vectors, node * graph.dimension);
+                    : exact.resetToNode(node);
             insert(node, scorer, ctx);
         }
     }
@@ -195,8 +203,8 @@ public final class HnswGraphBuilder {
         if (codes != null) {
             return codes.distance(a, b);
         }
-        int dim = graph.dimension;
-        return graph.metric.distance(graph.vectors, a * dim, graph.vectors, b * dim, dim);
+        FloatPages v = graph.vectors;
+        return graph.metric.distance(v.page(a), v.offset(a), v.page(b), v.offset(b), graph.dimension);
     }
 
     private void insert(int node, NodeScorer scorer, SearchContext ctx) {
@@ -304,7 +312,7 @@ public final class HnswGraphBuilder {
     private int nearestReachable(int node, int[] into, boolean[] reached) {
         HnswGraph g = graph;
         SearchContext ctx = SearchContext.current(g, g.m0, g.params.efConstruction());
-        NodeScorer scorer = new FloatScorer(g.metric, g.vectors, g.dimension).reset(g.vectors, node * g.dimension);
+        NodeScorer scorer = new FloatScorer(g.metric, g.vectors).resetToNode(node);
         int entry = g.entryNode();
         long closest = GraphSearcher.descend(g, scorer, entry, scorer.score(entry), g.topLevel(), 0, ctx);
         ctx.begin();

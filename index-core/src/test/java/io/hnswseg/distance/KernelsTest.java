@@ -57,8 +57,8 @@ class KernelsTest {
             float[] scale = randomArray(random, dim);
             float[] offset = randomArray(random, dim);
             float tolerance = dim * 128f * 128f * 4;
-            assertClose(scalar.squaredL2Codes(codes, 0, dim, scale, dim), simd.squaredL2Codes(codes, 0, dim, scale, dim), tolerance, dim);
-            assertClose(scalar.dotCodes(codes, 0, dim, scale, offset, dim), simd.dotCodes(codes, 0, dim, scale, offset, dim), tolerance, dim);
+            assertClose(scalar.squaredL2Codes(codes, 0, codes, dim, scale, dim), simd.squaredL2Codes(codes, 0, codes, dim, scale, dim), tolerance, dim);
+            assertClose(scalar.dotCodes(codes, 0, codes, dim, scale, offset, dim), simd.dotCodes(codes, 0, codes, dim, scale, offset, dim), tolerance, dim);
             float[] q = randomArray(random, dim);
             assertClose(scalar.squaredL2ToCodes(q, codes, dim, scale, offset, dim), simd.squaredL2ToCodes(q, codes, dim, scale, offset, dim), tolerance, dim);
             assertClose(scalar.dotToCodes(q, codes, dim, dim), simd.dotToCodes(q, codes, dim, dim), tolerance, dim);

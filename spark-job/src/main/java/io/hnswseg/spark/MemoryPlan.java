@@ -6,7 +6,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * How many vectors one build task can hold: its share of an executor's heap (in local mode, the driver's)
  * divided by a documented estimate of the bytes a vector costs while its segment is built, and within
- * the limit of one graph's arrays.
+ * the limit of the graph's layer-0 link array (2^31 ints: 65 million vectors at M=16). Vectors and codes
+ * are held in pages, so the dimension sets no limit of its own.
  *
  * <p>Bytes per vector while building, {@code d} its dimension and {@code M} the links per node: the float
  * vector ({@code 4d}) and its received copy before it is added ({@code 4d}), int8 codes ({@code d}),
@@ -19,18 +20,19 @@ final class MemoryPlan {
     private static final long RESERVED = 300L << 20;
     /** Part of the rest that the build's arrays may take; the remainder covers Spark, shuffle buffers and garbage. */
     private static final double USABLE = 0.6;
-    /** Floats one Java array holds. */
+    /** Elements one Java array holds. */
     private static final long ARRAY_LIMIT = Integer.MAX_VALUE - 16;
 
     private final long heapBytes;
     private final int tasksPerExecutor;
-    private final int dimension;
+    /** Ints per node of the layer-0 link array, {@code 2M + 1}. */
+    private final int layer0Ints;
     private final long bytesPerVector;
 
-    private MemoryPlan(long heapBytes, int tasksPerExecutor, int dimension, long bytesPerVector) {
+    private MemoryPlan(long heapBytes, int tasksPerExecutor, int layer0Ints, long bytesPerVector) {
         this.heapBytes = heapBytes;
         this.tasksPerExecutor = tasksPerExecutor;
-        this.dimension = dimension;
+        this.layer0Ints = layer0Ints;
         this.bytesPerVector = bytesPerVector;
     }
 
@@ -41,7 +43,7 @@ final class MemoryPlan {
         int taskCpus = conf.getInt("spark.task.cpus", 1);
         int cores = local ? spark.sparkContext().defaultParallelism() : conf.getInt("spark.executor.cores", 1);
         int tasks = Math.max(1, cores / Math.max(1, taskCpus));
-        return new MemoryPlan(heap, tasks, dimension, bytesPerVector(dimension, options.m));
+        return new MemoryPlan(heap, tasks, 2 * options.m + 1, bytesPerVector(dimension, options.m));
     }
 
     static long bytesPerVector(int dimension, int m) {
@@ -54,7 +56,7 @@ final class MemoryPlan {
 
     long maxVectorsPerSegment() {
         long share = (long) (Math.max(0, heapBytes - RESERVED) * USABLE / tasksPerExecutor);
-        return Math.max(1, Math.min(share / bytesPerVector, ARRAY_LIMIT / dimension));
+        return Math.max(1, Math.min(share / bytesPerVector, ARRAY_LIMIT / layer0Ints));
     }
 
     String describe() {
