@@ -101,7 +101,7 @@ public final class GraphSearcher {
 
     /**
      * {@link #search(GraphView, float[], int, int)} as if node {@code without} were not in the graph: it is
-     * never entered, scored or returned. Measuring recall with a vector of the graph as the query is then
+     * never entered or returned (the descent may score it with its neighbours, and passes it over). Measuring recall with a vector of the graph as the query is then
      * a search for a new point, not a walk to a node whose links already are its neighbours (which makes
      * in-graph queries look several points better than real ones at small ef).
      */

@@ -52,17 +52,13 @@ public final class HnswGraph implements GraphView, VectorIndex {
     volatile long entry = -1;
 
     HnswGraph(int dimension, int capacity, HnswParams params) {
-        this(dimension, capacity, params, FloatPages.allocate(capacity, dimension));
+        // Checked before the vectors are allocated: a capacity too large should say so, not run out of memory.
+        this(dimension, checkSize(dimension, capacity, params), params, FloatPages.allocate(capacity, dimension));
     }
 
     /** A graph whose vectors go to {@code vectors} (tests pass small pages). */
     HnswGraph(int dimension, int capacity, HnswParams params, FloatPages vectors) {
-        if (dimension <= 0) {
-            throw new IllegalArgumentException("dimension must be > 0, got " + dimension);
-        }
-        if (capacity < 0) {
-            throw new IllegalArgumentException("capacity must be >= 0, got " + capacity);
-        }
+        checkSize(dimension, capacity, params);
         this.params = params;
         this.metric = params.metric();
         this.dimension = dimension;
@@ -70,10 +66,6 @@ public final class HnswGraph implements GraphView, VectorIndex {
         this.m = params.m();
         this.m0 = params.m0();
         this.stride0 = 1 + m0;
-        if ((long) capacity * stride0 > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("a segment with m=" + m + " holds at most " + (Integer.MAX_VALUE - 16) / stride0
-                    + " vectors (got " + capacity + "): use more partitions");
-        }
         this.vectors = vectors;
         this.ids = new long[capacity];
         this.levels = new byte[capacity];
@@ -85,6 +77,22 @@ public final class HnswGraph implements GraphView, VectorIndex {
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
         }
+    }
+
+    /** Returns {@code capacity} when a graph of that size fits its link array, else throws naming the limit. */
+    private static int checkSize(int dimension, int capacity, HnswParams params) {
+        if (dimension <= 0) {
+            throw new IllegalArgumentException("dimension must be > 0, got " + dimension);
+        }
+        if (capacity < 0) {
+            throw new IllegalArgumentException("capacity must be >= 0, got " + capacity);
+        }
+        int stride0 = 1 + params.m0();
+        if ((long) capacity * stride0 > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("a segment with m=" + params.m() + " holds at most " + (Integer.MAX_VALUE - 16) / stride0
+                    + " vectors (got " + capacity + "): use more partitions");
+        }
+        return capacity;
     }
 
     Object lockFor(int node) {

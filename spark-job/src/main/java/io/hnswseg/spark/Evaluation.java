@@ -128,12 +128,13 @@ final class Evaluation implements Serializable {
             p.searchesAtRank[rank]++;
             System.arraycopy(vectors, q * dimension, query, 0, dimension);
             for (int e = 0; e < EFS.length; e++) {
-                // A routed reader narrows the beam with the segment's rank for the query: so does this search.
-                int ef = order == null ? Math.max(EFS[e], K + 1) : ProbeBeams.ef(Math.max(EFS[e], K + 1), K + 1, rank);
+                // A routed reader (asked for K) narrows the beam with the segment's rank: the same beam here.
+                int ef = order == null ? EFS[e] : ProbeBeams.ef(EFS[e], K, rank);
                 long start = System.nanoTime();
                 // The query is a vector of this graph when it was sampled from this partition: search as if
-                // it were not there, as for a new point (see GraphSearcher.searchWithout).
-                SearchResults r = GraphSearcher.searchWithout(graph, query, K + 1, ef, self[i]);
+                // it were not there, as for a new point (see GraphSearcher.searchWithout). One more result
+                // where the beam allows, for when the query's id turns up in another partition (replicated).
+                SearchResults r = GraphSearcher.searchWithout(graph, query, Math.min(K + 1, ef), ef, self[i]);
                 p.nanos[e * probeLimit + rank] += System.nanoTime() - start;
                 put(withoutSelf(r, ids[q]), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
             }
