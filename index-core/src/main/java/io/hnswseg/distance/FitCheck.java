@@ -14,41 +14,70 @@ final class FitCheck {
     private static final int TRUE_K = 10;
     private static final int CODE_K = 15;
 
-    private FitCheck() {
+    private final int dimension;
+    private final int n;
+    /** The sampled rows, row-major; null for sets too small to judge. */
+    private final float[] sample;
+    /** Per query row, its {@link #TRUE_K} nearest sampled rows by exact distance: the same for every quantizer tried. */
+    private final int[][] truth;
+    private final int[] queryRows;
+
+    private FitCheck(int dimension, int n, float[] sample, int[][] truth, int[] queryRows) {
+        this.dimension = dimension;
+        this.n = n;
+        this.sample = sample;
+        this.truth = truth;
+        this.queryRows = queryRows;
     }
 
-    /** The fraction described above; 1 for sets too small to judge (under {@code 4 * CODE_K} rows). */
-    static double agreement(Quantizer quantizer, FloatPages data, int rows) {
+    /** Samples rows {@code 0..rows-1} of {@code data} and finds each query row's true neighbours among them, once. */
+    static FitCheck of(FloatPages data, int rows, Metric metric) {
         int dimension = data.dimension();
         int n = Math.min(rows, CANDIDATES);
         if (n < 4 * CODE_K) {
-            return 1;
+            return new FitCheck(dimension, n, null, null, null);
         }
-        Metric metric = quantizer.metric();
         float[] sample = new float[n * dimension];
         for (int i = 0; i < n; i++) {
             data.copyRow((int) ((long) i * rows / n), sample, i * dimension);
         }
-        byte[] codes = quantizer.encode(sample, n);
-        float[] exact = new float[n];
-        float[] approximate = new float[n];
-        float[] query = new float[dimension];
         int queries = Math.min(QUERIES, n / 4);
-        long found = 0;
+        int[][] truth = new int[queries][];
+        int[] queryRows = new int[queries];
+        float[] exact = new float[n];
         for (int q = 0; q < queries; q++) {
             int self = (int) ((long) q * n / queries);
-            System.arraycopy(sample, self * dimension, query, 0, dimension);
-            CodeQuery codeQuery = quantizer.query(query);
+            queryRows[q] = self;
             for (int i = 0; i < n; i++) {
-                exact[i] = metric.distance(query, 0, sample, i * dimension, dimension);
-                approximate[i] = codeQuery.distance(codes, i * dimension);
+                exact[i] = metric.distance(sample, self * dimension, sample, i * dimension, dimension);
             }
             // The query row itself is not a neighbour of itself.
             exact[self] = Float.POSITIVE_INFINITY;
-            approximate[self] = Float.POSITIVE_INFINITY;
-            found += overlap(exact, approximate, n);
+            truth[q] = nearest(exact, n, TRUE_K);
         }
-        return (double) found / ((long) queries * TRUE_K);
+        return new FitCheck(dimension, n, sample, truth, queryRows);
+    }
+
+    /** The fraction described above for {@code quantizer}; 1 for sets too small to judge (under {@code 4 * CODE_K} rows). */
+    double agreement(Quantizer quantizer) {
+        if (sample == null) {
+            return 1;
+        }
+        byte[] codes = quantizer.encode(sample, n);
+        float[] approximate = new float[n];
+        float[] query = new float[dimension];
+        long found = 0;
+        for (int q = 0; q < truth.length; q++) {
+            int self = queryRows[q];
+            System.arraycopy(sample, self * dimension, query, 0, dimension);
+            CodeQuery codeQuery = quantizer.query(query);
+            for (int i = 0; i < n; i++) {
+                approximate[i] = codeQuery.distance(codes, i * dimension);
+            }
+            approximate[self] = Float.POSITIVE_INFINITY;
+            found += overlap(truth[q], approximate, n);
+        }
+        return (double) found / ((long) truth.length * TRUE_K);
     }
 
     /**
@@ -56,13 +85,13 @@ final class FitCheck {
      * code distance. Both sets have exactly their size: ties are broken by row, so codes that cannot tell
      * rows apart (all equal) score low instead of admitting every tied row.
      */
-    private static int overlap(float[] exact, float[] approximate, int n) {
+    private static int overlap(int[] trueNearest, float[] approximate, int n) {
         boolean[] inCodeSet = new boolean[n];
         for (int row : nearest(approximate, n, CODE_K)) {
             inCodeSet[row] = true;
         }
         int found = 0;
-        for (int row : nearest(exact, n, TRUE_K)) {
+        for (int row : trueNearest) {
             found += inCodeSet[row] ? 1 : 0;
         }
         return found;

@@ -46,6 +46,7 @@ public final class QuantizedVectors {
     /** {@link #fit(float[], int, int, Metric)} of vectors held in pages; the codes keep the same pages. */
     public static Fit fit(FloatPages data, int rows, Metric metric) {
         Quantizer[] candidates = Quantizer.fit(data, rows, metric, TAILS);
+        FitCheck check = FitCheck.of(data, rows, metric);
         Quantizer best = null;
         double bestAgreement = -1;
         double bestTail = 0;
@@ -53,7 +54,7 @@ public final class QuantizedVectors {
             if (candidates[t] == null) {
                 continue;
             }
-            double agreement = FitCheck.agreement(candidates[t], data, rows);
+            double agreement = check.agreement(candidates[t]);
             // Less clipping wins a tie: clipped values lose accuracy that only outliers justify.
             if (agreement > bestAgreement + AGREEMENT_TIE) {
                 best = candidates[t];
