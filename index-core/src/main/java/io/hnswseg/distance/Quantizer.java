@@ -58,6 +58,8 @@ public final class Quantizer {
         // The sample's values are gathered a block of dimensions at a time, reading each sampled row's block
         // once (a column at a time would miss the cache on every value of a wide vector).
         float[][] block = new float[Math.min(FIT_BLOCK, dimension)][sample];
+        int[] widestFirst = java.util.stream.IntStream.range(0, tails.length).boxed()
+                .sorted((x, y) -> Double.compare(tails[y], tails[x])).mapToInt(Integer::intValue).toArray();
         for (int d = 0; d < dimension; d++) {
             int inBlock = d % FIT_BLOCK;
             if (inBlock == 0) {
@@ -73,9 +75,27 @@ public final class Quantizer {
                 }
             }
             System.arraycopy(block[inBlock], 0, values, 0, sample);
-            for (int t = 0; t < tails.length; t++) {
-                double lo = tails[t] == 0 ? min[d] : select(values, sample, (int) Math.floor(tails[t] * (sample - 1)));
-                double hi = tails[t] == 0 ? max[d] : select(values, sample, (int) Math.ceil((1 - tails[t]) * (sample - 1)));
+            // Widest tail first: each quantile then lies in the part a wider one has already split off
+            // (values below a lower quantile sit before it, those above an upper one after it), so only the
+            // first two selections scan the whole sample.
+            int lowerEnd = sample;
+            int upperStart = 0;
+            for (int t : widestFirst) {
+                double lo = min[d];
+                double hi = max[d];
+                if (tails[t] > 0) {
+                    lo = 0;
+                    hi = 0;
+                }
+                if (tails[t] > 0 && sample > 0) {
+                    int lowRank = (int) Math.floor(tails[t] * (sample - 1));
+                    int highRank = (int) Math.ceil((1 - tails[t]) * (sample - 1));
+                    lo = select(values, 0, lowerEnd, lowRank);
+                    lowerEnd = lowRank + 1;
+                    upperStart = Math.max(upperStart, Math.min(lowerEnd, highRank));
+                    hi = select(values, upperStart, sample, highRank);
+                    upperStart = highRank;
+                }
                 double step = (hi - lo) / 255;
                 float s = step > 0 ? (float) step : 1f;
                 float o = (float) (lo + 128.0 * s);
@@ -92,13 +112,14 @@ public final class Quantizer {
         return fitted;
     }
 
-    /** The {@code rank}-th smallest of {@code values[0..n)} (quickselect; reorders the array). */
-    static float select(float[] values, int n, int rank) {
-        if (n == 0) {
-            return 0;
-        }
-        int left = 0;
-        int right = n - 1;
+    /**
+     * The {@code rank}-th smallest of {@code values} when {@code values[from..to)} holds it and everything
+     * before {@code from} is no larger, everything from {@code to} no smaller (quickselect; reorders only
+     * that range, and leaves it split at the rank).
+     */
+    static float select(float[] values, int from, int to, int rank) {
+        int left = from;
+        int right = to - 1;
         while (left < right) {
             float pivot = values[(left + right) >>> 1];
             int i = left;
