@@ -59,7 +59,12 @@ public final class FloatPages {
 
     /** The array row {@code row} is on. */
     public float[] page(int row) {
-        return pages[row >>> shift];
+        return pages[pageIndex(row)];
+    }
+
+    /** The number of the page row {@code row} is on (codes of the same rows keep the same pages). */
+    int pageIndex(int row) {
+        return row >>> shift;
     }
 
     /** Where row {@code row} starts in {@link #page(int)}. */
@@ -69,20 +74,7 @@ public final class FloatPages {
 
     /** Whether the four rows are on one page, so one array holds them all. */
     public boolean samePage(int r0, int r1, int r2, int r3) {
-        return samePage(shift, r0, r1, r2, r3);
-    }
-
-    /** Whether four rows fall on one page of pages of {@code 2^shift} rows. */
-    static boolean samePage(int shift, int r0, int r1, int r2, int r3) {
         return ((r0 ^ r1) | (r0 ^ r2) | (r0 ^ r3)) >>> shift == 0;
-    }
-
-    int shift() {
-        return shift;
-    }
-
-    int mask() {
-        return mask;
     }
 
     int pageCount() {

@@ -11,10 +11,10 @@ public final class QuantizedVectors {
     private final Quantizer quantizer;
     private final Metric metric;
     private final int dimension;
-    /** Row r's codes are {@code codes[r >>> shift]} from {@code (r & mask) * dimension}: the pages of the vectors. */
+    /** The codes in the pages of the vectors: row r's are on {@code codes[layout.pageIndex(r)]} from {@code layout.offset(r)}. */
     private final byte[][] codes;
-    private final int shift;
-    private final int mask;
+    /** The vectors the codes were made from, whose paging (a row's page and offset) the codes share. */
+    private final FloatPages layout;
     private final float[] scale;
     private final float[] offset;
 
@@ -81,8 +81,7 @@ public final class QuantizedVectors {
         this.dimension = data.dimension();
         this.scale = quantizer.scaleRef();
         this.offset = quantizer.offsetRef();
-        this.shift = data.shift();
-        this.mask = data.mask();
+        this.layout = data;
         this.codes = new byte[data.pageCount()][];
         for (int p = 0; p < codes.length; p++) {
             int onPage = Math.max(0, Math.min(data.pageAt(p).length / dimension, rows - data.firstRow(p)));
@@ -95,11 +94,11 @@ public final class QuantizedVectors {
     }
 
     private byte[] page(int row) {
-        return codes[row >>> shift];
+        return codes[layout.pageIndex(row)];
     }
 
     private int at(int row) {
-        return (row & mask) * dimension;
+        return layout.offset(row);
     }
 
     /** Row {@code row} decoded to floats ({@code offset + scale * code}) into {@code into}, which is returned. */
@@ -129,7 +128,7 @@ public final class QuantizedVectors {
      * when the rows share a page (always, below 2^30 bytes of codes), else one row at a time.
      */
     public void distance4(CodeQuery query, int r0, int r1, int r2, int r3, float[] out) {
-        if (FloatPages.samePage(shift, r0, r1, r2, r3)) {
+        if (layout.samePage(r0, r1, r2, r3)) {
             query.distance4(page(r0), at(r0), at(r1), at(r2), at(r3), out);
         } else {
             out[0] = distance(query, r0);

@@ -188,6 +188,18 @@ final class MappedGraph implements GraphView {
         return quantizer != null ? new FloatScorer(query) : null;
     }
 
+    /**
+     * Touches the first byte of each node's row of {@code rowBytes} from {@code section}, so the rows'
+     * cache misses overlap instead of queueing one per copy; the caller keeps the sum (so the loads stay).
+     */
+    private int touch(long section, long rowBytes, int[] nodes, int count) {
+        int s = 0;
+        for (int i = 0; i < count; i++) {
+            s += file.getByte(section + rowBytes * nodes[i]);
+        }
+        return s;
+    }
+
     /** Copies the codes it scores out of the mapping into a scratch array, then runs the array kernels. */
     private final class CodeScorer implements NodeScorer {
         private final CodeQuery query;
@@ -199,14 +211,9 @@ final class MappedGraph implements GraphView {
             this.query = query;
         }
 
-        /** Touches each row's first byte, so the rows' cache misses overlap instead of queueing one per copy. */
         @Override
         public void prefetch(int[] nodes, int count) {
-            int s = 0;
-            for (int i = 0; i < count; i++) {
-                s += file.getByte(codesOffset + (long) dimension * nodes[i]);
-            }
-            sink += s;
+            sink += touch(codesOffset, dimension, nodes, count);
         }
 
         private void copyCodes(int node, int at) {
@@ -241,14 +248,9 @@ final class MappedGraph implements GraphView {
             this.query = query;
         }
 
-        /** Touches each vector's first byte: the re-rank's rows are cold, and their misses then overlap. */
         @Override
         public void prefetch(int[] nodes, int count) {
-            int s = 0;
-            for (int i = 0; i < count; i++) {
-                s += file.getByte(vectorsOffset + 4L * dimension * nodes[i]);
-            }
-            sink += s;
+            sink += touch(vectorsOffset, 4L * dimension, nodes, count);
         }
 
         @Override
