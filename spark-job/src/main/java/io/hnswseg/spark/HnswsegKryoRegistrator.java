@@ -11,6 +11,8 @@ public final class HnswsegKryoRegistrator implements KryoRegistrator {
         kryo.register(JobConfig.class);
         kryo.register(SegmentResult.class);
         kryo.register(SegmentResult[].class);
+        kryo.register(ResultWriter.ResultFile.class);
+        kryo.register(ResultWriter.ResultFile[].class);
         kryo.register(VectorBlock.class);
         kryo.register(Partitioning.class);
         kryo.register(Evaluation.class);

@@ -15,7 +15,9 @@ import java.io.IOException;
  *         new BuildOptions().vectorColumn("embedding").metric("cosine").partitions(16));
  * Dataset<Row> neighbours = HnswsegSpark.search(spark, "s3a://bucket/indexes/products", queries,
  *         new SearchOptions().k(10).vectorColumn("embedding"));
- * neighbours.write().parquet("s3a://bucket/neighbours");
+ * // or straight to Parquet, complete or not at all:
+ * long rows = HnswsegSpark.searchToParquet(spark, "s3a://bucket/indexes/products", queries, "s3a://bucket/neighbours",
+ *         new SearchOptions().k(10).vectorColumn("embedding"), false);
  * }</pre>
  */
 public final class HnswsegSpark {
@@ -56,5 +58,28 @@ public final class HnswsegSpark {
     /** Searches with the queries of a Parquet table or an fvecs/bvecs file at {@code queries}; see {@link #search(SparkSession, String, Dataset, SearchOptions)}. */
     public static Dataset<Row> search(SparkSession spark, String index, String queries, SearchOptions options) throws IOException {
         return IndexSearch.of(spark, index, queries, options).results();
+    }
+
+    /**
+     * Searches as {@link #search(SparkSession, String, Dataset, SearchOptions)} does and writes the results
+     * to {@code output} as Parquet, complete or not at all (what {@code search-job} runs): each task writes
+     * its rows straight to a file, which is faster than writing the returned {@code Dataset} through Spark
+     * SQL, and the output appears, with {@code _SUCCESS}, only once every task has finished.
+     *
+     * @param overwrite replace an existing {@code output} once the new results are complete; without it an
+     *                  existing output is an error, checked before any query is read
+     * @return the rows written, one per query
+     */
+    public static long searchToParquet(SparkSession spark, String index, Dataset<Row> queries, String output, SearchOptions options,
+                                       boolean overwrite) throws IOException {
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite);
+        return out.write(IndexSearch.of(spark, index, queries, options));
+    }
+
+    /** {@link #searchToParquet(SparkSession, String, Dataset, String, SearchOptions, boolean)} with the queries at a URI (Parquet, fvecs or bvecs). */
+    public static long searchToParquet(SparkSession spark, String index, String queries, String output, SearchOptions options,
+                                       boolean overwrite) throws IOException {
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite);
+        return out.write(IndexSearch.of(spark, index, queries, options));
     }
 }

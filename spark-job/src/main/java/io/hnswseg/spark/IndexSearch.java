@@ -71,6 +71,7 @@ final class IndexSearch implements Serializable {
     final int searchK;
     final int segments;
     final boolean routed;
+    final String testFault;
     /** The query count when known without a pass over the queries (an fvecs/bvecs file), else -1. */
     final long knownCount;
 
@@ -84,6 +85,7 @@ final class IndexSearch implements Serializable {
         this.metric = manifest.metricValue();
         this.k = options.k;
         this.excludeSelf = options.excludeSelf;
+        this.testFault = options.testFault;
         this.searchK = options.searchK();
         this.segments = manifest.searchableSegments();
         this.routed = manifest.routed();
@@ -230,10 +232,24 @@ final class IndexSearch implements Serializable {
 
     /** One row per query: (id, neighbors, distances), closest first. Lazy: each action searches again. */
     Dataset<Row> results() {
-        IndexSearch plan = this;
-        JavaRDD<NeighbourRow> rows = queries.mapPartitions(it -> plan.search(it));
-        return spark.createDataset(rows.rdd(), org.apache.spark.sql.Encoders.bean(NeighbourRow.class))
+        return spark.createDataset(resultRows().rdd(), org.apache.spark.sql.Encoders.bean(NeighbourRow.class))
                 .select(col("id"), col("neighbors"), col("distances"));
+    }
+
+    private JavaRDD<NeighbourRow> resultRows() {
+        IndexSearch plan = this;
+        return queries.mapPartitions(it -> plan.search(it));
+    }
+
+    /**
+     * Searches every query and writes the result rows as Parquet, one file per task in {@code dir}; returns
+     * the files of the attempts Spark kept (a failed or speculative attempt's file is not among them).
+     */
+    List<ResultWriter.ResultFile> writeTo(String dir) {
+        IndexSearch plan = this;
+        Map<String, String> hadoop = index.hadoop;
+        String fault = testFault;
+        return queries.mapPartitions(it -> List.of(ResultWriter.write(plan.search(it), dir, hadoop, fault)).iterator()).collect();
     }
 
     /** Searches a task's queries on the executor's shared reader, a batch at a time. */

@@ -53,6 +53,10 @@ public final class SearchIndexJob implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace an existing --output once the new results are complete")
     boolean overwrite;
 
+    /** Test hook (hidden): a fault of {@link TestFaults} to inject. */
+    @Option(names = "--test-fault", hidden = true)
+    String testFault;
+
     @Mixin
     SessionOptions session;
 
@@ -65,7 +69,8 @@ public final class SearchIndexJob implements Callable<Integer> {
     }
 
     SearchOptions options() {
-        SearchOptions o = new SearchOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).k(k).excludeSelf(excludeSelf);
+        SearchOptions o = new SearchOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).k(k).excludeSelf(excludeSelf)
+                .testFault(testFault);
         if (ef != null) {
             o.ef(ef);
         }
@@ -99,7 +104,7 @@ public final class SearchIndexJob implements Callable<Integer> {
         long start = System.nanoTime();
         SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite);
         IndexSearch search = IndexSearch.of(spark, index, queries, options);
-        long rows = out.write(search.results());
+        long rows = out.write(search);
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("hnswseg search-job: %d queries, k=%d, ef=%d, nprobe=%s%s in %.2f s: %.0f queries/s from reading the queries "
                         + "to the committed results (Spark start-up not included)%n", rows, search.k, search.ef,

@@ -23,6 +23,8 @@ public final class SearchOptions implements Serializable {
     Integer nprobe;
     boolean excludeSelf;
     Integer searchThreads;
+    /** Test hook: a fault of {@link TestFaults} to inject; null outside tests. */
+    String testFault;
 
     /** Queries URI format: {@code parquet}, {@code fvecs} or {@code bvecs}; default from the extension, else Parquet. */
     public SearchOptions format(String value) {
@@ -75,6 +77,11 @@ public final class SearchOptions implements Serializable {
         return this;
     }
 
+    SearchOptions testFault(String value) {
+        testFault = value;
+        return this;
+    }
+
     /** Neighbours each search asks for: k, or k + 1 to leave the query's own id out. */
     int searchK() {
         return excludeSelf ? k + 1 : k;
@@ -95,6 +102,7 @@ public final class SearchOptions implements Serializable {
         if (searchThreads != null && searchThreads < 1) {
             throw new InvalidInputException("--search-threads must be >= 1, got " + searchThreads);
         }
+        TestFaults.validate(testFault);
         if (format != null && !format.equals("parquet") && !format.equals("fvecs") && !format.equals("bvecs")) {
             throw new InvalidInputException("--format " + format + ": expected parquet, fvecs or bvecs");
         }

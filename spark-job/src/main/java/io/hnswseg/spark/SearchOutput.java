@@ -4,21 +4,20 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 
 import java.io.IOException;
 import java.util.UUID;
 
 /**
- * Where a batch search's Parquet results go, complete or not at all: the job writes them (with Spark's
- * committer, {@code _SUCCESS} last) into a staging directory beside the output, and only a finished
- * write is renamed to the output. A failed job leaves the output as it was; {@code overwrite} replaces
+ * Where a batch search's Parquet results go, complete or not at all: each task attempt writes its own file
+ * into a staging directory beside the output; the driver keeps the files of the attempts Spark kept, adds
+ * {@code _SUCCESS}, and only then renames the staging directory to the output. A failed job leaves the output as it was; {@code overwrite} replaces
  * an existing output only once the new results are complete.
  */
 final class SearchOutput {
 
+    /** Where tasks write inside staging: a name Parquet readers skip (leading underscore). */
+    private static final String ATTEMPTS = "_attempts";
     private final String output;
     private final Path path;
     private final FileSystem fs;
@@ -55,15 +54,28 @@ final class SearchOutput {
         }
     }
 
-    /** Writes the results to staging, then puts them in place; returns the rows written. */
-    long write(Dataset<Row> results) throws IOException {
+    /**
+     * Runs the search, its results written to staging, then puts them in place; returns the rows written.
+     * Tasks write into {@code _attempts/} inside staging, which readers of Parquet skip; the files of the
+     * attempts Spark kept are moved up beside {@code _SUCCESS}, so a failed attempt's file, or one a
+     * lingering attempt writes later, is never read as part of the results.
+     */
+    long write(IndexSearch search) throws IOException {
         Path staging = new Path(path.getParent(), "." + path.getName() + ".hnswseg-" + UUID.randomUUID().toString().substring(0, 8)
                 + ".staging");
+        Path attempts = new Path(staging, ATTEMPTS);
         long rows = -1;
         try {
-            // Neighbour ids and distances hardly repeat: dictionary encoding would only cost time.
-            results.write().mode(SaveMode.ErrorIfExists).option("parquet.enable.dictionary", "false").parquet(staging.toString());
-            rows = results.sparkSession().read().parquet(staging.toString()).count();
+            long written = 0;
+            for (ResultWriter.ResultFile f : search.writeTo(attempts.toString())) {
+                if (!fs.rename(new Path(attempts, f.name), new Path(staging, f.name))) {
+                    throw new IOException("cannot move " + f.name + " from " + attempts + " to " + staging);
+                }
+                written += f.rows;
+            }
+            fs.delete(attempts, true);
+            fs.create(new Path(staging, "_SUCCESS"), false).close();
+            rows = written;
         } finally {
             if (rows < 0) {
                 // A failed job (Spark's exceptions are not all runtime ones) leaves no staging behind.

@@ -17,8 +17,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * Test hooks, all in one place: faults the fault tests (issue #9) inject into a build through the hidden
- * option {@code --test-fault NAME} ({@link BuildOptions#testFault}). Not a user option: it is hidden from
+ * Test hooks, all in one place: faults the fault tests (issue #9) inject into a build or a batch search
+ * through the hidden option {@code --test-fault NAME} ({@link BuildOptions#testFault}, {@link SearchOptions#testFault}). Not a user option: it is hidden from
  * {@code --help}, and with it unset (always, outside tests) every method here does nothing. Each fault
  * strikes partition 0 only.
  */
@@ -40,16 +40,20 @@ final class TestFaults {
     static final String FETCH_FAILURE = "fetch-failure";
     /** The driver fails after the commit's re-check, right before the manifest is written. */
     static final String FAIL_BEFORE_MANIFEST = "fail-before-manifest";
+    /** Batch search: the first attempt of partition 0 fails with an I/O error once it has written some result rows. */
+    static final String FAIL_RESULTS = "fail-results";
 
     /** Bytes a faulty segment write lets through before it strikes (more than a segment header). */
     private static final int PARTIAL_BYTES = 4096;
+    /** Result rows a faulty search task writes before it strikes. */
+    private static final int PARTIAL_ROWS = 10;
 
     private TestFaults() {
     }
 
     static void validate(String fault) {
         if (fault != null && !fault.equals(HALT_MID_SEGMENT) && !fault.equals(FAIL_SEGMENT) && !fault.equals(FETCH_FAILURE)
-                && !fault.equals(FAIL_BEFORE_MANIFEST)) {
+                && !fault.equals(FAIL_BEFORE_MANIFEST) && !fault.equals(FAIL_RESULTS)) {
             throw new InvalidInputException("--test-fault " + fault + ": unknown");
         }
     }
@@ -122,6 +126,14 @@ final class TestFaults {
         long mapId = block._1() instanceof ShuffleBlockId id ? id.mapId() : -1L;
         throw new FetchFailedException(location._1(), shuffleId, mapId, (Integer) block._3(), reduceId,
                 "injected loss of map output " + block._3() + " on " + location._1() + " (test hook)", null);
+    }
+
+    /** In a batch search's task, after each result row it wrote: for {@link #FAIL_RESULTS}, fails the first attempt of partition 0. */
+    static void afterResultRow(String fault, long rows) throws IOException {
+        TaskContext task = TaskContext.get();
+        if (FAIL_RESULTS.equals(fault) && rows == PARTIAL_ROWS && task.partitionId() == 0 && firstAttempt(task)) {
+            throw new IOException("injected failure of a search task after " + rows + " result rows (test hook)");
+        }
     }
 
     /** In the driver, after the commit's re-check and before the manifest is written. */

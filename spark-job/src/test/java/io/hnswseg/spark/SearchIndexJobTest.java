@@ -41,7 +41,8 @@ class SearchIndexJobTest {
 
     @BeforeAll
     static void start() throws IOException {
-        spark = JobFixtures.session("local[2]").getOrCreate();
+        // Two attempts per task: the fault test's first attempt fails.
+        spark = JobFixtures.session("local[2,2]").getOrCreate();
         data = JobFixtures.clustered(6_000, 300, 16, 11);
         Path base = JobFixtures.writeFvecs(tmp.resolve("base.fvecs"), data[0]);
         queries = JobFixtures.writeFvecs(tmp.resolve("query.fvecs"), data[1]);
@@ -79,7 +80,7 @@ class SearchIndexJobTest {
         StructType schema = new StructType().add("id", DataTypes.LongType)
                 .add("neighbors", DataTypes.createArrayType(DataTypes.LongType)).add("distances", DataTypes.createArrayType(DataTypes.FloatType));
         assertEquals(schema.simpleString(), written.schema().asNullable().simpleString());
-        assertTrue(Files.exists(output.resolve("_SUCCESS")), "Spark's committer marked the output complete");
+        assertTrue(Files.exists(output.resolve("_SUCCESS")), "the output is marked complete");
         Map<Long, Row> results = byId(written);
         assertEquals(300, results.size());
         try (IndexReader reader = IndexReader.open(index.toString())) {
@@ -121,6 +122,11 @@ class SearchIndexJobTest {
             assertEquals(10, neighbours.size());
             assertFalse(neighbours.contains(e.getKey()), "query " + e.getKey() + " found itself");
         }
+        Path output = tmp.resolve("out-table");
+        assertEquals(1_000, HnswsegSpark.searchToParquet(spark, index.toString(), table, output.toString(), options, false));
+        Map<Long, Row> written = byId(spark.read().parquet(output.toString()));
+        assertEquals(results.keySet(), written.keySet());
+        results.forEach((id, row) -> assertEquals(row.getList(1), written.get(id).getList(1), "query " + id));
         IndexSearch.Recall recall = search.recall(200, 7);
         assertEquals(200, recall.queries());
         assertTrue(recall.recall() >= 0.9 && recall.recall() <= 1.0, "recall@10 " + recall.recall());
@@ -160,6 +166,23 @@ class SearchIndexJobTest {
                 () -> runSearch("--index", index.toString(), "--queries", table.toString(), "--output", output.toString()));
         assertTrue(SessionOptions.explain(e).contains("1017"), SessionOptions.explain(e));
         assertFalse(Files.exists(output), "a failed search writes nothing");
+    }
+
+    @Test
+    void aFailedTaskAttemptLeavesNothingBehind() throws IOException {
+        Path output = tmp.resolve("out-fault");
+        long rows = runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(),
+                "--k", "5", "--test-fault", TestFaults.FAIL_RESULTS);
+        assertEquals(300, rows);
+        Dataset<Row> written = spark.read().parquet(output.toString());
+        assertEquals(300, written.count(), "the failed attempt's rows are not in the results");
+        assertEquals(300, byId(written).size());
+        try (var files = Files.list(output)) {
+            List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+            assertEquals("_SUCCESS", names.get(0), names.toString());
+            assertEquals(5, names.size(), "one file per task and _SUCCESS: " + names);
+            assertTrue(names.stream().skip(1).allMatch(n -> n.startsWith("part-") && n.endsWith(".parquet")), names.toString());
+        }
     }
 
     @Test

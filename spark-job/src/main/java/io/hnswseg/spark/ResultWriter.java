@@ -1,0 +1,172 @@
+package io.hnswseg.spark;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.WriteSupport;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.api.RecordConsumer;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+import org.apache.parquet.schema.Types;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Writes a task's search results as one Parquet file, straight from the result rows' primitive arrays.
+ * Spark's own writer would do the same work through its SQL engine; in a fresh executor JVM, planning,
+ * generating and compiling that path cost more than the searches of 100,000 queries on two cores (see
+ * docs/performance.md). The file is what Spark writes for {@code (id bigint, neighbors array<bigint>,
+ * distances array<float>)}: the standard three-level lists, snappy pages, and Spark's schema in the footer,
+ * so {@code spark.read().parquet(...)} gives back exactly that schema.
+ */
+final class ResultWriter {
+
+    /** The file a task attempt wrote and how many rows it holds (a class, not a record: Kryo cannot make records). */
+    static final class ResultFile implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final String name;
+        final long rows;
+
+        ResultFile(String name, long rows) {
+            this.name = name;
+            this.rows = rows;
+        }
+    }
+
+    /** The key under which Spark keeps a file's Catalyst schema in the Parquet footer. */
+    private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
+    static final StructType SCHEMA = new StructType()
+            .add("id", DataTypes.LongType, false)
+            .add("neighbors", DataTypes.createArrayType(DataTypes.LongType, false), true)
+            .add("distances", DataTypes.createArrayType(DataTypes.FloatType, false), true);
+    private static final MessageType PARQUET_SCHEMA = Types.buildMessage()
+            .required(PrimitiveTypeName.INT64).named("id")
+            .addField(list(PrimitiveTypeName.INT64, "neighbors"))
+            .addField(list(PrimitiveTypeName.FLOAT, "distances"))
+            .named("spark_schema");
+
+    private ResultWriter() {
+    }
+
+    private static org.apache.parquet.schema.Type list(PrimitiveTypeName element, String name) {
+        return Types.optionalGroup().as(LogicalTypeAnnotation.listType())
+                .repeatedGroup().required(element).named("element").named("list")
+                .named(name);
+    }
+
+    /**
+     * Writes {@code rows} to a new file in {@code dir} named by this task's partition and attempt (so that
+     * no two attempts share a file); returns its name and row count. {@code testFault}: see {@link TestFaults}. A failed write leaves a partial file,
+     * which the driver removes with every file it did not get back from a winning attempt.
+     */
+    static ResultFile write(Iterator<NeighbourRow> rows, String dir, Map<String, String> hadoop, String testFault) throws IOException {
+        TaskContext task = TaskContext.get();
+        String name = String.format("part-%05d-a%d.snappy.parquet", task.partitionId(), task.taskAttemptId());
+        Configuration conf = IndexBuild.conf(hadoop);
+        long count = 0;
+        try (ParquetWriter<NeighbourRow> writer = new Builder(new Path(dir, name), conf).build()) {
+            while (rows.hasNext()) {
+                writer.write(rows.next());
+                TestFaults.afterResultRow(testFault, ++count);
+            }
+        }
+        return new ResultFile(name, count);
+    }
+
+    private static final class Builder extends ParquetWriter.Builder<NeighbourRow, Builder> {
+
+        Builder(Path path, Configuration conf) throws IOException {
+            super(HadoopOutputFile.fromPath(path, conf));
+            withConf(conf);
+            withWriteMode(ParquetFileWriter.Mode.CREATE);
+            withCompressionCodec(CompressionCodecName.SNAPPY);
+            // Neighbour ids and distances hardly repeat: a dictionary would only cost time.
+            withDictionaryEncoding(false);
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        @Override
+        protected WriteSupport<NeighbourRow> getWriteSupport(Configuration conf) {
+            return new RowWriteSupport();
+        }
+    }
+
+    private static final class RowWriteSupport extends WriteSupport<NeighbourRow> {
+        private RecordConsumer out;
+
+        @Override
+        public WriteContext init(Configuration configuration) {
+            return new WriteContext(PARQUET_SCHEMA, Map.of(SPARK_SCHEMA_KEY, SCHEMA.json()));
+        }
+
+        @Override
+        public void prepareForWrite(RecordConsumer recordConsumer) {
+            out = recordConsumer;
+        }
+
+        @Override
+        public void write(NeighbourRow row) {
+            out.startMessage();
+            out.startField("id", 0);
+            out.addLong(row.getId());
+            out.endField("id", 0);
+            long[] ids = row.getNeighbors();
+            startList("neighbors", 1, ids.length);
+            for (long id : ids) {
+                startElement();
+                out.addLong(id);
+                endElement();
+            }
+            endList("neighbors", 1, ids.length);
+            float[] distances = row.getDistances();
+            startList("distances", 2, distances.length);
+            for (float d : distances) {
+                startElement();
+                out.addFloat(d);
+                endElement();
+            }
+            endList("distances", 2, distances.length);
+            out.endMessage();
+        }
+
+        private void startList(String name, int index, int size) {
+            out.startField(name, index);
+            out.startGroup();
+            if (size > 0) {
+                out.startField("list", 0);
+            }
+        }
+
+        private void endList(String name, int index, int size) {
+            if (size > 0) {
+                out.endField("list", 0);
+            }
+            out.endGroup();
+            out.endField(name, index);
+        }
+
+        private void startElement() {
+            out.startGroup();
+            out.startField("element", 0);
+        }
+
+        private void endElement() {
+            out.endField("element", 0);
+            out.endGroup();
+        }
+    }
+}
