@@ -203,6 +203,12 @@ class IndexReaderTest {
             // nprobe 0 searches every segment with the full beam (the unrouted answer); nprobe n the segments
             // of the n nearest centroids, the r-th nearest with the narrower beam of ProbeBeams.
             for (int nprobe = 0; nprobe <= 6; nprobe++) {
+                List<float[]> queries = new ArrayList<>();
+                for (int q = 0; q < 30; q++) {
+                    queries.add(data[1].row(q));
+                }
+                // The batch searches segment by segment, in another order than one query at a time.
+                List<SearchResults> batch = routed.searchBatch(queries, 10, 40, nprobe);
                 for (int q = 0; q < 30; q++) {
                     float[] query = data[1].row(q);
                     int[] cells = centroids.nearest(query, nprobe == 0 ? 6 : nprobe);
@@ -218,6 +224,7 @@ class IndexReaderTest {
                     union.sort(Comparator.<long[]>comparingDouble(e -> Float.intBitsToFloat((int) e[0])).thenComparingLong(e -> e[1]));
                     long[] expected = union.stream().limit(10).mapToLong(e -> e[1]).toArray();
                     assertArrayEquals(expected, routed.search(query, 10, 40, nprobe).ids(), "nprobe " + nprobe + ", query " + q);
+                    assertArrayEquals(expected, batch.get(q).ids(), "batch, nprobe " + nprobe + ", query " + q);
                 }
             }
             segments.forEach(MappedSegment::close);
