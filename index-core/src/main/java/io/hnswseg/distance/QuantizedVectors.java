@@ -23,8 +23,8 @@ public final class QuantizedVectors {
      * least this fraction must be among the 15 the codes rank nearest.
      */
     static final double MIN_AGREEMENT = 0.9;
-    /** Tails tried when fitting (see {@link Quantizer#fit}), least clipping first. */
-    private static final double[] TAILS = {0, 0.0002, 0.001, 0.005};
+    /** Tails tried when fitting (see {@link Quantizer#fit}) after the full range, least clipping first. */
+    private static final double[] CLIPPED_TAILS = {0.0002, 0.001, 0.005};
     /** Agreements this close count as equal (a sample of 500 neighbours measures to about this). */
     private static final double AGREEMENT_TIE = 0.004;
 
@@ -35,7 +35,8 @@ public final class QuantizedVectors {
     /**
      * Fits quantizers on rows {@code 0..rows-1} of {@code data} (row-major) with several amounts of tail
      * clipping, keeps the one whose codes rank neighbours most like the float vectors on a sample (the
-     * least clipping among equals), and encodes every row with it. Codes that would
+     * least clipping among equals), and encodes every row with it. The clipped ones are fitted only when
+     * the full range falls short of agreeing on every sampled neighbour, as it does on outlier-free data. Codes that would
      * lose recall (a range that overflows float32, data whose values the 256 levels of a dimension cannot
      * separate) are refused: the graph is then built and searched on the float vectors.
      */
@@ -45,21 +46,25 @@ public final class QuantizedVectors {
 
     /** {@link #fit(float[], int, int, Metric)} of vectors held in pages; the codes keep the same pages. */
     public static Fit fit(FloatPages data, int rows, Metric metric) {
-        Quantizer[] candidates = Quantizer.fit(data, rows, metric, TAILS);
         FitCheck check = FitCheck.of(data, rows, metric);
-        Quantizer best = null;
-        double bestAgreement = -1;
+        Quantizer best = Quantizer.fit(data, rows, metric, 0)[0];
+        double bestAgreement = best == null ? -1 : check.agreement(best);
         double bestTail = 0;
-        for (int t = 0; t < TAILS.length; t++) {
-            if (candidates[t] == null) {
-                continue;
-            }
-            double agreement = check.agreement(candidates[t]);
-            // Less clipping wins a tie: clipped values lose accuracy that only outliers justify.
-            if (agreement > bestAgreement + AGREEMENT_TIE) {
-                best = candidates[t];
-                bestAgreement = agreement;
-                bestTail = TAILS[t];
+        // A clipped range wins only by more than a tie, which no agreement (at most 1) can over a full range
+        // that comes within a tie of 1: then the quantiles (most of a fit's time) are not even selected.
+        if (bestAgreement + AGREEMENT_TIE < 1) {
+            Quantizer[] clipped = Quantizer.fit(data, rows, metric, CLIPPED_TAILS);
+            for (int t = 0; t < clipped.length; t++) {
+                if (clipped[t] == null) {
+                    continue;
+                }
+                double agreement = check.agreement(clipped[t]);
+                // Less clipping wins a tie: clipped values lose accuracy that only outliers justify.
+                if (agreement > bestAgreement + AGREEMENT_TIE) {
+                    best = clipped[t];
+                    bestAgreement = agreement;
+                    bestTail = CLIPPED_TAILS[t];
+                }
             }
         }
         if (best == null) {

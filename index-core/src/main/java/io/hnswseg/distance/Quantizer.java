@@ -56,13 +56,15 @@ public final class Quantizer {
             }
         }
         // The sample's values are gathered a block of dimensions at a time, reading each sampled row's block
-        // once (a column at a time would miss the cache on every value of a wide vector).
-        float[][] block = new float[Math.min(FIT_BLOCK, dimension)][sample];
+        // once (a column at a time would miss the cache on every value of a wide vector); only clipped
+        // ranges need them.
+        boolean clips = java.util.Arrays.stream(tails).anyMatch(t -> t > 0);
+        float[][] block = new float[clips ? Math.min(FIT_BLOCK, dimension) : 0][sample];
         int[] widestFirst = java.util.stream.IntStream.range(0, tails.length).boxed()
                 .sorted((x, y) -> Double.compare(tails[y], tails[x])).mapToInt(Integer::intValue).toArray();
         for (int d = 0; d < dimension; d++) {
             int inBlock = d % FIT_BLOCK;
-            if (inBlock == 0) {
+            if (clips && inBlock == 0) {
                 int width = Math.min(FIT_BLOCK, dimension - d);
                 for (int i = 0; i < sample; i++) {
                     // Evenly spread rows, so a segment written in input order is sampled across its whole span.
@@ -74,7 +76,9 @@ public final class Quantizer {
                     }
                 }
             }
-            System.arraycopy(block[inBlock], 0, values, 0, sample);
+            if (clips) {
+                System.arraycopy(block[inBlock], 0, values, 0, sample);
+            }
             // Widest tail first: each quantile then lies in the part a wider one has already split off
             // (values below a lower quantile sit before it, those above an upper one after it), so only the
             // first two selections scan the whole sample.
@@ -152,10 +156,11 @@ public final class Quantizer {
     byte[] encode(float[] data, int rows) {
         int dim = scale.length;
         byte[] codes = new byte[rows * dim];
-        for (int i = 0; i < codes.length; i++) {
-            int d = i % dim;
-            long code = Math.round((data[i] - offset[d]) / scale[d]);
-            codes[i] = (byte) Math.max(-128, Math.min(127, code));
+        for (int row = 0, i = 0; row < rows; row++) {
+            for (int d = 0; d < dim; d++, i++) {
+                int code = Math.round((data[i] - offset[d]) / scale[d]);
+                codes[i] = (byte) Math.max(-128, Math.min(127, code));
+            }
         }
         return codes;
     }
