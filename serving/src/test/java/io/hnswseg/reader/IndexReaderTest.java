@@ -209,6 +209,9 @@ class IndexReaderTest {
                 }
                 // The batch searches segment by segment, in another order than one query at a time.
                 List<SearchResults> batch = routed.searchBatch(queries, 10, 40, nprobe);
+                routed.searchesPerChunk = 13;
+                List<SearchResults> chunked = routed.searchBatch(queries, 10, 40, nprobe);
+                routed.searchesPerChunk = 1 << 16;
                 for (int q = 0; q < 30; q++) {
                     float[] query = data[1].row(q);
                     int[] cells = centroids.nearest(query, nprobe == 0 ? 6 : nprobe);
@@ -225,6 +228,7 @@ class IndexReaderTest {
                     long[] expected = union.stream().limit(10).mapToLong(e -> e[1]).toArray();
                     assertArrayEquals(expected, routed.search(query, 10, 40, nprobe).ids(), "nprobe " + nprobe + ", query " + q);
                     assertArrayEquals(expected, batch.get(q).ids(), "batch, nprobe " + nprobe + ", query " + q);
+                    assertArrayEquals(expected, chunked.get(q).ids(), "batch in chunks, nprobe " + nprobe + ", query " + q);
                 }
             }
             segments.forEach(MappedSegment::close);

@@ -40,13 +40,12 @@ final class IndexSearch implements Serializable {
 
     private static final long serialVersionUID = 1L;
     /**
-     * Segment searches one {@code searchBatch} call makes (queries x segments each visits): the reader
-     * searches a batch segment by segment, so the larger the batch the longer a segment stays in cache
-     * (100,000 queries on 16 k-means segments of sift-real-1m, nprobe 4: 1.2-1.3x faster with a task's
-     * 25,000 queries in one batch than in batches of 512); bounded so that a batch's queries and partial
+     * Queries one {@code searchBatch} call takes: the reader searches a batch segment by segment, so the
+     * larger the batch the longer a segment stays in cache (100,000 queries on 16 k-means segments of
+     * sift-real-1m, nprobe 4: 1.1-1.3x faster in batches of 16,384 than of 512); a batch's queries and
      * results stay a few MB.
      */
-    private static final int SEARCHES_PER_BATCH = 1 << 16;
+    private static final int BATCH = 16_384;
     /** Bytes of an fvecs/bvecs query file one task reads. */
     private static final long SPLIT_BYTES = 64L << 20;
     /** Rows of a query table looked at to check its dimension before the job runs. */
@@ -267,9 +266,8 @@ final class IndexSearch implements Serializable {
         }
         IndexReader reader = lease.reader();
         return new Iterator<>() {
-            private final int size = batchSize();
-            private final List<Query> batch = new ArrayList<>(size);
-            private final List<float[]> vectors = new ArrayList<>(size);
+            private final List<Query> batch = new ArrayList<>(BATCH);
+            private final List<float[]> vectors = new ArrayList<>(BATCH);
             private List<SearchResults> found = List.of();
             private int at;
 
@@ -280,7 +278,7 @@ final class IndexSearch implements Serializable {
                 }
                 batch.clear();
                 vectors.clear();
-                while (batch.size() < size && it.hasNext()) {
+                while (batch.size() < BATCH && it.hasNext()) {
                     Query q = it.next();
                     batch.add(q);
                     vectors.add(q.vector);
@@ -300,11 +298,6 @@ final class IndexSearch implements Serializable {
                 return row(q.id, r);
             }
         };
-    }
-
-    /** Queries per {@code searchBatch} call: {@link #SEARCHES_PER_BATCH} over the segments each query visits. */
-    private int batchSize() {
-        return Math.max(1, SEARCHES_PER_BATCH / (nprobe == 0 ? Math.max(1, segments) : nprobe));
     }
 
     /** The result row of a query: its k neighbours, without the query's own id under excludeSelf. */
