@@ -30,8 +30,8 @@ final class FitCheck {
         this.queryRows = queryRows;
     }
 
-    /** Samples rows {@code 0..rows-1} of {@code data} and finds each query row's true neighbours among them, once. */
-    static FitCheck of(FloatPages data, int rows, Metric metric) {
+    /** Samples rows {@code 0..rows-1} of {@code data} and finds each query row's true neighbours among them, once, on {@code threads} threads. */
+    static FitCheck of(FloatPages data, int rows, Metric metric, int threads) {
         int dimension = data.dimension();
         int n = Math.min(rows, CANDIDATES);
         if (n < 4 * CODE_K) {
@@ -44,8 +44,8 @@ final class FitCheck {
         int queries = Math.min(QUERIES, n / 4);
         int[][] truth = new int[queries][];
         int[] queryRows = new int[queries];
-        float[] exact = new float[n];
-        for (int q = 0; q < queries; q++) {
+        Parallel.forEach(queries, threads, q -> {
+            float[] exact = new float[n];
             int self = (int) ((long) q * n / queries);
             queryRows[q] = self;
             for (int i = 0; i < n; i++) {
@@ -54,30 +54,28 @@ final class FitCheck {
             // The query row itself is not a neighbour of itself.
             exact[self] = Float.POSITIVE_INFINITY;
             truth[q] = nearest(exact, n, TRUE_K);
-        }
+        });
         return new FitCheck(dimension, n, sample, truth, queryRows);
     }
 
-    /** The fraction described above for {@code quantizer}; 1 for sets too small to judge (under {@code 4 * CODE_K} rows). */
-    double agreement(Quantizer quantizer) {
+    /** The fraction described above for {@code quantizer}, on {@code threads} threads; 1 for sets too small to judge (under {@code 4 * CODE_K} rows). */
+    double agreement(Quantizer quantizer, int threads) {
         if (sample == null) {
             return 1;
         }
         byte[] codes = quantizer.encode(sample, n);
-        float[] approximate = new float[n];
-        float[] query = new float[dimension];
-        long found = 0;
-        for (int q = 0; q < truth.length; q++) {
+        int[] found = new int[truth.length];
+        Parallel.forEach(truth.length, threads, q -> {
+            float[] approximate = new float[n];
             int self = queryRows[q];
-            System.arraycopy(sample, self * dimension, query, 0, dimension);
-            CodeQuery codeQuery = quantizer.query(query);
+            CodeQuery codeQuery = quantizer.query(java.util.Arrays.copyOfRange(sample, self * dimension, (self + 1) * dimension));
             for (int i = 0; i < n; i++) {
                 approximate[i] = codeQuery.distance(codes, i * dimension);
             }
             approximate[self] = Float.POSITIVE_INFINITY;
-            found += overlap(truth[q], approximate, n);
-        }
-        return (double) found / ((long) truth.length * TRUE_K);
+            found[q] = overlap(truth[q], approximate, n);
+        });
+        return (double) java.util.Arrays.stream(found).sum() / ((long) truth.length * TRUE_K);
     }
 
     /**

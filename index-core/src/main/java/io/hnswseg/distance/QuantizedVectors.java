@@ -41,14 +41,17 @@ public final class QuantizedVectors {
      * separate) are refused: the graph is then built and searched on the float vectors.
      */
     public static Fit fit(float[] data, int rows, int dimension, Metric metric) {
-        return fit(FloatPages.wrap(data, dimension), rows, metric);
+        return fit(FloatPages.wrap(data, dimension), rows, metric, 1);
     }
 
-    /** {@link #fit(float[], int, int, Metric)} of vectors held in pages; the codes keep the same pages. */
-    public static Fit fit(FloatPages data, int rows, Metric metric) {
-        FitCheck check = FitCheck.of(data, rows, metric);
+    /**
+     * {@link #fit(float[], int, int, Metric)} of vectors held in pages, the sample's checks and the encoding
+     * spread over {@code threads} threads; the codes keep the same pages.
+     */
+    public static Fit fit(FloatPages data, int rows, Metric metric, int threads) {
+        FitCheck check = FitCheck.of(data, rows, metric, threads);
         Quantizer best = Quantizer.fit(data, rows, metric, 0)[0];
-        double bestAgreement = best == null ? -1 : check.agreement(best);
+        double bestAgreement = best == null ? -1 : check.agreement(best, threads);
         double bestTail = 0;
         // A clipped range wins only by more than a tie, which no agreement (at most 1) can over a full range
         // that comes within a tie of 1: then the quantiles (most of a fit's time) are not even selected.
@@ -58,7 +61,7 @@ public final class QuantizedVectors {
                 if (clipped[t] == null) {
                     continue;
                 }
-                double agreement = check.agreement(clipped[t]);
+                double agreement = check.agreement(clipped[t], threads);
                 // Less clipping wins a tie: clipped values lose accuracy that only outliers justify.
                 if (agreement > bestAgreement + AGREEMENT_TIE) {
                     best = clipped[t];
@@ -75,12 +78,15 @@ public final class QuantizedVectors {
             return new Fit(null, "float vectors (int8 codes would find " + figure + " of the true neighbours on a sample, below "
                     + MIN_AGREEMENT + ")");
         }
-        return new Fit(new QuantizedVectors(best, data, rows), "int8 codes (sample agreement " + figure
+        return new Fit(new QuantizedVectors(best, data, rows, threads), "int8 codes (sample agreement " + figure
                 + (bestTail > 0 ? ", ranges clip " + bestTail * 100 + "% of values at each end" : "") + ")");
     }
 
-    /** Encodes rows {@code 0..rows-1} of {@code data} with a fitted quantizer, page by page. */
-    QuantizedVectors(Quantizer quantizer, FloatPages data, int rows) {
+    /** Rows encoded per parallel item. */
+    private static final int ENCODE_ROWS = 4096;
+
+    /** Encodes rows {@code 0..rows-1} of {@code data} with a fitted quantizer, page by page, on {@code threads} threads. */
+    QuantizedVectors(Quantizer quantizer, FloatPages data, int rows, int threads) {
         this.quantizer = quantizer;
         this.metric = quantizer.metric();
         this.dimension = data.dimension();
@@ -88,10 +94,21 @@ public final class QuantizedVectors {
         this.offset = quantizer.offsetRef();
         this.layout = data;
         this.codes = new byte[data.pageCount()][];
+        int[] firstItem = new int[codes.length + 1];
+        int[] onPage = new int[codes.length];
         for (int p = 0; p < codes.length; p++) {
-            int onPage = Math.max(0, Math.min(data.pageAt(p).length / dimension, rows - data.firstRow(p)));
-            codes[p] = quantizer.encode(data.pageAt(p), onPage);
+            onPage[p] = Math.max(0, Math.min(data.pageAt(p).length / dimension, rows - data.firstRow(p)));
+            codes[p] = new byte[onPage[p] * dimension];
+            firstItem[p + 1] = firstItem[p] + (onPage[p] + ENCODE_ROWS - 1) / ENCODE_ROWS;
         }
+        Parallel.forEach(firstItem[codes.length], threads, item -> {
+            int p = 0;
+            while (firstItem[p + 1] <= item) {
+                p++;
+            }
+            int from = (item - firstItem[p]) * ENCODE_ROWS;
+            quantizer.encode(data.pageAt(p), from, Math.min(onPage[p], from + ENCODE_ROWS), codes[p]);
+        });
     }
 
     public Quantizer quantizer() {

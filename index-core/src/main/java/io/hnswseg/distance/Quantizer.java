@@ -154,15 +154,20 @@ public final class Quantizer {
 
     /** Codes of rows {@code 0..rows-1} of {@code data}, row-major. */
     byte[] encode(float[] data, int rows) {
+        byte[] codes = new byte[rows * scale.length];
+        encode(data, 0, rows, codes);
+        return codes;
+    }
+
+    /** Encodes rows {@code from..to-1} of {@code data} into the same rows of {@code codes}, both row-major. */
+    void encode(float[] data, int from, int to, byte[] codes) {
         int dim = scale.length;
-        byte[] codes = new byte[rows * dim];
-        for (int row = 0, i = 0; row < rows; row++) {
+        for (int row = from, i = from * dim; row < to; row++) {
             for (int d = 0; d < dim; d++, i++) {
                 int code = Math.round((data[i] - offset[d]) / scale[d]);
                 codes[i] = (byte) Math.max(-128, Math.min(127, code));
             }
         }
-        return codes;
     }
 
     public Metric metric() {

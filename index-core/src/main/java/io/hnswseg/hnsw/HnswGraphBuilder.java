@@ -143,7 +143,7 @@ public final class HnswGraphBuilder {
         }
         built = true;
         if (graph.params.quantized()) {
-            QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.metric);
+            QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.metric, threads);
             codes = fit.codes();
             scoring = fit.description();
             if (codes == null) {
