@@ -20,12 +20,13 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 /**
  * Writes a task's search results as one Parquet file, straight from the result rows' primitive arrays.
- * Spark's own writer would do the same work through its SQL engine; in a fresh executor JVM, planning,
- * generating and compiling that path cost more than the searches of 100,000 queries on two cores (see
- * docs/performance.md). The file is what Spark writes for {@code (id bigint, neighbors array<bigint>,
+ * Spark's own writer would do the same work through its SQL engine, whose first use in a fresh executor
+ * JVM (planning, generated code, class loading, the JIT) cost 3-6 s of a 100,000-query self-join on two
+ * cores (see docs/performance.md). The file is what Spark writes for {@code (id bigint, neighbors array<bigint>,
  * distances array<float>)}: the standard three-level lists, snappy pages, and Spark's schema in the footer,
  * so {@code spark.read().parquet(...)} gives back exactly that schema.
  */
@@ -45,7 +46,7 @@ final class ResultWriter {
 
     /** The key under which Spark keeps a file's Catalyst schema in the Parquet footer. */
     private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
-    static final StructType SCHEMA = new StructType()
+    private static final StructType SCHEMA = new StructType()
             .add("id", DataTypes.LongType, false)
             .add("neighbors", DataTypes.createArrayType(DataTypes.LongType, false), true)
             .add("distances", DataTypes.createArrayType(DataTypes.FloatType, false), true);
@@ -125,48 +126,29 @@ final class ResultWriter {
             out.addLong(row.getId());
             out.endField("id", 0);
             long[] ids = row.getNeighbors();
-            startList("neighbors", 1, ids.length);
-            for (long id : ids) {
-                startElement();
-                out.addLong(id);
-                endElement();
-            }
-            endList("neighbors", 1, ids.length);
+            writeList("neighbors", 1, ids.length, i -> out.addLong(ids[i]));
             float[] distances = row.getDistances();
-            startList("distances", 2, distances.length);
-            for (float d : distances) {
-                startElement();
-                out.addFloat(d);
-                endElement();
-            }
-            endList("distances", 2, distances.length);
+            writeList("distances", 2, distances.length, i -> out.addFloat(distances[i]));
             out.endMessage();
         }
 
-        private void startList(String name, int index, int size) {
+        /** A three-level list field: {@code name { list { element } }}, with {@code element} writing element i's value. */
+        private void writeList(String name, int index, int size, IntConsumer element) {
             out.startField(name, index);
             out.startGroup();
             if (size > 0) {
                 out.startField("list", 0);
-            }
-        }
-
-        private void endList(String name, int index, int size) {
-            if (size > 0) {
+                for (int i = 0; i < size; i++) {
+                    out.startGroup();
+                    out.startField("element", 0);
+                    element.accept(i);
+                    out.endField("element", 0);
+                    out.endGroup();
+                }
                 out.endField("list", 0);
             }
             out.endGroup();
             out.endField(name, index);
-        }
-
-        private void startElement() {
-            out.startGroup();
-            out.startField("element", 0);
-        }
-
-        private void endElement() {
-            out.endField("element", 0);
-            out.endGroup();
         }
     }
 }
