@@ -1,5 +1,7 @@
 package io.hnswseg.distance;
 
+import io.hnswseg.concurrent.SharedWork;
+
 /**
  * Checks a fitted {@link Quantizer} before a graph relies on it: sampled rows act as queries against a
  * sample of the others, and the fraction of each one's true 10 nearest (by the float vectors) that the
@@ -30,7 +32,10 @@ final class FitCheck {
         this.queryRows = queryRows;
     }
 
-    /** Samples rows {@code 0..rows-1} of {@code data} and finds each query row's true neighbours among them, once, on {@code threads} threads. */
+    /**
+     * Samples rows {@code 0..rows-1} of {@code data} and finds each query row's true neighbours among them,
+     * once, on {@code threads} threads.
+     */
     static FitCheck of(FloatPages data, int rows, Metric metric, int threads) {
         int dimension = data.dimension();
         int n = Math.min(rows, CANDIDATES);
@@ -44,7 +49,7 @@ final class FitCheck {
         int queries = Math.min(QUERIES, n / 4);
         int[][] truth = new int[queries][];
         int[] queryRows = new int[queries];
-        Parallel.forEach(queries, threads, q -> {
+        SharedWork.run(queries, threads, q -> {
             float[] exact = new float[n];
             int self = (int) ((long) q * n / queries);
             queryRows[q] = self;
@@ -58,14 +63,17 @@ final class FitCheck {
         return new FitCheck(dimension, n, sample, truth, queryRows);
     }
 
-    /** The fraction described above for {@code quantizer}, on {@code threads} threads; 1 for sets too small to judge (under {@code 4 * CODE_K} rows). */
+    /**
+     * The fraction described above for {@code quantizer}, on {@code threads} threads; 1 for sets too small
+     * to judge (under {@code 4 * CODE_K} rows).
+     */
     double agreement(Quantizer quantizer, int threads) {
         if (sample == null) {
             return 1;
         }
         byte[] codes = quantizer.encode(sample, n);
         int[] found = new int[truth.length];
-        Parallel.forEach(truth.length, threads, q -> {
+        SharedWork.run(truth.length, threads, q -> {
             float[] approximate = new float[n];
             int self = queryRows[q];
             CodeQuery codeQuery = quantizer.query(java.util.Arrays.copyOfRange(sample, self * dimension, (self + 1) * dimension));

@@ -1,5 +1,7 @@
 package io.hnswseg.distance;
 
+import io.hnswseg.concurrent.SharedWork;
+
 /**
  * An int8 copy of a set of vectors ({@link Quantizer}): a quarter of the bytes of the float32 vectors, so
  * far more of the working set stays in cache, and graph construction and search are memory-bound. The
@@ -36,9 +38,9 @@ public final class QuantizedVectors {
      * Fits quantizers on rows {@code 0..rows-1} of {@code data} (row-major) with several amounts of tail
      * clipping, keeps the one whose codes rank neighbours most like the float vectors on a sample (the
      * least clipping among equals), and encodes every row with it. The clipped ones are fitted only when
-     * the full range falls short of agreeing on every sampled neighbour, as it does on outlier-free data. Codes that would
-     * lose recall (a range that overflows float32, data whose values the 256 levels of a dimension cannot
-     * separate) are refused: the graph is then built and searched on the float vectors.
+     * the full range falls short of agreeing on every sampled neighbour (outlier-free data does not). Codes
+     * that would lose recall (a range that overflows float32, data whose values the 256 levels of a
+     * dimension cannot separate) are refused: the graph is then built and searched on the float vectors.
      */
     public static Fit fit(float[] data, int rows, int dimension, Metric metric) {
         return fit(FloatPages.wrap(data, dimension), rows, metric, 1);
@@ -101,7 +103,7 @@ public final class QuantizedVectors {
             codes[p] = new byte[onPage[p] * dimension];
             firstItem[p + 1] = firstItem[p] + (onPage[p] + ENCODE_ROWS - 1) / ENCODE_ROWS;
         }
-        Parallel.forEach(firstItem[codes.length], threads, item -> {
+        SharedWork.run(firstItem[codes.length], threads, item -> {
             int p = 0;
             while (firstItem[p + 1] <= item) {
                 p++;

@@ -1,5 +1,6 @@
 package io.hnswseg.reader;
 
+import io.hnswseg.concurrent.SharedWork;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.SearchResults;

@@ -1,4 +1,4 @@
-package io.hnswseg.reader;
+package io.hnswseg.concurrent;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -12,11 +12,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * progress never depends on the pool: with a busy pool it does every item itself, with idle threads the
  * items spread over them. A helper that starts after every item was claimed finds nothing and returns.
  */
-final class SharedWork implements Runnable {
+public final class SharedWork implements Runnable {
 
     /** Work on one item; a failure is rethrown to the caller once every claimed item is done. */
     @FunctionalInterface
-    interface Item {
+    public interface Item {
         void run(int index);
     }
 
@@ -37,7 +37,7 @@ final class SharedWork implements Runnable {
      *
      * @throws RuntimeException the first failure of any item (an Error is rethrown as is)
      */
-    static void run(int n, int helpers, Executor pool, Item item) {
+    public static void run(int n, int helpers, Executor pool, Item item) {
         SharedWork work = new SharedWork(n, item);
         for (int i = 0; i < Math.min(helpers, n - 1); i++) {
             try {
@@ -66,6 +66,19 @@ final class SharedWork implements Runnable {
         if (t instanceof Error err) {
             throw err;
         }
+    }
+
+    /**
+     * Runs every item on the calling thread and up to {@code threads - 1} helper threads started for this
+     * call alone: for work done once in a while (a quantizer fit, once per segment), where keeping a pool
+     * would cost more than starting a thread or two.
+     */
+    public static void run(int n, int threads, Item item) {
+        run(n, threads - 1, task -> {
+            Thread helper = new Thread(task, "hnswseg-shared-work");
+            helper.setDaemon(true);
+            helper.start();
+        }, item);
     }
 
     @Override

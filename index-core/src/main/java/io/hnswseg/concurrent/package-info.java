@@ -1,0 +1,6 @@
+/**
+ * How work is spread over threads: {@link io.hnswseg.concurrent.SharedWork} runs items on the calling
+ * thread together with helpers (a reader's pool, or threads started for one call), so the caller's
+ * progress never waits for a helper. The reader's fan-out and batches and the quantizer fit use it.
+ */
+package io.hnswseg.concurrent;
