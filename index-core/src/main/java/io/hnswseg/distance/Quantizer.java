@@ -41,12 +41,14 @@ public final class Quantizer {
         float[][] scales = new float[tails.length][dimension];
         float[][] offsets = new float[tails.length][dimension];
         boolean[] overflow = new boolean[tails.length];
-        // A tail of 0 is the exact range of all rows, not of the sample: no value is clipped at all.
+        // A tail of 0 is the exact range of all rows, not of the sample: no value is clipped at all (the pass
+        // over all rows is made only for it).
         float[] min = new float[dimension];
         float[] max = new float[dimension];
         java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        for (int r = 0; r < rows; r++) {
+        boolean full = java.util.Arrays.stream(tails).anyMatch(t -> t == 0);
+        for (int r = 0; full && r < rows; r++) {
             float[] page = data.page(r);
             int base = data.offset(r);
             for (int d = 0; d < dimension; d++) {
@@ -90,15 +92,15 @@ public final class Quantizer {
                 if (tails[t] > 0) {
                     lo = 0;
                     hi = 0;
-                }
-                if (tails[t] > 0 && sample > 0) {
-                    int lowRank = (int) Math.floor(tails[t] * (sample - 1));
-                    int highRank = (int) Math.ceil((1 - tails[t]) * (sample - 1));
-                    lo = select(values, 0, lowerEnd, lowRank);
-                    lowerEnd = lowRank + 1;
-                    upperStart = Math.max(upperStart, Math.min(lowerEnd, highRank));
-                    hi = select(values, upperStart, sample, highRank);
-                    upperStart = highRank;
+                    if (sample > 0) {
+                        int lowRank = (int) Math.floor(tails[t] * (sample - 1));
+                        int highRank = (int) Math.ceil((1 - tails[t]) * (sample - 1));
+                        lo = select(values, 0, lowerEnd, lowRank);
+                        lowerEnd = lowRank + 1;
+                        upperStart = Math.max(upperStart, Math.min(lowerEnd, highRank));
+                        hi = select(values, upperStart, sample, highRank);
+                        upperStart = highRank;
+                    }
                 }
                 double step = (hi - lo) / 255;
                 float s = step > 0 ? (float) step : 1f;

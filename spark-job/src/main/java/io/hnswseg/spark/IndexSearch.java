@@ -237,13 +237,10 @@ final class IndexSearch implements Serializable {
 
     /** One row per query: (id, neighbors, distances), closest first. Lazy: each action searches again. */
     Dataset<Row> results() {
-        return spark.createDataset(resultRows().rdd(), org.apache.spark.sql.Encoders.bean(NeighbourRow.class))
-                .select(col("id"), col("neighbors"), col("distances"));
-    }
-
-    private JavaRDD<NeighbourRow> resultRows() {
         IndexSearch plan = this;
-        return queries.mapPartitions(it -> plan.search(it));
+        JavaRDD<NeighbourRow> rows = queries.mapPartitions(it -> plan.search(it));
+        return spark.createDataset(rows.rdd(), org.apache.spark.sql.Encoders.bean(NeighbourRow.class))
+                .select(col("id"), col("neighbors"), col("distances"));
     }
 
     /**
@@ -252,9 +249,8 @@ final class IndexSearch implements Serializable {
      */
     List<ResultWriter.ResultFile> writeTo(String dir) {
         IndexSearch plan = this;
-        Map<String, String> hadoop = index.hadoop;
-        String fault = testFault;
-        return queries.mapPartitions(it -> List.of(ResultWriter.write(plan.search(it), dir, hadoop, fault)).iterator()).collect();
+        return queries.mapPartitions(it -> List.of(ResultWriter.write(plan.search(it), dir, plan.index.hadoop, plan.testFault))
+                .iterator()).collect();
     }
 
     /** Searches a task's queries on the executor's shared reader, a batch at a time. */

@@ -67,8 +67,9 @@ final class ResultWriter {
 
     /**
      * Writes {@code rows} to a new file in {@code dir} named by this task's partition and attempt (so that
-     * no two attempts share a file); returns its name and row count. {@code testFault}: see {@link TestFaults}. A failed write leaves a partial file,
-     * which the driver removes with every file it did not get back from a winning attempt.
+     * no two attempts share a file); returns its name and row count. A failed attempt's file stays in
+     * {@code dir}, which the driver deletes once it has moved out the files of the attempts Spark kept.
+     * {@code testFault}: see {@link TestFaults}.
      */
     static ResultFile write(Iterator<NeighbourRow> rows, String dir, Map<String, String> hadoop, String testFault) throws IOException {
         TaskContext task = TaskContext.get();

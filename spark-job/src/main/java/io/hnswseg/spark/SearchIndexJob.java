@@ -69,8 +69,8 @@ public final class SearchIndexJob implements Callable<Integer> {
     }
 
     SearchOptions options() {
-        SearchOptions o = new SearchOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).k(k).excludeSelf(excludeSelf)
-                .testFault(testFault);
+        SearchOptions o = new SearchOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn)
+                .k(k).excludeSelf(excludeSelf).testFault(testFault);
         if (ef != null) {
             o.ef(ef);
         }

@@ -11,8 +11,8 @@ import java.util.UUID;
 /**
  * Where a batch search's Parquet results go, complete or not at all: each task attempt writes its own file
  * into a staging directory beside the output; the driver keeps the files of the attempts Spark kept, adds
- * {@code _SUCCESS}, and only then renames the staging directory to the output. A failed job leaves the output as it was; {@code overwrite} replaces
- * an existing output only once the new results are complete.
+ * {@code _SUCCESS}, and only then renames the staging directory to the output. A failed job leaves the
+ * output as it was; {@code overwrite} replaces an existing output only once the new results are complete.
  */
 final class SearchOutput {
 

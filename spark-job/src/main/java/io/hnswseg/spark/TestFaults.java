@@ -18,9 +18,9 @@ import java.io.OutputStream;
 
 /**
  * Test hooks, all in one place: faults the fault tests (issue #9) inject into a build or a batch search
- * through the hidden option {@code --test-fault NAME} ({@link BuildOptions#testFault}, {@link SearchOptions#testFault}). Not a user option: it is hidden from
- * {@code --help}, and with it unset (always, outside tests) every method here does nothing. Each fault
- * strikes partition 0 only.
+ * through the hidden option {@code --test-fault NAME} ({@link BuildOptions#testFault},
+ * {@link SearchOptions#testFault}). Not a user option: it is hidden from {@code --help}, and with it unset
+ * (always, outside tests) every method here does nothing. Each fault strikes partition 0 only.
  */
 final class TestFaults {
 
@@ -130,8 +130,11 @@ final class TestFaults {
 
     /** In a batch search's task, after each result row it wrote: for {@link #FAIL_RESULTS}, fails the first attempt of partition 0. */
     static void afterResultRow(String fault, long rows) throws IOException {
+        if (!FAIL_RESULTS.equals(fault) || rows != PARTIAL_ROWS) {
+            return; // every row of every search passes here: nothing more before the fault is known to be on
+        }
         TaskContext task = TaskContext.get();
-        if (FAIL_RESULTS.equals(fault) && rows == PARTIAL_ROWS && task.partitionId() == 0 && firstAttempt(task)) {
+        if (task.partitionId() == 0 && firstAttempt(task)) {
             throw new IOException("injected failure of a search task after " + rows + " result rows (test hook)");
         }
     }
