@@ -434,11 +434,10 @@ public final class HnswGraphBuilder {
         }
         synchronized (g.lockFor(target)) {
             int existing = links[base];
-            int total = existing;
+            // New ids go after the existing ones; the list's own entries are packed only if it overflows
+            // (most merges are one reverse link into a list with room).
             long[] packed = ctx.packed;
-            for (int i = 0; i < existing; i++) {
-                packed[i] = NodeHeap.encode(linkDistances[distanceBase + i], links[base + 1 + i]);
-            }
+            int total = existing;
             for (int i = 0; i < count; i++) {
                 if (!contains(links, base + 1, existing, nodes[i])) {
                     packed[total++] = NodeHeap.encode(distances[i], nodes[i]);
@@ -455,6 +454,9 @@ public final class HnswGraphBuilder {
                 }
                 HnswGraph.INTS.setRelease(links, base, total);
                 return existing;
+            }
+            for (int i = 0; i < existing; i++) {
+                packed[i] = NodeHeap.encode(linkDistances[distanceBase + i], links[base + 1 + i]);
             }
             Arrays.sort(packed, 0, total);
             int[] sortedNodes = ctx.batch;
