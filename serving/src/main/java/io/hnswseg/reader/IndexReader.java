@@ -51,12 +51,19 @@ public final class IndexReader implements AutoCloseable {
     private final Metric metric;
     private volatile boolean closed;
     /**
-     * Moving average of one segment's search time. Written racily by concurrent searches: it only steers
-     * the choice between parallel and sequential fan-out, and any recent value does for that.
+     * Moving average of a query's segment searches added up (its work, whichever threads did it). Written
+     * racily by concurrent searches: it only steers the choice between parallel and sequential fan-out, and
+     * any recent value does for that.
      */
-    private volatile long segmentNanos = PARALLEL_MIN_NANOS;
-    /** Below this per-segment search time, the segments of a query are searched in the calling thread. */
-    static final long PARALLEL_MIN_NANOS = 150_000;
+    private volatile long queryWorkNanos = PARALLEL_MIN_NANOS;
+    /** Queries inside {@link #search(float[], int, int, int)} now: when they already fill the pool, fan-out only queues. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * Below this much work per query, its segments are searched in the calling thread: handing a segment to
+     * a parked pool thread costs a wake-up (tens of microseconds here), and splitting a query pays only when
+     * its work is several of those.
+     */
+    static final long PARALLEL_MIN_NANOS = 100_000;
     /** {@link #PARALLEL_MIN_NANOS}, lowered by tests to exercise the parallel path on small segments. */
     long parallelMinNanos = PARALLEL_MIN_NANOS;
     /** Test hook: runs before each segment search of a parallel fan-out, in the thread doing it; null in use. */
@@ -217,28 +224,35 @@ public final class IndexReader implements AutoCloseable {
             return searchSegment(route[0], query, k, efs[0]);
         }
         SearchResults[] parts = new SearchResults[route.length];
-        if (segmentNanos < parallelMinNanos || searchThreads == 1) {
-            // Handing a segment to another thread costs a wake-up (tens of microseconds here); when a
-            // segment's search takes less than that, searching them one after the other is faster.
-            long start = System.nanoTime();
-            for (int i = 0; i < route.length; i++) {
+        int others = inFlight.getAndIncrement();
+        try {
+            if (queryWorkNanos < parallelMinNanos || others + 1 >= searchThreads) {
+                // Sequential: the query is too small to split, or other queries already keep the pool's threads
+                // busy (with as many clients as threads, handing segments over only adds wake-ups).
+                long start = System.nanoTime();
+                for (int i = 0; i < route.length; i++) {
+                    parts[i] = searchSegment(route[i], query, k, efs[i]);
+                }
+                queryWorkNanos = average(queryWorkNanos, System.nanoTime() - start);
+                return TopK.merge(parts, k);
+            }
+            // The caller searches segments itself while idle pool threads take the others: the answer never
+            // waits for a pool thread, whichever thread asks and however busy the pool is.
+            long[] work = new long[route.length];
+            SharedWork.run(route.length, searchThreads - 1, pool, i -> {
+                SharedWork.Item hook = segmentHook;
+                if (hook != null) {
+                    hook.run(i);
+                }
+                long start = System.nanoTime();
                 parts[i] = searchSegment(route[i], query, k, efs[i]);
-            }
-            segmentNanos = average(segmentNanos, (System.nanoTime() - start) / route.length);
+                work[i] = System.nanoTime() - start;
+            });
+            queryWorkNanos = average(queryWorkNanos, Arrays.stream(work).sum());
             return TopK.merge(parts, k);
+        } finally {
+            inFlight.decrementAndGet();
         }
-        // The caller searches segments itself while idle pool threads take the others: the answer never
-        // waits for a pool thread, whichever thread asks and however busy the pool is.
-        long start = System.nanoTime();
-        SharedWork.run(route.length, searchThreads - 1, pool, i -> {
-            SharedWork.Item hook = segmentHook;
-            if (hook != null) {
-                hook.run(i);
-            }
-            parts[i] = searchSegment(route[i], query, k, efs[i]);
-        });
-        segmentNanos = average(segmentNanos, (System.nanoTime() - start) / route.length);
-        return TopK.merge(parts, k);
     }
 
     private static long average(long mean, long sample) {

@@ -181,6 +181,35 @@ class IndexReaderTest {
         }
     }
 
+    @Test
+    void aQueryRunsSequentiallyWhileOthersKeepThePoolBusy() throws Exception {
+        try (IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(2))) {
+            parallel.parallelMinNanos = 0;
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+            // The first query fans out and stays inside its segment searches until released (its caller and
+            // its pool helper both), so it is in flight. A second query would then wait on a parked pool
+            // helper if it fanned out too; with as many queries in flight as threads it must search alone.
+            parallel.segmentHook = i -> {
+                first.countDown();
+                await(release);
+            };
+            Thread busy = new Thread(() -> parallel.search(data[1].row(1), 10, 40));
+            busy.start();
+            try {
+                assertTrue(first.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first query fanned out");
+                java.util.concurrent.FutureTask<SearchResults> second = new java.util.concurrent.FutureTask<>(
+                        () -> parallel.search(data[1].row(2), 10, 40));
+                new Thread(second).start();
+                SearchResults answer = second.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertTrue(reader.search(data[1].row(2), 10, 40).matches(answer, 1e-6));
+            } finally {
+                release.countDown();
+                busy.join(10_000);
+            }
+        }
+    }
+
     private static void await(java.util.concurrent.CountDownLatch latch) {
         try {
             latch.await(10, java.util.concurrent.TimeUnit.SECONDS);
