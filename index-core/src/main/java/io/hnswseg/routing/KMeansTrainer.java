@@ -105,9 +105,25 @@ public final class KMeansTrainer {
             }
             replicated = (double) within / rows;
         }
+        // Largest cell first: partition i is centroid i, and Spark starts a stage's tasks in partition order, so
+        // the biggest segments are built first and the last wave holds the smallest (less idle time at the end).
+        Integer[] order = new Integer[k];
+        for (int c = 0; c < k; c++) {
+            order[c] = c;
+        }
+        int[] unsorted = sizes;
+        Arrays.sort(order, (a, b) -> Integer.compare(unsorted[b], unsorted[a]));
+        float[] sortedCentres = new float[centres.length];
+        float[] sortedBiases = new float[k];
+        sizes = new int[k];
+        for (int c = 0; c < k; c++) {
+            System.arraycopy(centres, order[c] * dimension, sortedCentres, c * dimension, dimension);
+            sortedBiases[c] = biases[order[c]];
+            sizes[c] = unsorted[order[c]];
+        }
         double mean = (double) rows / k;
         double imbalance = Arrays.stream(sizes).max().orElse(0) / mean;
-        return new Result(new Centroids(metric, dimension, centres, biases), gap, sizes, imbalance, replicated,
+        return new Result(new Centroids(metric, dimension, sortedCentres, sortedBiases), gap, sizes, imbalance, replicated,
                 (System.nanoTime() - start) / 1e9);
     }
 

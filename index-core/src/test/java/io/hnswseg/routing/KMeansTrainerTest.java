@@ -57,6 +57,18 @@ class KMeansTrainerTest {
         }
         double imbalance = Arrays.stream(sizes).max().getAsInt() / ((double) rows / k);
         assertTrue(imbalance <= 1.5, metric + ": largest partition " + imbalance + "x the mean: " + Arrays.toString(sizes));
+        // Largest cell first (a build's first tasks get the biggest segments), and the reordered centroids
+        // and biases still route the sample to the cells it was counted in.
+        int[] sampleSizes = result.sampleSizes();
+        for (int c = 1; c < k; c++) {
+            assertTrue(sampleSizes[c - 1] >= sampleSizes[c], metric + ": cells not largest first: " + Arrays.toString(sampleSizes));
+        }
+        int[] routedSample = new int[k];
+        for (int r = 0; r < 10_000; r++) {
+            centroids.distances(data, r * dim, scratch, d);
+            routedSample[Centroids.smallest(d, 1)[0]]++;
+        }
+        assertArrayEquals(sampleSizes, routedSample, metric + ": the sample's cells under the returned centroids");
     }
 
     @Test
