@@ -37,6 +37,10 @@ public class DistanceBenchmark {
     private float[] a;
     private float[] b;
     private final float[] out = new float[4];
+    /** int8 codes of four rows and a quantizer's per-dimension scale and offset, for the code kernels. */
+    private byte[] codes;
+    private float[] scale;
+    private float[] offset;
 
     @Setup
     public void setup() {
@@ -49,6 +53,16 @@ public class DistanceBenchmark {
         }
         for (int i = 0; i < b.length; i++) {
             b[i] = (float) random.nextDouble();
+        }
+        codes = new byte[4 * dim];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) random.nextInt(256);
+        }
+        scale = new float[dim];
+        offset = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            scale[i] = (float) (random.nextDouble() / 256);
+            offset[i] = (float) random.nextDouble();
         }
     }
 
@@ -67,5 +81,18 @@ public class DistanceBenchmark {
     public float[] squaredL2x4() {
         k.squaredL2x4(a, 0, b, 0, dim, 2 * dim, 3 * dim, dim, out);
         return out;
+    }
+
+    /** A float query against four rows of int8 codes (how a search and an insert walk the graph): divide by four. */
+    @Benchmark
+    public float[] squaredL2ToCodes4() {
+        k.squaredL2ToCodes4(a, codes, 0, dim, 2 * dim, 3 * dim, scale, offset, dim, out);
+        return out;
+    }
+
+    /** Two rows of codes (how the builder's neighbour selection compares two nodes). */
+    @Benchmark
+    public float squaredL2Codes() {
+        return k.squaredL2Codes(codes, 0, codes, dim, scale, dim);
     }
 }
