@@ -64,7 +64,8 @@ public final class HnswGraphBuilder {
      * Copies {@code source[offset..offset+dimension)} into the graph under {@code id}. Not thread-safe: add
      * everything first, then build.
      *
-     * @return the internal node number
+     * @return the internal node number, until {@link #build}: a large graph's nodes are reordered by region
+     *         before they are inserted (ids stay with their vectors)
      * @throws IllegalArgumentException for NaN/Inf components, or a zero vector with the cosine metric
      * @throws IllegalStateException    when the capacity is reached or the graph is already built
      */
@@ -126,7 +127,9 @@ public final class HnswGraphBuilder {
     }
 
     /**
-     * Inserts every added vector and returns the finished graph.
+     * Inserts every added vector and returns the finished graph. From {@value InsertionOrder#MIN_VECTORS}
+     * vectors on, the vectors are first put in the order of coarse k-means cells (see {@link InsertionOrder}),
+     * so node numbers then differ from the order of {@link #add}; search results carry the ids.
      *
      * @param threads insertion threads; 1 gives a build fully determined by the seed
      * @throws IllegalStateException when no vector was added or the graph was already built
@@ -142,6 +145,7 @@ public final class HnswGraphBuilder {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         built = true;
+        InsertionOrder.apply(graph, threads);
         if (graph.params.quantized()) {
             QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.metric, threads);
             codes = fit.codes();

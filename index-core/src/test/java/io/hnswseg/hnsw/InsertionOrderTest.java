@@ -1,0 +1,77 @@
+package io.hnswseg.hnsw;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A large build reorders its nodes by region; every id must keep its own vector, and the order must group neighbours. */
+class InsertionOrderTest {
+
+    @Test
+    void reorderedNodesKeepTheirIdsVectorsAndAnswers() {
+        int rows = InsertionOrder.MIN_VECTORS + 5_000;
+        int dim = 8;
+        FloatMatrix[] data = Fixtures.clustered(rows, 50, dim, 11);
+        FloatMatrix base = data[0];
+        HnswGraphBuilder builder = new HnswGraphBuilder(dim, rows, new HnswParams(8, 40, 3, Metric.L2));
+        for (int r = 0; r < rows; r++) {
+            builder.add(r, base.data(), r * dim);
+        }
+        HnswGraph graph = builder.build(2);
+
+        boolean[] seen = new boolean[rows];
+        int moved = 0;
+        float[] vector = new float[dim];
+        for (int node = 0; node < rows; node++) {
+            int row = (int) graph.externalId(node);
+            assertTrue(row >= 0 && row < rows && !seen[row], "node " + node + " holds id row " + row + " once");
+            seen[row] = true;
+            moved += row != node ? 1 : 0;
+            graph.copyVector(node, vector, 0);
+            for (int d = 0; d < dim; d++) {
+                assertEquals(base.data()[row * dim + d], vector[d], 0f, "node " + node + " (row " + row + "), component " + d);
+            }
+        }
+        assertTrue(moved > rows / 2, "the nodes were reordered: " + moved + " of " + rows + " moved");
+        // Neighbours sit near each other: consecutive nodes are closer than consecutive rows of the input.
+        assertTrue(consecutiveDistance(graph, rows, dim) < 0.8 * consecutiveDistance(base, rows, dim),
+                "consecutive nodes are nearer each other than consecutive input rows");
+        // Answers are by id and match brute force over the input.
+        int[][] truth = Fixtures.truth(base, data[1], Metric.L2);
+        for (int q = 0; q < data[1].rows(); q++) {
+            long[] ids = graph.exactSearch(data[1].row(q), 10).ids();
+            long[] expected = new long[10];
+            for (int i = 0; i < 10; i++) {
+                expected[i] = truth[q][i];
+            }
+            assertArrayEquals(expected, ids, "query " + q);
+        }
+        double recall = Fixtures.recall(graph, data[1], truth, 40);
+        assertTrue(recall >= 0.95, "recall@10 at ef 40: " + recall);
+    }
+
+    private static double consecutiveDistance(HnswGraph graph, int rows, int dim) {
+        float[] a = new float[dim];
+        float[] b = new float[dim];
+        double sum = 0;
+        for (int node = 1; node < rows; node++) {
+            graph.copyVector(node - 1, a, 0);
+            graph.copyVector(node, b, 0);
+            sum += Metric.L2.distance(a, 0, b, 0, dim);
+        }
+        return sum / (rows - 1);
+    }
+
+    private static double consecutiveDistance(FloatMatrix base, int rows, int dim) {
+        double sum = 0;
+        for (int r = 1; r < rows; r++) {
+            sum += Metric.L2.distance(base.data(), (r - 1) * dim, base.data(), r * dim, dim);
+        }
+        return sum / (rows - 1);
+    }
+}
