@@ -33,7 +33,7 @@ public final class KMeansTrainer {
      *
      * @param replicationGap a vector whose second-nearest partition is within this routing distance of its
      *                       nearest one is also indexed there (0 when no replication was asked for)
-     * @param sampleSizes    rows of the sample in each cell, with the biases
+     * @param sampleSizes    rows of the sample in each cell, with the biases; cells (and centroids) come largest first
      * @param imbalance      largest cell of the sample relative to the mean
      * @param replicated     fraction of the sample within {@code replicationGap}
      */

@@ -133,8 +133,7 @@ class IndexReaderTest {
 
     @Test
     void parallelFanOutSpreadsSegmentsOverPoolThreads() throws Exception {
-        try (IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(3))) {
-            parallel.parallelMinNanos = 0;
+        try (IndexReader parallel = splitting(3)) {
             Thread caller = Thread.currentThread();
             java.util.Set<String> helpers = java.util.concurrent.ConcurrentHashMap.newKeySet();
             java.util.concurrent.CountDownLatch helped = new java.util.concurrent.CountDownLatch(1);
@@ -157,8 +156,7 @@ class IndexReaderTest {
 
     @Test
     void fanOutNeverWaitsForABusyPool() throws Exception {
-        try (IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(2))) {
-            parallel.parallelMinNanos = 0;
+        try (IndexReader parallel = splitting(2)) {
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(2);
             for (int t = 0; t < 2; t++) {
@@ -170,11 +168,7 @@ class IndexReaderTest {
             assertTrue(busy.await(10, java.util.concurrent.TimeUnit.SECONDS), "both pool threads are busy");
             try {
                 // A caller outside the pool (as an HTTP handler is) gets its answer with every pool thread busy.
-                java.util.concurrent.FutureTask<SearchResults> query = new java.util.concurrent.FutureTask<>(
-                        () -> parallel.search(data[1].row(2), 10, 40));
-                new Thread(query).start();
-                SearchResults answer = query.get(10, java.util.concurrent.TimeUnit.SECONDS);
-                assertTrue(reader.search(data[1].row(2), 10, 40).matches(answer, 1e-6));
+                assertAnswersFromAnotherThread(parallel, 2);
             } finally {
                 release.countDown();
             }
@@ -183,8 +177,7 @@ class IndexReaderTest {
 
     @Test
     void aQueryRunsSequentiallyWhileOthersKeepThePoolBusy() throws Exception {
-        try (IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(2))) {
-            parallel.parallelMinNanos = 0;
+        try (IndexReader parallel = splitting(2)) {
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
             // The first query fans out and stays inside its segment searches until released (its caller and
@@ -198,16 +191,28 @@ class IndexReaderTest {
             busy.start();
             try {
                 assertTrue(first.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first query fanned out");
-                java.util.concurrent.FutureTask<SearchResults> second = new java.util.concurrent.FutureTask<>(
-                        () -> parallel.search(data[1].row(2), 10, 40));
-                new Thread(second).start();
-                SearchResults answer = second.get(10, java.util.concurrent.TimeUnit.SECONDS);
-                assertTrue(reader.search(data[1].row(2), 10, 40).matches(answer, 1e-6));
+                assertAnswersFromAnotherThread(parallel, 2);
             } finally {
                 release.countDown();
                 busy.join(10_000);
             }
         }
+    }
+
+    /** A reader with {@code threads} search threads that splits every query, however small. */
+    private IndexReader splitting(int threads) throws IOException {
+        IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(threads));
+        parallel.parallelMinNanos = 0;
+        return parallel;
+    }
+
+    /** Query {@code q} asked from a new thread (as an HTTP handler asks) is answered within 10 s, as the unsplit reader answers it. */
+    private void assertAnswersFromAnotherThread(IndexReader parallel, int q) throws Exception {
+        java.util.concurrent.FutureTask<SearchResults> query = new java.util.concurrent.FutureTask<>(
+                () -> parallel.search(data[1].row(q), 10, 40));
+        new Thread(query).start();
+        SearchResults answer = query.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(reader.search(data[1].row(q), 10, 40).matches(answer, 1e-6), "query " + q);
     }
 
     private static void await(java.util.concurrent.CountDownLatch latch) {
