@@ -12,7 +12,7 @@ import io.hnswseg.routing.KMeansTrainer;
  * memory for later searches too. Node numbers are positions, so the rows (vectors and ids) move; levels
  * stay with positions (they are drawn at random per position anyway).
  *
- * <p>sift-real 100K, two threads, alternated: 0.83-0.94 of the build time, recall at ef 20-80 slightly
+ * <p>sift-real 100K, two threads, alternated: 0.85-0.94 of the build time, recall at ef 20-80 slightly
  * higher and at ef 10 within 0.006; the 1M Spark build 0.89-0.90 of its time. 64 and 256 cells cost
  * recall at small ef (docs/performance.md).
  */
