@@ -55,6 +55,23 @@ class InsertionOrderTest {
         assertTrue(recall >= 0.95, "recall@10 at ef 40: " + recall);
     }
 
+    @Test
+    void aLargeBuildOfFewDistinctVectorsStillBuilds() {
+        // Duplicates give k-means fewer distinct points than cells: the ordering must not fail the build.
+        int rows = InsertionOrder.MIN_VECTORS + 1_000;
+        int dim = 4;
+        for (Metric metric : Metric.values()) {
+            HnswGraphBuilder builder = new HnswGraphBuilder(dim, rows, new HnswParams(8, 20, 5, metric));
+            for (int r = 0; r < rows; r++) {
+                float v = 1 + r % 3;
+                builder.add(r, new float[]{v, 1, 2, v});
+            }
+            HnswGraph graph = builder.build(2);
+            assertEquals(rows, graph.size(), metric.toString());
+            assertEquals(10, graph.search(new float[]{1, 1, 2, 1}, 10, 20).ids().length, metric.toString());
+        }
+    }
+
     private static double consecutiveDistance(HnswGraph graph, int rows, int dim) {
         float[] a = new float[dim];
         float[] b = new float[dim];
