@@ -42,10 +42,7 @@ final class FitCheck {
         if (n < 4 * CODE_K) {
             return new FitCheck(dimension, n, null, null, null);
         }
-        float[] sample = new float[n * dimension];
-        for (int i = 0; i < n; i++) {
-            data.copyRow((int) ((long) i * rows / n), sample, i * dimension);
-        }
+        float[] sample = data.spreadSample(rows, n);
         int queries = Math.min(QUERIES, n / 4);
         int[][] truth = new int[queries][];
         int[] queryRows = new int[queries];

@@ -96,6 +96,15 @@ public final class FloatPages {
         System.arraycopy(page(row), offset(row), into, at, dimension);
     }
 
+    /** Rows {@code i * rows / n} for {@code i < n}, evenly spread over rows {@code 0..rows-1}, copied one after another. */
+    public float[] spreadSample(int rows, int n) {
+        float[] sample = new float[n * dimension];
+        for (int i = 0; i < n; i++) {
+            copyRow((int) ((long) i * rows / n), sample, i * dimension);
+        }
+        return sample;
+    }
+
     /** Floats held. */
     public long floats() {
         long n = 0;

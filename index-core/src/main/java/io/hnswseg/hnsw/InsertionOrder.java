@@ -39,28 +39,17 @@ final class InsertionOrder {
         if (n < MIN_VECTORS) {
             return;
         }
-        int dim = graph.dimension;
         FloatPages vectors = graph.vectors;
         int sampleRows = Math.min(n, SAMPLE_ROWS);
-        float[] sample = new float[sampleRows * dim];
-        for (int i = 0; i < sampleRows; i++) {
-            vectors.copyRow((int) ((long) i * n / sampleRows), sample, i * dim);
-        }
         int k = cells(n);
-        Centroids centroids = KMeansTrainer.train(sample, sampleRows, dim, graph.metric, k, graph.params.seed(), 0).centroids();
+        Centroids centroids = KMeansTrainer.train(vectors.spreadSample(n, sampleRows), sampleRows, graph.dimension, graph.metric, k,
+                graph.params.seed(), 0).centroids();
         int[] cell = new int[n];
         SharedWork.run((n + ASSIGN_ROWS - 1) / ASSIGN_ROWS, threads, item -> {
             Centroids.Scratch scratch = centroids.newScratch();
             float[] distances = new float[k];
             for (int row = item * ASSIGN_ROWS, end = Math.min(n, row + ASSIGN_ROWS); row < end; row++) {
-                centroids.distances(vectors.page(row), vectors.offset(row), scratch, distances);
-                int best = 0;
-                for (int c = 1; c < k; c++) {
-                    if (distances[c] < distances[best]) {
-                        best = c;
-                    }
-                }
-                cell[row] = best;
+                cell[row] = centroids.nearest(vectors.page(row), vectors.offset(row), scratch, distances);
             }
         });
         // A counting sort: rows of cell 0 first, each cell in input order.

@@ -123,6 +123,21 @@ public final class Centroids {
         }
     }
 
+    /**
+     * The centroid nearest to {@code v[offset..offset+dimension)} by routing distance (ties by index), with
+     * every centroid's distance left in {@code distances}; allocates nothing.
+     */
+    public int nearest(float[] v, int offset, Scratch scratch, float[] distances) {
+        distances(v, offset, scratch, distances);
+        int best = 0;
+        for (int c = 1; c < count; c++) {
+            if (distances[c] < distances[best]) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
     /** The {@code n} centroids nearest to {@code query} by routing distance, nearest first (ties by index). */
     public int[] nearest(float[] query, int n) {
         float[] d = new float[count];

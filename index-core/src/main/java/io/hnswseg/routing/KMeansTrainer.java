@@ -172,8 +172,7 @@ public final class KMeansTrainer {
             Centroids.Scratch scratch = current.newScratch();
             int changed = 0;
             for (int r = 0; r < rows; r++) {
-                current.distances(sample, r * dimension, scratch, d);
-                int best = Centroids.smallest(d, 1)[0];
+                int best = current.nearest(sample, r * dimension, scratch, d);
                 changed += best != assignment[r] ? 1 : 0;
                 assignment[r] = best;
             }
