@@ -1,57 +1,73 @@
 package io.hnswseg.distance;
 
 /**
- * A float query scored against int8 codes (asymmetric: only the stored side is quantized). For the dot
- * metrics the query is premultiplied by the scales once, so scoring a row is one FMA per component.
- * One per query; not thread-safe to share across queries running at once (it is immutable, so it is).
+ * A float query scored against int8 codes (asymmetric: only the stored side is quantized). The query, the
+ * quantizer and the metric are folded once into per-component weights {@code w} and a constant, so that
+ * scoring a row is one widen and one FMA per component ({@link Kernels#dotToCodes}), for every metric:
+ * <ul>
+ *   <li>l2: {@code |q - x|^2 = |q - offset|^2 - 2 sum((q - offset) * scale * code) + sum((scale * code)^2)}, so
+ *       {@code w = -2 scale (q - offset)}, the constant is {@code |q - offset|^2}, and the last sum is the row's
+ *       {@link Quantizer#rowTerm}, computed once per row;</li>
+ *   <li>ip and cosine: {@code 1 - q.x = 1 - q.offset - sum(q * scale * code)}, so {@code w = -q scale}.</li>
+ * </ul>
+ * One per query and set of codes; immutable, so it may be shared.
  */
 public final class CodeQuery {
 
-    private final Metric metric;
-    private final float[] query;
-    private final float[] scale;
-    private final float[] offset;
-    /** For IP/cosine: {@code query * scale}, and the code-independent part {@code sum(query * offset)}. */
-    private final float[] scaledQuery;
+    private final boolean l2;
+    private final int dimension;
+    /** The weights, zero-padded past the dimension ({@link Kernels#CODE_PADDING}). */
+    private final float[] weights;
     private final float constant;
+    /** Row terms by row number (l2 only; null for the dot metrics). */
+    private final float[] rowTerms;
 
-    CodeQuery(Quantizer quantizer, float[] query) {
-        this.metric = quantizer.metric();
-        this.query = query;
-        this.scale = quantizer.scaleRef();
-        this.offset = quantizer.offsetRef();
-        if (metric == Metric.L2) {
-            scaledQuery = null;
-            constant = 0;
-        } else {
-            scaledQuery = new float[query.length];
-            float c = 0;
-            for (int d = 0; d < query.length; d++) {
-                scaledQuery[d] = query[d] * scale[d];
+    CodeQuery(Quantizer quantizer, float[] query, float[] rowTerms) {
+        float[] scale = quantizer.scaleRef();
+        float[] offset = quantizer.offsetRef();
+        this.l2 = quantizer.metric() == Metric.L2;
+        this.dimension = query.length;
+        this.weights = new float[dimension + Kernels.CODE_PADDING];
+        float c = 0;
+        for (int d = 0; d < dimension; d++) {
+            if (l2) {
+                float centred = query[d] - offset[d];
+                weights[d] = -2 * scale[d] * centred;
+                c += centred * centred;
+            } else {
+                weights[d] = -query[d] * scale[d];
                 c += query[d] * offset[d];
             }
-            constant = c;
         }
+        this.constant = l2 ? c : 1f - c;
+        if (l2 && rowTerms == null) {
+            throw new IllegalArgumentException("an l2 code query needs the codes' row terms");
+        }
+        this.rowTerms = l2 ? rowTerms : null;
     }
 
-    /** Approximate distance to the row of codes at {@code codes[offset..]}, in {@link Metric#distance} units. */
-    public float distance(byte[] codes, int rowOffset) {
-        int dim = query.length;
-        return metric == Metric.L2
-                ? VectorKernels.squaredL2ToCodes(query, codes, rowOffset, scale, offset, dim)
-                : 1f - constant - VectorKernels.dotToCodes(scaledQuery, codes, rowOffset, dim);
+    /** Approximate distance to row {@code row}, whose codes are at {@code codes[at..]}, in {@link Metric#distance} units. */
+    public float distance(byte[] codes, int at, int row) {
+        float d = constant + VectorKernels.dotToCodes(weights, codes, at, dimension);
+        // Rounding can take an l2 distance of nearly equal vectors a hair below zero.
+        return l2 ? Math.max(0f, d + rowTerms[row]) : d;
     }
 
-    /** Approximate distances to four rows of codes into {@code out[0..3]}. */
-    public void distance4(byte[] codes, int o0, int o1, int o2, int o3, float[] out) {
-        int dim = query.length;
-        if (metric == Metric.L2) {
-            VectorKernels.squaredL2ToCodes4(query, codes, o0, o1, o2, o3, scale, offset, dim, out);
+    /** Approximate distances to rows {@code r0..r3}, whose codes are at {@code codes[o0..]} etc., into {@code out[0..3]}. */
+    public void distance4(byte[] codes, int o0, int o1, int o2, int o3, int r0, int r1, int r2, int r3, float[] out) {
+        VectorKernels.dotToCodes4(weights, codes, o0, o1, o2, o3, dimension, out);
+        float c = constant;
+        if (l2) {
+            float[] terms = rowTerms;
+            out[0] = Math.max(0f, c + out[0] + terms[r0]);
+            out[1] = Math.max(0f, c + out[1] + terms[r1]);
+            out[2] = Math.max(0f, c + out[2] + terms[r2]);
+            out[3] = Math.max(0f, c + out[3] + terms[r3]);
         } else {
-            VectorKernels.dotToCodes4(scaledQuery, codes, o0, o1, o2, o3, dim, out);
-            for (int j = 0; j < 4; j++) {
-                out[j] = 1f - constant - out[j];
-            }
+            out[0] += c;
+            out[1] += c;
+            out[2] += c;
+            out[3] += c;
         }
     }
 }

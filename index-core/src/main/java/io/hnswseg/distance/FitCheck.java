@@ -69,13 +69,15 @@ final class FitCheck {
             return 1;
         }
         byte[] codes = quantizer.encode(sample, n);
+        float[] terms = new float[n];
+        quantizer.rowTerms(codes, 0, n, terms, 0);
         int[] found = new int[truth.length];
         SharedWork.run(truth.length, threads, q -> {
             float[] approximate = new float[n];
             int self = queryRows[q];
-            CodeQuery codeQuery = quantizer.query(java.util.Arrays.copyOfRange(sample, self * dimension, (self + 1) * dimension));
+            CodeQuery codeQuery = quantizer.query(java.util.Arrays.copyOfRange(sample, self * dimension, (self + 1) * dimension), terms);
             for (int i = 0; i < n; i++) {
-                approximate[i] = codeQuery.distance(codes, i * dimension);
+                approximate[i] = codeQuery.distance(codes, i * dimension, i);
             }
             approximate[self] = Float.POSITIVE_INFINITY;
             found[q] = overlap(truth[q], approximate, n);

@@ -20,26 +20,31 @@ interface Kernels {
     void dotx4(float[] q, int qOffset, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out);
 
     /**
-     * Squared L2 between two rows of int8 codes, each component scaled by {@code scale[d]} (the offsets of
-     * the quantizer cancel out of a difference). The rows may lie in different arrays (pages).
+     * {@code sum(w[d] * codes[offset + d])} over {@code d < dim}: the one kernel that scores a float query
+     * against a row of int8 codes, for every metric (a {@link CodeQuery} folds the query, the quantizer and
+     * the metric into the weights {@code w}, so scoring a row costs one widen and one FMA per component).
+     * When {@code w} holds zeros past {@code dim} and {@code codes} holds {@link #CODE_PADDING} bytes past the
+     * row, the SIMD kernels run whole vectors over the last partial one; otherwise they finish it one component
+     * at a time.
      */
-    float squaredL2Codes(byte[] a, int aOffset, byte[] b, int bOffset, float[] scale, int dim);
+    float dotToCodes(float[] w, byte[] codes, int offset, int dim);
 
-    /** Dot product of two rows of int8 codes, dequantized as {@code offset[d] + scale[d] * code}. */
-    float dotCodes(byte[] a, int aOffset, byte[] b, int bOffset, float[] scale, float[] offset, int dim);
+    /** {@link #dotToCodes} for four rows of codes at once, sharing the weight loads. */
+    void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out);
 
-    /** Squared L2 from a float query to one row of codes, dequantized as {@code offset[d] + scale[d] * code}. */
-    float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim);
+    /**
+     * {@code sum(w[d] * a[ao + d] * b[bo + d])}: two rows of codes with per-dimension weights (the squared
+     * scales), from which {@link Quantizer} derives the distance of two coded rows. Padding as in
+     * {@link #dotToCodes}, for both rows.
+     */
+    float codeDot(byte[] a, int ao, byte[] b, int bo, float[] w, int dim);
 
-    /** {@link #squaredL2ToCodes} to four rows of codes at once. */
-    void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift, int dim,
-                           float[] out);
-
-    /** {@code sum(qs[d] * code[d])}: with {@code qs = q * scale} this is the code-dependent part of a dot product. */
-    float dotToCodes(float[] qs, byte[] codes, int offset, int dim);
-
-    /** {@link #dotToCodes} to four rows of codes at once. */
-    void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out);
+    /**
+     * Bytes an array of codes keeps after its last row, and zero weights a weight array keeps after
+     * {@code dim}, so a kernel may read a whole vector of up to 64 lanes past a row's end: what it reads
+     * there (the next row, or the padding) meets zero weights.
+     */
+    int CODE_PADDING = 64;
 
     String description();
 }

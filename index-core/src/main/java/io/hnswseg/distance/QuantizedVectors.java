@@ -11,14 +11,13 @@ import io.hnswseg.concurrent.SharedWork;
 public final class QuantizedVectors {
 
     private final Quantizer quantizer;
-    private final Metric metric;
     private final int dimension;
     /** The codes in the pages of the vectors: row r's are on {@code codes[layout.pageIndex(r)]} from {@code layout.offset(r)}. */
     private final byte[][] codes;
     /** The vectors the codes were made from, whose paging (a row's page and offset) the codes share. */
     private final FloatPages layout;
-    private final float[] scale;
-    private final float[] offset;
+    /** Per row its {@link Quantizer#rowTerm}, so that a distance costs one dot product. */
+    private final float[] rowTerms;
 
     /**
      * Agreement below which codes are not used: of the true 10 nearest neighbours of sampled rows, at
@@ -90,17 +89,15 @@ public final class QuantizedVectors {
     /** Encodes rows {@code 0..rows-1} of {@code data} with a fitted quantizer, page by page, on {@code threads} threads. */
     QuantizedVectors(Quantizer quantizer, FloatPages data, int rows, int threads) {
         this.quantizer = quantizer;
-        this.metric = quantizer.metric();
         this.dimension = data.dimension();
-        this.scale = quantizer.scaleRef();
-        this.offset = quantizer.offsetRef();
         this.layout = data;
+        this.rowTerms = new float[rows];
         this.codes = new byte[data.pageCount()][];
         int[] firstItem = new int[codes.length + 1];
         int[] onPage = new int[codes.length];
         for (int p = 0; p < codes.length; p++) {
             onPage[p] = Math.max(0, Math.min(data.pageAt(p).length / dimension, rows - data.firstRow(p)));
-            codes[p] = new byte[onPage[p] * dimension];
+            codes[p] = quantizer.newCodes(onPage[p]);
             firstItem[p + 1] = firstItem[p] + (onPage[p] + ENCODE_ROWS - 1) / ENCODE_ROWS;
         }
         SharedWork.run(firstItem[codes.length], threads, item -> {
@@ -109,7 +106,9 @@ public final class QuantizedVectors {
                 p++;
             }
             int from = (item - firstItem[p]) * ENCODE_ROWS;
-            quantizer.encode(data.pageAt(p), from, Math.min(onPage[p], from + ENCODE_ROWS), codes[p]);
+            int to = Math.min(onPage[p], from + ENCODE_ROWS);
+            quantizer.encode(data.pageAt(p), from, to, codes[p]);
+            quantizer.rowTerms(codes[p], from, to, rowTerms, data.firstRow(p) + from);
         });
     }
 
@@ -125,10 +124,17 @@ public final class QuantizedVectors {
         return layout.offset(row);
     }
 
+    /** Prepares a float query for scoring against these codes. */
+    public CodeQuery query(float[] query) {
+        return quantizer.query(query, rowTerms);
+    }
+
     /** Row {@code row} decoded to floats ({@code offset + scale * code}) into {@code into}, which is returned. */
     public float[] decode(int row, float[] into) {
         byte[] page = page(row);
         int base = at(row);
+        float[] offset = quantizer.offsetRef();
+        float[] scale = quantizer.scaleRef();
         for (int d = 0; d < dimension; d++) {
             into[d] = offset[d] + scale[d] * page[base + d];
         }
@@ -144,7 +150,7 @@ public final class QuantizedVectors {
 
     /** Approximate distance from a float query to row {@code row}. */
     public float distance(CodeQuery query, int row) {
-        return query.distance(page(row), at(row));
+        return query.distance(page(row), at(row), row);
     }
 
     /**
@@ -153,7 +159,7 @@ public final class QuantizedVectors {
      */
     public void distance4(CodeQuery query, int r0, int r1, int r2, int r3, float[] out) {
         if (layout.samePage(r0, r1, r2, r3)) {
-            query.distance4(page(r0), at(r0), at(r1), at(r2), at(r3), out);
+            query.distance4(page(r0), at(r0), at(r1), at(r2), at(r3), r0, r1, r2, r3, out);
         } else {
             out[0] = distance(query, r0);
             out[1] = distance(query, r1);
@@ -164,10 +170,7 @@ public final class QuantizedVectors {
 
     /** Approximate distance between rows {@code a} and {@code b}, in the units of {@link Metric#distance}. */
     public float distance(int a, int b) {
-        int d = dimension;
-        return metric == Metric.L2
-                ? VectorKernels.squaredL2Codes(page(a), at(a), page(b), at(b), scale, d)
-                : 1f - VectorKernels.dotCodes(page(a), at(a), page(b), at(b), scale, offset, d);
+        return quantizer.codeDistance(page(a), at(a), rowTerms[a], page(b), at(b), rowTerms[b]);
     }
 
     /**
@@ -185,7 +188,7 @@ public final class QuantizedVectors {
 
     /** Bytes held. */
     public long bytes() {
-        long n = 8L * dimension;
+        long n = 8L * dimension + 4L * rowTerms.length;
         for (byte[] page : codes) {
             n += page.length;
         }

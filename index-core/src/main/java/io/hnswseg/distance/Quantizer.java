@@ -10,6 +10,14 @@ public final class Quantizer {
     private final Metric metric;
     private final float[] scale;
     private final float[] offset;
+    /**
+     * The weights of the code-to-code kernel, padded with zeros ({@link Kernels#CODE_PADDING}): {@code scale^2}
+     * for both metrics; and for the dot metrics {@code offset * scale}, whose dot with a row is its row term.
+     */
+    private final float[] squaredScale;
+    private final float[] offsetScale;
+    /** {@code sum(offset^2)}: the part of a dot product of two decoded rows that no code changes. */
+    private final float offsetNorm;
 
     /** A quantizer with given parameters (as read back from a segment file). */
     public Quantizer(Metric metric, float[] scale, float[] offset) {
@@ -19,6 +27,16 @@ public final class Quantizer {
         this.metric = metric;
         this.scale = scale.clone();
         this.offset = offset.clone();
+        int dim = scale.length;
+        this.squaredScale = new float[dim + Kernels.CODE_PADDING];
+        this.offsetScale = new float[dim + Kernels.CODE_PADDING];
+        float norm = 0;
+        for (int d = 0; d < dim; d++) {
+            squaredScale[d] = scale[d] * scale[d];
+            offsetScale[d] = offset[d] * scale[d];
+            norm += offset[d] * offset[d];
+        }
+        this.offsetNorm = norm;
     }
 
     /** Rows sampled per dimension to place its range: enough for stable tail quantiles, few enough to be quick. */
@@ -154,11 +172,51 @@ public final class Quantizer {
         return values[rank];
     }
 
-    /** Codes of rows {@code 0..rows-1} of {@code data}, row-major. */
+    /** Codes of rows {@code 0..rows-1} of {@code data}, row-major, in an array of {@link #newCodes}. */
     byte[] encode(float[] data, int rows) {
-        byte[] codes = new byte[rows * scale.length];
+        byte[] codes = newCodes(rows);
         encode(data, 0, rows, codes);
         return codes;
+    }
+
+    /**
+     * An array for {@code rows} rows of codes and the padding the kernels may read past the last one
+     * ({@link Kernels#CODE_PADDING}); every array of codes that is scored must come from here.
+     */
+    public byte[] newCodes(int rows) {
+        return new byte[Math.multiplyExact(rows, scale.length) + Kernels.CODE_PADDING];
+    }
+
+    /**
+     * The row term of the codes at {@code codes[at..]}: the part of a distance that depends on that row
+     * alone, computed once per row so that scoring one costs a single dot product ({@link CodeQuery}). For l2 it
+     * is the squared norm of the scaled codes {@code sum((scale * code)^2)}, for ip and cosine
+     * {@code sum(offset * scale * code)}.
+     */
+    public float rowTerm(byte[] codes, int at) {
+        int dim = scale.length;
+        return metric == Metric.L2
+                ? VectorKernels.codeDot(codes, at, codes, at, squaredScale, dim)
+                : VectorKernels.dotToCodes(offsetScale, codes, at, dim);
+    }
+
+    /** {@link #rowTerm} of rows {@code from..to-1} of {@code codes} into the same entries of {@code terms}. */
+    public void rowTerms(byte[] codes, int from, int to, float[] terms, int termsAt) {
+        for (int row = from; row < to; row++) {
+            terms[termsAt + row - from] = rowTerm(codes, row * scale.length);
+        }
+    }
+
+    /**
+     * Distance between two rows of codes, given their row terms, in {@link Metric#distance} units; the
+     * builder compares nodes with it. For l2 {@code |x - y|^2 = |x|^2 + |y|^2 - 2 x.y} on the scaled codes
+     * (the offsets cancel), clamped at 0 against rounding; for the dot metrics {@code 1 - x.y} of the decoded rows.
+     */
+    float codeDistance(byte[] a, int ao, float termA, byte[] b, int bo, float termB) {
+        float dot = VectorKernels.codeDot(a, ao, b, bo, squaredScale, scale.length);
+        return metric == Metric.L2
+                ? Math.max(0f, termA + termB - 2 * dot)
+                : 1f - offsetNorm - termA - termB - dot;
     }
 
     /** Encodes rows {@code from..to-1} of {@code data} into the same rows of {@code codes}, both row-major. */
@@ -198,8 +256,11 @@ public final class Quantizer {
         return offset;
     }
 
-    /** Prepares a float query for scoring against codes; see {@link CodeQuery}. */
-    public CodeQuery query(float[] query) {
-        return new CodeQuery(this, query);
+    /**
+     * Prepares a float query for scoring against codes whose {@link #rowTerm}s are {@code rowTerms} (by row
+     * number; may be null for ip and cosine, whose query distances do not use them); see {@link CodeQuery}.
+     */
+    public CodeQuery query(float[] query, float[] rowTerms) {
+        return new CodeQuery(this, query, rowTerms);
     }
 }

@@ -58,75 +58,38 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float squaredL2Codes(byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
-        return squaredL2CodesFrom(0, a, ao, b, bo, scale, dim);
+    public float dotToCodes(float[] w, byte[] codes, int offset, int dim) {
+        return dotToCodesFrom(0, w, codes, offset, dim);
     }
 
-    /** The scalar loop from component {@code from}; the SIMD kernels finish their tails with it. */
-    static float squaredL2CodesFrom(int from, byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
+    /** The scalar loop from component {@code from}; the SIMD kernels finish unpadded tails with it. */
+    static float dotToCodesFrom(int from, float[] w, byte[] codes, int offset, int dim) {
         float sum = 0;
         for (int i = from; i < dim; i++) {
-            float d = scale[i] * (a[ao + i] - b[bo + i]);
-            sum += d * d;
+            sum += w[i] * codes[offset + i];
         }
         return sum;
     }
 
     @Override
-    public float dotCodes(byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
-        return dotCodesFrom(0, a, ao, b, bo, scale, offset, dim);
+    public void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        out[0] = dotToCodes(w, codes, o0, dim);
+        out[1] = dotToCodes(w, codes, o1, dim);
+        out[2] = dotToCodes(w, codes, o2, dim);
+        out[3] = dotToCodes(w, codes, o3, dim);
     }
 
-    static float dotCodesFrom(int from, byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
+    @Override
+    public float codeDot(byte[] a, int ao, byte[] b, int bo, float[] w, int dim) {
+        return codeDotFrom(0, a, ao, b, bo, w, dim);
+    }
+
+    static float codeDotFrom(int from, byte[] a, int ao, byte[] b, int bo, float[] w, int dim) {
         float sum = 0;
         for (int i = from; i < dim; i++) {
-            sum += (offset[i] + scale[i] * a[ao + i]) * (offset[i] + scale[i] * b[bo + i]);
+            sum += w[i] * (a[ao + i] * b[bo + i]);
         }
         return sum;
-    }
-
-    @Override
-    public float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
-        return squaredL2ToCodesFrom(0, q, codes, offset, scale, shift, dim);
-    }
-
-    static float squaredL2ToCodesFrom(int from, float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
-        float sum = 0;
-        for (int i = from; i < dim; i++) {
-            float d = q[i] - (shift[i] + scale[i] * codes[offset + i]);
-            sum += d * d;
-        }
-        return sum;
-    }
-
-    @Override
-    public void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift,
-                                  int dim, float[] out) {
-        out[0] = squaredL2ToCodes(q, codes, o0, scale, shift, dim);
-        out[1] = squaredL2ToCodes(q, codes, o1, scale, shift, dim);
-        out[2] = squaredL2ToCodes(q, codes, o2, scale, shift, dim);
-        out[3] = squaredL2ToCodes(q, codes, o3, scale, shift, dim);
-    }
-
-    @Override
-    public float dotToCodes(float[] qs, byte[] codes, int offset, int dim) {
-        return dotToCodesFrom(0, qs, codes, offset, dim);
-    }
-
-    static float dotToCodesFrom(int from, float[] qs, byte[] codes, int offset, int dim) {
-        float sum = 0;
-        for (int i = from; i < dim; i++) {
-            sum += qs[i] * codes[offset + i];
-        }
-        return sum;
-    }
-
-    @Override
-    public void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
-        out[0] = dotToCodes(qs, codes, o0, dim);
-        out[1] = dotToCodes(qs, codes, o1, dim);
-        out[2] = dotToCodes(qs, codes, o2, dim);
-        out[3] = dotToCodes(qs, codes, o3, dim);
     }
 
     @Override

@@ -148,134 +148,73 @@ final class SimdKernels implements Kernels {
         }
     }
 
-    @Override
-    public float squaredL2Codes(byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
-        int i = 0;
-        float sum = 0;
-        if (B != null && dim >= L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            for (int bound = dim - 2 * L; i <= bound; i += 2 * L) {
-                FloatVector d0 = widen(a, ao + i).sub(widen(b, bo + i)).mul(FloatVector.fromArray(S, scale, i));
-                FloatVector d1 = widen(a, ao + i + L).sub(widen(b, bo + i + L)).mul(FloatVector.fromArray(S, scale, i + L));
-                acc0 = d0.fma(d0, acc0);
-                acc1 = d1.fma(d1, acc1);
-            }
-            for (int bound = dim - L; i <= bound; i += L) {
-                FloatVector d = widen(a, ao + i).sub(widen(b, bo + i)).mul(FloatVector.fromArray(S, scale, i));
-                acc0 = d.fma(d, acc0);
-            }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        }
-        return sum + ScalarKernels.squaredL2CodesFrom(i, a, ao, b, bo, scale, dim);
+    /**
+     * Where a code kernel's whole vectors end: past {@code dim} when the weights and every row have the
+     * padding of {@link Kernels#CODE_PADDING} (the tail is then one more vector against zero weights), else
+     * at the last whole vector, before a scalar tail. {@code lastRow} is the largest row offset read.
+     */
+    private static int vectorEnd(float[] w, int codesLength, int lastRow, int dim) {
+        int padded = (dim + L - 1) & -L;
+        return w.length >= padded && lastRow + padded <= codesLength ? padded : dim & -L;
     }
 
     @Override
-    public float dotCodes(byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
-        int i = 0;
-        float sum = 0;
-        if (B != null && dim >= L) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = dim - L; i <= bound; i += L) {
-                FloatVector s = FloatVector.fromArray(S, scale, i);
-                FloatVector o = FloatVector.fromArray(S, offset, i);
-                acc = widen(a, ao + i).fma(s, o).fma(widen(b, bo + i).fma(s, o), acc);
-            }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+    public float dotToCodes(float[] w, byte[] codes, int offset, int dim) {
+        if (B == null) {
+            return ScalarKernels.dotToCodesFrom(0, w, codes, offset, dim);
         }
-        return sum + ScalarKernels.dotCodesFrom(i, a, ao, b, bo, scale, offset, dim);
+        int end = vectorEnd(w, codes.length, offset, dim);
+        int i = 0;
+        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+        for (; i + L < end; i += 2 * L) {
+            acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, w, i), acc0);
+            acc1 = widen(codes, offset + i + L).fma(FloatVector.fromArray(S, w, i + L), acc1);
+        }
+        if (i < end) {
+            acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, w, i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return end >= dim ? sum : sum + ScalarKernels.dotToCodesFrom(end, w, codes, offset, dim);
     }
 
     @Override
-    public float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
-        int i = 0;
-        float sum = 0;
-        if (B != null && dim >= L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            for (int bound = dim - 2 * L; i <= bound; i += 2 * L) {
-                FloatVector d0 = FloatVector.fromArray(S, q, i)
-                        .sub(widen(codes, offset + i).fma(FloatVector.fromArray(S, scale, i), FloatVector.fromArray(S, shift, i)));
-                FloatVector d1 = FloatVector.fromArray(S, q, i + L)
-                        .sub(widen(codes, offset + i + L).fma(FloatVector.fromArray(S, scale, i + L), FloatVector.fromArray(S, shift, i + L)));
-                acc0 = d0.fma(d0, acc0);
-                acc1 = d1.fma(d1, acc1);
-            }
-            for (int bound = dim - L; i <= bound; i += L) {
-                FloatVector d = FloatVector.fromArray(S, q, i)
-                        .sub(widen(codes, offset + i).fma(FloatVector.fromArray(S, scale, i), FloatVector.fromArray(S, shift, i)));
-                acc0 = d.fma(d, acc0);
-            }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    public void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        int end = B == null ? 0 : vectorEnd(w, codes.length, Math.max(Math.max(o0, o1), Math.max(o2, o3)), dim);
+        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+        FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+        for (int i = 0; i < end; i += L) {
+            FloatVector x = FloatVector.fromArray(S, w, i);
+            acc0 = widen(codes, o0 + i).fma(x, acc0);
+            acc1 = widen(codes, o1 + i).fma(x, acc1);
+            acc2 = widen(codes, o2 + i).fma(x, acc2);
+            acc3 = widen(codes, o3 + i).fma(x, acc3);
         }
-        return sum + ScalarKernels.squaredL2ToCodesFrom(i, q, codes, offset, scale, shift, dim);
+        reduce4(acc0, acc1, acc2, acc3, out);
+        if (end < dim) {
+            out[0] += ScalarKernels.dotToCodesFrom(end, w, codes, o0, dim);
+            out[1] += ScalarKernels.dotToCodesFrom(end, w, codes, o1, dim);
+            out[2] += ScalarKernels.dotToCodesFrom(end, w, codes, o2, dim);
+            out[3] += ScalarKernels.dotToCodesFrom(end, w, codes, o3, dim);
+        }
     }
 
     @Override
-    public void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift,
-                                  int dim, float[] out) {
-        int i = 0;
-        zero4(out);
-        if (B != null && dim >= L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
-            for (int bound = dim - L; i <= bound; i += L) {
-                FloatVector x = FloatVector.fromArray(S, q, i);
-                FloatVector s = FloatVector.fromArray(S, scale, i);
-                FloatVector o = FloatVector.fromArray(S, shift, i);
-                FloatVector d0 = x.sub(widen(codes, o0 + i).fma(s, o));
-                FloatVector d1 = x.sub(widen(codes, o1 + i).fma(s, o));
-                FloatVector d2 = x.sub(widen(codes, o2 + i).fma(s, o));
-                FloatVector d3 = x.sub(widen(codes, o3 + i).fma(s, o));
-                acc0 = d0.fma(d0, acc0);
-                acc1 = d1.fma(d1, acc1);
-                acc2 = d2.fma(d2, acc2);
-                acc3 = d3.fma(d3, acc3);
-            }
-            reduce4(acc0, acc1, acc2, acc3, out);
+    public float codeDot(byte[] a, int ao, byte[] b, int bo, float[] w, int dim) {
+        if (B == null) {
+            return ScalarKernels.codeDotFrom(0, a, ao, b, bo, w, dim);
         }
-        out[0] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o0, scale, shift, dim);
-        out[1] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o1, scale, shift, dim);
-        out[2] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o2, scale, shift, dim);
-        out[3] += ScalarKernels.squaredL2ToCodesFrom(i, q, codes, o3, scale, shift, dim);
-    }
-
-    @Override
-    public float dotToCodes(float[] qs, byte[] codes, int offset, int dim) {
+        int end = Math.min(vectorEnd(w, a.length, ao, dim), vectorEnd(w, b.length, bo, dim));
         int i = 0;
-        float sum = 0;
-        if (B != null && dim >= L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            for (int bound = dim - 2 * L; i <= bound; i += 2 * L) {
-                acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, qs, i), acc0);
-                acc1 = widen(codes, offset + i + L).fma(FloatVector.fromArray(S, qs, i + L), acc1);
-            }
-            for (int bound = dim - L; i <= bound; i += L) {
-                acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, qs, i), acc0);
-            }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+        for (; i + L < end; i += 2 * L) {
+            acc0 = widen(a, ao + i).mul(widen(b, bo + i)).fma(FloatVector.fromArray(S, w, i), acc0);
+            acc1 = widen(a, ao + i + L).mul(widen(b, bo + i + L)).fma(FloatVector.fromArray(S, w, i + L), acc1);
         }
-        return sum + ScalarKernels.dotToCodesFrom(i, qs, codes, offset, dim);
-    }
-
-    @Override
-    public void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
-        int i = 0;
-        zero4(out);
-        if (B != null && dim >= L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
-            for (int bound = dim - L; i <= bound; i += L) {
-                FloatVector x = FloatVector.fromArray(S, qs, i);
-                acc0 = widen(codes, o0 + i).fma(x, acc0);
-                acc1 = widen(codes, o1 + i).fma(x, acc1);
-                acc2 = widen(codes, o2 + i).fma(x, acc2);
-                acc3 = widen(codes, o3 + i).fma(x, acc3);
-            }
-            reduce4(acc0, acc1, acc2, acc3, out);
+        if (i < end) {
+            acc0 = widen(a, ao + i).mul(widen(b, bo + i)).fma(FloatVector.fromArray(S, w, i), acc0);
         }
-        out[0] += ScalarKernels.dotToCodesFrom(i, qs, codes, o0, dim);
-        out[1] += ScalarKernels.dotToCodesFrom(i, qs, codes, o1, dim);
-        out[2] += ScalarKernels.dotToCodesFrom(i, qs, codes, o2, dim);
-        out[3] += ScalarKernels.dotToCodesFrom(i, qs, codes, o3, dim);
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return end >= dim ? sum : sum + ScalarKernels.codeDotFrom(end, a, ao, b, bo, w, dim);
     }
 
     @Override

@@ -54,28 +54,15 @@ public final class VectorKernels {
         KERNELS.dotx4(q, qo, data, o0, o1, o2, o3, dim, out);
     }
 
-    static float squaredL2Codes(byte[] a, int ao, byte[] b, int bo, float[] scale, int dim) {
-        return KERNELS.squaredL2Codes(a, ao, b, bo, scale, dim);
+    static float dotToCodes(float[] w, byte[] codes, int offset, int dim) {
+        return KERNELS.dotToCodes(w, codes, offset, dim);
     }
 
-    static float dotCodes(byte[] a, int ao, byte[] b, int bo, float[] scale, float[] offset, int dim) {
-        return KERNELS.dotCodes(a, ao, b, bo, scale, offset, dim);
+    static void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        KERNELS.dotToCodes4(w, codes, o0, o1, o2, o3, dim, out);
     }
 
-    static float squaredL2ToCodes(float[] q, byte[] codes, int offset, float[] scale, float[] shift, int dim) {
-        return KERNELS.squaredL2ToCodes(q, codes, offset, scale, shift, dim);
-    }
-
-    static void squaredL2ToCodes4(float[] q, byte[] codes, int o0, int o1, int o2, int o3, float[] scale, float[] shift,
-                                  int dim, float[] out) {
-        KERNELS.squaredL2ToCodes4(q, codes, o0, o1, o2, o3, scale, shift, dim, out);
-    }
-
-    static float dotToCodes(float[] qs, byte[] codes, int offset, int dim) {
-        return KERNELS.dotToCodes(qs, codes, offset, dim);
-    }
-
-    static void dotToCodes4(float[] qs, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
-        KERNELS.dotToCodes4(qs, codes, o0, o1, o2, o3, dim, out);
+    static float codeDot(byte[] a, int ao, byte[] b, int bo, float[] w, int dim) {
+        return KERNELS.codeDot(a, ao, b, bo, w, dim);
     }
 }

@@ -202,7 +202,7 @@ public final class HnswGraph implements GraphView, VectorIndex {
 
     @Override
     public NodeScorer scorer(float[] query) {
-        return codes != null ? new CodeScorer(codes, codes.quantizer().query(query)) : exact(query);
+        return codes != null ? new CodeScorer(codes, codes.query(query)) : exact(query);
     }
 
     @Override

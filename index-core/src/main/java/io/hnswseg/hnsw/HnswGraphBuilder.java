@@ -196,7 +196,7 @@ public final class HnswGraphBuilder {
             // With codes, the new node is scored as its own decoded codes against the others' codes: the
             // distances equal code-to-code ones, through the same scorer that queries use.
             NodeScorer scorer = codes != null
-                    ? new CodeScorer(codes, codes.quantizer().query(codes.decode(node, decoded)))
+                    ? new CodeScorer(codes, codes.query(codes.decode(node, decoded)))
                     : exact.resetToNode(node);
             insert(node, scorer, ctx);
         }

@@ -44,6 +44,8 @@ final class MappedGraph implements GraphView {
     private final long codesOffset;
     /** The quantizer of the codes section, or null when the segment has none. */
     private final Quantizer quantizer;
+    /** Per node the {@link Quantizer#rowTerm} of its codes (l2 only, else null): derived on open, not stored. */
+    private final float[] rowTerms;
 
     /** @throws CorruptSegmentException when the entry node is not on the top level */
     MappedGraph(String name, SegmentHeader header, MappedFile file) {
@@ -72,14 +74,29 @@ final class MappedGraph implements GraphView {
             file.getFloats(layout.quantizerOffset(), scale, 0, dimension);
             file.getFloats(layout.quantizerOffset() + 4L * dimension, offset, 0, dimension);
             this.quantizer = new Quantizer(metric, scale, offset);
+            this.rowTerms = metric == Metric.L2 ? rowTerms() : null;
         } else {
             this.quantizer = null;
+            this.rowTerms = null;
         }
         // The descent starts with the entry node's links on the top level.
         if (size > 0 && level(entryNode) != topLevel) {
             throw new CorruptSegmentException(name, "entry node " + entryNode + " is on level " + level(entryNode)
                     + ", but the header's top level is " + topLevel);
         }
+    }
+
+    /** The row terms of every node's codes, read from the mapping up to 1,024 rows (and the chunks' overlap) a step. */
+    private float[] rowTerms() {
+        float[] terms = new float[size];
+        int step = Math.max(1, Math.min(1024, file.overlap() / dimension));
+        byte[] rows = quantizer.newCodes(step);
+        for (int from = 0; from < size; from += step) {
+            int n = Math.min(step, size - from);
+            file.getBytes(codesOffset + (long) dimension * from, rows, 0, n * dimension);
+            quantizer.rowTerms(rows, 0, n, terms, from);
+        }
+        return terms;
     }
 
     @Override
@@ -180,7 +197,7 @@ final class MappedGraph implements GraphView {
 
     @Override
     public NodeScorer scorer(float[] query) {
-        return quantizer != null ? new CodeScorer(quantizer.query(query)) : new FloatScorer(query);
+        return quantizer != null ? new CodeScorer(quantizer.query(query, rowTerms)) : new FloatScorer(query);
     }
 
     @Override
@@ -203,7 +220,7 @@ final class MappedGraph implements GraphView {
     /** Copies the codes it scores out of the mapping into a scratch array, then runs the array kernels. */
     private final class CodeScorer implements NodeScorer {
         private final CodeQuery query;
-        private final byte[] scratch = new byte[4 * dimension];
+        private final byte[] scratch = quantizer.newCodes(4);
         /** Keeps the touched bytes, so the JIT cannot drop the loads of {@link #prefetch}. */
         private int sink;
 
@@ -223,7 +240,7 @@ final class MappedGraph implements GraphView {
         @Override
         public float score(int node) {
             copyCodes(node, 0);
-            return query.distance(scratch, 0);
+            return query.distance(scratch, 0, node);
         }
 
         @Override
@@ -233,7 +250,7 @@ final class MappedGraph implements GraphView {
             copyCodes(n1, d);
             copyCodes(n2, 2 * d);
             copyCodes(n3, 3 * d);
-            query.distance4(scratch, 0, d, 2 * d, 3 * d, out);
+            query.distance4(scratch, 0, d, 2 * d, 3 * d, n0, n1, n2, n3, out);
         }
     }
 

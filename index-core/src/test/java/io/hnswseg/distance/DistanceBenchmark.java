@@ -37,10 +37,9 @@ public class DistanceBenchmark {
     private float[] a;
     private float[] b;
     private final float[] out = new float[4];
-    /** int8 codes of four rows and a quantizer's per-dimension scale and offset, for the code kernels. */
+    /** int8 codes of four rows (and the kernels' padding) and per-dimension weights, for the code kernels. */
     private byte[] codes;
-    private float[] scale;
-    private float[] offset;
+    private float[] weights;
 
     @Setup
     public void setup() {
@@ -54,15 +53,13 @@ public class DistanceBenchmark {
         for (int i = 0; i < b.length; i++) {
             b[i] = (float) random.nextDouble();
         }
-        codes = new byte[4 * dim];
+        codes = new byte[4 * dim + Kernels.CODE_PADDING];
         for (int i = 0; i < codes.length; i++) {
             codes[i] = (byte) random.nextInt(256);
         }
-        scale = new float[dim];
-        offset = new float[dim];
+        weights = new float[dim + Kernels.CODE_PADDING];
         for (int i = 0; i < dim; i++) {
-            scale[i] = (float) (random.nextDouble() / 256);
-            offset[i] = (float) random.nextDouble();
+            weights[i] = (float) (random.nextDouble() / 256);
         }
     }
 
@@ -83,16 +80,19 @@ public class DistanceBenchmark {
         return out;
     }
 
-    /** A float query against four rows of int8 codes (how a search and an insert walk the graph): divide by four. */
+    /**
+     * A float query's weights against four rows of int8 codes (how a search and an insert walk the graph,
+     * for every metric; see {@link CodeQuery}): divide by four.
+     */
     @Benchmark
-    public float[] squaredL2ToCodes4() {
-        k.squaredL2ToCodes4(a, codes, 0, dim, 2 * dim, 3 * dim, scale, offset, dim, out);
+    public float[] dotToCodes4() {
+        k.dotToCodes4(weights, codes, 0, dim, 2 * dim, 3 * dim, dim, out);
         return out;
     }
 
     /** Two rows of codes (how the builder's neighbour selection compares two nodes). */
     @Benchmark
-    public float squaredL2Codes() {
-        return k.squaredL2Codes(codes, 0, codes, dim, scale, dim);
+    public float codeDot() {
+        return k.codeDot(codes, 0, codes, dim, weights, dim);
     }
 }

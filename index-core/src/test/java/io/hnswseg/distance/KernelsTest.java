@@ -45,32 +45,28 @@ class KernelsTest {
     }
 
     @Test
-    void codeKernelsMatchScalarForEveryDimensionUpTo1100() {
+    void codeKernelsMatchScalarForEveryDimensionUpTo1100PaddedOrNot() {
         SplittableRandom random = new SplittableRandom(2);
         float[] out1 = new float[4];
         float[] out2 = new float[4];
         for (int dim = 1; dim <= 1100; dim += (dim < 70 ? 1 : 13)) {
-            byte[] codes = new byte[6 * dim];
-            for (int i = 0; i < codes.length; i++) {
-                codes[i] = (byte) random.nextInt(256);
-            }
-            float[] scale = randomArray(random, dim);
-            float[] offset = randomArray(random, dim);
-            float tolerance = dim * 128f * 128f * 4;
-            assertClose(scalar.squaredL2Codes(codes, 0, codes, dim, scale, dim), simd.squaredL2Codes(codes, 0, codes, dim, scale, dim), tolerance, dim);
-            assertClose(scalar.dotCodes(codes, 0, codes, dim, scale, offset, dim), simd.dotCodes(codes, 0, codes, dim, scale, offset, dim), tolerance, dim);
-            float[] q = randomArray(random, dim);
-            assertClose(scalar.squaredL2ToCodes(q, codes, dim, scale, offset, dim), simd.squaredL2ToCodes(q, codes, dim, scale, offset, dim), tolerance, dim);
-            assertClose(scalar.dotToCodes(q, codes, dim, dim), simd.dotToCodes(q, codes, dim, dim), tolerance, dim);
-            simd.squaredL2ToCodes4(q, codes, 0, dim, 2 * dim, 5 * dim, scale, offset, dim, out1);
-            scalar.squaredL2ToCodes4(q, codes, 0, dim, 2 * dim, 5 * dim, scale, offset, dim, out2);
-            for (int j = 0; j < 4; j++) {
-                assertClose(out2[j], out1[j], tolerance, dim);
-            }
-            simd.dotToCodes4(q, codes, 0, dim, 2 * dim, 5 * dim, dim, out1);
-            scalar.dotToCodes4(q, codes, 0, dim, 2 * dim, 5 * dim, dim, out2);
-            for (int j = 0; j < 4; j++) {
-                assertClose(out2[j], out1[j], tolerance, dim);
+            for (boolean padded : new boolean[] {true, false}) {
+                // Unpadded: the last row ends the array and the weights end at dim, so the tail is scalar.
+                int pad = padded ? Kernels.CODE_PADDING : 0;
+                byte[] codes = new byte[6 * dim + pad];
+                for (int i = 0; i < codes.length; i++) {
+                    codes[i] = (byte) random.nextInt(256);
+                }
+                float[] w = java.util.Arrays.copyOf(randomArray(random, dim), dim + pad);
+                float tolerance = dim * 128f * 128f * 4;
+                String where = dim + (padded ? " padded" : " unpadded");
+                assertClose(scalar.codeDot(codes, 0, codes, 5 * dim, w, dim), simd.codeDot(codes, 0, codes, 5 * dim, w, dim), tolerance, where);
+                assertClose(scalar.dotToCodes(w, codes, 5 * dim, dim), simd.dotToCodes(w, codes, 5 * dim, dim), tolerance, where);
+                simd.dotToCodes4(w, codes, 0, dim, 2 * dim, 5 * dim, dim, out1);
+                scalar.dotToCodes4(w, codes, 0, dim, 2 * dim, 5 * dim, dim, out2);
+                for (int j = 0; j < 4; j++) {
+                    assertClose(out2[j], out1[j], tolerance, where);
+                }
             }
         }
     }
@@ -124,7 +120,7 @@ class KernelsTest {
         return (float) Math.min(s, Float.MAX_VALUE);
     }
 
-    private static void assertClose(float expected, float actual, float scale, int dim) {
+    private static void assertClose(float expected, float actual, float scale, Object dim) {
         scale = Math.max(scale, Math.abs(expected));
         float tolerance = 1e-5f * scale + 1e-30f;
         assertTrue(Math.abs(expected - actual) <= tolerance || expected == actual,

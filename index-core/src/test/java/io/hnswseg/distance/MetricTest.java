@@ -73,14 +73,14 @@ class MetricTest {
             QuantizedVectors codes = QuantizedVectors.fit(data, rows, dim, metric).codes();
             float[] four = new float[4];
             for (int a = 0; a < rows; a++) {
-                CodeQuery decoded = codes.quantizer().query(codes.decode(a, new float[dim]));
+                CodeQuery decoded = codes.query(codes.decode(a, new float[dim]));
                 codes.distance4(decoded, 1, 2, 3, 4, four);
                 for (int j = 0; j < 4; j++) {
                     // A row decoded and scored against codes equals the code-to-code distance, up to rounding.
                     assertEquals(codes.distance(a, j + 1), four[j], 1e-3 * (1 + Math.abs(four[j])));
                 }
                 float[] query = java.util.Arrays.copyOfRange(data, a * dim, (a + 1) * dim);
-                CodeQuery asymmetric = codes.quantizer().query(query);
+                CodeQuery asymmetric = codes.query(query);
                 for (int b = 0; b < rows; b++) {
                     float exact = metric.distance(data, a * dim, data, b * dim, dim);
                     double bound = errorBound(data, dim, a, b, metric);
