@@ -132,7 +132,7 @@ public final class GraphSearcher {
         // Left-out entry: start there at an infinite distance, so the first neighbour seen replaces it.
         float entryDistance = entry == without ? Float.POSITIVE_INFINITY : scorer.score(entry);
         long closest = descend(graph, scorer, entry, entryDistance, graph.topLevel(), 0, without, ctx);
-        ctx.begin();
+        ctx.begin(ef);
         if (without >= 0) {
             ctx.visit(without);
         }
@@ -146,37 +146,42 @@ public final class GraphSearcher {
                 ctx.seed(ctx.neighbours[i], scorer.score(ctx.neighbours[i]));
             }
         }
-        searchLayer(graph, scorer, ef, 0, ctx);
+        searchLayer(graph, scorer, 0, ctx);
         NodeScorer exact = graph.exactScorer(q);
         if (exact != null) {
-            rerank(exact, ctx);
+            rerank(exact, k, ctx);
         }
-        NodeHeap results = ctx.results;
-        while (results.size() > k) {
-            results.pop();
+        Beam beam = ctx.beam;
+        int n = Math.min(k, beam.size());
+        long[] ids = new long[n];
+        float[] distances = new float[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = graph.externalId(beam.node(i));
+            distances[i] = beam.distance(i);
         }
-        return results(graph, results, results.size());
+        return new SearchResults(ids, distances);
     }
 
     /**
-     * Re-scores the beam with exact distances: the walk used approximate ones, the answer must not. The
-     * whole beam is re-scored, not just the top k, so a neighbour that quantization ranked just outside
-     * the top k still makes it back in.
+     * Re-scores the beam with exact distances and leaves the best {@code k} of them in it: the walk used
+     * approximate ones, the answer must not. The whole beam is re-scored, not just the top k, so a
+     * neighbour that quantization ranked just outside the top k still makes it back in.
      */
-    private static void rerank(NodeScorer exact, SearchContext ctx) {
-        NodeHeap results = ctx.results;
-        int n = results.size();
+    private static void rerank(NodeScorer exact, int k, SearchContext ctx) {
+        Beam beam = ctx.beam;
+        int n = beam.size();
         int[] nodes = ctx.batch.length >= n + 3 ? ctx.batch : (ctx.batch = new int[n + 3]);
         for (int i = 0; i < n; i++) {
-            nodes[i] = NodeHeap.nodeOf(results.pop());
+            nodes[i] = beam.node(i);
         }
+        beam.reset(k);
         float[] d4 = ctx.distances4;
         exact.prefetch(nodes, n);
         padToFour(nodes, n);
         for (int i = 0; i < n; i += 4) {
             exact.score4(nodes[i], nodes[i + 1], nodes[i + 2], nodes[i + 3], d4);
             for (int j = 0, end = Math.min(4, n - i); j < end; j++) {
-                results.push(d4[j], nodes[i + j]);
+                beam.offer(d4[j], nodes[i + j]);
             }
         }
     }
@@ -224,22 +229,17 @@ public final class GraphSearcher {
     }
 
     /**
-     * Beam search on one layer from the seeds already in {@code ctx}; leaves the best {@code ef} in
-     * {@code ctx.results}. Unvisited neighbours are scored four at a time to share the query loads.
+     * Beam search on one layer from the seeds already in {@code ctx}'s beam (of width {@code ef}); leaves the
+     * best {@code ef} in it, closest first. Unvisited neighbours are scored four at a time to share the
+     * query loads.
      */
-    static void searchLayer(GraphView graph, NodeScorer scorer, int ef, int level, SearchContext ctx) {
-        NodeHeap candidates = ctx.candidates;
-        NodeHeap results = ctx.results;
+    static void searchLayer(GraphView graph, NodeScorer scorer, int level, SearchContext ctx) {
+        Beam beam = ctx.beam;
         int[] buffer = ctx.neighbours;
         int[] batch = ctx.batch;
         float[] d4 = ctx.distances4;
-        float worst = results.size() >= ef ? results.peekDistance() : Float.POSITIVE_INFINITY;
-        while (!candidates.isEmpty()) {
-            long closest = candidates.pop();
-            if (NodeHeap.distanceOf(closest) > worst) {
-                break;
-            }
-            int count = graph.neighbours(level, NodeHeap.nodeOf(closest), buffer);
+        for (int node = beam.expandNext(); node >= 0; node = beam.expandNext()) {
+            int count = graph.neighbours(level, node, buffer);
             int fresh = 0;
             for (int i = 0; i < count; i++) {
                 int neighbour = buffer[i];
@@ -249,12 +249,13 @@ public final class GraphSearcher {
             }
             scorer.prefetch(batch, fresh);
             padToFour(batch, fresh);
+            float worst = beam.worst();
             for (int i = 0; i < fresh; i += 4) {
                 scorer.score4(batch[i], batch[i + 1], batch[i + 2], batch[i + 3], d4);
                 for (int j = 0, n = Math.min(4, fresh - i); j < n; j++) {
-                    float d = d4[j];
-                    if (d < worst || results.size() < ef) {
-                        worst = offer(candidates, results, ef, d, batch[i + j]);
+                    if (d4[j] < worst) {
+                        beam.offer(d4[j], batch[i + j]);
+                        worst = beam.worst();
                     }
                 }
             }
@@ -274,14 +275,5 @@ public final class GraphSearcher {
                 nodes[i] = last;
             }
         }
-    }
-
-    private static float offer(NodeHeap candidates, NodeHeap results, int ef, float d, int node) {
-        candidates.push(d, node);
-        results.push(d, node);
-        if (results.size() > ef) {
-            results.pop();
-        }
-        return results.size() >= ef ? results.peekDistance() : Float.POSITIVE_INFINITY;
     }
 }

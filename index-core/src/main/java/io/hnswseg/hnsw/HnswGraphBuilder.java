@@ -233,16 +233,16 @@ public final class HnswGraphBuilder {
             int topLevel = (int) (entry >>> 32);
             int start = (int) entry;
             long closest = GraphSearcher.descend(g, scorer, start, scorer.score(start), topLevel, level, ctx);
-            ctx.begin();
-            ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
             int efc = g.params.efConstruction();
+            ctx.begin(efc);
+            ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
             for (int l = Math.min(level, topLevel); l >= 0; l--) {
-                GraphSearcher.searchLayer(g, scorer, efc, l, ctx);
+                GraphSearcher.searchLayer(g, scorer, l, ctx);
                 ctx.drainSorted();
                 connect(node, l, ctx);
                 if (l > 0) {
                     // The whole beam of this layer seeds the next one; its distances are already known.
-                    ctx.begin();
+                    ctx.begin(efc);
                     for (int i = 0; i < ctx.sortedCount; i++) {
                         ctx.seed(ctx.sortedNodes[i], ctx.sortedDistances[i]);
                     }
@@ -319,9 +319,9 @@ public final class HnswGraphBuilder {
         NodeScorer scorer = new FloatScorer(g.metric, g.vectors).resetToNode(node);
         int entry = g.entryNode();
         long closest = GraphSearcher.descend(g, scorer, entry, scorer.score(entry), g.topLevel(), 0, ctx);
-        ctx.begin();
+        ctx.begin(g.params.efConstruction());
         ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
-        GraphSearcher.searchLayer(g, scorer, g.params.efConstruction(), 0, ctx);
+        GraphSearcher.searchLayer(g, scorer, 0, ctx);
         ctx.drainSorted();
         int count = 0;
         for (int i = 0; i < ctx.sortedCount && count < into.length; i++) {

@@ -15,14 +15,14 @@ final class SearchContext {
     private int[] visited = new int[0];
     private int generation;
 
-    final NodeHeap candidates = new NodeHeap(256, false);
-    final NodeHeap results = new NodeHeap(256, true);
+    /** The current layer search's best nodes, closest first; see {@link Beam}. */
+    final Beam beam = new Beam();
 
     int[] neighbours = new int[0];
     int[] batch = new int[0];
     final float[] distances4 = new float[4];
 
-    /** Sorted results of the last layer search (closest first), filled by {@link #drainSorted()}. */
+    /** The last layer search's beam (closest first), copied by {@link #drainSorted()}. */
     int[] sortedNodes = new int[0];
     float[] sortedDistances = new float[0];
     int sortedCount;
@@ -63,10 +63,9 @@ final class SearchContext {
         }
     }
 
-    /** Starts a new search: empties the heaps and the visited set. */
-    void begin() {
-        candidates.clear();
-        results.clear();
+    /** Starts a new layer search keeping the best {@code width} nodes: empties the beam and the visited set. */
+    void begin(int width) {
+        beam.reset(width);
         if (++generation == 0) {
             Arrays.fill(visited, 0);
             generation = 1;
@@ -84,22 +83,20 @@ final class SearchContext {
 
     void seed(int node, float distance) {
         if (visit(node)) {
-            candidates.push(distance, node);
-            results.push(distance, node);
+            beam.offer(distance, node);
         }
     }
 
-    /** Moves the result heap into {@link #sortedNodes}/{@link #sortedDistances}, closest first. */
+    /** Copies the beam into {@link #sortedNodes}/{@link #sortedDistances}, closest first. */
     void drainSorted() {
-        int n = results.size();
+        int n = beam.size();
         if (sortedNodes.length < n) {
             sortedNodes = new int[n];
             sortedDistances = new float[n];
         }
-        for (int i = n - 1; i >= 0; i--) {
-            long top = results.pop();
-            sortedNodes[i] = NodeHeap.nodeOf(top);
-            sortedDistances[i] = NodeHeap.distanceOf(top);
+        for (int i = 0; i < n; i++) {
+            sortedNodes[i] = beam.node(i);
+            sortedDistances[i] = beam.distance(i);
         }
         sortedCount = n;
     }

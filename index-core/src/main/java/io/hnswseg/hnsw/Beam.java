@@ -1,0 +1,105 @@
+package io.hnswseg.hnsw;
+
+/**
+ * The beam of a layer search: the best {@code width} nodes found so far, kept sorted closest first in one
+ * flat array of packed (distance, node) longs ({@link NodeHeap#encode}), each marked once it has been
+ * expanded. It replaces the published algorithm's two heaps (candidates and results) with one structure:
+ * a candidate that fell out of the results could never be expanded anyway (it is farther than the worst
+ * result, which is where the heap version stops), so the candidates to expand are exactly the unexpanded
+ * members of the beam, and the next one is the first of them. An insert is a binary search and one
+ * {@code System.arraycopy} of the entries behind it; that costs less than the three heap operations
+ * (candidate push, result push, result pop) whose sift loops branch unpredictably at every level.
+ */
+final class Beam {
+
+    /** Set in a packed entry's node half once the node has been expanded (node numbers are non-negative). */
+    private static final long EXPANDED = 1L << 31;
+
+    private long[] entries = new long[64];
+    private int size;
+    private int width;
+    /** Index of the first unexpanded entry, or {@link #size} when every entry has been expanded. */
+    private int next;
+
+    /** Empties the beam and sets how many entries it keeps. */
+    void reset(int width) {
+        if (entries.length < width + 1) {
+            entries = new long[width + 1];
+        }
+        this.width = width;
+        size = 0;
+        next = 0;
+    }
+
+    int size() {
+        return size;
+    }
+
+    boolean isFull() {
+        return size >= width;
+    }
+
+    /** The distance a node must beat to enter a full beam; infinite while the beam has room. */
+    float worst() {
+        return size < width ? Float.POSITIVE_INFINITY : NodeHeap.distanceOf(entries[size - 1]);
+    }
+
+    /**
+     * Adds {@code node} unexpanded if the beam has room or it is closer than the worst entry (which then
+     * leaves). Ties keep the lower node number first, as the heaps did.
+     */
+    void offer(float distance, int node) {
+        long key = NodeHeap.encode(distance, node);
+        long[] e = entries;
+        int n = size;
+        if (n >= width && key >= (e[n - 1] & ~EXPANDED)) {
+            return;
+        }
+        int low = 0;
+        int high = n;
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            if ((e[mid] & ~EXPANDED) < key) {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        System.arraycopy(e, low, e, low + 1, n - low);
+        e[low] = key;
+        if (n < width) {
+            size = n + 1;
+        }
+        // An entry behind the cursor keeps it; one before it is now the closest unexpanded.
+        if (low < next) {
+            next = low;
+        }
+    }
+
+    /** Marks the closest unexpanded entry expanded and returns its node, or -1 when none is left. */
+    int expandNext() {
+        int i = next;
+        if (i >= size) {
+            return -1;
+        }
+        long[] e = entries;
+        e[i] |= EXPANDED;
+        int n = size;
+        int j = i + 1;
+        while (j < n && (e[j] & EXPANDED) != 0) {
+            j++;
+        }
+        next = j;
+        return (int) (e[i] & 0x7fffffffL);
+    }
+
+    /** Node of the {@code i}-th closest entry. */
+    int node(int i) {
+        return (int) (entries[i] & 0x7fffffffL);
+    }
+
+    /** Distance of the {@code i}-th closest entry. */
+    float distance(int i) {
+        return NodeHeap.distanceOf(entries[i]);
+    }
+}
