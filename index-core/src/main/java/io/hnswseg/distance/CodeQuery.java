@@ -10,7 +10,9 @@ package io.hnswseg.distance;
  *       {@link Quantizer#rowTerm}, computed once per row;</li>
  *   <li>ip and cosine: {@code 1 - q.x = 1 - q.offset - sum(q * scale * code)}, so {@code w = -q scale}.</li>
  * </ul>
- * One per query and set of codes; immutable, so it may be shared.
+ * With the rows' {@link Quantizer#rowErrors} it also bounds how far an approximate distance can be from the
+ * exact one ({@link #lowerBound}), which lets a search re-rank only the part of its beam that can still
+ * change the answer. One per query and set of codes; immutable, so it may be shared.
  */
 public final class CodeQuery {
 
@@ -21,8 +23,23 @@ public final class CodeQuery {
     private final float constant;
     /** Row terms by row number (l2 only; null for the dot metrics). */
     private final float[] rowTerms;
+    /** Per row {@code |x - decoded x|}, by row number; null when not known (then nothing is bounded). */
+    private final float[] rowErrors;
+    /**
+     * Worst-case relative error of a float sum of this many terms, doubled: {@code (dimension + 8) * 2^-23}.
+     * It holds whatever the order of the additions, so for the SIMD kernels too.
+     */
+    private final double relativeError;
+    /**
+     * How far rounding can move a computed distance, approximate or exact, from the real one: the relative
+     * error times the largest magnitude of the terms summed. l2: the terms of {@link #distance} are bounded by
+     * {@code (|q - offset| + |scale * 128|)^2}; the dot metrics: by {@code 1 + |q| (|offset| + |scale * 128|)}.
+     */
+    private final double rounding;
+    /** {@code |q|}: a row error {@code e} moves a dot product with the query by at most {@code |q| e}. */
+    private final double queryNorm;
 
-    CodeQuery(Quantizer quantizer, float[] query, float[] rowTerms) {
+    CodeQuery(Quantizer quantizer, float[] query, float[] rowTerms, float[] rowErrors) {
         float[] scale = quantizer.scaleRef();
         float[] offset = quantizer.offsetRef();
         this.l2 = quantizer.metric() == Metric.L2;
@@ -44,6 +61,38 @@ public final class CodeQuery {
             throw new IllegalArgumentException("an l2 code query needs the codes' row terms");
         }
         this.rowTerms = l2 ? rowTerms : null;
+        this.rowErrors = rowErrors;
+        this.relativeError = (dimension + 8) * 0x1p-23;
+        double codeNorm = quantizer.largestCodeNorm();
+        double norm = 0;
+        double offsetNorm = 0;
+        for (int d = 0; d < dimension; d++) {
+            norm += (double) query[d] * query[d];
+            offsetNorm += (double) offset[d] * offset[d];
+        }
+        this.queryNorm = Math.sqrt(norm);
+        double largest = l2 ? Math.sqrt(Math.max(0, c)) + codeNorm : 0;
+        this.rounding = relativeError * (l2 ? largest * largest : 1 + queryNorm * (Math.sqrt(offsetNorm) + codeNorm));
+    }
+
+    /**
+     * A lower bound of the exact distance (as the float kernels compute it) to row {@code row}, given its
+     * approximate distance {@code approximate} from this query; negative infinity when the row errors are not
+     * known. With {@code e} the row's error, the exact vector lies within {@code e} of the decoded one, so l2
+     * distances (square roots) and dot products (scaled by {@code |q|}) move by at most that, and rounding by
+     * at most {@link #rounding} on either side. A row whose bound exceeds the k-th best exact distance found so
+     * far cannot be among the k nearest: the re-rank skips it without changing the answer.
+     */
+    public float lowerBound(float approximate, int row) {
+        if (rowErrors == null) {
+            return Float.NEGATIVE_INFINITY;
+        }
+        double e = rowErrors[row];
+        if (l2) {
+            double r = Math.sqrt(Math.max(0, approximate - rounding)) - e;
+            return r <= 0 ? 0f : (float) (r * r * (1 - relativeError));
+        }
+        return (float) (approximate - 2 * rounding - queryNorm * e * (1 + relativeError));
     }
 
     /** Approximate distance to row {@code row}, whose codes are at {@code codes[at..]}, in {@link Metric#distance} units. */

@@ -18,6 +18,8 @@ public final class QuantizedVectors {
     private final FloatPages layout;
     /** Per row its {@link Quantizer#rowTerm}, so that a distance costs one dot product. */
     private final float[] rowTerms;
+    /** Per row its {@link Quantizer#rowErrors error}, so that a search can bound exact distances. */
+    private final float[] rowErrors;
 
     /**
      * Agreement below which codes are not used: of the true 10 nearest neighbours of sampled rows, at
@@ -92,6 +94,7 @@ public final class QuantizedVectors {
         this.dimension = data.dimension();
         this.layout = data;
         this.rowTerms = new float[rows];
+        this.rowErrors = new float[rows];
         this.codes = new byte[data.pageCount()][];
         int[] firstItem = new int[codes.length + 1];
         int[] onPage = new int[codes.length];
@@ -109,6 +112,7 @@ public final class QuantizedVectors {
             int to = Math.min(onPage[p], from + ENCODE_ROWS);
             quantizer.encode(data.pageAt(p), from, to, codes[p]);
             quantizer.rowTerms(codes[p], from, to, rowTerms, data.firstRow(p) + from);
+            quantizer.rowErrors(data.pageAt(p), from, to, codes[p], rowErrors, data.firstRow(p) + from);
         });
     }
 
@@ -126,7 +130,12 @@ public final class QuantizedVectors {
 
     /** Prepares a float query for scoring against these codes. */
     public CodeQuery query(float[] query) {
-        return quantizer.query(query, rowTerms);
+        return quantizer.query(query, rowTerms, rowErrors);
+    }
+
+    /** How far row {@code row} lies from its decoded codes; see {@link Quantizer#rowErrors}. */
+    public float rowError(int row) {
+        return rowErrors[row];
     }
 
     /** Row {@code row} decoded to floats ({@code offset + scale * code}) into {@code into}, which is returned. */
@@ -188,7 +197,7 @@ public final class QuantizedVectors {
 
     /** Bytes held. */
     public long bytes() {
-        long n = 8L * dimension + 4L * rowTerms.length;
+        long n = 8L * dimension + 4L * rowTerms.length + 4L * rowErrors.length;
         for (byte[] page : codes) {
             n += page.length;
         }

@@ -230,6 +230,33 @@ public final class Quantizer {
         }
     }
 
+    /**
+     * For each of rows {@code from..to-1} of {@code data} (row-major, as encoded into the same rows of {@code codes}),
+     * how far the row lies from its decoded codes, {@code |x - (offset + scale * code)|}, rounded up, into
+     * {@code errors[errorsAt..]}. A row's approximate distances are off by at most this much (in vector units,
+     * see {@link CodeQuery#lowerBound}), clipped outliers included.
+     */
+    void rowErrors(float[] data, int from, int to, byte[] codes, float[] errors, int errorsAt) {
+        int dim = scale.length;
+        for (int row = from, i = from * dim; row < to; row++) {
+            double sum = 0;
+            for (int d = 0; d < dim; d++, i++) {
+                double e = (double) data[i] - ((double) offset[d] + (double) scale[d] * codes[i]);
+                sum += e * e;
+            }
+            errors[errorsAt + row - from] = Math.nextUp((float) Math.sqrt(sum));
+        }
+    }
+
+    /** The largest norm a row of scaled codes can have, {@code |scale * 128|}: bounds the terms of a code distance. */
+    double largestCodeNorm() {
+        double sum = 0;
+        for (float s : scale) {
+            sum += (double) s * s;
+        }
+        return 128 * Math.sqrt(sum);
+    }
+
     public Metric metric() {
         return metric;
     }
@@ -261,6 +288,14 @@ public final class Quantizer {
      * number; may be null for ip and cosine, whose query distances do not use them); see {@link CodeQuery}.
      */
     public CodeQuery query(float[] query, float[] rowTerms) {
-        return new CodeQuery(this, query, rowTerms);
+        return new CodeQuery(this, query, rowTerms, null);
+    }
+
+    /**
+     * {@link #query(float[], float[])} for codes whose rows' {@link #rowErrors} are {@code rowErrors} (by row
+     * number), so that {@link CodeQuery#lowerBound} bounds the exact distances; null when they are not known.
+     */
+    public CodeQuery query(float[] query, float[] rowTerms, float[] rowErrors) {
+        return new CodeQuery(this, query, rowTerms, rowErrors);
     }
 }

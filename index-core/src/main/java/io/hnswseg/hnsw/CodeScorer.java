@@ -28,6 +28,11 @@ final class CodeScorer implements NodeScorer {
     }
 
     @Override
+    public float lowerBound(int node, float approximate) {
+        return query.lowerBound(approximate, node);
+    }
+
+    @Override
     public void score4(int n0, int n1, int n2, int n3, float[] out) {
         codes.distance4(query, n0, n1, n2, n3, out);
     }

@@ -96,7 +96,7 @@ public final class GraphSearcher {
 
     /** Validates the query, then returns the {@code k} nearest nodes of {@code graph}; see {@link VectorIndex#search}. */
     public static SearchResults search(GraphView graph, float[] query, int k, int ef) {
-        return search(graph, query, k, ef, -1);
+        return search(graph, query, k, ef, -1, Float.POSITIVE_INFINITY);
     }
 
     /**
@@ -106,10 +106,20 @@ public final class GraphSearcher {
      * in-graph queries look several points better than real ones at small ef).
      */
     public static SearchResults searchWithout(GraphView graph, float[] query, int k, int ef, int without) {
-        return search(graph, query, k, ef, without);
+        return search(graph, query, k, ef, without, Float.POSITIVE_INFINITY);
     }
 
-    private static SearchResults search(GraphView graph, float[] query, int k, int ef, int without) {
+    /**
+     * {@link #search(GraphView, float[], int, int)} for a caller that already holds {@code k} results, from
+     * other segments, within distance {@code cutoff}: nodes that cannot come closer than {@code cutoff} are
+     * not re-ranked, so they may be missing from the answer, which may then hold fewer than {@code k}. Merged
+     * with the caller's results, the top {@code k} are those of the full search.
+     */
+    public static SearchResults searchWithin(GraphView graph, float[] query, int k, int ef, float cutoff) {
+        return search(graph, query, k, ef, -1, cutoff);
+    }
+
+    private static SearchResults search(GraphView graph, float[] query, int k, int ef, int without, float cutoff) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
@@ -149,7 +159,7 @@ public final class GraphSearcher {
         searchLayer(graph, scorer, 0, ctx);
         NodeScorer exact = graph.exactScorer(q);
         if (exact != null) {
-            rerank(exact, k, ctx);
+            rerank(scorer, exact, k, cutoff, ctx);
         }
         Beam beam = ctx.beam;
         int n = Math.min(k, beam.size());
@@ -164,23 +174,52 @@ public final class GraphSearcher {
 
     /**
      * Re-scores the beam with exact distances and leaves the best {@code k} of them in it: the walk used
-     * approximate ones, the answer must not. The whole beam is re-scored, not just the top k, so a
-     * neighbour that quantization ranked just outside the top k still makes it back in.
+     * approximate ones, the answer must not. Every node of the beam is a candidate, not just the top k, so
+     * a neighbour that quantization ranked just outside the top k still makes it back in; but a node whose
+     * lower bound ({@link NodeScorer#lowerBound}) exceeds the k-th best exact distance found (or the
+     * caller's {@code cutoff}) cannot enter the top k and is not scored. The k closest by approximate
+     * distance are scored first, fetched together, to set that k-th distance; then the rest that can beat it.
+     * The answer is that of scoring the whole beam.
      */
-    private static void rerank(NodeScorer exact, int k, SearchContext ctx) {
+    private static void rerank(NodeScorer approximate, NodeScorer exact, int k, float cutoff, SearchContext ctx) {
         Beam beam = ctx.beam;
         int n = beam.size();
-        int[] nodes = ctx.batch.length >= n + 3 ? ctx.batch : (ctx.batch = new int[n + 3]);
+        int[] nodes = ctx.rerankNodes;
+        float[] bounds = ctx.rerankBounds;
         for (int i = 0; i < n; i++) {
             nodes[i] = beam.node(i);
+            bounds[i] = approximate.lowerBound(nodes[i], beam.distance(i));
         }
         beam.reset(k);
+        int[] picked = ctx.batch.length >= n + 3 ? ctx.batch : (ctx.batch = new int[n + 3]);
+        int count = 0;
+        int i = 0;
+        for (; i < n && count < k; i++) {
+            // Not "bound <= limit": a NaN bound (a corrupt file's error) must not drop a node.
+            if (!(bounds[i] > cutoff)) {
+                picked[count++] = nodes[i];
+            }
+        }
+        scoreInto(exact, picked, count, ctx);
+        float limit = Math.min(cutoff, beam.worst());
+        count = 0;
+        for (; i < n; i++) {
+            if (!(bounds[i] > limit)) {
+                picked[count++] = nodes[i];
+            }
+        }
+        scoreInto(exact, picked, count, ctx);
+    }
+
+    /** Scores {@code nodes[0..count)} exactly, four at a time, and offers each to the beam. */
+    private static void scoreInto(NodeScorer exact, int[] nodes, int count, SearchContext ctx) {
+        Beam beam = ctx.beam;
         float[] d4 = ctx.distances4;
-        exact.prefetch(nodes, n);
-        padToFour(nodes, n);
-        for (int i = 0; i < n; i += 4) {
+        exact.prefetch(nodes, count);
+        padToFour(nodes, count);
+        for (int i = 0; i < count; i += 4) {
             exact.score4(nodes[i], nodes[i + 1], nodes[i + 2], nodes[i + 3], d4);
-            for (int j = 0, end = Math.min(4, n - i); j < end; j++) {
+            for (int j = 0, end = Math.min(4, count - i); j < end; j++) {
                 beam.offer(d4[j], nodes[i + j]);
             }
         }

@@ -14,4 +14,14 @@ public interface NodeScorer {
     /** Starts loading the vectors of {@code nodes[0..count)} before they are scored; a hint, may do nothing. */
     default void prefetch(int[] nodes, int count) {
     }
+
+    /**
+     * For an approximate scorer: a lower bound of the exact distance to {@code node}, given this scorer's
+     * {@code approximate} distance to it; negative infinity when nothing is known. Bounds must be sound
+     * (never above the exact distance the graph's exact scorer computes): the re-rank skips every node whose
+     * bound exceeds the k-th best exact distance found.
+     */
+    default float lowerBound(int node, float approximate) {
+        return Float.NEGATIVE_INFINITY;
+    }
 }

@@ -22,6 +22,10 @@ final class SearchContext {
     int[] batch = new int[0];
     final float[] distances4 = new float[4];
 
+    /** A re-rank's beam nodes and the lower bounds of their exact distances, closest first. */
+    int[] rerankNodes = new int[0];
+    float[] rerankBounds = new float[0];
+
     /** The last layer search's beam (closest first), copied by {@link #drainSorted()}. */
     int[] sortedNodes = new int[0];
     float[] sortedDistances = new float[0];
@@ -60,6 +64,10 @@ final class SearchContext {
         if (sortedNodes.length < ef + 1) {
             sortedNodes = new int[ef + 1];
             sortedDistances = new float[ef + 1];
+        }
+        if (rerankNodes.length < ef + 1) {
+            rerankNodes = new int[ef + 1];
+            rerankBounds = new float[ef + 1];
         }
     }
 

@@ -46,6 +46,8 @@ final class MappedGraph implements GraphView {
     private final Quantizer quantizer;
     /** Per node the {@link Quantizer#rowTerm} of its codes (l2 only, else null): derived on open, not stored. */
     private final float[] rowTerms;
+    /** Per node how far its vector lies from its decoded codes (format 2 on), else null: searches then re-rank every candidate. */
+    private final float[] rowErrors;
 
     /** @throws CorruptSegmentException when the entry node is not on the top level */
     MappedGraph(String name, SegmentHeader header, MappedFile file) {
@@ -75,9 +77,11 @@ final class MappedGraph implements GraphView {
             file.getFloats(layout.quantizerOffset() + 4L * dimension, offset, 0, dimension);
             this.quantizer = new Quantizer(metric, scale, offset);
             this.rowTerms = metric == Metric.L2 ? rowTerms() : null;
+            this.rowErrors = layout.codeErrorsOffset() == 0 ? null : rowErrors(layout.codeErrorsOffset());
         } else {
             this.quantizer = null;
             this.rowTerms = null;
+            this.rowErrors = null;
         }
         // The descent starts with the entry node's links on the top level.
         if (size > 0 && level(entryNode) != topLevel) {
@@ -97,6 +101,24 @@ final class MappedGraph implements GraphView {
             quantizer.rowTerms(rows, 0, n, terms, from);
         }
         return terms;
+    }
+
+    /**
+     * The code errors section, checked: an error is a distance, so a negative one (or NaN) is corruption, which
+     * would otherwise let a search skip true neighbours.
+     */
+    private float[] rowErrors(long offset) {
+        float[] errors = new float[size];
+        int step = file.overlap() / Float.BYTES;
+        for (int from = 0; from < size; from += step) {
+            file.getFloats(offset + 4L * from, errors, from, Math.min(step, size - from));
+        }
+        for (int node = 0; node < size; node++) {
+            if (!(errors[node] >= 0)) {
+                throw corrupt(node, "has a code error of " + errors[node] + ", which must be >= 0");
+            }
+        }
+        return errors;
     }
 
     @Override
@@ -197,7 +219,7 @@ final class MappedGraph implements GraphView {
 
     @Override
     public NodeScorer scorer(float[] query) {
-        return quantizer != null ? new CodeScorer(quantizer.query(query, rowTerms)) : new FloatScorer(query);
+        return quantizer != null ? new CodeScorer(quantizer.query(query, rowTerms, rowErrors)) : new FloatScorer(query);
     }
 
     @Override
@@ -241,6 +263,11 @@ final class MappedGraph implements GraphView {
         public float score(int node) {
             copyCodes(node, 0);
             return query.distance(scratch, 0, node);
+        }
+
+        @Override
+        public float lowerBound(int node, float approximate) {
+            return query.lowerBound(approximate, node);
         }
 
         @Override

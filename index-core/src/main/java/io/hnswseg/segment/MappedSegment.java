@@ -200,6 +200,16 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /**
+     * {@link #search(float[], int, int)} for a caller that already holds {@code k} results within distance
+     * {@code cutoff} (from other segments): vectors that cannot come closer than {@code cutoff} may be left
+     * out, so the answer may hold fewer than {@code k}; merged with the caller's, the top {@code k} are the
+     * same (see {@link GraphSearcher#searchWithin}). Fails as {@link #search} does.
+     */
+    public SearchResults search(float[] query, int k, int ef, float cutoff) {
+        return guarded(() -> GraphSearcher.searchWithin(graph, query, k, ef, cutoff));
+    }
+
+    /**
      * The exact {@code k} nearest vectors of this segment by brute force (ties by node order): the truth a
      * search is measured against. Fails as {@link #search} does.
      */

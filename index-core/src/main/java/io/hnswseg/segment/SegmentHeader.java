@@ -31,7 +31,7 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
     }
 
     SegmentLayout layout() {
-        return SegmentLayout.of(count, dimension, m, upperDataInts, hasCodes());
+        return SegmentLayout.of(count, dimension, m, upperDataInts, hasCodes(), formatVersion);
     }
 
     void writeTo(ByteBuffer out) {
@@ -60,6 +60,7 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         out.putInt(0);
         out.putLong(layout.quantizerOffset());
         out.putLong(layout.codesOffset());
+        out.putLong(layout.codeErrorsOffset());
         while (out.position() < start + SegmentLayout.HEADER_BYTES) {
             out.put((byte) 0);
         }
@@ -81,9 +82,9 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
             throw new CorruptSegmentException(name, "bad magic 0x" + Long.toHexString(magic) + ": not an hnswseg segment file");
         }
         int version = in.getInt(8);
-        if (version != SegmentLayout.FORMAT_VERSION) {
-            throw new CorruptSegmentException(name, "unsupported segment format version " + version
-                    + " (this reader supports version " + SegmentLayout.FORMAT_VERSION + ")");
+        if (version < SegmentLayout.OLDEST_READABLE_VERSION || version > SegmentLayout.FORMAT_VERSION) {
+            throw new CorruptSegmentException(name, "unsupported segment format version " + version + " (this reader supports versions "
+                    + SegmentLayout.OLDEST_READABLE_VERSION + " to " + SegmentLayout.FORMAT_VERSION + ")");
         }
         Metric metric;
         try {
@@ -122,11 +123,12 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
                 entryNode, upperDataInts, flags);
         SegmentLayout expected = header.layout();
         long[] stored = {in.getLong(64), in.getLong(72), in.getLong(80), in.getLong(88), in.getLong(96), in.getLong(104),
-                in.getLong(112), in.getLong(128), in.getLong(136)};
+                in.getLong(112), in.getLong(128), in.getLong(136), in.getLong(144)};
         long[] computed = {expected.idsOffset(), expected.levelsOffset(), expected.vectorsOffset(), expected.layer0Offset(),
                 expected.upperIndexOffset(), expected.upperDataOffset(), expected.footerOffset(), expected.quantizerOffset(),
-                expected.codesOffset()};
-        String[] names = {"ids", "levels", "vectors", "layer0", "upper index", "upper data", "footer", "quantizer", "codes"};
+                expected.codesOffset(), expected.codeErrorsOffset()};
+        String[] names = {"ids", "levels", "vectors", "layer0", "upper index", "upper data", "footer", "quantizer", "codes",
+                "code errors"};
         for (int i = 0; i < stored.length; i++) {
             if (stored[i] != computed[i]) {
                 throw new CorruptSegmentException(name, "header says the " + names[i] + " section starts at " + stored[i]

@@ -6,11 +6,13 @@ package io.hnswseg.segment;
  */
 record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long layer0Offset,
                      long upperIndexOffset, long upperDataOffset, long quantizerOffset, long codesOffset,
-                     long footerOffset) {
+                     long codeErrorsOffset, long footerOffset) {
 
     static final long MAGIC = 0x1A4745535753_4E48L; // "HNSWSEG\x1A" read as a little-endian long
     static final int FOOTER_MAGIC = 0x47455348; // "HSEG" little-endian
-    static final int FORMAT_VERSION = 1;
+    /** The version written. Version 2 added the code errors section; version 1 files are still read. */
+    static final int FORMAT_VERSION = 2;
+    static final int OLDEST_READABLE_VERSION = 1;
     static final int HEADER_BYTES = 192;
     /** Header flag: the segment carries int8 codes (and their quantizer), which searches walk with. */
     static final int FLAG_CODES = 1;
@@ -22,7 +24,7 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
      * upperDataInts <= 2^31 - 1, dimension <= 2^18 and m <= 512 before it calls this, which keeps every sum
      * below 2^52 (a graph being written bounds {@code count * dimension} below 2^31 itself).
      */
-    static SegmentLayout of(long count, int dimension, int m, long upperDataInts, boolean codes) {
+    static SegmentLayout of(long count, int dimension, int m, long upperDataInts, boolean codes, int version) {
         long ids = HEADER_BYTES;
         long levels = align(ids + 8 * count);
         long vectors = align(levels + count);
@@ -31,12 +33,16 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
         long upperData = align(upperIndex + 4 * count);
         long end = align(upperData + 4 * upperDataInts);
         if (!codes) {
-            return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, 0, 0, end);
+            return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, 0, 0, 0, end);
         }
         long quantizer = end;
         long codeRows = align(quantizer + 8L * dimension);
-        return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, quantizer, codeRows,
-                align(codeRows + (long) dimension * count));
+        long codesEnd = align(codeRows + (long) dimension * count);
+        if (version < 2) {
+            return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, quantizer, codeRows, 0, codesEnd);
+        }
+        return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, quantizer, codeRows, codesEnd,
+                align(codesEnd + 4 * count));
     }
 
     static long align(long offset) {

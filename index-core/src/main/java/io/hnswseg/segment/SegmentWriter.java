@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /**
- * Streams a graph to an {@link OutputStream} in segment format v1, in one pass (no seeking), so it can
+ * Streams a graph to an {@link OutputStream} in segment format v2, in one pass (no seeking), so it can
  * write to HDFS or object storage through any stream. The stream is not closed.
  */
 public final class SegmentWriter {
@@ -99,6 +99,10 @@ public final class SegmentWriter {
             for (int node = 0; node < n; node++) {
                 codes.copyRows(node, 1, row, 0);
                 ensure(row.length).put(row);
+            }
+            padTo(layout.codeErrorsOffset());
+            for (int node = 0; node < n; node++) {
+                ensure(4).putFloat(codes.rowError(node));
             }
         }
         padTo(layout.footerOffset());

@@ -11,7 +11,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,33 +34,13 @@ class QuantizationRecallTest {
     @ParameterizedTest
     @EnumSource(Metric.class)
     void outliers(Metric metric) {
-        FloatMatrix[] data = Fixtures.clustered(5_000, 200, 32, 21);
-        float[] v = data[0].data();
-        for (int row = 100; row < 5_000; row += 500) {
-            if (metric == Metric.COSINE) {
-                v[row * 32 + row % 32] *= 1000; // scaling a whole vector changes nothing for cosine
-            } else {
-                for (int d = 0; d < 32; d++) {
-                    v[row * 32 + d] *= 1000;
-                }
-            }
-        }
-        assertNoGap(data, metric, "outliers");
+        assertNoGap(Fixtures.withOutliers(5_000, 200, 32, 21, metric, 1000), metric, "outliers");
     }
 
     @ParameterizedTest
     @EnumSource(Metric.class)
     void heavyTails(Metric metric) {
-        // Student's t with 2 degrees of freedom: finite mean, infinite variance.
-        SplittableRandom random = new SplittableRandom(22);
-        int dim = 32;
-        float[] all = new float[5_200 * dim];
-        for (int i = 0; i < all.length; i++) {
-            double chi2 = -2 * Math.log(1 - random.nextDouble());
-            all[i] = (float) (gaussian(random) / Math.sqrt(chi2 / 2));
-        }
-        FloatMatrix matrix = new FloatMatrix(dim, 5_200, all);
-        assertNoGap(new FloatMatrix[]{matrix.head(5_000), tail(matrix, 5_000)}, metric, "heavy tails");
+        assertNoGap(Fixtures.heavyTailed(5_000, 200, 32, 22), metric, "heavy tails");
     }
 
     @ParameterizedTest
@@ -134,14 +113,5 @@ class QuantizationRecallTest {
             builder.add(r, base.data(), r * base.dimension());
         }
         return builder;
-    }
-
-    private static double gaussian(SplittableRandom random) {
-        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
-    }
-
-    private static FloatMatrix tail(FloatMatrix m, int from) {
-        int dim = m.dimension();
-        return new FloatMatrix(dim, m.rows() - from, java.util.Arrays.copyOfRange(m.data(), from * dim, m.rows() * dim));
     }
 }

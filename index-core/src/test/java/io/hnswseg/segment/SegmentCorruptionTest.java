@@ -59,7 +59,7 @@ class SegmentCorruptionTest {
      * included, as the reader used to compute them), then the footer with a valid checksum.
      */
     private static byte[] craft(long count, int dimension, int m, long upperDataInts, int topLevel, int entryNode) {
-        SegmentLayout layout = SegmentLayout.of(count, dimension, m, upperDataInts, false);
+        SegmentLayout layout = SegmentLayout.of(count, dimension, m, upperDataInts, false, SegmentLayout.FORMAT_VERSION);
         byte[] out = new byte[(int) layout.fileBytes()];
         ByteBuffer b = TestSegments.little(out);
         b.putLong(0, SegmentLayout.MAGIC).putInt(8, 1).putInt(12, 0).putInt(16, dimension).putInt(20, m).putInt(24, 100)

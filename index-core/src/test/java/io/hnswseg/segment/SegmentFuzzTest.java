@@ -149,19 +149,21 @@ class SegmentFuzzTest {
             // Sections as [start, end) of their contents; what lies between one's end and the next start is padding.
             sectionStarts = new long[]{0, layout.idsOffset(), layout.levelsOffset(), layout.vectorsOffset(), layout.layer0Offset(),
                     layout.upperIndexOffset(), layout.upperDataOffset(), codes ? layout.quantizerOffset() : layout.footerOffset(),
-                    codes ? layout.codesOffset() : layout.footerOffset(), layout.footerOffset()};
+                    codes ? layout.codesOffset() : layout.footerOffset(), codes ? layout.codeErrorsOffset() : layout.footerOffset(),
+                    layout.footerOffset()};
             sectionEnds = new long[]{SegmentLayout.HEADER_BYTES, layout.idsOffset() + 8L * size, layout.levelsOffset() + size,
                     layout.vectorsOffset() + 4L * dimension * size, layout.layer0Offset() + 4L * (1 + 2 * m) * size,
                     layout.upperIndexOffset() + 4L * size, layout.upperDataOffset() + 4 * upperDataInts,
                     codes ? layout.quantizerOffset() + 8L * dimension : layout.footerOffset(),
-                    codes ? layout.codesOffset() + (long) dimension * size : layout.footerOffset(), bytes.length};
+                    codes ? layout.codesOffset() + (long) dimension * size : layout.footerOffset(),
+                    codes ? layout.codeErrorsOffset() + 4L * size : layout.footerOffset(), bytes.length};
             for (int s = 0; s + 1 < sectionStarts.length; s++) {
                 inert.set((int) sectionEnds[s], (int) sectionStarts[s + 1]);
             }
             inert.set(44, 48);   // reserved
             inert.set(48, 56);   // seed: recorded, never used by a reader
             inert.set(124, 128); // reserved
-            inert.set(144, SegmentLayout.HEADER_BYTES);
+            inert.set(152, SegmentLayout.HEADER_BYTES);
             inert.set((int) layout.footerOffset(), (int) layout.footerOffset() + 4); // checksum, when not verified
             for (int node = 0; node < size; node++) {
                 int slot = (int) layout.layer0Offset() + 4 * (1 + 2 * m) * node;

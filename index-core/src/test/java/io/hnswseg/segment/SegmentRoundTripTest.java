@@ -68,6 +68,32 @@ class SegmentRoundTripTest {
     }
 
     @Test
+    void version1SegmentsStillOpenAndGiveTheSameAnswers() throws Exception {
+        byte[] v1 = TestSegments.asVersion1(bytes);
+        assertTrue(v1.length < bytes.length, "the code errors section was cut out");
+        try (MappedSegment segment = MappedSegment.open(file(v1))) {
+            assertEquals(1, segment.header().formatVersion());
+            for (int q = 0; q < data[1].rows(); q++) {
+                for (int ef : new int[]{10, 40}) {
+                    // Without the errors every candidate is re-ranked; with them the answer must be the same.
+                    SearchResults expected = graph.search(data[1].row(q), 10, ef);
+                    Fixtures.assertSameResults(expected, segment.search(data[1].row(q), 10, ef), "query " + q + " ef " + ef);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aNegativeCodeErrorIsCorruption() throws Exception {
+        byte[] bad = bytes.clone();
+        SegmentLayout layout = TestSegments.layout(bad);
+        TestSegments.little(bad).putFloat((int) layout.codeErrorsOffset() + 4 * 17, -1f);
+        Path p = file(TestSegments.withValidChecksum(bad));
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p, false));
+        assertTrue(e.getMessage().contains("node 17 has a code error of -1.0"), e.getMessage());
+    }
+
+    @Test
     void filesLargerThanOneMappingChunkWork() throws Exception {
         // Chunks of 4 KiB with 1 KiB overlap exercise the multi-buffer path that files over 2 GiB take
         // with the default 1 GiB chunks, on a file of a few hundred KiB.
@@ -120,10 +146,11 @@ class SegmentRoundTripTest {
     @Test
     void unsupportedVersionAndBadMagic() throws Exception {
         byte[] future = bytes.clone();
-        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
+        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
         Path p = file(future);
         CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p));
-        assertTrue(e.getMessage().contains("unsupported segment format version 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("unsupported segment format version 3 (this reader supports versions 1 to 2)"),
+                e.getMessage());
         byte[] other = bytes.clone();
         other[0] = 'X';
         Path q = file(other);

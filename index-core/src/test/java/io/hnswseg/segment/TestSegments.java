@@ -46,10 +46,27 @@ final class TestSegments {
         return bytes;
     }
 
+    /**
+     * The same segment in format version 1, as writers before the code errors section made it: the section
+     * cut out, the header's version, footer offset and code errors offset set back, the checksum redone.
+     */
+    static byte[] asVersion1(byte[] bytes) {
+        SegmentLayout layout = layout(bytes);
+        long errors = layout.codeErrorsOffset();
+        if (errors == 0) {
+            byte[] v1 = bytes.clone();
+            little(v1).putInt(8, 1);
+            return withValidChecksum(v1);
+        }
+        byte[] v1 = java.util.Arrays.copyOf(bytes, (int) errors + SegmentLayout.FOOTER_BYTES);
+        little(v1).putInt(8, 1).putLong(112, errors).putLong(144, 0).putInt((int) errors + 4, SegmentLayout.FOOTER_MAGIC);
+        return withValidChecksum(v1);
+    }
+
     /** The layout the header of {@code bytes} describes. */
     static SegmentLayout layout(byte[] bytes) {
         ByteBuffer in = little(bytes);
         return SegmentLayout.of(in.getLong(32), in.getInt(16), in.getInt(20), in.getLong(56),
-                (in.getInt(120) & SegmentLayout.FLAG_CODES) != 0);
+                (in.getInt(120) & SegmentLayout.FLAG_CODES) != 0, in.getInt(8));
     }
 }

@@ -12,6 +12,8 @@ import io.hnswseg.io.FloatMatrix;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /** Shared test data: generated clustered sets with exact ground truth, graph builds, recall. */
 public final class Fixtures {
@@ -28,6 +30,38 @@ public final class Fixtures {
         float[] q = new float[queries * dim];
         System.arraycopy(all.data(), rows * dim, q, 0, q.length);
         return new FloatMatrix[]{all.head(rows), new FloatMatrix(dim, queries, q)};
+    }
+
+    /**
+     * {@link #clustered} with every 500th base row from row 100 scaled by {@code factor} (for cosine, one
+     * component of it: scaling a whole vector changes nothing there): outliers that stretch the quantizer's ranges.
+     */
+    public static FloatMatrix[] withOutliers(int rows, int queries, int dim, long seed, Metric metric, float factor) {
+        FloatMatrix[] data = clustered(rows, queries, dim, seed);
+        float[] v = data[0].data();
+        for (int row = 100; row < rows; row += 500) {
+            if (metric == Metric.COSINE) {
+                v[row * dim + row % dim] *= factor;
+            } else {
+                for (int d = 0; d < dim; d++) {
+                    v[row * dim + d] *= factor;
+                }
+            }
+        }
+        return data;
+    }
+
+    /** Base rows and queries of independent Student's t components with 2 degrees of freedom (infinite variance). */
+    public static FloatMatrix[] heavyTailed(int rows, int queries, int dim, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] all = new float[(rows + queries) * dim];
+        for (int i = 0; i < all.length; i++) {
+            double chi2 = -2 * Math.log(1 - random.nextDouble());
+            double gaussian = Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+            all[i] = (float) (gaussian / Math.sqrt(chi2 / 2));
+        }
+        return new FloatMatrix[]{new FloatMatrix(dim, rows, Arrays.copyOf(all, rows * dim)),
+                new FloatMatrix(dim, queries, Arrays.copyOfRange(all, rows * dim, all.length))};
     }
 
     public static HnswGraph build(FloatMatrix base, HnswParams params, int threads) {

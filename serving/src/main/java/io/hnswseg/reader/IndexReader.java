@@ -229,23 +229,30 @@ public final class IndexReader implements AutoCloseable {
             if (queryWorkNanos < parallelMinNanos || others + 1 >= searchThreads) {
                 // Sequential: the query is too small to split, or other queries already keep the pool's threads
                 // busy (with as many clients as threads, handing segments over only adds wake-ups).
+                // Nearest segment first: the k-th distance of what is found so far lets each later segment's
+                // re-rank skip the candidates that cannot beat it (the answer stays the same).
                 long start = System.nanoTime();
+                float cutoff = Float.POSITIVE_INFINITY;
                 for (int i = 0; i < route.length; i++) {
-                    parts[i] = searchSegment(route[i], query, k, efs[i]);
+                    parts[i] = searchSegment(route[i], query, k, efs[i], cutoff);
+                    cutoff = TopK.kthDistance(parts, i + 1, k);
                 }
                 queryWorkNanos = average(queryWorkNanos, System.nanoTime() - start);
                 return TopK.merge(parts, k);
             }
             // The caller searches segments itself while idle pool threads take the others: the answer never
-            // waits for a pool thread, whichever thread asks and however busy the pool is.
+            // waits for a pool thread, whichever thread asks and however busy the pool is. A segment's search
+            // starts with the smallest k-th distance of the segments finished before it.
             long[] work = new long[route.length];
+            Cutoff cutoff = new Cutoff();
             SharedWork.run(route.length, searchThreads - 1, pool, i -> {
                 SharedWork.Item hook = segmentHook;
                 if (hook != null) {
                     hook.run(i);
                 }
                 long start = System.nanoTime();
-                parts[i] = searchSegment(route[i], query, k, efs[i]);
+                parts[i] = searchSegment(route[i], query, k, efs[i], cutoff.get());
+                cutoff.lowerTo(TopK.kthDistance(parts[i], k));
                 work[i] = System.nanoTime() - start;
             });
             queryWorkNanos = average(queryWorkNanos, Arrays.stream(work).sum());
@@ -362,10 +369,37 @@ public final class IndexReader implements AutoCloseable {
         return Arrays.asList(merged);
     }
 
-    /** One segment's search; a corrupt or changed segment is recorded for {@link #health()} before the error goes on. */
+    /**
+     * A distance that k results of the query are known to be within, shared by the threads searching its
+     * segments: it only goes down.
+     */
+    private static final class Cutoff {
+        private final AtomicInteger bits = new AtomicInteger(Float.floatToIntBits(Float.POSITIVE_INFINITY));
+
+        float get() {
+            return Float.intBitsToFloat(bits.get());
+        }
+
+        void lowerTo(float distance) {
+            int current = bits.get();
+            while (distance < Float.intBitsToFloat(current) && !bits.compareAndSet(current, Float.floatToIntBits(distance))) {
+                current = bits.get();
+            }
+        }
+    }
+
     private SearchResults searchSegment(int s, float[] query, int k, int ef) {
+        return searchSegment(s, query, k, ef, Float.POSITIVE_INFINITY);
+    }
+
+    /**
+     * One segment's search, skipping what cannot come closer than {@code cutoff} (see
+     * {@link MappedSegment#search(float[], int, int, float)}); a corrupt or changed segment is recorded for
+     * {@link #health()} before the error goes on.
+     */
+    private SearchResults searchSegment(int s, float[] query, int k, int ef, float cutoff) {
         try {
-            return segments[s].search(query, k, ef);
+            return segments[s].search(query, k, ef, cutoff);
         } catch (CorruptSegmentException e) {
             failures.putIfAbsent(segments[s].name(), e.getMessage());
             throw e;

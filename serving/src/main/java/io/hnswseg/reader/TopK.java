@@ -51,6 +51,20 @@ final class TopK {
         return out == k ? new SearchResults(ids, distances) : new SearchResults(Arrays.copyOf(ids, out), Arrays.copyOf(distances, out));
     }
 
+    /**
+     * The k-th smallest distance of the first {@code count} parts merged (distinct ids), or infinity when
+     * they hold fewer than k distinct ids: k results are known to lie within it.
+     */
+    static float kthDistance(SearchResults[] parts, int count, int k) {
+        SearchResults merged = count == 1 ? parts[0] : merge(Arrays.copyOf(parts, count), k);
+        return kthDistance(merged, k);
+    }
+
+    /** The k-th distance of one segment's results (its ids are distinct), or infinity when it holds fewer than k. */
+    static float kthDistance(SearchResults part, int k) {
+        return part.size() >= k ? part.distances()[k - 1] : Float.POSITIVE_INFINITY;
+    }
+
     private static boolean contains(long[] ids, int n, long id) {
         for (int i = 0; i < n; i++) {
             if (ids[i] == id) {
