@@ -36,7 +36,7 @@ public final class CodeQuery {
      * {@code (|q - offset| + |scale * 128|)^2}; the dot metrics: by {@code 1 + |q| (|offset| + |scale * 128|)}.
      */
     private final double rounding;
-    /** {@code |q|}: a row error {@code e} moves a dot product with the query by at most {@code |q| e}. */
+    /** {@code |q|} for the dot metrics (0 for l2): a row error {@code e} moves a dot product by at most {@code |q| e}. */
     private final double queryNorm;
 
     CodeQuery(Quantizer quantizer, float[] query, float[] rowTerms, float[] rowErrors) {
@@ -63,16 +63,13 @@ public final class CodeQuery {
         this.rowTerms = l2 ? rowTerms : null;
         this.rowErrors = rowErrors;
         this.relativeError = (dimension + 8) * 0x1p-23;
-        double codeNorm = quantizer.largestCodeNorm();
         double norm = 0;
-        double offsetNorm = 0;
-        for (int d = 0; d < dimension; d++) {
+        for (int d = 0; !l2 && d < dimension; d++) {
             norm += (double) query[d] * query[d];
-            offsetNorm += (double) offset[d] * offset[d];
         }
         this.queryNorm = Math.sqrt(norm);
-        double largest = l2 ? Math.sqrt(Math.max(0, c)) + codeNorm : 0;
-        this.rounding = relativeError * (l2 ? largest * largest : 1 + queryNorm * (Math.sqrt(offsetNorm) + codeNorm));
+        double largest = Math.sqrt(Math.max(0, c)) + quantizer.largestCodeLength;
+        this.rounding = relativeError * (l2 ? largest * largest : 1 + queryNorm * (quantizer.offsetLength + quantizer.largestCodeLength));
     }
 
     /**

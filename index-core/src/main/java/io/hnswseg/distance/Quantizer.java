@@ -18,6 +18,9 @@ public final class Quantizer {
     private final float[] offsetScale;
     /** {@code sum(offset^2)}: the part of a dot product of two decoded rows that no code changes. */
     private final float offsetNorm;
+    /** {@code |offset|} and the largest length a row of scaled codes can have, {@code |scale * 128|}: bound a code distance's terms. */
+    final double offsetLength;
+    final double largestCodeLength;
 
     /** A quantizer with given parameters (as read back from a segment file). */
     public Quantizer(Metric metric, float[] scale, float[] offset) {
@@ -31,12 +34,18 @@ public final class Quantizer {
         this.squaredScale = new float[dim + Kernels.CODE_PADDING];
         this.offsetScale = new float[dim + Kernels.CODE_PADDING];
         float norm = 0;
+        double offsets = 0;
+        double scales = 0;
         for (int d = 0; d < dim; d++) {
             squaredScale[d] = scale[d] * scale[d];
             offsetScale[d] = offset[d] * scale[d];
             norm += offset[d] * offset[d];
+            offsets += (double) offset[d] * offset[d];
+            scales += (double) scale[d] * scale[d];
         }
         this.offsetNorm = norm;
+        this.offsetLength = Math.sqrt(offsets);
+        this.largestCodeLength = 128 * Math.sqrt(scales);
     }
 
     /** Rows sampled per dimension to place its range: enough for stable tail quantiles, few enough to be quick. */
@@ -246,15 +255,6 @@ public final class Quantizer {
             }
             errors[errorsAt + row - from] = Math.nextUp((float) Math.sqrt(sum));
         }
-    }
-
-    /** The largest norm a row of scaled codes can have, {@code |scale * 128|}: bounds the terms of a code distance. */
-    double largestCodeNorm() {
-        double sum = 0;
-        for (float s : scale) {
-            sum += (double) s * s;
-        }
-        return 128 * Math.sqrt(sum);
     }
 
     public Metric metric() {
