@@ -140,9 +140,28 @@ public final class Centroids {
 
     /** The {@code n} centroids nearest to {@code query} by routing distance, nearest first (ties by index). */
     public int[] nearest(float[] query, int n) {
+        return rank(query, n).centroids();
+    }
+
+    /**
+     * Centroids ranked by routing distance from a query, nearest first, with the geometric distance of each
+     * (without its bias): the Euclidean distance for l2, and for ip and cosine the Euclidean distance between
+     * unit directions ({@code sqrt(2 (1 - cos))}).
+     */
+    public record Ranking(int[] centroids, double[] distances) {
+    }
+
+    /** The {@code n} centroids nearest to {@code query} by routing distance (ties by index), and their distances. */
+    public Ranking rank(float[] query, int n) {
         float[] d = new float[count];
         distances(query, 0, newScratch(), d);
-        return smallest(d, Math.min(n, count));
+        int[] order = smallest(d, Math.min(n, count));
+        double[] geometric = new double[order.length];
+        for (int i = 0; i < order.length; i++) {
+            double unbiased = Math.max(0, (double) d[order[i]] - biases[order[i]]);
+            geometric[i] = Math.sqrt(byDirection() ? 2 * unbiased : unbiased);
+        }
+        return new Ranking(order, geometric);
     }
 
     /** Indexes of the {@code n} smallest of {@code values}, smallest first, ties by index. */

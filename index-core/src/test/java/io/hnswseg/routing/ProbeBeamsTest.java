@@ -1,9 +1,13 @@
 package io.hnswseg.routing;
 
+import io.hnswseg.distance.Metric;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProbeBeamsTest {
 
@@ -19,5 +23,29 @@ class ProbeBeamsTest {
         assertEquals(10, ProbeBeams.ef(10, 10, 0));
         assertEquals(10, ProbeBeams.ef(10, 10, 1));
         assertThrows(IllegalArgumentException.class, () -> ProbeBeams.ef(64, 10, -1));
+    }
+
+    @Test
+    void aFurtherCentroidIsReachedWithinOnePlusNprobeOverTwentyOfTheNearest() {
+        assertTrue(ProbeBeams.reaches(4, 1.0, 1.0));
+        assertTrue(ProbeBeams.reaches(4, 1.19, 1.0));
+        assertFalse(ProbeBeams.reaches(4, 1.21, 1.0));
+        assertTrue(ProbeBeams.reaches(8, 1.39, 1.0));
+        assertFalse(ProbeBeams.reaches(2, 1.11, 1.0));
+    }
+
+    @Test
+    void rankingGivesGeometricDistancesWithoutTheBiases() {
+        // Two l2 centroids on the x axis; the bias moves the ranking, not the distances.
+        Centroids l2 = new Centroids(Metric.L2, 2, new float[]{0, 0, 3, 0}, new float[]{5, 0});
+        Centroids.Ranking r = l2.rank(new float[]{1, 0}, 2);
+        assertArrayEquals(new int[]{1, 0}, r.centroids()); // 4 + 0 < 1 + 5
+        assertEquals(2.0, r.distances()[0], 1e-6);
+        assertEquals(1.0, r.distances()[1], 1e-6);
+        // Cosine: the distance between unit directions, sqrt(2 (1 - cos)); the centroids are normalised.
+        Centroids cosine = new Centroids(Metric.COSINE, 2, new float[]{2, 0, 0, 5}, null);
+        Centroids.Ranking c = cosine.rank(new float[]{3, 3}, 2);
+        assertEquals(Math.sqrt(2 - Math.sqrt(2)), c.distances()[0], 1e-6);
+        assertEquals(Math.sqrt(2 - Math.sqrt(2)), c.distances()[1], 1e-6);
     }
 }

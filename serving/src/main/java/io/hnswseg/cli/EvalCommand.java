@@ -40,7 +40,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--ef", defaultValue = "10,20,40,80,160,320", split = ",", description = "beam widths (default: ${DEFAULT-VALUE})")
     int[] efs;
 
-    @Option(names = "--nprobe", split = ",", description = "segments visited per query on a k-means index, a grid like 1,2,4,8; "
+    @Option(names = "--nprobe", split = ",", description = "the most segments visited per query on a k-means index, a grid like 1,2,4,8; "
             + "0 = all (default: the index's recommended nprobe)")
     int[] nprobes;
 

@@ -207,8 +207,9 @@ public final class IndexReader implements AutoCloseable {
      * @param ef     beam width of the search of the nearest (or, for {@code nprobe} 0, of every) segment,
      *               {@code >= k}; a k-means index searches each further probed segment with half the beam of
      *               the one before, never below {@code k} (see {@link io.hnswseg.routing.ProbeBeams})
-     * @param nprobe for a k-means index, the number of segments to visit (those of the centroids nearest
-     *               the query); 0 visits every segment with the full beam. An index partitioned at random
+     * @param nprobe for a k-means index, the most segments to visit: those of the centroids nearest the
+     *               query, as far as {@link io.hnswseg.routing.ProbeBeams#reaches} lets a centroid be farther
+     *               than the nearest; 0 visits every segment with the full beam. An index partitioned at random
      *               takes only 0.
      * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
      *                                  ef < k, or nprobe outside 0..{@link #segmentCount()}

@@ -72,9 +72,9 @@ final class SegmentRoutes {
 
     /**
      * The segments to search and each one's beam width: every segment with the full {@code ef} for
-     * {@code nprobe == 0} or an index partitioned at random; else the segments of the {@code nprobe} nearest
-     * centroids, nearest first, with the beams of {@link ProbeBeams} (by centroid rank, so a centroid
-     * without a segment still counts, as in the build's recall measurement).
+     * {@code nprobe == 0} or an index partitioned at random; else of the segments of the {@code nprobe}
+     * nearest centroids, nearest first, those that {@link ProbeBeams#reaches} allows, with its beams (by
+     * centroid rank, so a centroid without a segment still counts, as in the build's recall measurement).
      */
     Probes route(float[] query, int k, int ef, int nprobe) {
         if (nprobe == 0 || centroids == null) {
@@ -84,17 +84,23 @@ final class SegmentRoutes {
         }
         int wanted = Math.min(nprobe, all.length);
         // Centroids without a segment are passed over, so rank as many more as there are of them.
-        int[] order = centroids.nearest(query, wanted + centroids.count() - all.length);
+        Centroids.Ranking ranking = centroids.rank(query, wanted + centroids.count() - all.length);
+        int[] order = ranking.centroids();
+        double[] distances = ranking.distances();
         int[] segments = new int[wanted];
         int[] efs = new int[wanted];
         int n = 0;
         for (int rank = 0; rank < order.length && n < wanted; rank++) {
+            // The first segment is always searched, even when empty partitions rank before it.
+            if (n > 0 && !ProbeBeams.reaches(nprobe, distances[rank], distances[0])) {
+                break;
+            }
             int s = segmentOf[order[rank]];
             if (s >= 0) {
                 segments[n] = s;
                 efs[n++] = ProbeBeams.ef(ef, k, rank);
             }
         }
-        return new Probes(segments, efs);
+        return n == wanted ? new Probes(segments, efs) : new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
     }
 }

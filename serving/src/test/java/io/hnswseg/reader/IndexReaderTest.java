@@ -235,7 +235,8 @@ class IndexReaderTest {
                 segments.add(MappedSegment.open(routedDir.resolve(s.path())));
             }
             // nprobe 0 searches every segment with the full beam (the unrouted answer); nprobe n the segments
-            // of the n nearest centroids, the r-th nearest with the narrower beam of ProbeBeams.
+            // of the n nearest centroids that ProbeBeams.reaches, the r-th nearest with its narrower beam.
+            int skipped = 0;
             for (int nprobe = 0; nprobe <= 6; nprobe++) {
                 List<float[]> queries = new ArrayList<>();
                 for (int q = 0; q < 30; q++) {
@@ -248,7 +249,15 @@ class IndexReaderTest {
                 routed.searchesPerChunk = 1 << 16;
                 for (int q = 0; q < 30; q++) {
                     float[] query = data[1].row(q);
-                    int[] cells = centroids.nearest(query, nprobe == 0 ? 6 : nprobe);
+                    io.hnswseg.routing.Centroids.Ranking ranking = centroids.rank(query, nprobe == 0 ? 6 : nprobe);
+                    int[] cells = ranking.centroids();
+                    int reached = 1;
+                    while (nprobe > 0 && reached < cells.length
+                            && io.hnswseg.routing.ProbeBeams.reaches(nprobe, ranking.distances()[reached], ranking.distances()[0])) {
+                        reached++;
+                    }
+                    cells = nprobe == 0 ? cells : Arrays.copyOf(cells, reached);
+                    skipped += (nprobe == 0 ? 6 : nprobe) - cells.length;
                     List<long[]> union = new ArrayList<>();
                     for (int rank = 0; rank < cells.length; rank++) {
                         int s = segmentOf(manifest, cells[rank]);
@@ -265,6 +274,7 @@ class IndexReaderTest {
                     assertArrayEquals(expected, chunked.get(q).ids(), "batch in chunks, nprobe " + nprobe + ", query " + q);
                 }
             }
+            assertTrue(skipped > 0, "no query was routed to fewer segments than its nprobe: the reach rule went untested");
             segments.forEach(MappedSegment::close);
         }
     }

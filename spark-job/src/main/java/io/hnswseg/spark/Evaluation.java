@@ -42,6 +42,8 @@ final class Evaluation implements Serializable {
     float[] vectors;
     /** Per query, the partitions in routing order ({@code partitions} each); null for random partitioning. */
     int[] order;
+    /** Per query, the geometric distance to each partition's centroid in routing order (see {@link Centroids.Ranking}). */
+    double[] orderDistances;
     int partitions;
     int probeLimit;
     String source;
@@ -61,9 +63,13 @@ final class Evaluation implements Serializable {
             Centroids c = partitioning.centroids();
             // Partitions past the centroids (a tiny input) are empty: they rank last.
             e.order = new int[e.queries * e.partitions];
+            e.orderDistances = new double[e.queries * e.partitions];
+            Arrays.fill(e.orderDistances, Double.POSITIVE_INFINITY);
             for (int q = 0; q < e.queries; q++) {
-                int[] ranked = c.nearest(Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension), c.count());
+                Centroids.Ranking ranking = c.rank(Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension), c.count());
+                int[] ranked = ranking.centroids();
                 System.arraycopy(ranked, 0, e.order, q * e.partitions, ranked.length);
+                System.arraycopy(ranking.distances(), 0, e.orderDistances, q * e.partitions, ranked.length);
                 for (int r = ranked.length; r < e.partitions; r++) {
                     e.order[q * e.partitions + r] = r;
                 }
@@ -234,11 +240,20 @@ final class Evaluation implements Serializable {
             nprobes[nprobes.length - 1] = segments;
         }
         for (int nprobe : nprobes) {
+            int[][] ranks = new int[queries][];
+            for (int q = 0; q < queries; q++) {
+                ranks[q] = probedRanks(byPartition, q, nprobe);
+            }
             for (int e = 0; e < EFS.length; e++) {
                 double found = 0;
                 double possible = 0;
+                double micros = 0;
                 for (int q = 0; q < queries; q++) {
-                    List<Partial> probed = probed(byPartition, q, nprobe);
+                    List<Partial> probed = new ArrayList<>();
+                    for (int rank : ranks[q]) {
+                        probed.add(byPartition[order == null ? rank : order[q * partitions + rank]]);
+                        micros += order == null ? 0 : meanMicros[e][Math.min(rank, probeLimit - 1)];
+                    }
                     long[] answer = topK(probed, q, e, position);
                     Set<Long> expected = new HashSet<>();
                     for (long id : truth[q]) {
@@ -249,10 +264,8 @@ final class Evaluation implements Serializable {
                     }
                     possible += truth[q].length;
                 }
-                double micros = order == null ? segments * meanMicros[e][0] : routingMicros;
-                for (int rank = 0; order != null && rank < nprobe; rank++) {
-                    micros += meanMicros[e][Math.min(rank, probeLimit - 1)];
-                }
+                // Unrouted: every segment at rank 0's cost; routed: the routing plus each query's own probes.
+                micros = order == null ? segments * meanMicros[e][0] : routingMicros + micros / Math.max(1, queries);
                 grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], round(found / Math.max(1, possible)), round(micros)));
             }
         }
@@ -290,24 +303,34 @@ final class Evaluation implements Serializable {
         return Math.round(x * 10_000) / 10_000.0;
     }
 
-    /** The segments a reader would search for query {@code q}: the first {@code nprobe} built ones in its order, or all (nprobe 0). */
-    private List<Partial> probed(Partial[] byPartition, int q, int nprobe) {
-        List<Partial> probed = new ArrayList<>();
-        if (order == null || nprobe == 0) {
-            for (Partial p : byPartition) {
-                if (p != null) {
-                    probed.add(p);
+    /**
+     * The segments a reader would search for query {@code q}, as its ranks (the partition of rank r is
+     * {@code order[q * partitions + r]}): the built ones among its nearest, up to {@code nprobe} and as far as
+     * {@link ProbeBeams#reaches} allows; on an index partitioned at random every built one (its "rank" is then
+     * the partition: all are searched alike).
+     */
+    private int[] probedRanks(Partial[] byPartition, int q, int nprobe) {
+        int[] ranks = new int[partitions];
+        int n = 0;
+        if (order == null) {
+            for (int p = 0; p < partitions; p++) {
+                if (byPartition[p] != null) {
+                    ranks[n++] = p;
                 }
             }
-            return probed;
+            return Arrays.copyOf(ranks, n);
         }
-        for (int r = 0; r < partitions && probed.size() < nprobe; r++) {
-            Partial p = byPartition[order[q * partitions + r]];
-            if (p != null) {
-                probed.add(p);
+        double nearest = orderDistances[q * partitions];
+        for (int r = 0; r < partitions && n < nprobe; r++) {
+            // As the reader: the first built segment always, the next ones while their centroids are within reach.
+            if (n > 0 && !ProbeBeams.reaches(nprobe, orderDistances[q * partitions + r], nearest)) {
+                break;
+            }
+            if (byPartition[order[q * partitions + r]] != null) {
+                ranks[n++] = r;
             }
         }
-        return probed;
+        return Arrays.copyOf(ranks, n);
     }
 
     /**
