@@ -47,6 +47,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--clients", defaultValue = "4", description = "concurrent clients of the second measurement (default: ${DEFAULT-VALUE})")
     int clients;
 
+    @Option(names = "--reps", defaultValue = "5", description = "timed passes over the queries per setting, taken in turns "
+            + "across the grid; the median pass counts (default: ${DEFAULT-VALUE})")
+    int reps;
+
     @Option(names = "--json", description = "also write the figures to this JSON file")
     Path json;
 
@@ -59,6 +63,9 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (clients < 1) {
             throw new IllegalArgumentException("--clients must be >= 1");
+        }
+        if (reps < 1) {
+            throw new IllegalArgumentException("--reps must be >= 1");
         }
         for (int ef : efs) {
             if (ef < k) {
@@ -85,46 +92,70 @@ final class EvalCommand implements Callable<Integer> {
                     }
                 }
             } while (System.nanoTime() - warmupStart < WARMUP_NANOS);
-            System.out.printf("%6s %6s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "queries/s",
-                    "q/s " + clients + " clients", "mean ms", "p50 ms", "p99 ms");
-            for (int nprobe : probes) {
-                for (int ef : efs) {
-                    long[][] found = new long[rows.length][];
-                    Latencies latencies = new Latencies(rows.length);
+            // Each setting's timed passes are spread over the whole measurement, a pass of every setting in
+            // turn, and the median pass counts: on a shared machine a few busy seconds then slow one pass of
+            // each setting instead of deciding one setting's figure.
+            int points = probes.length * efs.length;
+            double[][] qps = new double[points][reps];
+            double[][] concurrent = new double[points][reps];
+            Latencies[] latencies = new Latencies[points];
+            long[][][] found = new long[points][rows.length][];
+            for (int rep = 0; rep < reps; rep++) {
+                for (int p = 0; p < points; p++) {
+                    int nprobe = probes[p / efs.length];
+                    int ef = efs[p % efs.length];
+                    if (rep == 0) {
+                        latencies[p] = new Latencies(rows.length * reps);
+                    }
                     long start = System.nanoTime();
                     for (int i = 0; i < rows.length; i++) {
                         long t = System.nanoTime();
-                        found[i] = reader.search(rows[i], k, ef, nprobe).ids();
-                        latencies.record(System.nanoTime() - t);
+                        found[p][i] = reader.search(rows[i], k, ef, nprobe).ids();
+                        latencies[p].record(System.nanoTime() - t);
                     }
-                    double qps = rows.length / ((System.nanoTime() - start) / 1e9);
-                    double concurrent = concurrentQps(reader, rows, k, ef, nprobe);
-                    double recall = Recall.atK(found, truth, k);
-                    System.out.printf("%6s %6d %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", nprobe == 0 ? "all" : String.valueOf(nprobe), ef,
-                            recall, qps, concurrent, latencies.meanMillis(), latencies.percentileMillis(50), latencies.percentileMillis(99));
-                    Map<String, Object> run = new LinkedHashMap<>();
-                    run.put("nprobe", nprobe);
-                    run.put("ef", ef);
-                    run.put("recall_at_" + k, recall);
-                    run.put("qps", qps);
-                    run.put("qps_concurrent", concurrent);
-                    run.put("mean_ms", latencies.meanMillis());
-                    run.put("p50_ms", latencies.percentileMillis(50));
-                    run.put("p99_ms", latencies.percentileMillis(99));
-                    runs.add(run);
+                    qps[p][rep] = rows.length / ((System.nanoTime() - start) / 1e9);
+                    concurrent[p][rep] = concurrentQps(reader, rows, k, ef, nprobe);
                 }
+            }
+            System.out.printf("%6s %6s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "queries/s",
+                    "q/s " + clients + " clients", "mean ms", "p50 ms", "p99 ms");
+            for (int p = 0; p < points; p++) {
+                int nprobe = probes[p / efs.length];
+                int ef = efs[p % efs.length];
+                double recall = Recall.atK(found[p], truth, k);
+                System.out.printf("%6s %6d %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", nprobe == 0 ? "all" : String.valueOf(nprobe), ef,
+                        recall, median(qps[p]), median(concurrent[p]), latencies[p].meanMillis(), latencies[p].percentileMillis(50),
+                        latencies[p].percentileMillis(99));
+                Map<String, Object> run = new LinkedHashMap<>();
+                run.put("nprobe", nprobe);
+                run.put("ef", ef);
+                run.put("recall_at_" + k, recall);
+                run.put("qps", median(qps[p]));
+                run.put("qps_concurrent", median(concurrent[p]));
+                run.put("mean_ms", latencies[p].meanMillis());
+                run.put("p50_ms", latencies[p].percentileMillis(50));
+                run.put("p99_ms", latencies[p].percentileMillis(99));
+                runs.add(run);
             }
             if (json != null) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("segments", reader.segmentCount());
                 out.put("vectors", reader.size());
                 out.put("clients", clients);
+                out.put("reps", reps);
                 out.put("runs", runs);
                 Json.write(json, out);
                 System.out.println("wrote " + json);
             }
         }
         return 0;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** How long the untimed warm-up runs at least. */
