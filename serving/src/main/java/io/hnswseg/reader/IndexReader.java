@@ -236,7 +236,9 @@ public final class IndexReader implements AutoCloseable {
                 float cutoff = Float.POSITIVE_INFINITY;
                 for (int i = 0; i < route.length; i++) {
                     parts[i] = searchSegment(route[i], query, k, efs[i], cutoff);
-                    cutoff = TopK.kthDistance(parts, i + 1, k);
+                    if (i + 1 < route.length) {
+                        cutoff = TopK.kthDistance(parts, i + 1, k);
+                    }
                 }
                 queryWorkNanos = average(queryWorkNanos, System.nanoTime() - start);
                 return TopK.merge(parts, k);
