@@ -25,8 +25,9 @@ class RerankBoundsTest {
     private static final int K = 10;
     private static final int[] EFS = {10, 16, 64, 160};
 
+    /** Not ip: there the outliers x1000 make the fit refuse codes (QuantizationRecallTest), and nothing is re-ranked. */
     @ParameterizedTest
-    @EnumSource(Metric.class)
+    @EnumSource(value = Metric.class, names = {"L2", "COSINE"})
     void outliers(Metric metric) {
         assertSameAnswers(Fixtures.withOutliers(5_000, 200, 32, 21, metric, 1000), metric, "outliers");
     }
