@@ -43,9 +43,11 @@ class ReaderFlags {
     }
 
     IndexReader open(String index) throws IOException {
-        IndexReader reader = IndexReader.open(index, readerOptions());
-        System.err.printf("opened %s: %d segments, %d vectors of dimension %d, %s, %.1f MB mapped%n", reader.location(),
-                reader.segmentCount(), reader.size(), reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6);
+        ReaderOptions options = readerOptions();
+        IndexReader reader = IndexReader.open(index, options);
+        System.err.printf("opened %s: %d segments%s, %d vectors of dimension %d, %s, %.1f MB mapped%n", reader.location(),
+                reader.segmentCount(), options.lazySegments() ? " (each opened on its first query)" : "", reader.size(),
+                reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6);
         return reader;
     }
 }

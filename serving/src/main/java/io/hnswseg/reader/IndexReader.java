@@ -38,7 +38,7 @@ public final class IndexReader implements AutoCloseable {
 
     private final String location;
     private final IndexManifest manifest;
-    private final MappedSegment[] segments;
+    private final Segments segments;
     private final SegmentRoutes routes;
     private final int defaultNprobe;
     private final int defaultEf;
@@ -72,7 +72,7 @@ public final class IndexReader implements AutoCloseable {
     /** The ef of {@link #search(float[], int)} when the manifest recommends none. */
     public static final int DEFAULT_EF = 64;
 
-    private IndexReader(String location, IndexManifest manifest, MappedSegment[] segments, SegmentRoutes routes,
+    private IndexReader(String location, IndexManifest manifest, Segments segments, SegmentRoutes routes,
                         ReaderOptions options) {
         this.location = location;
         this.manifest = manifest;
@@ -94,20 +94,30 @@ public final class IndexReader implements AutoCloseable {
     /**
      * Opens an index: a local directory (or {@code file:} URI), or {@code s3://bucket/prefix} ({@code s3a://}
      * is accepted too). Remote segments are downloaded in parallel into the cache (or reused from it when
-     * valid), then every segment is mapped and checked against the manifest.
+     * valid), then every segment is mapped and checked against the manifest; with
+     * {@link ReaderOptions#lazySegments()}, each segment only when a search first needs it.
      *
-     * @throws IOException naming the object when the manifest or a segment is missing, unreadable, of an
-     *                     unknown format, corrupt, or does not match the manifest
+     * @throws IOException naming the object when the manifest or (opening every segment now) a segment is
+     *                     missing, unreadable, of an unknown format, corrupt, or does not match the manifest
      */
     public static IndexReader open(String uri, ReaderOptions options) throws IOException {
-        try (IndexSource source = sourceFor(uri, options)) {
+        IndexSource source = sourceFor(uri, options);
+        try {
             String manifestName = source.location().replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
             IndexManifest manifest = IndexManifest.parse(source.manifest(), manifestName);
             IndexManifest.FileRef centroids = manifest.routed() ? manifest.routing().centroids() : null;
             SegmentRoutes routes = SegmentRoutes.of(manifest, centroids == null ? null : source.sideFile(centroids),
                     centroids == null ? null : source.location().replaceAll("/+$", "") + "/" + centroids.path());
-            MappedSegment[] segments = openSegments(source, manifest, options);
+            if (options.lazySegments()) {
+                // The source stays open for the segments still to come; the reader's close() closes it.
+                return new IndexReader(source.location(), manifest, Segments.lazy(source, manifest, options), routes, options);
+            }
+            Segments segments = Segments.openAll(source, manifest, options);
+            source.close();
             return new IndexReader(source.location(), manifest, segments, routes, options);
+        } catch (IOException | RuntimeException | Error e) {
+            source.close();
+            throw e;
         }
     }
 
@@ -124,62 +134,7 @@ public final class IndexReader implements AutoCloseable {
         return new LocalSource(Path.of(uri));
     }
 
-    /** Fetches (downloads run in parallel) and maps every segment, checking each against the manifest. */
-    private static MappedSegment[] openSegments(IndexSource source, IndexManifest manifest, ReaderOptions options)
-            throws IOException {
-        List<IndexManifest.Segment> entries = manifest.segments();
-        MappedSegment[] opened = new MappedSegment[entries.size()];
-        ExecutorService fetchers = newPool(Math.max(1, Math.min(8, entries.size())), "hnswseg-fetch");
-        try {
-            List<Future<MappedSegment>> futures = new ArrayList<>();
-            for (IndexManifest.Segment entry : entries) {
-                futures.add(fetchers.submit(() -> openSegment(source, manifest, entry, options)));
-            }
-            for (int i = 0; i < futures.size(); i++) {
-                opened[i] = futures.get(i).get();
-            }
-            return opened;
-        } catch (ExecutionException e) {
-            closeAll(opened);
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException(cause);
-        } catch (InterruptedException e) {
-            closeAll(opened);
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while opening " + source.location(), e);
-        } finally {
-            fetchers.shutdownNow();
-        }
-    }
-
-    private static MappedSegment openSegment(IndexSource source, IndexManifest manifest, IndexManifest.Segment entry,
-                                             ReaderOptions options) throws IOException {
-        Path file = source.segment(entry);
-        MappedSegment segment = MappedSegment.open(file, options.verifyChecksums() && !source.verifiesOnFetch());
-        String problem = null;
-        if (segment.storedChecksum() != entry.crc32c()) {
-            problem = "its CRC32C 0x" + Long.toHexString(segment.storedChecksum()) + " differs from the manifest's 0x"
-                    + Long.toHexString(entry.crc32c()) + ": the file does not belong to this index";
-        } else if (segment.size() != entry.count()) {
-            problem = "it holds " + segment.size() + " vectors, the manifest says " + entry.count();
-        } else if (segment.dimension() != manifest.dimension() || segment.metric() != manifest.metricValue()) {
-            problem = "it is " + segment.metric().externalName() + "/" + segment.dimension() + ", the index "
-                    + manifest.metric() + "/" + manifest.dimension();
-        }
-        if (problem != null) {
-            segment.close();
-            throw new IOException("segment " + file + ": " + problem);
-        }
-        return segment;
-    }
-
-    private static ExecutorService newPool(int threads, String name) {
+    static ExecutorService newPool(int threads, String name) {
         AtomicInteger n = new AtomicInteger();
         return Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());
@@ -287,7 +242,7 @@ public final class IndexReader implements AutoCloseable {
         for (float[] q : queries) {
             checkQuery(q, k, ef, nprobe);
         }
-        int probesPerQuery = Math.max(1, nprobe == 0 || !routes.routed() ? segments.length : nprobe);
+        int probesPerQuery = Math.max(1, nprobe == 0 || !routes.routed() ? segments.count() : nprobe);
         int chunk = Math.max(1, searchesPerChunk / probesPerQuery);
         SearchResults[] results = new SearchResults[queries.size()];
         for (int from = 0; from < results.length; from += chunk) {
@@ -305,20 +260,20 @@ public final class IndexReader implements AutoCloseable {
     private void searchBySegment(List<float[]> queries, int from, int to, int k, int ef, int nprobe, SearchResults[] results) {
         int n = to - from;
         SegmentRoutes.Probes[] probes = new SegmentRoutes.Probes[n];
-        int[] start = new int[segments.length + 1];
+        int[] start = new int[segments.count() + 1];
         for (int i = 0; i < n; i++) {
             probes[i] = routes.route(queries.get(from + i), k, ef, nprobe);
             for (int s : probes[i].segments()) {
                 start[s + 1]++;
             }
         }
-        for (int s = 0; s < segments.length; s++) {
+        for (int s = 0; s < segments.count(); s++) {
             start[s + 1] += start[s];
         }
         // Work item t is the search of one segment for one query, items ordered by segment.
-        int[] itemQuery = new int[start[segments.length]];
+        int[] itemQuery = new int[start[segments.count()]];
         int[] itemProbe = new int[itemQuery.length];
-        int[] next = Arrays.copyOf(start, segments.length);
+        int[] next = Arrays.copyOf(start, segments.count());
         SearchResults[][] parts = new SearchResults[n][];
         for (int i = 0; i < n; i++) {
             int[] route = probes[i].segments();
@@ -354,11 +309,11 @@ public final class IndexReader implements AutoCloseable {
             checkQuery(q, k, k, 0);
         }
         float[][] all = queries.toArray(new float[0][]);
-        SearchResults[][] parts = new SearchResults[queries.size()][segments.length];
+        SearchResults[][] parts = new SearchResults[queries.size()][segments.count()];
         int searched = 0;
-        for (MappedSegment segment : segments) {
-            if (segment.size() > 0) {
-                SearchResults[] found = segment.exactSearch(all, k);
+        for (int s = 0; s < segments.count(); s++) {
+            if (manifest.segments().get(s).count() > 0) {
+                SearchResults[] found = segment(s).exactSearch(all, k);
                 for (int q = 0; q < all.length; q++) {
                     parts[q][searched] = found[q];
                 }
@@ -401,10 +356,21 @@ public final class IndexReader implements AutoCloseable {
      * {@link #health()} before the error goes on.
      */
     private SearchResults searchSegment(int s, float[] query, int k, int ef, float cutoff) {
+        MappedSegment segment = segment(s);
         try {
-            return segments[s].search(query, k, ef, cutoff);
+            return segment.search(query, k, ef, cutoff);
         } catch (CorruptSegmentException e) {
-            failures.putIfAbsent(segments[s].name(), e.getMessage());
+            failures.putIfAbsent(segment.name(), e.getMessage());
+            throw e;
+        }
+    }
+
+    /** Segment {@code s}, opened now when the reader opens segments lazily; a failure to open it is recorded for {@link #health()}. */
+    private MappedSegment segment(int s) {
+        try {
+            return segments.get(s);
+        } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
+            failures.putIfAbsent(location.replaceAll("/+$", "") + "/" + manifest.segments().get(s).path(), e.getMessage());
             throw e;
         }
     }
@@ -454,7 +420,7 @@ public final class IndexReader implements AutoCloseable {
     }
 
     public int segmentCount() {
-        return segments.length;
+        return segments.count();
     }
 
     /** Whether queries are routed to a few segments (a k-means index) or visit all of them. */
@@ -485,36 +451,33 @@ public final class IndexReader implements AutoCloseable {
         return metric;
     }
 
-    /** Bytes of segment files mapped into memory. */
+    /** Bytes of segment files mapped into memory (with lazy opening: of the segments opened so far). */
     public long mappedBytes() {
         long bytes = 0;
-        for (MappedSegment s : segments) {
+        for (MappedSegment s : segments.open()) {
             bytes += s.mappedBytes();
         }
         return bytes;
     }
 
-    /** The local files the segments were mapped from (for remote indexes: the cache). */
+    /** The local files the segments were mapped from (for remote indexes: the cache); with lazy opening, those opened so far. */
     public List<String> segmentFiles() {
         List<String> files = new ArrayList<>();
-        for (MappedSegment s : segments) {
+        for (MappedSegment s : segments.open()) {
             files.add(s.name());
         }
         return files;
+    }
+
+    /** Segments mapped so far: all of them, unless the reader opens segments lazily. */
+    public int openSegmentCount() {
+        return segments.open().size();
     }
 
     @Override
     public void close() {
         closed = true;
         pool.shutdownNow();
-        closeAll(segments);
-    }
-
-    private static void closeAll(MappedSegment[] segments) {
-        for (MappedSegment s : segments) {
-            if (s != null) {
-                s.close();
-            }
-        }
+        segments.close();
     }
 }

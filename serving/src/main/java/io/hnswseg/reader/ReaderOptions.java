@@ -16,9 +16,14 @@ import java.nio.file.Path;
  * @param s3Region        region; default {@code $AWS_REGION}, else {@code us-east-1}
  * @param s3PathStyle     path-style addressing ({@code endpoint/bucket/key}), as most S3-compatible
  *                        stores want; default: on when an endpoint is set
+ * @param lazySegments    open (for a remote index: download) each segment when a search first needs it,
+ *                        instead of every segment when the index is opened: a routed reader's start-up,
+ *                        downloads and memory then follow its traffic, and a missing or corrupt segment is
+ *                        found by the first search that needs it (which fails, naming it) rather than by the
+ *                        open. Default off
  */
 public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchThreads, String s3Endpoint,
-                            String s3Region, boolean s3PathStyle) {
+                            String s3Region, boolean s3PathStyle, boolean lazySegments) {
 
     public ReaderOptions {
         if (searchThreads < 1) {
@@ -33,7 +38,7 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
         String endpoint = blankToNull(System.getenv("HNSWSEG_S3_ENDPOINT"));
         String region = blankToNull(System.getenv("AWS_REGION"));
         return new ReaderOptions(cacheDir, true, Runtime.getRuntime().availableProcessors(), endpoint,
-                region == null ? "us-east-1" : region, endpoint != null);
+                region == null ? "us-east-1" : region, endpoint != null, false);
     }
 
     private static String blankToNull(String s) {
@@ -41,27 +46,31 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
     }
 
     public ReaderOptions withCacheDir(Path dir) {
-        return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle);
+        return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
     }
 
     public ReaderOptions withVerifyChecksums(boolean verify) {
-        return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle);
+        return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
     }
 
     public ReaderOptions withSearchThreads(int threads) {
-        return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle);
+        return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
     }
 
     /** An S3-compatible endpoint; also turns path-style addressing on. */
     public ReaderOptions withS3Endpoint(String endpoint) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null, lazySegments);
     }
 
     public ReaderOptions withS3Region(String region) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle, lazySegments);
+    }
+
+    public ReaderOptions withLazySegments(boolean lazy) {
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazy);
     }
 
     public ReaderOptions withS3PathStyle(boolean pathStyle) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle, lazySegments);
     }
 }

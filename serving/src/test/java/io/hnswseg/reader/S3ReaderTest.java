@@ -119,6 +119,29 @@ class S3ReaderTest {
     }
 
     @Test
+    void aLazyReaderDownloadsASegmentOnlyWhenASearchNeedsIt() throws IOException {
+        Path segments = tmp.resolve("cache-lazy/s3/indexes/products/v1/segments");
+        try (IndexReader lazy = IndexReader.open("s3://indexes/products/v1", options("cache-lazy").withLazySegments(true));
+             IndexReader fromDisk = IndexReader.open(local.toString())) {
+            assertEquals(3, lazy.segmentCount());
+            assertEquals(0, lazy.openSegmentCount());
+            assertEquals(0, cachedFiles(segments), "downloaded at open");
+            assertSameAnswers(fromDisk, lazy);
+            assertEquals(3, lazy.openSegmentCount());
+            assertEquals(3, cachedFiles(segments));
+        }
+    }
+
+    private static long cachedFiles(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.count();
+        }
+    }
+
+    @Test
     void validCacheIsReusedAndABadCopyIsFetchedAgain() throws IOException {
         upload("reuse");
         ReaderOptions options = options("cache-b");

@@ -1,0 +1,183 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.MappedSegment;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The segments of an open index, each fetched (for a remote index), mapped and checked against the
+ * manifest: all of them when the reader opens, or, with {@link ReaderOptions#lazySegments()}, each one when
+ * a search first needs it, so that a routed reader's start-up, downloads and memory follow its traffic.
+ * Thread-safe: a segment is opened once, by the first search to need it, while searches of other segments
+ * go on.
+ */
+final class Segments implements AutoCloseable {
+
+    private final IndexManifest manifest;
+    private final ReaderOptions options;
+    /** Where segments not opened yet come from; null once every segment is open (eager opening). */
+    private final IndexSource source;
+    private final AtomicReferenceArray<MappedSegment> opened;
+    private final Object[] locks;
+    private volatile boolean closed;
+
+    private Segments(IndexManifest manifest, ReaderOptions options, IndexSource source, MappedSegment[] segments) {
+        this.manifest = manifest;
+        this.options = options;
+        this.source = source;
+        this.opened = new AtomicReferenceArray<>(segments);
+        this.locks = new Object[segments.length];
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new Object();
+        }
+    }
+
+    /**
+     * Opens every segment now (downloads run in parallel); {@code source} is not kept.
+     *
+     * @throws IOException naming the first segment that is missing, unreadable, corrupt or not the manifest's
+     */
+    static Segments openAll(IndexSource source, IndexManifest manifest, ReaderOptions options) throws IOException {
+        List<IndexManifest.Segment> entries = manifest.segments();
+        MappedSegment[] segments = new MappedSegment[entries.size()];
+        ExecutorService fetchers = IndexReader.newPool(Math.max(1, Math.min(8, entries.size())), "hnswseg-fetch");
+        try {
+            List<Future<MappedSegment>> futures = new ArrayList<>();
+            for (IndexManifest.Segment entry : entries) {
+                futures.add(fetchers.submit(() -> open(source, manifest, entry, options)));
+            }
+            for (int i = 0; i < futures.size(); i++) {
+                segments[i] = futures.get(i).get();
+            }
+            return new Segments(manifest, options, null, segments);
+        } catch (ExecutionException e) {
+            closeAll(segments);
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(cause);
+        } catch (InterruptedException e) {
+            closeAll(segments);
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening " + source.location(), e);
+        } finally {
+            fetchers.shutdownNow();
+        }
+    }
+
+    /** Opens no segment now: each one on its first {@link #get}; keeps {@code source} open until {@link #close}. */
+    static Segments lazy(IndexSource source, IndexManifest manifest, ReaderOptions options) {
+        return new Segments(manifest, options, source, new MappedSegment[manifest.segments().size()]);
+    }
+
+    /** Fetches, maps and checks one segment against its manifest entry. */
+    private static MappedSegment open(IndexSource source, IndexManifest manifest, IndexManifest.Segment entry,
+                                      ReaderOptions options) throws IOException {
+        Path file = source.segment(entry);
+        MappedSegment segment = MappedSegment.open(file, options.verifyChecksums() && !source.verifiesOnFetch());
+        String problem = null;
+        if (segment.storedChecksum() != entry.crc32c()) {
+            problem = "its CRC32C 0x" + Long.toHexString(segment.storedChecksum()) + " differs from the manifest's 0x"
+                    + Long.toHexString(entry.crc32c()) + ": the file does not belong to this index";
+        } else if (segment.size() != entry.count()) {
+            problem = "it holds " + segment.size() + " vectors, the manifest says " + entry.count();
+        } else if (segment.dimension() != manifest.dimension() || segment.metric() != manifest.metricValue()) {
+            problem = "it is " + segment.metric().externalName() + "/" + segment.dimension() + ", the index "
+                    + manifest.metric() + "/" + manifest.dimension();
+        }
+        if (problem != null) {
+            segment.close();
+            throw new IOException("segment " + file + ": " + problem);
+        }
+        return segment;
+    }
+
+    int count() {
+        return opened.length();
+    }
+
+    /**
+     * Segment {@code s}, opened now if it is not yet (only with lazy opening).
+     *
+     * @throws UncheckedIOException naming the segment when it cannot be fetched or is not the manifest's
+     * @throws io.hnswseg.segment.CorruptSegmentException naming the file when it is corrupt
+     * @throws IllegalStateException after {@link #close()}
+     */
+    MappedSegment get(int s) {
+        MappedSegment segment = opened.get(s);
+        if (segment != null) {
+            return segment;
+        }
+        synchronized (locks[s]) {
+            segment = opened.get(s);
+            if (segment == null) {
+                if (closed) {
+                    throw new IllegalStateException("index " + source.location() + " is closed");
+                }
+                try {
+                    segment = open(source, manifest, manifest.segments().get(s), options);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e.getMessage(), e);
+                }
+                // close() waits on this lock, so it closes this segment too.
+                opened.set(s, segment);
+            }
+            return segment;
+        }
+    }
+
+    /** Segment {@code s} when it is open, else null (it is not opened for the asking). */
+    MappedSegment ifOpen(int s) {
+        return opened.get(s);
+    }
+
+    /** The segments open now, in manifest order. */
+    List<MappedSegment> open() {
+        List<MappedSegment> list = new ArrayList<>();
+        for (int s = 0; s < opened.length(); s++) {
+            MappedSegment segment = opened.get(s);
+            if (segment != null) {
+                list.add(segment);
+            }
+        }
+        return list;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (int s = 0; s < opened.length(); s++) {
+            synchronized (locks[s]) {
+                MappedSegment segment = opened.get(s);
+                if (segment != null) {
+                    segment.close();
+                }
+            }
+        }
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    private static void closeAll(MappedSegment[] segments) {
+        for (MappedSegment s : segments) {
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+}

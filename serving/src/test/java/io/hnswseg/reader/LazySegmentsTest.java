@@ -1,0 +1,174 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.CorruptSegmentException;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A reader that opens each segment on the first search that needs it answers as one that opens them all. */
+class LazySegmentsTest {
+
+    @TempDir
+    static Path tmp;
+    private static Path dir;
+    private static FloatMatrix[] data;
+    private static IndexManifest manifest;
+
+    @BeforeAll
+    static void writeIndex() throws IOException {
+        data = TestIndexes.clustered(12_000, 60, 24, 7);
+        dir = tmp.resolve("routed");
+        manifest = TestIndexes.writeRouted(dir, data[0], 6, new HnswParams(12, 80, 1, Metric.L2));
+    }
+
+    private static ReaderOptions lazy() {
+        return ReaderOptions.defaults().withSearchThreads(2).withLazySegments(true);
+    }
+
+    @Test
+    void segmentsOpenAsQueriesReachThemAndAnswersMatchAnEagerReader() throws IOException {
+        try (IndexReader eager = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(2));
+             IndexReader lazy = IndexReader.open(dir.toString(), lazy())) {
+            assertEquals(6, eager.openSegmentCount());
+            assertEquals(0, lazy.openSegmentCount());
+            assertEquals(0, lazy.mappedBytes());
+            assertEquals(6, lazy.segmentCount());
+            assertSame(eager.search(data[1].row(0), 10, 40, 1), lazy.search(data[1].row(0), 10, 40, 1), "query 0");
+            assertEquals(1, lazy.openSegmentCount(), "one probe opens one segment");
+            for (int nprobe : new int[]{1, 3, 6, 0}) {
+                for (int q = 0; q < data[1].rows(); q++) {
+                    assertSame(eager.search(data[1].row(q), 10, 40, nprobe), lazy.search(data[1].row(q), 10, 40, nprobe),
+                            "nprobe " + nprobe + ", query " + q);
+                }
+            }
+            assertEquals(6, lazy.openSegmentCount());
+            assertEquals(eager.mappedBytes(), lazy.mappedBytes());
+            List<SearchResults> batch = lazy.searchBatch(rows(), 10, 40, 2);
+            for (int q = 0; q < batch.size(); q++) {
+                assertSame(eager.search(data[1].row(q), 10, 40, 2), batch.get(q), "batch, query " + q);
+            }
+        }
+    }
+
+    @Test
+    void concurrentFirstSearchesOpenEachSegmentOnce() throws Exception {
+        try (IndexReader eager = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(2));
+             IndexReader lazy = IndexReader.open(dir.toString(), lazy())) {
+            ExecutorService clients = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<SearchResults>> answers = new ArrayList<>();
+                for (int q = 0; q < data[1].rows(); q++) {
+                    float[] query = data[1].row(q);
+                    answers.add(clients.submit(() -> lazy.search(query, 10, 40, 0)));
+                }
+                for (int q = 0; q < answers.size(); q++) {
+                    assertSame(eager.search(data[1].row(q), 10, 40, 0), answers.get(q).get(), "query " + q);
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            List<String> files = lazy.segmentFiles();
+            assertEquals(6, files.size());
+            assertEquals(6, new HashSet<>(files).size(), "a segment was mapped twice: " + files);
+        }
+    }
+
+    @Test
+    void aCorruptSegmentFailsTheQueriesThatReachItOnly() throws IOException {
+        Path copy = tmp.resolve("corrupt");
+        copyTree(dir, copy);
+        String bad = manifest.segments().get(2).path();
+        byte[] bytes = Files.readAllBytes(copy.resolve(bad));
+        bytes[bytes.length / 2] ^= 0x5A;
+        Files.write(copy.resolve(bad), bytes);
+        CorruptSegmentException refused = assertThrows(CorruptSegmentException.class, () -> IndexReader.open(copy.toString()));
+        assertTrue(refused.getMessage().contains(bad), refused.getMessage());
+        try (IndexReader eager = IndexReader.open(dir.toString());
+             IndexReader lazy = IndexReader.open(copy.toString(), lazy())) {
+            int failed = 0;
+            int answered = 0;
+            for (int q = 0; q < data[1].rows(); q++) {
+                try {
+                    SearchResults r = lazy.search(data[1].row(q), 10, 40, 1);
+                    assertSame(eager.search(data[1].row(q), 10, 40, 1), r, "query " + q);
+                    answered++;
+                } catch (CorruptSegmentException e) {
+                    assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("checksum"), e.getMessage());
+                    failed++;
+                }
+            }
+            assertTrue(failed > 0 && answered > 0, failed + " queries failed, " + answered + " answered");
+            assertFalse(lazy.health().ok());
+            assertTrue(lazy.health().failedSegments().keySet().stream().anyMatch(f -> f.endsWith(bad)), lazy.health().toString());
+        }
+    }
+
+    @Test
+    void aMissingSegmentIsNamedByTheQueriesThatReachIt() throws IOException {
+        Path copy = tmp.resolve("missing");
+        copyTree(dir, copy);
+        String gone = manifest.segments().get(4).path();
+        Files.delete(copy.resolve(gone));
+        IOException refused = assertThrows(IOException.class, () -> IndexReader.open(copy.toString()));
+        assertTrue(refused.getMessage().contains(gone), refused.getMessage());
+        try (IndexReader lazy = IndexReader.open(copy.toString(), lazy())) {
+            java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> lazy.search(data[1].row(0), 10, 40, 6));
+            assertTrue(e.getMessage().contains(gone), e.getMessage());
+            assertTrue(lazy.health().failedSegments().keySet().stream().anyMatch(f -> f.endsWith(gone)), lazy.health().toString());
+        }
+    }
+
+    @Test
+    void aClosedLazyReaderRefusesSearches() throws IOException {
+        IndexReader lazy = IndexReader.open(dir.toString(), lazy());
+        lazy.search(data[1].row(0), 10, 40, 1);
+        lazy.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> lazy.search(data[1].row(1), 10, 40, 6));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    private static List<float[]> rows() {
+        List<float[]> rows = new ArrayList<>();
+        for (int q = 0; q < data[1].rows(); q++) {
+            rows.add(data[1].row(q));
+        }
+        return rows;
+    }
+
+    private static void assertSame(SearchResults expected, SearchResults actual, String what) {
+        assertTrue(expected.matches(actual, 1e-6), what + ": expected " + expected + " but was " + actual);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}
