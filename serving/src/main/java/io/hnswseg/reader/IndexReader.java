@@ -17,14 +17,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An open index: its manifest and its segments, memory-mapped. Each {@link #search} fans out across the
+ * An open index: its manifest and its segments, memory-mapped (all when it opens, or each on its first
+ * search with {@link ReaderOptions#lazySegments()}). Each {@link #search} fans out across the
  * segments (the calling thread searches some itself, idle threads of a shared, bounded pool the others) and merges the
  * per-segment top-k into the global top-k. Thread-safe: any number of threads may search at once.
  *
