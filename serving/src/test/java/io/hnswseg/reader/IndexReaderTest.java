@@ -361,14 +361,7 @@ class IndexReaderTest {
     }
 
     private static Path copyIndex(String name) throws IOException {
-        Path copy = tmp.resolve(name);
-        Files.createDirectories(copy.resolve("segments"));
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                Files.copy(p, copy.resolve(dir.relativize(p)));
-            }
-        }
-        return copy;
+        return TestIndexes.copy(dir, tmp.resolve(name));
     }
 
     @Test

@@ -96,7 +96,7 @@ class LazySegmentsTest {
     @Test
     void aCorruptSegmentFailsTheQueriesThatReachItOnly() throws IOException {
         Path copy = tmp.resolve("corrupt");
-        copyTree(dir, copy);
+        TestIndexes.copy(dir, copy);
         String bad = manifest.segments().get(2).path();
         byte[] bytes = Files.readAllBytes(copy.resolve(bad));
         bytes[bytes.length / 2] ^= 0x5A;
@@ -126,7 +126,7 @@ class LazySegmentsTest {
     @Test
     void aMissingSegmentIsNamedByTheQueriesThatReachIt() throws IOException {
         Path copy = tmp.resolve("missing");
-        copyTree(dir, copy);
+        TestIndexes.copy(dir, copy);
         String gone = manifest.segments().get(4).path();
         Files.delete(copy.resolve(gone));
         IOException refused = assertThrows(IOException.class, () -> IndexReader.open(copy.toString()));
@@ -157,18 +157,5 @@ class LazySegmentsTest {
 
     private static void assertSame(SearchResults expected, SearchResults actual, String what) {
         assertTrue(expected.matches(actual, 1e-6), what + ": expected " + expected + " but was " + actual);
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (var paths = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) paths::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
     }
 }

@@ -120,6 +120,18 @@ public final class TestIndexes {
         return manifest;
     }
 
+    /** Copies the index in {@code from} (every file, subdirectories included) to {@code to}; returns {@code to}. */
+    public static Path copy(Path from, Path to) throws IOException {
+        try (var files = java.nio.file.Files.walk(from)) {
+            for (Path p : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                java.nio.file.Files.createDirectories(target.getParent());
+                java.nio.file.Files.copy(p, target);
+            }
+        }
+        return to;
+    }
+
     public static FloatMatrix[] clustered(int rows, int queries, int dim, long seed) {
         FloatMatrix all = SyntheticData.clustered(rows + queries, dim, 40, seed);
         float[] q = new float[queries * dim];
