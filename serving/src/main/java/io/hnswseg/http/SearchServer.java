@@ -430,8 +430,9 @@ public final class SearchServer implements AutoCloseable {
         } catch (SearchRequest.BadRequest e) {
             rejected.increment();
             reply(response, callback, 400, error(e.getMessage()));
-        } catch (CorruptSegmentException e) {
-            // The index's fault, not the client's; /health reports the segment from now on.
+        } catch (CorruptSegmentException | java.io.UncheckedIOException e) {
+            // The index's fault, not the client's (a corrupt segment, or one a lazy reader could not fetch);
+            // /health reports the segment from now on.
             reply(response, callback, 500, error(e.getMessage()));
         } catch (RuntimeException e) {
             reply(response, callback, 500, error("internal error: " + e));

@@ -107,6 +107,26 @@ class SearchServerTest {
     }
 
     @Test
+    void aSegmentALazyReaderCannotFetchIsA500NamingItAndFailsHealth() throws Exception {
+        java.nio.file.Path copy = io.hnswseg.reader.TestIndexes.copy(tmp.resolve("idx"), tmp.resolve("missing-segment"));
+        String gone = reader.manifest().segments().get(1).path();
+        java.nio.file.Files.delete(copy.resolve(gone));
+        try (IndexReader lazy = IndexReader.open(copy.toString(), io.hnswseg.reader.ReaderOptions.defaults().withLazySegments(true));
+             SearchServer other = new SearchServer(lazy, "127.0.0.1", 0, 2)) {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/search"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"vector\": " + Arrays.toString(data[1].row(0)) + "}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(500, r.statusCode(), r.body());
+            assertTrue(JSON.readTree(r.body()).get("error").asText().contains(gone), r.body());
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/health"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, health.statusCode(), health.body());
+            assertTrue(health.body().contains(gone), health.body());
+        }
+    }
+
+    @Test
     void healthAndStats() throws Exception {
         HttpResponse<String> health = send("GET", "/health", null);
         assertEquals(200, health.statusCode());
