@@ -46,6 +46,11 @@ public final class IndexReader implements AutoCloseable {
     private final int searchThreads;
     /** Segments that failed a search, by file: what {@link #health()} reports. */
     private final Map<String, String> failures = new ConcurrentHashMap<>();
+    /**
+     * Segments a lazy reader could not open, by their place in the index: reported by {@link #health()} until
+     * a later search opens them (a download may fail once and succeed the next time).
+     */
+    private final Map<String, String> openFailures = new ConcurrentHashMap<>();
     private final int dimension;
     private final Metric metric;
     private volatile boolean closed;
@@ -366,20 +371,30 @@ public final class IndexReader implements AutoCloseable {
 
     /** Segment {@code s}, opened now when the reader opens segments lazily; a failure to open it is recorded for {@link #health()}. */
     private MappedSegment segment(int s) {
+        MappedSegment segment = segments.ifOpen(s);
+        if (segment != null) {
+            return segment;
+        }
+        String where = location.replaceAll("/+$", "") + "/" + manifest.segments().get(s).path();
         try {
-            return segments.get(s);
+            segment = segments.get(s);
         } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
-            failures.putIfAbsent(location.replaceAll("/+$", "") + "/" + manifest.segments().get(s).path(), e.getMessage());
+            openFailures.put(where, e.getMessage());
             throw e;
         }
+        openFailures.remove(where);
+        return segment;
     }
 
     /**
      * Whether every segment still answers: a segment whose search found it corrupt or changed on disk
-     * is listed with the problem. The reader keeps serving; queries that reach a failed segment fail.
+     * is listed with the problem, and so is one a lazy reader could not open (until a later search opens
+     * it). The reader keeps serving; queries that reach a failed segment fail.
      */
     public Health health() {
-        return new Health(failures.isEmpty(), new TreeMap<>(failures));
+        Map<String, String> all = new TreeMap<>(openFailures);
+        all.putAll(failures);
+        return new Health(all.isEmpty(), all);
     }
 
     /**

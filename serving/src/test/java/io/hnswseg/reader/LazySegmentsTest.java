@@ -128,13 +128,17 @@ class LazySegmentsTest {
         Path copy = tmp.resolve("missing");
         TestIndexes.copy(dir, copy);
         String gone = manifest.segments().get(4).path();
-        Files.delete(copy.resolve(gone));
+        Files.move(copy.resolve(gone), tmp.resolve("away.hseg"));
         IOException refused = assertThrows(IOException.class, () -> IndexReader.open(copy.toString()));
         assertTrue(refused.getMessage().contains(gone), refused.getMessage());
         try (IndexReader lazy = IndexReader.open(copy.toString(), lazy())) {
             java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> lazy.search(data[1].row(0), 10, 40, 6));
             assertTrue(e.getMessage().contains(gone), e.getMessage());
             assertTrue(lazy.health().failedSegments().keySet().stream().anyMatch(f -> f.endsWith(gone)), lazy.health().toString());
+            // Back in place (a download that failed once): the next search opens it, and health recovers.
+            Files.move(tmp.resolve("away.hseg"), copy.resolve(gone));
+            assertEquals(10, lazy.search(data[1].row(0), 10, 40, 6).size());
+            assertTrue(lazy.health().ok(), lazy.health().toString());
         }
     }
 
