@@ -11,9 +11,15 @@ final class SearchContext {
 
     private static final ThreadLocal<SearchContext> CURRENT = ThreadLocal.withInitial(SearchContext::new);
 
-    /** visited[node] == generation means visited in the current search; no clearing between searches. */
-    private int[] visited = new int[0];
-    private int generation;
+    /**
+     * One bit per node of the graph searched, cleared when a layer search begins. A bit set rather than the
+     * usual int stamp per node (no clearing, but 32x the bytes): a graph of 100,000 nodes then takes 12.5 KB,
+     * which stays in L1 beside the rows and links being scored, where 400 KB of stamps competed with them for
+     * L2 (a build checks about 3,600 links per insert). Clearing it is a fill of 12.5 KB per layer search.
+     */
+    private long[] visited = new long[0];
+    /** Words of {@link #visited} the current graph uses: what {@link #begin} clears. */
+    private int visitedWords;
 
     /** The current layer search's best nodes, closest first; see {@link Beam}. */
     final Beam beam = new Beam();
@@ -47,9 +53,9 @@ final class SearchContext {
     }
 
     private void ensure(int nodes, int maxDegree, int ef) {
-        if (visited.length < nodes) {
-            visited = new int[Math.max(nodes, visited.length + (visited.length >>> 1))];
-            generation = 0;
+        visitedWords = (nodes + 63) >>> 6;
+        if (visited.length < visitedWords) {
+            visited = new long[Math.max(visitedWords, visited.length + (visited.length >>> 1))];
         }
         if (neighbours.length < maxDegree + 4) {
             // Three spare slots for the searcher's padding of a list to a multiple of four.
@@ -74,18 +80,18 @@ final class SearchContext {
     /** Starts a new layer search keeping the best {@code width} nodes: empties the beam and the visited set. */
     void begin(int width) {
         beam.reset(width);
-        if (++generation == 0) {
-            Arrays.fill(visited, 0);
-            generation = 1;
-        }
+        Arrays.fill(visited, 0, visitedWords, 0L);
     }
 
     /** Marks {@code node} visited; returns false if it already was in this search. */
     boolean visit(int node) {
-        if (visited[node] == generation) {
+        int word = node >>> 6;
+        long bit = 1L << node;
+        long bits = visited[word];
+        if ((bits & bit) != 0) {
             return false;
         }
-        visited[node] = generation;
+        visited[word] = bits | bit;
         return true;
     }
 
