@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.reader.IndexReader;
+import io.hnswseg.reader.SegmentUnavailableException;
 import io.hnswseg.segment.CorruptSegmentException;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
@@ -55,7 +56,9 @@ import java.util.concurrent.atomic.LongAdder;
  * </ul>
  * A request the server cannot answer (malformed JSON, wrong dimension, NaN, k out of range, a body over
  * {@link #MAX_BODY_BYTES}, a body that breaks HTTP framing) gets 400 with {@code {"error": "..."}}; a wrong
- * method 405 with {@code Allow}, an unknown path 404.
+ * method 405 with {@code Allow}, an unknown path 404. A search that reaches a corrupt segment (or, with lazy
+ * segments, one missing or not the manifest's) gets 500 naming it; one whose segment a lazy reader could not
+ * download just now gets 503 with {@code Retry-After} (the next search downloads it again).
  *
  * <p>Everything is bounded ({@link Limits}): connections wait on no thread (a connection that sends
  * nothing for the idle timeout is closed, and a body that stops arriving is answered 400); searches run on
@@ -430,9 +433,13 @@ public final class SearchServer implements AutoCloseable {
         } catch (SearchRequest.BadRequest e) {
             rejected.increment();
             reply(response, callback, 400, error(e.getMessage()));
+        } catch (SegmentUnavailableException e) {
+            // The object store failed the segment's download; a later search fetches it again.
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            reply(response, callback, 503, error(e.getMessage()));
         } catch (CorruptSegmentException | java.io.UncheckedIOException e) {
-            // The index's fault, not the client's (a corrupt segment, or one a lazy reader could not fetch);
-            // /health reports the segment from now on.
+            // The index's fault, not the client's (a corrupt segment, or one a lazy reader found missing or
+            // not the manifest's); /health reports the segment from now on.
             reply(response, callback, 500, error(e.getMessage()));
         } catch (RuntimeException e) {
             reply(response, callback, 500, error("internal error: " + e));

@@ -105,7 +105,11 @@ public final class IndexReader implements AutoCloseable {
      *                     missing, unreadable, of an unknown format, corrupt, or does not match the manifest
      */
     public static IndexReader open(String uri, ReaderOptions options) throws IOException {
-        IndexSource source = sourceFor(uri, options);
+        return open(sourceFor(uri, options), options);
+    }
+
+    /** Opens the index {@code source} holds, and closes the source (at once, or with lazy segments at the reader's close). */
+    static IndexReader open(IndexSource source, ReaderOptions options) throws IOException {
         try {
             String manifestName = source.location().replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
             IndexManifest manifest = IndexManifest.parse(source.manifest(), manifestName);
@@ -174,6 +178,10 @@ public final class IndexReader implements AutoCloseable {
      *                                  ef < k, or nprobe outside 0..{@link #segmentCount()}
      * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
      *                                  segment is then reported by {@link #health()}
+     * @throws SegmentUnavailableException with {@link ReaderOptions#lazySegments()}, when a segment the query
+     *                                  needs could not be fetched now (a later search fetches it again)
+     * @throws java.io.UncheckedIOException with {@link ReaderOptions#lazySegments()}, when a segment the query
+     *                                  needs is missing, unreadable or not the manifest's
      */
     public SearchResults search(float[] query, int k, int ef, int nprobe) {
         checkQuery(query, k, ef, nprobe);

@@ -37,6 +37,14 @@ interface IndexSource extends Closeable {
         return bytes;
     }
 
+    /**
+     * Whether a failure of {@link #segment} may pass if the fetch is tried again later (a remote store's
+     * outage or timeout), rather than being a property of the index (a missing or refused file).
+     */
+    default boolean mayPass(IOException failure) {
+        return false;
+    }
+
     /** Whether {@link #segment} already verified the file's CRC32C against the manifest. */
     boolean verifiesOnFetch();
 

@@ -90,6 +90,12 @@ final class S3Source implements IndexSource {
         });
     }
 
+    /** What {@link SegmentCache} does not call {@link SegmentCache.Fatal} has already been retried, but may pass. */
+    @Override
+    public boolean mayPass(IOException failure) {
+        return !(failure instanceof SegmentCache.Fatal);
+    }
+
     @Override
     public boolean verifiesOnFetch() {
         return true;

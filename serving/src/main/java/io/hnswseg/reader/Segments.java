@@ -87,7 +87,12 @@ final class Segments implements AutoCloseable {
     /** Fetches, maps and checks one segment against its manifest entry. */
     private static MappedSegment open(IndexSource source, IndexManifest manifest, IndexManifest.Segment entry,
                                       ReaderOptions options) throws IOException {
-        Path file = source.segment(entry);
+        return map(source.segment(entry), source, manifest, entry, options);
+    }
+
+    /** Maps the fetched {@code file} of {@code entry} and checks it against the entry. */
+    private static MappedSegment map(Path file, IndexSource source, IndexManifest manifest, IndexManifest.Segment entry,
+                                     ReaderOptions options) throws IOException {
         MappedSegment segment = MappedSegment.open(file, options.verifyChecksums() && !source.verifiesOnFetch());
         String problem = null;
         if (segment.storedChecksum() != entry.crc32c()) {
@@ -113,7 +118,8 @@ final class Segments implements AutoCloseable {
     /**
      * Segment {@code s}, opened now if it is not yet (only with lazy opening).
      *
-     * @throws UncheckedIOException naming the segment when it cannot be fetched or is not the manifest's
+     * @throws SegmentUnavailableException naming the segment when a fetch that may pass later failed
+     * @throws UncheckedIOException naming the segment when it is missing, cannot be read or is not the manifest's
      * @throws io.hnswseg.segment.CorruptSegmentException naming the file when it is corrupt
      * @throws IllegalStateException after {@link #close()}
      */
@@ -128,8 +134,15 @@ final class Segments implements AutoCloseable {
                 if (closed) {
                     throw new IllegalStateException("index " + source.location() + " is closed");
                 }
+                IndexManifest.Segment entry = manifest.segments().get(s);
+                Path file;
                 try {
-                    segment = open(source, manifest, manifest.segments().get(s), options);
+                    file = source.segment(entry);
+                } catch (IOException e) {
+                    throw source.mayPass(e) ? new SegmentUnavailableException(e) : new UncheckedIOException(e.getMessage(), e);
+                }
+                try {
+                    segment = map(file, source, manifest, entry, options);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e.getMessage(), e);
                 }

@@ -127,6 +127,23 @@ class SearchServerTest {
     }
 
     @Test
+    void aSegmentDownloadThatMayPassIsA503WithRetryAfterAndTheNextSearchAnswers() throws Exception {
+        try (IndexReader lazy = TestIndexes.lazyWithFailingFetches(tmp.resolve("idx"), 1);
+             SearchServer other = new SearchServer(lazy, "127.0.0.1", 0, 2)) {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest search = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/search"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"vector\": " + Arrays.toString(data[1].row(0)) + "}")).build();
+            HttpResponse<String> r = http.send(search, HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, r.statusCode(), r.body());
+            assertEquals(String.valueOf(SearchServer.RETRY_AFTER_SECONDS), r.headers().firstValue("Retry-After").orElse(null), r.headers().toString());
+            assertTrue(JSON.readTree(r.body()).get("error").asText().contains("S3 error 503"), r.body());
+            r = http.send(search, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(10, JSON.readTree(r.body()).get("ids").size(), r.body());
+        }
+    }
+
+    @Test
     void healthAndStats() throws Exception {
         HttpResponse<String> health = send("GET", "/health", null);
         assertEquals(200, health.statusCode());

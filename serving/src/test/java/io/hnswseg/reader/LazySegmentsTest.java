@@ -134,10 +134,26 @@ class LazySegmentsTest {
         try (IndexReader lazy = IndexReader.open(copy.toString(), lazy())) {
             java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> lazy.search(data[1].row(0), 10, 40, 6));
             assertTrue(e.getMessage().contains(gone), e.getMessage());
+            assertFalse(e instanceof SegmentUnavailableException, "a missing local file does not pass by waiting: " + e);
             assertTrue(lazy.health().failedSegments().keySet().stream().anyMatch(f -> f.endsWith(gone)), lazy.health().toString());
             // Back in place (a download that failed once): the next search opens it, and health recovers.
             Files.move(tmp.resolve("away.hseg"), copy.resolve(gone));
             assertEquals(10, lazy.search(data[1].row(0), 10, 40, 6).size());
+            assertTrue(lazy.health().ok(), lazy.health().toString());
+        }
+    }
+
+    @Test
+    void aFetchThatMayPassIsUnavailableAndTheNextSearchFetchesAgain() throws IOException {
+        try (IndexReader eager = IndexReader.open(dir.toString());
+             IndexReader lazy = TestIndexes.lazyWithFailingFetches(dir, 1)) {
+            float[] q = data[1].row(2);
+            SegmentUnavailableException e = assertThrows(SegmentUnavailableException.class, () -> lazy.search(q, 10, 40, 1));
+            assertTrue(e.getMessage().contains("S3 error 503"), e.getMessage());
+            assertEquals(1, lazy.health().failedSegments().size(), lazy.health().toString());
+            String failed = lazy.health().failedSegments().keySet().iterator().next();
+            assertTrue(e.getMessage().contains(failed.substring(failed.lastIndexOf('/') + 1)), e.getMessage() + " names " + failed);
+            assertSame(eager.search(q, 10, 40, 1), lazy.search(q, 10, 40, 1), "after the failed fetch");
             assertTrue(lazy.health().ok(), lazy.health().toString());
         }
     }

@@ -120,6 +120,50 @@ public final class TestIndexes {
         return manifest;
     }
 
+    /**
+     * A reader of the local index in {@code dir} that opens segments lazily and whose first {@code failures}
+     * segment fetches fail as an object store's outage does (after the download's own retries).
+     */
+    public static IndexReader lazyWithFailingFetches(Path dir, int failures) throws IOException {
+        LocalSource local = new LocalSource(dir);
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(failures);
+        IndexSource flaky = new IndexSource() {
+            @Override
+            public String location() {
+                return local.location();
+            }
+
+            @Override
+            public byte[] manifest() throws IOException {
+                return local.manifest();
+            }
+
+            @Override
+            public Path segment(IndexManifest.Segment segment) throws IOException {
+                if (left.getAndDecrement() > 0) {
+                    throw new IOException(dir.resolve(segment.path()) + ": download attempt 3 of 3 failed: S3 error 503 SlowDown");
+                }
+                return local.segment(segment);
+            }
+
+            @Override
+            public byte[] read(String relativePath) throws IOException {
+                return local.read(relativePath);
+            }
+
+            @Override
+            public boolean mayPass(IOException failure) {
+                return true;
+            }
+
+            @Override
+            public boolean verifiesOnFetch() {
+                return false;
+            }
+        };
+        return IndexReader.open(flaky, ReaderOptions.defaults().withLazySegments(true));
+    }
+
     /** Copies the index in {@code from} (every file, subdirectories included) to {@code to}; returns {@code to}. */
     public static Path copy(Path from, Path to) throws IOException {
         try (var files = java.nio.file.Files.walk(from)) {
