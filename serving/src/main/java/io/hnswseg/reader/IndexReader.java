@@ -1,6 +1,5 @@
 package io.hnswseg.reader;
 
-import io.hnswseg.concurrent.SharedWork;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.SearchResults;
@@ -17,9 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An open index: its manifest and its segments, memory-mapped (all when it opens, or each on its first
@@ -41,10 +37,6 @@ public final class IndexReader implements AutoCloseable {
     private final SegmentRoutes routes;
     private final int defaultNprobe;
     private final int defaultEf;
-    /** Searches segments and batches beside the callers; package-private for tests. */
-    final ExecutorService pool;
-    private final int searchThreads;
-    /** Segments that failed a search, by file: what {@link #health()} reports. */
     private final Map<String, String> failures = new ConcurrentHashMap<>();
     /**
      * Segments a lazy reader could not open, by their place in the index: reported by {@link #health()} until
@@ -54,24 +46,8 @@ public final class IndexReader implements AutoCloseable {
     private final int dimension;
     private final Metric metric;
     private volatile boolean closed;
-    /**
-     * Moving average of a query's segment searches added up (its work, whichever threads did it). Written
-     * racily by concurrent searches: it only steers the choice between parallel and sequential fan-out, and
-     * any recent value does for that.
-     */
-    private volatile long queryWorkNanos = PARALLEL_MIN_NANOS;
-    /** Queries inside {@link #search(float[], int, int, int)} now: when they already fill the pool, fan-out only queues. */
-    private final AtomicInteger inFlight = new AtomicInteger();
-    /**
-     * Below this much work per query, its segments are searched in the calling thread: handing a segment to
-     * a parked pool thread costs a wake-up (tens of microseconds here), and splitting a query pays only when
-     * its work is several of those.
-     */
-    static final long PARALLEL_MIN_NANOS = 100_000;
-    /** {@link #PARALLEL_MIN_NANOS}, lowered by tests to exercise the parallel path on small segments. */
-    long parallelMinNanos = PARALLEL_MIN_NANOS;
-    /** Test hook: runs before each segment search of a parallel fan-out, in the thread doing it; null in use. */
-    volatile SharedWork.Item segmentHook;
+    /** Spreads each query's (and each batch's) segment searches over the calling thread and the search pool. */
+    final FanOut fanOut;
 
     /** The ef of {@link #search(float[], int)} when the manifest recommends none. */
     public static final int DEFAULT_EF = 64;
@@ -86,8 +62,7 @@ public final class IndexReader implements AutoCloseable {
         this.defaultEf = manifest.defaultEf(DEFAULT_EF);
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
-        this.searchThreads = options.searchThreads();
-        this.pool = newPool(searchThreads, "hnswseg-search");
+        this.fanOut = new FanOut(options.searchThreads());
     }
 
     /** Opens an index with {@link ReaderOptions#defaults()}. */
@@ -142,15 +117,6 @@ public final class IndexReader implements AutoCloseable {
         return new LocalSource(Path.of(uri));
     }
 
-    static ExecutorService newPool(int threads, String name) {
-        AtomicInteger n = new AtomicInteger();
-        return Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
     /**
      * The {@code k} nearest vectors, closest first, with the manifest's recommended nprobe and ef (those the
      * build measured to reach its target recall), else every segment and ef {@value #DEFAULT_EF} (at least k).
@@ -186,54 +152,7 @@ public final class IndexReader implements AutoCloseable {
     public SearchResults search(float[] query, int k, int ef, int nprobe) {
         checkQuery(query, k, ef, nprobe);
         SegmentRoutes.Probes probes = routes.route(query, k, ef, nprobe);
-        int[] route = probes.segments();
-        int[] efs = probes.efs();
-        if (route.length == 1) {
-            return searchSegment(route[0], query, k, efs[0]);
-        }
-        SearchResults[] parts = new SearchResults[route.length];
-        int others = inFlight.getAndIncrement();
-        try {
-            if (queryWorkNanos < parallelMinNanos || others + 1 >= searchThreads) {
-                // Sequential: the query is too small to split, or other queries already keep the pool's threads
-                // busy (with as many clients as threads, handing segments over only adds wake-ups).
-                // Nearest segment first: the k-th distance of what is found so far lets each later segment's
-                // re-rank skip the candidates that cannot beat it (the answer stays the same).
-                long start = System.nanoTime();
-                float cutoff = Float.POSITIVE_INFINITY;
-                for (int i = 0; i < route.length; i++) {
-                    parts[i] = searchSegment(route[i], query, k, efs[i], cutoff);
-                    if (i + 1 < route.length) {
-                        cutoff = TopK.kthDistance(parts, i + 1, k);
-                    }
-                }
-                queryWorkNanos = average(queryWorkNanos, System.nanoTime() - start);
-                return TopK.merge(parts, k);
-            }
-            // The caller searches segments itself while idle pool threads take the others: the answer never
-            // waits for a pool thread, whichever thread asks and however busy the pool is. A segment's search
-            // starts with the smallest k-th distance of the segments finished before it.
-            long[] work = new long[route.length];
-            Cutoff cutoff = new Cutoff();
-            SharedWork.run(route.length, searchThreads - 1, pool, i -> {
-                SharedWork.Item hook = segmentHook;
-                if (hook != null) {
-                    hook.run(i);
-                }
-                long start = System.nanoTime();
-                parts[i] = searchSegment(route[i], query, k, efs[i], cutoff.get());
-                cutoff.lowerTo(TopK.kthDistance(parts[i], k));
-                work[i] = System.nanoTime() - start;
-            });
-            queryWorkNanos = average(queryWorkNanos, Arrays.stream(work).sum());
-            return TopK.merge(parts, k);
-        } finally {
-            inFlight.decrementAndGet();
-        }
-    }
-
-    private static long average(long mean, long sample) {
-        return mean + (sample - mean) / 16;
+        return fanOut.query(query, k, probes.segments(), probes.efs(), this::searchSegment);
     }
 
     /** {@link #searchBatch(List, int, int, int)} with the manifest's recommended nprobe. */
@@ -245,8 +164,8 @@ public final class IndexReader implements AutoCloseable {
      * Searches many queries, segment by segment: the queries are routed, then each segment is searched for
      * all the queries that visit it, so its links and codes stay in the CPU's caches from one search to the
      * next (16 k-means segments of sift-real-1m, 100,000 queries, nprobe 4: 1.2-1.35x the queries/s of
-     * searching each query's segments in turn). A long list is taken {@value #SEARCHES_PER_CHUNK} segment
-     * searches at a time, which bounds the partial results held at once. The searches are spread over the
+     * searching each query's segments in turn). A long list is taken 65,536 segment searches at a time,
+     * which bounds the partial results held at once. The searches are spread over the
      * calling thread and the pool; results in query order, the same as {@link #search(float[], int, int, int)}'s.
      * Every query is checked before any is searched.
      */
@@ -254,56 +173,9 @@ public final class IndexReader implements AutoCloseable {
         for (float[] q : queries) {
             checkQuery(q, k, ef, nprobe);
         }
-        int probesPerQuery = Math.max(1, nprobe == 0 || !routes.routed() ? segments.count() : nprobe);
-        int chunk = Math.max(1, searchesPerChunk / probesPerQuery);
-        SearchResults[] results = new SearchResults[queries.size()];
-        for (int from = 0; from < results.length; from += chunk) {
-            searchBySegment(queries, from, Math.min(results.length, from + chunk), k, ef, nprobe, results);
-        }
-        return Arrays.asList(results);
-    }
-
-    /** Segment searches {@link #searchBatch} makes per step: 65,536 partial results of k ids are a few MB. */
-    private static final int SEARCHES_PER_CHUNK = 1 << 16;
-    /** {@link #SEARCHES_PER_CHUNK}; tests make it small. */
-    int searchesPerChunk = SEARCHES_PER_CHUNK;
-
-    /** Queries {@code from..to-1} of a batch, segment by segment, into {@code results}. */
-    private void searchBySegment(List<float[]> queries, int from, int to, int k, int ef, int nprobe, SearchResults[] results) {
-        int n = to - from;
-        SegmentRoutes.Probes[] probes = new SegmentRoutes.Probes[n];
-        int[] start = new int[segments.count() + 1];
-        for (int i = 0; i < n; i++) {
-            probes[i] = routes.route(queries.get(from + i), k, ef, nprobe);
-            for (int s : probes[i].segments()) {
-                start[s + 1]++;
-            }
-        }
-        for (int s = 0; s < segments.count(); s++) {
-            start[s + 1] += start[s];
-        }
-        // Work item t is the search of one segment for one query, items ordered by segment.
-        int[] itemQuery = new int[start[segments.count()]];
-        int[] itemProbe = new int[itemQuery.length];
-        int[] next = Arrays.copyOf(start, segments.count());
-        SearchResults[][] parts = new SearchResults[n][];
-        for (int i = 0; i < n; i++) {
-            int[] route = probes[i].segments();
-            parts[i] = new SearchResults[route.length];
-            for (int p = 0; p < route.length; p++) {
-                int t = next[route[p]]++;
-                itemQuery[t] = i;
-                itemProbe[t] = p;
-            }
-        }
-        SharedWork.run(itemQuery.length, searchThreads - 1, pool, t -> {
-            int i = itemQuery[t];
-            int p = itemProbe[t];
-            parts[i][p] = searchSegment(probes[i].segments()[p], queries.get(from + i), k, probes[i].efs()[p]);
-        });
-        for (int i = 0; i < n; i++) {
-            results[from + i] = TopK.merge(parts[i], k);
-        }
+        int probesPerQuery = nprobe == 0 || !routes.routed() ? segments.count() : nprobe;
+        return Arrays.asList(fanOut.batch(queries, k, segments.count(), probesPerQuery, q -> routes.route(q, k, ef, nprobe),
+                this::searchSegment));
     }
 
     /**
@@ -337,29 +209,6 @@ public final class IndexReader implements AutoCloseable {
             merged[q] = TopK.merge(Arrays.copyOf(parts[q], searched), k);
         }
         return Arrays.asList(merged);
-    }
-
-    /**
-     * A distance that k results of the query are known to be within, shared by the threads searching its
-     * segments: it only goes down.
-     */
-    private static final class Cutoff {
-        private final AtomicInteger bits = new AtomicInteger(Float.floatToIntBits(Float.POSITIVE_INFINITY));
-
-        float get() {
-            return Float.intBitsToFloat(bits.get());
-        }
-
-        void lowerTo(float distance) {
-            int current = bits.get();
-            while (distance < Float.intBitsToFloat(current) && !bits.compareAndSet(current, Float.floatToIntBits(distance))) {
-                current = bits.get();
-            }
-        }
-    }
-
-    private SearchResults searchSegment(int s, float[] query, int k, int ef) {
-        return searchSegment(s, query, k, ef, Float.POSITIVE_INFINITY);
     }
 
     /**
@@ -499,7 +348,7 @@ public final class IndexReader implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        pool.shutdownNow();
+        fanOut.close();
         segments.close();
     }
 }

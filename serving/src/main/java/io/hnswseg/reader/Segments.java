@@ -50,7 +50,7 @@ final class Segments implements AutoCloseable {
     static Segments openAll(IndexSource source, IndexManifest manifest, ReaderOptions options) throws IOException {
         List<IndexManifest.Segment> entries = manifest.segments();
         MappedSegment[] segments = new MappedSegment[entries.size()];
-        ExecutorService fetchers = IndexReader.newPool(Math.max(1, Math.min(8, entries.size())), "hnswseg-fetch");
+        ExecutorService fetchers = FanOut.newPool(Math.max(1, Math.min(8, entries.size())), "hnswseg-fetch");
         try {
             List<Future<MappedSegment>> futures = new ArrayList<>();
             for (IndexManifest.Segment entry : entries) {

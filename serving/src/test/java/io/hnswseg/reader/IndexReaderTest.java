@@ -139,7 +139,7 @@ class IndexReaderTest {
             java.util.concurrent.CountDownLatch helped = new java.util.concurrent.CountDownLatch(1);
             // The caller waits (bounded) until a pool thread has taken a segment: passes only if the pool
             // really works on the query, fails after the timeout if it never does.
-            parallel.segmentHook = i -> {
+            parallel.fanOut.segmentHook = i -> {
                 if (Thread.currentThread() == caller) {
                     await(helped);
                 } else {
@@ -160,7 +160,7 @@ class IndexReaderTest {
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(2);
             for (int t = 0; t < 2; t++) {
-                parallel.pool.execute(() -> {
+                parallel.fanOut.pool.execute(() -> {
                     busy.countDown();
                     await(release);
                 });
@@ -183,7 +183,7 @@ class IndexReaderTest {
             // The first query fans out and stays inside its segment searches until released (its caller and
             // its pool helper both), so it is in flight. A second query would then wait on a parked pool
             // helper if it fanned out too; with as many queries in flight as threads it must search alone.
-            parallel.segmentHook = i -> {
+            parallel.fanOut.segmentHook = i -> {
                 first.countDown();
                 await(release);
             };
@@ -202,7 +202,7 @@ class IndexReaderTest {
     /** A reader with {@code threads} search threads that splits every query, however small. */
     private IndexReader splitting(int threads) throws IOException {
         IndexReader parallel = IndexReader.open(dir.toString(), ReaderOptions.defaults().withSearchThreads(threads));
-        parallel.parallelMinNanos = 0;
+        parallel.fanOut.parallelMinNanos = 0;
         return parallel;
     }
 
@@ -244,9 +244,9 @@ class IndexReaderTest {
                 }
                 // The batch searches segment by segment, in another order than one query at a time.
                 List<SearchResults> batch = routed.searchBatch(queries, 10, 40, nprobe);
-                routed.searchesPerChunk = 13;
+                routed.fanOut.searchesPerChunk = 13;
                 List<SearchResults> chunked = routed.searchBatch(queries, 10, 40, nprobe);
-                routed.searchesPerChunk = 1 << 16;
+                routed.fanOut.searchesPerChunk = 1 << 16;
                 for (int q = 0; q < 30; q++) {
                     float[] query = data[1].row(q);
                     io.hnswseg.routing.Centroids.Ranking ranking = centroids.rank(query, nprobe == 0 ? 6 : nprobe);
