@@ -1,6 +1,5 @@
 package io.hnswseg.hnsw;
 
-import java.util.Arrays;
 
 /**
  * Per-thread search state, reused across searches and across graphs: the visited set, both heaps and
@@ -12,14 +11,18 @@ final class SearchContext {
     private static final ThreadLocal<SearchContext> CURRENT = ThreadLocal.withInitial(SearchContext::new);
 
     /**
-     * One bit per node of the graph searched, cleared when a layer search begins. A bit set rather than the
-     * usual int stamp per node (no clearing, but 32x the bytes): a graph of 100,000 nodes then takes 12.5 KB,
-     * which stays in L1 beside the rows and links being scored, where 400 KB of stamps competed with them for
-     * L2 (a build checks about 3,600 links per insert). Clearing it is a fill of 12.5 KB per layer search.
+     * One bit per node, set by {@link #visit}. A bit set rather than the usual int stamp per node: a graph of
+     * 100,000 nodes takes 12.5 KB, which stays in L1 beside the rows and links being scored, where 400 KB of
+     * stamps competed with them for L2 (a build checks about 3,600 links per insert). It only grows, so it
+     * fits the largest graph this thread has searched.
      */
     private long[] visited = new long[0];
-    /** Words of {@link #visited} the current graph uses: what {@link #begin} clears. */
-    private int visitedWords;
+    /**
+     * The words of {@link #visited} set since the last {@link #begin}, which clears just those: the cost of
+     * clearing follows the search, not the graph (a 10M-node segment's set is 1.25 MB).
+     */
+    private int[] touched = new int[0];
+    private int touchedCount;
 
     /** The current layer search's best nodes, closest first; see {@link Beam}. */
     final Beam beam = new Beam();
@@ -53,9 +56,13 @@ final class SearchContext {
     }
 
     private void ensure(int nodes, int maxDegree, int ef) {
-        visitedWords = (nodes + 63) >>> 6;
-        if (visited.length < visitedWords) {
-            visited = new long[Math.max(visitedWords, visited.length + (visited.length >>> 1))];
+        int words = (nodes + 63) >>> 6;
+        if (visited.length < words) {
+            // A new, empty set: this runs before a search begins, so no search's marks are lost.
+            words = Math.max(words, visited.length + (visited.length >>> 1));
+            visited = new long[words];
+            touched = new int[words];
+            touchedCount = 0;
         }
         if (neighbours.length < maxDegree + 4) {
             // Three spare slots for the searcher's padding of a list to a multiple of four.
@@ -80,7 +87,12 @@ final class SearchContext {
     /** Starts a new layer search keeping the best {@code width} nodes: empties the beam and the visited set. */
     void begin(int width) {
         beam.reset(width);
-        Arrays.fill(visited, 0, visitedWords, 0L);
+        long[] bits = visited;
+        int[] words = touched;
+        for (int i = 0, n = touchedCount; i < n; i++) {
+            bits[words[i]] = 0L;
+        }
+        touchedCount = 0;
     }
 
     /** Marks {@code node} visited; returns false if it already was in this search. */
@@ -90,6 +102,9 @@ final class SearchContext {
         long bits = visited[word];
         if ((bits & bit) != 0) {
             return false;
+        }
+        if (bits == 0) {
+            touched[touchedCount++] = word;
         }
         visited[word] = bits | bit;
         return true;
