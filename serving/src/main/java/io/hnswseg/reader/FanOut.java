@@ -29,7 +29,7 @@ final class FanOut implements AutoCloseable {
      */
     static final long PARALLEL_MIN_NANOS = 100_000;
     /** Segment searches {@link #batch} makes per step: 65,536 partial results of k ids are a few MB. */
-    private static final int SEARCHES_PER_CHUNK = 1 << 16;
+    static final int SEARCHES_PER_CHUNK = 1 << 16;
 
     final ExecutorService pool;
     private final int threads;

@@ -37,6 +37,7 @@ public final class IndexReader implements AutoCloseable {
     private final SegmentRoutes routes;
     private final int defaultNprobe;
     private final int defaultEf;
+    /** Segments that failed a search, by file: what {@link #health()} reports. */
     private final Map<String, String> failures = new ConcurrentHashMap<>();
     /**
      * Segments a lazy reader could not open, by their place in the index: reported by {@link #health()} until
@@ -164,8 +165,8 @@ public final class IndexReader implements AutoCloseable {
      * Searches many queries, segment by segment: the queries are routed, then each segment is searched for
      * all the queries that visit it, so its links and codes stay in the CPU's caches from one search to the
      * next (16 k-means segments of sift-real-1m, 100,000 queries, nprobe 4: 1.2-1.35x the queries/s of
-     * searching each query's segments in turn). A long list is taken 65,536 segment searches at a time,
-     * which bounds the partial results held at once. The searches are spread over the
+     * searching each query's segments in turn). A long list is taken {@value FanOut#SEARCHES_PER_CHUNK} segment
+     * searches at a time, which bounds the partial results held at once. The searches are spread over the
      * calling thread and the pool; results in query order, the same as {@link #search(float[], int, int, int)}'s.
      * Every query is checked before any is searched.
      */
@@ -237,6 +238,10 @@ public final class IndexReader implements AutoCloseable {
             segment = segments.get(s);
         } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
             openFailures.put(where, e.getMessage());
+            if (segments.ifOpen(s) != null) {
+                // Another search opened it meanwhile (and may have cleared the entry before this put).
+                openFailures.remove(where);
+            }
             throw e;
         }
         openFailures.remove(where);

@@ -90,10 +90,10 @@ final class S3Source implements IndexSource {
         });
     }
 
-    /** What {@link SegmentCache} does not call {@link SegmentCache.Fatal} has already been retried, but may pass. */
+    /** A download the cache retried in vain for reasons of the transfer; not a missing or wrong object, nor a local error. */
     @Override
     public boolean mayPass(IOException failure) {
-        return !(failure instanceof SegmentCache.Fatal);
+        return failure instanceof SegmentCache.Unavailable;
     }
 
     @Override

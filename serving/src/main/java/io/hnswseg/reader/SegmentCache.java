@@ -22,9 +22,16 @@ final class SegmentCache {
         void download(Path into) throws IOException;
     }
 
-    /** A fetch error that retrying will not fix (missing object, denied access). */
+    /** A fetch error that retrying will not fix (missing object, denied access, a copy that is not the manifest's). */
     static final class Fatal extends IOException {
         Fatal(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** A download that failed on every attempt in the transfer itself (the store's errors, timeouts): it may pass later. */
+    static final class Unavailable extends IOException {
+        Unavailable(String message, Throwable cause) {
             super(message, cause);
         }
     }
@@ -54,11 +61,12 @@ final class SegmentCache {
                     Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                     return target;
                 }
-                last = new IOException(name + ": " + problem + " (download attempt " + attempt + " of " + ATTEMPTS + ")");
+                // The object itself differs from the manifest (unless the transfer was cut short, which a retry shows).
+                last = new Fatal(name + ": " + problem + " (download attempt " + attempt + " of " + ATTEMPTS + ")", null);
             } catch (Fatal e) {
                 throw e;
             } catch (IOException e) {
-                last = new IOException(name + ": download attempt " + attempt + " of " + ATTEMPTS + " failed: " + e.getMessage(), e);
+                last = new Unavailable(name + ": download attempt " + attempt + " of " + ATTEMPTS + " failed: " + e.getMessage(), e);
             } finally {
                 Files.deleteIfExists(partial);
             }
