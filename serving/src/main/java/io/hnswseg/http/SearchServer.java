@@ -51,7 +51,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   {@code nprobe} to the server's {@link Defaults});</li>
  *   <li>{@code GET /health} answers 200 {@code {"status": "ok"}}, or 503 with {@code {"status": "failing",
  *   "failed_segments": {...}}} when a segment failed a search, or {@code {"status": "stopping"}} during
- *   shutdown;</li>
+ *   shutdown; 200 with {@code {"status": "degraded", "unavailable_segments": {...}}} while a lazy reader's
+ *   only problem is segments it could not download just now;</li>
  *   <li>{@code GET /stats} answers what the index holds and how many requests were served.</li>
  * </ul>
  * A request the server cannot answer (malformed JSON, wrong dimension, NaN, k out of range, a body over
@@ -314,14 +315,21 @@ public final class SearchServer implements AutoCloseable {
 
     private void health(Response response, Callback callback) {
         IndexReader.Health health = reader.health();
-        if (health.ok()) {
+        if (health.ok() && health.unavailableSegments().isEmpty()) {
             reply(response, callback, 200, Map.of("status", "ok"));
             return;
         }
         Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("status", "failing");
-        answer.put("failed_segments", health.failedSegments());
-        reply(response, callback, 503, answer);
+        // Degraded, not failing, while only downloads failed: taken out of rotation, a server would never get
+        // the search that fetches the segment again.
+        answer.put("status", health.ok() ? "degraded" : "failing");
+        if (!health.ok()) {
+            answer.put("failed_segments", health.failedSegments());
+        }
+        if (!health.unavailableSegments().isEmpty()) {
+            answer.put("unavailable_segments", health.unavailableSegments());
+        }
+        reply(response, callback, health.ok() ? 200 : 503, answer);
     }
 
     /** Reads the body without holding a thread, then queues the search or answers 503 when the queue is full. */

@@ -44,6 +44,8 @@ public final class IndexReader implements AutoCloseable {
      * a later search opens them (a download may fail once and succeed the next time).
      */
     private final Map<String, String> openFailures = new ConcurrentHashMap<>();
+    /** Segments a lazy reader could not download just now ({@link SegmentUnavailableException}), by place. */
+    private final Map<String, String> unavailable = new ConcurrentHashMap<>();
     private final int dimension;
     private final Metric metric;
     private volatile boolean closed;
@@ -227,7 +229,10 @@ public final class IndexReader implements AutoCloseable {
         }
     }
 
-    /** Segment {@code s}, opened now when the reader opens segments lazily; a failure to open it is recorded for {@link #health()}. */
+    /**
+     * Segment {@code s}, opened now when the reader opens segments lazily; a failure to open it is recorded
+     * for {@link #health()} until a search opens it.
+     */
     private MappedSegment segment(int s) {
         MappedSegment segment = segments.ifOpen(s);
         if (segment != null) {
@@ -237,32 +242,39 @@ public final class IndexReader implements AutoCloseable {
         try {
             segment = segments.get(s);
         } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
-            openFailures.put(where, e.getMessage());
+            (e instanceof SegmentUnavailableException ? unavailable : openFailures).put(where, e.getMessage());
             if (segments.ifOpen(s) != null) {
                 // Another search opened it meanwhile (and may have cleared the entry before this put).
-                openFailures.remove(where);
+                forget(where);
             }
             throw e;
         }
-        openFailures.remove(where);
+        forget(where);
         return segment;
     }
 
-    /**
-     * Whether every segment still answers: a segment whose search found it corrupt or changed on disk
-     * is listed with the problem, and so is one a lazy reader could not open (until a later search opens
-     * it). The reader keeps serving; queries that reach a failed segment fail.
-     */
-    public Health health() {
-        Map<String, String> all = new TreeMap<>(openFailures);
-        all.putAll(failures);
-        return new Health(all.isEmpty(), all);
+    private void forget(String where) {
+        openFailures.remove(where);
+        unavailable.remove(where);
     }
 
     /**
-     * The reader's state: {@code ok} when no segment has failed, else each failed segment's file and problem.
+     * Whether every segment still answers. A segment whose search found it corrupt or changed on disk is a
+     * failed segment, and so is one a lazy reader found missing or not the manifest's (until a later search
+     * opens it); one whose download failed in a way that may pass is unavailable, which does not make the
+     * reader fail: its other segments answer, and the next search that needs it fetches it again.
      */
-    public record Health(boolean ok, Map<String, String> failedSegments) {
+    public Health health() {
+        Map<String, String> failed = new TreeMap<>(openFailures);
+        failed.putAll(failures);
+        return new Health(failed.isEmpty(), failed, new TreeMap<>(unavailable));
+    }
+
+    /**
+     * The reader's state: {@code ok} when no segment has failed, else each failed segment's file and problem;
+     * and the segments a lazy reader could not download just now (see {@link SegmentUnavailableException}).
+     */
+    public record Health(boolean ok, Map<String, String> failedSegments, Map<String, String> unavailableSegments) {
     }
 
     private void checkQuery(float[] query, int k, int ef, int nprobe) {

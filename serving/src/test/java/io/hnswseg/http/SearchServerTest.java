@@ -137,9 +137,17 @@ class SearchServerTest {
             assertEquals(503, r.statusCode(), r.body());
             assertEquals(String.valueOf(SearchServer.RETRY_AFTER_SECONDS), r.headers().firstValue("Retry-After").orElse(null), r.headers().toString());
             assertTrue(JSON.readTree(r.body()).get("error").asText().contains("S3 error 503"), r.body());
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/health"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), health.body());
+            assertEquals("degraded", JSON.readTree(health.body()).get("status").asText(), health.body());
+            assertEquals(1, JSON.readTree(health.body()).get("unavailable_segments").size(), health.body());
             r = http.send(search, HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), r.body());
             assertEquals(10, JSON.readTree(r.body()).get("ids").size(), r.body());
+            health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/health"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals("ok", JSON.readTree(health.body()).get("status").asText(), health.body());
         }
     }
 
