@@ -40,8 +40,8 @@ public final class IndexReader implements AutoCloseable {
     /** Segments that failed a search, by file: what {@link #health()} reports. */
     private final Map<String, String> failures = new ConcurrentHashMap<>();
     /**
-     * Segments a lazy reader could not open, by their place in the index: reported by {@link #health()} until
-     * a later search opens them (a download may fail once and succeed the next time).
+     * Segments a lazy reader could not open (missing, not the manifest's, corrupt), by their place in the
+     * index: reported by {@link #health()} until a later search opens them.
      */
     private final Map<String, String> openFailures = new ConcurrentHashMap<>();
     /** Segments a lazy reader could not download just now ({@link SegmentUnavailableException}), by place. */
@@ -242,7 +242,10 @@ public final class IndexReader implements AutoCloseable {
         try {
             segment = segments.get(s);
         } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
-            (e instanceof SegmentUnavailableException ? unavailable : openFailures).put(where, e.getMessage());
+            // One entry per segment, of the latest failure's kind.
+            boolean mayPass = e instanceof SegmentUnavailableException;
+            (mayPass ? unavailable : openFailures).put(where, e.getMessage());
+            (mayPass ? openFailures : unavailable).remove(where);
             if (segments.ifOpen(s) != null) {
                 // Another search opened it meanwhile (and may have cleared the entry before this put).
                 forget(where);

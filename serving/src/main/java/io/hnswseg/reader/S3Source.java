@@ -121,6 +121,10 @@ final class S3Source implements IndexSource {
             if (status == 404) {
                 throw new SegmentCache.Fatal(name + ": not found (404 " + e.awsErrorDetails().errorCode() + ")", e);
             }
+            if (status >= 300 && status < 500 && status != 408 && status != 429) {
+                // A redirect or a refused request (400, 416, ...): the same request will be refused again.
+                throw new SegmentCache.Fatal(name + ": S3 error " + status + " " + e.awsErrorDetails().errorCode() + ": " + e.getMessage(), e);
+            }
             throw new IOException(name + ": S3 error " + status + " " + e.awsErrorDetails().errorCode() + ": " + e.getMessage(), e);
         } catch (SdkException e) {
             throw new IOException(name + ": cannot read from S3: " + e.getMessage(), e);

@@ -22,7 +22,10 @@ final class SegmentCache {
         void download(Path into) throws IOException;
     }
 
-    /** A fetch error that retrying will not fix (missing object, denied access, a copy that is not the manifest's). */
+    /**
+     * A fetch error that a later search cannot fix: a missing object or denied access (not retried), or a copy
+     * that arrived whole and is not the manifest's (retried first, in case it changed in transit).
+     */
     static final class Fatal extends IOException {
         Fatal(String message, Throwable cause) {
             super(message, cause);
@@ -51,22 +54,36 @@ final class SegmentCache {
         if (Files.isRegularFile(target) && problem(target, segment, name) == null) {
             return target;
         }
-        IOException last = null;
+        // A download that arrived whole and is not the manifest's says something about the object, which a
+        // later search cannot change (Fatal); transfers that failed every time may pass (Unavailable). Errors of
+        // this machine (checking or moving the copy) are neither, and leave at once.
+        String badCopy = null;
+        IOException transfer = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            String where = " (download attempt " + attempt + " of " + ATTEMPTS + ")";
             Path partial = Files.createTempFile(target.getParent(), target.getFileName().toString() + ".", ".part");
             try {
-                downloader.download(partial);
-                String problem = problem(partial, segment, name);
-                if (problem == null) {
-                    Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                    return target;
+                boolean arrived = false;
+                try {
+                    downloader.download(partial);
+                    arrived = true;
+                } catch (Fatal e) {
+                    throw e;
+                } catch (IOException e) {
+                    transfer = new Unavailable(name + ": download attempt " + attempt + " of " + ATTEMPTS + " failed: " + e.getMessage(), e);
                 }
-                // The object itself differs from the manifest (unless the transfer was cut short, which a retry shows).
-                last = new Fatal(name + ": " + problem + " (download attempt " + attempt + " of " + ATTEMPTS + ")", null);
-            } catch (Fatal e) {
-                throw e;
-            } catch (IOException e) {
-                last = new Unavailable(name + ": download attempt " + attempt + " of " + ATTEMPTS + " failed: " + e.getMessage(), e);
+                if (arrived) {
+                    String problem = problem(partial, segment, name);
+                    if (problem == null) {
+                        Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                        return target;
+                    }
+                    if (Files.size(partial) < segment.bytes()) {
+                        transfer = new Unavailable(name + ": " + problem + where, null);
+                    } else {
+                        badCopy = name + ": " + problem + where;
+                    }
+                }
             } finally {
                 Files.deleteIfExists(partial);
             }
@@ -74,7 +91,10 @@ final class SegmentCache {
                 sleep(FIRST_BACKOFF_MILLIS << (attempt - 1));
             }
         }
-        throw last;
+        if (badCopy != null) {
+            throw new Fatal(badCopy, null);
+        }
+        throw transfer;
     }
 
     /** Why {@code file} is not a valid copy of {@code segment}, or null when it is. */

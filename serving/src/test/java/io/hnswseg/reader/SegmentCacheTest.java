@@ -46,11 +46,15 @@ class SegmentCacheTest {
     }
 
     @Test
-    void anObjectThatIsNotTheManifestsIsFatalAfterItsRetries() throws IOException {
+    void aWholeCopyThatIsNotTheManifestsIsFatalAndAShortOneUnavailable() throws IOException {
         SegmentCache cache = new SegmentCache(tmp.resolve("cache-b"));
-        SegmentCache.Fatal e = assertThrows(SegmentCache.Fatal.class, () -> cache.fetch(entry, "s3://b/x/" + entry.path(),
+        SegmentCache.Fatal wrong = assertThrows(SegmentCache.Fatal.class, () -> cache.fetch(entry, "s3://b/x/" + entry.path(),
+                into -> Files.write(into, new byte[(int) entry.bytes()])));
+        assertTrue(wrong.getMessage().contains("s3://b/x/" + entry.path()) && wrong.getMessage().contains("corrupt"), wrong.getMessage());
+        // A copy cut short is a transfer that failed: it may pass.
+        SegmentCache.Unavailable shortCopy = assertThrows(SegmentCache.Unavailable.class, () -> cache.fetch(entry, "s3://b/x/" + entry.path(),
                 into -> Files.write(into, new byte[100])));
-        assertTrue(e.getMessage().contains("100 bytes, the manifest says " + entry.bytes()), e.getMessage());
+        assertTrue(shortCopy.getMessage().contains("100 bytes, the manifest says " + entry.bytes()), shortCopy.getMessage());
         assertNoPartialFiles(tmp.resolve("cache-b"));
     }
 
