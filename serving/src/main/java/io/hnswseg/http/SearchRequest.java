@@ -1,6 +1,8 @@
 package io.hnswseg.http;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -16,7 +18,8 @@ import java.io.IOException;
  */
 record SearchRequest(float[] vector, int k, int ef, int nprobe) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a body with anything after its object ({@code {...} xyz}) is malformed, not a request. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A request the client got wrong: answered with 400 and the message. */
     static final class BadRequest extends Exception {
@@ -34,7 +37,7 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         try {
             request = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new BadRequest("malformed JSON: " + e.getOriginalMessage());
+            throw new BadRequest(malformed(e));
         } catch (IOException e) {
             throw new BadRequest("unreadable body: " + e.getMessage());
         }
@@ -61,8 +64,26 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         }
         int k = intField(request, "k", 10, 1, SearchServer.MAX_K);
         int ef = intField(request, "ef", Math.max(defaults.ef(), k), k, SearchServer.MAX_EF);
-        int nprobe = intField(request, "nprobe", defaults.nprobe(), 0, Integer.MAX_VALUE);
+        // Its range depends on the index: the reader checks it, with the one message for every caller.
+        int nprobe = intField(request, "nprobe", defaults.nprobe(), Integer.MIN_VALUE, Integer.MAX_VALUE);
         return new SearchRequest(query, k, ef, nprobe);
+    }
+
+    /**
+     * Where and what, without the parser's advice to its own programmers (Jackson adds "enable
+     * JsonReadFeature.X to allow" and the like, which a client cannot act on).
+     */
+    private static String malformed(JsonProcessingException e) {
+        String problem = e.getOriginalMessage();
+        for (String cut : new String[] {": enable ", "; enable ", "\n", " (for "}) {
+            int at = problem.indexOf(cut);
+            if (at > 0) {
+                problem = problem.substring(0, at);
+            }
+        }
+        JsonLocation where = e.getLocation();
+        return where == null ? "malformed JSON: " + problem
+                : "malformed JSON at line " + where.getLineNr() + ", column " + where.getColumnNr() + ": " + problem;
     }
 
     private static int intField(JsonNode request, String name, int fallback, int min, int max) throws BadRequest {
@@ -70,8 +91,11 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         if (node == null || node.isNull()) {
             return fallback;
         }
-        if (!node.canConvertToInt() || !node.isIntegralNumber()) {
+        if (!node.isIntegralNumber()) {
             throw new BadRequest("field '" + name + "' must be an integer, got " + node);
+        }
+        if (!node.canConvertToInt()) {
+            throw new BadRequest("field '" + name + "' is " + node.asText() + ", must be in [" + min + ", " + max + "]");
         }
         int value = node.intValue();
         if (value < min || value > max) {

@@ -52,6 +52,8 @@ public final class IndexReader implements AutoCloseable {
     /** Spreads each query's (and each batch's) segment searches over the calling thread and the search pool. */
     final FanOut fanOut;
 
+    private static final System.Logger LOG = System.getLogger(IndexReader.class.getName());
+
     /** The ef of {@link #search(float[], int)} when the manifest recommends none. */
     public static final int DEFAULT_EF = 64;
 
@@ -224,7 +226,9 @@ public final class IndexReader implements AutoCloseable {
         try {
             return segment.search(query, k, ef, cutoff);
         } catch (CorruptSegmentException e) {
-            failures.putIfAbsent(segment.name(), e.getMessage());
+            if (failures.putIfAbsent(segment.name(), e.getMessage()) == null) {
+                LOG.log(System.Logger.Level.WARNING, "segment failed a search; queries that reach it fail from now on: " + e.getMessage());
+            }
             throw e;
         }
     }
@@ -244,7 +248,10 @@ public final class IndexReader implements AutoCloseable {
         } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
             // One entry per segment, of the latest failure's kind.
             boolean mayPass = e instanceof SegmentUnavailableException;
-            (mayPass ? unavailable : openFailures).put(where, e.getMessage());
+            if ((mayPass ? unavailable : openFailures).put(where, e.getMessage()) == null) {
+                LOG.log(System.Logger.Level.WARNING, "cannot open segment " + where + " (the next search that needs it tries again): "
+                        + e.getMessage());
+            }
             (mayPass ? openFailures : unavailable).remove(where);
             if (segments.ifOpen(s) != null) {
                 // Another search opened it meanwhile (and may have cleared the entry before this put).
@@ -257,8 +264,11 @@ public final class IndexReader implements AutoCloseable {
     }
 
     private void forget(String where) {
-        openFailures.remove(where);
-        unavailable.remove(where);
+        boolean failedBefore = openFailures.remove(where) != null;
+        failedBefore |= unavailable.remove(where) != null;
+        if (failedBefore) {
+            LOG.log(System.Logger.Level.INFO, "opened segment " + where + " after an earlier failure");
+        }
     }
 
     /**

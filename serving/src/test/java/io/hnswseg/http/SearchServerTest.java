@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The HTTP endpoint with a real HTTP client on loopback. */
@@ -178,7 +179,10 @@ class SearchServerTest {
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": \"ten\"}", "integer"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 1e39]}", "finite"},
                 {"", "JSON object"},
-                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprobe\": -1}", "'nprobe'"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprobe\": -1}", "nprobe must be in 0..2 (0 = every segment), got -1"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8]} xyz", "malformed JSON at line 1, column"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, NaN]}", "malformed JSON at line 1"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 3000000000}", "field 'k' is 3000000000, must be in [1, 1000]"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprobe\": 1}", "nprobe"},
         };
         for (String[] c : cases) {
@@ -186,6 +190,7 @@ class SearchServerTest {
             assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
             String error = JSON.readTree(r.body()).get("error").asText();
             assertTrue(error.contains(c[1]), c[0] + " -> " + error);
+            assertFalse(error.contains("Feature"), "the parser's advice to programmers is not for clients: " + error);
         }
         assertEquals(405, send("GET", "/search", null).statusCode());
         assertEquals(405, send("POST", "/health", "{}").statusCode());

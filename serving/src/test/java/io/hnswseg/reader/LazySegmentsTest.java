@@ -131,15 +131,39 @@ class LazySegmentsTest {
         Files.move(copy.resolve(gone), tmp.resolve("away.hseg"));
         IOException refused = assertThrows(IOException.class, () -> IndexReader.open(copy.toString()));
         assertTrue(refused.getMessage().contains(gone), refused.getMessage());
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(IndexReader.class.getName());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logged.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(handler);
         try (IndexReader lazy = IndexReader.open(copy.toString(), lazy())) {
             java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> lazy.search(data[1].row(0), 10, 40, 6));
             assertTrue(e.getMessage().contains(gone), e.getMessage());
+            assertThrows(java.io.UncheckedIOException.class, () -> lazy.search(data[1].row(1), 10, 40, 0));
+            assertEquals(1, logged.stream().filter(r -> r.getLevel() == java.util.logging.Level.WARNING && r.getMessage().contains(gone)).count(),
+                    "one warning for the segment, not one per query: " + logged.size() + " records");
             assertFalse(e instanceof SegmentUnavailableException, "a missing local file does not pass by waiting: " + e);
             assertTrue(lazy.health().failedSegments().keySet().stream().anyMatch(f -> f.endsWith(gone)), lazy.health().toString());
             // Back in place (a download that failed once): the next search opens it, and health recovers.
             Files.move(tmp.resolve("away.hseg"), copy.resolve(gone));
             assertEquals(10, lazy.search(data[1].row(0), 10, 40, 6).size());
             assertTrue(lazy.health().ok(), lazy.health().toString());
+            assertTrue(logged.stream().anyMatch(r -> r.getLevel() == java.util.logging.Level.INFO && r.getMessage().contains(gone)
+                    && r.getMessage().contains("after an earlier failure")), "the recovery is logged");
+        } finally {
+            log.removeHandler(handler);
         }
     }
 
