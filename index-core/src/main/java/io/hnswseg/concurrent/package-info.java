@@ -2,5 +2,6 @@
  * How work is spread over threads: {@link io.hnswseg.concurrent.SharedWork} runs items on the calling
  * thread together with helpers (a reader's pool, or threads started for one call), so the caller's
  * progress never waits for a helper. The reader's fan-out and batches and the quantizer fit use it.
+ * {@link io.hnswseg.concurrent.DaemonThreads} makes the threads of the project's pools.
  */
 package io.hnswseg.concurrent;

@@ -1,5 +1,6 @@
 package io.hnswseg.hnsw;
 
+import io.hnswseg.concurrent.DaemonThreads;
 import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.QuantizedVectors;
 import io.hnswseg.distance.Vectors;
@@ -159,11 +160,7 @@ public final class HnswGraphBuilder {
         if (threads == 1) {
             insertAll(next, n);
         } else {
-            ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-                Thread t = new Thread(r, "hnsw-build");
-                t.setDaemon(true);
-                return t;
-            });
+            ExecutorService pool = Executors.newFixedThreadPool(threads, DaemonThreads.named("hnsw-build"));
             try {
                 List<Future<?>> futures = new ArrayList<>();
                 for (int t = 0; t < threads; t++) {

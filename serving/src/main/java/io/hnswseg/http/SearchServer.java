@@ -2,6 +2,7 @@ package io.hnswseg.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hnswseg.concurrent.DaemonThreads;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.reader.IndexReader;
 import io.hnswseg.reader.SegmentUnavailableException;
@@ -40,7 +41,6 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -161,13 +161,9 @@ public final class SearchServer implements AutoCloseable {
         this.reader = reader;
         this.limits = limits;
         this.defaults = defaults;
-        AtomicInteger n = new AtomicInteger();
         BlockingQueue<Runnable> queue = limits.queue() == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue());
-        this.searches = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.SECONDS, queue, r -> {
-            Thread t = new Thread(r, "hnswseg-search-http-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.searches = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.SECONDS, queue,
+                DaemonThreads.named("hnswseg-search-http"));
 
         QueuedThreadPool ioThreads = new QueuedThreadPool(IO_THREADS, 2);
         ioThreads.setName("hnswseg-http");

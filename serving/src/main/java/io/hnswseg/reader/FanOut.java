@@ -1,5 +1,6 @@
 package io.hnswseg.reader;
 
+import io.hnswseg.concurrent.DaemonThreads;
 import io.hnswseg.concurrent.SharedWork;
 import io.hnswseg.hnsw.SearchResults;
 
@@ -55,12 +56,7 @@ final class FanOut implements AutoCloseable {
     }
 
     static ExecutorService newPool(int threads, String name) {
-        AtomicInteger n = new AtomicInteger();
-        return Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        return Executors.newFixedThreadPool(threads, DaemonThreads.named(name));
     }
 
     /**
