@@ -3,6 +3,7 @@ package io.hnswseg.concurrent;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -74,11 +75,8 @@ public final class SharedWork implements Runnable {
      * would cost more than starting a thread or two.
      */
     public static void run(int n, int threads, Item item) {
-        run(n, threads - 1, task -> {
-            Thread helper = new Thread(task, "hnswseg-shared-work");
-            helper.setDaemon(true);
-            helper.start();
-        }, item);
+        ThreadFactory helpers = DaemonThreads.named("hnswseg-shared-work");
+        run(n, threads - 1, task -> helpers.newThread(task).start(), item);
     }
 
     @Override

@@ -52,11 +52,7 @@ final class FanOut implements AutoCloseable {
     /** {@code threads} search threads in all: the caller's and {@code threads - 1} of a pool. */
     FanOut(int threads) {
         this.threads = threads;
-        this.pool = newPool(threads, "hnswseg-search");
-    }
-
-    static ExecutorService newPool(int threads, String name) {
-        return Executors.newFixedThreadPool(threads, DaemonThreads.named(name));
+        this.pool = Executors.newFixedThreadPool(threads, DaemonThreads.named("hnswseg-search"));
     }
 
     /**

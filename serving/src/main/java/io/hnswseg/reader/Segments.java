@@ -1,5 +1,6 @@
 package io.hnswseg.reader;
 
+import io.hnswseg.concurrent.DaemonThreads;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.segment.MappedSegment;
 
@@ -50,7 +51,8 @@ final class Segments implements AutoCloseable {
     static Segments openAll(IndexSource source, IndexManifest manifest, ReaderOptions options) throws IOException {
         List<IndexManifest.Segment> entries = manifest.segments();
         MappedSegment[] segments = new MappedSegment[entries.size()];
-        ExecutorService fetchers = FanOut.newPool(Math.max(1, Math.min(8, entries.size())), "hnswseg-fetch");
+        ExecutorService fetchers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, entries.size())),
+                DaemonThreads.named("hnswseg-fetch"));
         try {
             List<Future<MappedSegment>> futures = new ArrayList<>();
             for (IndexManifest.Segment entry : entries) {
