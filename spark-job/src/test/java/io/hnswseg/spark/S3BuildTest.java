@@ -206,6 +206,10 @@ class S3BuildTest {
                 .map(s -> s.count() + " vectors, crc32c " + Long.toHexString(s.crc32c())).toList();
     }
 
+    private static List<String> recallGrid(IndexManifest manifest) {
+        return manifest.quality().grid().stream().map(g -> g.nprobe() + "/" + g.ef() + ": " + g.recallAt10()).toList();
+    }
+
     /**
      * The same answers at a given nprobe. Not at each manifest's recommended one: the build picks the cheapest
      * setting reaching its target by timing its searches, so two builds of the same segments may recommend
@@ -236,6 +240,9 @@ class S3BuildTest {
             // Same input files, same options: the same rows land in the same partitions in the same order,
             // so every segment is byte for byte the local one.
             assertEquals(segmentsByPartition(reference), segmentsByPartition(manifest), prefix + ": segments differ from the local build");
+            // And the build measured the same recall at every setting (its searches are deterministic; only the
+            // timings, hence the recommended setting, may differ).
+            assertEquals(recallGrid(reference), recallGrid(manifest), prefix + ": measured recall differs from the local build");
             try (IndexReader fromS3 = openFromS3(prefix, "cache-" + prefix.replace('/', '-'));
                  IndexReader fromDisk = IndexReader.open(local.toString())) {
                 assertEquals(3, fromS3.segmentCount());
