@@ -49,10 +49,7 @@ class HnswRecallTest {
     @Test
     void heldOutVectorsAreUnreachableInBetweenAndLinkedInTheEnd() {
         FloatMatrix[] data = Fixtures.clustered(3_000, 10, 16, 21);
-        HnswGraphBuilder builder = new HnswGraphBuilder(16, 3_000, new HnswParams(12, 80, 1, Metric.L2));
-        for (int r = 0; r < 3_000; r++) {
-            builder.add(r, data[0].data(), r * 16);
-        }
+        HnswGraphBuilder builder = Fixtures.builder(data[0], new HnswParams(12, 80, 1, Metric.L2));
         java.util.function.LongPredicate held = id -> id % 10 == 3;
         int[] calls = {0};
         HnswGraph graph = builder.build(2, held, partial -> {
@@ -75,10 +72,7 @@ class HnswRecallTest {
     @Test
     void aBuildWithEveryVectorHeldOutHasNothingLinkedInBetween() {
         FloatMatrix[] data = Fixtures.clustered(500, 5, 8, 22);
-        HnswGraphBuilder builder = new HnswGraphBuilder(8, 500, new HnswParams(8, 40, 1, Metric.L2));
-        for (int r = 0; r < 500; r++) {
-            builder.add(r, data[0].data(), r * 8);
-        }
+        HnswGraphBuilder builder = Fixtures.builder(data[0], new HnswParams(8, 40, 1, Metric.L2));
         HnswGraph graph = builder.build(1, id -> true, partial -> assertEquals(-1, partial.entryNode()));
         assertEquals(0, Reachability.unreachable(graph));
         assertEquals(7L, graph.search(data[0].row(7), 1, 20).ids()[0]);

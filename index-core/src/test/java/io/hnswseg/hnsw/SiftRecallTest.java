@@ -18,15 +18,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Recall on real SIFT descriptors (../shared/datasets/sift-real); skipped when the folder is absent. */
 class SiftRecallTest {
 
+    private static final HnswParams PARAMS = new HnswParams(16, 100, 42, Metric.L2);
+
+    /** sift-real's 100,000 base vectors, its queries and their true top 100; skips the test when absent. */
+    private record Sift(FloatMatrix base, FloatMatrix queries, int[][] truth) {
+        static Sift load() throws Exception {
+            Path dir = Fixtures.dataset("sift-real");
+            Assumptions.assumeTrue(dir != null, "../shared/datasets/sift-real is not beside this checkout: real-data recall test skipped");
+            FloatMatrix base = VecsReader.readFloats(dir.resolve("base.fvecs"), 100_000);
+            assertTrue(base.rows() == 100_000, "the ground truth is for the whole 100,000-row base");
+            return new Sift(base, VecsReader.readFloats(dir.resolve("query.fvecs"), Integer.MAX_VALUE), VecsReader.readInts(dir.resolve("groundtruth.ivecs")));
+        }
+    }
+
     @Test
     void first100kAtM16Efc100() throws Exception {
-        Path dir = Fixtures.dataset("sift-real");
-        Assumptions.assumeTrue(dir != null, "../shared/datasets/sift-real is not beside this checkout: real-data recall test skipped");
-        FloatMatrix base = VecsReader.readFloats(dir.resolve("base.fvecs"), 100_000);
-        FloatMatrix queries = VecsReader.readFloats(dir.resolve("query.fvecs"), Integer.MAX_VALUE);
-        int[][] truth = VecsReader.readInts(dir.resolve("groundtruth.ivecs"));
-        assertTrue(base.rows() == 100_000, "the ground truth is for the whole 100,000-row base");
-        HnswGraph graph = Fixtures.build(base, new HnswParams(16, 100, 42, Metric.L2), 2);
+        Sift sift = Sift.load();
+        FloatMatrix queries = sift.queries();
+        int[][] truth = sift.truth();
+        HnswGraph graph = Fixtures.build(sift.base(), PARAMS, 2);
         double best = 0;
         StringBuilder seen = new StringBuilder();
         for (int ef : new int[]{16, 32, 48, 64}) {
@@ -47,20 +57,16 @@ class SiftRecallTest {
      */
     @Test
     void vectorsHeldOutUntilLastMeasureTheRecallOfRealQueries() throws Exception {
-        Path dir = Fixtures.dataset("sift-real");
-        Assumptions.assumeTrue(dir != null, "../shared/datasets/sift-real is not beside this checkout: real-data recall test skipped");
-        FloatMatrix base = VecsReader.readFloats(dir.resolve("base.fvecs"), 100_000);
-        FloatMatrix queries = VecsReader.readFloats(dir.resolve("query.fvecs"), Integer.MAX_VALUE);
-        int[][] truth = VecsReader.readInts(dir.resolve("groundtruth.ivecs"));
+        Sift sift = Sift.load();
+        FloatMatrix base = sift.base();
+        FloatMatrix queries = sift.queries();
+        int[][] truth = sift.truth();
         Set<Long> held = new HashSet<>();
         for (long id = 7; id < base.rows(); id += 100) {
             held.add(id);
         }
         long[] sample = held.stream().mapToLong(Long::longValue).sorted().toArray();
-        HnswGraphBuilder builder = new HnswGraphBuilder(base.dimension(), base.rows(), new HnswParams(16, 100, 42, Metric.L2));
-        for (int r = 0; r < base.rows(); r++) {
-            builder.add(r, base.data(), r * base.dimension());
-        }
+        HnswGraphBuilder builder = Fixtures.builder(base, PARAMS);
         int[] efs = {24, 32, 48};
         double[] heldOut = new double[efs.length];
         long[][] sampleTruth = new long[sample.length][];
@@ -87,7 +93,7 @@ class SiftRecallTest {
         }
         // The measurement this replaced: the usual build (the sample inserted among the others), each sampled
         // vector searched with its own node skipped.
-        HnswGraph usual = Fixtures.build(base, new HnswParams(16, 100, 42, Metric.L2), 2);
+        HnswGraph usual = Fixtures.build(base, PARAMS, 2);
         StringBuilder seen = new StringBuilder();
         for (int e = 0; e < efs.length; e++) {
             int ef = efs[e];
