@@ -14,8 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
-import java.util.function.LongPredicate;
 
 /**
  * Builds an {@link HnswGraph}: first {@link #add} the vectors (they are copied into the graph's contiguous
@@ -138,21 +136,6 @@ public final class HnswGraphBuilder {
      * @throws IllegalStateException when no vector was added or the graph was already built
      */
     public HnswGraph build(int threads) {
-        return build(threads, id -> false, null);
-    }
-
-    /**
-     * {@link #build(int)}, inserting the vectors whose ids {@code last} accepts after all the others, and
-     * calling {@code between} in between, with the graph searchable as if those vectors were not in it yet
-     * (they are added but unlinked: no search reaches them; exact searches do see them). So a build can
-     * measure its recall with some of its own vectors as queries, each a new point for the graph, as a
-     * user's query is: searching a finished graph with the query's own node skipped instead leaves a hole
-     * where the graph's links were pruned around that node (on sift-real, recall@10 0.923 against 0.953 at
-     * ef 32, where the held-apart queries measure 0.951; docs/performance.md).
-     *
-     * @param between called on the calling thread once the others are inserted; null for none
-     */
-    public HnswGraph build(int threads, LongPredicate last, Consumer<HnswGraph> between) {
         if (built) {
             throw new IllegalStateException("the graph is already built");
         }
@@ -164,7 +147,6 @@ public final class HnswGraphBuilder {
         }
         built = true;
         InsertionOrder.apply(graph, threads);
-        int held = InsertionOrder.moveToEnd(graph, last);
         if (graph.params.quantized()) {
             QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.metric, threads);
             codes = fit.codes();
@@ -173,45 +155,34 @@ public final class HnswGraphBuilder {
                 System.getLogger("io.hnswseg.hnsw").log(System.Logger.Level.INFO, "graph of " + graph.size + " vectors scores " + scoring);
             }
         }
-        // Searches score with the codes; setting them now lets `between` search the graph of the first part.
-        graph.codes = codes;
-        graph.scoring = scoring;
         AtomicInteger next = new AtomicInteger();
-        insert(next, graph.size - held, threads);
-        if (between != null) {
-            between.accept(graph);
+        int n = graph.size;
+        if (threads == 1) {
+            insertAll(next, n);
+        } else {
+            ExecutorService pool = Executors.newFixedThreadPool(threads, DaemonThreads.named("hnsw-build"));
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    futures.add(pool.submit(() -> insertAll(next, n)));
+                }
+                for (Future<?> f : futures) {
+                    f.get();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("build interrupted", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("build failed: " + e.getCause(), e.getCause());
+            } finally {
+                pool.shutdownNow();
+            }
         }
-        // Each thread's last claim overshot the first part's end.
-        next.set(graph.size - held);
-        insert(next, graph.size, threads);
         reconnectUnreachable();
         graph.releaseBuildState();
+        graph.codes = codes;
+        graph.scoring = scoring;
         return graph;
-    }
-
-    /** Inserts nodes {@code next..to-1} on {@code threads} threads. */
-    private void insert(AtomicInteger next, int to, int threads) {
-        if (threads == 1) {
-            insertAll(next, to);
-            return;
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(threads, DaemonThreads.named("hnsw-build"));
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                futures.add(pool.submit(() -> insertAll(next, to)));
-            }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("build interrupted", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("build failed: " + e.getCause(), e.getCause());
-        } finally {
-            pool.shutdownNow();
-        }
     }
 
     private void insertAll(AtomicInteger next, int n) {

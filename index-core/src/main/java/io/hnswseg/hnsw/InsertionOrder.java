@@ -5,8 +5,6 @@ import io.hnswseg.distance.FloatPages;
 import io.hnswseg.routing.Centroids;
 import io.hnswseg.routing.KMeansTrainer;
 
-import java.util.function.LongPredicate;
-
 /**
  * Puts a graph's vectors in the order of coarse k-means cells before they are inserted, so that
  * consecutive inserts (and the threads inserting side by side) work in the same region of the graph, whose
@@ -67,31 +65,6 @@ final class InsertionOrder {
             order[start[cell[row]]++] = row;
         }
         permute(graph, order);
-    }
-
-    /**
-     * Moves the rows whose ids {@code last} accepts behind all the others (each part keeping its order), so that
-     * they are inserted last; returns how many there are.
-     */
-    static int moveToEnd(HnswGraph graph, LongPredicate last) {
-        int n = graph.size;
-        int[] order = new int[n];
-        int front = 0;
-        for (int row = 0; row < n; row++) {
-            if (!last.test(graph.ids[row])) {
-                order[front++] = row;
-            }
-        }
-        int back = front;
-        for (int row = 0; row < n; row++) {
-            if (last.test(graph.ids[row])) {
-                order[back++] = row;
-            }
-        }
-        if (front < n) {
-            permute(graph, order);
-        }
-        return n - front;
     }
 
     /** Moves row {@code order[i]} to position {@code i}, in place (one spare row), following each cycle once. */

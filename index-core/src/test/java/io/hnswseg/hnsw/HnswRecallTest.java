@@ -46,38 +46,6 @@ class HnswRecallTest {
         assertTrue(found / (10.0 * members.length) >= 0.9, "recall of searches without the query's node: " + found / (10.0 * members.length));
     }
 
-    @Test
-    void heldOutVectorsAreUnreachableInBetweenAndLinkedInTheEnd() {
-        FloatMatrix[] data = Fixtures.clustered(3_000, 10, 16, 21);
-        HnswGraphBuilder builder = Fixtures.builder(data[0], new HnswParams(12, 80, 1, Metric.L2));
-        java.util.function.LongPredicate held = id -> id % 10 == 3;
-        int[] calls = {0};
-        HnswGraph graph = builder.build(2, held, partial -> {
-            calls[0]++;
-            for (int r = 3; r < 3_000; r += 70) {
-                for (long id : partial.search(data[0].row(r), 10, 40).ids()) {
-                    assertTrue(!held.test(id), "vector " + id + " is held out, yet a search reached it");
-                }
-            }
-        });
-        assertEquals(1, calls[0], "called once, between the two parts");
-        assertEquals(0, Reachability.unreachable(graph));
-        int found = 0;
-        for (int r = 3; r < 3_000; r += 10) {
-            found += graph.search(data[0].row(r), 1, 40).ids()[0] == r ? 1 : 0;
-        }
-        assertTrue(found >= 295, "held-out vectors found as their own nearest in the finished graph: " + found + " of 300");
-    }
-
-    @Test
-    void aBuildWithEveryVectorHeldOutHasNothingLinkedInBetween() {
-        FloatMatrix[] data = Fixtures.clustered(500, 5, 8, 22);
-        HnswGraphBuilder builder = Fixtures.builder(data[0], new HnswParams(8, 40, 1, Metric.L2));
-        HnswGraph graph = builder.build(1, id -> true, partial -> assertEquals(-1, partial.entryNode()));
-        assertEquals(0, Reachability.unreachable(graph));
-        assertEquals(7L, graph.search(data[0].row(7), 1, 20).ids()[0]);
-    }
-
     @ParameterizedTest
     @EnumSource(Metric.class)
     void exactSearchIsTheBruteForceTruthOneQueryOrABatch(Metric metric) {

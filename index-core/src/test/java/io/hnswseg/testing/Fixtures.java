@@ -65,16 +65,11 @@ public final class Fixtures {
     }
 
     public static HnswGraph build(FloatMatrix base, HnswParams params, int threads) {
-        return builder(base, params).build(threads);
-    }
-
-    /** A builder holding every row of {@code base}, row r under id r, not built yet. */
-    public static HnswGraphBuilder builder(FloatMatrix base, HnswParams params) {
         HnswGraphBuilder builder = new HnswGraphBuilder(base.dimension(), base.rows(), params);
         for (int r = 0; r < base.rows(); r++) {
             builder.add(r, base.data(), r * base.dimension());
         }
-        return builder;
+        return builder.build(threads);
     }
 
     public static long[][] searchAll(VectorIndex index, FloatMatrix queries, int k, int ef) {

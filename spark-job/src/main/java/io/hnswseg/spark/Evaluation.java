@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.hnsw.GraphSearcher;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
@@ -19,16 +20,15 @@ import java.util.Set;
  * evaluation query's exact top 10 within its partition (brute force) and searches its graph for the
  * queries routed to it at every ef of the grid; the driver merges the exact partial lists into the truth
  * over the whole input and the searches into what a reader would answer at each (nprobe, ef), exactly as
- * the reader merges segments. Queries sampled from the input are measured as new points: their vectors are
- * inserted into the graph only after the measurement, and left out of the truth and of the results.
+ * the reader merges segments. A query sampled from the input has its own id left out of both.
  */
 final class Evaluation implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
     static final int K = 10;
-    /** The ef grid. */
-    static final int[] EFS = {10, 16, 20, 24, 32, 40, 48, 64, 96, 128};
+    /** The ef grid: ef 10 is left out because a sampled query searches k + 1 to drop its own match. */
+    static final int[] EFS = {16, 20, 24, 32, 40, 48, 64, 96, 128};
     /** nprobe values measured on a k-means index (those up to the partition count). */
     static final int[] NPROBES = {1, 2, 3, 4, 6, 8};
     /** Ranks past the largest nprobe still searched, in case partitions ranked before them turn out empty. */
@@ -81,21 +81,6 @@ final class Evaluation implements Serializable {
         return e;
     }
 
-    /** The query ids, sorted, for {@link #holdsOut}; made where first asked (a task), not shipped. */
-    private transient long[] sortedIds;
-
-    /**
-     * Whether {@code id} is one of the queries sampled from the input: the build inserts those vectors last
-     * and measures in between (see {@link HnswGraph}'s builder), so that each is a new point for the graph.
-     */
-    boolean holdsOut(long id) {
-        long[] sorted = sortedIds;
-        if (sorted == null) {
-            sortedIds = sorted = Arrays.stream(ids).filter(x -> x != NO_ID).sorted().toArray();
-        }
-        return id != NO_ID && Arrays.binarySearch(sorted, id) >= 0;
-    }
-
     /** What one segment contributes: exact partial truth, and its search results per (query, ef). */
     static final class Partial implements Serializable {
         private static final long serialVersionUID = 1L;
@@ -116,10 +101,7 @@ final class Evaluation implements Serializable {
         }
     }
 
-    /**
-     * The task side, on the graph of {@code partition} with every vector but the queries' own inserted (the
-     * queries' rows are there, unlinked: exact searches see them, graph searches cannot reach them).
-     */
+    /** The task side, on the freshly built graph of {@code partition}. */
     Partial evaluate(HnswGraph graph, int partition) {
         Partial p = new Partial();
         p.partition = partition;
@@ -140,16 +122,11 @@ final class Evaluation implements Serializable {
         for (int q = 0; q < queries; q++) {
             all[q] = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
         }
-        // The truth leaves out every sampled query's vector (its own and the other queries'): each query is a
-        // new point for a graph without them, which is what the searches below walk.
-        int held = 0;
-        for (int node = 0; node < graph.size(); node++) {
-            held += holdsOut(graph.externalId(node)) ? 1 : 0;
-        }
-        SearchResults[] exact = graph.exactSearch(all, K + held);
+        SearchResults[] exact = graph.exactSearch(all, K + 1);
         for (int q = 0; q < queries; q++) {
-            put(withoutHeldOut(exact[q]), p.truthIds, p.truthDistances, q * K);
+            put(withoutSelf(exact[q], ids[q]), p.truthIds, p.truthDistances, q * K);
         }
+        int[] self = nodesOf(graph, p.searched);
         float[] query = new float[dimension];
         for (int i = 0; i < p.searched.length; i++) {
             int q = p.searched[i];
@@ -166,17 +143,35 @@ final class Evaluation implements Serializable {
                 // the beams rise with e, so an equal one is the last one searched, with the same answer and cost.
                 if (ef != searchedEf) {
                     long start = System.nanoTime();
-                    // A query sampled from this partition is not linked into the graph yet: a new point. When
-                    // every vector of the partition is a query (a tiny input), nothing is linked yet at all.
-                    r = graph.entryNode() < 0 ? SearchResults.EMPTY : graph.search(query, K, ef);
+                    // The query is a vector of this graph when it was sampled from this partition: search as if
+                    // it were not there, as for a new point (see GraphSearcher.searchWithout). One more result
+                    // where the beam allows, for when the query's id turns up in another partition (replicated).
+                    r = GraphSearcher.searchWithout(graph, query, Math.min(K + 1, ef), ef, self[i]);
                     nanos = System.nanoTime() - start;
                     searchedEf = ef;
                 }
                 p.nanos[e * probeLimit + rank] += nanos;
-                put(withoutHeldOut(r), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
+                put(withoutSelf(r, ids[q]), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
             }
         }
         return p;
+    }
+
+    /** For each searched query, its node in {@code graph} when the query is one of the graph's vectors, else -1. */
+    private int[] nodesOf(HnswGraph graph, int[] searched) {
+        java.util.Map<Long, Integer> slot = new java.util.HashMap<>();
+        for (int i = 0; i < searched.length; i++) {
+            slot.put(ids[searched[i]], i);
+        }
+        int[] nodes = new int[searched.length];
+        Arrays.fill(nodes, -1);
+        for (int node = 0; node < graph.size(); node++) {
+            Integer i = slot.get(graph.externalId(node));
+            if (i != null) {
+                nodes[i] = node;
+            }
+        }
+        return nodes;
     }
 
     private int rank(int q, int partition) {
@@ -191,20 +186,18 @@ final class Evaluation implements Serializable {
         return partitions;
     }
 
-    /** The first K results of {@code r} that are not sampled queries' vectors. */
-    private SearchResults withoutHeldOut(SearchResults r) {
+    private static SearchResults withoutSelf(SearchResults r, long self) {
         long[] ids = new long[K];
         float[] distances = new float[K];
         int n = 0;
         for (int i = 0; i < r.size() && n < K; i++) {
-            if (!holdsOut(r.ids()[i])) {
+            if (r.ids()[i] != self) {
                 ids[n] = r.ids()[i];
                 distances[n++] = r.distances()[i];
             }
         }
         return new SearchResults(Arrays.copyOf(ids, n), Arrays.copyOf(distances, n));
     }
-
 
     private static void put(SearchResults r, long[] ids, float[] distances, int at) {
         for (int i = 0; i < K; i++) {

@@ -290,7 +290,7 @@ final class IndexBuild {
             return null;
         }
         return Evaluation.of(sample.evalIds, sample.evalVectors, dimension, partitioning,
-                sample.evalCount() + " vectors sampled from the input, held out of the graph while measured");
+                sample.evalCount() + " vectors sampled from the input, each one's own match left out");
     }
 
     private FloatMatrix readQueries(String uri, int dimension) throws IOException {

@@ -45,18 +45,11 @@ final class SegmentTask {
             return SegmentResult.empty(partition, attempt, skipped);
         }
         long start = System.nanoTime();
-        // The recall is measured half-way: with every vector linked but the evaluation queries' own, which
-        // are inserted after (a query searched in a graph that holds it is not a new point).
-        Evaluation.Partial[] partial = new Evaluation.Partial[1];
-        long[] evalNanos = new long[1];
-        HnswGraph graph = evaluation == null ? builder.build(config.threadsPerTask)
-                : builder.build(config.threadsPerTask, evaluation::holdsOut, g -> {
-                    long evalStart = System.nanoTime();
-                    partial[0] = evaluation.evaluate(g, partition);
-                    evalNanos[0] = System.nanoTime() - evalStart;
-                });
-        double evalSeconds = evalNanos[0] / 1e9;
-        double buildSeconds = (System.nanoTime() - start) / 1e9 - evalSeconds;
+        HnswGraph graph = builder.build(config.threadsPerTask);
+        double buildSeconds = (System.nanoTime() - start) / 1e9;
+        long evalStart = System.nanoTime();
+        Evaluation.Partial partial = evaluation == null ? null : evaluation.evaluate(graph, partition);
+        double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
         String relative = segmentPath(config, partition, attempt);
         Path file = new Path(new Path(config.output), relative);
         long writeStart = System.nanoTime();
@@ -90,7 +83,7 @@ final class SegmentTask {
         r.seconds = seconds;
         r.skipped = skipped;
         r.scoring = graph.scoring();
-        r.evaluation = partial[0];
+        r.evaluation = partial;
         return r;
     }
 }
