@@ -141,7 +141,7 @@ public final class TestIndexes {
             @Override
             public Path segment(IndexManifest.Segment segment) throws IOException {
                 if (left.getAndDecrement() > 0) {
-                    throw new IOException(dir.resolve(segment.path()) + ": download attempt 3 of 3 failed: S3 error 503 SlowDown");
+                    throw new IOException(dir.resolve(segment.path()) + ": download failed on every attempt: S3 error 503 SlowDown");
                 }
                 return local.segment(segment);
             }
