@@ -138,6 +138,8 @@ public final class GraphSearcher {
         }
         SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
         NodeScorer scorer = graph.scorer(q);
+        ctx.approximateRows = 1;
+        ctx.exactRows = 0;
         int entry = graph.entryNode();
         // Left-out entry: start there at an infinite distance, so the first neighbour seen replaces it.
         float entryDistance = entry == without ? Float.POSITIVE_INFINITY : scorer.score(entry);
@@ -152,6 +154,7 @@ public final class GraphSearcher {
         } else {
             // Every upper-layer neighbour was the left-out node (a tiny graph): start from its layer-0 links.
             int count = graph.neighbours(0, start, ctx.neighbours);
+            ctx.approximateRows += count;
             for (int i = 0; i < count; i++) {
                 ctx.seed(ctx.neighbours[i], scorer.score(ctx.neighbours[i]));
             }
@@ -161,6 +164,8 @@ public final class GraphSearcher {
         if (exact != null) {
             rerank(scorer, exact, k, cutoff, ctx);
         }
+        long floatRow = 4L * graph.dimension();
+        ctx.lastSearchBytes = ctx.approximateRows * (exact != null ? graph.dimension() : floatRow) + ctx.exactRows * floatRow;
         Beam beam = ctx.beam;
         int n = Math.min(k, beam.size());
         long[] ids = new long[n];
@@ -214,6 +219,7 @@ public final class GraphSearcher {
     /** Scores {@code nodes[0..count)} exactly, four at a time, and offers each to the beam. */
     private static void scoreInto(NodeScorer exact, int[] nodes, int count, SearchContext ctx) {
         Beam beam = ctx.beam;
+        ctx.exactRows += count;
         float[] d4 = ctx.distances4;
         exact.prefetch(nodes, count);
         padToFour(nodes, count);
@@ -249,6 +255,7 @@ public final class GraphSearcher {
             while (moved) {
                 moved = false;
                 int count = graph.neighbours(level, node, links);
+                ctx.approximateRows += count;
                 scorer.prefetch(links, count);
                 padToFour(links, count);
                 for (int i = 0; i < count; i += 4) {
@@ -277,6 +284,7 @@ public final class GraphSearcher {
         int[] buffer = ctx.neighbours;
         int[] batch = ctx.batch;
         float[] d4 = ctx.distances4;
+        long scored = 0;
         for (int node = beam.expandNext(); node >= 0; node = beam.expandNext()) {
             int count = graph.neighbours(level, node, buffer);
             int fresh = 0;
@@ -286,6 +294,7 @@ public final class GraphSearcher {
                     batch[fresh++] = neighbour;
                 }
             }
+            scored += fresh;
             scorer.prefetch(batch, fresh);
             padToFour(batch, fresh);
             float worst = beam.worst();
@@ -299,6 +308,17 @@ public final class GraphSearcher {
                 }
             }
         }
+        ctx.approximateRows += scored;
+    }
+
+    /**
+     * Bytes of vectors the last completed {@code search} on the calling thread scored: rows of int8 codes
+     * (one byte a component) and of floats (four), whatever the padding to fours added; for a graph without
+     * codes every row is floats. Deterministic for a given graph and query, unlike its time, so settings can
+     * be compared by it on a noisy machine: at these sizes a search's time is mostly these rows' cache misses.
+     */
+    public static long bytesScoredByLastSearch() {
+        return SearchContext.ofThisThread().lastSearchBytes;
     }
 
     /**

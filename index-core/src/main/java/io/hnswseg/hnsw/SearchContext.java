@@ -40,6 +40,15 @@ final class SearchContext {
     float[] sortedDistances = new float[0];
     int sortedCount;
 
+    /**
+     * Rows scored since {@link GraphSearcher} last reset them: by the walk's scorer (int8 codes, or the floats
+     * of a graph without codes) and by the re-rank's exact one. Counted per layer search, not per row.
+     */
+    long approximateRows;
+    long exactRows;
+    /** Bytes of vectors the last completed search on this thread scored; see {@link GraphSearcher#bytesScoredByLastSearch}. */
+    long lastSearchBytes;
+
     /** Output of neighbour selection and scratch for pruning. */
     int[] selectedNodes = new int[0];
     float[] selectedDistances = new float[0];
@@ -48,6 +57,11 @@ final class SearchContext {
     /** A one-link list, for reverse links. */
     final int[] single = new int[1];
     final float[] singleDistance = new float[1];
+
+    /** This thread's context, whatever it last searched. */
+    static SearchContext ofThisThread() {
+        return CURRENT.get();
+    }
 
     static SearchContext current(GraphView graph, int maxDegree, int ef) {
         SearchContext ctx = CURRENT.get();

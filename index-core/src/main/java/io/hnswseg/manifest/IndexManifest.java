@@ -106,10 +106,13 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      * One (nprobe, ef) setting and its measured recall@10.
      *
      * @param nprobe        segments searched per query (0: all)
-     * @param microsPerQuery mean time of its segment searches per query, as measured in the build (a cost
-     *                       to compare settings by, not a latency promise)
+     * @param microsPerQuery mean time of its segment searches per query, as measured in the build (on a
+     *                       busy machine a rough figure, not a latency promise)
+     * @param bytesScoredPerQuery mean bytes of vectors scored per query (int8 codes, float vectors, centroids):
+     *                       counted, so the same index always gives the same figure; settings are compared
+     *                       by it. 0 in manifests written before it was recorded
      */
-    public record GridPoint(int nprobe, int ef, double recallAt10, double microsPerQuery) {
+    public record GridPoint(int nprobe, int ef, double recallAt10, double microsPerQuery, long bytesScoredPerQuery) {
     }
 
     public IndexManifest {

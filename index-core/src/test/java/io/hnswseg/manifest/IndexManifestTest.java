@@ -63,6 +63,21 @@ class IndexManifestTest {
     }
 
     @Test
+    void gridPointsKeepTheirCountedCostAndOlderOnesReadAsZero() {
+        IndexManifest.GridPoint point = new IndexManifest.GridPoint(2, 40, 0.9612, 87.5, 123_456);
+        IndexManifest.Quality quality = new IndexManifest.Quality(100, "test", 0.95, true, point, List.of(point));
+        IndexManifest m = new IndexManifest(2, "l2", 128, new IndexManifest.BuildParams(16, 100, 42), 30, sample().segments(), null,
+                quality, Map.of());
+        String json = new String(m.toJson(), StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"bytes_scored_per_query\" : 123456"), json);
+        assertEquals(point, IndexManifest.parse(m.toJson(), "test").quality().defaults());
+        // Written before the count was recorded: the field is absent.
+        String older = json.replace(",\n      \"bytes_scored_per_query\" : 123456", "");
+        assertTrue(!older.contains("bytes_scored"), older);
+        assertEquals(0, IndexManifest.parse(older.getBytes(StandardCharsets.UTF_8), "older").quality().defaults().bytesScoredPerQuery());
+    }
+
+    @Test
     void formatOneManifestsStillRead() {
         String v1 = "{\"format_version\": 1, \"metric\": \"cosine\", \"dimension\": 4, \"build\": {\"m\": 16, \"ef_construction\": 100, "
                 + "\"seed\": 42}, \"total_count\": 5, \"segments\": [{\"path\": \"segments/a.hseg\", \"count\": 5, \"bytes\": 900, "

@@ -48,9 +48,12 @@ final class InspectCommand implements Callable<Integer> {
                 System.out.printf("  measured recall@10 (%d queries, %s): target %.3f %s; default nprobe %s, ef %d (recall %.4f)%n",
                         quality.queries(), quality.source(), quality.targetRecall(), quality.reached() ? "reached" : "NOT reached",
                         d.nprobe() == 0 ? "all" : d.nprobe(), d.ef(), d.recallAt10());
-                System.out.printf("    %6s %6s %10s %14s%n", "nprobe", "ef", "recall@10", "us/query");
+                System.out.printf("    %6s %6s %10s %16s %10s%n", "nprobe", "ef", "recall@10", "KB scored/query", "us/query");
                 for (IndexManifest.GridPoint p : quality.grid()) {
-                    System.out.printf("    %6s %6d %10.4f %14.1f%n", p.nprobe() == 0 ? "all" : p.nprobe(), p.ef(), p.recallAt10(), p.microsPerQuery());
+                    // Manifests from before the count was recorded hold 0 there.
+                    String kb = p.bytesScoredPerQuery() > 0 ? String.format("%.1f", p.bytesScoredPerQuery() / 1e3) : "-";
+                    System.out.printf("    %6s %6d %10.4f %16s %10.1f%n", p.nprobe() == 0 ? "all" : p.nprobe(), p.ef(), p.recallAt10(), kb,
+                            p.microsPerQuery());
                 }
             }
             if (!m.summary().isEmpty()) {

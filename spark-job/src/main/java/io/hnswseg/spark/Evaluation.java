@@ -11,6 +11,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.function.Function;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -46,6 +47,8 @@ final class Evaluation implements Serializable {
     double[] orderDistances;
     int partitions;
     int probeLimit;
+    /** Bytes of centroids a routed query scores before any segment (0 unrouted). */
+    long routingBytes;
     String source;
 
     Evaluation() {
@@ -75,6 +78,7 @@ final class Evaluation implements Serializable {
                 }
             }
             e.probeLimit = Math.min(e.partitions, NPROBES[NPROBES.length - 1] + RANK_SLACK);
+            e.routingBytes = 4L * c.count() * dimension;
         } else {
             e.probeLimit = e.partitions;
         }
@@ -94,6 +98,8 @@ final class Evaluation implements Serializable {
         float[] resultDistances;
         /** Total search nanoseconds per (ef, rank of this segment for the query): {@code EFS x probeLimit}. */
         long[] nanos;
+        /** Total bytes of vectors scored, as {@link #nanos} ({@link GraphSearcher#bytesScoredByLastSearch}). */
+        long[] bytes;
         /** Searches per rank of this segment for the query, {@code probeLimit} entries. */
         int[] searchesAtRank;
 
@@ -117,6 +123,7 @@ final class Evaluation implements Serializable {
         p.resultIds = new long[p.searched.length * EFS.length * K];
         p.resultDistances = new float[p.resultIds.length];
         p.nanos = new long[EFS.length * probeLimit];
+        p.bytes = new long[EFS.length * probeLimit];
         p.searchesAtRank = new int[probeLimit];
         float[][] all = new float[queries][];
         for (int q = 0; q < queries; q++) {
@@ -136,6 +143,7 @@ final class Evaluation implements Serializable {
             SearchResults r = null;
             int searchedEf = -1;
             long nanos = 0;
+            long bytes = 0;
             for (int e = 0; e < EFS.length; e++) {
                 // A routed reader (asked for K) narrows the beam with the segment's rank: the same beam here.
                 int ef = order == null ? EFS[e] : ProbeBeams.ef(EFS[e], K, rank);
@@ -148,9 +156,11 @@ final class Evaluation implements Serializable {
                     // where the beam allows, for when the query's id turns up in another partition (replicated).
                     r = GraphSearcher.searchWithout(graph, query, Math.min(K + 1, ef), ef, self[i]);
                     nanos = System.nanoTime() - start;
+                    bytes = GraphSearcher.bytesScoredByLastSearch();
                     searchedEf = ef;
                 }
                 p.nanos[e * probeLimit + rank] += nanos;
+                p.bytes[e * probeLimit + rank] += bytes;
                 put(withoutSelf(r, ids[q]), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
             }
         }
@@ -207,7 +217,9 @@ final class Evaluation implements Serializable {
     }
 
     /**
-     * The driver side: recall@10 at each (nprobe, ef) and the cheapest setting that reaches the target.
+     * The driver side: recall@10 at each (nprobe, ef) and the cheapest setting that reaches the target,
+     * cheapest by bytes of vectors scored per query: counted, so two builds of the same segments recommend
+     * the same setting, where their timings (also recorded) move with the machine's load.
      *
      * @param partials one per segment built (partitions without vectors have none)
      * @param routingMicros mean time to rank the centroids for one query, added to every routed setting
@@ -225,7 +237,8 @@ final class Evaluation implements Serializable {
                 position[p.partition][p.searched[i]] = i;
             }
         }
-        double[][] meanMicros = meanMicros(partials);
+        double[][] meanMicros = mean(partials, p -> p.nanos, 1e3);
+        double[][] meanBytes = mean(partials, p -> p.bytes, 1);
         long[][] truth = new long[queries][];
         for (int q = 0; q < queries; q++) {
             truth[q] = topK(partials, q, -1, null);
@@ -248,11 +261,13 @@ final class Evaluation implements Serializable {
                 double found = 0;
                 double possible = 0;
                 double micros = 0;
+                double bytes = 0;
                 for (int q = 0; q < queries; q++) {
                     List<Partial> probed = new ArrayList<>();
                     for (int rank : ranks[q]) {
                         probed.add(byPartition[order == null ? rank : order[q * partitions + rank]]);
                         micros += order == null ? 0 : meanMicros[e][Math.min(rank, probeLimit - 1)];
+                        bytes += order == null ? 0 : meanBytes[e][Math.min(rank, probeLimit - 1)];
                     }
                     long[] answer = topK(probed, q, e, position);
                     Set<Long> expected = new HashSet<>();
@@ -266,34 +281,37 @@ final class Evaluation implements Serializable {
                 }
                 // Unrouted: every segment at rank 0's cost; routed: the routing plus each query's own probes.
                 micros = order == null ? segments * meanMicros[e][0] : routingMicros + micros / Math.max(1, queries);
-                grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], round(found / Math.max(1, possible)), round(micros)));
+                bytes = order == null ? segments * meanBytes[e][0] : routingBytes + bytes / Math.max(1, queries);
+                grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], round(found / Math.max(1, possible)), round(micros), Math.round(bytes)));
             }
         }
-        IndexManifest.GridPoint best = grid.stream().filter(g -> g.recallAt10() >= targetRecall)
-                .min(Comparator.comparingDouble(IndexManifest.GridPoint::microsPerQuery)).orElse(null);
+        Comparator<IndexManifest.GridPoint> cheaper = Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)
+                .thenComparingInt(IndexManifest.GridPoint::nprobe).thenComparingInt(IndexManifest.GridPoint::ef);
+        IndexManifest.GridPoint best = grid.stream().filter(g -> g.recallAt10() >= targetRecall).min(cheaper).orElse(null);
         boolean reached = best != null;
         if (best == null) {
-            best = grid.stream().max(Comparator.comparingDouble(IndexManifest.GridPoint::recallAt10)
-                    .thenComparing(Comparator.comparingDouble(IndexManifest.GridPoint::microsPerQuery).reversed())).orElseThrow();
+            best = grid.stream().max(Comparator.comparingDouble(IndexManifest.GridPoint::recallAt10).thenComparing(cheaper.reversed()))
+                    .orElseThrow();
         }
         return new IndexManifest.Quality(queries, source, targetRecall, reached, best, grid);
     }
 
     /**
-     * Mean microseconds of one segment search per (ef, rank of the segment for the query); a rank no query
-     * reached takes the mean of the rank before it (the same beam or a wider one: an upper bound).
+     * Mean of one segment search's {@code total} (nanoseconds, bytes), divided by {@code unit}, per (ef, rank
+     * of the segment for the query); a rank no query reached takes the mean of the rank before it (the same
+     * beam or a wider one: an upper bound).
      */
-    private double[][] meanMicros(List<Partial> partials) {
+    private double[][] mean(List<Partial> partials, Function<Partial, long[]> total, double unit) {
         double[][] mean = new double[EFS.length][probeLimit];
         for (int e = 0; e < EFS.length; e++) {
             for (int rank = 0; rank < probeLimit; rank++) {
-                long nanos = 0;
+                long sum = 0;
                 long searches = 0;
                 for (Partial p : partials) {
-                    nanos += p.nanos[e * probeLimit + rank];
+                    sum += total.apply(p)[e * probeLimit + rank];
                     searches += p.searchesAtRank[rank];
                 }
-                mean[e][rank] = searches > 0 ? nanos / 1e3 / searches : rank > 0 ? mean[e][rank - 1] : 0;
+                mean[e][rank] = searches > 0 ? sum / unit / searches : rank > 0 ? mean[e][rank - 1] : 0;
             }
         }
         return mean;

@@ -193,6 +193,57 @@ class BuildIndexJobTest {
         assertTrue(recall >= 0.95, "recall@10 " + recall);
     }
 
+    /**
+     * The build's recall grid on a k-means index: every point costed by the bytes its searches scored, the
+     * default the cheapest point reaching the target, and (counted, not timed) the same choice from a second
+     * build of the same input, where timings would differ.
+     */
+    @Test
+    void measuredQualityChoosesItsDefaultByCountedWorkAndRepeats() throws IOException {
+        String[] args = {"--input", fvecs.toString(), "--partitions", "3", "--m", "8", "--ef-construction", "40",
+                "--eval-queries", "300", "--target-recall", "0.99"};
+        IndexManifest.Quality[] built = new IndexManifest.Quality[2];
+        for (int i = 0; i < 2; i++) {
+            String[] withOutput = Arrays.copyOf(args, args.length + 2);
+            withOutput[args.length] = "--output";
+            withOutput[args.length + 1] = out("quality" + i);
+            runJob(spark, withOutput);
+            built[i] = JobFixtures.manifest(tmp.resolve("quality" + i)).quality();
+        }
+        IndexManifest.Quality quality = built[0];
+        assertTrue(quality != null && !quality.grid().isEmpty(), "a k-means build measures its recall");
+        for (IndexManifest.GridPoint p : quality.grid()) {
+            assertTrue(p.recallAt10() >= 0 && p.recallAt10() <= 1, p.toString());
+            // The centroids alone (3 x 16 floats), then at least the nearest segment's beam as int8 codes.
+            assertTrue(p.bytesScoredPerQuery() >= 3 * 16 * 4 + p.ef() * 16L, p.toString());
+        }
+        for (int nprobe : quality.grid().stream().mapToInt(IndexManifest.GridPoint::nprobe).distinct().toArray()) {
+            long narrow = point(quality, nprobe, 16).bytesScoredPerQuery();
+            long wide = point(quality, nprobe, 128).bytesScoredPerQuery();
+            assertTrue(wide > narrow, "nprobe " + nprobe + ": ef 128 " + wide + " bytes, ef 16 " + narrow);
+        }
+        IndexManifest.GridPoint cheapest = quality.grid().stream().filter(p -> p.recallAt10() >= 0.99)
+                .min(java.util.Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)).orElseThrow();
+        assertTrue(quality.reached());
+        assertEquals(cheapest, withoutTime(quality.defaults(), cheapest.microsPerQuery()), quality.grid().toString());
+        assertEquals(quality.grid().stream().map(BuildIndexJobTest::counted).toList(),
+                built[1].grid().stream().map(BuildIndexJobTest::counted).toList(), "the second build's grid");
+        assertEquals(counted(quality.defaults()), counted(built[1].defaults()), "the second build's default");
+    }
+
+    private static IndexManifest.GridPoint point(IndexManifest.Quality quality, int nprobe, int ef) {
+        return quality.grid().stream().filter(p -> p.nprobe() == nprobe && p.ef() == ef).findFirst().orElseThrow();
+    }
+
+    private static IndexManifest.GridPoint withoutTime(IndexManifest.GridPoint p, double micros) {
+        return new IndexManifest.GridPoint(p.nprobe(), p.ef(), p.recallAt10(), micros, p.bytesScoredPerQuery());
+    }
+
+    /** What a grid point holds apart from its timing. */
+    private static String counted(IndexManifest.GridPoint p) {
+        return p.nprobe() + "/" + p.ef() + ": " + p.recallAt10() + ", " + p.bytesScoredPerQuery() + " bytes";
+    }
+
     @Test
     void morePartitionsThanRows() throws IOException {
         Path small = JobFixtures.writeFvecs(tmp.resolve("small.fvecs"), data[0].head(5));
