@@ -207,14 +207,15 @@ class S3BuildTest {
     }
 
     private static List<String> recallGrid(IndexManifest manifest) {
-        return manifest.quality().grid().stream().map(g -> g.nprobe() + "/" + g.ef() + ": " + g.recallAt10()).toList();
+        return manifest.quality().grid().stream().map(S3BuildTest::counted).toList();
     }
 
-    /**
-     * The same answers at a given nprobe. Not at each manifest's recommended one: the build picks the cheapest
-     * setting reaching its target by timing its searches, so two builds of the same segments may recommend
-     * different settings (a CI run once had the local build recommend a smaller nprobe than the S3 one).
-     */
+    /** A grid point without its timing, which differs from build to build. */
+    private static String counted(IndexManifest.GridPoint g) {
+        return g.nprobe() + "/" + g.ef() + ": " + g.recallAt10() + ", " + g.bytesScoredPerQuery() + " bytes";
+    }
+
+    /** The same answers at several nprobe (each manifest's recommended one is compared apart). */
     private static void assertSameAnswers(IndexReader expected, IndexReader actual) {
         for (int nprobe : new int[] {1, 2, 0}) {
             for (int q = 0; q < data[1].rows(); q++) {
@@ -240,9 +241,10 @@ class S3BuildTest {
             // Same input files, same options: the same rows land in the same partitions in the same order,
             // so every segment is byte for byte the local one.
             assertEquals(segmentsByPartition(reference), segmentsByPartition(manifest), prefix + ": segments differ from the local build");
-            // And the build measured the same recall at every setting (its searches are deterministic; only the
-            // timings, hence the recommended setting, may differ).
+            // And the build measured the same recall and counted cost at every setting (its searches are
+            // deterministic, only their timings differ), so it recommends the same one.
             assertEquals(recallGrid(reference), recallGrid(manifest), prefix + ": measured recall differs from the local build");
+            assertEquals(counted(reference.quality().defaults()), counted(manifest.quality().defaults()), prefix + ": recommended setting");
             try (IndexReader fromS3 = openFromS3(prefix, "cache-" + prefix.replace('/', '-'));
                  IndexReader fromDisk = IndexReader.open(local.toString())) {
                 assertEquals(3, fromS3.segmentCount());
