@@ -286,14 +286,7 @@ public final class GraphSearcher {
         float[] d4 = ctx.distances4;
         long scored = 0;
         for (int node = beam.expandNext(); node >= 0; node = beam.expandNext()) {
-            int count = graph.neighbours(level, node, buffer);
-            int fresh = 0;
-            for (int i = 0; i < count; i++) {
-                int neighbour = buffer[i];
-                if (ctx.visit(neighbour)) {
-                    batch[fresh++] = neighbour;
-                }
-            }
+            int fresh = ctx.unvisited(buffer, graph.neighbours(level, node, buffer), batch);
             scored += fresh;
             scorer.prefetch(batch, fresh);
             padToFour(batch, fresh);
