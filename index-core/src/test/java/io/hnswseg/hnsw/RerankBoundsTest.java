@@ -88,7 +88,11 @@ class RerankBoundsTest {
                 // Every result of the full search within the cutoff is there, in the same place.
                 for (int i = 0; i <= within; i++) {
                     assertEquals(full.ids()[i], cut.ids()[i], "query " + q + " cutoff at result " + within);
-                    assertEquals(full.distances()[i], cut.distances()[i], "query " + q + " cutoff at result " + within);
+                    // To float rounding: the same row's distance can differ by an ulp between two searches when one
+                    // ran before the JIT compiled the kernel (seen once on JDK 25, whose compiled lane sum need not
+                    // add in the interpreter's order).
+                    assertEquals(full.distances()[i], cut.distances()[i],
+                            Fixtures.SAME_RESULTS_TOLERANCE * Math.max(1, full.distances()[i]), "query " + q + " cutoff at result " + within);
                 }
                 dropped += K - cut.size();
             }
