@@ -75,7 +75,7 @@ final class SearchContext {
             // A new, empty set: this runs before a search begins, so no search's marks are lost.
             words = Math.max(words, visited.length + (visited.length >>> 1));
             visited = new long[words];
-            // One slot more than there are words: {@link #unvisited} writes a word's slot before it knows whether to keep it.
+            // One slot more than there are words: unvisited() writes a word's slot before it knows whether to keep it.
             touched = new int[words + 1];
             touchedCount = 0;
         }
