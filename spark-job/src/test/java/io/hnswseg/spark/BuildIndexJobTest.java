@@ -225,23 +225,13 @@ class BuildIndexJobTest {
         IndexManifest.GridPoint cheapest = quality.grid().stream().filter(p -> p.recallAt10() >= 0.99)
                 .min(java.util.Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)).orElseThrow();
         assertTrue(quality.reached());
-        assertEquals(cheapest, withoutTime(quality.defaults(), cheapest.microsPerQuery()), quality.grid().toString());
-        assertEquals(quality.grid().stream().map(BuildIndexJobTest::counted).toList(),
-                built[1].grid().stream().map(BuildIndexJobTest::counted).toList(), "the second build's grid");
-        assertEquals(counted(quality.defaults()), counted(built[1].defaults()), "the second build's default");
+        assertEquals(JobFixtures.counted(cheapest), JobFixtures.counted(quality.defaults()), quality.grid().toString());
+        assertEquals(JobFixtures.countedGrid(quality), JobFixtures.countedGrid(built[1]), "the second build's grid");
+        assertEquals(JobFixtures.counted(quality.defaults()), JobFixtures.counted(built[1].defaults()), "the second build's default");
     }
 
     private static IndexManifest.GridPoint point(IndexManifest.Quality quality, int nprobe, int ef) {
         return quality.grid().stream().filter(p -> p.nprobe() == nprobe && p.ef() == ef).findFirst().orElseThrow();
-    }
-
-    private static IndexManifest.GridPoint withoutTime(IndexManifest.GridPoint p, double micros) {
-        return new IndexManifest.GridPoint(p.nprobe(), p.ef(), p.recallAt10(), micros, p.bytesScoredPerQuery());
-    }
-
-    /** What a grid point holds apart from its timing. */
-    private static String counted(IndexManifest.GridPoint p) {
-        return p.nprobe() + "/" + p.ef() + ": " + p.recallAt10() + ", " + p.bytesScoredPerQuery() + " bytes";
     }
 
     @Test

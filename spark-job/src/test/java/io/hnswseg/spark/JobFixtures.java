@@ -53,6 +53,16 @@ final class JobFixtures {
         return new FloatMatrix[]{all.head(rows), new FloatMatrix(dim, queries, q)};
     }
 
+    /** A grid point as the build counted it, without its timing (which differs from build to build). */
+    static String counted(IndexManifest.GridPoint p) {
+        return p.nprobe() + "/" + p.ef() + ": " + p.recallAt10() + ", " + p.bytesScoredPerQuery() + " bytes";
+    }
+
+    /** Every point of a measured grid, {@link #counted}. */
+    static List<String> countedGrid(IndexManifest.Quality quality) {
+        return quality.grid().stream().map(JobFixtures::counted).toList();
+    }
+
     static Path writeFvecs(Path file, FloatMatrix m) throws IOException {
         try (VecsWriter w = VecsWriter.create(file)) {
             for (int r = 0; r < m.rows(); r++) {

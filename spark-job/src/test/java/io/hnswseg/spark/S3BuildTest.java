@@ -206,14 +206,6 @@ class S3BuildTest {
                 .map(s -> s.count() + " vectors, crc32c " + Long.toHexString(s.crc32c())).toList();
     }
 
-    private static List<String> recallGrid(IndexManifest manifest) {
-        return manifest.quality().grid().stream().map(S3BuildTest::counted).toList();
-    }
-
-    /** A grid point without its timing, which differs from build to build. */
-    private static String counted(IndexManifest.GridPoint g) {
-        return g.nprobe() + "/" + g.ef() + ": " + g.recallAt10() + ", " + g.bytesScoredPerQuery() + " bytes";
-    }
 
     /** The same answers at several nprobe (each manifest's recommended one is compared apart). */
     private static void assertSameAnswers(IndexReader expected, IndexReader actual) {
@@ -243,8 +235,8 @@ class S3BuildTest {
             assertEquals(segmentsByPartition(reference), segmentsByPartition(manifest), prefix + ": segments differ from the local build");
             // And the build measured the same recall and counted cost at every setting (its searches are
             // deterministic, only their timings differ), so it recommends the same one.
-            assertEquals(recallGrid(reference), recallGrid(manifest), prefix + ": measured recall differs from the local build");
-            assertEquals(counted(reference.quality().defaults()), counted(manifest.quality().defaults()), prefix + ": recommended setting");
+            assertEquals(JobFixtures.countedGrid(reference.quality()), JobFixtures.countedGrid(manifest.quality()), prefix + ": measured recall differs from the local build");
+            assertEquals(JobFixtures.counted(reference.quality().defaults()), JobFixtures.counted(manifest.quality().defaults()), prefix + ": recommended setting");
             try (IndexReader fromS3 = openFromS3(prefix, "cache-" + prefix.replace('/', '-'));
                  IndexReader fromDisk = IndexReader.open(local.toString())) {
                 assertEquals(3, fromS3.segmentCount());
