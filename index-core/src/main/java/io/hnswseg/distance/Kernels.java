@@ -20,17 +20,19 @@ interface Kernels {
     void dotx4(float[] q, int qOffset, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out);
 
     /**
-     * {@code sum(w[d] * codes[offset + d])} over {@code d < dim}: the one kernel that scores a float query
-     * against a row of int8 codes, for every metric (a {@link CodeQuery} folds the query, the quantizer and
-     * the metric into the weights {@code w}, so scoring a row costs one widen and one FMA per component).
-     * When {@code w} holds zeros past {@code dim} and {@code codes} holds {@link #CODE_PADDING} bytes past the
-     * row, the SIMD kernels run whole vectors over the last partial one; otherwise they finish it one component
-     * at a time.
+     * {@code sum(w[d] * codes[offset + d])} over {@code d < dim}, in exact int arithmetic: the one kernel that
+     * scores a query against a row of int8 codes, for every metric (a {@link CodeQuery} folds the query, the
+     * quantizer and the metric into integer weights {@code w}, so scoring a row costs one widen, one multiply
+     * and one add per component). Integers, because the lanes of an int vector add up in any order (a tree of
+     * a few instructions) where JDK 17 adds float lanes one after another, and the sum is the same whatever
+     * the kernel. The caller keeps {@code sum(|w|) * 128} within an int. When {@code w} holds zeros past
+     * {@code dim} and {@code codes} holds {@link #CODE_PADDING} bytes past the row, the SIMD kernels run whole
+     * vectors over the last partial one; otherwise they finish it one component at a time.
      */
-    float dotToCodes(float[] w, byte[] codes, int offset, int dim);
+    int dotToCodes(int[] w, byte[] codes, int offset, int dim);
 
-    /** {@link #dotToCodes} for four rows of codes at once, sharing the weight loads. */
-    void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out);
+    /** {@link #dotToCodes} for four rows of codes at once, sharing the weight loads; the sums go to {@code out} as floats. */
+    void dotToCodes4(int[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out);
 
     /**
      * {@code sum(w[d] * a[ao + d] * b[bo + d])}: two rows of codes with per-dimension weights (the squared

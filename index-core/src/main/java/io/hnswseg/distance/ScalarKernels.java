@@ -58,13 +58,13 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float dotToCodes(float[] w, byte[] codes, int offset, int dim) {
+    public int dotToCodes(int[] w, byte[] codes, int offset, int dim) {
         return dotToCodesFrom(0, w, codes, offset, dim);
     }
 
     /** The scalar loop from component {@code from}; the SIMD kernels finish unpadded tails with it. */
-    static float dotToCodesFrom(int from, float[] w, byte[] codes, int offset, int dim) {
-        float sum = 0;
+    static int dotToCodesFrom(int from, int[] w, byte[] codes, int offset, int dim) {
+        int sum = 0;
         for (int i = from; i < dim; i++) {
             sum += w[i] * codes[offset + i];
         }
@@ -72,11 +72,20 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+    public void dotToCodes4(int[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
         out[0] = dotToCodes(w, codes, o0, dim);
         out[1] = dotToCodes(w, codes, o1, dim);
         out[2] = dotToCodes(w, codes, o2, dim);
         out[3] = dotToCodes(w, codes, o3, dim);
+    }
+
+    /** {@code sum(w[d] * codes[offset + d])} with float weights from component {@code from}: a row term for ip and cosine. */
+    static float dotToCodesFrom(int from, float[] w, byte[] codes, int offset, int dim) {
+        float sum = 0;
+        for (int i = from; i < dim; i++) {
+            sum += w[i] * codes[offset + i];
+        }
+        return sum;
     }
 
     @Override

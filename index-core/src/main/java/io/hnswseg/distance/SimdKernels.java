@@ -2,6 +2,7 @@ package io.hnswseg.distance;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,6 +19,13 @@ final class SimdKernels implements Kernels {
     private static final int L = S.length();
     /** Bytes that widen to one float vector: 16 bytes for 16 lanes. Null when no such shape exists. */
     private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
+
+    /** Int lanes in the float vectors' shape, for the integer code kernels. */
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+
+    private static IntVector widenToInts(byte[] codes, int offset) {
+        return (IntVector) ByteVector.fromArray(B, codes, offset).convertShape(VectorOperators.B2I, I, 0);
+    }
 
     private static FloatVector widen(byte[] codes, int offset) {
         return (FloatVector) ByteVector.fromArray(B, codes, offset).convertShape(VectorOperators.B2F, S, 0);
@@ -151,51 +159,57 @@ final class SimdKernels implements Kernels {
     /**
      * Where a code kernel's whole vectors end: past {@code dim} when the weights and every row have the
      * padding of {@link Kernels#CODE_PADDING} (the tail is then one more vector against zero weights), else
-     * at the last whole vector, before a scalar tail. {@code lastRow} is the largest row offset read.
+     * at the last whole vector, before a scalar tail. {@code weights} is the weight array's length,
+     * {@code lastRow} the largest row offset read.
      */
-    private static int vectorEnd(float[] w, int codesLength, int lastRow, int dim) {
+    private static int vectorEnd(int weights, int codesLength, int lastRow, int dim) {
         int padded = (dim + L - 1) & -L;
-        return w.length >= padded && lastRow + padded <= codesLength ? padded : dim & -L;
+        return weights >= padded && lastRow + padded <= codesLength ? padded : dim & -L;
     }
 
     @Override
-    public float dotToCodes(float[] w, byte[] codes, int offset, int dim) {
+    public int dotToCodes(int[] w, byte[] codes, int offset, int dim) {
         if (B == null) {
             return ScalarKernels.dotToCodesFrom(0, w, codes, offset, dim);
         }
-        int end = vectorEnd(w, codes.length, offset, dim);
+        int end = vectorEnd(w.length, codes.length, offset, dim);
         int i = 0;
-        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+        IntVector acc0 = IntVector.zero(I), acc1 = IntVector.zero(I);
         for (; i + L < end; i += 2 * L) {
-            acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, w, i), acc0);
-            acc1 = widen(codes, offset + i + L).fma(FloatVector.fromArray(S, w, i + L), acc1);
+            acc0 = widenToInts(codes, offset + i).mul(IntVector.fromArray(I, w, i)).add(acc0);
+            acc1 = widenToInts(codes, offset + i + L).mul(IntVector.fromArray(I, w, i + L)).add(acc1);
         }
         if (i < end) {
-            acc0 = widen(codes, offset + i).fma(FloatVector.fromArray(S, w, i), acc0);
+            acc0 = widenToInts(codes, offset + i).mul(IntVector.fromArray(I, w, i)).add(acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        int sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         return end >= dim ? sum : sum + ScalarKernels.dotToCodesFrom(end, w, codes, offset, dim);
     }
 
     @Override
-    public void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
-        int end = B == null ? 0 : vectorEnd(w, codes.length, Math.max(Math.max(o0, o1), Math.max(o2, o3)), dim);
-        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-        FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
+    public void dotToCodes4(int[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+        int end = B == null ? 0 : vectorEnd(w.length, codes.length, Math.max(Math.max(o0, o1), Math.max(o2, o3)), dim);
+        IntVector acc0 = IntVector.zero(I), acc1 = IntVector.zero(I);
+        IntVector acc2 = IntVector.zero(I), acc3 = IntVector.zero(I);
         for (int i = 0; i < end; i += L) {
-            FloatVector x = FloatVector.fromArray(S, w, i);
-            acc0 = widen(codes, o0 + i).fma(x, acc0);
-            acc1 = widen(codes, o1 + i).fma(x, acc1);
-            acc2 = widen(codes, o2 + i).fma(x, acc2);
-            acc3 = widen(codes, o3 + i).fma(x, acc3);
+            IntVector x = IntVector.fromArray(I, w, i);
+            acc0 = widenToInts(codes, o0 + i).mul(x).add(acc0);
+            acc1 = widenToInts(codes, o1 + i).mul(x).add(acc1);
+            acc2 = widenToInts(codes, o2 + i).mul(x).add(acc2);
+            acc3 = widenToInts(codes, o3 + i).mul(x).add(acc3);
         }
-        reduce4(acc0, acc1, acc2, acc3, out);
+        int s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+        int s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
         if (end < dim) {
-            out[0] += ScalarKernels.dotToCodesFrom(end, w, codes, o0, dim);
-            out[1] += ScalarKernels.dotToCodesFrom(end, w, codes, o1, dim);
-            out[2] += ScalarKernels.dotToCodesFrom(end, w, codes, o2, dim);
-            out[3] += ScalarKernels.dotToCodesFrom(end, w, codes, o3, dim);
+            s0 += ScalarKernels.dotToCodesFrom(end, w, codes, o0, dim);
+            s1 += ScalarKernels.dotToCodesFrom(end, w, codes, o1, dim);
+            s2 += ScalarKernels.dotToCodesFrom(end, w, codes, o2, dim);
+            s3 += ScalarKernels.dotToCodesFrom(end, w, codes, o3, dim);
         }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
     }
 
     @Override
@@ -203,7 +217,7 @@ final class SimdKernels implements Kernels {
         if (B == null) {
             return ScalarKernels.codeDotFrom(0, a, ao, b, bo, w, dim);
         }
-        int end = Math.min(vectorEnd(w, a.length, ao, dim), vectorEnd(w, b.length, bo, dim));
+        int end = Math.min(vectorEnd(w.length, a.length, ao, dim), vectorEnd(w.length, b.length, bo, dim));
         int i = 0;
         FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
         for (; i + L < end; i += 2 * L) {

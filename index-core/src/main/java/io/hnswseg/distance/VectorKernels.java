@@ -54,11 +54,11 @@ public final class VectorKernels {
         KERNELS.dotx4(q, qo, data, o0, o1, o2, o3, dim, out);
     }
 
-    static float dotToCodes(float[] w, byte[] codes, int offset, int dim) {
+    static int dotToCodes(int[] w, byte[] codes, int offset, int dim) {
         return KERNELS.dotToCodes(w, codes, offset, dim);
     }
 
-    static void dotToCodes4(float[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
+    static void dotToCodes4(int[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
         KERNELS.dotToCodes4(w, codes, o0, o1, o2, o3, dim, out);
     }
 

@@ -40,6 +40,7 @@ public class DistanceBenchmark {
     /** int8 codes of four rows (and the kernels' padding) and per-dimension weights, for the code kernels. */
     private byte[] codes;
     private float[] weights;
+    private int[] intWeights;
 
     @Setup
     public void setup() {
@@ -61,6 +62,10 @@ public class DistanceBenchmark {
         for (int i = 0; i < dim; i++) {
             weights[i] = (float) (random.nextDouble() / 256);
         }
+        intWeights = new int[dim + Kernels.CODE_PADDING];
+        for (int i = 0; i < dim; i++) {
+            intWeights[i] = random.nextInt(1 << 12) - (1 << 11);
+        }
     }
 
     @Benchmark
@@ -81,12 +86,12 @@ public class DistanceBenchmark {
     }
 
     /**
-     * A float query's weights against four rows of int8 codes (how a search and an insert walk the graph,
+     * A query's integer weights against four rows of int8 codes (how a search and an insert walk the graph,
      * for every metric; see {@link CodeQuery}): divide by four.
      */
     @Benchmark
     public float[] dotToCodes4() {
-        k.dotToCodes4(weights, codes, 0, dim, 2 * dim, 3 * dim, dim, out);
+        k.dotToCodes4(intWeights, codes, 0, dim, 2 * dim, 3 * dim, dim, out);
         return out;
     }
 

@@ -61,11 +61,21 @@ class KernelsTest {
                 float tolerance = dim * 128f * 128f * 4;
                 String where = dim + (padded ? " padded" : " unpadded");
                 assertClose(scalar.codeDot(codes, 0, codes, 5 * dim, w, dim), simd.codeDot(codes, 0, codes, 5 * dim, w, dim), tolerance, where);
-                assertClose(scalar.dotToCodes(w, codes, 5 * dim, dim), simd.dotToCodes(w, codes, 5 * dim, dim), tolerance, where);
-                simd.dotToCodes4(w, codes, 0, dim, 2 * dim, 5 * dim, dim, out1);
-                scalar.dotToCodes4(w, codes, 0, dim, 2 * dim, 5 * dim, dim, out2);
+                // Integer weights at the largest magnitude a CodeQuery gives them: the sums must be exact.
+                int steps = Integer.MAX_VALUE / (128 * dim);
+                int[] iw = new int[dim + pad];
+                for (int i = 0; i < dim; i++) {
+                    iw[i] = random.nextInt(2 * steps + 1) - steps;
+                }
+                iw[random.nextInt(dim)] = random.nextBoolean() ? steps : -steps;
+                assertEquals(exactDot(iw, codes, 5 * dim, dim), simd.dotToCodes(iw, codes, 5 * dim, dim), where);
+                assertEquals(exactDot(iw, codes, 5 * dim, dim), scalar.dotToCodes(iw, codes, 5 * dim, dim), where);
+                int[] rows = {0, dim, 2 * dim, 5 * dim};
+                simd.dotToCodes4(iw, codes, rows[0], rows[1], rows[2], rows[3], dim, out1);
+                scalar.dotToCodes4(iw, codes, rows[0], rows[1], rows[2], rows[3], dim, out2);
                 for (int j = 0; j < 4; j++) {
-                    assertClose(out2[j], out1[j], tolerance, where);
+                    assertEquals((float) exactDot(iw, codes, rows[j], dim), out1[j], where + " row " + j);
+                    assertEquals(out2[j], out1[j], where + " row " + j);
                 }
             }
         }
@@ -99,6 +109,15 @@ class KernelsTest {
         assertEquals(2470f, simd.squaredL2(a, 0, b, 0, 19));
         assertEquals(2470f, simd.dot(a, 0, a, 0, 19));
         assertEquals(2470f, scalar.dot(a, 0, a, 0, 19));
+    }
+
+    /** The integer code kernel's sum in long arithmetic, which cannot overflow. */
+    private static long exactDot(int[] w, byte[] codes, int offset, int dim) {
+        long sum = 0;
+        for (int i = 0; i < dim; i++) {
+            sum += (long) w[i] * codes[offset + i];
+        }
+        return sum;
     }
 
     private static float[] randomArray(SplittableRandom random, int n) {
