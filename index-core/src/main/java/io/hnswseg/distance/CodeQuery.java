@@ -11,10 +11,10 @@ package io.hnswseg.distance;
  *       {@link Quantizer#rowTerm}, computed once per row;</li>
  *   <li>ip and cosine: {@code 1 - q.x = 1 - q.offset - sum(q * scale * code)}, so {@code w = -q scale}.</li>
  * </ul>
- * The weights are then rounded to integers, {@code w = weightScale * iw}, as fine as an int sum of
- * {@code dimension} products with codes allows ({@code |iw| <= 2^31 / (128 dimension)}: 17 bits at 128
- * dimensions, 12 at 3,072), so that the kernel adds exact integers; the rounding is at most half a step per
- * weight, far below the codes' own, and {@link #lowerBound} allows for it.
+ * The weights are then rounded to integers, {@code w = weightScale * iw}, as fine as an int sum of one
+ * kernel block of products with codes allows ({@code |iw| <= 2^31 / (128 min(dimension, 512))}: 17 bits at
+ * 128 dimensions, 15 from 512 on), so that the kernel adds exact integers; the rounding is at most half a
+ * step per weight, far below the codes' own, and {@link #lowerBound} allows for it.
  * With the rows' {@link Quantizer#rowErrors} it also bounds how far an approximate distance can be from the
  * exact one ({@link #lowerBound}), which lets a search re-rank only the part of its beam that can still
  * change the answer. One per query and set of codes; immutable, so it may be shared.
@@ -67,8 +67,8 @@ public final class CodeQuery {
             }
             largestWeight = Math.max(largestWeight, Math.abs(w[d]));
         }
-        // Every |code| <= 128, so a sum of dimension products stays within an int.
-        int steps = (int) Math.min(1 << 24, Integer.MAX_VALUE / (128L * Math.max(1, dimension)));
+        // Every |code| <= 128, so the sum of one kernel block's products stays within an int.
+        int steps = (int) Math.min(1 << 24, Integer.MAX_VALUE / (128L * Math.min(dimension, Kernels.CODE_BLOCK)));
         this.weights = new int[dimension + Kernels.CODE_PADDING];
         this.weightScale = largestWeight > 0 ? largestWeight / steps : 0f;
         for (int d = 0; d < dimension && largestWeight > 0; d++) {

@@ -20,19 +20,26 @@ interface Kernels {
     void dotx4(float[] q, int qOffset, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out);
 
     /**
-     * {@code sum(w[d] * codes[offset + d])} over {@code d < dim}, in exact int arithmetic: the one kernel that
-     * scores a query against a row of int8 codes, for every metric (a {@link CodeQuery} folds the query, the
-     * quantizer and the metric into integer weights {@code w}, so scoring a row costs one widen, one multiply
-     * and one add per component). Integers, because the lanes of an int vector add up in any order (a tree of
-     * a few instructions) where JDK 17 adds float lanes one after another, and the sum is the same whatever
-     * the kernel. The caller keeps {@code sum(|w|) * 128} within an int. When {@code w} holds zeros past
-     * {@code dim} and {@code codes} holds {@link #CODE_PADDING} bytes past the row, the SIMD kernels run whole
-     * vectors over the last partial one; otherwise they finish it one component at a time.
+     * {@code sum(w[d] * codes[offset + d])} over {@code d < dim}, in exact integer arithmetic: the one kernel
+     * that scores a query against a row of int8 codes, for every metric (a {@link CodeQuery} folds the query,
+     * the quantizer and the metric into integer weights {@code w}, so scoring a row costs one widen, one
+     * multiply and one add per component). Integers, because the lanes of an int vector add up in any order (a
+     * tree of a few instructions) where JDK 17 adds float lanes one after another, and the sum is the same
+     * whatever the kernel. Int lanes add up blocks of {@link #CODE_BLOCK} components, whose sums then add up
+     * in a long: the caller keeps {@code sum(|w|) * 128} over any block within an int. When {@code w} holds
+     * zeros past {@code dim} and {@code codes} holds {@link #CODE_PADDING} bytes past the row, the SIMD kernels
+     * run whole vectors over the last partial one; otherwise they finish it one component at a time.
      */
-    int dotToCodes(int[] w, byte[] codes, int offset, int dim);
+    long dotToCodes(int[] w, byte[] codes, int offset, int dim);
 
     /** {@link #dotToCodes} for four rows of codes at once, sharing the weight loads; the sums go to {@code out} as floats. */
     void dotToCodes4(int[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out);
+
+    /**
+     * Components per block of {@link #dotToCodes}: a multiple of every vector length, and as many as most
+     * embeddings have, so that their weights get at least 15 bits and one block.
+     */
+    int CODE_BLOCK = 512;
 
     /**
      * {@code sum(w[d] * a[ao + d] * b[bo + d])}: two rows of codes with per-dimension weights (the squared

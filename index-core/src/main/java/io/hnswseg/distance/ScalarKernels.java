@@ -58,13 +58,13 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public int dotToCodes(int[] w, byte[] codes, int offset, int dim) {
+    public long dotToCodes(int[] w, byte[] codes, int offset, int dim) {
         return dotToCodesFrom(0, w, codes, offset, dim);
     }
 
     /** The scalar loop from component {@code from}; the SIMD kernels finish unpadded tails with it. */
-    static int dotToCodesFrom(int from, int[] w, byte[] codes, int offset, int dim) {
-        int sum = 0;
+    static long dotToCodesFrom(int from, int[] w, byte[] codes, int offset, int dim) {
+        long sum = 0;
         for (int i = from; i < dim; i++) {
             sum += w[i] * codes[offset + i];
         }

@@ -168,38 +168,48 @@ final class SimdKernels implements Kernels {
     }
 
     @Override
-    public int dotToCodes(int[] w, byte[] codes, int offset, int dim) {
+    public long dotToCodes(int[] w, byte[] codes, int offset, int dim) {
         if (B == null) {
             return ScalarKernels.dotToCodesFrom(0, w, codes, offset, dim);
         }
         int end = vectorEnd(w.length, codes.length, offset, dim);
-        int i = 0;
-        IntVector acc0 = IntVector.zero(I), acc1 = IntVector.zero(I);
-        for (; i + L < end; i += 2 * L) {
-            acc0 = widenToInts(codes, offset + i).mul(IntVector.fromArray(I, w, i)).add(acc0);
-            acc1 = widenToInts(codes, offset + i + L).mul(IntVector.fromArray(I, w, i + L)).add(acc1);
+        long sum = 0;
+        for (int block = 0; block < end; block += CODE_BLOCK) {
+            int blockEnd = Math.min(end, block + CODE_BLOCK);
+            int i = block;
+            IntVector acc0 = IntVector.zero(I), acc1 = IntVector.zero(I);
+            for (; i + L < blockEnd; i += 2 * L) {
+                acc0 = widenToInts(codes, offset + i).mul(IntVector.fromArray(I, w, i)).add(acc0);
+                acc1 = widenToInts(codes, offset + i + L).mul(IntVector.fromArray(I, w, i + L)).add(acc1);
+            }
+            if (i < blockEnd) {
+                acc0 = widenToInts(codes, offset + i).mul(IntVector.fromArray(I, w, i)).add(acc0);
+            }
+            sum += acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         }
-        if (i < end) {
-            acc0 = widenToInts(codes, offset + i).mul(IntVector.fromArray(I, w, i)).add(acc0);
-        }
-        int sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         return end >= dim ? sum : sum + ScalarKernels.dotToCodesFrom(end, w, codes, offset, dim);
     }
 
     @Override
     public void dotToCodes4(int[] w, byte[] codes, int o0, int o1, int o2, int o3, int dim, float[] out) {
         int end = B == null ? 0 : vectorEnd(w.length, codes.length, Math.max(Math.max(o0, o1), Math.max(o2, o3)), dim);
-        IntVector acc0 = IntVector.zero(I), acc1 = IntVector.zero(I);
-        IntVector acc2 = IntVector.zero(I), acc3 = IntVector.zero(I);
-        for (int i = 0; i < end; i += L) {
-            IntVector x = IntVector.fromArray(I, w, i);
-            acc0 = widenToInts(codes, o0 + i).mul(x).add(acc0);
-            acc1 = widenToInts(codes, o1 + i).mul(x).add(acc1);
-            acc2 = widenToInts(codes, o2 + i).mul(x).add(acc2);
-            acc3 = widenToInts(codes, o3 + i).mul(x).add(acc3);
+        long s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int block = 0; block < end; block += CODE_BLOCK) {
+            int blockEnd = Math.min(end, block + CODE_BLOCK);
+            IntVector acc0 = IntVector.zero(I), acc1 = IntVector.zero(I);
+            IntVector acc2 = IntVector.zero(I), acc3 = IntVector.zero(I);
+            for (int i = block; i < blockEnd; i += L) {
+                IntVector x = IntVector.fromArray(I, w, i);
+                acc0 = widenToInts(codes, o0 + i).mul(x).add(acc0);
+                acc1 = widenToInts(codes, o1 + i).mul(x).add(acc1);
+                acc2 = widenToInts(codes, o2 + i).mul(x).add(acc2);
+                acc3 = widenToInts(codes, o3 + i).mul(x).add(acc3);
+            }
+            s0 += acc0.reduceLanes(VectorOperators.ADD);
+            s1 += acc1.reduceLanes(VectorOperators.ADD);
+            s2 += acc2.reduceLanes(VectorOperators.ADD);
+            s3 += acc3.reduceLanes(VectorOperators.ADD);
         }
-        int s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
-        int s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
         if (end < dim) {
             s0 += ScalarKernels.dotToCodesFrom(end, w, codes, o0, dim);
             s1 += ScalarKernels.dotToCodesFrom(end, w, codes, o1, dim);

@@ -54,7 +54,7 @@ public final class VectorKernels {
         KERNELS.dotx4(q, qo, data, o0, o1, o2, o3, dim, out);
     }
 
-    static int dotToCodes(int[] w, byte[] codes, int offset, int dim) {
+    static long dotToCodes(int[] w, byte[] codes, int offset, int dim) {
         return KERNELS.dotToCodes(w, codes, offset, dim);
     }
 

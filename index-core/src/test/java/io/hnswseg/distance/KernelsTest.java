@@ -62,12 +62,18 @@ class KernelsTest {
                 String where = dim + (padded ? " padded" : " unpadded");
                 assertClose(scalar.codeDot(codes, 0, codes, 5 * dim, w, dim), simd.codeDot(codes, 0, codes, 5 * dim, w, dim), tolerance, where);
                 // Integer weights at the largest magnitude a CodeQuery gives them: the sums must be exact.
-                int steps = Integer.MAX_VALUE / (128 * dim);
+                int steps = Integer.MAX_VALUE / (128 * Math.min(dim, Kernels.CODE_BLOCK));
                 int[] iw = new int[dim + pad];
                 for (int i = 0; i < dim; i++) {
                     iw[i] = random.nextInt(2 * steps + 1) - steps;
                 }
                 iw[random.nextInt(dim)] = random.nextBoolean() ? steps : -steps;
+                // All weights at one sign's extreme: a block's int sum at its largest (would wrap if blocks were longer).
+                int[] extreme = new int[dim + pad];
+                for (int i = 0; i < dim; i++) {
+                    extreme[i] = codes[5 * dim + i] < 0 ? -steps : steps;
+                }
+                assertEquals(exactDot(extreme, codes, 5 * dim, dim), simd.dotToCodes(extreme, codes, 5 * dim, dim), where);
                 assertEquals(exactDot(iw, codes, 5 * dim, dim), simd.dotToCodes(iw, codes, 5 * dim, dim), where);
                 assertEquals(exactDot(iw, codes, 5 * dim, dim), scalar.dotToCodes(iw, codes, 5 * dim, dim), where);
                 int[] rows = {0, dim, 2 * dim, 5 * dim};

@@ -91,4 +91,35 @@ class MetricTest {
             }
         }
     }
+
+    /**
+     * A query's weights are rounded to integers as fine as an int sum of {@code dim} products allows. Here every
+     * product has the same sign and the largest magnitude (two-valued data, the query the negation of a row), so
+     * a sum that overflowed would wrap to a wildly wrong distance; at 65,536 dimensions the weights have 8 bits.
+     */
+    @Test
+    void integerWeightsHoldTheirSumsAtLargeDimensions() {
+        for (int dim : new int[]{3, 3072, 65_536}) {
+            int rows = 8;
+            float[] data = new float[rows * dim];
+            java.util.SplittableRandom random = new java.util.SplittableRandom(dim);
+            for (int i = 0; i < data.length; i++) {
+                data[i] = random.nextBoolean() ? 5f : -5f;
+            }
+            for (Metric metric : new Metric[]{Metric.L2, Metric.IP}) {
+                QuantizedVectors codes = QuantizedVectors.fit(data, rows, dim, metric).codes();
+                for (int b = 0; b < rows; b++) {
+                    float[] query = new float[dim];
+                    for (int d = 0; d < dim; d++) {
+                        query[d] = -data[b * dim + d];
+                    }
+                    float exact = metric.distance(query, 0, data, b * dim, dim);
+                    float approximate = codes.distance(codes.query(query), b);
+                    // Codes of +-5 are +-127 steps of 10/255: off by 5/255 per component at most.
+                    double bound = metric == Metric.L2 ? dim * (4 * 10.0 * 5 / 255 + 1e-3) : dim * (5 * 5.0 / 255 + 1e-3);
+                    assertEquals(exact, approximate, bound, metric + ", dim " + dim + ", row " + b);
+                }
+            }
+        }
+    }
 }
