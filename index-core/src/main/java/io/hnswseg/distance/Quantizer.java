@@ -206,7 +206,7 @@ public final class Quantizer {
         int dim = scale.length;
         return metric == Metric.L2
                 ? VectorKernels.codeDot(codes, at, codes, at, squaredScale, dim)
-                : ScalarKernels.dotToCodesFrom(0, offsetScale, codes, at, dim);
+                : ScalarKernels.floatWeightsDot(offsetScale, codes, at, dim);
     }
 
     /** {@link #rowTerm} of rows {@code from..to-1} of {@code codes} into the same entries of {@code terms}. */

@@ -79,10 +79,10 @@ final class ScalarKernels implements Kernels {
         out[3] = dotToCodes(w, codes, o3, dim);
     }
 
-    /** {@code sum(w[d] * codes[offset + d])} with float weights from component {@code from}: a row term for ip and cosine. */
-    static float dotToCodesFrom(int from, float[] w, byte[] codes, int offset, int dim) {
+    /** {@code sum(w[d] * codes[offset + d])} with float weights: the row term of ip and cosine, once per row. */
+    static float floatWeightsDot(float[] w, byte[] codes, int offset, int dim) {
         float sum = 0;
-        for (int i = from; i < dim; i++) {
+        for (int i = 0; i < dim; i++) {
             sum += w[i] * codes[offset + i];
         }
         return sum;
