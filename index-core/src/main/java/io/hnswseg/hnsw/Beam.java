@@ -6,9 +6,12 @@ package io.hnswseg.hnsw;
  * expanded. It replaces the published algorithm's two heaps (candidates and results) with one structure:
  * a candidate that fell out of the results could never be expanded anyway (it is farther than the worst
  * result, which is where the heap version stops), so the candidates to expand are exactly the unexpanded
- * members of the beam, and the next one is the first of them. An insert is a binary search and one
- * {@code System.arraycopy} of the entries behind it; that costs less than the three heap operations
- * (candidate push, result push, result pop) whose sift loops branch unpredictably at every level.
+ * members of the beam, and the next one is the first of them. An insert moves the entries behind it one
+ * slot back, walking from the end; that costs less than the three heap operations (candidate push, result
+ * push, result pop) whose sift loops branch unpredictably at every level, and less than a binary search
+ * (as unpredictable) followed by a {@code System.arraycopy} call: the walk has one loop branch, taken until
+ * it stops. In a words-real build an insert moves 36 entries on average (44 in beams of more than 80), and
+ * a deterministic one-thread build ran 1-10% faster than with the binary search.
  */
 final class Beam {
 
@@ -52,27 +55,24 @@ final class Beam {
         long key = NodeHeap.encode(distance, node);
         long[] e = entries;
         int n = size;
-        if (n >= width && key >= (e[n - 1] & ~EXPANDED)) {
-            return;
-        }
-        int low = 0;
-        int high = n;
-        while (low < high) {
-            int mid = (low + high) >>> 1;
-            if ((e[mid] & ~EXPANDED) < key) {
-                low = mid + 1;
-            } else {
-                high = mid;
+        int i;
+        if (n >= width) {
+            if (key >= (e[n - 1] & ~EXPANDED)) {
+                return;
             }
-        }
-        System.arraycopy(e, low, e, low + 1, n - low);
-        e[low] = key;
-        if (n < width) {
+            i = n - 1;
+        } else {
+            i = n;
             size = n + 1;
         }
+        while (i > 0 && (e[i - 1] & ~EXPANDED) > key) {
+            e[i] = e[i - 1];
+            i--;
+        }
+        e[i] = key;
         // An entry behind the cursor keeps it; one before it is now the closest unexpanded.
-        if (low < next) {
-            next = low;
+        if (i < next) {
+            next = i;
         }
     }
 
