@@ -102,6 +102,38 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void squaredL2Columns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
+        squaredL2ColumnsFrom(0, q, columns, width, rows, dim, out);
+    }
+
+    /** The scalar loops from row {@code from}; the SIMD kernels finish rows past their last whole vectors with them. */
+    static void squaredL2ColumnsFrom(int from, float[] q, float[] columns, int width, int rows, int dim, float[] out) {
+        java.util.Arrays.fill(out, from, rows, 0f);
+        for (int d = 0, at = 0; d < dim; d++, at += width) {
+            float qd = q[d];
+            for (int r = from; r < rows; r++) {
+                float x = columns[at + r] - qd;
+                out[r] += x * x;
+            }
+        }
+    }
+
+    @Override
+    public void dotColumns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
+        dotColumnsFrom(0, q, columns, width, rows, dim, out);
+    }
+
+    static void dotColumnsFrom(int from, float[] q, float[] columns, int width, int rows, int dim, float[] out) {
+        java.util.Arrays.fill(out, from, rows, 0f);
+        for (int d = 0, at = 0; d < dim; d++, at += width) {
+            float qd = q[d];
+            for (int r = from; r < rows; r++) {
+                out[r] += columns[at + r] * qd;
+            }
+        }
+    }
+
+    @Override
     public String description() {
         return "scalar (jdk.incubator.vector not available; start the JVM with --add-modules jdk.incubator.vector for SIMD)";
     }

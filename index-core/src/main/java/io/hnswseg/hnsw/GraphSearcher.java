@@ -1,5 +1,6 @@
 package io.hnswseg.hnsw;
 
+import io.hnswseg.distance.ColumnTile;
 import io.hnswseg.distance.Vectors;
 
 /**
@@ -12,8 +13,11 @@ public final class GraphSearcher {
     private GraphSearcher() {
     }
 
-    /** Nodes scored against every query of a batch before moving on: 256 x 128-d floats stay in L2. */
-    private static final int EXACT_TILE = 256;
+    /**
+     * From this many queries on, an exact search scores column tiles ({@link ColumnTile}): filling a tile
+     * costs about two row-kernel scorings of it, and scoring it costs a fraction of one.
+     */
+    private static final int MIN_TILED_QUERIES = 4;
 
     /**
      * The exact {@code k} nearest nodes of {@code graph} by brute force over every node with exact
@@ -24,15 +28,15 @@ public final class GraphSearcher {
     }
 
     /**
-     * {@link #exact(GraphView, float[], int)} for many queries at once: the nodes are scanned in tiles, each
-     * tile scored against every query while its vectors are in cache, so a batch reads the vectors from
-     * memory once instead of once per query.
+     * {@link #exact(GraphView, float[], int)} for many queries at once: the nodes are scanned in tiles of
+     * {@value ColumnTile#GROUP}, each scored against every query while it is in cache, so a batch reads the
+     * vectors from memory once instead of once per query.
      */
     public static SearchResults[] exact(GraphView graph, float[][] queries, int k) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
-        NodeScorer[] scorers = new NodeScorer[queries.length];
+        float[][] checked = new float[queries.length][];
         NodeHeap[] best = new NodeHeap[queries.length];
         for (int i = 0; i < queries.length; i++) {
             float[] query = queries[i];
@@ -43,34 +47,60 @@ public final class GraphSearcher {
                 q = query.clone();
                 Vectors.normalize(q, 0, q.length);
             }
-            NodeScorer exact = graph.exactScorer(q);
-            scorers[i] = exact != null ? exact : graph.scorer(q);
+            checked[i] = q;
             best[i] = new NodeHeap(k + 1, true);
         }
-        float[] four = new float[4];
-        int size = graph.size();
-        for (int tile = 0; tile < size; tile += EXACT_TILE) {
-            int end = Math.min(size, tile + EXACT_TILE);
-            for (int i = 0; i < queries.length; i++) {
-                NodeScorer scorer = scorers[i];
-                NodeHeap heap = best[i];
-                int node = tile;
-                for (; node + 3 < end; node += 4) {
-                    scorer.score4(node, node + 1, node + 2, node + 3, four);
-                    for (int j = 0; j < 4; j++) {
-                        keep(heap, k, four[j], node + j);
-                    }
-                }
-                for (; node < end; node++) {
-                    keep(heap, k, scorer.score(node), node);
-                }
-            }
+        if (queries.length >= MIN_TILED_QUERIES) {
+            scanColumns(graph, checked, k, best);
+        } else {
+            scanRows(graph, checked, k, best);
         }
         SearchResults[] results = new SearchResults[queries.length];
         for (int i = 0; i < queries.length; i++) {
             results[i] = results(graph, best[i], best[i].size());
         }
         return results;
+    }
+
+    private static void scanColumns(GraphView graph, float[][] queries, int k, NodeHeap[] best) {
+        ColumnTile tile = new ColumnTile(graph.metric(), graph.dimension());
+        float[] row = new float[graph.dimension()];
+        int size = graph.size();
+        for (int first = 0; first < size; first += ColumnTile.GROUP) {
+            int end = Math.min(size, first + ColumnTile.GROUP);
+            tile.clear();
+            for (int node = first; node < end; node++) {
+                graph.copyVector(node, row, 0);
+                tile.add(row, 0);
+            }
+            for (int i = 0; i < queries.length; i++) {
+                float[] distances = tile.distances(queries[i]);
+                NodeHeap heap = best[i];
+                for (int r = 0; r < end - first; r++) {
+                    keep(heap, k, distances[r], first + r);
+                }
+            }
+        }
+    }
+
+    private static void scanRows(GraphView graph, float[][] queries, int k, NodeHeap[] best) {
+        float[] four = new float[4];
+        int size = graph.size();
+        for (int i = 0; i < queries.length; i++) {
+            NodeScorer exact = graph.exactScorer(queries[i]);
+            NodeScorer scorer = exact != null ? exact : graph.scorer(queries[i]);
+            NodeHeap heap = best[i];
+            int node = 0;
+            for (; node + 3 < size; node += 4) {
+                scorer.score4(node, node + 1, node + 2, node + 3, four);
+                for (int j = 0; j < 4; j++) {
+                    keep(heap, k, four[j], node + j);
+                }
+            }
+            for (; node < size; node++) {
+                keep(heap, k, scorer.score(node), node);
+            }
+        }
     }
 
     private static void keep(NodeHeap best, int k, float distance, int node) {

@@ -126,6 +126,36 @@ class KernelsTest {
         return sum;
     }
 
+    @Test
+    void columnKernelsMatchTheRowKernelsForEveryRowCount() {
+        SplittableRandom random = new SplittableRandom(3);
+        for (int dim : new int[] {1, 3, 16, 100, 128, 131, 784}) {
+            for (int width : new int[] {ColumnTile.GROUP, 17, 100}) {
+                for (int rows = 1; rows <= width; rows += (rows < 20 ? 1 : 7)) {
+                    float[] data = randomArray(random, rows * dim);
+                    float[] q = randomArray(random, dim);
+                    float[] columns = new float[width * dim];
+                    for (int r = 0; r < rows; r++) {
+                        for (int d = 0; d < dim; d++) {
+                            columns[d * width + r] = data[r * dim + d];
+                        }
+                    }
+                    for (Kernels k : new Kernels[] {simd, scalar}) {
+                        float[] l2 = new float[width];
+                        float[] dot = new float[width];
+                        k.squaredL2Columns(q, columns, width, rows, dim, l2);
+                        k.dotColumns(q, columns, width, rows, dim, dot);
+                        String at = k.description() + ", dim " + dim + ", width " + width + ", rows " + rows;
+                        for (int r = 0; r < rows; r++) {
+                            assertClose(scalar.squaredL2(q, 0, data, r * dim, dim), l2[r], absSum(q, 0, data, r * dim, dim, true), at + ", row " + r);
+                            assertClose(scalar.dot(q, 0, data, r * dim, dim), dot[r], absSum(q, 0, data, r * dim, dim, false), at + ", row " + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static float[] randomArray(SplittableRandom random, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
