@@ -7,7 +7,10 @@ package io.hnswseg.distance;
  * 128 dimensions); in a column tile each lane is a different row, so a query's component {@code d} is
  * broadcast once and one multiply-add per vector of rows accumulates sixteen distances, with nothing to
  * reduce. Filling a tile costs about as much as scoring it once, so it pays when many queries score the same
- * tile (an exact search over a batch of queries).
+ * tile (an exact search over a batch: 1,000 sift queries over 62,500 rows in 0.41-0.56 s against 1.18-1.25 s);
+ * a lone query pays about 1.4x, and is scanned the same way so that it gets the answer it would get in a
+ * batch. Each lane adds its row's terms in dimension order, so distances may differ from the row kernels'
+ * in the last bits (near-ties can swap; integer data such as SIFT's sums exactly either way).
  */
 public final class ColumnTile {
 

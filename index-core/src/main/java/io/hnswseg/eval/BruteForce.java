@@ -1,9 +1,11 @@
 package io.hnswseg.eval;
 
+import io.hnswseg.distance.ColumnTile;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 
+import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
 /** Exact nearest neighbours by scanning every vector: the ground truth that recall is measured against. */
@@ -14,35 +16,67 @@ public final class BruteForce {
 
     /**
      * For each query, the row numbers of the {@code k} nearest base vectors, nearest first (ties: lower row
-     * first). Queries run in parallel on the common pool.
+     * first). The queries are split into blocks that run in parallel on the common pool; each block streams
+     * the base through a {@link ColumnTile}, scoring all of its queries against one tile at a time.
      */
     public static int[][] nearest(FloatMatrix base, FloatMatrix queries, int k, Metric metric) {
         FloatMatrix b = metric.normalizes() ? normalized(base) : base;
         FloatMatrix q = metric.normalizes() ? normalized(queries) : queries;
-        int dim = b.dimension();
-        int[][] result = new int[q.rows()][];
-        IntStream.range(0, q.rows()).parallel().forEach(qi -> {
-            int n = Math.min(k, b.rows());
-            int[] rows = new int[n];
-            float[] dist = new float[n];
-            int filled = 0;
-            for (int r = 0; r < b.rows(); r++) {
-                float d = metric.distance(q.data(), qi * dim, b.data(), r * dim, dim);
-                if (filled < n || d < dist[n - 1]) {
-                    // Insertion into the sorted top-n; strict '>' keeps the lower row first on ties.
-                    int i = filled < n ? filled++ : n - 1;
-                    while (i > 0 && dist[i - 1] > d) {
-                        dist[i] = dist[i - 1];
-                        rows[i] = rows[i - 1];
-                        i--;
-                    }
-                    dist[i] = d;
-                    rows[i] = r;
+        int n = Math.min(k, b.rows());
+        int[][] rows = new int[q.rows()][n];
+        if (n == 0) {
+            return rows;
+        }
+        int blocks = Math.max(1, Math.min(q.rows(), 4 * ForkJoinPool.getCommonPoolParallelism()));
+        IntStream.range(0, blocks).parallel().forEach(block ->
+                scan(b, q, q.rows() * block / blocks, q.rows() * (block + 1) / blocks, metric, rows));
+        return rows;
+    }
+
+    /** Fills {@code rows[from..to)}, each with the nearest rows of {@code base} to that query. */
+    private static void scan(FloatMatrix base, FloatMatrix queries, int from, int to, Metric metric, int[][] rows) {
+        int dim = base.dimension();
+        ColumnTile tile = new ColumnTile(metric, dim);
+        float[][] query = new float[to - from][];
+        float[][] nearest = new float[to - from][];
+        int[] filled = new int[to - from];
+        for (int i = 0; i < query.length; i++) {
+            query[i] = queries.row(from + i);
+            nearest[i] = new float[rows[from + i].length];
+        }
+        for (int first = 0; first < base.rows(); first += ColumnTile.GROUP) {
+            int count = Math.min(ColumnTile.GROUP, base.rows() - first);
+            tile.clear();
+            for (int r = 0; r < count; r++) {
+                tile.add(base.data(), (first + r) * dim);
+            }
+            for (int i = 0; i < query.length; i++) {
+                float[] distances = tile.distances(query[i]);
+                for (int r = 0; r < count; r++) {
+                    filled[i] = keep(rows[from + i], nearest[i], filled[i], distances[r], first + r);
                 }
             }
-            result[qi] = rows;
-        });
-        return result;
+        }
+    }
+
+    /**
+     * Inserts {@code row} at {@code distance} into the sorted top list {@code (rows, dist)} holding {@code filled}
+     * entries, if it belongs there; returns the new count. Strict '>' keeps the lower row first on ties.
+     */
+    private static int keep(int[] rows, float[] dist, int filled, float distance, int row) {
+        int n = rows.length;
+        if (filled == n && !(distance < dist[n - 1])) {
+            return filled;
+        }
+        int i = filled < n ? filled++ : n - 1;
+        while (i > 0 && dist[i - 1] > distance) {
+            dist[i] = dist[i - 1];
+            rows[i] = rows[i - 1];
+            i--;
+        }
+        dist[i] = distance;
+        rows[i] = row;
+        return filled;
     }
 
     private static FloatMatrix normalized(FloatMatrix m) {

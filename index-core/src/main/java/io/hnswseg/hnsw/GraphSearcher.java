@@ -14,12 +14,6 @@ public final class GraphSearcher {
     }
 
     /**
-     * From this many queries on, an exact search scores column tiles ({@link ColumnTile}): filling a tile
-     * costs about two row-kernel scorings of it, and scoring it costs a fraction of one.
-     */
-    private static final int MIN_TILED_QUERIES = 4;
-
-    /**
      * The exact {@code k} nearest nodes of {@code graph} by brute force over every node with exact
      * distances (ties by node order): the truth searches are measured against. Validates as {@link #search}.
      */
@@ -50,11 +44,7 @@ public final class GraphSearcher {
             checked[i] = q;
             best[i] = new NodeHeap(k + 1, true);
         }
-        if (queries.length >= MIN_TILED_QUERIES) {
-            scanColumns(graph, checked, k, best);
-        } else {
-            scanRows(graph, checked, k, best);
-        }
+        scanColumns(graph, checked, k, best);
         SearchResults[] results = new SearchResults[queries.length];
         for (int i = 0; i < queries.length; i++) {
             results[i] = results(graph, best[i], best[i].size());
@@ -79,26 +69,6 @@ public final class GraphSearcher {
                 for (int r = 0; r < end - first; r++) {
                     keep(heap, k, distances[r], first + r);
                 }
-            }
-        }
-    }
-
-    private static void scanRows(GraphView graph, float[][] queries, int k, NodeHeap[] best) {
-        float[] four = new float[4];
-        int size = graph.size();
-        for (int i = 0; i < queries.length; i++) {
-            NodeScorer exact = graph.exactScorer(queries[i]);
-            NodeScorer scorer = exact != null ? exact : graph.scorer(queries[i]);
-            NodeHeap heap = best[i];
-            int node = 0;
-            for (; node + 3 < size; node += 4) {
-                scorer.score4(node, node + 1, node + 2, node + 3, four);
-                for (int j = 0; j < 4; j++) {
-                    keep(heap, k, four[j], node + j);
-                }
-            }
-            for (; node < size; node++) {
-                keep(heap, k, scorer.score(node), node);
             }
         }
     }
