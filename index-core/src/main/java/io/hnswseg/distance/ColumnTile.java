@@ -54,10 +54,9 @@ public final class ColumnTile {
      * each row, in row order, in an array the next call overwrites; entries past {@link #rows()} mean nothing.
      */
     public float[] distances(float[] query) {
-        if (metric == Metric.L2) {
-            VectorKernels.squaredL2Columns(query, columns, GROUP, rows, dimension, out);
-        } else {
-            VectorKernels.dotColumns(query, columns, GROUP, rows, dimension, out);
+        boolean l2 = metric == Metric.L2;
+        VectorKernels.columns(query, columns, GROUP, rows, dimension, l2, out);
+        if (!l2) {
             for (int r = 0; r < rows; r++) {
                 out[r] = 1f - out[r];
             }

@@ -56,14 +56,12 @@ interface Kernels {
     int CODE_PADDING = 64;
 
     /**
-     * Squared L2 from {@code q[0..dim)} to rows {@code 0..rows-1} of a tile held column by column (component
-     * {@code d} of row {@code r} at {@code columns[d * width + r]}), into {@code out[0..rows)}; the kernels may
-     * write {@code out} past {@code rows} up to {@code width}. No lane reduction per row: each lane of an accumulator is a row of its own (see {@link ColumnTile}).
+     * Squared L2 ({@code l2}) or dot products from {@code q[0..dim)} to rows {@code 0..rows-1} of a tile held
+     * column by column (component {@code d} of row {@code r} at {@code columns[d * width + r]}), into
+     * {@code out[0..rows)}; the kernels may write {@code out} past {@code rows} up to {@code width}. No lane
+     * reduction per row: each lane of an accumulator is a row of its own (see {@link ColumnTile}).
      */
-    void squaredL2Columns(float[] q, float[] columns, int width, int rows, int dim, float[] out);
-
-    /** Dot products of {@code q} with the rows of a column tile; see {@link #squaredL2Columns}. */
-    void dotColumns(float[] q, float[] columns, int width, int rows, int dim, float[] out);
+    void columns(float[] q, float[] columns, int width, int rows, int dim, boolean l2, float[] out);
 
     String description();
 }

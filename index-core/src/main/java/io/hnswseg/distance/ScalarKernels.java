@@ -102,33 +102,18 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void squaredL2Columns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
-        squaredL2ColumnsFrom(0, q, columns, width, rows, dim, out);
+    public void columns(float[] q, float[] columns, int width, int rows, int dim, boolean l2, float[] out) {
+        columnsFrom(0, q, columns, width, rows, dim, l2, out);
     }
 
-    /** The scalar loops from row {@code from}; the SIMD kernels finish rows past their last whole vectors with them. */
-    static void squaredL2ColumnsFrom(int from, float[] q, float[] columns, int width, int rows, int dim, float[] out) {
+    /** The scalar loops from row {@code from}; the SIMD kernel finishes rows past its last whole vectors with them. */
+    static void columnsFrom(int from, float[] q, float[] columns, int width, int rows, int dim, boolean l2, float[] out) {
         java.util.Arrays.fill(out, from, rows, 0f);
         for (int d = 0, at = 0; d < dim; d++, at += width) {
             float qd = q[d];
             for (int r = from; r < rows; r++) {
-                float x = columns[at + r] - qd;
-                out[r] += x * x;
-            }
-        }
-    }
-
-    @Override
-    public void dotColumns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
-        dotColumnsFrom(0, q, columns, width, rows, dim, out);
-    }
-
-    static void dotColumnsFrom(int from, float[] q, float[] columns, int width, int rows, int dim, float[] out) {
-        java.util.Arrays.fill(out, from, rows, 0f);
-        for (int d = 0, at = 0; d < dim; d++, at += width) {
-            float qd = q[d];
-            for (int r = from; r < rows; r++) {
-                out[r] += columns[at + r] * qd;
+                float x = columns[at + r];
+                out[r] += l2 ? (x - qd) * (x - qd) : x * qd;
             }
         }
     }

@@ -242,22 +242,34 @@ final class SimdKernels implements Kernels {
     }
 
     @Override
-    public void squaredL2Columns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
+    public void columns(float[] q, float[] columns, int width, int rows, int dim, boolean l2, float[] out) {
         // Four vectors of rows at a time: four independent FMA chains, one broadcast of q[d] for all of them.
+        // The metric's test is the same in every iteration: the JIT moves it out of the loop.
         int r = 0;
         for (; r < rows && r + 4 * L <= width; r += 4 * L) {
             FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
             FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
             for (int d = 0, at = r; d < dim; d++, at += width) {
                 FloatVector qd = FloatVector.broadcast(S, q[d]);
-                FloatVector x0 = FloatVector.fromArray(S, columns, at).sub(qd);
-                FloatVector x1 = FloatVector.fromArray(S, columns, at + L).sub(qd);
-                FloatVector x2 = FloatVector.fromArray(S, columns, at + 2 * L).sub(qd);
-                FloatVector x3 = FloatVector.fromArray(S, columns, at + 3 * L).sub(qd);
-                acc0 = x0.fma(x0, acc0);
-                acc1 = x1.fma(x1, acc1);
-                acc2 = x2.fma(x2, acc2);
-                acc3 = x3.fma(x3, acc3);
+                FloatVector x0 = FloatVector.fromArray(S, columns, at);
+                FloatVector x1 = FloatVector.fromArray(S, columns, at + L);
+                FloatVector x2 = FloatVector.fromArray(S, columns, at + 2 * L);
+                FloatVector x3 = FloatVector.fromArray(S, columns, at + 3 * L);
+                if (l2) {
+                    x0 = x0.sub(qd);
+                    x1 = x1.sub(qd);
+                    x2 = x2.sub(qd);
+                    x3 = x3.sub(qd);
+                    acc0 = x0.fma(x0, acc0);
+                    acc1 = x1.fma(x1, acc1);
+                    acc2 = x2.fma(x2, acc2);
+                    acc3 = x3.fma(x3, acc3);
+                } else {
+                    acc0 = x0.fma(qd, acc0);
+                    acc1 = x1.fma(qd, acc1);
+                    acc2 = x2.fma(qd, acc2);
+                    acc3 = x3.fma(qd, acc3);
+                }
             }
             acc0.intoArray(out, r);
             acc1.intoArray(out, r + L);
@@ -265,31 +277,8 @@ final class SimdKernels implements Kernels {
             acc3.intoArray(out, r + 3 * L);
         }
         if (r < rows) {
-            // Only where four vectors exceed a tile's width (lanes beyond 16, none on x86).
-            ScalarKernels.squaredL2ColumnsFrom(r, q, columns, width, rows, dim, out);
-        }
-    }
-
-    @Override
-    public void dotColumns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
-        int r = 0;
-        for (; r < rows && r + 4 * L <= width; r += 4 * L) {
-            FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
-            FloatVector acc2 = FloatVector.zero(S), acc3 = FloatVector.zero(S);
-            for (int d = 0, at = r; d < dim; d++, at += width) {
-                FloatVector qd = FloatVector.broadcast(S, q[d]);
-                acc0 = FloatVector.fromArray(S, columns, at).fma(qd, acc0);
-                acc1 = FloatVector.fromArray(S, columns, at + L).fma(qd, acc1);
-                acc2 = FloatVector.fromArray(S, columns, at + 2 * L).fma(qd, acc2);
-                acc3 = FloatVector.fromArray(S, columns, at + 3 * L).fma(qd, acc3);
-            }
-            acc0.intoArray(out, r);
-            acc1.intoArray(out, r + L);
-            acc2.intoArray(out, r + 2 * L);
-            acc3.intoArray(out, r + 3 * L);
-        }
-        if (r < rows) {
-            ScalarKernels.dotColumnsFrom(r, q, columns, width, rows, dim, out);
+            // Only where four vectors exceed a tile's width (more than 16 lanes, none on x86).
+            ScalarKernels.columnsFrom(r, q, columns, width, rows, dim, l2, out);
         }
     }
 

@@ -50,12 +50,8 @@ public final class VectorKernels {
         KERNELS.squaredL2x4(q, qo, data, o0, o1, o2, o3, dim, out);
     }
 
-    static void squaredL2Columns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
-        KERNELS.squaredL2Columns(q, columns, width, rows, dim, out);
-    }
-
-    static void dotColumns(float[] q, float[] columns, int width, int rows, int dim, float[] out) {
-        KERNELS.dotColumns(q, columns, width, rows, dim, out);
+    static void columns(float[] q, float[] columns, int width, int rows, int dim, boolean l2, float[] out) {
+        KERNELS.columns(q, columns, width, rows, dim, l2, out);
     }
 
     static void dotx4(float[] q, int qo, float[] data, int o0, int o1, int o2, int o3, int dim, float[] out) {

@@ -2,6 +2,7 @@ package io.hnswseg.eval;
 
 import io.hnswseg.distance.ColumnTile;
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.NearestList;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 
@@ -53,30 +54,10 @@ public final class BruteForce {
             for (int i = 0; i < query.length; i++) {
                 float[] distances = tile.distances(query[i]);
                 for (int r = 0; r < count; r++) {
-                    filled[i] = keep(rows[from + i], nearest[i], filled[i], distances[r], first + r);
+                    filled[i] = NearestList.insert(rows[from + i], nearest[i], filled[i], distances[r], first + r);
                 }
             }
         }
-    }
-
-    /**
-     * Inserts {@code row} at {@code distance} into the sorted top list {@code (rows, dist)} holding {@code filled}
-     * entries, if it belongs there; returns the new count. Strict '>' keeps the lower row first on ties.
-     */
-    private static int keep(int[] rows, float[] dist, int filled, float distance, int row) {
-        int n = rows.length;
-        if (filled == n && !(distance < dist[n - 1])) {
-            return filled;
-        }
-        int i = filled < n ? filled++ : n - 1;
-        while (i > 0 && dist[i - 1] > distance) {
-            dist[i] = dist[i - 1];
-            rows[i] = rows[i - 1];
-            i--;
-        }
-        dist[i] = distance;
-        rows[i] = row;
-        return filled;
     }
 
     private static FloatMatrix normalized(FloatMatrix m) {

@@ -1,9 +1,8 @@
 package io.hnswseg.routing;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.NearestList;
 import io.hnswseg.distance.Vectors;
-
-import java.util.Arrays;
 
 /**
  * The centroids of a content-partitioned index, one per partition, each with an additive bias. A vector
@@ -168,21 +167,9 @@ public final class Centroids {
     static int[] smallest(float[] values, int n) {
         int[] best = new int[n];
         float[] bestValues = new float[n];
-        Arrays.fill(bestValues, Float.POSITIVE_INFINITY);
         int filled = 0;
         for (int c = 0; c < values.length; c++) {
-            float v = values[c];
-            if (filled == n && !(v < bestValues[n - 1])) {
-                continue;
-            }
-            int i = filled == n ? n - 1 : filled++;
-            while (i > 0 && v < bestValues[i - 1]) {
-                best[i] = best[i - 1];
-                bestValues[i] = bestValues[i - 1];
-                i--;
-            }
-            best[i] = c;
-            bestValues[i] = v;
+            filled = NearestList.insert(best, bestValues, filled, values[c], c);
         }
         return best;
     }

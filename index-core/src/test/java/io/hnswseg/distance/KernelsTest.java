@@ -143,8 +143,8 @@ class KernelsTest {
                     for (Kernels k : new Kernels[] {simd, scalar}) {
                         float[] l2 = new float[width];
                         float[] dot = new float[width];
-                        k.squaredL2Columns(q, columns, width, rows, dim, l2);
-                        k.dotColumns(q, columns, width, rows, dim, dot);
+                        k.columns(q, columns, width, rows, dim, true, l2);
+                        k.columns(q, columns, width, rows, dim, false, dot);
                         String at = k.description() + ", dim " + dim + ", width " + width + ", rows " + rows;
                         for (int r = 0; r < rows; r++) {
                             assertClose(scalar.squaredL2(q, 0, data, r * dim, dim), l2[r], absSum(q, 0, data, r * dim, dim, true), at + ", row " + r);
