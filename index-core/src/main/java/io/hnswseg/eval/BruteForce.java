@@ -2,7 +2,6 @@ package io.hnswseg.eval;
 
 import io.hnswseg.distance.ColumnTile;
 import io.hnswseg.distance.Metric;
-import io.hnswseg.distance.NearestList;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 
@@ -37,27 +36,14 @@ public final class BruteForce {
     /** Fills {@code rows[from..to)}, each with the nearest rows of {@code base} to that query. */
     private static void scan(FloatMatrix base, FloatMatrix queries, int from, int to, Metric metric, int[][] rows) {
         int dim = base.dimension();
-        ColumnTile tile = new ColumnTile(metric, dim);
         float[][] query = new float[to - from][];
-        float[][] nearest = new float[to - from][];
-        int[] filled = new int[to - from];
+        float[][] distances = new float[to - from][];
         for (int i = 0; i < query.length; i++) {
             query[i] = queries.row(from + i);
-            nearest[i] = new float[rows[from + i].length];
+            distances[i] = new float[rows[from + i].length];
         }
-        for (int first = 0; first < base.rows(); first += ColumnTile.GROUP) {
-            int count = Math.min(ColumnTile.GROUP, base.rows() - first);
-            tile.clear();
-            for (int r = 0; r < count; r++) {
-                tile.add(base.data(), (first + r) * dim);
-            }
-            for (int i = 0; i < query.length; i++) {
-                float[] distances = tile.distances(query[i]);
-                for (int r = 0; r < count; r++) {
-                    filled[i] = NearestList.insert(rows[from + i], nearest[i], filled[i], distances[r], first + r);
-                }
-            }
-        }
+        ColumnTile.scan(metric, dim, base.rows(), (row, into) -> System.arraycopy(base.data(), row * dim, into, 0, dim), query,
+                java.util.Arrays.copyOfRange(rows, from, to), distances);
     }
 
     private static FloatMatrix normalized(FloatMatrix m) {

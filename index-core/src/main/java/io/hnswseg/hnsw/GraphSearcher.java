@@ -31,7 +31,6 @@ public final class GraphSearcher {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
         float[][] checked = new float[queries.length][];
-        NodeHeap[] best = new NodeHeap[queries.length];
         for (int i = 0; i < queries.length; i++) {
             float[] query = queries[i];
             Vectors.checkDimension(query.length, graph.dimension(), "query");
@@ -42,56 +41,21 @@ public final class GraphSearcher {
                 Vectors.normalize(q, 0, q.length);
             }
             checked[i] = q;
-            best[i] = new NodeHeap(k + 1, true);
         }
-        scanColumns(graph, checked, k, best);
+        int n = Math.min(k, graph.size());
+        int[][] nodes = new int[queries.length][n];
+        float[][] distances = new float[queries.length][n];
+        ColumnTile.scan(graph.metric(), graph.dimension(), graph.size(), (node, into) -> graph.copyVector(node, into, 0), checked,
+                nodes, distances);
         SearchResults[] results = new SearchResults[queries.length];
         for (int i = 0; i < queries.length; i++) {
-            results[i] = results(graph, best[i], best[i].size());
+            long[] ids = new long[n];
+            for (int j = 0; j < n; j++) {
+                ids[j] = graph.externalId(nodes[i][j]);
+            }
+            results[i] = new SearchResults(ids, distances[i]);
         }
         return results;
-    }
-
-    private static void scanColumns(GraphView graph, float[][] queries, int k, NodeHeap[] best) {
-        ColumnTile tile = new ColumnTile(graph.metric(), graph.dimension());
-        float[] row = new float[graph.dimension()];
-        int size = graph.size();
-        for (int first = 0; first < size; first += ColumnTile.GROUP) {
-            int end = Math.min(size, first + ColumnTile.GROUP);
-            tile.clear();
-            for (int node = first; node < end; node++) {
-                graph.copyVector(node, row, 0);
-                tile.add(row, 0);
-            }
-            for (int i = 0; i < queries.length; i++) {
-                float[] distances = tile.distances(queries[i]);
-                NodeHeap heap = best[i];
-                for (int r = 0; r < end - first; r++) {
-                    keep(heap, k, distances[r], first + r);
-                }
-            }
-        }
-    }
-
-    private static void keep(NodeHeap best, int k, float distance, int node) {
-        if (best.size() < k) {
-            best.push(distance, node);
-        } else if (distance < best.peekDistance()) {
-            best.push(distance, node);
-            best.pop();
-        }
-    }
-
-    /** The heap's {@code n} nodes, closest first, as external ids; empties the heap. */
-    private static SearchResults results(GraphView graph, NodeHeap heap, int n) {
-        long[] ids = new long[n];
-        float[] distances = new float[n];
-        for (int i = n - 1; i >= 0; i--) {
-            long top = heap.pop();
-            ids[i] = graph.externalId(NodeHeap.nodeOf(top));
-            distances[i] = NodeHeap.distanceOf(top);
-        }
-        return new SearchResults(ids, distances);
     }
 
     /** Validates the query, then returns the {@code k} nearest nodes of {@code graph}; see {@link VectorIndex#search}. */
