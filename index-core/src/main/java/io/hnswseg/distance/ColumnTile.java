@@ -58,34 +58,30 @@ public final class ColumnTile {
     private final float[] out = new float[GROUP];
     private int rows;
 
-    public ColumnTile(Metric metric, int dimension) {
+    private ColumnTile(Metric metric, int dimension) {
         this.metric = metric;
         this.dimension = dimension;
         this.columns = new float[dimension * GROUP];
     }
 
     /** Empties the tile. */
-    public void clear() {
+    private void clear() {
         rows = 0;
     }
 
     /** Appends {@code vector[offset..offset+dimension)} as the next row; the tile must not be full. */
-    public void add(float[] vector, int offset) {
+    private void add(float[] vector, int offset) {
         int r = rows++;
         for (int d = 0, at = r; d < dimension; d++, at += GROUP) {
             columns[at] = vector[offset + d];
         }
     }
 
-    public int rows() {
-        return rows;
-    }
-
     /**
      * The distances ({@link Metric#distance}) from {@code query} (validated, and normalised for cosine) to
-     * each row, in row order, in an array the next call overwrites; entries past {@link #rows()} mean nothing.
+     * each row, in row order, in an array the next call overwrites; entries past the rows held mean nothing.
      */
-    public float[] distances(float[] query) {
+    private float[] distances(float[] query) {
         boolean l2 = metric == Metric.L2;
         VectorKernels.columns(query, columns, GROUP, rows, dimension, l2, out);
         if (!l2) {
