@@ -4,25 +4,14 @@ import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,12 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class S3ReaderTest {
 
-    private static final String ACCESS = "hnswseg-test-access";
-    private static final String SECRET = "hnswseg-test-secret";
+    private static final String ACCESS = LocalS3.ACCESS;
+    private static final String SECRET = LocalS3.SECRET;
 
     @TempDir
     static Path tmp;
-    private static S3Proxy proxy;
+    private static LocalS3 store;
     private static S3Client s3;
     private static String endpoint;
     private static Path local;
@@ -52,24 +41,12 @@ class S3ReaderTest {
 
     @BeforeAll
     static void start() throws Exception {
-        BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("unused", "unused")
-                .build(BlobStoreContext.class);
-        proxy = S3Proxy.builder().blobStore(context.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET).build();
-        proxy.start();
-        for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
-            Thread.sleep(10);
-        }
-        endpoint = "http://127.0.0.1:" + proxy.getPort();
-        s3 = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder()).region(Region.US_EAST_1)
-                .endpointOverride(URI.create(endpoint)).forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS, SECRET)))
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED).build();
+        store = LocalS3.start(0, "indexes");
+        s3 = store.client();
+        endpoint = store.endpoint();
         data = TestIndexes.clustered(6_000, 50, 16, 8);
         local = tmp.resolve("local");
         TestIndexes.write(local, data[0], 3, new HnswParams(8, 60, 1, Metric.L2), 2);
-        s3.createBucket(b -> b.bucket("indexes"));
         upload("products/v1");
         // The reader takes credentials from the standard chain; system properties are part of it.
         System.setProperty("aws.accessKeyId", ACCESS);
@@ -77,20 +54,14 @@ class S3ReaderTest {
     }
 
     private static void upload(String prefix) throws IOException {
-        try (Stream<Path> files = Files.walk(local)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                String key = prefix + "/" + local.relativize(p).toString().replace('\\', '/');
-                s3.putObject(b -> b.bucket("indexes").key(key), RequestBody.fromFile(p));
-            }
-        }
+        store.upload(local, "indexes", prefix);
     }
 
     @AfterAll
     static void stop() throws Exception {
         System.clearProperty("aws.accessKeyId");
         System.clearProperty("aws.secretAccessKey");
-        s3.close();
-        proxy.stop();
+        store.close();
     }
 
     private static ReaderOptions options(String cache) {

@@ -4,6 +4,7 @@ import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.reader.IndexReader;
+import io.hnswseg.reader.LocalS3;
 import io.hnswseg.reader.ReaderOptions;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -12,22 +13,12 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -57,15 +48,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class S3BuildTest {
 
-    private static final String ACCESS = "hnswseg-test-access";
-    private static final String SECRET = "hnswseg-test-secret";
+    private static final String ACCESS = LocalS3.ACCESS;
+    private static final String SECRET = LocalS3.SECRET;
     private static final String BUCKET = "warehouse";
     /** Three files of different sizes: Spark orders input splits by size, so ties cannot reorder them. */
     private static final int[] FILE_ROWS = {900, 1_300, 1_800};
 
     @TempDir
     static Path tmp;
-    private static S3Proxy proxy;
+    private static LocalS3 store;
     private static S3Client s3;
     private static String endpoint;
     private static FloatMatrix[] data;
@@ -76,21 +67,9 @@ class S3BuildTest {
         // What bin/hnswseg build sets: the SDK's checksums only where S3 requires them.
         System.setProperty("aws.requestChecksumCalculation", "WHEN_REQUIRED");
         System.setProperty("aws.responseChecksumValidation", "WHEN_REQUIRED");
-        BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("unused", "unused")
-                .build(BlobStoreContext.class);
-        proxy = S3Proxy.builder().blobStore(context.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET).build();
-        proxy.start();
-        for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
-            Thread.sleep(10);
-        }
-        endpoint = "http://127.0.0.1:" + proxy.getPort();
-        s3 = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder()).region(Region.US_EAST_1)
-                .endpointOverride(URI.create(endpoint)).forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS, SECRET)))
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED).build();
-        s3.createBucket(b -> b.bucket(BUCKET));
+        store = LocalS3.start(0, BUCKET);
+        s3 = store.client();
+        endpoint = store.endpoint();
         data = JobFixtures.clustered(Arrays.stream(FILE_ROWS).sum(), 100, 16, 11);
         table = writeTable(tmp.resolve("table"));
         try (Stream<Path> files = Files.list(table)) {
@@ -137,11 +116,8 @@ class S3BuildTest {
         } catch (IOException | RuntimeException | LinkageError e) {
             // nothing cached, or S3A unusable; the test itself reports that
         }
-        if (s3 != null) {
-            s3.close();
-        }
-        if (proxy != null) {
-            proxy.stop();
+        if (store != null) {
+            store.close();
         }
     }
 
