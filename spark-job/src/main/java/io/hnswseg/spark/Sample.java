@@ -104,27 +104,6 @@ final class Sample {
             p.rowsRead = rowsRead;
             return p;
         }
-
-        /** Takes up to {@code limit} rows of {@code rows} as they come. */
-        static Part take(RowSource rows, int limit) throws IOException {
-            List<Long> ids = new ArrayList<>();
-            List<Integer> lengths = new ArrayList<>();
-            List<float[]> vectors = new ArrayList<>();
-            try (rows) {
-                while (ids.size() < limit && rows.next()) {
-                    ids.add(rows.id());
-                    lengths.add(rows.length());
-                    float[] v = rows.problem() == null ? rows.vector() : null;
-                    vectors.add(v == null ? null : v.clone());
-                }
-            }
-            Part p = new Part();
-            p.ids = ids.stream().mapToLong(Long::longValue).toArray();
-            p.lengths = lengths.stream().mapToInt(Integer::intValue).toArray();
-            p.vectors = vectors.toArray(new float[0][]);
-            p.rowsRead = p.ids.length;
-            return p;
-        }
     }
 
     final int dimension;
