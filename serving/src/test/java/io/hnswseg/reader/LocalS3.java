@@ -35,11 +35,13 @@ public final class LocalS3 implements AutoCloseable {
     /** The secret key every request must be signed with. */
     public static final String SECRET = "hnswseg-test-secret";
 
+    private final BlobStoreContext context;
     private final S3Proxy proxy;
     private final S3Client client;
     private final String endpoint;
 
-    private LocalS3(S3Proxy proxy, String endpoint) {
+    private LocalS3(BlobStoreContext context, S3Proxy proxy, String endpoint) {
+        this.context = context;
         this.proxy = proxy;
         this.endpoint = endpoint;
         this.client = S3Client.builder().httpClientBuilder(UrlConnectionHttpClient.builder()).region(Region.US_EAST_1)
@@ -59,11 +61,19 @@ public final class LocalS3 implements AutoCloseable {
         for (int i = 0; i < 500 && !"STARTED".equals(proxy.getState()); i++) {
             Thread.sleep(10);
         }
-        LocalS3 s3 = new LocalS3(proxy, "http://127.0.0.1:" + proxy.getPort());
-        for (String bucket : buckets) {
-            s3.client.createBucket(b -> b.bucket(bucket));
+        LocalS3 s3 = new LocalS3(context, proxy, "http://127.0.0.1:" + proxy.getPort());
+        try {
+            if (!"STARTED".equals(proxy.getState())) {
+                throw new IllegalStateException("s3proxy did not start on port " + port + ": " + proxy.getState());
+            }
+            for (String bucket : buckets) {
+                s3.client.createBucket(b -> b.bucket(bucket));
+            }
+            return s3;
+        } catch (RuntimeException e) {
+            s3.close();
+            throw e;
         }
-        return s3;
     }
 
     /** {@code http://127.0.0.1:PORT}. */
@@ -90,9 +100,15 @@ public final class LocalS3 implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         client.close();
-        proxy.stop();
+        try {
+            proxy.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("s3proxy did not stop", e);
+        } finally {
+            context.close();
+        }
     }
 
     public static void main(String[] args) throws Exception {

@@ -332,7 +332,7 @@ final class IndexBuild {
                     long first = rows * t / tasks;
                     long span = rows * (t + 1) / tasks - first;
                     int share = (int) Math.min(span, ((long) wanted + tasks - 1) / tasks);
-                    return Sample.Part.reservoir(vecs.rows(first, span, conf(settings)), share, Long.MAX_VALUE,
+                    return Sample.Part.reservoir(vecs.rows(first, span, conf(settings)), share, Sample.MAX_FLOATS,
                             seed ^ (0x9E3779B97F4A7C15L * (t + 1)));
                 })
                 .collect();
