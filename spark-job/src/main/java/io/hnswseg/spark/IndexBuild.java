@@ -333,7 +333,7 @@ final class IndexBuild {
                     long span = rows * (t + 1) / tasks - first;
                     int share = (int) Math.min(span, ((long) wanted + tasks - 1) / tasks);
                     return Sample.Part.reservoir(vecs.rows(first, span, conf(settings)), share, Sample.MAX_FLOATS,
-                            seed ^ (0x9E3779B97F4A7C15L * (t + 1)));
+                            Sample.taskSeed(seed, t));
                 })
                 .collect();
     }
@@ -354,7 +354,7 @@ final class IndexBuild {
         long seed = options.seed;
         List<Sample.Part> reservoirs = internal
                 .mapPartitionsWithIndex((split, it) -> List.of(Sample.Part.reservoir(TableInput.rows(it, idColumn, vectorColumn), capacity,
-                        maxFloats, seed ^ (0x9E3779B97F4A7C15L * (split + 1)))).iterator(), false)
+                        maxFloats, Sample.taskSeed(seed, split))).iterator(), false)
                 .collect();
         long total = reservoirs.stream().mapToLong(p -> p.rowsRead).sum();
         if (total == 0) {

@@ -23,6 +23,11 @@ final class Sample {
     /** Floats of sampled vectors the driver holds at most (256 MB): 100,000 at 128-d, 21,845 at 3,072-d. */
     static final long MAX_FLOATS = 64L << 20;
 
+    /** The seed of sampling task {@code task}: tasks of one build draw independent rows from one build seed. */
+    static long taskSeed(long seed, int task) {
+        return seed ^ (0x9E3779B97F4A7C15L * (task + 1));
+    }
+
     /** Rows a sample of vectors of {@code dimension} may hold, within {@link #MAX_FLOATS}. */
     static int maxRows(int wanted, int dimension) {
         return (int) Math.max(1, Math.min(wanted, MAX_FLOATS / Math.max(1, dimension)));
