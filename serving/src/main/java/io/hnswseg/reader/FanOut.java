@@ -1,13 +1,11 @@
 package io.hnswseg.reader;
 
-import io.hnswseg.concurrent.DaemonThreads;
 import io.hnswseg.concurrent.SharedWork;
+import io.hnswseg.concurrent.SpinningPool;
 import io.hnswseg.hnsw.SearchResults;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -25,14 +23,15 @@ final class FanOut implements AutoCloseable {
 
     /**
      * Below this much work per query, its segments are searched in the calling thread: handing a segment to
-     * a parked pool thread costs a wake-up (tens of microseconds here), and splitting a query pays only when
-     * its work is several of those.
+     * a parked pool thread costs a wake-up (tens of microseconds here; none while it still spins after its
+     * last task), and splitting a query pays only when its work is several of those.
      */
     static final long PARALLEL_MIN_NANOS = 100_000;
     /** Segment searches {@link #batch} makes per step: 65,536 partial results of k ids are a few MB. */
     static final int SEARCHES_PER_CHUNK = 1 << 16;
 
-    final ExecutorService pool;
+    /** The {@code threads - 1} helpers; see {@link SpinningPool} for why they spin before they park. */
+    final SpinningPool pool;
     private final int threads;
     /**
      * Moving average of a query's segment searches added up (its work, whichever threads did it). Written
@@ -52,7 +51,7 @@ final class FanOut implements AutoCloseable {
     /** {@code threads} search threads in all: the caller's and {@code threads - 1} of a pool. */
     FanOut(int threads) {
         this.threads = threads;
-        this.pool = Executors.newFixedThreadPool(threads, DaemonThreads.named("hnswseg-search"));
+        this.pool = new SpinningPool(threads - 1, "hnswseg-search", SpinningPool.DEFAULT_SPIN_NANOS);
     }
 
     /**
@@ -166,7 +165,7 @@ final class FanOut implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        pool.close();
     }
 
     /**

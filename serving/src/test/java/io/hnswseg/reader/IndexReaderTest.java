@@ -158,14 +158,15 @@ class IndexReaderTest {
     void fanOutNeverWaitsForABusyPool() throws Exception {
         try (IndexReader parallel = splitting(2)) {
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(2);
+            // Two search threads: the caller's and one pool helper, which these tasks keep busy.
+            java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
             for (int t = 0; t < 2; t++) {
                 parallel.fanOut.pool.execute(() -> {
                     busy.countDown();
                     await(release);
                 });
             }
-            assertTrue(busy.await(10, java.util.concurrent.TimeUnit.SECONDS), "both pool threads are busy");
+            assertTrue(busy.await(10, java.util.concurrent.TimeUnit.SECONDS), "the pool's thread is busy");
             try {
                 // A caller outside the pool (as an HTTP handler is) gets its answer with every pool thread busy.
                 assertAnswersFromAnotherThread(parallel, 2);
