@@ -16,8 +16,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class SpinningPool implements Executor, AutoCloseable {
 
-    /** How long a thread out of tasks spins before it parks: a few queries' gaps, well under one query's work. */
-    public static final long DEFAULT_SPIN_NANOS = 200_000;
+    /** How long a thread out of tasks spins before it parks: longer than a client's gap between two queries. */
+    static final long SPIN_NANOS = 200_000;
 
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** Threads parked, or about to park once they have checked {@link #tasks} once more. */
@@ -26,8 +26,13 @@ public final class SpinningPool implements Executor, AutoCloseable {
     private final long spinNanos;
     private volatile boolean closed;
 
-    /** {@code size} threads named {@code name-1..size}, each spinning {@code spinNanos} before it parks. */
-    public SpinningPool(int size, String name, long spinNanos) {
+    /** {@code size} threads named {@code name-1..size}, each spinning {@value #SPIN_NANOS} ns before it parks. */
+    public SpinningPool(int size, String name) {
+        this(size, name, SPIN_NANOS);
+    }
+
+    /** A pool whose threads spin {@code spinNanos} before they park (tests shorten it). */
+    SpinningPool(int size, String name, long spinNanos) {
         this.spinNanos = spinNanos;
         this.threads = new Thread[size];
         var factory = DaemonThreads.named(name);

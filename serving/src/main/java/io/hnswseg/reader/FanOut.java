@@ -51,7 +51,7 @@ final class FanOut implements AutoCloseable {
     /** {@code threads} search threads in all: the caller's and {@code threads - 1} of a pool. */
     FanOut(int threads) {
         this.threads = threads;
-        this.pool = new SpinningPool(threads - 1, "hnswseg-search", SpinningPool.DEFAULT_SPIN_NANOS);
+        this.pool = new SpinningPool(threads - 1, "hnswseg-search");
     }
 
     /**
