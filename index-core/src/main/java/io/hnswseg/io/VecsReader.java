@@ -76,7 +76,7 @@ public final class VecsReader implements Closeable {
      */
     public boolean nextFloats(float[] into) throws IOException {
         if (format == VecsFormat.IVECS) {
-            throw new IllegalStateException(name + ": an .ivecs file holds ints; use nextInts");
+            throw new IllegalStateException(name + ": expected vectors (.fvecs or .bvecs), got an .ivecs file of ints");
         }
         if (!nextRecord(into.length)) {
             return false;
@@ -94,7 +94,7 @@ public final class VecsReader implements Closeable {
     /** Reads the next record of an .ivecs file; see {@link #nextFloats}. */
     public boolean nextInts(int[] into) throws IOException {
         if (format != VecsFormat.IVECS) {
-            throw new IllegalStateException(name + ": not an .ivecs file; use nextFloats");
+            throw new IllegalStateException(name + ": expected ids (.ivecs, such as ground truth), got a file of vectors");
         }
         if (!nextRecord(into.length)) {
             return false;

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ final class QueryCommand implements Callable<Integer> {
     @Option(names = "--nprobe", description = "the most segments to visit per query on a k-means index; 0 = all (default: the index's recommended nprobe)")
     Integer nprobe;
 
-    @Option(names = "--out", description = "write the ids as an .ivecs file (one record of k ids per query) instead of printing them")
+    @Option(names = "--out", description = "write the ids as an .ivecs file (one record of k ids per query, -1 filling those of queries that found fewer) instead of printing them")
     Path out;
 
     @Override
@@ -50,13 +51,19 @@ final class QueryCommand implements Callable<Integer> {
             long start = System.nanoTime();
             List<SearchResults> results = reader.searchBatch(rows, k, beam, probes);
             double seconds = (System.nanoTime() - start) / 1e9;
+            int fewer = 0;
             if (out != null) {
                 // Written whole to a temporary file, then renamed: an interrupted run leaves no partial results.
                 Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
                 try (VecsWriter writer = new VecsWriter(java.nio.file.Files.newOutputStream(tmp), VecsFormat.IVECS)) {
                     for (int i = 0; i < results.size(); i++) {
-                        writer.writeInts(toInts(results.get(i).ids(), i));
+                        long[] ids = results.get(i).ids();
+                        fewer += ids.length < k ? 1 : 0;
+                        writer.writeInts(toInts(ids, k, i));
                     }
+                } catch (IOException | RuntimeException e) {
+                    java.nio.file.Files.deleteIfExists(tmp);
+                    throw e;
                 }
                 java.nio.file.Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             } else {
@@ -71,16 +78,28 @@ final class QueryCommand implements Callable<Integer> {
             }
             System.err.printf("query: %d queries, k=%d, ef=%d, nprobe=%s in %.3f s (%.0f queries/s over %d search threads)%s%n", q.rows(), k, beam,
                     probes == 0 ? "all" : probes,
-                    seconds, q.rows() / seconds, index.readerOptions().searchThreads(), out == null ? "" : "; ids written to " + out);
+                    seconds, q.rows() / seconds, index.readerOptions().searchThreads(), out == null ? ""
+                            : "; ids written to " + out + (fewer == 0 ? "" : " (" + fewer + " queries found fewer than k: their records end in "
+                            + PAD + ")"));
         }
         return 0;
     }
 
-    private static int[] toInts(long[] ids, int query) {
-        int[] ints = new int[ids.length];
+    /**
+     * Fills the record of a query that found fewer than k neighbours (a routed search visits only some
+     * segments, a small index may hold fewer than k): every record of an .ivecs file has the same length.
+     */
+    static final int PAD = -1;
+
+    /** The record of one query: its ids, then {@link #PAD} up to {@code k}. */
+    private static int[] toInts(long[] ids, int k, int query) {
+        int[] ints = new int[k];
+        java.util.Arrays.fill(ints, PAD);
         for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < Integer.MIN_VALUE || ids[i] > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("query " + query + ": id " + ids[i] + " does not fit the int32 ids of an .ivecs file");
+            if (ids[i] < Integer.MIN_VALUE || ids[i] > Integer.MAX_VALUE || ids[i] == PAD) {
+                throw new IllegalArgumentException("query " + query + ": id " + ids[i] + (ids[i] == PAD
+                        ? " is the .ivecs output's filler for missing neighbours" : " does not fit the int32 ids of an .ivecs file")
+                        + "; print the results instead (no --out)");
             }
             ints[i] = (int) ids[i];
         }

@@ -146,7 +146,7 @@ public final class IndexReader implements AutoCloseable {
      *               than the nearest; 0 visits every segment with the full beam. An index partitioned at random
      *               takes only 0.
      * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
-     *                                  ef < k, or nprobe outside 0..{@link #segmentCount()}
+     *                                  ef < k, ef > {@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()}
      * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
      *                                  segment is then reported by {@link #health()}
      * @throws SegmentUnavailableException with {@link ReaderOptions#lazySegments()}, when a segment the query
@@ -290,6 +290,12 @@ public final class IndexReader implements AutoCloseable {
     public record Health(boolean ok, Map<String, String> failedSegments, Map<String, String> unavailableSegments) {
     }
 
+    /**
+     * The widest beam (and so the largest k) a search takes: each search thread holds a few arrays of ef
+     * entries, and a beam this wide already costs seconds a query; one of two billion would only end the JVM.
+     */
+    public static final int MAX_EF = 1_000_000;
+
     private void checkQuery(float[] query, int k, int ef, int nprobe) {
         if (closed) {
             throw new IllegalStateException("index " + location + " is closed");
@@ -297,7 +303,7 @@ public final class IndexReader implements AutoCloseable {
         if (nprobe < 0 || nprobe > routes.searchable()) {
             throw new IllegalArgumentException("nprobe must be in 0.." + routes.searchable() + " (0 = every segment), got " + nprobe);
         }
-        if (nprobe != 0 && nprobe != routes.searchable() && !routes.routed()) {
+        if (nprobe != 0 && !routes.routed()) {
             throw new IllegalArgumentException("nprobe " + nprobe + ": index " + location + " is partitioned at random, so every "
                     + "query visits all " + routes.searchable() + " segments (use nprobe 0)");
         }
@@ -306,6 +312,9 @@ public final class IndexReader implements AutoCloseable {
         }
         if (ef < k) {
             throw new IllegalArgumentException("ef must be >= k, got ef=" + ef + " k=" + k);
+        }
+        if (ef > MAX_EF) {
+            throw new IllegalArgumentException("ef (and k) must be at most " + MAX_EF + ", got " + ef);
         }
         Vectors.checkDimension(query.length, dimension, "query");
         Vectors.checkValid(query, 0, dimension, metric, "query");

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -67,6 +68,19 @@ class CliTest {
         int[][] results = VecsReader.readInts(out);
         assertEquals(50, results.length);
         assertEquals(5, results[0].length);
+        // More neighbours asked than the index holds: every record still has k entries, -1 after the 3,000 found.
+        Path all = tmp.resolve("all.ivecs");
+        assertEquals(0, run("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--k", "3100", "--ef", "3100", "--out", all.toString()));
+        int[][] padded = VecsReader.readInts(all);
+        assertEquals(50, padded.length);
+        assertEquals(3100, padded[7].length);
+        assertEquals(3000, java.util.Arrays.stream(padded[7]).limit(3000).filter(id -> id >= 0).distinct().count());
+        assertTrue(java.util.Arrays.stream(padded[7]).skip(3000).allMatch(id -> id == -1));
+        Path huge = tmp.resolve("huge.ivecs");
+        assertEquals(1, run("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--k", "2000000000", "--ef", "2000000000", "--out", huge.toString()));
+        assertTrue(!Files.exists(huge) && !Files.exists(tmp.resolve("huge.ivecs.tmp")));
         assertEquals(0, run("inspect", index.toString(), "--verify"));
     }
 

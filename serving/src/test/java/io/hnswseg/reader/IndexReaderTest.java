@@ -309,6 +309,11 @@ class IndexReaderTest {
         assertTrue(e.getMessage().contains("nprobe must be in 0..4"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, 40, 5));
         assertTrue(e.getMessage().contains("nprobe must be in 0..4"), e.getMessage());
+        // Every segment by count is still a routed request on an index that has no routing.
+        e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, 40, 4));
+        assertTrue(e.getMessage().contains("partitioned at random"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, IndexReader.MAX_EF + 1, 0));
+        assertTrue(e.getMessage().contains("must be at most " + IndexReader.MAX_EF), e.getMessage());
         assertEquals(0, reader.defaultNprobe());
         assertEquals(IndexReader.DEFAULT_EF, reader.defaultEf());
     }

@@ -60,9 +60,8 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--sample-size", defaultValue = "100000", description = "vectors sampled to train the k-means centroids (default: ${DEFAULT-VALUE})")
     int sampleSize;
 
-    @Option(names = "--eval-queries", defaultValue = "1000", description = "input vectors sampled to measure the index's recall@10 "
-            + "(0: none; default: ${DEFAULT-VALUE})")
-    int evalQueries;
+    @Option(names = "--eval-queries", description = "input vectors sampled to measure the index's recall@10 (0: none; default: 1000)")
+    Integer evalQueries;
 
     @Option(names = "--eval-queries-file", description = "measure recall with the queries of this .fvecs/.bvecs file instead")
     String evalQueriesFile;
@@ -104,8 +103,12 @@ public final class BuildIndexJob implements Callable<Integer> {
     BuildOptions options() {
         BuildOptions o = new BuildOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).partitioner(partitioner)
                 .replication(replication).metric(metric).m(m).efConstruction(efConstruction).seed(seed).sampleSize(sampleSize)
-                .evalQueries(evalQueries).evalQueriesFile(evalQueriesFile).targetRecall(targetRecall).requireRecall(requireRecall)
+                .evalQueriesFile(evalQueriesFile).targetRecall(targetRecall).requireRecall(requireRecall)
                 .overwrite(overwrite).failFirstAttempts(failFirstAttempts).testFault(testFault);
+        if (evalQueries != null && evalQueriesFile != null) {
+            throw new InvalidInputException("--eval-queries " + evalQueries + " and --eval-queries-file " + evalQueriesFile
+                    + ": two sources of recall queries, give one");
+        }
         switch (onInvalid) {
             case "fail" -> o.skipInvalid(false);
             case "skip" -> o.skipInvalid(true);
@@ -116,6 +119,9 @@ public final class BuildIndexJob implements Callable<Integer> {
         }
         if (partitions != null) {
             o.partitions(partitions);
+        }
+        if (evalQueries != null) {
+            o.evalQueries(evalQueries);
         }
         if (threadsPerTask != null) {
             o.threadsPerTask(threadsPerTask);

@@ -196,6 +196,10 @@ public final class BuildOptions implements Serializable {
         if (!(replication >= 0 && replication <= 0.5)) {
             throw new InvalidInputException("--replication must be in [0, 0.5], got " + replication);
         }
+        if (partitions != null && partitions == 1 && (replication > 0 || "kmeans".equals(partitioner))) {
+            throw new InvalidInputException((replication > 0 ? "--replication " + replication : "--partitioner kmeans")
+                    + " needs --partitions 2 or more: one partition holds every vector, with nothing to route or replicate to");
+        }
         if (replication > 0 && "random".equals(partitioner)) {
             throw new InvalidInputException("--replication needs --partitioner kmeans: a random partition has no boundary to replicate across");
         }

@@ -298,7 +298,14 @@ final class IndexBuild {
         java.nio.file.Path local = Files.createTempFile("hnswseg-eval-", "." + inferFormat(uri));
         try {
             path.getFileSystem(hadoop()).copyToLocalFile(false, path, new org.apache.hadoop.fs.Path(local.toUri()), true);
-            FloatMatrix m = VecsReader.readFloats(local, Integer.MAX_VALUE);
+            FloatMatrix m;
+            try {
+                m = VecsReader.readFloats(local, Integer.MAX_VALUE);
+            } catch (IOException e) {
+                // The reader names the local copy; the user knows the file by the name they gave.
+                String problem = String.valueOf(e.getMessage()).replace(local + ": ", "").replace(local.toString(), uri);
+                throw new InvalidInputException("--eval-queries-file " + uri + ": " + problem);
+            }
             if (m.dimension() != dimension) {
                 throw new InvalidInputException("--eval-queries-file " + uri + " has dimension " + m.dimension() + ", the input " + dimension);
             }

@@ -182,6 +182,28 @@ class BuildIndexJobTest {
     }
 
     @Test
+    void optionsThatCannotTakeEffectAreErrorsNamingThem() throws IOException {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
+                "--output", out("one-replicated"), "--partitions", "1", "--replication", "0.1"));
+        assertTrue(e.getMessage().contains("--replication 0.1 needs --partitions 2 or more"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
+                "--output", out("one-routed"), "--partitions", "1", "--partitioner", "kmeans"));
+        assertTrue(e.getMessage().contains("--partitioner kmeans needs --partitions 2 or more"), e.getMessage());
+        Path queries = JobFixtures.writeFvecs(tmp.resolve("eval-queries.fvecs"), data[1]);
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
+                "--output", out("two-sources"), "--eval-queries", "10", "--eval-queries-file", queries.toString()));
+        assertTrue(e.getMessage().contains("two sources of recall queries"), e.getMessage());
+        // A bad queries file is named as the user gave it, not by the local copy the driver reads.
+        Path truncated = tmp.resolve("eval-truncated.fvecs");
+        Files.write(truncated, Arrays.copyOf(Files.readAllBytes(queries), 100));
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
+                "--output", out("truncated-queries"), "--partitions", "2", "--eval-queries-file", truncated.toString()));
+        assertTrue(e.getMessage().startsWith("--eval-queries-file " + truncated + ": ") && e.getMessage().contains("truncated")
+                && !e.getMessage().contains("hnswseg-eval-"), e.getMessage());
+        assertTrue(!Files.exists(tmp.resolve("truncated-queries/manifest.json")), "nothing committed");
+    }
+
+    @Test
     void oneLargePartitionWithSeveralThreads() throws IOException {
         Map<String, Object> summary = runJob(spark, "--input", fvecs.toString(), "--output", out("threads"), "--partitions", "1",
                 "--threads-per-task", "2", "--metric", "cosine");
