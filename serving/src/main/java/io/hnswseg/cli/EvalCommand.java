@@ -37,8 +37,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "10", description = "k of recall@k (default: ${DEFAULT-VALUE})")
     int k;
 
-    @Option(names = "--ef", defaultValue = "10,20,40,80,160,320", split = ",", description = "beam widths (default: ${DEFAULT-VALUE})")
+    @Option(names = "--ef", split = ",", description = "beam widths (default: 10,20,40,80,160,320, those below k replaced by k)")
     int[] efs;
+
+    private static final int[] DEFAULT_EFS = {10, 20, 40, 80, 160, 320};
 
     @Option(names = "--nprobe", split = ",", description = "the most segments visited per query on a k-means index, a grid like 1,2,4,8; "
             + "0 = all (default: the index's recommended nprobe)")
@@ -66,6 +68,10 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (reps < 1) {
             throw new IllegalArgumentException("--reps must be >= 1");
+        }
+        if (efs == null) {
+            efs = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(k), java.util.Arrays.stream(DEFAULT_EFS))
+                    .filter(ef -> ef >= k).distinct().toArray();
         }
         for (int ef : efs) {
             if (ef < k) {

@@ -19,7 +19,8 @@ import java.io.IOException;
 record SearchRequest(float[] vector, int k, int ef, int nprobe) {
 
     /** Strict: a body with anything after its object ({@code {...} xyz}) is malformed, not a request. */
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** A request the client got wrong: answered with 400 and the message. */
     static final class BadRequest extends Exception {

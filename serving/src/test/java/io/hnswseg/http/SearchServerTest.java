@@ -184,6 +184,7 @@ class SearchServerTest {
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, NaN]}", "malformed JSON at line 1"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 3000000000}", "field 'k' is 3000000000, must be in [1, 1000]"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprobe\": 1}", "nprobe"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 3, \"k\": 4}", "Duplicate field 'k'"},
         };
         for (String[] c : cases) {
             HttpResponse<String> r = send("POST", "/search", c[0]);
