@@ -60,6 +60,31 @@ class SpinningPoolTest {
     }
 
     @Test
+    void aTaskThatLeavesItsThreadInterruptedDoesNotKeepItSpinning() throws Exception {
+        try (SpinningPool pool = new SpinningPool(1, "pool-interrupted", 1_000_000)) {
+            CountDownLatch done = new CountDownLatch(1);
+            pool.execute(() -> {
+                Thread.currentThread().interrupt(); // as a task that restores an interrupt it caught does
+                done.countDown();
+            });
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            Thread thread = threadsOf("pool-interrupted").get(0);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(Thread.State.WAITING, thread.getState(), "parked: an interrupt flag would make park return at once");
+            CountDownLatch next = new CountDownLatch(1);
+            pool.execute(() -> {
+                if (!Thread.currentThread().isInterrupted()) {
+                    next.countDown();
+                }
+            });
+            assertTrue(next.await(10, TimeUnit.SECONDS), "the next task starts with its thread not interrupted");
+        }
+    }
+
+    @Test
     void aFailingTaskIsReportedAndItsThreadGoesOn() throws Exception {
         List<Throwable> reported = new CopyOnWriteArrayList<>();
         Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();

@@ -70,8 +70,10 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--reps must be >= 1");
         }
         if (efs == null) {
-            efs = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(k), java.util.Arrays.stream(DEFAULT_EFS))
-                    .filter(ef -> ef >= k).distinct().toArray();
+            // Below k the grid's smallest widths cannot be searched; k itself takes their place.
+            java.util.stream.IntStream atLeastK = java.util.Arrays.stream(DEFAULT_EFS).filter(ef -> ef >= k);
+            efs = (k > DEFAULT_EFS[0] ? java.util.stream.IntStream.concat(java.util.stream.IntStream.of(k), atLeastK) : atLeastK)
+                    .distinct().toArray();
         }
         for (int ef : efs) {
             if (ef < k) {

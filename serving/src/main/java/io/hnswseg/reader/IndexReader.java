@@ -300,12 +300,12 @@ public final class IndexReader implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("index " + location + " is closed");
         }
-        if (nprobe < 0 || nprobe > routes.searchable()) {
-            throw new IllegalArgumentException("nprobe must be in 0.." + routes.searchable() + " (0 = every segment), got " + nprobe);
-        }
-        if (nprobe != 0 && !routes.routed()) {
+        if (nprobe > 0 && !routes.routed()) {
             throw new IllegalArgumentException("nprobe " + nprobe + ": index " + location + " is partitioned at random, so every "
                     + "query visits all " + routes.searchable() + " segments (use nprobe 0)");
+        }
+        if (nprobe < 0 || nprobe > routes.searchable()) {
+            throw new IllegalArgumentException("nprobe must be in 0.." + routes.searchable() + " (0 = every segment), got " + nprobe);
         }
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);

@@ -105,10 +105,6 @@ public final class BuildIndexJob implements Callable<Integer> {
                 .replication(replication).metric(metric).m(m).efConstruction(efConstruction).seed(seed).sampleSize(sampleSize)
                 .evalQueriesFile(evalQueriesFile).targetRecall(targetRecall).requireRecall(requireRecall)
                 .overwrite(overwrite).failFirstAttempts(failFirstAttempts).testFault(testFault);
-        if (evalQueries != null && evalQueriesFile != null) {
-            throw new InvalidInputException("--eval-queries " + evalQueries + " and --eval-queries-file " + evalQueriesFile
-                    + ": two sources of recall queries, give one");
-        }
         switch (onInvalid) {
             case "fail" -> o.skipInvalid(false);
             case "skip" -> o.skipInvalid(true);

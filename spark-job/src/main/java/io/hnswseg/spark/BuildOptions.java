@@ -37,6 +37,8 @@ public final class BuildOptions implements Serializable {
     boolean skipInvalid;
     int sampleSize = 100_000;
     int evalQueries = 1000;
+    /** Whether {@link #evalQueries(int)} was called: a count and a file of queries cannot both be meant. */
+    private boolean evalQueriesGiven;
     String evalQueriesFile;
     double targetRecall = 0.95;
     boolean requireRecall;
@@ -136,6 +138,7 @@ public final class BuildOptions implements Serializable {
     /** Vectors sampled from the input to measure the index's recall (default 1,000; 0 measures nothing). */
     public BuildOptions evalQueries(int value) {
         evalQueries = value;
+        evalQueriesGiven = true;
         return this;
     }
 
@@ -211,6 +214,10 @@ public final class BuildOptions implements Serializable {
         }
         if (sampleSize < 1) {
             throw new InvalidInputException("--sample-size must be >= 1, got " + sampleSize);
+        }
+        if (evalQueriesGiven && evalQueriesFile != null) {
+            throw new InvalidInputException("--eval-queries " + evalQueries + " and --eval-queries-file " + evalQueriesFile
+                    + ": two sources of recall queries, give one");
         }
         if (evalQueries < 0) {
             throw new InvalidInputException("--eval-queries must be >= 0, got " + evalQueries);

@@ -96,6 +96,9 @@ public final class SearchOptions implements Serializable {
             throw new InvalidInputException("--ef " + ef + " is below " + (excludeSelf ? "k + 1 = " + searchK()
                     + " (--exclude-self searches one more)" : "k = " + k));
         }
+        if (ef != null && ef > io.hnswseg.reader.IndexReader.MAX_EF) {
+            throw new InvalidInputException("--ef must be at most " + io.hnswseg.reader.IndexReader.MAX_EF + ", got " + ef);
+        }
         if (nprobe != null && nprobe < 0) {
             throw new InvalidInputException("--nprobe must be >= 0 (0 = every segment), got " + nprobe);
         }
