@@ -20,6 +20,15 @@ class SpinningPoolTest {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(name + "-")).toList();
     }
 
+    /** The thread's state once it is WAITING, or after 10 s of something else (a thread that never parks). */
+    private static Thread.State stateOnceParked(Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        return thread.getState();
+    }
+
     @Test
     void everyTaskRunsWhetherItsThreadSpinsOrIsParked() throws Exception {
         try (SpinningPool pool = new SpinningPool(2, "pool-runs", 50_000)) {
@@ -50,12 +59,7 @@ class SpinningPoolTest {
             CountDownLatch done = new CountDownLatch(1);
             pool.execute(done::countDown);
             assertTrue(done.await(10, TimeUnit.SECONDS));
-            Thread thread = threadsOf("pool-parks").get(0);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertEquals(Thread.State.WAITING, thread.getState(), "parked, not spinning, after 1 ms without tasks");
+            assertEquals(Thread.State.WAITING, stateOnceParked(threadsOf("pool-parks").get(0)), "parked, not spinning, after 1 ms without tasks");
         }
     }
 
@@ -68,12 +72,8 @@ class SpinningPoolTest {
                 done.countDown();
             });
             assertTrue(done.await(10, TimeUnit.SECONDS));
-            Thread thread = threadsOf("pool-interrupted").get(0);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
-                Thread.sleep(1);
-            }
-            assertEquals(Thread.State.WAITING, thread.getState(), "parked: an interrupt flag would make park return at once");
+            assertEquals(Thread.State.WAITING, stateOnceParked(threadsOf("pool-interrupted").get(0)),
+                    "parked: an interrupt flag would make park return at once");
             CountDownLatch next = new CountDownLatch(1);
             pool.execute(() -> {
                 if (!Thread.currentThread().isInterrupted()) {

@@ -62,17 +62,11 @@ class CliTest {
         }
         assertTrue(eval.get("runs").get(1).get("recall_at_10").asDouble() >= 0.95, eval.toString());
 
-        Path out = tmp.resolve("results.ivecs");
-        assertEquals(0, run("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
-                "--k", "5", "--ef", "32", "--out", out.toString()));
-        int[][] results = VecsReader.readInts(out);
+        int[][] results = queryToIvecs(index, data.resolve("query.fvecs"), 5, 32, "results.ivecs");
         assertEquals(50, results.length);
         assertEquals(5, results[0].length);
         // More neighbours asked than the index holds: every record still has k entries, -1 after the 3,000 found.
-        Path all = tmp.resolve("all.ivecs");
-        assertEquals(0, run("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
-                "--k", "3100", "--ef", "3100", "--out", all.toString()));
-        int[][] padded = VecsReader.readInts(all);
+        int[][] padded = queryToIvecs(index, data.resolve("query.fvecs"), 3100, 3100, "all.ivecs");
         assertEquals(50, padded.length);
         assertEquals(3100, padded[7].length);
         assertEquals(3000, java.util.Arrays.stream(padded[7]).limit(3000).filter(id -> id >= 0).distinct().count());
@@ -82,6 +76,14 @@ class CliTest {
                 "--k", "2000000000", "--ef", "2000000000", "--out", huge.toString()));
         assertTrue(!Files.exists(huge) && !Files.exists(tmp.resolve("huge.ivecs.tmp")));
         assertEquals(0, run("inspect", index.toString(), "--verify"));
+    }
+
+    /** Runs {@code query --out} into {@code name} under the test's directory and reads the records back. */
+    private static int[][] queryToIvecs(Path index, Path queries, int k, int ef, String name) throws java.io.IOException {
+        Path out = tmp.resolve(name);
+        assertEquals(0, run("query", "--index", index.toString(), "--queries", queries.toString(), "--k", String.valueOf(k),
+                "--ef", String.valueOf(ef), "--out", out.toString()));
+        return VecsReader.readInts(out);
     }
 
     @Test
