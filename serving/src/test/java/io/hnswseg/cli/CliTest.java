@@ -79,7 +79,7 @@ class CliTest {
     }
 
     /** Runs {@code query --out} into {@code name} under the test's directory and reads the records back. */
-    private static int[][] queryToIvecs(Path index, Path queries, int k, int ef, String name) throws java.io.IOException {
+    private int[][] queryToIvecs(Path index, Path queries, int k, int ef, String name) throws java.io.IOException {
         Path out = tmp.resolve(name);
         assertEquals(0, run("query", "--index", index.toString(), "--queries", queries.toString(), "--k", String.valueOf(k),
                 "--ef", String.valueOf(ef), "--out", out.toString()));
