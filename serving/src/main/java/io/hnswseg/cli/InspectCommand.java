@@ -45,7 +45,7 @@ final class InspectCommand implements Callable<Integer> {
             IndexManifest.Quality quality = m.quality();
             if (quality != null) {
                 IndexManifest.GridPoint d = quality.defaults();
-                System.out.printf("  measured recall@10 (%d queries, %s): target %.3f %s; default nprobe %s, ef %d (recall %.4f)%n",
+                System.out.printf("  measured recall@10 (%d queries, %s): target %s %s; default nprobe %s, ef %d (recall %.4f)%n",
                         quality.queries(), quality.source(), quality.targetRecall(), quality.reached() ? "reached" : "NOT reached",
                         d.nprobe() == 0 ? "all" : d.nprobe(), d.ef(), d.recallAt10());
                 System.out.printf("    %6s %6s %10s %16s %10s%n", "nprobe", "ef", "recall@10", "KB scored/query", "us/query");

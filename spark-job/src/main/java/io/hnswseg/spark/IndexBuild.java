@@ -406,11 +406,11 @@ final class IndexBuild {
             quality = evaluation.merge(built.stream().map(r -> r.evaluation).collect(Collectors.toList()), options.targetRecall, routingMicros);
             stages.put("recall_merge_seconds", round((System.nanoTime() - evalStart) / 1e9));
             IndexManifest.GridPoint d = quality.defaults();
-            LOG.info(String.format("recall@10 measured on %d queries: %s target %.3f; default nprobe %s, ef %d: recall %.4f", quality.queries(),
+            LOG.info(String.format("recall@10 measured on %d queries: %s target %s; default nprobe %s, ef %d: recall %.4f", quality.queries(),
                     quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, d.nprobe() == 0 ? "all" : d.nprobe(), d.ef(),
                     d.recallAt10()));
             if (!quality.reached() && options.requireRecall) {
-                throw new InvalidInputException(String.format("no measured setting reaches recall@10 %.3f (best %.4f at nprobe %s, ef %d) and "
+                throw new InvalidInputException(String.format("no measured setting reaches recall@10 %s (best %.4f at nprobe %s, ef %d) and "
                         + "--require-recall is set: nothing committed", options.targetRecall, d.recallAt10(), d.nprobe() == 0 ? "all" : d.nprobe(), d.ef()));
             }
         }
