@@ -292,7 +292,8 @@ public final class IndexReader implements AutoCloseable {
 
     /**
      * The widest beam (and so the largest k) a search takes: each search thread holds a few arrays of ef
-     * entries, and a beam this wide already costs seconds a query; one of two billion would only end the JVM.
+     * entries, so a beam of two billion ended the JVM with OutOfMemoryError instead of answering; a million
+     * is far past any width that buys recall on the segments this project builds.
      */
     public static final int MAX_EF = 1_000_000;
 
