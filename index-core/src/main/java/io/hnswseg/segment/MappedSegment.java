@@ -210,6 +210,20 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /**
+     * {@link #search(float[], int, int)} as if node {@code without} were not in the segment (see
+     * {@link GraphSearcher#searchWithout}): how a build measures recall with one of its own vectors as the
+     * query. Fails as {@link #search} does.
+     */
+    public SearchResults searchWithout(float[] query, int k, int ef, int without) {
+        return guarded(() -> GraphSearcher.searchWithout(graph, query, k, ef, without));
+    }
+
+    /** The id the caller gave the vector of {@code node} ({@code 0 <= node < size()}). Fails as {@link #search} does. */
+    public long externalId(int node) {
+        return guarded(() -> graph.externalId(node));
+    }
+
+    /**
      * The exact {@code k} nearest vectors of this segment by brute force (ties by node order): the truth a
      * search is measured against. Fails as {@link #search} does.
      */

@@ -6,6 +6,7 @@ import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.Centroids;
 import io.hnswseg.routing.ProbeBeams;
+import io.hnswseg.segment.MappedSegment;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -50,6 +51,8 @@ final class Evaluation implements Serializable {
     /** Bytes of centroids a routed query scores before any segment (0 unrouted). */
     long routingBytes;
     String source;
+    /** The second pass ({@link #everySegment}) leaves the truth to the first one's partials. */
+    boolean withoutTruth;
 
     Evaluation() {
     }
@@ -85,10 +88,81 @@ final class Evaluation implements Serializable {
         return e;
     }
 
+    /**
+     * This evaluation as a reader asked for nprobe 0 would search: every query in every segment with the
+     * full beam, no truth (the first pass has it). The build's second pass, when no routed point reaches the
+     * target ({@link EverySegmentPass}).
+     */
+    Evaluation everySegment() {
+        Evaluation e = new Evaluation();
+        e.queries = queries;
+        e.dimension = dimension;
+        e.ids = ids;
+        e.vectors = vectors;
+        e.partitions = partitions;
+        e.source = source;
+        e.probeLimit = 1;
+        e.withoutTruth = true;
+        return e;
+    }
+
+    /** What an evaluation searches: the freshly built graph in its task, or a written segment in the second pass. */
+    interface Searched {
+        int size();
+
+        long externalId(int node);
+
+        /** The search of a new point at {@code query}, node {@code without} (-1: none) passed over. */
+        SearchResults searchWithout(float[] query, int k, int ef, int without);
+
+        SearchResults[] exact(float[][] queries, int k);
+
+        static Searched of(HnswGraph graph) {
+            return new Searched() {
+                public int size() {
+                    return graph.size();
+                }
+
+                public long externalId(int node) {
+                    return graph.externalId(node);
+                }
+
+                public SearchResults searchWithout(float[] query, int k, int ef, int without) {
+                    return GraphSearcher.searchWithout(graph, query, k, ef, without);
+                }
+
+                public SearchResults[] exact(float[][] queries, int k) {
+                    return graph.exactSearch(queries, k);
+                }
+            };
+        }
+
+        static Searched of(MappedSegment segment) {
+            return new Searched() {
+                public int size() {
+                    return segment.size();
+                }
+
+                public long externalId(int node) {
+                    return segment.externalId(node);
+                }
+
+                public SearchResults searchWithout(float[] query, int k, int ef, int without) {
+                    return segment.searchWithout(query, k, ef, without);
+                }
+
+                public SearchResults[] exact(float[][] queries, int k) {
+                    return segment.exactSearch(queries, k);
+                }
+            };
+        }
+    }
+
     /** What one segment contributes: exact partial truth, and its search results per (query, ef). */
     static final class Partial implements Serializable {
         private static final long serialVersionUID = 1L;
         int partition;
+        /** The exact top {@link #K} of each query within this segment, {@code queries x K}; null in the second pass. */
         long[] truthIds;
         float[] truthDistances;
         /** Query indexes this segment searched. */
@@ -109,10 +183,13 @@ final class Evaluation implements Serializable {
 
     /** The task side, on the freshly built graph of {@code partition}. */
     Partial evaluate(HnswGraph graph, int partition) {
+        return evaluate(Searched.of(graph), partition);
+    }
+
+    /** The task side, on {@code graph}, the segment of {@code partition}. */
+    Partial evaluate(Searched graph, int partition) {
         Partial p = new Partial();
         p.partition = partition;
-        p.truthIds = new long[queries * K];
-        p.truthDistances = new float[queries * K];
         List<Integer> searched = new ArrayList<>();
         for (int q = 0; q < queries; q++) {
             if (rank(q, partition) < probeLimit) {
@@ -125,13 +202,17 @@ final class Evaluation implements Serializable {
         p.nanos = new long[EFS.length * probeLimit];
         p.bytes = new long[EFS.length * probeLimit];
         p.searchesAtRank = new int[probeLimit];
-        float[][] all = new float[queries][];
-        for (int q = 0; q < queries; q++) {
-            all[q] = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
-        }
-        SearchResults[] exact = graph.exactSearch(all, K + 1);
-        for (int q = 0; q < queries; q++) {
-            put(withoutSelf(exact[q], ids[q]), p.truthIds, p.truthDistances, q * K);
+        if (!withoutTruth) {
+            p.truthIds = new long[queries * K];
+            p.truthDistances = new float[queries * K];
+            float[][] all = new float[queries][];
+            for (int q = 0; q < queries; q++) {
+                all[q] = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
+            }
+            SearchResults[] exact = graph.exact(all, K + 1);
+            for (int q = 0; q < queries; q++) {
+                put(withoutSelf(exact[q], ids[q]), p.truthIds, p.truthDistances, q * K);
+            }
         }
         int[] self = nodesOf(graph, p.searched);
         float[] query = new float[dimension];
@@ -154,7 +235,7 @@ final class Evaluation implements Serializable {
                     // The query is a vector of this graph when it was sampled from this partition: search as if
                     // it were not there, as for a new point (see GraphSearcher.searchWithout). One more result
                     // where the beam allows, for when the query's id turns up in another partition (replicated).
-                    r = GraphSearcher.searchWithout(graph, query, Math.min(K + 1, ef), ef, self[i]);
+                    r = graph.searchWithout(query, Math.min(K + 1, ef), ef, self[i]);
                     nanos = System.nanoTime() - start;
                     bytes = GraphSearcher.bytesScoredByLastSearch();
                     searchedEf = ef;
@@ -168,7 +249,7 @@ final class Evaluation implements Serializable {
     }
 
     /** For each searched query, its node in {@code graph} when the query is one of the graph's vectors, else -1. */
-    private int[] nodesOf(HnswGraph graph, int[] searched) {
+    private int[] nodesOf(Searched graph, int[] searched) {
         java.util.Map<Long, Integer> slot = new java.util.HashMap<>();
         for (int i = 0; i < searched.length; i++) {
             slot.put(ids[searched[i]], i);
@@ -225,6 +306,35 @@ final class Evaluation implements Serializable {
      * @param routingMicros mean time to rank the centroids for one query, added to every routed setting
      */
     IndexManifest.Quality merge(List<Partial> partials, double targetRecall, double routingMicros) {
+        return merge(partials, null, targetRecall, routingMicros);
+    }
+
+    /**
+     * {@link #merge(List, double, double)} with the points of nprobe 0 (every segment, full beams) of a
+     * routed index added from {@code everySegment}, the second pass's partials ({@link #everySegment()}).
+     */
+    IndexManifest.Quality merge(List<Partial> partials, List<Partial> everySegment, double targetRecall, double routingMicros) {
+        long[][] truth = new long[queries][];
+        for (int q = 0; q < queries; q++) {
+            truth[q] = topK(partials, q, -1, null);
+        }
+        List<IndexManifest.GridPoint> grid = grid(partials, truth, routingMicros);
+        if (everySegment != null) {
+            grid.addAll(everySegment().grid(everySegment, truth, 0));
+        }
+        Comparator<IndexManifest.GridPoint> cheaper = Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)
+                .thenComparingInt(IndexManifest.GridPoint::nprobe).thenComparingInt(IndexManifest.GridPoint::ef);
+        IndexManifest.GridPoint best = grid.stream().filter(g -> g.recallAt10() >= targetRecall).min(cheaper).orElse(null);
+        boolean reached = best != null;
+        if (best == null) {
+            best = grid.stream().max(Comparator.comparingDouble(IndexManifest.GridPoint::recallAt10).thenComparing(cheaper.reversed()))
+                    .orElseThrow();
+        }
+        return new IndexManifest.Quality(queries, source, targetRecall, reached, best, grid);
+    }
+
+    /** Recall@10 against {@code truth} and the counted cost at every (nprobe, ef) this evaluation's searches cover. */
+    private List<IndexManifest.GridPoint> grid(List<Partial> partials, long[][] truth, double routingMicros) {
         Partial[] byPartition = new Partial[partitions];
         for (Partial p : partials) {
             byPartition[p.partition] = p;
@@ -239,10 +349,6 @@ final class Evaluation implements Serializable {
         }
         double[][] meanMicros = mean(partials, p -> p.nanos, 1e3);
         double[][] meanBytes = mean(partials, p -> p.bytes, 1);
-        long[][] truth = new long[queries][];
-        for (int q = 0; q < queries; q++) {
-            truth[q] = topK(partials, q, -1, null);
-        }
         List<IndexManifest.GridPoint> grid = new ArrayList<>();
         int segments = partials.size();
         int[] nprobes = order == null ? new int[]{0}
@@ -285,15 +391,7 @@ final class Evaluation implements Serializable {
                 grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], round(found / Math.max(1, possible)), round(micros), Math.round(bytes)));
             }
         }
-        Comparator<IndexManifest.GridPoint> cheaper = Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)
-                .thenComparingInt(IndexManifest.GridPoint::nprobe).thenComparingInt(IndexManifest.GridPoint::ef);
-        IndexManifest.GridPoint best = grid.stream().filter(g -> g.recallAt10() >= targetRecall).min(cheaper).orElse(null);
-        boolean reached = best != null;
-        if (best == null) {
-            best = grid.stream().max(Comparator.comparingDouble(IndexManifest.GridPoint::recallAt10).thenComparing(cheaper.reversed()))
-                    .orElseThrow();
-        }
-        return new IndexManifest.Quality(queries, source, targetRecall, reached, best, grid);
+        return grid;
     }
 
     /**

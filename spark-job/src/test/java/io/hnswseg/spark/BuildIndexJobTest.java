@@ -247,10 +247,49 @@ class BuildIndexJobTest {
         IndexManifest.GridPoint cheapest = quality.grid().stream().filter(p -> p.recallAt10() >= 0.99)
                 .min(java.util.Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)).orElseThrow();
         assertTrue(quality.reached());
+        assertTrue(quality.grid().stream().allMatch(p -> p.nprobe() > 0), "a routed grid that reached its target needs no second pass");
         assertEquals(JobFixtures.counted(cheapest), JobFixtures.counted(quality.defaults()), quality.grid().toString());
         assertEquals(JobFixtures.countedGrid(quality), JobFixtures.countedGrid(built[1]), "the second build's grid");
         assertEquals(JobFixtures.counted(quality.defaults()), JobFixtures.counted(built[1].defaults()), "the second build's default");
     }
+
+    /**
+     * Four tight clumps of ten vectors in twelve partitions: balancing splits each clump over sibling cells,
+     * and a query sitting on its own cell's centroid leaves the siblings beyond the reach rule, so no routed
+     * setting finds the neighbours in them. The build then measures every segment with the full beam
+     * (nprobe 0) and recommends that, rather than its best routed point far below the target.
+     */
+    @Test
+    void aTargetOnlyEverySegmentReachesIsMeasuredAndRecommended() throws IOException {
+        java.util.Random random = new java.util.Random(1);
+        int dim = 8;
+        float[] centres = new float[4 * dim];
+        for (int i = 0; i < centres.length; i++) {
+            centres[i] = (float) random.nextGaussian() * 10;
+        }
+        float[] clumps = new float[40 * dim];
+        for (int r = 0; r < 40; r++) {
+            int c = random.nextInt(4);
+            for (int i = 0; i < dim; i++) {
+                clumps[r * dim + i] = centres[c * dim + i] + (float) random.nextGaussian() * 0.3f;
+            }
+        }
+        Path input = JobFixtures.writeFvecs(tmp.resolve("clumps.fvecs"), new FloatMatrix(dim, 40, clumps));
+        runJob(spark, "--input", input.toString(), "--output", out("clumps"), "--partitions", "12");
+        IndexManifest.Quality quality = JobFixtures.manifest(tmp.resolve("clumps")).quality();
+        double bestRouted = quality.grid().stream().filter(p -> p.nprobe() > 0).mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
+        assertTrue(bestRouted < 0.95, "no routed setting may reach the target here, or this test guards nothing: " + quality.grid());
+        assertEquals(EFS_MEASURED, quality.grid().stream().filter(p -> p.nprobe() == 0).count(), "nprobe 0 at every ef: " + quality.grid());
+        assertTrue(quality.reached(), quality.toString());
+        assertEquals(0, quality.defaults().nprobe(), quality.toString());
+        assertTrue(quality.defaults().recallAt10() >= 0.95, quality.toString());
+        try (io.hnswseg.reader.IndexReader reader = io.hnswseg.reader.IndexReader.open(out("clumps"))) {
+            assertEquals(0, reader.defaultNprobe(), "a reader of the index searches every segment by default");
+            assertEquals(quality.defaults().ef(), reader.defaultEf());
+        }
+    }
+
+    private static final long EFS_MEASURED = Evaluation.EFS.length;
 
     private static IndexManifest.GridPoint point(IndexManifest.Quality quality, int nprobe, int ef) {
         return quality.grid().stream().filter(p -> p.nprobe() == nprobe && p.ef() == ef).findFirst().orElseThrow();

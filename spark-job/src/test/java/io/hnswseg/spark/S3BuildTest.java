@@ -121,10 +121,13 @@ class S3BuildTest {
         }
     }
 
-    /** Runs {@code build} through its command line with the options every build here shares. */
+    /**
+     * Runs {@code build} through its command line with the options every build here shares; a target recall
+     * no routed setting reaches, so that every build also reads its segments back to measure every one.
+     */
     private static void build(String input, String output, String... more) {
         List<String> args = new ArrayList<>(List.of("--input", input, "--output", output, "--partitions", "3",
-                "--threads-per-task", "1", "--m", "12", "--ef-construction", "80"));
+                "--threads-per-task", "1", "--m", "12", "--ef-construction", "80", "--target-recall", "0.9999"));
         run(BuildIndexJob.commandLine(), args, input.startsWith("s3a:") || output.startsWith("s3a:"), more);
     }
 
@@ -213,6 +216,8 @@ class S3BuildTest {
             // deterministic, only their timings differ), so it recommends the same one.
             assertEquals(JobFixtures.countedGrid(reference.quality()), JobFixtures.countedGrid(manifest.quality()), prefix + ": measured recall differs from the local build");
             assertEquals(JobFixtures.counted(reference.quality().defaults()), JobFixtures.counted(manifest.quality().defaults()), prefix + ": recommended setting");
+            // A target no routed setting reaches: the build read its segments back from the store to measure every one.
+            assertTrue(manifest.quality().grid().stream().anyMatch(p -> p.nprobe() == 0), prefix + ": no second pass: " + manifest.quality().grid());
             try (IndexReader fromS3 = openFromS3(prefix, "cache-" + prefix.replace('/', '-'));
                  IndexReader fromDisk = IndexReader.open(local.toString())) {
                 assertEquals(3, fromS3.segmentCount());
