@@ -69,8 +69,9 @@ final class ServeCommand implements Callable<Integer> {
         SearchServer server;
         try {
             SearchServer.Defaults recommended = SearchServer.Defaults.of(reader);
-            if (ef != null && ef < 1) {
-                throw new IllegalArgumentException("--ef must be >= 1, got " + ef);
+            if (ef != null && (ef < 1 || ef > SearchServer.MAX_EF)) {
+                // A request may ask for at most MAX_EF: a default wider than that would search wider than any request may.
+                throw new IllegalArgumentException("--ef must be in 1.." + SearchServer.MAX_EF + " (the widest a request may ask for), got " + ef);
             }
             if (nprobe != null && (nprobe < 0 || nprobe > reader.segmentCount() || (nprobe > 0 && !reader.routed()))) {
                 throw new IllegalArgumentException("--nprobe must be " + (reader.routed() ? "in 0.." + reader.segmentCount()

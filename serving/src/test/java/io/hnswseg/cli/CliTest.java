@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,18 @@ class CliTest {
                 "--k", "2000000000", "--ef", "2000000000", "--out", huge.toString()));
         assertTrue(!Files.exists(huge) && !Files.exists(tmp.resolve("huge.ivecs.tmp")));
         assertEquals(0, run("inspect", index.toString(), "--verify"));
+
+        // Ids past int32 cannot go into an .ivecs file: the run fails once the temporary file is open, removes
+        // it, and leaves the results of an earlier run where they were.
+        Path wide = tmp.resolve("wide-ids");
+        TestIndexes.write(wide, VecsReader.readFloats(data.resolve("base.fvecs"), Integer.MAX_VALUE), 2,
+                new HnswParams(16, 100, 1, Metric.L2), 1, 3_000_000_000L);
+        Path earlier = tmp.resolve("results.ivecs");
+        byte[] before = Files.readAllBytes(earlier);
+        assertEquals(1, run("query", "--index", wide.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--k", "5", "--ef", "32", "--out", earlier.toString()));
+        assertArrayEquals(before, Files.readAllBytes(earlier), "the earlier results are kept");
+        assertTrue(!Files.exists(tmp.resolve("results.ivecs.tmp")), "the temporary file is removed");
     }
 
     /** Runs {@code query --out} into {@code name} under the test's directory and reads the records back. */

@@ -26,6 +26,11 @@ public final class TestIndexes {
 
     /** Rows {@code 0..n-1} split round-robin into {@code segments} segments; ids are the row numbers. */
     public static IndexManifest write(Path dir, FloatMatrix base, int segments, HnswParams params, int threads) throws IOException {
+        return write(dir, base, segments, params, threads, 0);
+    }
+
+    /** {@link #write(Path, FloatMatrix, int, HnswParams, int)} with row r's id {@code firstId + r}. */
+    public static IndexManifest write(Path dir, FloatMatrix base, int segments, HnswParams params, int threads, long firstId) throws IOException {
         Files.createDirectories(dir.resolve("segments"));
         int dim = base.dimension();
         List<IndexManifest.Segment> entries = new ArrayList<>();
@@ -33,7 +38,7 @@ public final class TestIndexes {
             int count = (base.rows() - s + segments - 1) / segments;
             HnswGraphBuilder builder = new HnswGraphBuilder(dim, count, params);
             for (int r = s; r < base.rows(); r += segments) {
-                builder.add(r, base.data(), r * dim);
+                builder.add(firstId + r, base.data(), r * dim);
             }
             HnswGraph graph = builder.build(threads);
             String path = String.format("segments/part-%05d.hseg", s);
