@@ -22,7 +22,9 @@ import java.util.function.Function;
  * evaluation query's exact top 10 within its partition (brute force) and searches its graph for the
  * queries routed to it at every ef of the grid; the driver merges the exact partial lists into the truth
  * over the whole input and the searches into what a reader would answer at each (nprobe, ef), exactly as
- * the reader merges segments. A query sampled from the input has its own id left out of both.
+ * the reader merges segments. A query sampled from the input has its own id left out of both. When no
+ * routed point reaches the target, a second pass ({@link EverySegmentPass}) searches the written segments
+ * as a reader asked for every segment would, and its points join the grid.
  */
 final class Evaluation implements Serializable {
 
@@ -57,14 +59,17 @@ final class Evaluation implements Serializable {
     Evaluation() {
     }
 
+    private Evaluation(long[] ids, float[] vectors, int dimension, int partitions, String source) {
+        this.queries = ids.length;
+        this.dimension = dimension;
+        this.ids = ids;
+        this.vectors = vectors;
+        this.partitions = partitions;
+        this.source = source;
+    }
+
     static Evaluation of(long[] ids, float[] vectors, int dimension, Partitioning partitioning, String source) {
-        Evaluation e = new Evaluation();
-        e.queries = ids.length;
-        e.dimension = dimension;
-        e.ids = ids;
-        e.vectors = vectors;
-        e.partitions = partitioning.partitions;
-        e.source = source;
+        Evaluation e = new Evaluation(ids, vectors, dimension, partitioning.partitions, source);
         if (partitioning.routed()) {
             Centroids c = partitioning.centroids();
             // Partitions past the centroids (a tiny input) are empty: they rank last.
@@ -94,13 +99,7 @@ final class Evaluation implements Serializable {
      * target ({@link EverySegmentPass}).
      */
     Evaluation everySegment() {
-        Evaluation e = new Evaluation();
-        e.queries = queries;
-        e.dimension = dimension;
-        e.ids = ids;
-        e.vectors = vectors;
-        e.partitions = partitions;
-        e.source = source;
+        Evaluation e = new Evaluation(ids, vectors, dimension, partitions, source);
         e.probeLimit = 1;
         e.withoutTruth = true;
         return e;
@@ -300,7 +299,8 @@ final class Evaluation implements Serializable {
     /**
      * The driver side: recall@10 at each (nprobe, ef) and the cheapest setting that reaches the target,
      * cheapest by bytes of vectors scored per query: counted, so two builds of the same segments recommend
-     * the same setting, where their timings (also recorded) move with the machine's load.
+     * the same setting, where their timings (also recorded) move with the machine's load. When no point
+     * reaches it, the cheapest within {@link #NEAR_BEST} of the best recall measured.
      *
      * @param partials one per segment built (partitions without vectors have none)
      * @param routingMicros mean time to rank the centroids for one query, added to every routed setting
@@ -311,27 +311,33 @@ final class Evaluation implements Serializable {
 
     /**
      * {@link #merge(List, double, double)} with the points of nprobe 0 (every segment, full beams) of a
-     * routed index added from {@code everySegment}, the second pass's partials ({@link #everySegment()}).
+     * routed index added from {@code unrouted}, the second pass's partials ({@link #everySegment()}).
      */
-    IndexManifest.Quality merge(List<Partial> partials, List<Partial> everySegment, double targetRecall, double routingMicros) {
+    IndexManifest.Quality merge(List<Partial> partials, List<Partial> unrouted, double targetRecall, double routingMicros) {
         long[][] truth = new long[queries][];
         for (int q = 0; q < queries; q++) {
             truth[q] = topK(partials, q, -1, null);
         }
         List<IndexManifest.GridPoint> grid = grid(partials, truth, routingMicros);
-        if (everySegment != null) {
-            grid.addAll(everySegment().grid(everySegment, truth, 0));
+        if (unrouted != null) {
+            grid.addAll(everySegment().grid(unrouted, truth, 0));
         }
         Comparator<IndexManifest.GridPoint> cheaper = Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)
-                .thenComparingInt(IndexManifest.GridPoint::nprobe).thenComparingInt(IndexManifest.GridPoint::ef);
+                .thenComparingInt(g -> g.nprobe() == 0 ? Integer.MAX_VALUE : g.nprobe()) // fewer segments (0: every one)
+                .thenComparingInt(IndexManifest.GridPoint::ef);
         IndexManifest.GridPoint best = grid.stream().filter(g -> g.recallAt10() >= targetRecall).min(cheaper).orElse(null);
         boolean reached = best != null;
         if (best == null) {
-            best = grid.stream().max(Comparator.comparingDouble(IndexManifest.GridPoint::recallAt10).thenComparing(cheaper.reversed()))
-                    .orElseThrow();
+            // Short of the target: the cheapest point within NEAR_BEST of the best recall, not the very best one,
+            // which is often a search of every segment at the widest beam for a last few thousandths.
+            double top = grid.stream().mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
+            best = grid.stream().filter(g -> g.recallAt10() >= top - NEAR_BEST).min(cheaper).orElseThrow();
         }
         return new IndexManifest.Quality(queries, source, targetRecall, reached, best, grid);
     }
+
+    /** How far below the best measured recall a missed target's default may be, to be cheaper. */
+    static final double NEAR_BEST = 0.005;
 
     /** Recall@10 against {@code truth} and the counted cost at every (nprobe, ef) this evaluation's searches cover. */
     private List<IndexManifest.GridPoint> grid(List<Partial> partials, long[][] truth, double routingMicros) {

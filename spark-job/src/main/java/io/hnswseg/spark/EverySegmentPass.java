@@ -22,10 +22,11 @@ import java.util.stream.Collectors;
  * for nprobe 0 searches. The routed grid stops at nprobe 8 and its reach rule passes over centroids much
  * farther than the nearest, so a target that only a search of every segment reaches (a high one, or data of
  * a few tight clumps that balancing split over sibling cells) would otherwise be reported unreachable and
- * the best routed point recommended. It costs about {@code segments x |EFS|} searches per query, several
- * times the first pass, which is why only a missed target pays for it. The graphs are gone by then, so the
- * tasks map the files just written (a copy in the executor's working directory when the output is not a
- * local path), checking each one's CRC32C.
+ * the best routed point recommended. It costs {@code segments x |EFS|} full-beam searches per query (the
+ * first pass searches at most the ten nearest segments, most with narrowed beams), which is why only a
+ * missed target pays for it. The graphs are gone by then, so the tasks map the files just written, checking
+ * each one's CRC32C; when the output is not a local path each task downloads its segment again, into the
+ * executor's working directory, and deletes the copy after.
  */
 final class EverySegmentPass {
 
@@ -33,14 +34,16 @@ final class EverySegmentPass {
     }
 
     /** The second pass's partials, one per segment in {@code built}, for {@link Evaluation#merge(List, List, double, double)}. */
-    static List<Evaluation.Partial> run(JavaSparkContext jsc, Evaluation evaluation, String output, List<SegmentResult> built,
+    static List<Evaluation.Partial> run(JavaSparkContext jsc, Evaluation evaluation, JobConfig config, List<SegmentResult> built,
                                         Map<String, String> settings) {
+        String output = config.output;
+        String fault = config.testFault;
         Broadcast<Evaluation> every = jsc.broadcast(evaluation.everySegment());
         List<scala.Tuple2<Integer, String>> segments = built.stream()
                 .map(r -> new scala.Tuple2<>(r.partition, r.path)).collect(Collectors.toList());
         try {
             return jsc.parallelize(segments, segments.size())
-                    .map(s -> search(every.value(), output, s._1(), s._2(), settings))
+                    .map(s -> search(every.value(), output, s._1(), s._2(), settings, fault))
                     .collect();
         } finally {
             every.destroy();
@@ -48,11 +51,12 @@ final class EverySegmentPass {
     }
 
     private static Evaluation.Partial search(Evaluation every, String output, int partition, String relative,
-                                             Map<String, String> settings) throws IOException {
+                                             Map<String, String> settings, String fault) {
         Path file = new Path(new Path(output), relative);
-        FileSystem fs = IndexCommit.fileSystem(output, IndexBuild.conf(settings));
         java.nio.file.Path local = null;
         try {
+            TestFaults.beforeUnroutedRecall(fault, partition);
+            FileSystem fs = IndexCommit.fileSystem(output, IndexBuild.conf(settings));
             java.nio.file.Path mapped;
             if ("file".equals(fs.getScheme())) {
                 mapped = java.nio.file.Path.of(fs.makeQualified(file).toUri());
@@ -71,7 +75,11 @@ final class EverySegmentPass {
                     + "every segment: " + e.getMessage(), e);
         } finally {
             if (local != null) {
-                Files.deleteIfExists(local);
+                try {
+                    Files.deleteIfExists(local);
+                } catch (IOException e) {
+                    // Spark removes the working directory with the executor; do not hide why the search failed.
+                }
             }
         }
     }

@@ -40,6 +40,8 @@ final class TestFaults {
     static final String FETCH_FAILURE = "fetch-failure";
     /** The driver fails after the commit's re-check, right before the manifest is written. */
     static final String FAIL_BEFORE_MANIFEST = "fail-before-manifest";
+    /** Every attempt of partition 0's task in the build's second recall pass ({@link EverySegmentPass}) fails. */
+    static final String FAIL_UNROUTED_RECALL = "fail-unrouted-recall";
     /** Batch search: the first attempt of partition 0 fails with an I/O error once it has written some result rows. */
     static final String FAIL_RESULTS = "fail-results";
 
@@ -53,7 +55,7 @@ final class TestFaults {
 
     static void validate(String fault) {
         if (fault != null && !fault.equals(HALT_MID_SEGMENT) && !fault.equals(FAIL_SEGMENT) && !fault.equals(FETCH_FAILURE)
-                && !fault.equals(FAIL_BEFORE_MANIFEST) && !fault.equals(FAIL_RESULTS)) {
+                && !fault.equals(FAIL_BEFORE_MANIFEST) && !fault.equals(FAIL_RESULTS) && !fault.equals(FAIL_UNROUTED_RECALL)) {
             throw new InvalidInputException("--test-fault " + fault + ": unknown");
         }
     }
@@ -136,6 +138,13 @@ final class TestFaults {
         TaskContext task = TaskContext.get();
         if (task.partitionId() == 0 && firstAttempt(task)) {
             throw new IOException("injected failure of a search task after " + rows + " result rows (test hook)");
+        }
+    }
+
+    /** In a task of the build's second recall pass, before it reads its segment back. */
+    static void beforeUnroutedRecall(String fault, int partition) throws IOException {
+        if (FAIL_UNROUTED_RECALL.equals(fault) && partition == 0) {
+            throw new IOException("injected failure of the recall pass over every segment (test hook)");
         }
     }
 

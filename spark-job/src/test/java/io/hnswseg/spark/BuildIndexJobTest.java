@@ -261,25 +261,10 @@ class BuildIndexJobTest {
      */
     @Test
     void aTargetOnlyEverySegmentReachesIsMeasuredAndRecommended() throws IOException {
-        java.util.Random random = new java.util.Random(1);
-        int dim = 8;
-        float[] centres = new float[4 * dim];
-        for (int i = 0; i < centres.length; i++) {
-            centres[i] = (float) random.nextGaussian() * 10;
-        }
-        float[] clumps = new float[40 * dim];
-        for (int r = 0; r < 40; r++) {
-            int c = random.nextInt(4);
-            for (int i = 0; i < dim; i++) {
-                clumps[r * dim + i] = centres[c * dim + i] + (float) random.nextGaussian() * 0.3f;
-            }
-        }
-        Path input = JobFixtures.writeFvecs(tmp.resolve("clumps.fvecs"), new FloatMatrix(dim, 40, clumps));
-        runJob(spark, "--input", input.toString(), "--output", out("clumps"), "--partitions", "12");
-        IndexManifest.Quality quality = JobFixtures.manifest(tmp.resolve("clumps")).quality();
+        IndexManifest.Quality quality = buildClumps("clumps");
         double bestRouted = quality.grid().stream().filter(p -> p.nprobe() > 0).mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
         assertTrue(bestRouted < 0.95, "no routed setting may reach the target here, or this test guards nothing: " + quality.grid());
-        assertEquals(EFS_MEASURED, quality.grid().stream().filter(p -> p.nprobe() == 0).count(), "nprobe 0 at every ef: " + quality.grid());
+        assertEquals(Evaluation.EFS.length, quality.grid().stream().filter(p -> p.nprobe() == 0).count(), "nprobe 0 at every ef: " + quality.grid());
         assertTrue(quality.reached(), quality.toString());
         assertEquals(0, quality.defaults().nprobe(), quality.toString());
         assertTrue(quality.defaults().recallAt10() >= 0.95, quality.toString());
@@ -287,9 +272,49 @@ class BuildIndexJobTest {
             assertEquals(0, reader.defaultNprobe(), "a reader of the index searches every segment by default");
             assertEquals(quality.defaults().ef(), reader.defaultEf());
         }
+
+        // Beyond every point: the default is the cheapest within NEAR_BEST of the best, not the widest search.
+        IndexManifest.Quality missed = buildClumps("clumps-missed", "--target-recall", "1.0");
+        double best = missed.grid().stream().mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
+        assertTrue(!missed.reached() && best < 1.0, missed.toString());
+        IndexManifest.GridPoint cheapestNearBest = missed.grid().stream().filter(p -> p.recallAt10() >= best - Evaluation.NEAR_BEST)
+                .min(java.util.Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)).orElseThrow();
+        assertEquals(JobFixtures.counted(cheapestNearBest), JobFixtures.counted(missed.defaults()), missed.grid().toString());
+
+        // The second pass only measures: when it fails the index is committed with the routed grid, unless the
+        // target is required.
+        IndexManifest.Quality routedOnly = buildClumps("clumps-no-pass", "--test-fault", TestFaults.FAIL_UNROUTED_RECALL);
+        assertTrue(!routedOnly.reached() && routedOnly.grid().stream().allMatch(p -> p.nprobe() > 0), routedOnly.toString());
+        String required = failure("--input", tmp.resolve("clumps.fvecs").toString(), "--output", out("clumps-required"), "--partitions", "12",
+                "--test-fault", TestFaults.FAIL_UNROUTED_RECALL, "--require-recall");
+        assertTrue(required.contains("--require-recall is set: nothing committed"), required);
+        assertTrue(!Files.exists(tmp.resolve("clumps-required").resolve(IndexManifest.FILE_NAME)));
     }
 
-    private static final long EFS_MEASURED = Evaluation.EFS.length;
+    /** Builds the four clumps of {@link #aTargetOnlyEverySegmentReachesIsMeasuredAndRecommended} in 12 partitions. */
+    private static IndexManifest.Quality buildClumps(String name, String... more) throws IOException {
+        Path input = tmp.resolve("clumps.fvecs");
+        if (!Files.exists(input)) {
+            java.util.Random random = new java.util.Random(1);
+            int dim = 8;
+            float[] centres = new float[4 * dim];
+            for (int i = 0; i < centres.length; i++) {
+                centres[i] = (float) random.nextGaussian() * 10;
+            }
+            float[] clumps = new float[40 * dim];
+            for (int r = 0; r < 40; r++) {
+                int c = random.nextInt(4);
+                for (int i = 0; i < dim; i++) {
+                    clumps[r * dim + i] = centres[c * dim + i] + (float) random.nextGaussian() * 0.3f;
+                }
+            }
+            JobFixtures.writeFvecs(input, new FloatMatrix(dim, 40, clumps));
+        }
+        List<String> args = new ArrayList<>(List.of("--input", input.toString(), "--output", out(name), "--partitions", "12"));
+        args.addAll(List.of(more));
+        runJob(spark, args.toArray(String[]::new));
+        return JobFixtures.manifest(tmp.resolve(name)).quality();
+    }
 
     private static IndexManifest.GridPoint point(IndexManifest.Quality quality, int nprobe, int ef) {
         return quality.grid().stream().filter(p -> p.nprobe() == nprobe && p.ef() == ef).findFirst().orElseThrow();
