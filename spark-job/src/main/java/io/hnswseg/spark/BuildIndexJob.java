@@ -163,7 +163,11 @@ public final class BuildIndexJob implements Callable<Integer> {
             Object nprobe = s.get("default_nprobe");
             System.out.printf("  recall@10 measured by the build: %s at nprobe %s, ef %s (%s)%n", s.get("recall_at_10"),
                     Integer.valueOf(0).equals(nprobe) ? "all" : nprobe, s.get("default_ef"),
-                    Boolean.TRUE.equals(s.get("target_recall_reached")) ? "the readers' default" : "TARGET NOT REACHED: the best measured");
+                    Boolean.TRUE.equals(s.get("target_recall_reached")) ? "the readers' default"
+                            : "TARGET NOT REACHED: the cheapest point within " + Evaluation.NEAR_BEST + " of the best measured, " + s.get("best_recall_at_10"));
+            if (s.get("recall_every_segment") != null) {
+                System.out.printf("  recall over every segment not measured: %s%n", s.get("recall_every_segment"));
+            }
         }
         System.out.printf("  index at %s%n", s.get("output"));
     }

@@ -336,6 +336,12 @@ final class Evaluation implements Serializable {
         return new IndexManifest.Quality(queries, source, targetRecall, reached, best, grid);
     }
 
+    /** The point of best recall (the cheaper of equals): what a missed target's messages name. */
+    static IndexManifest.GridPoint best(List<IndexManifest.GridPoint> grid) {
+        return grid.stream().max(Comparator.comparingDouble(IndexManifest.GridPoint::recallAt10)
+                .thenComparing(Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery).reversed())).orElseThrow();
+    }
+
     /** How far below the best measured recall a missed target's default may be, to be cheaper. */
     static final double NEAR_BEST = 0.005;
 

@@ -309,6 +309,13 @@ final class IndexBuild {
             if (m.dimension() != dimension) {
                 throw new InvalidInputException("--eval-queries-file " + uri + " has dimension " + m.dimension() + ", the input " + dimension);
             }
+            for (int r = 0; r < m.rows(); r++) {
+                try {
+                    io.hnswseg.distance.Vectors.checkValid(m.data(), r * dimension, dimension, options.metricValue(), "row " + r);
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidInputException("--eval-queries-file " + uri + ": " + e.getMessage());
+                }
+            }
             return m;
         } finally {
             Files.deleteIfExists(local);
@@ -399,35 +406,7 @@ final class IndexBuild {
         Set<String> listed = built.stream().map(r -> r.path).collect(Collectors.toSet());
         int removedAttempts = commit.deleteUnlisted(config.runId, listed);
 
-        IndexManifest.Quality quality = null;
-        if (evaluation != null) {
-            long evalStart = System.nanoTime();
-            double routingMicros = partitioning.routed() ? routingMicros(partitioning, evaluation) : 0;
-            List<Evaluation.Partial> partials = built.stream().map(r -> r.evaluation).collect(Collectors.toList());
-            quality = evaluation.merge(partials, options.targetRecall, routingMicros);
-            stages.put("recall_merge_seconds", round((System.nanoTime() - evalStart) / 1e9));
-            if (!quality.reached() && partitioning.routed()) {
-                IndexManifest.GridPoint b = quality.defaults();
-                LOG.info(String.format("recall@10: no routed setting reaches %s (best %.4f at nprobe %d, ef %d); measuring every "
-                        + "segment with the full beam (nprobe 0)", options.targetRecall, b.recallAt10(), b.nprobe(), b.ef()));
-                try {
-                    List<Evaluation.Partial> unrouted = timed("recall_every_segment",
-                            () -> EverySegmentPass.run(jsc, evaluation, config, built, settings()));
-                    quality = evaluation.merge(partials, unrouted, options.targetRecall, routingMicros);
-                } catch (Exception e) {
-                    // A Spark job's failure is a checked SparkException. It only measures: the index is whole, and the routed grid stands (--require-recall still applies).
-                    LOG.warn("recall@10: could not measure every segment, keeping the routed grid: " + SessionOptions.explain(e));
-                }
-            }
-            IndexManifest.GridPoint d = quality.defaults();
-            LOG.info(String.format("recall@10 measured on %d queries: %s target %s; default nprobe %s, ef %d: recall %.4f", quality.queries(),
-                    quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, d.nprobe() == 0 ? "all" : d.nprobe(), d.ef(),
-                    d.recallAt10()));
-            if (!quality.reached() && options.requireRecall) {
-                throw new InvalidInputException(String.format("no measured setting reaches recall@10 %s (best %.4f at nprobe %s, ef %d) and "
-                        + "--require-recall is set: nothing committed", options.targetRecall, d.recallAt10(), d.nprobe() == 0 ? "all" : d.nprobe(), d.ef()));
-            }
-        }
+        IndexManifest.Quality quality = evaluation == null ? null : measureQuality(evaluation, partitioning, built, config, commit);
 
         IndexManifest.Routing routing = null;
         if (partitioning.routed()) {
@@ -467,6 +446,7 @@ final class IndexBuild {
             summary.put("default_nprobe", quality.defaults().nprobe());
             summary.put("default_ef", quality.defaults().ef());
             summary.put("target_recall_reached", quality.reached());
+            summary.put("best_recall_at_10", Evaluation.best(quality.grid()).recallAt10());
         }
         // Seconds run from reading the input to the commit; the manifest carries them too, so they are
         // measured just before it is written (the write itself is one small object).
@@ -484,6 +464,48 @@ final class IndexBuild {
                         + "a replaced index's files stay for readers of it until `hnswseg vacuum` (or a later build) finds them older "
                         + "than that", commit.root() + "/" + IndexManifest.FILE_NAME, removedAttempts, leftovers, Vacuum.DEFAULT_GRACE));
         return new BuildSummary(summary);
+    }
+
+    /**
+     * Merges the tasks' recall measurements into the grid, with the second pass over every segment when no
+     * routed point reaches the target. With --require-recall and the target missed, removes this run's files
+     * and fails: nothing committed.
+     */
+    private IndexManifest.Quality measureQuality(Evaluation evaluation, Partitioning partitioning, List<SegmentResult> built,
+                                                 JobConfig config, IndexCommit commit) throws IOException {
+        long evalStart = System.nanoTime();
+        double routingMicros = partitioning.routed() ? routingMicros(partitioning, evaluation) : 0;
+        List<Evaluation.Partial> partials = built.stream().map(r -> r.evaluation).collect(Collectors.toList());
+        IndexManifest.Quality quality = evaluation.merge(partials, options.targetRecall, routingMicros);
+        stages.put("recall_merge_seconds", round((System.nanoTime() - evalStart) / 1e9));
+        if (!quality.reached() && partitioning.routed()) {
+            LOG.info(String.format("recall@10: no routed setting reaches %s (best %s); measuring every segment with the full beam "
+                    + "(nprobe 0)", options.targetRecall, describe(Evaluation.best(quality.grid()))));
+            try {
+                quality = timed("recall_every_segment", () -> evaluation.merge(partials,
+                        EverySegmentPass.run(jsc, evaluation, config, built, settings()), options.targetRecall, routingMicros));
+            } catch (Exception e) {
+                // A Spark job's failure is a checked SparkException. The pass only measures: the index is whole,
+                // and the routed grid stands (--require-recall still applies).
+                String why = SessionOptions.explain(e);
+                stages.put("recall_every_segment", "failed: " + why);
+                LOG.warn("recall@10: could not measure every segment, keeping the routed grid: " + why);
+            }
+        }
+        String best = describe(Evaluation.best(quality.grid()));
+        LOG.info(String.format("recall@10 measured on %d queries: %s target %s; default %s%s", quality.queries(),
+                quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, describe(quality.defaults()),
+                quality.reached() ? "" : " (the cheapest within " + Evaluation.NEAR_BEST + " of the best, " + best + ")"));
+        if (!quality.reached() && options.requireRecall) {
+            commit.abandon(config.runId);
+            throw new InvalidInputException(String.format("no measured setting reaches recall@10 %s (best %s) and --require-recall is set: "
+                    + "nothing committed, this build's files removed", options.targetRecall, best));
+        }
+        return quality;
+    }
+
+    private static String describe(IndexManifest.GridPoint p) {
+        return String.format("%.4f at nprobe %s, ef %d", p.recallAt10(), p.nprobe() == 0 ? "all" : String.valueOf(p.nprobe()), p.ef());
     }
 
     /** Before the commit: files no manifest lists, left by killed or failed builds, older than the grace period. */

@@ -135,7 +135,7 @@ final class IndexCommit {
     void commit(IndexManifest manifest, String runId, String testFault) throws IOException {
         FileStatus now = status(fs, manifestPath);
         if (!sameState(before, now)) {
-            deleteRun(runId);
+            abandon(runId);
             throw new InvalidInputException("output " + root + ": an index was committed there while this build ran"
                     + (before == null ? "" : " (the one it was to replace changed)") + "; nothing committed, this build's files removed. "
                     + (overwrite ? "Run it again to replace the new index." : "Pass --overwrite to replace it."));
@@ -176,7 +176,7 @@ final class IndexCommit {
     }
 
     /** Deletes every file this run wrote (a build that does not commit). */
-    private void deleteRun(String runId) throws IOException {
+    void abandon(String runId) throws IOException {
         for (String dir : new String[]{"segments", "routing"}) {
             for (FileStatus f : list(dir)) {
                 if (f.getPath().getName().startsWith(runId + "-")) {

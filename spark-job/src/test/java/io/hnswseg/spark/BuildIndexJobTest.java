@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
@@ -201,6 +202,13 @@ class BuildIndexJobTest {
         assertTrue(e.getMessage().startsWith("--eval-queries-file " + truncated + ": ") && e.getMessage().contains("truncated")
                 && !e.getMessage().contains("hnswseg-eval-"), e.getMessage());
         assertTrue(!Files.exists(tmp.resolve("truncated-queries/manifest.json")), "nothing committed");
+        // A query the metric cannot search is named by file and row before any task runs.
+        float[] zero = data[1].data().clone();
+        Arrays.fill(zero, 3 * data[1].dimension(), 4 * data[1].dimension(), 0f);
+        Path zeroRow = JobFixtures.writeFvecs(tmp.resolve("eval-zero.fvecs"), new FloatMatrix(data[1].dimension(), data[1].rows(), zero));
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(), "--output", out("zero-query"),
+                "--partitions", "2", "--metric", "cosine", "--eval-queries-file", zeroRow.toString()));
+        assertEquals("--eval-queries-file " + zeroRow + ": row 3 is the zero vector, which has no direction for the cosine metric", e.getMessage());
     }
 
     @Test
@@ -285,10 +293,13 @@ class BuildIndexJobTest {
         // target is required.
         IndexManifest.Quality routedOnly = buildClumps("clumps-no-pass", "--test-fault", TestFaults.FAIL_UNROUTED_RECALL);
         assertTrue(!routedOnly.reached() && routedOnly.grid().stream().allMatch(p -> p.nprobe() > 0), routedOnly.toString());
+        Object failed = JobFixtures.manifest(tmp.resolve("clumps-no-pass")).summary().get("recall_every_segment");
+        assertTrue(String.valueOf(failed).startsWith("failed: ") && String.valueOf(failed).contains("injected"), "the summary says so: " + failed);
         String required = failure("--input", tmp.resolve("clumps.fvecs").toString(), "--output", out("clumps-required"), "--partitions", "12",
                 "--test-fault", TestFaults.FAIL_UNROUTED_RECALL, "--require-recall");
-        assertTrue(required.contains("--require-recall is set: nothing committed"), required);
+        assertTrue(required.contains("--require-recall is set: nothing committed, this build's files removed"), required);
         assertTrue(!Files.exists(tmp.resolve("clumps-required").resolve(IndexManifest.FILE_NAME)));
+        assertEquals(Set.of(), JobFixtures.dataFiles(tmp.resolve("clumps-required")), "no segment of the failed build is left");
     }
 
     /** Builds the four clumps of {@link #aTargetOnlyEverySegmentReachesIsMeasuredAndRecommended} in 12 partitions. */
