@@ -98,7 +98,8 @@ final class IndexCommit {
      * next to every file; segments and manifest carry their own checks, so those are switched off.
      */
     static FileSystem fileSystem(String output, Configuration hadoop) throws IOException {
-        FileSystem fs = FileSystem.get(URI.create(output), hadoop);
+        // Hadoop's Path escapes what a URI may not hold (a local path with spaces); URI.create would refuse it.
+        FileSystem fs = FileSystem.get(new Path(output).toUri(), hadoop);
         fs.setWriteChecksum(false);
         // Also ignore sidecars left by an earlier writer that had them on: a stale .crc next to a
         // replaced manifest would otherwise fail every read of it.

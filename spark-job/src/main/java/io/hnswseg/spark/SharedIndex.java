@@ -137,7 +137,7 @@ final class SharedIndex {
     private static IndexReader open(Spec spec) throws IOException {
         int threads = spec.searchThreads > 0 ? spec.searchThreads : Runtime.getRuntime().availableProcessors();
         ReaderOptions options = ReaderOptions.defaults().withSearchThreads(threads);
-        URI uri = URI.create(spec.uri);
+        URI uri = new Path(spec.uri).toUri();
         if (uri.getScheme() == null || uri.getScheme().equals("file")) {
             java.nio.file.Path dir = uri.getScheme() == null ? java.nio.file.Path.of(spec.uri) : java.nio.file.Path.of(uri);
             checkSame(spec, Files.readAllBytes(dir.resolve(IndexManifest.FILE_NAME)));

@@ -12,7 +12,6 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
-import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Locale;
@@ -49,7 +48,7 @@ final class VecsInput implements Serializable {
     /** Row count and dimension of the file, checking that its size is whole records. */
     static VecsInput open(String uri, String format, Configuration hadoop) throws IOException {
         Path path = new Path(uri);
-        FileSystem fs = FileSystem.get(URI.create(uri), hadoop);
+        FileSystem fs = path.getFileSystem(hadoop);
         FileStatus status;
         try {
             status = fs.getFileStatus(path);
@@ -84,7 +83,8 @@ final class VecsInput implements Serializable {
 
     /** Rows {@code [first, first + count)}, streamed from one seek. */
     RowSource rows(long first, long count, Configuration hadoop) throws IOException {
-        FSDataInputStream in = FileSystem.get(URI.create(uri), hadoop).open(new Path(uri));
+        Path path = new Path(uri);
+        FSDataInputStream in = path.getFileSystem(hadoop).open(path);
         in.seek(first * recordBytes());
         VecsReader reader = new VecsReader(bounded(in, count * recordBytes()), uri, vecsFormat()).positionedAt(first, dimension);
         float[] row = new float[dimension];

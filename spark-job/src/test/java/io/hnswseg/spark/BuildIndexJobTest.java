@@ -333,9 +333,10 @@ class BuildIndexJobTest {
 
     @Test
     void morePartitionsThanRows() throws IOException {
-        Path small = JobFixtures.writeFvecs(tmp.resolve("small.fvecs"), data[0].head(5));
-        runJob(spark, "--input", small.toString(), "--output", out("small"), "--partitions", "8");
-        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("small"));
+        // Paths with spaces, as a local path may well have.
+        Path small = JobFixtures.writeFvecs(tmp.resolve("small input.fvecs"), data[0].head(5));
+        runJob(spark, "--input", small.toString(), "--output", out("small index"), "--partitions", "8");
+        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("small index"));
         assertEquals(5, manifest.totalCount());
         assertTrue(manifest.segments().size() <= 5, "empty partitions write no segment");
         assertEquals(8, ((Number) manifest.summary().get("partitions")).intValue());
