@@ -486,7 +486,13 @@ final class IndexBuild {
                         EverySegmentPass.run(jsc, evaluation, config, built, settings()), options.targetRecall, routingMicros));
             } catch (Exception e) {
                 // A Spark job's failure is a checked SparkException. The pass only measures: the index is whole,
-                // and the routed grid stands (--require-recall still applies).
+                // and the routed grid stands (--require-recall still applies). But a build being stopped stops.
+                if (e instanceof InterruptedException || jsc.sc().isStopped()) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new IOException("build stopped while measuring recall over every segment: nothing committed", e);
+                }
                 String why = SessionOptions.explain(e);
                 stages.put("recall_every_segment", "failed: " + why);
                 LOG.warn("recall@10: could not measure every segment, keeping the routed grid: " + why);

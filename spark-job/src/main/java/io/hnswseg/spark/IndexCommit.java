@@ -15,7 +15,6 @@ import org.apache.hadoop.fs.Path;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.net.URI;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
