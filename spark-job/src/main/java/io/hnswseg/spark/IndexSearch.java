@@ -114,7 +114,7 @@ final class IndexSearch implements Serializable {
         Metric metric = loaded.manifest.metricValue();
         JavaRDD<Query> rows = table.internalRows(table.table)
                 .mapPartitions(it -> validated(TableInput.rows(it, idColumn, vectorColumn), dimension, metric, false));
-        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, rows, -1, options, threads(spark, options),
+        return new IndexSearch(spark, loaded.uri, loaded.bytes, loaded.manifest, rows, -1, options, threads(spark, options),
                 loaded.hadoop);
     }
 
@@ -145,20 +145,27 @@ final class IndexSearch implements Serializable {
                     long last = rows * (split + 1) / splits;
                     return validated(vecs.rows(first, last - first, IndexBuild.conf(settings)), dimension, metric, true);
                 });
-        return new IndexSearch(spark, index, loaded.bytes, loaded.manifest, queries, rows, options, threads(spark, options),
+        return new IndexSearch(spark, loaded.uri, loaded.bytes, loaded.manifest, queries, rows, options, threads(spark, options),
                 loaded.hadoop);
     }
 
-    /** The manifest's bytes as read once on the driver, parsed, and the Hadoop settings tasks read with. */
-    private record Loaded(byte[] bytes, IndexManifest manifest, Map<String, String> hadoop) {
+    /**
+     * The index's URI qualified on the driver (a path without a scheme is on the default file system, HDFS on
+     * a cluster, not on each executor's disk), the manifest's bytes as read once there, parsed, and the Hadoop
+     * settings tasks read with.
+     */
+    private record Loaded(String uri, byte[] bytes, IndexManifest manifest, Map<String, String> hadoop) {
     }
 
     private static Loaded load(SparkSession spark, String index) throws IOException {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        Path manifestPath = new Path(new Path(index), IndexManifest.FILE_NAME);
+        Path root = new Path(index);
+        Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
         byte[] bytes;
+        String uri;
         try {
             FileSystem fs = manifestPath.getFileSystem(conf);
+            uri = fs.makeQualified(root).toString();
             try (FSDataInputStream in = fs.open(manifestPath)) {
                 bytes = in.readAllBytes();
             }
@@ -171,7 +178,7 @@ final class IndexSearch implements Serializable {
         } catch (InvalidManifestException e) {
             throw new InvalidInputException(e.getMessage());
         }
-        return new Loaded(bytes, manifest, IndexBuild.settings(conf));
+        return new Loaded(uri, bytes, manifest, IndexBuild.settings(conf));
     }
 
     /** The most common vector length among the first rows must be the index's: a table of other vectors is refused up front. */
