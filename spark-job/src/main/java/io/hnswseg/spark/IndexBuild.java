@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.VectorKernels;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.io.VecsReader;
 import io.hnswseg.manifest.IndexManifest;
@@ -311,7 +312,7 @@ final class IndexBuild {
             }
             for (int r = 0; r < m.rows(); r++) {
                 try {
-                    io.hnswseg.distance.Vectors.checkValid(m.data(), r * dimension, dimension, options.metricValue(), "row " + r);
+                    Vectors.checkValid(m.data(), r * dimension, dimension, options.metricValue(), "row " + r);
                 } catch (IllegalArgumentException e) {
                     throw new InvalidInputException("--eval-queries-file " + uri + ": " + e.getMessage());
                 }
