@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -96,7 +95,7 @@ final class IndexBuild {
             throw new InvalidInputException("--dimension " + options.dimension + ", but " + input + " holds vectors of dimension "
                     + vecs.dimension);
         }
-        JobConfig config = config(input, vecs.dimension);
+        JobConfig config = config(input, vecs.dimension, commit.newRunId());
         int partitions = partitions(vecs.rows, vecs.dimension);
         boolean kmeans = kmeans(partitions);
         Sample sample = null;
@@ -146,7 +145,7 @@ final class IndexBuild {
         Sample sample = timed("sample", () -> sampleTable(table, input, counted));
         long rows = counted[0];
         int dimension = sample.dimension;
-        JobConfig config = config(input, dimension);
+        JobConfig config = config(input, dimension, commit.newRunId());
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config);
         Evaluation evaluation = evaluation(sample, partitioning, dimension);
@@ -211,7 +210,7 @@ final class IndexBuild {
         }
     }
 
-    private JobConfig config(String input, int dimension) {
+    private JobConfig config(String input, int dimension, String runId) {
         JobConfig c = new JobConfig();
         c.input = input;
         c.output = output;
@@ -225,7 +224,7 @@ final class IndexBuild {
                 : spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
         c.dimension = dimension;
         c.skipInvalid = options.skipInvalid;
-        c.runId = UUID.randomUUID().toString().substring(0, 8);
+        c.runId = runId;
         c.failFirstAttempts = options.failFirstAttempts;
         c.testFault = options.testFault;
         return c;

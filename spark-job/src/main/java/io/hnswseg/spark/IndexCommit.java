@@ -15,9 +15,11 @@ import org.apache.hadoop.fs.Path;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -186,9 +188,47 @@ final class IndexCommit {
         }
     }
 
+    /**
+     * A run id for this build that no file of the output carries yet: {@link #deleteUnlisted} and
+     * {@link #abandon} delete by run id, so an id drawn twice in one output would take an earlier index's
+     * segments with it. Eight hex digits keep names short; the check, not their odds, makes them unique.
+     */
+    String newRunId() throws IOException {
+        return newRunId(() -> UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    /** {@link #newRunId()} drawing candidates from {@code draw} (tests make it repeat). */
+    String newRunId(Supplier<String> draw) throws IOException {
+        Set<String> taken = new HashSet<>();
+        for (String dir : new String[]{"segments", "routing"}) {
+            for (FileStatus f : list(dir)) {
+                String name = f.getPath().getName();
+                taken.add(name.substring(0, Math.max(0, name.indexOf('-'))));
+            }
+        }
+        String tmpPrefix = IndexManifest.FILE_NAME + ".";
+        for (FileStatus f : list(root)) {
+            String name = f.getPath().getName();
+            if (name.startsWith(tmpPrefix) && name.endsWith(".tmp")) {
+                taken.add(name.substring(tmpPrefix.length(), name.length() - ".tmp".length()));
+            }
+        }
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            String id = draw.get();
+            if (!taken.contains(id)) {
+                return id;
+            }
+        }
+        throw new IOException("output " + root + ": no unused run id after 1000 draws");
+    }
+
     private FileStatus[] list(String dir) throws IOException {
+        return list(new Path(root, dir));
+    }
+
+    private FileStatus[] list(Path dir) throws IOException {
         try {
-            return fs.listStatus(new Path(root, dir));
+            return fs.listStatus(dir);
         } catch (FileNotFoundException e) {
             return new FileStatus[0];
         }

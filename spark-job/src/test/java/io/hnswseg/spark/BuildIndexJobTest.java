@@ -149,6 +149,24 @@ class BuildIndexJobTest {
     }
 
     @Test
+    void aRunIdAlreadyInTheOutputIsNeverDrawnAgain() throws IOException {
+        // A build deletes files by its run id (failed attempts, a refused commit): an id that an earlier
+        // index's files carry would delete that index's segments.
+        Path index = tmp.resolve("taken-ids");
+        Files.createDirectories(index.resolve("segments"));
+        Files.createDirectories(index.resolve("routing"));
+        Files.write(index.resolve("segments/aaaaaaaa-part-00000-task-3.hseg"), new byte[1]);
+        Files.write(index.resolve("routing/bbbbbbbb-centroids.fvecs"), new byte[1]);
+        Files.write(index.resolve(IndexManifest.FILE_NAME + ".cccccccc.tmp"), new byte[1]);
+        IndexCommit commit = IndexCommit.prepare(index.toString(), new org.apache.hadoop.conf.Configuration(), false);
+        java.util.Iterator<String> draws = List.of("aaaaaaaa", "bbbbbbbb", "cccccccc", "aaaaaaaa", "dddddddd").iterator();
+        assertEquals("dddddddd", commit.newRunId(draws::next));
+        IOException e = assertThrows(IOException.class, () -> commit.newRunId(() -> "aaaaaaaa"));
+        assertTrue(e.getMessage().contains("no unused run id"), e.getMessage());
+        assertEquals(8, commit.newRunId().length());
+    }
+
+    @Test
     void existingIndexIsRefusedAndOverwriteKeepsItUntilCommit() throws IOException {
         Path index = tmp.resolve("overwrite");
         runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "2");
