@@ -419,6 +419,23 @@ class IndexReaderTest {
     }
 
     @Test
+    void fileUrisNameTheDirectoryTheBuildWrote() throws IOException {
+        // The build and search-job read a file: URI through Hadoop's Path, which takes the path as written:
+        // "%20" stays three characters, a space stays a space.
+        Path spaced = TestIndexes.copy(dir, tmp.resolve("a b").resolve("idx"));
+        Path percent = TestIndexes.copy(dir, tmp.resolve("a%20c").resolve("idx"));
+        for (String uri : new String[]{"file:" + spaced, "file://" + spaced, "file://localhost" + spaced, "file:" + percent}) {
+            try (IndexReader reader = IndexReader.open(uri)) {
+                assertEquals(12_000, reader.size(), uri);
+            }
+        }
+        NoSuchFileException missing = assertThrows(NoSuchFileException.class, () -> IndexReader.open("file:" + tmp.resolve("a%20b").resolve("idx")));
+        assertTrue(missing.getMessage().contains("a%20b"), missing.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IndexReader.open("file://storage-host/idx"));
+        assertTrue(e.getMessage().contains("on host storage-host"), e.getMessage());
+    }
+
+    @Test
     void unsupportedScheme() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IndexReader.open("gs://bucket/x"));
         assertTrue(e.getMessage().contains("unsupported scheme"), e.getMessage());
