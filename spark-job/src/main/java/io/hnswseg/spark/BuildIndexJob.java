@@ -165,6 +165,10 @@ public final class BuildIndexJob implements Callable<Integer> {
                     Integer.valueOf(0).equals(nprobe) ? "all" : nprobe, s.get("default_ef"),
                     Boolean.TRUE.equals(s.get("target_recall_reached")) ? "the readers' default"
                             : "TARGET NOT REACHED: the cheapest point within " + Evaluation.NEAR_BEST + " of the best measured, " + s.get("best_recall_at_10"));
+            if (s.get("best_routed") != null) {
+                System.out.printf("  the readers search every segment by default; the best routed point (a reader's --nprobe, --ef): %s%n",
+                        s.get("best_routed"));
+            }
             if (s.get("recall_every_segment") != null) {
                 System.out.printf("  recall over every segment not measured: %s%n", s.get("recall_every_segment"));
             }

@@ -342,6 +342,12 @@ final class Evaluation implements Serializable {
                 .thenComparing(Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery).reversed())).orElseThrow();
     }
 
+    /** {@link #best} of the points that route (nprobe above 0); null when none does (an index partitioned at random). */
+    static IndexManifest.GridPoint bestRouted(List<IndexManifest.GridPoint> grid) {
+        List<IndexManifest.GridPoint> routed = grid.stream().filter(g -> g.nprobe() > 0).toList();
+        return routed.isEmpty() ? null : best(routed);
+    }
+
     /** How far below the best measured recall a missed target's default may be, to be cheaper. */
     static final double NEAR_BEST = 0.005;
 

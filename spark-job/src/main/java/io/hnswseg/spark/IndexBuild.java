@@ -26,6 +26,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -447,6 +448,13 @@ final class IndexBuild {
             summary.put("default_ef", quality.defaults().ef());
             summary.put("target_recall_reached", quality.reached());
             summary.put("best_recall_at_10", Evaluation.best(quality.grid()).recallAt10());
+            IndexManifest.GridPoint routed = Evaluation.bestRouted(quality.grid());
+            if (quality.defaults().nprobe() == 0 && routed != null) {
+                // The readers will search every segment: say what that costs against the best a routed search got.
+                summary.put("best_routed", String.format(Locale.ROOT, "recall %s at nprobe %d, ef %d; every segment scores %.1fx its bytes per query",
+                        routed.recallAt10(), routed.nprobe(), routed.ef(),
+                        quality.defaults().bytesScoredPerQuery() / (double) Math.max(1, routed.bytesScoredPerQuery())));
+            }
         }
         // Seconds run from reading the input to the commit; the manifest carries them too, so they are
         // measured just before it is written (the write itself is one small object).

@@ -298,6 +298,13 @@ class BuildIndexJobTest {
             assertEquals(0, reader.defaultNprobe(), "a reader of the index searches every segment by default");
             assertEquals(quality.defaults().ef(), reader.defaultEf());
         }
+        // The summary says what searching every segment costs against the best routed point.
+        IndexManifest.GridPoint routed = Evaluation.bestRouted(quality.grid());
+        assertEquals(bestRouted, routed.recallAt10());
+        String cost = String.valueOf(JobFixtures.manifest(tmp.resolve("clumps")).summary().get("best_routed"));
+        assertTrue(cost.startsWith("recall " + routed.recallAt10() + " at nprobe " + routed.nprobe() + ", ef " + routed.ef()
+                + "; every segment scores ") && cost.endsWith("x its bytes per query"), cost);
+        assertTrue(fvecsSummaryHasNoBestRouted(), "a build whose default routes says nothing of it");
 
         // Beyond every point: the default is the cheapest within NEAR_BEST of the best, not the widest search.
         IndexManifest.Quality missed = buildClumps("clumps-missed", "--target-recall", "1.0");
@@ -318,6 +325,13 @@ class BuildIndexJobTest {
         assertTrue(required.contains("--require-recall is set: nothing committed, this build's files removed"), required);
         assertTrue(!Files.exists(tmp.resolve("clumps-required").resolve(IndexManifest.FILE_NAME)));
         assertEquals(Set.of(), JobFixtures.dataFiles(tmp.resolve("clumps-required")), "no segment of the failed build is left");
+    }
+
+    private static boolean fvecsSummaryHasNoBestRouted() throws IOException {
+        Path index = tmp.resolve("routed-default");
+        runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "2");
+        IndexManifest manifest = JobFixtures.manifest(index);
+        return manifest.quality().defaults().nprobe() > 0 && !manifest.summary().containsKey("best_routed");
     }
 
     /** Builds the four clumps of {@link #aTargetOnlyEverySegmentReachesIsMeasuredAndRecommended} in 12 partitions. */
