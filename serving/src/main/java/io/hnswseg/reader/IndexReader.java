@@ -8,7 +8,6 @@ import io.hnswseg.segment.CorruptSegmentException;
 import io.hnswseg.segment.MappedSegment;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -133,7 +132,7 @@ public final class IndexReader implements AutoCloseable {
 
     static IndexSource sourceFor(String uri, ReaderOptions options) {
         if (uri.startsWith("s3://") || uri.startsWith("s3a://")) {
-            return new S3Source(URI.create(uri), options);
+            return new S3Source(uri, options);
         }
         if (uri.startsWith("file:")) {
             return new LocalSource(fileUriPath(uri));

@@ -33,13 +33,20 @@ final class S3Source implements IndexSource {
     private final S3Client s3;
     private final SegmentCache cache;
 
-    S3Source(URI uri, ReaderOptions options) {
-        this.location = uri.toString();
-        this.bucket = uri.getAuthority();
-        if (bucket == null || bucket.isEmpty()) {
+    /**
+     * @param uri {@code s3://bucket/prefix} or {@code s3a://...}; the prefix is the key as written, spaces and
+     *            {@code %} included, as the build (Hadoop's S3A) writes it: a strict URI parse would refuse a
+     *            space and decode {@code %20}, naming other keys
+     */
+    S3Source(String uri, ReaderOptions options) {
+        this.location = uri;
+        String rest = uri.substring(uri.indexOf("://") + 3);
+        int slash = rest.indexOf('/');
+        this.bucket = slash < 0 ? rest : rest.substring(0, slash);
+        if (bucket.isEmpty()) {
             throw new IllegalArgumentException(uri + ": no bucket (expected s3://bucket/prefix)");
         }
-        String path = uri.getPath() == null ? "" : uri.getPath();
+        String path = slash < 0 ? "" : rest.substring(slash);
         this.prefix = path.replaceAll("^/+", "").replaceAll("/+$", "");
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(UrlConnectionHttpClient.builder())

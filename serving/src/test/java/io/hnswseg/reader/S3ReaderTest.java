@@ -176,6 +176,22 @@ class S3ReaderTest {
     }
 
     @Test
+    void keysAreTakenAsWrittenAsTheBuildWritesThem() throws IOException {
+        // Hadoop's S3A (the build) keeps a prefix as written: "%20" stays three characters, a space a space.
+        upload("with space/v1");
+        upload("pct%20key/v1");
+        for (String uri : new String[]{"s3://indexes/with space/v1", "s3a://indexes/pct%20key/v1"}) {
+            try (IndexReader reader = IndexReader.open(uri, options("cache-keys"))) {
+                assertEquals(6_000, reader.size(), uri);
+            }
+        }
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open("s3://indexes/pct key/v1", options("cache-keys")));
+        assertTrue(e.getMessage().contains("s3://indexes/pct key/v1/manifest.json"), e.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> IndexReader.open("s3:///x", options("cache-keys")));
+        assertTrue(bad.getMessage().contains("no bucket"), bad.getMessage());
+    }
+
+    @Test
     void missingBucketManifestAndSegmentAreNamed() throws IOException {
         IOException e = assertThrows(IOException.class, () -> IndexReader.open("s3://no-such-bucket/x", options("cache-d")));
         assertTrue(e.getMessage().contains("no-such-bucket") && e.getMessage().contains("does not exist"), e.getMessage());
