@@ -89,8 +89,31 @@ final class IndexBuild {
         return jsc.hadoopConfiguration();
     }
 
-    private BuildSummary fromVecs(String input, String format, double startupSeconds) throws IOException {
+    /** A build into a prepared output. */
+    private interface Body {
+        BuildSummary run(IndexCommit commit) throws IOException;
+    }
+
+    /** Prepares the output, runs {@code body} into it, and after a failure removes the output if this build created it empty. */
+    private BuildSummary intoOutput(Body body) throws IOException {
         IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
+        try {
+            return body.run(commit);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                commit.removeIfCreatedAndEmpty();
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private BuildSummary fromVecs(String input, String format, double startupSeconds) throws IOException {
+        return intoOutput(commit -> fromVecs(commit, input, format, startupSeconds));
+    }
+
+    private BuildSummary fromVecs(IndexCommit commit, String input, String format, double startupSeconds) throws IOException {
         VecsInput vecs = VecsInput.open(input, format, hadoop());
         if (options.dimension != null && options.dimension != vecs.dimension) {
             throw new InvalidInputException("--dimension " + options.dimension + ", but " + input + " holds vectors of dimension "
@@ -140,7 +163,10 @@ final class IndexBuild {
     }
 
     private BuildSummary fromTable(Dataset<Row> source, String input, double startupSeconds) throws IOException {
-        IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
+        return intoOutput(commit -> fromTable(commit, source, input, startupSeconds));
+    }
+
+    private BuildSummary fromTable(IndexCommit commit, Dataset<Row> source, String input, double startupSeconds) throws IOException {
         TableInput table = TableInput.of(source, options.idColumn, options.vectorColumn);
         long[] counted = new long[1];
         Sample sample = timed("sample", () -> sampleTable(table, input, counted));

@@ -42,14 +42,17 @@ final class IndexCommit {
     private final boolean overwrite;
     /** The manifest's state when the build started (null: none), which the commit compares with. */
     private final FileStatus before;
+    /** Whether the output did not exist before this build (its write probe created it). */
+    private final boolean created;
 
-    private IndexCommit(Configuration hadoop, FileSystem fs, Path root, boolean overwrite, FileStatus before) {
+    private IndexCommit(Configuration hadoop, FileSystem fs, Path root, boolean overwrite, FileStatus before, boolean created) {
         this.hadoop = hadoop;
         this.fs = fs;
         this.root = root;
         this.manifestPath = new Path(root, IndexManifest.FILE_NAME);
         this.overwrite = overwrite;
         this.before = before;
+        this.created = created;
     }
 
     /**
@@ -83,7 +86,27 @@ final class IndexCommit {
         } catch (IOException e) {
             throw new InvalidInputException("output " + root + " is not writable: " + SessionOptions.explain(e));
         }
-        return new IndexCommit(hadoop, fs, root, overwrite, existing);
+        return new IndexCommit(hadoop, fs, root, overwrite, existing, status == null);
+    }
+
+    /**
+     * After a build that failed: removes the output directory this build created, when nothing is in it
+     * (a build refused for its input leaves no empty index directory behind). Files a failed build did
+     * write stay where they are, for {@code hnswseg vacuum}; an output that existed before is never touched.
+     */
+    void removeIfCreatedAndEmpty() throws IOException {
+        if (!created) {
+            return;
+        }
+        for (String dir : new String[]{"segments", "routing"}) {
+            Path path = new Path(root, dir);
+            if (list(path).length == 0 && status(fs, path) != null) {
+                fs.delete(path, false);
+            }
+        }
+        if (list(root).length == 0 && status(fs, root) != null) {
+            fs.delete(root, false);
+        }
     }
 
     private static FileStatus status(FileSystem fs, Path path) throws IOException {

@@ -106,6 +106,11 @@ final class SessionOptions {
         String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
         int newline = message.indexOf('\n');
-        return newline > 0 ? message.substring(0, newline) : message;
+        String line = newline > 0 ? message.substring(0, newline) : message;
+        if (line.startsWith("Wrong FS: file://")) {
+            // Hadoop's words for file://host/path, which the readers refuse in theirs.
+            return line + ": a file: URI on another host is not a local path (give the path, or file:///path)";
+        }
+        return line;
     }
 }

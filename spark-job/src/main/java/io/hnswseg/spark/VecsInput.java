@@ -74,11 +74,27 @@ final class VecsInput implements Serializable {
         VecsInput input = new VecsInput(uri, format, dim, 0);
         long record = input.recordBytes();
         if (status.getLen() % record != 0) {
-            throw new InvalidInputException(uri + ": " + status.getLen() + " bytes is not a whole number of " + record
-                    + "-byte records of dimension " + dim + ": the file is truncated or corrupt (row " + status.getLen() / record
-                    + " is incomplete)");
+            String size = status.getLen() + " bytes is not a whole number of " + record + "-byte records of dimension " + dim;
+            throw new InvalidInputException(firstBadRecord(fs, path, uri, input.vecsFormat()) + " (" + size + ")");
         }
         return new VecsInput(uri, format, dim, status.getLen() / record);
+    }
+
+    /**
+     * What is wrong with a file whose size is not whole records: the file is read through (only on this
+     * error), so that the message names the first record that breaks the layout, a change of dimension
+     * in the middle as well as a truncated tail, rather than the row the size arithmetic lands on.
+     */
+    private static String firstBadRecord(FileSystem fs, Path path, String uri, VecsFormat format) throws IOException {
+        try (VecsReader reader = new VecsReader(fs.open(path), uri, format)) {
+            float[] row = new float[reader.peekDimension()];
+            while (reader.nextFloats(row)) {
+                // Only the reader's checks matter here.
+            }
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+        return uri + ": the file is truncated or corrupt";
     }
 
     /** Rows {@code [first, first + count)}, streamed from one seek. */

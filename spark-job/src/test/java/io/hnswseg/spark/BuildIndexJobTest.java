@@ -422,10 +422,28 @@ class BuildIndexJobTest {
         Path truncated = tmp.resolve("truncated.fvecs");
         Files.write(truncated, Arrays.copyOf(Files.readAllBytes(fvecs), 68 * 10 + 7));
         m = failure("--input", truncated.toString(), "--output", out("bad9"));
-        assertTrue(m.contains("truncated") && m.contains("row 10"), m);
+        assertTrue(m.contains("truncated") && m.contains("record 10"), m);
 
-        for (int i = 1; i <= 9; i++) {
+        // A record of another dimension in the middle: the size is off, and the message names that record.
+        byte[] whole = Files.readAllBytes(fvecs);
+        java.nio.ByteBuffer odd = java.nio.ByteBuffer.allocate(68 * 9 + 4 + 9 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        odd.put(whole, 0, 68 * 4).putInt(9).put(new byte[9 * 4]).put(whole, 68 * 5, 68 * 5);
+        Path oddRecord = tmp.resolve("odd-record.fvecs");
+        Files.write(oddRecord, odd.array());
+        m = failure("--input", oddRecord.toString(), "--output", out("bad10"));
+        assertTrue(m.contains("record 4 declares dimension 9") && m.contains(oddRecord.toString()), m);
+
+        m = failure("--input", tmp.resolve("no-such-input.fvecs").toString(), "--output", out("bad11"));
+        assertTrue(m.contains("does not exist"), m);
+
+        m = failure("--input", fvecs.toString(), "--output", "file://somehost" + tmp.resolve("bad12"));
+        assertTrue(m.contains("file://somehost") && m.contains("another host is not a local path"), m);
+
+        for (int i = 1; i <= 12; i++) {
             assertTrue(!Files.exists(tmp.resolve("bad" + i).resolve(IndexManifest.FILE_NAME)), "nothing committed for bad" + i);
+        }
+        for (int i : new int[]{9, 10, 11, 12}) {
+            assertTrue(!Files.exists(tmp.resolve("bad" + i)), "a build refused before it wrote anything leaves no output directory: bad" + i);
         }
     }
 
