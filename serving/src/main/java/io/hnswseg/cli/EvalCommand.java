@@ -85,7 +85,7 @@ final class EvalCommand implements Callable<Integer> {
             rows[i] = q.row(i);
         }
         List<Map<String, Object>> runs = new ArrayList<>();
-        try (IndexReader reader = index.open()) {
+        try (IndexReader reader = index.openFor(queries, q, k)) {
             int[] probes = nprobes != null ? nprobes : new int[]{reader.defaultNprobe()};
             // Untimed passes at every setting, for at least WARMUP_NANOS: the JIT compiles the search path
             // (the vector kernels reach their compiled form only after some thousands of calls) and any bad

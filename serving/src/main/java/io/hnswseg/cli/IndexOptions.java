@@ -4,7 +4,10 @@ import io.hnswseg.reader.IndexReader;
 import io.hnswseg.reader.ReaderOptions;
 import picocli.CommandLine.Option;
 
+import io.hnswseg.io.FloatMatrix;
+
 import java.io.IOException;
+import java.nio.file.Path;
 
 /** {@link ReaderFlags} plus the {@code --index} and {@code --lazy-segments} options of query, eval and serve. */
 final class IndexOptions extends ReaderFlags {
@@ -22,5 +25,23 @@ final class IndexOptions extends ReaderFlags {
 
     IndexReader open() throws IOException {
         return open(index);
+    }
+
+    /**
+     * Opens the index to search the vectors read from {@code file} for their {@code k} nearest: k is checked
+     * before the index is opened (a remote one is downloaded first), the file's dimension right after, so a
+     * wrong file is named as such instead of failing its first search.
+     */
+    IndexReader openFor(Path file, FloatMatrix queries, int k) throws IOException {
+        if (k <= 0) {
+            throw new IllegalArgumentException("--k must be > 0, got " + k);
+        }
+        IndexReader reader = open();
+        if (queries.dimension() != reader.dimension()) {
+            reader.close();
+            throw new IllegalArgumentException(file + ": queries of dimension " + queries.dimension() + ", but the index at "
+                    + reader.location() + " holds vectors of dimension " + reader.dimension());
+        }
+        return reader;
     }
 }

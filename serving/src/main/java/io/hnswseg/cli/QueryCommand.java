@@ -41,7 +41,7 @@ final class QueryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FloatMatrix q = VecsReader.readFloats(queries, Integer.MAX_VALUE);
-        try (IndexReader reader = index.open()) {
+        try (IndexReader reader = index.openFor(queries, q, k)) {
             List<float[]> rows = new ArrayList<>();
             for (int i = 0; i < q.rows(); i++) {
                 rows.add(q.row(i));

@@ -193,11 +193,12 @@ public final class IndexReader implements AutoCloseable {
      * searching each query's segments in turn). A long list is taken {@value FanOut#SEARCHES_PER_CHUNK} segment
      * searches at a time, which bounds the partial results held at once. The searches are spread over the
      * calling thread and the pool; results in query order, the same as {@link #search(float[], int, int, int)}'s.
-     * Every query is checked before any is searched.
+     * Every query is checked before any is searched; an error names the first bad one by its place in the list.
      */
     public List<SearchResults> searchBatch(List<float[]> queries, int k, int ef, int nprobe) {
-        for (float[] q : queries) {
-            checkQuery(q, k, ef, nprobe);
+        checkSettings(k, ef, nprobe);
+        for (int i = 0; i < queries.size(); i++) {
+            checkVector(queries.get(i), "query " + i + " of the batch");
         }
         int probesPerQuery = nprobe == 0 || !routes.routed() ? segments.count() : nprobe;
         return Arrays.asList(fanOut.batch(queries, k, segments.count(), probesPerQuery, q -> routes.route(q, k, ef, nprobe),
@@ -319,6 +320,11 @@ public final class IndexReader implements AutoCloseable {
     public static final int MAX_EF = 1_000_000;
 
     private void checkQuery(float[] query, int k, int ef, int nprobe) {
+        checkSettings(k, ef, nprobe);
+        checkVector(query, "query");
+    }
+
+    private void checkSettings(int k, int ef, int nprobe) {
         if (closed) {
             throw new IllegalStateException("index " + location + " is closed");
         }
@@ -338,8 +344,11 @@ public final class IndexReader implements AutoCloseable {
         if (ef > MAX_EF) {
             throw new IllegalArgumentException("ef (and k) must be at most " + MAX_EF + ", got " + ef);
         }
-        Vectors.checkDimension(query.length, dimension, "query");
-        Vectors.checkValid(query, 0, dimension, metric, "query");
+    }
+
+    private void checkVector(float[] query, String name) {
+        Vectors.checkDimension(query.length, dimension, name);
+        Vectors.checkValid(query, 0, dimension, metric, name);
     }
 
     public IndexManifest manifest() {

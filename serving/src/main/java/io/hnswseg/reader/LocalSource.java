@@ -24,6 +24,10 @@ final class LocalSource implements IndexSource {
     @Override
     public byte[] manifest() throws IOException {
         Path manifest = dir.resolve(IndexManifest.FILE_NAME);
+        if (Files.isRegularFile(dir)) {
+            throw new IOException(dir + " is a file, not an index directory (give the directory that holds "
+                    + IndexManifest.FILE_NAME + ")");
+        }
         if (!Files.isDirectory(dir)) {
             throw new NoSuchFileException(dir.toString(), null, "no such index directory");
         }

@@ -100,16 +100,41 @@ class CliTest {
     }
 
     @Test
-    void userErrorsAreOneLineAndExitOne() {
+    void userErrorsAreOneLineAndExitOne() throws Exception {
+        String message = error("eval", "--index", tmp.resolve("missing").toString(), "--queries", tmp.resolve("q.fvecs").toString(),
+                "--groundtruth", tmp.resolve("g.ivecs").toString());
+        assertTrue(message.startsWith("hnswseg eval: error: ") && message.contains("q.fvecs"), message);
+        assertEquals(2, run("bench", "--no-such-option"));
+
+        Path data = tmp.resolve("data");
+        assertEquals(0, run("generate", "--out", data.toString(), "--rows", "200", "--dim", "16", "--queries", "5"));
+        Path index = tmp.resolve("index");
+        TestIndexes.write(index, VecsReader.readFloats(data.resolve("base.fvecs"), Integer.MAX_VALUE), 2,
+                new HnswParams(16, 100, 1, Metric.L2), 1);
+        Path narrow = tmp.resolve("narrow");
+        assertEquals(0, run("generate", "--out", narrow.toString(), "--rows", "20", "--dim", "8", "--queries", "5"));
+        Path narrowQueries = narrow.resolve("query.fvecs");
+        message = error("query", "--index", index.toString(), "--queries", narrowQueries.toString());
+        assertTrue(message.contains(narrowQueries + ": queries of dimension 8") && message.contains("dimension 16"), message);
+        message = error("eval", "--index", index.toString(), "--queries", narrowQueries.toString(),
+                "--groundtruth", narrow.resolve("groundtruth.ivecs").toString());
+        assertTrue(message.contains(narrowQueries + ": queries of dimension 8"), message);
+        // k is checked before the index is opened: the missing index is not what fails.
+        message = error("query", "--index", tmp.resolve("missing").toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--k", "0");
+        assertTrue(message.contains("--k must be > 0, got 0"), message);
+        message = error("query", "--index", index.resolve("manifest.json").toString(), "--queries", data.resolve("query.fvecs").toString());
+        assertTrue(message.contains("manifest.json is a file, not an index directory"), message);
+    }
+
+    /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
+    private static String error(String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         var cli = HnswsegCli.commandLine();
         cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute("eval", "--index", tmp.resolve("missing").toString(), "--queries", tmp.resolve("q.fvecs").toString(),
-                "--groundtruth", tmp.resolve("g.ivecs").toString());
-        assertEquals(1, code);
+        assertEquals(1, cli.execute(args), String.join(" ", args));
         String message = err.toString();
-        assertTrue(message.startsWith("hnswseg eval: error: ") && message.contains("q.fvecs"), message);
         assertEquals(1, message.strip().lines().count(), "one line, no stack trace: " + message);
-        assertEquals(2, run("bench", "--no-such-option"));
+        return message;
     }
 }

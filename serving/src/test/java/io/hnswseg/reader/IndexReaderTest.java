@@ -129,6 +129,12 @@ class IndexReaderTest {
         for (int q = 0; q < queries.size(); q++) {
             assertTrue(expected.get(q).matches(batch.get(q), 1e-6), "batch query " + q);
         }
+        List<float[]> withNaN = new java.util.ArrayList<>(queries);
+        float[] bad = queries.get(2).clone();
+        bad[1] = Float.NaN;
+        withNaN.set(2, bad);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.searchBatch(withNaN, 10, 50));
+        assertTrue(e.getMessage().startsWith("query 2 of the batch has NaN at component 1"), e.getMessage());
     }
 
     @Test
