@@ -66,20 +66,21 @@ public final class HnswsegSpark {
      * its rows straight to a file, which is faster than writing the returned {@code Dataset} through Spark
      * SQL, and the output appears, with {@code _SUCCESS}, only once every task has finished.
      *
-     * @param overwrite replace an existing {@code output} once the new results are complete; without it an
+     * @param overwrite replace an existing {@code output} once the new results are complete (never the index,
+     *                  the queries' files or another index: those are refused); without it an
      *                  existing output is an error, checked before any query is read
      * @return the rows written, one per query
      */
     public static long searchToParquet(SparkSession spark, String index, Dataset<Row> queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite);
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, queries.inputFiles());
         return out.write(IndexSearch.of(spark, index, queries, options));
     }
 
     /** {@link #searchToParquet(SparkSession, String, Dataset, String, SearchOptions, boolean)} with the queries at a URI (Parquet, fvecs or bvecs). */
     public static long searchToParquet(SparkSession spark, String index, String queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite);
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, queries);
         return out.write(IndexSearch.of(spark, index, queries, options));
     }
 }

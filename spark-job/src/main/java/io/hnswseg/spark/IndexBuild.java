@@ -65,6 +65,9 @@ final class IndexBuild {
     static BuildSummary fromUri(SparkSession spark, String input, String output, BuildOptions options, double startupSeconds)
             throws IOException {
         options.validate();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Overlap.refuseWithin(conf, "--output", output, "--input", input);
+        Overlap.refuseWithin(conf, "--output", output, "--eval-queries-file", options.evalQueriesFile);
         IndexBuild build = new IndexBuild(spark, output, options);
         String format = options.format != null ? options.format : inferFormat(input);
         if (format.equals("parquet")) {
@@ -77,6 +80,9 @@ final class IndexBuild {
     static BuildSummary fromTable(SparkSession spark, Dataset<Row> table, String output, BuildOptions options, double startupSeconds)
             throws IOException {
         options.validate();
+        for (String file : table.inputFiles()) {
+            Overlap.refuseWithin(spark.sparkContext().hadoopConfiguration(), "output", output, "the table's file", file);
+        }
         return new IndexBuild(spark, output, options).fromTable(table, "a Dataset", startupSeconds);
     }
 

@@ -102,7 +102,7 @@ public final class SearchIndexJob implements Callable<Integer> {
     /** Runs the search on a session (tests call this directly) and prints its summary; returns the rows written. */
     long run(SparkSession spark, SearchOptions options) throws IOException {
         long start = System.nanoTime();
-        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite);
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, queries);
         IndexSearch search = IndexSearch.of(spark, index, queries, options);
         long rows = out.write(search);
         double seconds = (System.nanoTime() - start) / 1e9;

@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.manifest.IndexManifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -30,8 +31,18 @@ final class SearchOutput {
         this.overwrite = overwrite;
     }
 
-    /** Checks the output before anything is read: not an existing result without {@code overwrite}, its parent usable. */
-    static SearchOutput prepare(String output, Configuration conf, boolean overwrite) throws IOException {
+    /**
+     * Checks the output before anything is read: apart from the index and the queries (neither equal to it,
+     * inside it nor holding it), not an existing result without {@code overwrite}, never an index, its parent
+     * usable.
+     *
+     * @param queries the paths the queries are read from (a file, a table's directory, or a Dataset's files)
+     */
+    static SearchOutput prepare(String output, Configuration conf, boolean overwrite, String index, String... queries) throws IOException {
+        Overlap.refuse(conf, "--output", output, "--index", index);
+        for (String q : queries) {
+            Overlap.refuse(conf, "--output", output, "--queries", q);
+        }
         Path path = new Path(output);
         FileSystem fs = path.getFileSystem(conf);
         SearchOutput out = new SearchOutput(output, path, fs, overwrite);
@@ -51,6 +62,10 @@ final class SearchOutput {
         if (status != null && !overwrite) {
             throw new InvalidInputException("output " + output + " already exists" + (status.isDirectory() ? "" : " (a file)")
                     + "; pass --overwrite to replace it once the new results are complete");
+        }
+        if (status != null && status.isDirectory() && Vacuum.status(fs, new Path(path, IndexManifest.FILE_NAME)) != null) {
+            throw new InvalidInputException("output " + output + " holds an hnswseg index (" + IndexManifest.FILE_NAME
+                    + "), which --overwrite never replaces with search results; choose another --output");
         }
     }
 

@@ -405,6 +405,9 @@ class BuildIndexJobTest {
         m = failure("--input", nan.toString(), "--output", out("bad4"), "--vector-col", "embedding");
         assertTrue(m.contains("row id 11") && m.contains("NaN") && m.contains("component 3"), m);
 
+        m = failure("--input", nan.toString(), "--output", nan.resolve("index").toString(), "--vector-col", "embedding");
+        assertTrue(m.contains("lies inside --input " + nan) && m.contains("choose another --output"), m);
+        assertTrue(!Files.exists(nan.resolve("index")), "nothing written into the input table");
         m = failure("--input", nan.toString(), "--output", out("bad5"), "--vector-col", "vec");
         assertTrue(m.contains("no column 'vec'") && m.contains("embedding"), m);
         m = failure("--input", nan.toString(), "--output", out("bad6"), "--vector-col", "id");

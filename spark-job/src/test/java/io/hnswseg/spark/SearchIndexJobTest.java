@@ -102,17 +102,7 @@ class SearchIndexJobTest {
 
     @Test
     void selfJoinFromATableLeavesEachQueryOut() throws IOException {
-        StructType schema = new StructType().add("key", DataTypes.IntegerType).add("embedding", DataTypes.createArrayType(DataTypes.FloatType));
-        List<Row> list = new ArrayList<>();
-        for (int r = 0; r < 1_000; r++) {
-            float[] v = data[0].row(r);
-            Float[] boxed = new Float[v.length];
-            for (int i = 0; i < v.length; i++) {
-                boxed[i] = v[i];
-            }
-            list.add(RowFactory.create(r, java.util.Arrays.asList(boxed)));
-        }
-        Dataset<Row> table = spark.createDataFrame(list, schema).repartition(3);
+        Dataset<Row> table = table(data[0], 1_000, "key", "embedding").repartition(3);
         SearchOptions options = new SearchOptions().idColumn("key").vectorColumn("embedding").k(10).excludeSelf(true);
         IndexSearch search = IndexSearch.of(spark, index.toString(), table, options);
         Map<Long, Row> results = byId(HnswsegSpark.search(spark, index.toString(), table, options));
@@ -196,6 +186,57 @@ class SearchIndexJobTest {
         runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "4", "--overwrite");
         assertEquals(4, spark.read().parquet(output.toString()).first().getList(1).size());
         assertEquals(300, spark.read().parquet(output.toString()).count());
+    }
+
+    @Test
+    void anOverwriteNeverReplacesTheIndexTheQueriesOrAnotherIndex() throws IOException {
+        byte[] manifest = Files.readAllBytes(index.resolve("manifest.json"));
+        byte[] queryBytes = Files.readAllBytes(queries);
+        String[][] refused = {
+                {index.toString(), "is --index"},
+                {index.resolve("results").toString(), "lies inside --index"},
+                {queries.toString(), "is --queries"},
+                {tmp.toString(), "holds --index"},
+        };
+        for (String[] out : refused) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(),
+                    "--queries", queries.toString(), "--output", out[0], "--overwrite"));
+            assertTrue(e.getMessage().contains("--output " + out[0] + " " + out[1]) && e.getMessage().contains("choose another --output"),
+                    e.getMessage());
+        }
+        // A Parquet table of queries, given as a Dataset: its files are what the output must stay apart from.
+        Path table = tmp.resolve("query-table");
+        table(data[1], data[1].rows(), "id", "vector").write().parquet(table.toString());
+        Dataset<Row> rows = spark.read().parquet(table.toString());
+        SearchOptions options = new SearchOptions().k(3);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> HnswsegSpark.searchToParquet(spark, index.toString(), rows, table.toString(), options, true));
+        assertTrue(e.getMessage().contains("holds --queries"), e.getMessage());
+        // Another index at the output is not search results: --overwrite does not replace it.
+        Path other = tmp.resolve("other-index");
+        Files.createDirectories(other);
+        Files.write(other.resolve("manifest.json"), manifest);
+        e = assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries", queries.toString(),
+                "--output", other.toString(), "--overwrite"));
+        assertTrue(e.getMessage().contains("holds an hnswseg index"), e.getMessage());
+        assertTrue(java.util.Arrays.equals(manifest, Files.readAllBytes(index.resolve("manifest.json"))), "the index is intact");
+        assertTrue(java.util.Arrays.equals(queryBytes, Files.readAllBytes(queries)), "the queries are intact");
+        assertTrue(Files.exists(other.resolve("manifest.json")));
+    }
+
+    /** The first {@code rows} vectors of {@code m} as a table: {@code idColumn} int (the row number), {@code vectorColumn} array<float>. */
+    private static Dataset<Row> table(FloatMatrix m, int rows, String idColumn, String vectorColumn) {
+        StructType schema = new StructType().add(idColumn, DataTypes.IntegerType).add(vectorColumn, DataTypes.createArrayType(DataTypes.FloatType));
+        List<Row> list = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            float[] v = m.row(r);
+            Float[] boxed = new Float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                boxed[i] = v[i];
+            }
+            list.add(RowFactory.create(r, java.util.Arrays.asList(boxed)));
+        }
+        return spark.createDataFrame(list, schema);
     }
 
     @Test

@@ -1,0 +1,59 @@
+package io.hnswseg.spark;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+
+/**
+ * Refuses an output that would take the place of what the same job reads: an output equal to an input,
+ * inside it or (when the output is replaced whole) holding it. A search whose {@code --overwrite} named its own index as the output replaced
+ * the index with its results; a build into its input's directory would mix segments into a table.
+ */
+final class Overlap {
+
+    private Overlap() {
+    }
+
+    /**
+     * For an output that is replaced whole (search results with {@code --overwrite}): refuses it when it is
+     * {@code input}, lies inside it or holds it.
+     *
+     * @param outputName and {@code inputName}: how the user gave each (a flag), for the message
+     * @param input      a path or URI the job reads; null for none
+     * @throws InvalidInputException when the two overlap
+     */
+    static void refuse(Configuration conf, String outputName, String output, String inputName, String input) throws IOException {
+        check(conf, outputName, output, inputName, input, true);
+    }
+
+    /**
+     * For an output that files are added to (an index: its own files only, never deleting others): refuses
+     * it when it is {@code input} or lies inside it (a table's directory would then hold the index's files).
+     */
+    static void refuseWithin(Configuration conf, String outputName, String output, String inputName, String input) throws IOException {
+        check(conf, outputName, output, inputName, input, false);
+    }
+
+    private static void check(Configuration conf, String outputName, String output, String inputName, String input, boolean holding)
+            throws IOException {
+        if (input == null) {
+            return;
+        }
+        String out = qualified(conf, output);
+        String in = qualified(conf, input);
+        boolean holds = holding && in.startsWith(out);
+        if (holds || out.startsWith(in)) {
+            throw new InvalidInputException(outputName + " " + output + (in.equals(out) ? " is " : holds ? " holds " : " lies inside ")
+                    + inputName + " " + input + ": writing there would " + (holding ? "replace" : "add files to") + " what the job reads; choose another "
+                    + outputName);
+        }
+    }
+
+    /** The URI of {@code uri} on its file system, with one trailing slash, so that prefixes compare whole names. */
+    private static String qualified(Configuration conf, String uri) throws IOException {
+        Path path = new Path(uri);
+        String qualified = path.getFileSystem(conf).makeQualified(path).toUri().normalize().toString();
+        return qualified.replaceAll("/+$", "") + "/";
+    }
+}
