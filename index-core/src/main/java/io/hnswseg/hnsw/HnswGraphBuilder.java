@@ -67,10 +67,15 @@ public final class HnswGraphBuilder {
      *
      * @return the internal node number, until {@link #build}: a large graph's nodes are reordered by region
      *         before they are inserted (ids stay with their vectors)
-     * @throws IllegalArgumentException for NaN/Inf components, or a zero vector with the cosine metric
+     * @throws IllegalArgumentException for a range outside {@code source}, NaN/Inf components, or a zero vector
+     *                                  with the cosine metric
      * @throws IllegalStateException    when the capacity is reached or the graph is already built
      */
     public int add(long id, float[] source, int offset) {
+        if (offset < 0 || offset > source.length - graph.dimension) {
+            throw new IllegalArgumentException("vector for id " + id + ": components " + offset + ".." + ((long) offset + graph.dimension - 1)
+                    + " are outside the source array of length " + source.length);
+        }
         if (built) {
             throw new IllegalStateException("the graph is already built");
         }

@@ -103,6 +103,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
     static MappedSegment open(Path path, boolean verifyChecksum, int chunkShift, int overlap, long changeCheckNanos)
             throws IOException {
         String name = path.toString();
+        if (Files.isDirectory(path)) {
+            throw new IOException(name + " is a directory, not a segment file");
+        }
         // Stamped before mapping: a change made while mapping shows at the first check.
         Stamp stamp = Stamp.of(path);
         MappedFile file;

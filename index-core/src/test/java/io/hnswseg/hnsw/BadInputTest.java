@@ -26,6 +26,10 @@ class BadInputTest {
     void dimensionMismatchOnAdd() {
         HnswGraphBuilder b = new HnswGraphBuilder(3, 10, HnswParams.defaults(Metric.L2));
         assertMessage(assertThrows(IllegalArgumentException.class, () -> b.add(5, new float[4])), "id 5", "dimension 4", "expected 3");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> b.add(6, new float[5], 3)), "id 6", "components 3..5",
+                "length 5");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> b.add(7, new float[5], -1)), "id 7", "components -1..1");
+        assertTrue(b.size() == 0, "rejected vectors are not added");
     }
 
     @Test

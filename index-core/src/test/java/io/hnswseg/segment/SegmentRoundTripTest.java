@@ -141,6 +141,9 @@ class SegmentRoundTripTest {
         Path tiny = file(Arrays.copyOf(bytes, 50));
         e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(tiny));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        Path dir = java.nio.file.Files.createTempDirectory(tiny.getParent(), "not-a-segment");
+        java.io.IOException notAFile = assertThrows(java.io.IOException.class, () -> MappedSegment.open(dir));
+        assertTrue(notAFile.getMessage().equals(dir + " is a directory, not a segment file"), notAFile.getMessage());
     }
 
     @Test
