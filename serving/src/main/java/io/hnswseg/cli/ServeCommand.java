@@ -65,14 +65,14 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SearchServer.Limits limits = new SearchServer.Limits(httpThreads, queue, idleTimeout, maxConnections, shutdownTimeout);
         JETTY_LOG.setLevel(Level.WARNING);
+        if (ef != null && (ef < 1 || ef > SearchServer.MAX_EF)) {
+            // A request may ask for at most MAX_EF: a default wider than that would search wider than any request may.
+            throw new IllegalArgumentException("--ef must be in 1.." + SearchServer.MAX_EF + " (the range of a request's ef), got " + ef);
+        }
         IndexReader reader = index.open();
         SearchServer server;
         try {
             SearchServer.Defaults recommended = SearchServer.Defaults.of(reader);
-            if (ef != null && (ef < 1 || ef > SearchServer.MAX_EF)) {
-                // A request may ask for at most MAX_EF: a default wider than that would search wider than any request may.
-                throw new IllegalArgumentException("--ef must be in 1.." + SearchServer.MAX_EF + " (the widest a request may ask for), got " + ef);
-            }
             if (nprobe != null && (nprobe < 0 || nprobe > reader.segmentCount() || (nprobe > 0 && !reader.routed()))) {
                 throw new IllegalArgumentException("--nprobe must be " + (reader.routed() ? "in 0.." + reader.segmentCount()
                         : "0 (this index is not routed: every query visits all segments)") + ", got " + nprobe);

@@ -49,15 +49,18 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         if (vector == null || !vector.isArray()) {
             throw new BadRequest("field 'vector' must be an array of numbers");
         }
+        // Element types first: ["1", "2"] is a vector of strings, whatever its length.
+        for (int i = 0; i < vector.size(); i++) {
+            if (!vector.get(i).isNumber()) {
+                throw new BadRequest("vector[" + i + "] is not a number: " + vector.get(i));
+            }
+        }
         if (vector.size() != dimension) {
             throw new BadRequest("field 'vector' has dimension " + vector.size() + ", the index has " + dimension);
         }
         float[] query = new float[vector.size()];
         for (int i = 0; i < query.length; i++) {
             JsonNode x = vector.get(i);
-            if (!x.isNumber()) {
-                throw new BadRequest("vector[" + i + "] is not a number: " + x);
-            }
             query[i] = (float) x.doubleValue();
             if (!Float.isFinite(query[i])) {
                 throw new BadRequest("vector[" + i + "] is not a finite float: " + x);
@@ -75,8 +78,9 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
      * JsonReadFeature.X to allow" and the like, which a client cannot act on).
      */
     private static String malformed(JsonProcessingException e) {
-        String problem = e.getOriginalMessage();
-        for (String cut : new String[] {": enable ", "; enable ", "\n", " (for "}) {
+        // Nor where its limits are configured ("(1000, from `StreamReadConstraints...`)" becomes "(1000)").
+        String problem = e.getOriginalMessage().replaceAll(", from `[^`]*`", "");
+        for (String cut : new String[] {": enable ", "; enable ", "\n", " (for ", " (start marker at "}) {
             int at = problem.indexOf(cut);
             if (at > 0) {
                 problem = problem.substring(0, at);

@@ -185,6 +185,13 @@ public final class SearchServer implements AutoCloseable {
         } catch (Exception e) {
             searches.shutdownNow();
             stopQuietly();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.BindException) {
+                    // Jetty says only "Failed to bind to /host:port"; the cause says why.
+                    throw new IOException("cannot listen on " + bind + ":" + port + ": " + t.getMessage()
+                            + " (is another process using the port? choose another --port)", e);
+                }
+            }
             throw e instanceof IOException ioe ? ioe : new IOException("cannot serve on " + bind + ":" + port + ": " + e.getMessage(), e);
         }
     }

@@ -23,6 +23,7 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The HTTP endpoint with a real HTTP client on loopback. */
@@ -185,14 +186,23 @@ class SearchServerTest {
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 3000000000}", "field 'k' is 3000000000, must be in [1, 1000]"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprobe\": 1}", "nprobe"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 3, \"k\": 4}", "Duplicate field 'k'"},
+                {"{\"vector\": [\"1\", \"2\"]}", "vector[0] is not a number: \"1\""},
+                {"{\"vector\": [[1, 2, 3, 4, 5, 6, 7, 8]]}", "vector[0] is not a number"},
+                {"{\"vector\": [1, 2, 3", "Unexpected end-of-input: expected close marker for Array"},
+                {"[".repeat(1200), "exceeds the maximum allowed (1000)"},
         };
         for (String[] c : cases) {
             HttpResponse<String> r = send("POST", "/search", c[0]);
             assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
             String error = JSON.readTree(r.body()).get("error").asText();
             assertTrue(error.contains(c[1]), c[0] + " -> " + error);
-            assertFalse(error.contains("Feature"), "the parser's advice to programmers is not for clients: " + error);
+            assertFalse(error.contains("Feature") || error.contains("Source") || error.contains("`"),
+                    "the parser's advice to programmers is not for clients: " + error);
         }
+        java.io.IOException taken = assertThrows(java.io.IOException.class,
+                () -> new SearchServer(reader, "127.0.0.1", server.port(), 1).close());
+        assertTrue(taken.getMessage().startsWith("cannot listen on 127.0.0.1:" + server.port() + ": ")
+                && taken.getMessage().endsWith("choose another --port)"), taken.getMessage());
         assertEquals(405, send("GET", "/search", null).statusCode());
         assertEquals(405, send("POST", "/health", "{}").statusCode());
         assertEquals(404, send("GET", "/nope", null).statusCode());
