@@ -73,7 +73,7 @@ public final class HnswsegSpark {
      */
     public static long searchToParquet(SparkSession spark, String index, Dataset<Row> queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, queries.inputFiles());
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, Overlap.inputPaths(queries));
         return out.write(IndexSearch.of(spark, index, queries, options));
     }
 

@@ -80,7 +80,7 @@ final class IndexBuild {
     static BuildSummary fromTable(SparkSession spark, Dataset<Row> table, String output, BuildOptions options, double startupSeconds)
             throws IOException {
         options.validate();
-        for (String file : table.inputFiles()) {
+        for (String file : Overlap.inputPaths(table)) {
             Overlap.refuseWithin(spark.sparkContext().hadoopConfiguration(), "output", output, "the table's file", file);
         }
         return new IndexBuild(spark, output, options).fromTable(table, "a Dataset", startupSeconds);

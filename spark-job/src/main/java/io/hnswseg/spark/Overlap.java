@@ -2,8 +2,10 @@ package io.hnswseg.spark;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
 
 import java.io.IOException;
+import java.net.URI;
 
 /**
  * Refuses an output that would take the place of what the same job reads: an output equal to an input,
@@ -50,10 +52,28 @@ final class Overlap {
         }
     }
 
-    /** The URI of {@code uri} on its file system, with one trailing slash, so that prefixes compare whole names. */
+    /**
+     * The files a Dataset reads, as paths: Spark gives them as encoded URIs ({@code %20} for a space), which
+     * a path string would encode again.
+     */
+    static String[] inputPaths(Dataset<?> table) {
+        String[] files = table.inputFiles();
+        String[] paths = new String[files.length];
+        for (int i = 0; i < files.length; i++) {
+            paths[i] = new Path(URI.create(files[i])).toString();
+        }
+        return paths;
+    }
+
+    /**
+     * {@code uri} qualified on its file system as {@code scheme://authority/path/}, one trailing slash, so
+     * that prefixes compare whole names: Hadoop qualifies one local path as {@code file:/x} and another as
+     * {@code file:///x}, which only their parts show to be the same.
+     */
     private static String qualified(Configuration conf, String uri) throws IOException {
         Path path = new Path(uri);
-        String qualified = path.getFileSystem(conf).makeQualified(path).toUri().normalize().toString();
-        return qualified.replaceAll("/+$", "") + "/";
+        URI qualified = path.getFileSystem(conf).makeQualified(path).toUri().normalize();
+        String authority = qualified.getAuthority() == null ? "" : qualified.getAuthority();
+        return qualified.getScheme() + "://" + authority + qualified.getPath().replaceAll("/+$", "") + "/";
     }
 }

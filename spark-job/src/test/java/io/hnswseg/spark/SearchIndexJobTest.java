@@ -205,13 +205,14 @@ class SearchIndexJobTest {
                     e.getMessage());
         }
         // A Parquet table of queries, given as a Dataset: its files are what the output must stay apart from.
-        Path table = tmp.resolve("query-table");
+        Path table = tmp.resolve("query table");
         table(data[1], data[1].rows(), "id", "vector").write().parquet(table.toString());
         Dataset<Row> rows = spark.read().parquet(table.toString());
         SearchOptions options = new SearchOptions().k(3);
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> HnswsegSpark.searchToParquet(spark, index.toString(), rows, table.toString(), options, true));
         assertTrue(e.getMessage().contains("holds --queries"), e.getMessage());
+        assertEquals(data[1].rows(), spark.read().parquet(table.toString()).count(), "the table is intact");
         // Another index at the output is not search results: --overwrite does not replace it.
         Path other = tmp.resolve("other-index");
         Files.createDirectories(other);
