@@ -9,6 +9,8 @@ import java.util.Locale;
 /**
  * How {@link HnswsegSpark#build} builds an index. Start from {@code new BuildOptions()} and set what you
  * need; every setter returns this. Unset values take the defaults the command line documents.
+ * Errors name a setting by its command-line flag, the setter's name in words ({@code efConstruction} is
+ * {@code --ef-construction}), since the command line and this API share the checks.
  *
  * <pre>{@code
  * BuildOptions options = new BuildOptions().vectorColumn("embedding").metric("cosine").partitions(16);

@@ -6,6 +6,8 @@ import java.util.Locale;
 /**
  * How {@link HnswsegSpark#search} searches an index with a table of queries. Start from
  * {@code new SearchOptions()} and set what you need; every setter returns this.
+ * Errors name a setting by its command-line flag, the setter's name in words ({@code efConstruction} is
+ * {@code --ef-construction}), since the command line and this API share the checks.
  *
  * <pre>{@code
  * SearchOptions options = new SearchOptions().vectorColumn("embedding").k(20).excludeSelf(true);
