@@ -38,9 +38,14 @@ final class IndexOptions extends ReaderFlags {
         }
         IndexReader reader = open();
         if (queries.dimension() != reader.dimension()) {
-            reader.close();
-            throw new IllegalArgumentException(file + ": queries of dimension " + queries.dimension() + ", but the index at "
-                    + reader.location() + " holds vectors of dimension " + reader.dimension());
+            IllegalArgumentException wrong = new IllegalArgumentException(file + ": queries of dimension " + queries.dimension()
+                    + ", but the index at " + reader.location() + " holds vectors of dimension " + reader.dimension());
+            try {
+                reader.close();
+            } catch (RuntimeException e) {
+                wrong.addSuppressed(e);
+            }
+            throw wrong;
         }
         return reader;
     }

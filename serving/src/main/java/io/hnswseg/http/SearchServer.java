@@ -189,7 +189,7 @@ public final class SearchServer implements AutoCloseable {
                 if (t instanceof java.net.BindException) {
                     // Jetty says only "Failed to bind to /host:port"; the cause says why.
                     throw new IOException("cannot listen on " + bind + ":" + port + ": " + t.getMessage()
-                            + " (is another process using the port? choose another --port)", e);
+                            + " (the port may be in use or privileged, or --bind not an address of this host)", e);
                 }
             }
             throw e instanceof IOException ioe ? ioe : new IOException("cannot serve on " + bind + ":" + port + ": " + e.getMessage(), e);

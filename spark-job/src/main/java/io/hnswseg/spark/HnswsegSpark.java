@@ -66,14 +66,14 @@ public final class HnswsegSpark {
      * its rows straight to a file, which is faster than writing the returned {@code Dataset} through Spark
      * SQL, and the output appears, with {@code _SUCCESS}, only once every task has finished.
      *
-     * @param overwrite replace an existing {@code output} once the new results are complete (never the index,
-     *                  the queries' files or another index: those are refused); without it an
+     * @param overwrite replace an existing {@code output} of earlier results once the new results are complete
+     *                  (anything else there, the index or the queries' table is refused); without it an
      *                  existing output is an error, checked before any query is read
      * @return the rows written, one per query
      */
     public static long searchToParquet(SparkSession spark, String index, Dataset<Row> queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, Overlap.inputPaths(queries));
+        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, Overlap.inputRoots(queries));
         return out.write(IndexSearch.of(spark, index, queries, options));
     }
 

@@ -80,8 +80,8 @@ final class IndexBuild {
     static BuildSummary fromTable(SparkSession spark, Dataset<Row> table, String output, BuildOptions options, double startupSeconds)
             throws IOException {
         options.validate();
-        for (String file : Overlap.inputPaths(table)) {
-            Overlap.refuseWithin(spark.sparkContext().hadoopConfiguration(), "output", output, "the table's file", file);
+        for (String root : Overlap.inputRoots(table)) {
+            Overlap.refuseWithin(spark.sparkContext().hadoopConfiguration(), "output", output, "the table at", root);
         }
         return new IndexBuild(spark, output, options).fromTable(table, "a Dataset", startupSeconds);
     }
@@ -105,7 +105,8 @@ final class IndexBuild {
         IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
         try {
             return body.run(commit);
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (Throwable e) {
+            // Throwable: a failed Spark job is a checked SparkException that no signature declares.
             try {
                 commit.removeIfCreatedAndEmpty();
             } catch (IOException | RuntimeException cleanup) {

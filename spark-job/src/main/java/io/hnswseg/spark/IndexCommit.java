@@ -98,6 +98,8 @@ final class IndexCommit {
         if (!created) {
             return;
         }
+        // Every delete is non-recursive: a directory that gained a file meanwhile stays. (A second build into
+        // the same new output could lose the empty segments/ it just made, failing one of its tasks: a retry.)
         for (String dir : new String[]{"segments", "routing"}) {
             Path path = new Path(root, dir);
             if (list(path).length == 0 && status(fs, path) != null) {

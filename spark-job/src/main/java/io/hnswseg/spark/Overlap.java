@@ -3,9 +3,15 @@ package io.hnswseg.spark;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
+import org.apache.spark.sql.execution.datasources.LogicalRelation;
+import scala.jdk.javaapi.CollectionConverters;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Refuses an output that would take the place of what the same job reads: an output equal to an input,
@@ -42,8 +48,18 @@ final class Overlap {
         if (input == null) {
             return;
         }
-        String out = qualified(conf, output);
-        String in = qualified(conf, input);
+        String out;
+        try {
+            out = qualified(conf, output);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException(outputName + " " + output + ": " + SessionOptions.explain(e));
+        }
+        String in;
+        try {
+            in = qualified(conf, input);
+        } catch (IOException | RuntimeException e) {
+            return; // what this configuration cannot resolve is not where it writes; reading it fails in its own words
+        }
         boolean holds = holding && in.startsWith(out);
         if (holds || out.startsWith(in)) {
             throw new InvalidInputException(outputName + " " + output + (in.equals(out) ? " is " : holds ? " holds " : " lies inside ")
@@ -53,16 +69,19 @@ final class Overlap {
     }
 
     /**
-     * The files a Dataset reads, as paths: Spark gives them as encoded URIs ({@code %20} for a space), which
-     * a path string would encode again.
+     * The root directories (or files) of the file tables a Dataset reads, such as {@code /t} of
+     * {@code spark.read().parquet("/t")}; none for a Dataset made in memory.
      */
-    static String[] inputPaths(Dataset<?> table) {
-        String[] files = table.inputFiles();
-        String[] paths = new String[files.length];
-        for (int i = 0; i < files.length; i++) {
-            paths[i] = new Path(URI.create(files[i])).toString();
+    static String[] inputRoots(Dataset<?> table) {
+        List<String> roots = new ArrayList<>();
+        for (LogicalPlan leaf : CollectionConverters.asJava(table.queryExecution().analyzed().collectLeaves())) {
+            if (leaf instanceof LogicalRelation relation && relation.relation() instanceof HadoopFsRelation files) {
+                for (Path root : CollectionConverters.asJava(files.location().rootPaths())) {
+                    roots.add(root.toString());
+                }
+            }
         }
-        return paths;
+        return roots.toArray(new String[0]);
     }
 
     /**

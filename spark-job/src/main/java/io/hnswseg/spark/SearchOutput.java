@@ -63,10 +63,36 @@ final class SearchOutput {
             throw new InvalidInputException("output " + output + " already exists" + (status.isDirectory() ? "" : " (a file)")
                     + "; pass --overwrite to replace it once the new results are complete");
         }
-        if (status != null && status.isDirectory() && Vacuum.status(fs, new Path(path, IndexManifest.FILE_NAME)) != null) {
-            throw new InvalidInputException("output " + output + " holds an hnswseg index (" + IndexManifest.FILE_NAME
-                    + "), which --overwrite never replaces with search results; choose another --output");
+        if (status != null) {
+            String other = notResults(status);
+            if (other != null) {
+                throw new InvalidInputException("output " + output + " is not the results of an earlier search (" + other
+                        + "): --overwrite replaces only those; choose another --output");
+            }
         }
+    }
+
+    /**
+     * Why an existing output is not what {@link #write} leaves (a directory of {@code part-*} files and
+     * {@code _SUCCESS}, and the hidden or underscored files of file systems and of Spark), or null when it is:
+     * {@code --overwrite} deletes the output whole, so it must never take an index or other data with it.
+     */
+    private String notResults(FileStatus status) throws IOException {
+        if (!status.isDirectory()) {
+            return "a file";
+        }
+        boolean success = false;
+        for (FileStatus f : fs.listStatus(path)) {
+            String name = f.getPath().getName();
+            if (name.equals(IndexManifest.FILE_NAME)) {
+                return "it holds an hnswseg index, " + IndexManifest.FILE_NAME;
+            }
+            if (f.isDirectory() || !(name.startsWith("part-") || name.startsWith("_") || name.startsWith("."))) {
+                return "it holds " + name + (f.isDirectory() ? "/" : "");
+            }
+            success |= name.equals("_SUCCESS");
+        }
+        return success ? null : "no _SUCCESS in it";
     }
 
     /**

@@ -107,7 +107,7 @@ final class SessionOptions {
         // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
         int newline = message.indexOf('\n');
         String line = newline > 0 ? message.substring(0, newline) : message;
-        if (line.startsWith("Wrong FS: file://")) {
+        if (line.matches("Wrong FS: file://[^/].*")) {
             // Hadoop's words for file://host/path, which the readers refuse in theirs.
             return line + ": a file: URI on another host is not a local path (give the path, or file:///path)";
         }

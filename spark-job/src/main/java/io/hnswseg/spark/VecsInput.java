@@ -74,27 +74,34 @@ final class VecsInput implements Serializable {
         VecsInput input = new VecsInput(uri, format, dim, 0);
         long record = input.recordBytes();
         if (status.getLen() % record != 0) {
-            String size = status.getLen() + " bytes is not a whole number of " + record + "-byte records of dimension " + dim;
-            throw new InvalidInputException(firstBadRecord(fs, path, uri, input.vecsFormat()) + " (" + size + ")");
+            String size = uri + ": " + status.getLen() + " bytes is not a whole number of " + record + "-byte records of dimension " + dim;
+            String found = firstBadRecord(fs, path, uri, input.vecsFormat(), SCAN_BYTES / record);
+            throw new InvalidInputException(found != null ? found + " (" + size.substring(uri.length() + 2) + ")"
+                    : size + ": the file is truncated or corrupt (row " + status.getLen() / record + " is incomplete)");
         }
         return new VecsInput(uri, format, dim, status.getLen() / record);
     }
 
+    /** The most of a file read through to find its first bad record, so that a huge file's error does not wait for all of it. */
+    static final long SCAN_BYTES = 4L << 30;
+
     /**
-     * What is wrong with a file whose size is not whole records: the file is read through (only on this
-     * error), so that the message names the first record that breaks the layout, a change of dimension
-     * in the middle as well as a truncated tail, rather than the row the size arithmetic lands on.
+     * The reader's words on the first record among the first {@code rows} that breaks the file's layout
+     * (a change of dimension in the middle as well as a truncated tail), or null if they are whole or the
+     * file could not be read: a file whose size is not whole records is read through (only on this error),
+     * so that the message names that record rather than the row the size arithmetic lands on.
      */
-    private static String firstBadRecord(FileSystem fs, Path path, String uri, VecsFormat format) throws IOException {
+    private static String firstBadRecord(FileSystem fs, Path path, String uri, VecsFormat format, long rows) {
         try (VecsReader reader = new VecsReader(fs.open(path), uri, format)) {
             float[] row = new float[reader.peekDimension()];
-            while (reader.nextFloats(row)) {
+            while (reader.rowsRead() < rows && reader.nextFloats(row)) {
                 // Only the reader's checks matter here.
             }
         } catch (IOException e) {
-            return e.getMessage();
+            // The reader's own errors name the file; anything else (the store's) leaves the size's message.
+            return e.getMessage() != null && e.getMessage().startsWith(uri + ": ") ? e.getMessage() : null;
         }
-        return uri + ": the file is truncated or corrupt";
+        return null;
     }
 
     /** Rows {@code [first, first + count)}, streamed from one seek. */

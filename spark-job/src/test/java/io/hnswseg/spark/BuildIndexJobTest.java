@@ -439,13 +439,20 @@ class BuildIndexJobTest {
         m = failure("--input", tmp.resolve("no-such-input.fvecs").toString(), "--output", out("bad11"));
         assertTrue(m.contains("does not exist"), m);
 
+        m = failure("--input", fvecs.toString(), "--output", "nosuchscheme://x/idx");
+        assertTrue(m.startsWith("--output nosuchscheme://x/idx: ") && m.contains("nosuchscheme"), m);
         m = failure("--input", fvecs.toString(), "--output", "file://somehost" + tmp.resolve("bad12"));
         assertTrue(m.contains("file://somehost") && m.contains("another host is not a local path"), m);
 
         for (int i = 1; i <= 12; i++) {
             assertTrue(!Files.exists(tmp.resolve("bad" + i).resolve(IndexManifest.FILE_NAME)), "nothing committed for bad" + i);
         }
-        for (int i : new int[]{9, 10, 11, 12}) {
+        // A Dataset of a table, built into that table's directory.
+        InvalidInputException inside = assertThrows(InvalidInputException.class, () -> HnswsegSpark.build(spark.read().parquet(nan.toString()),
+                nan.resolve("idx").toString(), new BuildOptions().vectorColumn("embedding")));
+        assertTrue(inside.getMessage().contains("lies inside the table at"), inside.getMessage());
+        // Refused on the driver (9-12) or by a task before any segment was written (1-4): no output directory.
+        for (int i : new int[]{1, 2, 3, 4, 9, 10, 11, 12}) {
             assertTrue(!Files.exists(tmp.resolve("bad" + i)), "a build refused before it wrote anything leaves no output directory: bad" + i);
         }
     }

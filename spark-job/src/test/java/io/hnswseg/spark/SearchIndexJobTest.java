@@ -211,7 +211,7 @@ class SearchIndexJobTest {
         SearchOptions options = new SearchOptions().k(3);
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> HnswsegSpark.searchToParquet(spark, index.toString(), rows, table.toString(), options, true));
-        assertTrue(e.getMessage().contains("holds --queries"), e.getMessage());
+        assertTrue(e.getMessage().contains("is --queries"), e.getMessage());
         assertEquals(data[1].rows(), spark.read().parquet(table.toString()).count(), "the table is intact");
         // Another index at the output is not search results: --overwrite does not replace it.
         Path other = tmp.resolve("other-index");
@@ -219,7 +219,23 @@ class SearchIndexJobTest {
         Files.write(other.resolve("manifest.json"), manifest);
         e = assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries", queries.toString(),
                 "--output", other.toString(), "--overwrite"));
-        assertTrue(e.getMessage().contains("holds an hnswseg index"), e.getMessage());
+        assertTrue(e.getMessage().contains("it holds an hnswseg index"), e.getMessage());
+        // Nor a directory holding one further down, or anything else than earlier results.
+        Path parent = tmp.resolve("indexes");
+        Files.createDirectories(parent.resolve("a"));
+        Files.write(parent.resolve("a").resolve("manifest.json"), manifest);
+        e = assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries", queries.toString(),
+                "--output", parent.toString(), "--overwrite"));
+        assertTrue(e.getMessage().contains("is not the results of an earlier search (it holds a/)"), e.getMessage());
+        Path file = tmp.resolve("notes.txt");
+        Files.writeString(file, "mine");
+        e = assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries", queries.toString(),
+                "--output", file.toString(), "--overwrite"));
+        assertTrue(e.getMessage().contains("(a file)"), e.getMessage());
+        assertTrue(Files.exists(parent.resolve("a").resolve("manifest.json")) && Files.readString(file).equals("mine"));
+        // A sibling whose name starts with the index's is apart from it.
+        Path sibling = tmp.resolve(index.getFileName() + "-results");
+        assertEquals(300, runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", sibling.toString(), "--k", "3"));
         assertTrue(java.util.Arrays.equals(manifest, Files.readAllBytes(index.resolve("manifest.json"))), "the index is intact");
         assertTrue(java.util.Arrays.equals(queryBytes, Files.readAllBytes(queries)), "the queries are intact");
         assertTrue(Files.exists(other.resolve("manifest.json")));
