@@ -12,11 +12,15 @@ import java.util.UUID;
 /**
  * Where a batch search's Parquet results go, complete or not at all: each task attempt writes its own file
  * into a staging directory beside the output; the driver keeps the files of the attempts Spark kept, adds
- * {@code _SUCCESS}, and only then renames the staging directory to the output. A failed job leaves the
+ * {@code _SUCCESS} (holding a mark of this job, which {@code overwrite} looks for), and only then renames the
+ * staging directory to the output. A failed job leaves the
  * output as it was; {@code overwrite} replaces an existing output only once the new results are complete.
  */
 final class SearchOutput {
 
+    private static final String SUCCESS = "_SUCCESS";
+    /** What {@link #write} puts in {@code _SUCCESS}, so that {@code --overwrite} knows its own results from any other table. */
+    private static final byte[] MARK = "hnswseg search-job results\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** Where tasks write inside staging: a name Parquet readers skip (leading underscore). */
     private static final String ATTEMPTS = "_attempts";
     private final String output;
@@ -81,8 +85,8 @@ final class SearchOutput {
         if (!status.isDirectory()) {
             return "a file";
         }
-        boolean success = false;
-        for (FileStatus f : fs.listStatus(path)) {
+        FileStatus[] files = fs.listStatus(path);
+        for (FileStatus f : files) {
             String name = f.getPath().getName();
             if (name.equals(IndexManifest.FILE_NAME)) {
                 return "it holds an hnswseg index, " + IndexManifest.FILE_NAME;
@@ -90,9 +94,20 @@ final class SearchOutput {
             if (f.isDirectory() || !(name.startsWith("part-") || name.startsWith("_") || name.startsWith("."))) {
                 return "it holds " + name + (f.isDirectory() ? "/" : "");
             }
-            success |= name.equals("_SUCCESS");
         }
-        return success ? null : "no _SUCCESS in it";
+        if (files.length == 0) {
+            return null;
+        }
+        // Any Spark table has part files and _SUCCESS: only this job's mark in it tells results from a dataset.
+        byte[] mark = new byte[MARK.length];
+        try (var in = fs.open(new Path(path, SUCCESS))) {
+            if (in.readNBytes(mark, 0, MARK.length) != MARK.length || !java.util.Arrays.equals(mark, MARK)) {
+                return "its " + SUCCESS + " is not search-job's";
+            }
+        } catch (java.io.FileNotFoundException e) {
+            return "no " + SUCCESS + " in it";
+        }
+        return null;
     }
 
     /**
@@ -115,7 +130,9 @@ final class SearchOutput {
                 written += f.rows;
             }
             fs.delete(attempts, true);
-            fs.create(new Path(staging, "_SUCCESS"), false).close();
+            try (var success = fs.create(new Path(staging, SUCCESS), false)) {
+                success.write(MARK);
+            }
             rows = written;
         } finally {
             if (rows < 0) {

@@ -60,6 +60,19 @@ final class TableInput {
 
     /** The Parquet table at {@code uri}; one Spark cannot read is an error naming it ({@code what}: "input", "queries"). */
     static Dataset<Row> parquet(org.apache.spark.sql.SparkSession spark, String uri, String what) {
+        // Checked first: Spark's own answer to a missing path comes after a logged stack trace. A glob is Spark's to expand.
+        if (!uri.matches(".*[*?\\[{].*")) {
+            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+            boolean missing;
+            try {
+                missing = !path.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(path);
+            } catch (java.io.IOException | RuntimeException e) {
+                missing = false; // let Spark's read say what is wrong
+            }
+            if (missing) {
+                throw new InvalidInputException(what + " " + uri + " does not exist");
+            }
+        }
         try {
             return spark.read().parquet(uri);
         } catch (RuntimeException e) {

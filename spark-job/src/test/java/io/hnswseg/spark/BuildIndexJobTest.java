@@ -438,6 +438,8 @@ class BuildIndexJobTest {
 
         m = failure("--input", tmp.resolve("no-such-input.fvecs").toString(), "--output", out("bad11"));
         assertTrue(m.contains("does not exist"), m);
+        m = failure("--input", tmp.resolve("no-such-table").toString(), "--output", out("bad11"));
+        assertTrue(m.equals("input " + tmp.resolve("no-such-table") + " does not exist"), m);
 
         m = failure("--input", fvecs.toString(), "--output", "nosuchscheme://x/idx");
         assertTrue(m.startsWith("--output nosuchscheme://x/idx: ") && m.contains("nosuchscheme"), m);

@@ -233,6 +233,16 @@ class SearchIndexJobTest {
                 "--output", file.toString(), "--overwrite"));
         assertTrue(e.getMessage().contains("(a file)"), e.getMessage());
         assertTrue(Files.exists(parent.resolve("a").resolve("manifest.json")) && Files.readString(file).equals("mine"));
+        // Any other Spark table has part files and _SUCCESS too: only search-job's own mark lets --overwrite replace it.
+        Path dataset = tmp.resolve("a-dataset");
+        table(data[1], 50, "id", "vector").write().parquet(dataset.toString());
+        e = assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries", queries.toString(),
+                "--output", dataset.toString(), "--overwrite"));
+        assertTrue(e.getMessage().contains("(its _SUCCESS is not search-job's)"), e.getMessage());
+        assertEquals(50, spark.read().parquet(dataset.toString()).count(), "the dataset is intact");
+        // An empty directory holds nothing to lose.
+        Path empty = Files.createDirectories(tmp.resolve("empty-output"));
+        assertEquals(300, runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", empty.toString(), "--overwrite"));
         // A sibling whose name starts with the index's is apart from it.
         Path sibling = tmp.resolve(index.getFileName() + "-results");
         assertEquals(300, runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", sibling.toString(), "--k", "3"));
