@@ -15,8 +15,9 @@ import java.util.List;
 
 /**
  * Refuses an output that would take the place of what the same job reads: an output equal to an input,
- * inside it or (when the output is replaced whole) holding it. A search whose {@code --overwrite} named its own index as the output replaced
- * the index with its results; a build into its input's directory would mix segments into a table.
+ * inside it or (when the output is replaced whole) holding it. A search whose {@code --overwrite} named its
+ * own index as the output replaced the index with its results; a build into its input's directory would mix
+ * segments into a table.
  */
 final class Overlap {
 

@@ -37,10 +37,10 @@ final class SearchOutput {
 
     /**
      * Checks the output before anything is read: apart from the index and the queries (neither equal to it,
-     * inside it nor holding it), not an existing result without {@code overwrite}, never an index, its parent
-     * usable.
+     * inside it nor holding it), absent unless {@code overwrite}, and then only earlier results of this job or
+     * an empty directory, its parent usable.
      *
-     * @param queries the paths the queries are read from (a file, a table's directory, or a Dataset's files)
+     * @param queries the paths the queries are read from (a file, a table's directory, or a Dataset's table roots)
      */
     static SearchOutput prepare(String output, Configuration conf, boolean overwrite, String index, String... queries) throws IOException {
         Overlap.refuse(conf, "--output", output, "--index", index);
