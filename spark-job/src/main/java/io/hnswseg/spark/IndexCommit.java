@@ -42,10 +42,13 @@ final class IndexCommit {
     private final boolean overwrite;
     /** The manifest's state when the build started (null: none), which the commit compares with. */
     private final FileStatus before;
-    /** Whether the output did not exist before this build (its write probe created it). */
-    private final boolean created;
+    /**
+     * The outermost directory of the output's path that did not exist before this build (the write probe
+     * created it and those below it down to the output), or null when the output existed.
+     */
+    private final Path created;
 
-    private IndexCommit(Configuration hadoop, FileSystem fs, Path root, boolean overwrite, FileStatus before, boolean created) {
+    private IndexCommit(Configuration hadoop, FileSystem fs, Path root, boolean overwrite, FileStatus before, Path created) {
         this.hadoop = hadoop;
         this.fs = fs;
         this.root = root;
@@ -77,6 +80,11 @@ final class IndexCommit {
             throw new InvalidInputException("output " + root + " already holds an index (" + IndexManifest.FILE_NAME
                     + "): pass --overwrite to replace it, or choose another --output");
         }
+        // Before the probe creates them: which directories of the output's path are new.
+        Path created = null;
+        for (Path p = root; status == null && p != null && status(fs, p) == null; p = p.getParent()) {
+            created = p;
+        }
         Path probe = new Path(root, "_hnswseg-write-probe-" + UUID.randomUUID());
         try {
             try (FSDataOutputStream out = fs.create(probe, false)) {
@@ -86,29 +94,35 @@ final class IndexCommit {
         } catch (IOException e) {
             throw new InvalidInputException("output " + root + " is not writable: " + SessionOptions.explain(e));
         }
-        return new IndexCommit(hadoop, fs, root, overwrite, existing, status == null);
+        return new IndexCommit(hadoop, fs, root, overwrite, existing, created);
     }
 
     /**
-     * After a build that failed: removes the output directory this build created, when nothing is in it
-     * (a build refused for its input leaves no empty index directory behind). Files a failed build did
-     * write stay where they are, for {@code hnswseg vacuum}; an output that existed before is never touched.
+     * After a build that failed: removes the output directory this build created, and the parents it created
+     * for it, when nothing is in them (a build refused for its input leaves no empty directories behind). Files
+     * a failed build did write stay where they are, for {@code hnswseg vacuum}; what existed before is never
+     * touched.
      */
     void removeIfCreatedAndEmpty() throws IOException {
-        if (!created) {
+        if (created == null) {
             return;
         }
         // Every delete is non-recursive: a directory that gained a file meanwhile stays. (A second build into
         // the same new output could lose the empty segments/ it just made, failing one of its tasks: a retry.)
         for (String dir : new String[]{"segments", "routing"}) {
-            Path path = new Path(root, dir);
-            if (list(path).length == 0 && status(fs, path) != null) {
-                fs.delete(path, false);
-            }
+            removeIfEmpty(new Path(root, dir));
         }
-        if (list(root).length == 0 && status(fs, root) != null) {
-            fs.delete(root, false);
+        for (Path p = root; removeIfEmpty(p) && !p.equals(created); p = p.getParent()) {
+            // Up to the outermost directory this build created.
         }
+    }
+
+    /** Deletes {@code dir} if it exists and is empty; whether it is gone. */
+    private boolean removeIfEmpty(Path dir) throws IOException {
+        if (status(fs, dir) == null) {
+            return true;
+        }
+        return list(dir).length == 0 && fs.delete(dir, false);
     }
 
     private static FileStatus status(FileSystem fs, Path path) throws IOException {

@@ -433,7 +433,8 @@ class BuildIndexJobTest {
         odd.put(whole, 0, 68 * 4).putInt(9).put(new byte[9 * 4]).put(whole, 68 * 5, 68 * 5);
         Path oddRecord = tmp.resolve("odd-record.fvecs");
         Files.write(oddRecord, odd.array());
-        m = failure("--input", oddRecord.toString(), "--output", out("bad10"));
+        // Into an output whose parents are new as well: they go too.
+        m = failure("--input", oddRecord.toString(), "--output", tmp.resolve("bad10/new/parents").toString());
         assertTrue(m.contains("record 4 declares dimension 9") && m.contains(oddRecord.toString()), m);
 
         m = failure("--input", tmp.resolve("no-such-input.fvecs").toString(), "--output", out("bad11"));
