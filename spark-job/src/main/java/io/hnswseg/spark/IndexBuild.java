@@ -484,7 +484,8 @@ final class IndexBuild {
             IndexManifest.GridPoint routed = Evaluation.bestRouted(quality.grid());
             if (quality.defaults().nprobe() == 0 && routed != null) {
                 // The readers will search every segment: say what that costs against the best a routed search got.
-                summary.put("best_routed", String.format(Locale.ROOT, "recall %s at nprobe %d, ef %d; every segment scores %.1fx its bytes per query",
+                summary.put("best_routed", String.format(Locale.ROOT,
+                        "recall %s at nprobe %d, ef %d; the default, every segment, scores %.1fx that point's bytes per query",
                         routed.recallAt10(), routed.nprobe(), routed.ef(),
                         quality.defaults().bytesScoredPerQuery() / (double) Math.max(1, routed.bytesScoredPerQuery())));
             }

@@ -303,7 +303,7 @@ class BuildIndexJobTest {
         assertEquals(bestRouted, routed.recallAt10());
         String cost = String.valueOf(JobFixtures.manifest(tmp.resolve("clumps")).summary().get("best_routed"));
         assertTrue(cost.startsWith("recall " + routed.recallAt10() + " at nprobe " + routed.nprobe() + ", ef " + routed.ef()
-                + "; every segment scores ") && cost.endsWith("x its bytes per query"), cost);
+                + "; the default, every segment, scores ") && cost.endsWith("x that point's bytes per query"), cost);
         assertTrue(fvecsSummaryHasNoBestRouted(), "a build whose default routes says nothing of it");
 
         // Beyond every point: the default is the cheapest within NEAR_BEST of the best, not the widest search.
