@@ -39,10 +39,22 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "random seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--overwrite", description = "replace base.fvecs, query.fvecs and groundtruth.ivecs already in --out")
+    boolean overwrite;
+
+    private static final String[] FILES = {"base.fvecs", "query.fvecs", "groundtruth.ivecs"};
+
     @Override
     public Integer call() throws IOException {
         if (rows <= 0 || queries <= 0 || dim <= 0 || clusters <= 0) {
             throw new IllegalArgumentException("--rows, --queries, --dim and --clusters must be > 0");
+        }
+        for (String name : FILES) {
+            if (!overwrite && Files.exists(out.resolve(name))) {
+                // A dataset's directory holds files of these very names: never replace one by a typo.
+                throw new IllegalArgumentException(out + " already holds " + name + ": pass --overwrite to replace the dataset there, "
+                        + "or choose another --out");
+            }
         }
         Metric m = Metric.parse(metric);
         // Queries come from the same clusters but are not rows of the base set.
@@ -53,9 +65,9 @@ final class GenerateCommand implements Callable<Integer> {
         FloatMatrix queryVectors = new FloatMatrix(dim, queries, q);
         int[][] truth = BruteForce.nearest(base, queryVectors, Math.min(100, rows), m);
         Files.createDirectories(out);
-        write(out.resolve("base.fvecs"), base);
-        write(out.resolve("query.fvecs"), queryVectors);
-        try (VecsWriter writer = VecsWriter.create(out.resolve("groundtruth.ivecs"))) {
+        write(out.resolve(FILES[0]), base);
+        write(out.resolve(FILES[1]), queryVectors);
+        try (VecsWriter writer = VecsWriter.create(out.resolve(FILES[2]))) {
             for (int[] row : truth) {
                 writer.writeInts(row);
             }

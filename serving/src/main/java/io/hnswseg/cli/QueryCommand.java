@@ -38,8 +38,19 @@ final class QueryCommand implements Callable<Integer> {
     @Option(names = "--out", description = "write the ids as an .ivecs file (one record of k ids per query, -1 filling those of queries that found fewer) instead of printing them")
     Path out;
 
+    @Option(names = "--overwrite", description = "replace an existing --out file")
+    boolean overwrite;
+
     @Override
     public Integer call() throws Exception {
+        if (out != null && java.nio.file.Files.exists(out)) {
+            if (java.nio.file.Files.exists(queries) && java.nio.file.Files.isSameFile(out, queries)) {
+                throw new IllegalArgumentException("--out " + out + " is the --queries file: choose another --out");
+            }
+            if (!overwrite) {
+                throw new IllegalArgumentException("--out " + out + " already exists: pass --overwrite to replace it, or choose another --out");
+            }
+        }
         FloatMatrix q = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         try (IndexReader reader = index.openFor(queries, q, k)) {
             List<float[]> rows = new ArrayList<>();

@@ -86,7 +86,7 @@ class CliTest {
         Path earlier = tmp.resolve("results.ivecs");
         byte[] before = Files.readAllBytes(earlier);
         assertEquals(1, run("query", "--index", wide.toString(), "--queries", data.resolve("query.fvecs").toString(),
-                "--k", "5", "--ef", "32", "--out", earlier.toString()));
+                "--k", "5", "--ef", "32", "--out", earlier.toString(), "--overwrite"));
         assertArrayEquals(before, Files.readAllBytes(earlier), "the earlier results are kept");
         assertTrue(!Files.exists(tmp.resolve("results.ivecs.tmp")), "the temporary file is removed");
     }
@@ -125,6 +125,20 @@ class CliTest {
         assertTrue(message.contains("--k must be > 0, got 0"), message);
         message = error("query", "--index", index.resolve("manifest.json").toString(), "--queries", data.resolve("query.fvecs").toString());
         assertTrue(message.contains("manifest.json is a file, not an index directory"), message);
+
+        // Nothing already written is replaced by a typo: not the queries, not a dataset, not earlier results.
+        byte[] queryBytes = Files.readAllBytes(data.resolve("query.fvecs"));
+        message = error("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--out", data.resolve("query.fvecs").toString(), "--overwrite");
+        assertTrue(message.contains("is the --queries file"), message);
+        message = error("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--out", data.resolve("groundtruth.ivecs").toString());
+        assertTrue(message.contains("groundtruth.ivecs already exists: pass --overwrite"), message);
+        message = error("generate", "--out", data.toString(), "--rows", "100", "--dim", "16", "--queries", "5");
+        assertTrue(message.contains(data + " already holds base.fvecs: pass --overwrite"), message);
+        assertArrayEquals(queryBytes, Files.readAllBytes(data.resolve("query.fvecs")));
+        assertEquals(0, run("generate", "--out", data.toString(), "--rows", "100", "--dim", "16", "--queries", "5", "--overwrite"));
+        assertEquals(100, VecsReader.readFloats(data.resolve("base.fvecs"), Integer.MAX_VALUE).rows());
     }
 
     /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
