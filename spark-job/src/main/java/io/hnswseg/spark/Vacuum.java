@@ -68,7 +68,9 @@ final class Vacuum {
         List<Entry> young = new ArrayList<>();
         for (String dir : new String[]{"segments", "routing"}) {
             for (FileStatus f : list(fs, new Path(root, dir))) {
-                consider(fs, f, dir + "/" + f.getPath().getName(), listed, cutoff, manifestOld, keepPrefix, dryRun, removed, young);
+                if (builtName(dir, f.getPath().getName())) {
+                    consider(fs, f, dir + "/" + f.getPath().getName(), listed, cutoff, manifestOld, keepPrefix, dryRun, removed, young);
+                }
             }
         }
         for (FileStatus f : list(fs, root)) {
@@ -97,6 +99,16 @@ final class Vacuum {
         if (dryRun || fs.delete(f.getPath(), false)) {
             removed.add(entry);
         }
+    }
+
+    /**
+     * Whether a file of {@code segments/} or {@code routing/} has a name a build gives (a segment, a centroids
+     * file, or the checksum sidecar an older build's local writes left): a directory of these names may hold a
+     * user's own files too, which are never removed.
+     */
+    private static boolean builtName(String dir, String name) {
+        String ending = dir.equals("segments") ? ".hseg" : "-centroids.fvecs";
+        return name.endsWith(ending) || (name.startsWith(".") && name.endsWith(ending + ".crc"));
     }
 
     /** Empty and "." steps dropped, as the manifest's own check of duplicate paths does. */

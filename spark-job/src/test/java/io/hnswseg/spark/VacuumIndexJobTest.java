@@ -110,6 +110,8 @@ class VacuumIndexJobTest {
         write("routing/dead0001-centroids.fvecs", 204, Duration.ofMinutes(5));
         write("manifest.json.dead0001.tmp", 300, Duration.ofMinutes(5));
         write("notes.txt", 10, Duration.ofDays(3));
+        write("segments/my-notes.txt", 20, Duration.ofDays(3));
+        write("routing/readme.md", 30, Duration.ofDays(3));
         Map<String, Long> littered = files(index);
         List<String> unlisted = List.of("manifest.json.dead0001.tmp", "routing/dead0001-centroids.fvecs",
                 "segments/dead0001-part-00000-task-7.hseg", "segments/dead0001-part-00001-task-8.hseg");
@@ -129,7 +131,8 @@ class VacuumIndexJobTest {
         assertTrue(dry.out().contains("would remove   segments/dead0001-part-00001-task-8.hseg  2.4 KiB"), dry.out());
         assertTrue(dry.out().contains("would remove   manifest.json.dead0001.tmp  300 B"), dry.out());
         assertTrue(dry.out().contains("would remove 4 unlisted files (4.4 KiB)"), dry.out());
-        assertFalse(dry.out().contains("notes.txt") || dry.out().contains(manifest.segments().get(0).path()), dry.out());
+        assertFalse(dry.out().contains("notes.txt") || dry.out().contains("readme.md") || dry.out().contains(manifest.segments().get(0).path()),
+                dry.out());
         assertEquals(littered, files(index), "a dry run removes nothing");
 
         // No grace, as a file: URI: the four go; the listed segments, the centroids and other files stay.
@@ -141,6 +144,8 @@ class VacuumIndexJobTest {
         assertTrue(now.out().contains("removed 4 unlisted files (4.4 KiB)") && !now.out().contains("kept"), now.out());
         Map<String, Long> expected = new TreeMap<>(committed);
         expected.put("notes.txt", 10L);
+        expected.put("segments/my-notes.txt", 20L);
+        expected.put("routing/readme.md", 30L);
         assertEquals(expected, files(index), "exactly the unlisted files removed");
         assertEquals(manifest, JobFixtures.manifest(index));
         List<SearchResults> after = answers();
