@@ -1,10 +1,9 @@
 package io.hnswseg.cli;
 
+import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.reader.IndexReader;
 import io.hnswseg.reader.ReaderOptions;
 import picocli.CommandLine.Option;
-
-import io.hnswseg.io.FloatMatrix;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -11,6 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +44,8 @@ final class QueryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (out != null && java.nio.file.Files.exists(out)) {
-            if (java.nio.file.Files.exists(queries) && java.nio.file.Files.isSameFile(out, queries)) {
+        if (out != null && Files.exists(out)) {
+            if (Files.exists(queries) && Files.isSameFile(out, queries)) {
                 throw new IllegalArgumentException("--out " + out + " is the --queries file: choose another --out");
             }
             if (!overwrite) {
@@ -66,17 +67,17 @@ final class QueryCommand implements Callable<Integer> {
             if (out != null) {
                 // Written whole to a temporary file, then renamed: an interrupted run leaves no partial results.
                 Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-                try (VecsWriter writer = new VecsWriter(java.nio.file.Files.newOutputStream(tmp), VecsFormat.IVECS)) {
+                try (VecsWriter writer = new VecsWriter(Files.newOutputStream(tmp), VecsFormat.IVECS)) {
                     for (int i = 0; i < results.size(); i++) {
                         long[] ids = results.get(i).ids();
                         fewer += ids.length < k ? 1 : 0;
                         writer.writeInts(toInts(ids, k, i));
                     }
                 } catch (IOException | RuntimeException e) {
-                    java.nio.file.Files.deleteIfExists(tmp);
+                    Files.deleteIfExists(tmp);
                     throw e;
                 }
-                java.nio.file.Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             } else {
                 for (int i = 0; i < results.size(); i++) {
                     StringBuilder line = new StringBuilder("query ").append(i).append(':');

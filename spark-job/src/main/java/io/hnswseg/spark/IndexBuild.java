@@ -67,7 +67,6 @@ final class IndexBuild {
         options.validate();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Overlap.refuseWithin(conf, "--output", output, "--input", input);
-        Overlap.refuseWithin(conf, "--output", output, "--eval-queries-file", options.evalQueriesFile);
         IndexBuild build = new IndexBuild(spark, output, options);
         String format = options.format != null ? options.format : inferFormat(input);
         if (format.equals("parquet")) {
@@ -80,8 +79,9 @@ final class IndexBuild {
     static BuildSummary fromTable(SparkSession spark, Dataset<Row> table, String output, BuildOptions options, double startupSeconds)
             throws IOException {
         options.validate();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
         for (String root : Overlap.inputRoots(table)) {
-            Overlap.refuseWithin(spark.sparkContext().hadoopConfiguration(), "output", output, "the table at", root);
+            Overlap.refuseWithin(conf, "output", output, "the table at", root);
         }
         return new IndexBuild(spark, output, options).fromTable(table, "a Dataset", startupSeconds);
     }
