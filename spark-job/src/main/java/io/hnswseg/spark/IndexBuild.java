@@ -1,9 +1,6 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.VectorKernels;
-import io.hnswseg.distance.Vectors;
-import io.hnswseg.io.FloatMatrix;
-import io.hnswseg.io.VecsReader;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.KMeansTrainer;
 import org.apache.hadoop.conf.Configuration;
@@ -20,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -33,11 +29,11 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * One build, on the driver: plan (input shape, partitions), sample, train the centroids, run the one
- * Spark job that builds the segments (a shuffle of vector blocks to their partitions, except for an
- * fvecs/bvecs file partitioned at random, whose tasks read their own row ranges), merge the recall
- * measurement, and commit. The driver holds the sample, the centroids and the segments' descriptors,
- * never the vectors.
+ * One build, on the driver: plan (input shape, partitions), sample ({@link InputSample}), train the
+ * centroids, pick the evaluation queries ({@link EvalQueries}), run the one Spark job that builds the
+ * segments (a shuffle of vector blocks to their partitions, except for an fvecs/bvecs file partitioned at
+ * random, whose tasks read their own row ranges), merge the recall measurement, and commit. The driver
+ * holds the sample, the centroids and the segments' descriptors, never the vectors.
  */
 final class IndexBuild {
 
@@ -131,10 +127,10 @@ final class IndexBuild {
         boolean kmeans = kmeans(partitions);
         Sample sample = null;
         if (kmeans || sampledEvaluation()) {
-            sample = timed("sample", () -> sampleVecs(vecs, partitions));
+            sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
         }
         Partitioning partitioning = partitioning(partitions, sample, config);
-        Evaluation evaluation = evaluation(sample, partitioning, vecs.dimension);
+        Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, hadoop());
         config.partitions = partitions;
         config.idCheckPartitions = 0;
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
@@ -175,14 +171,13 @@ final class IndexBuild {
 
     private BuildSummary fromTable(IndexCommit commit, Dataset<Row> source, String input, double startupSeconds) throws IOException {
         TableInput table = TableInput.of(source, options.idColumn, options.vectorColumn);
-        long[] counted = new long[1];
-        Sample sample = timed("sample", () -> sampleTable(table, input, counted));
-        long rows = counted[0];
+        Sample sample = timed("sample", () -> InputSample.ofTable(table, input, options));
+        long rows = sample.rowsRead;
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.newRunId());
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config);
-        Evaluation evaluation = evaluation(sample, partitioning, dimension);
+        Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, hadoop());
         config.partitions = partitions;
         config.idCheckPartitions = (int) Math.max(1, (rows + IDS_PER_CHECK - 1) / IDS_PER_CHECK);
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
@@ -311,118 +306,6 @@ final class IndexBuild {
                 cells, sample.rows, trained.seconds(), trained.imbalance(),
                 options.replication > 0 ? String.format("; %.1f%% of it within the replication gap", 100 * trained.replicated()) : ""));
         return Partitioning.kmeans(partitions, trained.centroids(), trained.replicationGap());
-    }
-
-    private Evaluation evaluation(Sample sample, Partitioning partitioning, int dimension) throws IOException {
-        if (options.evalQueriesFile != null) {
-            FloatMatrix queries = readQueries(options.evalQueriesFile, dimension);
-            long[] ids = new long[queries.rows()];
-            java.util.Arrays.fill(ids, Evaluation.NO_ID);
-            return Evaluation.of(ids, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile);
-        }
-        if (options.evalQueries == 0) {
-            return null;
-        }
-        return Evaluation.of(sample.evalIds, sample.evalVectors, dimension, partitioning,
-                sample.evalCount() + " vectors sampled from the input, each one's own match left out");
-    }
-
-    private FloatMatrix readQueries(String uri, int dimension) throws IOException {
-        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
-        java.nio.file.Path local = Files.createTempFile("hnswseg-eval-", "." + inferFormat(uri));
-        try {
-            path.getFileSystem(hadoop()).copyToLocalFile(false, path, new org.apache.hadoop.fs.Path(local.toUri()), true);
-            FloatMatrix m;
-            try {
-                m = VecsReader.readFloats(local, Integer.MAX_VALUE);
-            } catch (IOException e) {
-                // The reader names the local copy; the user knows the file by the name they gave.
-                String problem = String.valueOf(e.getMessage()).replace(local + ": ", "").replace(local.toString(), uri);
-                throw new InvalidInputException("--eval-queries-file " + uri + ": " + problem);
-            }
-            if (m.dimension() != dimension) {
-                throw new InvalidInputException("--eval-queries-file " + uri + " has dimension " + m.dimension() + ", the input " + dimension);
-            }
-            for (int r = 0; r < m.rows(); r++) {
-                try {
-                    Vectors.checkValid(m.data(), r * dimension, dimension, options.metricValue(), "row " + r);
-                } catch (IllegalArgumentException e) {
-                    throw new InvalidInputException("--eval-queries-file " + uri + ": " + e.getMessage());
-                }
-            }
-            return m;
-        } finally {
-            Files.deleteIfExists(local);
-        }
-    }
-
-    private Sample sampleVecs(VecsInput vecs, int partitions) {
-        int wanted = Sample.maxRows(options.sampleSize + options.evalQueries, vecs.dimension);
-        int tasks = (int) Math.min(Math.max(jsc.defaultParallelism(), partitions), Math.max(1, vecs.rows / 1000));
-        List<Sample.Part> parts = sampleRows(jsc, vecs, tasks, wanted, options.seed, settings());
-        Sample sample = Sample.of(parts, vecs.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed, vecs.uri);
-        LOG.info(String.format("sample: %,d of %,d rows, uniform over %d tasks' row ranges", sample.seen, vecs.rows, tasks));
-        return sample;
-    }
-
-    /**
-     * A uniform random sample of {@code wanted} of the file's rows (fewer when it holds fewer): each of
-     * {@code tasks} tasks reads its range of rows once and keeps a reservoir of its share. Contiguous runs of
-     * rows (fewer reads) made a clustered sample wherever neighbouring rows are alike (SIFT's come image by
-     * image), and k-means centroids trained on it routed worse: on sift-real-1m in 16 segments, recall@10
-     * 0.003-0.005 lower at every (nprobe, ef) of the grid (docs/performance.md).
-     */
-    static List<Sample.Part> sampleRows(JavaSparkContext jsc, VecsInput vecs, int tasks, int wanted, long seed,
-                                        Map<String, String> settings) {
-        long rows = vecs.rows;
-        return jsc.parallelize(IntStream.range(0, tasks).boxed().collect(Collectors.toList()), tasks)
-                .map(t -> {
-                    long first = rows * t / tasks;
-                    long span = rows * (t + 1) / tasks - first;
-                    int share = (int) Math.min(span, ((long) wanted + tasks - 1) / tasks);
-                    return Sample.Part.reservoir(vecs.rows(first, span, conf(settings)), share, Sample.MAX_FLOATS,
-                            Sample.taskSeed(seed, t));
-                })
-                .collect();
-    }
-
-    /**
-     * One pass over the table both counts it and samples it: each task keeps a uniform reservoir of its
-     * rows, twice its even share of the sample, and the driver takes from each reservoir in proportion to
-     * the rows its task read.
-     */
-    private Sample sampleTable(TableInput table, String input, long[] rows) {
-        int wanted = options.sampleSize + options.evalQueries;
-        JavaRDD<org.apache.spark.sql.catalyst.InternalRow> internal = table.internalRows(table.table);
-        int tasks = Math.max(1, internal.getNumPartitions());
-        int capacity = (int) Math.min(wanted, 2L * wanted / tasks + 16);
-        long maxFloats = Math.max(1, 2 * Sample.MAX_FLOATS / tasks);
-        String idColumn = table.idColumn;
-        String vectorColumn = table.vectorColumn;
-        long seed = options.seed;
-        List<Sample.Part> reservoirs = internal
-                .mapPartitionsWithIndex((split, it) -> List.of(Sample.Part.reservoir(TableInput.rows(it, idColumn, vectorColumn), capacity,
-                        maxFloats, Sample.taskSeed(seed, split))).iterator(), false)
-                .collect();
-        long total = reservoirs.stream().mapToLong(p -> p.rowsRead).sum();
-        if (total == 0) {
-            throw new InvalidInputException("input " + input + " has no rows");
-        }
-        rows[0] = total;
-        List<Sample.Part> parts = new ArrayList<>();
-        for (int t = 0; t < reservoirs.size(); t++) {
-            Sample.Part p = reservoirs.get(t);
-            int share = (int) Math.ceil((double) wanted * p.rowsRead / total);
-            parts.add(p.thin(share, seed + t));
-        }
-        Sample sample = Sample.of(parts, options.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed,
-                table.idColumn + "/" + table.vectorColumn);
-        LOG.info(String.format("sample: %,d of %,d rows, one pass over %d input splits", sample.seen, total, tasks));
-        if (sample.unusable > 0) {
-            LOG.info(String.format("sample: %,d of %,d sampled rows have no usable vector of dimension %d (they are named when the build "
-                    + "reaches them)", sample.unusable, sample.seen, sample.dimension));
-        }
-        return sample;
     }
 
     private BuildSummary finish(IndexCommit commit, JobConfig config, List<SegmentResult> results, int partitions,

@@ -120,8 +120,10 @@ final class Sample {
     /** Rows looked at, and how many of them were unusable or of another length. */
     final int seen;
     final int unusable;
+    /** Rows of the input the sampling tasks read: all of it, so this is the input's row count. */
+    final long rowsRead;
 
-    private Sample(int dimension, float[] vectors, int rows, long[] evalIds, float[] evalVectors, int seen, int unusable) {
+    private Sample(int dimension, float[] vectors, int rows, long[] evalIds, float[] evalVectors, int seen, int unusable, long rowsRead) {
         this.dimension = dimension;
         this.vectors = vectors;
         this.rows = rows;
@@ -129,6 +131,7 @@ final class Sample {
         this.evalVectors = evalVectors;
         this.seen = seen;
         this.unusable = unusable;
+        this.rowsRead = rowsRead;
     }
 
     int evalCount() {
@@ -193,7 +196,8 @@ final class Sample {
             evalIds[i] = ids.get(eval.get(i));
             System.arraycopy(valid.get(eval.get(i)), 0, evalVectors, i * dim, dim);
         }
-        return new Sample(dim, vectors, train, evalIds, evalVectors, seen, seen - valid.size());
+        long rowsRead = parts.stream().mapToLong(p -> p.rowsRead).sum();
+        return new Sample(dim, vectors, train, evalIds, evalVectors, seen, seen - valid.size(), rowsRead);
     }
 
     /** The most common length of a non-empty vector among the sampled rows. */

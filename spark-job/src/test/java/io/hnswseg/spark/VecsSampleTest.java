@@ -50,7 +50,7 @@ class VecsSampleTest {
     }
 
     private static long[] sampledRows(int tasks, int wanted, long seed) {
-        List<Sample.Part> parts = IndexBuild.sampleRows(JavaSparkContext.fromSparkContext(spark.sparkContext()), vecs, tasks,
+        List<Sample.Part> parts = InputSample.vecsRows(JavaSparkContext.fromSparkContext(spark.sparkContext()), vecs, tasks,
                 wanted, seed, Map.of());
         return parts.stream().flatMap(p -> Arrays.stream(p.vectors)).mapToLong(v -> {
             assertEquals(-v[0], v[1], 0f, "a row's vector, whole");

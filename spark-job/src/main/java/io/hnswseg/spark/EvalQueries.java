@@ -1,0 +1,66 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Vectors;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsReader;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Arrays;
+
+/**
+ * The queries a build measures its own recall with: vectors of the input's sample (each one's own match
+ * left out of the truth and the results), or the user's {@code --eval-queries-file}, checked like input.
+ */
+final class EvalQueries {
+
+    private EvalQueries() {
+    }
+
+    /** The build's evaluation, or null when {@code --eval-queries 0} asks for none. */
+    static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, Configuration hadoop)
+            throws IOException {
+        if (options.evalQueriesFile != null) {
+            FloatMatrix queries = read(options.evalQueriesFile, dimension, options, hadoop);
+            long[] ids = new long[queries.rows()];
+            Arrays.fill(ids, Evaluation.NO_ID);
+            return Evaluation.of(ids, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile);
+        }
+        if (options.evalQueries == 0) {
+            return null;
+        }
+        return Evaluation.of(sample.evalIds, sample.evalVectors, dimension, partitioning,
+                sample.evalCount() + " vectors sampled from the input, each one's own match left out");
+    }
+
+    private static FloatMatrix read(String uri, int dimension, BuildOptions options, Configuration hadoop) throws IOException {
+        Path path = new Path(uri);
+        java.nio.file.Path local = Files.createTempFile("hnswseg-eval-", "." + IndexBuild.inferFormat(uri));
+        try {
+            path.getFileSystem(hadoop).copyToLocalFile(false, path, new Path(local.toUri()), true);
+            FloatMatrix m;
+            try {
+                m = VecsReader.readFloats(local, Integer.MAX_VALUE);
+            } catch (IOException e) {
+                // The reader names the local copy; the user knows the file by the name they gave.
+                String problem = String.valueOf(e.getMessage()).replace(local + ": ", "").replace(local.toString(), uri);
+                throw new InvalidInputException("--eval-queries-file " + uri + ": " + problem);
+            }
+            if (m.dimension() != dimension) {
+                throw new InvalidInputException("--eval-queries-file " + uri + " has dimension " + m.dimension() + ", the input " + dimension);
+            }
+            for (int r = 0; r < m.rows(); r++) {
+                try {
+                    Vectors.checkValid(m.data(), r * dimension, dimension, options.metricValue(), "row " + r);
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidInputException("--eval-queries-file " + uri + ": " + e.getMessage());
+                }
+            }
+            return m;
+        } finally {
+            Files.deleteIfExists(local);
+        }
+    }
+}
