@@ -3,11 +3,19 @@ package io.hnswseg.distance;
 /** Checks and normalisation applied to every vector that enters an index or a query. */
 public final class Vectors {
 
+    /**
+     * The largest squared length an l2 or ip vector may have: an eighth of the largest float, so that the
+     * distance between any two valid vectors, at most {@code (|q| + |x|)^2}, stays finite with room for
+     * rounding. Beyond it every distance to a query would be infinite and its neighbours arbitrary.
+     */
+    static final double MAX_SQUARED_LENGTH = Float.MAX_VALUE / 8.0;
+
     private Vectors() {
     }
 
     /**
-     * Verifies that {@code v[offset..offset+dim)} has only finite components and, for cosine, a non-zero norm.
+     * Verifies that {@code v[offset..offset+dim)} has only finite components and, for cosine, a non-zero norm;
+     * for l2 and ip, a length whose distances fit a float ({@link #MAX_SQUARED_LENGTH}).
      *
      * @param what how to name the vector in an error, e.g. {@code "vector for id 42"} or {@code "query"}
      * @throws IllegalArgumentException naming the vector, the component and the value
@@ -23,6 +31,11 @@ public final class Vectors {
         }
         if (metric.normalizes() && norm == 0) {
             throw new IllegalArgumentException(what + " is the zero vector, which has no direction for the cosine metric");
+        }
+        if (!metric.normalizes() && norm > MAX_SQUARED_LENGTH) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s has length %.3g: its %s distances would overflow "
+                    + "a float; a vector's length must be at most %.3g (cosine normalises vectors, so any length works there)",
+                    what, Math.sqrt(norm), metric.externalName(), Math.sqrt(MAX_SQUARED_LENGTH)));
         }
     }
 

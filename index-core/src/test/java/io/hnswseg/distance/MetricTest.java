@@ -45,6 +45,27 @@ class MetricTest {
         assertTrue(e.getMessage().contains("zero vector"), e.getMessage());
     }
 
+    /** Finite but so long that every l2 distance to it is infinite: the search would return arbitrary neighbours. */
+    @Test
+    void vectorsWhoseDistancesOverflowAreRefused() {
+        float[] huge = new float[128];
+        java.util.Arrays.fill(huge, 1e18f);
+        for (Metric metric : new Metric[] {Metric.L2, Metric.IP}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Vectors.checkValid(huge, 0, 128, metric, "query 3"));
+            assertTrue(e.getMessage().contains("query 3") && e.getMessage().contains("overflow"), e.getMessage());
+        }
+        Vectors.checkValid(huge, 0, 128, Metric.COSINE, "normalised first, so fine");
+        // Just inside the limit, the distance between opposite vectors is still finite.
+        float[] a = new float[128];
+        float[] b = new float[128];
+        float c = (float) Math.sqrt(Vectors.MAX_SQUARED_LENGTH / 128) * 0.999f;
+        java.util.Arrays.fill(a, c);
+        java.util.Arrays.fill(b, -c);
+        Vectors.checkValid(a, 0, 128, Metric.L2, "a");
+        Vectors.checkValid(b, 0, 128, Metric.L2, "b");
+        assertTrue(Float.isFinite(Metric.L2.distance(a, 0, b, 0, 128)));
+    }
+
     /**
      * Each component is off by at most half a quantization step e = range/255/2 (range below 10 here), so an
      * L2 term (x-y)^2 moves by at most 2|x-y|(2e) + (2e)^2 and a dot term xy by at most (|x|+|y|)e + e^2.

@@ -46,12 +46,12 @@ class QuantizationRecallTest {
     @ParameterizedTest
     @EnumSource(Metric.class)
     void hugeRange(Metric metric) {
-        // Two vectors at +-3e38 make max - min overflow float32: unclipped, every code decoded to NaN. With
-        // ip their inner products would overflow whatever the scoring, so there they are at +-1e30 (and,
-        // as maximum inner product search wants, the nearest "neighbours" of many queries).
+        // Two vectors at +-1e18 per component, as long as a vector may be (Vectors.MAX_SQUARED_LENGTH): a range
+        // 1e17 times the clusters' own, which leaves the clusters' vectors a code or two apart unless the
+        // quantizer clips them (and, with ip, the nearest "neighbours" of many queries).
         FloatMatrix[] data = Fixtures.clustered(5_000, 200, 32, 23);
         float[] v = data[0].data();
-        float huge = metric == Metric.IP ? 1e30f : 3e38f;
+        float huge = 1e18f;
         for (int d = 0; d < 32; d++) {
             v[7 * 32 + d] = d % 2 == 0 ? huge : -huge;
             v[8 * 32 + d] = d % 2 == 0 ? -huge : huge;
