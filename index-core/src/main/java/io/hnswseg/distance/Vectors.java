@@ -21,22 +21,36 @@ public final class Vectors {
      * @throws IllegalArgumentException naming the vector, the component and the value
      */
     public static void checkValid(float[] v, int offset, int dim, Metric metric, String what) {
+        String problem = problem(v, offset, dim, metric);
+        if (problem != null) {
+            throw new IllegalArgumentException(what + problem);
+        }
+    }
+
+    /** Whether {@link #checkValid} accepts the vector, without building a message: for samples that drop bad rows. */
+    public static boolean isValid(float[] v, int offset, int dim, Metric metric) {
+        return problem(v, offset, dim, metric) == null;
+    }
+
+    /** What is wrong with the vector, as the end of a sentence that starts with its name; null when nothing is. */
+    private static String problem(float[] v, int offset, int dim, Metric metric) {
         double norm = 0;
         for (int i = 0; i < dim; i++) {
             float x = v[offset + i];
             if (!Float.isFinite(x)) {
-                throw new IllegalArgumentException(what + " has " + x + " at component " + i + ": every component must be a finite float");
+                return " has " + x + " at component " + i + ": every component must be a finite float";
             }
             norm += (double) x * x;
         }
         if (metric.normalizes() && norm == 0) {
-            throw new IllegalArgumentException(what + " is the zero vector, which has no direction for the cosine metric");
+            return " is the zero vector, which has no direction for the cosine metric";
         }
         if (!metric.normalizes() && norm > MAX_SQUARED_LENGTH) {
-            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s has length %.3g: its %s distances would overflow "
-                    + "a float; a vector's length must be at most %.3g (cosine normalises vectors, so any length works there)",
-                    what, Math.sqrt(norm), metric.externalName(), Math.sqrt(MAX_SQUARED_LENGTH)));
+            return String.format(java.util.Locale.ROOT, " has length %.3g: its %s distances would overflow a float; a vector's length "
+                    + "must be at most %.3g (cosine normalises vectors, so any length works there)", Math.sqrt(norm), metric.externalName(),
+                    Math.sqrt(MAX_SQUARED_LENGTH));
         }
+        return null;
     }
 
     /** Checks the length of a vector against the index dimension. */

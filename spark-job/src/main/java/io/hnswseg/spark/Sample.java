@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -217,13 +218,6 @@ final class Sample {
     }
 
     private static boolean usable(float[] v, Metric metric) {
-        double norm = 0;
-        for (float x : v) {
-            if (!Float.isFinite(x)) {
-                return false;
-            }
-            norm += (double) x * x;
-        }
-        return norm > 0 || !metric.normalizes();
+        return Vectors.isValid(v, 0, v.length, metric);
     }
 }
