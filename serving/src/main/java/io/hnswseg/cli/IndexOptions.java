@@ -1,5 +1,6 @@
 package io.hnswseg.cli;
 
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.reader.IndexReader;
 import io.hnswseg.reader.ReaderOptions;
@@ -36,9 +37,16 @@ final class IndexOptions extends ReaderFlags {
             throw new IllegalArgumentException("--k must be > 0, got " + k);
         }
         IndexReader reader = open();
-        if (queries.dimension() != reader.dimension()) {
-            IllegalArgumentException wrong = new IllegalArgumentException(file + ": queries of dimension " + queries.dimension()
-                    + ", but the index at " + reader.location() + " holds vectors of dimension " + reader.dimension());
+        try {
+            if (queries.dimension() != reader.dimension()) {
+                throw new IllegalArgumentException(file + ": queries of dimension " + queries.dimension()
+                        + ", but the index at " + reader.location() + " holds vectors of dimension " + reader.dimension());
+            }
+            // Every query checked before any is searched, named by the file and its row.
+            for (int row = 0; row < queries.rows(); row++) {
+                Vectors.checkValid(queries.data(), row * queries.dimension(), queries.dimension(), reader.metric(), file + ": row " + row);
+            }
+        } catch (IllegalArgumentException wrong) {
             try {
                 reader.close();
             } catch (RuntimeException e) {

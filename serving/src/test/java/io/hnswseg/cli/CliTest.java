@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.VecsFormat;
 import io.hnswseg.io.VecsReader;
+import io.hnswseg.io.VecsWriter;
 import io.hnswseg.reader.TestIndexes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,6 +122,18 @@ class CliTest {
         message = error("eval", "--index", index.toString(), "--queries", narrowQueries.toString(),
                 "--groundtruth", narrow.resolve("groundtruth.ivecs").toString());
         assertTrue(message.contains(narrowQueries + ": queries of dimension 8"), message);
+        // A bad query is named by its file and row before any is searched.
+        FloatMatrix good = VecsReader.readFloats(data.resolve("query.fvecs"), Integer.MAX_VALUE);
+        float[] bad = good.data().clone();
+        java.util.Arrays.fill(bad, 2 * 16, 3 * 16, 1e19f);
+        Path badQueries = tmp.resolve("bad-queries.fvecs");
+        try (VecsWriter w = new VecsWriter(Files.newOutputStream(badQueries), VecsFormat.FVECS)) {
+            for (int r = 0; r < good.rows(); r++) {
+                w.writeFloats(bad, r * 16, 16);
+            }
+        }
+        message = error("query", "--index", index.toString(), "--queries", badQueries.toString());
+        assertTrue(message.contains(badQueries + ": row 2 has length") && message.contains("overflow"), message);
         // k is checked before the index is opened: the missing index is not what fails.
         message = error("query", "--index", tmp.resolve("missing").toString(), "--queries", data.resolve("query.fvecs").toString(),
                 "--k", "0");
