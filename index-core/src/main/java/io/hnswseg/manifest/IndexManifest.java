@@ -42,6 +42,8 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
     public static final int OLDEST_READABLE_VERSION = 1;
     /** The file name of the manifest inside an index directory. */
     public static final String FILE_NAME = "manifest.json";
+    /** The widest beam a manifest may recommend: the widest a search request may ask for (serve's limit too). */
+    public static final int MAX_RECOMMENDED_EF = 10_000;
     /** The partitioner of an index whose vectors went to partitions at random. */
     public static final String RANDOM = "random";
     /** The partitioner of an index partitioned by k-means centroids. */
@@ -230,8 +232,11 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
             if (!paths.add(path)) {
                 throw new InvalidManifestException(name, "segment " + s.path() + " is listed twice (as " + path + ")");
             }
-            if (s.count() < 0 || s.bytes() <= 0) {
-                throw new InvalidManifestException(name, "segment " + s.path() + " has count " + s.count() + " and bytes " + s.bytes());
+            // A build writes no segment for an empty partition, so a count of 0 is damage; a reader that trusts it
+            // (one that opens segments lazily) would never search a segment that holds vectors.
+            if (s.count() <= 0 || s.bytes() <= 0) {
+                throw new InvalidManifestException(name, "segment " + s.path() + " has count " + s.count() + " and bytes " + s.bytes()
+                        + ": both must be > 0");
             }
             if (!contents.add(s.bytes() + "/" + s.crc32c())) {
                 throw new InvalidManifestException(name, "segment " + s.path() + " has the size and CRC32C of another listed "
@@ -249,6 +254,38 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
                     + totalCount + ")");
         }
         validateRouting(name);
+        validateQuality(name);
+    }
+
+    /** The recommended setting becomes every reader's default search, so it must be one they can run. */
+    private void validateQuality(String name) {
+        if (quality == null) {
+            return;
+        }
+        if (quality.defaults() == null || quality.grid() == null) {
+            throw new InvalidManifestException(name, "quality: needs both defaults and grid");
+        }
+        checkPoint(quality.defaults(), name, "quality.defaults");
+        for (int i = 0; i < quality.grid().size(); i++) {
+            checkPoint(quality.grid().get(i), name, "quality.grid[" + i + "]");
+        }
+    }
+
+    private void checkPoint(GridPoint p, String name, String what) {
+        if (p == null) {
+            throw new InvalidManifestException(name, what + " is null");
+        }
+        int probes = routing != null && KMEANS.equals(routing.partitioner()) ? segments.size() : 0;
+        if (p.nprobe() < 0 || p.nprobe() > probes) {
+            throw new InvalidManifestException(name, what + ": nprobe " + p.nprobe() + " outside 0.." + probes
+                    + (probes == 0 ? " (an index partitioned at random searches every segment)" : " (the segments)"));
+        }
+        if (p.ef() < 1 || p.ef() > MAX_RECOMMENDED_EF) {
+            throw new InvalidManifestException(name, what + ": ef " + p.ef() + " outside 1.." + MAX_RECOMMENDED_EF);
+        }
+        if (!(p.recallAt10() >= 0 && p.recallAt10() <= 1)) {
+            throw new InvalidManifestException(name, what + ": recall_at_10 " + p.recallAt10() + " outside 0..1");
+        }
     }
 
     private void validateRouting(String name) {
@@ -274,6 +311,12 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         }
         if (routing.biases() == null || routing.biases().size() != c.count()) {
             throw new InvalidManifestException(name, "routing.biases: expected one per centroid (" + c.count() + ")");
+        }
+        for (int i = 0; i < c.count(); i++) {
+            Float bias = routing.biases().get(i);
+            if (bias == null || !Float.isFinite(bias)) {
+                throw new InvalidManifestException(name, "routing.biases[" + i + "] is " + bias + ": each must be a finite number");
+            }
         }
         Set<Integer> taken = new HashSet<>();
         for (Segment s : segments) {

@@ -57,14 +57,17 @@ class IndexManifestTest {
         assertTrue(e.contains("size and CRC32C of another"), e);
         e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 0").replace("\"count\" : 10", "\"count\" : 0")
                 .replace("\"count\" : 20", "\"count\" : 0"));
-        assertTrue(e.contains("holds no vectors"), e);
+        assertTrue(e.contains("has count 0") && e.contains("must be > 0"), e);
+        // One empty segment among full ones: a lazy reader trusting the count would never search it.
+        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 20").replace("\"count\" : 10", "\"count\" : 0"));
+        assertTrue(e.contains("segments/part-00000.hseg has count 0"), e);
         e = error(good.replace("\"segments\" : [", "\"segments\" : [ ], \"unused\" : [").replace("\"total_count\" : 30", "\"total_count\" : 0"));
         assertTrue(e.contains("holds no vectors"), e);
     }
 
     @Test
     void gridPointsKeepTheirCountedCostAndOlderOnesReadAsZero() {
-        IndexManifest.GridPoint point = new IndexManifest.GridPoint(2, 40, 0.9612, 87.5, 123_456);
+        IndexManifest.GridPoint point = new IndexManifest.GridPoint(0, 40, 0.9612, 87.5, 123_456);
         IndexManifest.Quality quality = new IndexManifest.Quality(100, "test", 0.95, true, point, List.of(point));
         IndexManifest m = new IndexManifest(2, "l2", 128, new IndexManifest.BuildParams(16, 100, 42), 30, sample().segments(), null,
                 quality, Map.of());
@@ -107,5 +110,31 @@ class IndexManifestTest {
         assertTrue(e.contains("add up to 30"), e);
         e = error(good.replace("\"count\" : 2,", "\"count\" : 3,"));
         assertTrue(e.contains("routing.centroids"), e);
+        e = error(good.replace("[ 0.0, 0.5 ]", "[ 0.0, null ]"));
+        assertTrue(e.contains("routing.biases[1] is null"), e);
+    }
+
+    /** The recommended point is every reader's default search: one no reader can run is refused, naming the field. */
+    @Test
+    void recommendedSettingsMustBeSearchable() {
+        IndexManifest.Routing routing = new IndexManifest.Routing(IndexManifest.KMEANS,
+                new IndexManifest.FileRef("routing/centroids.fvecs", 2, 2 * (4 + 4 * 128), 9L), List.of(0f, 0.5f), 0);
+        IndexManifest.GridPoint point = new IndexManifest.GridPoint(2, 40, 0.9612, 87.5, 123_456);
+        IndexManifest routed = new IndexManifest(2, "l2", 128, new IndexManifest.BuildParams(16, 100, 42), 30,
+                List.of(new IndexManifest.Segment("segments/a.hseg", 10, 4096, 1L, 1),
+                        new IndexManifest.Segment("segments/b.hseg", 20, 8192, 2L, 0)), routing,
+                new IndexManifest.Quality(100, "test", 0.95, true, point, List.of(point)), Map.of());
+        assertEquals(routed, IndexManifest.parse(routed.toJson(), "routed"));
+        String good = new String(routed.toJson(), StandardCharsets.UTF_8);
+        String defaults = "\"defaults\" : {\n      \"nprobe\" : 2,\n      \"ef\" : 40";
+        assertTrue(good.contains(defaults), good);
+        String e = error(good.replace(defaults, defaults.replace("\"ef\" : 40", "\"ef\" : 0")));
+        assertTrue(e.contains("quality.defaults: ef 0 outside 1..10000"), e);
+        e = error(good.replace(defaults, defaults.replace("\"ef\" : 40", "\"ef\" : 20000")));
+        assertTrue(e.contains("ef 20000"), e);
+        e = error(good.replace(defaults, defaults.replace("\"nprobe\" : 2", "\"nprobe\" : -1")));
+        assertTrue(e.contains("quality.defaults: nprobe -1 outside 0..2"), e);
+        e = error(good.replace(defaults, "\"defaults\" : null, \"unused\" : {\n      \"nprobe\" : 2,\n      \"ef\" : 40"));
+        assertTrue(e.contains("quality: needs both defaults and grid"), e);
     }
 }

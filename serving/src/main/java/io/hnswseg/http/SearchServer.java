@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hnswseg.concurrent.DaemonThreads;
 import io.hnswseg.hnsw.SearchResults;
+import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.reader.IndexReader;
 import io.hnswseg.reader.SegmentUnavailableException;
 import io.hnswseg.segment.CorruptSegmentException;
@@ -71,8 +72,8 @@ public final class SearchServer implements AutoCloseable {
 
     /** The largest k a request may ask for. */
     public static final int MAX_K = 1000;
-    /** The largest ef a request may ask for. */
-    public static final int MAX_EF = 10_000;
+    /** The largest ef a request may ask for: the widest a manifest may recommend, so every default can be served. */
+    public static final int MAX_EF = IndexManifest.MAX_RECOMMENDED_EF;
     /** The largest request body accepted (8 MiB). */
     public static final int MAX_BODY_BYTES = 8 << 20;
     /** What a 503 for a full queue asks the client to wait, in seconds. */
