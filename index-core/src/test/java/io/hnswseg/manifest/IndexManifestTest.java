@@ -50,6 +50,15 @@ class IndexManifestTest {
         assertTrue(e.contains("manhattan"), e);
         e = error("{ not json");
         assertTrue(e.contains("not a valid manifest"), e);
+        // Read as written or not at all: trailing text, a field twice, a count as a string or a fraction.
+        e = error(good + " {}");
+        assertTrue(e.contains("not a valid manifest"), e);
+        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 30, \"total_count\" : 31"));
+        assertTrue(e.contains("Duplicate field 'total_count'"), e);
+        e = error(good.replace("\"dimension\" : 128", "\"dimension\" : \"128\""));
+        assertTrue(e.contains("not a valid manifest"), e);
+        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 30.5"));
+        assertTrue(e.contains("not a valid manifest"), e);
         // The same file under two spellings of its path, or under two names: every id would come back twice.
         e = error(good.replace("segments/part-00001.hseg", "segments//./part-00000.hseg"));
         assertTrue(e.contains("listed twice (as segments/part-00000.hseg)"), e);
