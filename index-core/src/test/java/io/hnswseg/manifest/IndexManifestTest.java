@@ -30,6 +30,14 @@ class IndexManifestTest {
         assertEquals(0xCAFEBABEL, back.segments().get(0).crc32c());
     }
 
+    /** Asserts that the manifest is refused with a message holding every fragment. */
+    private static void refused(String json, String... fragments) {
+        String e = error(json);
+        for (String fragment : fragments) {
+            assertTrue(e.contains(fragment), e);
+        }
+    }
+
     private static String error(String json) {
         return assertThrows(InvalidManifestException.class,
                 () -> IndexManifest.parse(json.getBytes(StandardCharsets.UTF_8), "idx/manifest.json")).getMessage();
@@ -38,40 +46,25 @@ class IndexManifestTest {
     @Test
     void badManifestsNameTheProblem() {
         String good = new String(sample().toJson(), StandardCharsets.UTF_8);
-        String e = error(good.replace("\"format_version\" : 2", "\"format_version\" : 9"));
-        assertTrue(e.contains("idx/manifest.json") && e.contains("format_version 9"), e);
-        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 31"));
-        assertTrue(e.contains("add up to 30"), e);
-        e = error(good.replace("part-00001", "part-00000"));
-        assertTrue(e.contains("listed twice"), e);
-        e = error(good.replace("segments/part-00000.hseg", "../escape.hseg"));
-        assertTrue(e.contains("must be relative"), e);
-        e = error(good.replace("\"l2\"", "\"manhattan\""));
-        assertTrue(e.contains("manhattan"), e);
-        e = error("{ not json");
-        assertTrue(e.contains("not a valid manifest"), e);
+        refused(good.replace("\"format_version\" : 2", "\"format_version\" : 9"), "idx/manifest.json", "format_version 9");
+        refused(good.replace("\"total_count\" : 30", "\"total_count\" : 31"), "add up to 30");
+        refused(good.replace("part-00001", "part-00000"), "listed twice");
+        refused(good.replace("segments/part-00000.hseg", "../escape.hseg"), "must be relative");
+        refused(good.replace("\"l2\"", "\"manhattan\""), "manhattan");
+        refused("{ not json", "not a valid manifest");
         // Read as written or not at all: trailing text, a field twice, a count as a string or a fraction.
-        e = error(good + " {}");
-        assertTrue(e.contains("not a valid manifest"), e);
-        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 30, \"total_count\" : 31"));
-        assertTrue(e.contains("Duplicate field 'total_count'"), e);
-        e = error(good.replace("\"dimension\" : 128", "\"dimension\" : \"128\""));
-        assertTrue(e.contains("not a valid manifest"), e);
-        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 30.5"));
-        assertTrue(e.contains("not a valid manifest"), e);
+        refused(good + " {}", "not a valid manifest");
+        refused(good.replace("\"total_count\" : 30", "\"total_count\" : 30, \"total_count\" : 31"), "Duplicate field 'total_count'");
+        refused(good.replace("\"dimension\" : 128", "\"dimension\" : \"128\""), "not a valid manifest");
+        refused(good.replace("\"total_count\" : 30", "\"total_count\" : 30.5"), "not a valid manifest");
         // The same file under two spellings of its path, or under two names: every id would come back twice.
-        e = error(good.replace("segments/part-00001.hseg", "segments//./part-00000.hseg"));
-        assertTrue(e.contains("listed twice (as segments/part-00000.hseg)"), e);
-        e = error(good.replace("\"bytes\" : 8192", "\"bytes\" : 4096").replace("\"crc32c\" : 7", "\"crc32c\" : 3405691582"));
-        assertTrue(e.contains("size and CRC32C of another"), e);
-        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 0").replace("\"count\" : 10", "\"count\" : 0")
-                .replace("\"count\" : 20", "\"count\" : 0"));
-        assertTrue(e.contains("has count 0") && e.contains("must be > 0"), e);
+        refused(good.replace("segments/part-00001.hseg", "segments//./part-00000.hseg"), "listed twice (as segments/part-00000.hseg)");
+        refused(good.replace("\"bytes\" : 8192", "\"bytes\" : 4096").replace("\"crc32c\" : 7", "\"crc32c\" : 3405691582"), "size and CRC32C of another");
+        refused(good.replace("\"total_count\" : 30", "\"total_count\" : 0").replace("\"count\" : 10", "\"count\" : 0")
+                .replace("\"count\" : 20", "\"count\" : 0"), "has count 0", "must be > 0");
         // One empty segment among full ones: a lazy reader trusting the count would never search it.
-        e = error(good.replace("\"total_count\" : 30", "\"total_count\" : 20").replace("\"count\" : 10", "\"count\" : 0"));
-        assertTrue(e.contains("segments/part-00000.hseg has count 0"), e);
-        e = error(good.replace("\"segments\" : [", "\"segments\" : [ ], \"unused\" : [").replace("\"total_count\" : 30", "\"total_count\" : 0"));
-        assertTrue(e.contains("holds no vectors"), e);
+        refused(good.replace("\"total_count\" : 30", "\"total_count\" : 20").replace("\"count\" : 10", "\"count\" : 0"), "segments/part-00000.hseg has count 0");
+        refused(good.replace("\"segments\" : [", "\"segments\" : [ ], \"unused\" : [").replace("\"total_count\" : 30", "\"total_count\" : 0"), "holds no vectors");
     }
 
     @Test
@@ -111,16 +104,11 @@ class IndexManifestTest {
         assertEquals(routed, back);
         assertTrue(back.routed());
         String good = new String(routed.toJson(), StandardCharsets.UTF_8);
-        String e = error(good.replace("\"centroid\" : 0", "\"centroid\" : 1"));
-        assertTrue(e.contains("its own centroid"), e);
-        e = error(good.replace("\"centroid\" : 0", "\"centroid\" : 2"));
-        assertTrue(e.contains("centroid 2"), e);
-        e = error(good.replace("\"replicated_vectors\" : 3", "\"replicated_vectors\" : 0"));
-        assertTrue(e.contains("add up to 30"), e);
-        e = error(good.replace("\"count\" : 2,", "\"count\" : 3,"));
-        assertTrue(e.contains("routing.centroids"), e);
-        e = error(good.replace("[ 0.0, 0.5 ]", "[ 0.0, null ]"));
-        assertTrue(e.contains("routing.biases[1] is null"), e);
+        refused(good.replace("\"centroid\" : 0", "\"centroid\" : 1"), "its own centroid");
+        refused(good.replace("\"centroid\" : 0", "\"centroid\" : 2"), "centroid 2");
+        refused(good.replace("\"replicated_vectors\" : 3", "\"replicated_vectors\" : 0"), "add up to 30");
+        refused(good.replace("\"count\" : 2,", "\"count\" : 3,"), "routing.centroids");
+        refused(good.replace("[ 0.0, 0.5 ]", "[ 0.0, null ]"), "routing.biases[1] is null");
     }
 
     /** The recommended point is every reader's default search: one no reader can run is refused, naming the field. */
@@ -137,13 +125,9 @@ class IndexManifestTest {
         String good = new String(routed.toJson(), StandardCharsets.UTF_8);
         String defaults = "\"defaults\" : {\n      \"nprobe\" : 2,\n      \"ef\" : 40";
         assertTrue(good.contains(defaults), good);
-        String e = error(good.replace(defaults, defaults.replace("\"ef\" : 40", "\"ef\" : 0")));
-        assertTrue(e.contains("quality.defaults: ef 0 outside 1..10000"), e);
-        e = error(good.replace(defaults, defaults.replace("\"ef\" : 40", "\"ef\" : 20000")));
-        assertTrue(e.contains("ef 20000"), e);
-        e = error(good.replace(defaults, defaults.replace("\"nprobe\" : 2", "\"nprobe\" : -1")));
-        assertTrue(e.contains("quality.defaults: nprobe -1 outside 0..2"), e);
-        e = error(good.replace(defaults, "\"defaults\" : null, \"unused\" : {\n      \"nprobe\" : 2,\n      \"ef\" : 40"));
-        assertTrue(e.contains("quality: needs both defaults and grid"), e);
+        refused(good.replace(defaults, defaults.replace("\"ef\" : 40", "\"ef\" : 0")), "quality.defaults: ef 0 outside 1..10000");
+        refused(good.replace(defaults, defaults.replace("\"ef\" : 40", "\"ef\" : 20000")), "ef 20000");
+        refused(good.replace(defaults, defaults.replace("\"nprobe\" : 2", "\"nprobe\" : -1")), "quality.defaults: nprobe -1 outside 0..2");
+        refused(good.replace(defaults, "\"defaults\" : null, \"unused\" : {\n      \"nprobe\" : 2,\n      \"ef\" : 40"), "quality: needs both defaults and grid");
     }
 }
