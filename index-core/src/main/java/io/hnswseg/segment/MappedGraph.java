@@ -75,6 +75,14 @@ final class MappedGraph implements GraphView {
             float[] offset = new float[dimension];
             file.getFloats(layout.quantizerOffset(), scale, 0, dimension);
             file.getFloats(layout.quantizerOffset() + 4L * dimension, offset, 0, dimension);
+            // A step is a range over 255 (0 for a constant component): a negative or non-finite one, or a
+            // non-finite offset, is corruption that would reorder every code distance without an error.
+            for (int d = 0; d < dimension; d++) {
+                if (!(scale[d] >= 0 && scale[d] < Float.POSITIVE_INFINITY && Float.isFinite(offset[d]))) {
+                    throw new CorruptSegmentException(name, "the quantizer's component " + d + " has scale " + scale[d] + " and offset "
+                            + offset[d] + ": a scale must be finite and >= 0, an offset finite; the file is corrupted");
+                }
+            }
             this.quantizer = new Quantizer(metric, scale, offset);
             this.rowTerms = metric == Metric.L2 ? rowTerms() : null;
             this.rowErrors = layout.codeErrorsOffset() == 0 ? null : rowErrors(layout.codeErrorsOffset());

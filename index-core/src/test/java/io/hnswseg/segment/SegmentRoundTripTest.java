@@ -94,6 +94,18 @@ class SegmentRoundTripTest {
     }
 
     @Test
+    void aNegativeOrNonFiniteQuantizerStepIsCorruption() throws Exception {
+        for (float scale : new float[]{-128f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            byte[] bad = bytes.clone();
+            SegmentLayout layout = TestSegments.layout(bad);
+            TestSegments.little(bad).putFloat((int) layout.quantizerOffset() + 4 * 3, scale);
+            Path p = file(TestSegments.withValidChecksum(bad));
+            CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p, false));
+            assertTrue(e.getMessage().contains("quantizer's component 3 has scale " + scale), e.getMessage());
+        }
+    }
+
+    @Test
     void filesLargerThanOneMappingChunkWork() throws Exception {
         // Chunks of 4 KiB with 1 KiB overlap exercise the multi-buffer path that files over 2 GiB take
         // with the default 1 GiB chunks, on a file of a few hundred KiB.

@@ -34,7 +34,8 @@ final class SegmentRoutes {
      */
     static SegmentRoutes of(IndexManifest manifest, byte[] centroidsFile, String centroidsName) throws IOException {
         List<IndexManifest.Segment> segments = manifest.segments();
-        int[] all = java.util.stream.IntStream.range(0, segments.size()).filter(i -> segments.get(i).count() > 0).toArray();
+        // The manifest holds no empty segment (IndexManifest refuses a count of 0).
+        int[] all = java.util.stream.IntStream.range(0, segments.size()).toArray();
         if (!manifest.routed()) {
             return new SegmentRoutes(all, null, null);
         }
@@ -48,7 +49,12 @@ final class SegmentRoutes {
         for (int i = 0; i < biases.length; i++) {
             biases[i] = manifest.routing().biases().get(i);
         }
-        Centroids centroids = new Centroids(manifest.metricValue(), manifest.dimension(), vectors.data(), biases);
+        Centroids centroids;
+        try {
+            centroids = new Centroids(manifest.metricValue(), manifest.dimension(), vectors.data(), biases);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(centroidsName + ": " + e.getMessage(), e);
+        }
         int[] segmentOf = new int[ref.count()];
         Arrays.fill(segmentOf, -1);
         for (int s : all) {
