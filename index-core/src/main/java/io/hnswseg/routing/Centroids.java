@@ -4,6 +4,10 @@ import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.NearestList;
 import io.hnswseg.distance.Vectors;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
 /**
  * The centroids of a content-partitioned index, one per partition, each with an additive bias. A vector
  * belongs to the partition of smallest <em>routing distance</em>: the metric's distance to the centroid
@@ -77,6 +81,21 @@ public final class Centroids {
     /** A copy of the biases. */
     public float[] biases() {
         return biases.clone();
+    }
+
+    /**
+     * The CRC32C of row {@code c} of {@code rows} ({@code dimension} floats each) as a centroids file stores it:
+     * its float32 values, little-endian, without the record's dimension. A k-means segment records its
+     * centroid's in its header, and a reader compares it with the centroid the manifest routes the segment
+     * by: a centroid number swapped in the manifest, or a reordered centroids file, would otherwise send
+     * queries to the wrong segments with every checksum intact.
+     */
+    public static long crc32c(float[] rows, int c, int dimension) {
+        ByteBuffer bytes = ByteBuffer.allocate(dimension * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(rows, c * dimension, dimension);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return crc.getValue();
     }
 
     /** The same centroids with other biases. */

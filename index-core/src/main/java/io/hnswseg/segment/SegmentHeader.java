@@ -12,9 +12,15 @@ import java.nio.ByteBuffer;
  * @param entryNode     node where searches start, -1 for an empty segment
  * @param upperDataInts length of the upper-layer link section, in ints
  * @param flags         bit 0: the segment carries int8 codes and their quantizer
+ * @param centroidCrc32c for a segment of a k-means index, the CRC32C of its centroid as the centroids file stores
+ *                      it (see {@code Centroids.crc32c}), so that a reader can tell a segment routed by another
+ *                      partition's centroid; -1 for none (random partitioning, or written before 2026-12-04)
  */
 public record SegmentHeader(int formatVersion, Metric metric, int dimension, long count, int m, int efConstruction,
-                            long seed, int topLevel, int entryNode, long upperDataInts, int flags) {
+                            long seed, int topLevel, int entryNode, long upperDataInts, int flags, long centroidCrc32c) {
+
+    /** Where the centroid's CRC32C sits: an int32 that says whether it is there (0 or 1), then the CRC. */
+    private static final int CENTROID_CRC_OFFSET = 152;
 
     /**
      * The largest dimension a reader accepts: one vector must fit in the overlap of two mapping chunks
@@ -61,6 +67,10 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         out.putLong(layout.quantizerOffset());
         out.putLong(layout.codesOffset());
         out.putLong(layout.codeErrorsOffset());
+        // Bytes 152..191 were reserved (zero) in every segment written before: a zero flag reads as "none",
+        // and readers that predate the field read past it.
+        out.putInt(centroidCrc32c < 0 ? 0 : 1);
+        out.putInt((int) centroidCrc32c);
         while (out.position() < start + SegmentLayout.HEADER_BYTES) {
             out.put((byte) 0);
         }
@@ -119,8 +129,14 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
             throw new CorruptSegmentException(name, "unknown header flags 0x" + Integer.toHexString(flags)
                     + " (this reader knows 0x" + Integer.toHexString(SegmentLayout.FLAG_CODES) + ")");
         }
+        int hasCentroid = in.getInt(CENTROID_CRC_OFFSET);
+        if (hasCentroid != 0 && hasCentroid != 1) {
+            throw new CorruptSegmentException(name, "header field at " + CENTROID_CRC_OFFSET + " (centroid CRC present) is "
+                    + hasCentroid + ", must be 0 or 1");
+        }
+        long centroidCrc32c = hasCentroid == 0 ? -1 : Integer.toUnsignedLong(in.getInt(CENTROID_CRC_OFFSET + 4));
         SegmentHeader header = new SegmentHeader(version, metric, dimension, count, m, efConstruction, seed, topLevel,
-                entryNode, upperDataInts, flags);
+                entryNode, upperDataInts, flags, centroidCrc32c);
         SegmentLayout expected = header.layout();
         long[] stored = {in.getLong(64), in.getLong(72), in.getLong(80), in.getLong(88), in.getLong(96), in.getLong(104),
                 in.getLong(112), in.getLong(128), in.getLong(136), in.getLong(144)};

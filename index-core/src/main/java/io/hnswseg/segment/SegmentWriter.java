@@ -33,10 +33,26 @@ public final class SegmentWriter {
      * @return the figures the manifest lists for this segment
      */
     public static SegmentInfo write(HnswGraph graph, OutputStream out) throws IOException {
-        return new SegmentWriter(out).writeGraph(graph, graph.params().efConstruction(), graph.params().seed(), graph.codes());
+        return write(graph, out, -1);
     }
 
-    private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed, QuantizedVectors codes) throws IOException {
+    /**
+     * Writes {@code graph}, a partition of a k-means index, to {@code out}.
+     *
+     * @param centroidCrc32c the CRC32C of the partition's centroid ({@code Centroids.crc32c}), recorded in the
+     *                       header so that a reader can check the manifest routes this segment by it; -1 for none
+     * @return the figures the manifest lists for this segment
+     */
+    public static SegmentInfo write(HnswGraph graph, OutputStream out, long centroidCrc32c) throws IOException {
+        if (centroidCrc32c < -1 || centroidCrc32c > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("centroid CRC32C " + centroidCrc32c + " is not an unsigned 32-bit value or -1");
+        }
+        return new SegmentWriter(out).writeGraph(graph, graph.params().efConstruction(), graph.params().seed(), graph.codes(),
+                centroidCrc32c);
+    }
+
+    private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed, QuantizedVectors codes, long centroidCrc32c)
+            throws IOException {
         int n = g.size();
         int m = g.m();
         int upperBlock = 1 + m;
@@ -48,7 +64,8 @@ public final class SegmentWriter {
             throw new IllegalArgumentException("upper layers too large for one segment: use more partitions");
         }
         SegmentHeader header = new SegmentHeader(SegmentLayout.FORMAT_VERSION, g.metric(), g.dimension(), n, m,
-                efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts, codes == null ? 0 : SegmentLayout.FLAG_CODES);
+                efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts, codes == null ? 0 : SegmentLayout.FLAG_CODES,
+                centroidCrc32c);
         SegmentLayout layout = header.layout();
         header.writeTo(buffer);
 

@@ -255,6 +255,28 @@ class SegmentRoundTripTest {
     }
 
     @Test
+    void aSegmentRecordsItsCentroidsCrc() throws Exception {
+        try (MappedSegment plain = MappedSegment.open(file(bytes))) {
+            assertEquals(-1, plain.header().centroidCrc32c(), "written without one");
+        }
+        // 0 and the top of the unsigned range are CRCs like any other: presence is its own field.
+        for (long crc : new long[]{0, 0xFFFF_FFFFL, 0x8000_0001L}) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            SegmentWriter.write(graph, out, crc);
+            try (MappedSegment segment = MappedSegment.open(file(out.toByteArray()))) {
+                assertEquals(crc, segment.header().centroidCrc32c());
+                Fixtures.assertSameResults(graph.search(data[1].row(0), 10, 40), segment.search(data[1].row(0), 10, 40), "query 0");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> SegmentWriter.write(graph, OutputStream.nullOutputStream(), 1L << 32));
+        byte[] bad = bytes.clone();
+        ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putInt(152, 2);
+        Path p = file(TestSegments.withValidChecksum(bad));
+        CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p));
+        assertTrue(e.getMessage().contains("centroid CRC present") && e.getMessage().contains("must be 0 or 1"), e.getMessage());
+    }
+
+    @Test
     void closedSegmentRefusesSearches() throws Exception {
         MappedSegment s = MappedSegment.open(file(bytes));
         s.close();

@@ -97,9 +97,9 @@ public final class IndexReader implements AutoCloseable {
                     centroids == null ? null : source.location().replaceAll("/+$", "") + "/" + centroids.path());
             if (options.lazySegments()) {
                 // The source stays open for the segments still to come; the reader's close() closes it.
-                return new IndexReader(source.location(), manifest, Segments.lazy(source, manifest, options), routes, options);
+                return new IndexReader(source.location(), manifest, Segments.lazy(source, manifest, routes, options), routes, options);
             }
-            Segments segments = Segments.openAll(source, manifest, options);
+            Segments segments = Segments.openAll(source, manifest, routes, options);
             source.close();
             return new IndexReader(source.location(), manifest, segments, routes, options);
         } catch (IOException | RuntimeException | Error e) {

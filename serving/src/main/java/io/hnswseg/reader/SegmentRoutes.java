@@ -22,11 +22,17 @@ final class SegmentRoutes {
     private final Centroids centroids;
     /** Segment index of each centroid, -1 where its partition has no segment. */
     private final int[] segmentOf;
+    /** The centroids file, for messages; null for an index partitioned at random. */
+    private final String centroidsName;
+    /** Per centroid, the CRC32C of its row as the centroids file stores it. */
+    private final long[] centroidCrc32cs;
 
-    private SegmentRoutes(int[] all, Centroids centroids, int[] segmentOf) {
+    private SegmentRoutes(int[] all, Centroids centroids, int[] segmentOf, String centroidsName, long[] centroidCrc32cs) {
         this.all = all;
         this.centroids = centroids;
         this.segmentOf = segmentOf;
+        this.centroidsName = centroidsName;
+        this.centroidCrc32cs = centroidCrc32cs;
     }
 
     /**
@@ -37,7 +43,7 @@ final class SegmentRoutes {
         // The manifest holds no empty segment (IndexManifest refuses a count of 0).
         int[] all = java.util.stream.IntStream.range(0, segments.size()).toArray();
         if (!manifest.routed()) {
-            return new SegmentRoutes(all, null, null);
+            return new SegmentRoutes(all, null, null, null, null);
         }
         FloatMatrix vectors = VecsReader.parseFloats(centroidsFile, centroidsName);
         IndexManifest.FileRef ref = manifest.routing().centroids();
@@ -60,7 +66,33 @@ final class SegmentRoutes {
         for (int s : all) {
             segmentOf[segments.get(s).centroid()] = s;
         }
-        return new SegmentRoutes(all, centroids, segmentOf);
+        // Of the rows as stored: Centroids normalises its copy for ip and cosine.
+        long[] crcs = new long[ref.count()];
+        for (int c = 0; c < crcs.length; c++) {
+            crcs[c] = Centroids.crc32c(vectors.data(), c, vectors.dimension());
+        }
+        return new SegmentRoutes(all, centroids, segmentOf, centroidsName, crcs);
+    }
+
+    /**
+     * Why segment {@code s} cannot be searched under these routes, or null when it can: a k-means segment
+     * records the CRC32C of the centroid its vectors were assigned by, and the manifest must route it by
+     * that centroid. Segments that record none (random partitioning, or written before 2026-12-04) pass.
+     *
+     * @param segmentCentroidCrc32c the segment header's, -1 for none
+     */
+    String centroidMismatch(int s, IndexManifest manifest, long segmentCentroidCrc32c) {
+        if (centroids == null || segmentCentroidCrc32c < 0) {
+            return null;
+        }
+        int centroid = manifest.segments().get(s).centroid();
+        if (centroidCrc32cs[centroid] == segmentCentroidCrc32c) {
+            return null;
+        }
+        return "it was built around a centroid with CRC32C 0x" + Long.toHexString(segmentCentroidCrc32c)
+                + ", but the manifest routes it by centroid " + centroid + " of " + centroidsName + ", whose CRC32C is 0x"
+                + Long.toHexString(centroidCrc32cs[centroid]) + ": the manifest's centroid numbers or its centroids file do not"
+                + " belong to this segment (queries would be sent to the wrong segments)";
     }
 
     boolean routed() {

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class Segments implements AutoCloseable {
 
     private final IndexManifest manifest;
+    private final SegmentRoutes routes;
     private final ReaderOptions options;
     /** Where segments not opened yet come from; null once every segment is open (eager opening). */
     private final IndexSource source;
@@ -32,8 +33,10 @@ final class Segments implements AutoCloseable {
     private final Object[] locks;
     private volatile boolean closed;
 
-    private Segments(IndexManifest manifest, ReaderOptions options, IndexSource source, MappedSegment[] segments) {
+    private Segments(IndexManifest manifest, SegmentRoutes routes, ReaderOptions options, IndexSource source,
+                     MappedSegment[] segments) {
         this.manifest = manifest;
+        this.routes = routes;
         this.options = options;
         this.source = source;
         this.opened = new AtomicReferenceArray<>(segments);
@@ -48,20 +51,22 @@ final class Segments implements AutoCloseable {
      *
      * @throws IOException naming the first segment that is missing, unreadable, corrupt or not the manifest's
      */
-    static Segments openAll(IndexSource source, IndexManifest manifest, ReaderOptions options) throws IOException {
+    static Segments openAll(IndexSource source, IndexManifest manifest, SegmentRoutes routes, ReaderOptions options)
+            throws IOException {
         List<IndexManifest.Segment> entries = manifest.segments();
         MappedSegment[] segments = new MappedSegment[entries.size()];
         ExecutorService fetchers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, entries.size())),
                 DaemonThreads.named("hnswseg-fetch"));
         try {
             List<Future<MappedSegment>> futures = new ArrayList<>();
-            for (IndexManifest.Segment entry : entries) {
-                futures.add(fetchers.submit(() -> open(source, manifest, entry, options)));
+            for (int s = 0; s < entries.size(); s++) {
+                int index = s;
+                futures.add(fetchers.submit(() -> map(source.segment(entries.get(index)), source, manifest, routes, index, options)));
             }
             for (int i = 0; i < futures.size(); i++) {
                 segments[i] = futures.get(i).get();
             }
-            return new Segments(manifest, options, null, segments);
+            return new Segments(manifest, routes, options, null, segments);
         } catch (ExecutionException e) {
             closeAll(segments);
             Throwable cause = e.getCause();
@@ -82,19 +87,14 @@ final class Segments implements AutoCloseable {
     }
 
     /** Opens no segment now: each one on its first {@link #get}; keeps {@code source} open until {@link #close}. */
-    static Segments lazy(IndexSource source, IndexManifest manifest, ReaderOptions options) {
-        return new Segments(manifest, options, source, new MappedSegment[manifest.segments().size()]);
+    static Segments lazy(IndexSource source, IndexManifest manifest, SegmentRoutes routes, ReaderOptions options) {
+        return new Segments(manifest, routes, options, source, new MappedSegment[manifest.segments().size()]);
     }
 
-    /** Fetches, maps and checks one segment against its manifest entry. */
-    private static MappedSegment open(IndexSource source, IndexManifest manifest, IndexManifest.Segment entry,
-                                      ReaderOptions options) throws IOException {
-        return map(source.segment(entry), source, manifest, entry, options);
-    }
-
-    /** Maps the fetched {@code file} of {@code entry} and checks it against the entry. */
-    private static MappedSegment map(Path file, IndexSource source, IndexManifest manifest, IndexManifest.Segment entry,
+    /** Maps the fetched {@code file} of segment {@code s} and checks it against its manifest entry and route. */
+    private static MappedSegment map(Path file, IndexSource source, IndexManifest manifest, SegmentRoutes routes, int s,
                                      ReaderOptions options) throws IOException {
+        IndexManifest.Segment entry = manifest.segments().get(s);
         MappedSegment segment = MappedSegment.open(file, options.verifyChecksums() && !source.verifiesOnFetch());
         String problem = null;
         if (segment.storedChecksum() != entry.crc32c()) {
@@ -105,6 +105,8 @@ final class Segments implements AutoCloseable {
         } else if (segment.dimension() != manifest.dimension() || segment.metric() != manifest.metricValue()) {
             problem = "it is " + segment.metric().externalName() + "/" + segment.dimension() + ", the index "
                     + manifest.metric() + "/" + manifest.dimension();
+        } else {
+            problem = routes.centroidMismatch(s, manifest, segment.header().centroidCrc32c());
         }
         if (problem != null) {
             segment.close();
@@ -144,7 +146,7 @@ final class Segments implements AutoCloseable {
                     throw source.mayPass(e) ? new SegmentUnavailableException(e) : new UncheckedIOException(e.getMessage(), e);
                 }
                 try {
-                    segment = map(file, source, manifest, entry, options);
+                    segment = map(file, source, manifest, routes, s, options);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e.getMessage(), e);
                 }

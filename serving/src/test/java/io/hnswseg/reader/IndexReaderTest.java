@@ -308,6 +308,52 @@ class IndexReaderTest {
     }
 
     @Test
+    void aManifestThatRoutesASegmentByAnotherCentroidIsRefused() throws IOException {
+        Path good = tmp.resolve("routed-centroid-check");
+        TestIndexes.writeRouted(good, data[0], 4, new HnswParams(12, 80, 1, Metric.L2));
+        String json = Files.readString(good.resolve("manifest.json"));
+        assertTrue(json.contains("\"centroid\" : 0") && json.contains("\"centroid\" : 1"), json);
+        try (IndexReader routed = IndexReader.open(good.toString())) {
+            assertTrue(routed.routed());
+        }
+
+        // Two segments' centroid numbers swapped: every checksum still matches.
+        Path swapped = TestIndexes.copy(good, tmp.resolve("routed-swapped"));
+        Files.writeString(swapped.resolve("manifest.json"), json.replace("\"centroid\" : 0", "\"centroid\" : X")
+                .replace("\"centroid\" : 1", "\"centroid\" : 0").replace("\"centroid\" : X", "\"centroid\" : 1"));
+        assertRefusedForItsCentroid(swapped);
+
+        // The centroids file's first two rows exchanged, its size and CRC32C in the manifest updated to match.
+        Path reordered = TestIndexes.copy(good, tmp.resolve("routed-reordered"));
+        Path file = reordered.resolve("routing/centroids.fvecs");
+        byte[] bytes = Files.readAllBytes(file);
+        int record = bytes.length / 4;
+        byte[] first = Arrays.copyOfRange(bytes, 0, record);
+        System.arraycopy(bytes, record, bytes, 0, record);
+        System.arraycopy(first, 0, bytes, record, record);
+        Files.write(file, bytes);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        IndexManifest m = IndexManifest.parse(json.getBytes(StandardCharsets.UTF_8), "m");
+        Files.writeString(reordered.resolve("manifest.json"), json.replace("\"crc32c\" : " + m.routing().centroids().crc32c(),
+                "\"crc32c\" : " + crc.getValue()));
+        assertRefusedForItsCentroid(reordered);
+    }
+
+    private static void assertRefusedForItsCentroid(Path index) {
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open(index.toString()));
+        assertTrue(e.getMessage().contains("part-0000") && e.getMessage().contains("the manifest routes it by centroid")
+                && e.getMessage().contains("centroids.fvecs"), e.getMessage());
+        // A lazy reader refuses it when a search first needs it: every segment for nprobe 0.
+        try (IndexReader lazy = IndexReader.open(index.toString(), ReaderOptions.defaults().withLazySegments(true))) {
+            RuntimeException r = assertThrows(RuntimeException.class, () -> lazy.search(data[1].row(0), 10, 40, 0));
+            assertTrue(r.getMessage().contains("the manifest routes it by centroid"), r.getMessage());
+        } catch (IOException io) {
+            throw new java.io.UncheckedIOException(io);
+        }
+    }
+
+    @Test
     void badNprobeIsAClearError() throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, 40, 2));
         assertTrue(e.getMessage().contains("partitioned at random"), e.getMessage());

@@ -81,6 +81,7 @@ public final class TestIndexes {
             }
             sizes[cell[r]]++;
         }
+        float[] rows = centroids.vectors();
         List<IndexManifest.Segment> entries = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
             if (sizes[p] == 0) {
@@ -95,15 +96,14 @@ public final class TestIndexes {
             String path = String.format("segments/part-%05d.hseg", p);
             SegmentInfo info;
             try (OutputStream out = Files.newOutputStream(dir.resolve(path))) {
-                info = SegmentWriter.write(builder.build(1), out);
+                info = SegmentWriter.write(builder.build(1), out, io.hnswseg.routing.Centroids.crc32c(rows, p, dim));
             }
             entries.add(new IndexManifest.Segment(path, info.count(), info.bytes(), info.crc32c(), p));
         }
         java.io.ByteArrayOutputStream centroidBytes = new java.io.ByteArrayOutputStream();
         try (io.hnswseg.io.VecsWriter writer = new io.hnswseg.io.VecsWriter(centroidBytes, io.hnswseg.io.VecsFormat.FVECS)) {
-            float[] v = centroids.vectors();
             for (int c = 0; c < partitions; c++) {
-                writer.writeFloats(v, c * dim, dim);
+                writer.writeFloats(rows, c * dim, dim);
             }
         }
         byte[] bytes = centroidBytes.toByteArray();

@@ -132,6 +132,7 @@ final class IndexBuild {
         Partitioning partitioning = partitioning(partitions, sample, config);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, hadoop());
         config.partitions = partitions;
+        config.centroidCrc32cs = partitioning.centroidCrc32cs();
         config.idCheckPartitions = 0;
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
         Map<String, String> settings = settings();
@@ -179,6 +180,7 @@ final class IndexBuild {
         Partitioning partitioning = partitioning(partitions, sample, config);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, hadoop());
         config.partitions = partitions;
+        config.centroidCrc32cs = partitioning.centroidCrc32cs();
         config.idCheckPartitions = (int) Math.max(1, (rows + IDS_PER_CHECK - 1) / IDS_PER_CHECK);
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
         Broadcast<Partitioning> routing = jsc.broadcast(partitioning);
@@ -327,7 +329,7 @@ final class IndexBuild {
 
         IndexManifest.Routing routing = null;
         if (partitioning.routed()) {
-            IndexManifest.FileRef centroids = commit.writeCentroids(config.runId, partitioning.centroids());
+            IndexManifest.FileRef centroids = commit.writeCentroids(config.runId, partitioning);
             List<Float> biases = new ArrayList<>();
             for (float b : partitioning.biases) {
                 biases.add(b);

@@ -3,7 +3,6 @@ package io.hnswseg.spark;
 import io.hnswseg.io.VecsFormat;
 import io.hnswseg.io.VecsWriter;
 import io.hnswseg.manifest.IndexManifest;
-import io.hnswseg.routing.Centroids;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
@@ -147,13 +146,16 @@ final class IndexCommit {
         return fs;
     }
 
-    /** Writes the centroids of a k-means index (fvecs layout) under a name of this run; returns its manifest entry. */
-    IndexManifest.FileRef writeCentroids(String runId, Centroids centroids) throws IOException {
+    /**
+     * Writes the centroids of a k-means index (fvecs layout) under a name of this run; returns its manifest
+     * entry. The rows are those the segments' headers took their centroid CRC32C from, bit for bit.
+     */
+    IndexManifest.FileRef writeCentroids(String runId, Partitioning partitioning) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int count = partitioning.centroids.length / partitioning.dimension;
         try (VecsWriter writer = new VecsWriter(bytes, VecsFormat.FVECS)) {
-            float[] v = centroids.vectors();
-            for (int c = 0; c < centroids.count(); c++) {
-                writer.writeFloats(v, c * centroids.dimension(), centroids.dimension());
+            for (int c = 0; c < count; c++) {
+                writer.writeFloats(partitioning.centroids, c * partitioning.dimension, partitioning.dimension);
             }
         }
         byte[] data = bytes.toByteArray();
@@ -163,7 +165,7 @@ final class IndexCommit {
         }
         CRC32C crc = new CRC32C();
         crc.update(data);
-        return new IndexManifest.FileRef(relative, centroids.count(), data.length, crc.getValue());
+        return new IndexManifest.FileRef(relative, count, data.length, crc.getValue());
     }
 
     /**

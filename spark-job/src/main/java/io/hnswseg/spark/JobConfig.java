@@ -27,6 +27,8 @@ final class JobConfig implements Serializable {
     int partitions;
     /** Reduce partitions {@code [0, idCheckPartitions)} check ids for duplicates; segments follow them. */
     int idCheckPartitions;
+    /** Per partition, the CRC32C of its centroid (-1: none) for its segment's header; null when partitioned at random. */
+    long[] centroidCrc32cs;
     /** Distinguishes this run's segment files from those of any earlier run at the same output. */
     String runId;
     boolean skipInvalid;
@@ -37,6 +39,11 @@ final class JobConfig implements Serializable {
 
     HnswParams params() {
         return new HnswParams(m, efConstruction, seed, Metric.parse(metric));
+    }
+
+    /** What partition {@code partition}'s segment records as its centroid's CRC32C: -1 for none. */
+    long centroidCrc32c(int partition) {
+        return centroidCrc32cs == null ? -1 : centroidCrc32cs[partition];
     }
 
     Metric metricValue() {

@@ -17,7 +17,7 @@ final class Partitioning implements Serializable {
     int partitions;
     String metric;
     int dimension;
-    /** Null for random partitioning. */
+    /** Null for random partitioning; else the rows the centroids file holds, bit for bit. */
     float[] centroids;
     float[] biases;
     float replicationGap;
@@ -50,6 +50,22 @@ final class Partitioning implements Serializable {
 
     boolean routed() {
         return centroids != null;
+    }
+
+    /**
+     * Per partition, the CRC32C of its centroid as the centroids file stores it (for its segment's header), or
+     * -1 for a partition without one (a tiny input); null for random partitioning.
+     */
+    long[] centroidCrc32cs() {
+        if (!routed()) {
+            return null;
+        }
+        long[] crcs = new long[partitions];
+        int count = centroids.length / dimension;
+        for (int p = 0; p < partitions; p++) {
+            crcs[p] = p < count ? Centroids.crc32c(centroids, p, dimension) : -1;
+        }
+        return crcs;
     }
 
     Centroids centroids() {

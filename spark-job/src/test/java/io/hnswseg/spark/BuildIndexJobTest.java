@@ -70,6 +70,7 @@ class BuildIndexJobTest {
                 ((Number) manifest.summary().get("vectors_per_second")).longValue());
         double recall = JobFixtures.recall(tmp.resolve("fvecs"), data[0], data[1], Metric.L2);
         assertTrue(recall >= 0.95, "recall@10 " + recall);
+        JobFixtures.assertSegmentsRecordTheirCentroids(tmp.resolve("fvecs"));
         try (Stream<Path> files = Files.list(tmp.resolve("fvecs/segments"))) {
             assertEquals(3, files.count(), "exactly the listed segments are on disk");
         }
@@ -104,6 +105,7 @@ class BuildIndexJobTest {
         assertEquals(6_000, manifest.totalCount());
         double recall = JobFixtures.recall(tmp.resolve("parquet"), data[0], data[1], Metric.L2);
         assertTrue(recall >= 0.95, "recall@10 " + recall);
+        JobFixtures.assertSegmentsRecordTheirCentroids(tmp.resolve("parquet"));
     }
 
     @Test
@@ -372,6 +374,7 @@ class BuildIndexJobTest {
         assertEquals(5, manifest.totalCount());
         assertTrue(manifest.segments().size() <= 5, "empty partitions write no segment");
         assertEquals(8, ((Number) manifest.summary().get("partitions")).intValue());
+        JobFixtures.assertSegmentsRecordTheirCentroids(tmp.resolve("small index"));
     }
 
     private static String failure(String... args) {

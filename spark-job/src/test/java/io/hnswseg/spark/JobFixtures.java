@@ -78,6 +78,24 @@ final class JobFixtures {
         }
     }
 
+    /**
+     * Asserts that every segment of a k-means index records, in its header, the CRC32C of the centroid the
+     * manifest routes it by, as stored in the centroids file.
+     */
+    static void assertSegmentsRecordTheirCentroids(Path index) throws IOException {
+        IndexManifest manifest = manifest(index);
+        org.junit.jupiter.api.Assertions.assertTrue(manifest.routed(), "not a k-means index: " + index);
+        FloatMatrix centroids = io.hnswseg.io.VecsReader.parseFloats(
+                Files.readAllBytes(index.resolve(manifest.routing().centroids().path())), "centroids");
+        for (IndexManifest.Segment s : manifest.segments()) {
+            try (MappedSegment segment = MappedSegment.open(index.resolve(s.path()))) {
+                org.junit.jupiter.api.Assertions.assertEquals(
+                        io.hnswseg.routing.Centroids.crc32c(centroids.data(), s.centroid(), centroids.dimension()),
+                        segment.header().centroidCrc32c(), s.path() + ", centroid " + s.centroid());
+            }
+        }
+    }
+
     /** Searches every segment of the committed index and merges: the reader's job, done plainly here. */
     static long[][] searchIndex(Path index, FloatMatrix queries, int k, int ef) throws IOException {
         IndexManifest manifest = manifest(index);
