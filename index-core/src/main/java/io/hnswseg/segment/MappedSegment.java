@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,8 +60,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private final MappedFile file;
     private final MappedGraph graph;
     private final long storedChecksum;
-    /** The file as it was when mapped. */
-    private final Stamp stamp;
+    /** The file as it was when mapped, or as it was last found unchanged in content. */
+    private volatile Stamp stamp;
     private final long changeCheckNanos;
 
     private volatile int state;
@@ -328,7 +329,31 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private String changeOnDisk() {
         try {
             Stamp now = Stamp.of(path);
-            return now.equals(stamp) ? null : "changed on disk after it was opened (" + stamp.difference(now) + ")";
+            if (now.equals(stamp)) {
+                return null;
+            }
+            if (now.differsOnlyInChangeTime(stamp)) {
+                // A chmod, a chown or a hard link (a backup) moves the change time alone; so does a write in
+                // place whose modification time was set back (cp -p, touch -r). Only the bytes tell them apart.
+                long actual;
+                try {
+                    actual = file.crc32c(header.layout().footerOffset());
+                    raiseFaults();
+                } catch (InternalError e) {
+                    if (!isMappingFault(e)) {
+                        throw e;
+                    }
+                    drainFaults();
+                    return "changed on disk after it was opened: a read of it faulted (it shrank or the device failed)";
+                }
+                if (actual == storedChecksum) {
+                    stamp = now;
+                    return null;
+                }
+                return "changed on disk in place after it was opened (same size and modification time, but the CRC32C of"
+                        + " its contents is now 0x" + Long.toHexString(actual) + ", was 0x" + Long.toHexString(storedChecksum) + ")";
+            }
+            return "changed on disk after it was opened (" + stamp.difference(now) + ")";
         } catch (NoSuchFileException e) {
             return "deleted or moved away on disk after it was opened";
         } catch (IOException e) {
@@ -386,12 +411,26 @@ public final class MappedSegment implements VectorIndex, Closeable {
         return graph;
     }
 
-    /** What identifies the contents of a file cheaply: its size, modification time and identity (inode). */
-    private record Stamp(long size, FileTime modified, Object key) {
+    /**
+     * What identifies the contents of a file cheaply: its size, modification time and identity (inode), and
+     * where the file system has one (POSIX), its status change time, which no user can set back.
+     */
+    private record Stamp(long size, FileTime modified, Object key, Object changed) {
 
         static Stamp of(Path path) throws IOException {
             BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-            return new Stamp(attributes.size(), attributes.lastModifiedTime(), attributes.fileKey());
+            Object changed;
+            try {
+                changed = Files.getAttribute(path, "unix:ctime");
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                changed = null;
+            }
+            return new Stamp(attributes.size(), attributes.lastModifiedTime(), attributes.fileKey(), changed);
+        }
+
+        boolean differsOnlyInChangeTime(Stamp other) {
+            return size == other.size && modified.equals(other.modified) && Objects.equals(key, other.key)
+                    && !Objects.equals(changed, other.changed);
         }
 
         String difference(Stamp now) {

@@ -94,6 +94,37 @@ class SegmentLifecycleTest {
     }
 
     @Test
+    void aWriteInPlaceWithItsModificationTimeSetBackIsDetected() throws Exception {
+        Path p = file();
+        assumeTrue(p.getFileSystem().supportedFileAttributeViews().contains("unix"),
+                "the file system has no status change time (unix:ctime) to compare");
+        try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            searchAll(segment);
+            java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(p);
+            letTheClockTick();
+            // Permissions and a second name move the change time alone: the contents are checked and kept.
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("r--r-----"));
+            searchAll(segment);
+            letTheClockTick();
+            Files.createLink(dir.resolve("backup.hseg"), p);
+            searchAll(segment);
+            // Other bytes of the same length written over it in place, its modification time then set back.
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+            byte[] sameLength = bytes.clone();
+            for (int i = 200; i < sameLength.length - 8; i += 11) {
+                sameLength[i] ^= 0x21;
+            }
+            letTheClockTick();
+            try (FileChannel channel = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                channel.write(java.nio.ByteBuffer.wrap(sameLength));
+            }
+            Files.setLastModifiedTime(p, modified);
+            assertEquals(bytes.length, Files.size(p));
+            failsFromNowOn(segment, p, "changed on disk in place after it was opened");
+        }
+    }
+
+    @Test
     void replacementByRenameIsDetected() throws Exception {
         Path p = file();
         try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
