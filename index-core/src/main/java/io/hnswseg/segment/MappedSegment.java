@@ -434,13 +434,17 @@ public final class MappedSegment implements VectorIndex, Closeable {
         }
 
         String difference(Stamp now) {
+            // Another inode first: a file renamed over it is a replacement, whatever its size.
+            if (key != null && now.key != null && !key.equals(now.key)) {
+                return "replaced by another file of the same name" + (now.size != size ? ", " + size + " bytes then, " + now.size + " now" : "");
+            }
             if (now.size != size) {
                 return "was " + size + " bytes, now " + now.size + (now.size < size ? ": truncated" : "");
             }
             if (!now.modified.equals(modified)) {
                 return "modified at " + now.modified + ", mapped as of " + modified;
             }
-            return "replaced by another file of the same name";
+            return "changed without a new modification time";
         }
     }
 }

@@ -132,7 +132,16 @@ class SegmentLifecycleTest {
             Path copy = dir.resolve("copy.hseg");
             Files.write(copy, bytes);
             Files.move(copy, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            failsFromNowOn(segment, p, "changed on disk after it was opened");
+            failsFromNowOn(segment, p, "changed on disk after it was opened (replaced by another file of the same name");
+            Files.delete(p);
+        }
+        // A shorter file renamed over it is a replacement too, not a truncation.
+        try (MappedSegment segment = MappedSegment.open(file(), true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            Path shorter = dir.resolve("shorter.hseg");
+            Files.write(shorter, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+            Files.move(shorter, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            failsFromNowOn(segment, p, "replaced by another file of the same name, " + bytes.length + " bytes then, "
+                    + bytes.length / 2 + " now");
             Files.delete(p);
         }
         try (MappedSegment segment = MappedSegment.open(file(), true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
