@@ -60,6 +60,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private final MappedFile file;
     private final MappedGraph graph;
     private final long storedChecksum;
+    /** Whether the open compared the contents' CRC32C with the footer's ({@code storedChecksum}). */
+    private final boolean verifiedOnOpen;
     /** The file as it was when mapped, or as it was last found unchanged in content. */
     private volatile Stamp stamp;
     private final long changeCheckNanos;
@@ -70,13 +72,14 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private volatile String failure;
 
     private MappedSegment(Path path, SegmentHeader header, MappedFile file, MappedGraph graph, long storedChecksum,
-                          Stamp stamp, long changeCheckNanos) {
+                          boolean verifiedOnOpen, Stamp stamp, long changeCheckNanos) {
         this.path = path;
         this.name = path.toString();
         this.header = header;
         this.file = file;
         this.graph = graph;
         this.storedChecksum = storedChecksum;
+        this.verifiedOnOpen = verifiedOnOpen;
         this.stamp = stamp;
         this.changeCheckNanos = changeCheckNanos;
         this.nextCheckNanos = System.nanoTime() + changeCheckNanos;
@@ -170,7 +173,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
         }
         MappedGraph graph = new MappedGraph(name, header, file);
-        return new MappedSegment(path, header, file, graph, stored, stamp, changeCheckNanos);
+        return new MappedSegment(path, header, file, graph, stored, verifyChecksum, stamp, changeCheckNanos);
     }
 
     /** The stored CRC32C of the file (the footer's value). */
@@ -332,9 +335,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
             if (now.equals(stamp)) {
                 return null;
             }
-            if (now.differsOnlyInChangeTime(stamp)) {
-                // A chmod, a chown or a hard link (a backup) moves the change time alone; so does a write in
-                // place whose modification time was set back (cp -p, touch -r). Only the bytes tell them apart.
+            if (now.sameFileAndSize(stamp)) {
+                // A touch, a chmod, a chown or a hard link (a backup) moves the file's times alone; so does a
+                // write in place whose modification time was set back (cp -p, touch -r). Only the bytes tell.
                 long actual;
                 try {
                     actual = file.crc32c(header.layout().footerOffset());
@@ -350,8 +353,12 @@ public final class MappedSegment implements VectorIndex, Closeable {
                     stamp = now;
                     return null;
                 }
-                return "changed on disk in place after it was opened (same size and modification time, but the CRC32C of"
-                        + " its contents is now 0x" + Long.toHexString(actual) + ", was 0x" + Long.toHexString(storedChecksum) + ")";
+                return verifiedOnOpen
+                        ? "changed on disk after it was opened (in place: the CRC32C of its contents is now 0x"
+                        + Long.toHexString(actual) + ", was 0x" + Long.toHexString(storedChecksum) + ")"
+                        : "changed on disk after it was opened, or corrupt since before (it was opened without verification):"
+                        + " the CRC32C of its contents is 0x" + Long.toHexString(actual) + ", its footer's 0x"
+                        + Long.toHexString(storedChecksum);
             }
             return "changed on disk after it was opened (" + stamp.difference(now) + ")";
         } catch (NoSuchFileException e) {
@@ -428,9 +435,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
             return new Stamp(attributes.size(), attributes.lastModifiedTime(), attributes.fileKey(), changed);
         }
 
-        boolean differsOnlyInChangeTime(Stamp other) {
-            return size == other.size && modified.equals(other.modified) && Objects.equals(key, other.key)
-                    && !Objects.equals(changed, other.changed);
+        /** The same inode (where the file system says) and size: only the times differ, and maybe the bytes. */
+        boolean sameFileAndSize(Stamp other) {
+            return size == other.size && Objects.equals(key, other.key);
         }
 
         String difference(Stamp now) {
@@ -441,10 +448,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
             if (now.size != size) {
                 return "was " + size + " bytes, now " + now.size + (now.size < size ? ": truncated" : "");
             }
-            if (!now.modified.equals(modified)) {
-                return "modified at " + now.modified + ", mapped as of " + modified;
-            }
-            return "changed without a new modification time";
+            return "modified at " + now.modified + ", mapped as of " + modified;
         }
     }
 }

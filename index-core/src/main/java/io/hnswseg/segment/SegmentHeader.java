@@ -70,7 +70,7 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         // Bytes 152..191 were reserved (zero) in every segment written before: a zero flag reads as "none",
         // and readers that predate the field read past it.
         out.putInt(centroidCrc32c < 0 ? 0 : 1);
-        out.putInt((int) centroidCrc32c);
+        out.putInt(centroidCrc32c < 0 ? 0 : (int) centroidCrc32c);
         while (out.position() < start + SegmentLayout.HEADER_BYTES) {
             out.put((byte) 0);
         }

@@ -102,7 +102,11 @@ class SegmentLifecycleTest {
             searchAll(segment);
             java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(p);
             letTheClockTick();
-            // Permissions and a second name move the change time alone: the contents are checked and kept.
+            // A touch, permissions and a second name move the file's times alone: the contents are checked and kept.
+            Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(modified.toMillis() + 5_000));
+            searchAll(segment);
+            Files.setLastModifiedTime(p, modified);
+            letTheClockTick();
             Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("r--r-----"));
             searchAll(segment);
             letTheClockTick();
@@ -120,7 +124,21 @@ class SegmentLifecycleTest {
             }
             Files.setLastModifiedTime(p, modified);
             assertEquals(bytes.length, Files.size(p));
-            failsFromNowOn(segment, p, "changed on disk in place after it was opened");
+            failsFromNowOn(segment, p, "changed on disk after it was opened (in place: the CRC32C of its contents is now 0x");
+        }
+    }
+
+    @Test
+    void aFileCorruptBeforeAnUnverifiedOpenIsNotBlamedOnALaterChange() throws Exception {
+        Path p = file();
+        assumeTrue(p.getFileSystem().supportedFileAttributeViews().contains("posix"), "no POSIX permissions to change");
+        byte[] damaged = bytes.clone();
+        damaged[damaged.length - 20] ^= 0x10; // the last code error's bytes: read by no search here
+        Files.write(p, damaged);
+        try (MappedSegment segment = MappedSegment.open(p, false, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            letTheClockTick();
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("r--r-----"));
+            failsFromNowOn(segment, p, "or corrupt since before (it was opened without verification)");
         }
     }
 

@@ -259,6 +259,10 @@ class SegmentRoundTripTest {
         try (MappedSegment plain = MappedSegment.open(file(bytes))) {
             assertEquals(-1, plain.header().centroidCrc32c(), "written without one");
         }
+        // Without one, bytes 152..191 stay zero as before the field existed.
+        for (int at = 152; at < 192; at += 8) {
+            assertEquals(0, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(at), "header bytes at " + at);
+        }
         // 0 and the top of the unsigned range are CRCs like any other: presence is its own field.
         for (long crc : new long[]{0, 0xFFFF_FFFFL, 0x8000_0001L}) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
