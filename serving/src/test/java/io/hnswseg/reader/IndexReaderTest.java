@@ -338,6 +338,20 @@ class IndexReaderTest {
         Files.writeString(reordered.resolve("manifest.json"), json.replace("\"crc32c\" : " + m.routing().centroids().crc32c(),
                 "\"crc32c\" : " + crc.getValue()));
         assertRefusedForItsCentroid(reordered);
+
+        // Segment 0's CRC cleared from its header (its checksums fixed), so that it alone would escape the check.
+        Path cleared = TestIndexes.copy(good, tmp.resolve("routed-cleared"));
+        Path segment = cleared.resolve(m.segments().get(0).path());
+        byte[] header = Files.readAllBytes(segment);
+        java.nio.ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(152, 0);
+        java.util.zip.CRC32C segmentCrc = new java.util.zip.CRC32C();
+        segmentCrc.update(header, 0, header.length - 8);
+        java.nio.ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(header.length - 8, (int) segmentCrc.getValue());
+        Files.write(segment, header);
+        Files.writeString(cleared.resolve("manifest.json"), json.replace("\"crc32c\" : " + m.segments().get(0).crc32c() + ",",
+                "\"crc32c\" : " + segmentCrc.getValue() + ","));
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open(cleared.toString()));
+        assertTrue(e.getMessage().contains("come from one build, which writes it in all of them or none"), e.getMessage());
     }
 
     private static void assertRefusedForItsCentroid(Path index) {
