@@ -93,8 +93,21 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      *                          fvecs layout, one per partition
      * @param biases            per centroid, added to its distance when routing (balances partition sizes)
      * @param replicatedVectors extra copies: vectors indexed also in their second-nearest partition
+     * @param segmentCentroidCrcs true when every segment records its centroid's CRC32C in its header (builds
+     *                          since 2026-12-04), so that a segment without one is refused; null or false for
+     *                          older indexes, whose segments record none
      */
-    public record Routing(String partitioner, FileRef centroids, List<Float> biases, long replicatedVectors) {
+    public record Routing(String partitioner, FileRef centroids, List<Float> biases, long replicatedVectors,
+                          Boolean segmentCentroidCrcs) {
+
+        public Routing(String partitioner, FileRef centroids, List<Float> biases, long replicatedVectors) {
+            this(partitioner, centroids, biases, replicatedVectors, null);
+        }
+
+        /** Whether every segment must record its centroid's CRC32C. */
+        public boolean segmentsRecordCentroidCrcs() {
+            return Boolean.TRUE.equals(segmentCentroidCrcs);
+        }
     }
 
     /** A small side file of the index, checked like a segment. */

@@ -16,7 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.util.Objects;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,9 +27,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A damaged file never takes the process down: the header is checked against the file size on open,
  * every index read from the body is range-checked where it is used ({@link MappedGraph}), and a file that
  * changes on disk after it was opened is reported as a {@link CorruptSegmentException} by the next search
- * that notices (its size, modification time and identity are compared at most once a second, and a read
- * that faults because the file shrank is caught). A segment that failed keeps failing, without touching the
- * mapping again.
+ * that notices (its size, times and identity are compared at most once a second; when only its times moved,
+ * its CRC32C is computed again; and a read that faults because the file shrank is caught). A segment that
+ * failed keeps failing, without touching the mapping again.
  *
  * <p>{@link #close()} lets searches in flight finish, then unmaps the file.
  */
@@ -50,6 +50,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
             throw new ExceptionInInitializerError(e);
         }
     }
+
+    /** How far {@link #nextCheckNanos} is pushed while a check runs: no other search starts one meanwhile. */
+    private static final long CHECK_IN_PROGRESS = Long.MAX_VALUE / 4;
 
     /** Bit of {@link #state} set by {@link #close()}; the other bits count searches in flight. */
     private static final int CLOSED = Integer.MIN_VALUE;
@@ -314,9 +317,15 @@ public final class MappedSegment implements VectorIndex, Closeable {
         }
         long now = System.nanoTime();
         long next = nextCheckNanos;
-        // One search a period does the stat; the others go on meanwhile.
-        if (now - next >= 0 && NEXT_CHECK.compareAndSet(this, next, now + changeCheckNanos)) {
-            String change = changeOnDisk();
+        // One search a period does the stat; the others go on meanwhile. The next period starts when this
+        // check ends, so a CRC pass slower than the period never runs twice at once.
+        if (now - next >= 0 && NEXT_CHECK.compareAndSet(this, next, now + CHECK_IN_PROGRESS)) {
+            String change;
+            try {
+                change = changeOnDisk();
+            } finally {
+                nextCheckNanos = System.nanoTime() + changeCheckNanos;
+            }
             if (change != null) {
                 throw fail(change, null);
             }
@@ -331,11 +340,12 @@ public final class MappedSegment implements VectorIndex, Closeable {
     /** How the file on disk differs from the one mapped, or null when it does not (or cannot be looked at now). */
     private String changeOnDisk() {
         try {
+            Stamp then = stamp;
             Stamp now = Stamp.of(path);
-            if (now.equals(stamp)) {
+            if (now.equals(then)) {
                 return null;
             }
-            if (now.sameFileAndSize(stamp)) {
+            if (now.sameFileAndSize(then)) {
                 // A touch, a chmod, a chown or a hard link (a backup) moves the file's times alone; so does a
                 // write in place whose modification time was set back (cp -p, touch -r). Only the bytes tell.
                 long actual;
@@ -356,11 +366,11 @@ public final class MappedSegment implements VectorIndex, Closeable {
                 return verifiedOnOpen
                         ? "changed on disk after it was opened (in place: the CRC32C of its contents is now 0x"
                         + Long.toHexString(actual) + ", was 0x" + Long.toHexString(storedChecksum) + ")"
-                        : "changed on disk after it was opened, or corrupt since before (it was opened without verification):"
-                        + " the CRC32C of its contents is 0x" + Long.toHexString(actual) + ", its footer's 0x"
+                        : "changed on disk after it was opened, or corrupt since before (its CRC32C was not checked when it"
+                        + " was mapped): the CRC32C of its contents is 0x" + Long.toHexString(actual) + ", its footer's 0x"
                         + Long.toHexString(storedChecksum);
             }
-            return "changed on disk after it was opened (" + stamp.difference(now) + ")";
+            return "changed on disk after it was opened (" + then.difference(now) + ")";
         } catch (NoSuchFileException e) {
             return "deleted or moved away on disk after it was opened";
         } catch (IOException e) {
@@ -425,19 +435,22 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private record Stamp(long size, FileTime modified, Object key, Object changed) {
 
         static Stamp of(Path path) throws IOException {
-            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-            Object changed;
             try {
-                changed = Files.getAttribute(path, "unix:ctime");
+                // One stat for all four where the file system has the unix view.
+                Map<String, Object> a = Files.readAttributes(path, "unix:size,lastModifiedTime,fileKey,ctime");
+                return new Stamp((Long) a.get("size"), (FileTime) a.get("lastModifiedTime"), a.get("fileKey"), a.get("ctime"));
             } catch (UnsupportedOperationException | IllegalArgumentException e) {
-                changed = null;
+                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+                return new Stamp(a.size(), a.lastModifiedTime(), a.fileKey(), null);
             }
-            return new Stamp(attributes.size(), attributes.lastModifiedTime(), attributes.fileKey(), changed);
         }
 
-        /** The same inode (where the file system says) and size: only the times differ, and maybe the bytes. */
+        /**
+         * The same file (by inode) of the same size: only its times differ, and maybe its bytes. False where
+         * the file system has no inode to tell, since a file renamed over it would pass for the same.
+         */
         boolean sameFileAndSize(Stamp other) {
-            return size == other.size && Objects.equals(key, other.key);
+            return key != null && key.equals(other.key) && size == other.size;
         }
 
         String difference(Stamp now) {

@@ -22,6 +22,12 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
     /** Where the centroid's CRC32C sits: an int32 that says whether it is there (0 or 1), then the CRC. */
     private static final int CENTROID_CRC_OFFSET = 152;
 
+    public SegmentHeader {
+        if (centroidCrc32c < -1 || centroidCrc32c > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("centroid CRC32C " + centroidCrc32c + " is not an unsigned 32-bit value or -1");
+        }
+    }
+
     /**
      * The largest dimension a reader accepts: one vector must fit in the overlap of two mapping chunks
      * ({@link MappedFile#DEFAULT_OVERLAP}). Bounding it (with the count and m) also keeps every section size

@@ -42,11 +42,9 @@ public final class SegmentWriter {
      * @param centroidCrc32c the CRC32C of the partition's centroid ({@code Centroids.crc32c}), recorded in the
      *                       header so that a reader can check the manifest routes this segment by it; -1 for none
      * @return the figures the manifest lists for this segment
+     * @throws IllegalArgumentException when {@code centroidCrc32c} is neither -1 nor an unsigned 32-bit value
      */
     public static SegmentInfo write(HnswGraph graph, OutputStream out, long centroidCrc32c) throws IOException {
-        if (centroidCrc32c < -1 || centroidCrc32c > 0xFFFF_FFFFL) {
-            throw new IllegalArgumentException("centroid CRC32C " + centroidCrc32c + " is not an unsigned 32-bit value or -1");
-        }
         return new SegmentWriter(out).writeGraph(graph, graph.params().efConstruction(), graph.params().seed(), graph.codes(),
                 centroidCrc32c);
     }

@@ -9,7 +9,6 @@ import io.hnswseg.routing.ProbeBeams;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Which segments a query visits. An index partitioned at random has no choice: every segment (with
@@ -27,11 +26,6 @@ final class SegmentRoutes {
     private final String centroidsName;
     /** Per centroid, the CRC32C of its row as the centroids file stores it. */
     private final long[] centroidCrc32cs;
-    private static final int UNSEEN = 0;
-    private static final int WITH_CRC = 1;
-    private static final int WITHOUT_CRC = 2;
-    /** Whether the segments opened so far record their centroid's CRC32C ({@link #WITH_CRC}) or not. */
-    private final AtomicInteger crcSeen = new AtomicInteger(UNSEEN);
 
     private SegmentRoutes(int[] all, Centroids centroids, int[] segmentOf, String centroidsName, long[] centroidCrc32cs) {
         this.all = all;
@@ -83,8 +77,8 @@ final class SegmentRoutes {
     /**
      * Why segment {@code s} cannot be searched under these routes, or null when it can: a k-means segment
      * records the CRC32C of the centroid its vectors were assigned by, and the manifest must route it by
-     * that centroid. Segments that record none (written before 2026-12-04) pass, unless others of the index
-     * opened before them do record one (and the reverse).
+     * that centroid. Segments that record none pass when the manifest does not say they all do (indexes
+     * written before 2026-12-04).
      *
      * @param segmentCentroidCrc32c the segment header's, -1 for none
      */
@@ -92,18 +86,13 @@ final class SegmentRoutes {
         if (centroids == null) {
             return null;
         }
-        // One build writes the CRC in all of its segments or (before 2026-12-04) in none: a mix means a header
-        // was altered or segments of different builds were put together, and the check could be dodged.
-        int recorded = segmentCentroidCrc32c < 0 ? WITHOUT_CRC : WITH_CRC;
-        int seen = crcSeen.compareAndExchange(UNSEEN, recorded);
-        if (seen != UNSEEN && seen != recorded) {
-            return (recorded == WITH_CRC ? "it records its centroid's CRC32C and segments opened before it do not"
-                    : "it records no centroid CRC32C and segments opened before it do")
-                    + ": a k-means index's segments come from one build, which writes it in all of them or none"
-                    + " (a header was altered, or segments of different builds were put together)";
-        }
         if (segmentCentroidCrc32c < 0) {
-            return null;
+            // Checked against the manifest, not against the segments opened before: a lazy reader opens them in
+            // the order queries need them, and the altered one must be refused whichever comes first.
+            return manifest.routing().segmentsRecordCentroidCrcs()
+                    ? "it records no centroid CRC32C, though the manifest says every segment of this index does"
+                    + " (its header was altered, or it comes from an older build)"
+                    : null;
         }
         int centroid = manifest.segments().get(s).centroid();
         if (centroidCrc32cs[centroid] == segmentCentroidCrc32c) {

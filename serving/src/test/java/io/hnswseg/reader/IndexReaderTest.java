@@ -351,7 +351,19 @@ class IndexReaderTest {
         Files.writeString(cleared.resolve("manifest.json"), json.replace("\"crc32c\" : " + m.segments().get(0).crc32c() + ",",
                 "\"crc32c\" : " + segmentCrc.getValue() + ","));
         IOException e = assertThrows(IOException.class, () -> IndexReader.open(cleared.toString()));
-        assertTrue(e.getMessage().contains("come from one build, which writes it in all of them or none"), e.getMessage());
+        assertTrue(e.getMessage().contains(m.segments().get(0).path())
+                && e.getMessage().contains("the manifest says every segment of this index does"), e.getMessage());
+        // Lazily, the altered segment is refused even when it is the first one a search opens.
+        try (IndexReader lazy = IndexReader.open(cleared.toString(), ReaderOptions.defaults().withLazySegments(true))) {
+            RuntimeException r = assertThrows(RuntimeException.class, () -> lazy.search(data[1].row(0), 10, 40, 0));
+            assertTrue(r.getMessage().contains(m.segments().get(0).path()), r.getMessage());
+        }
+        // An index written before segments recorded the CRC says nothing of it: its segments are not asked for one.
+        Files.writeString(cleared.resolve("manifest.json"), Files.readString(cleared.resolve("manifest.json"))
+                .replace("\"segment_centroid_crcs\" : true", "\"segment_centroid_crcs\" : null"));
+        try (IndexReader older = IndexReader.open(cleared.toString())) {
+            assertEquals(10, older.search(data[1].row(0), 10, 40, 0).size());
+        }
     }
 
     private static void assertRefusedForItsCentroid(Path index) {

@@ -118,7 +118,7 @@ public final class TestIndexes {
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, params.metric().externalName(), dim,
                 new IndexManifest.BuildParams(params.m(), params.efConstruction(), params.seed()), base.rows(), entries,
                 new IndexManifest.Routing(IndexManifest.KMEANS, new IndexManifest.FileRef("routing/centroids.fvecs", partitions,
-                        bytes.length, crc.getValue()), biases, 0), null, Map.of("writer", "TestIndexes"));
+                        bytes.length, crc.getValue()), biases, 0, true), null, Map.of("writer", "TestIndexes"));
         try (OutputStream out = Files.newOutputStream(dir.resolve(IndexManifest.FILE_NAME))) {
             manifest.writeTo(out);
         }

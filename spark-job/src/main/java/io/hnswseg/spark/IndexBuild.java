@@ -334,7 +334,7 @@ final class IndexBuild {
             for (float b : partitioning.biases) {
                 biases.add(b);
             }
-            routing = new IndexManifest.Routing(IndexManifest.KMEANS, centroids, biases, replicated);
+            routing = new IndexManifest.Routing(IndexManifest.KMEANS, centroids, biases, replicated, true);
         }
         List<IndexManifest.Segment> segments = new ArrayList<>();
         for (SegmentResult r : built) {

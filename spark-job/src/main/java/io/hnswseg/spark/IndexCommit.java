@@ -152,7 +152,7 @@ final class IndexCommit {
      */
     IndexManifest.FileRef writeCentroids(String runId, Partitioning partitioning) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int count = partitioning.centroids.length / partitioning.dimension;
+        int count = partitioning.centroidCount();
         try (VecsWriter writer = new VecsWriter(bytes, VecsFormat.FVECS)) {
             for (int c = 0; c < count; c++) {
                 writer.writeFloats(partitioning.centroids, c * partitioning.dimension, partitioning.dimension);

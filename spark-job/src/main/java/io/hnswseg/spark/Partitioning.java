@@ -61,11 +61,16 @@ final class Partitioning implements Serializable {
             return null;
         }
         long[] crcs = new long[partitions];
-        int count = centroids.length / dimension;
         for (int p = 0; p < partitions; p++) {
-            crcs[p] = p < count ? Centroids.crc32c(centroids, p, dimension) : -1;
+            // A partition past the centroids gets no vector, so no segment that would record the -1.
+            crcs[p] = p < centroidCount() ? Centroids.crc32c(centroids, p, dimension) : -1;
         }
         return crcs;
+    }
+
+    /** Centroids of a k-means partitioning: as many as partitions, or fewer for a tiny input. */
+    int centroidCount() {
+        return centroids.length / dimension;
     }
 
     Centroids centroids() {

@@ -231,6 +231,20 @@ class BuildIndexJobTest {
         assertEquals("--eval-queries-file " + zeroRow + ": row 3 is the zero vector, which has no direction for the cosine metric", e.getMessage());
     }
 
+    /** ip and cosine centroids are unit vectors: the segments' CRCs must be of the rows the centroids file holds. */
+    @Test
+    void directionMetricsRecordTheCentroidsTheReaderRoutesBy() throws IOException {
+        for (String metric : new String[]{"ip", "cosine"}) {
+            Path index = tmp.resolve("routed-" + metric);
+            runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "3", "--metric", metric);
+            JobFixtures.assertSegmentsRecordTheirCentroids(index);
+            try (io.hnswseg.reader.IndexReader reader = io.hnswseg.reader.IndexReader.open(index.toString())) {
+                assertTrue(reader.routed() && reader.manifest().routing().segmentsRecordCentroidCrcs(), metric);
+                assertEquals(10, reader.search(data[1].row(0), 10, 40, 3).size(), metric);
+            }
+        }
+    }
+
     @Test
     void oneLargePartitionWithSeveralThreads() throws IOException {
         Map<String, Object> summary = runJob(spark, "--input", fvecs.toString(), "--output", out("threads"), "--partitions", "1",
