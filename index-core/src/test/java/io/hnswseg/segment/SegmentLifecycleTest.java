@@ -73,6 +73,12 @@ class SegmentLifecycleTest {
         }
     }
 
+    /** Skips a test on a file system without POSIX permissions to change or a status change time to compare. */
+    private static void assumePosixTimes(Path p) {
+        assumeTrue(p.getFileSystem().supportedFileAttributeViews().containsAll(List.of("posix", "unix")),
+                "the file system has no POSIX permissions or no status change time (unix:ctime)");
+    }
+
     /** Skips the rest of a test on a file system whose status change time did not move (it ticks in seconds there). */
     private static void assumeCtimeMoved(Path p, Object before) throws IOException {
         assumeTrue(!before.equals(Files.getAttribute(p, "unix:ctime")), "the file system's ctime did not tick: " + before);
@@ -101,8 +107,7 @@ class SegmentLifecycleTest {
     @Test
     void aWriteInPlaceWithItsModificationTimeSetBackIsDetected() throws Exception {
         Path p = file();
-        assumeTrue(p.getFileSystem().supportedFileAttributeViews().containsAll(java.util.List.of("posix", "unix")),
-                "the file system has no POSIX permissions or no status change time (unix:ctime) to compare");
+        assumePosixTimes(p);
         try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
             searchAll(segment);
             java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(p);
@@ -139,8 +144,7 @@ class SegmentLifecycleTest {
     @Test
     void aFileCorruptBeforeAnUnverifiedOpenIsNotBlamedOnALaterChange() throws Exception {
         Path p = file();
-        assumeTrue(p.getFileSystem().supportedFileAttributeViews().containsAll(java.util.List.of("posix", "unix")),
-                "no POSIX permissions to change or no status change time to compare");
+        assumePosixTimes(p);
         byte[] damaged = bytes.clone();
         damaged[damaged.length - 20] ^= 0x10; // the last code error's bytes: read by no search here
         Files.write(p, damaged);
