@@ -39,6 +39,11 @@ final class InspectCommand implements Callable<Integer> {
                 IndexManifest.Routing r = m.routing();
                 System.out.printf("  partitioner: kmeans, %d centroids (%s), %d vectors replicated near partition boundaries%n",
                         r.centroids().count(), r.centroids().path(), r.replicatedVectors());
+                // Whether a segment routed by another centroid is refused, or (an older index) could not be.
+                System.out.println(r.segmentsRecordCentroidCrcs()
+                        ? "  routing checked: each segment records the CRC32C of the centroid that routes it, compared as it is opened"
+                        : "  routing checked only where a segment records its centroid's CRC32C: the manifest predates 2026-12-04"
+                        + " and does not require it (rebuild to have every segment checked)");
             } else {
                 System.out.println("  partitioner: random (every query visits every segment)");
             }
