@@ -9,6 +9,8 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,6 +20,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
 
 /**
  * A segment file, memory-mapped and searched in place: the graph and the vectors stay in the page cache,
@@ -27,9 +30,10 @@ import java.util.concurrent.TimeUnit;
  * <p>A damaged file never takes the process down: the header is checked against the file size on open,
  * every index read from the body is range-checked where it is used ({@link MappedGraph}), and a file that
  * changes on disk after it was opened is reported as a {@link CorruptSegmentException} by the next search
- * that notices (its size, times and identity are compared at most once a second; when only its times moved,
- * its CRC32C is computed again; and a read that faults because the file shrank is caught). A segment that
- * failed keeps failing, without touching the mapping again.
+ * that notices (its size, times and identity are compared at most once a second; when they moved but the
+ * size did not, its CRC32C is computed again, and a copy of the same bytes renamed over it is kept; and a read
+ * that faults because the file shrank is caught). A segment that failed keeps failing, without touching the
+ * mapping again.
  *
  * <p>{@link #close()} lets searches in flight finish, then unmaps the file.
  */
@@ -65,6 +69,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private final long storedChecksum;
     /** Whether the open compared the contents' CRC32C with the footer's ({@code storedChecksum}). */
     private final boolean verifiedOnOpen;
+    /** The file as it was when mapped: the mapping reads that inode, whatever is renamed over its name later. */
+    private final Stamp mapped;
     /** The file as it was when mapped, or as it was last found unchanged in content. */
     private volatile Stamp stamp;
     private final long changeCheckNanos;
@@ -83,6 +89,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
         this.graph = graph;
         this.storedChecksum = storedChecksum;
         this.verifiedOnOpen = verifiedOnOpen;
+        this.mapped = stamp;
         this.stamp = stamp;
         this.changeCheckNanos = changeCheckNanos;
         this.nextCheckNanos = System.nanoTime() + changeCheckNanos;
@@ -345,37 +352,87 @@ public final class MappedSegment implements VectorIndex, Closeable {
             if (now.equals(then)) {
                 return null;
             }
-            if (now.sameFileAndSize(then)) {
-                // A touch, a chmod, a chown or a hard link (a backup) moves the file's times alone; so does a
-                // write in place whose modification time was set back (cp -p, touch -r). Only the bytes tell.
-                long actual;
-                try {
-                    actual = file.crc32c(header.layout().footerOffset());
-                    raiseFaults();
-                } catch (InternalError e) {
-                    if (!isMappingFault(e)) {
-                        throw e;
-                    }
-                    drainFaults();
-                    return "changed on disk after it was opened: a read of it faulted (it shrank or the device failed)";
-                }
-                if (actual == storedChecksum) {
-                    stamp = now;
-                    return null;
-                }
-                return verifiedOnOpen
-                        ? "changed on disk after it was opened (in place: the CRC32C of its contents is now 0x"
-                        + Long.toHexString(actual) + ", was 0x" + Long.toHexString(storedChecksum) + ")"
-                        : "changed on disk after it was opened, or corrupt since before (its CRC32C was not checked when it"
-                        + " was mapped): the CRC32C of its contents is 0x" + Long.toHexString(actual) + ", its footer's 0x"
-                        + Long.toHexString(storedChecksum);
+            if (now.size() != then.size()) {
+                return "changed on disk after it was opened (" + then.sizeChange(now) + ")";
             }
-            return "changed on disk after it was opened (" + then.difference(now) + ")";
+            // Same size: only the bytes tell. A touch, a chmod, a chown or a hard link (a backup) moves the
+            // file's times alone; so does a write in place whose modification time was set back (cp -p,
+            // touch -r). A sync tool (rsync, aws s3 sync) renames a fresh copy of the same bytes over it.
+            String problem = mappedContentsDiffer();
+            if (problem == null && !now.sameFile(mapped)) {
+                problem = replacementDiffers();
+            }
+            if (problem == null) {
+                stamp = now;
+            }
+            return problem;
         } catch (NoSuchFileException e) {
             return "deleted or moved away on disk after it was opened";
         } catch (IOException e) {
             // Not knowing is no change: the mapping stays readable, and a file that did shrink still faults.
             return null;
+        }
+    }
+
+    /** Why the mapped bytes no longer match the footer's CRC32C read at open, or null when they do. */
+    private String mappedContentsDiffer() {
+        long actual;
+        try {
+            actual = file.crc32c(header.layout().footerOffset());
+            raiseFaults();
+        } catch (InternalError e) {
+            if (!isMappingFault(e)) {
+                throw e;
+            }
+            drainFaults();
+            return "changed on disk after it was opened: a read of it faulted (it shrank or the device failed)";
+        }
+        if (actual == storedChecksum) {
+            return null;
+        }
+        return verifiedOnOpen
+                ? "changed on disk after it was opened (in place: the CRC32C of its contents is now 0x"
+                + Long.toHexString(actual) + ", was 0x" + Long.toHexString(storedChecksum) + ")"
+                : "changed on disk after it was opened, or corrupt since before (its CRC32C was not checked when it"
+                + " was mapped): the CRC32C of its contents is 0x" + Long.toHexString(actual) + ", its footer's 0x"
+                + Long.toHexString(storedChecksum);
+    }
+
+    /**
+     * Why the file now at the path, another one than was mapped (or maybe another: a file system without
+     * inodes cannot say), is not a copy of the mapped one, or null when it is: its contents and its footer
+     * both give the mapped file's CRC32C. The mapping keeps the old file's bytes, so searches go on from them.
+     */
+    private String replacementDiffers() throws IOException {
+        long footerOffset = header.layout().footerOffset();
+        CRC32C crc = new CRC32C();
+        ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+        ByteBuffer footer = ByteBuffer.allocate(SegmentLayout.FOOTER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            for (long position = 0; position < footerOffset; ) {
+                int length = (int) Math.min(buffer.capacity(), footerOffset - position);
+                buffer.clear().limit(length);
+                readFully(channel, buffer, position);
+                crc.update(buffer.flip());
+                position += length;
+            }
+            readFully(channel, footer, footerOffset);
+        }
+        long contents = crc.getValue();
+        long stored = Integer.toUnsignedLong(footer.getInt(0));
+        if (contents == storedChecksum && stored == storedChecksum && footer.getInt(4) == SegmentLayout.FOOTER_MAGIC) {
+            return null;
+        }
+        return "changed on disk after it was opened (replaced by another file of the same name and size: the CRC32C of"
+                + " its contents is 0x" + Long.toHexString(contents) + ", the mapped file's 0x" + Long.toHexString(storedChecksum) + ")";
+    }
+
+    /** Fills {@code buffer} from {@code position}; a file that ends first is an IOException. */
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, position + buffer.position()) < 0) {
+                throw new java.io.EOFException("file ended at " + (position + buffer.position()));
+            }
         }
     }
 
@@ -445,23 +502,17 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
         }
 
-        /**
-         * The same file (by inode) of the same size: only its times differ, and maybe its bytes. False where
-         * the file system has no inode to tell, since a file renamed over it would pass for the same.
-         */
-        boolean sameFileAndSize(Stamp other) {
-            return key != null && key.equals(other.key) && size == other.size;
+        /** The same file by inode; false where the file system has no inode to tell. */
+        boolean sameFile(Stamp other) {
+            return key != null && key.equals(other.key);
         }
 
-        String difference(Stamp now) {
-            // Another inode first: a file renamed over it is a replacement, whatever its size.
+        /** How the file's size changed: in another inode, it was replaced; in the same, it shrank or grew. */
+        String sizeChange(Stamp now) {
             if (key != null && now.key != null && !key.equals(now.key)) {
-                return "replaced by another file of the same name" + (now.size != size ? ", " + size + " bytes then, " + now.size + " now" : "");
+                return "replaced by another file of the same name, " + size + " bytes then, " + now.size + " now";
             }
-            if (now.size != size) {
-                return "was " + size + " bytes, now " + now.size + (now.size < size ? ": truncated" : "");
-            }
-            return "modified at " + now.modified + ", mapped as of " + modified;
+            return "was " + size + " bytes, now " + now.size + (now.size < size ? ": truncated" : "");
         }
     }
 }

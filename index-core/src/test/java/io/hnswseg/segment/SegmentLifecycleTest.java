@@ -162,10 +162,27 @@ class SegmentLifecycleTest {
         Path p = file();
         try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
             searchAll(segment);
+            // A sync tool renames a fresh copy of the same bytes over it: the segment goes on.
             Path copy = dir.resolve("copy.hseg");
             Files.write(copy, bytes);
             Files.move(copy, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            failsFromNowOn(segment, p, "changed on disk after it was opened (replaced by another file of the same name");
+            searchAll(segment);
+            searchAll(segment);
+            // The mapping still reads the first file: the copy written over in place is a change too.
+            letTheClockTick();
+            Files.write(p, otherBytesOfTheSameLength());
+            failsFromNowOn(segment, p, "changed on disk after it was opened (replaced by another file of the same name and size:"
+                    + " the CRC32C of its contents is 0x");
+            Files.delete(p);
+        }
+        // Other bytes of the same length, renamed over it: the mapping keeps the old bytes, but the file is no
+        // longer this segment.
+        try (MappedSegment segment = MappedSegment.open(file(), true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            Path other = dir.resolve("other.hseg");
+            Files.write(other, otherBytesOfTheSameLength());
+            Files.move(other, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            failsFromNowOn(segment, p, "changed on disk after it was opened (replaced by another file of the same name and size:"
+                    + " the CRC32C of its contents is 0x");
             Files.delete(p);
         }
         // A shorter file renamed over it is a replacement too, not a truncation.
@@ -181,6 +198,13 @@ class SegmentLifecycleTest {
             Files.delete(p);
             failsFromNowOn(segment, p, "deleted or moved away on disk after it was opened");
         }
+    }
+
+    /** The segment with one bit of its middle byte flipped. */
+    private static byte[] otherBytesOfTheSameLength() {
+        byte[] other = bytes.clone();
+        other[bytes.length / 2] ^= 0x01;
+        return other;
     }
 
     @Test
