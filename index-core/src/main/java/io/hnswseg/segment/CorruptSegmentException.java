@@ -4,6 +4,7 @@ package io.hnswseg.segment;
 public final class CorruptSegmentException extends RuntimeException {
 
     private final String file;
+    private final String problem;
 
     public CorruptSegmentException(String file, String problem) {
         this(file, problem, null);
@@ -13,6 +14,12 @@ public final class CorruptSegmentException extends RuntimeException {
     public CorruptSegmentException(String file, String problem, Throwable cause) {
         super("segment " + file + ": " + problem, cause);
         this.file = file;
+        this.problem = problem;
+    }
+
+    /** What is wrong with the file, without its name. */
+    public String problem() {
+        return problem;
     }
 
     /** The file (or object) the problem was found in. */

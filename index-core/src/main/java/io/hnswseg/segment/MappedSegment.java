@@ -16,9 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 
@@ -70,9 +67,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
     /** Whether the open compared the contents' CRC32C with the footer's ({@code storedChecksum}). */
     private final boolean verifiedOnOpen;
     /** The file as it was when mapped: the mapping reads that inode, whatever is renamed over its name later. */
-    private final Stamp mapped;
+    private final FileStamp mapped;
     /** The file as it was when mapped, or as it was last found unchanged in content. */
-    private volatile Stamp stamp;
+    private volatile FileStamp stamp;
     private final long changeCheckNanos;
 
     private volatile int state;
@@ -81,7 +78,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private volatile String failure;
 
     private MappedSegment(Path path, SegmentHeader header, MappedFile file, MappedGraph graph, long storedChecksum,
-                          boolean verifiedOnOpen, Stamp stamp, long changeCheckNanos) {
+                          boolean verifiedOnOpen, FileStamp stamp, long changeCheckNanos) {
         this.path = path;
         this.name = path.toString();
         this.header = header;
@@ -120,8 +117,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
         if (Files.isDirectory(path)) {
             throw new IOException(name + " is a directory, not a segment file");
         }
-        // Stamped before mapping: a change made while mapping shows at the first check.
-        Stamp stamp = Stamp.of(path);
+        // FileStamped before mapping: a change made while mapping shows at the first check.
+        FileStamp stamp = FileStamp.of(path);
         MappedFile file;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -161,7 +158,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /** Checks the header, the footer, the checksum if asked and the entry node of a freshly mapped file. */
-    private static MappedSegment checked(Path path, MappedFile file, boolean verifyChecksum, int overlap, Stamp stamp,
+    private static MappedSegment checked(Path path, MappedFile file, boolean verifyChecksum, int overlap, FileStamp stamp,
                                          long changeCheckNanos) {
         String name = path.toString();
         SegmentHeader header = SegmentHeader.read(file.head(), name, file.size());
@@ -347,8 +344,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
     /** How the file on disk differs from the one mapped, or null when it does not (or cannot be looked at now). */
     private String changeOnDisk() {
         try {
-            Stamp then = stamp;
-            Stamp now = Stamp.of(path);
+            FileStamp then = stamp;
+            FileStamp now = FileStamp.of(path);
             if (now.equals(then)) {
                 return null;
             }
@@ -483,36 +480,5 @@ public final class MappedSegment implements VectorIndex, Closeable {
     /** The graph the searches walk, for tests; reading it after {@link #close()} is an error. */
     MappedGraph graph() {
         return graph;
-    }
-
-    /**
-     * What identifies the contents of a file cheaply: its size, modification time and identity (inode), and
-     * where the file system has one (POSIX), its status change time, which no user can set back.
-     */
-    private record Stamp(long size, FileTime modified, Object key, Object changed) {
-
-        static Stamp of(Path path) throws IOException {
-            try {
-                // One stat for all four where the file system has the unix view.
-                Map<String, Object> a = Files.readAttributes(path, "unix:size,lastModifiedTime,fileKey,ctime");
-                return new Stamp((Long) a.get("size"), (FileTime) a.get("lastModifiedTime"), a.get("fileKey"), a.get("ctime"));
-            } catch (UnsupportedOperationException | IllegalArgumentException e) {
-                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
-                return new Stamp(a.size(), a.lastModifiedTime(), a.fileKey(), null);
-            }
-        }
-
-        /** The same file by inode; false where the file system has no inode to tell. */
-        boolean sameFile(Stamp other) {
-            return key != null && key.equals(other.key);
-        }
-
-        /** How the file's size changed: in another inode, it was replaced; in the same, it shrank or grew. */
-        String sizeChange(Stamp now) {
-            if (key != null && now.key != null && !key.equals(now.key)) {
-                return "replaced by another file of the same name, " + size + " bytes then, " + now.size + " now";
-            }
-            return "was " + size + " bytes, now " + now.size + (now.size < size ? ": truncated" : "");
-        }
     }
 }

@@ -271,7 +271,8 @@ public final class IndexReader implements AutoCloseable {
             // One entry per segment, of the latest failure's kind.
             boolean mayPass = e instanceof SegmentUnavailableException;
             if ((mayPass ? unavailable : openFailures).put(where, e.getMessage()) == null) {
-                LOG.log(System.Logger.Level.WARNING, "cannot open segment " + where + " (the next search that needs it tries again): "
+                LOG.log(System.Logger.Level.WARNING, "cannot open segment " + where + " (searches that need it try again; a file refused as corrupt or not the"
+                        + " manifest's only once it changed): "
                         + e.getMessage());
             }
             (mayPass ? openFailures : unavailable).remove(where);

@@ -2,6 +2,8 @@ package io.hnswseg.reader;
 
 import io.hnswseg.concurrent.DaemonThreads;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.CorruptSegmentException;
+import io.hnswseg.segment.FileStamp;
 import io.hnswseg.segment.MappedSegment;
 
 import java.io.IOException;
@@ -30,6 +32,11 @@ final class Segments implements AutoCloseable {
     /** Where segments not opened yet come from; null once every segment is open (eager opening). */
     private final IndexSource source;
     private final AtomicReferenceArray<MappedSegment> opened;
+    /**
+     * Per segment, the last refusal of a lazy open (corrupt, or not the manifest's) and the file it refused:
+     * while that file is unchanged, searches get the refusal again instead of mapping and checksumming it again.
+     */
+    private final AtomicReferenceArray<Refusal> refusals;
     private final Object[] locks;
     private volatile boolean closed;
 
@@ -40,6 +47,7 @@ final class Segments implements AutoCloseable {
         this.options = options;
         this.source = source;
         this.opened = new AtomicReferenceArray<>(segments);
+        this.refusals = new AtomicReferenceArray<>(segments.length);
         this.locks = new Object[segments.length];
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
@@ -145,16 +153,52 @@ final class Segments implements AutoCloseable {
                 } catch (IOException e) {
                     throw source.mayPass(e) ? new SegmentUnavailableException(e) : new UncheckedIOException(e.getMessage(), e);
                 }
-                try {
-                    segment = map(file, source, manifest, routes, s, options);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e.getMessage(), e);
-                }
+                segment = mapUnlessRefused(s, file);
                 // close() waits on this lock, so it closes this segment too.
                 opened.set(s, segment);
+                refusals.set(s, null);
             }
             return segment;
         }
+    }
+
+    /** A lazy open's refusal of segment {@code s}, as found in {@code file} when it looked like {@code stamp}. */
+    private record Refusal(Path file, FileStamp stamp, RuntimeException error) {
+
+        /** The same error again, new (an exception object is not shared between threads), caused by the first. */
+        RuntimeException again() {
+            return error instanceof CorruptSegmentException c
+                    ? new CorruptSegmentException(c.file(), c.problem(), c)
+                    : new UncheckedIOException(error.getMessage(), new IOException(error.getMessage(), error));
+        }
+    }
+
+    /**
+     * Maps and checks segment {@code s} from {@code file}, or repeats the refusal of that file when it has not
+     * changed since: a corrupt file stays corrupt, and a lazy reader would otherwise map it and compute its
+     * CRC32C again for every search that needs it. A file put right (copied back, fetched again) is a new stamp.
+     */
+    private MappedSegment mapUnlessRefused(int s, Path file) {
+        FileStamp stamp;
+        try {
+            stamp = FileStamp.of(file);
+        } catch (IOException e) {
+            stamp = null; // Not knowing: map it, and let that report what is wrong.
+        }
+        Refusal refused = refusals.get(s);
+        if (refused != null && stamp != null && refused.file().equals(file) && stamp.equals(refused.stamp())) {
+            throw refused.again();
+        }
+        RuntimeException error;
+        try {
+            return map(file, source, manifest, routes, s, options);
+        } catch (IOException e) {
+            error = new UncheckedIOException(e.getMessage(), e);
+        } catch (CorruptSegmentException e) {
+            error = e;
+        }
+        refusals.set(s, stamp == null ? null : new Refusal(file, stamp, error));
+        throw error;
     }
 
     /** Segment {@code s} when it is open, else null (it is not opened for the asking). */
