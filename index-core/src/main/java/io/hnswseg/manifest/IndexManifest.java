@@ -96,17 +96,24 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      * @param segmentCentroidCrcs true when every segment records its centroid's CRC32C in its header (builds
      *                          since 2026-12-04), so that a segment without one is refused; null or false for
      *                          older indexes, whose segments record none
+     * @param segmentCentroidBiases true when every segment also records its centroid's bias (builds since the
+     *                          fourteenth stop on 2026-12-04), so that a segment without one is refused
      */
     public record Routing(String partitioner, FileRef centroids, List<Float> biases, long replicatedVectors,
-                          Boolean segmentCentroidCrcs) {
+                          Boolean segmentCentroidCrcs, Boolean segmentCentroidBiases) {
 
         public Routing(String partitioner, FileRef centroids, List<Float> biases, long replicatedVectors) {
-            this(partitioner, centroids, biases, replicatedVectors, null);
+            this(partitioner, centroids, biases, replicatedVectors, null, null);
         }
 
         /** Whether every segment must record its centroid's CRC32C. */
         public boolean segmentsRecordCentroidCrcs() {
             return Boolean.TRUE.equals(segmentCentroidCrcs);
+        }
+
+        /** Whether every segment must record its centroid's bias. */
+        public boolean segmentsRecordCentroidBiases() {
+            return Boolean.TRUE.equals(segmentCentroidBiases);
         }
     }
 

@@ -15,17 +15,32 @@ import java.nio.ByteBuffer;
  * @param centroidCrc32c for a segment of a k-means index, the CRC32C of its centroid as the centroids file stores
  *                      it (see {@code Centroids.crc32c}), so that a reader can tell a segment routed by another
  *                      partition's centroid; -1 for none (random partitioning, or written before 2026-12-04)
+ * @param centroidBias  with the centroid's CRC, the bias its partition was assigned with (added to the
+ *                      centroid's distance), so that a reader can tell a manifest whose biases are not the build's;
+ *                      NaN for none (no centroid CRC, or written before the fourteenth stop on 2026-12-04)
  */
 public record SegmentHeader(int formatVersion, Metric metric, int dimension, long count, int m, int efConstruction,
-                            long seed, int topLevel, int entryNode, long upperDataInts, int flags, long centroidCrc32c) {
+                            long seed, int topLevel, int entryNode, long upperDataInts, int flags, long centroidCrc32c,
+                            float centroidBias) {
 
     /** Where the centroid's CRC32C sits: an int32 that says whether it is there (0 or 1), then the CRC. */
     private static final int CENTROID_CRC_OFFSET = 152;
+    /** Where the centroid's bias sits: an int32 that says whether it is there (0 or 1), then the float32. */
+    private static final int CENTROID_BIAS_OFFSET = 160;
 
     public SegmentHeader {
         if (centroidCrc32c < -1 || centroidCrc32c > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("centroid CRC32C " + centroidCrc32c + " is not an unsigned 32-bit value or -1");
         }
+        if (!Float.isNaN(centroidBias) && (centroidCrc32c < 0 || Float.isInfinite(centroidBias))) {
+            throw new IllegalArgumentException("centroid bias " + centroidBias + ": a bias must be finite, and recorded with"
+                    + " its centroid's CRC32C (" + centroidCrc32c + ")");
+        }
+    }
+
+    /** Whether the header records the bias of its centroid. */
+    public boolean hasCentroidBias() {
+        return !Float.isNaN(centroidBias);
     }
 
     /**
@@ -77,6 +92,8 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         // and readers that predate the field read past it.
         out.putInt(centroidCrc32c < 0 ? 0 : 1);
         out.putInt(centroidCrc32c < 0 ? 0 : (int) centroidCrc32c);
+        out.putInt(hasCentroidBias() ? 1 : 0);
+        out.putFloat(hasCentroidBias() ? centroidBias : 0);
         while (out.position() < start + SegmentLayout.HEADER_BYTES) {
             out.put((byte) 0);
         }
@@ -141,8 +158,15 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
                     + hasCentroid + ", must be 0 or 1");
         }
         long centroidCrc32c = hasCentroid == 0 ? -1 : Integer.toUnsignedLong(in.getInt(CENTROID_CRC_OFFSET + 4));
+        int hasBias = in.getInt(CENTROID_BIAS_OFFSET);
+        float bias = in.getFloat(CENTROID_BIAS_OFFSET + 4);
+        if (hasBias != 0 && (hasBias != 1 || hasCentroid == 0 || !Float.isFinite(bias))) {
+            throw new CorruptSegmentException(name, "header field at " + CENTROID_BIAS_OFFSET + " (centroid bias present) is "
+                    + hasBias + " with centroid CRC present " + hasCentroid + " and bias " + bias + ": must be 0, or 1 with a"
+                    + " centroid CRC and a finite bias");
+        }
         SegmentHeader header = new SegmentHeader(version, metric, dimension, count, m, efConstruction, seed, topLevel,
-                entryNode, upperDataInts, flags, centroidCrc32c);
+                entryNode, upperDataInts, flags, centroidCrc32c, hasBias == 0 ? Float.NaN : bias);
         SegmentLayout expected = header.layout();
         long[] stored = {in.getLong(64), in.getLong(72), in.getLong(80), in.getLong(88), in.getLong(96), in.getLong(104),
                 in.getLong(112), in.getLong(128), in.getLong(136), in.getLong(144)};

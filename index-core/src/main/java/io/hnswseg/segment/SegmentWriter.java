@@ -33,7 +33,7 @@ public final class SegmentWriter {
      * @return the figures the manifest lists for this segment
      */
     public static SegmentInfo write(HnswGraph graph, OutputStream out) throws IOException {
-        return write(graph, out, -1);
+        return write(graph, out, -1, Float.NaN);
     }
 
     /**
@@ -41,16 +41,19 @@ public final class SegmentWriter {
      *
      * @param centroidCrc32c the CRC32C of the partition's centroid ({@code Centroids.crc32c}), recorded in the
      *                       header so that a reader can check the manifest routes this segment by it; -1 for none
+     * @param centroidBias   the bias the partition's vectors were assigned with, recorded beside the CRC so that a
+     *                       reader can check the manifest's; NaN for none
      * @return the figures the manifest lists for this segment
-     * @throws IllegalArgumentException when {@code centroidCrc32c} is neither -1 nor an unsigned 32-bit value
+     * @throws IllegalArgumentException when {@code centroidCrc32c} is neither -1 nor an unsigned 32-bit value, or
+     *                                  a bias is given without a CRC or is infinite
      */
-    public static SegmentInfo write(HnswGraph graph, OutputStream out, long centroidCrc32c) throws IOException {
+    public static SegmentInfo write(HnswGraph graph, OutputStream out, long centroidCrc32c, float centroidBias) throws IOException {
         return new SegmentWriter(out).writeGraph(graph, graph.params().efConstruction(), graph.params().seed(), graph.codes(),
-                centroidCrc32c);
+                centroidCrc32c, centroidBias);
     }
 
-    private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed, QuantizedVectors codes, long centroidCrc32c)
-            throws IOException {
+    private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed, QuantizedVectors codes, long centroidCrc32c,
+                                   float centroidBias) throws IOException {
         int n = g.size();
         int m = g.m();
         int upperBlock = 1 + m;
@@ -63,7 +66,7 @@ public final class SegmentWriter {
         }
         SegmentHeader header = new SegmentHeader(SegmentLayout.FORMAT_VERSION, g.metric(), g.dimension(), n, m,
                 efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts, codes == null ? 0 : SegmentLayout.FLAG_CODES,
-                centroidCrc32c);
+                centroidCrc32c, centroidBias);
         SegmentLayout layout = header.layout();
         header.writeTo(buffer);
 

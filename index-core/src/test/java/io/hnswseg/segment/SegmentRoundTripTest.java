@@ -264,20 +264,38 @@ class SegmentRoundTripTest {
             assertEquals(0, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(at), "header bytes at " + at);
         }
         // 0 and the top of the unsigned range are CRCs like any other: presence is its own field.
-        for (long crc : new long[]{0, 0xFFFF_FFFFL, 0x8000_0001L}) {
+        // A bias beside it, or none (a segment written before biases were recorded); 0 is a bias like any other.
+        long[] crcs = {0, 0xFFFF_FFFFL, 0x8000_0001L, 7};
+        float[] biases = {Float.NaN, -3.25e-7f, 0f, 1.5e4f};
+        for (int i = 0; i < crcs.length; i++) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            SegmentWriter.write(graph, out, crc);
+            SegmentWriter.write(graph, out, crcs[i], biases[i]);
             try (MappedSegment segment = MappedSegment.open(file(out.toByteArray()))) {
-                assertEquals(crc, segment.header().centroidCrc32c());
+                assertEquals(crcs[i], segment.header().centroidCrc32c());
+                assertEquals(biases[i], segment.header().centroidBias());
+                assertEquals(!Float.isNaN(biases[i]), segment.header().hasCentroidBias());
                 Fixtures.assertSameResults(graph.search(data[1].row(0), 10, 40), segment.search(data[1].row(0), 10, 40), "query 0");
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> SegmentWriter.write(graph, OutputStream.nullOutputStream(), 1L << 32));
+        assertThrows(IllegalArgumentException.class, () -> SegmentWriter.write(graph, OutputStream.nullOutputStream(), 1L << 32, Float.NaN));
+        assertThrows(IllegalArgumentException.class, () -> SegmentWriter.write(graph, OutputStream.nullOutputStream(), -1, 0.5f));
+        assertThrows(IllegalArgumentException.class, () -> SegmentWriter.write(graph, OutputStream.nullOutputStream(), 3, Float.POSITIVE_INFINITY));
         byte[] bad = bytes.clone();
         ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putInt(152, 2);
         Path p = file(TestSegments.withValidChecksum(bad));
         CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p));
         assertTrue(e.getMessage().contains("centroid CRC present") && e.getMessage().contains("must be 0 or 1"), e.getMessage());
+        // A bias flag other than 0 or 1, a bias without a centroid CRC, or a bias that is not finite: corrupt.
+        ByteArrayOutputStream withBias = new ByteArrayOutputStream();
+        SegmentWriter.write(graph, withBias, 5, 0.25f);
+        int[][] headers = {{160, 2}, {152, 0}, {164, Float.floatToRawIntBits(Float.NaN)}};
+        for (int[] change : headers) {
+            byte[] altered = withBias.toByteArray();
+            ByteBuffer.wrap(altered).order(ByteOrder.LITTLE_ENDIAN).putInt(change[0], change[1]);
+            Path q = file(TestSegments.withValidChecksum(altered));
+            CorruptSegmentException b = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(q), "byte " + change[0]);
+            assertTrue(b.getMessage().contains("centroid bias present"), b.getMessage());
+        }
     }
 
     @Test

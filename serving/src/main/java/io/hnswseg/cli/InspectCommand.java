@@ -39,11 +39,7 @@ final class InspectCommand implements Callable<Integer> {
                 IndexManifest.Routing r = m.routing();
                 System.out.printf("  partitioner: kmeans, %d centroids (%s), %d vectors replicated near partition boundaries%n",
                         r.centroids().count(), r.centroids().path(), r.replicatedVectors());
-                // Whether a segment routed by another centroid is refused, or (an older index) could not be.
-                System.out.println(r.segmentsRecordCentroidCrcs()
-                        ? "  routing checked: each segment records the CRC32C of the centroid that routes it, compared as it is opened"
-                        : "  routing checked only where a segment records its centroid's CRC32C: the manifest predates 2026-12-04"
-                        + " and does not require it (rebuild to have every segment checked)");
+                System.out.println(routingCheck(r));
             } else {
                 System.out.println("  partitioner: random (every query visits every segment)");
             }
@@ -76,5 +72,19 @@ final class InspectCommand implements Callable<Integer> {
                     : "  checksums: not verified (use --verify)");
         }
         return 0;
+    }
+
+    /** Whether a segment routed by another centroid or bias is refused, or (an older index) could not be. */
+    private static String routingCheck(IndexManifest.Routing r) {
+        if (r.segmentsRecordCentroidCrcs() && r.segmentsRecordCentroidBiases()) {
+            return "  routing checked: each segment records the CRC32C and the bias of the centroid that routes it, compared"
+                    + " as it is opened";
+        }
+        if (r.segmentsRecordCentroidCrcs()) {
+            return "  routing checked: each segment records the CRC32C of the centroid that routes it; its bias is checked only"
+                    + " where a segment records one (built before the bias was recorded; rebuild to have every bias checked)";
+        }
+        return "  routing checked only where a segment records its centroid's CRC32C: the manifest predates 2026-12-04"
+                + " and does not require it (rebuild to have every segment checked)";
     }
 }

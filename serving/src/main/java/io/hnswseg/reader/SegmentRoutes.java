@@ -5,6 +5,7 @@ import io.hnswseg.io.VecsReader;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.Centroids;
 import io.hnswseg.routing.ProbeBeams;
+import io.hnswseg.segment.SegmentHeader;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -76,16 +77,19 @@ final class SegmentRoutes {
 
     /**
      * Why segment {@code s} cannot be searched under these routes, or null when it can: a k-means segment
-     * records the CRC32C of the centroid its vectors were assigned by, and the manifest must route it by
-     * that centroid. Segments that record none pass when the manifest does not say they all do (indexes
-     * written before 2026-12-04).
-     *
-     * @param segmentCentroidCrc32c the segment header's, -1 for none
+     * records the CRC32C of the centroid its vectors were assigned by, and the bias they were assigned with,
+     * and the manifest must route it by that centroid and bias. Segments that record none pass when the
+     * manifest does not say they all do (indexes written before 2026-12-04; biases before the fourteenth stop).
      */
-    String centroidMismatch(int s, IndexManifest manifest, long segmentCentroidCrc32c) {
+    String centroidMismatch(int s, IndexManifest manifest, SegmentHeader header) {
         if (centroids == null) {
             return null;
         }
+        String crcProblem = centroidCrcMismatch(s, manifest, header.centroidCrc32c());
+        return crcProblem != null ? crcProblem : biasMismatch(s, manifest, header);
+    }
+
+    private String centroidCrcMismatch(int s, IndexManifest manifest, long segmentCentroidCrc32c) {
         if (segmentCentroidCrc32c < 0) {
             // Checked against the manifest, not against the segments opened before: a lazy reader opens them in
             // the order queries need them, and the altered one must be refused whichever comes first.
@@ -102,6 +106,28 @@ final class SegmentRoutes {
                 + ", but the manifest routes it by centroid " + centroid + " of " + centroidsName + ", whose CRC32C is 0x"
                 + Long.toHexString(centroidCrc32cs[centroid]) + ": the manifest's centroid numbers or its centroids file do not"
                 + " belong to this segment (queries would be sent to the wrong segments)";
+    }
+
+    /**
+     * The bias is compared to within one unit in the last place: it travels as a decimal in the manifest's JSON,
+     * which a tool that reads floats as doubles may print back with other digits.
+     */
+    private String biasMismatch(int s, IndexManifest manifest, SegmentHeader header) {
+        if (!header.hasCentroidBias()) {
+            return manifest.routing().segmentsRecordCentroidBiases()
+                    ? "it records no centroid bias, though the manifest says every segment of this index does"
+                    + " (its header was altered, or it comes from an older build)"
+                    : null;
+        }
+        int centroid = manifest.segments().get(s).centroid();
+        float routed = manifest.routing().biases().get(centroid);
+        float built = header.centroidBias();
+        if (Math.abs(routed - built) <= Math.ulp(built)) {
+            return null;
+        }
+        return "its vectors were assigned with a bias of " + built + " for its centroid, but the manifest's routing.biases["
+                + centroid + "] is " + routed + ": the manifest's biases do not belong to this index (queries would be routed"
+                + " by other partition boundaries than the vectors were)";
     }
 
     boolean routed() {

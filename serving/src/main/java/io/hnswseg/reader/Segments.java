@@ -114,7 +114,7 @@ final class Segments implements AutoCloseable {
             problem = "it is " + segment.metric().externalName() + "/" + segment.dimension() + ", the index "
                     + manifest.metric() + "/" + manifest.dimension();
         } else {
-            problem = routes.centroidMismatch(s, manifest, segment.header().centroidCrc32c());
+            problem = routes.centroidMismatch(s, manifest, segment.header());
         }
         if (problem != null) {
             segment.close();

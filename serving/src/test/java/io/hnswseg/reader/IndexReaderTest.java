@@ -339,11 +339,12 @@ class IndexReaderTest {
                 "\"crc32c\" : " + crc.getValue()));
         assertRefusedForItsCentroid(reordered);
 
-        // Segment 0's CRC cleared from its header (its checksums fixed), so that it alone would escape the check.
+        // Segment 0's CRC (and the bias recorded with it) cleared from its header (its checksums fixed), so that it
+        // alone would escape the check.
         Path cleared = TestIndexes.copy(good, tmp.resolve("routed-cleared"));
         Path segment = cleared.resolve(m.segments().get(0).path());
         byte[] header = Files.readAllBytes(segment);
-        java.nio.ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(152, 0);
+        java.nio.ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(152, 0).putLong(160, 0);
         java.util.zip.CRC32C segmentCrc = new java.util.zip.CRC32C();
         segmentCrc.update(header, 0, header.length - 8);
         java.nio.ByteBuffer.wrap(header).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(header.length - 8, (int) segmentCrc.getValue());
@@ -360,7 +361,62 @@ class IndexReaderTest {
         }
         // An index written before segments recorded the CRC says nothing of it: its segments are not asked for one.
         Files.writeString(cleared.resolve("manifest.json"), Files.readString(cleared.resolve("manifest.json"))
-                .replace("\"segment_centroid_crcs\" : true", "\"segment_centroid_crcs\" : null"));
+                .replace("\"segment_centroid_crcs\" : true", "\"segment_centroid_crcs\" : null")
+                .replace("\"segment_centroid_biases\" : true", "\"segment_centroid_biases\" : null"));
+        try (IndexReader older = IndexReader.open(cleared.toString())) {
+            assertEquals(10, older.search(data[1].row(0), 10, 40, 0).size());
+        }
+    }
+
+    @Test
+    void aManifestWhoseBiasesAreNotTheBuildsIsRefused() throws IOException {
+        Path good = tmp.resolve("routed-bias-check");
+        IndexManifest m = TestIndexes.writeRouted(good, data[0], 4, new HnswParams(12, 80, 1, Metric.L2));
+        String json = Files.readString(good.resolve("manifest.json"));
+        java.util.regex.Matcher listed = java.util.regex.Pattern.compile("\"biases\" : \\[[^\\]]*\\]").matcher(json);
+        assertTrue(listed.find(), json);
+        // The first two biases exchanged (moved apart first should they be equal): every checksum still matches.
+        List<Float> biases = new ArrayList<>(m.routing().biases());
+        float first = biases.get(0);
+        biases.set(0, biases.get(1).equals(first) ? first + 0.5f : biases.get(1));
+        biases.set(1, first);
+        Path swapped = TestIndexes.copy(good, tmp.resolve("routed-bias-swapped"));
+        Files.writeString(swapped.resolve("manifest.json"), json.replace(listed.group(), "\"biases\" : " + biases));
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open(swapped.toString()));
+        assertTrue(e.getMessage().contains("part-0000") && e.getMessage().contains("but the manifest's routing.biases["),
+                e.getMessage());
+        try (IndexReader lazy = IndexReader.open(swapped.toString(), ReaderOptions.defaults().withLazySegments(true))) {
+            RuntimeException r = assertThrows(RuntimeException.class, () -> lazy.search(data[1].row(0), 10, 40, 0));
+            assertTrue(r.getMessage().contains("routing.biases["), r.getMessage());
+        }
+        // The same biases printed with other digits (as a tool reading them as doubles may): the same floats.
+        StringBuilder doubles = new StringBuilder();
+        for (Float b : m.routing().biases()) {
+            doubles.append(doubles.length() == 0 ? "[" : ", ").append(new java.math.BigDecimal(b.doubleValue()).toPlainString());
+        }
+        Path reprinted = TestIndexes.copy(good, tmp.resolve("routed-bias-reprinted"));
+        Files.writeString(reprinted.resolve("manifest.json"), json.replace(listed.group(), "\"biases\" : " + doubles + "]"));
+        try (IndexReader same = IndexReader.open(reprinted.toString())) {
+            assertEquals(10, same.search(data[1].row(0), 10, 40, 0).size());
+        }
+
+        // Segment 0's bias cleared from its header (its checksums fixed), so that it alone would escape the check.
+        Path cleared = TestIndexes.copy(good, tmp.resolve("routed-bias-cleared"));
+        Path segment = cleared.resolve(m.segments().get(0).path());
+        byte[] bytes = Files.readAllBytes(segment);
+        java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(160, 0);
+        java.util.zip.CRC32C segmentCrc = new java.util.zip.CRC32C();
+        segmentCrc.update(bytes, 0, bytes.length - 8);
+        java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(bytes.length - 8, (int) segmentCrc.getValue());
+        Files.write(segment, bytes);
+        String clearedJson = json.replace("\"crc32c\" : " + m.segments().get(0).crc32c() + ",", "\"crc32c\" : " + segmentCrc.getValue() + ",");
+        Files.writeString(cleared.resolve("manifest.json"), clearedJson);
+        IOException c = assertThrows(IOException.class, () -> IndexReader.open(cleared.toString()));
+        assertTrue(c.getMessage().contains(m.segments().get(0).path())
+                && c.getMessage().contains("records no centroid bias, though the manifest says every segment"), c.getMessage());
+        // A manifest written before segments recorded their biases does not ask for them.
+        Files.writeString(cleared.resolve("manifest.json"), clearedJson
+                .replace("\"segment_centroid_biases\" : true", "\"segment_centroid_biases\" : null"));
         try (IndexReader older = IndexReader.open(cleared.toString())) {
             assertEquals(10, older.search(data[1].row(0), 10, 40, 0).size());
         }

@@ -96,7 +96,7 @@ public final class TestIndexes {
             String path = String.format("segments/part-%05d.hseg", p);
             SegmentInfo info;
             try (OutputStream out = Files.newOutputStream(dir.resolve(path))) {
-                info = SegmentWriter.write(builder.build(1), out, io.hnswseg.routing.Centroids.crc32c(rows, p, dim));
+                info = SegmentWriter.write(builder.build(1), out, io.hnswseg.routing.Centroids.crc32c(rows, p, dim), centroids.biases()[p]);
             }
             entries.add(new IndexManifest.Segment(path, info.count(), info.bytes(), info.crc32c(), p));
         }
@@ -118,7 +118,7 @@ public final class TestIndexes {
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, params.metric().externalName(), dim,
                 new IndexManifest.BuildParams(params.m(), params.efConstruction(), params.seed()), base.rows(), entries,
                 new IndexManifest.Routing(IndexManifest.KMEANS, new IndexManifest.FileRef("routing/centroids.fvecs", partitions,
-                        bytes.length, crc.getValue()), biases, 0, true), null, Map.of("writer", "TestIndexes"));
+                        bytes.length, crc.getValue()), biases, 0, true, true), null, Map.of("writer", "TestIndexes"));
         try (OutputStream out = Files.newOutputStream(dir.resolve(IndexManifest.FILE_NAME))) {
             manifest.writeTo(out);
         }

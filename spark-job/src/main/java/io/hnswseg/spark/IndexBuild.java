@@ -133,6 +133,7 @@ final class IndexBuild {
         Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, hadoop());
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
+        config.centroidBiases = partitioning.centroidBiases();
         config.idCheckPartitions = 0;
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
         Map<String, String> settings = settings();
@@ -181,6 +182,7 @@ final class IndexBuild {
         Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, hadoop());
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
+        config.centroidBiases = partitioning.centroidBiases();
         config.idCheckPartitions = (int) Math.max(1, (rows + IDS_PER_CHECK - 1) / IDS_PER_CHECK);
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
         Broadcast<Partitioning> routing = jsc.broadcast(partitioning);
@@ -334,7 +336,7 @@ final class IndexBuild {
             for (float b : partitioning.biases) {
                 biases.add(b);
             }
-            routing = new IndexManifest.Routing(IndexManifest.KMEANS, centroids, biases, replicated, true);
+            routing = new IndexManifest.Routing(IndexManifest.KMEANS, centroids, biases, replicated, true, true);
         }
         List<IndexManifest.Segment> segments = new ArrayList<>();
         for (SegmentResult r : built) {

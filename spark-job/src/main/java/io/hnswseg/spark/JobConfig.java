@@ -29,6 +29,8 @@ final class JobConfig implements Serializable {
     int idCheckPartitions;
     /** Per partition, the CRC32C of its centroid (-1: none) for its segment's header; null when partitioned at random. */
     long[] centroidCrc32cs;
+    /** Per partition, its centroid's bias (NaN: none) for its segment's header; null when partitioned at random. */
+    float[] centroidBiases;
     /** Distinguishes this run's segment files from those of any earlier run at the same output. */
     String runId;
     boolean skipInvalid;
@@ -44,6 +46,11 @@ final class JobConfig implements Serializable {
     /** What partition {@code partition}'s segment records as its centroid's CRC32C: -1 for none. */
     long centroidCrc32c(int partition) {
         return centroidCrc32cs == null ? -1 : centroidCrc32cs[partition];
+    }
+
+    /** What partition {@code partition}'s segment records as its centroid's bias: NaN for none. */
+    float centroidBias(int partition) {
+        return centroidBiases == null ? Float.NaN : centroidBiases[partition];
     }
 
     Metric metricValue() {

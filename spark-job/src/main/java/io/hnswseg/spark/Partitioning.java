@@ -68,6 +68,21 @@ final class Partitioning implements Serializable {
         return crcs;
     }
 
+    /**
+     * Per partition, the bias its vectors were assigned with (for its segment's header), or NaN for a partition
+     * without a centroid; null for random partitioning. The same floats the manifest lists.
+     */
+    float[] centroidBiases() {
+        if (!routed()) {
+            return null;
+        }
+        float[] partitionBiases = new float[partitions];
+        for (int p = 0; p < partitions; p++) {
+            partitionBiases[p] = p < centroidCount() ? biases[p] : Float.NaN;
+        }
+        return partitionBiases;
+    }
+
     /** Centroids of a k-means partitioning: as many as partitions, or fewer for a tiny input. */
     int centroidCount() {
         return centroids.length / dimension;

@@ -58,7 +58,8 @@ final class SegmentTask {
             FileSystem fs = IndexCommit.fileSystem(config.output, hadoop);
             // Never overwrite: a file already there belongs to another attempt.
             try (FSDataOutputStream out = fs.create(file, false)) {
-                info = SegmentWriter.write(graph, TestFaults.segmentStream(config, partition, out), config.centroidCrc32c(partition));
+                info = SegmentWriter.write(graph, TestFaults.segmentStream(config, partition, out), config.centroidCrc32c(partition),
+                        config.centroidBias(partition));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("partition " + partition + ": cannot write segment " + file + ": " + e.getMessage(), e);

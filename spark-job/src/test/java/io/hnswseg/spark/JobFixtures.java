@@ -80,7 +80,7 @@ final class JobFixtures {
 
     /**
      * Asserts that every segment of a k-means index records, in its header, the CRC32C of the centroid the
-     * manifest routes it by, as stored in the centroids file.
+     * manifest routes it by, as stored in the centroids file, and that centroid's bias as the manifest lists it.
      */
     static void assertSegmentsRecordTheirCentroids(Path index) throws IOException {
         IndexManifest manifest = manifest(index);
@@ -92,6 +92,8 @@ final class JobFixtures {
                 org.junit.jupiter.api.Assertions.assertEquals(
                         io.hnswseg.routing.Centroids.crc32c(centroids.data(), s.centroid(), centroids.dimension()),
                         segment.header().centroidCrc32c(), s.path() + ", centroid " + s.centroid());
+                org.junit.jupiter.api.Assertions.assertEquals(manifest.routing().biases().get(s.centroid()),
+                        segment.header().centroidBias(), s.path() + ", bias of centroid " + s.centroid());
             }
         }
     }
