@@ -17,6 +17,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -134,24 +136,11 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
         }
         try {
-            try {
-                return checked(path, file, verifyChecksum, overlap, stamp, changeCheckNanos);
-            } finally {
-                // Also when a check failed: the garbage of a faulted read may be what looked wrong.
-                raiseFaults();
-            }
-        } catch (InternalError e) {
-            boolean fault = isMappingFault(e);
-            if (fault) {
-                drainFaults();
-            }
-            file.unmap();
-            if (!fault) {
-                throw e;
-            }
-            throw new CorruptSegmentException(name, "a read of the mapped file faulted while opening it: the file shrank"
-                    + " on disk or the device failed", e);
-        } catch (RuntimeException e) {
+            return readMapping(() -> checked(path, file, verifyChecksum, overlap, stamp, changeCheckNanos), fault -> {
+                throw new CorruptSegmentException(name, "a read of the mapped file faulted while opening it: the file shrank"
+                        + " on disk or the device failed", fault);
+            });
+        } catch (RuntimeException | InternalError e) {
             file.unmap();
             throw e;
         }
@@ -251,14 +240,30 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /** Runs a read of the mapping, turning a fault or a file changed on disk into a CorruptSegmentException. */
-    private <T> T guarded(java.util.function.Supplier<T> read) {
+    private <T> T guarded(Supplier<T> read) {
         acquire();
         try {
             checkUnchanged();
+            return readMapping(read, fault -> {
+                // The fault's own handling is done, so the change check may read the mapping (and fault) again.
+                String change = changeOnDisk();
+                throw fail(change != null ? change : "a read of the mapped file faulted: the file shrank on disk or the device failed", fault);
+            });
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Runs {@code read} of the mapping and raises any fault it left pending (also when it threw: the garbage of
+     * a faulted read may be what looked corrupt); a fault, with every other one pending drained, is what
+     * {@code onFault} makes of it. Any other error goes on.
+     */
+    private static <T> T readMapping(Supplier<T> read, Function<InternalError, T> onFault) {
+        try {
             try {
                 return read.get();
             } finally {
-                // Also when the read threw: the garbage of a faulted read may be what looked corrupt.
                 raiseFaults();
             }
         } catch (InternalError e) {
@@ -266,10 +271,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
                 throw e;
             }
             drainFaults();
-            String change = changeOnDisk();
-            throw fail(change != null ? change : "a read of the mapped file faulted: the file shrank on disk or the device failed", e);
-        } finally {
-            release();
+            return onFault.apply(e);
         }
     }
 
@@ -373,15 +375,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
 
     /** Why the mapped bytes no longer match the footer's CRC32C read at open, or null when they do. */
     private String mappedContentsDiffer() {
-        long actual;
-        try {
-            actual = file.crc32c(header.layout().footerOffset());
-            raiseFaults();
-        } catch (InternalError e) {
-            if (!isMappingFault(e)) {
-                throw e;
-            }
-            drainFaults();
+        long actual = readMapping(() -> file.crc32c(header.layout().footerOffset()), fault -> -1L);
+        if (actual < 0) {
             return "changed on disk after it was opened: a read of it faulted (it shrank or the device failed)";
         }
         if (actual == storedChecksum) {
