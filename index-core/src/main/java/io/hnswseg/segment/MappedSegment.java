@@ -119,7 +119,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
         if (Files.isDirectory(path)) {
             throw new IOException(name + " is a directory, not a segment file");
         }
-        // FileStamped before mapping: a change made while mapping shows at the first check.
+        // Stamped before mapping: a change made while mapping shows at the first check.
         FileStamp stamp = FileStamp.of(path);
         MappedFile file;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
