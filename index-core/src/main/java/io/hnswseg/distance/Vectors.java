@@ -60,16 +60,19 @@ public final class Vectors {
         }
     }
 
-    /** Scales {@code v[offset..offset+dim)} to unit length in place (a zero vector is left as it is). */
+    /**
+     * Scales {@code v[offset..offset+dim)} to unit length in place (a zero vector is left as it is). The scale
+     * stays a double: for a vector shorter than about 3e-39, a valid direction, its float would be infinite.
+     */
     public static void normalize(float[] v, int offset, int dim) {
         double norm = 0;
         for (int i = 0; i < dim; i++) {
             norm += (double) v[offset + i] * v[offset + i];
         }
         if (norm > 0) {
-            float inv = (float) (1.0 / Math.sqrt(norm));
+            double inv = 1.0 / Math.sqrt(norm);
             for (int i = 0; i < dim; i++) {
-                v[offset + i] *= inv;
+                v[offset + i] = (float) (v[offset + i] * inv);
             }
         }
     }

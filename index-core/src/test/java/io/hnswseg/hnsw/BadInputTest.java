@@ -3,6 +3,7 @@ package io.hnswseg.hnsw;
 import io.hnswseg.distance.Metric;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,6 +47,34 @@ class BadInputTest {
         assertMessage(assertThrows(IllegalArgumentException.class, () -> b.add(4, new float[3])), "id 4", "zero vector");
         HnswGraph g = small(Metric.COSINE);
         assertMessage(assertThrows(IllegalArgumentException.class, () -> g.search(new float[3], 1, 10)), "query", "zero vector");
+    }
+
+    /**
+     * A vector shorter than about 3e-39 still has a direction: its float scale to unit length would be infinite,
+     * which once made its components NaN (a NaN neighbour first for unrelated queries, a NaN query distance).
+     */
+    @Test
+    void aTinyVectorIsADirectionLikeAnyOtherForCosine() {
+        HnswGraphBuilder b = new HnswGraphBuilder(3, 10, HnswParams.defaults(Metric.COSINE));
+        for (int i = 0; i < 9; i++) {
+            b.add(i, new float[]{i + 1, 2 * i + 1, 1});
+        }
+        b.add(9, new float[]{1e-40f, 3e-40f, 1e-40f}); // the direction of id 1, (2, 3, 1)... scaled: (1, 3, 1)
+        HnswGraph g = b.build(1);
+        for (int id = 0; id < 10; id++) {
+            float[] v = new float[3];
+            g.copyVector(id, v, 0);
+            for (float x : v) {
+                assertTrue(Float.isFinite(x) && Math.abs(x) <= 1, "stored vector of id " + id + ": " + java.util.Arrays.toString(v));
+            }
+        }
+        SearchResults tiny = g.search(new float[]{1e-40f, 3e-40f, 1e-40f}, 3, 10);
+        SearchResults plain = g.search(new float[]{1, 3, 1}, 3, 10);
+        assertEquals(9, tiny.ids()[0], "the tiny query's nearest is the tiny vector of the same direction: " + tiny);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(plain.ids()[i], tiny.ids()[i], "tiny " + tiny + " against " + plain);
+            assertEquals(plain.distances()[i], tiny.distances()[i], 1e-6, "tiny " + tiny + " against " + plain);
+        }
     }
 
     @Test
