@@ -33,6 +33,9 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
      * Parses and checks a body against an index of {@code dimension}; a request without ef or nprobe gets
      * the server's. The reader checks nprobe against the index's segments.
      */
+    /** The fields a body may have, in the order messages list them. */
+    private static final java.util.List<String> FIELDS = java.util.List.of("vector", "k", "ef", "nprobe");
+
     static SearchRequest parse(byte[] body, int dimension, SearchServer.Defaults defaults) throws BadRequest {
         JsonNode request;
         try {
@@ -44,6 +47,13 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         }
         if (request == null || !request.isObject()) {
             throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 3}");
+        }
+        // A misspelt field ("topk", "nprob") would otherwise be searched with the defaults, the typo unnoticed.
+        for (java.util.Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!FIELDS.contains(name)) {
+                throw new BadRequest("unknown field '" + name + "': a search takes " + String.join(", ", FIELDS));
+            }
         }
         JsonNode vector = request.get("vector");
         if (vector == null || !vector.isArray()) {

@@ -190,6 +190,8 @@ class SearchServerTest {
                 {"{\"vector\": [[1, 2, 3, 4, 5, 6, 7, 8]]}", "vector[0] is not a number"},
                 {"{\"vector\": [1, 2, 3", "Unexpected end-of-input: expected close marker for Array"},
                 {"[".repeat(1200), "exceeds the maximum allowed (1000)"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"topk\": 3}", "unknown field 'topk': a search takes vector, k, ef, nprobe"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprob\": 1}", "unknown field 'nprob'"},
         };
         for (String[] c : cases) {
             HttpResponse<String> r = send("POST", "/search", c[0]);
