@@ -1,5 +1,7 @@
 package io.hnswseg.eval;
 
+import io.hnswseg.distance.Metric;
+
 /** recall@k: the share of the true k nearest that a search returned, averaged over queries. */
 public final class Recall {
 
@@ -35,5 +37,30 @@ public final class Recall {
             }
         }
         return hits / (double) (found.length * (long) k);
+    }
+
+    /**
+     * How many of a search's results are true nearest neighbours, by distance: a result no farther than the
+     * last true neighbour counts, so that of equally distant vectors (exact duplicates) any may be returned,
+     * where matching ids would count all but the ones the truth happened to list as misses. At most
+     * {@code trueCount}. For measures whose truth has distances (the build's, {@code search-job --check-recall});
+     * {@link #atK} is for ground-truth files, which have ids only.
+     *
+     * @param found     the search's distances, nearest first (only the first {@code trueCount} are looked at)
+     * @param trueCount how many true neighbours there are (k, or fewer in a smaller index)
+     * @param lastTrue  the distance of the last of them
+     */
+    public static int hitsByDistance(float[] found, int trueCount, float lastTrue, Metric metric) {
+        // The same distance computed by two kernels may differ in its last bits: for l2 relative to the
+        // distance, for ip and cosine (1 - a dot product) relative to 1.
+        float slack = 64 * Math.ulp(Math.abs(lastTrue)) + (metric == Metric.L2 ? 0 : 64 * Math.ulp(1f));
+        int n = Math.min(trueCount, found.length);
+        int hits = 0;
+        for (int i = 0; i < n; i++) {
+            if (found[i] <= lastTrue + slack) {
+                hits++;
+            }
+        }
+        return hits;
     }
 }

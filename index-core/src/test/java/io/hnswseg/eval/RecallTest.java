@@ -18,6 +18,20 @@ class RecallTest {
     }
 
     @Test
+    void byDistanceATieWithTheLastTrueNeighbourIsAHit() {
+        // Truth 1, 2, 2 (a tie at the end): a search that returned the other copy at 2 found all three.
+        assertEquals(3, Recall.hitsByDistance(new float[]{1, 2, 2}, 3, 2f, Metric.L2));
+        assertEquals(2, Recall.hitsByDistance(new float[]{1, 2, 2.01f}, 3, 2f, Metric.L2));
+        // Only the first trueCount results count, and never more than there are.
+        assertEquals(2, Recall.hitsByDistance(new float[]{0, 0, 0}, 2, 0f, Metric.L2));
+        assertEquals(1, Recall.hitsByDistance(new float[]{0}, 3, 5f, Metric.L2));
+        // Two kernels' roundings of one distance agree within the slack: for l2 relative to it, for cosine to 1.
+        assertEquals(1, Recall.hitsByDistance(new float[]{Math.nextUp(Math.nextUp(1e4f))}, 1, 1e4f, Metric.L2));
+        assertEquals(1, Recall.hitsByDistance(new float[]{3e-7f}, 1, 1e-7f, Metric.COSINE));
+        assertEquals(0, Recall.hitsByDistance(new float[]{3e-7f}, 1, 1e-7f, Metric.L2));
+    }
+
+    @Test
     void bruteForceFindsTheNearestRows() {
         FloatMatrix base = new FloatMatrix(1, 5, new float[]{0, 10, 3, 7, 4});
         FloatMatrix queries = new FloatMatrix(1, 1, new float[]{3.9f});

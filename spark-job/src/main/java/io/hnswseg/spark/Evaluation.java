@@ -1,5 +1,7 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.distance.Metric;
+import io.hnswseg.eval.Recall;
 import io.hnswseg.hnsw.GraphSearcher;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.SearchResults;
@@ -304,23 +306,25 @@ final class Evaluation implements Serializable {
      *
      * @param partials one per segment built (partitions without vectors have none)
      * @param routingMicros mean time to rank the centroids for one query, added to every routed setting
+     * @param metric the index's: how closely two kernels' distances agree when ties are counted
      */
-    IndexManifest.Quality merge(List<Partial> partials, double targetRecall, double routingMicros) {
-        return merge(partials, null, targetRecall, routingMicros);
+    IndexManifest.Quality merge(List<Partial> partials, double targetRecall, double routingMicros, Metric metric) {
+        return merge(partials, null, targetRecall, routingMicros, metric);
     }
 
     /**
-     * {@link #merge(List, double, double)} with the points of nprobe 0 (every segment, full beams) of a
+     * {@link #merge(List, double, double, Metric)} with the points of nprobe 0 (every segment, full beams) of a
      * routed index added from {@code unrouted}, the second pass's partials ({@link #everySegment()}).
      */
-    IndexManifest.Quality merge(List<Partial> partials, List<Partial> unrouted, double targetRecall, double routingMicros) {
-        long[][] truth = new long[queries][];
+    IndexManifest.Quality merge(List<Partial> partials, List<Partial> unrouted, double targetRecall, double routingMicros,
+                                Metric metric) {
+        Top[] truth = new Top[queries];
         for (int q = 0; q < queries; q++) {
             truth[q] = topK(partials, q, -1, null);
         }
-        List<IndexManifest.GridPoint> grid = grid(partials, truth, routingMicros);
+        List<IndexManifest.GridPoint> grid = grid(partials, truth, routingMicros, metric);
         if (unrouted != null) {
-            grid.addAll(everySegment().grid(unrouted, truth, 0));
+            grid.addAll(everySegment().grid(unrouted, truth, 0, metric));
         }
         Comparator<IndexManifest.GridPoint> cheaper = Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)
                 .thenComparingInt(g -> g.nprobe() == 0 ? Integer.MAX_VALUE : g.nprobe()) // fewer segments (0: every one)
@@ -351,8 +355,12 @@ final class Evaluation implements Serializable {
     /** How far below the best measured recall a missed target's default may be, to be cheaper. */
     static final double NEAR_BEST = 0.005;
 
-    /** Recall@10 against {@code truth} and the counted cost at every (nprobe, ef) this evaluation's searches cover. */
-    private List<IndexManifest.GridPoint> grid(List<Partial> partials, long[][] truth, double routingMicros) {
+    /**
+     * Recall@10 against {@code truth} and the counted cost at every (nprobe, ef) this evaluation's searches cover.
+     * A neighbour as near as the 10th true one counts ({@link Recall#hitsByDistance}): of exact duplicates, the
+     * truth lists whichever ids sort first.
+     */
+    private List<IndexManifest.GridPoint> grid(List<Partial> partials, Top[] truth, double routingMicros, Metric metric) {
         Partial[] byPartition = new Partial[partitions];
         for (Partial p : partials) {
             byPartition[p.partition] = p;
@@ -393,15 +401,12 @@ final class Evaluation implements Serializable {
                         micros += order == null ? 0 : meanMicros[e][Math.min(rank, probeLimit - 1)];
                         bytes += order == null ? 0 : meanBytes[e][Math.min(rank, probeLimit - 1)];
                     }
-                    long[] answer = topK(probed, q, e, position);
-                    Set<Long> expected = new HashSet<>();
-                    for (long id : truth[q]) {
-                        expected.add(id);
+                    Top t = truth[q];
+                    int n = t.distances().length;
+                    if (n > 0) {
+                        found += Recall.hitsByDistance(topK(probed, q, e, position).distances(), n, t.distances()[n - 1], metric);
                     }
-                    for (long id : answer) {
-                        found += expected.contains(id) ? 1 : 0;
-                    }
-                    possible += truth[q].length;
+                    possible += n;
                 }
                 // Unrouted: every segment at rank 0's cost; routed: the routing plus each query's own probes.
                 micros = order == null ? segments * meanMicros[e][0] : routingMicros + micros / Math.max(1, queries);
@@ -469,11 +474,15 @@ final class Evaluation implements Serializable {
         return Arrays.copyOf(ranks, n);
     }
 
+    /** A query's merged top {@link #K}: ids and distances, nearest first. */
+    private record Top(long[] ids, float[] distances) {
+    }
+
     /**
-     * The top {@link #K} ids over {@code parts} for query {@code q}: of the exact partial lists when
+     * The top {@link #K} over {@code parts} for query {@code q}: of the exact partial lists when
      * {@code ef < 0}, else of the searches at that ef. Ids seen twice (replicated vectors) count once.
      */
-    private static long[] topK(List<Partial> parts, int q, int ef, int[][] position) {
+    private static Top topK(List<Partial> parts, int q, int ef, int[][] position) {
         List<long[]> all = new ArrayList<>();
         for (Partial p : parts) {
             long[] ids;
@@ -500,16 +509,18 @@ final class Evaluation implements Serializable {
         }
         all.sort(Comparator.<long[]>comparingDouble(e -> Float.intBitsToFloat((int) e[0])).thenComparingLong(e -> e[1]));
         Set<Long> seen = new HashSet<>();
-        long[] top = new long[K];
+        long[] ids = new long[K];
+        float[] distances = new float[K];
         int n = 0;
         for (long[] e : all) {
             if (n == K) {
                 break;
             }
             if (seen.add(e[1])) {
-                top[n++] = e[1];
+                ids[n] = e[1];
+                distances[n++] = Float.intBitsToFloat((int) e[0]);
             }
         }
-        return Arrays.copyOf(top, n);
+        return new Top(Arrays.copyOf(ids, n), Arrays.copyOf(distances, n));
     }
 }

@@ -117,7 +117,7 @@ final class IndexBuild {
     }
 
     private BuildSummary fromVecs(IndexCommit commit, String input, String format, double startupSeconds) throws IOException {
-        VecsInput vecs = VecsInput.open(input, format, hadoop());
+        VecsInput vecs = VecsInput.open(input, format, hadoop(), "input");
         if (options.dimension != null && options.dimension != vecs.dimension) {
             throw new InvalidInputException("--dimension " + options.dimension + ", but " + input + " holds vectors of dimension "
                     + vecs.dimension);
@@ -405,14 +405,15 @@ final class IndexBuild {
         long evalStart = System.nanoTime();
         double routingMicros = partitioning.routed() ? routingMicros(partitioning, evaluation) : 0;
         List<Evaluation.Partial> partials = built.stream().map(r -> r.evaluation).collect(Collectors.toList());
-        IndexManifest.Quality quality = evaluation.merge(partials, options.targetRecall, routingMicros);
+        IndexManifest.Quality quality = evaluation.merge(partials, options.targetRecall, routingMicros, config.metricValue());
         stages.put("recall_merge_seconds", round((System.nanoTime() - evalStart) / 1e9));
         if (!quality.reached() && partitioning.routed()) {
             LOG.info(String.format("recall@10: no routed setting reaches %s (best %s); measuring every segment with the full beam "
                     + "(nprobe 0)", options.targetRecall, describe(Evaluation.best(quality.grid()))));
             try {
                 quality = timed("recall_every_segment", () -> evaluation.merge(partials,
-                        EverySegmentPass.run(jsc, evaluation, config, built, settings()), options.targetRecall, routingMicros));
+                        EverySegmentPass.run(jsc, evaluation, config, built, settings()), options.targetRecall, routingMicros,
+                        config.metricValue()));
             } catch (Exception e) {
                 // A Spark job's failure is a checked SparkException. The pass only measures: the index is whole,
                 // and the routed grid stands (--require-recall still applies). But a build being stopped stops.

@@ -127,7 +127,7 @@ final class IndexSearch implements Serializable {
         }
         Loaded loaded = load(spark, index);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        VecsInput vecs = VecsInput.open(uri, format, jsc.hadoopConfiguration());
+        VecsInput vecs = VecsInput.open(uri, format, jsc.hadoopConfiguration(), "queries");
         int dimension = loaded.manifest.dimension();
         if (vecs.dimension != dimension) {
             throw new InvalidInputException("queries " + uri + " have dimension " + vecs.dimension + ", the index at " + index
@@ -256,7 +256,11 @@ final class IndexSearch implements Serializable {
      */
     List<ResultWriter.ResultFile> writeTo(String dir) {
         IndexSearch plan = this;
-        return queries.mapPartitions(it -> List.of(ResultWriter.write(plan.search(it), dir, plan.index.hadoop, plan.testFault))
+        // A table of no partitions (an empty Dataset) would run no task and leave no file, so no schema to read
+        // the results by: one empty task writes one.
+        JavaRDD<Query> tasks = queries.getNumPartitions() > 0 ? queries
+                : JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.<Query>of(), 1);
+        return tasks.mapPartitions(it -> List.of(ResultWriter.write(plan.search(it), dir, plan.index.hadoop, plan.testFault))
                 .iterator()).collect();
     }
 
@@ -336,13 +340,12 @@ final class IndexSearch implements Serializable {
     /**
      * Recall@k of this search on {@code wanted} queries sampled at random: each sampled query is searched
      * as the job searches it and by brute force over the whole index (the query's own id left out of both
-     * under excludeSelf).
+     * under excludeSelf); a neighbour as near as the k-th true one counts ({@link io.hnswseg.eval.Recall#hitsByDistance}).
      */
     Recall recall(int wanted, long seed) {
         long start = System.nanoTime();
         long count = knownCount >= 0 ? knownCount : queries.count();
-        double fraction = Math.min(1.0, 3.0 * wanted / Math.max(1, count));
-        List<Query> sample = queries.sample(false, fraction, seed).take(wanted);
+        List<Query> sample = sample(queries, count, wanted, seed);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         IndexSearch plan = this;
         long[] hitsAndTotal = jsc.parallelize(sample, Math.max(1, Math.min(sample.size(), jsc.defaultParallelism())))
@@ -350,6 +353,18 @@ final class IndexSearch implements Serializable {
                 .reduce((a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
         return new Recall(sample.size(), hitsAndTotal[1] == 0 ? 1.0 : (double) hitsAndTotal[0] / hitsAndTotal[1],
                 (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * {@code wanted} of the {@code count} rows, drawn at random from all of them (fewer when there are fewer):
+     * an oversample, shuffled. Not the oversample's first rows, which {@code take} gives: they come from its
+     * first partitions, so queries sorted by kind would be measured on the first kind only.
+     */
+    static <T> List<T> sample(JavaRDD<T> rows, long count, int wanted, long seed) {
+        double fraction = Math.min(1.0, 3.0 * wanted / Math.max(1, count));
+        List<T> drawn = new ArrayList<>(rows.sample(false, fraction, seed).collect());
+        java.util.Collections.shuffle(drawn, new java.util.Random(seed));
+        return drawn.subList(0, Math.min(wanted, drawn.size()));
     }
 
     private Iterator<long[]> scoreRecall(Iterator<Query> it) throws IOException {
@@ -363,14 +378,13 @@ final class IndexSearch implements Serializable {
             List<SearchResults> found = reader.searchBatch(vectors, searchK, ef, nprobe);
             List<SearchResults> exact = reader.exactSearch(vectors, searchK);
             for (int i = 0; i < sample.size(); i++) {
-                long[] foundIds = row(sample.get(i).id, found.get(i)).getNeighbors();
-                long[] trueIds = row(sample.get(i).id, exact.get(i)).getNeighbors();
-                for (long t : trueIds) {
-                    if (indexOf(foundIds, t) >= 0) {
-                        hits++;
-                    }
+                float[] foundDistances = row(sample.get(i).id, found.get(i)).getDistances();
+                float[] trueDistances = row(sample.get(i).id, exact.get(i)).getDistances();
+                if (trueDistances.length > 0) {
+                    hits += io.hnswseg.eval.Recall.hitsByDistance(foundDistances, trueDistances.length,
+                            trueDistances[trueDistances.length - 1], metric);
                 }
-                total += trueIds.length;
+                total += trueDistances.length;
             }
         }
         return List.of(new long[] {hits, total}).iterator();

@@ -45,21 +45,25 @@ final class VecsInput implements Serializable {
         return 4 + (long) dimension * vecsFormat().componentBytes();
     }
 
-    /** Row count and dimension of the file, checking that its size is whole records. */
-    static VecsInput open(String uri, String format, Configuration hadoop) throws IOException {
+    /**
+     * Row count and dimension of the file, checking that its size is whole records.
+     *
+     * @param role what the file is to the job ("input", "queries"), for messages
+     */
+    static VecsInput open(String uri, String format, Configuration hadoop, String role) throws IOException {
         Path path = new Path(uri);
         FileSystem fs = path.getFileSystem(hadoop);
         FileStatus status;
         try {
             status = fs.getFileStatus(path);
         } catch (FileNotFoundException e) {
-            throw new InvalidInputException("input " + uri + " does not exist");
+            throw new InvalidInputException(role + " " + uri + " does not exist");
         }
         if (status.isDirectory()) {
-            throw new InvalidInputException("input " + uri + " is a directory, not a ." + format + " file (a Parquet table? pass --format parquet)");
+            throw new InvalidInputException(role + " " + uri + " is a directory, not a ." + format + " file (a Parquet table? pass --format parquet)");
         }
         if (status.getLen() == 0) {
-            throw new InvalidInputException("input " + uri + " is empty: no vectors");
+            throw new InvalidInputException(role + " " + uri + " is empty: no vectors");
         }
         byte[] head = new byte[4];
         try (FSDataInputStream in = fs.open(path)) {

@@ -41,7 +41,7 @@ class VecsSampleTest {
             data[2 * i + 1] = -i;
         }
         Path file = JobFixtures.writeFvecs(tmp.resolve("rows.fvecs"), new FloatMatrix(2, ROWS, data));
-        vecs = VecsInput.open(file.toString(), "fvecs", new Configuration());
+        vecs = VecsInput.open(file.toString(), "fvecs", new Configuration(), "input");
     }
 
     @AfterAll

@@ -33,7 +33,7 @@ public final class VecsToParquet {
         SparkSession spark = JobFixtures.session("local[2]").config("spark.kryo.registrationRequired", "false").getOrCreate();
         try {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            VecsInput vecs = VecsInput.open(input, IndexBuild.inferFormat(input), jsc.hadoopConfiguration());
+            VecsInput vecs = VecsInput.open(input, IndexBuild.inferFormat(input), jsc.hadoopConfiguration(), "input");
             long rows = vecs.rows;
             StructType schema = new StructType().add("id", DataTypes.LongType, false)
                     .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
