@@ -146,6 +146,11 @@ final class Segments implements AutoCloseable {
                 if (closed) {
                     throw new IllegalStateException("index " + source.location() + " is closed");
                 }
+                // Before the fetch: a remote index's fetch checksums the cached copy, which is what the refusal saves.
+                Refusal refused = refusals.get(s);
+                if (refused != null && refused.stillHolds()) {
+                    throw refused.again();
+                }
                 IndexManifest.Segment entry = manifest.segments().get(s);
                 Path file;
                 try {
@@ -153,7 +158,7 @@ final class Segments implements AutoCloseable {
                 } catch (IOException e) {
                     throw source.mayPass(e) ? new SegmentUnavailableException(e) : new UncheckedIOException(e.getMessage(), e);
                 }
-                segment = mapUnlessRefused(s, file);
+                segment = mapRememberingRefusal(s, file);
                 // close() waits on this lock, so it closes this segment too.
                 opened.set(s, segment);
                 refusals.set(s, null);
@@ -165,6 +170,15 @@ final class Segments implements AutoCloseable {
     /** A lazy open's refusal of segment {@code s}, as found in {@code file} when it looked like {@code stamp}. */
     private record Refusal(Path file, FileStamp stamp, RuntimeException error) {
 
+        /** Whether the refused file is still as it was then (not knowing is no). */
+        boolean stillHolds() {
+            try {
+                return FileStamp.of(file).equals(stamp);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
         /** The same error again, new (an exception object is not shared between threads), caused by the first. */
         RuntimeException again() {
             return error instanceof CorruptSegmentException c
@@ -174,20 +188,17 @@ final class Segments implements AutoCloseable {
     }
 
     /**
-     * Maps and checks segment {@code s} from {@code file}, or repeats the refusal of that file when it has not
-     * changed since: a corrupt file stays corrupt, and a lazy reader would otherwise map it and compute its
-     * CRC32C again for every search that needs it. A file put right (copied back, fetched again) is a new stamp.
+     * Maps and checks segment {@code s} from {@code file}; a refusal is remembered with the file as it was, so
+     * that the searches that need the segment while the file stays so get it again without mapping and
+     * checksumming it again (a corrupt file stays corrupt). A file put right (copied back, fetched again) is a
+     * new stamp.
      */
-    private MappedSegment mapUnlessRefused(int s, Path file) {
+    private MappedSegment mapRememberingRefusal(int s, Path file) {
         FileStamp stamp;
         try {
             stamp = FileStamp.of(file);
         } catch (IOException e) {
-            stamp = null; // Not knowing: map it, and let that report what is wrong.
-        }
-        Refusal refused = refusals.get(s);
-        if (refused != null && stamp != null && refused.file().equals(file) && stamp.equals(refused.stamp())) {
-            throw refused.again();
+            stamp = null; // Not knowing: map it, let that report what is wrong, and remember nothing.
         }
         RuntimeException error;
         try {
