@@ -40,27 +40,47 @@ public final class Recall {
     }
 
     /**
-     * How many of a search's results are true nearest neighbours, by distance: a result no farther than the
-     * last true neighbour counts, so that of equally distant vectors (exact duplicates) any may be returned,
-     * where matching ids would count all but the ones the truth happened to list as misses. At most
-     * {@code trueCount}. For measures whose truth has distances (the build's, {@code search-job --check-recall});
-     * {@link #atK} is for ground-truth files, which have ids only.
+     * How many of a search's results are true nearest neighbours: a result counts when the truth lists its id or
+     * when it is no farther than the last true neighbour, so that of equally distant vectors (exact duplicates)
+     * any may be returned, where matching ids alone would count all but the ones the truth happened to list as
+     * misses. An id returned twice counts once; at most {@code trueIds.length}. For measures whose truth has
+     * distances (the build's, {@code search-job --check-recall}); {@link #atK} is for ground-truth files, which
+     * have ids only.
      *
-     * @param found     the search's distances, nearest first (only the first {@code trueCount} are looked at)
-     * @param trueCount how many true neighbours there are (k, or fewer in a smaller index)
-     * @param lastTrue  the distance of the last of them
+     * @param foundIds       the search's ids, nearest first (only the first {@code trueIds.length} are looked at)
+     * @param foundDistances their distances
+     * @param trueIds        the true nearest neighbours' ids (k, or fewer in a smaller index)
+     * @param lastTrue       the distance of the last of them
      */
-    public static int hitsByDistance(float[] found, int trueCount, float lastTrue, Metric metric) {
+    public static int hits(long[] foundIds, float[] foundDistances, long[] trueIds, float lastTrue, Metric metric) {
         // The same distance computed by two kernels may differ in its last bits: for l2 relative to the
-        // distance, for ip and cosine (1 - a dot product) relative to 1.
-        float slack = 64 * Math.ulp(Math.abs(lastTrue)) + (metric == Metric.L2 ? 0 : 64 * Math.ulp(1f));
-        int n = Math.min(trueCount, found.length);
+        // distance, for ip and cosine (1 - a dot product) relative to 1. A tie found beyond that counts by id.
+        float slack = 8 * Math.ulp(Math.abs(lastTrue)) + (metric == Metric.L2 ? 0 : 8 * Math.ulp(1f));
+        int n = Math.min(trueIds.length, foundIds.length);
         int hits = 0;
         for (int i = 0; i < n; i++) {
-            if (found[i] <= lastTrue + slack) {
+            if (firstAt(foundIds, i) && (contains(trueIds, foundIds[i]) || foundDistances[i] <= lastTrue + slack)) {
                 hits++;
             }
         }
         return hits;
+    }
+
+    private static boolean firstAt(long[] ids, int i) {
+        for (int j = 0; j < i; j++) {
+            if (ids[j] == ids[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean contains(long[] ids, long id) {
+        for (long x : ids) {
+            if (x == id) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -15,17 +15,19 @@ import java.util.Map;
  *
  * @param key     the file system's identity of the file, null where it has none
  * @param changed the status change time, null where the file system has none
+ * @param links   how many names the file has (hard links), 0 where the file system does not say
  */
-public record FileStamp(long size, FileTime modified, Object key, Object changed) {
+public record FileStamp(long size, FileTime modified, Object key, Object changed, int links) {
 
     /** @throws java.nio.file.NoSuchFileException when there is no file at {@code path} */
     public static FileStamp of(Path path) throws IOException {
         try {
-            Map<String, Object> a = Files.readAttributes(path, "unix:size,lastModifiedTime,fileKey,ctime");
-            return new FileStamp((Long) a.get("size"), (FileTime) a.get("lastModifiedTime"), a.get("fileKey"), a.get("ctime"));
+            Map<String, Object> a = Files.readAttributes(path, "unix:size,lastModifiedTime,fileKey,ctime,nlink");
+            return new FileStamp((Long) a.get("size"), (FileTime) a.get("lastModifiedTime"), a.get("fileKey"), a.get("ctime"),
+                    (Integer) a.get("nlink"));
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
-            return new FileStamp(a.size(), a.lastModifiedTime(), a.fileKey(), null);
+            return new FileStamp(a.size(), a.lastModifiedTime(), a.fileKey(), null, 0);
         }
     }
 

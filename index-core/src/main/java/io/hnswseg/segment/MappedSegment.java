@@ -30,7 +30,8 @@ import java.util.zip.CRC32C;
  * every index read from the body is range-checked where it is used ({@link MappedGraph}), and a file that
  * changes on disk after it was opened is reported as a {@link CorruptSegmentException} by the next search
  * that notices (its size, times and identity are compared at most once a second; when they moved but the
- * size did not, its CRC32C is computed again, and a copy of the same bytes renamed over it is kept; and a read
+ * size did not, its CRC32C is computed again, and a copy of the same bytes renamed over it is kept, unless the
+ * mapped file has another name through which it could change unseen; and a read
  * that faults because the file shrank is caught). A segment that failed keeps failing, without touching the
  * mapping again.
  *
@@ -70,6 +71,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private final boolean verifiedOnOpen;
     /** The file as it was when mapped: the mapping reads that inode, whatever is renamed over its name later. */
     private final FileStamp mapped;
+    /** The mapped file as it was last seen at the path (its names: a hard link elsewhere could change it unseen). */
+    private volatile FileStamp mappedAtPath;
     /** The file as it was when mapped, or as it was last found unchanged in content. */
     private volatile FileStamp stamp;
     private final long changeCheckNanos;
@@ -89,6 +92,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
         this.storedChecksum = storedChecksum;
         this.verifiedOnOpen = verifiedOnOpen;
         this.mapped = stamp;
+        this.mappedAtPath = stamp;
         this.stamp = stamp;
         this.changeCheckNanos = changeCheckNanos;
         this.nextCheckNanos = System.nanoTime() + changeCheckNanos;
@@ -363,6 +367,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
             if (problem == null) {
                 stamp = now;
+                if (now.sameFile(mapped)) {
+                    mappedAtPath = now;
+                }
             }
             return problem;
         } catch (NoSuchFileException e) {
@@ -393,9 +400,29 @@ public final class MappedSegment implements VectorIndex, Closeable {
     /**
      * Why the file now at the path, another one than was mapped (or maybe another: a file system without
      * inodes cannot say), is not a copy of the mapped one, or null when it is: its contents and its footer
-     * both give the mapped file's CRC32C. The mapping keeps the old file's bytes, so searches go on from them.
+     * both give the mapped file's CRC32C. The mapping keeps the old file's bytes, so searches go on from them;
+     * but only while nothing can write to it unseen, so the mapped file must have had no other name (a hard
+     * link would still reach it, and its changes no longer show at the path).
      */
     private String replacementDiffers() throws IOException {
+        int links = mappedAtPath.links();
+        if (links > 1) {
+            return "changed on disk after it was opened (replaced by another file of the same name, while the mapped file"
+                    + " has " + links + " names: it could change through another one unseen)";
+        }
+        try {
+            return copyDiffers();
+        } catch (NoSuchFileException e) {
+            throw e;
+        } catch (IOException e) {
+            // Not a passing doubt: a copy that cannot be read cannot be told from another file.
+            return "changed on disk after it was opened (replaced by another file of the same name, which cannot be read: "
+                    + e.getMessage() + ")";
+        }
+    }
+
+    /** Why the file now at the path does not have the mapped file's bytes (by CRC32C), or null when it does. */
+    private String copyDiffers() throws IOException {
         long footerOffset = header.layout().footerOffset();
         CRC32C crc = new CRC32C();
         ByteBuffer buffer = ByteBuffer.allocate(1 << 16);

@@ -18,17 +18,22 @@ class RecallTest {
     }
 
     @Test
-    void byDistanceATieWithTheLastTrueNeighbourIsAHit() {
-        // Truth 1, 2, 2 (a tie at the end): a search that returned the other copy at 2 found all three.
-        assertEquals(3, Recall.hitsByDistance(new float[]{1, 2, 2}, 3, 2f, Metric.L2));
-        assertEquals(2, Recall.hitsByDistance(new float[]{1, 2, 2.01f}, 3, 2f, Metric.L2));
-        // Only the first trueCount results count, and never more than there are.
-        assertEquals(2, Recall.hitsByDistance(new float[]{0, 0, 0}, 2, 0f, Metric.L2));
-        assertEquals(1, Recall.hitsByDistance(new float[]{0}, 3, 5f, Metric.L2));
+    void aTieWithTheLastTrueNeighbourIsAHit() {
+        long[] truth = {1, 2, 3};
+        // Truth 1, 2, 3 at 1, 2, 2 (a tie at the end): a search that returned the other copy, 9, at 2 found all three.
+        assertEquals(3, Recall.hits(new long[]{1, 2, 9}, new float[]{1, 2, 2}, truth, 2f, Metric.L2));
+        assertEquals(2, Recall.hits(new long[]{1, 2, 9}, new float[]{1, 2, 2.01f}, truth, 2f, Metric.L2));
+        // An id the truth lists counts whatever its distance (a kernel's rounding); one returned twice counts once.
+        assertEquals(3, Recall.hits(new long[]{1, 2, 3}, new float[]{1, 2, 2.5f}, truth, 2f, Metric.L2));
+        assertEquals(2, Recall.hits(new long[]{1, 1, 2}, new float[]{1, 1, 2}, truth, 2f, Metric.L2));
+        // Only the first trueIds.length results count, and never more than there are.
+        assertEquals(2, Recall.hits(new long[]{5, 6, 7}, new float[]{0, 0, 0}, new long[]{1, 2}, 0f, Metric.L2));
+        assertEquals(1, Recall.hits(new long[]{1}, new float[]{0}, truth, 5f, Metric.L2));
         // Two kernels' roundings of one distance agree within the slack: for l2 relative to it, for cosine to 1.
-        assertEquals(1, Recall.hitsByDistance(new float[]{Math.nextUp(Math.nextUp(1e4f))}, 1, 1e4f, Metric.L2));
-        assertEquals(1, Recall.hitsByDistance(new float[]{3e-7f}, 1, 1e-7f, Metric.COSINE));
-        assertEquals(0, Recall.hitsByDistance(new float[]{3e-7f}, 1, 1e-7f, Metric.L2));
+        assertEquals(1, Recall.hits(new long[]{9}, new float[]{Math.nextUp(Math.nextUp(1e4f))}, new long[]{1}, 1e4f, Metric.L2));
+        assertEquals(1, Recall.hits(new long[]{9}, new float[]{3e-7f}, new long[]{1}, 1e-7f, Metric.COSINE));
+        assertEquals(0, Recall.hits(new long[]{9}, new float[]{3e-6f}, new long[]{1}, 1e-7f, Metric.COSINE));
+        assertEquals(0, Recall.hits(new long[]{9}, new float[]{3e-7f}, new long[]{1}, 1e-7f, Metric.L2));
     }
 
     @Test

@@ -59,7 +59,7 @@ class BadInputTest {
         for (int i = 0; i < 9; i++) {
             b.add(i, new float[]{i + 1, 2 * i + 1, 1});
         }
-        b.add(9, new float[]{1e-40f, 3e-40f, 1e-40f}); // the direction of id 1, (2, 3, 1)... scaled: (1, 3, 1)
+        b.add(9, new float[]{1e-40f, 3e-40f, 1e-40f}); // the direction (1, 3, 1), which no other id has
         HnswGraph g = b.build(1);
         for (int id = 0; id < 10; id++) {
             float[] v = new float[3];

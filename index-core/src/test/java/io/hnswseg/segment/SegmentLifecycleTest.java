@@ -175,6 +175,16 @@ class SegmentLifecycleTest {
                     + " the CRC32C of its contents is 0x");
             Files.delete(p);
         }
+        // The same contents under another footer CRC: not a copy of this segment (the file is corrupt).
+        try (MappedSegment segment = MappedSegment.open(file(), true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            byte[] otherFooter = bytes.clone();
+            otherFooter[bytes.length - 8] ^= 0x01;
+            Path other = dir.resolve("other.hseg");
+            Files.write(other, otherFooter);
+            Files.move(other, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            failsFromNowOn(segment, p, "replaced by another file of the same name and size");
+            Files.delete(p);
+        }
         // Other bytes of the same length, renamed over it: the mapping keeps the old bytes, but the file is no
         // longer this segment.
         try (MappedSegment segment = MappedSegment.open(file(), true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
@@ -197,6 +207,26 @@ class SegmentLifecycleTest {
         try (MappedSegment segment = MappedSegment.open(file(), true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
             Files.delete(p);
             failsFromNowOn(segment, p, "deleted or moved away on disk after it was opened");
+        }
+    }
+
+    @Test
+    void aCopyRenamedOverASegmentWithAnotherNameIsNotTrusted() throws Exception {
+        Path p = file();
+        assumePosixTimes(p);
+        try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, EVERY_SEARCH)) {
+            Object openedAt = Files.getAttribute(p, "unix:ctime");
+            letTheClockTick();
+            // A second name (a backup's hard link): the search that sees it counts the mapped file's names.
+            Files.createLink(dir.resolve("backup.hseg"), p);
+            assumeCtimeMoved(p, openedAt);
+            searchAll(segment);
+            // A copy renamed over the first name: the mapped file stays reachable, and writable, as backup.hseg,
+            // where its changes would not show; so the copy is not taken for it.
+            Path copy = dir.resolve("copy.hseg");
+            Files.write(copy, bytes);
+            Files.move(copy, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            failsFromNowOn(segment, p, "while the mapped file has 2 names");
         }
     }
 

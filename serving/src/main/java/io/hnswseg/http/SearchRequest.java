@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.util.Iterator;
+import java.util.List;
 
 /**
  * A parsed {@code POST /search} body: the one place that reads and checks its fields.
@@ -29,13 +31,13 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         }
     }
 
+    /** The fields a body may have, in the order messages list them. */
+    private static final List<String> FIELDS = List.of("vector", "k", "ef", "nprobe");
+
     /**
      * Parses and checks a body against an index of {@code dimension}; a request without ef or nprobe gets
      * the server's. The reader checks nprobe against the index's segments.
      */
-    /** The fields a body may have, in the order messages list them. */
-    private static final java.util.List<String> FIELDS = java.util.List.of("vector", "k", "ef", "nprobe");
-
     static SearchRequest parse(byte[] body, int dimension, SearchServer.Defaults defaults) throws BadRequest {
         JsonNode request;
         try {
@@ -49,7 +51,7 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
             throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 3}");
         }
         // A misspelt field ("topk", "nprob") would otherwise be searched with the defaults, the typo unnoticed.
-        for (java.util.Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
+        for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!FIELDS.contains(name)) {
                 throw new BadRequest("unknown field '" + name + "': a search takes " + String.join(", ", FIELDS));

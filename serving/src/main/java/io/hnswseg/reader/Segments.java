@@ -118,9 +118,20 @@ final class Segments implements AutoCloseable {
         }
         if (problem != null) {
             segment.close();
-            throw new IOException("segment " + file + ": " + problem);
+            throw new ForeignSegmentException("segment " + file + ": " + problem);
         }
         return segment;
+    }
+
+    /** A segment file that is sound but not the one the manifest lists there: the same file is refused again. */
+    private static final class ForeignSegmentException extends IOException {
+        ForeignSegmentException(String message) {
+            super(message);
+        }
+
+        ForeignSegmentException(String message, Throwable first) {
+            super(message, first);
+        }
     }
 
     int count() {
@@ -183,15 +194,16 @@ final class Segments implements AutoCloseable {
         RuntimeException again() {
             return error instanceof CorruptSegmentException c
                     ? new CorruptSegmentException(c.file(), c.problem(), c)
-                    : new UncheckedIOException(error.getMessage(), new IOException(error.getMessage(), error));
+                    : new UncheckedIOException(error.getMessage(), new ForeignSegmentException(error.getMessage(), error));
         }
     }
 
     /**
-     * Maps and checks segment {@code s} from {@code file}; a refusal is remembered with the file as it was, so
-     * that the searches that need the segment while the file stays so get it again without mapping and
-     * checksumming it again (a corrupt file stays corrupt). A file put right (copied back, fetched again) is a
-     * new stamp.
+     * Maps and checks segment {@code s} from {@code file}; a refusal of the file itself (corrupt, or not the
+     * manifest's) is remembered with the file as it was, so that the searches that need the segment while the
+     * file stays so get it again without mapping and checksumming it again. A file put right (copied back,
+     * fetched again) is a new stamp. Other failures (too many open files, a mapping the system refused) may
+     * pass, and are not remembered.
      */
     private MappedSegment mapRememberingRefusal(int s, Path file) {
         FileStamp stamp;
@@ -203,10 +215,12 @@ final class Segments implements AutoCloseable {
         RuntimeException error;
         try {
             return map(file, source, manifest, routes, s, options);
-        } catch (IOException e) {
+        } catch (ForeignSegmentException e) {
             error = new UncheckedIOException(e.getMessage(), e);
         } catch (CorruptSegmentException e) {
             error = e;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
         }
         refusals.set(s, stamp == null ? null : new Refusal(file, stamp, error));
         throw error;

@@ -400,6 +400,26 @@ class IndexReaderTest {
             assertEquals(10, same.search(data[1].row(0), 10, 40, 0).size());
         }
 
+        // One unit in the last place off is within what a reprint can do; two are not.
+        for (int steps = 1; steps <= 2; steps++) {
+            List<Float> moved = new ArrayList<>(m.routing().biases());
+            float b = moved.get(0);
+            for (int i = 0; i < steps; i++) {
+                b = Math.nextAfter(b, moved.get(0) >= 0 ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY);
+            }
+            moved.set(0, b);
+            Path off = TestIndexes.copy(good, tmp.resolve("routed-bias-off-" + steps));
+            Files.writeString(off.resolve("manifest.json"), json.replace(listed.group(), "\"biases\" : " + moved));
+            if (steps == 1) {
+                try (IndexReader within = IndexReader.open(off.toString())) {
+                    assertEquals(10, within.search(data[1].row(0), 10, 40, 0).size());
+                }
+            } else {
+                IOException beyond = assertThrows(IOException.class, () -> IndexReader.open(off.toString()));
+                assertTrue(beyond.getMessage().contains("routing.biases[0]"), beyond.getMessage());
+            }
+        }
+
         // Segment 0's bias cleared from its header (its checksums fixed), so that it alone would escape the check.
         Path cleared = TestIndexes.copy(good, tmp.resolve("routed-bias-cleared"));
         Path segment = cleared.resolve(m.segments().get(0).path());

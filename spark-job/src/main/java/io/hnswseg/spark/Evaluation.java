@@ -357,7 +357,7 @@ final class Evaluation implements Serializable {
 
     /**
      * Recall@10 against {@code truth} and the counted cost at every (nprobe, ef) this evaluation's searches cover.
-     * A neighbour as near as the 10th true one counts ({@link Recall#hitsByDistance}): of exact duplicates, the
+     * A neighbour as near as the 10th true one counts ({@link Recall#hits}): of exact duplicates, the
      * truth lists whichever ids sort first.
      */
     private List<IndexManifest.GridPoint> grid(List<Partial> partials, Top[] truth, double routingMicros, Metric metric) {
@@ -402,9 +402,10 @@ final class Evaluation implements Serializable {
                         bytes += order == null ? 0 : meanBytes[e][Math.min(rank, probeLimit - 1)];
                     }
                     Top t = truth[q];
-                    int n = t.distances().length;
+                    int n = t.ids().length;
                     if (n > 0) {
-                        found += Recall.hitsByDistance(topK(probed, q, e, position).distances(), n, t.distances()[n - 1], metric);
+                        Top answer = topK(probed, q, e, position);
+                        found += Recall.hits(answer.ids(), answer.distances(), t.ids(), t.distances()[n - 1], metric);
                     }
                     possible += n;
                 }

@@ -340,7 +340,7 @@ final class IndexSearch implements Serializable {
     /**
      * Recall@k of this search on {@code wanted} queries sampled at random: each sampled query is searched
      * as the job searches it and by brute force over the whole index (the query's own id left out of both
-     * under excludeSelf); a neighbour as near as the k-th true one counts ({@link io.hnswseg.eval.Recall#hitsByDistance}).
+     * under excludeSelf); a neighbour as near as the k-th true one counts ({@link io.hnswseg.eval.Recall#hits}).
      */
     Recall recall(int wanted, long seed) {
         long start = System.nanoTime();
@@ -356,9 +356,11 @@ final class IndexSearch implements Serializable {
     }
 
     /**
-     * {@code wanted} of the {@code count} rows, drawn at random from all of them (fewer when there are fewer):
-     * an oversample, shuffled. Not the oversample's first rows, which {@code take} gives: they come from its
-     * first partitions, so queries sorted by kind would be measured on the first kind only.
+     * {@code wanted} of the {@code count} rows, drawn at random from all of them (all when there are fewer; by
+     * chance fewer when {@code wanted} is tiny): an oversample, shuffled. Not the oversample's first rows, which
+     * {@code take} gives: they come from its first partitions, so queries sorted by kind would be measured on the
+     * first kind only. Not {@code takeSample}, which counts the rows first: one more pass over the queries, where
+     * an fvecs file's count is known.
      */
     static <T> List<T> sample(JavaRDD<T> rows, long count, int wanted, long seed) {
         double fraction = Math.min(1.0, 3.0 * wanted / Math.max(1, count));
@@ -378,13 +380,14 @@ final class IndexSearch implements Serializable {
             List<SearchResults> found = reader.searchBatch(vectors, searchK, ef, nprobe);
             List<SearchResults> exact = reader.exactSearch(vectors, searchK);
             for (int i = 0; i < sample.size(); i++) {
-                float[] foundDistances = row(sample.get(i).id, found.get(i)).getDistances();
-                float[] trueDistances = row(sample.get(i).id, exact.get(i)).getDistances();
-                if (trueDistances.length > 0) {
-                    hits += io.hnswseg.eval.Recall.hitsByDistance(foundDistances, trueDistances.length,
-                            trueDistances[trueDistances.length - 1], metric);
+                NeighbourRow answer = row(sample.get(i).id, found.get(i));
+                NeighbourRow truth = row(sample.get(i).id, exact.get(i));
+                long[] trueIds = truth.getNeighbors();
+                if (trueIds.length > 0) {
+                    hits += io.hnswseg.eval.Recall.hits(answer.getNeighbors(), answer.getDistances(), trueIds,
+                            truth.getDistances()[trueIds.length - 1], metric);
                 }
-                total += trueDistances.length;
+                total += trueIds.length;
             }
         }
         return List.of(new long[] {hits, total}).iterator();
