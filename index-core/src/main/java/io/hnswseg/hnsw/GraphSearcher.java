@@ -70,6 +70,9 @@ public final class GraphSearcher {
      * in-graph queries look several points better than real ones at small ef).
      */
     public static SearchResults searchWithout(GraphView graph, float[] query, int k, int ef, int without) {
+        if (without < 0 || without >= graph.size()) {
+            throw new IllegalArgumentException("node " + without + " to leave out is outside [0, " + graph.size() + ")");
+        }
         return search(graph, query, k, ef, without, Float.POSITIVE_INFINITY);
     }
 
@@ -94,6 +97,12 @@ public final class GraphSearcher {
         Vectors.checkValid(query, 0, query.length, graph.metric(), "query");
         if (graph.size() == 0) {
             throw new IllegalStateException("the index is empty: it holds no vectors to search");
+        }
+        // A beam as wide as the graph holds all of it: a wider one finds nothing more, and its buffers (ef + 1
+        // slots, kept by the thread) could exhaust the heap or overflow.
+        if (ef > graph.size()) {
+            ef = graph.size();
+            k = Math.min(k, ef);
         }
         float[] q = query;
         if (graph.metric().normalizes()) {

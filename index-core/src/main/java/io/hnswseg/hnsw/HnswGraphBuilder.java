@@ -263,7 +263,8 @@ public final class HnswGraphBuilder {
      * remove the last link into a node (a few in 100,000 on sift-real); such a node could never be
      * returned. Each one is linked from the nearest reachable node with a free slot, looked for among its
      * own out-neighbours first and then among the nodes a search from the entry finds nearest to it.
-     * Only when none has room does the nearest give up its farthest link. Repeats until all are reached.
+     * Only when none has room does the nearest give up its farthest link. Repeats until all are reached, at most
+     * eight rounds (degenerate graphs, such as one-dimensional data at M 2, can keep nodes out after that).
      */
     private void reconnectUnreachable() {
         HnswGraph g = graph;

@@ -18,13 +18,18 @@ public record HnswParams(int m, int efConstruction, long seed, Metric metric, bo
     public static final int DEFAULT_M = 16;
     public static final int DEFAULT_EF_CONSTRUCTION = 100;
     public static final long DEFAULT_SEED = 42L;
+    /**
+     * The widest build beam: far past any useful width (a few hundred), and small enough that its per-thread
+     * buffers (a few ints per slot) cannot exhaust the heap or overflow an int.
+     */
+    public static final int MAX_EF_CONSTRUCTION = 1_000_000;
 
     public HnswParams {
         if (m < 2 || m > 512) {
             throw new IllegalArgumentException("m must be in [2, 512], got " + m);
         }
-        if (efConstruction < 1) {
-            throw new IllegalArgumentException("efConstruction must be >= 1, got " + efConstruction);
+        if (efConstruction < 1 || efConstruction > MAX_EF_CONSTRUCTION) {
+            throw new IllegalArgumentException("efConstruction must be in [1, " + MAX_EF_CONSTRUCTION + "], got " + efConstruction);
         }
         if (metric == null) {
             throw new IllegalArgumentException("metric is required");

@@ -1,8 +1,10 @@
 package io.hnswseg.hnsw;
 
 /**
- * Which nodes a search can reach on layer 0 from the entry node. Every search enters there, so a node
- * outside this set can never be returned: the builder repairs such nodes, and the benchmark counts them.
+ * Which nodes a walk over layer-0 links can reach from the entry node. A search enters layer 0 where its
+ * descent through the upper layers ends, not at the entry node, so this is a proxy: a node outside the set is
+ * one the graph's links lead to from nowhere near the top, which the builder repairs and the benchmark counts,
+ * and a node inside it may still be out of a given search's way (links are directed).
  */
 public final class Reachability {
 

@@ -74,9 +74,11 @@ final class SearchContext {
         if (visited.length < words) {
             // A new, empty set: this runs before a search begins, so no search's marks are lost.
             words = Math.max(words, visited.length + (visited.length >>> 1));
-            visited = new long[words];
+            long[] set = new long[words];
             // One slot more than there are words: unvisited() writes a word's slot before it knows whether to keep it.
-            touched = new int[words + 1];
+            int[] marks = new int[words + 1];
+            visited = set;
+            touched = marks;
             touchedCount = 0;
         }
         if (neighbours.length < maxDegree + 4) {
@@ -89,13 +91,19 @@ final class SearchContext {
             packed = new long[2 * maxDegree + 1];
             pruneDistances = new float[2 * maxDegree + 1];
         }
+        // Each pair allocated before either is kept: an OutOfMemoryError between the two would leave this
+        // thread's context with arrays of two lengths, and every later search on the thread failing.
         if (sortedNodes.length < ef + 1) {
-            sortedNodes = new int[ef + 1];
-            sortedDistances = new float[ef + 1];
+            int[] sorted = new int[ef + 1];
+            float[] distances = new float[ef + 1];
+            sortedNodes = sorted;
+            sortedDistances = distances;
         }
         if (rerankNodes.length < ef + 1) {
-            rerankNodes = new int[ef + 1];
-            rerankBounds = new float[ef + 1];
+            int[] rerank = new int[ef + 1];
+            float[] bounds = new float[ef + 1];
+            rerankNodes = rerank;
+            rerankBounds = bounds;
         }
     }
 

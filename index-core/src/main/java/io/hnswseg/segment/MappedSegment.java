@@ -227,6 +227,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
 
     /** The id the caller gave the vector of {@code node} ({@code 0 <= node < size()}). Fails as {@link #search} does. */
     public long externalId(int node) {
+        if (node < 0 || node >= graph.size()) {
+            throw new IllegalArgumentException("node " + node + " is outside [0, " + graph.size() + ") of segment " + name);
+        }
         return guarded(() -> graph.externalId(node));
     }
 
@@ -253,6 +256,13 @@ public final class MappedSegment implements VectorIndex, Closeable {
                 String change = changeOnDisk();
                 throw fail(change != null ? change : "a read of the mapped file faulted: the file shrank on disk or the device failed", fault);
             });
+        } catch (CorruptSegmentException e) {
+            // A range check found the body corrupt (an unverified open): the other queries' walks would read the
+            // same bytes, so the segment fails from now on, as it does for a file changed on disk.
+            if (failure == null) {
+                failure = e.problem();
+            }
+            throw e;
         } finally {
             release();
         }

@@ -77,6 +77,19 @@ class BadInputTest {
         }
     }
 
+    /** Beams past the graph's size are the whole graph (found by probe helper 20: ef + 1 overflowed at 2^31 - 1). */
+    @Test
+    void aBeamWiderThanTheGraphSearchesAllOfIt() {
+        HnswGraph g = small(Metric.L2);
+        float[] q = {3, 5, 1};
+        assertEquals(g.exactSearch(q, 5), g.search(q, 5, Integer.MAX_VALUE));
+        assertEquals(10, g.search(q, Integer.MAX_VALUE, Integer.MAX_VALUE).ids().length);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> new HnswParams(16, Integer.MAX_VALUE, 1, Metric.L2)),
+                "efConstruction must be in [1, 1000000]");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> GraphSearcher.searchWithout(g, q, 3, 10, 10)),
+                "node 10 to leave out is outside [0, 10)");
+    }
+
     @Test
     void queryChecks() {
         HnswGraph g = small(Metric.L2);

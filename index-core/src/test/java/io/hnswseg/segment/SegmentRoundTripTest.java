@@ -298,6 +298,37 @@ class SegmentRoundTripTest {
         }
     }
 
+    /**
+     * An unverified segment whose body a search finds corrupt (a link count out of range) fails every later
+     * search, not only the queries whose walks pass the bad node: they would read the same bytes (found by
+     * probe helper 20: 199 of 200 searches after the first failure still answered).
+     */
+    @Test
+    void aBodyFoundCorruptFailsEverySearchFromThenOn() throws Exception {
+        byte[] damaged = bytes.clone();
+        SegmentLayout layout = TestSegments.layout(bytes);
+        int node = graph.entryNode() == 17 ? 18 : 17;
+        TestSegments.little(damaged).putInt((int) layout.layer0Offset() + 4 * (1 + 2 * 8) * node, 1000);
+        try (MappedSegment segment = MappedSegment.open(file(damaged), false)) {
+            int q = 0;
+            CorruptSegmentException first = null;
+            for (; q < data[1].rows() && first == null; q++) {
+                try {
+                    segment.search(data[1].row(q), 10, 400);
+                } catch (CorruptSegmentException e) {
+                    first = e;
+                }
+            }
+            assertTrue(first != null && first.getMessage().contains("node " + node), "no search reached node " + node);
+            for (int later = 0; later < data[1].rows(); later++) {
+                int query = later;
+                CorruptSegmentException again = assertThrows(CorruptSegmentException.class,
+                        () -> segment.search(data[1].row(query), 10, 40), "query " + query + " after the failure");
+                assertEquals(first.getMessage(), again.getMessage());
+            }
+        }
+    }
+
     @Test
     void closedSegmentRefusesSearches() throws Exception {
         MappedSegment s = MappedSegment.open(file(bytes));

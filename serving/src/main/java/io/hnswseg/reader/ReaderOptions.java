@@ -25,9 +25,12 @@ import java.nio.file.Path;
 public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchThreads, String s3Endpoint,
                             String s3Region, boolean s3PathStyle, boolean lazySegments) {
 
+    /** The most search threads a reader starts: its pool starts them all at the open. */
+    public static final int MAX_SEARCH_THREADS = 1024;
+
     public ReaderOptions {
-        if (searchThreads < 1) {
-            throw new IllegalArgumentException("searchThreads must be >= 1, got " + searchThreads);
+        if (searchThreads < 1 || searchThreads > MAX_SEARCH_THREADS) {
+            throw new IllegalArgumentException("searchThreads must be in [1, " + MAX_SEARCH_THREADS + "], got " + searchThreads);
         }
     }
 
