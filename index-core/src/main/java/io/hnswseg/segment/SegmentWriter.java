@@ -54,6 +54,11 @@ public final class SegmentWriter {
 
     private SegmentInfo writeGraph(GraphView g, int efConstruction, long seed, QuantizedVectors codes, long centroidCrc32c,
                                    float centroidBias) throws IOException {
+        if (g.dimension() > SegmentHeader.MAX_DIMENSION) {
+            // Refused before a byte is written: a reader could not open it.
+            throw new IllegalArgumentException("dimension " + g.dimension() + " exceeds the segment format's largest, "
+                    + SegmentHeader.MAX_DIMENSION);
+        }
         int n = g.size();
         int m = g.m();
         int upperBlock = 1 + m;
@@ -116,7 +121,11 @@ public final class SegmentWriter {
             byte[] row = new byte[g.dimension()];
             for (int node = 0; node < n; node++) {
                 codes.copyRows(node, 1, row, 0);
-                ensure(row.length).put(row);
+                // A row may be longer than the buffer (a dimension above 65,536).
+                for (int from = 0; from < row.length; from += BUFFER_BYTES) {
+                    int length = Math.min(BUFFER_BYTES, row.length - from);
+                    ensure(length).put(row, from, length);
+                }
             }
             padTo(layout.codeErrorsOffset());
             for (int node = 0; node < n; node++) {

@@ -2,6 +2,7 @@ package io.hnswseg.segment;
 
 import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswGraphBuilder;
 import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
@@ -327,6 +328,31 @@ class SegmentRoundTripTest {
                 assertEquals(first.getMessage(), again.getMessage());
             }
         }
+    }
+
+    /**
+     * A code row longer than the writer's 64 KiB buffer (found by probe helper 20: a bare BufferOverflowException
+     * and a partial file), and a dimension no reader opens, refused before anything is written.
+     */
+    @Test
+    void wideVectorsRoundTripAndTooWideOnesAreRefused() throws Exception {
+        FloatMatrix wide = Fixtures.clustered(40, 2, 70_000, 3)[0];
+        HnswGraph g = Fixtures.build(wide, new HnswParams(4, 10, 1, Metric.L2), 1);
+        assertTrue(g.codes() != null, g.scoring());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SegmentWriter.write(g, out);
+        try (MappedSegment segment = MappedSegment.open(file(out.toByteArray()))) {
+            Fixtures.assertSameResults(g.search(wide.row(5), 3, 10), segment.search(wide.row(5), 3, 10), "row 5");
+        }
+        HnswGraphBuilder tooWide = new HnswGraphBuilder(SegmentHeader.MAX_DIMENSION + 1, 2, new HnswParams(4, 10, 1, Metric.L2, false));
+        float[] v = new float[SegmentHeader.MAX_DIMENSION + 1];
+        v[0] = 1;
+        tooWide.add(0, v);
+        HnswGraph built = tooWide.build(1);
+        ByteArrayOutputStream none = new ByteArrayOutputStream();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SegmentWriter.write(built, none));
+        assertTrue(e.getMessage().contains("exceeds the segment format's largest, 262144"), e.getMessage());
+        assertEquals(0, none.size(), "nothing written");
     }
 
     @Test
