@@ -65,13 +65,14 @@ public final class GraphSearcher {
 
     /**
      * {@link #search(GraphView, float[], int, int)} as if node {@code without} were not in the graph: it is
-     * never entered or returned (the descent may score it with its neighbours, and passes it over). Measuring recall with a vector of the graph as the query is then
+     * never entered or returned (the descent may score it with its neighbours, and passes it over); -1 leaves
+     * none out. Measuring recall with a vector of the graph as the query is then
      * a search for a new point, not a walk to a node whose links already are its neighbours (which makes
      * in-graph queries look several points better than real ones at small ef).
      */
     public static SearchResults searchWithout(GraphView graph, float[] query, int k, int ef, int without) {
-        if (without < 0 || without >= graph.size()) {
-            throw new IllegalArgumentException("node " + without + " to leave out is outside [0, " + graph.size() + ")");
+        if (without < -1 || without >= graph.size()) {
+            throw new IllegalArgumentException("node " + without + " to leave out is outside [0, " + graph.size() + ") (or -1: none)");
         }
         return search(graph, query, k, ef, without, Float.POSITIVE_INFINITY);
     }
