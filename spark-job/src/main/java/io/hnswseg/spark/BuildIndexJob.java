@@ -51,6 +51,10 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--ef-construction", defaultValue = "100", description = "build beam width (default: ${DEFAULT-VALUE})")
     int efConstruction;
 
+    @Option(names = "--float-only", description = "build and search on the float vectors, without int8 codes (ip data whose few"
+            + " largest vectors the codes' clipped ranges would hide)")
+    boolean floatOnly;
+
     @Option(names = "--seed", defaultValue = "42", description = "seed of levels, sampling and k-means (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -102,7 +106,7 @@ public final class BuildIndexJob implements Callable<Integer> {
 
     BuildOptions options() {
         BuildOptions o = new BuildOptions().format(columns.format).idColumn(columns.idColumn).vectorColumn(columns.vectorColumn).partitioner(partitioner)
-                .replication(replication).metric(metric).m(m).efConstruction(efConstruction).seed(seed).sampleSize(sampleSize)
+                .replication(replication).metric(metric).m(m).efConstruction(efConstruction).floatOnly(floatOnly).seed(seed).sampleSize(sampleSize)
                 .evalQueriesFile(evalQueriesFile).targetRecall(targetRecall).requireRecall(requireRecall)
                 .overwrite(overwrite).failFirstAttempts(failFirstAttempts).testFault(testFault);
         switch (onInvalid) {

@@ -34,6 +34,7 @@ public final class BuildOptions implements Serializable {
     int m = HnswParams.DEFAULT_M;
     int efConstruction = HnswParams.DEFAULT_EF_CONSTRUCTION;
     long seed = HnswParams.DEFAULT_SEED;
+    boolean floatOnly;
     Integer threadsPerTask;
     boolean overwrite;
     boolean skipInvalid;
@@ -105,6 +106,12 @@ public final class BuildOptions implements Serializable {
 
     public BuildOptions efConstruction(int value) {
         efConstruction = value;
+        return this;
+    }
+
+    /** Build and search on the float vectors only, without int8 codes ({@code --float-only}). */
+    public BuildOptions floatOnly(boolean value) {
+        floatOnly = value;
         return this;
     }
 

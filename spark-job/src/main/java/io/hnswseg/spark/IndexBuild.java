@@ -253,6 +253,7 @@ final class IndexBuild {
         c.m = options.m;
         c.efConstruction = options.efConstruction;
         c.seed = options.seed;
+        c.floatOnly = options.floatOnly;
         c.threadsPerTask = options.threadsPerTask != null ? options.threadsPerTask
                 : spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
         c.dimension = dimension;

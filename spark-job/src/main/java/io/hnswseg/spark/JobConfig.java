@@ -21,6 +21,8 @@ final class JobConfig implements Serializable {
     int m;
     int efConstruction;
     long seed;
+    /** Segments without int8 codes. */
+    boolean floatOnly;
     int threadsPerTask;
     int dimension;
     /** Segments to build. */
@@ -40,7 +42,7 @@ final class JobConfig implements Serializable {
     String testFault;
 
     HnswParams params() {
-        return new HnswParams(m, efConstruction, seed, Metric.parse(metric));
+        return new HnswParams(m, efConstruction, seed, Metric.parse(metric), !floatOnly);
     }
 
     /** What partition {@code partition}'s segment records as its centroid's CRC32C: -1 for none. */

@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 
 import static io.hnswseg.spark.JobFixtures.runJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +56,21 @@ class BuildIndexJobTest {
 
     private static String out(String name) {
         return tmp.resolve(name).toString();
+    }
+
+    /** {@code --float-only}: segments without codes, searched on the floats (the recourse for ip outliers). */
+    @Test
+    void floatOnlyBuildsSegmentsWithoutCodes() throws IOException {
+        Map<String, Object> summary = runJob(spark, "--input", fvecs.toString(), "--output", out("float-only"), "--partitions", "2",
+                "--float-only");
+        assertTrue(String.valueOf(summary.get("scoring")).startsWith("float vectors"), summary.toString());
+        for (IndexManifest.Segment s : JobFixtures.manifest(tmp.resolve("float-only")).segments()) {
+            try (io.hnswseg.segment.MappedSegment segment = io.hnswseg.segment.MappedSegment.open(tmp.resolve("float-only").resolve(s.path()))) {
+                assertFalse(segment.header().hasCodes(), s.path());
+            }
+        }
+        double recall = JobFixtures.recall(tmp.resolve("float-only"), data[0], data[1], Metric.L2);
+        assertTrue(recall >= 0.95, "recall@10 " + recall);
     }
 
     @Test
