@@ -20,6 +20,8 @@ public final class QuantizedVectors {
     private final float[] rowTerms;
     /** Per row its {@link Quantizer#rowErrors error}, so that a search can bound exact distances. */
     private final float[] rowErrors;
+    /** The rows searches score on their floats ({@link Quantizer#misfits}), or null for none. */
+    private final boolean[] misfits;
 
     /**
      * Agreement below which codes are not used: of the true 10 nearest neighbours of sampled rows, at
@@ -114,6 +116,12 @@ public final class QuantizedVectors {
             quantizer.rowTerms(codes[p], from, to, rowTerms, data.firstRow(p) + from);
             quantizer.rowErrors(data.pageAt(p), from, to, codes[p], rowErrors, data.firstRow(p) + from);
         });
+        misfits = Quantizer.misfits(quantizer.metric(), rowErrors);
+    }
+
+    /** The rows searches score on their floats, not their codes ({@link Quantizer#misfits}); null for none. */
+    public boolean[] misfits() {
+        return misfits;
     }
 
     public Quantizer quantizer() {

@@ -261,6 +261,43 @@ public final class Quantizer {
         return metric;
     }
 
+    /** How many times the median row error marks a row whose codes misrepresent it (see {@link #misfits}). */
+    static final float MISFIT_ERROR_FACTOR = 8;
+
+    /**
+     * For ip, the rows whose codes misrepresent them far beyond quantization noise: a row error above
+     * {@link #MISFIT_ERROR_FACTOR} times the median. They are the vectors with an outlying large component that
+     * a clipped range cut short, and with ip such a vector is the answer to every query leaning its way, which
+     * its codes would rank as ordinary; searches score them on their floats. Null when there are none, and for
+     * l2 and cosine, whose outliers are far from other vectors rather than nearest to many.
+     *
+     * @param rowErrors per row, {@link #rowErrors}; the same array gives the same rows at build and after a reopen
+     */
+    public static boolean[] misfits(Metric metric, float[] rowErrors) {
+        int rows = rowErrors.length;
+        if (metric != Metric.IP || rows == 0) {
+            return null;
+        }
+        // The median of an evenly spaced sample of at most 4,097 rows: the same rows wherever it is computed.
+        int step = Math.max(1, rows / 4096);
+        float[] sample = new float[(rows + step - 1) / step];
+        for (int i = 0; i < sample.length; i++) {
+            sample[i] = rowErrors[i * step];
+        }
+        java.util.Arrays.sort(sample);
+        float limit = MISFIT_ERROR_FACTOR * sample[sample.length / 2];
+        boolean[] misfit = null;
+        for (int row = 0; row < rows; row++) {
+            if (rowErrors[row] > limit) {
+                if (misfit == null) {
+                    misfit = new boolean[rows];
+                }
+                misfit[row] = true;
+            }
+        }
+        return misfit;
+    }
+
     public int dimension() {
         return scale.length;
     }

@@ -202,7 +202,11 @@ public final class HnswGraph implements GraphView, VectorIndex {
 
     @Override
     public NodeScorer scorer(float[] query) {
-        return codes != null ? new CodeScorer(codes, codes.query(query)) : exact(query);
+        if (codes == null) {
+            return exact(query);
+        }
+        boolean[] misfits = codes.misfits();
+        return new CodeScorer(codes, codes.query(query), misfits, misfits == null ? null : exact(query));
     }
 
     @Override

@@ -192,21 +192,34 @@ public final class HnswGraphBuilder {
 
     private void insertAll(AtomicInteger next, int n) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
-        FloatScorer exact = codes == null ? new FloatScorer(graph.metric, graph.vectors) : null;
+        boolean[] misfits = codes == null ? null : codes.misfits();
+        FloatScorer exact = codes == null || misfits != null ? new FloatScorer(graph.metric, graph.vectors) : null;
         float[] decoded = new float[graph.dimension];
         for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
             // With codes, the new node is scored as its own decoded codes against the others' codes: the
-            // distances equal code-to-code ones, through the same scorer that queries use.
-            NodeScorer scorer = codes != null
-                    ? new CodeScorer(codes, codes.query(codes.decode(node, decoded)))
-                    : exact.resetToNode(node);
+            // distances equal code-to-code ones, through the same scorer that queries use. Rows the codes
+            // misrepresent (misfits) are scored on their floats, as searches score them, from either side.
+            NodeScorer scorer;
+            if (codes == null) {
+                scorer = exact.resetToNode(node);
+            } else if (misfits == null) {
+                scorer = new CodeScorer(codes, codes.query(codes.decode(node, decoded)));
+            } else {
+                if (misfits[node]) {
+                    graph.vectors.copyRow(node, decoded, 0);
+                } else {
+                    codes.decode(node, decoded);
+                }
+                scorer = new CodeScorer(codes, codes.query(decoded), misfits, exact.resetToNode(node));
+            }
             insert(node, scorer, ctx);
         }
     }
 
     /** Distance between two nodes, on the same representation the scorers use. */
     private float between(int a, int b) {
-        if (codes != null) {
+        boolean[] misfits = codes == null ? null : codes.misfits();
+        if (codes != null && (misfits == null || !misfits[a] && !misfits[b])) {
             return codes.distance(a, b);
         }
         FloatPages v = graph.vectors;

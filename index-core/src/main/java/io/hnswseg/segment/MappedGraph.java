@@ -48,6 +48,8 @@ final class MappedGraph implements GraphView {
     private final float[] rowTerms;
     /** Per node how far its vector lies from its decoded codes (format 2 on), else null: searches then re-rank every candidate. */
     private final float[] rowErrors;
+    /** Nodes searches score on their floats ({@link Quantizer#misfits}), or null for none. */
+    private final boolean[] misfits;
 
     /** @throws CorruptSegmentException when the entry node is not on the top level */
     MappedGraph(String name, SegmentHeader header, MappedFile file) {
@@ -86,10 +88,12 @@ final class MappedGraph implements GraphView {
             this.quantizer = new Quantizer(metric, scale, offset);
             this.rowTerms = metric == Metric.L2 ? rowTerms() : null;
             this.rowErrors = layout.codeErrorsOffset() == 0 ? null : rowErrors(layout.codeErrorsOffset());
+            this.misfits = rowErrors == null ? null : Quantizer.misfits(metric, rowErrors);
         } else {
             this.quantizer = null;
             this.rowTerms = null;
             this.rowErrors = null;
+            this.misfits = null;
         }
         // The descent starts with the entry node's links on the top level.
         if (size > 0 && level(entryNode) != topLevel) {
@@ -227,7 +231,8 @@ final class MappedGraph implements GraphView {
 
     @Override
     public NodeScorer scorer(float[] query) {
-        return quantizer != null ? new CodeScorer(quantizer.query(query, rowTerms, rowErrors)) : new FloatScorer(query);
+        return quantizer != null ? new CodeScorer(quantizer.query(query, rowTerms, rowErrors), misfits == null ? null : new FloatScorer(query))
+                : new FloatScorer(query);
     }
 
     @Override
@@ -250,12 +255,15 @@ final class MappedGraph implements GraphView {
     /** Copies the codes it scores out of the mapping into a scratch array, then runs the array kernels. */
     private final class CodeScorer implements NodeScorer {
         private final CodeQuery query;
+        /** Scores the {@link #misfits} on their floats; null when there are none. */
+        private final FloatScorer exact;
         private final byte[] scratch = quantizer.newCodes(4);
         /** Keeps the touched bytes, so the JIT cannot drop the loads of {@link #prefetch}. */
         private int sink;
 
-        CodeScorer(CodeQuery query) {
+        CodeScorer(CodeQuery query, FloatScorer exact) {
             this.query = query;
+            this.exact = exact;
         }
 
         /**
@@ -284,6 +292,9 @@ final class MappedGraph implements GraphView {
 
         @Override
         public float score(int node) {
+            if (exact != null && misfits[node]) {
+                return exact.score(node);
+            }
             copyCodes(node, 0);
             return query.distance(scratch, 0, node);
         }
@@ -301,6 +312,9 @@ final class MappedGraph implements GraphView {
             copyCodes(n2, 2 * d);
             copyCodes(n3, 3 * d);
             query.distance4(scratch, 0, d, 2 * d, 3 * d, n0, n1, n2, n3, out);
+            if (exact != null) {
+                io.hnswseg.hnsw.Misfits.rescore(misfits, exact, n0, n1, n2, n3, out);
+            }
         }
     }
 
