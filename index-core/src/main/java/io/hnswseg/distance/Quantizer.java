@@ -263,6 +263,8 @@ public final class Quantizer {
 
     /** How many times the median row error marks a row whose codes misrepresent it (see {@link #misfits}). */
     static final float MISFIT_ERROR_FACTOR = 8;
+    /** At most one row in this many is a misfit; more is no outlier (see {@link #misfits}). */
+    static final int MAX_MISFIT_SHARE = 20;
 
     /**
      * For ip, the rows whose codes misrepresent them far beyond quantization noise: a row error above
@@ -287,15 +289,20 @@ public final class Quantizer {
         java.util.Arrays.sort(sample);
         float limit = MISFIT_ERROR_FACTOR * sample[sample.length / 2];
         boolean[] misfit = null;
+        int count = 0;
         for (int row = 0; row < rows; row++) {
             if (rowErrors[row] > limit) {
                 if (misfit == null) {
                     misfit = new boolean[rows];
                 }
                 misfit[row] = true;
+                count++;
             }
         }
-        return misfit;
+        // Outliers are rare (the probe's 3 vectors came with 73 mildly clipped rows: 1.5%): more rows than one in
+        // MAX_MISFIT_SHARE above the limit is the errors' own spread (most rows coded exactly, say, and a median
+        // near 0), and scoring them all on floats would slow every search for nothing.
+        return count > Math.max(1, rows / MAX_MISFIT_SHARE) ? null : misfit;
     }
 
     public int dimension() {
