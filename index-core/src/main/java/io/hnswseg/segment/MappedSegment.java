@@ -9,8 +9,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,7 +17,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.zip.CRC32C;
 
 /**
  * A segment file, memory-mapped and searched in place: the graph and the vectors stay in the page cache,
@@ -431,37 +428,21 @@ public final class MappedSegment implements VectorIndex, Closeable {
         }
     }
 
-    /** Why the file now at the path does not have the mapped file's bytes (by CRC32C), or null when it does. */
+    /**
+     * Why the file now at the path does not have the mapped file's bytes (by CRC32C), or null when it does: it is
+     * opened as a segment of its own (the checks and fault handling of any open), then its CRC32C computed.
+     */
     private String copyDiffers() throws IOException {
-        long footerOffset = header.layout().footerOffset();
-        CRC32C crc = new CRC32C();
-        ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-        ByteBuffer footer = ByteBuffer.allocate(SegmentLayout.FOOTER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            for (long position = 0; position < footerOffset; ) {
-                int length = (int) Math.min(buffer.capacity(), footerOffset - position);
-                buffer.clear().limit(length);
-                readFully(channel, buffer, position);
-                crc.update(buffer.flip());
-                position += length;
+        String replaced = "changed on disk after it was opened (replaced by another file of the same name and size: ";
+        try (MappedSegment copy = open(path, false)) {
+            long contents = readMapping(() -> copy.file.crc32c(copy.header.layout().footerOffset()), fault -> -1L);
+            if (contents == storedChecksum && copy.storedChecksum == storedChecksum) {
+                return null;
             }
-            readFully(channel, footer, footerOffset);
-        }
-        long contents = crc.getValue();
-        long stored = Integer.toUnsignedLong(footer.getInt(0));
-        if (contents == storedChecksum && stored == storedChecksum && footer.getInt(4) == SegmentLayout.FOOTER_MAGIC) {
-            return null;
-        }
-        return "changed on disk after it was opened (replaced by another file of the same name and size: the CRC32C of"
-                + " its contents is 0x" + Long.toHexString(contents) + ", the mapped file's 0x" + Long.toHexString(storedChecksum) + ")";
-    }
-
-    /** Fills {@code buffer} from {@code position}; a file that ends first is an IOException. */
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer, position + buffer.position()) < 0) {
-                throw new java.io.EOFException("file ended at " + (position + buffer.position()));
-            }
+            return replaced + "the CRC32C of its contents is 0x" + Long.toHexString(contents) + ", the mapped file's 0x"
+                    + Long.toHexString(storedChecksum) + ")";
+        } catch (CorruptSegmentException e) {
+            return replaced + e.problem() + ")";
         }
     }
 
