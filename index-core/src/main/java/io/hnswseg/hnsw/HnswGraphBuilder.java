@@ -62,7 +62,8 @@ public final class HnswGraphBuilder {
     }
 
     /**
-     * Copies {@code source[offset..offset+dimension)} into the graph under {@code id}. Not thread-safe: add
+     * Copies {@code source[offset..offset+dimension)} into the graph under {@code id}. Safe to call from
+     * several threads (calls take turns: a vector is a copy and a check, too little to share out); add
      * everything first, then build.
      *
      * @return the internal node number, until {@link #build}: a large graph's nodes are reordered by region
@@ -71,7 +72,7 @@ public final class HnswGraphBuilder {
      *                                  with the cosine metric
      * @throws IllegalStateException    when the capacity is reached or the graph is already built
      */
-    public int add(long id, float[] source, int offset) {
+    public synchronized int add(long id, float[] source, int offset) {
         if (offset < 0 || offset > source.length - graph.dimension) {
             throw new IllegalArgumentException("vector for id " + id + ": components " + offset + ".." + ((long) offset + graph.dimension - 1)
                     + " are outside the source array of length " + source.length);
@@ -97,7 +98,7 @@ public final class HnswGraphBuilder {
         return node;
     }
 
-    public int size() {
+    public synchronized int size() {
         return graph.size;
     }
 
@@ -140,7 +141,7 @@ public final class HnswGraphBuilder {
      * @param threads insertion threads; 1 gives a build fully determined by the seed
      * @throws IllegalStateException when no vector was added or the graph was already built
      */
-    public HnswGraph build(int threads) {
+    public synchronized HnswGraph build(int threads) {
         if (built) {
             throw new IllegalStateException("the graph is already built");
         }

@@ -51,6 +51,40 @@ class ConcurrentBuildTest {
         assertTrue(links.length > 0 && links.length <= 8, Arrays.toString(links));
     }
 
+    @Test
+    void vectorsAddedFromSeveralThreadsAreAllKept() throws InterruptedException {
+        // Four threads adding at once: unguarded, two of them took the same node number and one vector was lost.
+        int dim = 16;
+        int perThread = 20_000;
+        Thread[] threads = new Thread[4];
+        HnswGraphBuilder builder = new HnswGraphBuilder(dim, threads.length * perThread, new HnswParams(8, 40, 1, Metric.L2, false));
+        for (int t = 0; t < threads.length; t++) {
+            int first = t * perThread;
+            threads[t] = new Thread(() -> {
+                float[] vector = new float[dim];
+                for (int i = first; i < first + perThread; i++) {
+                    Arrays.fill(vector, i + 1);
+                    builder.add(i, vector);
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertEquals(threads.length * perThread, builder.size());
+        HnswGraph graph = builder.graph();
+        boolean[] seen = new boolean[threads.length * perThread];
+        float[] row = new float[dim];
+        for (int node = 0; node < graph.size(); node++) {
+            int id = (int) graph.externalId(node);
+            assertTrue(!seen[id], "id " + id + " added twice");
+            seen[id] = true;
+            graph.copyVector(node, row, 0);
+            assertEquals(id + 1, row[dim - 1], "vector of id " + id);
+        }
+    }
+
     private static float distance(FloatMatrix m, int a, int b) {
         return Metric.L2.distance(m.data(), a * m.dimension(), m.data(), b * m.dimension(), m.dimension());
     }
