@@ -3,6 +3,8 @@ package io.hnswseg.hnsw;
 import io.hnswseg.distance.ColumnTile;
 import io.hnswseg.distance.Vectors;
 
+import java.util.Arrays;
+
 /**
  * Top-k search over any {@link GraphView}: greedy descent from the entry node through the upper layers,
  * then a beam search of width {@code ef} on layer 0. The builder uses the same layer search to find a new
@@ -110,6 +112,12 @@ public final class GraphSearcher {
             q = query.clone();
             Vectors.normalize(q, 0, q.length);
         }
+        // A left-out node with copies is walked as usual: its copies stand where it stands, and it is
+        // only kept out of the answer.
+        int leftOut = without;
+        if (without >= 0 && graph.nextCopy(without) >= 0) {
+            without = -1;
+        }
         SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
         NodeScorer scorer = graph.scorer(q);
         ctx.approximateRows = 1;
@@ -140,15 +148,24 @@ public final class GraphSearcher {
         }
         long floatRow = 4L * graph.dimension();
         ctx.lastSearchBytes = ctx.approximateRows * (exact != null ? graph.dimension() : floatRow) + ctx.exactRows * floatRow;
-        Beam beam = ctx.beam;
-        int n = Math.min(k, beam.size());
-        long[] ids = new long[n];
-        float[] distances = new float[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = graph.externalId(beam.node(i));
-            distances[i] = beam.distance(i);
+        return answer(graph, ctx.beam, k, leftOut);
+    }
+
+    /** The ids of the beam's nodes nearest first, each followed by its copies, up to {@code k}, without {@code leftOut}. */
+    private static SearchResults answer(GraphView graph, Beam beam, int k, int leftOut) {
+        long[] ids = new long[k];
+        float[] distances = new float[k];
+        int n = 0;
+        for (int i = 0; i < beam.size() && n < k; i++) {
+            float distance = beam.distance(i);
+            for (int node = beam.node(i); node >= 0 && n < k; node = graph.nextCopy(node)) {
+                if (node != leftOut) {
+                    ids[n] = graph.externalId(node);
+                    distances[n++] = distance;
+                }
+            }
         }
-        return new SearchResults(ids, distances);
+        return n == k ? new SearchResults(ids, distances) : new SearchResults(Arrays.copyOf(ids, n), Arrays.copyOf(distances, n));
     }
 
     /**

@@ -29,6 +29,13 @@ public interface GraphView {
 
     long externalId(int node);
 
+    /**
+     * The next node holding the same vector as {@code node} (a larger node number), or -1. A vector added
+     * several times is in the graph once, as the first node of such a chain; the others have no links and
+     * are returned after it with its distance (see {@code Copies}).
+     */
+    int nextCopy(int node);
+
     /** Copies the links of {@code node} on {@code level} into {@code into} and returns how many there are. */
     int neighbours(int level, int node, int[] into);
 

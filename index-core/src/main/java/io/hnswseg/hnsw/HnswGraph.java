@@ -43,6 +43,8 @@ public final class HnswGraph implements GraphView, VectorIndex {
     float[][] upperDistances;
     private final Object[] locks;
 
+    /** {@link #nextCopy} of each node, or null when no vector was added twice. */
+    int[] nextCopy;
     /** int8 codes of the vectors, which searches walk the graph with; null for a float-only graph. */
     QuantizedVectors codes;
     /** What the graph scores and why, as the builder decided it; see {@link #scoring()}. */
@@ -180,6 +182,11 @@ public final class HnswGraph implements GraphView, VectorIndex {
     }
 
     @Override
+    public int nextCopy(int node) {
+        return nextCopy == null ? -1 : nextCopy[node];
+    }
+
+    @Override
     public int neighbours(int level, int node, int[] into) {
         int[] block;
         int base;
@@ -234,7 +241,7 @@ public final class HnswGraph implements GraphView, VectorIndex {
     /** Bytes of heap this graph holds (vectors, ids, links), for memory reports. */
     public long heapBytes() {
         long bytes = 4L * vectors.floats() + 8L * ids.length + levels.length + 4L * layer0.length + 8L * upper.length
-                + (codes == null ? 0 : codes.bytes());
+                + (codes == null ? 0 : codes.bytes()) + (nextCopy == null ? 0 : 4L * nextCopy.length);
         for (int[] u : upper) {
             if (u != null) {
                 bytes += 16 + 4L * u.length;

@@ -153,6 +153,7 @@ public final class HnswGraphBuilder {
         }
         built = true;
         InsertionOrder.apply(graph, threads);
+        boolean[] copies = indexCopiesOnce();
         if (graph.params.quantized()) {
             QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.metric, threads);
             codes = fit.codes();
@@ -164,13 +165,13 @@ public final class HnswGraphBuilder {
         AtomicInteger next = new AtomicInteger();
         int n = graph.size;
         if (threads == 1) {
-            insertAll(next, n);
+            insertAll(next, n, copies);
         } else {
             ExecutorService pool = Executors.newFixedThreadPool(threads, DaemonThreads.named("hnsw-build"));
             try {
                 List<Future<?>> futures = new ArrayList<>();
                 for (int t = 0; t < threads; t++) {
-                    futures.add(pool.submit(() -> insertAll(next, n)));
+                    futures.add(pool.submit(() -> insertAll(next, n, copies)));
                 }
                 for (Future<?> f : futures) {
                     f.get();
@@ -191,12 +192,41 @@ public final class HnswGraphBuilder {
         return graph;
     }
 
-    private void insertAll(AtomicInteger next, int n) {
+    /**
+     * Finds the vectors added more than once ({@link Copies}): their later nodes get level 0 and will not be
+     * inserted. Returns which nodes are such copies, or null when there are none.
+     */
+    private boolean[] indexCopiesOnce() {
+        int[] chains = Copies.chains(graph.vectors, graph.size, graph.dimension);
+        boolean[] copies = Copies.copies(chains);
+        if (copies == null) {
+            return null;
+        }
+        int count = 0;
+        for (int node = 0; node < graph.size; node++) {
+            if (copies[node]) {
+                graph.levels[node] = 0;
+                graph.upper[node] = null;
+                graph.upperDistances[node] = null;
+                count++;
+            }
+        }
+        graph.nextCopy = chains;
+        System.getLogger("io.hnswseg.hnsw").log(System.Logger.Level.INFO, count + " of " + graph.size
+                + " vectors are exact copies of others: each vector is in the graph once, its copies returned with it");
+        return copies;
+    }
+
+    /** Inserts nodes taken from {@code next} below {@code n}, except {@code copies} (null: none). */
+    private void insertAll(AtomicInteger next, int n, boolean[] copies) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
         boolean[] misfits = codes == null ? null : codes.misfits();
         FloatScorer exact = codes == null || misfits != null ? new FloatScorer(graph.metric, graph.vectors) : null;
         float[] decoded = new float[graph.dimension];
         for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
+            if (copies != null && copies[node]) {
+                continue;
+            }
             // With codes, the new node is scored as its own decoded codes against the others' codes: the
             // distances equal code-to-code ones, through the same scorer that queries use. Rows the codes
             // misrepresent (misfits) are scored on their floats, as searches score them, from either side.

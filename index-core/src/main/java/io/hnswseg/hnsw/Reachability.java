@@ -34,6 +34,13 @@ public final class Reachability {
                 }
             }
         }
+        // A copy of a vector has no links: it is returned with the chain's first node, so reached with it.
+        for (int node = 0; node < n; node++) {
+            int copy = graph.nextCopy(node);
+            if (copy >= 0 && reached[node]) {
+                reached[copy] = true;
+            }
+        }
         return reached;
     }
 

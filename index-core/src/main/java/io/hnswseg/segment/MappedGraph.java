@@ -50,6 +50,8 @@ final class MappedGraph implements GraphView {
     private final float[] rowErrors;
     /** Nodes searches score on their floats ({@link Quantizer#misfits}), or null for none. */
     private final boolean[] misfits;
+    /** {@link #nextCopy} of each node, read and checked on open; null without a copies section. */
+    private final int[] nextCopy;
 
     /** @throws CorruptSegmentException when the entry node is not on the top level */
     MappedGraph(String name, SegmentHeader header, MappedFile file) {
@@ -95,6 +97,7 @@ final class MappedGraph implements GraphView {
             this.rowErrors = null;
             this.misfits = null;
         }
+        this.nextCopy = header.hasCopies() ? copyChains(layout.copiesOffset()) : null;
         // The descent starts with the entry node's links on the top level.
         if (size > 0 && level(entryNode) != topLevel) {
             throw new CorruptSegmentException(name, "entry node " + entryNode + " is on level " + level(entryNode)
@@ -131,6 +134,29 @@ final class MappedGraph implements GraphView {
             }
         }
         return errors;
+    }
+
+    /**
+     * The copies section, checked: each chain must run to larger node numbers inside the segment, so that a
+     * search following one (to return a vector's copies) always ends.
+     */
+    private int[] copyChains(long offset) {
+        int[] next = new int[size];
+        int step = file.overlap() / Integer.BYTES;
+        for (int from = 0; from < size; from += step) {
+            file.getInts(offset + 4L * from, next, from, Math.min(step, size - from));
+        }
+        for (int node = 0; node < size; node++) {
+            if (next[node] != -1 && (next[node] <= node || next[node] >= size)) {
+                throw corrupt(node, "has its next copy at node " + next[node] + ", which must be -1 or in (" + node + ", " + size + ")");
+            }
+        }
+        return next;
+    }
+
+    @Override
+    public int nextCopy(int node) {
+        return nextCopy == null ? -1 : nextCopy[node];
     }
 
     @Override

@@ -11,7 +11,8 @@ import java.nio.ByteBuffer;
  * @param count         vectors in the segment
  * @param entryNode     node where searches start, -1 for an empty segment
  * @param upperDataInts length of the upper-layer link section, in ints
- * @param flags         bit 0: the segment carries int8 codes and their quantizer
+ * @param flags         bit 0: the segment carries int8 codes and their quantizer; bit 1: the copies section
+ *                      chains the vectors stored more than once
  * @param centroidCrc32c for a segment of a k-means index, the CRC32C of its centroid as the centroids file stores
  *                      it (see {@code Centroids.crc32c}), so that a reader can tell a segment routed by another
  *                      partition's centroid; -1 for none (random partitioning, or written before 2026-12-04)
@@ -27,6 +28,8 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
     private static final int CENTROID_CRC_OFFSET = 152;
     /** Where the centroid's bias sits: an int32 that says whether it is there (0 or 1), then the float32. */
     private static final int CENTROID_BIAS_OFFSET = 160;
+    /** Where the offset of the copies section sits (0 without {@link SegmentLayout#FLAG_COPIES}). */
+    private static final int COPIES_OFFSET = 168;
 
     public SegmentHeader {
         if (centroidCrc32c < -1 || centroidCrc32c > 0xFFFF_FFFFL) {
@@ -57,8 +60,13 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         return (flags & SegmentLayout.FLAG_CODES) != 0;
     }
 
+    /** Whether some vectors are stored more than once, chained by the copies section. */
+    public boolean hasCopies() {
+        return (flags & SegmentLayout.FLAG_COPIES) != 0;
+    }
+
     SegmentLayout layout() {
-        return SegmentLayout.of(count, dimension, m, upperDataInts, hasCodes(), formatVersion);
+        return SegmentLayout.of(count, dimension, m, upperDataInts, hasCodes(), hasCopies(), formatVersion);
     }
 
     void writeTo(ByteBuffer out) {
@@ -94,6 +102,7 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         out.putInt(centroidCrc32c < 0 ? 0 : (int) centroidCrc32c);
         out.putInt(hasCentroidBias() ? 1 : 0);
         out.putFloat(hasCentroidBias() ? centroidBias : 0);
+        out.putLong(layout.copiesOffset());
         while (out.position() < start + SegmentLayout.HEADER_BYTES) {
             out.put((byte) 0);
         }
@@ -148,9 +157,10 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         }
         checkEntryAndLevels(name, count, m, topLevel, entryNode, upperDataInts);
         int flags = in.getInt(120);
-        if ((flags & ~SegmentLayout.FLAG_CODES) != 0) {
+        int known = SegmentLayout.FLAG_CODES | SegmentLayout.FLAG_COPIES;
+        if ((flags & ~known) != 0) {
             throw new CorruptSegmentException(name, "unknown header flags 0x" + Integer.toHexString(flags)
-                    + " (this reader knows 0x" + Integer.toHexString(SegmentLayout.FLAG_CODES) + ")");
+                    + " (this reader knows 0x" + Integer.toHexString(known) + ")");
         }
         int hasCentroid = in.getInt(CENTROID_CRC_OFFSET);
         if (hasCentroid != 0 && hasCentroid != 1) {
@@ -169,12 +179,12 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
                 entryNode, upperDataInts, flags, centroidCrc32c, hasBias == 0 ? Float.NaN : bias);
         SegmentLayout expected = header.layout();
         long[] stored = {in.getLong(64), in.getLong(72), in.getLong(80), in.getLong(88), in.getLong(96), in.getLong(104),
-                in.getLong(112), in.getLong(128), in.getLong(136), in.getLong(144)};
+                in.getLong(112), in.getLong(128), in.getLong(136), in.getLong(144), in.getLong(COPIES_OFFSET)};
         long[] computed = {expected.idsOffset(), expected.levelsOffset(), expected.vectorsOffset(), expected.layer0Offset(),
                 expected.upperIndexOffset(), expected.upperDataOffset(), expected.footerOffset(), expected.quantizerOffset(),
-                expected.codesOffset(), expected.codeErrorsOffset()};
+                expected.codesOffset(), expected.codeErrorsOffset(), expected.copiesOffset()};
         String[] names = {"ids", "levels", "vectors", "layer0", "upper index", "upper data", "footer", "quantizer", "codes",
-                "code errors"};
+                "code errors", "copies"};
         for (int i = 0; i < stored.length; i++) {
             if (stored[i] != computed[i]) {
                 throw new CorruptSegmentException(name, "header says the " + names[i] + " section starts at " + stored[i]

@@ -6,7 +6,7 @@ package io.hnswseg.segment;
  */
 record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long layer0Offset,
                      long upperIndexOffset, long upperDataOffset, long quantizerOffset, long codesOffset,
-                     long codeErrorsOffset, long footerOffset) {
+                     long codeErrorsOffset, long copiesOffset, long footerOffset) {
 
     static final long MAGIC = 0x1A4745535753_4E48L; // "HNSWSEG\x1A" read as a little-endian long
     static final int FOOTER_MAGIC = 0x47455348; // "HSEG" little-endian
@@ -16,6 +16,8 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
     static final int HEADER_BYTES = 192;
     /** Header flag: the segment carries int8 codes (and their quantizer), which searches walk with. */
     static final int FLAG_CODES = 1;
+    /** Header flag: some vectors are stored more than once, and the copies section chains them. */
+    static final int FLAG_COPIES = 2;
     static final int FOOTER_BYTES = 8;
     static final int ALIGNMENT = 64;
 
@@ -24,7 +26,7 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
      * upperDataInts <= 2^31 - 1, dimension <= 2^18 and m <= 512 before it calls this, which keeps every sum
      * below 2^52 (a graph being written bounds {@code count * dimension} below 2^31 itself).
      */
-    static SegmentLayout of(long count, int dimension, int m, long upperDataInts, boolean codes, int version) {
+    static SegmentLayout of(long count, int dimension, int m, long upperDataInts, boolean codes, boolean copies, int version) {
         long ids = HEADER_BYTES;
         long levels = align(ids + 8 * count);
         long vectors = align(levels + count);
@@ -32,17 +34,25 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
         long upperIndex = align(layer0 + 4L * (1 + 2L * m) * count);
         long upperData = align(upperIndex + 4 * count);
         long end = align(upperData + 4 * upperDataInts);
-        if (!codes) {
-            return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, 0, 0, 0, end);
+        long quantizer = 0;
+        long codeRows = 0;
+        long codeErrors = 0;
+        if (codes) {
+            quantizer = end;
+            codeRows = align(quantizer + 8L * dimension);
+            end = align(codeRows + (long) dimension * count);
+            if (version >= 2) {
+                codeErrors = end;
+                end = align(codeErrors + 4 * count);
+            }
         }
-        long quantizer = end;
-        long codeRows = align(quantizer + 8L * dimension);
-        long codesEnd = align(codeRows + (long) dimension * count);
-        if (version < 2) {
-            return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, quantizer, codeRows, 0, codesEnd);
+        long copyChains = 0;
+        if (copies) {
+            copyChains = end;
+            end = align(copyChains + 4 * count);
         }
-        return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, quantizer, codeRows, codesEnd,
-                align(codesEnd + 4 * count));
+        return new SegmentLayout(ids, levels, vectors, layer0, upperIndex, upperData, quantizer, codeRows, codeErrors,
+                copyChains, end);
     }
 
     static long align(long offset) {

@@ -69,9 +69,13 @@ public final class SegmentWriter {
         if (upperDataInts > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("upper layers too large for one segment: use more partitions");
         }
+        boolean copies = false;
+        for (int node = 0; node < n && !copies; node++) {
+            copies = g.nextCopy(node) >= 0;
+        }
+        int flags = (codes == null ? 0 : SegmentLayout.FLAG_CODES) | (copies ? SegmentLayout.FLAG_COPIES : 0);
         SegmentHeader header = new SegmentHeader(SegmentLayout.FORMAT_VERSION, g.metric(), g.dimension(), n, m,
-                efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts, codes == null ? 0 : SegmentLayout.FLAG_CODES,
-                centroidCrc32c, centroidBias);
+                efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts, flags, centroidCrc32c, centroidBias);
         SegmentLayout layout = header.layout();
         header.writeTo(buffer);
 
@@ -130,6 +134,12 @@ public final class SegmentWriter {
             padTo(layout.codeErrorsOffset());
             for (int node = 0; node < n; node++) {
                 ensure(4).putFloat(codes.rowError(node));
+            }
+        }
+        if (copies) {
+            padTo(layout.copiesOffset());
+            for (int node = 0; node < n; node++) {
+                ensure(4).putInt(g.nextCopy(node));
             }
         }
         padTo(layout.footerOffset());

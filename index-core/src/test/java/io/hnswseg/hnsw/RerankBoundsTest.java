@@ -214,6 +214,11 @@ class RerankBoundsTest {
         }
 
         @Override
+        public int nextCopy(int node) {
+            return graph.nextCopy(node);
+        }
+
+        @Override
         public int neighbours(int level, int node, int[] into) {
             return graph.neighbours(level, node, into);
         }

@@ -2,6 +2,7 @@ package io.hnswseg.segment;
 
 import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.HnswGraph;
+import io.hnswseg.hnsw.HnswGraphBuilder;
 import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.testing.Fixtures;
@@ -59,7 +60,7 @@ class SegmentCorruptionTest {
      * included, as the reader used to compute them), then the footer with a valid checksum.
      */
     private static byte[] craft(long count, int dimension, int m, long upperDataInts, int topLevel, int entryNode) {
-        SegmentLayout layout = SegmentLayout.of(count, dimension, m, upperDataInts, false, SegmentLayout.FORMAT_VERSION);
+        SegmentLayout layout = SegmentLayout.of(count, dimension, m, upperDataInts, false, false, SegmentLayout.FORMAT_VERSION);
         byte[] out = new byte[(int) layout.fileBytes()];
         ByteBuffer b = TestSegments.little(out);
         b.putLong(0, SegmentLayout.MAGIC).putInt(8, 1).putInt(12, 0).putInt(16, dimension).putInt(20, m).putInt(24, 100)
@@ -103,6 +104,28 @@ class SegmentCorruptionTest {
         SegmentLayout layout = TestSegments.layout(wrong);
         wrong[(int) layout.levelsOffset() + graph.entryNode()] = 0;
         refusedOnOpen(TestSegments.withValidChecksum(wrong), "entry node " + graph.entryNode() + " is on level 0");
+    }
+
+    @Test
+    void aCopyChainThatTurnsBackIsRefused() throws Exception {
+        // Rows 0..9 and 10..19 each hold one vector: nodes chained in increasing order, which bounds a search's walk along them.
+        HnswGraphBuilder builder = new HnswGraphBuilder(16, 200, new HnswParams(4, 40, 3, Metric.L2));
+        for (int r = 0; r < 200; r++) {
+            int row = r < 20 ? r / 10 : r;
+            builder.add(r, data[0].data(), row * 16);
+        }
+        byte[] copies = TestSegments.write(builder.build(1));
+        SegmentLayout layout = TestSegments.layout(copies);
+        assertTrue(layout.copiesOffset() > 0);
+        int node = -1;
+        for (int i = 0; node < 0; i++) {
+            node = TestSegments.little(copies).getInt((int) layout.copiesOffset() + 4 * i) > i ? i : -1;
+        }
+        for (int next : new int[]{node, 200, -2, Integer.MIN_VALUE}) {
+            byte[] wrong = copies.clone();
+            TestSegments.little(wrong).putInt((int) layout.copiesOffset() + 4 * node, next);
+            refusedOnOpen(TestSegments.withValidChecksum(wrong), "node " + node + " has its next copy at node " + next);
+        }
     }
 
     /** Searching a file opened without verification fails naming the file and {@code problem}. */

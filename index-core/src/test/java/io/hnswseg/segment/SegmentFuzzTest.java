@@ -163,9 +163,11 @@ class SegmentFuzzTest {
             inert.set(44, 48);   // reserved
             inert.set(48, 56);   // seed: recorded, never used by a reader
             inert.set(124, 128); // reserved
-            // The centroid CRC, and the bias while its flag at 160 is 0 (both checked against a manifest, not here), and reserved.
+            // The centroid CRC, and the bias while its flag at 160 is 0 (both checked against a manifest, not here);
+            // the copies section's offset at 168 is checked; then reserved.
             inert.set(156, 160);
-            inert.set(164, SegmentLayout.HEADER_BYTES);
+            inert.set(164, 168);
+            inert.set(176, SegmentLayout.HEADER_BYTES);
             inert.set((int) layout.footerOffset(), (int) layout.footerOffset() + 4); // checksum, when not verified
             for (int node = 0; node < size; node++) {
                 int slot = (int) layout.layer0Offset() + 4 * (1 + 2 * m) * node;

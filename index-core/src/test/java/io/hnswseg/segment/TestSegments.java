@@ -67,6 +67,6 @@ final class TestSegments {
     static SegmentLayout layout(byte[] bytes) {
         ByteBuffer in = little(bytes);
         return SegmentLayout.of(in.getLong(32), in.getInt(16), in.getInt(20), in.getLong(56),
-                (in.getInt(120) & SegmentLayout.FLAG_CODES) != 0, in.getInt(8));
+                (in.getInt(120) & SegmentLayout.FLAG_CODES) != 0, (in.getInt(120) & SegmentLayout.FLAG_COPIES) != 0, in.getInt(8));
     }
 }
