@@ -1,6 +1,7 @@
 package io.hnswseg.eval;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.SearchResults;
 
 /** recall@k: the share of the true k nearest that a search returned, averaged over queries. */
 public final class Recall {
@@ -35,6 +36,36 @@ public final class Recall {
                     }
                 }
             }
+        }
+        return hits / (double) (found.length * (long) k);
+    }
+
+    /**
+     * recall@k with each query's results counted as {@link #hits} counts them: found when the truth lists the
+     * id or when no farther than the k-th true neighbour. For a ground-truth file (ids only) whose k-th
+     * neighbours' distances the caller computed.
+     *
+     * @param lastTrue per query the distance of its k-th true neighbour; NaN where it is not known (that
+     *                 query's results then count by id only)
+     */
+    public static double atK(SearchResults[] found, int[][] truth, float[] lastTrue, int k, Metric metric) {
+        if (found.length != truth.length || found.length != lastTrue.length) {
+            throw new IllegalArgumentException(found.length + " result lists for " + truth.length + " ground-truth rows and "
+                    + lastTrue.length + " distances");
+        }
+        if (found.length == 0) {
+            throw new IllegalArgumentException("no queries");
+        }
+        long hits = 0;
+        long[] trueIds = new long[k];
+        for (int q = 0; q < found.length; q++) {
+            if (truth[q].length < k) {
+                throw new IllegalArgumentException("ground truth row " + q + " has " + truth[q].length + " ids, fewer than k=" + k);
+            }
+            for (int i = 0; i < k; i++) {
+                trueIds[i] = truth[q][i];
+            }
+            hits += hits(found[q].ids(), found[q].distances(), trueIds, lastTrue[q], metric);
         }
         return hits / (double) (found.length * (long) k);
     }

@@ -231,6 +231,20 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /**
+     * Copies the stored vector of {@code node} (for cosine, normalised) into {@code into}, which must hold
+     * {@link #dimension()} floats. Fails as {@link #search} does.
+     */
+    public void copyVector(int node, float[] into) {
+        if (node < 0 || node >= graph.size()) {
+            throw new IllegalArgumentException("node " + node + " is outside [0, " + graph.size() + ") of segment " + name);
+        }
+        guarded(() -> {
+            graph.copyVector(node, into, 0);
+            return null;
+        });
+    }
+
+    /**
      * The exact {@code k} nearest vectors of this segment by brute force (ties by node order): the truth a
      * search is measured against. Fails as {@link #search} does.
      */

@@ -1,6 +1,7 @@
 package io.hnswseg.eval;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +35,15 @@ class RecallTest {
         assertEquals(1, Recall.hits(new long[]{9}, new float[]{3e-7f}, new long[]{1}, 1e-7f, Metric.COSINE));
         assertEquals(0, Recall.hits(new long[]{9}, new float[]{3e-6f}, new long[]{1}, 1e-7f, Metric.COSINE));
         assertEquals(0, Recall.hits(new long[]{9}, new float[]{3e-7f}, new long[]{1}, 1e-7f, Metric.L2));
+    }
+
+    @Test
+    void recallOfAGroundTruthFileCountsTiesWhereTheLastDistanceIsKnown() {
+        int[][] truth = {{1, 2}, {4, 5}};
+        SearchResults[] found = {new SearchResults(new long[]{1, 9}, new float[]{1, 2}), new SearchResults(new long[]{4, 9}, new float[]{1, 2})};
+        // Query 0's 2nd true neighbour is at 2, so 9 at 2 ties with it; query 1's is unknown: by id only.
+        assertEquals(3 / 4.0, Recall.atK(found, truth, new float[]{2f, Float.NaN}, 2, Metric.L2), 1e-12);
+        assertEquals(2 / 4.0, Recall.atK(found, truth, new float[]{1.5f, 1.5f}, 2, Metric.L2), 1e-12);
     }
 
     @Test

@@ -1,7 +1,10 @@
 package io.hnswseg.cli;
 
+import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.eval.Latencies;
 import io.hnswseg.eval.Recall;
+import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.io.VecsReader;
 import io.hnswseg.reader.IndexReader;
@@ -11,9 +14,11 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -85,7 +90,13 @@ final class EvalCommand implements Callable<Integer> {
             rows[i] = q.row(i);
         }
         List<Map<String, Object>> runs = new ArrayList<>();
+        for (int i = 0; i < truth.length; i++) {
+            if (truth[i].length < k) {
+                throw new IllegalArgumentException(groundTruth + " row " + i + " has " + truth[i].length + " ids, fewer than --k " + k);
+            }
+        }
         try (IndexReader reader = index.openFor(queries, q, k)) {
+            float[] lastTrue = lastTrueDistances(reader, rows, truth);
             int[] probes = nprobes != null ? nprobes : new int[]{reader.defaultNprobe()};
             // Untimed passes at every setting, for at least WARMUP_NANOS: the JIT compiles the search path
             // (the vector kernels reach their compiled form only after some thousands of calls) and any bad
@@ -107,7 +118,7 @@ final class EvalCommand implements Callable<Integer> {
             double[][] qps = new double[points][reps];
             double[][] concurrent = new double[points][reps];
             Latencies[] latencies = new Latencies[points];
-            long[][][] found = new long[points][rows.length][];
+            SearchResults[][] found = new SearchResults[points][rows.length];
             for (int rep = 0; rep < reps; rep++) {
                 for (int p = 0; p < points; p++) {
                     int nprobe = probes[p / efs.length];
@@ -118,7 +129,7 @@ final class EvalCommand implements Callable<Integer> {
                     long start = System.nanoTime();
                     for (int i = 0; i < rows.length; i++) {
                         long t = System.nanoTime();
-                        found[p][i] = reader.search(rows[i], k, ef, nprobe).ids();
+                        found[p][i] = reader.search(rows[i], k, ef, nprobe);
                         latencies[p].record(System.nanoTime() - t);
                     }
                     qps[p][rep] = rows.length / ((System.nanoTime() - start) / 1e9);
@@ -130,7 +141,7 @@ final class EvalCommand implements Callable<Integer> {
             for (int p = 0; p < points; p++) {
                 int nprobe = probes[p / efs.length];
                 int ef = efs[p % efs.length];
-                double recall = Recall.atK(found[p], truth, k);
+                double recall = Recall.atK(found[p], truth, lastTrue, k, reader.metric());
                 System.out.printf("%6s %6d %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", nprobe == 0 ? "all" : String.valueOf(nprobe), ef,
                         recall, median(qps[p]), median(concurrent[p]), latencies[p].meanMillis(), latencies[p].percentileMillis(50),
                         latencies[p].percentileMillis(99));
@@ -157,6 +168,41 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Per query the distance of its k-th true neighbour, its vector read from the index (a ground-truth file
+     * holds ids only), so that recall counts an equally near result as found, as the build's own measurement
+     * does: of exact copies or ties, which ids the file lists is arbitrary. NaN where the index lacks that id.
+     */
+    private float[] lastTrueDistances(IndexReader reader, float[][] rows, int[][] truth) {
+        Set<Long> ids = new HashSet<>();
+        for (int[] t : truth) {
+            ids.add((long) t[k - 1]);
+        }
+        Map<Long, float[]> vectors = reader.vectors(ids);
+        Metric metric = reader.metric();
+        float[] last = new float[rows.length];
+        int missing = 0;
+        for (int i = 0; i < rows.length; i++) {
+            float[] vector = vectors.get((long) truth[i][k - 1]);
+            if (vector == null) {
+                last[i] = Float.NaN;
+                missing++;
+                continue;
+            }
+            float[] query = rows[i];
+            if (metric.normalizes()) {
+                query = query.clone();
+                Vectors.normalize(query, 0, query.length);
+            }
+            last[i] = metric.distance(query, 0, vector, 0, vector.length);
+        }
+        if (missing > 0) {
+            System.err.println("eval: for " + missing + " of " + rows.length + " queries the index has no vector of the "
+                    + k + "-th id " + groundTruth + " lists; their results count by id only");
+        }
+        return last;
     }
 
     private static double median(double[] values) {

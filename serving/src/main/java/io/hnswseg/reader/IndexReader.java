@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -203,6 +205,30 @@ public final class IndexReader implements AutoCloseable {
         int probesPerQuery = nprobe == 0 || !routes.routed() ? segments.count() : nprobe;
         return Arrays.asList(fanOut.batch(queries, k, segments.count(), probesPerQuery, q -> routes.route(q, k, ef, nprobe),
                 this::searchSegment));
+    }
+
+    /**
+     * The stored vectors (for cosine, normalised) of those of {@code ids} the index holds, by id: every segment's
+     * ids are read once, so for a set of ids at a time, not for serving. An id missing from the index is
+     * missing from the map.
+     */
+    public Map<Long, float[]> vectors(Set<Long> ids) {
+        Map<Long, float[]> found = new HashMap<>();
+        for (int s = 0; s < segments.count() && found.size() < ids.size(); s++) {
+            if (manifest.segments().get(s).count() == 0) {
+                continue;
+            }
+            MappedSegment segment = segment(s);
+            for (int node = 0; node < segment.size(); node++) {
+                long id = segment.externalId(node);
+                if (ids.contains(id) && !found.containsKey(id)) {
+                    float[] vector = new float[segment.dimension()];
+                    segment.copyVector(node, vector);
+                    found.put(id, vector);
+                }
+            }
+        }
+        return found;
     }
 
     /**

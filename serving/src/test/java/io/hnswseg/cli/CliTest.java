@@ -157,6 +157,64 @@ class CliTest {
     }
 
     /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
+    @Test
+    void evalCountsAnEquallyNearNeighbourAsFound() throws Exception {
+        // Vectors of 0s and 1s: every distance a whole number, so a query's 10th neighbour ties with dozens, and
+        // which of them a ground truth lists is arbitrary: this one lists the last rows of a tie.
+        java.util.Random random = new java.util.Random(9);
+        float[] rows = new float[3_000 * 16];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = random.nextInt(2);
+        }
+        FloatMatrix base = new FloatMatrix(16, 3_000, rows);
+        float[] queryRows = new float[60 * 16];
+        for (int i = 0; i < queryRows.length; i++) {
+            queryRows[i] = random.nextInt(2) + 0.25f * random.nextInt(2);
+        }
+        FloatMatrix queries = new FloatMatrix(16, 60, queryRows);
+        float[] reversed = new float[rows.length];
+        for (int r = 0; r < 3_000; r++) {
+            System.arraycopy(rows, r * 16, reversed, (2_999 - r) * 16, 16);
+        }
+        int[][] truth = io.hnswseg.eval.BruteForce.nearest(new FloatMatrix(16, 3_000, reversed), queries, 10, Metric.L2);
+        for (int[] t : truth) {
+            for (int i = 0; i < t.length; i++) {
+                t[i] = 2_999 - t[i];
+            }
+        }
+        Path queryFile = tmp.resolve("ties-query.fvecs");
+        Path truthFile = tmp.resolve("ties-truth.ivecs");
+        try (VecsWriter q = VecsWriter.create(queryFile); VecsWriter t = VecsWriter.create(truthFile)) {
+            for (int r = 0; r < queries.rows(); r++) {
+                q.writeFloats(queries.row(r));
+                t.writeInts(truth[r]);
+            }
+        }
+        Path index = tmp.resolve("ties-index");
+        TestIndexes.write(index, base, 2, new HnswParams(16, 100, 1, Metric.L2), 1);
+        Path json = tmp.resolve("ties.json");
+        assertEquals(0, run("eval", "--index", index.toString(), "--queries", queryFile.toString(), "--groundtruth", truthFile.toString(),
+                "--ef", "64", "--reps", "1", "--json", json.toString()));
+        double evaluated = new ObjectMapper().readTree(json.toFile()).get("runs").get(0).get("recall_at_10").asDouble();
+
+        // Counted here both ways on the same searches: by ids they score lower (the data is hard enough to tell).
+        long byIds = 0;
+        long byDistance = 0;
+        try (io.hnswseg.reader.IndexReader reader = io.hnswseg.reader.IndexReader.open(index.toString())) {
+            for (int r = 0; r < queries.rows(); r++) {
+                io.hnswseg.hnsw.SearchResults found = reader.search(queries.row(r), 10, 64);
+                float last = reader.exactSearch(queries.row(r), 10).distances()[9];
+                for (int i = 0; i < found.ids().length; i++) {
+                    long id = found.ids()[i];
+                    byIds += java.util.Arrays.stream(truth[r]).anyMatch(t -> t == id) ? 1 : 0;
+                    byDistance += found.distances()[i] <= last ? 1 : 0;
+                }
+            }
+        }
+        assertTrue(byIds < byDistance - 30, "by ids " + byIds + ", by distance " + byDistance + " of 600");
+        assertEquals(byDistance / 600.0, evaluated, 1e-9);
+    }
+
     private static String error(String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         var cli = HnswsegCli.commandLine();
