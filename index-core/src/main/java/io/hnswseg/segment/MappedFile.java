@@ -104,6 +104,26 @@ final class MappedFile {
         floats[(int) (position >>> shift)].get((int) ((position & chunkMask) >>> 2), into, offset, count);
     }
 
+    /** A whole section of {@code count} ints from a 4-aligned {@code position}, read an overlap's worth a step. */
+    int[] readInts(long position, int count) {
+        int[] into = new int[count];
+        int step = overlap() / Integer.BYTES;
+        for (int from = 0; from < count; from += step) {
+            getInts(position + 4L * from, into, from, Math.min(step, count - from));
+        }
+        return into;
+    }
+
+    /** A whole section of {@code count} floats from a 4-aligned {@code position}, read an overlap's worth a step. */
+    float[] readFloats(long position, int count) {
+        float[] into = new float[count];
+        int step = overlap() / Float.BYTES;
+        for (int from = 0; from < count; from += step) {
+            getFloats(position + 4L * from, into, from, Math.min(step, count - from));
+        }
+        return into;
+    }
+
     /**
      * Unmaps the file now (or leaves it to the GC without {@code jdk.unsupported}). Any later read is a
      * NullPointerException here rather than an access to unmapped memory, which would kill the JVM.

@@ -123,11 +123,7 @@ final class MappedGraph implements GraphView {
      * would otherwise let a search skip true neighbours.
      */
     private float[] rowErrors(long offset) {
-        float[] errors = new float[size];
-        int step = file.overlap() / Float.BYTES;
-        for (int from = 0; from < size; from += step) {
-            file.getFloats(offset + 4L * from, errors, from, Math.min(step, size - from));
-        }
+        float[] errors = file.readFloats(offset, size);
         for (int node = 0; node < size; node++) {
             if (!(errors[node] >= 0)) {
                 throw corrupt(node, "has a code error of " + errors[node] + ", which must be >= 0");
@@ -141,11 +137,7 @@ final class MappedGraph implements GraphView {
      * search following one (to return a vector's copies) always ends.
      */
     private int[] copyChains(long offset) {
-        int[] next = new int[size];
-        int step = file.overlap() / Integer.BYTES;
-        for (int from = 0; from < size; from += step) {
-            file.getInts(offset + 4L * from, next, from, Math.min(step, size - from));
-        }
+        int[] next = file.readInts(offset, size);
         for (int node = 0; node < size; node++) {
             if (next[node] != -1 && (next[node] <= node || next[node] >= size)) {
                 throw corrupt(node, "has its next copy at node " + next[node] + ", which must be -1 or in (" + node + ", " + size + ")");
