@@ -114,14 +114,14 @@ final class MappedFile {
         return into;
     }
 
-    /** A whole section of {@code count} floats from a 4-aligned {@code position}, read an overlap's worth a step. */
+    /** {@link #readInts}, as floats. */
     float[] readFloats(long position, int count) {
-        float[] into = new float[count];
-        int step = overlap() / Float.BYTES;
-        for (int from = 0; from < count; from += step) {
-            getFloats(position + 4L * from, into, from, Math.min(step, count - from));
+        int[] bits = readInts(position, count);
+        float[] floats = new float[count];
+        for (int i = 0; i < count; i++) {
+            floats[i] = Float.intBitsToFloat(bits[i]);
         }
-        return into;
+        return floats;
     }
 
     /**
