@@ -70,13 +70,20 @@ final class Copies {
     }
 
     private static int hash(float[] row, int at, int dimension) {
-        int h = 1;
+        // Whole-number components (bvecs input) have all-zero low mantissa bits, so each component is multiplied
+        // in (carrying its bits upward) and the sum is mixed at the end (MurmurHash3's finaliser), or the table's
+        // slot, its low bits, would take only about 65,536 values however many rows there are.
+        long h = 0;
         for (int i = 0; i < dimension; i++) {
             // + 0.0f turns -0 into 0, which compares equal to it.
-            h = 31 * h + Float.floatToRawIntBits(row[at + i] + 0.0f);
+            h = (h + Float.floatToRawIntBits(row[at + i] + 0.0f)) * 0x9E3779B97F4A7C15L;
         }
-        h *= 0x9E3779B9;
-        return h ^ (h >>> 16);
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return (int) h;
     }
 
     private static boolean equal(float[] a, int aAt, float[] b, int bAt, int dimension) {

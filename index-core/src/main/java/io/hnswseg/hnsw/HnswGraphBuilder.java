@@ -185,7 +185,7 @@ public final class HnswGraphBuilder {
                 pool.shutdownNow();
             }
         }
-        reconnectUnreachable();
+        reconnectUnreachable(copies);
         graph.releaseBuildState();
         graph.codes = codes;
         graph.scoring = scoring;
@@ -309,8 +309,10 @@ public final class HnswGraphBuilder {
      * own out-neighbours first and then among the nodes a search from the entry finds nearest to it.
      * Only when none has room does the nearest give up its farthest link. Repeats until all are reached, at most
      * eight rounds (degenerate graphs, such as one-dimensional data at M 2, can keep nodes out after that).
+     * Copies of a vector ({@code copies}, null for none) are never linked: they are reached with the first node
+     * of their chain, which is repaired like any other.
      */
-    private void reconnectUnreachable() {
+    private void reconnectUnreachable(boolean[] copies) {
         HnswGraph g = graph;
         int[] links = new int[g.m0 + 1];
         int[] nearest = new int[g.params.efConstruction() + 1];
@@ -318,7 +320,7 @@ public final class HnswGraphBuilder {
             boolean[] reached = Reachability.fromEntry(g);
             int repaired = 0;
             for (int node = 0; node < g.size; node++) {
-                if (reached[node]) {
+                if (reached[node] || copies != null && copies[node]) {
                     continue;
                 }
                 int target = nearestWithRoom(node, links, g.neighbours(0, node, links), reached);

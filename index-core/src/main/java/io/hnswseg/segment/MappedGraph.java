@@ -134,14 +134,26 @@ final class MappedGraph implements GraphView {
 
     /**
      * The copies section, checked: each chain must run to larger node numbers inside the segment, so that a
-     * search following one (to return a vector's copies) always ends.
+     * search following one (to return a vector's copies) always ends; and a copy must be in one chain only,
+     * on level 0 without links and not the entry node, as the builder leaves it, so that a search returns it
+     * once (a walked node is returned as itself, a copy only through its chain).
      */
     private int[] copyChains(long offset) {
         int[] next = file.readInts(offset, size);
+        boolean[] chained = new boolean[size];
         for (int node = 0; node < size; node++) {
-            if (next[node] != -1 && (next[node] <= node || next[node] >= size)) {
-                throw corrupt(node, "has its next copy at node " + next[node] + ", which must be -1 or in (" + node + ", " + size + ")");
+            int copy = next[node];
+            if (copy == -1) {
+                continue;
             }
+            if (copy <= node || copy >= size) {
+                throw corrupt(node, "has its next copy at node " + copy + ", which must be -1 or in (" + node + ", " + size + ")");
+            }
+            if (chained[copy] || copy == entryNode || level(copy) != 0 || file.getInt(layer0Offset + (long) copy * stride0Bytes) != 0) {
+                throw corrupt(node, "has its next copy at node " + copy + ", which is " + (chained[copy] ? "in another chain already"
+                        : "linked into the graph") + ": a copy is in one chain, on level 0, without links");
+            }
+            chained[copy] = true;
         }
         return next;
     }

@@ -124,6 +124,41 @@ class CopiesTest {
         segment.close();
     }
 
+    @Test
+    void copiesAreNeverLinkedSoNoIdIsReturnedTwice() {
+        // Probe helper 21: 10,000 vectors each drawn about twice, M 8. The builder's repair of unreachable nodes
+        // linked 7 copies whose first node it had not reached yet; each was then returned twice (once walked, once
+        // in its chain), e.g. [840, 7465, 7986, 8054, 10891, 11532, 12369, 7465, 7986, 8054] all at distance 0.
+        Random random = new Random(1);
+        float[][] distinct = new float[10_000][];
+        for (int i = 0; i < distinct.length; i++) {
+            distinct[i] = new float[8];
+            for (int d = 0; d < 8; d++) {
+                distinct[i][d] = (float) random.nextGaussian();
+            }
+        }
+        HnswGraphBuilder builder = new HnswGraphBuilder(8, 20_000, new HnswParams(8, 40, 1, Metric.L2, false));
+        for (int i = 0; i < 20_000; i++) {
+            builder.add(i, distinct[random.nextInt(distinct.length)]);
+        }
+        HnswGraph graph = builder.build(1);
+        boolean[] copy = Copies.copies(graph.nextCopy);
+        int[] links = new int[graph.m0 + 1];
+        for (int node = 0; node < graph.size(); node++) {
+            int count = graph.neighbours(0, node, links);
+            for (int i = 0; i < count; i++) {
+                assertTrue(!copy[links[i]], "node " + node + " links to copy " + links[i]);
+            }
+        }
+        for (int node = 0; node < graph.size(); node += 7) {
+            float[] query = new float[8];
+            graph.copyVector(node, query, 0);
+            long[] ids = graph.search(query, 10, 40).ids();
+            assertEquals(ids.length, java.util.Arrays.stream(ids).distinct().count(), java.util.Arrays.toString(ids));
+        }
+        assertEquals(0, Reachability.unreachable(graph));
+    }
+
     private static HnswGraph build(float[][] vectors, boolean codes) {
         HnswGraphBuilder builder = new HnswGraphBuilder(DIM, vectors.length, new HnswParams(16, 100, 42L, Metric.L2, codes));
         for (int i = 0; i < vectors.length; i++) {

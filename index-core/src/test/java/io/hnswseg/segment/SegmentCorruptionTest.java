@@ -126,6 +126,14 @@ class SegmentCorruptionTest {
             TestSegments.little(wrong).putInt((int) layout.copiesOffset() + 4 * node, next);
             refusedOnOpen(TestSegments.withValidChecksum(wrong), "node " + node + " has its next copy at node " + next);
         }
+        // Probe helper 21's edits: a chain into a node of the graph returned it twice (once walked, once as a copy,
+        // at the wrong distance); two chains merged returned their common tail twice.
+        byte[] intoTheGraph = copies.clone();
+        TestSegments.little(intoTheGraph).putInt((int) layout.copiesOffset() + 4 * 9, 20);
+        refusedOnOpen(TestSegments.withValidChecksum(intoTheGraph), "node 9 has its next copy at node 20, which is linked into the graph");
+        byte[] merged = copies.clone();
+        TestSegments.little(merged).putInt((int) layout.copiesOffset() + 4 * 9, 11);
+        refusedOnOpen(TestSegments.withValidChecksum(merged), "node 10 has its next copy at node 11, which is in another chain already");
     }
 
     /** Searching a file opened without verification fails naming the file and {@code problem}. */
