@@ -3,8 +3,6 @@ package io.hnswseg.hnsw;
 import io.hnswseg.distance.ColumnTile;
 import io.hnswseg.distance.Vectors;
 
-import java.util.Arrays;
-
 /**
  * Top-k search over any {@link GraphView}: greedy descent from the entry node through the upper layers,
  * then a beam search of width {@code ef} on layer 0. The builder uses the same layer search to find a new
@@ -68,7 +66,8 @@ public final class GraphSearcher {
     /**
      * {@link #search(GraphView, float[], int, int)} as if node {@code without} were not in the graph: it is
      * never entered or returned (the descent may score it with its neighbours, and passes it over); -1 leaves
-     * none out. Measuring recall with a vector of the graph as the query is then
+     * none out. A node with copies of its vector ({@link GraphView#nextCopy}) is walked as usual, since its
+     * copies stand where it stands, and only kept out of the answer. Measuring recall with a vector of the graph as the query is then
      * a search for a new point, not a walk to a node whose links already are its neighbours (which makes
      * in-graph queries look several points better than real ones at small ef).
      */
@@ -153,19 +152,25 @@ public final class GraphSearcher {
 
     /** The ids of the beam's nodes nearest first, each followed by its copies, up to {@code k}, without {@code leftOut}. */
     private static SearchResults answer(GraphView graph, Beam beam, int k, int leftOut) {
-        long[] ids = new long[k];
-        float[] distances = new float[k];
         int n = 0;
         for (int i = 0; i < beam.size() && n < k; i++) {
-            float distance = beam.distance(i);
             for (int node = beam.node(i); node >= 0 && n < k; node = graph.nextCopy(node)) {
+                n += node != leftOut ? 1 : 0;
+            }
+        }
+        long[] ids = new long[n];
+        float[] distances = new float[n];
+        int at = 0;
+        for (int i = 0; at < n; i++) {
+            float distance = beam.distance(i);
+            for (int node = beam.node(i); node >= 0 && at < n; node = graph.nextCopy(node)) {
                 if (node != leftOut) {
-                    ids[n] = graph.externalId(node);
-                    distances[n++] = distance;
+                    ids[at] = graph.externalId(node);
+                    distances[at++] = distance;
                 }
             }
         }
-        return n == k ? new SearchResults(ids, distances) : new SearchResults(Arrays.copyOf(ids, n), Arrays.copyOf(distances, n));
+        return new SearchResults(ids, distances);
     }
 
     /**

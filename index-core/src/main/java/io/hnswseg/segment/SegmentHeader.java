@@ -157,10 +157,10 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         }
         checkEntryAndLevels(name, count, m, topLevel, entryNode, upperDataInts);
         int flags = in.getInt(120);
-        int known = SegmentLayout.FLAG_CODES | SegmentLayout.FLAG_COPIES;
+        int known = SegmentLayout.FLAG_CODES | (version >= 3 ? SegmentLayout.FLAG_COPIES : 0);
         if ((flags & ~known) != 0) {
             throw new CorruptSegmentException(name, "unknown header flags 0x" + Integer.toHexString(flags)
-                    + " (this reader knows 0x" + Integer.toHexString(known) + ")");
+                    + " (a version " + version + " segment may set 0x" + Integer.toHexString(known) + ")");
         }
         int hasCentroid = in.getInt(CENTROID_CRC_OFFSET);
         if (hasCentroid != 0 && hasCentroid != 1) {

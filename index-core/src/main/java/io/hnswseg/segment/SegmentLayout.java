@@ -10,14 +10,25 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
 
     static final long MAGIC = 0x1A4745535753_4E48L; // "HNSWSEG\x1A" read as a little-endian long
     static final int FOOTER_MAGIC = 0x47455348; // "HSEG" little-endian
-    /** The version written. Version 2 added the code errors section; version 1 files are still read. */
-    static final int FORMAT_VERSION = 2;
+    /**
+     * The newest version, read and written. Version 2 added the code errors section, version 3 the copies
+     * section; version 1 files are still read.
+     */
+    static final int FORMAT_VERSION = 3;
     static final int OLDEST_READABLE_VERSION = 1;
     static final int HEADER_BYTES = 192;
     /** Header flag: the segment carries int8 codes (and their quantizer), which searches walk with. */
     static final int FLAG_CODES = 1;
     /** Header flag: some vectors are stored more than once, and the copies section chains them. */
     static final int FLAG_COPIES = 2;
+
+    /**
+     * The version a segment is written in: 3 only when it has copies, so that readers from before the copies
+     * section still open every other segment, and refuse one with copies by its version.
+     */
+    static int versionFor(boolean copies) {
+        return copies ? 3 : 2;
+    }
     static final int FOOTER_BYTES = 8;
     static final int ALIGNMENT = 64;
 

@@ -11,8 +11,8 @@ import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /**
- * Streams a graph to an {@link OutputStream} in segment format v2, in one pass (no seeking), so it can
- * write to HDFS or object storage through any stream. The stream is not closed.
+ * Streams a graph to an {@link OutputStream} in the segment format (version 2; 3 with copies), in one pass (no
+ * seeking), so it can write to HDFS or object storage through any stream. The stream is not closed.
  */
 public final class SegmentWriter {
 
@@ -74,7 +74,7 @@ public final class SegmentWriter {
             copies = g.nextCopy(node) >= 0;
         }
         int flags = (codes == null ? 0 : SegmentLayout.FLAG_CODES) | (copies ? SegmentLayout.FLAG_COPIES : 0);
-        SegmentHeader header = new SegmentHeader(SegmentLayout.FORMAT_VERSION, g.metric(), g.dimension(), n, m,
+        SegmentHeader header = new SegmentHeader(SegmentLayout.versionFor(copies), g.metric(), g.dimension(), n, m,
                 efConstruction, seed, g.topLevel(), g.entryNode(), upperDataInts, flags, centroidCrc32c, centroidBias);
         SegmentLayout layout = header.layout();
         header.writeTo(buffer);

@@ -117,6 +117,12 @@ class SegmentCorruptionTest {
         byte[] copies = TestSegments.write(builder.build(1));
         SegmentLayout layout = TestSegments.layout(copies);
         assertTrue(layout.copiesOffset() > 0);
+        // Version 3 only with copies: readers from before the copies section refuse it by its version, and open the rest.
+        assertEquals(3, TestSegments.little(copies).getInt(8));
+        assertEquals(2, TestSegments.little(bytes).getInt(8));
+        byte[] asVersion2 = copies.clone();
+        TestSegments.little(asVersion2).putInt(8, 2);
+        refusedOnOpen(TestSegments.withValidChecksum(asVersion2), "unknown header flags 0x" + Integer.toHexString(TestSegments.little(copies).getInt(120)) + " (a version 2 segment may set 0x1)");
         int node = -1;
         for (int i = 0; node < 0; i++) {
             node = TestSegments.little(copies).getInt((int) layout.copiesOffset() + 4 * i) > i ? i : -1;

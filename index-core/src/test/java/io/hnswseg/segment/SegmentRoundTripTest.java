@@ -162,10 +162,10 @@ class SegmentRoundTripTest {
     @Test
     void unsupportedVersionAndBadMagic() throws Exception {
         byte[] future = bytes.clone();
-        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
+        ByteBuffer.wrap(future).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 4);
         Path p = file(future);
         CorruptSegmentException e = assertThrows(CorruptSegmentException.class, () -> MappedSegment.open(p));
-        assertTrue(e.getMessage().contains("unsupported segment format version 3 (this reader supports versions 1 to 2)"),
+        assertTrue(e.getMessage().contains("unsupported segment format version 4 (this reader supports versions 1 to 3)"),
                 e.getMessage());
         byte[] other = bytes.clone();
         other[0] = 'X';

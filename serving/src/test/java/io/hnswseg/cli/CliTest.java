@@ -156,7 +156,6 @@ class CliTest {
         assertEquals(100, VecsReader.readFloats(data.resolve("base.fvecs"), Integer.MAX_VALUE).rows());
     }
 
-    /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
     @Test
     void evalCountsAnEquallyNearNeighbourAsFound() throws Exception {
         // Vectors of 0s and 1s: every distance a whole number, so a query's 10th neighbour ties with dozens, and
@@ -215,6 +214,7 @@ class CliTest {
         assertEquals(byDistance / 600.0, evaluated, 1e-9);
     }
 
+    /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
     private static String error(String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         var cli = HnswsegCli.commandLine();
