@@ -317,6 +317,56 @@ class SearchIndexJobTest {
         assertEquals(trueRecall, recall.recall(), 0.01, "the check on 500 queries against all 3,000 by distance; by ids " + idRecall);
     }
 
+    /**
+     * A table whose vectors repeat (300 vectors 10 times each, and one 1,000 times more): the job indexes each
+     * vector once per segment with its copies chained, and a self-join returns every other copy of a query's
+     * vector first, each id once and never the query's own (probe helper 21 found a copy returned twice, and
+     * `--exclude-self` then keeping the query's own id).
+     */
+    @Test
+    void aTableOfRepeatedVectorsIsSearchedWithEachIdOnce() throws IOException {
+        java.util.Random random = new java.util.Random(21);
+        float[][] distinct = new float[301][16];
+        for (float[] v : distinct) {
+            for (int d = 0; d < 16; d++) {
+                v[d] = (float) random.nextGaussian();
+            }
+        }
+        float[] rows = new float[4_000 * 16];
+        for (int r = 0; r < 4_000; r++) {
+            System.arraycopy(distinct[r < 3_000 ? r % 300 : 300], 0, rows, r * 16, 16);
+        }
+        FloatMatrix repeated = new FloatMatrix(16, 4_000, rows);
+        Path built = tmp.resolve("repeated-index");
+        JobFixtures.runJob(spark, "--input", JobFixtures.writeFvecs(tmp.resolve("repeated.fvecs"), repeated).toString(),
+                "--output", built.toString(), "--partitions", "3");
+        IndexManifest manifest = JobFixtures.manifest(built);
+        assertTrue(manifest.quality().reached(), manifest.quality().toString());
+        for (IndexManifest.Segment s : manifest.segments()) {
+            try (io.hnswseg.segment.MappedSegment segment = io.hnswseg.segment.MappedSegment.open(built.resolve(s.path()))) {
+                assertTrue(segment.header().hasCopies(), s.path());
+            }
+        }
+        SearchOptions options = new SearchOptions().k(20).excludeSelf(true);
+        Map<Long, Row> results = byId(HnswsegSpark.search(spark, built.toString(), table(repeated, 4_000, "id", "vector"), options));
+        assertEquals(4_000, results.size());
+        for (Map.Entry<Long, Row> e : results.entrySet()) {
+            long query = e.getKey();
+            List<Long> neighbours = e.getValue().getList(1);
+            List<Float> distances = e.getValue().getList(2);
+            assertEquals(20, neighbours.size());
+            assertEquals(20, new java.util.HashSet<>(neighbours).size(), "query " + query + ": " + neighbours);
+            assertFalse(neighbours.contains(query), "query " + query + " found itself");
+            // Its vector's other copies (9 or 999) come first, at distance 0.
+            int copies = query < 3_000 ? 9 : 20;
+            for (int i = 0; i < copies; i++) {
+                long id = neighbours.get(i);
+                assertEquals(0f, distances.get(i), "query " + query + ": " + neighbours);
+                assertTrue(query < 3_000 ? id < 3_000 && id % 300 == query % 300 : id >= 3_000, "query " + query + ": " + neighbours);
+            }
+        }
+    }
+
     /** The first 10 results other than {@code self}. */
     private static SearchResults withoutSelf(SearchResults r, long self) {
         long[] ids = new long[10];
