@@ -63,25 +63,19 @@ class CopiesTest {
     void everyCopyOfTheNearestVectorIsReturned() throws IOException {
         // 500 vectors 10 times each: before, 135-167 of 200 queries at ef 50 got all 10 copies of their nearest vector.
         Random random = new Random(3);
-        float[][] distinct = new float[500][];
-        for (int i = 0; i < distinct.length; i++) {
-            distinct[i] = gaussian(random, 1);
-        }
-        float[][] vectors = new float[5_000][];
-        for (int i = 0; i < vectors.length; i++) {
-            vectors[i] = distinct[i % distinct.length];
-        }
+        int distinct = 500;
+        float[][] vectors = repeated(random, distinct, 5_000);
         HnswGraph graph = build(vectors, true);
         MappedSegment segment = mapped(graph);
         int complete = 0;
         for (int q = 0; q < 200; q++) {
             float[] query = gaussian(random, 1);
-            long nearest = graph.exactSearch(query, 1).ids()[0] % distinct.length;
+            long nearest = graph.exactSearch(query, 1).ids()[0] % distinct;
             SearchResults answer = graph.search(query, 10, 50);
             Fixtures.assertSameResults(answer, segment.search(query, 10, 50), "query " + q);
             Set<Long> copies = new HashSet<>();
             for (int i = 0; i < answer.ids().length; i++) {
-                if (answer.ids()[i] % distinct.length == nearest) {
+                if (answer.ids()[i] % distinct == nearest) {
                     copies.add(answer.ids()[i]);
                     assertEquals(answer.distances()[0], answer.distances()[i], "copies are equally far");
                 }
@@ -165,14 +159,8 @@ class CopiesTest {
         // From 50,000 vectors the builder reorders nodes by cell before it looks for copies; two build threads; codes
         // on, so a left-out node with copies passes through the re-rank, which keeps only k of the beam.
         Random random = new Random(13);
-        float[][] distinct = new float[20_000][];
-        for (int i = 0; i < distinct.length; i++) {
-            distinct[i] = gaussian(random, 1);
-        }
-        float[][] vectors = new float[60_000][];
-        for (int i = 0; i < vectors.length; i++) {
-            vectors[i] = distinct[i % distinct.length];
-        }
+        int distinct = 20_000;
+        float[][] vectors = repeated(random, distinct, 60_000);
         HnswGraph graph = build(vectors, true);
         assertEquals(0, Reachability.unreachable(graph));
         MappedSegment segment = mapped(graph);
@@ -186,7 +174,7 @@ class CopiesTest {
             Set<Long> ids = new HashSet<>();
             for (int i = 0; i < 2; i++) {
                 assertEquals(0f, answer.distances()[i], "without node " + node + ": " + answer);
-                assertEquals(graph.externalId(node) % distinct.length, answer.ids()[i] % distinct.length, answer.toString());
+                assertEquals(graph.externalId(node) % distinct, answer.ids()[i] % distinct, answer.toString());
                 ids.add(answer.ids()[i]);
             }
             assertTrue(ids.size() == 2 && !ids.contains(graph.externalId(node)) && answer.distances()[2] > 0, answer.toString());
@@ -216,6 +204,15 @@ class CopiesTest {
         if (index instanceof MappedSegment segment) {
             segment.close();
         }
+    }
+
+    /** {@code rows} vectors, row i a copy of Gaussian vector {@code i % distinct}. */
+    private static float[][] repeated(Random random, int distinct, int rows) {
+        float[][] vectors = new float[rows][];
+        for (int i = 0; i < rows; i++) {
+            vectors[i] = i < distinct ? gaussian(random, 1) : vectors[i % distinct];
+        }
+        return vectors;
     }
 
     private static float[] gaussian(Random random, float scale) {
