@@ -34,11 +34,7 @@ class CopiesTest {
         // 5,000 Gaussian vectors and 2,000 copies of one: before, recall@10 at ef 50 was 0.59-0.82 in runs of this test
         // (0.52 in the probe's program; 0.98 without the copies).
         Random random = new Random(7);
-        float[] repeated = gaussian(random, 0.5f);
-        float[][] vectors = new float[7_000][];
-        for (int i = 0; i < vectors.length; i++) {
-            vectors[i] = i % 7 < 2 ? repeated : gaussian(random, 1);
-        }
+        float[][] vectors = oneRepeated(random, 0.5f, 7_000, i -> i % 7 < 2);
         for (boolean codes : new boolean[]{false, true}) {
             HnswGraph graph = build(vectors, codes);
             Random queries = new Random(11);
@@ -89,11 +85,8 @@ class CopiesTest {
     @Test
     void leavingOutOneCopyKeepsTheOthers() throws IOException {
         Random random = new Random(5);
-        float[] repeated = gaussian(random, 1);
-        float[][] vectors = new float[1_000][];
-        for (int i = 0; i < vectors.length; i++) {
-            vectors[i] = i < 4 ? repeated : gaussian(random, 1);
-        }
+        float[][] vectors = oneRepeated(random, 1, 1_000, i -> i < 4);
+        float[] repeated = vectors[0];
         HnswGraph graph = build(vectors, false);
         MappedSegment segment = mapped(graph);
         for (int node = 0; node < graph.size(); node++) {
@@ -204,6 +197,16 @@ class CopiesTest {
         if (index instanceof MappedSegment segment) {
             segment.close();
         }
+    }
+
+    /** {@code rows} Gaussian vectors, except that the rows {@code copy} accepts all hold one vector, of spread {@code scale}. */
+    private static float[][] oneRepeated(Random random, float scale, int rows, java.util.function.IntPredicate copy) {
+        float[] repeated = gaussian(random, scale);
+        float[][] vectors = new float[rows][];
+        for (int i = 0; i < rows; i++) {
+            vectors[i] = copy.test(i) ? repeated : gaussian(random, 1);
+        }
+        return vectors;
     }
 
     /** {@code rows} vectors, row i a copy of Gaussian vector {@code i % distinct}. */
