@@ -11,8 +11,9 @@ import org.apache.spark.sql.SparkSession;
  *
  * <p>Bytes per vector while building, {@code d} its dimension and {@code M} the links per node: the float
  * vector ({@code 4d}) and its received copy before it is added ({@code 4d}), int8 codes ({@code d}),
- * layer-0 links and their distances during the build ({@code 4(2M + 1) + 8M}), id, level, upper layers
- * and per-thread search state ({@code ~48}). About 1.4 KB at 128-d, 9.3 KB at 1,024-d, 28 KB at 3,072-d.
+ * layer-0 links and their distances during the build ({@code 4(2M + 1) + 8M}), the table that finds exact
+ * copies before insertion (up to 4 ints, {@code 16}), id, level, upper layers and per-thread search state
+ * ({@code ~48}). About 1.4 KB at 128-d, 9.3 KB at 1,024-d, 28 KB at 3,072-d.
  */
 final class MemoryPlan {
 
@@ -47,7 +48,7 @@ final class MemoryPlan {
     }
 
     static long bytesPerVector(int dimension, int m) {
-        return 9L * dimension + 4L * (2 * m + 1) + 8L * m + 48;
+        return 9L * dimension + 4L * (2 * m + 1) + 8L * m + 16 + 48;
     }
 
     long bytesPerVector() {
