@@ -160,6 +160,7 @@ final class EvalCommand implements Callable<Integer> {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("segments", reader.segmentCount());
                 out.put("vectors", reader.size());
+                out.put("k", k);
                 out.put("clients", clients);
                 out.put("reps", reps);
                 out.put("runs", runs);
@@ -171,36 +172,55 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /**
-     * Per query the distance of its k-th true neighbour, its vector read from the index (a ground-truth file
-     * holds ids only), so that recall counts an equally near result as found, as the build's own measurement
-     * does: of exact copies or ties, which ids the file lists is arbitrary. NaN where the index lacks that id.
+     * Per query the distance of its k-th true neighbour, the vectors read from the index by the ids the ground
+     * truth lists (a ground-truth file holds ids only), so that recall counts an equally near result as found, as
+     * the build's own measurement does: of exact copies or ties, which ids the file lists is arbitrary. NaN, and
+     * that query counted by ids, where the truth does not describe this index: an id the index lacks, or listed
+     * distances out of order (a ground truth of other data, or ids shifted by one, would otherwise let every
+     * result pass as no farther than an unrelated vector).
      */
     private float[] lastTrueDistances(IndexReader reader, float[][] rows, int[][] truth) {
         Set<Long> ids = new HashSet<>();
         for (int[] t : truth) {
-            ids.add((long) t[k - 1]);
+            for (int i = 0; i < k; i++) {
+                ids.add((long) t[i]);
+            }
         }
         Map<Long, float[]> vectors = reader.vectors(ids);
         Metric metric = reader.metric();
         float[] last = new float[rows.length];
         int missing = 0;
-        for (int i = 0; i < rows.length; i++) {
-            float[] vector = vectors.get((long) truth[i][k - 1]);
-            if (vector == null) {
-                last[i] = Float.NaN;
-                missing++;
-                continue;
-            }
-            float[] query = rows[i];
+        int unordered = 0;
+        for (int q = 0; q < rows.length; q++) {
+            float[] query = rows[q];
             if (metric.normalizes()) {
                 query = query.clone();
                 Vectors.normalize(query, 0, query.length);
             }
-            last[i] = metric.distance(query, 0, vector, 0, vector.length);
+            float previous = Float.NEGATIVE_INFINITY;
+            last[q] = Float.NaN;
+            for (int i = 0; i < k; i++) {
+                float[] vector = vectors.get((long) truth[q][i]);
+                if (vector == null) {
+                    missing++;
+                    break;
+                }
+                float distance = metric.distance(query, 0, vector, 0, vector.length);
+                // Ground truth computed in other arithmetic may order near ties either way: a relative 1e-5 passes.
+                if (distance < previous - 1e-5f * Math.max(Math.abs(previous), metric == Metric.L2 ? 0 : 1)) {
+                    unordered++;
+                    break;
+                }
+                previous = distance;
+                if (i == k - 1) {
+                    last[q] = distance;
+                }
+            }
         }
-        if (missing > 0) {
-            System.err.println("eval: for " + missing + " of " + rows.length + " queries the index has no vector of the "
-                    + k + "-th id " + groundTruth + " lists; their results count by id only");
+        if (missing + unordered > 0) {
+            System.err.printf("eval: %s does not describe this index for %d of %d queries (%d list an id the index lacks, %d list"
+                    + " vectors out of distance order): their results count by id only%n", groundTruth, missing + unordered, rows.length,
+                    missing, unordered);
         }
         return last;
     }

@@ -212,6 +212,21 @@ class CliTest {
         }
         assertTrue(byIds < byDistance - 30, "by ids " + byIds + ", by distance " + byDistance + " of 600");
         assertEquals(byDistance / 600.0, evaluated, 1e-9);
+
+        // A ground truth of other queries (rows shifted by one, as by an off-by-one): its ids are in the index, but
+        // their distances from these queries are out of order, so it is not taken as this index's truth (probe
+        // helper 23: counted by distance it read 0.99 where by ids it is near 0).
+        Path shifted = tmp.resolve("shifted-truth.ivecs");
+        try (VecsWriter t = VecsWriter.create(shifted)) {
+            for (int r = 0; r < queries.rows(); r++) {
+                t.writeInts(truth[(r + 1) % queries.rows()]);
+            }
+        }
+        assertEquals(0, run("eval", "--index", index.toString(), "--queries", queryFile.toString(), "--groundtruth", shifted.toString(),
+                "--ef", "64", "--reps", "1", "--json", json.toString()));
+        JsonNode wrong = new ObjectMapper().readTree(json.toFile());
+        assertEquals(10, wrong.get("k").asInt());
+        assertTrue(wrong.get("runs").get(0).get("recall_at_10").asDouble() < 0.3, wrong.toString());
     }
 
     /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
