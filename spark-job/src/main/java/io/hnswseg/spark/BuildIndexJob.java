@@ -163,6 +163,10 @@ public final class BuildIndexJob implements Callable<Integer> {
         System.out.printf("  Spark start-up %.2f s (not included); largest segment %.2fx the mean; slowest segment %.2f s; %s threads per "
                         + "task; skipped %s; replicated %s%n", (Double) s.get("startup_seconds"), (Double) s.get("largest_segment_vs_mean"),
                 (Double) s.get("slowest_segment_seconds"), s.get("threads_per_task"), s.get("skipped"), s.get("replicated"));
+        if (s.containsKey("largest_graph_vs_mean")) {
+            System.out.printf("  %s vectors are exact copies of another in their segment, indexed once (a partitioning by distance cannot"
+                    + " split copies): largest graph %.2fx the mean%n", s.get("copies"), (Double) s.get("largest_graph_vs_mean"));
+        }
         if (s.containsKey("recall_at_10")) {
             Object nprobe = s.get("default_nprobe");
             System.out.printf("  recall@10 measured by the build: %s at nprobe %s, ef %s (%s)%n", s.get("recall_at_10"),

@@ -354,6 +354,14 @@ final class IndexBuild {
         summary.put("skipped", skipped);
         summary.put("replicated", replicated);
         summary.put("largest_segment_vs_mean", round(largest / mean));
+        // Copies of one vector lie at one distance from every centroid, so no partitioning by distance splits
+        // them; each is indexed once, so the graphs' sizes are what the build's work follows.
+        long copies = built.stream().mapToLong(r -> r.copies).sum();
+        summary.put("copies", copies);
+        if (copies > 0) {
+            double meanGraph = (double) (stored - copies) / partitions;
+            summary.put("largest_graph_vs_mean", round(built.stream().mapToLong(r -> r.count - r.copies).max().orElse(0) / meanGraph));
+        }
         summary.put("startup_seconds", round(startupSeconds));
         summary.putAll(stages);
         summary.put("slowest_segment", slowest.path);

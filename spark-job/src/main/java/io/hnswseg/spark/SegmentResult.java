@@ -18,6 +18,8 @@ final class SegmentResult implements Serializable {
     double buildSeconds;
     double seconds;
     long skipped;
+    /** Vectors of the segment that are exact copies of another of its vectors: indexed once, returned with it. */
+    long copies;
     /** What the graph was built with: int8 codes, or float vectors and why. */
     String scoring;
     /** This segment's part of the recall measurement, or null. */

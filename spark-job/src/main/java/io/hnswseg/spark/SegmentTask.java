@@ -83,6 +83,9 @@ final class SegmentTask {
         r.buildSeconds = buildSeconds;
         r.seconds = seconds;
         r.skipped = skipped;
+        for (int node = 0; node < graph.size(); node++) {
+            r.copies += graph.nextCopy(node) >= 0 ? 1 : 0;
+        }
         r.scoring = graph.scoring();
         r.evaluation = partial;
         return r;
