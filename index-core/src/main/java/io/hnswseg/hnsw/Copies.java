@@ -12,9 +12,10 @@ import java.util.Arrays;
  * follow it in a chain, have no links, and are returned right after it with its distance.
  *
  * <p>A chain runs in increasing node order (each copy's successor has a larger node number), which is what
- * a reader checks to know that following one ends.
+ * a reader checks to know that following one ends. The Spark job also uses it on its input sample, to find the
+ * vectors repeated so often that their copies must be spread over several segments.
  */
-final class Copies {
+public final class Copies {
 
     private Copies() {
     }
@@ -24,7 +25,7 @@ final class Copies {
      * a chain's end; null when no two of the first {@code n} rows are equal. Rows are compared with
      * {@code ==}, so 0 and -0 are equal, as they are to every distance.
      */
-    static int[] chains(FloatPages vectors, int n, int dimension) {
+    public static int[] chains(FloatPages vectors, int n, int dimension) {
         int slots = Integer.highestOneBit(Math.max(2, 2 * n - 1)) << 1;
         int mask = slots - 1;
         // Each slot holds 1 + the last node seen of its vector, so a copy is appended to its chain's end.
@@ -33,7 +34,7 @@ final class Copies {
         for (int node = 0; node < n; node++) {
             float[] page = vectors.page(node);
             int at = vectors.offset(node);
-            int slot = hash(page, at, dimension) & mask;
+            int slot = rowHash(page, at, dimension) & mask;
             while (true) {
                 int held = last[slot] - 1;
                 if (held < 0) {
@@ -69,7 +70,8 @@ final class Copies {
         return copy;
     }
 
-    private static int hash(float[] row, int at, int dimension) {
+    /** A hash of a row under which equal rows (0 and -0 alike) collide, well spread for whole-number components too. */
+    public static int rowHash(float[] row, int at, int dimension) {
         // Whole-number components (bvecs input) have all-zero low mantissa bits, so each component is multiplied
         // in (carrying its bits upward) and the sum is mixed at the end (MurmurHash3's finaliser), or the table's
         // slot, its low bits, would take only about 65,536 values however many rows there are.

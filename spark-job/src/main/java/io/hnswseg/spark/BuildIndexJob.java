@@ -164,8 +164,9 @@ public final class BuildIndexJob implements Callable<Integer> {
                         + "task; skipped %s; replicated %s%n", (Double) s.get("startup_seconds"), (Double) s.get("largest_segment_vs_mean"),
                 (Double) s.get("slowest_segment_seconds"), s.get("threads_per_task"), s.get("skipped"), s.get("replicated"));
         if (s.containsKey("largest_graph_vs_mean")) {
-            System.out.printf("  %s vectors are exact copies of another in their segment, indexed once (a partitioning by distance cannot"
-                    + " split copies): largest graph %.2fx the mean%n", s.get("copies"), (Double) s.get("largest_graph_vs_mean"));
+            System.out.printf("  %s vectors are exact copies of another in their segment, indexed once; largest graph %.2fx the mean%s%n",
+                    s.get("copies"), (Double) s.get("largest_graph_vs_mean"), s.containsKey("heavy_vectors")
+                            ? "; the copies of " + s.get("heavy_vectors") + " vector(s) too frequent for one segment were spread over several" : "");
         }
         if (s.containsKey("recall_at_10")) {
             Object nprobe = s.get("default_nprobe");

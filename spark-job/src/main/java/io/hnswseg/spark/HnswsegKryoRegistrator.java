@@ -25,6 +25,7 @@ public final class HnswsegKryoRegistrator implements KryoRegistrator {
         kryo.register(long[].class);
         kryo.register(long[][].class);
         kryo.register(int[].class);
+        kryo.register(int[][].class);
         kryo.register(float[].class);
         kryo.register(float[][].class);
         kryo.register(Object[].class);

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -129,7 +130,7 @@ final class IndexBuild {
         if (kmeans || sampledEvaluation()) {
             sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
         }
-        Partitioning partitioning = partitioning(partitions, sample, config);
+        Partitioning partitioning = partitioning(partitions, sample, config, vecs.rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, hadoop());
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
@@ -178,7 +179,7 @@ final class IndexBuild {
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.newRunId());
         int partitions = partitions(rows, dimension);
-        Partitioning partitioning = partitioning(partitions, sample, config);
+        Partitioning partitioning = partitioning(partitions, sample, config, rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, hadoop());
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
@@ -295,22 +296,32 @@ final class IndexBuild {
         return (int) Math.max(jsc.defaultParallelism(), Math.min(Integer.MAX_VALUE, (rows + perSegment - 1) / perSegment));
     }
 
-    private Partitioning partitioning(int partitions, Sample sample, JobConfig config) throws IOException {
+    private Partitioning partitioning(int partitions, Sample sample, JobConfig config, long inputRows) throws IOException {
         if (!kmeans(partitions)) {
             stages.put("partitioner", "random");
             return Partitioning.random(partitions);
         }
+        HeavyVectors heavy = HeavyVectors.find(sample, partitions, inputRows);
         // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
-        int cells = Math.min(partitions, sample.rows);
-        KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(sample.vectors, sample.rows, sample.dimension,
-                config.metricValue(), cells, options.seed, options.replication));
+        int cells = Math.min(partitions, heavy.trainingCount);
+        KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,
+                sample.dimension, config.metricValue(), cells, options.seed, options.replication));
         stages.put("partitioner", "kmeans");
-        stages.put("kmeans_sample_rows", sample.rows);
+        stages.put("kmeans_sample_rows", heavy.trainingCount);
         stages.put("kmeans_sample_imbalance", round(trained.imbalance()));
         LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
-                cells, sample.rows, trained.seconds(), trained.imbalance(),
+                cells, heavy.trainingCount, trained.seconds(), trained.imbalance(),
                 options.replication > 0 ? String.format("; %.1f%% of it within the replication gap", 100 * trained.replicated()) : ""));
-        return Partitioning.kmeans(partitions, trained.centroids(), trained.replicationGap());
+        Partitioning partitioning = Partitioning.kmeans(partitions, trained.centroids(), trained.replicationGap());
+        if (heavy.count() > 0) {
+            partitioning.heavy = heavy.vectors;
+            partitioning.heavyCells = heavy.cells(trained.centroids(), partitions);
+            stages.put("heavy_vectors", heavy.count());
+            LOG.info(String.format("k-means: %d vector(s) repeated over %.0f%% of a partition's share of the sample, trained on once; their"
+                    + " copies are spread over the partitions of their nearest centroids: %s", heavy.count(), 100 * HeavyVectors.SHARE_PER_PART,
+                    Arrays.deepToString(partitioning.heavyCells)));
+        }
+        return partitioning;
     }
 
     private BuildSummary finish(IndexCommit commit, JobConfig config, List<SegmentResult> results, int partitions,
@@ -354,8 +365,7 @@ final class IndexBuild {
         summary.put("skipped", skipped);
         summary.put("replicated", replicated);
         summary.put("largest_segment_vs_mean", round(largest / mean));
-        // Copies of one vector lie at one distance from every centroid, so no partitioning by distance splits
-        // them; each is indexed once, so the graphs' sizes are what the build's work follows.
+        // Each copy is indexed once, so the graphs' sizes are what the build's work follows.
         long copies = built.stream().mapToLong(r -> r.copies).sum();
         summary.put("copies", copies);
         if (copies > 0) {

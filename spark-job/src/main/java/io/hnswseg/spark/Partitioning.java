@@ -1,14 +1,17 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.Copies;
 import io.hnswseg.routing.Centroids;
 
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
  * Which partition (segment) each vector goes to, shipped to every map task. Random: a hash of the id,
  * so sizes balance and a rerun puts every vector where it went before. k-means: the centroid of smallest
- * routing distance, and also the second one when it is within the replication gap.
+ * routing distance, and also the second one when it is within the replication gap; the copies of a vector
+ * too frequent for one segment ({@link HeavyVectors}) go, by id, to one of its nearest centroids' partitions.
  */
 final class Partitioning implements Serializable {
 
@@ -21,8 +24,17 @@ final class Partitioning implements Serializable {
     float[] centroids;
     float[] biases;
     float replicationGap;
+    /**
+     * Vectors so frequent in the input (row-major, as read) that one segment would be too large with all of
+     * their copies, or null; see {@link HeavyVectors}.
+     */
+    float[] heavy;
+    /** Per heavy vector, the partitions its copies are spread over by id: those of its nearest centroids. */
+    int[][] heavyCells;
 
     private transient Centroids cached;
+    /** {@link Copies#rowHash} of each heavy vector, for the lookup of every input row. */
+    private transient int[] heavyHashes;
 
     Partitioning() {
     }
@@ -115,6 +127,12 @@ final class Partitioning implements Serializable {
                 targets[0] = Math.floorMod(mix(id), partitions);
                 return 1;
             }
+            int h = heavyIndex(v, offset);
+            if (h >= 0) {
+                // Copies of one vector lie at one distance from every centroid: spread by id, never replicated.
+                targets[0] = heavyCells[h][Math.floorMod(mix(id), heavyCells[h].length)];
+                return 1;
+            }
             centroids().distances(v, offset, scratch, distances);
             int best = 0;
             int second = -1;
@@ -133,6 +151,27 @@ final class Partitioning implements Serializable {
             }
             return 1;
         }
+    }
+
+    /** Which heavy vector {@code v[offset..]} is, or -1. */
+    private int heavyIndex(float[] v, int offset) {
+        if (heavy == null) {
+            return -1;
+        }
+        if (heavyHashes == null) {
+            int[] hashes = new int[heavyCells.length];
+            for (int h = 0; h < hashes.length; h++) {
+                hashes[h] = Copies.rowHash(heavy, h * dimension, dimension);
+            }
+            heavyHashes = hashes;
+        }
+        int hash = Copies.rowHash(v, offset, dimension);
+        for (int h = 0; h < heavyHashes.length; h++) {
+            if (heavyHashes[h] == hash && Arrays.equals(v, offset, offset + dimension, heavy, h * dimension, (h + 1) * dimension)) {
+                return h;
+            }
+        }
+        return -1;
     }
 
     /** A 64-bit mix of the id, so consecutive ids spread over the partitions. */
