@@ -75,6 +75,10 @@ final class HeavyVectors {
                 }
             }
         }
+        if (shares.length == 0) {
+            // The sample itself is trained on: no copy of it (it may be hundreds of MB).
+            return new HeavyVectors(dim, heavy, shares, sample.vectors, sample.rows);
+        }
         float[] training = new float[sample.rows * dim];
         int kept = 0;
         for (int row = 0; row < sample.rows; row++) {
