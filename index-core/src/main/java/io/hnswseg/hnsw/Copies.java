@@ -57,7 +57,7 @@ public final class Copies {
     }
 
     /** Whether each node is a copy (in a chain, after its first node); null for {@code next == null}. */
-    static boolean[] copies(int[] next) {
+    public static boolean[] copies(int[] next) {
         if (next == null) {
             return null;
         }

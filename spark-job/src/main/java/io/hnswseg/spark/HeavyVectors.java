@@ -48,12 +48,7 @@ final class HeavyVectors {
         float[] heavy = new float[0];
         double[] shares = new double[0];
         if (next != null) {
-            boolean[] chained = new boolean[sample.rows];
-            for (int following : next) {
-                if (following >= 0) {
-                    chained[following] = true;
-                }
-            }
+            boolean[] chained = Copies.copies(next);
             for (int head = 0; head < sample.rows; head++) {
                 if (chained[head] || next[head] < 0) {
                     continue;
