@@ -33,8 +33,6 @@ final class Partitioning implements Serializable {
     int[][] heavyCells;
 
     private transient Centroids cached;
-    /** {@link Copies#rowHash} of each heavy vector, for the lookup of every input row. */
-    private transient int[] heavyHashes;
 
     Partitioning() {
     }
@@ -111,11 +109,17 @@ final class Partitioning implements Serializable {
     final class Assigner {
         private final Centroids.Scratch scratch;
         private final float[] distances;
+        /** {@link Copies#rowHash} of each heavy vector, for the lookup of every input row; empty for none. */
+        private final int[] heavyHashes;
 
         Assigner() {
             Centroids c = centroids();
             scratch = c == null ? null : c.newScratch();
             distances = new float[c == null ? 0 : c.count()];
+            heavyHashes = new int[heavy == null ? 0 : heavyCells.length];
+            for (int h = 0; h < heavyHashes.length; h++) {
+                heavyHashes[h] = Copies.rowHash(heavy, h * dimension, dimension);
+            }
         }
 
         /**
@@ -127,7 +131,7 @@ final class Partitioning implements Serializable {
                 targets[0] = Math.floorMod(mix(id), partitions);
                 return 1;
             }
-            int h = heavyIndex(v, offset);
+            int h = heavyHashes.length == 0 ? -1 : heavyIndex(v, offset);
             if (h >= 0) {
                 // Copies of one vector lie at one distance from every centroid: spread by id, never replicated.
                 targets[0] = heavyCells[h][Math.floorMod(mix(id), heavyCells[h].length)];
@@ -151,27 +155,17 @@ final class Partitioning implements Serializable {
             }
             return 1;
         }
-    }
 
-    /** Which heavy vector {@code v[offset..]} is, or -1. */
-    private int heavyIndex(float[] v, int offset) {
-        if (heavy == null) {
+        /** Which heavy vector {@code v[offset..]} is, or -1. */
+        private int heavyIndex(float[] v, int offset) {
+            int hash = Copies.rowHash(v, offset, dimension);
+            for (int h = 0; h < heavyHashes.length; h++) {
+                if (heavyHashes[h] == hash && Arrays.equals(v, offset, offset + dimension, heavy, h * dimension, (h + 1) * dimension)) {
+                    return h;
+                }
+            }
             return -1;
         }
-        if (heavyHashes == null) {
-            int[] hashes = new int[heavyCells.length];
-            for (int h = 0; h < hashes.length; h++) {
-                hashes[h] = Copies.rowHash(heavy, h * dimension, dimension);
-            }
-            heavyHashes = hashes;
-        }
-        int hash = Copies.rowHash(v, offset, dimension);
-        for (int h = 0; h < heavyHashes.length; h++) {
-            if (heavyHashes[h] == hash && Arrays.equals(v, offset, offset + dimension, heavy, h * dimension, (h + 1) * dimension)) {
-                return h;
-            }
-        }
-        return -1;
     }
 
     /** A 64-bit mix of the id, so consecutive ids spread over the partitions. */
