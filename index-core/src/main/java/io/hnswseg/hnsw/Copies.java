@@ -41,7 +41,7 @@ public final class Copies {
                     last[slot] = node + 1;
                     break;
                 }
-                if (equal(page, at, vectors.page(held), vectors.offset(held), dimension)) {
+                if (sameRow(page, at, vectors.page(held), vectors.offset(held), dimension)) {
                     if (next == null) {
                         next = new int[n];
                         Arrays.fill(next, -1);
@@ -88,7 +88,8 @@ public final class Copies {
         return (int) h;
     }
 
-    private static boolean equal(float[] a, int aAt, float[] b, int bAt, int dimension) {
+    /** Whether two rows are copies: equal component by component ({@code ==}, so 0 and -0 alike). */
+    public static boolean sameRow(float[] a, int aAt, float[] b, int bAt, int dimension) {
         for (int i = 0; i < dimension; i++) {
             if (a[aAt + i] != b[bAt + i]) {
                 return false;

@@ -11,24 +11,34 @@ import java.util.Arrays;
  * standing for every empty text of a table, say). Copies of one vector lie at one distance from every
  * centroid, so an assignment by distance puts them all in one partition: 10,000 copies among 20,000 vectors
  * in 4 partitions made a segment of 2.00x the mean. Found in the input sample: a vector whose copies are more
- * than {@link #SHARE_PER_PART} of a partition's share of it. Its copies are spread by id over the partitions
- * of its nearest centroids, as many as keep each part within that share, and the k-means cells are trained
- * on the sample without them (one row each stays). Spreading loses no answer: every copy is as near a query as
- * any other, and each part holds at least {@link #MIN_COPIES_PER_PART} of them, more than a search asks for.
+ * than {@link #SHARE_PER_PART} of a partition's share of it, in parts of at least {@link #MIN_COPIES_PER_PART}.
+ * Its copies are spread by id over partitions near it, as many as keep each part within that share, each
+ * partition taking the parts of several such vectors in turn, so that they do not pile into the same cells.
+ *
+ * <p>The k-means cells are trained on the sample with such vectors once, and with once each vector more frequent
+ * than a whole partition: the balancing of the cells cannot split copies (they sit at one point), and on a sample
+ * where one vector was a fifth of the rows it drove one bias so far that 16 partitions became 2 segments of
+ * 2,388 and 57,612 vectors (now one segment holds that vector's copies, 3.93x the mean, and the others are
+ * balanced). Less frequent copies stay in the training, whose balancing then spreads them by row count.
+ *
+ * <p>Spreading loses no answer a search can ask for: every copy is as near a query as any other, and each part
+ * is expected to hold at least {@link #MIN_COPIES_PER_PART}, above the largest k a batch search takes (10,000),
+ * so a search of any one of those segments still returns copies only. (With fewer per part, a search for
+ * 1,000 results near the vector got 956 copies and 44 farther vectors from its nearest segment.)
  */
 final class HeavyVectors {
 
     /** A heavy vector's copies per partition, at most, as a share of a partition's mean. */
     static final double SHARE_PER_PART = 0.25;
-    /** Fewer expected copies per part than this and a vector is not spread (its copies stay together). */
-    static final long MIN_COPIES_PER_PART = 1_000;
+    /** Fewer expected copies per part than this and a vector is not spread: twice the largest k of a search job. */
+    static final long MIN_COPIES_PER_PART = 20_000;
 
     private final int dimension;
     /** The heavy vectors, row-major. */
     final float[] vectors;
     /** Per heavy vector, its share of the sample. */
     final double[] shares;
-    /** The sample's rows with each heavy vector once, row-major, to train the cells on. */
+    /** The sample's rows without the extra copies of heavy and over-frequent vectors, row-major, to train the cells on. */
     final float[] trainingRows;
     final int trainingCount;
 
@@ -44,40 +54,41 @@ final class HeavyVectors {
     static HeavyVectors find(Sample sample, int partitions, long inputRows) {
         int dim = sample.dimension;
         int[] next = Copies.chains(FloatPages.wrap(sample.vectors, dim), sample.rows, dim);
-        boolean[] copy = new boolean[sample.rows];
+        if (next == null) {
+            // No copies: the sample itself is trained on, not a copy of it (it may be hundreds of MB).
+            return new HeavyVectors(dim, new float[0], new double[0], sample.vectors, sample.rows);
+        }
+        boolean[] copy = Copies.copies(next);
+        boolean[] dropped = new boolean[sample.rows];
         float[] heavy = new float[0];
         double[] shares = new double[0];
-        if (next != null) {
-            boolean[] chained = Copies.copies(next);
-            for (int head = 0; head < sample.rows; head++) {
-                if (chained[head] || next[head] < 0) {
-                    continue;
-                }
-                int count = 0;
-                for (int node = head; node >= 0; node = next[node]) {
-                    count++;
-                }
-                double share = (double) count / sample.rows;
-                int parts = parts(share, partitions);
-                if (share > SHARE_PER_PART / partitions && share * inputRows / parts >= MIN_COPIES_PER_PART) {
-                    heavy = Arrays.copyOf(heavy, heavy.length + dim);
-                    System.arraycopy(sample.vectors, head * dim, heavy, heavy.length - dim, dim);
-                    shares = Arrays.copyOf(shares, shares.length + 1);
-                    shares[shares.length - 1] = share;
-                    for (int node = next[head]; node >= 0; node = next[node]) {
-                        copy[node] = true;
-                    }
+        for (int head = 0; head < sample.rows; head++) {
+            if (copy[head] || next[head] < 0) {
+                continue;
+            }
+            int count = 0;
+            for (int node = head; node >= 0; node = next[node]) {
+                count++;
+            }
+            double share = (double) count / sample.rows;
+            boolean spread = share > SHARE_PER_PART / partitions && share * inputRows / parts(share, partitions) >= MIN_COPIES_PER_PART;
+            if (spread) {
+                heavy = Arrays.copyOf(heavy, heavy.length + dim);
+                System.arraycopy(sample.vectors, head * dim, heavy, heavy.length - dim, dim);
+                shares = Arrays.copyOf(shares, shares.length + 1);
+                shares[shares.length - 1] = share;
+            }
+            // Trained on once: a spread vector, and one more frequent than a whole partition, which no bias can balance.
+            if (spread || share > 1.0 / partitions) {
+                for (int node = next[head]; node >= 0; node = next[node]) {
+                    dropped[node] = true;
                 }
             }
-        }
-        if (shares.length == 0) {
-            // The sample itself is trained on: no copy of it (it may be hundreds of MB).
-            return new HeavyVectors(dim, heavy, shares, sample.vectors, sample.rows);
         }
         float[] training = new float[sample.rows * dim];
         int kept = 0;
         for (int row = 0; row < sample.rows; row++) {
-            if (!copy[row]) {
+            if (!dropped[row]) {
                 System.arraycopy(sample.vectors, row * dim, training, kept++ * dim, dim);
             }
         }
@@ -93,12 +104,46 @@ final class HeavyVectors {
         return shares.length;
     }
 
-    /** Per heavy vector, the partitions (centroids) its copies go to: its nearest ones by routing distance. */
+    /**
+     * Per heavy vector, the partitions (centroids) its copies go to: in order of routing distance from it, those
+     * whose load of heavy copies (as a share of a partition's mean) stays within {@link #SHARE_PER_PART} with its
+     * part, else the least loaded; the most frequent vectors choose first.
+     */
     int[][] cells(Centroids centroids, int partitions) {
+        int cellCount = centroids.count();
+        double[] load = new double[cellCount];
+        Integer[] order = new Integer[count()];
+        for (int h = 0; h < order.length; h++) {
+            order[h] = h;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(shares[b], shares[a]));
         int[][] cells = new int[count()][];
-        for (int h = 0; h < cells.length; h++) {
-            float[] vector = Arrays.copyOfRange(vectors, h * dimension, (h + 1) * dimension);
-            cells[h] = centroids.rank(vector, Math.min(centroids.count(), parts(shares[h], partitions))).centroids();
+        for (int h : order) {
+            int parts = Math.min(cellCount, parts(shares[h], partitions));
+            double part = shares[h] * partitions / parts;
+            int[] ranked = centroids.rank(Arrays.copyOfRange(vectors, h * dimension, (h + 1) * dimension), cellCount).centroids();
+            int[] chosen = new int[parts];
+            boolean[] taken = new boolean[cellCount];
+            for (int i = 0; i < parts; i++) {
+                int pick = -1;
+                for (int c : ranked) {
+                    if (!taken[c] && load[c] + part <= SHARE_PER_PART + 1e-9) {
+                        pick = c;
+                        break;
+                    }
+                }
+                if (pick < 0) {
+                    for (int c : ranked) {
+                        if (!taken[c] && (pick < 0 || load[c] < load[pick])) {
+                            pick = c;
+                        }
+                    }
+                }
+                taken[pick] = true;
+                load[pick] += part;
+                chosen[i] = pick;
+            }
+            cells[h] = chosen;
         }
         return cells;
     }

@@ -317,8 +317,8 @@ final class IndexBuild {
             partitioning.heavy = heavy.vectors;
             partitioning.heavyCells = heavy.cells(trained.centroids(), partitions);
             stages.put("heavy_vectors", heavy.count());
-            LOG.info(String.format("k-means: %d vector(s) repeated over %.0f%% of a partition's share of the sample, trained on once; their"
-                    + " copies are spread over the partitions of their nearest centroids: %s", heavy.count(), 100 * HeavyVectors.SHARE_PER_PART,
+            LOG.info(String.format("k-means: %d vector(s) repeated over %.0f%% of a partition's share of the sample; their copies are"
+                    + " spread over partitions near them: %s", heavy.count(), 100 * HeavyVectors.SHARE_PER_PART,
                     Arrays.deepToString(partitioning.heavyCells)));
         }
         return partitioning;

@@ -5,13 +5,12 @@ import io.hnswseg.hnsw.Copies;
 import io.hnswseg.routing.Centroids;
 
 import java.io.Serializable;
-import java.util.Arrays;
 
 /**
  * Which partition (segment) each vector goes to, shipped to every map task. Random: a hash of the id,
  * so sizes balance and a rerun puts every vector where it went before. k-means: the centroid of smallest
  * routing distance, and also the second one when it is within the replication gap; the copies of a vector
- * too frequent for one segment ({@link HeavyVectors}) go, by id, to one of its nearest centroids' partitions.
+ * too frequent for one segment ({@link HeavyVectors}) go, by id, to one of the partitions chosen for it.
  */
 final class Partitioning implements Serializable {
 
@@ -29,7 +28,7 @@ final class Partitioning implements Serializable {
      * their copies, or null; see {@link HeavyVectors}.
      */
     float[] heavy;
-    /** Per heavy vector, the partitions its copies are spread over by id: those of its nearest centroids. */
+    /** Per heavy vector, the partitions its copies are spread over by id (near it; see {@link HeavyVectors#cells}). */
     int[][] heavyCells;
 
     private transient Centroids cached;
@@ -160,7 +159,7 @@ final class Partitioning implements Serializable {
         private int heavyIndex(float[] v, int offset) {
             int hash = Copies.rowHash(v, offset, dimension);
             for (int h = 0; h < heavyHashes.length; h++) {
-                if (heavyHashes[h] == hash && Arrays.equals(v, offset, offset + dimension, heavy, h * dimension, (h + 1) * dimension)) {
+                if (heavyHashes[h] == hash && Copies.sameRow(v, offset, heavy, h * dimension, dimension)) {
                     return h;
                 }
             }
