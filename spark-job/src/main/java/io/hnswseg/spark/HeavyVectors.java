@@ -55,11 +55,12 @@ final class HeavyVectors {
         int dim = sample.dimension;
         int[] next = Copies.chains(FloatPages.wrap(sample.vectors, dim), sample.rows, dim);
         if (next == null) {
-            // No copies: the sample itself is trained on, not a copy of it (it may be hundreds of MB).
+            // Nothing to leave out: the sample itself is trained on, not a copy of it (it may be hundreds of MB).
             return new HeavyVectors(dim, new float[0], new double[0], sample.vectors, sample.rows);
         }
         boolean[] copy = Copies.copies(next);
         boolean[] dropped = new boolean[sample.rows];
+        int droppedCount = 0;
         float[] heavy = new float[0];
         double[] shares = new double[0];
         for (int head = 0; head < sample.rows; head++) {
@@ -82,8 +83,12 @@ final class HeavyVectors {
             if (spread || share > 1.0 / partitions) {
                 for (int node = next[head]; node >= 0; node = next[node]) {
                     dropped[node] = true;
+                    droppedCount++;
                 }
             }
+        }
+        if (droppedCount == 0) {
+            return new HeavyVectors(dim, heavy, shares, sample.vectors, sample.rows);
         }
         float[] training = new float[sample.rows * dim];
         int kept = 0;
