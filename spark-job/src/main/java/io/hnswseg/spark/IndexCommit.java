@@ -5,11 +5,14 @@ import io.hnswseg.io.VecsWriter;
 import io.hnswseg.manifest.IndexManifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
@@ -26,10 +29,14 @@ import java.util.zip.CRC32C;
  * checked (not a file, writable, no index there unless replacing one); segments are written under names
  * unique to each task attempt; the manifest, written last in one atomic step, lists the winning attempt of
  * every partition. Right before it is written, the output is checked again: an index committed there while
- * this build ran is never replaced behind its back (a compare-and-swap on the manifest's state; on object
- * stores the check and the write are two requests, see the README). No directory is ever renamed.
+ * this build ran is never replaced behind its back: a compare-and-swap on the manifest's state, in one
+ * request on S3A (a conditional PUT) and for a new output elsewhere (a rename that never replaces); a
+ * replacement on other stores is checked, then written (two requests, see docs/reliability.md). No directory
+ * is ever renamed.
  */
 final class IndexCommit {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexCommit.class);
 
     /** Stores where one PUT is atomic (an object appears whole or not at all) and a rename is a copy. */
     private static final Set<String> ATOMIC_PUT = Set.of("s3", "s3a", "s3n", "gs", "oss", "cos");
@@ -170,33 +177,62 @@ final class IndexCommit {
 
     /**
      * Writes the manifest in one atomic step (a PUT where that is atomic, write-then-rename elsewhere),
-     * after checking that the output's manifest is still what it was when the build started.
+     * after checking that the output's manifest is still what it was when the build started. On S3A the PUT
+     * itself is conditional on that ({@link S3ManifestPut}); elsewhere a new output's manifest is renamed
+     * into place only if none appeared meanwhile, while a replacement is checked, then renamed over.
      * {@code testFault}: a test hook's fault to inject before the write (see {@link TestFaults}); null outside tests.
      *
      * @throws InvalidInputException when an index was committed to the output while this build ran
      */
     void commit(IndexManifest manifest, String runId, String testFault) throws IOException {
-        FileStatus now = status(fs, manifestPath);
-        if (!sameState(before, now)) {
-            abandon(runId);
-            throw new InvalidInputException("output " + root + ": an index was committed there while this build ran"
-                    + (before == null ? "" : " (the one it was to replace changed)") + "; nothing committed, this build's files removed. "
-                    + (overwrite ? "Run it again to replace the new index." : "Pass --overwrite to replace it."));
+        if (!sameState(before, status(fs, manifestPath))) {
+            throw refused(runId, null);
         }
-        TestFaults.beforeManifest(testFault);
+        TestFaults.beforeManifest(testFault, fs, manifestPath);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        manifest.writeTo(bytes);
         String scheme = root.toUri().getScheme() == null ? "file" : root.toUri().getScheme().toLowerCase(Locale.ROOT);
         if (ATOMIC_PUT.contains(scheme)) {
+            if (S3ManifestPut.handles(fs)) {
+                S3ManifestPut.Result put = S3ManifestPut.put(fs, manifestPath, bytes.toByteArray(), before);
+                switch (put.outcome()) {
+                    case WRITTEN -> {
+                        return;
+                    }
+                    case CONFLICT -> throw refused(runId, "the store refused the conditional write: " + put.detail());
+                    case UNSUPPORTED -> LOG.warn("output {}: the manifest is written with a plain PUT, not a conditional one ({}):"
+                            + " a build committing there at the same moment would be replaced", root, put.detail());
+                }
+            }
             try (FSDataOutputStream out = fs.create(manifestPath, true)) {
-                manifest.writeTo(out);
+                bytes.writeTo(out);
             }
             return;
         }
         // Where a created file is visible before it is complete (local disk, HDFS, ABFS), rename is the atomic step.
         Path staged = new Path(root, IndexManifest.FILE_NAME + "." + runId + ".tmp");
         try (FSDataOutputStream out = fs.create(staged, false)) {
-            manifest.writeTo(out);
+            bytes.writeTo(out);
         }
-        FileContext.getFileContext(root.toUri(), hadoop).rename(staged, manifestPath, Options.Rename.OVERWRITE);
+        try {
+            FileContext.getFileContext(root.toUri(), hadoop).rename(staged, manifestPath,
+                    before == null ? Options.Rename.NONE : Options.Rename.OVERWRITE);
+        } catch (FileAlreadyExistsException e) {
+            fs.delete(staged, false);
+            throw refused(runId, null);
+        }
+    }
+
+    /**
+     * Removes this run's files and returns the failure to throw: an index was committed to the output while
+     * this build ran, or the one it was to replace changed. {@code how}: how that was seen, when not by the re-check.
+     */
+    private InvalidInputException refused(String runId, String how) throws IOException {
+        abandon(runId);
+        return new InvalidInputException("output " + root + ": an index was committed there while this build ran"
+                + (before == null ? "" : " (the one it was to replace changed)") + (how == null ? "" : " (" + how + ")")
+                + "; nothing committed, this build's files removed. "
+                + (overwrite ? "Run it again to replace the new index." : "Pass --overwrite to replace it."));
     }
 
     private static boolean sameState(FileStatus a, FileStatus b) {

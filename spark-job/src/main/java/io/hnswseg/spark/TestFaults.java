@@ -1,5 +1,8 @@
 package io.hnswseg.spark;
 
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.ShuffleDependency;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -15,6 +18,8 @@ import scala.collection.Seq;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
 
 /**
  * Test hooks, all in one place: faults the fault tests (issue #9) inject into a build or a batch search
@@ -40,6 +45,11 @@ final class TestFaults {
     static final String FETCH_FAILURE = "fetch-failure";
     /** The driver fails after the commit's re-check, right before the manifest is written. */
     static final String FAIL_BEFORE_MANIFEST = "fail-before-manifest";
+    /**
+     * The driver, after the commit's re-check and before the manifest is written, writes a manifest of its own
+     * where the build's goes: another build committing at that moment.
+     */
+    static final String MANIFEST_APPEARS = "manifest-appears";
     /** Every attempt of partition 0's task in the build's second recall pass ({@link EverySegmentPass}) fails. */
     static final String FAIL_UNROUTED_RECALL = "fail-unrouted-recall";
     /** Batch search: the first attempt of partition 0 fails with an I/O error once it has written some result rows. */
@@ -54,8 +64,8 @@ final class TestFaults {
     }
 
     static void validate(String fault) {
-        if (fault != null && !fault.equals(HALT_MID_SEGMENT) && !fault.equals(FAIL_SEGMENT) && !fault.equals(FETCH_FAILURE)
-                && !fault.equals(FAIL_BEFORE_MANIFEST) && !fault.equals(FAIL_RESULTS) && !fault.equals(FAIL_UNROUTED_RECALL)) {
+        if (fault != null && !Set.of(HALT_MID_SEGMENT, FAIL_SEGMENT, FETCH_FAILURE, FAIL_BEFORE_MANIFEST, MANIFEST_APPEARS,
+                FAIL_RESULTS, FAIL_UNROUTED_RECALL).contains(fault)) {
             throw new InvalidInputException("--test-fault " + fault + ": unknown");
         }
     }
@@ -149,9 +159,17 @@ final class TestFaults {
     }
 
     /** In the driver, after the commit's re-check and before the manifest is written. */
-    static void beforeManifest(String fault) throws IOException {
+    static void beforeManifest(String fault, FileSystem fs, Path manifest) throws IOException {
         if (FAIL_BEFORE_MANIFEST.equals(fault)) {
             throw new IOException("injected failure before the manifest is written (test hook)");
         }
+        if (MANIFEST_APPEARS.equals(fault)) {
+            try (FSDataOutputStream out = fs.create(manifest, true)) {
+                out.write(OTHER_MANIFEST);
+            }
+        }
     }
+
+    /** What {@link #MANIFEST_APPEARS} writes (a test compares the bytes, nothing reads them as a manifest). */
+    static final byte[] OTHER_MANIFEST = "{\"written by\": \"another build (test hook)\"}".getBytes(StandardCharsets.UTF_8);
 }

@@ -159,6 +159,22 @@ class BuildFaultTest {
         assertUnchanged(index, manifestBytes, files, before, "vacuum");
     }
 
+    @Test
+    void anIndexCommittedAfterTheReCheckIsNotReplaced() throws IOException {
+        // Another build's manifest appears between this build's re-check and its write: the rename into a new
+        // output never replaces, so this build fails, removes its files and leaves the other manifest as it is.
+        Path index = tmp.resolve("raced");
+        String m = failure("--input", table.toString(), "--output", index.toString(), "--partitions", "2",
+                "--test-fault", TestFaults.MANIFEST_APPEARS);
+        assertTrue(m.contains("an index was committed there while this build ran") && m.contains("this build's files removed"), m);
+        assertArrayEquals(TestFaults.OTHER_MANIFEST, Files.readAllBytes(index.resolve(IndexManifest.FILE_NAME)));
+        assertEquals(java.util.Set.of(), JobFixtures.dataFiles(index), "this build's segments and centroids");
+        try (Stream<Path> top = Files.list(index)) {
+            assertEquals(List.of(IndexManifest.FILE_NAME), top.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).toList(),
+                    "no staged manifest left");
+        }
+    }
+
     private static void assertUnchanged(Path index, byte[] manifestBytes, Map<String, List<Long>> files, List<SearchResults> before,
                                         String after) throws IOException {
         assertArrayEquals(manifestBytes, Files.readAllBytes(index.resolve(IndexManifest.FILE_NAME)), "manifest bytes after " + after);

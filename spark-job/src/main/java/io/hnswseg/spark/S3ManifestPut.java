@@ -1,0 +1,102 @@
+package io.hnswseg.spark;
+
+import org.apache.hadoop.fs.EtagSource;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.s3a.S3AFileSystem;
+import org.apache.hadoop.fs.s3a.impl.PutObjectOptions;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.io.IOException;
+
+/**
+ * The manifest's PUT on S3A as a conditional write, so that the commit is a compare-and-swap in one request:
+ * {@code If-None-Match: *} when the output held no index at the start (the PUT fails if one appeared since),
+ * {@code If-Match: <ETag>} when it replaces one (the PUT fails if it changed since). Without it, a build that
+ * committed between another build's re-check and its PUT would be replaced silently (last writer wins).
+ *
+ * <p>S3A (Hadoop 3.4.1) has no conditional create, so the request goes through the file system's own S3
+ * client and request factory: the same credentials, endpoint and encryption settings as every other write of
+ * the build. Both are Hadoop internals; any mismatch with them, and a store that does not implement the
+ * condition, is reported as {@link Outcome#UNSUPPORTED}, and the caller falls back to a plain PUT. Stores that
+ * accept the headers and ignore them (s3proxy, which the tests use) behave like that plain PUT.
+ *
+ * <p>Only touched when the output's file system is S3A ({@link #handles}): hadoop-aws is optional on a
+ * cluster, and this class links against it.
+ */
+final class S3ManifestPut {
+
+    /** What became of the write, and for a write not made, why (the store's error code or what was missing). */
+    record Result(Outcome outcome, String detail) {
+    }
+
+    /** What became of the write. */
+    enum Outcome {
+        /** The manifest is written: the output was as the build found it. */
+        WRITTEN,
+        /** Nothing written: the manifest appeared or changed since the build looked (HTTP 412 or 409). */
+        CONFLICT,
+        /** Nothing written: the store (or this Hadoop) cannot make the write conditional. */
+        UNSUPPORTED
+    }
+
+    private S3ManifestPut() {
+    }
+
+    /** Whether {@code fs} is S3A, told by class name so that no S3A class is loaded elsewhere. */
+    static boolean handles(FileSystem fs) {
+        return fs.getClass().getName().equals("org.apache.hadoop.fs.s3a.S3AFileSystem");
+    }
+
+    /**
+     * Writes {@code data} to {@code path} of S3A file system {@code fs} only if the object is still as
+     * {@code before} found it (null: absent).
+     */
+    static Result put(FileSystem fs, Path path, byte[] data, FileStatus before) throws IOException {
+        PutObjectRequest.Builder request;
+        S3Client client;
+        try {
+            S3AFileSystem s3a = (S3AFileSystem) fs;
+            request = s3a.getRequestFactory().newPutObjectRequestBuilder(s3a.pathToKey(path), PutObjectOptions.keepingDirs(),
+                    data.length, false);
+            client = s3a.getS3AInternals().getAmazonS3Client("hnswseg manifest commit");
+        } catch (LinkageError e) {
+            return new Result(Outcome.UNSUPPORTED, "this Hadoop's S3A lacks the calls a conditional write needs (" + e + ")");
+        }
+        if (before == null) {
+            request.ifNoneMatch("*");
+        } else {
+            String etag = before instanceof EtagSource source ? source.getEtag() : null;
+            if (etag == null || etag.isEmpty()) {
+                return new Result(Outcome.UNSUPPORTED, "the store gave no ETag for " + path);
+            }
+            request.ifMatch(etag);
+        }
+        return put(client, request.build(), data);
+    }
+
+    /** The conditional {@code request} itself, on {@code client}, with its failures sorted. */
+    static Result put(S3Client client, PutObjectRequest request, byte[] data) throws IOException {
+        try {
+            client.putObject(request, RequestBody.fromBytes(data));
+            return new Result(Outcome.WRITTEN, "");
+        } catch (S3Exception e) {
+            String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+            // 412: the condition failed; 409: another write to the key raced this one (S3 asks to look again).
+            if (e.statusCode() == 412 || e.statusCode() == 409) {
+                return new Result(Outcome.CONFLICT, code == null ? "HTTP " + e.statusCode() : code);
+            }
+            if (e.statusCode() == 501 || "NotImplemented".equals(code)) {
+                return new Result(Outcome.UNSUPPORTED, "the store does not implement conditional writes (" + code + ")");
+            }
+            throw new IOException("writing s3://" + request.bucket() + "/" + request.key() + ": " + e.getMessage(), e);
+        } catch (SdkException e) {
+            throw new IOException("writing s3://" + request.bucket() + "/" + request.key() + ": " + e.getMessage(), e);
+        }
+    }
+}
