@@ -394,6 +394,10 @@ class SearchIndexJobTest {
         assertEquals(1, summary.get("heavy_vectors"), summary.toString());
         assertTrue((Double) summary.get("largest_segment_vs_mean") <= 1.2, summary.toString());
         assertEquals(60_000L - 2, summary.get("copies"), summary.toString()); // one of them in each segment is its graph node
+        // The build measured its recall on the sample's distinct vectors: the copies sampled are one query.
+        IndexManifest.Quality quality = JobFixtures.manifest(built).quality();
+        assertTrue(quality.queries() > 60 && quality.queries() < 110 && quality.source().contains("distinct vectors of 200"),
+                quality.queries() + " queries: " + quality.source());
         try (IndexReader reader = IndexReader.open(built.toString())) {
             SearchResults found = reader.search(input.row(0), 1_000);
             assertEquals(1_000, java.util.Arrays.stream(found.ids()).distinct().count());
