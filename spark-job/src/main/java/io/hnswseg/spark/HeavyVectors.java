@@ -1,6 +1,8 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.FloatPages;
+import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.Copies;
 import io.hnswseg.routing.Centroids;
 
@@ -34,7 +36,7 @@ final class HeavyVectors {
     static final long MIN_COPIES_PER_PART = 20_000;
 
     private final int dimension;
-    /** The heavy vectors, row-major. */
+    /** The heavy vectors, row-major, as segments store them ({@link #asStored}). */
     final float[] vectors;
     /** Per heavy vector, its share of the sample. */
     final double[] shares;
@@ -50,10 +52,21 @@ final class HeavyVectors {
         this.trainingCount = trainingCount;
     }
 
-    /** The heavy vectors of {@code sample} for a build of {@code partitions} over {@code inputRows} rows. */
-    static HeavyVectors find(Sample sample, int partitions, long inputRows) {
+    /**
+     * The heavy vectors of {@code sample} for a build of {@code partitions} over {@code inputRows} rows of
+     * {@code metric}. Under a metric that normalises, rows are the same vector when they are after
+     * normalisation (v and 2v), as the segments' copies are ({@link #asStored}).
+     */
+    static HeavyVectors find(Sample sample, int partitions, long inputRows, Metric metric) {
         int dim = sample.dimension;
-        int[] next = Copies.chains(FloatPages.wrap(sample.vectors, dim), sample.rows, dim);
+        float[] rows = sample.vectors;
+        if (metric.normalizes()) {
+            rows = Arrays.copyOf(sample.vectors, sample.rows * dim);
+            for (int r = 0; r < sample.rows; r++) {
+                asStored(rows, r * dim, dim, metric);
+            }
+        }
+        int[] next = Copies.chains(FloatPages.wrap(rows, dim), sample.rows, dim);
         if (next == null) {
             // Nothing to leave out: the sample itself is trained on, not a copy of it (it may be hundreds of MB).
             return new HeavyVectors(dim, new float[0], new double[0], sample.vectors, sample.rows);
@@ -75,7 +88,7 @@ final class HeavyVectors {
             boolean spread = share > SHARE_PER_PART / partitions && share * inputRows / parts(share, partitions) >= MIN_COPIES_PER_PART;
             if (spread) {
                 heavy = Arrays.copyOf(heavy, heavy.length + dim);
-                System.arraycopy(sample.vectors, head * dim, heavy, heavy.length - dim, dim);
+                System.arraycopy(rows, head * dim, heavy, heavy.length - dim, dim);
                 shares = Arrays.copyOf(shares, shares.length + 1);
                 shares[shares.length - 1] = share;
             }
@@ -98,6 +111,16 @@ final class HeavyVectors {
             }
         }
         return new HeavyVectors(dim, heavy, shares, training, kept);
+    }
+
+    /**
+     * Row {@code v[offset..offset+dim)} as a segment stores it, in place: normalised under a metric that
+     * normalises, else as it is. Heavy vectors are kept and looked up in that form.
+     */
+    static void asStored(float[] v, int offset, int dim, Metric metric) {
+        if (metric.normalizes()) {
+            Vectors.normalize(v, offset, dim);
+        }
     }
 
     /** How many partitions a vector of this share of the input is spread over. */

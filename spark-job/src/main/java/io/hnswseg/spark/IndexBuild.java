@@ -301,7 +301,7 @@ final class IndexBuild {
             stages.put("partitioner", "random");
             return Partitioning.random(partitions);
         }
-        HeavyVectors heavy = HeavyVectors.find(sample, partitions, inputRows);
+        HeavyVectors heavy = HeavyVectors.find(sample, partitions, inputRows, config.metricValue());
         // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
         int cells = Math.min(partitions, heavy.trainingCount);
         KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,

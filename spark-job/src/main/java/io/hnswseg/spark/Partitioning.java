@@ -24,7 +24,7 @@ final class Partitioning implements Serializable {
     float[] biases;
     float replicationGap;
     /**
-     * Vectors so frequent in the input (row-major, as read) that one segment would be too large with all of
+     * Vectors so frequent in the input (row-major, as segments store them) that one segment would be too large with all of
      * their copies, or null; see {@link HeavyVectors}.
      */
     float[] heavy;
@@ -110,6 +110,9 @@ final class Partitioning implements Serializable {
         private final float[] distances;
         /** {@link Copies#rowHash} of each heavy vector, for the lookup of every input row; empty for none. */
         private final int[] heavyHashes;
+        /** The row being looked up, as segments store it ({@link HeavyVectors#asStored}); null without heavy vectors. */
+        private final float[] stored;
+        private final Metric heavyMetric;
 
         Assigner() {
             Centroids c = centroids();
@@ -119,6 +122,8 @@ final class Partitioning implements Serializable {
             for (int h = 0; h < heavyHashes.length; h++) {
                 heavyHashes[h] = Copies.rowHash(heavy, h * dimension, dimension);
             }
+            stored = heavyHashes.length == 0 ? null : new float[dimension];
+            heavyMetric = heavyHashes.length == 0 ? null : Metric.parse(metric);
         }
 
         /**
@@ -157,9 +162,11 @@ final class Partitioning implements Serializable {
 
         /** Which heavy vector {@code v[offset..]} is, or -1. */
         private int heavyIndex(float[] v, int offset) {
-            int hash = Copies.rowHash(v, offset, dimension);
+            System.arraycopy(v, offset, stored, 0, dimension);
+            HeavyVectors.asStored(stored, 0, dimension, heavyMetric);
+            int hash = Copies.rowHash(stored, 0, dimension);
             for (int h = 0; h < heavyHashes.length; h++) {
-                if (heavyHashes[h] == hash && Copies.sameRow(v, offset, heavy, h * dimension, dimension)) {
+                if (heavyHashes[h] == hash && Copies.sameRow(stored, 0, heavy, h * dimension, dimension)) {
                     return h;
                 }
             }

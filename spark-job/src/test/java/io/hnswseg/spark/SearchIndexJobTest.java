@@ -376,6 +376,42 @@ class SearchIndexJobTest {
      */
     @Test
     void aVectorFillingMostOfTheInputIsSpreadOverSegments() throws IOException {
+        HeavyBuild heavy = buildWithAHeavyVector("heavy", "l2", 2, new float[]{1});
+        Map<String, Object> summary = heavy.summary();
+        assertEquals(1, summary.get("heavy_vectors"), summary.toString());
+        assertTrue((Double) summary.get("largest_segment_vs_mean") <= 1.2, summary.toString());
+        assertEquals(60_000L - 2, summary.get("copies"), summary.toString()); // one of them in each segment is its graph node
+        // The build measured its recall on the sample's distinct vectors: the copies sampled are one query.
+        IndexManifest.Quality quality = JobFixtures.manifest(heavy.index()).quality();
+        assertTrue(quality.queries() > 60 && quality.queries() < 110 && quality.source().contains("distinct vectors of 200"),
+                quality.queries() + " queries: " + quality.source());
+        try (IndexReader reader = IndexReader.open(heavy.index().toString())) {
+            SearchResults found = reader.search(heavy.input().row(0), 1_000);
+            assertEquals(1_000, java.util.Arrays.stream(found.ids()).distinct().count());
+            for (int i = 0; i < 1_000; i++) {
+                assertEquals(0f, found.distances()[i]);
+                assertTrue(found.ids()[i] % 5 < 3, "id " + found.ids()[i] + " is not a copy");
+            }
+        }
+    }
+
+    @Test
+    void underCosineAVectorAndItsMultiplesAreOneHeavyVector() throws IOException {
+        // v, 2v, 4v and 8v are one vector once normalised, as the segments store them (and chain them as copies):
+        // each a fifth of the input would stay under the spreading floor, all four in one partition (1.8x).
+        Map<String, Object> summary = buildWithAHeavyVector("heavy-cosine", "cosine", 3, new float[]{1, 2, 4, 8}).summary();
+        assertEquals(1, summary.get("heavy_vectors"), summary.toString());
+        assertTrue((Double) summary.get("largest_segment_vs_mean") <= 1.2, summary.toString());
+    }
+
+    private record HeavyBuild(Path index, FloatMatrix input, Map<String, Object> summary) {
+    }
+
+    /**
+     * Builds {@code partitions} segments over 100,000 Gaussian 16-d vectors of which 60% (ids r with r % 5 < 3)
+     * are row 0 times one of {@code scales} in turn.
+     */
+    private static HeavyBuild buildWithAHeavyVector(String name, String metric, int partitions, float[] scales) throws IOException {
         java.util.Random random = new java.util.Random(33);
         float[] rows = new float[100_000 * 16];
         for (int i = 0; i < rows.length; i++) {
@@ -383,29 +419,16 @@ class SearchIndexJobTest {
         }
         for (int r = 0; r < 100_000; r++) {
             if (r % 5 < 3) {
-                System.arraycopy(rows, 0, rows, r * 16, 16);
+                for (int d = 0; d < 16; d++) {
+                    rows[r * 16 + d] = rows[d] * scales[r % scales.length];
+                }
             }
         }
         FloatMatrix input = new FloatMatrix(16, 100_000, rows);
-        Path built = tmp.resolve("heavy-index");
-        Map<String, Object> summary = JobFixtures.runJob(spark, "--input",
-                JobFixtures.writeFvecs(tmp.resolve("heavy.fvecs"), input).toString(), "--output", built.toString(), "--partitions", "2",
-                "--eval-queries", "200");
-        assertEquals(1, summary.get("heavy_vectors"), summary.toString());
-        assertTrue((Double) summary.get("largest_segment_vs_mean") <= 1.2, summary.toString());
-        assertEquals(60_000L - 2, summary.get("copies"), summary.toString()); // one of them in each segment is its graph node
-        // The build measured its recall on the sample's distinct vectors: the copies sampled are one query.
-        IndexManifest.Quality quality = JobFixtures.manifest(built).quality();
-        assertTrue(quality.queries() > 60 && quality.queries() < 110 && quality.source().contains("distinct vectors of 200"),
-                quality.queries() + " queries: " + quality.source());
-        try (IndexReader reader = IndexReader.open(built.toString())) {
-            SearchResults found = reader.search(input.row(0), 1_000);
-            assertEquals(1_000, java.util.Arrays.stream(found.ids()).distinct().count());
-            for (int i = 0; i < 1_000; i++) {
-                assertEquals(0f, found.distances()[i]);
-                assertTrue(found.ids()[i] % 5 < 3, "id " + found.ids()[i] + " is not a copy");
-            }
-        }
+        Path built = tmp.resolve(name + "-index");
+        Map<String, Object> summary = JobFixtures.runJob(spark, "--input", JobFixtures.writeFvecs(tmp.resolve(name + ".fvecs"), input).toString(),
+                "--output", built.toString(), "--partitions", String.valueOf(partitions), "--metric", metric, "--eval-queries", "200");
+        return new HeavyBuild(built, input, summary);
     }
 
     /** The first 10 results other than {@code self}. */
