@@ -11,8 +11,11 @@ import java.util.SplittableRandom;
  * (k-means++ seeding, Lloyd iterations; on directions for ip/cosine), then biases that balance the
  * partitions. Plain k-means cells of real data differ in size by 1.6x and more; a segment that large
  * builds last and holds the job up, so each centroid gets an additive bias, tuned on the sample until no
- * cell holds more than {@link #TARGET_IMBALANCE} times the mean. The centroids are then moved to the
- * means of their biased cells and the biases tuned again.
+ * cell holds more than {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it
+ * (over every centroid). The centroids are then moved to the means of their biased cells and the biases
+ * tuned again. What cannot be split this way is reported, not hidden: rows closer together than float
+ * resolution (near-copies), or a dense region whose few centroids would need more raises than the tuning
+ * makes ({@code Result.imbalance} over 1.5; the build warns).
  *
  * <p>Runs on the driver on the sample alone; a 100,000 x 128 sample with 16 cells takes about a second.
  */
@@ -21,10 +24,15 @@ public final class KMeansTrainer {
     /** Largest cell the bias tuning aims for, relative to the mean: below 1.5 with room for sampling error. */
     static final double TARGET_IMBALANCE = 1.15;
     private static final int MAX_LLOYD_ITERATIONS = 25;
-    private static final int MAX_BIAS_ITERATIONS = 300;
+    /** Raises of the bias tuning, at most, per cell: enough for a blob holding most rows to spill over every cell. */
+    private static final int MAX_RAISES_PER_CELL = 100;
     private static final int BALANCE_ROUNDS = 2;
-    /** Candidate cells remembered per row for bias tuning: a bias moves a row only to a nearby cell. */
-    private static final int CANDIDATES = 8;
+    /**
+     * Routing distances the bias tuning keeps (sample rows times cells, 64 MB): a larger sample is tuned on
+     * rows spread over it, at least {@link #MIN_TUNING_ROWS_PER_CELL} per cell.
+     */
+    private static final long TUNING_DISTANCES = 16L << 20;
+    private static final int MIN_TUNING_ROWS_PER_CELL = 256;
     /** Rows k-means++ seeds from: seeding costs k passes, so it looks at a subsample of a large sample. */
     private static final int SEEDING_ROWS = 20_000;
 
@@ -80,19 +88,17 @@ public final class KMeansTrainer {
         KMeansTrainer t = new KMeansTrainer(sample, rows, dimension, metric, k, seed);
         float[] centres = t.lloyd(t.seed());
         float[] biases = new float[k];
-        Candidates candidates = null;
+        int[] assignment = new int[rows];
         for (int round = 0; round < BALANCE_ROUNDS; round++) {
-            candidates = t.candidates(new Centroids(metric, dimension, centres, null));
-            biases = t.balance(candidates);
+            biases = t.balance(new Centroids(metric, dimension, centres, null));
             if (round + 1 < BALANCE_ROUNDS) {
-                int[] cells = new int[rows];
-                candidates.assign(biases, cells);
-                centres = t.means(cells, centres);
+                t.route(new Centroids(metric, dimension, centres, biases), assignment, null);
+                centres = t.means(assignment, centres);
             }
         }
-        int[] assignment = new int[rows];
+        // The sample's cells as the build routes every vector: over all centroids, with the biases.
         float[] gaps = new float[rows];
-        int[] sizes = candidates.assign(biases, assignment, gaps);
+        int[] sizes = t.route(new Centroids(metric, dimension, centres, biases), assignment, gaps);
         float gap = 0;
         double replicated = 0;
         if (replicationBudget > 0 && k > 1) {
@@ -232,116 +238,118 @@ public final class KMeansTrainer {
         return metric == Metric.L2 ? Metric.L2.distance(a, ao, b, bo, dimension) : Metric.IP.distance(a, ao, b, bo, dimension);
     }
 
-    /** Each row's nearest cells with their (unbiased) routing distances. */
-    private Candidates candidates(Centroids centroids) {
-        int t = Math.min(k, CANDIDATES);
-        Candidates c = new Candidates(rows, t, k);
+    /**
+     * Routes every sample row over all of {@code centroids} (biases included), as the build routes the input:
+     * the size of each cell; optionally each row's cell into {@code into} and into {@code gaps} the margin to
+     * its second-nearest cell.
+     */
+    private int[] route(Centroids centroids, int[] into, float[] gaps) {
+        int[] sizes = new int[k];
         float[] d = new float[k];
         Centroids.Scratch scratch = centroids.newScratch();
         for (int r = 0; r < rows; r++) {
-            centroids.distances(sample, r * dimension, scratch, d);
-            int[] near = Centroids.smallest(d, t);
-            for (int j = 0; j < t; j++) {
-                c.cells[r * t + j] = near[j];
-                c.distances[r * t + j] = d[near[j]];
+            int best = centroids.nearest(sample, r * dimension, scratch, d);
+            sizes[best]++;
+            if (into != null) {
+                into[r] = best;
+            }
+            if (gaps != null) {
+                float second = Float.POSITIVE_INFINITY;
+                for (int c = 0; c < k; c++) {
+                    if (c != best && d[c] < second) {
+                        second = d[c];
+                    }
+                }
+                gaps[r] = second - d[best];
             }
         }
-        return c;
+        return sizes;
     }
 
     /**
-     * Biases that bring every cell to at most {@link #TARGET_IMBALANCE} times the mean on the sample: a
-     * cell above the mean is pushed away by raising its bias, one below it pulled in by lowering it, in
-     * steps of the typical margin between a row's two nearest cells.
+     * Biases that bring every cell to at most {@link #TARGET_IMBALANCE} times the mean on the sample, when
+     * each row goes to the cell of smallest distance plus bias over all cells, as routing sends it. The
+     * largest cell over that cap raises its bias by just enough to shed its excess (the rows of the smallest
+     * margins to their next cell leave for it), then the largest again, like bids in an auction. Biases only
+     * rise, so none runs away downwards (lowering the biases of small cells drove one to -7,535 on skewed
+     * data, its cell then taking every vector), and a raise is as large as the rows need, however far their
+     * next cell (a fixed step took 300 rounds to cover a tenth of what a dense blob with few centroids needed).
      */
-    private float[] balance(Candidates candidates) {
+    private float[] balance(Centroids unbiased) {
         float[] biases = new float[k];
         if (k == 1) {
             return biases;
         }
-        double margin = candidates.typicalMargin();
-        double mean = (double) rows / k;
-        double step = 0.5;
-        for (int iteration = 0; iteration < MAX_BIAS_ITERATIONS; iteration++) {
-            int[] sizes = candidates.assign(biases, null);
-            double largest = Arrays.stream(sizes).max().orElse(0) / mean;
-            if (largest <= TARGET_IMBALANCE) {
+        int n = (int) Math.min(rows, Math.max(TUNING_DISTANCES / k, (long) MIN_TUNING_ROWS_PER_CELL * k));
+        float[] table = new float[n * k];
+        float[] d = new float[k];
+        Centroids.Scratch scratch = unbiased.newScratch();
+        float scale = 0;
+        for (int i = 0; i < n; i++) {
+            unbiased.distances(sample, (int) ((long) i * rows / n) * dimension, scratch, d);
+            System.arraycopy(d, 0, table, i * k, k);
+            for (float x : d) {
+                scale = Math.max(scale, Math.abs(x));
+            }
+        }
+        int cap = Math.max((n + k - 1) / k, (int) Math.floor(TARGET_IMBALANCE * n / k));
+        int[] cell = new int[n];
+        int[] sizes = new int[k];
+        for (int i = 0; i < n; i++) {
+            cell[i] = nearest(table, i, biases, -1);
+            sizes[cell[i]]++;
+        }
+        int[] members = new int[n];
+        float[] margins = new float[n];
+        float[] sorted = new float[n];
+        for (int raise = 0; raise < MAX_RAISES_PER_CELL * k; raise++) {
+            int c = 0;
+            for (int j = 1; j < k; j++) {
+                c = sizes[j] > sizes[c] ? j : c;
+            }
+            if (sizes[c] <= cap) {
                 break;
             }
-            for (int c = 0; c < k; c++) {
-                biases[c] += (float) (step * margin * (sizes[c] / mean - 1));
+            int m = 0;
+            for (int i = 0; i < n; i++) {
+                if (cell[i] == c) {
+                    int other = nearest(table, i, biases, c);
+                    members[m] = i;
+                    margins[m] = table[i * k + other] + biases[other] - (table[i * k + c] + biases[c]);
+                    sorted[m] = margins[m];
+                    m++;
+                }
             }
-            step *= 0.98;
+            Arrays.sort(sorted, 0, m);
+            float by = sorted[sizes[c] - cap - 1];
+            // Past float resolution of the distances a raise would leave a tie, which the lower cell keeps.
+            by += Math.max(by * 1e-4f, 4 * Math.ulp(scale + Math.abs(biases[c])));
+            biases[c] += by;
+            for (int j = 0; j < m; j++) {
+                if (margins[j] <= by) {
+                    // Where it goes, as routing will compute it (a sum of floats may round the other way).
+                    int now = nearest(table, members[j], biases, -1);
+                    sizes[c]--;
+                    sizes[now]++;
+                    cell[members[j]] = now;
+                }
+            }
         }
         return biases;
     }
 
-    /** The candidate cells of every row, and the biased assignment over them. */
-    private static final class Candidates {
-        final int t;
-        final int k;
-        final int[] cells;
-        final float[] distances;
-
-        Candidates(int rows, int t, int k) {
-            this.t = t;
-            this.k = k;
-            this.cells = new int[rows * t];
-            this.distances = new float[rows * t];
-        }
-
-        int rows() {
-            return cells.length / t;
-        }
-
-        /** Median gap between a row's nearest and second-nearest cell. */
-        double typicalMargin() {
-            if (t < 2) {
-                return 1;
+    /** Row {@code i} of {@code table}'s cell of smallest distance plus bias, other than {@code except} (ties: the lower cell). */
+    private int nearest(float[] table, int i, float[] biases, int except) {
+        int at = i * k;
+        int best = -1;
+        float first = Float.POSITIVE_INFINITY;
+        for (int c = 0; c < k; c++) {
+            float x = table[at + c] + biases[c];
+            if (c != except && (best < 0 || x < first)) {
+                first = x;
+                best = c;
             }
-            float[] gaps = new float[rows()];
-            for (int r = 0; r < gaps.length; r++) {
-                gaps[r] = distances[r * t + 1] - distances[r * t];
-            }
-            Arrays.sort(gaps);
-            double median = gaps[gaps.length / 2];
-            return median > 0 ? median : Math.max(1e-6, Math.abs(distances[0]));
         }
-
-        int[] assign(float[] biases, int[] into) {
-            return assign(biases, into, null);
-        }
-
-        /**
-         * Sizes of the cells when each row goes to its candidate of smallest biased distance; optionally
-         * the choice per row, and the gap to its second-best candidate.
-         */
-        int[] assign(float[] biases, int[] into, float[] gaps) {
-            int[] sizes = new int[k];
-            for (int r = 0, n = rows(); r < n; r++) {
-                int best = -1;
-                float bestDistance = Float.POSITIVE_INFINITY;
-                float second = Float.POSITIVE_INFINITY;
-                for (int j = 0; j < t; j++) {
-                    int c = cells[r * t + j];
-                    float d = distances[r * t + j] + biases[c];
-                    if (d < bestDistance) {
-                        second = bestDistance;
-                        bestDistance = d;
-                        best = c;
-                    } else if (d < second) {
-                        second = d;
-                    }
-                }
-                sizes[best]++;
-                if (into != null) {
-                    into[r] = best;
-                }
-                if (gaps != null) {
-                    gaps[r] = second - bestDistance;
-                }
-            }
-            return sizes;
-        }
+        return best;
     }
 }

@@ -71,6 +71,50 @@ class KMeansTrainerTest {
         assertArrayEquals(sampleSizes, routedSample, metric + ": the sample's cells under the returned centroids");
     }
 
+    /**
+     * More cells than a row's few nearest: half the rows in one wide blob, half in 30 tight clusters far away
+     * (probe helper 25's case). When the tuning counted each row's 8 nearest cells only, it reported 1.13x while
+     * routing over all cells put 5.6x the mean in one partition and left two empty (16 cells), 29.5x (32).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {16, 32})
+    void cellsAreBalancedAsRoutingAssignsOverEveryCentroid(int k) {
+        int dim = 32;
+        int rows = 20_000;
+        SplittableRandom random = new SplittableRandom(1);
+        float[][] centres = new float[30][dim];
+        for (float[] c : centres) {
+            double norm = 0;
+            for (int i = 0; i < dim; i++) {
+                c[i] = (float) gaussian(random);
+                norm += c[i] * c[i];
+            }
+            for (int i = 0; i < dim; i++) {
+                c[i] = (float) (50 * c[i] / Math.sqrt(norm));
+            }
+        }
+        float[] data = new float[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            boolean blob = random.nextBoolean();
+            float[] centre = blob ? new float[dim] : centres[random.nextInt(30)];
+            for (int i = 0; i < dim; i++) {
+                data[r * dim + i] = (float) (centre[i] + (blob ? 1 : 0.1) * gaussian(random));
+            }
+        }
+        KMeansTrainer.Result result = KMeansTrainer.train(data, rows, dim, Metric.L2, k, 1, 0);
+        int[] routed = new int[k];
+        Centroids centroids = result.centroids();
+        float[] d = new float[k];
+        Centroids.Scratch scratch = centroids.newScratch();
+        for (int r = 0; r < rows; r++) {
+            routed[centroids.nearest(data, r * dim, scratch, d)]++;
+        }
+        assertArrayEquals(result.sampleSizes(), routed, "the sizes reported are those of routing");
+        double mean = (double) rows / k;
+        assertTrue(result.imbalance() <= 1.2, "largest " + result.imbalance() + "x the mean: " + Arrays.toString(routed));
+        assertTrue(Arrays.stream(routed).min().getAsInt() >= 0.25 * mean, "smallest partition: " + Arrays.toString(routed));
+    }
+
     @Test
     void replicationTakesTheBudgetNearestTheBoundaries() {
         FloatMatrix data = Fixtures.clustered(20_000, 1, 16, 6)[0];

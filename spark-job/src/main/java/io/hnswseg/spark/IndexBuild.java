@@ -312,6 +312,11 @@ final class IndexBuild {
         LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
                 cells, heavy.trainingCount, trained.seconds(), trained.imbalance(),
                 options.replication > 0 ? String.format("; %.1f%% of it within the replication gap", 100 * trained.replicated()) : ""));
+        if (trained.imbalance() > 1.5) {
+            LOG.warn(String.format("k-means: the biases could not balance the sample's cells (largest %.2fx the mean): the data has a"
+                    + " region too dense for its centroids, or vectors nearly equal; the largest segment will be about that size",
+                    trained.imbalance()));
+        }
         Partitioning partitioning = Partitioning.kmeans(partitions, trained.centroids(), trained.replicationGap());
         if (heavy.count() > 0) {
             partitioning.heavy = heavy.vectors;
