@@ -42,8 +42,8 @@ final class InsertionOrder {
         FloatPages vectors = graph.vectors;
         int sampleRows = Math.min(n, SAMPLE_ROWS);
         int k = cells(n);
-        Centroids centroids = KMeansTrainer.train(vectors.spreadSample(n, sampleRows), sampleRows, graph.dimension, graph.metric, k,
-                graph.params.seed(), 0).centroids();
+        Centroids centroids = KMeansTrainer.unbalanced(vectors.spreadSample(n, sampleRows), sampleRows, graph.dimension, graph.metric, k,
+                graph.params.seed());
         int[] cell = new int[n];
         SharedWork.run((n + ASSIGN_ROWS - 1) / ASSIGN_ROWS, threads, item -> {
             Centroids.Scratch scratch = centroids.newScratch();

@@ -24,14 +24,24 @@ public final class KMeansTrainer {
     /** Largest cell the bias tuning aims for, relative to the mean: below 1.5 with room for sampling error. */
     static final double TARGET_IMBALANCE = 1.15;
     private static final int MAX_LLOYD_ITERATIONS = 25;
-    /** Raises of the bias tuning, at most, per cell: enough for a blob holding most rows to spill over every cell. */
-    private static final int MAX_RAISES_PER_CELL = 100;
+    /** Raises of the bias tuning, at most, per cell. */
+    private static final int MAX_RAISES_PER_CELL = 50;
+    /** Raises without a smaller largest cell or excess over the cap, per cell, after which the tuning stops. */
+    private static final int STALLED_RAISES_PER_CELL = 5;
+    /**
+     * Raises without progress, at most, whatever the cells: each costs a pass over the sample's distances, and
+     * copies of one vector held over the cap never leave it (256 cells, a quarter of 10,000 rows one vector: 15 s
+     * at 5 a cell).
+     */
+    private static final int MAX_STALLED_RAISES = 200;
     private static final int BALANCE_ROUNDS = 2;
     /**
      * Routing distances the bias tuning keeps (sample rows times cells, 64 MB): a larger sample is tuned on
-     * rows spread over it, at least {@link #MIN_TUNING_ROWS_PER_CELL} per cell.
+     * rows spread over it; at least {@link #MIN_TUNING_ROWS_PER_CELL} rows a cell where that stays within
+     * {@link #MAX_TUNING_DISTANCES} (256 MB; up to 512 cells).
      */
     private static final long TUNING_DISTANCES = 16L << 20;
+    private static final long MAX_TUNING_DISTANCES = 64L << 20;
     private static final int MIN_TUNING_ROWS_PER_CELL = 256;
     /** Rows k-means++ seeds from: seeding costs k passes, so it looks at a subsample of a large sample. */
     private static final int SEEDING_ROWS = 20_000;
@@ -68,6 +78,21 @@ public final class KMeansTrainer {
                 Vectors.normalize(this.sample, r * dimension, dimension);
             }
         }
+    }
+
+    /**
+     * Plain k-means centroids of rows {@code 0..rows-1} of {@code sample}, without biases: for grouping
+     * vectors that lie together (an insertion order), where the cells' sizes do not matter. The balancing
+     * of {@link #train} costs more than the k-means itself when many rows are copies of one vector.
+     *
+     * @throws IllegalArgumentException when the sample has fewer rows than {@code k}
+     */
+    public static Centroids unbalanced(float[] sample, int rows, int dimension, Metric metric, int k, long seed) {
+        if (k < 1 || rows < k) {
+            throw new IllegalArgumentException("k-means needs at least as many sample rows as cells: " + rows + " rows, " + k + " cells");
+        }
+        KMeansTrainer t = new KMeansTrainer(sample, rows, dimension, metric, k, seed);
+        return new Centroids(metric, dimension, t.lloyd(t.seed()), null);
     }
 
     /**
@@ -268,19 +293,25 @@ public final class KMeansTrainer {
 
     /**
      * Biases that bring every cell to at most {@link #TARGET_IMBALANCE} times the mean on the sample, when
-     * each row goes to the cell of smallest distance plus bias over all cells, as routing sends it. The
-     * largest cell over that cap raises its bias by just enough to shed its excess (the rows of the smallest
-     * margins to their next cell leave for it), then the largest again, like bids in an auction. Biases only
-     * rise, so none runs away downwards (lowering the biases of small cells drove one to -7,535 on skewed
-     * data, its cell then taking every vector), and a raise is as large as the rows need, however far their
-     * next cell (a fixed step took 300 rounds to cover a tenth of what a dense blob with few centroids needed).
+     * each row goes to the cell of smallest distance plus bias over all cells, as routing sends it. Like
+     * bids in an auction: the cells at or over that cap ("full") raise their biases together, by just enough
+     * that as many rows as they hold over it leave for cells with room (the rows of the smallest margins to
+     * their nearest cell with room); then again, until no cell is over. Biases only rise, and a raise is as
+     * large as the rows need. The earlier tuning lowered the biases of small cells without limit (one reached
+     * -7,535 on skewed data, its cell then taking every vector), and cells raised one at a time passed rows
+     * among themselves in small steps inside a dense region (a blob of 90% of the rows over 64 cells stopped
+     * at 2.70x); raised together, their exchanges cancel and only rows leaving the region count (1.28x).
      */
     private float[] balance(Centroids unbiased) {
         float[] biases = new float[k];
         if (k == 1) {
             return biases;
         }
-        int n = (int) Math.min(rows, Math.max(TUNING_DISTANCES / k, (long) MIN_TUNING_ROWS_PER_CELL * k));
+        long wanted = Math.max(TUNING_DISTANCES / k, Math.min((long) MIN_TUNING_ROWS_PER_CELL * k, MAX_TUNING_DISTANCES / k));
+        int n = (int) Math.min(rows, Math.max(k, wanted));
+        if ((long) n * k > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException(k + " cells: too many to balance (" + n + " x " + k + " distances)");
+        }
         float[] table = new float[n * k];
         float[] d = new float[k];
         Centroids.Scratch scratch = unbiased.newScratch();
@@ -296,56 +327,78 @@ public final class KMeansTrainer {
         int[] cell = new int[n];
         int[] sizes = new int[k];
         for (int i = 0; i < n; i++) {
-            cell[i] = nearest(table, i, biases, -1);
+            cell[i] = nearest(table, i, biases, null);
             sizes[cell[i]]++;
         }
-        int[] members = new int[n];
+        boolean[] full = new boolean[k];
+        int[] leaving = new int[n];
         float[] margins = new float[n];
         float[] sorted = new float[n];
-        for (int raise = 0; raise < MAX_RAISES_PER_CELL * k; raise++) {
-            int c = 0;
-            for (int j = 1; j < k; j++) {
-                c = sizes[j] > sizes[c] ? j : c;
+        // Where the cap cannot be reached (rows closer than float resolution move together, and may not fit),
+        // the raises go on while they help, and the best biases seen are kept.
+        float[] best = biases.clone();
+        int bestLargest = Integer.MAX_VALUE;
+        int leastExcess = Integer.MAX_VALUE;
+        for (int raise = 0, stalled = 0; raise < MAX_RAISES_PER_CELL * k && stalled < Math.min(STALLED_RAISES_PER_CELL * k, MAX_STALLED_RAISES); raise++) {
+            int excess = 0;
+            int largest = 0;
+            float top = 0;
+            for (int c = 0; c < k; c++) {
+                full[c] = sizes[c] >= cap;
+                excess += Math.max(0, sizes[c] - cap);
+                largest = Math.max(largest, sizes[c]);
+                top = Math.max(top, Math.abs(biases[c]));
             }
-            if (sizes[c] <= cap) {
+            stalled = largest < bestLargest || excess < leastExcess ? 0 : stalled + 1;
+            leastExcess = Math.min(leastExcess, excess);
+            if (largest < bestLargest) {
+                bestLargest = largest;
+                System.arraycopy(biases, 0, best, 0, k);
+            }
+            if (excess == 0) {
                 break;
             }
             int m = 0;
             for (int i = 0; i < n; i++) {
-                if (cell[i] == c) {
-                    int other = nearest(table, i, biases, c);
-                    members[m] = i;
-                    margins[m] = table[i * k + other] + biases[other] - (table[i * k + c] + biases[c]);
+                if (full[cell[i]]) {
+                    int room = nearest(table, i, biases, full);
+                    leaving[m] = i;
+                    margins[m] = table[i * k + room] + biases[room] - (table[i * k + cell[i]] + biases[cell[i]]);
                     sorted[m] = margins[m];
                     m++;
                 }
             }
             Arrays.sort(sorted, 0, m);
-            float by = sorted[sizes[c] - cap - 1];
-            // Past float resolution of the distances a raise would leave a tie, which the lower cell keeps.
-            by += Math.max(by * 1e-4f, 4 * Math.ulp(scale + Math.abs(biases[c])));
-            biases[c] += by;
+            float by = sorted[excess - 1];
+            // A row left within rounding of a boundary could be routed either way by another summation order.
+            by += Math.max(by * 1e-4f, 64 * Math.ulp(scale + top));
+            for (int c = 0; c < k; c++) {
+                biases[c] += full[c] ? by : 0;
+            }
             for (int j = 0; j < m; j++) {
                 if (margins[j] <= by) {
-                    // Where it goes, as routing will compute it (a sum of floats may round the other way).
-                    int now = nearest(table, members[j], biases, -1);
-                    sizes[c]--;
+                    int i = leaving[j];
+                    int now = nearest(table, i, biases, null);
+                    sizes[cell[i]]--;
                     sizes[now]++;
-                    cell[members[j]] = now;
+                    cell[i] = now;
                 }
             }
         }
-        return biases;
+        return best;
     }
 
-    /** Row {@code i} of {@code table}'s cell of smallest distance plus bias, other than {@code except} (ties: the lower cell). */
-    private int nearest(float[] table, int i, float[] biases, int except) {
+    /**
+     * Row {@code i} of {@code table}'s cell of smallest distance plus bias, among those not marked in
+     * {@code skip} (null: all); ties go to the lower cell, as routing's.
+     */
+    private int nearest(float[] table, int i, float[] biases, boolean[] skip) {
         int at = i * k;
         int best = -1;
         float first = Float.POSITIVE_INFINITY;
         for (int c = 0; c < k; c++) {
             float x = table[at + c] + biases[c];
-            if (c != except && (best < 0 || x < first)) {
+            if ((skip == null || !skip[c]) && (best < 0 || x < first)) {
                 first = x;
                 best = c;
             }

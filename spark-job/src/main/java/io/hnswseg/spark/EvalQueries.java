@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.FloatPages;
+import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.Copies;
 import io.hnswseg.io.FloatMatrix;
@@ -33,7 +34,7 @@ final class EvalQueries {
         if (options.evalQueries == 0) {
             return null;
         }
-        return distinct(sample.evalIds, sample.evalVectors, sample.evalCount(), dimension, partitioning);
+        return distinct(sample.evalIds, sample.evalVectors, sample.evalCount(), dimension, options.metricValue(), partitioning);
     }
 
     /**
@@ -43,8 +44,16 @@ final class EvalQueries {
      * measured recall@10 0.9525 where `eval` measured 0.9403 on fresh queries, so the reader's default could
      * miss the target it was chosen for.
      */
-    private static Evaluation distinct(long[] ids, float[] vectors, int count, int dimension, Partitioning partitioning) {
-        int[] next = Copies.chains(FloatPages.wrap(vectors, dimension), count, dimension);
+    private static Evaluation distinct(long[] ids, float[] vectors, int count, int dimension, Metric metric, Partitioning partitioning) {
+        // Compared as the segments store them: under cosine, v and 2v are one query.
+        float[] stored = vectors;
+        if (metric.normalizes()) {
+            stored = Arrays.copyOf(vectors, count * dimension);
+            for (int q = 0; q < count; q++) {
+                HeavyVectors.asStored(stored, q * dimension, dimension, metric);
+            }
+        }
+        int[] next = Copies.chains(FloatPages.wrap(stored, dimension), count, dimension);
         String source = count + " vectors sampled from the input, each one's own match left out";
         if (next == null) {
             return Evaluation.of(ids, vectors, dimension, partitioning, source);

@@ -30,14 +30,15 @@ import java.util.zip.CRC32C;
  * unique to each task attempt; the manifest, written last in one atomic step, lists the winning attempt of
  * every partition. Right before it is written, the output is checked again: an index committed there while
  * this build ran is never replaced behind its back: a compare-and-swap on the manifest's state, in one
- * request on S3A (a conditional PUT) and for a new output elsewhere (a rename that never replaces); a
- * replacement on other stores is checked, then written (two requests, see docs/reliability.md). No directory
- * is ever renamed.
+ * request on S3A (a conditional PUT) and for a new output on HDFS (a rename that never replaces); elsewhere
+ * the state is checked, then written (see docs/reliability.md). No directory is ever renamed.
  */
 final class IndexCommit {
 
     private static final Logger LOG = LoggerFactory.getLogger(IndexCommit.class);
 
+    /** S3A's file system, told by name: hadoop-aws is optional on a cluster. */
+    private static final String S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem";
     /** Stores where one PUT is atomic (an object appears whole or not at all) and a rename is a copy. */
     private static final Set<String> ATOMIC_PUT = Set.of("s3", "s3a", "s3n", "gs", "oss", "cos");
 
@@ -179,7 +180,8 @@ final class IndexCommit {
      * Writes the manifest in one atomic step (a PUT where that is atomic, write-then-rename elsewhere),
      * after checking that the output's manifest is still what it was when the build started. On S3A the PUT
      * itself is conditional on that ({@link S3ManifestPut}); elsewhere a new output's manifest is renamed
-     * into place only if none appeared meanwhile, while a replacement is checked, then renamed over.
+     * without replacing (atomic on HDFS; the local file system checks, then renames), a replacement's over
+     * the old one.
      * {@code testFault}: a test hook's fault to inject before the write (see {@link TestFaults}); null outside tests.
      *
      * @throws InvalidInputException when an index was committed to the output while this build ran
@@ -193,16 +195,26 @@ final class IndexCommit {
         manifest.writeTo(bytes);
         String scheme = root.toUri().getScheme() == null ? "file" : root.toUri().getScheme().toLowerCase(Locale.ROOT);
         if (ATOMIC_PUT.contains(scheme)) {
-            if (S3ManifestPut.handles(fs)) {
-                S3ManifestPut.Result put = S3ManifestPut.put(fs, manifestPath, bytes.toByteArray(), before);
+            if (fs.getClass().getName().equals(S3A)) {
+                S3ManifestPut.Result put = conditionalPut(bytes.toByteArray());
                 switch (put.outcome()) {
                     case WRITTEN -> {
                         return;
                     }
-                    case CONFLICT -> throw refused(runId, "the store refused the conditional write: " + put.detail());
+                    case CONFLICT -> {
+                        // A PUT that landed but whose answer was lost is retried by the client, and the retry is
+                        // refused: the manifest there is then this build's own.
+                        if (holds(bytes.toByteArray())) {
+                            return;
+                        }
+                        throw refused(runId, "the store refused the conditional write: " + put.detail());
+                    }
                     case UNSUPPORTED -> LOG.warn("output {}: the manifest is written with a plain PUT, not a conditional one ({}):"
                             + " a build committing there at the same moment would be replaced", root, put.detail());
                 }
+            } else if (scheme.startsWith("s3")) {
+                LOG.warn("output {}: its file system ({}) is not S3A: the manifest is written with a plain PUT, not a conditional one,"
+                        + " so a build committing there at the same moment would be replaced", root, fs.getClass().getName());
             }
             try (FSDataOutputStream out = fs.create(manifestPath, true)) {
                 bytes.writeTo(out);
@@ -224,15 +236,48 @@ final class IndexCommit {
     }
 
     /**
+     * The conditional PUT on S3A, or {@link S3ManifestPut.Outcome#UNSUPPORTED} where this JVM cannot make
+     * one: {@link S3ManifestPut} links against hadoop-aws and the AWS SDK, which a cluster may lack or ship
+     * older (Hadoop 3.4.1's SDK predates conditional writes), and is loaded only here.
+     */
+    private S3ManifestPut.Result conditionalPut(byte[] data) throws IOException {
+        try {
+            return S3ManifestPut.put(fs, manifestPath, data, before);
+        } catch (LinkageError e) {
+            return new S3ManifestPut.Result(S3ManifestPut.Outcome.UNSUPPORTED,
+                    "this JVM's S3A or AWS SDK lacks the calls a conditional write needs: " + e);
+        }
+    }
+
+    /** Whether the output's manifest holds exactly {@code data}. */
+    private boolean holds(byte[] data) throws IOException {
+        try (java.io.InputStream in = fs.open(manifestPath)) {
+            return java.util.Arrays.equals(in.readAllBytes(), data);
+        } catch (FileNotFoundException e) {
+            return false;
+        }
+    }
+
+    /**
      * Removes this run's files and returns the failure to throw: an index was committed to the output while
      * this build ran, or the one it was to replace changed. {@code how}: how that was seen, when not by the re-check.
      */
-    private InvalidInputException refused(String runId, String how) throws IOException {
-        abandon(runId);
-        return new InvalidInputException("output " + root + ": an index was committed there while this build ran"
+    private InvalidInputException refused(String runId, String how) {
+        IOException notRemoved = null;
+        try {
+            abandon(runId);
+        } catch (IOException e) {
+            notRemoved = e;
+        }
+        InvalidInputException refused = new InvalidInputException("output " + root + ": an index was committed there while this build ran"
                 + (before == null ? "" : " (the one it was to replace changed)") + (how == null ? "" : " (" + how + ")")
-                + "; nothing committed, this build's files removed. "
+                + "; nothing committed, " + (notRemoved == null ? "this build's files removed. " : "this build's files not all removed"
+                + " (" + notRemoved.getMessage() + "; `hnswseg vacuum` removes them). ")
                 + (overwrite ? "Run it again to replace the new index." : "Pass --overwrite to replace it."));
+        if (notRemoved != null) {
+            refused.addSuppressed(notRemoved);
+        }
+        return refused;
     }
 
     private static boolean sameState(FileStatus a, FileStatus b) {

@@ -110,7 +110,7 @@ final class Partitioning implements Serializable {
         private final float[] distances;
         /** {@link Copies#rowHash} of each heavy vector, for the lookup of every input row; empty for none. */
         private final int[] heavyHashes;
-        /** The row being looked up, as segments store it ({@link HeavyVectors#asStored}); null without heavy vectors. */
+        /** The row being looked up, normalised where segments store it so ({@link HeavyVectors#asStored}); null without heavy vectors. */
         private final float[] stored;
         private final Metric heavyMetric;
 
@@ -162,11 +162,17 @@ final class Partitioning implements Serializable {
 
         /** Which heavy vector {@code v[offset..]} is, or -1. */
         private int heavyIndex(float[] v, int offset) {
-            System.arraycopy(v, offset, stored, 0, dimension);
-            HeavyVectors.asStored(stored, 0, dimension, heavyMetric);
-            int hash = Copies.rowHash(stored, 0, dimension);
+            float[] row = v;
+            int at = offset;
+            if (heavyMetric.normalizes()) {
+                System.arraycopy(v, offset, stored, 0, dimension);
+                HeavyVectors.asStored(stored, 0, dimension, heavyMetric);
+                row = stored;
+                at = 0;
+            }
+            int hash = Copies.rowHash(row, at, dimension);
             for (int h = 0; h < heavyHashes.length; h++) {
-                if (heavyHashes[h] == hash && Copies.sameRow(stored, 0, heavy, h * dimension, dimension)) {
+                if (heavyHashes[h] == hash && Copies.sameRow(row, at, heavy, h * dimension, dimension)) {
                     return h;
                 }
             }

@@ -22,12 +22,11 @@ import java.io.IOException;
  *
  * <p>S3A (Hadoop 3.4.1) has no conditional create, so the request goes through the file system's own S3
  * client and request factory: the same credentials, endpoint and encryption settings as every other write of
- * the build. Both are Hadoop internals; any mismatch with them, and a store that does not implement the
- * condition, is reported as {@link Outcome#UNSUPPORTED}, and the caller falls back to a plain PUT. Stores that
- * accept the headers and ignore them (s3proxy, which the tests use) behave like that plain PUT.
- *
- * <p>Only touched when the output's file system is S3A ({@link #handles}): hadoop-aws is optional on a
- * cluster, and this class links against it.
+ * the build. Both are Hadoop internals, and the conditions need an AWS SDK newer than Hadoop 3.4.1 ships:
+ * the caller loads this class only for an S3A output and takes a {@link LinkageError} as
+ * {@link Outcome#UNSUPPORTED}, as it does a store that does not implement the condition, and falls back to
+ * a plain PUT. Stores that accept the headers and ignore them (s3proxy, which the tests use) behave like
+ * that plain PUT.
  */
 final class S3ManifestPut {
 
@@ -45,12 +44,10 @@ final class S3ManifestPut {
         UNSUPPORTED
     }
 
-    private S3ManifestPut() {
-    }
+    /** Tries of a PUT refused with 409. */
+    static final int ATTEMPTS = 3;
 
-    /** Whether {@code fs} is S3A, told by class name so that no S3A class is loaded elsewhere. */
-    static boolean handles(FileSystem fs) {
-        return fs.getClass().getName().equals("org.apache.hadoop.fs.s3a.S3AFileSystem");
+    private S3ManifestPut() {
     }
 
     /**
@@ -58,16 +55,10 @@ final class S3ManifestPut {
      * {@code before} found it (null: absent).
      */
     static Result put(FileSystem fs, Path path, byte[] data, FileStatus before) throws IOException {
-        PutObjectRequest.Builder request;
-        S3Client client;
-        try {
-            S3AFileSystem s3a = (S3AFileSystem) fs;
-            request = s3a.getRequestFactory().newPutObjectRequestBuilder(s3a.pathToKey(path), PutObjectOptions.keepingDirs(),
-                    data.length, false);
-            client = s3a.getS3AInternals().getAmazonS3Client("hnswseg manifest commit");
-        } catch (LinkageError e) {
-            return new Result(Outcome.UNSUPPORTED, "this Hadoop's S3A lacks the calls a conditional write needs (" + e + ")");
-        }
+        S3AFileSystem s3a = (S3AFileSystem) fs;
+        PutObjectRequest.Builder request = s3a.getRequestFactory().newPutObjectRequestBuilder(s3a.pathToKey(path),
+                PutObjectOptions.keepingDirs(), data.length, false);
+        S3Client client = s3a.getS3AInternals().getAmazonS3Client("hnswseg manifest commit");
         if (before == null) {
             request.ifNoneMatch("*");
         } else {
@@ -80,23 +71,42 @@ final class S3ManifestPut {
         return put(client, request.build(), data);
     }
 
-    /** The conditional {@code request} itself, on {@code client}, with its failures sorted. */
+    /**
+     * The conditional {@code request} itself, on {@code client}, with its failures sorted. A 409 (another write
+     * to the key raced this one, which S3 asks to retry) is tried again up to {@link #ATTEMPTS} times in all: the
+     * other write may fail, or succeed and turn the retry into a 412.
+     */
     static Result put(S3Client client, PutObjectRequest request, byte[] data) throws IOException {
-        try {
-            client.putObject(request, RequestBody.fromBytes(data));
-            return new Result(Outcome.WRITTEN, "");
-        } catch (S3Exception e) {
-            String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-            // 412: the condition failed; 409: another write to the key raced this one (S3 asks to look again).
-            if (e.statusCode() == 412 || e.statusCode() == 409) {
-                return new Result(Outcome.CONFLICT, code == null ? "HTTP " + e.statusCode() : code);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.putObject(request, RequestBody.fromBytes(data));
+                return new Result(Outcome.WRITTEN, "");
+            } catch (S3Exception e) {
+                if (e.statusCode() != 409 || attempt >= ATTEMPTS) {
+                    return sorted(e, request);
+                }
+            } catch (SdkException e) {
+                throw new IOException("writing s3://" + request.bucket() + "/" + request.key() + ": " + e.getMessage(), e);
             }
-            if (e.statusCode() == 501 || "NotImplemented".equals(code)) {
-                return new Result(Outcome.UNSUPPORTED, "the store does not implement conditional writes (" + code + ")");
+            try {
+                Thread.sleep(100L << attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted writing s3://" + request.bucket() + "/" + request.key());
             }
-            throw new IOException("writing s3://" + request.bucket() + "/" + request.key() + ": " + e.getMessage(), e);
-        } catch (SdkException e) {
-            throw new IOException("writing s3://" + request.bucket() + "/" + request.key() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** What a refused PUT means: a conflict, a store without conditional writes, or an error. */
+    private static Result sorted(S3Exception e, PutObjectRequest request) throws IOException {
+        String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+        // 412: the condition failed; 409 (after the retries): another write to the key kept racing this one.
+        if (e.statusCode() == 412 || e.statusCode() == 409) {
+            return new Result(Outcome.CONFLICT, code == null ? "HTTP " + e.statusCode() : code);
+        }
+        if (e.statusCode() == 501 || "NotImplemented".equals(code)) {
+            return new Result(Outcome.UNSUPPORTED, "the store does not implement conditional writes (" + code + ")");
+        }
+        throw new IOException("writing s3://" + request.bucket() + "/" + request.key() + ": " + e.getMessage(), e);
     }
 }

@@ -271,8 +271,8 @@ class S3BuildTest {
 
     /**
      * The commit's conditional PUT goes through S3A's own client and request factory, with the ETag S3A reports
-     * for the manifest being replaced. s3proxy ignores the conditions (S3ManifestPutTest covers the refusals):
-     * this checks that the request is made and lands where a plain PUT would, not a fallback.
+     * for the manifest being replaced, and reaches the store with its condition (recorded on the wire:
+     * s3proxy ignores the conditions; S3ManifestPutTest covers the refusals).
      */
     @Test
     void theManifestIsPutConditionallyThroughS3a() throws IOException {
@@ -282,10 +282,12 @@ class S3BuildTest {
         conf.set("fs.s3a.endpoint.region", "us-east-1");
         conf.set("fs.s3a.access.key", ACCESS);
         conf.set("fs.s3a.secret.key", SECRET);
+        conf.set("fs.s3a.audit.execution.interceptors", ManifestPutHeaders.class.getName());
         conf.setBoolean("fs.s3a.impl.disable.cache", true);
         String key = "indexes/conditional/" + IndexManifest.FILE_NAME;
+        ManifestPutHeaders.SENT.clear();
         try (FileSystem fs = FileSystem.get(URI.create("s3a://" + BUCKET + "/"), conf)) {
-            assertTrue(S3ManifestPut.handles(fs));
+            assertEquals("org.apache.hadoop.fs.s3a.S3AFileSystem", fs.getClass().getName());
             org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path("s3a://" + BUCKET + "/" + key);
             byte[] first = "{\"first\": 1}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
             assertEquals(S3ManifestPut.Outcome.WRITTEN, S3ManifestPut.put(fs, path, first, null).outcome());
@@ -296,6 +298,7 @@ class S3BuildTest {
             S3ManifestPut.Result replaced = S3ManifestPut.put(fs, path, second, before);
             assertEquals(S3ManifestPut.Outcome.WRITTEN, replaced.outcome(), replaced.detail());
             assertArrayEquals(second, s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asByteArray());
+            assertEquals(List.of(java.util.Map.of("If-None-Match", "*"), java.util.Map.of("If-Match", etag)), ManifestPutHeaders.SENT);
         }
     }
 

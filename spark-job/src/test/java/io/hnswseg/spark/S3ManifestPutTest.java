@@ -26,11 +26,13 @@ class S3ManifestPutTest {
     private static final PutObjectRequest REQUEST = PutObjectRequest.builder().bucket("bucket").key("index/manifest.json")
             .ifNoneMatch("*").build();
 
-    /** A client whose putObject records its request and answers with {@code failure} (null: success). */
-    private static S3Client answering(S3Exception failure, List<PutObjectRequest> sent) {
+    /** A client whose putObject records its request and answers with the next of {@code answers} (null: success). */
+    private static S3Client answering(List<S3Exception> answers, List<PutObjectRequest> sent) {
+        java.util.Iterator<S3Exception> next = answers.iterator();
         return (S3Client) Proxy.newProxyInstance(S3Client.class.getClassLoader(), new Class<?>[]{S3Client.class}, (proxy, method, args) -> {
             if (method.getName().equals("putObject") && args.length == 2 && args[1] instanceof RequestBody) {
                 sent.add((PutObjectRequest) args[0]);
+                S3Exception failure = next.next();
                 if (failure != null) {
                     throw failure;
                 }
@@ -45,24 +47,35 @@ class S3ManifestPutTest {
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code).build()).build();
     }
 
-    private static S3ManifestPut.Result put(S3Exception failure) throws IOException {
+    /** The outcome when the store answers {@code answers} in turn, having been asked {@code requests} times. */
+    private static S3ManifestPut.Result put(int requests, S3Exception... answers) throws IOException {
         List<PutObjectRequest> sent = new ArrayList<>();
-        S3ManifestPut.Result result = S3ManifestPut.put(answering(failure, sent), REQUEST, new byte[]{'{', '}'});
-        assertEquals(List.of(REQUEST), sent, "one request, with its condition");
+        S3ManifestPut.Result result = S3ManifestPut.put(answering(java.util.Arrays.asList(answers), sent), REQUEST, new byte[]{'{', '}'});
+        assertEquals(java.util.Collections.nCopies(requests, REQUEST), sent, "the requests, each with its condition");
         return result;
     }
 
     @Test
     void theStoresAnswersAreSorted() throws IOException {
-        assertEquals(S3ManifestPut.Outcome.WRITTEN, put(null).outcome());
-        S3ManifestPut.Result refused = put(error(412, "PreconditionFailed"));
+        assertEquals(S3ManifestPut.Outcome.WRITTEN, put(1, (S3Exception) null).outcome());
+        S3ManifestPut.Result refused = put(1, error(412, "PreconditionFailed"));
         assertEquals(S3ManifestPut.Outcome.CONFLICT, refused.outcome());
         assertEquals("PreconditionFailed", refused.detail());
-        assertEquals(S3ManifestPut.Outcome.CONFLICT, put(error(409, "ConditionalRequestConflict")).outcome());
-        S3ManifestPut.Result unsupported = put(error(501, "NotImplemented"));
+        S3ManifestPut.Result unsupported = put(1, error(501, "NotImplemented"));
         assertEquals(S3ManifestPut.Outcome.UNSUPPORTED, unsupported.outcome());
         assertTrue(unsupported.detail().contains("NotImplemented"), unsupported.detail());
-        IOException e = assertThrows(IOException.class, () -> put(error(403, "AccessDenied")));
+        IOException e = assertThrows(IOException.class, () -> put(1, error(403, "AccessDenied")));
         assertTrue(e.getMessage().contains("s3://bucket/index/manifest.json") && e.getMessage().contains("AccessDenied"), e.getMessage());
+    }
+
+    @Test
+    void aRacingWriteIsWaitedOutBeforeItCountsAsAConflict() throws IOException {
+        // 409: another write to the key was under way; it may fail (the retry then writes) or win (a 412).
+        S3Exception racing = error(409, "ConditionalRequestConflict");
+        assertEquals(S3ManifestPut.Outcome.WRITTEN, put(2, racing, null).outcome());
+        assertEquals(S3ManifestPut.Outcome.CONFLICT, put(2, racing, error(412, "PreconditionFailed")).outcome());
+        S3ManifestPut.Result kept = put(S3ManifestPut.ATTEMPTS, racing, racing, racing);
+        assertEquals(S3ManifestPut.Outcome.CONFLICT, kept.outcome());
+        assertEquals("ConditionalRequestConflict", kept.detail());
     }
 }

@@ -376,7 +376,7 @@ class SearchIndexJobTest {
      */
     @Test
     void aVectorFillingMostOfTheInputIsSpreadOverSegments() throws IOException {
-        HeavyBuild heavy = buildWithAHeavyVector("heavy", "l2", 2, new float[]{1});
+        HeavyBuild heavy = buildWithAHeavyVector("heavy", 100_000, "l2", 2, new float[]{1});
         Map<String, Object> summary = heavy.summary();
         assertEquals(1, summary.get("heavy_vectors"), summary.toString());
         assertTrue((Double) summary.get("largest_segment_vs_mean") <= 1.2, summary.toString());
@@ -398,8 +398,9 @@ class SearchIndexJobTest {
     @Test
     void underCosineAVectorAndItsMultiplesAreOneHeavyVector() throws IOException {
         // v, 2v, 4v and 8v are one vector once normalised, as the segments store them (and chain them as copies):
-        // each a fifth of the input would stay under the spreading floor, all four in one partition (1.8x).
-        Map<String, Object> summary = buildWithAHeavyVector("heavy-cosine", "cosine", 3, new float[]{1, 2, 4, 8}).summary();
+        // each 15% of the input would stay under the spreading floor (9,000 a part), all four in one partition
+        // (1.8x); as one, 24,000 copies a part.
+        Map<String, Object> summary = buildWithAHeavyVector("heavy-cosine", 120_000, "cosine", 3, new float[]{1, 2, 4, 8}).summary();
         assertEquals(1, summary.get("heavy_vectors"), summary.toString());
         assertTrue((Double) summary.get("largest_segment_vs_mean") <= 1.2, summary.toString());
     }
@@ -408,23 +409,23 @@ class SearchIndexJobTest {
     }
 
     /**
-     * Builds {@code partitions} segments over 100,000 Gaussian 16-d vectors of which 60% (ids r with r % 5 < 3)
+     * Builds {@code partitions} segments over {@code count} Gaussian 16-d vectors of which 60% (ids r with r % 5 < 3)
      * are row 0 times one of {@code scales} in turn.
      */
-    private static HeavyBuild buildWithAHeavyVector(String name, String metric, int partitions, float[] scales) throws IOException {
+    private static HeavyBuild buildWithAHeavyVector(String name, int count, String metric, int partitions, float[] scales) throws IOException {
         java.util.Random random = new java.util.Random(33);
-        float[] rows = new float[100_000 * 16];
+        float[] rows = new float[count * 16];
         for (int i = 0; i < rows.length; i++) {
             rows[i] = (float) random.nextGaussian();
         }
-        for (int r = 0; r < 100_000; r++) {
+        for (int r = 0; r < count; r++) {
             if (r % 5 < 3) {
                 for (int d = 0; d < 16; d++) {
                     rows[r * 16 + d] = rows[d] * scales[r % scales.length];
                 }
             }
         }
-        FloatMatrix input = new FloatMatrix(16, 100_000, rows);
+        FloatMatrix input = new FloatMatrix(16, count, rows);
         Path built = tmp.resolve(name + "-index");
         Map<String, Object> summary = JobFixtures.runJob(spark, "--input", JobFixtures.writeFvecs(tmp.resolve(name + ".fvecs"), input).toString(),
                 "--output", built.toString(), "--partitions", String.valueOf(partitions), "--metric", metric, "--eval-queries", "200");
