@@ -339,7 +339,8 @@ public final class KMeansTrainer {
         float[] best = biases.clone();
         int bestLargest = Integer.MAX_VALUE;
         int leastExcess = Integer.MAX_VALUE;
-        for (int raise = 0, stalled = 0; raise < MAX_RAISES_PER_CELL * k && stalled < Math.min(STALLED_RAISES_PER_CELL * k, MAX_STALLED_RAISES); raise++) {
+        int patience = Math.min(STALLED_RAISES_PER_CELL * k, MAX_STALLED_RAISES);
+        for (int raise = 0, stalled = 0; raise < MAX_RAISES_PER_CELL * k && stalled < patience; raise++) {
             int excess = 0;
             int largest = 0;
             float top = 0;
