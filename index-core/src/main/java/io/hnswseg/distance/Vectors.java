@@ -61,6 +61,17 @@ public final class Vectors {
     }
 
     /**
+     * Makes {@code v[offset..offset+dim)}, in place, the row an index of {@code metric} stores: normalised under
+     * a metric that normalises ({@link Metric#normalizes}), else as it is. Rows compared in this form (copies of
+     * one vector, say) compare as the index sees them: under cosine, v and 2v are one.
+     */
+    public static void asStored(float[] v, int offset, int dim, Metric metric) {
+        if (metric.normalizes()) {
+            normalize(v, offset, dim);
+        }
+    }
+
+    /**
      * Scales {@code v[offset..offset+dim)} to unit length in place (a zero vector is left as it is). The scale
      * stays a double: for a vector shorter than about 3e-39, a valid direction, its float would be infinite.
      */

@@ -1,6 +1,8 @@
 package io.hnswseg.hnsw;
 
 import io.hnswseg.distance.FloatPages;
+import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
 
 import java.util.Arrays;
 
@@ -18,6 +20,22 @@ import java.util.Arrays;
 public final class Copies {
 
     private Copies() {
+    }
+
+    /**
+     * {@link #chains(FloatPages, int, int)} of rows {@code 0..n-1} of row-major {@code rows}, compared as an index
+     * of {@code metric} stores them ({@link Vectors#asStored}: under cosine, v and 2v are copies). The rows are
+     * left as they are (a metric that normalises compares a normalised copy of them).
+     */
+    public static int[] chains(float[] rows, int n, int dimension, Metric metric) {
+        float[] stored = rows;
+        if (metric.normalizes()) {
+            stored = Arrays.copyOf(rows, n * dimension);
+            for (int r = 0; r < n; r++) {
+                Vectors.asStored(stored, r * dimension, dimension, metric);
+            }
+        }
+        return chains(FloatPages.wrap(stored, dimension), n, dimension);
     }
 
     /**

@@ -89,9 +89,7 @@ public final class HnswGraphBuilder {
         float[] page = graph.vectors.page(node);
         int at = graph.vectors.offset(node);
         System.arraycopy(source, offset, page, at, dim);
-        if (graph.metric.normalizes()) {
-            Vectors.normalize(page, at, dim);
-        }
+        Vectors.asStored(page, at, dim, graph.metric);
         graph.ids[node] = id;
         graph.allocateUpper(node, drawLevel(node));
         graph.size = node + 1;

@@ -1,6 +1,5 @@
 package io.hnswseg.spark;
 
-import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.Copies;
@@ -46,14 +45,7 @@ final class EvalQueries {
      */
     private static Evaluation distinct(long[] ids, float[] vectors, int count, int dimension, Metric metric, Partitioning partitioning) {
         // Compared as the segments store them: under cosine, v and 2v are one query.
-        float[] stored = vectors;
-        if (metric.normalizes()) {
-            stored = Arrays.copyOf(vectors, count * dimension);
-            for (int q = 0; q < count; q++) {
-                HeavyVectors.asStored(stored, q * dimension, dimension, metric);
-            }
-        }
-        int[] next = Copies.chains(FloatPages.wrap(stored, dimension), count, dimension);
+        int[] next = Copies.chains(vectors, count, dimension, metric);
         String source = count + " vectors sampled from the input, each one's own match left out";
         if (next == null) {
             return Evaluation.of(ids, vectors, dimension, partitioning, source);

@@ -1,6 +1,5 @@
 package io.hnswseg.spark;
 
-import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.Copies;
@@ -36,7 +35,7 @@ final class HeavyVectors {
     static final long MIN_COPIES_PER_PART = 20_000;
 
     private final int dimension;
-    /** The heavy vectors, row-major, as segments store them ({@link #asStored}). */
+    /** The heavy vectors, row-major, as segments store them ({@link Vectors#asStored}). */
     final float[] vectors;
     /** Per heavy vector, its share of the sample. */
     final double[] shares;
@@ -55,18 +54,11 @@ final class HeavyVectors {
     /**
      * The heavy vectors of {@code sample} for a build of {@code partitions} over {@code inputRows} rows of
      * {@code metric}. Under a metric that normalises, rows are the same vector when they are after
-     * normalisation (v and 2v), as the segments' copies are ({@link #asStored}).
+     * normalisation (v and 2v), as the segments' copies are ({@link Vectors#asStored}).
      */
     static HeavyVectors find(Sample sample, int partitions, long inputRows, Metric metric) {
         int dim = sample.dimension;
-        float[] rows = sample.vectors;
-        if (metric.normalizes()) {
-            rows = Arrays.copyOf(sample.vectors, sample.rows * dim);
-            for (int r = 0; r < sample.rows; r++) {
-                asStored(rows, r * dim, dim, metric);
-            }
-        }
-        int[] next = Copies.chains(FloatPages.wrap(rows, dim), sample.rows, dim);
+        int[] next = Copies.chains(sample.vectors, sample.rows, dim, metric);
         if (next == null) {
             // Nothing to leave out: the sample itself is trained on, not a copy of it (it may be hundreds of MB).
             return new HeavyVectors(dim, new float[0], new double[0], sample.vectors, sample.rows);
@@ -88,7 +80,8 @@ final class HeavyVectors {
             boolean spread = share > SHARE_PER_PART / partitions && share * inputRows / parts(share, partitions) >= MIN_COPIES_PER_PART;
             if (spread) {
                 heavy = Arrays.copyOf(heavy, heavy.length + dim);
-                System.arraycopy(rows, head * dim, heavy, heavy.length - dim, dim);
+                System.arraycopy(sample.vectors, head * dim, heavy, heavy.length - dim, dim);
+                Vectors.asStored(heavy, heavy.length - dim, dim, metric);
                 shares = Arrays.copyOf(shares, shares.length + 1);
                 shares[shares.length - 1] = share;
             }
@@ -111,16 +104,6 @@ final class HeavyVectors {
             }
         }
         return new HeavyVectors(dim, heavy, shares, training, kept);
-    }
-
-    /**
-     * Row {@code v[offset..offset+dim)} as a segment stores it, in place: normalised under a metric that
-     * normalises, else as it is. Heavy vectors are kept and looked up in that form.
-     */
-    static void asStored(float[] v, int offset, int dim, Metric metric) {
-        if (metric.normalizes()) {
-            Vectors.normalize(v, offset, dim);
-        }
     }
 
     /** How many partitions a vector of this share of the input is spread over. */

@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.Copies;
 import io.hnswseg.routing.Centroids;
 
@@ -110,7 +111,7 @@ final class Partitioning implements Serializable {
         private final float[] distances;
         /** {@link Copies#rowHash} of each heavy vector, for the lookup of every input row; empty for none. */
         private final int[] heavyHashes;
-        /** The row being looked up, normalised where segments store it so ({@link HeavyVectors#asStored}); null without heavy vectors. */
+        /** The row being looked up, normalised where segments store it so ({@link Vectors#asStored}); null without heavy vectors. */
         private final float[] stored;
         private final Metric heavyMetric;
 
@@ -166,7 +167,7 @@ final class Partitioning implements Serializable {
             int at = offset;
             if (heavyMetric.normalizes()) {
                 System.arraycopy(v, offset, stored, 0, dimension);
-                HeavyVectors.asStored(stored, 0, dimension, heavyMetric);
+                Vectors.asStored(stored, 0, dimension, heavyMetric);
                 row = stored;
                 at = 0;
             }
