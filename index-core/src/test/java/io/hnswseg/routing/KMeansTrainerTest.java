@@ -79,9 +79,52 @@ class KMeansTrainerTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(ints = {16, 32})
     void cellsAreBalancedAsRoutingAssignsOverEveryCentroid(int k) {
-        int dim = 32;
+        assertBalancedAsRouted(blobAndFarClusters(20_000, 32, 0.5, 1), 20_000, 32, k, 1.2);
+    }
+
+    /**
+     * A blob of 90% of the rows over 64 cells: k-means puts few centroids in it, which must pass most of its rows
+     * on. Raised one at a time, those cells passed rows among themselves in small steps until the tuning gave up
+     * (2.3-2.7x); raised together, their exchanges cancel.
+     */
+    @Test
+    void aDenseRegionSpillsOverEveryCell() {
+        assertBalancedAsRouted(blobAndFarClusters(20_000, 32, 0.9, 1), 20_000, 32, 64, 1.2);
+    }
+
+    /** Every row one vector: nothing can be balanced; the tuning stops, and says so. */
+    @Test
+    void rowsThatCannotBeSplitStopTheTuning() {
+        float[] same = new float[5_000 * 8];
+        Arrays.fill(same, 1f);
+        KMeansTrainer.Result result = KMeansTrainer.train(same, 5_000, 8, Metric.L2, 16, 1, 0);
+        assertEquals(16.0, result.imbalance(), 1e-9, Arrays.toString(result.sampleSizes()));
+        assertEquals(16, KMeansTrainer.unbalanced(same, 5_000, 8, Metric.L2, 16, 1).count());
+    }
+
+    /**
+     * Half the rows in a wide blob, half in a tight one 12 away, 16 cells: the second round of tuning (after the
+     * centroids move to their cells' means) could not balance what the first had (1.58x against 1.15x), and was
+     * kept; the better round is kept now.
+     */
+    @Test
+    void theBetterRoundIsKept() {
+        int dim = 16;
         int rows = 20_000;
-        SplittableRandom random = new SplittableRandom(1);
+        SplittableRandom random = new SplittableRandom(3);
+        float[] data = new float[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            boolean tight = r % 2 == 0;
+            for (int i = 0; i < dim; i++) {
+                data[r * dim + i] = (float) ((tight && i == 0 ? 12 : 0) + (tight ? 0.2 : 1) * gaussian(random));
+            }
+        }
+        assertBalancedAsRouted(data, rows, dim, 16, 1.2);
+    }
+
+    /** Half the rows (or {@code blob}) in one wide blob, the rest in 30 tight clusters 50 away (probe helper 25's data). */
+    private static float[] blobAndFarClusters(int rows, int dim, double blob, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
         float[][] centres = new float[30][dim];
         for (float[] c : centres) {
             double norm = 0;
@@ -95,12 +138,17 @@ class KMeansTrainerTest {
         }
         float[] data = new float[rows * dim];
         for (int r = 0; r < rows; r++) {
-            boolean blob = random.nextBoolean();
-            float[] centre = blob ? new float[dim] : centres[random.nextInt(30)];
+            boolean inBlob = random.nextDouble() < blob;
+            float[] centre = inBlob ? new float[dim] : centres[random.nextInt(30)];
             for (int i = 0; i < dim; i++) {
-                data[r * dim + i] = (float) (centre[i] + (blob ? 1 : 0.1) * gaussian(random));
+                data[r * dim + i] = (float) (centre[i] + (inBlob ? 1 : 0.1) * gaussian(random));
             }
         }
+        return data;
+    }
+
+    /** Trains {@code k} cells on {@code data} and checks that routing gives the sizes reported, within {@code bound}. */
+    private static void assertBalancedAsRouted(float[] data, int rows, int dim, int k, double bound) {
         KMeansTrainer.Result result = KMeansTrainer.train(data, rows, dim, Metric.L2, k, 1, 0);
         int[] routed = new int[k];
         Centroids centroids = result.centroids();
@@ -110,9 +158,9 @@ class KMeansTrainerTest {
             routed[centroids.nearest(data, r * dim, scratch, d)]++;
         }
         assertArrayEquals(result.sampleSizes(), routed, "the sizes reported are those of routing");
-        double mean = (double) rows / k;
-        assertTrue(result.imbalance() <= 1.2, "largest " + result.imbalance() + "x the mean: " + Arrays.toString(routed));
-        assertTrue(Arrays.stream(routed).min().getAsInt() >= 0.25 * mean, "smallest partition: " + Arrays.toString(routed));
+        // Only the largest is bounded: the tuning raises biases, never lowers them, and a cell raised with its
+        // full neighbours can be drained (one of the 16 cells of the first case is empty; docs/reliability.md).
+        assertTrue(result.imbalance() <= bound, "largest " + result.imbalance() + "x the mean: " + Arrays.toString(routed));
     }
 
     @Test

@@ -209,6 +209,16 @@ final class IndexCommit {
                         }
                         throw refused(runId, "the store refused the conditional write: " + put.detail());
                     }
+                    case UNDECIDED -> {
+                        if (holds(bytes.toByteArray())) {
+                            return;
+                        }
+                        // Removing this build's files now could leave a manifest that lands later listing none of them.
+                        throw new IOException("output " + root + ": another write to " + IndexManifest.FILE_NAME + " was still under"
+                                + " way after " + S3ManifestPut.ATTEMPTS + " tries (" + put.detail() + "), possibly this build's own"
+                                + " retried one: whether this build is committed is not known. Its files are kept; look at the"
+                                + " manifest there, and `hnswseg vacuum` removes them if it does not list them.");
+                    }
                     case UNSUPPORTED -> LOG.warn("output {}: the manifest is written with a plain PUT, not a conditional one ({}):"
                             + " a build committing there at the same moment would be replaced", root, put.detail());
                 }

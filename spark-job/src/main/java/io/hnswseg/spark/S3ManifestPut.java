@@ -38,8 +38,13 @@ final class S3ManifestPut {
     enum Outcome {
         /** The manifest is written: the output was as the build found it. */
         WRITTEN,
-        /** Nothing written: the manifest appeared or changed since the build looked (HTTP 412 or 409). */
+        /** Nothing written: the manifest appeared or changed since the build looked (HTTP 412). */
         CONFLICT,
+        /**
+         * Not known: another write to the key was still under way after every try (HTTP 409). It may be this
+         * build's own earlier try, which the SDK retried after a timeout and which may land yet.
+         */
+        UNDECIDED,
         /** Nothing written: the store (or this Hadoop) cannot make the write conditional. */
         UNSUPPORTED
     }
@@ -74,7 +79,7 @@ final class S3ManifestPut {
     /**
      * The conditional {@code request} itself, on {@code client}, with its failures sorted. A 409 (another write
      * to the key raced this one, which S3 asks to retry) is tried again up to {@link #ATTEMPTS} times in all: the
-     * other write may fail, or succeed and turn the retry into a 412.
+     * other write may fail, or succeed and turn the retry into a 412; still 409 after that is undecided.
      */
     static Result put(S3Client client, PutObjectRequest request, byte[] data) throws IOException {
         for (int attempt = 1; ; attempt++) {
@@ -100,9 +105,11 @@ final class S3ManifestPut {
     /** What a refused PUT means: a conflict, a store without conditional writes, or an error. */
     private static Result sorted(S3Exception e, PutObjectRequest request) throws IOException {
         String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-        // 412: the condition failed; 409 (after the retries): another write to the key kept racing this one.
-        if (e.statusCode() == 412 || e.statusCode() == 409) {
-            return new Result(Outcome.CONFLICT, code == null ? "HTTP " + e.statusCode() : code);
+        if (e.statusCode() == 412) {
+            return new Result(Outcome.CONFLICT, code == null ? "HTTP 412" : code);
+        }
+        if (e.statusCode() == 409) {
+            return new Result(Outcome.UNDECIDED, code == null ? "HTTP 409" : code);
         }
         if (e.statusCode() == 501 || "NotImplemented".equals(code)) {
             return new Result(Outcome.UNSUPPORTED, "the store does not implement conditional writes (" + code + ")");
