@@ -123,13 +123,22 @@ public final class KMeansTrainer {
         int kept = Integer.MAX_VALUE;
         float[] keptCentres = centres;
         float[] keptBiases = biases;
+        // The sample's cells as the build routes every vector (over all centroids, with the biases), of the kept round.
+        int[] sizes = null;
+        float[] gaps = new float[rows];
+        float[] roundGaps = new float[rows];
         for (int round = 0; round < BALANCE_ROUNDS; round++) {
             biases = t.balance(new Centroids(metric, dimension, centres, null));
-            int largest = Arrays.stream(t.route(new Centroids(metric, dimension, centres, biases), assignment, null)).max().orElse(0);
+            int[] roundSizes = t.route(new Centroids(metric, dimension, centres, biases), assignment, roundGaps);
+            int largest = Arrays.stream(roundSizes).max().orElse(0);
             if (largest < kept) {
                 kept = largest;
                 keptCentres = centres;
                 keptBiases = biases;
+                sizes = roundSizes;
+                float[] swap = gaps;
+                gaps = roundGaps;
+                roundGaps = swap;
             }
             if (round + 1 < BALANCE_ROUNDS) {
                 centres = t.means(assignment, centres);
@@ -137,9 +146,6 @@ public final class KMeansTrainer {
         }
         centres = keptCentres;
         biases = keptBiases;
-        // The sample's cells as the build routes every vector: over all centroids, with the biases.
-        float[] gaps = new float[rows];
-        int[] sizes = t.route(new Centroids(metric, dimension, centres, biases), assignment, gaps);
         float gap = 0;
         double replicated = 0;
         if (replicationBudget > 0 && k > 1) {
