@@ -344,11 +344,7 @@ public final class KMeansTrainer {
         }
         int cap = Math.max((n + k - 1) / k, (int) Math.floor(TARGET_IMBALANCE * n / k));
         int[] cell = new int[n];
-        int[] sizes = new int[k];
-        for (int i = 0; i < n; i++) {
-            cell[i] = nearest(table, i, biases, null);
-            sizes[cell[i]]++;
-        }
+        int[] sizes = assign(table, n, biases, cell);
         boolean[] full = new boolean[k];
         int[] leaving = new int[n];
         float[] margins = new float[n];
@@ -417,11 +413,7 @@ public final class KMeansTrainer {
     private void refill(float[] table, int n, float[] biases, int cap) {
         int floor = n / (2 * k);
         int[] cell = new int[n];
-        int[] sizes = new int[k];
-        for (int i = 0; i < n; i++) {
-            cell[i] = nearest(table, i, biases, null);
-            sizes[cell[i]]++;
-        }
+        int[] sizes = assign(table, n, biases, cell);
         int[] joining = new int[n];
         float[] margins = new float[n];
         float[] sorted = new float[n];
@@ -483,6 +475,16 @@ public final class KMeansTrainer {
             }
         }
         return Math.max(Math.abs(by) * 1e-4f, 64 * Math.ulp(scale));
+    }
+
+    /** Each of the {@code n} rows of {@code table} into its cell under {@code biases}; returns the cells' sizes. */
+    private int[] assign(float[] table, int n, float[] biases, int[] cell) {
+        int[] sizes = new int[k];
+        for (int i = 0; i < n; i++) {
+            cell[i] = nearest(table, i, biases, null);
+            sizes[cell[i]]++;
+        }
+        return sizes;
     }
 
     /**
