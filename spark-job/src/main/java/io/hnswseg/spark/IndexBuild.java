@@ -314,9 +314,11 @@ final class IndexBuild {
                 options.replication > 0 ? String.format("; %.1f%% of it within the replication gap", 100 * trained.replicated()) : ""));
         if (heavy.trainingCount < 256L * cells && inputRows > sample.rows) {
             // Probe helper 25: 31 rows a cell balanced sift-real-1m's sample to 1.15x and its 200,000 vectors to 1.54x.
+            // The sampled rows that are copies of a heavy vector train once, so the advice scales by what stays.
+            long advised = (long) Math.ceil(256.0 * cells * sample.rows / Math.max(1, heavy.trainingCount));
             LOG.warn(String.format("k-means: %,d sampled vectors for %d partitions (%d a partition): cells balanced on so few may"
                     + " be unbalanced on the whole input; --sample-size %d or more gives 256 a partition", heavy.trainingCount, cells,
-                    heavy.trainingCount / cells, 256L * cells));
+                    heavy.trainingCount / cells, advised));
         }
         if (trained.imbalance() > 1.5) {
             LOG.warn(String.format("k-means: the biases could not balance the sample's cells (largest %.2fx the mean): the data has a"
