@@ -307,8 +307,12 @@ class BuildIndexJobTest {
         Path input = JobFixtures.writeFvecs(tmp.resolve("dense-region.fvecs"), new FloatMatrix(dim, rows, x));
         Map<String, Object> summary = runJob(spark, "--input", input.toString(), "--output", out("dense-region"), "--partitions", "16",
                 "--m", "8", "--ef-construction", "40", "--eval-queries", "0");
-        assertEquals(16, JobFixtures.manifest(tmp.resolve("dense-region")).segments().size());
+        IndexManifest manifest = JobFixtures.manifest(tmp.resolve("dense-region"));
+        assertEquals(16, manifest.segments().size());
         assertTrue((Double) summary.get("largest_segment_vs_mean") <= 1.3, summary.toString());
+        // Nor is a partition drained by the balancing (cells raised with their full neighbours lose every row).
+        long smallest = manifest.segments().stream().mapToLong(IndexManifest.Segment::count).min().orElse(0);
+        assertTrue(smallest >= 0.4 * rows / 16, "smallest segment " + smallest + " vectors, mean " + rows / 16);
     }
 
     /**
