@@ -34,7 +34,7 @@ public enum Metric {
         throw new IllegalArgumentException("unknown metric code " + code + " (known: 0=l2, 1=ip, 2=cosine)");
     }
 
-    /** Parses {@code l2}, {@code ip} or {@code cosine} (any case); {@code euclidean}/{@code dot} are accepted too. */
+    /** Parses {@code l2}, {@code ip} or {@code cosine} (any case); {@code euclidean}, {@code dot}, {@code inner_product} and {@code cos} too. */
     public static Metric parse(String name) {
         switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "l2":
@@ -48,7 +48,7 @@ public enum Metric {
             case "cos":
                 return COSINE;
             default:
-                throw new IllegalArgumentException("unknown metric '" + name + "': expected l2, ip or cosine");
+                throw new IllegalArgumentException("unknown metric '" + name + "': expected l2 (or euclidean), ip (or dot, inner_product) or cosine (or cos)");
         }
     }
 

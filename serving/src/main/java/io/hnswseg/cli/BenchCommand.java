@@ -5,6 +5,7 @@ import io.hnswseg.eval.Benchmark;
 import io.hnswseg.eval.BruteForce;
 import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.LocalFiles;
 import io.hnswseg.io.VecsReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -62,12 +63,20 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "also write the figures to this JSON file")
     Path json;
 
+    @Option(names = "--overwrite", description = "replace an existing --json file")
+    boolean overwrite;
+
     @Override
     public Integer call() throws Exception {
+        LocalFiles.checkOutput("--json", json, overwrite, base, queries, groundTruth);
         HnswParams params = new HnswParams(m, efConstruction, seed, Metric.parse(metric), !floatOnly);
         FloatMatrix baseVectors = VecsReader.readFloats(base, limit > 0 ? limit : Integer.MAX_VALUE);
         FloatMatrix queryVectors = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         int[][] truth = VecsReader.readInts(groundTruth);
+        if (queryVectors.dimension() != baseVectors.dimension()) {
+            throw new IllegalArgumentException("queries have dimension " + queryVectors.dimension() + " in " + queries + ", base "
+                    + baseVectors.dimension() + " in " + base);
+        }
         if (limit > 0) {
             // The file's ground truth is for the whole base set; the first N rows need their own.
             truth = BruteForce.nearest(baseVectors, queryVectors, Math.min(100, baseVectors.rows()), Metric.parse(metric));

@@ -6,6 +6,7 @@ import io.hnswseg.eval.Latencies;
 import io.hnswseg.eval.Recall;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.LocalFiles;
 import io.hnswseg.io.VecsReader;
 import io.hnswseg.reader.IndexReader;
 import picocli.CommandLine.Command;
@@ -61,8 +62,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "also write the figures to this JSON file")
     Path json;
 
+    @Option(names = "--overwrite", description = "replace an existing --json file")
+    boolean overwrite;
+
     @Override
     public Integer call() throws Exception {
+        LocalFiles.checkOutput("--json", json, overwrite, queries, groundTruth);
         FloatMatrix q = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         int[][] truth = VecsReader.readInts(groundTruth);
         if (truth.length != q.rows()) {

@@ -49,6 +49,9 @@ final class GenerateCommand implements Callable<Integer> {
         if (rows <= 0 || queries <= 0 || dim <= 0 || clusters <= 0) {
             throw new IllegalArgumentException("--rows, --queries, --dim and --clusters must be > 0");
         }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out " + out + " is a file: --out names the directory that gets " + String.join(", ", FILES));
+        }
         for (String name : FILES) {
             if (!overwrite && Files.exists(out.resolve(name))) {
                 // A dataset's directory holds files of these very names: never replace one by a typo.

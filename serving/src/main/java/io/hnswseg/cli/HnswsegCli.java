@@ -29,20 +29,12 @@ public final class HnswsegCli implements Runnable {
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new HnswsegCli());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("hnswseg " + commandLine.getCommandName() + ": error: " + describe(e));
+            commandLine.getErr().println("hnswseg " + commandLine.getCommandName() + ": error: " + io.hnswseg.io.LocalFiles.describe(e));
             if (Boolean.getBoolean("hnswseg.debug")) {
                 e.printStackTrace(commandLine.getErr());
             }
             return 1;
         });
         return cli;
-    }
-
-    private static String describe(Throwable e) {
-        String message = e.getMessage();
-        if (e instanceof java.nio.file.NoSuchFileException) {
-            return "no such file: " + message;
-        }
-        return message == null ? e.toString() : message;
     }
 }

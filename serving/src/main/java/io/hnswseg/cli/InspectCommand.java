@@ -56,6 +56,9 @@ final class InspectCommand implements Callable<Integer> {
                     System.out.printf("    %6s %6d %10.4f %16s %10.1f%n", p.nprobe() == 0 ? "all" : p.nprobe(), p.ef(), p.recallAt10(), kb,
                             p.microsPerQuery());
                 }
+            } else {
+                System.out.printf("  measured recall: none (built with --eval-queries 0): readers default to ef %d over every segment%n",
+                        IndexReader.DEFAULT_EF);
             }
             if (!m.summary().isEmpty()) {
                 System.out.println("  summary: " + m.summary());

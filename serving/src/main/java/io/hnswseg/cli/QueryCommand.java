@@ -2,6 +2,7 @@ package io.hnswseg.cli;
 
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.LocalFiles;
 import io.hnswseg.io.VecsFormat;
 import io.hnswseg.io.VecsReader;
 import io.hnswseg.io.VecsWriter;
@@ -44,13 +45,10 @@ final class QueryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (out != null && Files.exists(out)) {
-            if (Files.exists(queries) && Files.isSameFile(out, queries)) {
-                throw new IllegalArgumentException("--out " + out + " is the --queries file: choose another --out");
-            }
-            if (!overwrite) {
-                throw new IllegalArgumentException("--out " + out + " already exists: pass --overwrite to replace it, or choose another --out");
-            }
+        LocalFiles.checkOutput("--out", out, overwrite, queries);
+        if (out != null) {
+            // Created now, as --json's are: a missing directory found only after the search would waste it.
+            Files.createDirectories(out.toAbsolutePath().getParent());
         }
         FloatMatrix q = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         try (IndexReader reader = index.openFor(queries, q, k)) {

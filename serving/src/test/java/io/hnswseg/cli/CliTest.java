@@ -145,7 +145,7 @@ class CliTest {
         byte[] queryBytes = Files.readAllBytes(data.resolve("query.fvecs"));
         message = error("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
                 "--out", data.resolve("query.fvecs").toString(), "--overwrite");
-        assertTrue(message.contains("is the --queries file"), message);
+        assertTrue(message.contains("is a file this command reads"), message);
         message = error("query", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
                 "--out", data.resolve("groundtruth.ivecs").toString());
         assertTrue(message.contains("groundtruth.ivecs already exists: pass --overwrite"), message);
@@ -223,10 +223,58 @@ class CliTest {
             }
         }
         assertEquals(0, run("eval", "--index", index.toString(), "--queries", queryFile.toString(), "--groundtruth", shifted.toString(),
-                "--ef", "64", "--reps", "1", "--json", json.toString()));
+                "--ef", "64", "--reps", "1", "--json", json.toString(), "--overwrite"));
         JsonNode wrong = new ObjectMapper().readTree(json.toFile());
         assertEquals(10, wrong.get("k").asInt());
         assertTrue(wrong.get("runs").get(0).get("recall_at_10").asDouble() < 0.3, wrong.toString());
+    }
+
+    /**
+     * Probe helper 28: {@code eval --json} named the queries file replaced it with JSON, {@code bench --json} the
+     * ground truth; an earlier report went without a word. Refused now before any work, naming the option.
+     */
+    @Test
+    void reportsNeverReplaceTheirInputsNorEarlierReports() throws Exception {
+        Path data = tmp.resolve("data");
+        assertEquals(0, run("generate", "--out", data.toString(), "--rows", "2000", "--dim", "8", "--queries", "20"));
+        Path queries = data.resolve("query.fvecs");
+        Path truth = data.resolve("groundtruth.ivecs");
+        byte[] queryBytes = Files.readAllBytes(queries);
+        byte[] truthBytes = Files.readAllBytes(truth);
+        Path index = tmp.resolve("index");
+        TestIndexes.write(index, VecsReader.readFloats(data.resolve("base.fvecs"), Integer.MAX_VALUE), 2, new HnswParams(8, 40, 1, Metric.L2), 1);
+        String[] eval = {"eval", "--index", index.toString(), "--queries", queries.toString(), "--groundtruth", truth.toString(),
+                "--ef", "20", "--reps", "1", "--clients", "1"};
+        String[] bench = {"bench", "--base", data.resolve("base.fvecs").toString(), "--queries", queries.toString(), "--groundtruth",
+                truth.toString(), "--ef", "20", "--reps", "1", "--warmup", "0"};
+
+        String m = error(with(eval, "--json", queries.toString(), "--overwrite"));
+        assertTrue(m.contains("--json " + queries + " is a file this command reads"), m);
+        m = error(with(bench, "--json", truth.toString(), "--overwrite"));
+        assertTrue(m.contains("--json " + truth + " is a file this command reads"), m);
+        Path report = tmp.resolve("report.json");
+        Files.writeString(report, "an earlier report");
+        m = error(with(eval, "--json", report.toString()));
+        assertTrue(m.contains("--json " + report + " already exists: pass --overwrite"), m);
+        m = error(with(bench, "--json", tmp.toString()));
+        assertTrue(m.contains("is a directory"), m);
+        assertArrayEquals(queryBytes, Files.readAllBytes(queries));
+        assertArrayEquals(truthBytes, Files.readAllBytes(truth));
+        assertEquals("an earlier report", Files.readString(report));
+
+        assertEquals(0, run(with(eval, "--json", report.toString(), "--overwrite")));
+        assertEquals(1, new ObjectMapper().readTree(report.toFile()).get("runs").size());
+        // Errors of the file system in words, not a bare path.
+        m = error("generate", "--out", report.toString(), "--rows", "10", "--dim", "2", "--queries", "1");
+        assertTrue(m.contains("is a file: --out names the directory"), m);
+        m = error("bench", "--base", tmp.resolve("missing.fvecs").toString(), "--queries", queries.toString(), "--groundtruth", truth.toString());
+        assertTrue(m.contains("no such file or directory: " + tmp.resolve("missing.fvecs")), m);
+    }
+
+    private static String[] with(String[] args, String... more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return all;
     }
 
     /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */

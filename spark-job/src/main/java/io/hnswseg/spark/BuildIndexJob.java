@@ -1,11 +1,12 @@
 package io.hnswseg.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hnswseg.io.LocalFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
+import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -77,7 +78,7 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--require-recall", description = "fail, committing nothing, when no measured setting reaches --target-recall")
     boolean requireRecall;
 
-    @Option(names = "--overwrite", description = "replace an index already at --output (it stays readable until the new manifest is written)")
+    @Option(names = "--overwrite", description = "replace an index already at --output (it stays readable until the new manifest is written), and an existing --summary-json file")
     boolean overwrite;
 
     @Option(names = "--on-invalid", defaultValue = "fail", description = "fail (default) or skip: what to do with a bad vector (NaN/Inf, null, empty, wrong dimension)")
@@ -133,17 +134,43 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BuildOptions options = options();
+        try {
+            LocalFiles.checkOutput("--summary-json", summaryJson, overwrite, localPath(input), localPath(evalQueriesFile));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(e.getMessage());
+        }
         SessionOptions.Started started = session.start("hnswseg build " + output);
         try {
             Map<String, Object> summary = run(started.spark(), started.startupSeconds(), options);
             print(summary);
             if (summaryJson != null) {
-                Files.write(summaryJson, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
+                try {
+                    LocalFiles.writeWhole(summaryJson, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(summary));
+                } catch (IOException e) {
+                    throw new InvalidInputException("the index is committed at " + output + ", but its summary could not be written to "
+                            + summaryJson + ": " + LocalFiles.describe(e));
+                }
             }
         } finally {
             started.spark().stop();
         }
         return 0;
+    }
+
+    /** The local file an input URI names (a path, or {@code file:} taken as written), else null (another file system). */
+    static java.nio.file.Path localPath(String uri) {
+        if (uri == null || uri.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*") && !uri.startsWith("file:")) {
+            return null;
+        }
+        String path = uri.startsWith("file:") ? uri.substring("file:".length()) : uri;
+        if (path.startsWith("//")) {
+            // file:///x is /x; file://host/x is on another host.
+            if (!path.startsWith("///")) {
+                return null;
+            }
+            path = path.substring(2);
+        }
+        return java.nio.file.Path.of(path);
     }
 
     /** Runs the job on a session (tests call this directly); returns the summary written into the manifest. */

@@ -85,6 +85,11 @@ final class IndexBuild {
 
     static String inferFormat(String uri) {
         String lower = uri.toLowerCase(java.util.Locale.ROOT);
+        if (lower.endsWith(".ivecs")) {
+            // Read as Parquet it failed on a footer's magic number.
+            throw new InvalidInputException(uri + ": an .ivecs file holds ints (a ground truth's ids), not vectors: give .fvecs, .bvecs or a"
+                    + " Parquet table");
+        }
         return lower.endsWith(".fvecs") ? "fvecs" : lower.endsWith(".bvecs") ? "bvecs" : "parquet";
     }
 

@@ -17,7 +17,10 @@ import org.slf4j.LoggerFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
@@ -87,6 +90,9 @@ final class IndexCommit {
             throw new InvalidInputException("output " + root + " already holds an index (" + IndexManifest.FILE_NAME
                     + "): pass --overwrite to replace it, or choose another --output");
         }
+        if (existing == null && status != null) {
+            refuseForeignFiles(fs, root);
+        }
         // Before the probe creates them: which directories of the output's path are new.
         Path created = null;
         for (Path p = root; status == null && p != null && status(fs, p) == null; p = p.getParent()) {
@@ -102,6 +108,30 @@ final class IndexCommit {
             throw new InvalidInputException("output " + root + " is not writable: " + SessionOptions.explain(e));
         }
         return new IndexCommit(hadoop, fs, root, overwrite, existing, created);
+    }
+
+    /**
+     * Refuses an output directory without an index that holds what an index's never does (a Parquet table's
+     * parts, say): the index's files added there made the table unreadable to Spark (the manifest is not
+     * Parquet), and {@code --overwrite} replaces an index, not other data. What a failed or running build of
+     * an index leaves (segments/, routing/, staged manifests, write probes) and hidden files are allowed.
+     */
+    private static void refuseForeignFiles(FileSystem fs, Path root) throws IOException {
+        List<String> foreign = new ArrayList<>();
+        for (FileStatus f : fs.listStatus(root)) {
+            String name = f.getPath().getName();
+            boolean own = f.isDirectory() ? name.equals("segments") || name.equals("routing")
+                    : name.startsWith(IndexManifest.FILE_NAME + ".") || name.startsWith("_hnswseg-");
+            if (!own && !name.startsWith(".")) {
+                foreign.add(name);
+            }
+        }
+        if (!foreign.isEmpty()) {
+            Collections.sort(foreign);
+            throw new InvalidInputException("output " + root + " is a directory holding " + foreign.size() + " files or directories that"
+                    + " are not an index's (" + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+                    + (foreign.size() > 3 ? ", ..." : "") + "): give a new or empty directory (or prefix) for the index");
+        }
     }
 
     /**

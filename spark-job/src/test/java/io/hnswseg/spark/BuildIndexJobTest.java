@@ -535,6 +535,50 @@ class BuildIndexJobTest {
         }
     }
 
+    /**
+     * Probe helper 28: a build into a directory holding a Parquet table added its manifest there (Spark then
+     * failed to read the table); one through a symbolic link into its own input table passed the check; a
+     * --summary-json naming the input replaced the dataset with JSON after the build.
+     */
+    @Test
+    void whatTheBuildWouldSpoilIsRefusedUpFront() throws IOException {
+        DataType floats = DataTypes.createArrayType(DataTypes.FloatType);
+        Path table = parquet("a-table", floats, BuildIndexJobTest::floats, 300, 0);
+        List<String> before;
+        try (var files = Files.list(table)) {
+            before = files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+        String m = failure("--input", fvecs.toString(), "--output", table.toString(), "--overwrite");
+        assertTrue(m.contains("is a directory holding") && m.contains("not an index's") && m.contains("part-"), m);
+        Path link = tmp.resolve("link-to-table");
+        Files.createSymbolicLink(link, table);
+        m = failure("--input", table.toString(), "--output", link.resolve("idx").toString(), "--vector-col", "embedding");
+        assertTrue(m.contains("lies inside --input"), m);
+        try (var files = Files.list(table)) {
+            assertEquals(before, files.map(f -> f.getFileName().toString()).sorted().toList(), "the table's directory is as it was");
+        }
+        assertEquals(300, spark.read().parquet(table.toString()).count());
+
+        // What a failed build left (segments/, a staged manifest) does not stop the next one.
+        Path retried = tmp.resolve("retried");
+        Files.createDirectories(retried.resolve("segments"));
+        Files.writeString(retried.resolve(IndexManifest.FILE_NAME + ".0badc0de.tmp"), "{");
+        runJob(spark, "--input", fvecs.toString(), "--output", retried.toString(), "--partitions", "2", "--m", "8",
+                "--ef-construction", "40", "--eval-queries", "0");
+        assertTrue(Files.exists(retried.resolve(IndexManifest.FILE_NAME)));
+
+        // Refused before a session starts (none is made here): the input stays what it was.
+        byte[] input = Files.readAllBytes(fvecs);
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = BuildIndexJob.commandLine();
+        cli.setErr(new java.io.PrintWriter(err, true));
+        assertEquals(1, cli.execute("--input", fvecs.toString(), "--output", out("summary-over-input"), "--summary-json", fvecs.toString(),
+                "--overwrite"));
+        assertTrue(err.toString().contains("--summary-json " + fvecs + " is a file this command reads"), err.toString());
+        assertTrue(java.util.Arrays.equals(input, Files.readAllBytes(fvecs)), "the input is unchanged");
+        assertFalse(Files.exists(tmp.resolve("summary-over-input")));
+    }
+
     @Test
     void aBadFirstRowDoesNotSetTheDimension() throws IOException {
         // Row id 0, written first in a single file, has 3 components; the table's dimension is 16.
