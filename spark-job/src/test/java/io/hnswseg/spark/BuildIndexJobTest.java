@@ -560,7 +560,7 @@ class BuildIndexJobTest {
         assertEquals(300, spark.read().parquet(table.toString()).count());
 
         // What a failed build left (segments/, a staged manifest) does not stop the next one.
-        Path retried = tmp.resolve("retried");
+        Path retried = tmp.resolve("after-a-failed-build");
         Files.createDirectories(retried.resolve("segments"));
         Files.writeString(retried.resolve(IndexManifest.FILE_NAME + ".0badc0de.tmp"), "{");
         runJob(spark, "--input", fvecs.toString(), "--output", retried.toString(), "--partitions", "2", "--m", "8",
