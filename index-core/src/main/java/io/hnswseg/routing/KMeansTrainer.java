@@ -54,7 +54,8 @@ public final class KMeansTrainer {
      *
      * @param replicationGap a vector whose second-nearest partition is within this routing distance of its
      *                       nearest one is also indexed there (0 when no replication was asked for)
-     * @param sampleSizes    rows of the sample in each cell, with the biases; cells (and centroids) come largest first
+     * @param sampleSizes    rows of the sample in each cell, with the biases; cells (and centroids) come largest first,
+     *                       but for rows exactly as near two cells
      * @param imbalance      largest cell of the sample relative to the mean
      * @param replicated     fraction of the sample within {@code replicationGap}
      */
@@ -168,16 +169,18 @@ public final class KMeansTrainer {
         Arrays.sort(order, (a, b) -> Integer.compare(unsorted[b], unsorted[a]));
         float[] sortedCentres = new float[centres.length];
         float[] sortedBiases = new float[k];
-        sizes = new int[k];
         for (int c = 0; c < k; c++) {
             System.arraycopy(centres, order[c] * dimension, sortedCentres, c * dimension, dimension);
             sortedBiases[c] = biases[order[c]];
-            sizes[c] = unsorted[order[c]];
         }
+        Centroids sorted = new Centroids(metric, dimension, sortedCentres, sortedBiases);
+        // Routed again in the new order: a row at exactly the same routing distance from two cells goes to the
+        // lower index, which the reordering can change (one row of 10,000 on JDK 25), and the sizes reported are
+        // routing's. The order stays that of the sizes before, largest first but for such rows.
+        sizes = t.route(sorted, null, null);
         double mean = (double) rows / k;
         double imbalance = Arrays.stream(sizes).max().orElse(0) / mean;
-        return new Result(new Centroids(metric, dimension, sortedCentres, sortedBiases), gap, sizes, imbalance, replicated,
-                (System.nanoTime() - start) / 1e9);
+        return new Result(sorted, gap, sizes, imbalance, replicated, (System.nanoTime() - start) / 1e9);
     }
 
     /** k-means++ seeding on up to {@link #SEEDING_ROWS} rows of the sample. */
