@@ -2,7 +2,6 @@ package io.hnswseg.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-
 import io.hnswseg.io.LocalFiles;
 
 import java.io.IOException;
