@@ -23,8 +23,9 @@ public final class LocalFiles {
 
     /**
      * Refuses, before any work, to write {@code out} (given as {@code option}) when it is a directory, when it
-     * is one of {@code inputs} (files the command reads; null entries and missing files are skipped), or when
-     * it exists and {@code overwrite} is false. Null {@code out}: nothing to check.
+     * is or lies inside one of {@code inputs} (files or directories the command reads or writes, such as an
+     * index or a Parquet table; null entries are skipped; compared with symbolic links resolved, as far as the
+     * paths exist), or when it exists and {@code overwrite} is false. Null {@code out}: nothing to check.
      *
      * @throws IllegalArgumentException naming the option, the file and what to do
      */
@@ -35,19 +36,63 @@ public final class LocalFiles {
         if (Files.isDirectory(out)) {
             throw new IllegalArgumentException(option + " " + out + " is a directory: give the file to write");
         }
-        if (!Files.exists(out)) {
-            return;
-        }
+        Path target = real(out);
         for (Path input : inputs) {
-            if (input != null && Files.exists(input) && Files.isSameFile(out, input)) {
+            if (input == null) {
+                continue;
+            }
+            Path in = real(input);
+            if (target.equals(in)) {
                 throw new IllegalArgumentException(option + " " + out + " is a file this command reads (" + input + "): choose another "
                         + option);
             }
+            if (target.startsWith(in)) {
+                // Review helper 29: a report into the index replaced its manifest; one into the input table broke it.
+                throw new IllegalArgumentException(option + " " + out + " lies inside " + input + ", which this command reads or writes:"
+                        + " choose another " + option);
+            }
         }
-        if (!overwrite) {
+        if (Files.exists(out) && !overwrite) {
             throw new IllegalArgumentException(option + " " + out + " already exists: pass --overwrite to replace it, or choose another "
                     + option);
         }
+    }
+
+    /**
+     * {@code path} absolute, with its symbolic links resolved as far as it exists and the rest appended:
+     * through a link to an index, {@code link/report.json} lies inside the index.
+     */
+    public static Path real(Path path) throws IOException {
+        Path p = path.toAbsolutePath().normalize();
+        Path existing = p;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        return existing == null ? p : existing.toRealPath().resolve(existing.relativize(p));
+    }
+
+    /**
+     * The local path a URI names: a plain path, or {@code file:} taken as written ({@code file:///x} is
+     * {@code /x}); cut before its first component with a glob character, whose matches lie under what is
+     * left. Null for null, another scheme or another host.
+     */
+    public static Path pathOf(String uri) {
+        if (uri == null || uri.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*") && !uri.startsWith("file:")) {
+            return null;
+        }
+        String path = uri.startsWith("file:") ? uri.substring("file:".length()) : uri;
+        if (path.startsWith("//")) {
+            if (!path.startsWith("///")) {
+                return null;
+            }
+            path = path.substring(2);
+        }
+        int glob = path.replaceAll("[*?\\[{].*", "").length();
+        if (glob < path.length()) {
+            int slash = path.lastIndexOf('/', glob);
+            path = slash < 0 ? "." : slash == 0 ? "/" : path.substring(0, slash);
+        }
+        return Path.of(path);
     }
 
     /** Writes {@code bytes} to {@code out} through a temporary file beside it, so it holds all of them or stays as it was. */
@@ -57,6 +102,14 @@ public final class LocalFiles {
         Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".tmp");
         try {
             Files.write(tmp, bytes);
+            // A temporary file is its owner's alone; the file it becomes is readable as a plain write leaves it
+            // (review helper 29), or keeps the permissions of the one it replaces.
+            try {
+                Files.setPosixFilePermissions(tmp, Files.exists(out) ? Files.getPosixFilePermissions(out)
+                        : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException notPosix) {
+                // Not a POSIX file system: its defaults stand.
+            }
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);

@@ -67,7 +67,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LocalFiles.checkOutput("--json", json, overwrite, queries, groundTruth);
+        LocalFiles.checkOutput("--json", json, overwrite, queries, groundTruth, LocalFiles.pathOf(index.index));
         FloatMatrix q = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         int[][] truth = VecsReader.readInts(groundTruth);
         if (truth.length != q.rows()) {

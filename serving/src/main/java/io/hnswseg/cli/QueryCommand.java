@@ -45,7 +45,7 @@ final class QueryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LocalFiles.checkOutput("--out", out, overwrite, queries);
+        LocalFiles.checkOutput("--out", out, overwrite, queries, LocalFiles.pathOf(index.index));
         if (out != null) {
             // Created now, as --json's are: a missing directory found only after the search would waste it.
             Files.createDirectories(out.toAbsolutePath().getParent());

@@ -258,6 +258,15 @@ class CliTest {
         assertTrue(m.contains("--json " + report + " already exists: pass --overwrite"), m);
         m = error(with(bench, "--json", tmp.toString()));
         assertTrue(m.contains("is a directory"), m);
+        // Review helper 29: a report into the index replaced its manifest, also through a link to the index.
+        byte[] manifest = Files.readAllBytes(index.resolve("manifest.json"));
+        m = error(with(eval, "--json", index.resolve("manifest.json").toString(), "--overwrite"));
+        assertTrue(m.contains("lies inside " + index), m);
+        Path link = Files.createSymbolicLink(tmp.resolve("index-link"), index);
+        m = error("query", "--index", index.toString(), "--queries", queries.toString(), "--out", link.resolve("results.ivecs").toString());
+        assertTrue(m.contains("lies inside " + index), m);
+        assertArrayEquals(manifest, Files.readAllBytes(index.resolve("manifest.json")));
+        assertTrue(!Files.exists(index.resolve("results.ivecs")));
         assertArrayEquals(queryBytes, Files.readAllBytes(queries));
         assertArrayEquals(truthBytes, Files.readAllBytes(truth));
         assertEquals("an earlier report", Files.readString(report));

@@ -135,7 +135,8 @@ public final class BuildIndexJob implements Callable<Integer> {
     public Integer call() throws Exception {
         BuildOptions options = options();
         try {
-            LocalFiles.checkOutput("--summary-json", summaryJson, overwrite, localPath(input), localPath(evalQueriesFile));
+            LocalFiles.checkOutput("--summary-json", summaryJson, overwrite, LocalFiles.pathOf(input), LocalFiles.pathOf(output),
+                    LocalFiles.pathOf(evalQueriesFile));
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(e.getMessage());
         }
@@ -155,22 +156,6 @@ public final class BuildIndexJob implements Callable<Integer> {
             started.spark().stop();
         }
         return 0;
-    }
-
-    /** The local file an input URI names (a path, or {@code file:} taken as written), else null (another file system). */
-    static java.nio.file.Path localPath(String uri) {
-        if (uri == null || uri.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*") && !uri.startsWith("file:")) {
-            return null;
-        }
-        String path = uri.startsWith("file:") ? uri.substring("file:".length()) : uri;
-        if (path.startsWith("//")) {
-            // file:///x is /x; file://host/x is on another host.
-            if (!path.startsWith("///")) {
-                return null;
-            }
-            path = path.substring(2);
-        }
-        return java.nio.file.Path.of(path);
     }
 
     /** Runs the job on a session (tests call this directly); returns the summary written into the manifest. */

@@ -114,15 +114,18 @@ final class IndexCommit {
      * Refuses an output directory without an index that holds what an index's never does (a Parquet table's
      * parts, say): the index's files added there made the table unreadable to Spark (the manifest is not
      * Parquet), and {@code --overwrite} replaces an index, not other data. What a failed or running build of
-     * an index leaves (segments/, routing/, staged manifests, write probes) and hidden files are allowed.
+     * an index leaves (segments/, routing/, staged manifests, write probes), hidden files ('.' or '_' first, such as
+     * {@code _SUCCESS}) and {@code lost+found} are allowed.
      */
     private static void refuseForeignFiles(FileSystem fs, Path root) throws IOException {
         List<String> foreign = new ArrayList<>();
         for (FileStatus f : fs.listStatus(root)) {
             String name = f.getPath().getName();
             boolean own = f.isDirectory() ? name.equals("segments") || name.equals("routing")
-                    : name.startsWith(IndexManifest.FILE_NAME + ".") || name.startsWith("_hnswseg-");
-            if (!own && !name.startsWith(".")) {
+                    : name.startsWith(IndexManifest.FILE_NAME + ".");
+            // Hidden by Hadoop's and Spark's convention (a '.' or '_' first: checksums, _SUCCESS, the build's probes),
+            // and a file system's own lost+found, are not data.
+            if (!own && !name.startsWith(".") && !name.startsWith("_") && !name.equals("lost+found")) {
                 foreign.add(name);
             }
         }

@@ -94,20 +94,9 @@ final class Overlap {
         Path path = new Path(uri);
         URI qualified = path.getFileSystem(conf).makeQualified(path).toUri().normalize();
         String authority = qualified.getAuthority() == null ? "" : qualified.getAuthority();
-        String local = "file".equals(qualified.getScheme()) ? real(qualified.getPath()) : qualified.getPath();
+        // Through a link to an index, idxlink/res lies inside idx, which the names alone do not show.
+        String local = "file".equals(qualified.getScheme()) ? io.hnswseg.io.LocalFiles.real(java.nio.file.Path.of(qualified.getPath())).toString()
+                : qualified.getPath();
         return qualified.getScheme() + "://" + authority + local.replaceAll("/+$", "") + "/";
-    }
-
-    /**
-     * A local path with its symbolic links resolved, as far as it exists (the rest appended): through a link
-     * to an index, {@code idxlink/res} lies inside {@code idx}, which the names alone do not show.
-     */
-    private static String real(String path) throws IOException {
-        java.nio.file.Path p = java.nio.file.Path.of(path).toAbsolutePath().normalize();
-        java.nio.file.Path existing = p;
-        while (existing != null && !java.nio.file.Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        return existing == null ? p.toString() : existing.toRealPath().resolve(existing.relativize(p)).toString();
     }
 }

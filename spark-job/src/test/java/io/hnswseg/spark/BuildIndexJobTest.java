@@ -575,6 +575,19 @@ class BuildIndexJobTest {
         assertEquals(1, cli.execute("--input", fvecs.toString(), "--output", out("summary-over-input"), "--summary-json", fvecs.toString(),
                 "--overwrite"));
         assertTrue(err.toString().contains("--summary-json " + fvecs + " is a file this command reads"), err.toString());
+        // Review helper 29: a summary inside the input table made it unreadable, or replaced one of its parts;
+        // one into the new index's directory would be its manifest.
+        for (String inside : new String[]{table.resolve("summary.json").toString(), table.resolve(before.get(0)).toString(),
+                tmp.resolve("summary-into-output").resolve(IndexManifest.FILE_NAME).toString()}) {
+            err.getBuffer().setLength(0);
+            assertEquals(1, cli.execute("--input", table.toString(), "--output", out("summary-into-output"), "--vector-col", "embedding",
+                    "--summary-json", inside, "--overwrite"));
+            assertTrue(err.toString().contains("lies inside") || err.toString().contains("is a file this command reads"), err.toString());
+        }
+        try (var files = Files.list(table)) {
+            assertEquals(before, files.map(f -> f.getFileName().toString()).sorted().toList(), "the table's directory is as it was");
+        }
+        assertFalse(Files.exists(tmp.resolve("summary-into-output")));
         assertTrue(java.util.Arrays.equals(input, Files.readAllBytes(fvecs)), "the input is unchanged");
         assertFalse(Files.exists(tmp.resolve("summary-over-input")));
     }
