@@ -21,11 +21,22 @@ final class EvalQueries {
     private EvalQueries() {
     }
 
-    /** The build's evaluation, or null when {@code --eval-queries 0} asks for none. */
-    static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, Configuration hadoop)
-            throws IOException {
-        if (options.evalQueriesFile != null) {
-            FloatMatrix queries = read(options.evalQueriesFile, dimension, options, hadoop);
+    /**
+     * The queries of {@code --eval-queries-file}, or null without one: read as soon as the input's dimension is
+     * known, so that a file of another dimension is refused before the sampling pass and the k-means (probe
+     * helper 28: it was refused after both).
+     */
+    static FloatMatrix file(BuildOptions options, int dimension, Configuration hadoop) throws IOException {
+        return options.evalQueriesFile == null ? null : read(options.evalQueriesFile, dimension, options, hadoop);
+    }
+
+    /**
+     * The build's evaluation, or null when {@code --eval-queries 0} asks for none.
+     *
+     * @param queries the queries of {@code --eval-queries-file} ({@link #file}), or null to sample them
+     */
+    static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, FloatMatrix queries) {
+        if (queries != null) {
             long[] ids = new long[queries.rows()];
             Arrays.fill(ids, Evaluation.NO_ID);
             return Evaluation.of(ids, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile);

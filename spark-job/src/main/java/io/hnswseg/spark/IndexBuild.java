@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.VectorKernels;
+import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.KMeansTrainer;
 import org.apache.hadoop.conf.Configuration;
@@ -129,6 +130,7 @@ final class IndexBuild {
                     + vecs.dimension);
         }
         JobConfig config = config(input, vecs.dimension, commit.newRunId());
+        FloatMatrix evalFile = EvalQueries.file(options, vecs.dimension, hadoop());
         int partitions = partitions(vecs.rows, vecs.dimension);
         boolean kmeans = kmeans(partitions);
         Sample sample = null;
@@ -136,7 +138,7 @@ final class IndexBuild {
             sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
         }
         Partitioning partitioning = partitioning(partitions, sample, config, vecs.rows);
-        Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, hadoop());
+        Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, evalFile);
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
         config.centroidBiases = partitioning.centroidBiases();
@@ -183,9 +185,10 @@ final class IndexBuild {
         long rows = sample.rowsRead;
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.newRunId());
+        FloatMatrix evalFile = EvalQueries.file(options, dimension, hadoop());
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config, rows);
-        Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, hadoop());
+        Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, evalFile);
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
         config.centroidBiases = partitioning.centroidBiases();

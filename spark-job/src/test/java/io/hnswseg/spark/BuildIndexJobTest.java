@@ -219,7 +219,7 @@ class BuildIndexJobTest {
     }
 
     @Test
-    void optionsThatCannotTakeEffectAreErrorsNamingThem() throws IOException {
+    void optionsThatCannotTakeEffectAreErrorsNamingThem() throws Exception {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
                 "--output", out("one-replicated"), "--partitions", "1", "--replication", "0.1"));
         assertTrue(e.getMessage().contains("--replication 0.1 needs --partitions 2 or more"), e.getMessage());
@@ -245,6 +245,25 @@ class BuildIndexJobTest {
         e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(), "--output", out("zero-query"),
                 "--partitions", "2", "--metric", "cosine", "--eval-queries-file", zeroRow.toString()));
         assertEquals("--eval-queries-file " + zeroRow + ": row 3 is the zero vector, which has no direction for the cosine metric", e.getMessage());
+        // Another dimension is refused before the sampling pass and the k-means (probe helper 28: after both).
+        Path narrow = JobFixtures.writeFvecs(tmp.resolve("eval-narrow.fvecs"), new FloatMatrix(4, 2, new float[8]));
+        java.util.concurrent.atomic.AtomicInteger jobs = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+                jobs.incrementAndGet();
+            }
+        };
+        spark.sparkContext().addSparkListener(counter);
+        try {
+            e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(), "--output", out("narrow-queries"),
+                    "--partitions", "2", "--eval-queries-file", narrow.toString()));
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+        } finally {
+            spark.sparkContext().removeSparkListener(counter);
+        }
+        assertTrue(e.getMessage().contains("has dimension 4, the input " + data[0].dimension()), e.getMessage());
+        assertEquals(0, jobs.get(), "no Spark job (the sampling pass) before the refusal");
     }
 
     /** ip and cosine centroids are unit vectors: the segments' CRCs must be of the rows the centroids file holds. */
