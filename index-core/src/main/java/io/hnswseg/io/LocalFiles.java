@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -72,20 +71,43 @@ public final class LocalFiles {
     }
 
     /**
-     * The local path a URI names: a plain path, or {@code file:} taken as written ({@code file:///x} is
-     * {@code /x}); cut before its first component with a glob character, whose matches lie under what is
-     * left. Null for null, another scheme or another host.
+     * The local path of a {@code file:} URI, read the way the build and search-job (Hadoop's {@code Path})
+     * read it: what follows the scheme and an empty or {@code localhost} authority is the path as written,
+     * spaces and {@code %} included, so that every command finds an index under the name the build gave it.
+     * A strict URI parse would refuse a space and decode {@code %20}, naming another directory.
+     *
+     * @throws IllegalArgumentException for another host, or no path
+     */
+    public static Path fileUriPath(String uri) {
+        String path = uri.substring("file:".length());
+        if (path.startsWith("//")) {
+            int slash = path.indexOf('/', 2);
+            String host = slash < 0 ? path.substring(2) : path.substring(2, slash);
+            if (!host.isEmpty() && !host.equalsIgnoreCase("localhost")) {
+                throw new IllegalArgumentException(uri + ": a file: URI on host " + host + " is not a local path (give the path, or file:///path)");
+            }
+            path = slash < 0 ? "/" : path.substring(slash);
+        }
+        if (path.isEmpty()) {
+            throw new IllegalArgumentException(uri + ": no path after file:");
+        }
+        return Path.of(path);
+    }
+
+    /**
+     * The local path a URI names: a plain path, or a {@code file:} URI ({@link #fileUriPath}); cut before its
+     * first component with a glob character, whose matches lie under what is left. Null for null, another
+     * scheme or another host.
      */
     public static Path pathOf(String uri) {
         if (uri == null || uri.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*") && !uri.startsWith("file:")) {
             return null;
         }
-        String path = uri.startsWith("file:") ? uri.substring("file:".length()) : uri;
-        if (path.startsWith("//")) {
-            if (!path.startsWith("///")) {
-                return null;
-            }
-            path = path.substring(2);
+        String path;
+        try {
+            path = uri.startsWith("file:") ? fileUriPath(uri).toString() : uri;
+        } catch (IllegalArgumentException notLocal) {
+            return null;
         }
         int glob = path.replaceAll("[*?\\[{].*", "").length();
         if (glob < path.length()) {
@@ -136,9 +158,6 @@ public final class LocalFiles {
         }
         if (e instanceof DirectoryNotEmptyException d) {
             return "directory not empty: " + d.getFile();
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getFile() + ": " + f.getReason();
         }
         return message == null ? e.toString() : message;
     }

@@ -110,34 +110,12 @@ public final class IndexReader implements AutoCloseable {
         }
     }
 
-    /**
-     * The local path of a {@code file:} URI, read the way the build and search-job (Hadoop's {@code Path})
-     * read it: what follows the scheme and an empty or {@code localhost} authority is the path as written,
-     * spaces and {@code %} included, so that every command finds an index under the name the build gave it.
-     * A strict URI parse would refuse a space and decode {@code %20}, naming another directory.
-     */
-    static Path fileUriPath(String uri) {
-        String path = uri.substring("file:".length());
-        if (path.startsWith("//")) {
-            int slash = path.indexOf('/', 2);
-            String host = slash < 0 ? path.substring(2) : path.substring(2, slash);
-            if (!host.isEmpty() && !host.equalsIgnoreCase("localhost")) {
-                throw new IllegalArgumentException(uri + ": a file: URI on host " + host + " is not a local path (give the path, or file:///path)");
-            }
-            path = slash < 0 ? "/" : path.substring(slash);
-        }
-        if (path.isEmpty()) {
-            throw new IllegalArgumentException(uri + ": no path after file:");
-        }
-        return Path.of(path);
-    }
-
     static IndexSource sourceFor(String uri, ReaderOptions options) {
         if (uri.startsWith("s3://") || uri.startsWith("s3a://")) {
             return new S3Source(uri, options);
         }
         if (uri.startsWith("file:")) {
-            return new LocalSource(fileUriPath(uri));
+            return new LocalSource(io.hnswseg.io.LocalFiles.fileUriPath(uri));
         }
         if (uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
             throw new IllegalArgumentException(uri + ": unsupported scheme (use a local path, file:, s3:// or s3a://)");
