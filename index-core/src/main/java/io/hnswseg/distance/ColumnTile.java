@@ -86,7 +86,7 @@ public final class ColumnTile {
         VectorKernels.columns(query, columns, GROUP, rows, dimension, l2, out);
         if (!l2) {
             for (int r = 0; r < rows; r++) {
-                out[r] = 1f - out[r];
+                out[r] = metric.ofDot(out[r]);
             }
         }
         return out;

@@ -61,7 +61,16 @@ public enum Metric {
     public float distance(float[] a, int aOffset, float[] b, int bOffset, int dim) {
         return this == L2
                 ? VectorKernels.squaredL2(a, aOffset, b, bOffset, dim)
-                : 1f - VectorKernels.dot(a, aOffset, b, bOffset, dim);
+                : ofDot(VectorKernels.dot(a, aOffset, b, bOffset, dim));
+    }
+
+    /**
+     * The ip or cosine distance of a dot product. Two unit vectors' rounded dot product may pass 1 by an ulp or
+     * two, which would make a vector's cosine distance to itself -1.2e-7: cosine distances are held at 0.
+     */
+    public float ofDot(float dot) {
+        float d = 1f - dot;
+        return this == COSINE ? Math.max(0f, d) : d;
     }
 
     /** Distances from one query to four rows of {@code data}, written to {@code out[0..3]}. */
@@ -70,10 +79,10 @@ public enum Metric {
             VectorKernels.squaredL2x4(q, qOffset, data, o0, o1, o2, o3, dim, out);
         } else {
             VectorKernels.dotx4(q, qOffset, data, o0, o1, o2, o3, dim, out);
-            out[0] = 1f - out[0];
-            out[1] = 1f - out[1];
-            out[2] = 1f - out[2];
-            out[3] = 1f - out[3];
+            out[0] = ofDot(out[0]);
+            out[1] = ofDot(out[1]);
+            out[2] = ofDot(out[2]);
+            out[3] = ofDot(out[3]);
         }
     }
 

@@ -32,6 +32,28 @@ class MetricTest {
         assertEquals(0f, Metric.COSINE.distance(u, 0, u, 0, 2), 1e-6);
     }
 
+    /** A unit vector's rounded dot product with itself may pass 1: its cosine distance to itself was -1.2e-7. */
+    @Test
+    void cosineDistancesAreNeverNegative() {
+        java.util.Random random = new java.util.Random(11);
+        int dim = 100;
+        int passedOne = 0;
+        float[] v = new float[dim];
+        float[] four = new float[4];
+        for (int trial = 0; trial < 2000; trial++) {
+            for (int d = 0; d < dim; d++) {
+                v[d] = (float) random.nextGaussian();
+            }
+            Vectors.normalize(v, 0, dim);
+            passedOne += VectorKernels.dot(v, 0, v, 0, dim) > 1f ? 1 : 0;
+            assertTrue(Metric.COSINE.distance(v, 0, v, 0, dim) >= 0f);
+            Metric.COSINE.distance4(v, 0, v, 0, 0, 0, 0, dim, four);
+            assertTrue(four[0] >= 0f && four[3] >= 0f);
+        }
+        assertTrue(passedOne > 0, "no unit vector's dot product with itself passed 1: the data shows nothing");
+        assertTrue(Metric.IP.ofDot(1.5f) < 0f, "ip distances stay signed");
+    }
+
     @Test
     void validationNamesTheProblem() {
         float[] v = {1, Float.NaN, 3};
