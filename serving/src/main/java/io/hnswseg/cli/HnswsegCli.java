@@ -29,7 +29,7 @@ public final class HnswsegCli implements Runnable {
 
     /** The configured command line: errors in user input print one line, not a stack trace. */
     static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new HnswsegCli());
+        CommandLine cli = UsageErrors.install(new CommandLine(new HnswsegCli()), null);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("hnswseg " + commandLine.getCommandName() + ": error: " + io.hnswseg.io.LocalFiles.describe(e));
             if (Boolean.getBoolean("hnswseg.debug")) {

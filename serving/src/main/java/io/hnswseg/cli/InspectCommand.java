@@ -29,8 +29,9 @@ final class InspectCommand implements Callable<Integer> {
         flags.noVerify = !verify;
         try (IndexReader reader = flags.open(uri)) {
             IndexManifest m = reader.manifest();
-            System.out.printf("index %s%n  format_version %d, metric %s, dimension %d, %d vectors in %d segments, %.1f MB%n",
+            System.out.printf("index %s%n  format_version %d, metric %s, dimension %d, %d vectors in %d segment%s, %.1f MB%n",
                     reader.location(), m.formatVersion(), m.metric(), m.dimension(), m.totalCount(), m.segments().size(),
+                    m.segments().size() == 1 ? "" : "s",
                     reader.mappedBytes() / 1e6);
             if (m.build() != null) {
                 System.out.printf("  build: M=%d efConstruction=%d seed=%d%n", m.build().m(), m.build().efConstruction(), m.build().seed());

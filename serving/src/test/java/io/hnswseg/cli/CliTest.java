@@ -107,7 +107,13 @@ class CliTest {
         String message = error("eval", "--index", tmp.resolve("missing").toString(), "--queries", tmp.resolve("q.fvecs").toString(),
                 "--groundtruth", tmp.resolve("g.ivecs").toString());
         assertTrue(message.startsWith("hnswseg eval: error: ") && message.contains("q.fvecs"), message);
-        assertEquals(2, run("bench", "--no-such-option"));
+        // An option the command cannot take: its reason and where the options are, not the whole usage after it.
+        message = usageError("bench", "--no-such-option");
+        assertTrue(message.startsWith("hnswseg bench: error: unknown option --no-such-option; Missing required options")
+                && message.contains("hnswseg bench --help lists the options"), message);
+        message = usageError("query", "--index", "x", "--queries", "q.fvecs", "--nprobe", "two");
+        assertTrue(message.contains("'--nprobe': 'two' is not an int"), message);
+        assertTrue(usageError("evl").contains("Did you mean: hnswseg eval?"));
 
         Path data = tmp.resolve("data");
         assertEquals(0, run("generate", "--out", data.toString(), "--rows", "200", "--dim", "16", "--queries", "5"));
@@ -287,6 +293,17 @@ class CliTest {
     }
 
     /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
+    /** A usage error's message: exit 2, its reason in a few lines, no usage text. */
+    private static String usageError(String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        var cli = HnswsegCli.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        assertEquals(2, cli.execute(args), String.join(" ", args));
+        String message = err.toString();
+        assertTrue(message.strip().lines().count() <= 3 && !message.contains("Usage:"), message);
+        return message;
+    }
+
     private static String error(String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         var cli = HnswsegCli.commandLine();

@@ -168,13 +168,18 @@ public final class BuildIndexJob implements Callable<Integer> {
         return IndexBuild.fromUri(spark, input, output, options, startupSeconds).figures();
     }
 
+    /** "1 segment", "16 segments". */
+    private static String count(Object n, String noun) {
+        return n + " " + noun + (((Number) n).longValue() == 1 ? "" : "s");
+    }
+
     private static void print(Map<String, Object> s) {
-        System.out.printf("hnswseg build: %s vectors in %s segments (%s partitions, %s) in %.2f s: %s vectors/s from reading the input "
-                        + "to the committed manifest%n", s.get("vectors"), s.get("segments"), s.get("partitions"), s.get("partitioner"),
-                (Double) s.get("seconds"), s.get("vectors_per_second"));
-        System.out.printf("  Spark start-up %.2f s (not included); largest segment %.2fx the mean; slowest segment %.2f s; %s threads per "
+        System.out.printf("hnswseg build: %s vectors in %s (%s, %s) in %.2f s: %s vectors/s from reading the input "
+                        + "to the committed manifest%n", s.get("vectors"), count(s.get("segments"), "segment"),
+                count(s.get("partitions"), "partition"), s.get("partitioner"), (Double) s.get("seconds"), s.get("vectors_per_second"));
+        System.out.printf("  Spark start-up %.2f s (not included); largest segment %.2fx the mean; slowest segment %.2f s; %s per "
                         + "task; skipped %s; replicated %s%n", (Double) s.get("startup_seconds"), (Double) s.get("largest_segment_vs_mean"),
-                (Double) s.get("slowest_segment_seconds"), s.get("threads_per_task"), s.get("skipped"), s.get("replicated"));
+                (Double) s.get("slowest_segment_seconds"), count(s.get("threads_per_task"), "thread"), s.get("skipped"), s.get("replicated"));
         if (s.containsKey("largest_graph_vs_mean")) {
             System.out.printf("  %s vectors are exact copies of another in their segment, indexed once; largest graph %.2fx the mean%s%n",
                     s.get("copies"), (Double) s.get("largest_graph_vs_mean"), s.containsKey("heavy_vectors")

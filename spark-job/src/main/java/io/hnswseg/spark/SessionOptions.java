@@ -70,7 +70,7 @@ final class SessionOptions {
 
     /** A command line whose failures print one line, {@code hnswseg <name>: error: ...}. */
     static CommandLine commandLine(Object command, String name) {
-        CommandLine cli = new CommandLine(command);
+        CommandLine cli = io.hnswseg.cli.UsageErrors.install(new CommandLine(command), "hnswseg " + name);
         cli.setExecutionExceptionHandler((e, c, parsed) -> {
             PrintWriter err = c.getErr();
             err.println("hnswseg " + name + ": error: " + explain(e));

@@ -134,8 +134,8 @@ public final class VacuumIndexJob implements Callable<Integer> {
         Vacuum.Result result = Vacuum.run(fs, root, grace, null, dryRun);
 
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("hnswseg vacuum: %s: manifest written %s ago, lists %d segments%s; grace period %s%s%n", root,
-                age(now - manifestStatus.getModificationTime()), manifest.segments().size(),
+        out.printf("hnswseg vacuum: %s: manifest written %s ago, lists %d segment%s%s; grace period %s%s%n", root,
+                age(now - manifestStatus.getModificationTime()), manifest.segments().size(), manifest.segments().size() == 1 ? "" : "s",
                 manifest.routed() ? " and a centroids file" : "", duration(grace), dryRun ? " (dry run: nothing is removed)" : "");
         for (Vacuum.Entry e : sorted(result.removed())) {
             out.printf("  %-14s %s  %s, written %s ago%n", dryRun ? "would remove" : "removed", e.path(), bytes(e.bytes()),

@@ -1,0 +1,46 @@
+package io.hnswseg.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * How every hnswseg command answers options it cannot take: one line naming the option and the problem, picocli's
+ * suggestions for a misspelt one, and where the options are listed. Picocli's default printed the whole usage after
+ * the reason, which pushed the reason off a terminal's screen.
+ */
+public final class UsageErrors implements CommandLine.IParameterExceptionHandler {
+
+    private final String program;
+
+    private UsageErrors(String program) {
+        this.program = program;
+    }
+
+    /**
+     * Installs the handler on {@code cli} and returns it; {@code program} names the command in messages
+     * ({@code "hnswseg build"}), or is null to name it {@code hnswseg <subcommand>}.
+     */
+    public static CommandLine install(CommandLine cli, String program) {
+        return cli.setParameterExceptionHandler(new UsageErrors(program));
+    }
+
+    @Override
+    public int handleParseException(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        String name = program != null ? program
+                : command.getParent() == null ? command.getCommandName() : "hnswseg " + command.getCommandName();
+        PrintWriter err = command.getErr();
+        // Picocli reports missing options before unknown ones; a misspelt required option is both, and its
+        // spelling is the news.
+        java.util.List<String> unknown = command.getUnmatchedArguments();
+        if (e instanceof CommandLine.MissingParameterException && !unknown.isEmpty()) {
+            err.println(name + ": error: unknown option" + (unknown.size() == 1 ? " " : "s ") + String.join(" ", unknown)
+                    + "; " + e.getMessage());
+        } else {
+            err.println(name + ": error: " + e.getMessage());
+        }
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("(" + name + " --help lists the options)");
+        return command.getCommandSpec().exitCodeOnInvalidInput();
+    }
+}
