@@ -55,7 +55,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--clients", defaultValue = "4", description = "concurrent clients of the second measurement (default: ${DEFAULT-VALUE})")
     int clients;
 
-    @Option(names = "--reps", defaultValue = "5", description = "timed passes over the queries per setting, taken in turns "
+    @Option(names = "--reps", defaultValue = "5", description = "timed passes over the queries per setting (each repeats them to last at least 0.1 s), taken in turns "
             + "across the grid; the median pass counts (default: ${DEFAULT-VALUE})")
     int reps;
 
@@ -100,6 +100,7 @@ final class EvalCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(groundTruth + " row " + i + " has " + truth[i].length + " ids, fewer than --k " + k);
             }
         }
+        ExecutorService callers = Executors.newFixedThreadPool(clients);
         try (IndexReader reader = index.openFor(queries, q, k)) {
             float[] lastTrue = lastTrueDistances(reader, rows, truth);
             int[] probes = nprobes != null ? nprobes : new int[]{reader.defaultNprobe()};
@@ -107,15 +108,22 @@ final class EvalCommand implements Callable<Integer> {
             // (the vector kernels reach their compiled form only after some thousands of calls) and any bad
             // nprobe is reported before anything is measured. One pass of a small query set is not enough.
             long warmupStart = System.nanoTime();
+            long warmupSearches = 0;
             do {
                 for (int nprobe : probes) {
                     for (int ef : efs) {
                         for (float[] row : rows) {
                             reader.search(row, k, ef, nprobe);
                         }
+                        concurrentQps(callers, reader, rows, 1, k, ef, nprobe);
                     }
                 }
+                warmupSearches += 2L * rows.length * probes.length * efs.length;
             } while (System.nanoTime() - warmupStart < WARMUP_NANOS);
+            // A pass repeats the queries until it lasts about MIN_PASS_NANOS at the grid's mean speed: three
+            // queries took 20 us, too short to time, and the clients' thread start-up decided their figure.
+            double nanosPerSearch = (System.nanoTime() - warmupStart) / (double) warmupSearches;
+            int repeats = (int) Math.max(1, Math.ceil(MIN_PASS_NANOS / (nanosPerSearch * rows.length)));
             // Each setting's timed passes are spread over the whole measurement, a pass of every setting in
             // turn, and the median pass counts: on a shared machine a few busy seconds then slow one pass of
             // each setting instead of deciding one setting's figure.
@@ -129,16 +137,18 @@ final class EvalCommand implements Callable<Integer> {
                     int nprobe = probes[p / efs.length];
                     int ef = efs[p % efs.length];
                     if (rep == 0) {
-                        latencies[p] = new Latencies(rows.length * reps);
+                        latencies[p] = new Latencies(rows.length * reps * repeats);
                     }
                     long start = System.nanoTime();
-                    for (int i = 0; i < rows.length; i++) {
-                        long t = System.nanoTime();
-                        found[p][i] = reader.search(rows[i], k, ef, nprobe);
-                        latencies[p].record(System.nanoTime() - t);
+                    for (int r = 0; r < repeats; r++) {
+                        for (int i = 0; i < rows.length; i++) {
+                            long t = System.nanoTime();
+                            found[p][i] = reader.search(rows[i], k, ef, nprobe);
+                            latencies[p].record(System.nanoTime() - t);
+                        }
                     }
-                    qps[p][rep] = rows.length / ((System.nanoTime() - start) / 1e9);
-                    concurrent[p][rep] = concurrentQps(reader, rows, k, ef, nprobe);
+                    qps[p][rep] = (double) rows.length * repeats / ((System.nanoTime() - start) / 1e9);
+                    concurrent[p][rep] = concurrentQps(callers, reader, rows, repeats, k, ef, nprobe);
                 }
             }
             System.out.printf("%6s %6s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "queries/s",
@@ -168,10 +178,13 @@ final class EvalCommand implements Callable<Integer> {
                 out.put("k", k);
                 out.put("clients", clients);
                 out.put("reps", reps);
+                out.put("queries_per_pass", rows.length * repeats);
                 out.put("runs", runs);
                 Json.write(json, out);
                 System.out.println("wrote " + json);
             }
+        } finally {
+            callers.shutdownNow();
         }
         return 0;
     }
@@ -240,26 +253,29 @@ final class EvalCommand implements Callable<Integer> {
     /** How long the untimed warm-up runs at least. */
     private static final long WARMUP_NANOS = 3_000_000_000L;
 
-    /** Queries/s with {@code clients} threads each taking the next query until all are done. */
-    private double concurrentQps(IndexReader reader, float[][] rows, int k, int ef, int nprobe) throws Exception {
-        ExecutorService callers = Executors.newFixedThreadPool(clients);
-        try {
-            AtomicInteger next = new AtomicInteger();
-            long start = System.nanoTime();
-            List<Future<?>> done = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                done.add(callers.submit(() -> {
-                    for (int i = next.getAndIncrement(); i < rows.length; i = next.getAndIncrement()) {
-                        reader.search(rows[i], k, ef, nprobe);
-                    }
-                }));
-            }
-            for (Future<?> f : done) {
-                f.get();
-            }
-            return rows.length / ((System.nanoTime() - start) / 1e9);
-        } finally {
-            callers.shutdownNow();
+    /** The shortest timed pass wanted: passes of a few queries repeat them. */
+    private static final long MIN_PASS_NANOS = 100_000_000L;
+
+    /**
+     * Queries/s with {@code clients} threads of {@code callers} (started by the warm-up, so no thread's start
+     * is timed) each taking the next query until the queries have been searched {@code repeats} times.
+     */
+    private double concurrentQps(ExecutorService callers, IndexReader reader, float[][] rows, int repeats, int k, int ef, int nprobe)
+            throws Exception {
+        int total = rows.length * repeats;
+        AtomicInteger next = new AtomicInteger();
+        long start = System.nanoTime();
+        List<Future<?>> done = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            done.add(callers.submit(() -> {
+                for (int i = next.getAndIncrement(); i < total; i = next.getAndIncrement()) {
+                    reader.search(rows[i % rows.length], k, ef, nprobe);
+                }
+            }));
         }
+        for (Future<?> f : done) {
+            f.get();
+        }
+        return total / ((System.nanoTime() - start) / 1e9);
     }
 }
