@@ -64,6 +64,7 @@ final class IndexBuild {
             throws IOException {
         options.validate();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
+        S3Endpoints.reachable(conf, input, output, options.evalQueriesFile);
         Overlap.refuseWithin(conf, "--output", output, "--input", input);
         IndexBuild build = new IndexBuild(spark, output, options);
         String format = options.format != null ? options.format : inferFormat(input);
@@ -78,6 +79,7 @@ final class IndexBuild {
             throws IOException {
         options.validate();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
+        S3Endpoints.reachable(conf, output, options.evalQueriesFile);
         for (String root : Overlap.inputRoots(table)) {
             Overlap.refuseWithin(conf, "output", output, "the table at", root);
         }

@@ -43,6 +43,8 @@ final class SearchOutput {
      * @param queries the paths the queries are read from (a file, a table's directory, or a Dataset's table roots)
      */
     static SearchOutput prepare(String output, Configuration conf, boolean overwrite, String index, String... queries) throws IOException {
+        S3Endpoints.reachable(conf, output, index);
+        S3Endpoints.reachable(conf, queries);
         Overlap.refuse(conf, "--output", output, "--index", index);
         for (String q : queries) {
             Overlap.refuse(conf, "--output", output, "--queries", q);

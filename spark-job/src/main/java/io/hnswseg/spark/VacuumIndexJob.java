@@ -96,6 +96,7 @@ public final class VacuumIndexJob implements Callable<Integer> {
     public Integer call() throws Exception {
         Duration grace = Vacuum.parseDuration(olderThan);
         Configuration hadoop = hadoopConfiguration();
+        S3Endpoints.reachable(hadoop, uri);
         Path given = new Path(uri);
         FileSystem fs;
         try {
