@@ -119,11 +119,26 @@ public final class LocalFiles {
 
     /** Writes {@code bytes} to {@code out} through a temporary file beside it, so it holds all of them or stays as it was. */
     public static void writeWhole(Path out, byte[] bytes) throws IOException {
+        writeWhole(out, stream -> stream.write(bytes));
+    }
+
+    /** What a whole write streams into its temporary file. */
+    public interface Body {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes what {@code body} streams to {@code out} through a temporary file of its own beside it (no fixed
+     * name that another run or a user's file could hold), so {@code out} holds all of it or stays as it was.
+     */
+    public static void writeWhole(Path out, Body body) throws IOException {
         Path parent = out.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".tmp");
         try {
-            Files.write(tmp, bytes);
+            try (java.io.OutputStream stream = Files.newOutputStream(tmp)) {
+                body.writeTo(stream);
+            }
             // A temporary file is its owner's alone; the file it becomes is readable as a plain write leaves it
             // (review helper 29), or keeps the permissions of the one it replaces.
             try {

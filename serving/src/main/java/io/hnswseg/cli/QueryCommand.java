@@ -64,18 +64,16 @@ final class QueryCommand implements Callable<Integer> {
             int fewer = 0;
             if (out != null) {
                 // Written whole to a temporary file, then renamed: an interrupted run leaves no partial results.
-                Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-                try (VecsWriter writer = new VecsWriter(Files.newOutputStream(tmp), VecsFormat.IVECS)) {
-                    for (int i = 0; i < results.size(); i++) {
-                        long[] ids = results.get(i).ids();
-                        fewer += ids.length < k ? 1 : 0;
-                        writer.writeInts(toInts(ids, k, i));
+                LocalFiles.writeWhole(out, stream -> {
+                    try (VecsWriter writer = new VecsWriter(stream, VecsFormat.IVECS)) {
+                        for (int i = 0; i < results.size(); i++) {
+                            writer.writeInts(toInts(results.get(i).ids(), k, i));
+                        }
                     }
-                } catch (IOException | RuntimeException e) {
-                    Files.deleteIfExists(tmp);
-                    throw e;
+                });
+                for (SearchResults r : results) {
+                    fewer += r.size() < k ? 1 : 0;
                 }
-                Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             } else {
                 for (int i = 0; i < results.size(); i++) {
                     StringBuilder line = new StringBuilder("query ").append(i).append(':');
