@@ -4,6 +4,8 @@ import io.hnswseg.distance.Metric;
 import io.hnswseg.eval.BruteForce;
 import io.hnswseg.eval.SyntheticData;
 import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.LocalFiles;
+import io.hnswseg.io.VecsFormat;
 import io.hnswseg.io.VecsWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,21 +72,26 @@ final class GenerateCommand implements Callable<Integer> {
         Files.createDirectories(out);
         write(out.resolve(FILES[0]), base);
         write(out.resolve(FILES[1]), queryVectors);
-        try (VecsWriter writer = VecsWriter.create(out.resolve(FILES[2]))) {
-            for (int[] row : truth) {
-                writer.writeInts(row);
+        LocalFiles.writeWhole(out.resolve(FILES[2]), stream -> {
+            try (VecsWriter writer = new VecsWriter(stream, VecsFormat.IVECS)) {
+                for (int[] row : truth) {
+                    writer.writeInts(row);
+                }
             }
-        }
+        });
         System.out.printf("generate: wrote %d base and %d query vectors of dimension %d (%d clusters) and exact %s top-%d to %s%n",
                 rows, queries, dim, clusters, m.externalName(), truth[0].length, out);
         return 0;
     }
 
+    /** Each file is written whole (a temporary file renamed): an interrupted run leaves no cut dataset. */
     private static void write(Path file, FloatMatrix m) throws IOException {
-        try (VecsWriter writer = VecsWriter.create(file)) {
-            for (int r = 0; r < m.rows(); r++) {
-                writer.writeFloats(m.data(), r * m.dimension(), m.dimension());
+        LocalFiles.writeWhole(file, stream -> {
+            try (VecsWriter writer = new VecsWriter(stream, VecsFormat.FVECS)) {
+                for (int r = 0; r < m.rows(); r++) {
+                    writer.writeFloats(m.data(), r * m.dimension(), m.dimension());
+                }
             }
-        }
+        });
     }
 }
