@@ -305,25 +305,25 @@ class CliTest {
         return all;
     }
 
-    /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
     /** A usage error's message: exit 2, its reason in a few lines, no usage text. */
     private static String usageError(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        var cli = HnswsegCli.commandLine();
-        cli.setErr(new PrintWriter(err, true));
-        assertEquals(2, cli.execute(args), String.join(" ", args));
-        String message = err.toString();
+        String message = stderrOfFailure(2, args);
         assertTrue(message.strip().lines().count() <= 3 && !message.contains("Usage:"), message);
         return message;
     }
 
+    /** Runs a command that must fail with exit code 1 and one line on stderr; returns that line. */
     private static String error(String... args) {
+        String message = stderrOfFailure(1, args);
+        assertEquals(1, message.strip().lines().count(), "one line, no stack trace: " + message);
+        return message;
+    }
+
+    private static String stderrOfFailure(int exitCode, String... args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         var cli = HnswsegCli.commandLine();
         cli.setErr(new PrintWriter(err, true));
-        assertEquals(1, cli.execute(args), String.join(" ", args));
-        String message = err.toString();
-        assertEquals(1, message.strip().lines().count(), "one line, no stack trace: " + message);
-        return message;
+        assertEquals(exitCode, cli.execute(args), String.join(" ", args));
+        return err.toString();
     }
 }
