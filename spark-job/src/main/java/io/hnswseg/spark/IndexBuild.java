@@ -108,10 +108,11 @@ final class IndexBuild {
     /** Prepares the output, runs {@code body} into it, and after a failure removes the output if this build created it empty. */
     private BuildSummary intoOutput(Body body) throws IOException {
         IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
-        try {
+        try (commit) {
             return body.run(commit);
         } catch (Throwable e) {
-            // Throwable: a failed Spark job is a checked SparkException that no signature declares.
+            // Throwable: a failed Spark job is a checked SparkException that no signature declares. The lease
+            // is ended (closed) by now, so the output may be empty again.
             try {
                 commit.removeIfCreatedAndEmpty();
             } catch (IOException | RuntimeException cleanup) {
@@ -131,7 +132,7 @@ final class IndexBuild {
             throw new InvalidInputException("--dimension " + options.dimension + ", but " + input + " holds vectors of dimension "
                     + vecs.dimension);
         }
-        JobConfig config = config(input, vecs.dimension, commit.newRunId());
+        JobConfig config = config(input, vecs.dimension, commit.startRun());
         FloatMatrix evalFile = EvalQueries.file(options, vecs.dimension, hadoop());
         int partitions = partitions(vecs.rows, vecs.dimension);
         boolean kmeans = kmeans(partitions);
@@ -186,7 +187,7 @@ final class IndexBuild {
         Sample sample = timed("sample", () -> InputSample.ofTable(table, input, options));
         long rows = sample.rowsRead;
         int dimension = sample.dimension;
-        JobConfig config = config(input, dimension, commit.newRunId());
+        JobConfig config = config(input, dimension, commit.startRun());
         FloatMatrix evalFile = EvalQueries.file(options, dimension, hadoop());
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config, rows);
@@ -426,7 +427,7 @@ final class IndexBuild {
         summary.put("vectors_per_second", Math.round(vectors / seconds));
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, config.metric, config.dimension,
                 new IndexManifest.BuildParams(options.m, options.efConstruction, options.seed), vectors, segments, routing, quality, summary);
-        int leftovers = removeLeftovers(commit, config.runId);
+        int leftovers = removeLeftovers(commit);
         commit.commit(manifest, config.runId, config.testFault);
         summary.put("output", commit.root().toString());
         summary.put("removed_attempt_files", removedAttempts);
@@ -486,10 +487,13 @@ final class IndexBuild {
         return String.format("%.4f at nprobe %s, ef %d", p.recallAt10(), p.nprobe() == 0 ? "all" : String.valueOf(p.nprobe()), p.ef());
     }
 
-    /** Before the commit: files no manifest lists, left by killed or failed builds, older than the grace period. */
-    private static int removeLeftovers(IndexCommit commit, String runId) throws IOException {
+    /**
+     * Before the commit: files no manifest lists, left by killed or failed builds, older than the grace period
+     * (this build's and any other running build's are under a live lease).
+     */
+    private static int removeLeftovers(IndexCommit commit) throws IOException {
         try {
-            return Vacuum.run(commit.fs(), commit.root(), Vacuum.DEFAULT_GRACE, runId + "-", false).removed().size();
+            return Vacuum.run(commit.fs(), commit.root(), Vacuum.DEFAULT_GRACE, false).removed().size();
         } catch (InvalidInputException e) {
             // The index being replaced has an unreadable manifest: once ours is committed, vacuum can tell.
             LOG.info("leftovers not removed before the commit: " + e.getMessage());

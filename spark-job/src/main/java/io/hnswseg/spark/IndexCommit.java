@@ -19,9 +19,12 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -36,7 +39,7 @@ import java.util.zip.CRC32C;
  * request on S3A (a conditional PUT) and for a new output on HDFS (a rename that never replaces); elsewhere
  * the state is checked, then written (see docs/reliability.md). No directory is ever renamed.
  */
-final class IndexCommit {
+final class IndexCommit implements java.io.Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IndexCommit.class);
 
@@ -57,6 +60,8 @@ final class IndexCommit {
      * created it and those below it down to the output), or null when the output existed.
      */
     private final Path created;
+    /** This build's lease on the output ({@link #startRun}), which keeps a vacuum off its files; null before. */
+    private BuildLease lease;
 
     private IndexCommit(Configuration hadoop, FileSystem fs, Path root, boolean overwrite, FileStatus before, Path created) {
         this.hadoop = hadoop;
@@ -223,7 +228,8 @@ final class IndexCommit {
         if (!sameState(before, status(fs, manifestPath))) {
             throw refused(runId, null);
         }
-        TestFaults.beforeManifest(testFault, fs, manifestPath);
+        TestFaults.beforeManifest(testFault, fs, manifestPath, runId);
+        refuseIfFilesGone(manifest, runId);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         manifest.writeTo(bytes);
         String scheme = root.toUri().getScheme() == null ? "file" : root.toUri().getScheme().toLowerCase(Locale.ROOT);
@@ -275,6 +281,41 @@ final class IndexCommit {
         } catch (FileAlreadyExistsException e) {
             fs.delete(staged, false);
             throw refused(runId, null);
+        }
+    }
+
+    /**
+     * Refuses to commit a manifest that lists a file no longer there, or of another size: something removed this
+     * build's files while it ran (a vacuum with a grace period shorter than the build, before leases, or a
+     * person). The build had committed such an index, exit 0, that no reader could open (probe helper 30).
+     */
+    private void refuseIfFilesGone(IndexManifest manifest, String runId) throws IOException {
+        Map<String, Long> sizes = new HashMap<>();
+        for (String dir : new String[]{"segments", "routing"}) {
+            for (FileStatus f : list(dir)) {
+                sizes.put(dir + "/" + f.getPath().getName(), f.getLen());
+            }
+        }
+        Map<String, Long> listed = new LinkedHashMap<>();
+        for (IndexManifest.Segment s : manifest.segments()) {
+            listed.put(Vacuum.normal(s.path()), s.bytes());
+        }
+        if (manifest.routed()) {
+            listed.put(Vacuum.normal(manifest.routing().centroids().path()), manifest.routing().centroids().bytes());
+        }
+        List<String> gone = new ArrayList<>();
+        for (Map.Entry<String, Long> f : listed.entrySet()) {
+            Long size = sizes.get(f.getKey());
+            if (size == null || size.longValue() != f.getValue()) {
+                gone.add(f.getKey() + (size == null ? "" : " (" + size + " bytes, not " + f.getValue() + ")"));
+            }
+        }
+        if (!gone.isEmpty()) {
+            abandon(runId);
+            throw new IOException("output " + root + ": " + gone.size() + " of the " + listed.size() + " files this build wrote"
+                    + " are gone or changed (" + String.join(", ", gone.subList(0, Math.min(3, gone.size())))
+                    + (gone.size() > 3 ? ", ..." : "") + "): removed while the build ran, by a `hnswseg vacuum` or by hand?"
+                    + " Nothing committed, this build's files removed");
         }
     }
 
@@ -358,8 +399,19 @@ final class IndexCommit {
      * {@link #abandon} delete by run id, so an id drawn twice in one output would take an earlier index's
      * segments with it. Eight hex digits keep names short; the check, not their odds, makes them unique.
      */
-    String newRunId() throws IOException {
-        return newRunId(() -> UUID.randomUUID().toString().substring(0, 8));
+    String startRun() throws IOException {
+        String runId = newRunId(() -> UUID.randomUUID().toString().substring(0, 8));
+        lease = BuildLease.take(fs, root, runId);
+        return runId;
+    }
+
+    /** Ends this build's lease, committed or not (its files are then the manifest's, or leftovers). */
+    @Override
+    public void close() throws IOException {
+        if (lease != null) {
+            lease.close();
+            lease = null;
+        }
     }
 
     /** {@link #newRunId()} drawing candidates from {@code draw} (tests make it repeat). */
@@ -376,6 +428,10 @@ final class IndexCommit {
             String name = f.getPath().getName();
             if (name.startsWith(tmpPrefix) && name.endsWith(".tmp")) {
                 taken.add(name.substring(tmpPrefix.length(), name.length() - ".tmp".length()));
+            }
+            String leased = BuildLease.runOf(name);
+            if (leased != null) {
+                taken.add(leased);
             }
         }
         for (int attempt = 0; attempt < 1000; attempt++) {

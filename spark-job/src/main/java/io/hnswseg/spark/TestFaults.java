@@ -50,6 +50,13 @@ final class TestFaults {
      * where the build's goes: another build committing at that moment.
      */
     static final String MANIFEST_APPEARS = "manifest-appears";
+    /**
+     * Right before the manifest is written, the driver runs what {@code hnswseg vacuum --older-than 0} runs on
+     * the output: another process cleaning up while the build runs.
+     */
+    static final String VACUUM_BEFORE_MANIFEST = "vacuum-before-manifest";
+    /** Right before the manifest is written, the driver deletes this build's segment of partition 0. */
+    static final String SEGMENT_GONE = "segment-gone-before-manifest";
     /** Every attempt of partition 0's task in the build's second recall pass ({@link EverySegmentPass}) fails. */
     static final String FAIL_UNROUTED_RECALL = "fail-unrouted-recall";
     /** Batch search: the first attempt of partition 0 fails with an I/O error once it has written some result rows. */
@@ -65,7 +72,7 @@ final class TestFaults {
 
     static void validate(String fault) {
         if (fault != null && !Set.of(HALT_MID_SEGMENT, FAIL_SEGMENT, FETCH_FAILURE, FAIL_BEFORE_MANIFEST, MANIFEST_APPEARS,
-                FAIL_RESULTS, FAIL_UNROUTED_RECALL).contains(fault)) {
+                FAIL_RESULTS, FAIL_UNROUTED_RECALL, VACUUM_BEFORE_MANIFEST, SEGMENT_GONE).contains(fault)) {
             throw new InvalidInputException("--test-fault " + fault + ": unknown");
         }
     }
@@ -159,7 +166,18 @@ final class TestFaults {
     }
 
     /** In the driver, after the commit's re-check and before the manifest is written. */
-    static void beforeManifest(String fault, FileSystem fs, Path manifest) throws IOException {
+    static void beforeManifest(String fault, FileSystem fs, Path manifest, String runId) throws IOException {
+        Path root = manifest.getParent();
+        if (VACUUM_BEFORE_MANIFEST.equals(fault)) {
+            Vacuum.run(fs, root, java.time.Duration.ZERO, false);
+        }
+        if (SEGMENT_GONE.equals(fault)) {
+            for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(new Path(root, "segments"))) {
+                if (f.getPath().getName().startsWith(runId + "-part-00000-")) {
+                    fs.delete(f.getPath(), false);
+                }
+            }
+        }
         if (FAIL_BEFORE_MANIFEST.equals(fault)) {
             throw new IOException("injected failure before the manifest is written (test hook)");
         }

@@ -21,15 +21,19 @@ import java.util.Set;
  * and only once the manifest itself is older than it, so a reader that opened the previous manifest
  * (and is still fetching its segments) or a build still writing is never cut off. Other files in the
  * directory are never touched. A zero grace period removes every unlisted file at once, whatever the ages
- * (and whatever the store's clock says).
+ * (and whatever the store's clock says), except those of a build still running: a run whose {@link BuildLease}
+ * is live keeps all its files, however old (a build longer than the grace period lost its first segments).
  */
 final class Vacuum {
 
     /** Default grace period. */
     static final Duration DEFAULT_GRACE = Duration.ofHours(1);
 
-    /** What was removed (or, in a dry run, would be) and what was left for later, paths relative to the index. */
-    record Result(List<Entry> removed, List<Entry> tooYoung) {
+    /**
+     * What was removed (or, in a dry run, would be) and what was left for later, paths relative to the index,
+     * and the run ids of builds running there (whose files were not looked at).
+     */
+    record Result(List<Entry> removed, List<Entry> tooYoung, Set<String> running) {
     }
 
     /** One unlisted file: its path relative to the index, size and modification time (ms since the epoch). */
@@ -40,10 +44,9 @@ final class Vacuum {
     }
 
     /**
-     * @param keepPrefix files of a run in progress (names starting with it) are kept whatever their age; null for none
      * @throws InvalidInputException when a manifest exists but cannot be read (what it lists is unknown)
      */
-    static Result run(FileSystem fs, Path root, Duration grace, String keepPrefix, boolean dryRun) throws IOException {
+    static Result run(FileSystem fs, Path root, Duration grace, boolean dryRun) throws IOException {
         long now = System.currentTimeMillis();
         if (grace.isNegative()) {
             throw new IllegalArgumentException("negative grace period " + grace);
@@ -64,31 +67,33 @@ final class Vacuum {
             }
             manifestOld = manifestStatus.getModificationTime() <= cutoff;
         }
+        FileStatus[] rootFiles = list(fs, root);
+        Set<String> running = BuildLease.live(rootFiles, now);
         List<Entry> removed = new ArrayList<>();
         List<Entry> young = new ArrayList<>();
         for (String dir : new String[]{"segments", "routing"}) {
             for (FileStatus f : list(fs, new Path(root, dir))) {
-                if (builtName(dir, f.getPath().getName())) {
-                    consider(fs, f, dir + "/" + f.getPath().getName(), listed, cutoff, manifestOld, keepPrefix, dryRun, removed, young);
+                String name = f.getPath().getName();
+                if (builtName(dir, name) && !running.contains(name.substring(0, Math.max(0, name.indexOf('-'))))) {
+                    consider(fs, f, dir + "/" + name, listed, cutoff, manifestOld, dryRun, removed, young);
                 }
             }
         }
-        for (FileStatus f : list(fs, root)) {
+        String stagedPrefix = IndexManifest.FILE_NAME + ".";
+        for (FileStatus f : rootFiles) {
             String name = f.getPath().getName();
-            boolean staged = name.startsWith(IndexManifest.FILE_NAME + ".") && name.endsWith(".tmp");
-            if (f.isFile() && (staged || name.startsWith("_hnswseg-write-probe-"))) {
-                consider(fs, f, name, listed, cutoff, true, keepPrefix, dryRun, removed, young);
+            boolean staged = name.startsWith(stagedPrefix) && name.endsWith(".tmp");
+            String run = staged ? name.substring(stagedPrefix.length(), name.length() - ".tmp".length()) : BuildLease.runOf(name);
+            if (f.isFile() && (staged || run != null || name.startsWith("_hnswseg-write-probe-")) && !running.contains(run)) {
+                consider(fs, f, name, listed, cutoff, true, dryRun, removed, young);
             }
         }
-        return new Result(removed, young);
+        return new Result(removed, young, running);
     }
 
     private static void consider(FileSystem fs, FileStatus f, String relative, Set<String> listed, long cutoff, boolean manifestOld,
-                                 String keepPrefix, boolean dryRun, List<Entry> removed, List<Entry> young) throws IOException {
+                                 boolean dryRun, List<Entry> removed, List<Entry> young) throws IOException {
         if (!f.isFile() || listed.contains(relative)) {
-            return;
-        }
-        if (keepPrefix != null && f.getPath().getName().startsWith(keepPrefix)) {
             return;
         }
         Entry entry = new Entry(relative, f.getLen(), f.getModificationTime());

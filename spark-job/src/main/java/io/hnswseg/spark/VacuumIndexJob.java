@@ -132,7 +132,7 @@ public final class VacuumIndexJob implements Callable<Integer> {
         }
         IndexManifest manifest = Vacuum.readManifest(fs, manifestPath);
         long now = System.currentTimeMillis();
-        Vacuum.Result result = Vacuum.run(fs, root, grace, null, dryRun);
+        Vacuum.Result result = Vacuum.run(fs, root, grace, dryRun);
 
         PrintWriter out = spec.commandLine().getOut();
         out.printf("hnswseg vacuum: %s: manifest written %s ago, lists %d segment%s%s; grace period %s%s%n", root,
@@ -149,6 +149,11 @@ public final class VacuumIndexJob implements Callable<Integer> {
             long due = since + grace.toMillis() - now;
             out.printf("  %-14s %s  %s, written %s ago; removable in %s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
                     age((Math.max(due, 0) + 999) / 1000 * 1000));
+        }
+        if (!result.running().isEmpty()) {
+            out.printf("  %-14s every file of the build%s %s, running there (its lease %s%s is renewed while it runs)%n", "kept",
+                    result.running().size() == 1 ? "" : "s", String.join(", ", new java.util.TreeSet<>(result.running())),
+                    BuildLease.PREFIX, result.running().size() == 1 ? result.running().iterator().next() : "<run id>");
         }
         long removedBytes = result.removed().stream().mapToLong(Vacuum.Entry::bytes).sum();
         long keptBytes = result.tooYoung().stream().mapToLong(Vacuum.Entry::bytes).sum();

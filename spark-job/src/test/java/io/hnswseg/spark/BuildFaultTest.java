@@ -175,6 +175,39 @@ class BuildFaultTest {
         }
     }
 
+    /**
+     * A vacuum that runs while a build writes (probe helper 30: an hourly vacuum beside a build longer than its
+     * grace period) takes none of the build's files, and a build whose files are gone commits nothing: it had
+     * committed, exit 0, an index whose segments no reader could find.
+     */
+    @Test
+    void aVacuumDuringTheBuildTakesNoneOfItsFilesAndAGoneFileIsNeverCommitted() throws IOException {
+        Path index = tmp.resolve("vacuumed-while-building");
+        String out = index.toString();
+        runJob(spark, "--input", table.toString(), "--output", out, "--partitions", "2", "--eval-queries", "0");
+        java.util.Set<String> both = new java.util.TreeSet<>(JobFixtures.listed(JobFixtures.manifest(index)));
+        // vacuum --older-than 0 right before the manifest: the old index's files are listed, the build's leased.
+        runJob(spark, "--input", table.toString(), "--output", out, "--partitions", "3", "--eval-queries", "0", "--overwrite",
+                "--test-fault", TestFaults.VACUUM_BEFORE_MANIFEST);
+        IndexManifest built = JobFixtures.manifest(index);
+        assertEquals(3, built.segments().size());
+        both.addAll(JobFixtures.listed(built));
+        assertEquals(both, new java.util.TreeSet<>(JobFixtures.dataFiles(index)), "the old index's files and every new one");
+        byte[] manifestBytes = Files.readAllBytes(index.resolve(IndexManifest.FILE_NAME));
+        Map<String, List<Long>> files = snapshot(index);
+        List<SearchResults> before = answers(index);
+
+        String m = failure("--input", table.toString(), "--output", out, "--partitions", "2", "--eval-queries", "0", "--overwrite",
+                "--test-fault", TestFaults.SEGMENT_GONE);
+        assertTrue(m.contains("1 of the 3 files this build wrote are gone") && m.contains("Nothing committed, this build's files removed"), m);
+        assertUnchanged(index, manifestBytes, files, before, "a build whose segment was removed under it");
+        assertEquals(both, new java.util.TreeSet<>(JobFixtures.dataFiles(index)), "the refused build's files removed");
+        try (Stream<Path> top = Files.list(index)) {
+            assertEquals(List.of(), top.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(BuildLease.PREFIX)).toList(),
+                    "leases end with their builds");
+        }
+    }
+
     private static void assertUnchanged(Path index, byte[] manifestBytes, Map<String, List<Long>> files, List<SearchResults> before,
                                         String after) throws IOException {
         assertArrayEquals(manifestBytes, Files.readAllBytes(index.resolve(IndexManifest.FILE_NAME)), "manifest bytes after " + after);

@@ -181,7 +181,13 @@ class BuildIndexJobTest {
         assertEquals("dddddddd", commit.newRunId(draws::next));
         IOException e = assertThrows(IOException.class, () -> commit.newRunId(() -> "aaaaaaaa"));
         assertTrue(e.getMessage().contains("no unused run id"), e.getMessage());
-        assertEquals(8, commit.newRunId().length());
+        String started = commit.startRun();
+        assertEquals(8, started.length());
+        // Its lease takes the id too, and ends with the run.
+        assertTrue(Files.exists(index.resolve(BuildLease.PREFIX + started)));
+        assertThrows(IOException.class, () -> commit.newRunId(() -> started));
+        commit.close();
+        assertTrue(!Files.exists(index.resolve(BuildLease.PREFIX + started)));
     }
 
     @Test
@@ -209,8 +215,8 @@ class BuildIndexJobTest {
         }
         org.apache.hadoop.fs.FileSystem fs = IndexCommit.fileSystem(index.toString(), new org.apache.hadoop.conf.Configuration());
         org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(index.toUri());
-        assertTrue(Vacuum.run(fs, root, java.time.Duration.ofHours(1), null, false).removed().isEmpty(), "young files kept");
-        Vacuum.Result vacuumed = Vacuum.run(fs, root, java.time.Duration.ZERO, null, false);
+        assertTrue(Vacuum.run(fs, root, java.time.Duration.ofHours(1), false).removed().isEmpty(), "young files kept");
+        Vacuum.Result vacuumed = Vacuum.run(fs, root, java.time.Duration.ZERO, false);
         assertEquals(first.segments().size() + (first.routed() ? 1 : 0), vacuumed.removed().size(), vacuumed.toString());
         for (IndexManifest.Segment old : first.segments()) {
             assertTrue(!Files.exists(index.resolve(old.path())), "old segment removed by vacuum: " + old.path());

@@ -182,6 +182,28 @@ class VacuumIndexJobTest {
         }
     }
 
+    /**
+     * A running build's files stay whatever their age and the grace period, while its lease is renewed; once
+     * the lease lapses (a killed driver), they and the lease are leftovers like any other (probe helper 30).
+     */
+    @Test
+    void aRunningBuildsFilesStayUntilItsLeaseLapses() throws IOException {
+        Path segment = write("segments/run00001-part-00000-task-1.hseg", 100, Duration.ofHours(3));
+        Path centroids = write("routing/run00001-centroids.fvecs", 10, Duration.ofHours(3));
+        Path lease = write(BuildLease.PREFIX + "run00001", 0, Duration.ofSeconds(20));
+        Path otherRun = write("segments/run00002-part-00000-task-1.hseg", 100, Duration.ofHours(3));
+        Run run = vacuum(index.toString(), "--older-than", "0");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(Files.exists(segment) && Files.exists(centroids) && Files.exists(lease), run.out());
+        assertFalse(Files.exists(otherRun), run.out());
+        assertTrue(run.out().contains("kept           every file of the build run00001, running there"), run.out());
+        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).minusSeconds(1)));
+        run = vacuum(index.toString(), "--older-than", "0");
+        assertEquals(0, run.status(), run.err());
+        assertFalse(Files.exists(segment) || Files.exists(centroids) || Files.exists(lease), run.out());
+        assertTrue(run.out().contains("removed 3 unlisted files"), run.out());
+    }
+
     @Test
     void withoutAManifestNothingIsRemoved() throws IOException {
         Path dir = tmp.resolve("not-an-index");

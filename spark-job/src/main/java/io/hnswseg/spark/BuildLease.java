@@ -1,0 +1,100 @@
+package io.hnswseg.spark;
+
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Says in an index's directory that a build is writing there: the file {@code _hnswseg-build-<run id>}, written
+ * when the build takes its run id, written again every {@link #RENEW_EVERY} by the driver and deleted when the
+ * build ends. {@link Vacuum} keeps the files of a run whose lease is live, whatever their age: a build that ran
+ * longer than the grace period had its first segments removed under it by an hourly vacuum (probe helper 30).
+ * A killed driver renews nothing, so its lease lapses {@link #LAPSES_AFTER} after the last renewal and its files
+ * become leftovers like any other. The lease's time is the store's clock, compared with this machine's: a store
+ * whose clock runs more than that behind makes a live build look ended, as before leases.
+ */
+final class BuildLease implements Closeable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BuildLease.class);
+
+    static final String PREFIX = "_hnswseg-build-";
+    static final Duration RENEW_EVERY = Duration.ofSeconds(30);
+    static final Duration LAPSES_AFTER = Duration.ofMinutes(3);
+
+    private final FileSystem fs;
+    private final Path file;
+    private final ScheduledExecutorService renewer;
+
+    private BuildLease(FileSystem fs, Path file) {
+        this.fs = fs;
+        this.file = file;
+        this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "hnswseg-build-lease");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Takes the lease of run {@code runId} in {@code root} and renews it until {@link #close}. */
+    static BuildLease take(FileSystem fs, Path root, String runId) throws IOException {
+        BuildLease lease = new BuildLease(fs, new Path(root, PREFIX + runId));
+        lease.write();
+        long every = RENEW_EVERY.toMillis();
+        lease.renewer.scheduleWithFixedDelay(lease::renew, every, every, TimeUnit.MILLISECONDS);
+        return lease;
+    }
+
+    /** The run id of a lease's file name, or null for another name. */
+    static String runOf(String name) {
+        return name.startsWith(PREFIX) && name.length() > PREFIX.length() ? name.substring(PREFIX.length()) : null;
+    }
+
+    /** The run ids whose leases among {@code rootFiles} (a listing of the index's directory) are live at {@code now}. */
+    static Set<String> live(FileStatus[] rootFiles, long now) {
+        Set<String> live = new HashSet<>();
+        for (FileStatus f : rootFiles) {
+            String run = runOf(f.getPath().getName());
+            if (run != null && f.isFile() && now - f.getModificationTime() < LAPSES_AFTER.toMillis()) {
+                live.add(run);
+            }
+        }
+        return live;
+    }
+
+    private void write() throws IOException {
+        // Written anew rather than touched: an object store's files take no new modification time.
+        fs.create(file, true).close();
+    }
+
+    private void renew() {
+        try {
+            write();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not renew the build's lease {} ({}): a vacuum may take this build's files for leftovers once it lapses",
+                    file, e.toString());
+        }
+    }
+
+    /** Ends the lease: stops renewing it and deletes its file. */
+    @Override
+    public void close() throws IOException {
+        renewer.shutdownNow();
+        try {
+            renewer.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        fs.delete(file, false);
+    }
+}
