@@ -37,7 +37,9 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +55,9 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@code GET /health} answers 200 {@code {"status": "ok"}}, or 503 with {@code {"status": "failing",
  *   "failed_segments": {...}}} when a segment failed a search, or {@code {"status": "stopping"}} during
  *   shutdown; 200 with {@code {"status": "degraded", "unavailable_segments": {...}}} while a lazy reader's
- *   only problem is segments it could not download just now;</li>
+ *   only problem is segments it could not download just now; 200 with {@code {"status": "stale", "index": "..."}}
+ *   once a build has replaced the index at its location (checked every {@link #INDEX_CHECK_EVERY}): the server
+ *   still answers from the index it opened, and is to be restarted to serve the new one;</li>
  *   <li>{@code GET /stats} answers what the index holds and how many requests were served.</li>
  * </ul>
  * A request the server cannot answer (malformed JSON, wrong dimension, NaN, k out of range, a body over
@@ -144,6 +148,10 @@ public final class SearchServer implements AutoCloseable {
     private final LongAdder rejected = new LongAdder();
     private final LongAdder busy = new LongAdder();
     private final long started = System.nanoTime();
+    /** Asks every {@link #INDEX_CHECK_EVERY} whether the index at the reader's location was replaced. */
+    private final ScheduledExecutorService indexCheck;
+    /** Null while the index served is the one at its location; else what /health and /stats say about it. */
+    private volatile String replaced;
     /** Test hook: runs in the search thread before each search; null in use. */
     volatile Runnable searchHook;
 
@@ -181,9 +189,13 @@ public final class SearchServer implements AutoCloseable {
         server.setErrorHandler(new JsonErrors());
         server.setHandler(endpoints);
         server.setStopTimeout(limits.stopTimeout().toMillis());
+        indexCheck = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hnswseg-index-check"));
         try {
             server.start();
+            long every = INDEX_CHECK_EVERY.toMillis();
+            indexCheck.scheduleWithFixedDelay(this::checkIndex, every, every, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
+            indexCheck.shutdownNow();
             searches.shutdownNow();
             stopQuietly();
             for (Throwable t = e; t != null; t = t.getCause()) {
@@ -194,6 +206,29 @@ public final class SearchServer implements AutoCloseable {
                 }
             }
             throw e instanceof IOException ioe ? ioe : new IOException("cannot serve on " + bind + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** How often the server reads its index's manifest again to find out whether a build replaced it. */
+    static final java.time.Duration INDEX_CHECK_EVERY = java.time.Duration.ofSeconds(30);
+
+    /**
+     * Reads the manifest at the reader's location again; once it differs (a build with {@code --overwrite}),
+     * says so in the log, /health and /stats. The probe helper of the eighteenth stop found servers answering
+     * the replaced index with nothing saying so, until a vacuum removed its files and every search failed.
+     */
+    void checkIndex() {
+        String was = replaced;
+        try {
+            replaced = reader.replacedAtSource() ? "replaced at " + reader.location() + " by a newer build: this server still "
+                    + "answers from the index it opened; restart it to serve the new one (the old one's files go at the next vacuum)"
+                    : null;
+        } catch (IOException | RuntimeException e) {
+            // A store that does not answer now says nothing about the index: the last answer stands.
+            return;
+        }
+        if (replaced != null && was == null) {
+            System.getLogger(SearchServer.class.getName()).log(System.Logger.Level.WARNING, "the index " + replaced);
         }
     }
 
@@ -319,8 +354,9 @@ public final class SearchServer implements AutoCloseable {
 
     private void health(Response response, Callback callback) {
         IndexReader.Health health = reader.health();
+        String stale = replaced;
         if (health.ok() && health.unavailableSegments().isEmpty()) {
-            reply(response, callback, 200, Map.of("status", "ok"));
+            reply(response, callback, 200, stale == null ? Map.of("status", "ok") : Map.of("status", "stale", "index", stale));
             return;
         }
         Map<String, Object> answer = new LinkedHashMap<>();
@@ -332,6 +368,9 @@ public final class SearchServer implements AutoCloseable {
         }
         if (!health.unavailableSegments().isEmpty()) {
             answer.put("unavailable_segments", health.unavailableSegments());
+        }
+        if (stale != null) {
+            answer.put("index", stale);
         }
         reply(response, callback, health.ok() ? 200 : 503, answer);
     }
@@ -486,6 +525,7 @@ public final class SearchServer implements AutoCloseable {
     private Map<String, Object> stats() {
         Map<String, Object> stats = new LinkedHashMap<>();
         stats.put("index", reader.location());
+        stats.put("index_replaced", replaced != null);
         stats.put("segments", reader.segmentCount());
         stats.put("vectors", reader.size());
         stats.put("dimension", reader.dimension());
@@ -539,6 +579,7 @@ public final class SearchServer implements AutoCloseable {
     @Override
     public void close() {
         stopQuietly();
+        indexCheck.shutdownNow();
         searches.shutdownNow();
     }
 

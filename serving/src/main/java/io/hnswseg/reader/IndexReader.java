@@ -49,6 +49,7 @@ public final class IndexReader implements AutoCloseable {
     private final Map<String, String> unavailable = new ConcurrentHashMap<>();
     private final int dimension;
     private final Metric metric;
+    private final ReaderOptions options;
     private volatile boolean closed;
     /** Spreads each query's (and each batch's) segment searches over the calling thread and the search pool. */
     final FanOut fanOut;
@@ -69,6 +70,7 @@ public final class IndexReader implements AutoCloseable {
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
         this.fanOut = new FanOut(options.searchThreads());
+        this.options = options;
     }
 
     /** Opens an index with {@link ReaderOptions#defaults()}. */
@@ -354,6 +356,21 @@ public final class IndexReader implements AutoCloseable {
     private void checkVector(float[] query, String name) {
         Vectors.checkDimension(query.length, dimension, name);
         Vectors.checkValid(query, 0, dimension, metric, name);
+    }
+
+    /**
+     * Whether the index at {@link #location} is no longer the one this reader answers from: its manifest is
+     * read again (a small file, or one GET) and compared. A build with {@code --overwrite} replaces an index
+     * in place; a reader opened before goes on answering from the index it opened (whose files stay until a
+     * vacuum removes them), so a long-running reader (a server) is to be reopened.
+     *
+     * @throws IOException when the manifest there cannot be read or parsed now
+     */
+    public boolean replacedAtSource() throws IOException {
+        try (IndexSource source = sourceFor(location, options)) {
+            String name = location.replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
+            return !IndexManifest.parse(source.manifest(), name).equals(manifest);
+        }
     }
 
     public IndexManifest manifest() {

@@ -166,6 +166,39 @@ class SearchServerTest {
         assertTrue(stats.get("queries_served").asLong() >= 1);
     }
 
+    /**
+     * A build that replaces the index in place (probe helper 30): the server answered the old index with
+     * nothing saying so. It still answers from what it opened, and says it is stale.
+     */
+    @Test
+    void anIndexReplacedAtItsLocationMakesTheServerSayItIsStale() throws Exception {
+        java.nio.file.Path copy = io.hnswseg.reader.TestIndexes.copy(tmp.resolve("idx"), tmp.resolve("replaced-later"));
+        try (IndexReader served = IndexReader.open(copy.toString());
+             SearchServer other = new SearchServer(served, "127.0.0.1", 0, 2)) {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/health")).GET().build();
+            other.checkIndex();
+            assertEquals("ok", JSON.readTree(http.send(health, HttpResponse.BodyHandlers.ofString()).body()).get("status").asText());
+            SearchResults before = served.search(data[1].row(0), 10, 40, 0);
+            // Rebuilt as three segments, and its manifest committed in place (a build writes new segment files
+            // beside the old ones; here the old ones stay as they are).
+            java.nio.file.Path rebuilt = tmp.resolve("rebuilt");
+            TestIndexes.write(rebuilt, data[0], 3, new HnswParams(8, 40, 1, Metric.L2), 1);
+            java.nio.file.Files.copy(rebuilt.resolve("manifest.json"), copy.resolve("manifest.json"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            other.checkIndex();
+            HttpResponse<String> r = http.send(health, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals("stale", JSON.readTree(r.body()).get("status").asText(), r.body());
+            assertTrue(JSON.readTree(r.body()).get("index").asText().contains("restart it to serve the new one"), r.body());
+            JsonNode stats = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/stats"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertTrue(stats.get("index_replaced").asBoolean(), stats.toString());
+            assertEquals(2, stats.get("segments").asInt(), "still the index it opened");
+            assertTrue(before.matches(served.search(data[1].row(0), 10, 40, 0), 0), "answers as before");
+        }
+    }
+
     @Test
     void badRequestsGet400WithAMessage() throws Exception {
         String[][] cases = {

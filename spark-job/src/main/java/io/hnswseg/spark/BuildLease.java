@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.concurrent.DaemonThreads;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -39,11 +40,7 @@ final class BuildLease implements Closeable {
     private BuildLease(FileSystem fs, Path file) {
         this.fs = fs;
         this.file = file;
-        this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "hnswseg-build-lease");
-            t.setDaemon(true);
-            return t;
-        });
+        this.renewer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hnswseg-build-lease"));
     }
 
     /** Takes the lease of run {@code runId} in {@code root} and renews it until {@link #close}. */
