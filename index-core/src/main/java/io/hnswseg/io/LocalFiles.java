@@ -174,6 +174,11 @@ public final class LocalFiles {
         if (e instanceof DirectoryNotEmptyException d) {
             return "directory not empty: " + d.getFile();
         }
+        if (e.getCause() != null && (message == null || message.equals(e.getCause().toString()))) {
+            // A wrapper that says nothing of its own (new RuntimeException(cause), as a thread pool's hand-off
+            // does): its cause's words, not its class name (eval said "CorruptSegmentException: ...").
+            return describe(e.getCause());
+        }
         return message == null ? e.toString() : message;
     }
 }
