@@ -112,6 +112,10 @@ final class SessionOptions {
             // Hadoop's words for file://host/path, which the readers refuse in theirs.
             return line + ": a file: URI on another host is not a local path (give the path, or file:///path)";
         }
+        if (line.startsWith("No FileSystem for scheme \"s3\"")) {
+            // The reader takes s3:// and s3a:// alike; Hadoop has only s3a:// (probe helper 30 ran vacuum s3://...).
+            return line + ": give s3a://bucket/path (Hadoop's S3A client, the same objects)";
+        }
         return line;
     }
 }

@@ -236,6 +236,9 @@ class VacuumIndexJobTest {
         assertEquals(Duration.ofDays(7), Vacuum.parseDuration("7d"));
         assertEquals(Duration.ofMinutes(90), Vacuum.parseDuration("PT1H30M"));
         assertThrows(InvalidInputException.class, () -> Vacuum.parseDuration("1w"));
+        // The reader's s3:// is S3A's s3a:// here.
+        bad = vacuum("s3://bucket/index");
+        assertTrue(bad.status() == 1 && bad.err().contains("give s3a://bucket/path"), bad.err());
 
         VacuumIndexJob job = new VacuumIndexJob();
         Path props = tmp.resolve("spark.conf");
