@@ -72,14 +72,8 @@ final class ServeCommand implements Callable<Integer> {
         IndexReader reader = index.open();
         SearchServer server;
         try {
-            SearchServer.Defaults recommended = SearchServer.Defaults.of(reader);
-            if (nprobe != null && (nprobe < 0 || nprobe > reader.segmentCount() || (nprobe > 0 && !reader.routed()))) {
-                throw new IllegalArgumentException("--nprobe must be " + (reader.routed() ? "in 0.." + reader.segmentCount()
-                        : "0 (this index is not routed: every query visits all segments)") + ", got " + nprobe);
-            }
-            SearchServer.Defaults defaults = new SearchServer.Defaults(ef != null ? ef : recommended.ef(),
-                    nprobe != null ? nprobe : recommended.nprobe());
-            server = new SearchServer(reader, bind, port, limits, defaults);
+            // The server owns the reader from here, and the readers of the indexes that replace it.
+            server = SearchServer.following(reader, bind, port, limits, ef, nprobe);
         } catch (RuntimeException | IOException e) {
             reader.close();
             throw e;
@@ -88,15 +82,14 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("stopping: finishing requests in flight (at most " + format(shutdownTimeout) + ")");
             server.close();
-            reader.close();
             stopped.countDown();
         }));
         System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats): default ef %d, nprobe %s; "
                         + "%d search threads, queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
-                        + "SIGTERM or Ctrl-C stops gracefully%n",
+                        + "follows the index (checked every %d s, a build that replaces it is opened and served); SIGTERM or Ctrl-C stops gracefully%n",
                 reader.location(), bind, server.port(), server.defaults().ef(),
                 server.defaults().nprobe() == 0 ? "all" : String.valueOf(server.defaults().nprobe()), httpThreads, queue, format(idleTimeout), maxConnections,
-                SearchServer.MAX_BODY_BYTES >> 20);
+                SearchServer.MAX_BODY_BYTES >> 20, SearchServer.INDEX_CHECK_EVERY.toSeconds());
         stopped.await();
         return 0;
     }

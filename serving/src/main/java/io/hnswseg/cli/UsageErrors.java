@@ -34,7 +34,8 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
         // spelling is the news.
         java.util.List<String> unknown = command.getUnmatchedArguments();
         if (e instanceof CommandLine.MissingParameterException && !unknown.isEmpty()) {
-            err.println(name + ": error: unknown option" + (unknown.size() == 1 ? " " : "s ") + String.join(" ", unknown)
+            String kind = unknown.stream().allMatch(a -> a.startsWith("-")) ? "unknown option" : "unexpected argument";
+            err.println(name + ": error: " + kind + (unknown.size() == 1 ? " " : "s ") + String.join(" ", unknown)
                     + "; " + e.getMessage());
         } else {
             err.println(name + ": error: " + e.getMessage());

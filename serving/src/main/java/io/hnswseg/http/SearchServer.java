@@ -137,9 +137,10 @@ public final class SearchServer implements AutoCloseable {
         }
     }
 
-    private final IndexReader reader;
+    private final ServedIndex index;
+    /** Whether the server reopens its index when a build replaces it at its location (else it only says so). */
+    private final boolean follows;
     private final Limits limits;
-    private final Defaults defaults;
     private final Server server;
     private final ServerConnector connector;
     private final ThreadPoolExecutor searches;
@@ -152,6 +153,8 @@ public final class SearchServer implements AutoCloseable {
     private final ScheduledExecutorService indexCheck;
     /** Null while the index served is the one at its location; else what /health and /stats say about it. */
     private volatile String replaced;
+    /** Indexes opened in place of the one served since the start. */
+    private final LongAdder reloads = new LongAdder();
     /** Test hook: runs in the search thread before each search; null in use. */
     volatile Runnable searchHook;
 
@@ -165,11 +168,33 @@ public final class SearchServer implements AutoCloseable {
         this(reader, bind, port, limits, Defaults.of(reader));
     }
 
-    /** Binds and starts serving. Port 0 picks a free port ({@link #port()}). */
+    /**
+     * Binds and starts serving {@code reader}, which stays the caller's: once a build replaces the index at its
+     * location, /health says the server is stale. Port 0 picks a free port ({@link #port()}).
+     */
     public SearchServer(IndexReader reader, String bind, int port, Limits limits, Defaults defaults) throws IOException {
-        this.reader = reader;
+        this(ServedIndex.fixed(reader, defaults), false, bind, port, limits);
+    }
+
+    /**
+     * Binds and starts serving {@code reader}, and follows the index at its location: when a build has
+     * replaced it (checked every {@link #INDEX_CHECK_EVERY}), the server opens the new index and answers from
+     * it; searches already running finish on the old one, which is then closed. The server owns every reader
+     * it serves, {@code reader} included: {@link #close} closes them.
+     *
+     * @param ef     ef of a request that names none; null: the served index's recommendation
+     * @param nprobe nprobe of a request that names none; null: the served index's recommendation
+     * @throws IllegalArgumentException when {@code nprobe} does not suit the index
+     */
+    public static SearchServer following(IndexReader reader, String bind, int port, Limits limits, Integer ef, Integer nprobe)
+            throws IOException {
+        return new SearchServer(ServedIndex.owned(reader, ef, nprobe), true, bind, port, limits);
+    }
+
+    private SearchServer(ServedIndex index, boolean follows, String bind, int port, Limits limits) throws IOException {
+        this.index = index;
+        this.follows = follows;
         this.limits = limits;
-        this.defaults = defaults;
         BlockingQueue<Runnable> queue = limits.queue() == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue());
         this.searches = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.SECONDS, queue,
                 DaemonThreads.named("hnswseg-search-http"));
@@ -210,31 +235,68 @@ public final class SearchServer implements AutoCloseable {
     }
 
     /** How often the server reads its index's manifest again to find out whether a build replaced it. */
-    static final java.time.Duration INDEX_CHECK_EVERY = java.time.Duration.ofSeconds(30);
+    public static final java.time.Duration INDEX_CHECK_EVERY = java.time.Duration.ofSeconds(30);
 
     /**
-     * Reads the manifest at the reader's location again; once it differs (a build with {@code --overwrite}),
-     * says so in the log, /health and /stats. The probe helper of the eighteenth stop found servers answering
-     * the replaced index with nothing saying so, until a vacuum removed its files and every search failed.
+     * Reads the manifest at the served index's location again; once it differs (a build with {@code
+     * --overwrite}), a following server opens the new index and swaps it in, and another says it is stale in
+     * the log, /health and /stats. The probe helper of the eighteenth stop found servers answering the replaced
+     * index with nothing saying so, until a vacuum removed its files and every search failed.
      */
     void checkIndex() {
-        String was = replaced;
-        try {
-            replaced = reader.replacedAtSource() ? "replaced at " + reader.location() + " by a newer build: this server still "
-                    + "answers from the index it opened; restart it to serve the new one (the old one's files go at the next vacuum)"
-                    : null;
-        } catch (IOException | RuntimeException e) {
-            // A store that does not answer now says nothing about the index: the last answer stands.
+        ServedIndex.Generation g = index.acquire();
+        if (g == null) {
             return;
         }
-        if (replaced != null && was == null) {
-            System.getLogger(SearchServer.class.getName()).log(System.Logger.Level.WARNING, "the index " + replaced);
+        String was = replaced;
+        try {
+            try {
+                if (!g.reader.replacedAtSource()) {
+                    replaced = null;
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                // A store that does not answer now says nothing about the index: the last answer stands.
+                return;
+            }
+            String what = "replaced at " + g.reader.location() + " by a newer build: this server still answers from the index it"
+                    + " opened";
+            if (follows) {
+                try {
+                    IndexReader next = g.reader.reopen();
+                    try {
+                        index.swap(next);
+                    } catch (RuntimeException e) {
+                        next.close();
+                        throw e;
+                    }
+                    replaced = null;
+                    reloads.increment();
+                    LOG.log(System.Logger.Level.INFO, String.format("serving the new index at %s: %d segment%s, %d vectors of dimension %d;"
+                                    + " searches already running finish on the one it replaced", next.location(), next.segmentCount(),
+                            next.segmentCount() == 1 ? "" : "s", next.size(), next.dimension()));
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    what += ", because the new one could not be opened (" + io.hnswseg.io.LocalFiles.describe(e)
+                            + "); it is tried again every " + INDEX_CHECK_EVERY.toSeconds() + " s";
+                }
+            } else {
+                what += "; restart it to serve the new one (the old one's files go at the next vacuum)";
+            }
+            replaced = what;
+            if (!what.equals(was)) {
+                LOG.log(System.Logger.Level.WARNING, "the index " + what);
+            }
+        } finally {
+            g.release();
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(SearchServer.class.getName());
+
     /** What a request that leaves out ef or nprobe gets. */
     public Defaults defaults() {
-        return defaults;
+        return index.defaults();
     }
 
     public int port() {
@@ -353,7 +415,17 @@ public final class SearchServer implements AutoCloseable {
     }
 
     private void health(Response response, Callback callback) {
-        IndexReader.Health health = reader.health();
+        ServedIndex.Generation g = index.acquire();
+        if (g == null) {
+            reply(response, callback, 503, Map.of("status", "stopping"));
+            return;
+        }
+        IndexReader.Health health;
+        try {
+            health = g.reader.health();
+        } finally {
+            g.release();
+        }
         String stale = replaced;
         if (health.ok() && health.unavailableSegments().isEmpty()) {
             reply(response, callback, 200, stale == null ? Map.of("status", "ok") : Map.of("status", "stale", "index", stale));
@@ -462,16 +534,21 @@ public final class SearchServer implements AutoCloseable {
     }
 
     private void answer(byte[] body, Response response, Callback callback) {
+        ServedIndex.Generation g = index.acquire();
+        if (g == null) {
+            reply(response, callback, 503, error("stopping"));
+            return;
+        }
         try {
             Runnable hook = searchHook;
             if (hook != null) {
                 hook.run();
             }
-            SearchRequest query = SearchRequest.parse(body, reader.dimension(), defaults);
+            SearchRequest query = SearchRequest.parse(body, g.reader.dimension(), g.defaults);
             long start = System.nanoTime();
             SearchResults results;
             try {
-                results = reader.search(query.vector(), query.k(), query.ef(), query.nprobe());
+                results = g.reader.search(query.vector(), query.k(), query.ef(), query.nprobe());
             } catch (IllegalArgumentException e) {
                 throw new SearchRequest.BadRequest(e.getMessage());
             }
@@ -494,6 +571,8 @@ public final class SearchServer implements AutoCloseable {
             reply(response, callback, 500, error(e.getMessage()));
         } catch (RuntimeException e) {
             reply(response, callback, 500, error("internal error: " + e));
+        } finally {
+            g.release();
         }
     }
 
@@ -523,21 +602,31 @@ public final class SearchServer implements AutoCloseable {
     }
 
     private Map<String, Object> stats() {
-        Map<String, Object> stats = new LinkedHashMap<>();
-        stats.put("index", reader.location());
-        stats.put("index_replaced", replaced != null);
-        stats.put("segments", reader.segmentCount());
-        stats.put("vectors", reader.size());
-        stats.put("dimension", reader.dimension());
-        stats.put("metric", reader.metric().externalName());
-        stats.put("mapped_bytes", reader.mappedBytes());
-        stats.put("queries_served", served.sum());
-        stats.put("requests_rejected", rejected.sum());
-        stats.put("requests_busy", busy.sum());
-        stats.put("searches_running", searches.getActiveCount());
-        stats.put("searches_queued", searches.getQueue().size());
-        stats.put("uptime_seconds", (System.nanoTime() - started) / 1e9);
-        return stats;
+        ServedIndex.Generation g = index.acquire();
+        if (g == null) {
+            return Map.of("status", "stopping");
+        }
+        try {
+            IndexReader reader = g.reader;
+            Map<String, Object> stats = new LinkedHashMap<>();
+            stats.put("index", reader.location());
+            stats.put("index_replaced", replaced != null);
+            stats.put("index_reloads", reloads.sum());
+            stats.put("segments", reader.segmentCount());
+            stats.put("vectors", reader.size());
+            stats.put("dimension", reader.dimension());
+            stats.put("metric", reader.metric().externalName());
+            stats.put("mapped_bytes", reader.mappedBytes());
+            stats.put("queries_served", served.sum());
+            stats.put("requests_rejected", rejected.sum());
+            stats.put("requests_busy", busy.sum());
+            stats.put("searches_running", searches.getActiveCount());
+            stats.put("searches_queued", searches.getQueue().size());
+            stats.put("uptime_seconds", (System.nanoTime() - started) / 1e9);
+            return stats;
+        } finally {
+            g.release();
+        }
     }
 
     private static Map<String, Object> error(String message) {
@@ -574,13 +663,15 @@ public final class SearchServer implements AutoCloseable {
     /**
      * Stops gracefully: {@code /health} turns 503, the port closes (new connections are refused), requests in
      * flight get up to {@link Limits#stopTimeout()} to finish, requests arriving on open connections get 503;
-     * then every connection is closed. The reader stays open (it is the caller's).
+     * then every connection is closed. A reader given to the constructor stays open (it is the caller's); a
+     * {@linkplain #following following} server's readers close once their last search ends.
      */
     @Override
     public void close() {
         stopQuietly();
         indexCheck.shutdownNow();
         searches.shutdownNow();
+        index.close();
     }
 
     private void stopQuietly() {

@@ -373,6 +373,11 @@ public final class IndexReader implements AutoCloseable {
         }
     }
 
+    /** Opens the index now at this reader's location, with the same options (a new reader; this one stays open). */
+    public IndexReader reopen() throws IOException {
+        return open(location, options);
+    }
+
     public IndexManifest manifest() {
         return manifest;
     }

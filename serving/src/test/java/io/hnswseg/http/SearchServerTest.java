@@ -199,6 +199,58 @@ class SearchServerTest {
         }
     }
 
+    /**
+     * {@code serve} follows its index: a build that replaces it in place is opened and served, a search that
+     * started before the swap finishes on the old index (never on a closed one), and the old reader is closed
+     * once that search ends.
+     */
+    @Test
+    void aFollowingServerSwapsInTheIndexThatReplacesItsOwn() throws Exception {
+        java.nio.file.Path copy = io.hnswseg.reader.TestIndexes.copy(tmp.resolve("idx"), tmp.resolve("followed"));
+        IndexReader first = IndexReader.open(copy.toString());
+        try (SearchServer following = SearchServer.following(first, "127.0.0.1", 0, SearchServer.Limits.defaults().withThreads(2),
+                null, null)) {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest search = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + following.port() + "/search"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"vector\": " + Arrays.toString(data[1].row(0)) + "}")).build();
+            java.util.concurrent.CountDownLatch inSearch = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch swapped = new java.util.concurrent.CountDownLatch(1);
+            following.searchHook = () -> {
+                following.searchHook = null;
+                inSearch.countDown();
+                try {
+                    swapped.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> early = http.sendAsync(search, HttpResponse.BodyHandlers.ofString());
+            assertTrue(inSearch.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            // The rebuilt index, ids from 100,000 on, in three segments of other names, committed in place.
+            TestIndexes.write(copy, data[0], 3, new HnswParams(8, 40, 1, Metric.L2), 1, 100_000, "v2-part-");
+            following.checkIndex();
+            swapped.countDown();
+            HttpResponse<String> r = early.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(JSON.readTree(r.body()).get("ids").get(0).asLong() < 100_000, "the search begun before the swap: " + r.body());
+            r = http.send(search, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            for (JsonNode id : JSON.readTree(r.body()).get("ids")) {
+                assertTrue(id.asLong() >= 100_000, "a search after the swap: " + r.body());
+            }
+            JsonNode stats = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + following.port() + "/stats"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals(3, stats.get("segments").asInt(), stats.toString());
+            assertEquals(1, stats.get("index_reloads").asInt(), stats.toString());
+            assertFalse(stats.get("index_replaced").asBoolean(), stats.toString());
+            IllegalStateException closed = assertThrows(IllegalStateException.class, () -> first.search(data[1].row(0), 10));
+            assertTrue(closed.getMessage().contains("is closed"), "the replaced reader is closed once its last search ended");
+            following.checkIndex();
+            assertEquals(1, JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + following.port() + "/stats"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body()).get("index_reloads").asInt(), "nothing new: no reload");
+        }
+    }
+
     @Test
     void badRequestsGet400WithAMessage() throws Exception {
         String[][] cases = {

@@ -31,6 +31,15 @@ public final class TestIndexes {
 
     /** {@link #write(Path, FloatMatrix, int, HnswParams, int)} with row r's id {@code firstId + r}. */
     public static IndexManifest write(Path dir, FloatMatrix base, int segments, HnswParams params, int threads, long firstId) throws IOException {
+        return write(dir, base, segments, params, threads, firstId, "part-");
+    }
+
+    /**
+     * {@link #write(Path, FloatMatrix, int, HnswParams, int, long)} with segment files named {@code
+     * segments/<prefix>NNNNN.hseg}: another prefix writes a second index beside the first, as a build does.
+     */
+    public static IndexManifest write(Path dir, FloatMatrix base, int segments, HnswParams params, int threads, long firstId,
+                                      String segmentPrefix) throws IOException {
         Files.createDirectories(dir.resolve("segments"));
         int dim = base.dimension();
         List<IndexManifest.Segment> entries = new ArrayList<>();
@@ -41,7 +50,7 @@ public final class TestIndexes {
                 builder.add(firstId + r, base.data(), r * dim);
             }
             HnswGraph graph = builder.build(threads);
-            String path = String.format("segments/part-%05d.hseg", s);
+            String path = String.format("segments/%s%05d.hseg", segmentPrefix, s);
             SegmentInfo info;
             try (OutputStream out = Files.newOutputStream(dir.resolve(path))) {
                 info = SegmentWriter.write(graph, out);

@@ -1,0 +1,116 @@
+package io.hnswseg.http;
+
+import io.hnswseg.reader.IndexReader;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The reader a server answers from, and its replacement when a build has replaced the index at its location.
+ * A search holds the generation it started with to its end: the new reader answers every search that starts
+ * after a swap, and the old one is closed (its segments unmapped) only when the last search holding it ends,
+ * never under a search.
+ */
+final class ServedIndex {
+
+    /** One reader and the defaults of requests that name no ef or nprobe, held by the searches using it. */
+    static final class Generation {
+        final IndexReader reader;
+        final SearchServer.Defaults defaults;
+        /** Whether the server closes the reader once done with it (it opened it, or was handed it). */
+        private final boolean owned;
+        /** Searches using it, plus one while it is the current generation; it is closed when this reaches zero. */
+        private final AtomicInteger holds = new AtomicInteger(1);
+
+        private Generation(IndexReader reader, SearchServer.Defaults defaults, boolean owned) {
+            this.reader = reader;
+            this.defaults = defaults;
+            this.owned = owned;
+        }
+
+        /** Ends one hold (a search's, or the server's own at a swap or close). */
+        void release() {
+            if (holds.decrementAndGet() == 0 && owned) {
+                reader.close();
+            }
+        }
+    }
+
+    private final AtomicReference<Generation> current;
+    /** The operator's ef and nprobe for requests that name none; null each: the served index's recommendation. */
+    private final Integer ef;
+    private final Integer nprobe;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private ServedIndex(Generation first, Integer ef, Integer nprobe) {
+        this.current = new AtomicReference<>(first);
+        this.ef = ef;
+        this.nprobe = nprobe;
+    }
+
+    /** A reader that is never replaced, with fixed defaults; the caller keeps it and closes it. */
+    static ServedIndex fixed(IndexReader reader, SearchServer.Defaults defaults) {
+        return new ServedIndex(new Generation(reader, defaults, false), defaults.ef(), defaults.nprobe());
+    }
+
+    /**
+     * A reader the server owns and may replace; {@code ef} and {@code nprobe} (null: each reader's
+     * recommendation) are what requests that name none get from every reader served.
+     *
+     * @throws IllegalArgumentException when {@code nprobe} does not suit the reader's index
+     */
+    static ServedIndex owned(IndexReader reader, Integer ef, Integer nprobe) {
+        ServedIndex served = new ServedIndex(null, ef, nprobe);
+        served.current.set(new Generation(reader, served.defaultsFor(reader), true));
+        return served;
+    }
+
+    /** The current generation, held until {@link Generation#release}; null once closed. */
+    Generation acquire() {
+        for (;;) {
+            Generation g = current.get();
+            int h = g.holds.get();
+            if (h > 0 && g.holds.compareAndSet(h, h + 1)) {
+                return g;
+            }
+            if (h == 0 && current.get() == g) {
+                return null;
+            }
+            // Swapped out and drained meanwhile: the current generation has moved on.
+        }
+    }
+
+    /** The current generation's defaults (a snapshot: a swap may follow). */
+    SearchServer.Defaults defaults() {
+        return current.get().defaults;
+    }
+
+    /**
+     * Serves {@code next} from now on; the previous reader closes when its last search ends.
+     *
+     * @throws IllegalArgumentException when the operator's nprobe does not suit the new index (nothing is swapped)
+     */
+    synchronized void swap(IndexReader next) {
+        Generation fresh = new Generation(next, defaultsFor(next), true);
+        if (closed.get()) {
+            next.close();
+            return;
+        }
+        current.getAndSet(fresh).release();
+    }
+
+    /** Ends the server's hold on the current reader (once): it closes (if the server's) when the last search ends. */
+    synchronized void close() {
+        if (closed.compareAndSet(false, true)) {
+            current.get().release();
+        }
+    }
+
+    private SearchServer.Defaults defaultsFor(IndexReader reader) {
+        if (nprobe != null && (nprobe < 0 || nprobe > reader.segmentCount() || (nprobe > 0 && !reader.routed()))) {
+            throw new IllegalArgumentException("--nprobe must be " + (reader.routed() ? "in 0.." + reader.segmentCount()
+                    : "0 (this index is not routed: every query visits all segments)") + ", got " + nprobe);
+        }
+        return new SearchServer.Defaults(ef != null ? ef : reader.defaultEf(), nprobe != null ? nprobe : reader.defaultNprobe());
+    }
+}
