@@ -29,14 +29,24 @@ final class S3Endpoints {
             if (uri == null || !uri.regionMatches(true, 0, "s3a://", 0, 6)) {
                 continue;
             }
-            String bucket = URI.create(uri.replace(" ", "%20")).getHost();
-            String key = bucket != null && conf.getTrimmed("fs.s3a.bucket." + bucket + ".endpoint", "").length() > 0
-                    ? "fs.s3a.bucket." + bucket + ".endpoint" : "fs.s3a.endpoint";
-            String endpoint = conf.getTrimmed(key, "");
-            if (endpoint.isEmpty() || !conf.getTrimmed("fs.s3a.proxy.host", "").isEmpty()) {
+            String bucket;
+            try {
+                // Hadoop's parse, as the job's: a glob or a '%' that java.net.URI refuses is a path S3A takes.
+                bucket = new org.apache.hadoop.fs.Path(uri).toUri().getAuthority();
+            } catch (IllegalArgumentException notAPath) {
                 continue;
             }
-            InetSocketAddress address = address(endpoint, conf.getBoolean("fs.s3a.connection.ssl.enabled", true));
+            String key = setting(conf, bucket, "endpoint");
+            String endpoint = conf.getTrimmed(key, "");
+            if (endpoint.isEmpty() || behindProxy(conf, bucket)) {
+                continue;
+            }
+            InetSocketAddress address;
+            try {
+                address = address(endpoint, conf.getBoolean(setting(conf, bucket, "connection.ssl.enabled"), true));
+            } catch (IllegalArgumentException unparsed) {
+                continue;
+            }
             try (Socket socket = new Socket()) {
                 socket.connect(address, CONNECT_TIMEOUT_MILLIS);
             } catch (ConnectException | UnknownHostException e) {
@@ -47,6 +57,20 @@ final class S3Endpoints {
                 // A timeout or a route's error: S3A's own timeouts and messages take over.
             }
         }
+    }
+
+    /** S3A's key for {@code option}: the bucket's own ({@code fs.s3a.bucket.NAME.option}) when set, else the global one. */
+    private static String setting(Configuration conf, String bucket, String option) {
+        String own = "fs.s3a.bucket." + bucket + "." + option;
+        return bucket != null && conf.get(own) != null ? own : "fs.s3a." + option;
+    }
+
+    /** Whether S3A or the JVM or the SDK's environment sends requests through a proxy, which alone may reach the store. */
+    private static boolean behindProxy(Configuration conf, String bucket) {
+        return !conf.getTrimmed(setting(conf, bucket, "proxy.host"), "").isEmpty()
+                || System.getProperty("https.proxyHost") != null || System.getProperty("http.proxyHost") != null
+                || System.getenv("HTTPS_PROXY") != null || System.getenv("https_proxy") != null
+                || System.getenv("HTTP_PROXY") != null || System.getenv("http_proxy") != null;
     }
 
     /** Host and port of an endpoint given as {@code host}, {@code host:port} or a URL. */
