@@ -107,27 +107,29 @@ final class EvalCommand implements Callable<Integer> {
             // Untimed passes at every setting, for at least WARMUP_NANOS: the JIT compiles the search path
             // (the vector kernels reach their compiled form only after some thousands of calls) and any bad
             // nprobe is reported before anything is measured. One pass of a small query set is not enough.
+            int points = probes.length * efs.length;
+            long[] passNanos = new long[points];
             long warmupStart = System.nanoTime();
-            long warmupSearches = 0;
             do {
-                for (int nprobe : probes) {
-                    for (int ef : efs) {
-                        for (float[] row : rows) {
-                            reader.search(row, k, ef, nprobe);
-                        }
-                        concurrentQps(callers, reader, rows, 1, k, ef, nprobe);
+                for (int p = 0; p < points; p++) {
+                    long start = System.nanoTime();
+                    for (float[] row : rows) {
+                        reader.search(row, k, efs[p % efs.length], probes[p / efs.length]);
                     }
+                    passNanos[p] = System.nanoTime() - start;
+                    concurrentQps(callers, reader, rows, 1, k, efs[p % efs.length], probes[p / efs.length]);
                 }
-                warmupSearches += 2L * rows.length * probes.length * efs.length;
             } while (System.nanoTime() - warmupStart < WARMUP_NANOS);
-            // A pass repeats the queries until it lasts about MIN_PASS_NANOS at the grid's mean speed: three
-            // queries took 20 us, too short to time, and the clients' thread start-up decided their figure.
-            double nanosPerSearch = (System.nanoTime() - warmupStart) / (double) warmupSearches;
-            int repeats = (int) Math.max(1, Math.ceil(MIN_PASS_NANOS / (nanosPerSearch * rows.length)));
+            // A setting's pass repeats the queries until it lasts about MIN_PASS_NANOS at the speed of its last
+            // warm-up pass: three queries took 20 us, too short to time, and the clients' thread start-up
+            // decided their figure.
+            int[] repeats = new int[points];
+            for (int p = 0; p < points; p++) {
+                repeats[p] = (int) Math.max(1, Math.ceil(MIN_PASS_NANOS / (double) Math.max(1, passNanos[p])));
+            }
             // Each setting's timed passes are spread over the whole measurement, a pass of every setting in
             // turn, and the median pass counts: on a shared machine a few busy seconds then slow one pass of
             // each setting instead of deciding one setting's figure.
-            int points = probes.length * efs.length;
             double[][] qps = new double[points][reps];
             double[][] concurrent = new double[points][reps];
             Latencies[] latencies = new Latencies[points];
@@ -137,18 +139,18 @@ final class EvalCommand implements Callable<Integer> {
                     int nprobe = probes[p / efs.length];
                     int ef = efs[p % efs.length];
                     if (rep == 0) {
-                        latencies[p] = new Latencies(rows.length * reps * repeats);
+                        latencies[p] = new Latencies(rows.length * reps * repeats[p]);
                     }
                     long start = System.nanoTime();
-                    for (int r = 0; r < repeats; r++) {
+                    for (int r = 0; r < repeats[p]; r++) {
                         for (int i = 0; i < rows.length; i++) {
                             long t = System.nanoTime();
                             found[p][i] = reader.search(rows[i], k, ef, nprobe);
                             latencies[p].record(System.nanoTime() - t);
                         }
                     }
-                    qps[p][rep] = (double) rows.length * repeats / ((System.nanoTime() - start) / 1e9);
-                    concurrent[p][rep] = concurrentQps(callers, reader, rows, repeats, k, ef, nprobe);
+                    qps[p][rep] = (double) rows.length * repeats[p] / ((System.nanoTime() - start) / 1e9);
+                    concurrent[p][rep] = concurrentQps(callers, reader, rows, repeats[p], k, ef, nprobe);
                 }
             }
             System.out.printf("%6s %6s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "queries/s",
@@ -169,6 +171,7 @@ final class EvalCommand implements Callable<Integer> {
                 run.put("mean_ms", latencies[p].meanMillis());
                 run.put("p50_ms", latencies[p].percentileMillis(50));
                 run.put("p99_ms", latencies[p].percentileMillis(99));
+                run.put("queries_per_pass", rows.length * repeats[p]);
                 runs.add(run);
             }
             if (json != null) {
@@ -178,7 +181,6 @@ final class EvalCommand implements Callable<Integer> {
                 out.put("k", k);
                 out.put("clients", clients);
                 out.put("reps", reps);
-                out.put("queries_per_pass", rows.length * repeats);
                 out.put("runs", runs);
                 Json.write(json, out);
                 System.out.println("wrote " + json);

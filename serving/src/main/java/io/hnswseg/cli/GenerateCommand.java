@@ -70,6 +70,9 @@ final class GenerateCommand implements Callable<Integer> {
         FloatMatrix queryVectors = new FloatMatrix(dim, queries, q);
         int[][] truth = BruteForce.nearest(base, queryVectors, Math.min(100, rows), m);
         Files.createDirectories(out);
+        // The old ground truth goes first and the new one is written last: a run stopped between the files leaves
+        // a dataset without a ground truth, which bench and eval refuse, never new vectors beside old answers.
+        Files.deleteIfExists(out.resolve(FILES[2]));
         write(out.resolve(FILES[0]), base);
         write(out.resolve(FILES[1]), queryVectors);
         LocalFiles.writeWhole(out.resolve(FILES[2]), stream -> {

@@ -56,8 +56,9 @@ import java.util.concurrent.atomic.LongAdder;
  *   "failed_segments": {...}}} when a segment failed a search, or {@code {"status": "stopping"}} during
  *   shutdown; 200 with {@code {"status": "degraded", "unavailable_segments": {...}}} while a lazy reader's
  *   only problem is segments it could not download just now; 200 with {@code {"status": "stale", "index": "..."}}
- *   once a build has replaced the index at its location (checked every {@link #INDEX_CHECK_EVERY}): the server
- *   still answers from the index it opened, and is to be restarted to serve the new one;</li>
+ *   once a build has replaced the index at its location (checked every {@link #INDEX_CHECK_EVERY}) and the
+ *   server still answers from the index it opened: a {@linkplain #following following} server whose new index
+ *   could not be opened, or one given a reader of the caller's, which is to be restarted;</li>
  *   <li>{@code GET /stats} answers what the index holds and how many requests were served.</li>
  * </ul>
  * A request the server cannot answer (malformed JSON, wrong dimension, NaN, k out of range, a body over
@@ -250,18 +251,25 @@ public final class SearchServer implements AutoCloseable {
         }
         String was = replaced;
         try {
+            IndexManifest there;
             try {
-                if (!g.reader.replacedAtSource()) {
-                    replaced = null;
-                    return;
-                }
+                there = g.reader.manifestAtSource();
             } catch (IOException | RuntimeException e) {
                 // A store that does not answer now says nothing about the index: the last answer stands.
+                return;
+            }
+            if (there.equals(g.reader.manifest())) {
+                replaced = null;
                 return;
             }
             String what = "replaced at " + g.reader.location() + " by a newer build: this server still answers from the index it"
                     + " opened";
             if (follows) {
+                if (there.equals(refused) && System.nanoTime() - refusedAt < RETRY_REFUSED_NANOS) {
+                    // Opening it failed a moment ago (review helper 31: an index the server cannot take was opened,
+                    // mapped and checked again every 30 s): wait for another build, or try again later.
+                    return;
+                }
                 try {
                     IndexReader next = g.reader.reopen();
                     try {
@@ -271,14 +279,17 @@ public final class SearchServer implements AutoCloseable {
                         throw e;
                     }
                     replaced = null;
+                    refused = null;
                     reloads.increment();
                     LOG.log(System.Logger.Level.INFO, String.format("serving the new index at %s: %d segment%s, %d vectors of dimension %d;"
                                     + " searches already running finish on the one it replaced", next.location(), next.segmentCount(),
                             next.segmentCount() == 1 ? "" : "s", next.size(), next.dimension()));
                     return;
                 } catch (IOException | RuntimeException e) {
-                    what += ", because the new one could not be opened (" + io.hnswseg.io.LocalFiles.describe(e)
-                            + "); it is tried again every " + INDEX_CHECK_EVERY.toSeconds() + " s";
+                    refused = there;
+                    refusedAt = System.nanoTime();
+                    what += ", because the new one cannot be served (" + io.hnswseg.io.LocalFiles.describe(e) + "); a later build is"
+                            + " tried when it lands, this one again in " + RETRY_REFUSED_NANOS / 60_000_000_000L + " minutes";
                 }
             } else {
                 what += "; restart it to serve the new one (the old one's files go at the next vacuum)";
@@ -291,6 +302,12 @@ public final class SearchServer implements AutoCloseable {
             g.release();
         }
     }
+
+    /** A replacing index that could not be served is tried again after this long (sooner if another replaces it). */
+    private static final long RETRY_REFUSED_NANOS = 5 * 60_000_000_000L;
+    /** The manifest of the replacing index last refused, and when (touched by the checking thread only). */
+    private IndexManifest refused;
+    private long refusedAt;
 
     private static final System.Logger LOG = System.getLogger(SearchServer.class.getName());
 

@@ -367,9 +367,14 @@ public final class IndexReader implements AutoCloseable {
      * @throws IOException when the manifest there cannot be read or parsed now
      */
     public boolean replacedAtSource() throws IOException {
+        return !manifestAtSource().equals(manifest);
+    }
+
+    /** The manifest at {@link #location} now (one small read, or one GET), which a build may have replaced. */
+    public IndexManifest manifestAtSource() throws IOException {
         try (IndexSource source = sourceFor(location, options)) {
             String name = location.replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
-            return !IndexManifest.parse(source.manifest(), name).equals(manifest);
+            return IndexManifest.parse(source.manifest(), name);
         }
     }
 

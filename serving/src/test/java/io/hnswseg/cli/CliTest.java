@@ -66,7 +66,7 @@ class CliTest {
         }
         assertTrue(eval.get("runs").get(1).get("recall_at_10").asDouble() >= 0.95, eval.toString());
         // 50 queries take about a millisecond: a pass repeats them until it can be timed.
-        int perPass = eval.get("queries_per_pass").asInt();
+        int perPass = eval.get("runs").get(0).get("queries_per_pass").asInt();
         assertTrue(perPass > 50 && perPass % 50 == 0, eval.toString());
 
         int[][] results = queryToIvecs(index, data.resolve("query.fvecs"), 5, 32, "results.ivecs");

@@ -36,6 +36,7 @@ final class BuildLease implements Closeable {
     private final FileSystem fs;
     private final Path file;
     private final ScheduledExecutorService renewer;
+    private volatile boolean ended;
 
     private BuildLease(FileSystem fs, Path file) {
         this.fs = fs;
@@ -75,6 +76,9 @@ final class BuildLease implements Closeable {
     }
 
     private void renew() {
+        if (ended) {
+            return;
+        }
         try {
             write();
         } catch (IOException | RuntimeException e) {
@@ -83,15 +87,24 @@ final class BuildLease implements Closeable {
         }
     }
 
-    /** Ends the lease: stops renewing it and deletes its file. */
+    /**
+     * Ends the lease: stops renewing it and deletes its file. A file that cannot be deleted now (a store's error
+     * after the build committed) is not the build's failure: it is logged, and the lease lapses on its own.
+     */
     @Override
-    public void close() throws IOException {
+    public void close() {
+        ended = true;
         renewer.shutdownNow();
         try {
             renewer.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        fs.delete(file, false);
+        try {
+            fs.delete(file, false);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not delete the build's lease {} ({}): it lapses {} after its last renewal, and a vacuum removes it",
+                    file, e.toString(), LAPSES_AFTER);
+        }
     }
 }

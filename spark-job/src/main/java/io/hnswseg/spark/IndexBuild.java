@@ -427,7 +427,7 @@ final class IndexBuild {
         summary.put("vectors_per_second", Math.round(vectors / seconds));
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, config.metric, config.dimension,
                 new IndexManifest.BuildParams(options.m, options.efConstruction, options.seed), vectors, segments, routing, quality, summary);
-        int leftovers = removeLeftovers(commit);
+        int leftovers = removeLeftovers(commit, config.runId);
         commit.commit(manifest, config.runId, config.testFault);
         summary.put("output", commit.root().toString());
         summary.put("removed_attempt_files", removedAttempts);
@@ -491,9 +491,9 @@ final class IndexBuild {
      * Before the commit: files no manifest lists, left by killed or failed builds, older than the grace period
      * (this build's and any other running build's are under a live lease).
      */
-    private static int removeLeftovers(IndexCommit commit) throws IOException {
+    private static int removeLeftovers(IndexCommit commit, String runId) throws IOException {
         try {
-            return Vacuum.run(commit.fs(), commit.root(), Vacuum.DEFAULT_GRACE, false).removed().size();
+            return Vacuum.run(commit.fs(), commit.root(), Vacuum.DEFAULT_GRACE, runId, false).removed().size();
         } catch (InvalidInputException e) {
             // The index being replaced has an unreadable manifest: once ours is committed, vacuum can tell.
             LOG.info("leftovers not removed before the commit: " + e.getMessage());

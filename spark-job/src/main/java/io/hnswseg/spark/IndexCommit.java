@@ -407,7 +407,7 @@ final class IndexCommit implements java.io.Closeable {
 
     /** Ends this build's lease, committed or not (its files are then the manifest's, or leftovers). */
     @Override
-    public void close() throws IOException {
+    public void close() {
         if (lease != null) {
             lease.close();
             lease = null;

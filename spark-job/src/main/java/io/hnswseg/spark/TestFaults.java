@@ -169,7 +169,7 @@ final class TestFaults {
     static void beforeManifest(String fault, FileSystem fs, Path manifest, String runId) throws IOException {
         Path root = manifest.getParent();
         if (VACUUM_BEFORE_MANIFEST.equals(fault)) {
-            Vacuum.run(fs, root, java.time.Duration.ZERO, false);
+            Vacuum.run(fs, root, java.time.Duration.ZERO, null, false);
         }
         if (SEGMENT_GONE.equals(fault)) {
             for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(new Path(root, "segments"))) {

@@ -44,15 +44,22 @@ final class Vacuum {
     }
 
     /**
+     * @param ownRun the run id of the build calling (its files are kept whatever its lease says: a store's clock
+     *               behind the driver's must not make a build delete its own segments), or null
      * @throws InvalidInputException when a manifest exists but cannot be read (what it lists is unknown)
      */
-    static Result run(FileSystem fs, Path root, Duration grace, boolean dryRun) throws IOException {
+    static Result run(FileSystem fs, Path root, Duration grace, String ownRun, boolean dryRun) throws IOException {
         long now = System.currentTimeMillis();
         if (grace.isNegative()) {
             throw new IllegalArgumentException("negative grace period " + grace);
         }
         // Zero: no age condition at all, so a store whose clock runs ahead of this one's cannot keep a file.
         long cutoff = grace.isZero() ? Long.MAX_VALUE : now - grace.toMillis();
+        // Leases before the manifest: a build whose lease is gone by now has committed (or failed), so the
+        // manifest read next lists its files if they are the index's (review helper 31: the other order could
+        // miss both a just-ended lease and the manifest that lists its run).
+        FileStatus[] rootFiles = list(fs, root);
+        Set<String> running = BuildLease.live(rootFiles, now);
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
         Set<String> listed = new HashSet<>();
         boolean manifestOld = true;
@@ -67,12 +74,18 @@ final class Vacuum {
             }
             manifestOld = manifestStatus.getModificationTime() <= cutoff;
         }
-        FileStatus[] rootFiles = list(fs, root);
-        Set<String> running = BuildLease.live(rootFiles, now);
+        FileStatus[][] built = {list(fs, new Path(root, "segments")), list(fs, new Path(root, "routing"))};
+        // And after listing the files: a build that began meanwhile wrote its lease before its first file.
+        running.addAll(BuildLease.live(list(fs, root), System.currentTimeMillis()));
+        if (ownRun != null) {
+            running.add(ownRun);
+        }
         List<Entry> removed = new ArrayList<>();
         List<Entry> young = new ArrayList<>();
-        for (String dir : new String[]{"segments", "routing"}) {
-            for (FileStatus f : list(fs, new Path(root, dir))) {
+        String[] dirs = {"segments", "routing"};
+        for (int d = 0; d < dirs.length; d++) {
+            String dir = dirs[d];
+            for (FileStatus f : built[d]) {
                 String name = f.getPath().getName();
                 if (builtName(dir, name) && !running.contains(name.substring(0, Math.max(0, name.indexOf('-'))))) {
                     consider(fs, f, dir + "/" + name, listed, cutoff, manifestOld, dryRun, removed, young);

@@ -132,7 +132,7 @@ public final class VacuumIndexJob implements Callable<Integer> {
         }
         IndexManifest manifest = Vacuum.readManifest(fs, manifestPath);
         long now = System.currentTimeMillis();
-        Vacuum.Result result = Vacuum.run(fs, root, grace, dryRun);
+        Vacuum.Result result = Vacuum.run(fs, root, grace, null, dryRun);
 
         PrintWriter out = spec.commandLine().getOut();
         out.printf("hnswseg vacuum: %s: manifest written %s ago, lists %d segment%s%s; grace period %s%s%n", root,

@@ -215,8 +215,8 @@ class BuildIndexJobTest {
         }
         org.apache.hadoop.fs.FileSystem fs = IndexCommit.fileSystem(index.toString(), new org.apache.hadoop.conf.Configuration());
         org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(index.toUri());
-        assertTrue(Vacuum.run(fs, root, java.time.Duration.ofHours(1), false).removed().isEmpty(), "young files kept");
-        Vacuum.Result vacuumed = Vacuum.run(fs, root, java.time.Duration.ZERO, false);
+        assertTrue(Vacuum.run(fs, root, java.time.Duration.ofHours(1), null, false).removed().isEmpty(), "young files kept");
+        Vacuum.Result vacuumed = Vacuum.run(fs, root, java.time.Duration.ZERO, null, false);
         assertEquals(first.segments().size() + (first.routed() ? 1 : 0), vacuumed.removed().size(), vacuumed.toString());
         for (IndexManifest.Segment old : first.segments()) {
             assertTrue(!Files.exists(index.resolve(old.path())), "old segment removed by vacuum: " + old.path());
