@@ -260,6 +260,30 @@ class SearchServerTest {
         }
     }
 
+    /** A replacing index the operator's --nprobe cannot take: the old one answers on, and /health says why. */
+    @Test
+    void aReplacingIndexTheServerCannotTakeLeavesItServingTheOldOneAndSayingWhy() throws Exception {
+        java.nio.file.Path dir = tmp.resolve("refused-replacement");
+        TestIndexes.writeRouted(dir, data[0], 4, new HnswParams(8, 40, 1, Metric.L2));
+        try (SearchServer following = SearchServer.following(IndexReader.open(dir.toString()), "127.0.0.1", 0,
+                SearchServer.Limits.defaults().withThreads(2), null, 3)) {
+            TestIndexes.write(dir, data[0], 2, new HnswParams(8, 40, 1, Metric.L2), 1, 100_000, "v2-part-");
+            following.checkIndex();
+            following.checkIndex();
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + following.port() + "/health"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode answer = JSON.readTree(health.body());
+            assertEquals("stale", answer.get("status").asText(), health.body());
+            assertTrue(answer.get("index").asText().contains("cannot be served (--nprobe must be 0"), health.body());
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + following.port() + "/search"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"vector\": " + Arrays.toString(data[1].row(0)) + "}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(JSON.readTree(r.body()).get("ids").get(0).asLong() < 100_000, "answered by the old index: " + r.body());
+        }
+    }
+
     @Test
     void badRequestsGet400WithAMessage() throws Exception {
         String[][] cases = {
