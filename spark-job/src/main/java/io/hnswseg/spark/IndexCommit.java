@@ -420,18 +420,13 @@ final class IndexCommit implements java.io.Closeable {
         for (String dir : new String[]{"segments", "routing"}) {
             for (FileStatus f : list(dir)) {
                 String name = f.getPath().getName();
-                taken.add(name.substring(0, Math.max(0, name.indexOf('-'))));
+                taken.add(Vacuum.runOfBuilt(f.getPath().getName()));
             }
         }
-        String tmpPrefix = IndexManifest.FILE_NAME + ".";
         for (FileStatus f : list(root)) {
-            String name = f.getPath().getName();
-            if (name.startsWith(tmpPrefix) && name.endsWith(".tmp")) {
-                taken.add(name.substring(tmpPrefix.length(), name.length() - ".tmp".length()));
-            }
-            String leased = BuildLease.runOf(name);
-            if (leased != null) {
-                taken.add(leased);
+            String run = Vacuum.runOfTopLevel(f.getPath().getName());
+            if (run != null) {
+                taken.add(run);
             }
         }
         for (int attempt = 0; attempt < 1000; attempt++) {

@@ -87,17 +87,15 @@ final class Vacuum {
             String dir = dirs[d];
             for (FileStatus f : built[d]) {
                 String name = f.getPath().getName();
-                if (builtName(dir, name) && !running.contains(name.substring(0, Math.max(0, name.indexOf('-'))))) {
+                if (builtName(dir, name) && !running.contains(runOfBuilt(name))) {
                     consider(fs, f, dir + "/" + name, listed, cutoff, manifestOld, dryRun, removed, young);
                 }
             }
         }
-        String stagedPrefix = IndexManifest.FILE_NAME + ".";
         for (FileStatus f : rootFiles) {
             String name = f.getPath().getName();
-            boolean staged = name.startsWith(stagedPrefix) && name.endsWith(".tmp");
-            String run = staged ? name.substring(stagedPrefix.length(), name.length() - ".tmp".length()) : BuildLease.runOf(name);
-            if (f.isFile() && (staged || run != null || name.startsWith("_hnswseg-write-probe-")) && !running.contains(run)) {
+            String run = runOfTopLevel(name);
+            if (f.isFile() && (run != null || name.startsWith("_hnswseg-write-probe-")) && !running.contains(run)) {
                 consider(fs, f, name, listed, cutoff, true, dryRun, removed, young);
             }
         }
@@ -117,6 +115,20 @@ final class Vacuum {
         if (dryRun || fs.delete(f.getPath(), false)) {
             removed.add(entry);
         }
+    }
+
+    /** The run id a file of {@code segments/} or {@code routing/} is named after ({@code <run>-part-...}, {@code <run>-centroids...}). */
+    static String runOfBuilt(String name) {
+        return name.substring(0, Math.max(0, name.indexOf('-')));
+    }
+
+    /** The run id of a build's file in the index's own directory (a staged manifest or a lease), else null. */
+    static String runOfTopLevel(String name) {
+        String staged = IndexManifest.FILE_NAME + ".";
+        if (name.startsWith(staged) && name.endsWith(".tmp") && name.length() > staged.length() + 4) {
+            return name.substring(staged.length(), name.length() - ".tmp".length());
+        }
+        return BuildLease.runOf(name);
     }
 
     /**
