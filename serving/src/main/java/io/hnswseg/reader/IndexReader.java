@@ -359,18 +359,13 @@ public final class IndexReader implements AutoCloseable {
     }
 
     /**
-     * Whether the index at {@link #location} is no longer the one this reader answers from: its manifest is
-     * read again (a small file, or one GET) and compared. A build with {@code --overwrite} replaces an index
-     * in place; a reader opened before goes on answering from the index it opened (whose files stay until a
-     * vacuum removes them), so a long-running reader (a server) is to be reopened.
+     * The manifest at {@link #location} now (one small read, or one GET). A build with {@code --overwrite}
+     * replaces an index in place; a reader opened before goes on answering from the index it opened (whose
+     * files stay until a vacuum removes them): where this differs from {@link #manifest}, a long-running reader
+     * (a server) is to be reopened ({@link #reopen}).
      *
      * @throws IOException when the manifest there cannot be read or parsed now
      */
-    public boolean replacedAtSource() throws IOException {
-        return !manifestAtSource().equals(manifest);
-    }
-
-    /** The manifest at {@link #location} now (one small read, or one GET), which a build may have replaced. */
     public IndexManifest manifestAtSource() throws IOException {
         try (IndexSource source = sourceFor(location, options)) {
             String name = location.replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;

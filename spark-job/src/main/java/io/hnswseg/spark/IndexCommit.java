@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -296,13 +295,7 @@ final class IndexCommit implements java.io.Closeable {
                 sizes.put(dir + "/" + f.getPath().getName(), f.getLen());
             }
         }
-        Map<String, Long> listed = new LinkedHashMap<>();
-        for (IndexManifest.Segment s : manifest.segments()) {
-            listed.put(Vacuum.normal(s.path()), s.bytes());
-        }
-        if (manifest.routed()) {
-            listed.put(Vacuum.normal(manifest.routing().centroids().path()), manifest.routing().centroids().bytes());
-        }
+        Map<String, Long> listed = Vacuum.listedFiles(manifest);
         List<String> gone = new ArrayList<>();
         for (Map.Entry<String, Long> f : listed.entrySet()) {
             Long size = sizes.get(f.getKey());

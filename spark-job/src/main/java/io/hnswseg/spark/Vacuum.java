@@ -65,13 +65,7 @@ final class Vacuum {
         boolean manifestOld = true;
         FileStatus manifestStatus = status(fs, manifestPath);
         if (manifestStatus != null) {
-            IndexManifest manifest = readManifest(fs, manifestPath);
-            for (IndexManifest.Segment s : manifest.segments()) {
-                listed.add(normal(s.path()));
-            }
-            if (manifest.routed()) {
-                listed.add(normal(manifest.routing().centroids().path()));
-            }
+            listed.addAll(listedFiles(readManifest(fs, manifestPath)).keySet());
             manifestOld = manifestStatus.getModificationTime() <= cutoff;
         }
         FileStatus[][] built = {list(fs, new Path(root, "segments")), list(fs, new Path(root, "routing"))};
@@ -115,6 +109,18 @@ final class Vacuum {
         if (dryRun || fs.delete(f.getPath(), false)) {
             removed.add(entry);
         }
+    }
+
+    /** The files {@code manifest} lists (segments, centroids), by normalised relative path, with their sizes. */
+    static java.util.Map<String, Long> listedFiles(IndexManifest manifest) {
+        java.util.Map<String, Long> listed = new java.util.LinkedHashMap<>();
+        for (IndexManifest.Segment s : manifest.segments()) {
+            listed.put(normal(s.path()), s.bytes());
+        }
+        if (manifest.routed()) {
+            listed.put(normal(manifest.routing().centroids().path()), manifest.routing().centroids().bytes());
+        }
+        return listed;
     }
 
     /** The run id a file of {@code segments/} or {@code routing/} is named after ({@code <run>-part-...}, {@code <run>-centroids...}). */
