@@ -73,6 +73,10 @@ public final class MappedSegment implements VectorIndex, Closeable {
     /** The file as it was when mapped, or as it was last found unchanged in content. */
     private volatile FileStamp stamp;
     private final long changeCheckNanos;
+    /** Whether the file is a cache's copy, which only a prune removes ({@link #openCachedCopy}). */
+    private final boolean cachedCopy;
+    /** Set once a cached copy lost its only name: its bytes can no longer change, so there is nothing to check. */
+    private volatile boolean nameless;
 
     private volatile int state;
     private volatile long nextCheckNanos;
@@ -80,7 +84,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
     private volatile String failure;
 
     private MappedSegment(Path path, SegmentHeader header, MappedFile file, MappedGraph graph, long storedChecksum,
-                          boolean verifiedOnOpen, FileStamp stamp, long changeCheckNanos) {
+                          boolean verifiedOnOpen, FileStamp stamp, long changeCheckNanos, boolean cachedCopy) {
         this.path = path;
         this.name = path.toString();
         this.header = header;
@@ -92,6 +96,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
         this.mappedAtPath = stamp;
         this.stamp = stamp;
         this.changeCheckNanos = changeCheckNanos;
+        this.cachedCopy = cachedCopy;
         this.nextCheckNanos = System.nanoTime() + changeCheckNanos;
     }
 
@@ -111,11 +116,28 @@ public final class MappedSegment implements VectorIndex, Closeable {
      * @throws NoSuchFileException     when the file does not exist
      */
     public static MappedSegment open(Path path, boolean verifyChecksum) throws IOException {
-        return open(path, verifyChecksum, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, CHANGE_CHECK_NANOS);
+        return open(path, verifyChecksum, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, CHANGE_CHECK_NANOS, false);
+    }
+
+    /**
+     * Opens a segment file that a reader's cache holds: a verified copy written once and renamed into place,
+     * never written in place. It is checked for changes like any segment, except that its name going away is
+     * not one: a cache prune (a server that swapped in a rebuilt index, in this process or another sharing the
+     * cache) removes names while other readers may still have the files mapped. Once the mapped file has no name
+     * left (it had one, so no other path reaches it), its bytes are compared with the footer's CRC32C once more
+     * and then no longer checked. See {@link #open(Path, boolean)}.
+     */
+    public static MappedSegment openCachedCopy(Path path, boolean verifyChecksum) throws IOException {
+        return open(path, verifyChecksum, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP, CHANGE_CHECK_NANOS, true);
     }
 
     static MappedSegment open(Path path, boolean verifyChecksum, int chunkShift, int overlap, long changeCheckNanos)
             throws IOException {
+        return open(path, verifyChecksum, chunkShift, overlap, changeCheckNanos, false);
+    }
+
+    static MappedSegment open(Path path, boolean verifyChecksum, int chunkShift, int overlap, long changeCheckNanos,
+                              boolean cachedCopy) throws IOException {
         String name = path.toString();
         if (Files.isDirectory(path)) {
             throw new IOException(name + " is a directory, not a segment file");
@@ -137,7 +159,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
         }
         try {
-            return readMapping(() -> checked(path, file, verifyChecksum, overlap, stamp, changeCheckNanos), fault -> {
+            return readMapping(() -> checked(path, file, verifyChecksum, overlap, stamp, changeCheckNanos, cachedCopy), fault -> {
                 throw new CorruptSegmentException(name, "a read of the mapped file faulted while opening it: the file shrank"
                         + " on disk or the device failed", fault);
             });
@@ -149,7 +171,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
 
     /** Checks the header, the footer, the checksum if asked and the entry node of a freshly mapped file. */
     private static MappedSegment checked(Path path, MappedFile file, boolean verifyChecksum, int overlap, FileStamp stamp,
-                                         long changeCheckNanos) {
+                                         long changeCheckNanos, boolean cachedCopy) {
         String name = path.toString();
         SegmentHeader header = SegmentHeader.read(file.head(), name, file.size());
         int largestRecord = 4 * Math.max(header.dimension(), 1 + 2 * header.m());
@@ -170,7 +192,7 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
         }
         MappedGraph graph = new MappedGraph(name, header, file);
-        return new MappedSegment(path, header, file, graph, stored, verifyChecksum, stamp, changeCheckNanos);
+        return new MappedSegment(path, header, file, graph, stored, verifyChecksum, stamp, changeCheckNanos, cachedCopy);
     }
 
     /** The stored CRC32C of the file (the footer's value). */
@@ -370,6 +392,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
 
     /** How the file on disk differs from the one mapped, or null when it does not (or cannot be looked at now). */
     private String changeOnDisk() {
+        if (nameless) {
+            return null;
+        }
         try {
             FileStamp then = stamp;
             FileStamp now = FileStamp.of(path);
@@ -394,11 +419,27 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
             return problem;
         } catch (NoSuchFileException e) {
-            return "deleted or moved away on disk after it was opened";
+            return unnamed();
         } catch (IOException e) {
             // Not knowing is no change: the mapping stays readable, and a file that did shrink still faults.
             return null;
         }
+    }
+
+    /**
+     * The file at the path is gone. A cached copy whose mapped file had no other name when last seen can no longer
+     * be reached by any path, so its bytes, once found still the footer's, stay so: searches go on from them.
+     * Anything else gone is a change (a local index's segment deleted or moved under its readers).
+     */
+    private String unnamed() {
+        if (cachedCopy && mappedAtPath.links() == 1) {
+            String problem = mappedContentsDiffer();
+            if (problem == null) {
+                nameless = true;
+            }
+            return problem;
+        }
+        return "deleted or moved away on disk after it was opened";
     }
 
     /** Why the mapped bytes no longer match the footer's CRC32C read at open, or null when they do. */

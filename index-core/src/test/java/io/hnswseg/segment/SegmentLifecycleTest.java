@@ -210,6 +210,39 @@ class SegmentLifecycleTest {
         }
     }
 
+    /**
+     * A cache's copy whose name a prune removed answers on from its mapping (no path reaches the file, so nothing can
+     * change it), also after another copy lands under the name; one with a second name is still refused, since its
+     * bytes could change through that name unseen.
+     */
+    @Test
+    void aCachedCopyWhoseNameIsRemovedAnswersOnUnlessItHasAnotherName() throws Exception {
+        Path p = file();
+        assumePosixTimes(p);
+        try (MappedSegment segment = MappedSegment.open(p, false, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP,
+                EVERY_SEARCH, true)) {
+            searchAll(segment);
+            Files.delete(p);
+            searchAll(segment);
+            byte[] other = bytes.clone();
+            other[other.length / 2] ^= 0x40;
+            Files.write(p, other);
+            searchAll(segment);
+            Files.delete(p);
+        }
+        p = file();
+        try (MappedSegment segment = MappedSegment.open(p, true, MappedFile.DEFAULT_CHUNK_SHIFT, MappedFile.DEFAULT_OVERLAP,
+                EVERY_SEARCH, true)) {
+            Object openedAt = Files.getAttribute(p, "unix:ctime");
+            letTheClockTick();
+            Files.createLink(dir.resolve("backup.hseg"), p);
+            assumeCtimeMoved(p, openedAt);
+            searchAll(segment);
+            Files.delete(p);
+            failsFromNowOn(segment, p, "deleted or moved away on disk after it was opened");
+        }
+    }
+
     @Test
     void aCopyRenamedOverASegmentWithAnotherNameIsNotTrusted() throws Exception {
         Path p = file();

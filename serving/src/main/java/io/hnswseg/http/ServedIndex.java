@@ -1,5 +1,6 @@
 package io.hnswseg.http;
 
+import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.reader.IndexReader;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,6 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class ServedIndex {
 
+    private static final System.Logger LOG = System.getLogger(ServedIndex.class.getName());
+
     /** One reader and the defaults of requests that name no ef or nprobe, held by the searches using it. */
     static final class Generation {
         final IndexReader reader;
@@ -21,6 +24,8 @@ final class ServedIndex {
         private final boolean owned;
         /** Searches using it, plus one while it is the current generation; it is closed when this reaches zero. */
         private final AtomicInteger holds = new AtomicInteger(1);
+        /** The manifest of the index that replaced this one (set at the swap, before the server's hold ends). */
+        private volatile IndexManifest replacedBy;
 
         private Generation(IndexReader reader, SearchServer.Defaults defaults, boolean owned) {
             this.reader = reader;
@@ -32,6 +37,22 @@ final class ServedIndex {
         void release() {
             if (holds.decrementAndGet() == 0 && owned) {
                 reader.close();
+                if (replacedBy != null) {
+                    discardCopies();
+                }
+            }
+        }
+
+        /** Removes a replaced remote index's copies from the cache, which would otherwise grow by an index a rebuild. */
+        private void discardCopies() {
+            try {
+                int removed = reader.discardCachedCopies(replacedBy);
+                if (removed > 0) {
+                    LOG.log(System.Logger.Level.INFO, "removed the cached copies of " + removed + " segment"
+                            + (removed == 1 ? "" : "s") + " of the replaced index");
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not remove the replaced index's cached copies: " + e.getMessage());
             }
         }
     }
@@ -96,7 +117,9 @@ final class ServedIndex {
             next.close();
             return;
         }
-        current.getAndSet(fresh).release();
+        Generation old = current.getAndSet(fresh);
+        old.replacedBy = next.manifest();
+        old.release();
     }
 
     /** Ends the server's hold on the current reader (once): it closes (if the server's) when the last search ends. */

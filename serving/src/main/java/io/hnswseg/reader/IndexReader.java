@@ -112,8 +112,12 @@ public final class IndexReader implements AutoCloseable {
         }
     }
 
+    private static boolean isS3(String uri) {
+        return uri.startsWith("s3://") || uri.startsWith("s3a://");
+    }
+
     static IndexSource sourceFor(String uri, ReaderOptions options) {
-        if (uri.startsWith("s3://") || uri.startsWith("s3a://")) {
+        if (isS3(uri)) {
             return new S3Source(uri, options);
         }
         if (uri.startsWith("file:")) {
@@ -376,6 +380,39 @@ public final class IndexReader implements AutoCloseable {
     /** Opens the index now at this reader's location, with the same options (a new reader; this one stays open). */
     public IndexReader reopen() throws IOException {
         return open(location, options);
+    }
+
+    /**
+     * Removes this index's segment copies from the cache (a remote index's; a local index has none) except those
+     * {@code successor} names too: for a reader that a {@link #reopen} replaced, so that each rebuild of a followed
+     * index does not leave a copy of the one before it on disk (the cache is otherwise never pruned). Other
+     * readers with those copies mapped, in this process or another sharing the cache, go on searching them (see
+     * {@link MappedSegment#openCachedCopy}); one opening segments lazily downloads a removed copy again if it
+     * needs it.
+     *
+     * @return how many files were removed
+     * @throws IllegalStateException while this reader is open
+     * @throws IOException when a copy cannot be removed (those before it are)
+     */
+    public int discardCachedCopies(IndexManifest successor) throws IOException {
+        if (!closed) {
+            throw new IllegalStateException("index " + location + " is open: close it before discarding its cached copies");
+        }
+        if (!isS3(location)) {
+            return 0;
+        }
+        Set<String> kept = new java.util.HashSet<>();
+        for (IndexManifest.Segment s : successor.segments()) {
+            kept.add(s.path());
+        }
+        Path dir = S3Source.cacheDir(location, options);
+        int removed = 0;
+        for (IndexManifest.Segment s : manifest.segments()) {
+            if (!kept.contains(s.path()) && java.nio.file.Files.deleteIfExists(SegmentCache.copyOf(dir, s))) {
+                removed++;
+            }
+        }
+        return removed;
     }
 
     public IndexManifest manifest() {

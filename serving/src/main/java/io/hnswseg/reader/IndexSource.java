@@ -45,6 +45,15 @@ interface IndexSource extends Closeable {
         return false;
     }
 
+    /**
+     * Whether {@link #segment} yields copies in the reader's cache (written once, renamed into place) rather than
+     * the index's own files: a prune may remove a copy's name while readers have it mapped, which is no change
+     * to its bytes ({@link io.hnswseg.segment.MappedSegment#openCachedCopy}).
+     */
+    default boolean cachesCopies() {
+        return false;
+    }
+
     /** Whether {@link #segment} already verified the file's CRC32C against the manifest. */
     boolean verifiesOnFetch();
 

@@ -40,14 +40,8 @@ final class S3Source implements IndexSource {
      */
     S3Source(String uri, ReaderOptions options) {
         this.location = uri;
-        String rest = uri.substring(uri.indexOf("://") + 3);
-        int slash = rest.indexOf('/');
-        this.bucket = slash < 0 ? rest : rest.substring(0, slash);
-        if (bucket.isEmpty()) {
-            throw new IllegalArgumentException(uri + ": no bucket (expected s3://bucket/prefix)");
-        }
-        String path = slash < 0 ? "" : rest.substring(slash);
-        this.prefix = path.replaceAll("^/+", "").replaceAll("/+$", "");
+        this.bucket = bucketOf(uri);
+        this.prefix = prefixOf(uri);
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(UrlConnectionHttpClient.builder())
                 .region(Region.of(options.s3Region()))
@@ -60,7 +54,29 @@ final class S3Source implements IndexSource {
             builder.endpointOverride(URI.create(options.s3Endpoint()));
         }
         this.s3 = builder.build();
-        this.cache = new SegmentCache(options.cacheDir().resolve("s3").resolve(bucket).resolve(prefix.isEmpty() ? "_" : prefix));
+        this.cache = new SegmentCache(cacheDir(uri, options));
+    }
+
+    /** Where the cache keeps the copies of the segments of the index at {@code uri}. */
+    static Path cacheDir(String uri, ReaderOptions options) {
+        String prefix = prefixOf(uri);
+        return options.cacheDir().resolve("s3").resolve(bucketOf(uri)).resolve(prefix.isEmpty() ? "_" : prefix);
+    }
+
+    private static String bucketOf(String uri) {
+        String rest = uri.substring(uri.indexOf("://") + 3);
+        int slash = rest.indexOf('/');
+        String bucket = slash < 0 ? rest : rest.substring(0, slash);
+        if (bucket.isEmpty()) {
+            throw new IllegalArgumentException(uri + ": no bucket (expected s3://bucket/prefix)");
+        }
+        return bucket;
+    }
+
+    private static String prefixOf(String uri) {
+        String rest = uri.substring(uri.indexOf("://") + 3);
+        int slash = rest.indexOf('/');
+        return slash < 0 ? "" : rest.substring(slash).replaceAll("^/+", "").replaceAll("/+$", "");
     }
 
     private String key(String relative) {
@@ -74,6 +90,11 @@ final class S3Source implements IndexSource {
     @Override
     public String location() {
         return location;
+    }
+
+    @Override
+    public boolean cachesCopies() {
+        return true;
     }
 
     @Override

@@ -48,8 +48,13 @@ final class SegmentCache {
         this.dir = dir;
     }
 
+    /** Where a cache kept in {@code dir} holds its copy of {@code segment}. */
+    static Path copyOf(Path dir, IndexManifest.Segment segment) {
+        return dir.resolve(segment.path()).normalize();
+    }
+
     Path fetch(IndexManifest.Segment segment, String name, Downloader downloader) throws IOException {
-        Path target = dir.resolve(segment.path()).normalize();
+        Path target = copyOf(dir, segment);
         Files.createDirectories(target.getParent());
         if (Files.isRegularFile(target) && problem(target, segment, name) == null) {
             return target;

@@ -103,7 +103,8 @@ final class Segments implements AutoCloseable {
     private static MappedSegment map(Path file, IndexSource source, IndexManifest manifest, SegmentRoutes routes, int s,
                                      ReaderOptions options) throws IOException {
         IndexManifest.Segment entry = manifest.segments().get(s);
-        MappedSegment segment = MappedSegment.open(file, options.verifyChecksums() && !source.verifiesOnFetch());
+        boolean verify = options.verifyChecksums() && !source.verifiesOnFetch();
+        MappedSegment segment = source.cachesCopies() ? MappedSegment.openCachedCopy(file, verify) : MappedSegment.open(file, verify);
         String problem = null;
         if (segment.storedChecksum() != entry.crc32c()) {
             problem = "its CRC32C 0x" + Long.toHexString(segment.storedChecksum()) + " differs from the manifest's 0x"

@@ -260,6 +260,42 @@ class SearchServerTest {
         }
     }
 
+    /** A server following an index on S3 removes the replaced index's copies from its cache once it swapped. */
+    @Test
+    void aFollowingServerOnS3RemovesTheReplacedIndexsCachedCopies() throws Exception {
+        System.setProperty("aws.accessKeyId", io.hnswseg.reader.LocalS3.ACCESS);
+        System.setProperty("aws.secretAccessKey", io.hnswseg.reader.LocalS3.SECRET);
+        try (io.hnswseg.reader.LocalS3 store = io.hnswseg.reader.LocalS3.start(0, "indexes")) {
+            store.upload(tmp.resolve("idx"), "indexes", "followed");
+            io.hnswseg.reader.ReaderOptions options = io.hnswseg.reader.ReaderOptions.defaults().withS3Endpoint(store.endpoint())
+                    .withS3Region("us-east-1").withCacheDir(tmp.resolve("server-cache"));
+            Path cached = tmp.resolve("server-cache/s3/indexes/followed/segments");
+            try (SearchServer following = SearchServer.following(IndexReader.open("s3://indexes/followed", options), "127.0.0.1", 0,
+                    SearchServer.Limits.defaults().withThreads(2), null, null)) {
+                assertEquals(java.util.List.of("part-00000.hseg", "part-00001.hseg"), names(cached));
+                Path rebuilt = tmp.resolve("rebuilt-for-s3");
+                TestIndexes.write(rebuilt, data[0], 3, new HnswParams(8, 40, 1, Metric.L2), 1, 100_000, "v2-part-");
+                store.upload(rebuilt, "indexes", "followed");
+                following.checkIndex();
+                assertEquals(java.util.List.of("v2-part-00000.hseg", "v2-part-00001.hseg", "v2-part-00002.hseg"), names(cached));
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + following.port() + "/search"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"vector\": " + Arrays.toString(data[1].row(0)) + "}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+                assertTrue(JSON.readTree(r.body()).get("ids").get(0).asLong() >= 100_000, r.body());
+            }
+        } finally {
+            System.clearProperty("aws.accessKeyId");
+            System.clearProperty("aws.secretAccessKey");
+        }
+    }
+
+    private static java.util.List<String> names(Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
     /** A replacing index the operator's --nprobe cannot take: the old one answers on, and /health says why. */
     @Test
     void aReplacingIndexTheServerCannotTakeLeavesItServingTheOldOneAndSayingWhy() throws Exception {

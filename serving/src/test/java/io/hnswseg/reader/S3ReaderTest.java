@@ -112,6 +112,38 @@ class S3ReaderTest {
         }
     }
 
+    /**
+     * A server following its index removes the replaced index's copies from the cache once its reader closed, so the
+     * cache does not grow by an index a rebuild; another reader with those copies mapped (here in this process; a
+     * second process sharing the cache alike) answers on from them, past its next check of the files.
+     */
+    @Test
+    void aReplacedIndexsCachedCopiesAreDiscardedWhileAnotherReaderAnswersOnFromThem() throws Exception {
+        upload("followed");
+        ReaderOptions options = options("cache-discard");
+        Path cached = tmp.resolve("cache-discard/s3/indexes/followed/segments");
+        IndexReader old = IndexReader.open("s3://indexes/followed", options);
+        try (IndexReader stillOld = IndexReader.open("s3://indexes/followed", options);
+             IndexReader fromDisk = IndexReader.open(local.toString())) {
+            assertEquals(3, cachedFiles(cached));
+            assertThrows(IllegalStateException.class, () -> old.discardCachedCopies(old.manifest()), "while open");
+            Path rebuilt = tmp.resolve("rebuilt");
+            TestIndexes.write(rebuilt, data[0], 2, new HnswParams(8, 60, 1, Metric.L2), 2, 100_000, "v2-part-");
+            store.upload(rebuilt, "indexes", "followed");
+            try (IndexReader next = old.reopen()) {
+                assertEquals(5, cachedFiles(cached), "the rebuilt index's two copies beside the old three");
+                old.close();
+                assertEquals(3, old.discardCachedCopies(next.manifest()));
+                assertEquals(2, cachedFiles(cached), "only the rebuilt index's copies are left");
+                assertEquals(0, old.discardCachedCopies(next.manifest()), "nothing left to remove");
+                assertTrue(next.search(data[1].row(0), 10, 40).ids()[0] >= 100_000, "the rebuilt index answers");
+            }
+            Thread.sleep(1_100);  // past the change check's period: the next searches look at the files again
+            assertSameAnswers(fromDisk, stillOld);
+            assertTrue(stillOld.health().ok(), "the reader mapping the removed copies: " + stillOld.health());
+        }
+    }
+
     @Test
     void validCacheIsReusedAndABadCopyIsFetchedAgain() throws IOException {
         upload("reuse");
