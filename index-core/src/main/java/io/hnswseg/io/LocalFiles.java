@@ -134,7 +134,7 @@ public final class LocalFiles {
     public static void writeWhole(Path out, Body body) throws IOException {
         Path parent = out.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, out.getFileName().toString(), ".tmp");
+        Path tmp = createTemporary(parent, out.getFileName().toString(), ".tmp");
         try {
             try (java.io.OutputStream stream = Files.newOutputStream(tmp)) {
                 body.writeTo(stream);
@@ -149,7 +149,44 @@ public final class LocalFiles {
             }
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
+            discardTemporary(tmp);
+        }
+    }
+
+    /** Temporary files being written; removed by a shutdown hook when the JVM ends before their writers are done. */
+    private static final class Unfinished {
+        static final java.util.Set<Path> FILES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                for (Path p : FILES) {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException | RuntimeException e) {
+                        // Ending anyway: a file that cannot be removed now is left, as it would be without the hook.
+                    }
+                }
+            }, "hnswseg-unfinished-files"));
+        }
+    }
+
+    /**
+     * An empty temporary file in {@code dir} (named {@code prefix}, random digits, {@code suffix}) that is removed if
+     * the JVM ends, by a signal (SIGTERM, Ctrl-C) or an exit, before {@link #discardTemporary} is called for it: an
+     * interrupted write leaves nothing beside its target. ({@code kill -9} leaves it, as it leaves everything.)
+     */
+    public static Path createTemporary(Path dir, String prefix, String suffix) throws IOException {
+        Path tmp = Files.createTempFile(dir, prefix, suffix);
+        Unfinished.FILES.add(tmp);
+        return tmp;
+    }
+
+    /** Deletes a {@link #createTemporary} file if it is still there (its write failed, or it was moved into place) and forgets it. */
+    public static void discardTemporary(Path tmp) throws IOException {
+        try {
             Files.deleteIfExists(tmp);
+        } finally {
+            Unfinished.FILES.remove(tmp);
         }
     }
 

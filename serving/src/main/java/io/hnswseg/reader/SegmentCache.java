@@ -1,5 +1,6 @@
 package io.hnswseg.reader;
 
+import io.hnswseg.io.LocalFiles;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.segment.CorruptSegmentException;
 import io.hnswseg.segment.MappedSegment;
@@ -66,7 +67,7 @@ final class SegmentCache {
         IOException transfer = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             String where = " (download attempt " + attempt + " of " + ATTEMPTS + ")";
-            Path partial = Files.createTempFile(target.getParent(), target.getFileName().toString() + ".", ".part");
+            Path partial = LocalFiles.createTemporary(target.getParent(), target.getFileName().toString() + ".", ".part");
             try {
                 boolean arrived = false;
                 try {
@@ -90,7 +91,7 @@ final class SegmentCache {
                     }
                 }
             } finally {
-                Files.deleteIfExists(partial);
+                LocalFiles.discardTemporary(partial);
             }
             if (attempt < ATTEMPTS) {
                 sleep(FIRST_BACKOFF_MILLIS << (attempt - 1));

@@ -4,12 +4,12 @@ import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.Copies;
 import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.io.LocalFiles;
 import io.hnswseg.io.VecsReader;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.Arrays;
 
 /**
@@ -78,7 +78,8 @@ final class EvalQueries {
 
     private static FloatMatrix read(String uri, int dimension, BuildOptions options, Configuration hadoop) throws IOException {
         Path path = new Path(uri);
-        java.nio.file.Path local = Files.createTempFile("hnswseg-eval-", "." + IndexBuild.inferFormat(uri));
+        java.nio.file.Path local = LocalFiles.createTemporary(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")),
+                "hnswseg-eval-", "." + IndexBuild.inferFormat(uri));
         try {
             path.getFileSystem(hadoop).copyToLocalFile(false, path, new Path(local.toUri()), true);
             FloatMatrix m;
@@ -101,7 +102,7 @@ final class EvalQueries {
             }
             return m;
         } finally {
-            Files.deleteIfExists(local);
+            LocalFiles.discardTemporary(local);
         }
     }
 }
