@@ -286,10 +286,16 @@ public final class SearchServer implements AutoCloseable {
                             next.segmentCount() == 1 ? "" : "s", next.size(), next.dimension()));
                     return;
                 } catch (IOException | RuntimeException e) {
-                    refused = there;
-                    refusedAt = System.nanoTime();
-                    what += ", because the new one cannot be served (" + io.hnswseg.io.LocalFiles.describe(e) + "); a later build is"
-                            + " tried when it lands, this one again in " + RETRY_REFUSED_NANOS / 60_000_000_000L + " minutes";
+                    if (IndexReader.mayPass(e)) {
+                        // The store failed the download (an outage, a timeout): the index may be fine, so the next check tries it.
+                        what += ", because the new one cannot be downloaded now (" + io.hnswseg.io.LocalFiles.describe(e)
+                                + "); tried again in " + INDEX_CHECK_EVERY.toSeconds() + " s";
+                    } else {
+                        refused = there;
+                        refusedAt = System.nanoTime();
+                        what += ", because the new one cannot be served (" + io.hnswseg.io.LocalFiles.describe(e) + "); a later build is"
+                                + " tried when it lands, this one again in " + RETRY_REFUSED_NANOS / 60_000_000_000L + " minutes";
+                    }
                 }
             } else {
                 what += "; restart it to serve the new one (the old one's files go at the next vacuum)";

@@ -383,6 +383,20 @@ public final class IndexReader implements AutoCloseable {
     }
 
     /**
+     * Whether {@code failure} (of {@link #open}, {@link #reopen} or a search) is an object store's failure to deliver
+     * a segment on every attempt of its download (an outage, timeouts), which trying again later may cure, rather
+     * than a property of the index (a missing or refused object, a corrupt or foreign file).
+     */
+    public static boolean mayPass(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SegmentCache.Unavailable || t instanceof SegmentUnavailableException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Removes this index's segment copies from the cache (a remote index's; a local index has none) except those
      * {@code successor} names too: for a reader that a {@link #reopen} replaced, so that each rebuild of a followed
      * index does not leave a copy of the one before it on disk (the cache is otherwise never pruned). Other

@@ -184,6 +184,12 @@ class LazySegmentsTest {
             float[] q = data[1].row(2);
             SegmentUnavailableException e = assertThrows(SegmentUnavailableException.class, () -> lazy.search(q, 10, 40, 1));
             assertTrue(e.getMessage().contains("S3 error 503"), e.getMessage());
+            assertTrue(IndexReader.mayPass(e), "a fetch that may pass");
+            // An eager open's download failing on every attempt (what a following server retries at its next check)...
+            assertTrue(IndexReader.mayPass(new java.util.concurrent.ExecutionException(new SegmentCache.Unavailable("503", null))));
+            // ... but not a property of the index.
+            assertFalse(IndexReader.mayPass(new SegmentCache.Fatal("s3://b/i/segments/p.hseg: not found (404 NoSuchKey)", null)));
+            assertFalse(IndexReader.mayPass(new java.io.UncheckedIOException(new java.nio.file.NoSuchFileException("p.hseg"))));
             // Unavailable, not failed: the reader still answers what its other segments hold.
             assertTrue(lazy.health().ok() && lazy.health().failedSegments().isEmpty(), lazy.health().toString());
             assertEquals(1, lazy.health().unavailableSegments().size(), lazy.health().toString());
