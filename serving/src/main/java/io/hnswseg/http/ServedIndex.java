@@ -81,9 +81,7 @@ final class ServedIndex {
      * @throws IllegalArgumentException when {@code nprobe} does not suit the reader's index
      */
     static ServedIndex owned(IndexReader reader, Integer ef, Integer nprobe) {
-        ServedIndex served = new ServedIndex(null, ef, nprobe);
-        served.current.set(new Generation(reader, served.defaultsFor(reader), true));
-        return served;
+        return new ServedIndex(new Generation(reader, defaultsFor(reader, ef, nprobe), true), ef, nprobe);
     }
 
     /** The current generation, held until {@link Generation#release}; null once closed. */
@@ -112,7 +110,7 @@ final class ServedIndex {
      * @throws IllegalArgumentException when the operator's nprobe does not suit the new index (nothing is swapped)
      */
     synchronized void swap(IndexReader next) {
-        Generation fresh = new Generation(next, defaultsFor(next), true);
+        Generation fresh = new Generation(next, defaultsFor(next, ef, nprobe), true);
         if (closed.get()) {
             next.close();
             return;
@@ -129,7 +127,7 @@ final class ServedIndex {
         }
     }
 
-    private SearchServer.Defaults defaultsFor(IndexReader reader) {
+    private static SearchServer.Defaults defaultsFor(IndexReader reader, Integer ef, Integer nprobe) {
         if (nprobe != null && (nprobe < 0 || nprobe > reader.segmentCount() || (nprobe > 0 && !reader.routed()))) {
             throw new IllegalArgumentException("--nprobe must be " + (reader.routed() ? "in 0.." + reader.segmentCount()
                     : "0 (this index is not routed: every query visits all segments)") + ", got " + nprobe);
