@@ -109,9 +109,28 @@ final class IndexCommit implements java.io.Closeable {
             }
             fs.delete(probe, false);
         } catch (IOException e) {
-            throw new InvalidInputException("output " + root + " is not writable: " + SessionOptions.explain(e));
+            throw new InvalidInputException("output " + root + " is not writable: " + danglingLink(fs, root)
+                    .orElse(SessionOptions.explain(e)));
         }
         return new IndexCommit(hadoop, fs, root, overwrite, existing, created);
+    }
+
+    /** For a local output that is a symbolic link to nothing (Hadoop says only "Mkdirs failed"), what it points to. */
+    private static java.util.Optional<String> danglingLink(FileSystem fs, Path root) {
+        if (!"file".equals(fs.getScheme())) {
+            return java.util.Optional.empty();
+        }
+        for (java.nio.file.Path p = java.nio.file.Path.of(root.toUri()); p != null; p = p.getParent()) {
+            if (java.nio.file.Files.isSymbolicLink(p) && !java.nio.file.Files.exists(p)) {
+                try {
+                    return java.util.Optional.of(p + " is a symbolic link to " + java.nio.file.Files.readSymbolicLink(p)
+                            + ", which does not exist: create its target, or give another --output");
+                } catch (IOException e) {
+                    return java.util.Optional.of(p + " is a symbolic link to nothing");
+                }
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /**

@@ -190,6 +190,16 @@ class BuildIndexJobTest {
         assertTrue(!Files.exists(index.resolve(BuildLease.PREFIX + started)));
     }
 
+    /** An output that is a symbolic link to nothing is named as one (Hadoop said only "Mkdirs failed"). */
+    @Test
+    void anOutputLinkedToNothingIsNamed() throws IOException {
+        Path link = Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("nothing-here/index"));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> IndexCommit.prepare(link.resolve("idx").toString(), new org.apache.hadoop.conf.Configuration(), false));
+        assertTrue(e.getMessage().contains(link + " is a symbolic link to " + tmp.resolve("nothing-here/index") + ", which does not exist"),
+                e.getMessage());
+    }
+
     @Test
     void existingIndexIsRefusedAndOverwriteKeepsItUntilCommit() throws IOException {
         Path index = tmp.resolve("overwrite");
