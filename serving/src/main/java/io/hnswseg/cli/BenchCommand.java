@@ -77,6 +77,11 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("queries have dimension " + queryVectors.dimension() + " in " + queries + ", base "
                     + baseVectors.dimension() + " in " + base);
         }
+        String unresolvable = io.hnswseg.distance.Vectors.resolutionProblem(baseVectors.data(), baseVectors.rows(),
+                baseVectors.dimension(), params.metric());
+        if (unresolvable != null) {
+            throw new IllegalArgumentException(base + unresolvable);
+        }
         if (limit > 0) {
             // The file's ground truth is for the whole base set; the first N rows need their own.
             truth = BruteForce.nearest(baseVectors, queryVectors, Math.min(100, baseVectors.rows()), Metric.parse(metric));

@@ -201,9 +201,9 @@ final class IndexBuild {
         LongAccumulator skipped = spark.sparkContext().longAccumulator("hnswseg skipped vectors");
         Map<String, String> settings = settings();
         String idColumn = table.idColumn;
-        String vectorColumn = table.vectorColumn;
+        String vectorLabel = table.vectorLabel;
         JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks = table.internalRows(table.table)
-                .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorColumn), config, routing.value(),
+                .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorLabel), config, routing.value(),
                         skipped, true, "input split " + split), false);
         List<SegmentResult> results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
         return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), rows, input, startupSeconds);

@@ -109,11 +109,11 @@ final class IndexSearch implements Serializable {
         TableInput table = TableInput.of(queries, options.idColumn, options.vectorColumn);
         checkTableDimension(table, loaded.manifest.dimension(), "the queries");
         String idColumn = table.idColumn;
-        String vectorColumn = table.vectorColumn;
+        String vectorLabel = table.vectorLabel;
         int dimension = loaded.manifest.dimension();
         Metric metric = loaded.manifest.metricValue();
         JavaRDD<Query> rows = table.internalRows(table.table)
-                .mapPartitions(it -> validated(TableInput.rows(it, idColumn, vectorColumn), dimension, metric, false));
+                .mapPartitions(it -> validated(TableInput.rows(it, idColumn, vectorLabel), dimension, metric, false));
         return new IndexSearch(spark, loaded.uri, loaded.bytes, loaded.manifest, rows, -1, options, threads(spark, options),
                 loaded.hadoop);
     }

@@ -66,10 +66,10 @@ final class InputSample {
         int capacity = (int) Math.min(wanted, 2L * wanted / tasks + 16);
         long maxFloats = Math.max(1, 2 * Sample.MAX_FLOATS / tasks);
         String idColumn = table.idColumn;
-        String vectorColumn = table.vectorColumn;
+        String vectorLabel = table.vectorLabel;
         long seed = options.seed;
         List<Sample.Part> reservoirs = internal
-                .mapPartitionsWithIndex((split, it) -> List.of(Sample.Part.reservoir(TableInput.rows(it, idColumn, vectorColumn), capacity,
+                .mapPartitionsWithIndex((split, it) -> List.of(Sample.Part.reservoir(TableInput.rows(it, idColumn, vectorLabel), capacity,
                         maxFloats, Sample.taskSeed(seed, split))).iterator(), false)
                 .collect();
         long total = reservoirs.stream().mapToLong(p -> p.rowsRead).sum();

@@ -179,6 +179,15 @@ final class Sample {
             order[i] = order[j];
             order[j] = i;
         }
+        int checked = Math.min(order.length, 1000);
+        float[] some = new float[checked * dim];
+        for (int i = 0; i < checked; i++) {
+            System.arraycopy(valid.get(order[i]), 0, some, i * dim, dim);
+        }
+        String unresolvable = Vectors.resolutionProblem(some, checked, dim, metric);
+        if (unresolvable != null) {
+            throw new InvalidInputException("input " + input + unresolvable);
+        }
         int train = Math.min(trainRows, order.length);
         float[] vectors = new float[train * dim];
         for (int i = 0; i < train; i++) {

@@ -27,11 +27,18 @@ final class TableInput {
     final Dataset<Row> table;
     final String idColumn;
     final String vectorColumn;
+    /**
+     * How errors name a row's vector: the column, and for {@code array<double>} the cast, since a double beyond
+     * float32's range reads as Infinity and a non-zero one below 1.4e-45 as 0 (probe helper 32 was told of an
+     * Infinity its file did not hold).
+     */
+    final String vectorLabel;
 
-    private TableInput(Dataset<Row> table, String idColumn, String vectorColumn) {
+    private TableInput(Dataset<Row> table, String idColumn, String vectorColumn, String vectorLabel) {
         this.table = table;
         this.idColumn = idColumn;
         this.vectorColumn = vectorColumn;
+        this.vectorLabel = vectorLabel;
     }
 
     /** Checks the two columns and their types; errors name the column, its type and the choices. */
@@ -44,18 +51,21 @@ final class TableInput {
         DataType type = vector.dataType();
         Column v = col(quote(vectorColumn));
         Column asFloats;
+        String label = "column " + vectorColumn;
         if (type instanceof ArrayType a && a.elementType().equals(DataTypes.FloatType)) {
             asFloats = v;
         } else if (type instanceof ArrayType a && a.elementType().equals(DataTypes.DoubleType)) {
             asFloats = v.cast(DataTypes.createArrayType(DataTypes.FloatType));
+            label += ", array<double> read as float32: beyond +-3.4e38 is Infinity, below 1.4e-45 is 0";
         } else if (type instanceof VectorUDT) {
             asFloats = org.apache.spark.ml.functions.vector_to_array(v, "float32");
+            label += ", a Spark ML vector read as float32: beyond +-3.4e38 is Infinity, below 1.4e-45 is 0";
         } else {
             throw new InvalidInputException("column " + vectorColumn + " is " + type.simpleString()
                     + ", expected array<float>, array<double> or a Spark ML vector");
         }
         Dataset<Row> projected = source.select(col(quote(idColumn)).cast(DataTypes.LongType).as("id"), asFloats.as("vector"));
-        return new TableInput(projected, idColumn, vectorColumn);
+        return new TableInput(projected, idColumn, vectorColumn, label);
     }
 
     /** The Parquet table at {@code uri}; one Spark cannot read is an error naming it ({@code what}: "input", "queries"). */
@@ -100,7 +110,7 @@ final class TableInput {
     }
 
     /** A task's internal rows read as {@link RowSource}; {@code rows} may reuse one object per row. */
-    static RowSource rows(Iterator<InternalRow> rows, String idColumn, String vectorColumn) {
+    static RowSource rows(Iterator<InternalRow> rows, String idColumn, String vectorLabel) {
         return new RowSource() {
             private long id;
             private float[] vector;
@@ -162,7 +172,7 @@ final class TableInput {
 
             @Override
             public String describe() {
-                return "row id " + id + " (column " + vectorColumn + ")";
+                return "row id " + id + " (" + vectorLabel + ")";
             }
 
             @Override

@@ -151,6 +151,19 @@ class BuildIndexJobTest {
                 assertEquals(q, found[q][0], input.getFileName() + ": a stored vector finds itself");
             }
         }
+        // A double beyond float32's range: the error says the cast made the Infinity the file does not hold.
+        Path huge = parquet("table-double-huge", DataTypes.createArrayType(DataTypes.DoubleType), r -> {
+            Double[] d = new Double[16];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = r == 7 && i == 3 ? 1e39 : (double) data[0].row(r)[i];
+            }
+            return Arrays.asList(d);
+        }, 500, 0);
+        Exception e = assertThrows(Exception.class, () -> runJob(spark, "--input", huge.toString(),
+                "--output", out("huge-index"), "--vector-col", "embedding", "--partitions", "2"));
+        String said = SessionOptions.explain(e);
+        assertTrue(said.startsWith("row id 7 (column embedding, array<double> read as float32: beyond +-3.4e38 is Infinity")
+                && said.contains("Infinity at component 3"), said);
     }
 
     @Test
@@ -232,6 +245,22 @@ class BuildIndexJobTest {
             assertTrue(!Files.exists(index.resolve(old.path())), "old segment removed by vacuum: " + old.path());
         }
         assertEquals(data[1].rows(), JobFixtures.searchIndex(index, data[1], 10, 40).length, "the new index answers");
+    }
+
+    /** Vectors whose float32 distances cannot be told apart are refused before anything is written (probe helper 32). */
+    @Test
+    void dataTooSmallForFloatDistancesIsRefusedAndNothingIsWritten() throws Exception {
+        float[] tiny = data[0].data().clone();
+        for (int i = 0; i < tiny.length; i++) {
+            tiny[i] *= 1e-25f;
+        }
+        Path input = JobFixtures.writeFvecs(tmp.resolve("tiny.fvecs"), new FloatMatrix(data[0].dimension(), data[0].rows(), tiny));
+        Path index = tmp.resolve("tiny-index");
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> runJob(spark, "--input", input.toString(), "--output", index.toString(), "--partitions", "2"));
+        assertTrue(e.getMessage().contains(input + ": the typical squared l2 distance") && e.getMessage().contains("multiply every vector"),
+                e.getMessage());
+        assertTrue(!Files.exists(index.resolve(IndexManifest.FILE_NAME)), "nothing committed");
     }
 
     @Test
