@@ -158,15 +158,20 @@ public final class LocalFiles {
         static final java.util.Set<Path> FILES = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         static {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                for (Path p : FILES) {
-                    try {
-                        Files.deleteIfExists(p);
-                    } catch (IOException | RuntimeException e) {
-                        // Ending anyway: a file that cannot be removed now is left, as it would be without the hook.
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    for (Path p : FILES) {
+                        try {
+                            Files.deleteIfExists(p);
+                        } catch (IOException | RuntimeException e) {
+                            // Ending anyway: a file that cannot be removed now is left, as it would be without the hook.
+                        }
                     }
-                }
-            }, "hnswseg-unfinished-files"));
+                }, "hnswseg-unfinished-files"));
+            } catch (IllegalStateException shuttingDown) {
+                // First used while the JVM already ends (a search during a server's drain): its writers' own
+                // clean-up is all there is, as before the hook.
+            }
         }
     }
 
