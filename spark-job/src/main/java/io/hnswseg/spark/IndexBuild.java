@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.VectorKernels;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.KMeansTrainer;
@@ -139,6 +140,8 @@ final class IndexBuild {
         Sample sample = null;
         if (kmeans || sampledEvaluation()) {
             sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
+        } else {
+            refuseUnresolvable(vecs, input);
         }
         Partitioning partitioning = partitioning(partitions, sample, config, vecs.rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, evalFile);
@@ -176,6 +179,28 @@ final class IndexBuild {
             results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
         }
         return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), vecs.rows, input, startupSeconds);
+    }
+
+    /**
+     * Without a sample (random partitions, no recall measured) the first rows tell whether float32 distances can rank
+     * the input ({@link Vectors#resolutionProblem}; a sample checks that in {@link Sample#of}).
+     */
+    private void refuseUnresolvable(VecsInput vecs, String input) throws IOException {
+        int count = (int) Math.min(vecs.rows, 1000);
+        float[] first = new float[count * vecs.dimension];
+        int read = 0;
+        try (RowSource rows = vecs.rows(0, count, hadoop())) {
+            while (read < count && rows.next()) {
+                float[] v = rows.vector();
+                if (v != null && Vectors.isValid(v, 0, v.length, options.metricValue())) {
+                    System.arraycopy(v, 0, first, read++ * vecs.dimension, vecs.dimension);
+                }
+            }
+        }
+        String problem = Vectors.resolutionProblem(first, read, vecs.dimension, options.metricValue());
+        if (problem != null) {
+            throw new InvalidInputException("input " + input + problem);
+        }
     }
 
     private BuildSummary fromTable(Dataset<Row> source, String input, double startupSeconds) throws IOException {

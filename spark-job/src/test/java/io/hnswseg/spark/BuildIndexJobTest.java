@@ -261,6 +261,10 @@ class BuildIndexJobTest {
         assertTrue(e.getMessage().contains(input + ": the typical squared l2 distance") && e.getMessage().contains("multiply every vector"),
                 e.getMessage());
         assertTrue(!Files.exists(index.resolve(IndexManifest.FILE_NAME)), "nothing committed");
+        // Random partitions without a recall measurement take no sample: the first rows are checked.
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", input.toString(), "--output", index.toString(),
+                "--partitions", "2", "--partitioner", "random", "--eval-queries", "0"));
+        assertTrue(e.getMessage().contains(input + ": the typical squared l2 distance"), e.getMessage());
     }
 
     @Test
