@@ -25,27 +25,33 @@ class VectorsTest {
         return Vectors.resolutionProblem(scaled(factor), DATA.rows(), DATA.dimension(), metric);
     }
 
+    /** The scales each metric ranks, and those it refuses with a text saying {@code says}. */
+    private static void ranksAndRefuses(Metric metric, double[] ranked, double[] refused, String says) {
+        for (double factor : ranked) {
+            assertNull(problem(factor, metric), metric + " at scale " + factor);
+        }
+        for (double factor : refused) {
+            String p = problem(factor, metric);
+            assertNotNull(p, metric + " at scale " + factor);
+            assertTrue(p.contains(says), p);
+        }
+    }
+
     @Test
     void l2DataWhoseDistancesUnderflowIsRefusedWithAFactorToScaleBy() {
-        assertNull(problem(1, Metric.L2));
-        assertNull(problem(1e-15, Metric.L2), "squared distances near 1e-28 still rank");
-        assertNull(problem(1e15, Metric.L2));
-        String p = problem(1e-22, Metric.L2);
-        assertNotNull(p, "squared distances near 1e-42 are subnormal: recall 0.57 in the probe");
-        assertTrue(p.contains("too small for float32 distances") && p.contains("multiply every vector, and every query"), p);
-        assertNotNull(problem(1e-25, Metric.L2));
+        // Squared distances near 1e-28 still rank; near 1e-42 they are subnormal (recall 0.57 in the probe).
+        ranksAndRefuses(Metric.L2, new double[] {1, 1e-15, 1e15}, new double[] {1e-22, 1e-25},
+                "too small for float32 distances (below 1e-30");
+        assertTrue(problem(1e-25, Metric.L2).contains("multiply every vector, and every query, by one factor (1e+25, say)"));
     }
 
     @Test
     void ipDataTooShortFor1MinusDotIsRefused() {
-        assertNull(problem(1, Metric.IP));
-        assertNull(problem(1e-1, Metric.IP));
-        assertNull(problem(1e9, Metric.IP));
-        String p = problem(1e-4, Metric.IP);
-        assertNotNull(p, "lengths near 3e-4: recall 0.12 in the probe");
-        assertTrue(p.contains("too short for ip distances") && p.contains("ranking for a query stays the same"), p);
+        // Lengths near 3e-4: recall 0.12 in the probe.
+        ranksAndRefuses(Metric.IP, new double[] {1, 1e-1, 1e9}, new double[] {1e-4, 1e-10}, "too short for ip distances");
+        assertTrue(problem(1e-4, Metric.IP).contains("ranking for a query stays the same"));
         // Cosine normalises: any scale ranks.
-        assertNull(problem(1e-30, Metric.COSINE));
+        ranksAndRefuses(Metric.COSINE, new double[] {1e-30, 1, 1e30}, new double[0], "");
     }
 
     @Test
