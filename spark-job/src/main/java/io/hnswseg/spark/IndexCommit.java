@@ -41,6 +41,8 @@ import java.util.zip.CRC32C;
 final class IndexCommit implements java.io.Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IndexCommit.class);
+    /** Files written to learn something of the output (that it is writable, the store's clock), then deleted. */
+    static final String WRITE_PROBE_PREFIX = "_hnswseg-write-probe-";
 
     /** S3A's file system, told by name: hadoop-aws is optional on a cluster. */
     private static final String S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem";
@@ -102,7 +104,7 @@ final class IndexCommit implements java.io.Closeable {
         for (Path p = root; status == null && p != null && status(fs, p) == null; p = p.getParent()) {
             created = p;
         }
-        Path probe = new Path(root, "_hnswseg-write-probe-" + UUID.randomUUID());
+        Path probe = new Path(root, WRITE_PROBE_PREFIX + UUID.randomUUID());
         try {
             try (FSDataOutputStream out = fs.create(probe, false)) {
                 out.write(0);

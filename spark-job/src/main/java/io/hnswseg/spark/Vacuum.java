@@ -49,10 +49,11 @@ final class Vacuum {
      * @throws InvalidInputException when a manifest exists but cannot be read (what it lists is unknown)
      */
     static Result run(FileSystem fs, Path root, Duration grace, String ownRun, boolean dryRun) throws IOException {
-        long now = System.currentTimeMillis();
         if (grace.isNegative()) {
             throw new IllegalArgumentException("negative grace period " + grace);
         }
+        long localStart = System.currentTimeMillis();
+        long now = storeNow(fs, root, localStart);
         // Zero: no age condition at all, so a store whose clock runs ahead of this one's cannot keep a file.
         long cutoff = grace.isZero() ? Long.MAX_VALUE : now - grace.toMillis();
         // Leases before the manifest: a build whose lease is gone by now has committed (or failed), so the
@@ -70,7 +71,7 @@ final class Vacuum {
         }
         FileStatus[][] built = {list(fs, new Path(root, "segments")), list(fs, new Path(root, "routing"))};
         // And after listing the files: a build that began meanwhile wrote its lease before its first file.
-        running.addAll(BuildLease.live(list(fs, root), System.currentTimeMillis()));
+        running.addAll(BuildLease.live(list(fs, root), now + System.currentTimeMillis() - localStart));
         if (ownRun != null) {
             running.add(ownRun);
         }
@@ -89,11 +90,31 @@ final class Vacuum {
         for (FileStatus f : rootFiles) {
             String name = f.getPath().getName();
             String run = runOfTopLevel(name);
-            if (f.isFile() && (run != null || name.startsWith("_hnswseg-write-probe-")) && !running.contains(run)) {
+            if (f.isFile() && (run != null || name.startsWith(IndexCommit.WRITE_PROBE_PREFIX)) && !running.contains(run)) {
                 consider(fs, f, name, listed, cutoff, true, dryRun, removed, young);
             }
         }
         return new Result(removed, young, running);
+    }
+
+    /**
+     * The time by the store's clock, which stamps the files, leases included: the modification time of a file
+     * written for the purpose (then deleted). Ages read with this machine's clock were off by its skew from the
+     * store's, and a store three minutes behind made every running build's lease look lapsed (its files then
+     * went). On a store that cannot be written (a read-only dry run), {@code local}, this machine's clock.
+     */
+    static long storeNow(FileSystem fs, Path root, long local) {
+        Path probe = new Path(root, IndexCommit.WRITE_PROBE_PREFIX + java.util.UUID.randomUUID());
+        try {
+            fs.create(probe, false).close();
+            try {
+                return fs.getFileStatus(probe).getModificationTime();
+            } finally {
+                fs.delete(probe, false);
+            }
+        } catch (IOException | RuntimeException e) {
+            return local;
+        }
     }
 
     private static void consider(FileSystem fs, FileStatus f, String relative, Set<String> listed, long cutoff, boolean manifestOld,

@@ -204,6 +204,57 @@ class VacuumIndexJobTest {
         assertTrue(run.out().contains("removed 3 unlisted files"), run.out());
     }
 
+    /**
+     * A store whose clock runs ten minutes behind this machine's: a lease renewed a moment ago is ten minutes old by
+     * this machine's clock, which made a running build's files go. Vacuum reads ages by the store's clock.
+     */
+    @Test
+    void aStoreClockBehindThisMachinesKeepsARunningBuildsFiles() throws IOException {
+        Path dir = tmp.resolve("skewed");
+        Files.createDirectories(dir.resolve("segments"));
+        Path segment = dir.resolve("segments/run00003-part-00000-task-1.hseg");
+        Files.write(segment, new byte[100]);
+        Files.setLastModifiedTime(segment, FileTime.from(Instant.now().minus(Duration.ofHours(3))));
+        Path lease = dir.resolve(BuildLease.PREFIX + "run00003");
+        Files.write(lease, new byte[0]);
+        long behind = Duration.ofMinutes(10).toMillis();
+        org.apache.hadoop.fs.FileSystem store = new org.apache.hadoop.fs.FilterFileSystem(
+                org.apache.hadoop.fs.FileSystem.getLocal(new Configuration())) {
+            private org.apache.hadoop.fs.FileStatus skewed(org.apache.hadoop.fs.FileStatus f) {
+                return new org.apache.hadoop.fs.FileStatus(f.getLen(), f.isDirectory(), f.getReplication(), f.getBlockSize(),
+                        f.getModificationTime() - behind, f.getPath());
+            }
+
+            @Override
+            public org.apache.hadoop.fs.FileStatus getFileStatus(org.apache.hadoop.fs.Path p) throws IOException {
+                return skewed(super.getFileStatus(p));
+            }
+
+            @Override
+            public org.apache.hadoop.fs.FileStatus[] listStatus(org.apache.hadoop.fs.Path p) throws IOException {
+                org.apache.hadoop.fs.FileStatus[] all = super.listStatus(p);
+                for (int i = 0; i < all.length; i++) {
+                    all[i] = skewed(all[i]);
+                }
+                return all;
+            }
+        };
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(dir.toUri());
+        Vacuum.Result kept = Vacuum.run(store, root, Duration.ofHours(1), null, false);
+        assertTrue(kept.running().contains("run00003") && kept.removed().isEmpty(), kept.toString());
+        assertTrue(Files.exists(segment));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(lease.getFileName().toString(), "segments"),
+                    files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList(), "no clock probe left");
+        }
+        // Its lease lapsed by the store's clock: its old segment goes (the lease itself is younger than the grace period).
+        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).minusSeconds(1)));
+        Vacuum.Result removed = Vacuum.run(store, root, Duration.ofHours(1), null, false);
+        assertEquals(List.of("segments/run00003-part-00000-task-1.hseg"), removed.removed().stream().map(Vacuum.Entry::path).toList(),
+                removed.toString());
+        assertFalse(Files.exists(segment));
+    }
+
     @Test
     void withoutAManifestNothingIsRemoved() throws IOException {
         Path dir = tmp.resolve("not-an-index");
