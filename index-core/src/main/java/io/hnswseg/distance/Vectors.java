@@ -59,67 +59,82 @@ public final class Vectors {
      */
     static final double MIN_TYPICAL_SQUARED_DISTANCE = 1e-30;
     /**
-     * The smallest typical squared length of an ip dataset's vectors: ip distances are {@code 1 - x.q} in float32
-     * (as hnswlib's), whose steps of 6e-8 near 1 swallow the differences between dot products much smaller than 1
-     * (probe helper 32: recall@10 0.99 at squared lengths of 1e-4, 0.61 at 1e-6, 0 at 1e-9).
+     * The smallest typical dot product of a query and a vector that ip distances rank: they are {@code 1 - x.q} in
+     * float32 (as hnswlib's), whose steps of 6e-8 near 1 swallow the differences between much smaller dot products
+     * (probe helper 32, queries as long as the vectors: recall@10 0.99 at dot products near 1e-4, 0.61 near 1e-6,
+     * 0 below 1e-9; review helper 33: short vectors with unit queries rank as well as unit data).
      */
-    static final double MIN_TYPICAL_SQUARED_LENGTH_IP = 1e-4;
-    /** Rows of a dataset {@link #resolutionProblem} looks at, evenly spaced. */
+    static final double MIN_TYPICAL_DOT_PRODUCT_IP = 1e-4;
+    /** Rows of a dataset (and of its queries) {@link #resolutionProblem} looks at, evenly spaced. */
     private static final int RESOLUTION_ROWS = 1000;
 
     /**
-     * Why float32 distances cannot rank a dataset like {@code rows} (stored form; a sample of it, or all of it), or
-     * null when they can: under l2, a typical squared distance between two of its vectors (the median over pairs
-     * of up to {@value #RESOLUTION_ROWS} evenly spaced rows, copies left out) below {@link
-     * #MIN_TYPICAL_SQUARED_DISTANCE}; under ip, a typical squared length (zero vectors left out) below {@link
-     * #MIN_TYPICAL_SQUARED_LENGTH_IP}. Either way the answers would be arbitrary while every recall measured with
-     * the same float distances looked perfect. Scaling every vector by one factor fixes both without changing any
+     * Why float32 distances cannot rank a dataset like {@code rows} (stored form; a sample of it, or all of it) for
+     * queries like {@code queries} (null: queries like its own rows), or null when they can: under l2, a typical
+     * squared distance between two of its vectors (the median over pairs of up to {@value #RESOLUTION_ROWS} evenly
+     * spaced rows, copies left out) below {@link #MIN_TYPICAL_SQUARED_DISTANCE}; under ip, the product of the typical
+     * lengths of its vectors and of the queries (medians, zero vectors left out) below {@link
+     * #MIN_TYPICAL_DOT_PRODUCT_IP}. Either way the answers would be arbitrary while every recall measured with the
+     * same float distances looked perfect. Scaling every vector by one factor fixes both without changing any
      * neighbours, and the text says so, as the end of a sentence that starts with the dataset's name.
      */
-    public static String resolutionProblem(float[] rows, int count, int dim, Metric metric) {
+    public static String resolutionProblem(float[] rows, int count, int dim, Metric metric, float[] queries, int queryCount) {
         if (metric.normalizes() || count < 2) {
             return null;
         }
+        if (metric == Metric.L2) {
+            double median = median(rows, count, dim, true);
+            if (median > 0 && median < MIN_TYPICAL_SQUARED_DISTANCE) {
+                return String.format(java.util.Locale.ROOT, ": the typical squared l2 distance between its vectors is %.2g, too small"
+                        + " for float32 distances (below %.0g they lose precision, below 1e-45 they are all 0) and the neighbours found"
+                        + " would be arbitrary; multiply every vector, and every query, by one factor (%.0g, say): l2's neighbours stay"
+                        + " the same", median, MIN_TYPICAL_SQUARED_DISTANCE, powerOfTenAbove(1 / Math.sqrt(median)));
+            }
+            return null;
+        }
+        double length = Math.sqrt(median(rows, count, dim, false));
+        double queryLength = queries == null ? length : Math.sqrt(median(queries, queryCount, dim, false));
+        double dot = length * queryLength;
+        if (dot > 0 && dot < MIN_TYPICAL_DOT_PRODUCT_IP) {
+            return String.format(java.util.Locale.ROOT, ": its vectors' typical length is %.2g and its queries' %.2g%s, so typical"
+                    + " dot products are near %.2g: too small for ip distances, which are 1 - x.q in float32 (as hnswlib's) and cannot"
+                    + " tell them apart, and the neighbours found would be arbitrary; multiply every vector by one factor (%.0g, say)"
+                    + " so that dot products are near 1 (ip's ranking for a query stays the same)%s", length, queryLength,
+                    queries == null ? " (queries drawn from the vectors)" : "", dot, powerOfTenAbove(1 / dot),
+                    queries == null ? ", or measure with queries of your own if yours are longer" : "");
+        }
+        return null;
+    }
+
+    /**
+     * The median, over up to {@value #RESOLUTION_ROWS} evenly spaced rows, of the squared distance from each to the
+     * next ({@code pairs}) or of each one's squared length, zeros left out; 0 when every one is 0.
+     */
+    private static double median(float[] rows, int count, int dim, boolean pairs) {
         int picked = Math.min(count, RESOLUTION_ROWS);
         double[] values = new double[picked];
         int n = 0;
         for (int i = 0; i < picked; i++) {
             int a = (int) ((long) i * count / picked);
+            int b = pairs ? (int) ((long) ((i + 1) % picked) * count / picked) : -1;
             double v = 0;
-            if (metric == Metric.L2) {
-                int b = (int) ((long) ((i + 1) % picked) * count / picked);
-                for (int d = 0; d < dim; d++) {
-                    double diff = (double) rows[a * dim + d] - rows[b * dim + d];
-                    v += diff * diff;
-                }
-            } else {
-                for (int d = 0; d < dim; d++) {
-                    v += (double) rows[a * dim + d] * rows[a * dim + d];
-                }
+            for (int d = 0; d < dim; d++) {
+                double x = pairs ? (double) rows[a * dim + d] - rows[b * dim + d] : rows[a * dim + d];
+                v += x * x;
             }
             if (v > 0) {
                 values[n++] = v;
             }
         }
         if (n == 0) {
-            return null;
+            return 0;
         }
         java.util.Arrays.sort(values, 0, n);
-        double median = values[n / 2];
-        double factor = Math.pow(10, Math.ceil(Math.log10(1 / Math.sqrt(median))));
-        if (metric == Metric.L2 && median < MIN_TYPICAL_SQUARED_DISTANCE) {
-            return String.format(java.util.Locale.ROOT, ": the typical squared l2 distance between its vectors is %.2g, too small for"
-                    + " float32 distances (below %.0g they lose precision, below 1e-45 they are all 0) and the neighbours found would be"
-                    + " arbitrary; multiply every vector, and every query, by one factor (%.0g, say): l2's neighbours stay the same",
-                    median, MIN_TYPICAL_SQUARED_DISTANCE, factor);
-        }
-        if (metric == Metric.IP && median < MIN_TYPICAL_SQUARED_LENGTH_IP) {
-            return String.format(java.util.Locale.ROOT, ": the typical length of its vectors is %.2g, too short for ip distances,"
-                    + " which are 1 - x.q in float32 (as hnswlib's) and cannot tell such small dot products apart: the neighbours"
-                    + " found would be arbitrary; multiply every vector by one factor (%.0g, say) so that lengths are near 1: ip's"
-                    + " ranking for a query stays the same", Math.sqrt(median), factor);
-        }
-        return null;
+        return values[n / 2];
+    }
+
+    private static double powerOfTenAbove(double x) {
+        return Math.pow(10, Math.ceil(Math.log10(x)));
     }
 
     /** Checks the length of a vector against the index dimension. */

@@ -22,7 +22,7 @@ class VectorsTest {
     }
 
     private static String problem(double factor, Metric metric) {
-        return Vectors.resolutionProblem(scaled(factor), DATA.rows(), DATA.dimension(), metric);
+        return Vectors.resolutionProblem(scaled(factor), DATA.rows(), DATA.dimension(), metric, null, 0);
     }
 
     /** The scales each metric ranks, and those it refuses with a text saying {@code says}. */
@@ -48,10 +48,24 @@ class VectorsTest {
     @Test
     void ipDataTooShortFor1MinusDotIsRefused() {
         // Lengths near 3e-4: recall 0.12 in the probe.
-        ranksAndRefuses(Metric.IP, new double[] {1, 1e-1, 1e9}, new double[] {1e-4, 1e-10}, "too short for ip distances");
+        ranksAndRefuses(Metric.IP, new double[] {1, 1e-1, 1e9}, new double[] {1e-4, 1e-10}, "too small for ip distances");
         assertTrue(problem(1e-4, Metric.IP).contains("ranking for a query stays the same"));
         // Cosine normalises: any scale ranks.
         ranksAndRefuses(Metric.COSINE, new double[] {1e-30, 1, 1e30}, new double[0], "");
+    }
+
+    /** Under ip what counts is the dot products: short vectors with long queries rank (review helper 33), short queries do not. */
+    @Test
+    void ipIsJudgedByTheQueriesLengthsToo() {
+        float[] base = scaled(1);
+        float[] shortRows = scaled(2.5e-4);
+        assertNotNull(Vectors.resolutionProblem(shortRows, DATA.rows(), DATA.dimension(), Metric.IP, null, 0), "short vectors, short queries");
+        assertNull(Vectors.resolutionProblem(shortRows, DATA.rows(), DATA.dimension(), Metric.IP, base, DATA.rows()),
+                "the same short vectors, long queries");
+        String p = Vectors.resolutionProblem(base, DATA.rows(), DATA.dimension(), Metric.IP, scaled(1e-7), DATA.rows());
+        assertNotNull(p, "long vectors, queries far too short");
+        assertTrue(p.contains("its queries'") && !p.contains("drawn from the vectors"), p);
+        assertNotNull(Vectors.resolutionProblem(scaled(1e-4), DATA.rows(), DATA.dimension(), Metric.IP, null, 0));
     }
 
     @Test
@@ -60,11 +74,11 @@ class VectorsTest {
         int dim = 8;
         float[] same = new float[rows * dim];
         java.util.Arrays.fill(same, 1e-30f);
-        assertNull(Vectors.resolutionProblem(same, rows, dim, Metric.L2), "all copies: nothing to rank apart");
+        assertNull(Vectors.resolutionProblem(same, rows, dim, Metric.L2, null, 0), "all copies: nothing to rank apart");
         float[] mostlyZero = new float[rows * dim];
         for (int r = 0; r < rows; r += 3) {
             mostlyZero[r * dim + r % dim] = 1 + r;
         }
-        assertNull(Vectors.resolutionProblem(mostlyZero, rows, dim, Metric.IP), "zero vectors are left out of the typical length");
+        assertNull(Vectors.resolutionProblem(mostlyZero, rows, dim, Metric.IP, null, 0), "zero vectors are left out of the typical length");
     }
 }

@@ -1,6 +1,7 @@
 package io.hnswseg.cli;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.eval.Benchmark;
 import io.hnswseg.eval.BruteForce;
 import io.hnswseg.hnsw.HnswParams;
@@ -77,8 +78,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("queries have dimension " + queryVectors.dimension() + " in " + queries + ", base "
                     + baseVectors.dimension() + " in " + base);
         }
-        String unresolvable = io.hnswseg.distance.Vectors.resolutionProblem(baseVectors.data(), baseVectors.rows(),
-                baseVectors.dimension(), params.metric());
+        String unresolvable = Vectors.resolutionProblem(baseVectors.data(), baseVectors.rows(), baseVectors.dimension(),
+                params.metric(), queryVectors.data(), queryVectors.rows());
         if (unresolvable != null) {
             throw new IllegalArgumentException(base + unresolvable);
         }

@@ -24,8 +24,11 @@ final class ServedIndex {
         private final boolean owned;
         /** Searches using it, plus one while it is the current generation; it is closed when this reaches zero. */
         private final AtomicInteger holds = new AtomicInteger(1);
-        /** The manifest of the index that replaced this one (set at the swap, before the server's hold ends). */
-        private volatile IndexManifest replacedBy;
+        /**
+         * The manifest served when this generation's last hold ends, once a swap replaced it (set before the server's
+         * hold ends): what is served then, not what replaced it, since a later swap may bring its files back.
+         */
+        private volatile java.util.function.Supplier<IndexManifest> replacedBy;
 
         private Generation(IndexReader reader, SearchServer.Defaults defaults, boolean owned) {
             this.reader = reader;
@@ -46,7 +49,7 @@ final class ServedIndex {
         /** Removes a replaced remote index's copies from the cache, which would otherwise grow by an index a rebuild. */
         private void discardCopies() {
             try {
-                int removed = reader.discardCachedCopies(replacedBy);
+                int removed = reader.discardCachedCopies(replacedBy.get());
                 if (removed > 0) {
                     LOG.log(System.Logger.Level.INFO, "removed the cached copies of " + removed + " segment"
                             + (removed == 1 ? "" : "s") + " of the replaced index");
@@ -116,7 +119,7 @@ final class ServedIndex {
             return;
         }
         Generation old = current.getAndSet(fresh);
-        old.replacedBy = next.manifest();
+        old.replacedBy = () -> current.get().reader.manifest();
         old.release();
     }
 

@@ -415,14 +415,15 @@ public final class IndexReader implements AutoCloseable {
         if (!isS3(location)) {
             return 0;
         }
-        Set<String> kept = new java.util.HashSet<>();
-        for (IndexManifest.Segment s : successor.segments()) {
-            kept.add(s.path());
-        }
         Path dir = S3Source.cacheDir(location, options);
+        Set<Path> kept = new java.util.HashSet<>();
+        for (IndexManifest.Segment s : successor.segments()) {
+            kept.add(SegmentCache.copyOf(dir, s));
+        }
         int removed = 0;
         for (IndexManifest.Segment s : manifest.segments()) {
-            if (!kept.contains(s.path()) && java.nio.file.Files.deleteIfExists(SegmentCache.copyOf(dir, s))) {
+            Path copy = SegmentCache.copyOf(dir, s);
+            if (!kept.contains(copy) && java.nio.file.Files.deleteIfExists(copy)) {
                 removed++;
             }
         }

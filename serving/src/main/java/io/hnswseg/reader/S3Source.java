@@ -22,7 +22,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /** An index under an S3 prefix ({@code s3://bucket/prefix} or {@code s3a://...}); segments go through the cache. */
 final class S3Source implements IndexSource {
@@ -112,10 +111,26 @@ final class S3Source implements IndexSource {
     @Override
     public Path segment(IndexManifest.Segment segment) throws IOException {
         return cache.fetch(segment, uriOf(segment.path()), into -> {
-            try (InputStream in = get(segment.path())) {
-                Files.copy(in, into, StandardCopyOption.REPLACE_EXISTING);
+            try (InputStream in = get(segment.path()); java.io.OutputStream out = local(() -> Files.newOutputStream(into), into)) {
+                byte[] buffer = new byte[1 << 16];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    int read = n;
+                    local(() -> {
+                        out.write(buffer, 0, read);
+                        return null;
+                    }, into);
+                }
             }
         });
+    }
+
+    /** A write of this machine's: its failure (a full disk) is no store outage to wait out ({@link SegmentCache.Local}). */
+    private static <T> T local(SegmentCache.LocalWrite<T> write, Path file) throws SegmentCache.Local {
+        try {
+            return write.run();
+        } catch (IOException e) {
+            throw new SegmentCache.Local(file + ": " + io.hnswseg.io.LocalFiles.describe(e), e);
+        }
     }
 
     /** A download the cache retried in vain for reasons of the transfer; not a missing or wrong object, nor a local error. */

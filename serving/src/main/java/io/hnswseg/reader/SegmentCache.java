@@ -1,6 +1,5 @@
 package io.hnswseg.reader;
 
-import io.hnswseg.io.LocalFiles;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.segment.CorruptSegmentException;
 import io.hnswseg.segment.MappedSegment;
@@ -31,6 +30,22 @@ final class SegmentCache {
         Fatal(String message, Throwable cause) {
             super(message, cause);
         }
+    }
+
+    /**
+     * A download that failed writing its copy on this machine (a full disk, a denied directory): not the store's
+     * failure, so not retried, and no outage that passes (review helper 33: a following server with a full cache
+     * disk downloaded the whole new index again every 30 s).
+     */
+    static final class Local extends IOException {
+        Local(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** A local write a download makes. */
+    interface LocalWrite<T> {
+        T run() throws IOException;
     }
 
     /** A download that failed on every attempt in the transfer itself (the store's errors, timeouts): it may pass later. */
@@ -67,13 +82,15 @@ final class SegmentCache {
         IOException transfer = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             String where = " (download attempt " + attempt + " of " + ATTEMPTS + ")";
-            Path partial = LocalFiles.createTemporary(target.getParent(), target.getFileName().toString() + ".", ".part");
+            // Not LocalFiles.createTemporary: its shutdown hook would delete the file under a download that a server's
+            // drain lets finish (review helper 33); a .part left by a killed JVM is only ever a stray in the cache.
+            Path partial = Files.createTempFile(target.getParent(), target.getFileName().toString() + ".", ".part");
             try {
                 boolean arrived = false;
                 try {
                     downloader.download(partial);
                     arrived = true;
-                } catch (Fatal e) {
+                } catch (Fatal | Local e) {
                     throw e;
                 } catch (IOException e) {
                     transfer = new Unavailable(name + ": download attempt " + attempt + " of " + ATTEMPTS + " failed: " + e.getMessage(), e);
@@ -91,7 +108,7 @@ final class SegmentCache {
                     }
                 }
             } finally {
-                LocalFiles.discardTemporary(partial);
+                Files.deleteIfExists(partial);
             }
             if (attempt < ATTEMPTS) {
                 sleep(FIRST_BACKOFF_MILLIS << (attempt - 1));

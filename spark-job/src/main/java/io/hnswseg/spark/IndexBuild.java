@@ -140,9 +140,8 @@ final class IndexBuild {
         Sample sample = null;
         if (kmeans || sampledEvaluation()) {
             sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
-        } else {
-            refuseUnresolvable(vecs, input);
         }
+        refuseUnresolvable(sample != null ? sample : firstRows(vecs), evalFile, input);
         Partitioning partitioning = partitioning(partitions, sample, config, vecs.rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, evalFile);
         config.partitions = partitions;
@@ -182,10 +181,25 @@ final class IndexBuild {
     }
 
     /**
-     * Without a sample (random partitions, no recall measured) the first rows tell whether float32 distances can rank
-     * the input ({@link Vectors#resolutionProblem}; a sample checks that in {@link Sample#of}).
+     * Refuses an input whose float32 distances cannot rank it ({@link Vectors#resolutionProblem}), judged on rows of it
+     * and on the queries the build measures its recall with: the file's, else the sample's own.
      */
-    private void refuseUnresolvable(VecsInput vecs, String input) throws IOException {
+    private void refuseUnresolvable(Sample sample, FloatMatrix evalFile, String input) {
+        boolean trained = sample.rows > 0;
+        float[] rows = trained ? sample.vectors : sample.evalVectors;
+        int count = trained ? sample.rows : sample.evalIds.length;
+        String problem = evalFile != null
+                ? Vectors.resolutionProblem(rows, count, sample.dimension, options.metricValue(), evalFile.data(), evalFile.rows())
+                : sample.evalIds.length > 0
+                ? Vectors.resolutionProblem(rows, count, sample.dimension, options.metricValue(), sample.evalVectors, sample.evalIds.length)
+                : Vectors.resolutionProblem(rows, count, sample.dimension, options.metricValue(), null, 0);
+        if (problem != null) {
+            throw new InvalidInputException("input " + input + problem);
+        }
+    }
+
+    /** Without a sample (random partitions, no recall measured): the file's first 1,000 usable rows, as one. */
+    private Sample firstRows(VecsInput vecs) throws IOException {
         int count = (int) Math.min(vecs.rows, 1000);
         float[] first = new float[count * vecs.dimension];
         int read = 0;
@@ -197,10 +211,7 @@ final class IndexBuild {
                 }
             }
         }
-        String problem = Vectors.resolutionProblem(first, read, vecs.dimension, options.metricValue());
-        if (problem != null) {
-            throw new InvalidInputException("input " + input + problem);
-        }
+        return Sample.rows(vecs.dimension, first, read);
     }
 
     private BuildSummary fromTable(Dataset<Row> source, String input, double startupSeconds) throws IOException {
@@ -214,6 +225,7 @@ final class IndexBuild {
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.startRun());
         FloatMatrix evalFile = EvalQueries.file(options, dimension, hadoop());
+        refuseUnresolvable(sample, evalFile, input);
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config, rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, evalFile);

@@ -123,7 +123,7 @@ final class IndexCommit implements java.io.Closeable {
             return java.util.Optional.empty();
         }
         for (java.nio.file.Path p = java.nio.file.Path.of(root.toUri()); p != null; p = p.getParent()) {
-            if (java.nio.file.Files.isSymbolicLink(p) && !java.nio.file.Files.exists(p)) {
+            if (java.nio.file.Files.isSymbolicLink(p) && java.nio.file.Files.notExists(p)) {
                 try {
                     return java.util.Optional.of(p + " is a symbolic link to " + java.nio.file.Files.readSymbolicLink(p)
                             + ", which does not exist: create its target, or give another --output");

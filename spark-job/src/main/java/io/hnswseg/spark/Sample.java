@@ -144,6 +144,11 @@ final class Sample {
      *                  the most common length among the sampled rows
      * @param input     for messages
      */
+    /** A sample of just these rows (no evaluation queries), for the checks a build makes without drawing one. */
+    static Sample rows(int dimension, float[] vectors, int rows) {
+        return new Sample(dimension, vectors, rows, new long[0], new float[0], rows, 0, rows);
+    }
+
     static Sample of(List<Part> parts, Integer dimension, Metric metric, int trainRows, int evalRows, long seed, String input) {
         int dim = dimension != null ? dimension : commonLength(parts, input);
         List<Long> ids = new ArrayList<>();
@@ -178,15 +183,6 @@ final class Sample {
             int j = random.nextInt(i + 1);
             order[i] = order[j];
             order[j] = i;
-        }
-        int checked = Math.min(order.length, 1000);
-        float[] some = new float[checked * dim];
-        for (int i = 0; i < checked; i++) {
-            System.arraycopy(valid.get(order[i]), 0, some, i * dim, dim);
-        }
-        String unresolvable = Vectors.resolutionProblem(some, checked, dim, metric);
-        if (unresolvable != null) {
-            throw new InvalidInputException("input " + input + unresolvable);
         }
         int train = Math.min(trainRows, order.length);
         float[] vectors = new float[train * dim];

@@ -29,7 +29,7 @@ final class TableInput {
     final String vectorColumn;
     /**
      * How errors name a row's vector: the column, and for {@code array<double>} the cast, since a double beyond
-     * float32's range reads as Infinity and a non-zero one below 1.4e-45 as 0 (probe helper 32 was told of an
+     * float32's range reads as Infinity and a non-zero one below 7e-46 as 0 (probe helper 32 was told of an
      * Infinity its file did not hold).
      */
     final String vectorLabel;
@@ -56,10 +56,10 @@ final class TableInput {
             asFloats = v;
         } else if (type instanceof ArrayType a && a.elementType().equals(DataTypes.DoubleType)) {
             asFloats = v.cast(DataTypes.createArrayType(DataTypes.FloatType));
-            label += ", array<double> read as float32: beyond +-3.4e38 is Infinity, below 1.4e-45 is 0";
+            label += ", array<double> read as float32: beyond +-3.4e38 is Infinity, below 7e-46 is 0";
         } else if (type instanceof VectorUDT) {
             asFloats = org.apache.spark.ml.functions.vector_to_array(v, "float32");
-            label += ", a Spark ML vector read as float32: beyond +-3.4e38 is Infinity, below 1.4e-45 is 0";
+            label += ", a Spark ML vector read as float32: beyond +-3.4e38 is Infinity, below 7e-46 is 0";
         } else {
             throw new InvalidInputException("column " + vectorColumn + " is " + type.simpleString()
                     + ", expected array<float>, array<double> or a Spark ML vector");
