@@ -83,7 +83,7 @@ final class InputSample {
             parts.add(p.thin(share, seed + t));
         }
         Sample sample = Sample.of(parts, options.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed,
-                table.idColumn + "/" + table.vectorColumn);
+                input + " (column " + table.vectorColumn + ")");
         LOG.info(String.format("sample: %,d of %,d rows, one pass over %d input splits", sample.seen, total, tasks));
         if (sample.unusable > 0) {
             LOG.info(String.format("sample: %,d of %,d sampled rows have no usable vector of dimension %d (they are named when the build "

@@ -93,6 +93,20 @@ final class SessionOptions {
         return e;
     }
 
+    private static final java.util.regex.Pattern READING_FILE = java.util.regex.Pattern.compile(
+            "Encountered error while reading file (\\S+?)\\.(\\s|$)");
+
+    /** The file a failed read of Spark's names in a wrapping message, or null. */
+    private static String fileBeingRead(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            java.util.regex.Matcher m = READING_FILE.matcher(String.valueOf(t.getMessage()));
+            if (m.find()) {
+                return m.group(1);
+            }
+        }
+        return null;
+    }
+
     /** The message a user needs: the invalid-input cause of a failed Spark job, else the root cause's message. */
     static String explain(Throwable e) {
         Throwable named = cause(e);
@@ -108,6 +122,11 @@ final class SessionOptions {
         // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
         int newline = message.indexOf('\n');
         String line = newline > 0 ? message.substring(0, newline) : message;
+        String file = fileBeingRead(e);
+        if (file != null && !line.contains(file)) {
+            // Parquet's words name a column, not the file; Spark's wrapper names the file (probe helper 34).
+            line = "reading " + file + ": " + line;
+        }
         if (line.matches("Wrong FS: file://[^/].*")) {
             // Hadoop's words for file://host/path, which the readers refuse in theirs.
             return line + ": a file: URI on another host is not a local path (give the path, or file:///path)";

@@ -83,11 +83,69 @@ final class TableInput {
                 throw new InvalidInputException(what + " " + uri + " does not exist");
             }
         }
+        Dataset<Row> table;
         try {
-            return spark.read().parquet(uri);
+            table = spark.read().parquet(uri);
         } catch (RuntimeException e) {
             throw new InvalidInputException(what + " " + uri + ": cannot read it as a Parquet table: " + SessionOptions.explain(e));
         }
+        refuseUnreadFiles(spark, uri, what, table.inputFiles());
+        return table;
+    }
+
+    /**
+     * Refuses a table directory holding files Spark's reading of it leaves out: Spark reads the files at its top and
+     * those in {@code key=value} partition directories, and passes over others without a word (probe helper 34: a
+     * table with half its files in a subdirectory built an index of the other half, "skipped 0"). Hidden names
+     * ({@code _SUCCESS}, {@code .crc}, {@code _temporary/}) are not data, as for Spark.
+     */
+    private static void refuseUnreadFiles(org.apache.spark.sql.SparkSession spark, String uri, String what, String[] read) {
+        if (uri.matches(".*[*?\\[{].*")) {
+            return; // a glob names its files itself
+        }
+        java.util.Set<String> readPaths = new java.util.HashSet<>();
+        for (String f : read) {
+            readPaths.add(new org.apache.hadoop.fs.Path(java.net.URI.create(f)).toUri().getPath());
+        }
+        java.util.List<String> unread = new java.util.ArrayList<>();
+        long count = 0;
+        try {
+            org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(uri);
+            org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!fs.getFileStatus(root).isDirectory()) {
+                return;
+            }
+            String top = fs.makeQualified(root).toUri().getPath().replaceAll("/+$", "");
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(root, true);
+            while (files.hasNext()) {
+                String path = files.next().getPath().toUri().getPath();
+                String relative = path.startsWith(top + "/") ? path.substring(top.length() + 1) : path;
+                if (!hidden(relative) && !readPaths.contains(path)) {
+                    count++;
+                    if (unread.size() < 3) {
+                        unread.add(relative);
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return; // a listing that fails says nothing about the table; Spark's reading goes on and reports its own errors
+        }
+        if (count > 0) {
+            throw new InvalidInputException(what + " " + uri + ": " + count + " file" + (count == 1 ? "" : "s") + " in it would not be read"
+                    + " (e.g. " + String.join(", ", unread) + "): Spark reads a table's top-level files and those under key=value"
+                    + " partition directories only; move them there, or give a glob that names them (e.g. " + uri.replaceAll("/+$", "")
+                    + "/*/*.parquet)");
+        }
+    }
+
+    /** Whether a path relative to the table has a step Spark takes for no data ({@code _SUCCESS}, {@code .crc}, {@code _temporary}). */
+    private static boolean hidden(String relative) {
+        for (String step : relative.split("/")) {
+            if (step.startsWith("_") || step.startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String quote(String column) {

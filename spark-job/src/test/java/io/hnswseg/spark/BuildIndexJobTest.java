@@ -166,6 +166,47 @@ class BuildIndexJobTest {
                 && said.contains("Infinity at component 3"), said);
     }
 
+    /**
+     * Probe helper 34: Spark passes over files in a plain subdirectory of a table without a word (half a table was
+     * indexed, "skipped 0"), and a file of another column type failed with Parquet's words alone, naming no file.
+     */
+    @Test
+    void aTableWhoseFilesSparkWouldNotAllReadIsRefusedAndAFileOfAnotherTypeIsNamed() throws IOException {
+        Path floats = parquet("table-float-parts", DataTypes.createArrayType(DataTypes.FloatType), BuildIndexJobTest::floats, 600, 0);
+        Path doubles = parquet("table-double-parts", DataTypes.createArrayType(DataTypes.DoubleType), r -> {
+            Double[] d = new Double[16];
+            for (int i = 0; i < d.length; i++) {
+                d[i] = (double) data[0].row(r)[i];
+            }
+            return Arrays.asList(d);
+        }, 600, 10_000);
+        List<Path> floatParts = parts(floats);
+        Path nested = tmp.resolve("nested-table");
+        Files.createDirectories(nested.resolve("more"));
+        Files.copy(floatParts.get(0), nested.resolve(floatParts.get(0).getFileName()));
+        Files.copy(floatParts.get(1), nested.resolve("more").resolve(floatParts.get(1).getFileName()));
+        Files.writeString(nested.resolve("_SUCCESS"), "");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", nested.toString(),
+                "--output", out("nested-index"), "--vector-col", "embedding", "--partitions", "2"));
+        assertTrue(e.getMessage().contains("1 file in it would not be read (e.g. more/" + floatParts.get(1).getFileName() + ")"),
+                e.getMessage());
+        Path mixed = tmp.resolve("mixed-table");
+        Files.createDirectories(mixed);
+        Files.copy(floatParts.get(0), mixed.resolve("a-" + floatParts.get(0).getFileName()));
+        Path doublePart = mixed.resolve("b-" + parts(doubles).get(0).getFileName());
+        Files.copy(parts(doubles).get(0), doublePart);
+        Exception mismatch = assertThrows(Exception.class, () -> runJob(spark, "--input", mixed.toString(),
+                "--output", out("mixed-index"), "--vector-col", "embedding", "--partitions", "2"));
+        String said = SessionOptions.explain(mismatch);
+        assertTrue(said.startsWith("reading ") && said.contains(doublePart.getFileName().toString()), said);
+    }
+
+    private static List<Path> parts(Path table) throws IOException {
+        try (Stream<Path> files = Files.list(table)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".parquet")).sorted().toList();
+        }
+    }
+
     @Test
     void failedFirstAttemptsAreRetriedAndListedOnce() throws IOException {
         runJob(spark, "--input", fvecs.toString(), "--output", out("retried"), "--partitions", "2", "--test-fail-first-attempt");
