@@ -182,14 +182,16 @@ final class TableInput {
                 }
                 InternalRow row = rows.next();
                 if (row.isNullAt(0)) {
-                    throw new InvalidInputException("a row has a null id (column " + idColumn + "); ids must be set");
+                    throw new InvalidInputException("a row has a null id (column " + idColumn + "); ids must be set (a file of the"
+                            + " table without that column reads as nulls: Spark takes the columns from one file)");
                 }
                 id = row.getLong(0);
                 problem = null;
                 vector = null;
                 if (row.isNullAt(1)) {
                     length = -1;
-                    problem = "vector is null";
+                    // Probe helper 34: a file of the table without the column reads as nulls (Spark takes the columns from one file).
+                    problem = "vector is null (as every row of a file of the table without that column reads)";
                     return true;
                 }
                 ArrayData array = row.getArray(1);
