@@ -1,7 +1,6 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.VectorKernels;
-import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.KMeansTrainer;
@@ -141,7 +140,8 @@ final class IndexBuild {
         if (kmeans || sampledEvaluation()) {
             sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
         }
-        refuseUnresolvable(sample != null ? sample : firstRows(vecs), evalFile, input);
+        (sample != null ? sample : Sample.firstRows(vecs, hadoop(), options.metricValue()))
+                .refuseUnresolvable(evalFile, options.metricValue(), input);
         Partitioning partitioning = partitioning(partitions, sample, config, vecs.rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, evalFile);
         config.partitions = partitions;
@@ -180,40 +180,6 @@ final class IndexBuild {
         return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), vecs.rows, input, startupSeconds);
     }
 
-    /**
-     * Refuses an input whose float32 distances cannot rank it ({@link Vectors#resolutionProblem}), judged on rows of it
-     * and on the queries the build measures its recall with: the file's, else the sample's own.
-     */
-    private void refuseUnresolvable(Sample sample, FloatMatrix evalFile, String input) {
-        boolean trained = sample.rows > 0;
-        float[] rows = trained ? sample.vectors : sample.evalVectors;
-        int count = trained ? sample.rows : sample.evalIds.length;
-        String problem = evalFile != null
-                ? Vectors.resolutionProblem(rows, count, sample.dimension, options.metricValue(), evalFile.data(), evalFile.rows())
-                : sample.evalIds.length > 0
-                ? Vectors.resolutionProblem(rows, count, sample.dimension, options.metricValue(), sample.evalVectors, sample.evalIds.length)
-                : Vectors.resolutionProblem(rows, count, sample.dimension, options.metricValue(), null, 0);
-        if (problem != null) {
-            throw new InvalidInputException("input " + input + problem);
-        }
-    }
-
-    /** Without a sample (random partitions, no recall measured): the file's first 1,000 usable rows, as one. */
-    private Sample firstRows(VecsInput vecs) throws IOException {
-        int count = (int) Math.min(vecs.rows, 1000);
-        float[] first = new float[count * vecs.dimension];
-        int read = 0;
-        try (RowSource rows = vecs.rows(0, count, hadoop())) {
-            while (read < count && rows.next()) {
-                float[] v = rows.vector();
-                if (v != null && Vectors.isValid(v, 0, v.length, options.metricValue())) {
-                    System.arraycopy(v, 0, first, read++ * vecs.dimension, vecs.dimension);
-                }
-            }
-        }
-        return Sample.rows(vecs.dimension, first, read);
-    }
-
     private BuildSummary fromTable(Dataset<Row> source, String input, double startupSeconds) throws IOException {
         return intoOutput(commit -> fromTable(commit, source, input, startupSeconds));
     }
@@ -225,7 +191,7 @@ final class IndexBuild {
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.startRun());
         FloatMatrix evalFile = EvalQueries.file(options, dimension, hadoop());
-        refuseUnresolvable(sample, evalFile, input);
+        sample.refuseUnresolvable(evalFile, options.metricValue(), input);
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config, rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, evalFile);

@@ -2,6 +2,7 @@ package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
+import io.hnswseg.io.FloatMatrix;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -144,9 +145,38 @@ final class Sample {
      *                  the most common length among the sampled rows
      * @param input     for messages
      */
-    /** A sample of just these rows (no evaluation queries), for the checks a build makes without drawing one. */
-    static Sample rows(int dimension, float[] vectors, int rows) {
-        return new Sample(dimension, vectors, rows, new long[0], new float[0], rows, 0, rows);
+    /**
+     * Without a sample (random partitions, no recall measured): the file's first 1,000 usable rows, as one, for the
+     * checks a build makes on its input ({@link #refuseUnresolvable}).
+     */
+    static Sample firstRows(VecsInput vecs, org.apache.hadoop.conf.Configuration hadoop, Metric metric) throws IOException {
+        int count = (int) Math.min(vecs.rows, 1000);
+        float[] first = new float[count * vecs.dimension];
+        int read = 0;
+        try (RowSource rows = vecs.rows(0, count, hadoop)) {
+            while (read < count && rows.next()) {
+                float[] v = rows.vector();
+                if (v != null && usable(v, metric)) {
+                    System.arraycopy(v, 0, first, read++ * vecs.dimension, vecs.dimension);
+                }
+            }
+        }
+        return new Sample(vecs.dimension, first, read, new long[0], new float[0], read, 0, read);
+    }
+
+    /**
+     * Refuses an input whose float32 distances cannot rank it ({@link Vectors#resolutionProblem}), judged on these rows
+     * and on the queries the build measures its recall with: {@code evalFile}'s, else this sample's own.
+     */
+    void refuseUnresolvable(FloatMatrix evalFile, Metric metric, String input) {
+        boolean trained = rows > 0;
+        float[] queries = evalFile != null ? evalFile.data() : evalIds.length > 0 ? evalVectors : null;
+        int queryCount = evalFile != null ? evalFile.rows() : evalIds.length;
+        String problem = Vectors.resolutionProblem(trained ? vectors : evalVectors, trained ? rows : evalIds.length, dimension, metric,
+                queries, queryCount);
+        if (problem != null) {
+            throw new InvalidInputException("input " + input + problem);
+        }
     }
 
     static Sample of(List<Part> parts, Integer dimension, Metric metric, int trainRows, int evalRows, long seed, String input) {
