@@ -116,11 +116,25 @@ final class TableInput {
                 return;
             }
             String top = fs.makeQualified(root).toUri().getPath().replaceAll("/+$", "");
+            java.util.List<String> data = new java.util.ArrayList<>();
             org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(root, true);
             while (files.hasNext()) {
                 String path = files.next().getPath().toUri().getPath();
                 String relative = path.startsWith(top + "/") ? path.substring(top.length() + 1) : path;
-                if (!hidden(relative) && !readPaths.contains(path)) {
+                if (!hidden(relative)) {
+                    data.add(relative);
+                }
+            }
+            // Spark lists a file beside key=value directories among its inputs, then reads none of its rows: every
+            // data file must sit as deep as the partitioned ones (probe helper 34's date=... table lost its loose file).
+            int depth = 0;
+            for (String relative : data) {
+                if (readPaths.contains(top + "/" + relative) && partitioned(relative)) {
+                    depth = Math.max(depth, depth(relative));
+                }
+            }
+            for (String relative : data) {
+                if (!readPaths.contains(top + "/" + relative) || depth(relative) != depth) {
                     count++;
                     if (unread.size() < 3) {
                         unread.add(relative);
@@ -132,10 +146,25 @@ final class TableInput {
         }
         if (count > 0) {
             throw new InvalidInputException(what + " " + uri + ": " + count + " file" + (count == 1 ? "" : "s") + " in it would not be read"
-                    + " (e.g. " + String.join(", ", unread) + "): Spark reads a table's top-level files and those under key=value"
-                    + " partition directories only; move them there, or give a glob that names them (e.g. " + uri.replaceAll("/+$", "")
-                    + "/*/*.parquet)");
+                    + " (e.g. " + String.join(", ", unread) + "): Spark reads a table's files when all sit at its top, or all under"
+                    + " key=value partition directories, and passes over others; move them, or give a glob that names them (e.g. "
+                    + uri.replaceAll("/+$", "") + "/*/*.parquet)");
         }
+    }
+
+    private static int depth(String relative) {
+        return relative.length() - relative.replace("/", "").length();
+    }
+
+    /** Whether every directory of a path relative to the table is a {@code key=value} partition. */
+    private static boolean partitioned(String relative) {
+        String[] steps = relative.split("/");
+        for (int i = 0; i < steps.length - 1; i++) {
+            if (!steps[i].contains("=")) {
+                return false;
+            }
+        }
+        return steps.length > 1;
     }
 
     /** Whether a path relative to the table has a step Spark takes for no data ({@code _SUCCESS}, {@code .crc}, {@code _temporary}). */

@@ -190,6 +190,14 @@ class BuildIndexJobTest {
                 "--output", out("nested-index"), "--vector-col", "embedding", "--partitions", "2"));
         assertTrue(e.getMessage().contains("1 file in it would not be read (e.g. more/" + floatParts.get(1).getFileName() + ")"),
                 e.getMessage());
+        // A file beside key=value directories: Spark lists it among its inputs, then reads none of its rows.
+        Path dated = tmp.resolve("dated-table");
+        Files.createDirectories(dated.resolve("date=2026-12-01"));
+        Files.copy(floatParts.get(0), dated.resolve("date=2026-12-01").resolve(floatParts.get(0).getFileName()));
+        Files.copy(floatParts.get(1), dated.resolve("loose.parquet"));
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", dated.toString(),
+                "--output", out("dated-index"), "--vector-col", "embedding", "--partitions", "2"));
+        assertTrue(e.getMessage().contains("1 file in it would not be read (e.g. loose.parquet)"), e.getMessage());
         Path mixed = tmp.resolve("mixed-table");
         Files.createDirectories(mixed);
         Files.copy(floatParts.get(0), mixed.resolve("a-" + floatParts.get(0).getFileName()));
