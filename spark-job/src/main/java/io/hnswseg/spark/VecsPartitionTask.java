@@ -28,7 +28,7 @@ final class VecsPartitionTask {
                     if (!config.skipInvalid) {
                         throw new InvalidInputException(rows.describe() + ": " + problem);
                     }
-                    skipped++;
+                    BlockMapper.noteSkipped(skipped++, "partition " + partition, rows, problem);
                     continue;
                 }
                 builder.add(rows.id(), rows.vector(), 0);
