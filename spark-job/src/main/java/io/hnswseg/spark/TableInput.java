@@ -71,7 +71,7 @@ final class TableInput {
     /** The Parquet table at {@code uri}; one Spark cannot read is an error naming it ({@code what}: "input", "queries"). */
     static Dataset<Row> parquet(org.apache.spark.sql.SparkSession spark, String uri, String what) {
         // Checked first: Spark's own answer to a missing path comes after a logged stack trace. A glob is Spark's to expand.
-        if (!uri.matches(".*[*?\\[{].*")) {
+        if (!isGlob(uri)) {
             org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
             boolean missing;
             try {
@@ -100,7 +100,7 @@ final class TableInput {
      * ({@code _SUCCESS}, {@code .crc}, {@code _temporary/}) are not data, as for Spark.
      */
     private static void refuseUnreadFiles(org.apache.spark.sql.SparkSession spark, String uri, String what, String[] read) {
-        if (uri.matches(".*[*?\\[{].*")) {
+        if (isGlob(uri)) {
             return; // a glob names its files itself
         }
         java.util.Set<String> readPaths = new java.util.HashSet<>();
@@ -150,6 +150,11 @@ final class TableInput {
                     + " key=value partition directories, and passes over others; move them, or give a glob that names them (e.g. "
                     + uri.replaceAll("/+$", "") + "/*/*.parquet)");
         }
+    }
+
+    /** Whether Hadoop takes {@code uri} as a pattern ({@code *}, {@code ?}, {@code [..]}, {@code {a,b}}). */
+    private static boolean isGlob(String uri) {
+        return uri.matches(".*[*?\\[{].*");
     }
 
     private static int depth(String relative) {
