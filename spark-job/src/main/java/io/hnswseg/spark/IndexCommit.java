@@ -104,17 +104,29 @@ final class IndexCommit implements java.io.Closeable {
         for (Path p = root; status == null && p != null && status(fs, p) == null; p = p.getParent()) {
             created = p;
         }
-        Path probe = new Path(root, WRITE_PROBE_PREFIX + UUID.randomUUID());
         try {
-            try (FSDataOutputStream out = fs.create(probe, false)) {
-                out.write(0);
-            }
-            fs.delete(probe, false);
+            writeProbe(fs, root);
         } catch (IOException e) {
             throw new InvalidInputException("output " + root + " is not writable: " + danglingLink(fs, root)
                     .orElse(SessionOptions.explain(e)));
         }
         return new IndexCommit(hadoop, fs, root, overwrite, existing, created);
+    }
+
+    /**
+     * Writes a small file in {@code dir} and deletes it again: whether the store takes writes there, and the time
+     * by its clock (the file's modification time, which {@link Vacuum} reads ages against).
+     */
+    static long writeProbe(FileSystem fs, Path dir) throws IOException {
+        Path probe = new Path(dir, WRITE_PROBE_PREFIX + UUID.randomUUID());
+        try (FSDataOutputStream out = fs.create(probe, false)) {
+            out.write(0);
+        }
+        try {
+            return fs.getFileStatus(probe).getModificationTime();
+        } finally {
+            fs.delete(probe, false);
+        }
     }
 
     /** For a local output that is a symbolic link to nothing (Hadoop says only "Mkdirs failed"), what it points to. */

@@ -104,14 +104,8 @@ final class Vacuum {
      * went). On a store that cannot be written (a read-only dry run), {@code local}, this machine's clock.
      */
     static long storeNow(FileSystem fs, Path root, long local) {
-        Path probe = new Path(root, IndexCommit.WRITE_PROBE_PREFIX + java.util.UUID.randomUUID());
         try {
-            fs.create(probe, false).close();
-            try {
-                return fs.getFileStatus(probe).getModificationTime();
-            } finally {
-                fs.delete(probe, false);
-            }
+            return IndexCommit.writeProbe(fs, root);
         } catch (IOException | RuntimeException e) {
             return local;
         }
