@@ -39,8 +39,9 @@ final class S3Source implements IndexSource {
      */
     S3Source(String uri, ReaderOptions options) {
         this.location = uri;
-        this.bucket = bucketOf(uri);
-        this.prefix = prefixOf(uri);
+        String[] bucketAndPrefix = bucketAndPrefix(uri);
+        this.bucket = bucketAndPrefix[0];
+        this.prefix = bucketAndPrefix[1];
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(UrlConnectionHttpClient.builder())
                 .region(Region.of(options.s3Region()))
@@ -58,24 +59,20 @@ final class S3Source implements IndexSource {
 
     /** Where the cache keeps the copies of the segments of the index at {@code uri}. */
     static Path cacheDir(String uri, ReaderOptions options) {
-        String prefix = prefixOf(uri);
-        return options.cacheDir().resolve("s3").resolve(bucketOf(uri)).resolve(prefix.isEmpty() ? "_" : prefix);
+        String[] bucketAndPrefix = bucketAndPrefix(uri);
+        return options.cacheDir().resolve("s3").resolve(bucketAndPrefix[0]).resolve(bucketAndPrefix[1].isEmpty() ? "_" : bucketAndPrefix[1]);
     }
 
-    private static String bucketOf(String uri) {
+    /** The bucket and the key prefix (no leading or trailing slash) of {@code s3://bucket/prefix}. */
+    private static String[] bucketAndPrefix(String uri) {
         String rest = uri.substring(uri.indexOf("://") + 3);
         int slash = rest.indexOf('/');
         String bucket = slash < 0 ? rest : rest.substring(0, slash);
         if (bucket.isEmpty()) {
             throw new IllegalArgumentException(uri + ": no bucket (expected s3://bucket/prefix)");
         }
-        return bucket;
-    }
-
-    private static String prefixOf(String uri) {
-        String rest = uri.substring(uri.indexOf("://") + 3);
-        int slash = rest.indexOf('/');
-        return slash < 0 ? "" : rest.substring(slash).replaceAll("^/+", "").replaceAll("/+$", "");
+        String path = slash < 0 ? "" : rest.substring(slash);
+        return new String[] {bucket, path.replaceAll("^/+", "").replaceAll("/+$", "")};
     }
 
     private String key(String relative) {
@@ -111,26 +108,30 @@ final class S3Source implements IndexSource {
     @Override
     public Path segment(IndexManifest.Segment segment) throws IOException {
         return cache.fetch(segment, uriOf(segment.path()), into -> {
-            try (InputStream in = get(segment.path()); java.io.OutputStream out = local(() -> Files.newOutputStream(into), into)) {
-                byte[] buffer = new byte[1 << 16];
-                for (int n; (n = in.read(buffer)) >= 0; ) {
-                    int read = n;
-                    local(() -> {
-                        out.write(buffer, 0, read);
-                        return null;
-                    }, into);
+            try (InputStream in = get(segment.path())) {
+                java.io.OutputStream opened;
+                try {
+                    opened = Files.newOutputStream(into);
+                } catch (IOException e) {
+                    throw local(into, e);
+                }
+                try (java.io.OutputStream out = opened) {
+                    byte[] buffer = new byte[1 << 16];
+                    for (int n; (n = in.read(buffer)) >= 0; ) {
+                        try {
+                            out.write(buffer, 0, n);
+                        } catch (IOException e) {
+                            throw local(into, e);
+                        }
+                    }
                 }
             }
         });
     }
 
-    /** A write of this machine's: its failure (a full disk) is no store outage to wait out ({@link SegmentCache.Local}). */
-    private static <T> T local(SegmentCache.LocalWrite<T> write, Path file) throws SegmentCache.Local {
-        try {
-            return write.run();
-        } catch (IOException e) {
-            throw new SegmentCache.Local(file + ": " + io.hnswseg.io.LocalFiles.describe(e), e);
-        }
+    /** A write of this machine's that failed (a full disk): no store outage to wait out ({@link SegmentCache.Local}). */
+    private static SegmentCache.Local local(Path file, IOException e) {
+        return new SegmentCache.Local(file + ": " + io.hnswseg.io.LocalFiles.describe(e), e);
     }
 
     /** A download the cache retried in vain for reasons of the transfer; not a missing or wrong object, nor a local error. */

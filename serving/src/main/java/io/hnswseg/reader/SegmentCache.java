@@ -43,11 +43,6 @@ final class SegmentCache {
         }
     }
 
-    /** A local write a download makes. */
-    interface LocalWrite<T> {
-        T run() throws IOException;
-    }
-
     /** A download that failed on every attempt in the transfer itself (the store's errors, timeouts): it may pass later. */
     static final class Unavailable extends IOException {
         Unavailable(String message, Throwable cause) {
