@@ -92,8 +92,8 @@ public final class Vectors {
             }
             return null;
         }
-        double length = Math.sqrt(median(rows, count, dim, false));
-        double queryLength = queries == null ? length : Math.sqrt(median(queries, queryCount, dim, false));
+        double length = typicalLength(rows, count, dim);
+        double queryLength = queries == null ? length : typicalLength(queries, queryCount, dim);
         double dot = length * queryLength;
         if (dot > 0 && dot < MIN_TYPICAL_DOT_PRODUCT_IP) {
             return String.format(java.util.Locale.ROOT, ": its vectors' typical length is %.2g and its queries' %.2g%s, so typical"
@@ -102,6 +102,43 @@ public final class Vectors {
                     + " so that dot products are near 1 (ip's ranking for a query stays the same)%s", length, queryLength,
                     queries == null ? " (queries drawn from the vectors)" : "", dot, powerOfTenAbove(1 / dot),
                     queries == null ? ", or measure with queries of your own if yours are longer" : "");
+        }
+        return null;
+    }
+
+    /**
+     * The typical length of {@code rows}: the median, over up to {@value #RESOLUTION_ROWS} evenly
+     * spaced rows, zero vectors left out; 0 when every one is zero. What a manifest records, so that a reader can
+     * judge a query by {@link #queryProblem}.
+     */
+    public static double typicalLength(float[] rows, int count, int dim) {
+        return count == 0 ? 0 : Math.sqrt(median(rows, count, dim, false));
+    }
+
+    /**
+     * Why float32 distances cannot rank the vectors of an index for {@code query[offset..offset+dim)}, or null when
+     * they can: under ip,
+     * the query's length times the vectors' {@code typicalLength} below {@link #MIN_TYPICAL_DOT_PRODUCT_IP}, the
+     * limit the build applies to its own queries ({@link #resolutionProblem}). A zero query is no problem (every
+     * vector ties, and any answer is right), nor a {@code typicalLength} of 0 (not known). As the end of a sentence
+     * that starts with the query's name.
+     */
+    public static String queryProblem(float[] query, int offset, int dim, Metric metric, double typicalLength) {
+        if (metric != Metric.IP || !(typicalLength > 0)) {
+            return null;
+        }
+        double norm = 0;
+        for (int i = 0; i < dim; i++) {
+            double x = query[offset + i];
+            norm += x * x;
+        }
+        double length = Math.sqrt(norm);
+        double dot = length * typicalLength;
+        if (dot > 0 && dot < MIN_TYPICAL_DOT_PRODUCT_IP) {
+            return String.format(java.util.Locale.ROOT, " has length %.2g and the index's vectors typically %.2g, so its dot"
+                    + " products are near %.2g: too small for ip distances, which are 1 - x.q in float32 and cannot tell them"
+                    + " apart, and the neighbours found would be arbitrary; multiply the query by one factor (%.0g, say): ip's"
+                    + " ranking for it stays the same", length, typicalLength, dot, powerOfTenAbove(1 / dot));
         }
         return null;
     }

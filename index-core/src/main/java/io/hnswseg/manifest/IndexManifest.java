@@ -34,10 +34,15 @@ import java.util.Set;
  * @param routing    null for an index partitioned at random (every query visits every segment)
  * @param quality    null when the build measured no recall
  * @param summary    free-form figures of the build that wrote the index (may be empty, never null)
+ * @param vectorLength the typical (median) length of the input's vectors (cosine: before it normalises them), on the
+ *                   build's sample; null in manifests written before it was recorded. An ip reader refuses a query whose dot products with
+ *                   vectors this long are too small for float32 distances to rank ({@link
+ *                   io.hnswseg.distance.Vectors#queryProblem})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record IndexManifest(int formatVersion, String metric, int dimension, BuildParams build, long totalCount,
-                            List<Segment> segments, Routing routing, Quality quality, Map<String, Object> summary) {
+                            List<Segment> segments, Routing routing, Quality quality, Map<String, Object> summary,
+                            Double vectorLength) {
 
     /** The manifest format this code writes. */
     public static final int FORMAT_VERSION = 2;
@@ -155,15 +160,26 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         summary = summary == null ? Map.of() : Map.copyOf(summary);
     }
 
+    /** A manifest that records no vector length (as builds before 2026-12-05 wrote them): ip queries go unchecked. */
+    public IndexManifest(int formatVersion, String metric, int dimension, BuildParams build, long totalCount,
+                         List<Segment> segments, Routing routing, Quality quality, Map<String, Object> summary) {
+        this(formatVersion, metric, dimension, build, totalCount, segments, routing, quality, summary, null);
+    }
+
     /** A format 2 manifest of an index partitioned at random, without measured quality. */
     public IndexManifest(String metric, int dimension, BuildParams build, long totalCount, List<Segment> segments,
                          Map<String, Object> summary) {
-        this(FORMAT_VERSION, metric, dimension, build, totalCount, segments, null, null, summary);
+        this(FORMAT_VERSION, metric, dimension, build, totalCount, segments, null, null, summary, null);
     }
 
     /** The metric, parsed. */
     public Metric metricValue() {
         return Metric.parse(metric);
+    }
+
+    /** {@link #vectorLength}, 0 when the manifest records none (then ip queries are not judged by it). */
+    public double vectorLengthOrZero() {
+        return vectorLength == null ? 0 : vectorLength;
     }
 
     /** {@link #KMEANS} or {@link #RANDOM}. */
@@ -285,6 +301,9 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         if (totalCount <= 0) {
             throw new InvalidManifestException(name, "the index holds no vectors (" + segments.size() + " segments, total_count "
                     + totalCount + ")");
+        }
+        if (vectorLength != null && !(vectorLength >= 0 && vectorLength < Double.POSITIVE_INFINITY)) {
+            throw new InvalidManifestException(name, "vector_length " + vectorLength + ": must be a finite number >= 0");
         }
         validateRouting(name);
         validateQuality(name);

@@ -81,4 +81,25 @@ class VectorsTest {
         }
         assertNull(Vectors.resolutionProblem(mostlyZero, rows, dim, Metric.IP, null, 0), "zero vectors are left out of the typical length");
     }
+
+    /** A reader judges each ip query against the typical length its manifest records, by the build's limit. */
+    @Test
+    void anIpQueryTooShortForTheIndexsVectorsIsNamedWithAFactor() {
+        double length = Vectors.typicalLength(scaled(1), DATA.rows(), DATA.dimension());
+        assertTrue(length > 0, "typical length " + length);
+        float[] query = new float[DATA.dimension()];
+        System.arraycopy(DATA.data(), 0, query, 0, query.length);
+        assertNull(Vectors.queryProblem(query, 0, DATA.dimension(), Metric.IP, length), "a query like the data");
+        float[] tiny = new float[query.length];
+        for (int d = 0; d < query.length; d++) {
+            tiny[d] = query[d] * 1e-7f;
+        }
+        String p = Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.IP, length);
+        assertNotNull(p, "a query 1e-7 as long as the data");
+        assertTrue(p.contains("too small for ip distances") && p.contains("multiply the query by one factor"), p);
+        assertNull(Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.IP, 0), "no typical length recorded: nothing to judge by");
+        assertNull(Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.L2, length), "l2 queries are not judged by length");
+        assertNull(Vectors.queryProblem(new float[query.length], 0, DATA.dimension(), Metric.IP, length), "a zero query: every vector ties");
+        assertNull(Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.IP, length * 1e4), "the same query against vectors 1e4 times longer");
+    }
 }

@@ -1,6 +1,5 @@
 package io.hnswseg.cli;
 
-import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.reader.IndexReader;
 import io.hnswseg.reader.ReaderOptions;
@@ -44,7 +43,7 @@ final class IndexOptions extends ReaderFlags {
             }
             // Every query checked before any is searched, named by the file and its row.
             for (int row = 0; row < queries.rows(); row++) {
-                Vectors.checkValid(queries.data(), row * queries.dimension(), queries.dimension(), reader.metric(), file + ": row " + row);
+                reader.checkQuery(queries.data(), row * queries.dimension(), file + ": row " + row);
             }
         } catch (IllegalArgumentException wrong) {
             try {

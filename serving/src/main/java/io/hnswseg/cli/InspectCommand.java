@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code hnswseg inspect}: what an index holds, segment by segment. */
@@ -35,6 +36,9 @@ final class InspectCommand implements Callable<Integer> {
                     reader.mappedBytes() / 1e6);
             if (m.build() != null) {
                 System.out.printf("  build: M=%d efConstruction=%d seed=%d%n", m.build().m(), m.build().efConstruction(), m.build().seed());
+            }
+            if (m.vectorLength() != null) {
+                System.out.printf(Locale.ROOT, "  typical vector length %.3g (median of the build's sample)%n", m.vectorLength());
             }
             if (m.routed()) {
                 IndexManifest.Routing r = m.routing();

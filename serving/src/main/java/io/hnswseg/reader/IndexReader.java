@@ -49,6 +49,8 @@ public final class IndexReader implements AutoCloseable {
     private final Map<String, String> unavailable = new ConcurrentHashMap<>();
     private final int dimension;
     private final Metric metric;
+    /** The manifest's typical vector length, 0 when it records none: ip queries are judged against it. */
+    private final double vectorLength;
     private final ReaderOptions options;
     private volatile boolean closed;
     /** Spreads each query's (and each batch's) segment searches over the calling thread and the search pool. */
@@ -69,6 +71,7 @@ public final class IndexReader implements AutoCloseable {
         this.defaultEf = manifest.defaultEf(DEFAULT_EF);
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
+        this.vectorLength = manifest.vectorLengthOrZero();
         this.fanOut = new FanOut(options.searchThreads());
         this.options = options;
     }
@@ -153,7 +156,9 @@ public final class IndexReader implements AutoCloseable {
      *               than the nearest; 0 visits every segment with the full beam. An index partitioned at random
      *               takes only 0.
      * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
-     *                                  ef < k, ef > {@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()}
+     *                                  ef < k, ef > {@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()};
+     *                                  under ip, a query too short for float32 distances to rank the index's
+     *                                  vectors ({@link io.hnswseg.distance.Vectors#queryProblem})
      * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
      *                                  segment is then reported by {@link #health()}
      * @throws SegmentUnavailableException with {@link ReaderOptions#lazySegments()}, when a segment the query
@@ -359,7 +364,24 @@ public final class IndexReader implements AutoCloseable {
 
     private void checkVector(float[] query, String name) {
         Vectors.checkDimension(query.length, dimension, name);
-        Vectors.checkValid(query, 0, dimension, metric, name);
+        checkQuery(query, 0, name);
+    }
+
+    /**
+     * Checks a query of this index's dimension at {@code data[offset..]} as every search does, so that a caller
+     * holding many can name a bad one its own way before searching any: finite components; for cosine, not zero;
+     * for l2 and ip, a length whose distances fit a float; under ip, dot products with this index's vectors that
+     * float32 distances can rank ({@link Vectors#queryProblem}, when the manifest records the vectors' length).
+     *
+     * @param name how to name the query in an error, e.g. {@code "queries.fvecs: row 7"}
+     * @throws IllegalArgumentException naming the query and what is wrong with it
+     */
+    public void checkQuery(float[] data, int offset, String name) {
+        Vectors.checkValid(data, offset, dimension, metric, name);
+        String problem = Vectors.queryProblem(data, offset, dimension, metric, vectorLength);
+        if (problem != null) {
+            throw new IllegalArgumentException(name + problem);
+        }
     }
 
     /**

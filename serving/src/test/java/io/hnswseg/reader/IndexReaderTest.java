@@ -594,4 +594,29 @@ class IndexReaderTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IndexReader.open("gs://bucket/x"));
         assertTrue(e.getMessage().contains("unsupported scheme"), e.getMessage());
     }
+
+    /**
+     * Under ip a query far shorter than the indexed vectors has dot products that float32 distances ({@code 1 - x.q})
+     * cannot rank (probe helper 32: recall 0.72 at length 1e-6 against unit vectors, unnoticed): the reader refuses it
+     * by the typical length the manifest records, naming a factor; a query of the data's own length is answered.
+     */
+    @Test
+    void anIpQueryTooShortForTheIndexIsRefusedWithAFactor() throws IOException {
+        Path ipDir = tmp.resolve("ip");
+        IndexManifest written = TestIndexes.write(ipDir, data[0], 2, new HnswParams(12, 80, 1, Metric.IP), 2);
+        assertTrue(written.vectorLength() != null && written.vectorLength() > 0, "recorded " + written.vectorLength());
+        try (IndexReader ip = IndexReader.open(ipDir.toString())) {
+            float[] query = data[1].row(0);
+            assertEquals(10, ip.search(query, 10, 40).size());
+            float[] tiny = query.clone();
+            for (int d = 0; d < tiny.length; d++) {
+                tiny[d] *= 1e-7f;
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ip.search(tiny, 10, 40));
+            assertTrue(e.getMessage().startsWith("query has length") && e.getMessage().contains("multiply the query by one factor"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> ip.searchBatch(List.of(query, tiny), 10, 40));
+            assertTrue(e.getMessage().startsWith("query 1 of the batch has length"), e.getMessage());
+        }
+    }
 }

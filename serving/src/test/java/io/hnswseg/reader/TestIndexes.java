@@ -2,6 +2,7 @@ package io.hnswseg.reader;
 
 import io.hnswseg.distance.Metric;
 import io.hnswseg.eval.SyntheticData;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.HnswGraphBuilder;
 import io.hnswseg.hnsw.HnswParams;
@@ -57,9 +58,10 @@ public final class TestIndexes {
             }
             entries.add(new IndexManifest.Segment(path, info.count(), info.bytes(), info.crc32c()));
         }
-        IndexManifest manifest = new IndexManifest(params.metric().externalName(), dim,
+        // The vectors' typical length, as a build records it (it judges a build's sample; here, all rows).
+        IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, params.metric().externalName(), dim,
                 new IndexManifest.BuildParams(params.m(), params.efConstruction(), params.seed()), base.rows(), entries,
-                Map.of("writer", "TestIndexes"));
+                null, null, Map.of("writer", "TestIndexes"), Vectors.typicalLength(base.data(), base.rows(), dim));
         try (OutputStream out = Files.newOutputStream(dir.resolve(IndexManifest.FILE_NAME))) {
             manifest.writeTo(out);
         }

@@ -140,7 +140,7 @@ final class IndexBuild {
         if (kmeans || sampledEvaluation()) {
             sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
         }
-        (sample != null ? sample : Sample.firstRows(vecs, hadoop(), options.metricValue()))
+        double vectorLength = (sample != null ? sample : Sample.firstRows(vecs, hadoop(), options.metricValue()))
                 .refuseUnresolvable(evalFile, options.metricValue(), input);
         Partitioning partitioning = partitioning(partitions, sample, config, vecs.rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, evalFile);
@@ -177,7 +177,8 @@ final class IndexBuild {
                     });
             results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
         }
-        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), vecs.rows, input, startupSeconds);
+        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), vecs.rows, input, vectorLength,
+                startupSeconds);
     }
 
     private BuildSummary fromTable(Dataset<Row> source, String input, double startupSeconds) throws IOException {
@@ -191,7 +192,7 @@ final class IndexBuild {
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.startRun());
         FloatMatrix evalFile = EvalQueries.file(options, dimension, hadoop());
-        sample.refuseUnresolvable(evalFile, options.metricValue(), input);
+        double vectorLength = sample.refuseUnresolvable(evalFile, options.metricValue(), input);
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config, rows);
         Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, evalFile);
@@ -209,7 +210,8 @@ final class IndexBuild {
                 .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorLabel), config, routing.value(),
                         skipped, true, "input split " + split), false);
         List<SegmentResult> results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
-        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), rows, input, startupSeconds);
+        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), rows, input, vectorLength,
+                startupSeconds);
     }
 
     /** The one shuffle: blocks to their partitions (duplicate-id checks first), then a segment per partition. */
@@ -353,7 +355,7 @@ final class IndexBuild {
 
     private BuildSummary finish(IndexCommit commit, JobConfig config, List<SegmentResult> results, int partitions,
                                 Partitioning partitioning, Evaluation evaluation, long skipped, long inputRows, String input,
-                                double startupSeconds) throws IOException {
+                                double vectorLength, double startupSeconds) throws IOException {
         List<SegmentResult> built = results.stream().filter(r -> r.path != null)
                 .sorted(Comparator.comparingInt(r -> r.partition)).collect(Collectors.toList());
         long stored = built.stream().mapToLong(r -> r.count).sum();
@@ -429,7 +431,8 @@ final class IndexBuild {
         summary.put("seconds", round(seconds));
         summary.put("vectors_per_second", Math.round(vectors / seconds));
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, config.metric, config.dimension,
-                new IndexManifest.BuildParams(options.m, options.efConstruction, options.seed), vectors, segments, routing, quality, summary);
+                new IndexManifest.BuildParams(options.m, options.efConstruction, options.seed), vectors, segments, routing, quality, summary,
+                vectorLength);
         int leftovers = removeLeftovers(commit, config.runId);
         commit.commit(manifest, config.runId, config.testFault);
         summary.put("output", commit.root().toString());

@@ -167,16 +167,21 @@ final class Sample {
     /**
      * Refuses an input whose float32 distances cannot rank it ({@link Vectors#resolutionProblem}), judged on these rows
      * and on the queries the build measures its recall with: {@code evalFile}'s, else this sample's own.
+     *
+     * @return the rows' typical length ({@link Vectors#typicalLength}), which the manifest records so that readers
+     *         can judge their queries the same way
      */
-    void refuseUnresolvable(FloatMatrix evalFile, Metric metric, String input) {
+    double refuseUnresolvable(FloatMatrix evalFile, Metric metric, String input) {
         boolean trained = rows > 0;
+        float[] judged = trained ? vectors : evalVectors;
+        int judgedRows = trained ? rows : evalIds.length;
         float[] queries = evalFile != null ? evalFile.data() : evalIds.length > 0 ? evalVectors : null;
         int queryCount = evalFile != null ? evalFile.rows() : evalIds.length;
-        String problem = Vectors.resolutionProblem(trained ? vectors : evalVectors, trained ? rows : evalIds.length, dimension, metric,
-                queries, queryCount);
+        String problem = Vectors.resolutionProblem(judged, judgedRows, dimension, metric, queries, queryCount);
         if (problem != null) {
             throw new InvalidInputException("input " + input + problem);
         }
+        return Vectors.typicalLength(judged, judgedRows, dimension);
     }
 
     static Sample of(List<Part> parts, Integer dimension, Metric metric, int trainRows, int evalRows, long seed, String input) {

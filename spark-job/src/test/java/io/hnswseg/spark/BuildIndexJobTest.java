@@ -374,6 +374,18 @@ class BuildIndexJobTest {
             try (io.hnswseg.reader.IndexReader reader = io.hnswseg.reader.IndexReader.open(index.toString())) {
                 assertTrue(reader.routed() && reader.manifest().routing().segmentsRecordCentroidCrcs(), metric);
                 assertEquals(10, reader.search(data[1].row(0), 10, 40, 3).size(), metric);
+                // The input's typical length, judged on the build's sample: what an ip reader checks queries against.
+                double all = io.hnswseg.distance.Vectors.typicalLength(data[0].data(), data[0].rows(), data[0].dimension());
+                double recorded = reader.manifest().vectorLength();
+                assertTrue(recorded > 0.8 * all && recorded < 1.25 * all, metric + ": recorded " + recorded + ", the whole input's " + all);
+                if (metric.equals("ip")) {
+                    float[] tiny = data[1].row(0).clone();
+                    for (int d = 0; d < tiny.length; d++) {
+                        tiny[d] *= 1e-7f;
+                    }
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.search(tiny, 10, 40, 3));
+                    assertTrue(e.getMessage().contains("too small for ip distances"), e.getMessage());
+                }
             }
         }
     }
