@@ -185,6 +185,21 @@ public final class QuantizedVectors {
         }
     }
 
+    /**
+     * Whether rows {@code a} and {@code b} have the same codes, neither a {@link #misfits misfit}: every code
+     * distance takes them for one vector, whatever their floats say.
+     */
+    public boolean sameCodes(int a, int b) {
+        if (misfits != null && (misfits[a] || misfits[b])) {
+            return false;
+        }
+        byte[] pa = page(a);
+        byte[] pb = page(b);
+        int oa = at(a);
+        int ob = at(b);
+        return java.util.Arrays.equals(pa, oa, oa + dimension, pb, ob, ob + dimension);
+    }
+
     /** Approximate distance between rows {@code a} and {@code b}, in the units of {@link Metric#distance}. */
     public float distance(int a, int b) {
         return quantizer.codeDistance(page(a), at(a), rowTerms[a], page(b), at(b), rowTerms[b]);
