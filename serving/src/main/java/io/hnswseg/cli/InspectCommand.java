@@ -62,7 +62,8 @@ final class InspectCommand implements Callable<Integer> {
                             p.microsPerQuery());
                 }
             } else {
-                System.out.printf("  measured recall: none (built with --eval-queries 0): readers default to ef %d over every segment%n",
+                System.out.printf("  measured recall: none (%s): readers default to ef %d over every segment%n",
+                        m.formatVersion() == 1 ? "a format 1 manifest, from before builds measured it" : "built with --eval-queries 0",
                         IndexReader.DEFAULT_EF);
             }
             if (!m.summary().isEmpty()) {
