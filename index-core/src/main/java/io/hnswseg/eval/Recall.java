@@ -97,6 +97,24 @@ public final class Recall {
         return hits;
     }
 
+    /**
+     * How many of a search's results the truth lists, by id alone (an id returned twice counts once; at most
+     * {@code trueIds.length}): the strict count beside {@link #hits}, which also takes a result as near as the last
+     * true neighbour to within float32 rounding. The two differ on exact copies and equal distances (any of them is
+     * a right answer) and on neighbours closer together than float32 distances resolve (where the index cannot
+     * tell which is nearer, and {@link #hits} does not show it): a build reports both.
+     */
+    public static int idHits(long[] foundIds, long[] trueIds) {
+        int n = Math.min(trueIds.length, foundIds.length);
+        int hits = 0;
+        for (int i = 0; i < n; i++) {
+            if (firstAt(foundIds, i) && contains(trueIds, foundIds[i])) {
+                hits++;
+            }
+        }
+        return hits;
+    }
+
     private static boolean firstAt(long[] ids, int i) {
         for (int j = 0; j < i; j++) {
             if (ids[j] == ids[i]) {

@@ -151,8 +151,17 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      * @param bytesScoredPerQuery mean bytes of vectors scored per query (int8 codes, float vectors, centroids):
      *                       counted, so the same index always gives the same figure; settings are compared
      *                       by it. 0 in manifests written before it was recorded
+     * @param recallAt10ByIds recall@10 counting only the ids the truth lists, where {@code recallAt10} also counts
+     *                       a result as near as the 10th true neighbour to within float32 rounding (exact copies,
+     *                       equal distances, or neighbours float32 distances cannot tell apart); null in manifests
+     *                       written before 2026-12-05
      */
-    public record GridPoint(int nprobe, int ef, double recallAt10, double microsPerQuery, long bytesScoredPerQuery) {
+    public record GridPoint(int nprobe, int ef, double recallAt10, double microsPerQuery, long bytesScoredPerQuery,
+                            Double recallAt10ByIds) {
+
+        public GridPoint(int nprobe, int ef, double recallAt10, double microsPerQuery, long bytesScoredPerQuery) {
+            this(nprobe, ef, recallAt10, microsPerQuery, bytesScoredPerQuery, null);
+        }
     }
 
     public IndexManifest {

@@ -38,6 +38,16 @@ class RecallTest {
     }
 
     @Test
+    void idHitsCountOnlyTheIdsTheTruthLists() {
+        long[] truth = {1, 2, 3};
+        // The tie that hits counts (9 at the last true distance) is not an id of the truth.
+        assertEquals(2, Recall.idHits(new long[]{1, 2, 9}, truth));
+        assertEquals(2, Recall.idHits(new long[]{1, 1, 2}, truth), "an id returned twice counts once");
+        assertEquals(1, Recall.idHits(new long[]{5, 1, 2}, new long[]{1, 2}), "only the first trueIds.length results count");
+        assertEquals(1, Recall.idHits(new long[]{3}, truth));
+    }
+
+    @Test
     void recallOfAGroundTruthFileCountsTiesWhereTheLastDistanceIsKnown() {
         int[][] truth = {{1, 2}, {4, 5}};
         SearchResults[] found = {new SearchResults(new long[]{1, 9}, new float[]{1, 2}), new SearchResults(new long[]{4, 9}, new float[]{1, 2})};

@@ -80,6 +80,14 @@ class IndexManifestTest {
         String older = json.replace(",\n      \"bytes_scored_per_query\" : 123456", "");
         assertTrue(!older.contains("bytes_scored"), older);
         assertEquals(0, IndexManifest.parse(older.getBytes(StandardCharsets.UTF_8), "older").quality().defaults().bytesScoredPerQuery());
+        assertEquals(null, IndexManifest.parse(older.getBytes(StandardCharsets.UTF_8), "older").quality().defaults().recallAt10ByIds());
+        IndexManifest.GridPoint byIds = new IndexManifest.GridPoint(0, 40, 0.9612, 87.5, 123_456, 0.9401);
+        IndexManifest withIds = new IndexManifest(2, "l2", 128, new IndexManifest.BuildParams(16, 100, 42), 30, sample().segments(), null,
+                new IndexManifest.Quality(100, "test", 0.95, true, byIds, List.of(byIds)), Map.of(), 1.5);
+        assertTrue(new String(withIds.toJson(), StandardCharsets.UTF_8).contains("\"recall_at10_by_ids\" : 0.9401"), withIds.toString());
+        IndexManifest read = IndexManifest.parse(withIds.toJson(), "test");
+        assertEquals(byIds, read.quality().defaults());
+        assertEquals(1.5, read.vectorLength());
     }
 
     @Test

@@ -153,19 +153,21 @@ final class EvalCommand implements Callable<Integer> {
                     concurrent[p][rep] = concurrentQps(callers, reader, rows, repeats[p], k, ef, nprobe);
                 }
             }
-            System.out.printf("%6s %6s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "queries/s",
+            System.out.printf("%6s %6s %10s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "by ids", "queries/s",
                     "q/s " + clients + " clients", "mean ms", "p50 ms", "p99 ms");
             for (int p = 0; p < points; p++) {
                 int nprobe = probes[p / efs.length];
                 int ef = efs[p % efs.length];
                 double recall = Recall.atK(found[p], truth, lastTrue, k, reader.metric());
-                System.out.printf("%6s %6d %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", nprobe == 0 ? "all" : String.valueOf(nprobe), ef,
-                        recall, median(qps[p]), median(concurrent[p]), latencies[p].meanMillis(), latencies[p].percentileMillis(50),
+                double recallByIds = Recall.atK(ids(found[p]), truth, k);
+                System.out.printf("%6s %6d %10.4f %10.4f %12.0f %14.0f %9.3f %9.3f %9.3f%n", nprobe == 0 ? "all" : String.valueOf(nprobe), ef,
+                        recall, recallByIds, median(qps[p]), median(concurrent[p]), latencies[p].meanMillis(), latencies[p].percentileMillis(50),
                         latencies[p].percentileMillis(99));
                 Map<String, Object> run = new LinkedHashMap<>();
                 run.put("nprobe", nprobe);
                 run.put("ef", ef);
                 run.put("recall_at_" + k, recall);
+                run.put("recall_at_" + k + "_by_ids", recallByIds);
                 run.put("qps", median(qps[p]));
                 run.put("qps_concurrent", median(concurrent[p]));
                 run.put("mean_ms", latencies[p].meanMillis());
@@ -243,6 +245,14 @@ final class EvalCommand implements Callable<Integer> {
                     missing, unordered);
         }
         return last;
+    }
+
+    private static long[][] ids(SearchResults[] results) {
+        long[][] ids = new long[results.length][];
+        for (int i = 0; i < results.length; i++) {
+            ids[i] = results[i].ids();
+        }
+        return ids;
     }
 
     private static double median(double[] values) {

@@ -54,12 +54,13 @@ final class InspectCommand implements Callable<Integer> {
                 System.out.printf("  measured recall@10 (%d queries, %s): target %s %s; default nprobe %s, ef %d (recall %.4f)%n",
                         quality.queries(), quality.source(), quality.targetRecall(), quality.reached() ? "reached" : "NOT reached",
                         d.nprobe() == 0 ? "all" : d.nprobe(), d.ef(), d.recallAt10());
-                System.out.printf("    %6s %6s %10s %16s %10s%n", "nprobe", "ef", "recall@10", "KB scored/query", "us/query");
+                System.out.printf("    %6s %6s %10s %10s %16s %10s%n", "nprobe", "ef", "recall@10", "by ids", "KB scored/query", "us/query");
                 for (IndexManifest.GridPoint p : quality.grid()) {
-                    // Manifests from before the count was recorded hold 0 there.
+                    // Manifests from before the count or the recall by ids were recorded hold 0 or nothing there.
                     String kb = p.bytesScoredPerQuery() > 0 ? String.format("%.1f", p.bytesScoredPerQuery() / 1e3) : "-";
-                    System.out.printf("    %6s %6d %10.4f %16s %10.1f%n", p.nprobe() == 0 ? "all" : p.nprobe(), p.ef(), p.recallAt10(), kb,
-                            p.microsPerQuery());
+                    String byIds = p.recallAt10ByIds() != null ? String.format(Locale.ROOT, "%.4f", p.recallAt10ByIds()) : "-";
+                    System.out.printf("    %6s %6d %10.4f %10s %16s %10.1f%n", p.nprobe() == 0 ? "all" : p.nprobe(), p.ef(), p.recallAt10(),
+                            byIds, kb, p.microsPerQuery());
                 }
             } else {
                 System.out.printf("  measured recall: none (%s): readers default to ef %d over every segment%n",

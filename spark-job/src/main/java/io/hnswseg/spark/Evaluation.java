@@ -391,6 +391,7 @@ final class Evaluation implements Serializable {
             }
             for (int e = 0; e < EFS.length; e++) {
                 double found = 0;
+                double foundByIds = 0;
                 double possible = 0;
                 double micros = 0;
                 double bytes = 0;
@@ -406,18 +407,23 @@ final class Evaluation implements Serializable {
                     if (n > 0) {
                         Top answer = topK(probed, q, e, position);
                         found += Recall.hits(answer.ids(), answer.distances(), t.ids(), t.distances()[n - 1], metric);
+                        foundByIds += Recall.idHits(answer.ids(), t.ids());
                     }
                     possible += n;
                 }
                 // Unrouted: every segment at rank 0's cost; routed: the routing plus each query's own probes.
                 micros = order == null ? segments * meanMicros[e][0] : routingMicros + micros / Math.max(1, queries);
                 bytes = order == null ? segments * meanBytes[e][0] : routingBytes + bytes / Math.max(1, queries);
-                // Four decimals, but never 1.0 for an answer that missed a neighbour (one miss in 20,000 rounds up).
-                double recall = possible == 0 ? 0 : found < possible ? Math.min(round(found / possible), 0.9999) : 1.0;
-                grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], recall, round(micros), Math.round(bytes)));
+                grid.add(new IndexManifest.GridPoint(nprobe, EFS[e], recall(found, possible), round(micros), Math.round(bytes),
+                        recall(foundByIds, possible)));
             }
         }
         return grid;
+    }
+
+    /** Four decimals, but never 1.0 for an answer that missed a neighbour (one miss in 20,000 rounds up). */
+    private static double recall(double found, double possible) {
+        return possible == 0 ? 0 : found < possible ? Math.min(round(found / possible), 0.9999) : 1.0;
     }
 
     /**

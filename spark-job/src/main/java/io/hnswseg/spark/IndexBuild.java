@@ -412,6 +412,7 @@ final class IndexBuild {
         summary.put("input", input);
         if (quality != null) {
             summary.put("recall_at_10", quality.defaults().recallAt10());
+            summary.put("recall_at_10_by_ids", quality.defaults().recallAt10ByIds());
             summary.put("default_nprobe", quality.defaults().nprobe());
             summary.put("default_ef", quality.defaults().ef());
             summary.put("target_recall_reached", quality.reached());
@@ -481,6 +482,14 @@ final class IndexBuild {
         LOG.info(String.format("recall@10 measured on %d queries: %s target %s; default %s%s", quality.queries(),
                 quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, describe(quality.defaults()),
                 quality.reached() ? "" : " (the cheapest within " + Evaluation.NEAR_BEST + " of the best, " + best + ")"));
+        IndexManifest.GridPoint chosen = quality.defaults();
+        if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= TIES_WORTH_SAYING) {
+            LOG.warn(String.format("recall@10 at the default counts %.4f, by ids alone %.4f: the rest are answers as near as the"
+                    + " 10th true neighbour to within float32 rounding. Right answers when the input holds exact copies or equal"
+                    + " distances (integer data); otherwise its neighbours lie closer together than float32 distances resolve"
+                    + " (for cosine and ip, 1 - x.q steps by 6e-8), and no setting ranks them better", chosen.recallAt10(),
+                    chosen.recallAt10ByIds()));
+        }
         if (!quality.reached() && options.requireRecall) {
             commit.abandon(config.runId);
             throw new InvalidInputException(String.format("no measured setting reaches recall@10 %s (best %s) and --require-recall is set: "
@@ -488,6 +497,9 @@ final class IndexBuild {
         }
         return quality;
     }
+
+    /** How far recall counting ties may exceed recall by ids before the build says why. */
+    private static final double TIES_WORTH_SAYING = 0.01;
 
     private static String describe(IndexManifest.GridPoint p) {
         return String.format("%.4f at nprobe %s, ef %d", p.recallAt10(), p.nprobe() == 0 ? "all" : String.valueOf(p.nprobe()), p.ef());
