@@ -32,6 +32,9 @@ class ProbeBeamsTest {
         assertFalse(ProbeBeams.reaches(4, 1.21, 1.0));
         assertTrue(ProbeBeams.reaches(8, 1.39, 1.0));
         assertFalse(ProbeBeams.reaches(2, 1.11, 1.0));
+        // A query on its nearest centroid says nothing of how far the others may be (probe helper 36: 50 segments of
+        // one vector each, every query one of them, reached its own only): up to nprobe of them are searched.
+        assertTrue(ProbeBeams.reaches(2, 5.0, 0.0));
     }
 
     @Test
