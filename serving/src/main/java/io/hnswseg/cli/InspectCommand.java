@@ -62,6 +62,12 @@ final class InspectCommand implements Callable<Integer> {
                     System.out.printf("    %6s %6d %10.4f %10s %16s %10.1f%n", p.nprobe() == 0 ? "all" : p.nprobe(), p.ef(), p.recallAt10(),
                             byIds, kb, p.microsPerQuery());
                 }
+                if (quality.grid().stream().anyMatch(p -> p.nprobe() > 0 && p.bytesScoredPerQuery() == 0)) {
+                    // Builds before 2026-12-03 (no bytes counted) searched every one of the nprobe nearest segments with
+                    // full beams; this reader probes fewer, narrower (probe helper 35: 0.972 where the build's reader got 0.982).
+                    System.out.println("  note: measured by a build before 2026-12-03, whose searches at nprobe > 0 probed more segments than"
+                            + " this reader's: those figures may be optimistic for it by about 0.01; rebuild to refresh them");
+                }
             } else {
                 System.out.printf("  measured recall: none (%s): readers default to ef %d over every segment%n",
                         m.formatVersion() == 1 ? "a format 1 manifest, from before builds measured it" : "built with --eval-queries 0",
