@@ -185,6 +185,17 @@ public final class QuantizedVectors {
         }
     }
 
+    /** A hash of row {@code row}'s code bytes: rows of the same codes have the same hash ({@link #sameCodes}). */
+    public int codeHash(int row) {
+        byte[] page = page(row);
+        int at = at(row);
+        int h = 1;
+        for (int d = 0; d < dimension; d++) {
+            h = 31 * h + page[at + d];
+        }
+        return h;
+    }
+
     /**
      * Whether rows {@code a} and {@code b} have the same codes, neither a {@link #misfits misfit}: every code
      * distance takes them for one vector, whatever their floats say.

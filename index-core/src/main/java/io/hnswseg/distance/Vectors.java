@@ -115,32 +115,33 @@ public final class Vectors {
         return count == 0 ? 0 : Math.sqrt(median(rows, count, dim, false));
     }
 
+    /** Below this typical dot product with the index's vectors an ip query is searched scaled up ({@link #ipQueryScale}). */
+    static final double SCALED_DOT_PRODUCT_IP = 1e-2;
+
     /**
-     * Why float32 distances cannot rank the vectors of an index for {@code query[offset..offset+dim)}, or null when
-     * they can: under ip,
-     * the query's length times the vectors' {@code typicalLength} below {@link #MIN_TYPICAL_DOT_PRODUCT_IP}, the
-     * limit the build applies to its own queries ({@link #resolutionProblem}). A zero query is no problem (every
-     * vector ties, and any answer is right), nor a {@code typicalLength} of 0 (not known). As the end of a sentence
-     * that starts with the query's name.
+     * The factor an ip query is searched with: 1, or, when its length times the index's {@code typicalLength}
+     * (0: not known) is below {@value #SCALED_DOT_PRODUCT_IP}, the factor that brings that product to 1. ip distances
+     * are {@code 1 - x.q} in float32, whose steps of 6e-8 near 1 cannot tell small dot products apart (probe helper 32:
+     * a query of length 1e-6 against unit vectors found 0.72 of its neighbours); scaling a query by a positive factor
+     * changes no ranking, so the search runs on the scaled query and its distances are converted back ({@link
+     * #unscaledIpDistance}). Refusing such queries refused some that ranked well (review helper 38: under ip the long
+     * vectors make the answers, and a typical length says little of them).
      */
-    public static String queryProblem(float[] query, int offset, int dim, Metric metric, double typicalLength) {
+    public static float ipQueryScale(float[] query, Metric metric, double typicalLength) {
         if (metric != Metric.IP || !(typicalLength > 0)) {
-            return null;
+            return 1f;
         }
         double norm = 0;
-        for (int i = 0; i < dim; i++) {
-            double x = query[offset + i];
-            norm += x * x;
+        for (float x : query) {
+            norm += (double) x * x;
         }
-        double length = Math.sqrt(norm);
-        double dot = length * typicalLength;
-        if (dot > 0 && dot < MIN_TYPICAL_DOT_PRODUCT_IP) {
-            return String.format(java.util.Locale.ROOT, " has length %.2g and the index's vectors typically %.2g, so its dot"
-                    + " products are near %.2g: too small for ip distances, which are 1 - x.q in float32 and cannot tell them"
-                    + " apart, and the neighbours found would be arbitrary; multiply the query by one factor (%.0g, say): ip's"
-                    + " ranking for it stays the same", length, typicalLength, dot, powerOfTenAbove(1 / dot));
-        }
-        return null;
+        double dot = Math.sqrt(norm) * typicalLength;
+        return dot > 0 && dot < SCALED_DOT_PRODUCT_IP ? (float) Math.min(1 / dot, 1e30) : 1f;
+    }
+
+    /** The ip distance {@code 1 - x.q} of the query a search scaled by {@code scale}, from its scaled distance. */
+    public static float unscaledIpDistance(float scaledDistance, float scale) {
+        return (float) (1 - (1 - (double) scaledDistance) / scale);
     }
 
     /**

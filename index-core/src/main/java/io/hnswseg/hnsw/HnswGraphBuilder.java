@@ -39,10 +39,12 @@ public final class HnswGraphBuilder {
     /** int8 codes scored during construction, or null to score the float vectors. */
     private QuantizedVectors codes;
     /**
-     * Per row, its code distance to itself: what {@link #between} gives for two rows of the same codes, so
-     * that {@link #selectDiverse} compares code bytes only for pairs at exactly that distance. Null without codes.
+     * Per row, a hash of its codes ({@link QuantizedVectors#codeHash}), so that {@link #selectDiverse} compares code
+     * bytes only for rows of equal hashes. Not their code distance to themselves: JDK 21 and later round a lane sum
+     * differently in interpreted and compiled code (review helper 38: half the rows differed on JDK 25). Null
+     * without codes, and once the graph is built.
      */
-    private float[] selfDistances;
+    private int[] codeHashes;
     /** What construction and searches score, and why; see {@link #scoring()}. */
     private String scoring = "float vectors (int8 codes off)";
 
@@ -161,7 +163,7 @@ public final class HnswGraphBuilder {
             QuantizedVectors.Fit fit = QuantizedVectors.fit(graph.vectors, graph.size, graph.metric, threads);
             codes = fit.codes();
             scoring = fit.description();
-            selfDistances = codes == null ? null : selfDistances(codes, graph.size);
+            codeHashes = codes == null ? null : codeHashes(codes, graph.size);
             if (codes == null) {
                 System.getLogger("io.hnswseg.hnsw").log(System.Logger.Level.INFO, "graph of " + graph.size + " vectors scores " + scoring);
             }
@@ -190,6 +192,7 @@ public final class HnswGraphBuilder {
             }
         }
         reconnectUnreachable(copies);
+        codeHashes = null;
         graph.releaseBuildState();
         graph.codes = codes;
         graph.scoring = scoring;
@@ -251,12 +254,12 @@ public final class HnswGraphBuilder {
         }
     }
 
-    private static float[] selfDistances(QuantizedVectors codes, int n) {
-        float[] self = new float[n];
+    private static int[] codeHashes(QuantizedVectors codes, int n) {
+        int[] hashes = new int[n];
         for (int row = 0; row < n; row++) {
-            self[row] = codes.distance(row, row);
+            hashes[row] = codes.codeHash(row);
         }
-        return self;
+        return hashes;
     }
 
     /** Distance between two nodes, on the same representation the scorers use. */
@@ -462,9 +465,8 @@ public final class HnswGraphBuilder {
             float d = distances[i];
             boolean diverse = true;
             for (int j = 0; j < kept; j++) {
-                float b = between(candidate, nodes[j]);
-                // Rows of the same codes are at their self-distance, bit for bit: the bytes are compared on that only.
-                if (b < d || selfDistances != null && b == selfDistances[nodes[j]] && codes.sameCodes(candidate, nodes[j])) {
+                if (between(candidate, nodes[j]) < d
+                        || codeHashes != null && codeHashes[candidate] == codeHashes[nodes[j]] && codes.sameCodes(candidate, nodes[j])) {
                     diverse = false;
                     break;
                 }

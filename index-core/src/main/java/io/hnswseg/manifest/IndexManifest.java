@@ -35,9 +35,9 @@ import java.util.Set;
  * @param quality    null when the build measured no recall
  * @param summary    free-form figures of the build that wrote the index (may be empty, never null)
  * @param vectorLength the typical (median) length of the input's vectors (cosine: before it normalises them), on the
- *                   build's sample; null in manifests written before it was recorded. An ip reader refuses a query whose dot products with
- *                   vectors this long are too small for float32 distances to rank ({@link
- *                   io.hnswseg.distance.Vectors#queryProblem})
+ *                   build's sample; null in manifests written before it was recorded. An ip reader searches a query
+ *                   whose dot products with vectors this long are too small for float32 distances scaled up ({@link
+ *                   io.hnswseg.distance.Vectors#ipQueryScale})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record IndexManifest(int formatVersion, String metric, int dimension, BuildParams build, long totalCount,
@@ -156,6 +156,7 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      *                       equal distances, or neighbours float32 distances cannot tell apart); null in manifests
      *                       written before 2026-12-05
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record GridPoint(int nprobe, int ef, double recallAt10, double microsPerQuery, long bytesScoredPerQuery,
                             Double recallAt10ByIds) {
 
@@ -169,7 +170,7 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         summary = summary == null ? Map.of() : Map.copyOf(summary);
     }
 
-    /** A manifest that records no vector length (as builds before 2026-12-05 wrote them): ip queries go unchecked. */
+    /** A manifest that records no vector length (as builds before 2026-12-05 wrote them). */
     public IndexManifest(int formatVersion, String metric, int dimension, BuildParams build, long totalCount,
                          List<Segment> segments, Routing routing, Quality quality, Map<String, Object> summary) {
         this(formatVersion, metric, dimension, build, totalCount, segments, routing, quality, summary, null);
@@ -186,7 +187,7 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         return Metric.parse(metric);
     }
 
-    /** {@link #vectorLength}, 0 when the manifest records none (then ip queries are not judged by it). */
+    /** {@link #vectorLength}, 0 when the manifest records none (then ip queries are searched as they are). */
     public double vectorLengthOrZero() {
         return vectorLength == null ? 0 : vectorLength;
     }
@@ -346,6 +347,9 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         }
         if (!(p.recallAt10() >= 0 && p.recallAt10() <= 1)) {
             throw new InvalidManifestException(name, what + ": recall_at_10 " + p.recallAt10() + " outside 0..1");
+        }
+        if (p.recallAt10ByIds() != null && !(p.recallAt10ByIds() >= 0 && p.recallAt10ByIds() <= 1)) {
+            throw new InvalidManifestException(name, what + ": recall_at10_by_ids " + p.recallAt10ByIds() + " outside 0..1");
         }
     }
 

@@ -158,7 +158,7 @@ public record SegmentHeader(int formatVersion, Metric metric, int dimension, lon
         checkEntryAndLevels(name, count, m, topLevel, entryNode, upperDataInts);
         int flags = in.getInt(120);
         // Version 3 marks a copies section, so that readers from before it refuse such a segment by its version; builds
-        // of 9d418ba..d7af425 (2026-12-04) wrote the same layout as version 2, which is read as it is.
+        // of 9d418ba to 7d6c013 (2026-12-04) wrote the same layout as version 2, which is read as it is.
         int known = SegmentLayout.FLAG_CODES | (version >= 2 ? SegmentLayout.FLAG_COPIES : 0);
         if ((flags & ~known) != 0) {
             throw new CorruptSegmentException(name, "unknown header flags 0x" + Integer.toHexString(flags)

@@ -4,6 +4,7 @@ import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,24 +83,26 @@ class VectorsTest {
         assertNull(Vectors.resolutionProblem(mostlyZero, rows, dim, Metric.IP, null, 0), "zero vectors are left out of the typical length");
     }
 
-    /** A reader judges each ip query against the typical length its manifest records, by the build's limit. */
+    /** A reader searches an ip query far shorter than the index's vectors scaled up, and converts its distances back. */
     @Test
-    void anIpQueryTooShortForTheIndexsVectorsIsNamedWithAFactor() {
+    void anIpQueryTooShortForTheIndexsVectorsIsScaledUp() {
         double length = Vectors.typicalLength(scaled(1), DATA.rows(), DATA.dimension());
         assertTrue(length > 0, "typical length " + length);
         float[] query = new float[DATA.dimension()];
         System.arraycopy(DATA.data(), 0, query, 0, query.length);
-        assertNull(Vectors.queryProblem(query, 0, DATA.dimension(), Metric.IP, length), "a query like the data");
+        assertEquals(1f, Vectors.ipQueryScale(query, Metric.IP, length), "a query like the data");
         float[] tiny = new float[query.length];
+        double norm = 0;
         for (int d = 0; d < query.length; d++) {
             tiny[d] = query[d] * 1e-7f;
+            norm += (double) tiny[d] * tiny[d];
         }
-        String p = Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.IP, length);
-        assertNotNull(p, "a query 1e-7 as long as the data");
-        assertTrue(p.contains("too small for ip distances") && p.contains("multiply the query by one factor"), p);
-        assertNull(Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.IP, 0), "no typical length recorded: nothing to judge by");
-        assertNull(Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.L2, length), "l2 queries are not judged by length");
-        assertNull(Vectors.queryProblem(new float[query.length], 0, DATA.dimension(), Metric.IP, length), "a zero query: every vector ties");
-        assertNull(Vectors.queryProblem(tiny, 0, DATA.dimension(), Metric.IP, length * 1e4), "the same query against vectors 1e4 times longer");
+        float scale = Vectors.ipQueryScale(tiny, Metric.IP, length);
+        assertEquals(1.0, scale * Math.sqrt(norm) * length, 1e-5, "scaled to dot products near 1");
+        assertEquals(1f, Vectors.ipQueryScale(tiny, Metric.IP, 0), "no typical length recorded");
+        assertEquals(1f, Vectors.ipQueryScale(tiny, Metric.L2, length), "l2 queries are searched as they are");
+        assertEquals(1f, Vectors.ipQueryScale(new float[query.length], Metric.IP, length), "a zero query: every vector ties");
+        // 1 - x.q from the scaled distance 1 - s x.q: x.q = 2e-7 at scale 1e6.
+        assertEquals(1 - 2e-7, Vectors.unscaledIpDistance(0.8f, 1e6f), 6e-8);
     }
 }

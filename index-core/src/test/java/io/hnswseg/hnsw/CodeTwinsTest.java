@@ -11,9 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Vectors closer together than an int8 code step share their codes, and construction scores codes: groups of such
  * twins larger than a node's links once linked only to each other, a closed set that searches walking into it
  * could not leave at any ef (probe helper 36). One graph, codes on, every query measured at a beam wide enough
- * that only a trap can keep a neighbour out of reach. (Groups of near-copies among ordinary vectors trapped the
- * probe's segments too, but only the queries whose walk happened to enter one: no test data found here that
- * does so reliably.)
+ * that only a trap can keep a neighbour out of reach.
  */
 class CodeTwinsTest {
 

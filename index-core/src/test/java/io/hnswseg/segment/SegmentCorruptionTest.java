@@ -121,7 +121,7 @@ class SegmentCorruptionTest {
         // Version 3 only with copies: readers from before the copies section refuse it by its version, and open the rest.
         assertEquals(3, TestSegments.little(copies).getInt(8));
         assertEquals(2, TestSegments.little(bytes).getInt(8));
-        // Builds of 9d418ba..d7af425 (one day) wrote the same layout as version 2: read as it is (probe helper 35:
+        // Builds of 9d418ba to 7d6c013 (one day) wrote the same layout as version 2: read as it is (probe helper 35:
         // refused as "unknown header flags 0x3", corrupt).
         byte[] asVersion2 = copies.clone();
         TestSegments.little(asVersion2).putInt(8, 2);

@@ -49,7 +49,7 @@ public final class IndexReader implements AutoCloseable {
     private final Map<String, String> unavailable = new ConcurrentHashMap<>();
     private final int dimension;
     private final Metric metric;
-    /** The manifest's typical vector length, 0 when it records none: ip queries are judged against it. */
+    /** The manifest's typical vector length, 0 when it records none: short ip queries are searched scaled by it. */
     private final double vectorLength;
     private final ReaderOptions options;
     private volatile boolean closed;
@@ -156,9 +156,7 @@ public final class IndexReader implements AutoCloseable {
      *               than the nearest; 0 visits every segment with the full beam. An index partitioned at random
      *               takes only 0.
      * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
-     *                                  ef < k, ef > {@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()};
-     *                                  under ip, a query too short for float32 distances to rank the index's
-     *                                  vectors ({@link io.hnswseg.distance.Vectors#queryProblem})
+     *                                  ef < k, ef > {@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()}
      * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
      *                                  segment is then reported by {@link #health()}
      * @throws SegmentUnavailableException with {@link ReaderOptions#lazySegments()}, when a segment the query
@@ -168,8 +166,37 @@ public final class IndexReader implements AutoCloseable {
      */
     public SearchResults search(float[] query, int k, int ef, int nprobe) {
         checkQuery(query, k, ef, nprobe);
-        SegmentRoutes.Probes probes = routes.route(query, k, ef, nprobe);
-        return fanOut.query(query, k, probes.segments(), probes.efs(), this::searchSegment);
+        float scale = Vectors.ipQueryScale(query, metric, vectorLength);
+        float[] searched = scaled(query, scale);
+        SegmentRoutes.Probes probes = routes.route(searched, k, ef, nprobe);
+        return unscaled(fanOut.query(searched, k, probes.segments(), probes.efs(), this::searchSegment), scale);
+    }
+
+    /**
+     * {@code query} times {@code scale} (itself when 1): an ip query far shorter than the index's vectors is searched
+     * scaled up, which changes no ranking, since float32 {@code 1 - x.q} cannot rank small dot products ({@link
+     * Vectors#ipQueryScale}); its distances are then converted back ({@link #unscaled}).
+     */
+    private static float[] scaled(float[] query, float scale) {
+        if (scale == 1f) {
+            return query;
+        }
+        float[] out = new float[query.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = query[i] * scale;
+        }
+        return out;
+    }
+
+    private static SearchResults unscaled(SearchResults found, float scale) {
+        if (scale == 1f) {
+            return found;
+        }
+        float[] distances = new float[found.size()];
+        for (int i = 0; i < distances.length; i++) {
+            distances[i] = Vectors.unscaledIpDistance(found.distances()[i], scale);
+        }
+        return new SearchResults(found.ids(), distances);
     }
 
     /** {@link #searchBatch(List, int, int, int)} with the manifest's recommended nprobe. */
@@ -191,9 +218,19 @@ public final class IndexReader implements AutoCloseable {
         for (int i = 0; i < queries.size(); i++) {
             checkVector(queries.get(i), "query " + i + " of the batch");
         }
+        float[] scales = new float[queries.size()];
+        List<float[]> searched = new ArrayList<>(queries.size());
+        for (int i = 0; i < scales.length; i++) {
+            scales[i] = Vectors.ipQueryScale(queries.get(i), metric, vectorLength);
+            searched.add(scaled(queries.get(i), scales[i]));
+        }
         int probesPerQuery = nprobe == 0 || !routes.routed() ? segments.count() : nprobe;
-        return Arrays.asList(fanOut.batch(queries, k, segments.count(), probesPerQuery, q -> routes.route(q, k, ef, nprobe),
-                this::searchSegment));
+        SearchResults[] found = fanOut.batch(searched, k, segments.count(), probesPerQuery, q -> routes.route(q, k, ef, nprobe),
+                this::searchSegment);
+        for (int i = 0; i < found.length; i++) {
+            found[i] = unscaled(found[i], scales[i]);
+        }
+        return Arrays.asList(found);
     }
 
     /**
@@ -234,7 +271,12 @@ public final class IndexReader implements AutoCloseable {
         for (float[] q : queries) {
             checkQuery(q, k, k, 0);
         }
-        float[][] all = queries.toArray(new float[0][]);
+        float[][] all = new float[queries.size()][];
+        float[] scales = new float[all.length];
+        for (int q = 0; q < all.length; q++) {
+            scales[q] = Vectors.ipQueryScale(queries.get(q), metric, vectorLength);
+            all[q] = scaled(queries.get(q), scales[q]);
+        }
         SearchResults[][] parts = new SearchResults[queries.size()][segments.count()];
         int searched = 0;
         for (int s = 0; s < segments.count(); s++) {
@@ -248,7 +290,7 @@ public final class IndexReader implements AutoCloseable {
         }
         SearchResults[] merged = new SearchResults[all.length];
         for (int q = 0; q < all.length; q++) {
-            merged[q] = TopK.merge(Arrays.copyOf(parts[q], searched), k);
+            merged[q] = unscaled(TopK.merge(Arrays.copyOf(parts[q], searched), k), scales[q]);
         }
         return Arrays.asList(merged);
     }
@@ -370,18 +412,13 @@ public final class IndexReader implements AutoCloseable {
     /**
      * Checks a query of this index's dimension at {@code data[offset..]} as every search does, so that a caller
      * holding many can name a bad one its own way before searching any: finite components; for cosine, not zero;
-     * for l2 and ip, a length whose distances fit a float; under ip, dot products with this index's vectors that
-     * float32 distances can rank ({@link Vectors#queryProblem}, when the manifest records the vectors' length).
+     * for l2 and ip, a length whose distances fit a float.
      *
      * @param name how to name the query in an error, e.g. {@code "queries.fvecs: row 7"}
      * @throws IllegalArgumentException naming the query and what is wrong with it
      */
     public void checkQuery(float[] data, int offset, String name) {
         Vectors.checkValid(data, offset, dimension, metric, name);
-        String problem = Vectors.queryProblem(data, offset, dimension, metric, vectorLength);
-        if (problem != null) {
-            throw new IllegalArgumentException(name + problem);
-        }
     }
 
     /**

@@ -597,26 +597,36 @@ class IndexReaderTest {
 
     /**
      * Under ip a query far shorter than the indexed vectors has dot products that float32 distances ({@code 1 - x.q})
-     * cannot rank (probe helper 32: recall 0.72 at length 1e-6 against unit vectors, unnoticed): the reader refuses it
-     * by the typical length the manifest records, naming a factor; a query of the data's own length is answered.
+     * cannot rank (probe helper 32: recall 0.72 at length 1e-6 against unit vectors, unnoticed): the reader searches it
+     * scaled up by the typical length the manifest records, which changes no ranking, and converts the distances back.
      */
     @Test
-    void anIpQueryTooShortForTheIndexIsRefusedWithAFactor() throws IOException {
+    void anIpQueryTooShortForTheIndexIsAnsweredAsItsLongerSelf() throws IOException {
         Path ipDir = tmp.resolve("ip");
         IndexManifest written = TestIndexes.write(ipDir, data[0], 2, new HnswParams(12, 80, 1, Metric.IP), 2);
         assertTrue(written.vectorLength() != null && written.vectorLength() > 0, "recorded " + written.vectorLength());
         try (IndexReader ip = IndexReader.open(ipDir.toString())) {
-            float[] query = data[1].row(0);
-            assertEquals(10, ip.search(query, 10, 40).size());
-            float[] tiny = query.clone();
-            for (int d = 0; d < tiny.length; d++) {
-                tiny[d] *= 1e-7f;
+            List<float[]> tiny = new ArrayList<>();
+            for (int q = 0; q < 20; q++) {
+                float[] query = data[1].row(q);
+                float[] shortQuery = query.clone();
+                for (int d = 0; d < shortQuery.length; d++) {
+                    shortQuery[d] *= 1e-7f;
+                }
+                tiny.add(shortQuery);
+                SearchResults full = ip.search(query, 10, 40);
+                SearchResults scaled = ip.search(shortQuery, 10, 40);
+                assertArrayEquals(full.ids(), scaled.ids(), "query " + q);
+                for (int i = 0; i < 10; i++) {
+                    // 1 - x.(1e-7 q) = 1 - 1e-7 (1 - d): the distance of the query as given.
+                    assertEquals(1 - 1e-7 * (1 - full.distances()[i]), scaled.distances()[i], 1e-7, "query " + q + " result " + i);
+                }
+                assertArrayEquals(ip.exactSearch(query, 10).ids(), ip.exactSearch(shortQuery, 10).ids(), "exact, query " + q);
             }
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ip.search(tiny, 10, 40));
-            assertTrue(e.getMessage().startsWith("query has length") && e.getMessage().contains("multiply the query by one factor"),
-                    e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> ip.searchBatch(List.of(query, tiny), 10, 40));
-            assertTrue(e.getMessage().startsWith("query 1 of the batch has length"), e.getMessage());
+            List<SearchResults> batch = ip.searchBatch(tiny, 10, 40);
+            for (int q = 0; q < 20; q++) {
+                assertArrayEquals(ip.search(data[1].row(q), 10, 40).ids(), batch.get(q).ids(), "batch, query " + q);
+            }
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
-import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.manifest.InvalidManifestException;
@@ -113,9 +112,8 @@ final class IndexSearch implements Serializable {
         String vectorLabel = table.vectorLabel;
         int dimension = loaded.manifest.dimension();
         Metric metric = loaded.manifest.metricValue();
-        double vectorLength = loaded.manifest.vectorLengthOrZero();
         JavaRDD<Query> rows = table.internalRows(table.table)
-                .mapPartitions(it -> validated(TableInput.rows(it, idColumn, vectorLabel), dimension, metric, vectorLength, false));
+                .mapPartitions(it -> validated(TableInput.rows(it, idColumn, vectorLabel), dimension, metric, false));
         return new IndexSearch(spark, loaded.uri, loaded.bytes, loaded.manifest, rows, -1, options, threads(spark, options),
                 loaded.hadoop);
     }
@@ -136,7 +134,6 @@ final class IndexSearch implements Serializable {
                     + " has " + dimension);
         }
         Metric metric = loaded.manifest.metricValue();
-        double vectorLength = loaded.manifest.vectorLengthOrZero();
         long rows = vecs.rows;
         int splits = (int) Math.max(1, Math.min(rows, Math.max(2L * jsc.defaultParallelism(),
                 (rows * vecs.recordBytes() + SPLIT_BYTES - 1) / SPLIT_BYTES)));
@@ -146,7 +143,7 @@ final class IndexSearch implements Serializable {
                     int split = it.next();
                     long first = rows * split / splits;
                     long last = rows * (split + 1) / splits;
-                    return validated(vecs.rows(first, last - first, IndexBuild.conf(settings)), dimension, metric, vectorLength, true);
+                    return validated(vecs.rows(first, last - first, IndexBuild.conf(settings)), dimension, metric, true);
                 });
         return new IndexSearch(spark, loaded.uri, loaded.bytes, loaded.manifest, queries, rows, options, threads(spark, options),
                 loaded.hadoop);
@@ -208,11 +205,8 @@ final class IndexSearch implements Serializable {
         return spark.sparkContext().getConf().getInt("spark.executor.cores", 0);
     }
 
-    /**
-     * A task's rows as queries, each checked (dimension, null, NaN/Inf; cosine: nonzero; ip: long enough for the
-     * index's {@code vectorLength}, 0 when not known), a bad one named in the error.
-     */
-    private static Iterator<Query> validated(RowSource rows, int dimension, Metric metric, double vectorLength, boolean copy) {
+    /** A task's rows as queries, each checked (dimension, null, NaN/Inf; cosine: nonzero), a bad one named in the error. */
+    private static Iterator<Query> validated(RowSource rows, int dimension, Metric metric, boolean copy) {
         return new Iterator<>() {
             private Query next;
 
@@ -225,8 +219,6 @@ final class IndexSearch implements Serializable {
                             return false;
                         }
                         String problem = BlockMapper.problem(rows, rows.vector(), dimension, metric);
-                        String tooShort = problem != null ? null : Vectors.queryProblem(rows.vector(), 0, dimension, metric, vectorLength);
-                        problem = tooShort != null ? "vector" + tooShort : problem;
                         if (problem != null) {
                             throw new InvalidInputException("query " + rows.describe() + ": " + problem);
                         }

@@ -28,6 +28,7 @@ import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 import static io.hnswseg.spark.JobFixtures.runJob;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -379,12 +380,12 @@ class BuildIndexJobTest {
                 double recorded = reader.manifest().vectorLength();
                 assertTrue(recorded > 0.8 * all && recorded < 1.25 * all, metric + ": recorded " + recorded + ", the whole input's " + all);
                 if (metric.equals("ip")) {
+                    // Searched scaled up by it: the same answer as the query ten million times longer.
                     float[] tiny = data[1].row(0).clone();
                     for (int d = 0; d < tiny.length; d++) {
                         tiny[d] *= 1e-7f;
                     }
-                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.search(tiny, 10, 40, 3));
-                    assertTrue(e.getMessage().contains("too small for ip distances"), e.getMessage());
+                    assertArrayEquals(reader.search(data[1].row(0), 10, 40, 3).ids(), reader.search(tiny, 10, 40, 3).ids());
                 }
             }
         }

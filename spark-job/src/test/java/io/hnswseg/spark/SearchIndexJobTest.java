@@ -159,26 +159,6 @@ class SearchIndexJobTest {
         assertFalse(Files.exists(output), "a failed search writes nothing");
     }
 
-    /** Under ip a query far shorter than the indexed vectors cannot be ranked by float32 distances: named, nothing written. */
-    @Test
-    void anIpQueryTooShortForTheIndexIsNamedAndNothingIsWritten() throws IOException {
-        Path ipIndex = tmp.resolve("ip-index");
-        JobFixtures.runJob(spark, "--input", tmp.resolve("base.fvecs").toString(), "--output", ipIndex.toString(), "--partitions", "2",
-                "--metric", "ip", "--eval-queries", "0");
-        float[] rows = data[1].data().clone();
-        int dim = data[1].dimension();
-        for (int d = 0; d < dim; d++) {
-            rows[3 * dim + d] *= 1e-7f;
-        }
-        Path shortQueries = JobFixtures.writeFvecs(tmp.resolve("short-queries.fvecs"), new FloatMatrix(dim, data[1].rows(), rows));
-        Path output = tmp.resolve("out-short");
-        Exception e = assertThrows(Exception.class,
-                () -> runSearch("--index", ipIndex.toString(), "--queries", shortQueries.toString(), "--output", output.toString()));
-        String message = SessionOptions.explain(e);
-        assertTrue(message.contains("row 3") && message.contains("too small for ip distances"), message);
-        assertFalse(Files.exists(output), "a failed search writes nothing");
-    }
-
     @Test
     void aFailedTaskAttemptLeavesNothingBehind() throws IOException {
         Path output = tmp.resolve("out-fault");
