@@ -109,7 +109,7 @@ public final class Vectors {
     /**
      * The typical length of {@code rows}: the median, over up to {@value #RESOLUTION_ROWS} evenly
      * spaced rows, zero vectors left out; 0 when every one is zero. What a manifest records, so that a reader can
-     * judge a query by {@link #queryProblem}.
+     * scale a short ip query ({@link #ipQueryScale}).
      */
     public static double typicalLength(float[] rows, int count, int dim) {
         return count == 0 ? 0 : Math.sqrt(median(rows, count, dim, false));

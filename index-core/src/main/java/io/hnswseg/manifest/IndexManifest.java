@@ -187,11 +187,6 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         return Metric.parse(metric);
     }
 
-    /** {@link #vectorLength}, 0 when the manifest records none (then ip queries are searched as they are). */
-    public double vectorLengthOrZero() {
-        return vectorLength == null ? 0 : vectorLength;
-    }
-
     /** {@link #KMEANS} or {@link #RANDOM}. */
     public String partitioner() {
         return routing == null ? RANDOM : routing.partitioner();

@@ -1,5 +1,6 @@
 package io.hnswseg.cli;
 
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.reader.IndexReader;
 import io.hnswseg.reader.ReaderOptions;
@@ -43,7 +44,7 @@ final class IndexOptions extends ReaderFlags {
             }
             // Every query checked before any is searched, named by the file and its row.
             for (int row = 0; row < queries.rows(); row++) {
-                reader.checkQuery(queries.data(), row * queries.dimension(), file + ": row " + row);
+                Vectors.checkValid(queries.data(), row * queries.dimension(), queries.dimension(), reader.metric(), file + ": row " + row);
             }
         } catch (IllegalArgumentException wrong) {
             try {

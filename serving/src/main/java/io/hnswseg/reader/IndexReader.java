@@ -71,7 +71,7 @@ public final class IndexReader implements AutoCloseable {
         this.defaultEf = manifest.defaultEf(DEFAULT_EF);
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
-        this.vectorLength = manifest.vectorLengthOrZero();
+        this.vectorLength = manifest.vectorLength() == null ? 0 : manifest.vectorLength();
         this.fanOut = new FanOut(options.searchThreads());
         this.options = options;
     }
@@ -188,6 +188,16 @@ public final class IndexReader implements AutoCloseable {
         return out;
     }
 
+    /** {@link #scaled(float[], float)} of each query, its factor into {@code scales}. */
+    private float[][] scaled(List<float[]> queries, float[] scales) {
+        float[][] out = new float[queries.size()][];
+        for (int i = 0; i < out.length; i++) {
+            scales[i] = Vectors.ipQueryScale(queries.get(i), metric, vectorLength);
+            out[i] = scaled(queries.get(i), scales[i]);
+        }
+        return out;
+    }
+
     private static SearchResults unscaled(SearchResults found, float scale) {
         if (scale == 1f) {
             return found;
@@ -219,11 +229,7 @@ public final class IndexReader implements AutoCloseable {
             checkVector(queries.get(i), "query " + i + " of the batch");
         }
         float[] scales = new float[queries.size()];
-        List<float[]> searched = new ArrayList<>(queries.size());
-        for (int i = 0; i < scales.length; i++) {
-            scales[i] = Vectors.ipQueryScale(queries.get(i), metric, vectorLength);
-            searched.add(scaled(queries.get(i), scales[i]));
-        }
+        List<float[]> searched = Arrays.asList(scaled(queries, scales));
         int probesPerQuery = nprobe == 0 || !routes.routed() ? segments.count() : nprobe;
         SearchResults[] found = fanOut.batch(searched, k, segments.count(), probesPerQuery, q -> routes.route(q, k, ef, nprobe),
                 this::searchSegment);
@@ -271,12 +277,8 @@ public final class IndexReader implements AutoCloseable {
         for (float[] q : queries) {
             checkQuery(q, k, k, 0);
         }
-        float[][] all = new float[queries.size()][];
-        float[] scales = new float[all.length];
-        for (int q = 0; q < all.length; q++) {
-            scales[q] = Vectors.ipQueryScale(queries.get(q), metric, vectorLength);
-            all[q] = scaled(queries.get(q), scales[q]);
-        }
+        float[] scales = new float[queries.size()];
+        float[][] all = scaled(queries, scales);
         SearchResults[][] parts = new SearchResults[queries.size()][segments.count()];
         int searched = 0;
         for (int s = 0; s < segments.count(); s++) {
@@ -406,19 +408,7 @@ public final class IndexReader implements AutoCloseable {
 
     private void checkVector(float[] query, String name) {
         Vectors.checkDimension(query.length, dimension, name);
-        checkQuery(query, 0, name);
-    }
-
-    /**
-     * Checks a query of this index's dimension at {@code data[offset..]} as every search does, so that a caller
-     * holding many can name a bad one its own way before searching any: finite components; for cosine, not zero;
-     * for l2 and ip, a length whose distances fit a float.
-     *
-     * @param name how to name the query in an error, e.g. {@code "queries.fvecs: row 7"}
-     * @throws IllegalArgumentException naming the query and what is wrong with it
-     */
-    public void checkQuery(float[] data, int offset, String name) {
-        Vectors.checkValid(data, offset, dimension, metric, name);
+        Vectors.checkValid(query, 0, dimension, metric, name);
     }
 
     /**
