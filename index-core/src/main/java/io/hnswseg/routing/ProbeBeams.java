@@ -8,7 +8,8 @@ package io.hnswseg.routing;
  * cheapest (nprobe, ef) reaching recall@10 0.95, this cut the code distances a query computes by 21% on
  * sift-real-1m in 16 segments (1,856 at nprobe 4, ef 64, recall 0.954, against 2,364 at 0.956), by 19% on
  * words-real in 8 (2,239 against 2,771, both 0.958-0.960) and by 29% on sift-real in 8 (948 against 1,339).
- * nprobe stays the one knob, and a larger one still reaches every segment a query may need.
+ * nprobe stays the one knob, and a larger one still reaches every segment a query may need. The rule holds
+ * only for queries asking for a small share of the vectors it would pass over ({@link #HELD_PER_RESULT}).
  *
  * <p>How wide: the segment of the nearest centroid holds most
  * of a query's neighbours and the next ones fewer and fewer (on sift-real-1m with 16 partitions: 78% in the
@@ -29,16 +30,35 @@ public final class ProbeBeams {
     static final double REACH_PER_PROBE = 0.05;
 
     /**
-     * Whether a routed query asked for {@code nprobe} segments searches the segment of a centroid at
-     * geometric distance {@code distance} from it (see {@link Centroids.Ranking}), the nearest being at
-     * {@code nearest}: when {@code distance <= (1 + nprobe / 20) * nearest}. The caller stops at the first
-     * centroid (in rank order) that it does not reach, and after {@code nprobe} segments. A query on its nearest
-     * centroid ({@code nearest} 0) gives no scale to judge the others by: it reaches them all, up to nprobe (probe
-     * helper 36: segments of one vector each, queries among those vectors, every query reached its own only and the
-     * build measured recall 0 at every nprobe up to 8).
+     * How many vectors per result the segments already chosen must hold before the reach rule may pass a further
+     * one over. The rule was measured for recall@10 on segments of thousands of vectors, where a query's
+     * neighbours are a sliver of its cell; a query for a sizeable share of a segment (k = 1,000 of 12,500) has
+     * neighbours out to the cell's far side and beyond, and the rule lost them (probe helper 40: recall@10000
+     * 0.832 at nprobe 4 on sift-real in 8 segments, answers of 4 of 50 asked on an index of 120 vectors).
      */
-    public static boolean reaches(int nprobe, double distance, double nearest) {
-        return nearest <= 0 || distance <= (1 + REACH_PER_PROBE * nprobe) * nearest;
+    static final int HELD_PER_RESULT = 100;
+
+    /**
+     * Whether a routed query for {@code k} results, asked for {@code nprobe} segments, searches the segment of a
+     * centroid at geometric distance {@code distance} from it (see {@link Centroids.Ranking}), the nearest being
+     * at {@code nearest}, when the segments chosen before it hold {@code held} vectors: when {@code distance <=
+     * (1 + nprobe / 20) * nearest}, or while those segments hold fewer than {@link #HELD_PER_RESULT} vectors per
+     * result. The caller stops at the first centroid (in rank order) that it does not reach, and after {@code
+     * nprobe} segments unless {@link #needsMore} says the answer would be short. A query on its nearest centroid
+     * ({@code nearest} 0) gives no scale to judge the others by: it reaches them all, up to nprobe (probe helper 36:
+     * segments of one vector each, queries among those vectors, every query reached its own only and the build
+     * measured recall 0 at every nprobe up to 8).
+     */
+    public static boolean reaches(int nprobe, int k, long held, double distance, double nearest) {
+        return nearest <= 0 || held < (long) HELD_PER_RESULT * k || distance <= (1 + REACH_PER_PROBE * nprobe) * nearest;
+    }
+
+    /**
+     * Whether a routed query for {@code k} results searches one more segment after its {@code nprobe}: when those
+     * hold fewer than k vectors, so that the answer would be short of k though the index has more.
+     */
+    public static boolean needsMore(int k, long held) {
+        return held < k;
     }
 
     /**

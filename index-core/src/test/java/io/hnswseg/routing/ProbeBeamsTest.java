@@ -27,14 +27,24 @@ class ProbeBeamsTest {
 
     @Test
     void aFurtherCentroidIsReachedWithinOnePlusNprobeOverTwentyOfTheNearest() {
-        assertTrue(ProbeBeams.reaches(4, 1.0, 1.0));
-        assertTrue(ProbeBeams.reaches(4, 1.19, 1.0));
-        assertFalse(ProbeBeams.reaches(4, 1.21, 1.0));
-        assertTrue(ProbeBeams.reaches(8, 1.39, 1.0));
-        assertFalse(ProbeBeams.reaches(2, 1.11, 1.0));
+        assertTrue(ProbeBeams.reaches(4, 10, 1000, 1.0, 1.0));
+        assertTrue(ProbeBeams.reaches(4, 10, 1000, 1.19, 1.0));
+        assertFalse(ProbeBeams.reaches(4, 10, 1000, 1.21, 1.0));
+        assertTrue(ProbeBeams.reaches(8, 10, 1000, 1.39, 1.0));
+        assertFalse(ProbeBeams.reaches(2, 10, 1000, 1.11, 1.0));
         // A query on its nearest centroid says nothing of how far the others may be (probe helper 36: 50 segments of
         // one vector each, every query one of them, reached its own only): up to nprobe of them are searched.
-        assertTrue(ProbeBeams.reaches(2, 5.0, 0.0));
+        assertTrue(ProbeBeams.reaches(2, 10, 1000, 5.0, 0.0));
+    }
+
+    @Test
+    void theReachRuleWaitsUntilTheChosenSegmentsHoldAHundredVectorsPerResult() {
+        // Probe helper 40: k = 10,000 on 8 segments of 12,500 lost a sixth of the answer to the rule.
+        assertTrue(ProbeBeams.reaches(4, 10_000, 999_999, 5.0, 1.0));
+        assertFalse(ProbeBeams.reaches(4, 10_000, 1_000_000, 5.0, 1.0));
+        assertTrue(ProbeBeams.reaches(4, 50, 15, 5.0, 1.0));
+        assertTrue(ProbeBeams.needsMore(50, 49));
+        assertFalse(ProbeBeams.needsMore(50, 50));
     }
 
     @Test

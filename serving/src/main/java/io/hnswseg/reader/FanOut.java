@@ -27,8 +27,12 @@ final class FanOut implements AutoCloseable {
      * last task), and splitting a query pays only when its work is several of those.
      */
     static final long PARALLEL_MIN_NANOS = 100_000;
-    /** Segment searches {@link #batch} makes per step: 65,536 partial results of k ids are a few MB. */
-    static final int SEARCHES_PER_CHUNK = 1 << 16;
+    /**
+     * Partial results (ids) {@link #batch} holds per step: 65,536 segment searches of k = 10, a few MB. Counted in
+     * ids, not searches: at k = 10,000 a step of 65,536 searches held 8 GB (probe helper 40: a search-job of k =
+     * 10,000 ran out of a 1 GB heap).
+     */
+    static final int RESULTS_PER_CHUNK = 10 << 16;
 
     /** The {@code threads - 1} helpers; see {@link SpinningPool} for why they spin before they park. */
     final SpinningPool pool;
@@ -45,8 +49,8 @@ final class FanOut implements AutoCloseable {
     long parallelMinNanos = PARALLEL_MIN_NANOS;
     /** Test hook: runs before each segment search of a parallel fan-out, in the thread doing it; null in use. */
     volatile SharedWork.Item segmentHook;
-    /** {@link #SEARCHES_PER_CHUNK}; tests make it small. */
-    int searchesPerChunk = SEARCHES_PER_CHUNK;
+    /** {@link #RESULTS_PER_CHUNK}; tests make it small. */
+    int resultsPerChunk = RESULTS_PER_CHUNK;
 
     /** {@code threads} search threads in all: the caller's and {@code threads - 1} of a pool. */
     FanOut(int threads) {
@@ -109,14 +113,14 @@ final class FanOut implements AutoCloseable {
     /**
      * The top {@code k} of each query, searched segment by segment: the queries are routed, then each of the
      * {@code segmentCount} segments is searched for all the queries that visit it, so its links and codes stay
-     * in the CPU's caches from one search to the next. A long list is taken {@link #SEARCHES_PER_CHUNK}
-     * segment searches at a time, which bounds the partial results held at once.
+     * in the CPU's caches from one search to the next. A long list is taken in steps of at most
+     * {@link #RESULTS_PER_CHUNK} partial results, which bounds the memory they hold at once.
      *
      * @param probesPerQuery the most segments a query visits, to size the chunks
      */
     SearchResults[] batch(List<float[]> queries, int k, int segmentCount, int probesPerQuery,
                           Function<float[], SegmentRoutes.Probes> route, SegmentSearch search) {
-        int chunk = Math.max(1, searchesPerChunk / Math.max(1, probesPerQuery));
+        int chunk = (int) Math.max(1, resultsPerChunk / ((long) Math.max(1, probesPerQuery) * k));
         SearchResults[] results = new SearchResults[queries.size()];
         for (int from = 0; from < results.length; from += chunk) {
             bySegment(queries, from, Math.min(results.length, from + chunk), k, segmentCount, route, search, results);

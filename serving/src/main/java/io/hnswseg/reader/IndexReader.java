@@ -218,8 +218,9 @@ public final class IndexReader implements AutoCloseable {
      * Searches many queries, segment by segment: the queries are routed, then each segment is searched for
      * all the queries that visit it, so its links and codes stay in the CPU's caches from one search to the
      * next (16 k-means segments of sift-real-1m, 100,000 queries, nprobe 4: 1.2-1.35x the queries/s of
-     * searching each query's segments in turn). A long list is taken {@value FanOut#SEARCHES_PER_CHUNK} segment
-     * searches at a time, which bounds the partial results held at once. The searches are spread over the
+     * searching each query's segments in turn). A long list is taken in steps of at most
+     * {@value FanOut#RESULTS_PER_CHUNK} partial results (segment searches times k), which bounds the memory they
+     * hold at once; the answers, k per query, are the caller's to bound. The searches are spread over the
      * calling thread and the pool; results in query order, the same as {@link #search(float[], int, int, int)}'s.
      * Every query is checked before any is searched; an error names the first bad one by its place in the list.
      */

@@ -27,9 +27,13 @@ final class SegmentRoutes {
     private final String centroidsName;
     /** Per centroid, the CRC32C of its row as the centroids file stores it. */
     private final long[] centroidCrc32cs;
+    /** Vectors per segment. */
+    private final long[] counts;
 
-    private SegmentRoutes(int[] all, Centroids centroids, int[] segmentOf, String centroidsName, long[] centroidCrc32cs) {
+    private SegmentRoutes(int[] all, Centroids centroids, int[] segmentOf, String centroidsName, long[] centroidCrc32cs,
+                          long[] counts) {
         this.all = all;
+        this.counts = counts;
         this.centroids = centroids;
         this.segmentOf = segmentOf;
         this.centroidsName = centroidsName;
@@ -43,8 +47,9 @@ final class SegmentRoutes {
         List<IndexManifest.Segment> segments = manifest.segments();
         // The manifest holds no empty segment (IndexManifest refuses a count of 0).
         int[] all = java.util.stream.IntStream.range(0, segments.size()).toArray();
+        long[] counts = segments.stream().mapToLong(IndexManifest.Segment::count).toArray();
         if (!manifest.routed()) {
-            return new SegmentRoutes(all, null, null, null, null);
+            return new SegmentRoutes(all, null, null, null, null, counts);
         }
         FloatMatrix vectors = VecsReader.parseFloats(centroidsFile, centroidsName);
         IndexManifest.FileRef ref = manifest.routing().centroids();
@@ -72,7 +77,7 @@ final class SegmentRoutes {
         for (int c = 0; c < crcs.length; c++) {
             crcs[c] = Centroids.crc32c(vectors.data(), c, vectors.dimension());
         }
-        return new SegmentRoutes(all, centroids, segmentOf, centroidsName, crcs);
+        return new SegmentRoutes(all, centroids, segmentOf, centroidsName, crcs, counts);
     }
 
     /**
@@ -147,7 +152,8 @@ final class SegmentRoutes {
      * The segments to search and each one's beam width: every segment with the full {@code ef} for
      * {@code nprobe == 0} or an index partitioned at random; else of the segments of the {@code nprobe}
      * nearest centroids, nearest first, those that {@link ProbeBeams#reaches} allows, with its beams (by
-     * centroid rank, so a centroid without a segment still counts, as in the build's recall measurement).
+     * centroid rank, so a centroid without a segment still counts, as in the build's recall measurement), and
+     * further ones while the chosen hold fewer than k vectors ({@link ProbeBeams#needsMore}).
      */
     Probes route(float[] query, int k, int ef, int nprobe) {
         if (nprobe == 0 || centroids == null) {
@@ -156,24 +162,46 @@ final class SegmentRoutes {
             return new Probes(all, efs);
         }
         int wanted = Math.min(nprobe, all.length);
-        // Centroids without a segment are passed over, so rank as many more as there are of them.
-        Centroids.Ranking ranking = centroids.rank(query, wanted + centroids.count() - all.length);
+        // Centroids without a segment are passed over, so rank as many more as there are of them; a short answer
+        // ranks them all (rare: only k above what the nearest segments hold).
+        int missing = centroids.count() - all.length;
+        Centroids.Ranking ranking = centroids.rank(query, wanted + missing);
+        int[] segments = new int[all.length];
+        int[] efs = new int[all.length];
+        int n = choose(ranking, k, ef, nprobe, wanted, segments, efs);
+        if (n < all.length && ProbeBeams.needsMore(k, held(segments, n))) {
+            n = choose(centroids.rank(query, centroids.count()), k, ef, nprobe, all.length, segments, efs);
+        }
+        return new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
+    }
+
+    /** Fills {@code segments} and {@code efs} from {@code ranking}; returns how many. */
+    private int choose(Centroids.Ranking ranking, int k, int ef, int nprobe, int limit, int[] segments, int[] efs) {
         int[] order = ranking.centroids();
         double[] distances = ranking.distances();
-        int[] segments = new int[wanted];
-        int[] efs = new int[wanted];
         int n = 0;
-        for (int rank = 0; rank < order.length && n < wanted; rank++) {
+        long held = 0;
+        for (int rank = 0; rank < order.length && n < limit; rank++) {
             // The first segment is always searched, even when empty partitions rank before it.
-            if (n > 0 && !ProbeBeams.reaches(nprobe, distances[rank], distances[0])) {
+            if (n >= nprobe && !ProbeBeams.needsMore(k, held)
+                    || n > 0 && !ProbeBeams.reaches(nprobe, k, held, distances[rank], distances[0])) {
                 break;
             }
             int s = segmentOf[order[rank]];
             if (s >= 0) {
                 segments[n] = s;
                 efs[n++] = ProbeBeams.ef(ef, k, rank);
+                held += counts[s];
             }
         }
-        return n == wanted ? new Probes(segments, efs) : new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
+        return n;
+    }
+
+    private long held(int[] segments, int n) {
+        long held = 0;
+        for (int i = 0; i < n; i++) {
+            held += counts[segments[i]];
+        }
+        return held;
     }
 }

@@ -251,16 +251,18 @@ class IndexReaderTest {
                 }
                 // The batch searches segment by segment, in another order than one query at a time.
                 List<SearchResults> batch = routed.searchBatch(queries, 10, 40, nprobe);
-                routed.fanOut.searchesPerChunk = 13;
+                routed.fanOut.resultsPerChunk = 130;
                 List<SearchResults> chunked = routed.searchBatch(queries, 10, 40, nprobe);
-                routed.fanOut.searchesPerChunk = 1 << 16;
+                routed.fanOut.resultsPerChunk = FanOut.RESULTS_PER_CHUNK;
                 for (int q = 0; q < 30; q++) {
                     float[] query = data[1].row(q);
                     io.hnswseg.routing.Centroids.Ranking ranking = centroids.rank(query, nprobe == 0 ? 6 : nprobe);
                     int[] cells = ranking.centroids();
                     int reached = 1;
+                    long held = manifest.segments().get(segmentOf(manifest, cells[0])).count();
                     while (nprobe > 0 && reached < cells.length
-                            && io.hnswseg.routing.ProbeBeams.reaches(nprobe, ranking.distances()[reached], ranking.distances()[0])) {
+                            && io.hnswseg.routing.ProbeBeams.reaches(nprobe, 10, held, ranking.distances()[reached], ranking.distances()[0])) {
+                        held += manifest.segments().get(segmentOf(manifest, cells[reached])).count();
                         reached++;
                     }
                     cells = nprobe == 0 ? cells : Arrays.copyOf(cells, reached);
@@ -452,6 +454,24 @@ class IndexReaderTest {
             assertTrue(r.getMessage().contains("the manifest routes it by centroid"), r.getMessage());
         } catch (IOException io) {
             throw new java.io.UncheckedIOException(io);
+        }
+    }
+
+    @Test
+    void aQueryForMoreThanItsNearestSegmentsHoldGetsAFullAnswer() throws IOException {
+        // Probe helper 40: 120 vectors in 8 segments, k 50 at nprobe 8 answered 4 to 49 ids, the reach rule
+        // having passed over segments measured for k = 10 (and nprobe 1 stops at one segment of ~20 vectors).
+        Path small = tmp.resolve("routed-small");
+        TestIndexes.writeRouted(small, data[0].head(120), 6, new HnswParams(12, 80, 1, Metric.L2));
+        try (IndexReader routed = IndexReader.open(small.toString())) {
+            for (int q = 0; q < 20; q++) {
+                float[] query = data[1].row(q);
+                SearchResults one = routed.search(query, 100, 120, 1);
+                assertEquals(100, one.size(), "nprobe 1, query " + q);
+                assertEquals(100, Arrays.stream(one.ids()).distinct().count(), "nprobe 1, query " + q);
+                SearchResults every = routed.search(query, 100, 120, 6);
+                assertTrue(every.matches(routed.exactSearch(query, 100), 1e-6), "nprobe 6, query " + q);
+            }
         }
     }
 

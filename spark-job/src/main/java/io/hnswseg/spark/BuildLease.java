@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
  * longer than the grace period had its first segments removed under it by an hourly vacuum (probe helper 30).
  * A killed driver renews nothing, so its lease lapses {@link #LAPSES_AFTER} after the last renewal and its files
  * become leftovers like any other. The lease's time is the store's clock, compared with this machine's: a store
- * whose clock runs more than that behind makes a live build look ended, as before leases.
+ * whose clock runs more than that behind makes a live build look ended, as before leases. A search-job holds one
+ * in its staging directory the same way ({@link SearchOutput}), so that a later run tells a killed job's staging
+ * from a running one's.
  */
 final class BuildLease implements Closeable {
 
@@ -35,18 +37,26 @@ final class BuildLease implements Closeable {
 
     private final FileSystem fs;
     private final Path file;
+    /** Whose lease, for messages: "build", "search-job". */
+    private final String holder;
     private final ScheduledExecutorService renewer;
     private volatile boolean ended;
 
-    private BuildLease(FileSystem fs, Path file) {
+    private BuildLease(FileSystem fs, Path file, String holder) {
         this.fs = fs;
         this.file = file;
+        this.holder = holder;
         this.renewer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hnswseg-build-lease"));
     }
 
     /** Takes the lease of run {@code runId} in {@code root} and renews it until {@link #close}. */
     static BuildLease take(FileSystem fs, Path root, String runId) throws IOException {
-        BuildLease lease = new BuildLease(fs, new Path(root, PREFIX + runId));
+        return take(fs, root, runId, "build");
+    }
+
+    /** {@link #take(FileSystem, Path, String)} for another {@code holder} than a build. */
+    static BuildLease take(FileSystem fs, Path root, String runId, String holder) throws IOException {
+        BuildLease lease = new BuildLease(fs, new Path(root, PREFIX + runId), holder);
         lease.write();
         long every = RENEW_EVERY.toMillis();
         lease.renewer.scheduleWithFixedDelay(lease::renew, every, every, TimeUnit.MILLISECONDS);
@@ -82,8 +92,8 @@ final class BuildLease implements Closeable {
         try {
             write();
         } catch (IOException | RuntimeException e) {
-            LOG.warn("could not renew the build's lease {} ({}): a vacuum may take this build's files for leftovers once it lapses",
-                    file, e.toString());
+            LOG.warn("could not renew the {}'s lease {} ({}): its files may be taken for leftovers once it lapses",
+                    holder, file, e.toString());
         }
     }
 
@@ -103,8 +113,8 @@ final class BuildLease implements Closeable {
         try {
             fs.delete(file, false);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("could not delete the build's lease {} ({}): it lapses {} after its last renewal, and a vacuum removes it",
-                    file, e.toString(), LAPSES_AFTER);
+            LOG.warn("could not delete the {}'s lease {} ({}): it lapses {} after its last renewal",
+                    holder, file, e.toString(), LAPSES_AFTER);
         }
     }
 }

@@ -163,6 +163,8 @@ final class Evaluation implements Serializable {
     static final class Partial implements Serializable {
         private static final long serialVersionUID = 1L;
         int partition;
+        /** Vectors in this segment. */
+        int vectors;
         /** The exact top {@link #K} of each query within this segment, {@code queries x K}; null in the second pass. */
         long[] truthIds;
         float[] truthDistances;
@@ -191,6 +193,7 @@ final class Evaluation implements Serializable {
     Partial evaluate(Searched graph, int partition) {
         Partial p = new Partial();
         p.partition = partition;
+        p.vectors = graph.size();
         List<Integer> searched = new ArrayList<>();
         for (int q = 0; q < queries; q++) {
             if (rank(q, partition) < probeLimit) {
@@ -469,13 +472,18 @@ final class Evaluation implements Serializable {
             return Arrays.copyOf(ranks, n);
         }
         double nearest = orderDistances[q * partitions];
-        for (int r = 0; r < partitions && n < nprobe; r++) {
+        long held = 0;
+        // Only the first probeLimit ranks were searched: a reader that goes further for a short answer (segments
+        // of fewer than K vectors) finds more than measured here.
+        for (int r = 0; r < probeLimit && (n < nprobe || ProbeBeams.needsMore(K, held)); r++) {
             // As the reader: the first built segment always, the next ones while their centroids are within reach.
-            if (n > 0 && !ProbeBeams.reaches(nprobe, orderDistances[q * partitions + r], nearest)) {
+            if (n > 0 && !ProbeBeams.reaches(nprobe, K, held, orderDistances[q * partitions + r], nearest)) {
                 break;
             }
-            if (byPartition[order[q * partitions + r]] != null) {
+            Partial p = byPartition[order[q * partitions + r]];
+            if (p != null) {
                 ranks[n++] = r;
+                held += p.vectors;
             }
         }
         return Arrays.copyOf(ranks, n);

@@ -43,9 +43,11 @@ final class IndexSearch implements Serializable {
      * Queries one {@code searchBatch} call takes: the reader searches a batch segment by segment, so the
      * larger the batch the longer a segment stays in cache (100,000 queries on 16 k-means segments of
      * sift-real-1m, nprobe 4: 1.1-1.3x faster in batches of 16,384 than of 512); a batch's queries and
-     * results stay a few MB.
+     * results stay a few MB: {@link #batchSize} makes a batch of larger k fewer queries.
      */
     private static final int BATCH = 16_384;
+    /** The neighbours a batch's answers hold at most: {@link #BATCH} of k = 10. */
+    private static final int BATCH_RESULTS = BATCH * 10;
     /** Bytes of an fvecs/bvecs query file one task reads. */
     private static final long SPLIT_BYTES = 64L << 20;
     /** Rows of a query table looked at to check its dimension before the job runs. */
@@ -272,9 +274,10 @@ final class IndexSearch implements Serializable {
             task.addTaskCompletionListener((TaskContext t) -> lease.close());
         }
         IndexReader reader = lease.reader();
+        int batchSize = batchSize(searchK);
         return new Iterator<>() {
-            private final List<Query> batch = new ArrayList<>(BATCH);
-            private final List<float[]> vectors = new ArrayList<>(BATCH);
+            private final List<Query> batch = new ArrayList<>(batchSize);
+            private final List<float[]> vectors = new ArrayList<>(batchSize);
             private List<SearchResults> found = List.of();
             private int at;
 
@@ -285,7 +288,7 @@ final class IndexSearch implements Serializable {
                 }
                 batch.clear();
                 vectors.clear();
-                while (batch.size() < BATCH && it.hasNext()) {
+                while (batch.size() < batchSize && it.hasNext()) {
                     Query q = it.next();
                     batch.add(q);
                     vectors.add(q.vector);
@@ -305,6 +308,14 @@ final class IndexSearch implements Serializable {
                 return row(q.id, r);
             }
         };
+    }
+
+    /**
+     * Queries per batch for {@code k} neighbours each: {@link #BATCH}, fewer for k above 10 (probe helper 40: k =
+     * 10,000 in batches of 16,384 ran a task out of memory, as the batch's answers alone were 2 GB).
+     */
+    static int batchSize(int k) {
+        return Math.max(1, Math.min(BATCH, BATCH_RESULTS / k));
     }
 
     /** The result row of a query: its k neighbours, without the query's own id under excludeSelf. */

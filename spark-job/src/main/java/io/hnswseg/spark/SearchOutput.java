@@ -15,6 +15,9 @@ import java.util.UUID;
  * {@code _SUCCESS} (holding a mark of this job, which {@code overwrite} looks for), and only then renames the
  * staging directory to the output. A failed job leaves the
  * output as it was; {@code overwrite} replaces an existing output only once the new results are complete.
+ * A killed job cannot clean up: its staging holds a {@link BuildLease} until its results are complete, and the
+ * next job to the same output removes a staging whose lease lapsed (probe helper 40: 410 MB left for good), and
+ * names one that holds complete results never put in place.
  */
 final class SearchOutput {
 
@@ -23,6 +26,7 @@ final class SearchOutput {
     private static final byte[] MARK = "hnswseg search-job results\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** Where tasks write inside staging: a name Parquet readers skip (leading underscore). */
     private static final String ATTEMPTS = "_attempts";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SearchOutput.class);
     private final String output;
     private final Path path;
     private final FileSystem fs;
@@ -119,10 +123,12 @@ final class SearchOutput {
      * lingering attempt writes later, is never read as part of the results.
      */
     long write(IndexSearch search) throws IOException {
-        Path staging = new Path(path.getParent(), "." + path.getName() + ".hnswseg-" + UUID.randomUUID().toString().substring(0, 8)
-                + ".staging");
+        removeLapsedStagings();
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Path staging = new Path(path.getParent(), stagingPrefix() + run + STAGING_SUFFIX);
         Path attempts = new Path(staging, ATTEMPTS);
         long rows = -1;
+        BuildLease lease = BuildLease.take(fs, staging, run, "search-job");
         try {
             long written = 0;
             for (ResultWriter.ResultFile f : search.writeTo(attempts.toString())) {
@@ -137,6 +143,8 @@ final class SearchOutput {
             }
             rows = written;
         } finally {
+            // Complete results are told apart by their _SUCCESS from here on, incomplete ones are deleted now.
+            lease.close();
             if (rows < 0) {
                 // A failed job (Spark's exceptions are not all runtime ones) leaves no staging behind.
                 fs.delete(staging, true);
@@ -151,5 +159,39 @@ final class SearchOutput {
             throw new IOException("cannot rename " + staging + " to " + output + "; the results are complete at " + staging);
         }
         return rows;
+    }
+
+    private static final String STAGING_SUFFIX = ".staging";
+
+    private String stagingPrefix() {
+        return "." + path.getName() + ".hnswseg-";
+    }
+
+    /**
+     * Removes the staging directories that earlier jobs to this output left when killed (no {@code _SUCCESS}, lease
+     * lapsed), and names those holding complete results that were never put in place (a job ended between its
+     * {@code _SUCCESS} and the rename): those are the user's to keep or delete. A staging whose lease is live is
+     * another job's, running now, and is left alone.
+     */
+    private void removeLapsedStagings() throws IOException {
+        Path parent = path.getParent();
+        FileStatus[] siblings = parent == null || Vacuum.status(fs, parent) == null ? new FileStatus[0] : fs.listStatus(parent);
+        long now = System.currentTimeMillis();
+        for (FileStatus f : siblings) {
+            String name = f.getPath().getName();
+            if (!f.isDirectory() || !name.startsWith(stagingPrefix()) || !name.endsWith(STAGING_SUFFIX)) {
+                continue;
+            }
+            FileStatus[] inside = fs.listStatus(f.getPath());
+            if (!BuildLease.live(inside, now).isEmpty()) {
+                LOG.info("{} is the staging of a search-job to {} that is running (or ended less than {} ago): left alone",
+                        f.getPath(), output, BuildLease.LAPSES_AFTER);
+            } else if (java.util.Arrays.stream(inside).anyMatch(s -> s.getPath().getName().equals(SUCCESS))) {
+                LOG.warn("{} holds the complete results of an earlier search-job to {} that ended before putting them in"
+                        + " place: left for you to keep (rename it) or delete", f.getPath(), output);
+            } else if (fs.delete(f.getPath(), true)) {
+                LOG.info("removed {}, the staging of an earlier search-job to {} that did not finish", f.getPath(), output);
+            }
+        }
     }
 }

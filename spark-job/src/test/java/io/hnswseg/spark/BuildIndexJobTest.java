@@ -519,34 +519,36 @@ class BuildIndexJobTest {
     }
 
     /**
-     * Four tight clumps of ten vectors in twelve partitions: balancing splits each clump over sibling cells,
-     * and a query sitting on its own cell's centroid leaves the siblings beyond the reach rule, so no routed
-     * setting finds the neighbours in them. The build then measures every segment with the full beam
-     * (nprobe 0) and recommends that, rather than its best routed point far below the target.
+     * Vectors without structure in twelve partitions: a query's neighbours lie in cells all around, more than the
+     * grid's widest routed point (nprobe 8) visits, so no routed setting reaches the target. The build then
+     * measures every segment with the full beam (nprobe 0) and recommends that, rather than its best routed point
+     * below the target. (Four tight clumps of ten vectors did this until the reach rule was kept for segments of
+     * 100 vectors per result and more: it had left each clump's sibling cells unsearched.)
      */
     @Test
     void aTargetOnlyEverySegmentReachesIsMeasuredAndRecommended() throws IOException {
-        IndexManifest.Quality quality = buildClumps("clumps");
+        IndexManifest.Quality quality = buildTwelve("scattered", scatteredInput());
         double bestRouted = quality.grid().stream().filter(p -> p.nprobe() > 0).mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
         assertTrue(bestRouted < 0.95, "no routed setting may reach the target here, or this test guards nothing: " + quality.grid());
         assertEquals(Evaluation.EFS.length, quality.grid().stream().filter(p -> p.nprobe() == 0).count(), "nprobe 0 at every ef: " + quality.grid());
         assertTrue(quality.reached(), quality.toString());
         assertEquals(0, quality.defaults().nprobe(), quality.toString());
         assertTrue(quality.defaults().recallAt10() >= 0.95, quality.toString());
-        try (io.hnswseg.reader.IndexReader reader = io.hnswseg.reader.IndexReader.open(out("clumps"))) {
+        try (io.hnswseg.reader.IndexReader reader = io.hnswseg.reader.IndexReader.open(out("scattered"))) {
             assertEquals(0, reader.defaultNprobe(), "a reader of the index searches every segment by default");
             assertEquals(quality.defaults().ef(), reader.defaultEf());
         }
         // The summary says what searching every segment costs against the best routed point.
         IndexManifest.GridPoint routed = Evaluation.bestRouted(quality.grid());
         assertEquals(bestRouted, routed.recallAt10());
-        String cost = String.valueOf(JobFixtures.manifest(tmp.resolve("clumps")).summary().get("best_routed"));
+        String cost = String.valueOf(JobFixtures.manifest(tmp.resolve("scattered")).summary().get("best_routed"));
         assertTrue(cost.startsWith("recall " + routed.recallAt10() + " at nprobe " + routed.nprobe() + ", ef " + routed.ef()
                 + "; the default, every segment, scores ") && cost.endsWith("x that point's bytes per query"), cost);
         assertTrue(fvecsSummaryHasNoBestRouted(), "a build whose default routes says nothing of it");
 
         // Beyond every point: the default is the cheapest within NEAR_BEST of the best, not the widest search.
-        IndexManifest.Quality missed = buildClumps("clumps-missed", "--target-recall", "1.0");
+        // Clumps whose near-ties no search separates: 0.98 at best.
+        IndexManifest.Quality missed = buildTwelve("clumps-missed", clumpsInput(), "--target-recall", "1.0");
         double best = missed.grid().stream().mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
         assertTrue(!missed.reached() && best < 1.0, missed.toString());
         IndexManifest.GridPoint cheapestNearBest = missed.grid().stream().filter(p -> p.recallAt10() >= best - Evaluation.NEAR_BEST)
@@ -555,11 +557,11 @@ class BuildIndexJobTest {
 
         // The second pass only measures: when it fails the index is committed with the routed grid, unless the
         // target is required.
-        IndexManifest.Quality routedOnly = buildClumps("clumps-no-pass", "--test-fault", TestFaults.FAIL_UNROUTED_RECALL);
+        IndexManifest.Quality routedOnly = buildTwelve("scattered-no-pass", scatteredInput(), "--test-fault", TestFaults.FAIL_UNROUTED_RECALL);
         assertTrue(!routedOnly.reached() && routedOnly.grid().stream().allMatch(p -> p.nprobe() > 0), routedOnly.toString());
-        Object failed = JobFixtures.manifest(tmp.resolve("clumps-no-pass")).summary().get("recall_every_segment");
+        Object failed = JobFixtures.manifest(tmp.resolve("scattered-no-pass")).summary().get("recall_every_segment");
         assertTrue(String.valueOf(failed).startsWith("failed: ") && String.valueOf(failed).contains("injected"), "the summary says so: " + failed);
-        String required = failure("--input", tmp.resolve("clumps.fvecs").toString(), "--output", out("clumps-required"), "--partitions", "12",
+        String required = failure("--input", scatteredInput().toString(), "--output", out("clumps-required"), "--partitions", "12",
                 "--test-fault", TestFaults.FAIL_UNROUTED_RECALL, "--require-recall");
         assertTrue(required.contains("--require-recall is set: nothing committed, this build's files removed"), required);
         assertTrue(!Files.exists(tmp.resolve("clumps-required").resolve(IndexManifest.FILE_NAME)));
@@ -573,8 +575,16 @@ class BuildIndexJobTest {
         return manifest.quality().defaults().nprobe() > 0 && !manifest.summary().containsKey("best_routed");
     }
 
-    /** Builds the four clumps of {@link #aTargetOnlyEverySegmentReachesIsMeasuredAndRecommended} in 12 partitions. */
-    private static IndexManifest.Quality buildClumps(String name, String... more) throws IOException {
+    /** Builds {@code input} in 12 partitions. */
+    private static IndexManifest.Quality buildTwelve(String name, Path input, String... more) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--input", input.toString(), "--output", out(name), "--partitions", "12"));
+        args.addAll(List.of(more));
+        runJob(spark, args.toArray(String[]::new));
+        return JobFixtures.manifest(tmp.resolve(name)).quality();
+    }
+
+    /** Four tight clumps of 40 vectors in all. */
+    private static Path clumpsInput() throws IOException {
         Path input = tmp.resolve("clumps.fvecs");
         if (!Files.exists(input)) {
             java.util.Random random = new java.util.Random(1);
@@ -592,10 +602,24 @@ class BuildIndexJobTest {
             }
             JobFixtures.writeFvecs(input, new FloatMatrix(dim, 40, clumps));
         }
-        List<String> args = new ArrayList<>(List.of("--input", input.toString(), "--output", out(name), "--partitions", "12"));
-        args.addAll(List.of(more));
-        runJob(spark, args.toArray(String[]::new));
-        return JobFixtures.manifest(tmp.resolve(name)).quality();
+        return input;
+    }
+
+    /**
+     * 60 Gaussian vectors of 32 dimensions, no structure: in 12 partitions a vector's nearest neighbours lie in
+     * cells all around, so the 8 nearest cells of the grid's widest routed point miss some of them.
+     */
+    private static Path scatteredInput() throws IOException {
+        Path input = tmp.resolve("scattered.fvecs");
+        if (!Files.exists(input)) {
+            java.util.Random random = new java.util.Random(3);
+            float[] v = new float[60 * 32];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) random.nextGaussian();
+            }
+            JobFixtures.writeFvecs(input, new FloatMatrix(32, 60, v));
+        }
+        return input;
     }
 
     private static IndexManifest.GridPoint point(IndexManifest.Quality quality, int nprobe, int ef) {

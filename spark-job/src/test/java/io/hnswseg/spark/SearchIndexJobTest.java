@@ -160,6 +160,17 @@ class SearchIndexJobTest {
     }
 
     @Test
+    void aLargeKSearchesFewerQueriesAtOnceAndRunningOutOfMemorySaysWhatToDo() {
+        // Probe helper 40: k = 10,000 in batches of 16,384 queries ran a task out of a 1 GB heap.
+        assertEquals(16_384, IndexSearch.batchSize(10));
+        assertEquals(1_638, IndexSearch.batchSize(100));
+        assertEquals(16, IndexSearch.batchSize(10_000));
+        assertEquals(1, IndexSearch.batchSize(Integer.MAX_VALUE));
+        String said = SessionOptions.explain(new RuntimeException("Job aborted", new OutOfMemoryError("Java heap space")));
+        assertTrue(said.startsWith("Java heap space: out of memory") && said.contains("HNSWSEG_DRIVER_MEMORY"), said);
+    }
+
+    @Test
     void aFailedTaskAttemptLeavesNothingBehind() throws IOException {
         Path output = tmp.resolve("out-fault");
         long rows = runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(),
@@ -174,6 +185,37 @@ class SearchIndexJobTest {
             assertEquals(5, names.size(), "one file per task and _SUCCESS: " + names);
             assertTrue(names.stream().skip(1).allMatch(n -> n.startsWith("part-") && n.endsWith(".parquet")), names.toString());
         }
+    }
+
+    @Test
+    void theStagingOfAKilledJobIsRemovedByTheNextJobToTheSameOutput() throws IOException {
+        // Probe helper 40: kill -9 of a search-job left 410 MB of staging that no later run or command removed.
+        // In a directory of its own: other tests check that no staging is left in tmp.
+        Path output = tmp.resolve("killed").resolve("out-killed");
+        Path killed = stagingWith(output, "0000dead", "_attempts/part-00000.parquet", BuildLease.PREFIX + "0000dead");
+        Files.setLastModifiedTime(killed.resolve(BuildLease.PREFIX + "0000dead"),
+                java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000));
+        Path running = stagingWith(output, "0000beef", "_attempts/part-00000.parquet", BuildLease.PREFIX + "0000beef");
+        Path complete = stagingWith(output, "0000cafe", "part-00000.parquet", "_SUCCESS");
+        Path notOurs = stagingWith(output.resolveSibling("out-other"), "0000f00d", "_attempts/part-00000.parquet");
+        assertEquals(300, runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "3"));
+        assertFalse(Files.exists(killed), "a staging without results whose lease lapsed is removed");
+        assertTrue(Files.exists(running), "a staging whose lease is live is another job's, running");
+        assertTrue(Files.exists(complete.resolve("_SUCCESS")), "complete results never put in place are the user's");
+        assertTrue(Files.exists(notOurs), "another output's staging is not this job's to judge");
+        try (var left = Files.list(output.getParent())) {
+            assertEquals(2, left.filter(f -> f.getFileName().toString().startsWith(".out-killed.hnswseg-")).count(),
+                    "this run's own staging is gone once its results are in place");
+        }
+    }
+
+    private static Path stagingWith(Path output, String run, String... files) throws IOException {
+        Path staging = output.resolveSibling("." + output.getFileName() + ".hnswseg-" + run + ".staging");
+        for (String f : files) {
+            Files.createDirectories(staging.resolve(f).getParent());
+            Files.write(staging.resolve(f), new byte[0]);
+        }
+        return staging;
     }
 
     @Test
