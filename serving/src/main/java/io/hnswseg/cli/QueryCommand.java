@@ -34,7 +34,7 @@ final class QueryCommand implements Callable<Integer> {
     @Option(names = "--ef", description = "search beam width, >= k (default: the index's recommended ef, else 64)")
     Integer ef;
 
-    @Option(names = "--nprobe", description = "the most segments to visit per query on a k-means index; 0 = all (default: the index's recommended nprobe)")
+    @Option(names = "--nprobe", description = "the most segments to visit per query on a k-means index (more only when they hold fewer than k vectors); 0 = all (default: the index's recommended nprobe)")
     Integer nprobe;
 
     @Option(names = "--out", description = "write the ids as an .ivecs file (one record of k ids per query, -1 filling those of queries that found fewer) instead of printing them")

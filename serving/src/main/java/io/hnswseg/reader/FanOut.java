@@ -120,12 +120,17 @@ final class FanOut implements AutoCloseable {
      */
     SearchResults[] batch(List<float[]> queries, int k, int segmentCount, int probesPerQuery,
                           Function<float[], SegmentRoutes.Probes> route, SegmentSearch search) {
-        int chunk = (int) Math.max(1, resultsPerChunk / ((long) Math.max(1, probesPerQuery) * k));
+        int chunk = queriesPerStep(resultsPerChunk, probesPerQuery, k);
         SearchResults[] results = new SearchResults[queries.size()];
         for (int from = 0; from < results.length; from += chunk) {
             bySegment(queries, from, Math.min(results.length, from + chunk), k, segmentCount, route, search, results);
         }
         return results;
+    }
+
+    /** Queries per step of {@link #batch}: as many as hold {@code results} partial results, at least one. */
+    static int queriesPerStep(int results, int probesPerQuery, int k) {
+        return (int) Math.max(1, results / ((long) Math.max(1, probesPerQuery) * k));
     }
 
     /** Queries {@code from..to-1} of a batch, segment by segment, into {@code results}. */

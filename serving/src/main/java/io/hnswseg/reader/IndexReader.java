@@ -153,7 +153,8 @@ public final class IndexReader implements AutoCloseable {
      *               the one before, never below {@code k} (see {@link io.hnswseg.routing.ProbeBeams})
      * @param nprobe for a k-means index, the most segments to visit: those of the centroids nearest the
      *               query, as far as {@link io.hnswseg.routing.ProbeBeams#reaches} lets a centroid be farther
-     *               than the nearest; 0 visits every segment with the full beam. An index partitioned at random
+     *               than the nearest, and more when those hold fewer than k vectors
+     *               ({@link io.hnswseg.routing.ProbeBeams#needsMore}); 0 visits every segment with the full beam. An index partitioned at random
      *               takes only 0.
      * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
      *                                  ef < k, ef > {@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()}

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * Which segments a query visits. An index partitioned at random has no choice: every segment (with
  * vectors). A k-means index ranks its centroids by routing distance to the query and visits the segments
- * of the {@code nprobe} nearest; a centroid whose partition came out empty has no segment and is passed over.
+ * of the {@code nprobe} nearest (more when those hold fewer than k vectors); a centroid whose partition came out
+ * empty has no segment and is passed over.
  */
 final class SegmentRoutes {
 

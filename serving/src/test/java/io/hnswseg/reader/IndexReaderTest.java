@@ -476,6 +476,14 @@ class IndexReaderTest {
     }
 
     @Test
+    void aBatchIsSearchedInStepsOfBoundedPartialResults() {
+        // Probe helper 40: steps of 65,536 searches held 8 GB of partial results at k = 10,000.
+        assertEquals(16_384, FanOut.queriesPerStep(FanOut.RESULTS_PER_CHUNK, 4, 10));
+        assertEquals(16, FanOut.queriesPerStep(FanOut.RESULTS_PER_CHUNK, 4, 10_000));
+        assertEquals(1, FanOut.queriesPerStep(FanOut.RESULTS_PER_CHUNK, 16, Integer.MAX_VALUE));
+    }
+
+    @Test
     void badNprobeIsAClearError() throws IOException {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reader.search(data[1].row(0), 10, 40, 2));
         assertTrue(e.getMessage().contains("partitioned at random"), e.getMessage());

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
  * A killed driver renews nothing, so its lease lapses {@link #LAPSES_AFTER} after the last renewal and its files
  * become leftovers like any other. The lease's time is the store's clock, compared with this machine's: a store
  * whose clock runs more than that behind makes a live build look ended, as before leases. A search-job holds one
- * in its staging directory the same way ({@link SearchOutput}), so that a later run tells a killed job's staging
- * from a running one's.
+ * beside its staging directory the same way ({@link SearchOutput}), so that a later run tells a killed job's
+ * staging from a running one's.
  */
 final class BuildLease implements Closeable {
 
@@ -51,12 +51,12 @@ final class BuildLease implements Closeable {
 
     /** Takes the lease of run {@code runId} in {@code root} and renews it until {@link #close}. */
     static BuildLease take(FileSystem fs, Path root, String runId) throws IOException {
-        return take(fs, root, runId, "build");
+        return takeAt(fs, new Path(root, PREFIX + runId), "build");
     }
 
-    /** {@link #take(FileSystem, Path, String)} for another {@code holder} than a build. */
-    static BuildLease take(FileSystem fs, Path root, String runId, String holder) throws IOException {
-        BuildLease lease = new BuildLease(fs, new Path(root, PREFIX + runId), holder);
+    /** {@link #take(FileSystem, Path, String)} for {@code holder}, as the file {@code file}. */
+    static BuildLease takeAt(FileSystem fs, Path file, String holder) throws IOException {
+        BuildLease lease = new BuildLease(fs, file, holder);
         lease.write();
         long every = RENEW_EVERY.toMillis();
         lease.renewer.scheduleWithFixedDelay(lease::renew, every, every, TimeUnit.MILLISECONDS);
@@ -73,11 +73,16 @@ final class BuildLease implements Closeable {
         Set<String> live = new HashSet<>();
         for (FileStatus f : rootFiles) {
             String run = runOf(f.getPath().getName());
-            if (run != null && f.isFile() && now - f.getModificationTime() < LAPSES_AFTER.toMillis()) {
+            if (run != null && f.isFile() && isLive(f, now)) {
                 live.add(run);
             }
         }
         return live;
+    }
+
+    /** Whether the lease file {@code f} was renewed within {@link #LAPSES_AFTER} of {@code now}. */
+    static boolean isLive(FileStatus f, long now) {
+        return now - f.getModificationTime() < LAPSES_AFTER.toMillis();
     }
 
     private void write() throws IOException {

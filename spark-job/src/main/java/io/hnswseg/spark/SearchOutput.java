@@ -15,9 +15,9 @@ import java.util.UUID;
  * {@code _SUCCESS} (holding a mark of this job, which {@code overwrite} looks for), and only then renames the
  * staging directory to the output. A failed job leaves the
  * output as it was; {@code overwrite} replaces an existing output only once the new results are complete.
- * A killed job cannot clean up: its staging holds a {@link BuildLease} until its results are complete, and the
- * next job to the same output removes a staging whose lease lapsed (probe helper 40: 410 MB left for good), and
- * names one that holds complete results never put in place.
+ * A killed job cannot clean up: a {@link BuildLease} beside its staging says it runs, until its results are in
+ * place, and the next job to the same output removes a staging whose lease lapsed (probe helper 40: 410 MB left
+ * for good), and names one that holds results never put in place.
  */
 final class SearchOutput {
 
@@ -126,9 +126,17 @@ final class SearchOutput {
         removeLapsedStagings();
         String run = UUID.randomUUID().toString().substring(0, 8);
         Path staging = new Path(path.getParent(), stagingPrefix() + run + STAGING_SUFFIX);
+        // Beside the staging, not in it, and held until the rename is done: S3A renames a directory by copying and
+        // deleting its keys in pages, in key order, so a lease or _SUCCESS inside would be gone from the staging
+        // while part files still sit there (review helper 41).
+        try (BuildLease lease = BuildLease.takeAt(fs, new Path(path.getParent(), stagingPrefix() + run + LEASE_SUFFIX), "search-job")) {
+            return write(search, staging);
+        }
+    }
+
+    private long write(IndexSearch search, Path staging) throws IOException {
         Path attempts = new Path(staging, ATTEMPTS);
         long rows = -1;
-        BuildLease lease = BuildLease.take(fs, staging, run, "search-job");
         try {
             long written = 0;
             for (ResultWriter.ResultFile f : search.writeTo(attempts.toString())) {
@@ -143,8 +151,6 @@ final class SearchOutput {
             }
             rows = written;
         } finally {
-            // Complete results are told apart by their _SUCCESS from here on, incomplete ones are deleted now.
-            lease.close();
             if (rows < 0) {
                 // A failed job (Spark's exceptions are not all runtime ones) leaves no staging behind.
                 fs.delete(staging, true);
@@ -162,35 +168,78 @@ final class SearchOutput {
     }
 
     private static final String STAGING_SUFFIX = ".staging";
+    private static final String LEASE_SUFFIX = ".lease";
 
     private String stagingPrefix() {
         return "." + path.getName() + ".hnswseg-";
     }
 
     /**
-     * Removes the staging directories that earlier jobs to this output left when killed (no {@code _SUCCESS}, lease
-     * lapsed), and names those holding complete results that were never put in place (a job ended between its
-     * {@code _SUCCESS} and the rename): those are the user's to keep or delete. A staging whose lease is live is
-     * another job's, running now, and is left alone.
+     * Removes what earlier jobs to this output left when killed: a staging directory whose lease (beside it) lapsed,
+     * that is itself older than a lease's life (one just made has no lease yet) and that holds no results moved up
+     * from its attempts ({@code part-*} or {@code _SUCCESS}: those are complete, or half renamed into place, and named
+     * in the log for the user to keep or delete), and lapsed leases of stagings that are gone. A staging whose lease
+     * is live is another job's, running now. Best effort: what cannot be listed or removed is logged and left.
      */
-    private void removeLapsedStagings() throws IOException {
+    private void removeLapsedStagings() {
         Path parent = path.getParent();
-        FileStatus[] siblings = parent == null || Vacuum.status(fs, parent) == null ? new FileStatus[0] : fs.listStatus(parent);
-        long now = System.currentTimeMillis();
-        for (FileStatus f : siblings) {
-            String name = f.getPath().getName();
-            if (!f.isDirectory() || !name.startsWith(stagingPrefix()) || !name.endsWith(STAGING_SUFFIX)) {
-                continue;
+        try {
+            if (parent == null || Vacuum.status(fs, parent) == null) {
+                return;
             }
-            FileStatus[] inside = fs.listStatus(f.getPath());
-            if (!BuildLease.live(inside, now).isEmpty()) {
-                LOG.info("{} is the staging of a search-job to {} that is running (or ended less than {} ago): left alone",
-                        f.getPath(), output, BuildLease.LAPSES_AFTER);
-            } else if (java.util.Arrays.stream(inside).anyMatch(s -> s.getPath().getName().equals(SUCCESS))) {
-                LOG.warn("{} holds the complete results of an earlier search-job to {} that ended before putting them in"
-                        + " place: left for you to keep (rename it) or delete", f.getPath(), output);
-            } else if (fs.delete(f.getPath(), true)) {
-                LOG.info("removed {}, the staging of an earlier search-job to {} that did not finish", f.getPath(), output);
+            FileStatus[] siblings = fs.listStatus(parent);
+            long now = System.currentTimeMillis();
+            java.util.Map<String, FileStatus> leases = new java.util.HashMap<>();
+            for (FileStatus f : siblings) {
+                String run = runOf(f, LEASE_SUFFIX);
+                if (run != null && f.isFile()) {
+                    leases.put(run, f);
+                }
+            }
+            java.util.Set<String> stagings = new java.util.HashSet<>();
+            for (FileStatus f : siblings) {
+                String run = runOf(f, STAGING_SUFFIX);
+                if (run != null && f.isDirectory()) {
+                    stagings.add(run);
+                    removeIfLapsed(f, leases.get(run), now);
+                }
+            }
+            for (java.util.Map.Entry<String, FileStatus> lease : leases.entrySet()) {
+                if (!stagings.contains(lease.getKey()) && !BuildLease.isLive(lease.getValue(), now)) {
+                    fs.delete(lease.getValue().getPath(), false);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not look for the stagings of earlier search-jobs to {} ({}): left as they are", output, e.toString());
+        }
+    }
+
+    /** The run id of a sibling named as this output's staging or lease ({@code suffix}), else null. */
+    private String runOf(FileStatus f, String suffix) {
+        String name = f.getPath().getName();
+        return name.startsWith(stagingPrefix()) && name.endsWith(suffix) && name.length() > stagingPrefix().length() + suffix.length()
+                ? name.substring(stagingPrefix().length(), name.length() - suffix.length()) : null;
+    }
+
+    private void removeIfLapsed(FileStatus staging, FileStatus lease, long now) throws IOException {
+        if (lease != null && BuildLease.isLive(lease, now) || now - staging.getModificationTime() < BuildLease.LAPSES_AFTER.toMillis()) {
+            LOG.info("{} is the staging of a search-job to {} that is running (or ended less than {} ago): left alone",
+                    staging.getPath(), output, BuildLease.LAPSES_AFTER);
+            return;
+        }
+        FileStatus[] inside;
+        try {
+            inside = fs.listStatus(staging.getPath());
+        } catch (java.io.FileNotFoundException gone) {
+            return; // renamed into place or removed since the listing
+        }
+        if (java.util.Arrays.stream(inside).anyMatch(f -> f.getPath().getName().equals(SUCCESS) || f.getPath().getName().startsWith("part-"))) {
+            LOG.warn("{} holds results of an earlier search-job to {} that ended while putting them in place: left for you"
+                    + " to keep (rename it) or delete", staging.getPath(), output);
+        } else if (fs.delete(staging.getPath(), true)) {
+            LOG.info("removed {}, the staging of an earlier search-job to {} that did not finish", staging.getPath(), output);
+            if (lease != null) {
+                fs.delete(lease.getPath(), false);
             }
         }
     }

@@ -135,10 +135,10 @@ final class SessionOptions {
             // The reader takes s3:// and s3a:// alike; Hadoop has only s3a:// (probe helper 30 ran vacuum s3://...).
             return line + ": give s3a://bucket/path (Hadoop's S3A client, the same objects)";
         }
-        if (root instanceof OutOfMemoryError || line.contains("Java heap space")) {
+        if (line.contains("Java heap space")) {
             // A task's OutOfMemoryError reaches the driver as its message alone (probe helper 40: "error: Java heap space").
             return line + ": out of memory; give the JVM more (HNSWSEG_DRIVER_MEMORY for bin/hnswseg, where local[N] tasks"
-                    + " run too; spark.executor.memory on a cluster), or ask for less per row (--k, --ef)";
+                    + " run too; spark.executor.memory on a cluster); a search-job holds the most for a large --k";
         }
         return line;
     }

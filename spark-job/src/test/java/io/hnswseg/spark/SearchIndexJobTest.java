@@ -192,30 +192,48 @@ class SearchIndexJobTest {
         // Probe helper 40: kill -9 of a search-job left 410 MB of staging that no later run or command removed.
         // In a directory of its own: other tests check that no staging is left in tmp.
         Path output = tmp.resolve("killed").resolve("out-killed");
-        Path killed = stagingWith(output, "0000dead", "_attempts/part-00000.parquet", BuildLease.PREFIX + "0000dead");
-        Files.setLastModifiedTime(killed.resolve(BuildLease.PREFIX + "0000dead"),
-                java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000));
-        Path running = stagingWith(output, "0000beef", "_attempts/part-00000.parquet", BuildLease.PREFIX + "0000beef");
-        Path complete = stagingWith(output, "0000cafe", "part-00000.parquet", "_SUCCESS");
-        Path notOurs = stagingWith(output.resolveSibling("out-other"), "0000f00d", "_attempts/part-00000.parquet");
+        long lapsed = System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000;
+        Path killed = stagingWith(output, "0000dead", lapsed, "_attempts/part-00000.parquet");
+        Path killedLease = leaseOf(output, "0000dead", lapsed);
+        Path running = stagingWith(output, "0000beef", lapsed, "_attempts/part-00000.parquet");
+        leaseOf(output, "0000beef", System.currentTimeMillis());
+        Path justMade = stagingWith(output, "0000face", System.currentTimeMillis(), "_attempts/part-00000.parquet");
+        Path complete = stagingWith(output, "0000cafe", lapsed, "part-00000.parquet", "_SUCCESS");
+        // S3A renames a directory in pages of keys: _SUCCESS first, so half renamed is part files alone.
+        Path halfRenamed = stagingWith(output, "0000abcd", lapsed, "part-00007.parquet");
+        Path orphanLease = leaseOf(output, "00000bad", lapsed);
+        Path notOurs = stagingWith(output.resolveSibling("out-other"), "0000f00d", lapsed, "_attempts/part-00000.parquet");
         assertEquals(300, runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "3"));
         assertFalse(Files.exists(killed), "a staging without results whose lease lapsed is removed");
+        assertFalse(Files.exists(killedLease), "and its lease");
+        assertFalse(Files.exists(orphanLease), "a lapsed lease whose staging is gone is removed");
         assertTrue(Files.exists(running), "a staging whose lease is live is another job's, running");
+        assertTrue(Files.exists(justMade), "a staging younger than a lease's life may not have its lease yet");
         assertTrue(Files.exists(complete.resolve("_SUCCESS")), "complete results never put in place are the user's");
+        assertTrue(Files.exists(halfRenamed.resolve("part-00007.parquet")), "results half renamed are the user's");
         assertTrue(Files.exists(notOurs), "another output's staging is not this job's to judge");
         try (var left = Files.list(output.getParent())) {
-            assertEquals(2, left.filter(f -> f.getFileName().toString().startsWith(".out-killed.hnswseg-")).count(),
-                    "this run's own staging is gone once its results are in place");
+            assertEquals(5, left.filter(f -> f.getFileName().toString().startsWith(".out-killed.hnswseg-")).count(),
+                    "this run's own staging and lease are gone once its results are in place");
         }
     }
 
-    private static Path stagingWith(Path output, String run, String... files) throws IOException {
+    private static Path stagingWith(Path output, String run, long modified, String... files) throws IOException {
         Path staging = output.resolveSibling("." + output.getFileName() + ".hnswseg-" + run + ".staging");
         for (String f : files) {
             Files.createDirectories(staging.resolve(f).getParent());
             Files.write(staging.resolve(f), new byte[0]);
         }
+        Files.setLastModifiedTime(staging, java.nio.file.attribute.FileTime.fromMillis(modified));
         return staging;
+    }
+
+    private static Path leaseOf(Path output, String run, long renewed) throws IOException {
+        Path lease = output.resolveSibling("." + output.getFileName() + ".hnswseg-" + run + ".lease");
+        Files.createDirectories(lease.getParent());
+        Files.write(lease, new byte[0]);
+        Files.setLastModifiedTime(lease, java.nio.file.attribute.FileTime.fromMillis(renewed));
+        return lease;
     }
 
     @Test
