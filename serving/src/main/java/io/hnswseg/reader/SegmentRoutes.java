@@ -167,13 +167,15 @@ final class SegmentRoutes {
         // ranks them all (rare: only k above what the nearest segments hold).
         int missing = centroids.count() - all.length;
         Centroids.Ranking ranking = centroids.rank(query, wanted + missing);
-        int[] segments = new int[all.length];
-        int[] efs = new int[all.length];
+        int[] segments = new int[wanted];
+        int[] efs = new int[wanted];
         int n = choose(ranking, k, ef, nprobe, wanted, segments, efs);
         if (n < all.length && ProbeBeams.needsMore(k, held(segments, n))) {
+            segments = new int[all.length];
+            efs = new int[all.length];
             n = choose(centroids.rank(query, centroids.count()), k, ef, nprobe, all.length, segments, efs);
         }
-        return new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
+        return n == segments.length ? new Probes(segments, efs) : new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
     }
 
     /** Fills {@code segments} and {@code efs} from {@code ranking}; returns how many. */
