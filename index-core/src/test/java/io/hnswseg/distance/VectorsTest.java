@@ -99,6 +99,14 @@ class VectorsTest {
         }
         float scale = Vectors.ipQueryScale(tiny, Metric.IP, length);
         assertEquals(1.0, scale * Math.sqrt(norm) * length, 1e-5, "scaled to dot products near 1");
+        float[] tinier = new float[query.length];
+        double tinierNorm = 0;
+        for (int d = 0; d < query.length; d++) {
+            tinier[d] = (float) (query[d] * 1e-36);
+            tinierNorm += (double) tinier[d] * tinier[d];
+        }
+        float tinierScale = Vectors.ipQueryScale(tinier, Metric.IP, length);
+        assertEquals(1.0, tinierScale * Math.sqrt(tinierNorm) * length, 1e-5, "a query of 1e-36 of the data's length too");
         assertEquals(1f, Vectors.ipQueryScale(tiny, Metric.IP, 0), "no typical length recorded");
         assertEquals(1f, Vectors.ipQueryScale(tiny, Metric.L2, length), "l2 queries are searched as they are");
         assertEquals(1f, Vectors.ipQueryScale(new float[query.length], Metric.IP, length), "a zero query: every vector ties");
