@@ -107,6 +107,12 @@ final class SessionOptions {
         return null;
     }
 
+    private static boolean thrownBySparkMlVectors(Throwable t) {
+        StackTraceElement[] frames = t.getStackTrace();
+        return frames.length > 0 && t instanceof IllegalArgumentException
+                && java.util.Arrays.stream(frames).limit(4).anyMatch(f -> f.getClassName().startsWith("org.apache.spark.ml.linalg."));
+    }
+
     /** The message a user needs: the invalid-input cause of a failed Spark job, else the root cause's message. */
     static String explain(Throwable e) {
         Throwable named = cause(e);
@@ -134,6 +140,12 @@ final class SessionOptions {
         if (line.startsWith("No FileSystem for scheme \"s3\"")) {
             // The reader takes s3:// and s3a:// alike; Hadoop has only s3a:// (probe helper 30 ran vacuum s3://...).
             return line + ": give s3a://bucket/path (Hadoop's S3A client, the same objects)";
+        }
+        if (thrownBySparkMlVectors(root)) {
+            // Spark rebuilds a sparse vector from its stored indices and values on reading, and require()s them sound
+            // (probe helper 39: "requirement failed: Index 40 out of bounds for vector of size 32", nothing more).
+            return line + ": a Spark ML vector of the input is malformed (a sparse vector's indices beyond its size,"
+                    + " not increasing, or not as many as its values); Spark does not say which row";
         }
         if (line.contains("Java heap space")) {
             // A task's OutOfMemoryError reaches the driver as its message alone (probe helper 40: "error: Java heap space").

@@ -160,6 +160,17 @@ class SearchIndexJobTest {
     }
 
     @Test
+    void aMalformedSparkMlVectorIsSaidToBeOne() {
+        // Probe helper 39: a sparse vector stored with an index beyond its size failed with "requirement failed" alone.
+        IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
+                () -> new org.apache.spark.ml.linalg.SparseVector(32, new int[]{40}, new double[]{1}));
+        String said = SessionOptions.explain(new RuntimeException("Job aborted", malformed));
+        assertTrue(said.startsWith("requirement failed") && said.contains("a Spark ML vector of the input is malformed"), said);
+        String other = SessionOptions.explain(new RuntimeException("Job aborted", new IllegalArgumentException("requirement failed: x")));
+        assertFalse(other.contains("Spark ML"), other);
+    }
+
+    @Test
     void aLargeKSearchesFewerQueriesAtOnceAndRunningOutOfMemorySaysWhatToDo() {
         // Probe helper 40: k = 10,000 in batches of 16,384 queries ran a task out of a 1 GB heap.
         assertEquals(16_384, IndexSearch.batchSize(10));
