@@ -388,19 +388,35 @@ final class IndexSearch implements Serializable {
         long total = 0;
         try (SharedIndex.Lease lease = SharedIndex.acquire(index)) {
             IndexReader reader = lease.reader();
-            List<SearchResults> found = reader.searchBatch(vectors, searchK, ef, nprobe);
-            List<SearchResults> exact = reader.exactSearch(vectors, searchK);
-            for (int i = 0; i < sample.size(); i++) {
-                NeighbourRow answer = row(sample.get(i).id, found.get(i));
-                NeighbourRow truth = row(sample.get(i).id, exact.get(i));
-                long[] trueIds = truth.getNeighbors();
-                if (trueIds.length > 0) {
-                    hits += io.hnswseg.eval.Recall.hits(answer.getNeighbors(), answer.getDistances(), trueIds,
-                            truth.getDistances()[trueIds.length - 1], metric);
-                }
-                total += trueIds.length;
+            // In batches as the search's (review helper 41): a recall check of many queries at a large k held all
+            // their answers, twice, at once.
+            int batch = batchSize(searchK);
+            for (int from = 0; from < sample.size(); from += batch) {
+                int to = Math.min(sample.size(), from + batch);
+                long[] counted = scoreRecall(reader, sample.subList(from, to), vectors.subList(from, to));
+                hits += counted[0];
+                total += counted[1];
             }
         }
         return List.of(new long[] {hits, total}).iterator();
+    }
+
+    /** Recall hits and the truth's size over {@code sample}, searched by {@code reader} and by brute force. */
+    private long[] scoreRecall(IndexReader reader, List<Query> sample, List<float[]> vectors) {
+        List<SearchResults> found = reader.searchBatch(vectors, searchK, ef, nprobe);
+        List<SearchResults> exact = reader.exactSearch(vectors, searchK);
+        long hits = 0;
+        long total = 0;
+        for (int i = 0; i < sample.size(); i++) {
+            NeighbourRow answer = row(sample.get(i).id, found.get(i));
+            NeighbourRow truth = row(sample.get(i).id, exact.get(i));
+            long[] trueIds = truth.getNeighbors();
+            if (trueIds.length > 0) {
+                hits += io.hnswseg.eval.Recall.hits(answer.getNeighbors(), answer.getDistances(), trueIds,
+                        truth.getDistances()[trueIds.length - 1], metric);
+            }
+            total += trueIds.length;
+        }
+        return new long[] {hits, total};
     }
 }
