@@ -160,6 +160,28 @@ class SearchIndexJobTest {
     }
 
     @Test
+    void theRecallCheckCountsWhatTheReaderFindsAgainstBruteForceInBatches() throws IOException {
+        // k = 2,000: batches of 81 queries, so each task scores its sample in several (review helper 41).
+        SearchIndexJob job = new SearchIndexJob();
+        new CommandLine(job).parseArgs("--index", index.toString(), "--queries", queries.toString(), "--output",
+                tmp.resolve("unused").toString(), "--k", "2000", "--ef", "2000", "--nprobe", "1");
+        IndexSearch search = IndexSearch.of(spark, index.toString(), queries.toString(), job.options());
+        IndexSearch.Recall measured = search.recall(300, 42);
+        assertEquals(300, measured.queries());
+        long hits = 0;
+        try (IndexReader reader = IndexReader.open(index.toString())) {
+            for (int q = 0; q < 300; q++) {
+                SearchResults found = reader.search(data[1].row(q), 2000, 2000, 1);
+                SearchResults exact = reader.exactSearch(data[1].row(q), 2000);
+                hits += io.hnswseg.eval.Recall.hits(found.ids(), found.distances(), exact.ids(), exact.distances()[1999],
+                        reader.manifest().metricValue());
+            }
+        }
+        assertEquals(hits / 600_000.0, measured.recall(), 1e-12);
+        assertTrue(measured.recall() < 0.99, "one segment of three cannot hold most of 2,000 neighbours: " + measured.recall());
+    }
+
+    @Test
     void aMalformedSparkMlVectorIsSaidToBeOne() {
         // Probe helper 39: a sparse vector stored with an index beyond its size failed with "requirement failed" alone.
         IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
