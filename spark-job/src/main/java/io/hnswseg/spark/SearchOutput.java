@@ -222,7 +222,8 @@ final class SearchOutput {
     }
 
     private void removeIfLapsed(FileStatus staging, FileStatus lease, long now) throws IOException {
-        if (lease != null && BuildLease.isLive(lease, now) || now - staging.getModificationTime() < BuildLease.LAPSES_AFTER.toMillis()) {
+        // A staging younger than a lease's life is judged like a live lease: it may not have its lease yet.
+        if (lease != null && BuildLease.isLive(lease, now) || BuildLease.isLive(staging, now)) {
             LOG.info("{} is the staging of a search-job to {} that is running (or ended less than {} ago): left alone",
                     staging.getPath(), output, BuildLease.LAPSES_AFTER);
             return;

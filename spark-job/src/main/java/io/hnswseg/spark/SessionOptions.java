@@ -108,9 +108,9 @@ final class SessionOptions {
     }
 
     private static boolean thrownBySparkMlVectors(Throwable t) {
-        StackTraceElement[] frames = t.getStackTrace();
-        return frames.length > 0 && t instanceof IllegalArgumentException
-                && java.util.Arrays.stream(frames).limit(4).anyMatch(f -> f.getClassName().startsWith("org.apache.spark.ml.linalg."));
+        // require() throws from scala.Predef, one or two frames above the vector's constructor.
+        return t instanceof IllegalArgumentException && java.util.Arrays.stream(t.getStackTrace()).limit(4)
+                .anyMatch(f -> f.getClassName().startsWith("org.apache.spark.ml.linalg."));
     }
 
     /** The message a user needs: the invalid-input cause of a failed Spark job, else the root cause's message. */
