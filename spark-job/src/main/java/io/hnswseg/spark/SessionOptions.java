@@ -133,6 +133,13 @@ final class SessionOptions {
             // Parquet's words name a column, not the file; Spark's wrapper names the file (probe helper 34).
             line = "reading " + file + ": " + line;
         }
+        if (root instanceof org.apache.spark.sql.execution.datasources.SchemaColumnConvertNotSupportedException c) {
+            // Parquet's words, "column: [vector, list, element], physicalType: DOUBLE, logicalType: float" (probe helper 39).
+            String column = c.getColumn().replaceAll("^\\[|\\]$", "").split(", ")[0];
+            return (file != null ? "reading " + file + ": " : "") + "column " + column + " holds " + c.getPhysicalType().toLowerCase(java.util.Locale.ROOT)
+                    + " values where the table has " + c.getLogicalType() + " (Spark takes a table's column types from one of its"
+                    + " files): write every file with the same column types";
+        }
         if (line.matches("Wrong FS: file://[^/].*")) {
             // Hadoop's words for file://host/path, which the readers refuse in theirs.
             return line + ": a file: URI on another host is not a local path (give the path, or file:///path)";

@@ -86,11 +86,52 @@ final class TableInput {
         Dataset<Row> table;
         try {
             table = spark.read().parquet(uri);
-        } catch (RuntimeException e) {
-            throw new InvalidInputException(what + " " + uri + ": cannot read it as a Parquet table: " + SessionOptions.explain(e));
+        } catch (Exception e) { // Spark 4's AnalysisException is a checked exception, thrown from Scala undeclared
+            String float16 = e.getMessage() != null && e.getMessage().contains("FLOAT16") ? float16Column(spark, uri) : null;
+            throw new InvalidInputException(what + " " + uri + ": cannot read it as a Parquet table: " + (float16 != null
+                    ? float16 + " holds float16 (half precision) values, which Spark's Parquet reader does not read; write the vectors as float32 (or float64)"
+                    : SessionOptions.explain(e)));
         }
         refuseUnreadFiles(spark, uri, what, table.inputFiles());
         return table;
+    }
+
+    /**
+     * Names the first float16 column found in the table's first files, as "column C of file F" (Spark's refusal names
+     * the type alone: probe helper 39), or null when none is found or the files cannot be read.
+     */
+    private static String float16Column(org.apache.spark.sql.SparkSession spark, String uri) {
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        try {
+            org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(uri);
+            org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(conf);
+            java.util.List<org.apache.hadoop.fs.Path> candidates = new java.util.ArrayList<>();
+            org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(root);
+            for (org.apache.hadoop.fs.FileStatus m : matched == null ? new org.apache.hadoop.fs.FileStatus[0] : matched) {
+                // A file lists as itself, a directory as the files under it.
+                org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(m.getPath(), true);
+                while (files.hasNext() && candidates.size() < 100) {
+                    org.apache.hadoop.fs.Path f = files.next().getPath();
+                    if (!hidden(f.getName())) {
+                        candidates.add(f);
+                    }
+                }
+            }
+            for (org.apache.hadoop.fs.Path f : candidates) {
+                try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+                        org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(f, conf))) {
+                    for (org.apache.parquet.column.ColumnDescriptor c : reader.getFileMetaData().getSchema().getColumns()) {
+                        if (c.getPrimitiveType().getLogicalTypeAnnotation()
+                                instanceof org.apache.parquet.schema.LogicalTypeAnnotation.Float16LogicalTypeAnnotation) {
+                            return "column " + c.getPath()[0] + " of file " + f;
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return null; // the refusal stands without the name
+        }
+        return null;
     }
 
     /**
@@ -266,7 +307,10 @@ final class TableInput {
 
             @Override
             public String describe() {
-                return "row id " + id + " (" + vectorLabel + ")";
+                // Spark's scan says which file this task reads now (empty when the rows come from no file scan); read only
+                // for an error, so the rows pay nothing for it (probe helper 39: a table's bad row named no file).
+                String file = org.apache.spark.rdd.InputFileBlockHolder.getInputFilePath().toString();
+                return "row id " + id + " (" + vectorLabel + (file.isEmpty() ? "" : ", file " + file) + ")";
             }
 
             @Override

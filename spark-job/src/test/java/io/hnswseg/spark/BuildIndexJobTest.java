@@ -207,7 +207,28 @@ class BuildIndexJobTest {
         Exception mismatch = assertThrows(Exception.class, () -> runJob(spark, "--input", mixed.toString(),
                 "--output", out("mixed-index"), "--vector-col", "embedding", "--partitions", "2"));
         String said = SessionOptions.explain(mismatch);
-        assertTrue(said.startsWith("reading ") && said.contains(doublePart.getFileName().toString()), said);
+        assertTrue(said.startsWith("reading ") && said.contains(doublePart.getFileName().toString())
+                && said.contains("column embedding holds double values where the table has float"), said);
+    }
+
+    /** Probe helper 39: Spark refuses a float16 column in its words alone, naming neither the column nor the file. */
+    @Test
+    void aFloat16ColumnIsNamedWithItsFile() throws IOException {
+        Path table = tmp.resolve("half-table");
+        Files.createDirectories(table);
+        Path file = table.resolve("part-0.parquet");
+        org.apache.parquet.schema.MessageType schema = org.apache.parquet.schema.Types.buildMessage()
+                .required(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64).named("id")
+                .optional(org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY).length(2)
+                .as(org.apache.parquet.schema.LogicalTypeAnnotation.float16Type()).named("half")
+                .named("row");
+        try (var writer = org.apache.parquet.hadoop.example.ExampleParquetWriter
+                .builder(new org.apache.hadoop.fs.Path(file.toUri())).withType(schema).build()) {
+            writer.write(new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema).newGroup()
+                    .append("id", 1L).append("half", org.apache.parquet.io.api.Binary.fromConstantByteArray(new byte[] {0, 0x3c})));
+        }
+        String said = failure("--input", table.toString(), "--output", out("half-index"), "--vector-col", "half");
+        assertTrue(said.contains("column half of file ") && said.contains(file.getFileName().toString()) && said.contains("float16"), said);
     }
 
     private static List<Path> parts(Path table) throws IOException {
@@ -649,6 +670,9 @@ class BuildIndexJobTest {
         Path mixed = parquet("mixed-dim", floats, r -> r == 77 ? Arrays.asList(1f, 2f) : floats(r), 300, 1000);
         String m = failure("--input", mixed.toString(), "--output", out("bad1"), "--vector-col", "embedding");
         assertTrue(m.contains("row id 1077") && m.contains("dimension 2") && m.contains("expected 16"), m);
+        String holding = spark.read().parquet(mixed.toString()).where("id = 1077")
+                .select(org.apache.spark.sql.functions.input_file_name()).first().getString(0);
+        assertTrue(m.contains("file " + holding), m + " names the file holding the row, " + holding);
 
         Path nulls = parquet("null-vector", floats, r -> r == 5 ? null : floats(r), 300, 0);
         m = failure("--input", nulls.toString(), "--output", out("bad2"), "--vector-col", "embedding");
