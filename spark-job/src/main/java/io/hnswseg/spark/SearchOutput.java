@@ -11,9 +11,9 @@ import java.util.UUID;
 
 /**
  * Where a batch search's Parquet results go, complete or not at all: each task attempt writes its own file
- * into a staging directory beside the output; the driver keeps the files of the attempts Spark kept, adds
- * {@code _SUCCESS} (holding a mark of this job, which {@code overwrite} looks for), and only then renames the
- * staging directory to the output. A failed job leaves the
+ * into a staging directory beside the output; the driver keeps the files of the attempts Spark kept, renames the
+ * staging directory to the output, and only then adds {@code _SUCCESS} (holding a mark of this job, which
+ * {@code overwrite} looks for). A failed job leaves the
  * output as it was; {@code overwrite} replaces an existing output only once the new results are complete.
  * A killed job cannot clean up: a {@link BuildLease} beside its staging says it runs, until its results are in
  * place, and the next job to the same output removes a staging whose lease lapsed (probe helper 40: 410 MB left
@@ -32,7 +32,7 @@ final class SearchOutput {
     private final FileSystem fs;
     private final boolean overwrite;
 
-    private SearchOutput(String output, Path path, FileSystem fs, boolean overwrite) {
+    SearchOutput(String output, Path path, FileSystem fs, boolean overwrite) {
         this.output = output;
         this.path = path;
         this.fs = fs;
@@ -111,7 +111,8 @@ final class SearchOutput {
                 return "its " + SUCCESS + " is not search-job's";
             }
         } catch (java.io.FileNotFoundException e) {
-            return "no " + SUCCESS + " in it";
+            return "no " + SUCCESS + " in it: a search-job that ended while moving its results there left them incomplete;"
+                    + " delete it if so";
         }
         return null;
     }
@@ -119,7 +120,7 @@ final class SearchOutput {
     /**
      * Runs the search, its results written to staging, then puts them in place; returns the rows written.
      * Tasks write into {@code _attempts/} inside staging, which readers of Parquet skip; the files of the
-     * attempts Spark kept are moved up beside {@code _SUCCESS}, so a failed attempt's file, or one a
+     * attempts Spark kept are moved up out of it, so a failed attempt's file, or one a
      * lingering attempt writes later, is never read as part of the results.
      */
     long write(IndexSearch search) throws IOException {
@@ -146,9 +147,6 @@ final class SearchOutput {
                 written += f.rows;
             }
             fs.delete(attempts, true);
-            try (var success = fs.create(new Path(staging, SUCCESS), false)) {
-                success.write(MARK);
-            }
             rows = written;
         } finally {
             if (rows < 0) {
@@ -156,6 +154,16 @@ final class SearchOutput {
                 fs.delete(staging, true);
             }
         }
+        putInPlace(staging);
+        return rows;
+    }
+
+    /**
+     * Moves complete results from {@code staging} to the output, and only then marks them complete with {@code _SUCCESS}:
+     * S3A renames a directory by copying its keys in key order, {@code _SUCCESS} before {@code part-*}, so a mark made in
+     * the staging would have stood over part of the results when the job ended mid-rename.
+     */
+    void putInPlace(Path staging) throws IOException {
         // Checked again: an output created while the job ran is not replaced without overwrite.
         checkAbsent();
         if (overwrite && Vacuum.status(fs, path) != null && !fs.delete(path, true)) {
@@ -164,7 +172,9 @@ final class SearchOutput {
         if (!fs.rename(staging, path)) {
             throw new IOException("cannot rename " + staging + " to " + output + "; the results are complete at " + staging);
         }
-        return rows;
+        try (var success = fs.create(new Path(path, SUCCESS), false)) {
+            success.write(MARK);
+        }
     }
 
     private static final String STAGING_SUFFIX = ".staging";

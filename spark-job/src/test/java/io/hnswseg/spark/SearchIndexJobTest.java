@@ -231,8 +231,8 @@ class SearchIndexJobTest {
         Path running = stagingWith(output, "0000beef", lapsed, "_attempts/part-00000.parquet");
         leaseOf(output, "0000beef", System.currentTimeMillis());
         Path justMade = stagingWith(output, "0000face", System.currentTimeMillis(), "_attempts/part-00000.parquet");
+        // Complete as an earlier version left it (_SUCCESS made in the staging), and half renamed (part files alone).
         Path complete = stagingWith(output, "0000cafe", lapsed, "part-00000.parquet", "_SUCCESS");
-        // S3A renames a directory in pages of keys: _SUCCESS first, so half renamed is part files alone.
         Path halfRenamed = stagingWith(output, "0000abcd", lapsed, "part-00007.parquet");
         Path orphanLease = leaseOf(output, "00000bad", lapsed);
         Path notOurs = stagingWith(output.resolveSibling("out-other"), "0000f00d", lapsed, "_attempts/part-00000.parquet");
@@ -249,6 +249,40 @@ class SearchIndexJobTest {
             assertEquals(5, left.filter(f -> f.getFileName().toString().startsWith(".out-killed.hnswseg-")).count(),
                     "this run's own staging and lease are gone once its results are in place");
         }
+    }
+
+    /**
+     * S3A renames a directory key by key in key order, {@code _SUCCESS} before {@code part-*}: a job that ended mid-rename
+     * left part of its results marked complete while {@code _SUCCESS} was made in the staging.
+     */
+    @Test
+    void resultsHalfMovedIntoPlaceAreNotMarkedComplete() throws IOException {
+        Path output = tmp.resolve("half-moved").resolve("out");
+        Path staging = stagingWith(output, "00001234", System.currentTimeMillis(), "part-00000.parquet", "part-00001.parquet");
+        org.apache.hadoop.fs.FileSystem byKeys = new org.apache.hadoop.fs.FilterFileSystem(
+                org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration())) {
+            @Override
+            public boolean rename(org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to) throws IOException {
+                org.apache.hadoop.fs.FileStatus[] keys = listStatus(from);
+                java.util.Arrays.sort(keys);
+                mkdirs(to);
+                super.rename(keys[0].getPath(), new org.apache.hadoop.fs.Path(to, keys[0].getPath().getName()));
+                throw new IOException("the job ends after the first key");
+            }
+        };
+        SearchOutput out = new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), byKeys, false);
+        assertThrows(IOException.class, () -> out.putInPlace(new org.apache.hadoop.fs.Path(staging.toUri())));
+        try (var moved = Files.list(output)) {
+            assertEquals(List.of("part-00000.parquet"), moved.map(f -> f.getFileName().toString()).toList(),
+                    "half the results moved, and no _SUCCESS says they are complete");
+        }
+        // A whole rename: the mark comes after the results.
+        Path wholeOutput = output.resolveSibling("out-whole");
+        SearchOutput whole = new SearchOutput(wholeOutput.toString(), new org.apache.hadoop.fs.Path(wholeOutput.toUri()),
+                org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration()), false);
+        whole.putInPlace(new org.apache.hadoop.fs.Path(staging.toUri()));
+        assertTrue(Files.exists(wholeOutput.resolve("_SUCCESS")), "complete results are marked");
+        assertTrue(Files.exists(wholeOutput.resolve("part-00001.parquet")));
     }
 
     private static Path stagingWith(Path output, String run, long modified, String... files) throws IOException {
