@@ -69,7 +69,7 @@ final class IndexBuild {
         IndexBuild build = new IndexBuild(spark, output, options);
         String format = options.format != null ? options.format : inferFormat(input);
         if (format.equals("parquet")) {
-            return build.fromTable(TableInput.parquet(spark, input, "input"), input, startupSeconds);
+            return build.fromTable(ParquetTables.open(spark, input, "input"), input, startupSeconds);
         }
         return build.fromVecs(input, format, startupSeconds);
     }

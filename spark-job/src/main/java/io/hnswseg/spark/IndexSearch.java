@@ -125,7 +125,7 @@ final class IndexSearch implements Serializable {
         options.validate();
         String format = options.format != null ? options.format : IndexBuild.inferFormat(uri);
         if (format.equals("parquet")) {
-            return of(spark, index, TableInput.parquet(spark, uri, "queries"), options);
+            return of(spark, index, ParquetTables.open(spark, uri, "queries"), options);
         }
         Loaded loaded = load(spark, index);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
