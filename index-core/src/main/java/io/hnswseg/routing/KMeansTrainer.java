@@ -52,15 +52,18 @@ public final class KMeansTrainer {
     /**
      * The trained centroids and what the sample says about them.
      *
-     * @param replicationGap a vector whose second-nearest partition is within this routing distance of its
-     *                       nearest one is also indexed there (0 when no replication was asked for)
      * @param sampleSizes    rows of the sample in each cell, with the biases; cells (and centroids) come largest first,
      *                       but for rows exactly as near two cells
      * @param imbalance      largest cell of the sample relative to the mean
-     * @param replicated     fraction of the sample within {@code replicationGap}
      */
-    public record Result(Centroids centroids, float replicationGap, int[] sampleSizes, double imbalance, double replicated,
-                         double seconds) {
+    public record Result(Centroids centroids, int[] sampleSizes, double imbalance, double seconds) {
+    }
+
+    /**
+     * Boundary replication's threshold: a vector whose second-nearest partition is within {@code gap} routing
+     * distance of its nearest one is also indexed there; {@code share} of the rows it was set on are within it.
+     */
+    public record ReplicationGap(float gap, double share) {
     }
 
     private final Metric metric;
@@ -100,18 +103,51 @@ public final class KMeansTrainer {
     }
 
     /**
+     * The replication gap that takes a {@code budget} share (e.g. 0.05, at most 0.5) of rows {@code 0..rows-1} of
+     * {@code sample}, those nearest a boundary of {@code centroids}' cells (biases included, as routing sends them).
+     * Every row counts, copies of one vector too: a gap set on rows that hold a frequent vector once let that vector's
+     * copies all be replicated (probe helper 42: 72% of rows replicated for a budget of 0.3).
+     */
+    public static ReplicationGap replicationGap(Centroids centroids, float[] sample, int rows, int dimension, double budget) {
+        if (!(budget >= 0 && budget <= 0.5)) {
+            throw new IllegalArgumentException("replication budget must be in [0, 0.5], got " + budget);
+        }
+        if (budget == 0 || centroids.count() < 2 || rows == 0) {
+            return new ReplicationGap(0, 0);
+        }
+        float[] gaps = new float[rows];
+        float[] d = new float[centroids.count()];
+        Centroids.Scratch scratch = centroids.newScratch();
+        for (int r = 0; r < rows; r++) {
+            int best = centroids.nearest(sample, r * dimension, scratch, d);
+            float second = Float.POSITIVE_INFINITY;
+            for (int c = 0; c < d.length; c++) {
+                if (c != best && d[c] < second) {
+                    second = d[c];
+                }
+            }
+            gaps[r] = second - d[best];
+        }
+        Arrays.sort(gaps);
+        // The largest gap within which at most the budget's rows lie: rows at one gap (copies) are in or out together.
+        int allowed = (int) Math.floor(budget * rows);
+        int last = allowed - 1;
+        if (allowed > 0 && allowed < rows && gaps[allowed] == gaps[last]) {
+            while (last >= 0 && gaps[last] == gaps[allowed]) {
+                last--;
+            }
+        }
+        return last < 0 || gaps[last] <= 0 ? new ReplicationGap(0, 0) : new ReplicationGap(gaps[last], (double) (last + 1) / rows);
+    }
+
+    /**
      * Trains {@code k} centroids on rows {@code 0..rows-1} of {@code sample}.
      *
-     * @param replicationBudget fraction of vectors (e.g. 0.05) to index also in their second-nearest
-     *                          partition, those nearest to a boundary; 0 for none
      * @throws IllegalArgumentException when the sample has fewer rows than {@code k}
      */
-    public static Result train(float[] sample, int rows, int dimension, Metric metric, int k, long seed, double replicationBudget) {
+    public static Result train(float[] sample, int rows, int dimension, Metric metric, int k, long seed) {
         if (k < 1 || rows < k) {
             throw new IllegalArgumentException("k-means needs at least as many sample rows as cells: " + rows + " rows, " + k + " cells");
-        }
-        if (replicationBudget < 0 || replicationBudget > 0.5) {
-            throw new IllegalArgumentException("replication budget must be in [0, 0.5], got " + replicationBudget);
         }
         long start = System.nanoTime();
         KMeansTrainer t = new KMeansTrainer(sample, rows, dimension, metric, k, seed);
@@ -126,20 +162,15 @@ public final class KMeansTrainer {
         float[] keptBiases = biases;
         // The sample's cells as the build routes every vector (over all centroids, with the biases), of the kept round.
         int[] sizes = null;
-        float[] gaps = new float[rows];
-        float[] roundGaps = new float[rows];
         for (int round = 0; round < BALANCE_ROUNDS; round++) {
             biases = t.balance(new Centroids(metric, dimension, centres, null));
-            int[] roundSizes = t.route(new Centroids(metric, dimension, centres, biases), assignment, roundGaps);
+            int[] roundSizes = t.route(new Centroids(metric, dimension, centres, biases), assignment);
             int largest = Arrays.stream(roundSizes).max().orElse(0);
             if (largest < kept) {
                 kept = largest;
                 keptCentres = centres;
                 keptBiases = biases;
                 sizes = roundSizes;
-                float[] swap = gaps;
-                gaps = roundGaps;
-                roundGaps = swap;
             }
             if (round + 1 < BALANCE_ROUNDS) {
                 centres = t.means(assignment, centres);
@@ -147,18 +178,6 @@ public final class KMeansTrainer {
         }
         centres = keptCentres;
         biases = keptBiases;
-        float gap = 0;
-        double replicated = 0;
-        if (replicationBudget > 0 && k > 1) {
-            float[] sorted = gaps.clone();
-            Arrays.sort(sorted);
-            gap = sorted[(int) Math.min(rows - 1, Math.floor(replicationBudget * rows))];
-            long within = 0;
-            for (float g : gaps) {
-                within += g <= gap ? 1 : 0;
-            }
-            replicated = (double) within / rows;
-        }
         // Largest cell first: partition i is centroid i, and Spark starts a stage's tasks in partition order, so
         // the biggest segments are built first and the last wave holds the smallest (less idle time at the end).
         Integer[] order = new Integer[k];
@@ -177,10 +196,10 @@ public final class KMeansTrainer {
         // Routed again in the new order: a row at exactly the same routing distance from two cells goes to the
         // lower index, which the reordering can change (one row of 10,000 on JDK 25), and the sizes reported are
         // routing's. The order stays that of the sizes before, largest first but for such rows.
-        sizes = t.route(sorted, null, null);
+        sizes = t.route(sorted, null);
         double mean = (double) rows / k;
         double imbalance = Arrays.stream(sizes).max().orElse(0) / mean;
-        return new Result(sorted, gap, sizes, imbalance, replicated, (System.nanoTime() - start) / 1e9);
+        return new Result(sorted, sizes, imbalance, (System.nanoTime() - start) / 1e9);
     }
 
     /** k-means++ seeding on up to {@link #SEEDING_ROWS} rows of the sample. */
@@ -290,10 +309,9 @@ public final class KMeansTrainer {
 
     /**
      * Routes every sample row over all of {@code centroids} (biases included), as the build routes the input:
-     * the size of each cell; optionally each row's cell into {@code into} and into {@code gaps} the margin to
-     * its second-nearest cell.
+     * the size of each cell; optionally each row's cell into {@code into}.
      */
-    private int[] route(Centroids centroids, int[] into, float[] gaps) {
+    private int[] route(Centroids centroids, int[] into) {
         int[] sizes = new int[k];
         float[] d = new float[k];
         Centroids.Scratch scratch = centroids.newScratch();
@@ -302,15 +320,6 @@ public final class KMeansTrainer {
             sizes[best]++;
             if (into != null) {
                 into[r] = best;
-            }
-            if (gaps != null) {
-                float second = Float.POSITIVE_INFINITY;
-                for (int c = 0; c < k; c++) {
-                    if (c != best && d[c] < second) {
-                        second = d[c];
-                    }
-                }
-                gaps[r] = second - d[best];
             }
         }
         return sizes;

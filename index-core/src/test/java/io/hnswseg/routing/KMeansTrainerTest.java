@@ -44,7 +44,7 @@ class KMeansTrainerTest {
             }
         }
         int k = 8;
-        KMeansTrainer.Result result = KMeansTrainer.train(data, 10_000, dim, metric, k, 1, 0);
+        KMeansTrainer.Result result = KMeansTrainer.train(data, 10_000, dim, metric, k, 1);
         assertTrue(result.imbalance() <= 1.2, metric + ": sample imbalance " + result.imbalance() + " " + Arrays.toString(result.sampleSizes()));
         // Every vector (most of them outside the sample) assigned by the routing distance.
         int[] sizes = new int[k];
@@ -98,7 +98,7 @@ class KMeansTrainerTest {
     void rowsThatCannotBeSplitStopTheTuning() {
         float[] same = new float[5_000 * 8];
         Arrays.fill(same, 1f);
-        KMeansTrainer.Result result = KMeansTrainer.train(same, 5_000, 8, Metric.L2, 16, 1, 0);
+        KMeansTrainer.Result result = KMeansTrainer.train(same, 5_000, 8, Metric.L2, 16, 1);
         assertEquals(16.0, result.imbalance(), 1e-9, Arrays.toString(result.sampleSizes()));
         assertEquals(16, KMeansTrainer.unbalanced(same, 5_000, 8, Metric.L2, 16, 1).count());
     }
@@ -150,7 +150,7 @@ class KMeansTrainerTest {
 
     /** Trains {@code k} cells on {@code data} and checks that routing gives the sizes reported, within {@code bound}. */
     private static void assertBalancedAsRouted(float[] data, int rows, int dim, int k, double bound) {
-        KMeansTrainer.Result result = KMeansTrainer.train(data, rows, dim, Metric.L2, k, 1, 0);
+        KMeansTrainer.Result result = KMeansTrainer.train(data, rows, dim, Metric.L2, k, 1);
         int[] routed = new int[k];
         Centroids centroids = result.centroids();
         float[] d = new float[k];
@@ -169,11 +169,36 @@ class KMeansTrainerTest {
     @Test
     void replicationTakesTheBudgetNearestTheBoundaries() {
         FloatMatrix data = Fixtures.clustered(20_000, 1, 16, 6)[0];
-        KMeansTrainer.Result none = KMeansTrainer.train(data.data(), 20_000, 16, Metric.L2, 6, 2, 0);
-        assertEquals(0, none.replicationGap());
-        KMeansTrainer.Result some = KMeansTrainer.train(data.data(), 20_000, 16, Metric.L2, 6, 2, 0.05);
-        assertTrue(some.replicationGap() > 0);
-        assertEquals(0.05, some.replicated(), 0.01);
+        Centroids centroids = KMeansTrainer.train(data.data(), 20_000, 16, Metric.L2, 6, 2).centroids();
+        assertEquals(0, KMeansTrainer.replicationGap(centroids, data.data(), 20_000, 16, 0).gap());
+        KMeansTrainer.ReplicationGap some = KMeansTrainer.replicationGap(centroids, data.data(), 20_000, 16, 0.05);
+        assertTrue(some.gap() > 0);
+        assertEquals(0.05, some.share(), 0.01);
+    }
+
+    /**
+     * Probe helper 42: copies of one vector lie at one distance from every centroid, all within the gap or all
+     * outside; 60% of the rows as copies of one vector made 72% of them replicated for a budget of 0.3. Here the
+     * copies lie nearer the boundary (a margin of 2) than any other row (20 or more).
+     */
+    @Test
+    void replicationKeepsToItsBudgetWhenOneVectorIsMostOfTheRows() {
+        Centroids two = new Centroids(Metric.L2, 2, new float[] {0, 0, 10, 0}, null);
+        int rows = 1_000;
+        float[] data = new float[rows * 2];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        for (int r = 0; r < rows; r++) {
+            boolean copy = r < 600;
+            data[2 * r] = copy ? 4.9f : (r % 2 == 0 ? -5 - 15 * (float) random.nextDouble() : 15 + 15 * (float) random.nextDouble());
+            data[2 * r + 1] = copy ? 0 : (float) random.nextDouble();
+        }
+        assertEquals(0, KMeansTrainer.replicationGap(two, data, rows, 2, 0.3).share(), "the copies alone are over the budget");
+        KMeansTrainer.ReplicationGap most = KMeansTrainer.replicationGap(two, data, rows, 2, 0.5);
+        assertEquals(0, most.share(), "so are they for the largest budget");
+        // Without the copies, the budget's share of the rows nearest the boundary.
+        float[] spread = java.util.Arrays.copyOfRange(data, 1_200, data.length);
+        KMeansTrainer.ReplicationGap some = KMeansTrainer.replicationGap(two, spread, 400, 2, 0.3);
+        assertEquals(0.3, some.share(), 1e-9);
     }
 
     @Test
@@ -182,7 +207,8 @@ class KMeansTrainerTest {
         // Squared distances from (9, 1): 82, 2, 162, 82 + a bias of 50.
         assertArrayEquals(new int[]{1, 0, 3, 2}, c.nearest(new float[]{9, 1}, 4));
         assertArrayEquals(new int[]{1, 0}, c.nearest(new float[]{9, 1}, 2));
-        assertThrows(IllegalArgumentException.class, () -> KMeansTrainer.train(new float[20], 10, 2, Metric.L2, 11, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> KMeansTrainer.train(new float[20], 10, 2, Metric.L2, 11, 1));
+        assertThrows(IllegalArgumentException.class, () -> KMeansTrainer.replicationGap(c, new float[2], 1, 2, 0.6));
         assertThrows(IllegalArgumentException.class, () -> new Centroids(Metric.L2, 2, new float[]{0, Float.NaN}, null));
     }
 
@@ -202,7 +228,7 @@ class KMeansTrainerTest {
         for (int i = 0; i < 20_000; i++) {
             System.arraycopy(base.data(), (i * 5) * 128, sample, i * 128, 128);
         }
-        KMeansTrainer.Result result = KMeansTrainer.train(sample, 20_000, 128, Metric.L2, k, 3, 0);
+        KMeansTrainer.Result result = KMeansTrainer.train(sample, 20_000, 128, Metric.L2, k, 3);
         Centroids centroids = result.centroids();
         int[] cell = new int[base.rows()];
         int[] sizes = new int[k];

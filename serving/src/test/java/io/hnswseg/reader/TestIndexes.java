@@ -76,7 +76,7 @@ public final class TestIndexes {
         Files.createDirectories(dir.resolve("segments"));
         int dim = base.dimension();
         io.hnswseg.routing.Centroids centroids = io.hnswseg.routing.KMeansTrainer.train(base.data(), base.rows(), dim,
-                params.metric(), partitions, 7, 0).centroids();
+                params.metric(), partitions, 7).centroids();
         int[] cell = new int[base.rows()];
         int[] sizes = new int[partitions];
         float[] d = new float[partitions];

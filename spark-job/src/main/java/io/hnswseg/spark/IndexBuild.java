@@ -321,13 +321,16 @@ final class IndexBuild {
         // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
         int cells = Math.min(partitions, heavy.trainingCount);
         KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,
-                sample.dimension, config.metricValue(), cells, options.seed, options.replication));
+                sample.dimension, config.metricValue(), cells, options.seed));
+        // Set on the whole sample, copies of frequent vectors included (they are trained on once).
+        KMeansTrainer.ReplicationGap gap = KMeansTrainer.replicationGap(trained.centroids(), sample.vectors, sample.rows,
+                sample.dimension, options.replication);
         stages.put("partitioner", "kmeans");
         stages.put("kmeans_sample_rows", heavy.trainingCount);
         stages.put("kmeans_sample_imbalance", round(trained.imbalance()));
         LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
                 cells, heavy.trainingCount, trained.seconds(), trained.imbalance(),
-                options.replication > 0 ? String.format("; %.1f%% of it within the replication gap", 100 * trained.replicated()) : ""));
+                options.replication > 0 ? String.format("; %.1f%% of the sample within the replication gap", 100 * gap.share()) : ""));
         if (heavy.trainingCount < 256L * cells && inputRows > sample.rows) {
             // Probe helper 25: 31 rows a cell balanced sift-real-1m's sample to 1.15x and its 200,000 vectors to 1.54x.
             // The sampled rows that are copies of a heavy vector train once, so the advice scales by what stays.
@@ -341,7 +344,7 @@ final class IndexBuild {
                     + " region too dense for its centroids, or vectors nearly equal; the largest segment will be about that size",
                     trained.imbalance()));
         }
-        Partitioning partitioning = Partitioning.kmeans(partitions, trained.centroids(), trained.replicationGap());
+        Partitioning partitioning = Partitioning.kmeans(partitions, trained.centroids(), gap.gap());
         if (heavy.count() > 0) {
             partitioning.heavy = heavy.vectors;
             partitioning.heavyCells = heavy.cells(trained.centroids(), partitions);
