@@ -200,6 +200,30 @@ final class SegmentRoutes {
         return n;
     }
 
+    /**
+     * The next segments for a query whose answer from those marked in {@code searched} came out {@code shortfall} ids
+     * short of k: of the nearest centroids, the unsearched segments until they hold the shortfall, each marked
+     * searched. A segment's count includes replicas, so the caller asks again while the answer stays short.
+     */
+    Probes more(float[] query, int k, int ef, boolean[] searched, long shortfall) {
+        Centroids.Ranking ranking = centroids.rank(query, centroids.count());
+        int[] order = ranking.centroids();
+        int[] segments = new int[all.length];
+        int[] efs = new int[all.length];
+        int n = 0;
+        long held = 0;
+        for (int rank = 0; rank < order.length && held < shortfall; rank++) {
+            int s = segmentOf[order[rank]];
+            if (s >= 0 && !searched[s]) {
+                searched[s] = true;
+                segments[n] = s;
+                efs[n++] = ProbeBeams.ef(ef, k, rank);
+                held += counts[s];
+            }
+        }
+        return new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
+    }
+
     private long held(int[] segments, int n) {
         long held = 0;
         for (int i = 0; i < n; i++) {

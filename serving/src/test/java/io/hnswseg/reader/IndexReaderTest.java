@@ -473,6 +473,24 @@ class IndexReaderTest {
                 assertTrue(every.matches(routed.exactSearch(query, 100), 1e-6), "nprobe 6, query " + q);
             }
         }
+        // Probe helper 42: routing adds up stored rows, replicas included, so the segments it chose held fewer than k
+        // distinct vectors (k 200 of 200 vectors in 8 segments at --replication 0.5 answered 130 ids).
+        Path replicated = tmp.resolve("routed-replicated");
+        TestIndexes.writeRouted(replicated, data[0].head(120), 6, new HnswParams(12, 80, 1, Metric.L2), true);
+        try (IndexReader routed = IndexReader.open(replicated.toString())) {
+            List<float[]> queries = new ArrayList<>();
+            for (int q = 0; q < 20; q++) {
+                queries.add(data[1].row(q));
+            }
+            List<SearchResults> batch = routed.searchBatch(queries, 100, 120, 1);
+            for (int q = 0; q < queries.size(); q++) {
+                for (SearchResults found : List.of(routed.search(queries.get(q), 100, 120, 1), batch.get(q))) {
+                    assertEquals(100, found.size(), "replicated, nprobe 1, query " + q);
+                    assertEquals(100, Arrays.stream(found.ids()).distinct().count(), "replicated, nprobe 1, query " + q);
+                }
+                assertEquals(120, routed.search(queries.get(q), 120, 120, 2).size(), "replicated, all 120, query " + q);
+            }
+        }
     }
 
     @Test

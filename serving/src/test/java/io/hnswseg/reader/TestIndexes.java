@@ -73,11 +73,21 @@ public final class TestIndexes {
      * segment of its nearest centroid by routing distance, the centroids file and a format 2 manifest.
      */
     public static IndexManifest writeRouted(Path dir, FloatMatrix base, int partitions, HnswParams params) throws IOException {
+        return writeRouted(dir, base, partitions, params, false);
+    }
+
+    /**
+     * {@link #writeRouted(Path, FloatMatrix, int, HnswParams)}, with every row also in the segment of its second-nearest
+     * centroid when {@code replicated} (as {@code --replication} does for some).
+     */
+    public static IndexManifest writeRouted(Path dir, FloatMatrix base, int partitions, HnswParams params, boolean replicated)
+            throws IOException {
         Files.createDirectories(dir.resolve("segments"));
         int dim = base.dimension();
         io.hnswseg.routing.Centroids centroids = io.hnswseg.routing.KMeansTrainer.train(base.data(), base.rows(), dim,
                 params.metric(), partitions, 7).centroids();
         int[] cell = new int[base.rows()];
+        int[] second = new int[base.rows()];
         int[] sizes = new int[partitions];
         float[] d = new float[partitions];
         io.hnswseg.routing.Centroids.Scratch scratch = centroids.newScratch();
@@ -91,6 +101,16 @@ public final class TestIndexes {
                 }
             }
             sizes[cell[r]]++;
+            float next = Float.POSITIVE_INFINITY;
+            for (int c = 0; c < partitions; c++) {
+                if (c != cell[r] && d[c] < next) {
+                    next = d[c];
+                    second[r] = c;
+                }
+            }
+            if (replicated) {
+                sizes[second[r]]++;
+            }
         }
         float[] rows = centroids.vectors();
         List<IndexManifest.Segment> entries = new ArrayList<>();
@@ -100,7 +120,7 @@ public final class TestIndexes {
             }
             HnswGraphBuilder builder = new HnswGraphBuilder(dim, sizes[p], params);
             for (int r = 0; r < base.rows(); r++) {
-                if (cell[r] == p) {
+                if (cell[r] == p || replicated && second[r] == p) {
                     builder.add(r, base.data(), r * dim);
                 }
             }
@@ -129,7 +149,7 @@ public final class TestIndexes {
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, params.metric().externalName(), dim,
                 new IndexManifest.BuildParams(params.m(), params.efConstruction(), params.seed()), base.rows(), entries,
                 new IndexManifest.Routing(IndexManifest.KMEANS, new IndexManifest.FileRef("routing/centroids.fvecs", partitions,
-                        bytes.length, crc.getValue()), biases, 0, true, true), null, Map.of("writer", "TestIndexes"));
+                        bytes.length, crc.getValue()), biases, replicated ? base.rows() : 0, true, true), null, Map.of("writer", "TestIndexes"));
         try (OutputStream out = Files.newOutputStream(dir.resolve(IndexManifest.FILE_NAME))) {
             manifest.writeTo(out);
         }
