@@ -106,9 +106,11 @@ public final class KMeansTrainer {
      * The replication gap that takes a {@code budget} share (e.g. 0.05, at most 0.5) of rows {@code 0..rows-1} of
      * {@code sample}, those nearest a boundary of {@code centroids}' cells (biases included, as routing sends them).
      * Every row counts, copies of one vector too: a gap set on rows that hold a frequent vector once let that vector's
-     * copies all be replicated (probe helper 42: 72% of rows replicated for a budget of 0.3).
+     * copies all be replicated (probe helper 42: 72% of rows replicated for a budget of 0.3). Rows marked in
+     * {@code neverReplicated} (null for none) count in the share's denominator only.
      */
-    public static ReplicationGap replicationGap(Centroids centroids, float[] sample, int rows, int dimension, double budget) {
+    public static ReplicationGap replicationGap(Centroids centroids, float[] sample, int rows, int dimension, double budget,
+                                                boolean[] neverReplicated) {
         if (!(budget >= 0 && budget <= 0.5)) {
             throw new IllegalArgumentException("replication budget must be in [0, 0.5], got " + budget);
         }
@@ -126,7 +128,7 @@ public final class KMeansTrainer {
                     second = d[c];
                 }
             }
-            gaps[r] = second - d[best];
+            gaps[r] = neverReplicated != null && neverReplicated[r] ? Float.POSITIVE_INFINITY : second - d[best];
         }
         Arrays.sort(gaps);
         // The largest gap within which at most the budget's rows lie: rows at one gap (copies) are in or out together.

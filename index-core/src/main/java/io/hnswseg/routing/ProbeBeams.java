@@ -19,7 +19,9 @@ package io.hnswseg.routing;
  * 1.7x the queries/s at recall@10 0.95 of searching every probed segment with the full ef.
  *
  * <p>The reader and the build's own recall measurement both size their beams here, so the recall the
- * manifest promises is the recall of the reader's searches.
+ * manifest promises is the recall of the reader's searches; but for one case: the reader completes an answer
+ * short of k from further segments (replicated vectors count twice in the rows routing adds up), which the
+ * build's measurement does not, so on tiny replicated partitions its claim is the lower.
  */
 public final class ProbeBeams {
 

@@ -170,8 +170,8 @@ class KMeansTrainerTest {
     void replicationTakesTheBudgetNearestTheBoundaries() {
         FloatMatrix data = Fixtures.clustered(20_000, 1, 16, 6)[0];
         Centroids centroids = KMeansTrainer.train(data.data(), 20_000, 16, Metric.L2, 6, 2).centroids();
-        assertEquals(0, KMeansTrainer.replicationGap(centroids, data.data(), 20_000, 16, 0).gap());
-        KMeansTrainer.ReplicationGap some = KMeansTrainer.replicationGap(centroids, data.data(), 20_000, 16, 0.05);
+        assertEquals(0, KMeansTrainer.replicationGap(centroids, data.data(), 20_000, 16, 0, null).gap());
+        KMeansTrainer.ReplicationGap some = KMeansTrainer.replicationGap(centroids, data.data(), 20_000, 16, 0.05, null);
         assertTrue(some.gap() > 0);
         assertEquals(0.05, some.share(), 0.01);
     }
@@ -192,13 +192,20 @@ class KMeansTrainerTest {
             data[2 * r] = copy ? 4.9f : (r % 2 == 0 ? -5 - 15 * (float) random.nextDouble() : 15 + 15 * (float) random.nextDouble());
             data[2 * r + 1] = copy ? 0 : (float) random.nextDouble();
         }
-        assertEquals(0, KMeansTrainer.replicationGap(two, data, rows, 2, 0.3).share(), "the copies alone are over the budget");
-        KMeansTrainer.ReplicationGap most = KMeansTrainer.replicationGap(two, data, rows, 2, 0.5);
+        assertEquals(0, KMeansTrainer.replicationGap(two, data, rows, 2, 0.3, null).share(), "the copies alone are over the budget");
+        KMeansTrainer.ReplicationGap most = KMeansTrainer.replicationGap(two, data, rows, 2, 0.5, null);
         assertEquals(0, most.share(), "so are they for the largest budget");
         // Without the copies, the budget's share of the rows nearest the boundary.
         float[] spread = java.util.Arrays.copyOfRange(data, 1_200, data.length);
-        KMeansTrainer.ReplicationGap some = KMeansTrainer.replicationGap(two, spread, 400, 2, 0.3);
+        KMeansTrainer.ReplicationGap some = KMeansTrainer.replicationGap(two, spread, 400, 2, 0.3, null);
         assertEquals(0.3, some.share(), 1e-9);
+        // Review helper 44: copies spread by id (heavy vectors) are never replicated, so they leave the budget to the rest.
+        boolean[] spreadById = new boolean[rows];
+        java.util.Arrays.fill(spreadById, 0, 600, true);
+        assertEquals(0.3, KMeansTrainer.replicationGap(two, data, rows, 2, 0.3, spreadById).share(), 1e-9);
+        KMeansTrainer.ReplicationGap all = KMeansTrainer.replicationGap(two, data, rows, 2, 0.5, spreadById);
+        assertEquals(0.4, all.share(), 1e-9, "every other row, within a finite gap");
+        assertTrue(Float.isFinite(all.gap()));
     }
 
     @Test
@@ -208,7 +215,7 @@ class KMeansTrainerTest {
         assertArrayEquals(new int[]{1, 0, 3, 2}, c.nearest(new float[]{9, 1}, 4));
         assertArrayEquals(new int[]{1, 0}, c.nearest(new float[]{9, 1}, 2));
         assertThrows(IllegalArgumentException.class, () -> KMeansTrainer.train(new float[20], 10, 2, Metric.L2, 11, 1));
-        assertThrows(IllegalArgumentException.class, () -> KMeansTrainer.replicationGap(c, new float[2], 1, 2, 0.6));
+        assertThrows(IllegalArgumentException.class, () -> KMeansTrainer.replicationGap(c, new float[2], 1, 2, 0.6, null));
         assertThrows(IllegalArgumentException.class, () -> new Centroids(Metric.L2, 2, new float[]{0, Float.NaN}, null));
     }
 

@@ -42,13 +42,16 @@ final class HeavyVectors {
     /** The sample's rows without the extra copies of heavy and over-frequent vectors, row-major, to train the cells on. */
     final float[] trainingRows;
     final int trainingCount;
+    /** Per sample row, whether it is a copy of a heavy vector (spread by id, never replicated); null when none is. */
+    final boolean[] spreadRows;
 
-    private HeavyVectors(int dimension, float[] vectors, double[] shares, float[] trainingRows, int trainingCount) {
+    private HeavyVectors(int dimension, float[] vectors, double[] shares, float[] trainingRows, int trainingCount, boolean[] spreadRows) {
         this.dimension = dimension;
         this.vectors = vectors;
         this.shares = shares;
         this.trainingRows = trainingRows;
         this.trainingCount = trainingCount;
+        this.spreadRows = spreadRows;
     }
 
     /**
@@ -61,10 +64,11 @@ final class HeavyVectors {
         int[] next = Copies.chains(sample.vectors, sample.rows, dim, metric);
         if (next == null) {
             // Nothing to leave out: the sample itself is trained on, not a copy of it (it may be hundreds of MB).
-            return new HeavyVectors(dim, new float[0], new double[0], sample.vectors, sample.rows);
+            return new HeavyVectors(dim, new float[0], new double[0], sample.vectors, sample.rows, null);
         }
         boolean[] copy = Copies.copies(next);
         boolean[] dropped = new boolean[sample.rows];
+        boolean[] spreadRows = new boolean[sample.rows];
         int droppedCount = 0;
         float[] heavy = new float[0];
         double[] shares = new double[0];
@@ -84,6 +88,9 @@ final class HeavyVectors {
                 Vectors.asStored(heavy, heavy.length - dim, dim, metric);
                 shares = Arrays.copyOf(shares, shares.length + 1);
                 shares[shares.length - 1] = share;
+                for (int node = head; node >= 0; node = next[node]) {
+                    spreadRows[node] = true;
+                }
             }
             // Trained on once: a spread vector, and one more frequent than a whole partition, which no bias can balance.
             if (spread || share > 1.0 / partitions) {
@@ -93,8 +100,11 @@ final class HeavyVectors {
                 }
             }
         }
+        if (shares.length == 0) {
+            spreadRows = null;
+        }
         if (droppedCount == 0) {
-            return new HeavyVectors(dim, heavy, shares, sample.vectors, sample.rows);
+            return new HeavyVectors(dim, heavy, shares, sample.vectors, sample.rows, spreadRows);
         }
         float[] training = new float[sample.rows * dim];
         int kept = 0;
@@ -103,7 +113,7 @@ final class HeavyVectors {
                 System.arraycopy(sample.vectors, row * dim, training, kept++ * dim, dim);
             }
         }
-        return new HeavyVectors(dim, heavy, shares, training, kept);
+        return new HeavyVectors(dim, heavy, shares, training, kept, spreadRows);
     }
 
     /** How many partitions a vector of this share of the input is spread over. */

@@ -64,7 +64,8 @@ public final class HnswsegSpark {
      * Searches as {@link #search(SparkSession, String, Dataset, SearchOptions)} does and writes the results
      * to {@code output} as Parquet, complete or not at all (what {@code search-job} runs): each task writes
      * its rows straight to a file, which is faster than writing the returned {@code Dataset} through Spark
-     * SQL, and the output appears, with {@code _SUCCESS}, only once every task has finished.
+     * SQL, and the output appears only once every task has finished, {@code _SUCCESS} last (an object store
+     * copies a directory file by file, and a reader that waits for {@code _SUCCESS} then never sees half of it).
      *
      * @param overwrite replace an existing {@code output} of earlier results once the new results are complete
      *                  (anything else there, the index or the queries' table is refused); without it an

@@ -322,9 +322,10 @@ final class IndexBuild {
         int cells = Math.min(partitions, heavy.trainingCount);
         KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,
                 sample.dimension, config.metricValue(), cells, options.seed));
-        // Set on the whole sample, copies of frequent vectors included (they are trained on once).
+        // Set on the whole sample, copies of frequent vectors included (they are trained on once); the heavy ones' copies
+        // are spread by id and never replicated.
         KMeansTrainer.ReplicationGap gap = KMeansTrainer.replicationGap(trained.centroids(), sample.vectors, sample.rows,
-                sample.dimension, options.replication);
+                sample.dimension, options.replication, heavy.spreadRows);
         stages.put("partitioner", "kmeans");
         stages.put("kmeans_sample_rows", heavy.trainingCount);
         stages.put("kmeans_sample_imbalance", round(trained.imbalance()));

@@ -163,7 +163,7 @@ final class SearchOutput {
      * S3A renames a directory by copying its keys in key order, {@code _SUCCESS} before {@code part-*}, so a mark made in
      * the staging would have stood over part of the results when the job ended mid-rename.
      */
-    void putInPlace(Path staging) throws IOException {
+    private void putInPlace(Path staging) throws IOException {
         // Checked again: an output created while the job ran is not replaced without overwrite.
         checkAbsent();
         if (overwrite && Vacuum.status(fs, path) != null && !fs.delete(path, true)) {
@@ -174,6 +174,9 @@ final class SearchOutput {
         }
         try (var success = fs.create(new Path(path, SUCCESS), false)) {
             success.write(MARK);
+        } catch (IOException e) {
+            throw new IOException("the results are complete at " + output + ", but its " + SUCCESS + " could not be written ("
+                    + e.getMessage() + "); without it a later --overwrite refuses them, so delete them before running again", e);
         }
     }
 
