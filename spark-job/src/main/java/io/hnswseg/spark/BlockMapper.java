@@ -82,6 +82,11 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
         read++;
         long id = rows.id();
         float[] v = rows.vector();
+        // Every row's id, a skipped row's too: the check counts the rows of this read, for the driver to compare.
+        if (openIds != null) {
+            int p = Math.floorMod(Partitioning.mix(id ^ 0x5DEECE66DL), openIds.length);
+            add(openIds, p, p, id, null);
+        }
         String problem = problem(rows, v, dim, metric);
         if (problem != null) {
             if (!config.skipInvalid) {
@@ -90,10 +95,6 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
             noteSkipped(skippedHere++, what, rows, problem);
             skipped.add(1);
             return;
-        }
-        if (openIds != null) {
-            int p = Math.floorMod(Partitioning.mix(id ^ 0x5DEECE66DL), openIds.length);
-            add(openIds, p, p, id, null);
         }
         int n = assigner.assign(id, v, 0, targets);
         for (int i = 0; i < n; i++) {

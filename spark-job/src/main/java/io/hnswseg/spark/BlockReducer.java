@@ -25,8 +25,7 @@ final class BlockReducer {
     static SegmentResult run(JobConfig config, int shufflePartition, Iterator<Tuple2<Integer, VectorBlock>> blocks, Configuration hadoop,
                              Evaluation evaluation) {
         if (shufflePartition < config.idCheckPartitions) {
-            checkIds(config, blocks);
-            return SegmentResult.empty(ID_CHECK, 0, 0);
+            return checkIds(config, blocks);
         }
         int partition = shufflePartition - config.idCheckPartitions;
         long start = System.nanoTime();
@@ -53,8 +52,11 @@ final class BlockReducer {
         return SegmentTask.buildAndWrite(config, builder, partition, 0, System.nanoTime() - start, hadoop, evaluation);
     }
 
-    /** Sorts this share of the ids and fails, naming up to five, when any appears twice. */
-    private static void checkIds(JobConfig config, Iterator<Tuple2<Integer, VectorBlock>> blocks) {
+    /**
+     * Sorts this share of the ids and fails, naming up to five, when any appears twice; else reports how many it saw
+     * and their fingerprint, for the driver to compare with the sample's read of the input.
+     */
+    private static SegmentResult checkIds(JobConfig config, Iterator<Tuple2<Integer, VectorBlock>> blocks) {
         long[] ids = new long[1024];
         int n = 0;
         while (blocks.hasNext()) {
@@ -80,5 +82,11 @@ final class BlockReducer {
             throw new InvalidInputException("column " + config.idColumn + " has duplicate ids: " + String.join(", ", repeated)
                     + "; ids must be unique");
         }
+        SegmentResult seen = SegmentResult.empty(ID_CHECK, 0, 0);
+        seen.count = n;
+        for (int i = 0; i < n; i++) {
+            seen.idFingerprint += Sample.fingerprint(ids[i]);
+        }
+        return seen;
     }
 }

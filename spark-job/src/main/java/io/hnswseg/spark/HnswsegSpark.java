@@ -33,12 +33,12 @@ public final class HnswsegSpark {
      *                               output cannot be used; nothing is committed then
      */
     public static BuildSummary build(Dataset<Row> table, String output, BuildOptions options) throws IOException {
-        return IndexBuild.fromTable(table.sparkSession(), table, output, options, 0);
+        return inputProblemsUnwrapped(() -> IndexBuild.fromTable(table.sparkSession(), table, output, options, 0));
     }
 
     /** Builds an index from a Parquet table or an fvecs/bvecs file at {@code input}; see {@link #build(Dataset, String, BuildOptions)}. */
     public static BuildSummary build(SparkSession spark, String input, String output, BuildOptions options) throws IOException {
-        return IndexBuild.fromUri(spark, input, output, options, 0);
+        return inputProblemsUnwrapped(() -> IndexBuild.fromUri(spark, input, output, options, 0));
     }
 
     /**
@@ -74,14 +74,37 @@ public final class HnswsegSpark {
      */
     public static long searchToParquet(SparkSession spark, String index, Dataset<Row> queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, Overlap.inputRoots(queries));
-        return out.write(IndexSearch.of(spark, index, queries, options));
+        return inputProblemsUnwrapped(() -> SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index,
+                Overlap.inputRoots(queries)).write(IndexSearch.of(spark, index, queries, options)));
     }
 
     /** {@link #searchToParquet(SparkSession, String, Dataset, String, SearchOptions, boolean)} with the queries at a URI (Parquet, fvecs or bvecs). */
     public static long searchToParquet(SparkSession spark, String index, String queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, queries);
-        return out.write(IndexSearch.of(spark, index, queries, options));
+        return inputProblemsUnwrapped(() -> SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index,
+                queries).write(IndexSearch.of(spark, index, queries, options)));
+    }
+
+    /** A call of the API that writes. */
+    private interface Call<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * Runs {@code call}, throwing an input problem a task found as the {@link InvalidInputException} the methods
+     * declare: a failed Spark job wraps it in Spark's own exception, checked and thrown undeclared, which a caller
+     * cannot even catch by name (probe helper 43). Anything else goes on as it came.
+     */
+    private static <T> T inputProblemsUnwrapped(Call<T> call) throws IOException {
+        try {
+            return call.run();
+        } catch (Exception e) {
+            for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+                if (t instanceof InvalidInputException invalid) {
+                    throw invalid;
+                }
+            }
+            throw e;
+        }
     }
 }

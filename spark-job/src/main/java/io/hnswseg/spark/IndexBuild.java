@@ -210,11 +210,41 @@ final class IndexBuild {
                 .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorLabel), config, routing.value(),
                         skipped, true, "input split " + split), false);
         List<SegmentResult> results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
-        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), rows, input, vectorLength,
+        refuseChangedInput(results, sample, input);
+        return finish(commit, config, segments(results), partitions, partitioning, evaluation, skipped.value(), rows, input, vectorLength,
                 startupSeconds);
     }
 
-    /** The one shuffle: blocks to their partitions (duplicate-id checks first), then a segment per partition. */
+    /**
+     * Fails, before anything is committed, when the build's read of a table gave other rows than the sample's read of
+     * it: a Dataset computed anew on each read (ids from {@code rand()} or a nondeterministic UDF, a filter on random
+     * values, a source that changes) would otherwise be indexed as one read and measured against the other's queries
+     * and count (probe helper 43: ids from a random UDF claimed recall 0.9535 where eval measured 0.9376, and a
+     * random filter reported 5 vectors replicated that were not).
+     */
+    private static void refuseChangedInput(List<SegmentResult> results, Sample sample, String input) {
+        long rows = 0;
+        long fingerprint = 0;
+        for (SegmentResult r : results) {
+            if (r.partition == BlockReducer.ID_CHECK) {
+                rows += r.count;
+                fingerprint += r.idFingerprint;
+            }
+        }
+        if (rows != sample.rowsRead || fingerprint != sample.idFingerprint) {
+            throw new InvalidInputException(String.format("input %s gave other rows to the build's second read of it than to its"
+                    + " first (%,d rows, then %,d%s): it is computed anew on each read, and differently (ids or rows from rand() or a"
+                    + " nondeterministic function, a source that changed); persist it (Dataset.persist()) or write it out and build"
+                    + " from that. Nothing was committed", input, sample.rowsRead, rows, rows == sample.rowsRead ? " with other ids" : ""));
+        }
+    }
+
+    /** The segments' results, without the id checks'. */
+    private static List<SegmentResult> segments(List<SegmentResult> results) {
+        return results.stream().filter(r -> r.partition != BlockReducer.ID_CHECK).collect(Collectors.toList());
+    }
+
+    /** The one shuffle: blocks to their partitions (duplicate-id checks first), then a segment per partition; every task's result. */
     private List<SegmentResult> buildFromBlocks(JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks, JobConfig config,
                                                 Broadcast<Evaluation> eval, Map<String, String> settings) {
         int total = config.idCheckPartitions + config.partitions;
@@ -226,8 +256,7 @@ final class IndexBuild {
                     TestFaults.afterReduce(config, r.partition, shuffleId);
                     return List.of(r).iterator();
                 }, true)
-                .collect()
-                .stream().filter(r -> r.partition != BlockReducer.ID_CHECK).collect(Collectors.toList());
+                .collect();
     }
 
     /** Sends a block to the shuffle partition its key names. */

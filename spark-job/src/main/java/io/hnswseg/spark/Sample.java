@@ -43,6 +43,8 @@ final class Sample {
         float[][] vectors;
         /** Rows the task read to take this part (all of them for a reservoir). */
         long rowsRead;
+        /** {@link #fingerprint} of the ids of the rows read. */
+        long idFingerprint;
 
         Part() {
         }
@@ -58,6 +60,7 @@ final class Sample {
             float[][] vectors = new float[capacity][];
             SplittableRandom random = new SplittableRandom(seed);
             long read = 0;
+            long idFingerprint = 0;
             try (rows) {
                 boolean sized = false;
                 while (rows.next()) {
@@ -68,6 +71,7 @@ final class Sample {
                     }
                     long slot = read < capacity ? read : random.nextLong(read + 1);
                     read++;
+                    idFingerprint += fingerprint(rows.id());
                     if (slot < capacity) {
                         int i = (int) slot;
                         ids[i] = rows.id();
@@ -83,6 +87,7 @@ final class Sample {
             p.lengths = Arrays.copyOf(lengths, kept);
             p.vectors = Arrays.copyOf(vectors, kept);
             p.rowsRead = read;
+            p.idFingerprint = idFingerprint;
             return p;
         }
 
@@ -109,8 +114,17 @@ final class Sample {
                 p.vectors[i] = vectors[order[i]];
             }
             p.rowsRead = rowsRead;
+            p.idFingerprint = idFingerprint;
             return p;
         }
+    }
+
+    /**
+     * One id's share of a set's fingerprint: the sum of its ids' shares, wrapping, is the same in any order and any
+     * split into parts, so two reads of a table that gave the same ids give the same sum, and others almost never do.
+     */
+    static long fingerprint(long id) {
+        return Partitioning.mix(id ^ 0x2545F4914F6CDD1DL);
     }
 
     final int dimension;
@@ -124,8 +138,11 @@ final class Sample {
     final int unusable;
     /** Rows of the input the sampling tasks read: all of it, so this is the input's row count. */
     final long rowsRead;
+    /** {@link #fingerprint} of the ids of the {@link #rowsRead} rows. */
+    final long idFingerprint;
 
-    private Sample(int dimension, float[] vectors, int rows, long[] evalIds, float[] evalVectors, int seen, int unusable, long rowsRead) {
+    private Sample(int dimension, float[] vectors, int rows, long[] evalIds, float[] evalVectors, int seen, int unusable, long rowsRead,
+                   long idFingerprint) {
         this.dimension = dimension;
         this.vectors = vectors;
         this.rows = rows;
@@ -134,6 +151,7 @@ final class Sample {
         this.seen = seen;
         this.unusable = unusable;
         this.rowsRead = rowsRead;
+        this.idFingerprint = idFingerprint;
     }
 
     int evalCount() {
@@ -161,7 +179,7 @@ final class Sample {
                 }
             }
         }
-        return new Sample(vecs.dimension, first, read, new long[0], new float[0], read, 0, read);
+        return new Sample(vecs.dimension, first, read, new long[0], new float[0], read, 0, read, 0);
     }
 
     /**
@@ -238,7 +256,8 @@ final class Sample {
             System.arraycopy(valid.get(eval.get(i)), 0, evalVectors, i * dim, dim);
         }
         long rowsRead = parts.stream().mapToLong(p -> p.rowsRead).sum();
-        return new Sample(dim, vectors, train, evalIds, evalVectors, seen, seen - valid.size(), rowsRead);
+        long idFingerprint = parts.stream().mapToLong(p -> p.idFingerprint).sum();
+        return new Sample(dim, vectors, train, evalIds, evalVectors, seen, seen - valid.size(), rowsRead, idFingerprint);
     }
 
     /** The most common length of a non-empty vector among the sampled rows. */
