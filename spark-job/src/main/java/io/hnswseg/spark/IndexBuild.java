@@ -232,10 +232,7 @@ final class IndexBuild {
             }
         }
         if (rows != sample.rowsRead || fingerprint != sample.idFingerprint) {
-            throw new InvalidInputException(String.format("input %s gave other rows to the build's second read of it than to its"
-                    + " first (%,d rows, then %,d%s): it is computed anew on each read, and differently (ids or rows from rand() or a"
-                    + " nondeterministic function, a source that changed); persist it (Dataset.persist()) or write it out and build"
-                    + " from that. Nothing was committed", input, sample.rowsRead, rows, rows == sample.rowsRead ? " with other ids" : ""));
+            throw InputSample.changedBetweenReads(input, sample.rowsRead, rows);
         }
     }
 

@@ -56,39 +56,98 @@ final class InputSample {
 
     /**
      * The sample of a table, whose pass also counts it ({@link Sample#rowsRead}): each task keeps a uniform
-     * reservoir of its rows, twice its even share of the sample, and the driver takes from each reservoir in
-     * proportion to the rows its task read.
+     * reservoir of its rows, twice its even share of the sample, and the driver takes from each split the same
+     * fraction of the rows it read. When the splits differ so much in size that a large one's reservoir holds too
+     * few for that (probe helper 43: a union of one split of 50,000 rows with 199 of 250 gave 1,026 of the large
+     * one's rows in a sample of 51,026, and a segment of 2.0x the mean), a second pass draws each split's share,
+     * now that the sizes are known.
      */
     static Sample ofTable(TableInput table, String input, BuildOptions options) {
         int wanted = options.sampleSize + options.evalQueries;
         JavaRDD<org.apache.spark.sql.catalyst.InternalRow> internal = table.internalRows(table.table);
         int tasks = Math.max(1, internal.getNumPartitions());
-        int capacity = (int) Math.min(wanted, 2L * wanted / tasks + 16);
-        long maxFloats = Math.max(1, 2 * Sample.MAX_FLOATS / tasks);
-        String idColumn = table.idColumn;
-        String vectorLabel = table.vectorLabel;
-        long seed = options.seed;
-        List<Sample.Part> reservoirs = internal
-                .mapPartitionsWithIndex((split, it) -> List.of(Sample.Part.reservoir(TableInput.rows(it, idColumn, vectorLabel), capacity,
-                        maxFloats, Sample.taskSeed(seed, split))).iterator(), false)
-                .collect();
+        int[] capacities = new int[tasks];
+        java.util.Arrays.fill(capacities, (int) Math.min(wanted, 2L * wanted / tasks + 16));
+        long[] maxFloats = new long[tasks];
+        java.util.Arrays.fill(maxFloats, Math.max(1, 2 * Sample.MAX_FLOATS / tasks));
+        List<Sample.Part> reservoirs = reservoirs(table, internal, capacities, maxFloats, options.seed);
         long total = reservoirs.stream().mapToLong(p -> p.rowsRead).sum();
         if (total == 0) {
             throw new InvalidInputException("input " + input + " has no rows");
         }
+        // The fraction of every split's rows the reservoirs allow (the smallest kept / read), against the sample's.
+        double wantedRate = Math.min(1, (double) wanted / total);
+        double rate = wantedRate;
+        long kept = 0;
+        for (Sample.Part p : reservoirs) {
+            kept += p.ids.length;
+            if (p.rowsRead > p.ids.length) {
+                rate = Math.min(rate, (double) p.ids.length / p.rowsRead);
+            }
+        }
+        long target = Math.min(wanted, kept);
+        int passes = 1;
+        if (rate * total < 0.5 * target) {
+            double secondRate = (double) target / total;
+            for (int t = 0; t < tasks; t++) {
+                long rows = reservoirs.get(t).rowsRead;
+                capacities[t] = (int) Math.min(rows, (long) Math.ceil(secondRate * rows));
+                // The floats kept in proportion to the rows, as many in all as the first pass could hold.
+                maxFloats[t] = Math.max(1, (long) Math.ceil(2.0 * Sample.MAX_FLOATS * rows / total));
+            }
+            List<Sample.Part> again = reservoirs(table, internal, capacities, maxFloats, options.seed + 1);
+            long againRows = again.stream().mapToLong(p -> p.rowsRead).sum();
+            long first = reservoirs.stream().mapToLong(p -> p.idFingerprint).sum();
+            long second = again.stream().mapToLong(p -> p.idFingerprint).sum();
+            if (againRows != total || first != second) {
+                throw changedBetweenReads(input, total, againRows);
+            }
+            LOG.info(String.format("sample: input splits of uneven sizes (the largest %,d rows of %,d): a second pass drew each one's"
+                    + " share", reservoirs.stream().mapToLong(p -> p.rowsRead).max().orElse(0), total));
+            reservoirs = again;
+            rate = wantedRate;
+            for (Sample.Part p : reservoirs) {
+                if (p.rowsRead > p.ids.length) {
+                    rate = Math.min(rate, (double) p.ids.length / p.rowsRead);
+                }
+            }
+            passes = 2;
+        }
         List<Sample.Part> parts = new ArrayList<>();
         for (int t = 0; t < reservoirs.size(); t++) {
             Sample.Part p = reservoirs.get(t);
-            int share = (int) Math.ceil((double) wanted * p.rowsRead / total);
-            parts.add(p.thin(share, seed + t));
+            parts.add(p.thin((int) Math.ceil(rate * p.rowsRead), options.seed + t));
         }
         Sample sample = Sample.of(parts, options.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed,
                 input + " (column " + table.vectorColumn + ")");
-        LOG.info(String.format("sample: %,d of %,d rows, one pass over %d input splits", sample.seen, total, tasks));
+        LOG.info(String.format("sample: %,d of %,d rows, %s over %d input splits", sample.seen, total, passes == 1 ? "one pass" : "two passes",
+                tasks));
         if (sample.unusable > 0) {
             LOG.info(String.format("sample: %,d of %,d sampled rows have no usable vector of dimension %d (they are named when the build "
                     + "reaches them)", sample.unusable, sample.seen, sample.dimension));
         }
         return sample;
+    }
+
+    /** Each split's uniform reservoir of up to {@code capacities[split]} rows (and {@code maxFloats[split]} floats). */
+    private static List<Sample.Part> reservoirs(TableInput table, JavaRDD<org.apache.spark.sql.catalyst.InternalRow> internal, int[] capacities,
+                                                long[] maxFloats, long seed) {
+        String idColumn = table.idColumn;
+        String vectorLabel = table.vectorLabel;
+        return internal
+                .mapPartitionsWithIndex((split, it) -> List.of(Sample.Part.reservoir(TableInput.rows(it, idColumn, vectorLabel), capacities[split],
+                        maxFloats[split], Sample.taskSeed(seed, split))).iterator(), false)
+                .collect();
+    }
+
+    /**
+     * The error for a table whose reads gave other rows: a Dataset computed anew on each read, and differently, would be
+     * indexed from one read and measured against another's queries and count (probe helper 43).
+     */
+    static InvalidInputException changedBetweenReads(String input, long firstRows, long thenRows) {
+        return new InvalidInputException(String.format("input %s gave other rows to the build's second read of it than to its"
+                + " first (%,d rows, then %,d%s): it is computed anew on each read, and differently (ids or rows from rand() or a"
+                + " nondeterministic function, a source that changed); persist it (Dataset.persist()) or write it out and build"
+                + " from that. Nothing was committed", input, firstRows, thenRows, thenRows == firstRows ? " with other ids" : ""));
     }
 }

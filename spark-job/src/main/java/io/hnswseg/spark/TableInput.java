@@ -46,7 +46,7 @@ final class TableInput {
         StructField id = field(source, idColumn, "--id-col");
         StructField vector = field(source, vectorColumn, "--vector-col");
         if (!id.dataType().equals(DataTypes.LongType) && !id.dataType().equals(DataTypes.IntegerType)) {
-            throw new InvalidInputException("column " + idColumn + " is " + id.dataType().simpleString() + ", expected bigint (int64)");
+            throw new InvalidInputException("column " + idColumn + " is " + id.dataType().simpleString() + ", expected bigint or int");
         }
         DataType type = vector.dataType();
         Column v = col(quote(vectorColumn));
@@ -60,6 +60,10 @@ final class TableInput {
         } else if (type instanceof VectorUDT) {
             asFloats = org.apache.spark.ml.functions.vector_to_array(v, "float32");
             label += ", a Spark ML vector read as float32: beyond +-3.4e38 is Infinity, below 7e-46 is 0";
+        } else if (type.getClass().getName().equals("org.apache.spark.mllib.linalg.VectorUDT")) {
+            // Both kinds print as "vector" (probe helper 43 was told "column vector is vector, expected ... a Spark ML vector").
+            throw new InvalidInputException("column " + vectorColumn + " holds vectors of the older org.apache.spark.mllib.linalg, expected"
+                    + " org.apache.spark.ml.linalg ones; convert it with MLUtils.convertVectorColumnsToML");
         } else {
             throw new InvalidInputException("column " + vectorColumn + " is " + type.simpleString()
                     + ", expected array<float>, array<double> or a Spark ML vector");
@@ -73,10 +77,19 @@ final class TableInput {
     }
 
     private static StructField field(Dataset<Row> table, String name, String option) {
+        StructField found = null;
         for (StructField f : table.schema().fields()) {
             if (f.name().equals(name)) {
-                return f;
+                if (found != null) {
+                    // Spark's own refusal, AMBIGUOUS_REFERENCE, came later and in its words (probe helper 43).
+                    throw new InvalidInputException("the input has two columns named '" + name + "' (" + option + "), as a join"
+                            + " leaves them; select or rename one");
+                }
+                found = f;
             }
+        }
+        if (found != null) {
+            return found;
         }
         throw new InvalidInputException("no column '" + name + "' (" + option + ") in the input; it has: "
                 + String.join(", ", table.schema().fieldNames()));
@@ -102,8 +115,9 @@ final class TableInput {
                 }
                 InternalRow row = rows.next();
                 if (row.isNullAt(0)) {
-                    throw new InvalidInputException("a row has a null id (column " + idColumn + "); ids must be set (a file of the"
-                            + " table without that column reads as nulls: Spark takes the columns from one file)");
+                    throw new InvalidInputException("a row has a null id (column " + idColumn + "); ids must be set, also with"
+                            + " --on-invalid skip, which skips bad vectors (a table's file without that column reads as nulls: Spark"
+                            + " takes the columns from one file)");
                 }
                 id = row.getLong(0);
                 problem = null;
@@ -111,7 +125,7 @@ final class TableInput {
                 if (row.isNullAt(1)) {
                     length = -1;
                     // Probe helper 34: a file of the table without the column reads as nulls (Spark takes the columns from one file).
-                    problem = "vector is null (as every row of a file of the table without that column reads)";
+                    problem = "vector is null (a table's file without that column reads as nulls)";
                     return true;
                 }
                 ArrayData array = row.getArray(1);

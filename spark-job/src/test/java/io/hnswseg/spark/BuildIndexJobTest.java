@@ -775,6 +775,46 @@ class BuildIndexJobTest {
     }
 
     /**
+     * Probe helper 43: each split's reservoir held twice its even share, so one split of 50,000 rows among 199 of 250
+     * gave 1,026 of its rows to a sample of 51,026 (a segment of 2.0x the mean followed). The sample now takes the same
+     * fraction of every split, with a second pass when the large one's reservoir is too small for that.
+     */
+    @Test
+    void theSampleIsUniformOverSplitsOfUnevenSizes() {
+        org.apache.spark.sql.Dataset<Row> large = spark.range(0, 20_000, 1, 1).toDF();
+        org.apache.spark.sql.Dataset<Row> small = spark.range(20_000, 40_000, 1, 99).toDF();
+        org.apache.spark.sql.Dataset<Row> table = large.union(small).select(org.apache.spark.sql.functions.col("id"),
+                org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.col("id").cast("float"),
+                        org.apache.spark.sql.functions.lit(1f)).as("embedding"));
+        Sample sample = InputSample.ofTable(TableInput.of(table, "id", "embedding"), "uneven", new BuildOptions().sampleSize(10_000).evalQueries(0));
+        assertEquals(40_000, sample.rowsRead);
+        int fromLarge = 0;
+        for (int r = 0; r < sample.rows; r++) {
+            fromLarge += sample.vectors[2 * r] < 20_000 ? 1 : 0;
+        }
+        double share = (double) fromLarge / sample.rows;
+        assertTrue(sample.rows >= 5_000 && share > 0.45 && share < 0.55, fromLarge + " of " + sample.rows + " sampled rows from the split of half the rows");
+    }
+
+    /** Probe helper 43: columns a join, a narrow cast or the older mllib API leave were named in Spark's words or wrongly. */
+    @Test
+    void columnsAJoinANarrowIdOrTheOlderVectorsLeaveAreNamedClearly() {
+        org.apache.spark.sql.Dataset<Row> table = spark.range(0, 10).toDF().withColumn("embedding",
+                org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.col("id").cast("float")));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> TableInput.of(table.crossJoin(spark.range(0, 1).toDF()), "id", "embedding"));
+        assertTrue(e.getMessage().contains("two columns named 'id'"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> TableInput.of(table.select(org.apache.spark.sql.functions.col("id").cast("smallint").as("id"),
+                org.apache.spark.sql.functions.col("embedding")), "id", "embedding"));
+        assertTrue(e.getMessage().endsWith("is smallint, expected bigint or int"), e.getMessage());
+        org.apache.spark.sql.Dataset<Row> older = org.apache.spark.mllib.util.MLUtils.convertVectorColumnsFromML(table.select(
+                org.apache.spark.sql.functions.col("id"), org.apache.spark.ml.functions.array_to_vector(
+                        org.apache.spark.sql.functions.col("embedding")).as("embedding")), "embedding");
+        e = assertThrows(InvalidInputException.class, () -> TableInput.of(older, "id", "embedding"));
+        assertTrue(e.getMessage().contains("older org.apache.spark.mllib.linalg") && e.getMessage().contains("convertVectorColumnsToML"), e.getMessage());
+    }
+
+    /**
      * Probe helper 28: a build into a directory holding a Parquet table added its manifest there (Spark then
      * failed to read the table); one through a symbolic link into its own input table passed the check; a
      * --summary-json naming the input replaced the dataset with JSON after the build.
