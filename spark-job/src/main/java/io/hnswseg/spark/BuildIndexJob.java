@@ -81,7 +81,7 @@ public final class BuildIndexJob implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace an index already at --output (it stays readable until the new manifest is written), and an existing --summary-json file")
     boolean overwrite;
 
-    @Option(names = "--on-invalid", defaultValue = "fail", description = "fail (default) or skip: what to do with a bad vector (NaN/Inf, null, empty, wrong dimension)")
+    @Option(names = "--on-invalid", defaultValue = "fail", description = "fail (default) or skip: what to do with a bad vector (NaN/Inf, null, empty, wrong dimension); a skipped row's id still counts in the duplicate-id check")
     String onInvalid;
 
     @Mixin

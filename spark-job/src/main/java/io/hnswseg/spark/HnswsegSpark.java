@@ -99,8 +99,10 @@ public final class HnswsegSpark {
         try {
             return call.run();
         } catch (Exception e) {
-            for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Throwable t = e.getCause(); t != null && seen.add(t); t = t.getCause()) {
                 if (t instanceof InvalidInputException invalid) {
+                    invalid.addSuppressed(e); // Spark's account: the stage, task and executor, and any cleanup failure
                     throw invalid;
                 }
             }

@@ -210,19 +210,20 @@ final class IndexBuild {
                 .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorLabel), config, routing.value(),
                         skipped, true, "input split " + split), false);
         List<SegmentResult> results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
-        refuseChangedInput(results, sample, input);
+        refuseChangedInput(results, sample, input, commit, config.runId);
         return finish(commit, config, segments(results), partitions, partitioning, evaluation, skipped.value(), rows, input, vectorLength,
                 startupSeconds);
     }
 
     /**
-     * Fails, before anything is committed, when the build's read of a table gave other rows than the sample's read of
-     * it: a Dataset computed anew on each read (ids from {@code rand()} or a nondeterministic UDF, a filter on random
-     * values, a source that changes) would otherwise be indexed as one read and measured against the other's queries
-     * and count (probe helper 43: ids from a random UDF claimed recall 0.9535 where eval measured 0.9376, and a
-     * random filter reported 5 vectors replicated that were not).
+     * Fails, committing nothing and removing this build's files, when the build's read of a table gave other rows than
+     * the sample's read of it: a Dataset computed anew on each read, and differently (ids from a nondeterministic UDF,
+     * a filter on one, a source that changes), would otherwise be indexed as one read and measured against the other's
+     * queries and count (probe helper 43: ids from a random UDF claimed recall 0.9535 where eval measured 0.9376, and
+     * a random filter reported 5 vectors replicated that were not).
      */
-    private static void refuseChangedInput(List<SegmentResult> results, Sample sample, String input) {
+    private static void refuseChangedInput(List<SegmentResult> results, Sample sample, String input, IndexCommit commit, String runId)
+            throws IOException {
         long rows = 0;
         long fingerprint = 0;
         for (SegmentResult r : results) {
@@ -232,6 +233,7 @@ final class IndexBuild {
             }
         }
         if (rows != sample.rowsRead || fingerprint != sample.idFingerprint) {
+            commit.abandon(runId);
             throw InputSample.changedBetweenReads(input, sample.rowsRead, rows);
         }
     }

@@ -87,8 +87,8 @@ final class InputSample {
         }
         long target = Math.min(wanted, kept);
         int passes = 1;
+        double secondRate = (double) target / total;
         if (rate * total < 0.5 * target) {
-            double secondRate = (double) target / total;
             for (int t = 0; t < tasks; t++) {
                 long rows = reservoirs.get(t).rowsRead;
                 capacities[t] = (int) Math.min(rows, (long) Math.ceil(secondRate * rows));
@@ -105,18 +105,19 @@ final class InputSample {
             LOG.info(String.format("sample: input splits of uneven sizes (the largest %,d rows of %,d): a second pass drew each one's"
                     + " share", reservoirs.stream().mapToLong(p -> p.rowsRead).max().orElse(0), total));
             reservoirs = again;
-            rate = wantedRate;
-            for (Sample.Part p : reservoirs) {
-                if (p.rowsRead > p.ids.length) {
-                    rate = Math.min(rate, (double) p.ids.length / p.rowsRead);
-                }
-            }
+            // Each split now holds its share; one its float cap or a long first vector held to fewer gives what it has,
+            // rather than cutting every split's share to its fraction.
+            rate = Math.min(wantedRate, secondRate);
             passes = 2;
         }
+        // Rounded at random, not up: a row from every small split would weigh many small splits above their rows.
+        java.util.SplittableRandom rounding = new java.util.SplittableRandom(options.seed);
         List<Sample.Part> parts = new ArrayList<>();
         for (int t = 0; t < reservoirs.size(); t++) {
             Sample.Part p = reservoirs.get(t);
-            parts.add(p.thin((int) Math.ceil(rate * p.rowsRead), options.seed + t));
+            double exact = rate * p.rowsRead;
+            int keep = (int) Math.floor(exact) + (rounding.nextDouble() < exact - Math.floor(exact) ? 1 : 0);
+            parts.add(p.thin(keep, options.seed + t));
         }
         Sample sample = Sample.of(parts, options.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed,
                 input + " (column " + table.vectorColumn + ")");
@@ -146,7 +147,7 @@ final class InputSample {
      */
     static InvalidInputException changedBetweenReads(String input, long firstRows, long thenRows) {
         return new InvalidInputException(String.format("input %s gave other rows to the build's second read of it than to its"
-                + " first (%,d rows, then %,d%s): it is computed anew on each read, and differently (ids or rows from rand() or a"
+                + " first (%,d rows, then %,d%s): it is computed anew on each read, and differently (ids or rows from a"
                 + " nondeterministic function, a source that changed); persist it (Dataset.persist()) or write it out and build"
                 + " from that. Nothing was committed", input, firstRows, thenRows, thenRows == firstRows ? " with other ids" : ""));
     }

@@ -66,7 +66,7 @@ final class Sample {
                 while (rows.next()) {
                     if (!sized && rows.length() > 0) {
                         // The first vector tells the dimension: hold at most maxFloats of them.
-                        capacity = (int) Math.max(1, Math.min(capacity, maxFloats / rows.length()));
+                        capacity = (int) Math.min(capacity, Math.max(1, maxFloats / rows.length()));
                         sized = true;
                     }
                     long slot = read < capacity ? read : random.nextLong(read + 1);

@@ -758,7 +758,7 @@ class BuildIndexJobTest {
      * measured 0.9376. The build compares its two reads and commits nothing when they differ.
      */
     @Test
-    void anInputThatChangesBetweenTheBuildsReadsIsRefused() {
+    void anInputThatChangesBetweenTheBuildsReadsIsRefused() throws IOException {
         org.apache.spark.sql.expressions.UserDefinedFunction jitter = org.apache.spark.sql.functions.udf(
                 (org.apache.spark.sql.api.java.UDF1<Long, Long>) id -> id * 100 + java.util.concurrent.ThreadLocalRandom.current().nextInt(100),
                 DataTypes.LongType).asNondeterministic();
@@ -772,6 +772,11 @@ class BuildIndexJobTest {
         assertTrue(e.getMessage().contains("gave other rows to the build's second read of it than to its first (2,000 rows, then 2,000 with other ids)")
                 && e.getMessage().contains("persist it"), e.getMessage());
         assertFalse(Files.exists(output.resolve(IndexManifest.FILE_NAME)), "nothing committed");
+        if (Files.exists(output.resolve("segments"))) {
+            try (Stream<Path> left = Files.list(output.resolve("segments"))) {
+                assertEquals(List.of(), left.toList(), "and the build's segments removed");
+            }
+        }
     }
 
     /**
