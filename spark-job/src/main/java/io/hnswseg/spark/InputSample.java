@@ -87,24 +87,11 @@ final class InputSample {
         }
         long target = Math.min(wanted, kept);
         int passes = 1;
-        double secondRate = (double) target / total;
         if (rate * total < 0.5 * target) {
-            for (int t = 0; t < tasks; t++) {
-                long rows = reservoirs.get(t).rowsRead;
-                capacities[t] = (int) Math.min(rows, (long) Math.ceil(secondRate * rows));
-                // The floats kept in proportion to the rows, as many in all as the first pass could hold.
-                maxFloats[t] = Math.max(1, (long) Math.ceil(2.0 * Sample.MAX_FLOATS * rows / total));
-            }
-            List<Sample.Part> again = reservoirs(table, internal, capacities, maxFloats, options.seed + 1);
-            long againRows = again.stream().mapToLong(p -> p.rowsRead).sum();
-            long first = reservoirs.stream().mapToLong(p -> p.idFingerprint).sum();
-            long second = again.stream().mapToLong(p -> p.idFingerprint).sum();
-            if (againRows != total || first != second) {
-                throw changedBetweenReads(input, total, againRows);
-            }
-            LOG.info(String.format("sample: input splits of uneven sizes (the largest %,d rows of %,d): a second pass drew each one's"
+            double secondRate = (double) target / total;
+            LOG.info(String.format("sample: input splits of uneven sizes (the largest %,d rows of %,d): a second pass draws each one's"
                     + " share", reservoirs.stream().mapToLong(p -> p.rowsRead).max().orElse(0), total));
-            reservoirs = again;
+            reservoirs = shares(table, internal, reservoirs, secondRate, options.seed + 1, input);
             // Each split now holds its share; one its float cap or a long first vector held to fewer gives what it has,
             // rather than cutting every split's share to its fraction.
             rate = Math.min(wantedRate, secondRate);
@@ -128,6 +115,29 @@ final class InputSample {
                     + "reaches them)", sample.unusable, sample.seen, sample.dimension));
         }
         return sample;
+    }
+
+    /**
+     * The second pass: each split's reservoir of {@code rate} of the rows the first pass counted in it, its floats in
+     * proportion; the read must give the rows the first did.
+     */
+    private static List<Sample.Part> shares(TableInput table, JavaRDD<org.apache.spark.sql.catalyst.InternalRow> internal,
+                                            List<Sample.Part> first, double rate, long seed, String input) {
+        long total = first.stream().mapToLong(p -> p.rowsRead).sum();
+        int[] capacities = new int[first.size()];
+        long[] maxFloats = new long[first.size()];
+        for (int t = 0; t < capacities.length; t++) {
+            long rows = first.get(t).rowsRead;
+            capacities[t] = (int) Math.min(rows, (long) Math.ceil(rate * rows));
+            // As many floats in all as the first pass could hold.
+            maxFloats[t] = Math.max(1, (long) Math.ceil(2.0 * Sample.MAX_FLOATS * rows / total));
+        }
+        List<Sample.Part> again = reservoirs(table, internal, capacities, maxFloats, seed);
+        long againRows = again.stream().mapToLong(p -> p.rowsRead).sum();
+        if (againRows != total || again.stream().mapToLong(p -> p.idFingerprint).sum() != first.stream().mapToLong(p -> p.idFingerprint).sum()) {
+            throw changedBetweenReads(input, total, againRows);
+        }
+        return again;
     }
 
     /** Each split's uniform reservoir of up to {@code capacities[split]} rows (and {@code maxFloats[split]} floats). */
