@@ -78,8 +78,16 @@ final class EvalQueries {
 
     private static FloatMatrix read(String uri, int dimension, BuildOptions options, Configuration hadoop) throws IOException {
         Path path = new Path(uri);
+        // Checked first: a directory, a Parquet table or a missing file failed naming the local copy, or not the option
+        // (probe helper 45: "Destination exists and is not a directory: /tmp/hnswseg-eval-....parquet").
+        org.apache.hadoop.fs.FileStatus status = Vacuum.status(path.getFileSystem(hadoop), path);
+        String format = IndexBuild.inferFormat(uri);
+        if (status == null || status.isDirectory() || format.equals("parquet")) {
+            throw new InvalidInputException("--eval-queries-file " + uri + (status == null ? " does not exist" : status.isDirectory()
+                    ? " is a directory" : " is not a .fvecs or .bvecs file") + ": give the queries as a .fvecs or .bvecs file");
+        }
         java.nio.file.Path local = LocalFiles.createTemporary(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")),
-                "hnswseg-eval-", "." + IndexBuild.inferFormat(uri));
+                "hnswseg-eval-", "." + format);
         try {
             path.getFileSystem(hadoop).copyToLocalFile(false, path, new Path(local.toUri()), true);
             FloatMatrix m;

@@ -42,6 +42,8 @@ final class IndexBuild {
     private static final Logger LOG = LoggerFactory.getLogger(IndexBuild.class);
     /** Bytes of input a map task reads when the job chooses the split (fvecs/bvecs with a shuffle). */
     private static final long SPLIT_BYTES = 64L << 20;
+    /** Fewer measuring queries than this and the build says its recall is rough. */
+    private static final int FEW_EVAL_QUERIES = 100;
     /** Ids one duplicate check holds. */
     private static final long IDS_PER_CHECK = 20_000_000L;
 
@@ -514,6 +516,11 @@ final class IndexBuild {
         LOG.info(String.format("recall@10 measured on %d queries: %s target %s; default %s%s", quality.queries(),
                 quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, describe(quality.defaults()),
                 quality.reached() ? "" : " (the cheapest within " + Evaluation.NEAR_BEST + " of the best, " + best + ")"));
+        if (quality.queries() < FEW_EVAL_QUERIES) {
+            // Probe helper 45: one query "reached" the target at recall 1.0 without a word.
+            LOG.warn(String.format("recall@10 rests on %d queries only, each 1/%d of it: a figure that rough chose the readers' default;"
+                    + " --eval-queries %d or more measures it closely", quality.queries(), quality.queries(), 1000));
+        }
         IndexManifest.GridPoint chosen = quality.defaults();
         if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= TIES_WORTH_SAYING) {
             LOG.warn(String.format("recall@10 at the default counts %.4f, by ids alone %.4f: the rest are answers as near as the"

@@ -735,6 +735,12 @@ class BuildIndexJobTest {
         m = failure("--input", fvecs.toString(), "--output", "file://somehost" + tmp.resolve("bad12"));
         assertTrue(m.contains("file://somehost") && m.contains("another host is not a local path"), m);
 
+        // Probe helper 45: these named the local copy of the file, or not the option.
+        m = failure("--input", fvecs.toString(), "--output", out("bad14"), "--eval-queries-file", tmp.toString());
+        assertTrue(m.equals("--eval-queries-file " + tmp + " is a directory: give the queries as a .fvecs or .bvecs file"), m);
+        m = failure("--input", fvecs.toString(), "--output", out("bad14"), "--eval-queries-file", tmp.resolve("none.fvecs").toString());
+        assertTrue(m.startsWith("--eval-queries-file " + tmp.resolve("none.fvecs") + " does not exist"), m);
+
         for (int i = 1; i <= 12; i++) {
             assertTrue(!Files.exists(tmp.resolve("bad" + i).resolve(IndexManifest.FILE_NAME)), "nothing committed for bad" + i);
         }
