@@ -740,6 +740,10 @@ class BuildIndexJobTest {
         assertTrue(m.equals("--eval-queries-file " + tmp + " is a directory: give the queries as a .fvecs or .bvecs file"), m);
         m = failure("--input", fvecs.toString(), "--output", out("bad14"), "--eval-queries-file", tmp.resolve("none.fvecs").toString());
         assertTrue(m.startsWith("--eval-queries-file " + tmp.resolve("none.fvecs") + " does not exist"), m);
+        Path ivecs = Files.write(tmp.resolve("truth.ivecs"), new byte[8]);
+        m = failure("--input", fvecs.toString(), "--output", out("bad14"), "--eval-queries-file", ivecs.toString());
+        assertTrue(m.equals("--eval-queries-file " + ivecs + " holds ints (a ground truth's ids), not vectors: give the queries as a"
+                + " .fvecs or .bvecs file"), m);
 
         for (int i = 1; i <= 12; i++) {
             assertTrue(!Files.exists(tmp.resolve("bad" + i).resolve(IndexManifest.FILE_NAME)), "nothing committed for bad" + i);
