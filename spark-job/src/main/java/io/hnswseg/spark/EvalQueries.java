@@ -81,12 +81,12 @@ final class EvalQueries {
         // Checked first: a directory, a Parquet table or a missing file failed naming the local copy, or not the option
         // (probe helper 45: "Destination exists and is not a directory: /tmp/hnswseg-eval-....parquet").
         org.apache.hadoop.fs.FileStatus status = Vacuum.status(path.getFileSystem(hadoop), path);
-        String lower = uri.toLowerCase(java.util.Locale.ROOT);
-        String format = lower.endsWith(".fvecs") ? "fvecs" : lower.endsWith(".bvecs") ? "bvecs" : null;
-        if (status == null || status.isDirectory() || format == null) {
+        boolean ids = uri.toLowerCase(java.util.Locale.ROOT).endsWith(".ivecs");
+        String format = ids ? null : IndexBuild.inferFormat(uri);
+        if (status == null || status.isDirectory() || ids || format.equals("parquet")) {
             throw new InvalidInputException("--eval-queries-file " + uri + (status == null ? " does not exist" : status.isDirectory()
-                    ? " is a directory" : lower.endsWith(".ivecs") ? " holds ints (a ground truth's ids), not vectors"
-                    : " is not a .fvecs or .bvecs file") + ": give the queries as a .fvecs or .bvecs file");
+                    ? " is a directory" : ids ? " holds ints (a ground truth's ids), not vectors" : " is not a .fvecs or .bvecs file")
+                    + ": give the queries as a .fvecs or .bvecs file");
         }
         java.nio.file.Path local = LocalFiles.createTemporary(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")),
                 "hnswseg-eval-", "." + format);

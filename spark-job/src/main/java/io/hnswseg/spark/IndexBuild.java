@@ -234,9 +234,11 @@ final class IndexBuild {
                 fingerprint += r.idFingerprint;
             }
         }
-        if (rows != sample.rowsRead || fingerprint != sample.idFingerprint) {
+        try {
+            InputSample.requireSameRows(input, sample.rowsRead, sample.idFingerprint, rows, fingerprint);
+        } catch (InvalidInputException e) {
             commit.abandon(runId);
-            throw InputSample.changedBetweenReads(input, sample.rowsRead, rows);
+            throw e;
         }
     }
 
@@ -519,7 +521,7 @@ final class IndexBuild {
         if (quality.queries() < FEW_EVAL_QUERIES) {
             // Probe helper 45: one query "reached" the target at recall 1.0 without a word.
             LOG.warn(String.format("recall@10 rests on %d queries only, each 1/%d of it: a figure that rough chose the readers' default;"
-                    + " --eval-queries %d or more measures it closely", quality.queries(), quality.queries(), 1000));
+                    + " --eval-queries 1000 or more measures it closely", quality.queries(), quality.queries()));
         }
         IndexManifest.GridPoint chosen = quality.defaults();
         if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= TIES_WORTH_SAYING) {
