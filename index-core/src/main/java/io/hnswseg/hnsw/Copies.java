@@ -74,6 +74,67 @@ public final class Copies {
         return next;
     }
 
+    /** The nodes of {@code graph} that are not copies (each vector's first node), in increasing order; null when none is a copy. */
+    static int[] firstNodes(GraphView graph) {
+        boolean[] copy = null;
+        int copies = 0;
+        for (int node = 0; node < graph.size(); node++) {
+            int next = graph.nextCopy(node);
+            if (next >= 0) {
+                if (copy == null) {
+                    copy = new boolean[graph.size()];
+                }
+                copy[next] = true;
+                copies++;
+            }
+        }
+        if (copy == null) {
+            return null;
+        }
+        int[] firsts = new int[graph.size() - copies];
+        int n = 0;
+        for (int node = 0; node < graph.size(); node++) {
+            if (!copy[node]) {
+                firsts[n++] = node;
+            }
+        }
+        return firsts;
+    }
+
+    /**
+     * For each of {@code rows}, the first node of {@code graph} holding it as the graph stores it (under cosine,
+     * normalised), or -1: the node to pass to {@link GraphSearcher#searchWithout} to search as if the row and
+     * all its copies were not in the graph. One pass over the graph's vectors.
+     */
+    public static int[] nodesHolding(GraphView graph, float[][] rows) {
+        int dimension = graph.dimension();
+        java.util.Map<Integer, java.util.List<Integer>> byHash = new java.util.HashMap<>();
+        float[][] stored = new float[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            Vectors.checkDimension(rows[i].length, dimension, "row " + i);
+            stored[i] = rows[i].clone();
+            Vectors.asStored(stored[i], 0, dimension, graph.metric());
+            byHash.computeIfAbsent(rowHash(stored[i], 0, dimension), h -> new java.util.ArrayList<>()).add(i);
+        }
+        int[] nodes = new int[rows.length];
+        Arrays.fill(nodes, -1);
+        float[] vector = new float[dimension];
+        for (int node = 0; node < graph.size(); node++) {
+            graph.copyVector(node, vector, 0);
+            java.util.List<Integer> candidates = byHash.get(rowHash(vector, 0, dimension));
+            if (candidates == null) {
+                continue;
+            }
+            for (int i : candidates) {
+                // Nodes come in increasing order, so the first match is the vector's first node.
+                if (nodes[i] < 0 && sameRow(stored[i], 0, vector, 0, dimension)) {
+                    nodes[i] = node;
+                }
+            }
+        }
+        return nodes;
+    }
+
     /** Whether each node is a copy (in a chain, after its first node); null for {@code next == null}. */
     public static boolean[] copies(int[] next) {
         if (next == null) {

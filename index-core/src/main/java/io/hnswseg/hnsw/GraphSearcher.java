@@ -15,7 +15,8 @@ public final class GraphSearcher {
 
     /**
      * The exact {@code k} nearest nodes of {@code graph} by brute force over every node with exact
-     * distances (ties by node order): the truth searches are measured against. Validates as {@link #search}.
+     * distances (ties by node order, a vector's copies right after it): the truth searches are measured
+     * against. Validates as {@link #search}.
      */
     public static SearchResults exact(GraphView graph, float[] query, int k) {
         return exact(graph, new float[][] {query}, k)[0];
@@ -27,6 +28,15 @@ public final class GraphSearcher {
      * vectors from memory once instead of once per query.
      */
     public static SearchResults[] exact(GraphView graph, float[][] queries, int k) {
+        return exactWithout(graph, queries, k, null);
+    }
+
+    /**
+     * {@link #exact(GraphView, float[][], int)} as if, for query {@code i}, node {@code without[i]} and its
+     * copies were not in the graph: the truth for {@link #searchWithout}. {@code without[i]} is -1 (none) or
+     * the first node holding its vector ({@link Copies#nodesHolding}); {@code without} null leaves none out.
+     */
+    public static SearchResults[] exactWithout(GraphView graph, float[][] queries, int k, int[] without) {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
@@ -42,20 +52,51 @@ public final class GraphSearcher {
             }
             checked[i] = q;
         }
-        int n = Math.min(k, graph.size());
-        int[][] nodes = new int[queries.length][n];
+        // Only the first node of each vector is scored, and its copies follow it into the answer: a vector
+        // held 60,000 times then takes one place in the scan's lists, not k places per query.
+        int[] firsts = Copies.firstNodes(graph);
+        if (without != null) {
+            checkLeftOut(graph, without, queries.length, firsts);
+        }
+        int scanned = firsts == null ? graph.size() : firsts.length;
+        int n = Math.min(k + (without == null ? 0 : 1), scanned);
+        int[][] nearest = new int[queries.length][n];
         float[][] distances = new float[queries.length][n];
-        ColumnTile.scan(graph.metric(), graph.dimension(), graph.size(), (node, into) -> graph.copyVector(node, into, 0), checked,
-                nodes, distances);
+        ColumnTile.scan(graph.metric(), graph.dimension(), scanned,
+                (row, into) -> graph.copyVector(firsts == null ? row : firsts[row], into, 0), checked, nearest, distances);
         SearchResults[] results = new SearchResults[queries.length];
+        long[] ids = new long[k];
+        float[] kept = new float[k];
         for (int i = 0; i < queries.length; i++) {
-            long[] ids = new long[n];
-            for (int j = 0; j < n; j++) {
-                ids[j] = graph.externalId(nodes[i][j]);
+            int leftOut = without == null ? -1 : without[i];
+            int found = 0;
+            for (int j = 0; j < n && found < k; j++) {
+                int first = firsts == null ? nearest[i][j] : firsts[nearest[i][j]];
+                if (first == leftOut) {
+                    continue;
+                }
+                for (int node = first; node >= 0 && found < k; node = graph.nextCopy(node)) {
+                    ids[found] = graph.externalId(node);
+                    kept[found++] = distances[i][j];
+                }
             }
-            results[i] = new SearchResults(ids, distances[i]);
+            results[i] = new SearchResults(java.util.Arrays.copyOf(ids, found), java.util.Arrays.copyOf(kept, found));
         }
         return results;
+    }
+
+    private static void checkLeftOut(GraphView graph, int[] without, int queries, int[] firsts) {
+        if (without.length != queries) {
+            throw new IllegalArgumentException(without.length + " nodes to leave out for " + queries + " queries");
+        }
+        for (int node : without) {
+            if (node < -1 || node >= graph.size()) {
+                throw new IllegalArgumentException("node " + node + " to leave out is outside [0, " + graph.size() + ") (or -1: none)");
+            }
+            if (node >= 0 && firsts != null && java.util.Arrays.binarySearch(firsts, node) < 0) {
+                throw new IllegalArgumentException("node " + node + " to leave out is a copy of an earlier node: pass the first node holding its vector");
+            }
+        }
     }
 
     /** Validates the query, then returns the {@code k} nearest nodes of {@code graph}; see {@link VectorIndex#search}. */
@@ -64,12 +105,12 @@ public final class GraphSearcher {
     }
 
     /**
-     * {@link #search(GraphView, float[], int, int)} as if node {@code without} were not in the graph: it is
-     * never entered or returned (the descent may score it with its neighbours, and passes it over); -1 leaves
-     * none out. A node with copies of its vector ({@link GraphView#nextCopy}) is walked as usual, since its
-     * copies stand where it stands, and only kept out of the answer. Measuring recall with a vector of the graph as the query is then
-     * a search for a new point, not a walk to a node whose links already are its neighbours (which makes
-     * in-graph queries look several points better than real ones at small ef).
+     * {@link #search(GraphView, float[], int, int)} as if node {@code without} and its copies were not in the
+     * graph: none of them is entered or returned (the descent may score the node with its neighbours, and
+     * passes it over). {@code without} is the first node holding its vector ({@link Copies#nodesHolding}), or -1
+     * for none. Measuring recall with a vector of the graph as the query is then a search for a new point, not a
+     * walk to a node whose links already are its neighbours (which makes in-graph queries look several points
+     * better than real ones at small ef), nor a search that finds the query's copies, which a new point has none of.
      */
     public static SearchResults searchWithout(GraphView graph, float[] query, int k, int ef, int without) {
         if (without < -1 || without >= graph.size()) {
@@ -111,12 +152,6 @@ public final class GraphSearcher {
             q = query.clone();
             Vectors.normalize(q, 0, q.length);
         }
-        // A left-out node with copies is walked as usual: its copies stand where it stands, and it is
-        // only kept out of the answer.
-        int leftOut = without;
-        if (without >= 0 && graph.nextCopy(without) >= 0) {
-            without = -1;
-        }
         SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
         NodeScorer scorer = graph.scorer(q);
         ctx.approximateRows = 1;
@@ -147,10 +182,13 @@ public final class GraphSearcher {
         }
         long floatRow = 4L * graph.dimension();
         ctx.lastSearchBytes = ctx.approximateRows * (exact != null ? graph.dimension() : floatRow) + ctx.exactRows * floatRow;
-        return answer(graph, ctx.beam, k, leftOut);
+        return answer(graph, ctx.beam, k, without);
     }
 
-    /** The ids of the beam's nodes nearest first, each followed by its copies, up to {@code k}, without {@code leftOut}. */
+    /**
+     * The ids of the beam's nodes nearest first, each followed by its copies, up to {@code k}, without {@code leftOut}
+     * (never in the beam when it is the first node of its vector, as it should be; a copy passed instead stays out).
+     */
     private static SearchResults answer(GraphView graph, Beam beam, int k, int leftOut) {
         int n = 0;
         for (int i = 0; i < beam.size() && n < k; i++) {

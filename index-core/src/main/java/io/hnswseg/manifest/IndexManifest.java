@@ -129,8 +129,8 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
     /**
      * Recall the build measured on its own index.
      *
-     * @param queries      vectors searched; sampled from the input (each one's own match left out of the truth
-     *                     and of the results) or from a file
+     * @param queries      vectors searched; sampled from the input (each one's own vector, with its copies,
+     *                     left out of the truth and of the results) or from a file
      * @param source       where the queries came from
      * @param targetRecall recall@10 the defaults were chosen to reach
      * @param reached      whether any point of the grid reached it

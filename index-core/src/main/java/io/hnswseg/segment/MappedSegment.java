@@ -1,6 +1,7 @@
 package io.hnswseg.segment;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.Copies;
 import io.hnswseg.hnsw.GraphSearcher;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.hnsw.VectorIndex;
@@ -236,9 +237,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /**
-     * {@link #search(float[], int, int)} as if node {@code without} were not in the segment (see
-     * {@link GraphSearcher#searchWithout}): how a build measures recall with one of its own vectors as the
-     * query. Fails as {@link #search} does.
+     * {@link #search(float[], int, int)} as if node {@code without} and its copies were not in the segment (see
+     * {@link GraphSearcher#searchWithout}; {@code without} from {@link #nodesHolding}): how a build measures
+     * recall with one of its own vectors as the query. Fails as {@link #search} does.
      */
     public SearchResults searchWithout(float[] query, int k, int ef, int without) {
         return guarded(() -> GraphSearcher.searchWithout(graph, query, k, ef, without));
@@ -277,6 +278,19 @@ public final class MappedSegment implements VectorIndex, Closeable {
     /** {@link #exactSearch(float[], int)} for many queries, reading the segment once for all of them. */
     public SearchResults[] exactSearch(float[][] queries, int k) {
         return guarded(() -> GraphSearcher.exact(graph, queries, k));
+    }
+
+    /**
+     * {@link #exactSearch(float[][], int)} as if, for query {@code i}, node {@code without[i]} and its copies
+     * were not in the segment: the truth for {@link #searchWithout} (see {@link GraphSearcher#exactWithout}).
+     */
+    public SearchResults[] exactSearchWithout(float[][] queries, int k, int[] without) {
+        return guarded(() -> GraphSearcher.exactWithout(graph, queries, k, without));
+    }
+
+    /** For each of {@code rows}, the first node holding it, or -1 (see {@link Copies#nodesHolding}). Fails as {@link #search} does. */
+    public int[] nodesHolding(float[][] rows) {
+        return guarded(() -> Copies.nodesHolding(graph, rows));
     }
 
     /** Runs a read of the mapping, turning a fault or a file changed on disk into a CorruptSegmentException. */

@@ -49,15 +49,14 @@ final class EvalQueries {
 
     /**
      * The sampled queries, each vector once: copies of one vector stand for one query. A vector repeated in the
-     * input is sampled in proportion (half the queries, where half the input is one vector), and a copy's
-     * nearest neighbours are its other copies, at distance 0, which every search finds: a sample full of them
-     * measured recall@10 0.9525 where `eval` measured 0.9403 on fresh queries, so the reader's default could
-     * miss the target it was chosen for.
+     * input is sampled in proportion (half the queries, where half the input is one vector), so the recall of
+     * one point would weigh as much as that of all the others. (A query's copies are also left out of its truth
+     * and results, {@link Evaluation}: every search finds them at distance 0, and a new point has none.)
      */
     private static Evaluation distinct(long[] ids, float[] vectors, int count, int dimension, Metric metric, Partitioning partitioning) {
         // Compared as the segments store them: under cosine, v and 2v are one query.
         int[] next = Copies.chains(vectors, count, dimension, metric);
-        String source = count + " vectors sampled from the input, each one's own match left out";
+        String source = count + " vectors sampled from the input, each one's own vector and its copies left out";
         if (next == null) {
             return Evaluation.of(ids, vectors, dimension, partitioning, source);
         }
@@ -72,7 +71,7 @@ final class EvalQueries {
             }
         }
         source = kept + " distinct vectors of " + count + " sampled from the input (copies of one vector are one query),"
-                + " each one's own match left out";
+                + " each one's own vector and its copies left out";
         return Evaluation.of(Arrays.copyOf(keptIds, kept), Arrays.copyOf(keptVectors, kept * dimension), dimension, partitioning, source);
     }
 

@@ -2,6 +2,7 @@ package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
 import io.hnswseg.eval.Recall;
+import io.hnswseg.hnsw.Copies;
 import io.hnswseg.hnsw.GraphSearcher;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.SearchResults;
@@ -24,16 +25,17 @@ import java.util.function.Function;
  * evaluation query's exact top 10 within its partition (brute force) and searches its graph for the
  * queries routed to it at every ef of the grid; the driver merges the exact partial lists into the truth
  * over the whole input and the searches into what a reader would answer at each (nprobe, ef), exactly as
- * the reader merges segments. A query sampled from the input has its own id left out of both. When no
- * routed point reaches the target, a second pass ({@link EverySegmentPass}) searches the written segments
- * as a reader asked for every segment would, and its points join the grid.
+ * the reader merges segments. A query sampled from the input has its own vector (its row, and any replica or
+ * copy of it) left out of both. When no routed point reaches the target, a second pass
+ * ({@link EverySegmentPass}) searches the written segments as a reader asked for every segment would, and
+ * its points join the grid.
  */
 final class Evaluation implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
     static final int K = 10;
-    /** The ef grid: ef 10 is left out because a sampled query searches k + 1 to drop its own match. */
+    /** The ef grid. */
     static final int[] EFS = {16, 20, 24, 32, 40, 48, 64, 96, 128};
     /** nprobe values measured on a k-means index (those up to the partition count). */
     static final int[] NPROBES = {1, 2, 3, 4, 6, 8};
@@ -111,12 +113,14 @@ final class Evaluation implements Serializable {
     interface Searched {
         int size();
 
-        long externalId(int node);
+        /** For each of {@code rows}, the first node holding it, or -1 ({@link Copies#nodesHolding}). */
+        int[] nodesHolding(float[][] rows);
 
-        /** The search of a new point at {@code query}, node {@code without} (-1: none) passed over. */
+        /** The search of a new point at {@code query}, node {@code without} and its copies (-1: none) passed over. */
         SearchResults searchWithout(float[] query, int k, int ef, int without);
 
-        SearchResults[] exact(float[][] queries, int k);
+        /** The exact top {@code k} of each query, node {@code without[q]} and its copies left out. */
+        SearchResults[] exactWithout(float[][] queries, int k, int[] without);
 
         static Searched of(HnswGraph graph) {
             return new Searched() {
@@ -124,16 +128,16 @@ final class Evaluation implements Serializable {
                     return graph.size();
                 }
 
-                public long externalId(int node) {
-                    return graph.externalId(node);
+                public int[] nodesHolding(float[][] rows) {
+                    return Copies.nodesHolding(graph, rows);
                 }
 
                 public SearchResults searchWithout(float[] query, int k, int ef, int without) {
                     return GraphSearcher.searchWithout(graph, query, k, ef, without);
                 }
 
-                public SearchResults[] exact(float[][] queries, int k) {
-                    return graph.exactSearch(queries, k);
+                public SearchResults[] exactWithout(float[][] queries, int k, int[] without) {
+                    return GraphSearcher.exactWithout(graph, queries, k, without);
                 }
             };
         }
@@ -144,16 +148,16 @@ final class Evaluation implements Serializable {
                     return segment.size();
                 }
 
-                public long externalId(int node) {
-                    return segment.externalId(node);
+                public int[] nodesHolding(float[][] rows) {
+                    return segment.nodesHolding(rows);
                 }
 
                 public SearchResults searchWithout(float[] query, int k, int ef, int without) {
                     return segment.searchWithout(query, k, ef, without);
                 }
 
-                public SearchResults[] exact(float[][] queries, int k) {
-                    return segment.exactSearch(queries, k);
+                public SearchResults[] exactWithout(float[][] queries, int k, int[] without) {
+                    return segment.exactSearchWithout(queries, k, without);
                 }
             };
         }
@@ -206,19 +210,19 @@ final class Evaluation implements Serializable {
         p.nanos = new long[EFS.length * probeLimit];
         p.bytes = new long[EFS.length * probeLimit];
         p.searchesAtRank = new int[probeLimit];
+        float[][] all = new float[queries][];
+        for (int q = 0; q < queries; q++) {
+            all[q] = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
+        }
+        int[] leftOut = leftOut(graph, all);
         if (!withoutTruth) {
             p.truthIds = new long[queries * K];
             p.truthDistances = new float[queries * K];
-            float[][] all = new float[queries][];
+            SearchResults[] exact = graph.exactWithout(all, K, leftOut);
             for (int q = 0; q < queries; q++) {
-                all[q] = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
-            }
-            SearchResults[] exact = graph.exact(all, K + 1);
-            for (int q = 0; q < queries; q++) {
-                put(withoutSelf(exact[q], ids[q]), p.truthIds, p.truthDistances, q * K);
+                put(exact[q], p.truthIds, p.truthDistances, q * K);
             }
         }
-        int[] self = nodesOf(graph, p.searched);
         float[] query = new float[dimension];
         for (int i = 0; i < p.searched.length; i++) {
             int q = p.searched[i];
@@ -236,34 +240,32 @@ final class Evaluation implements Serializable {
                 // the beams rise with e, so an equal one is the last one searched, with the same answer and cost.
                 if (ef != searchedEf) {
                     long start = System.nanoTime();
-                    // The query is a vector of this graph when it was sampled from this partition: search as if
-                    // it were not there, as for a new point (see GraphSearcher.searchWithout). One more result
-                    // where the beam allows, for when the query's id turns up in another partition (replicated).
-                    r = graph.searchWithout(query, Math.min(K + 1, ef), ef, self[i]);
+                    // A sampled query is a vector of the input, held by this graph when sampled from (or replicated
+                    // to) this partition, or copied in it: search as if none of it were there, as for a new point.
+                    r = graph.searchWithout(query, K, ef, leftOut[q]);
                     nanos = System.nanoTime() - start;
                     bytes = GraphSearcher.bytesScoredByLastSearch();
                     searchedEf = ef;
                 }
                 p.nanos[e * probeLimit + rank] += nanos;
                 p.bytes[e * probeLimit + rank] += bytes;
-                put(withoutSelf(r, ids[q]), p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
+                put(r, p.resultIds, p.resultDistances, (i * EFS.length + e) * K);
             }
         }
         return p;
     }
 
-    /** For each searched query, its node in {@code graph} when the query is one of the graph's vectors, else -1. */
-    private int[] nodesOf(Searched graph, int[] searched) {
-        java.util.Map<Long, Integer> slot = new java.util.HashMap<>();
-        for (int i = 0; i < searched.length; i++) {
-            slot.put(ids[searched[i]], i);
-        }
-        int[] nodes = new int[searched.length];
-        Arrays.fill(nodes, -1);
-        for (int node = 0; node < graph.size(); node++) {
-            Integer i = slot.get(graph.externalId(node));
-            if (i != null) {
-                nodes[i] = node;
+    /**
+     * Per query, the node to leave out of {@code graph}'s searches: for a query sampled from the input, the first
+     * node holding its vector, so that neither the truth nor the results hold the query itself, a replica of it
+     * or a copy of it (a copy is found at distance 0 by any search, which a new point's neighbours are not); -1
+     * for a query from a file, whose copies in the input a reader would return.
+     */
+    private int[] leftOut(Searched graph, float[][] all) {
+        int[] nodes = graph.nodesHolding(all);
+        for (int q = 0; q < queries; q++) {
+            if (ids[q] == NO_ID) {
+                nodes[q] = -1;
             }
         }
         return nodes;
@@ -279,19 +281,6 @@ final class Evaluation implements Serializable {
             }
         }
         return partitions;
-    }
-
-    private static SearchResults withoutSelf(SearchResults r, long self) {
-        long[] ids = new long[K];
-        float[] distances = new float[K];
-        int n = 0;
-        for (int i = 0; i < r.size() && n < K; i++) {
-            if (r.ids()[i] != self) {
-                ids[n] = r.ids()[i];
-                distances[n++] = r.distances()[i];
-            }
-        }
-        return new SearchResults(Arrays.copyOf(ids, n), Arrays.copyOf(distances, n));
     }
 
     private static void put(SearchResults r, long[] ids, float[] distances, int at) {
