@@ -99,14 +99,12 @@ public final class HnswsegSpark {
         try {
             return call.run();
         } catch (Exception e) {
-            java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            for (Throwable t = e.getCause(); t != null && seen.add(t); t = t.getCause()) {
-                if (t instanceof InvalidInputException invalid) {
-                    invalid.addSuppressed(e); // Spark's account: the stage, task and executor, and any cleanup failure
-                    throw invalid;
-                }
+            Throwable invalid = e.getCause() == null ? null : Causes.first(e.getCause(), t -> t instanceof InvalidInputException);
+            if (invalid == null || invalid == e) {
+                throw e;
             }
-            throw e;
+            invalid.addSuppressed(e); // Spark's account: the stage, task and executor, and any cleanup failure
+            throw (InvalidInputException) invalid;
         }
     }
 }

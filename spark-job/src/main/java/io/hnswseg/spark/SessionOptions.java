@@ -85,12 +85,8 @@ final class SessionOptions {
     }
 
     private static Throwable cause(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof InvalidInputException || t instanceof io.hnswseg.manifest.InvalidManifestException) {
-                return t;
-            }
-        }
-        return e;
+        Throwable named = Causes.first(e, t -> t instanceof InvalidInputException || t instanceof io.hnswseg.manifest.InvalidManifestException);
+        return named != null ? named : e;
     }
 
     private static final java.util.regex.Pattern READING_FILE = java.util.regex.Pattern.compile(
@@ -98,13 +94,12 @@ final class SessionOptions {
 
     /** The file a failed read of Spark's names in a wrapping message, or null. */
     private static String fileBeingRead(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            java.util.regex.Matcher m = READING_FILE.matcher(String.valueOf(t.getMessage()));
-            if (m.find()) {
-                return m.group(1);
-            }
+        Throwable reading = Causes.first(e, t -> READING_FILE.matcher(String.valueOf(t.getMessage())).find());
+        if (reading == null) {
+            return null;
         }
-        return null;
+        java.util.regex.Matcher m = READING_FILE.matcher(reading.getMessage());
+        return m.find() ? m.group(1) : null;
     }
 
     private static boolean thrownBySparkMlVectors(Throwable t) {
@@ -119,10 +114,7 @@ final class SessionOptions {
         if (named != e || named instanceof InvalidInputException) {
             return named.getMessage();
         }
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
+        Throwable root = Causes.root(e);
         String message = root instanceof java.nio.file.FileSystemException ? io.hnswseg.io.LocalFiles.describe(root)
                 : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
