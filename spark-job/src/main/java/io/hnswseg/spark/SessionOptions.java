@@ -29,7 +29,8 @@ final class SessionOptions {
     java.nio.file.Path propertiesFile;
 
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "a Spark property, repeatable, applied after --properties-file; "
-            + "spark.hadoop.* ones reach Hadoop, e.g. spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:9000")
+            + "spark.hadoop.* ones reach Hadoop, and so does a key outside spark.*: fs.s3a.endpoint=http://127.0.0.1:9000 is "
+            + "spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:9000")
     Map<String, String> sparkProperties = new LinkedHashMap<>();
 
     /** A started session and what starting it cost. */
@@ -45,27 +46,107 @@ final class SessionOptions {
     Started start(String appName) throws IOException {
         long start = System.nanoTime();
         SparkSession.Builder builder = SparkSession.builder().appName(appName);
-        Properties defaults = new Properties();
-        if (propertiesFile != null) {
-            try (InputStream in = Files.newInputStream(propertiesFile)) {
-                defaults.load(in);
-            }
-        }
-        defaults.forEach((k, v) -> builder.config(k.toString(), v.toString().trim()));
-        sparkProperties.forEach(builder::config);
+        Map<String, String> settings = settings();
+        settings.forEach(builder::config);
         builder.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         builder.config("spark.kryo.registrator", HnswsegKryoRegistrator.class.getName());
+        String master = master(settings, new SparkConf().contains("spark.master"));
         if (master != null) {
             builder.master(master);
-        } else if (!new SparkConf().contains("spark.master")) {
-            builder.master("local[*]");
         }
-        SparkSession spark = builder.getOrCreate();
+        warnOfDriverMemory(settings.get("spark.driver.memory"));
+        SparkSession spark;
+        try {
+            spark = builder.getOrCreate();
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            throw startFailure(e);
+        }
         JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(0), 1).count();
         // Spark SQL's session state (catalog, parser, planner) is created on first use, about a second
         // whatever the query: start-up too, not the job's.
         spark.range(1).count();
         return new Started(spark, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** The properties file's entries, then the --conf ones, with their keys as Spark takes them ({@link #sparkKey}). */
+    Map<String, String> settings() throws IOException {
+        Properties file = new Properties();
+        if (propertiesFile != null) {
+            try (InputStream in = Files.newInputStream(propertiesFile)) {
+                file.load(in);
+            }
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        file.forEach((k, v) -> settings.put(sparkKey(k.toString()), v.toString().trim()));
+        sparkProperties.forEach((k, v) -> settings.put(sparkKey(k), v));
+        return settings;
+    }
+
+    /**
+     * The master to set: {@code --master}, else none when {@code settings} or spark-submit ({@code submitted}) name
+     * one, else {@code local[*]}. A {@code spark.master} in the properties file or a --conf was once overridden
+     * by the default without a word (probe helper 48).
+     */
+    String master(Map<String, String> settings, boolean submitted) {
+        if (master != null) {
+            return master;
+        }
+        return settings.containsKey("spark.master") || submitted ? null : "local[*]";
+    }
+
+    /**
+     * A failure to start Spark, said in terms a user of bin/hnswseg can act on where Spark's own words mislead
+     * (the one-line report shows the innermost message, so Spark's exception is kept as suppressed, not as cause).
+     */
+    private static RuntimeException startFailure(RuntimeException e) {
+        String message = String.valueOf(e.getMessage());
+        RuntimeException said;
+        if (e instanceof UnsupportedOperationException && message.contains("getSubject")) {
+            said = new IllegalStateException("Spark " + org.apache.spark.package$.MODULE$.SPARK_VERSION() + " cannot start on Java "
+                    + Runtime.version().feature() + " (Hadoop's login calls Subject.getSubject, which Java 23 and later refuse): "
+                    + "run the Spark jobs on Java 17 or 21 (bin/hnswseg takes the JDK from JAVA or JAVA_HOME)");
+        } else if (message.contains("--driver-memory")) {
+            // Spark's advice for too small a heap names options that cannot reach a running driver (see warnOfDriverMemory).
+            int newline = message.indexOf('\n');
+            said = new IllegalArgumentException((newline > 0 ? message.substring(0, newline) : message) + " Raise the driver's heap:"
+                    + " with bin/hnswseg set HNSWSEG_DRIVER_MEMORY (default 4g), with spark-submit --driver-memory");
+        } else {
+            return e;
+        }
+        said.addSuppressed(e);
+        return said;
+    }
+
+    /**
+     * A property's key as Spark takes it: a key outside {@code spark.*} is a Hadoop one (as {@code vacuum} takes it),
+     * which Spark would otherwise drop without a word (probe helper 48: {@code --conf fs.s3a.endpoint=...} sent a
+     * build to AWS).
+     */
+    static String sparkKey(String key) {
+        return key.startsWith("spark.") ? key : "spark.hadoop." + key;
+    }
+
+    /**
+     * Spark sets the driver's heap only when it launches the driver (spark-submit); bin/hnswseg runs the driver in
+     * its own JVM, whose heap is already set, so a {@code spark.driver.memory} unlike it is said to do nothing.
+     */
+    private static void warnOfDriverMemory(String asked) {
+        if (asked == null) {
+            return;
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        long bytes;
+        try {
+            bytes = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(asked.endsWith("b") || asked.endsWith("B")
+                    || !Character.isDigit(asked.charAt(asked.length() - 1)) ? asked : asked + "m");
+        } catch (RuntimeException e) {
+            return; // Spark names a malformed value itself
+        }
+        if (Math.abs(bytes - heap) > 0.2 * bytes) {
+            org.slf4j.LoggerFactory.getLogger(SessionOptions.class).warn(String.format("spark.driver.memory %s is not this driver's "
+                    + "heap (%.1f GB): the driver runs in this JVM, started before the setting was read; with bin/hnswseg set "
+                    + "HNSWSEG_DRIVER_MEMORY (or -Xmx in HNSWSEG_JAVA_OPTS), with spark-submit --driver-memory", asked, heap / 1e9));
+        }
     }
 
     /** A command line whose failures print one line, {@code hnswseg <name>: error: ...}. */
