@@ -120,6 +120,6 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public String description() {
-        return "scalar (jdk.incubator.vector not available; start the JVM with --add-modules jdk.incubator.vector for SIMD)";
+        return "scalar (jdk.incubator.vector not available: this runtime lacks the module, or the JVM was started without --add-modules jdk.incubator.vector)";
     }
 }

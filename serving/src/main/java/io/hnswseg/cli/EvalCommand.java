@@ -154,7 +154,7 @@ final class EvalCommand implements Callable<Integer> {
                 }
             }
             System.out.printf("%6s %6s %10s %10s %12s %14s %9s %9s %9s%n", "nprobe", "ef", "recall@" + k, "by ids", "queries/s",
-                    "q/s " + clients + " clients", "mean ms", "p50 ms", "p99 ms");
+                    "q/s " + clients + (clients == 1 ? " client" : " clients"), "mean ms", "p50 ms", "p99 ms");
             for (int p = 0; p < points; p++) {
                 int nprobe = probes[p / efs.length];
                 int ef = efs[p % efs.length];

@@ -38,7 +38,8 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
             err.println(name + ": error: " + kind + (unknown.size() == 1 ? " " : "s ") + String.join(" ", unknown)
                     + "; " + e.getMessage());
         } else {
-            err.println(name + ": error: " + e.getMessage());
+            // Picocli's message for a map option's malformed entry says "option option '--conf'".
+            err.println(name + ": error: " + String.valueOf(e.getMessage()).replace("option option ", "option "));
         }
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("(" + name + " --help lists the options)");

@@ -66,9 +66,10 @@ final class SegmentTask {
         }
         double writeSeconds = (System.nanoTime() - writeStart) / 1e9;
         double seconds = readNanos / 1e9 + buildSeconds + evalSeconds + writeSeconds;
-        LOG.info(String.format("partition %d: %d vectors; read %.2f s, built %.2f s (%.0f vectors/s, %d threads, %s), "
+        LOG.info(String.format("partition %d: %d vectors; read %.2f s, built %.2f s (%.0f vectors/s, %d thread%s, %s), "
                         + "recall measured %.2f s, wrote %d bytes in %.2f s -> %s",
                 partition, info.count(), readNanos / 1e9, buildSeconds, info.count() / buildSeconds, config.threadsPerTask,
+                config.threadsPerTask == 1 ? "" : "s",
                 graph.scoring(), evalSeconds, info.bytes(), writeSeconds, file));
         if (config.failFirstAttempts && task != null && task.attemptNumber() == 0) {
             throw new IllegalStateException("injected failure of the first attempt of partition " + partition + " (test hook)");
