@@ -183,4 +183,27 @@ class HnswRecallTest {
         double four = Fixtures.recall(Fixtures.build(data[0], params, 4), data[1], truth, 40);
         assertTrue(two >= one - 0.01 && four >= one - 0.01, "1 thread " + one + ", 2 threads " + two + ", 4 threads " + four);
     }
+
+    @Test
+    void aBeamAsWideAsTheGraphAnswersExactlyWithANodeLeftOut() {
+        // Points on a line: the neighbour heuristic links each to the next ones only, so leaving a node out of the
+        // walk cuts the line, and a walk from one side could not reach the other. The reader's search at such a beam
+        // reaches every node; the build's measure of it must then answer as the reader does.
+        float[][] line = new float[12][];
+        for (int i = 0; i < line.length; i++) {
+            line[i] = new float[]{i * i, 0};
+        }
+        HnswGraphBuilder builder = new HnswGraphBuilder(2, line.length, new HnswParams(2, 12, 3L, Metric.L2, false));
+        for (int i = 0; i < line.length; i++) {
+            builder.add(i, line[i]);
+        }
+        HnswGraph graph = builder.build(1);
+        for (int node = 0; node < graph.size(); node++) {
+            float[] query = new float[2];
+            graph.copyVector(node, query, 0);
+            SearchResults truth = GraphSearcher.exactWithout(graph, new float[][]{query}, 11, new int[]{node})[0];
+            SearchResults answer = GraphSearcher.searchWithout(graph, query, 11, 12, node);
+            assertEquals(java.util.Arrays.toString(truth.ids()), java.util.Arrays.toString(answer.ids()), "without node " + node);
+        }
+    }
 }
