@@ -40,6 +40,7 @@ public final class GraphSearcher {
         if (k <= 0) {
             throw new IllegalArgumentException("k must be > 0, got " + k);
         }
+        k = Math.min(k, graph.size());
         float[][] checked = new float[queries.length][];
         for (int i = 0; i < queries.length; i++) {
             float[] query = queries[i];
@@ -108,7 +109,7 @@ public final class GraphSearcher {
      * {@link #search(GraphView, float[], int, int)} as if node {@code without} and its copies were not in the
      * graph: none of them is entered or returned (the descent may score the node with its neighbours, and
      * passes it over). {@code without} is the first node holding its vector ({@link Copies#nodesHolding}), or -1
-     * for none. Measuring recall with a vector of the graph as the query is then a search for a new point, not a
+     * for none; a later copy is refused. Measuring recall with a vector of the graph as the query is then a search for a new point, not a
      * walk to a node whose links already are its neighbours (which makes in-graph queries look several points
      * better than real ones at small ef), nor a search that finds the query's copies, which a new point has none of.
      */
@@ -117,11 +118,11 @@ public final class GraphSearcher {
             throw new IllegalArgumentException("node " + without + " to leave out is outside [0, " + graph.size() + ") (or -1: none)");
         }
         SearchResults walked = search(graph, query, k, ef, without, Float.POSITIVE_INFINITY);
-        if (without >= 0 && ef >= graph.size()) {
-            // A beam as wide as the graph takes in every node, all of them reachable (the builder sees to it), so a
-            // search's answer is the exact one. Without the left-out node, the only link to some nodes of a graph
-            // of a few vectors may be gone: segments of 3-6 vectors measured 0.99 where every answer is exact, and
-            // --require-recall 0.995 refused the index (probe helper 45). The walk still counts the cost.
+        if (without >= 0 && ef >= graph.distinctCount()) {
+            // A beam as wide as the graph's walk takes in every distinct vector, all reachable (the builder sees to
+            // it), so a search's answer is the exact one. Without the left-out node, the only link to some nodes of a
+            // graph of a few vectors may be gone: segments of 3-6 vectors measured 0.99 where every answer is exact,
+            // and --require-recall 0.995 refused the index (probe helper 45). The walk still counts the cost.
             return exactWithout(graph, new float[][] {query}, Math.min(k, graph.size()), new int[] {without})[0];
         }
         return walked;
@@ -161,6 +162,12 @@ public final class GraphSearcher {
             Vectors.normalize(q, 0, q.length);
         }
         SearchContext ctx = SearchContext.current(graph, 2 * graph.m(), ef);
+        if (without >= 0 && graph.distinctCount() < graph.size() && without != graph.entryNode()
+                && graph.neighbours(0, without, ctx.neighbours) == 0) {
+            // Every node of the walk but a lone entry has links; a later copy has none, and leaving it out would
+            // leave its vector in (its first node and the other copies would be walked and returned).
+            throw new IllegalArgumentException("node " + without + " to leave out is a copy of an earlier node: pass the first node holding its vector");
+        }
         NodeScorer scorer = graph.scorer(q);
         ctx.approximateRows = 1;
         ctx.exactRows = 0;

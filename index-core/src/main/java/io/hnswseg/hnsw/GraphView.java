@@ -36,6 +36,9 @@ public interface GraphView {
      */
     int nextCopy(int node);
 
+    /** The distinct vectors: nodes that are not a later copy of another ({@link #nextCopy}), all of the walk. */
+    int distinctCount();
+
     /** Copies the links of {@code node} on {@code level} into {@code into} and returns how many there are. */
     int neighbours(int level, int node, int[] into);
 

@@ -45,6 +45,8 @@ public final class HnswGraph implements GraphView, VectorIndex {
 
     /** {@link #nextCopy} of each node, or null when no vector was added twice. */
     int[] nextCopy;
+    /** Nodes that are a later copy of another ({@link #nextCopy}). */
+    int copies;
     /** int8 codes of the vectors, which searches walk the graph with; null for a float-only graph. */
     QuantizedVectors codes;
     /** What the graph scores and why, as the builder decided it; see {@link #scoring()}. */
@@ -184,6 +186,11 @@ public final class HnswGraph implements GraphView, VectorIndex {
     @Override
     public int nextCopy(int node) {
         return nextCopy == null ? -1 : nextCopy[node];
+    }
+
+    @Override
+    public int distinctCount() {
+        return size - copies;
     }
 
     @Override

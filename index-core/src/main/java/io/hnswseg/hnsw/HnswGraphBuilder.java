@@ -219,6 +219,7 @@ public final class HnswGraphBuilder {
             }
         }
         graph.nextCopy = chains;
+        graph.copies = count;
         System.getLogger("io.hnswseg.hnsw").log(System.Logger.Level.INFO, count + " of " + graph.size
                 + " vectors are exact copies of others: each vector is in the graph once, its copies returned with it");
         return copies;

@@ -52,6 +52,8 @@ final class MappedGraph implements GraphView {
     private final boolean[] misfits;
     /** {@link #nextCopy} of each node, read and checked on open; null without a copies section. */
     private final int[] nextCopy;
+    /** Nodes that are a later copy of another, counted with {@link #nextCopy}. */
+    private int copies;
 
     /** @throws CorruptSegmentException when the entry node is not on the top level */
     MappedGraph(String name, SegmentHeader header, MappedFile file) {
@@ -154,6 +156,7 @@ final class MappedGraph implements GraphView {
                         : "linked into the graph") + ": a copy is in one chain, on level 0, without links");
             }
             chained[copy] = true;
+            copies++;
         }
         return next;
     }
@@ -161,6 +164,11 @@ final class MappedGraph implements GraphView {
     @Override
     public int nextCopy(int node) {
         return nextCopy == null ? -1 : nextCopy[node];
+    }
+
+    @Override
+    public int distinctCount() {
+        return size - copies;
     }
 
     @Override

@@ -268,8 +268,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /**
-     * The exact {@code k} nearest vectors of this segment by brute force (ties by node order): the truth a
-     * search is measured against. Fails as {@link #search} does.
+     * The exact {@code k} nearest vectors of this segment by brute force (ties by node order, a vector's copies right
+     * after it): the truth a search is measured against. Fails as {@link #search} does.
      */
     public SearchResults exactSearch(float[] query, int k) {
         return guarded(() -> GraphSearcher.exact(graph, query, k));

@@ -184,26 +184,42 @@ class HnswRecallTest {
         assertTrue(two >= one - 0.01 && four >= one - 0.01, "1 thread " + one + ", 2 threads " + two + ", 4 threads " + four);
     }
 
-    @Test
-    void aBeamAsWideAsTheGraphAnswersExactlyWithANodeLeftOut() {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 5})
+    void aBeamAsWideAsTheGraphAnswersExactlyWithANodeLeftOut(int times) {
         // Points on a line: the neighbour heuristic links each to the next ones only, so leaving a node out of the
         // walk cuts the line, and a walk from one side could not reach the other. The reader's search at such a beam
-        // reaches every node; the build's measure of it must then answer as the reader does.
-        float[][] line = new float[12][];
-        for (int i = 0; i < line.length; i++) {
-            line[i] = new float[]{i * i, 0};
-        }
-        HnswGraphBuilder builder = new HnswGraphBuilder(2, line.length, new HnswParams(2, 12, 3L, Metric.L2, false));
-        for (int i = 0; i < line.length; i++) {
-            builder.add(i, line[i]);
+        // reaches every node; the build's measure of it must then answer as the reader does. Held 5 times each, the
+        // 12 vectors are 60 nodes, and a beam of 12 still takes in the whole walk (review helper 49).
+        int distinct = 12;
+        HnswGraphBuilder builder = new HnswGraphBuilder(2, distinct * times, new HnswParams(2, 12, 3L, Metric.L2, false));
+        for (int i = 0; i < distinct * times; i++) {
+            builder.add(i, new float[]{(i % distinct) * (i % distinct), 0});
         }
         HnswGraph graph = builder.build(1);
-        for (int node = 0; node < graph.size(); node++) {
-            float[] query = new float[2];
-            graph.copyVector(node, query, 0);
-            SearchResults truth = GraphSearcher.exactWithout(graph, new float[][]{query}, 11, new int[]{node})[0];
-            SearchResults answer = GraphSearcher.searchWithout(graph, query, 11, 12, node);
-            assertEquals(java.util.Arrays.toString(truth.ids()), java.util.Arrays.toString(answer.ids()), "without node " + node);
+        assertEquals(distinct, graph.distinctCount());
+        float[][] line = new float[distinct][];
+        for (int i = 0; i < distinct; i++) {
+            line[i] = new float[]{i * i, 0};
         }
+        int[] firsts = Copies.nodesHolding(graph, line);
+        int k = Math.min(10, (distinct - 1) * times);
+        for (int i = 0; i < distinct; i++) {
+            SearchResults truth = GraphSearcher.exactWithout(graph, new float[][]{line[i]}, k, new int[]{firsts[i]})[0];
+            SearchResults answer = GraphSearcher.searchWithout(graph, line[i], k, distinct, firsts[i]);
+            assertEquals(java.util.Arrays.toString(truth.ids()), java.util.Arrays.toString(answer.ids()), "without vector " + i);
+            int self = i;
+            assertTrue(java.util.Arrays.stream(answer.ids()).allMatch(id -> id % distinct != self), "without vector " + i + ": " + answer);
+        }
+        if (times > 1) {
+            int copy = graph.nextCopy(firsts[3]);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> GraphSearcher.searchWithout(graph, line[3], 3, 4, copy));
+            assertTrue(e.getMessage().contains("is a copy of an earlier node"), e.getMessage());
+        }
+        // A k past the graph is the whole graph, not an array of k.
+        assertEquals(distinct * times, GraphSearcher.exact(graph, line[0], Integer.MAX_VALUE).size());
+        assertEquals(distinct * times - times,
+                GraphSearcher.exactWithout(graph, new float[][]{line[0]}, Integer.MAX_VALUE, new int[]{firsts[0]})[0].size());
     }
 }

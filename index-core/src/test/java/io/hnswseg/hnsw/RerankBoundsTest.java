@@ -219,6 +219,11 @@ class RerankBoundsTest {
         }
 
         @Override
+        public int distinctCount() {
+            return graph.distinctCount();
+        }
+
+        @Override
         public int neighbours(int level, int node, int[] into) {
             return graph.neighbours(level, node, into);
         }

@@ -113,6 +113,8 @@ final class Evaluation implements Serializable {
     interface Searched {
         int size();
 
+        long externalId(int node);
+
         /** For each of {@code rows}, the first node holding it, or -1 ({@link Copies#nodesHolding}). */
         int[] nodesHolding(float[][] rows);
 
@@ -126,6 +128,10 @@ final class Evaluation implements Serializable {
             return new Searched() {
                 public int size() {
                     return graph.size();
+                }
+
+                public long externalId(int node) {
+                    return graph.externalId(node);
                 }
 
                 public int[] nodesHolding(float[][] rows) {
@@ -146,6 +152,10 @@ final class Evaluation implements Serializable {
             return new Searched() {
                 public int size() {
                     return segment.size();
+                }
+
+                public long externalId(int node) {
+                    return segment.externalId(node);
                 }
 
                 public int[] nodesHolding(float[][] rows) {
@@ -262,10 +272,25 @@ final class Evaluation implements Serializable {
      * for a query from a file, whose copies in the input a reader would return.
      */
     private int[] leftOut(Searched graph, float[][] all) {
-        int[] nodes = graph.nodesHolding(all);
+        int[] nodes = new int[queries];
+        Arrays.fill(nodes, -1);
+        if (Arrays.stream(ids).allMatch(id -> id == NO_ID)) {
+            return nodes;
+        }
+        int[] holding = graph.nodesHolding(all);
+        java.util.Map<Long, Integer> byId = new java.util.HashMap<>();
         for (int q = 0; q < queries; q++) {
-            if (ids[q] == NO_ID) {
-                nodes[q] = -1;
+            if (ids[q] != NO_ID) {
+                nodes[q] = holding[q];
+                byId.put(ids[q], q);
+            }
+        }
+        // The query's own row must be among what is left out: found by its vector, which is compared as stored.
+        for (int node = 0; node < graph.size(); node++) {
+            Integer q = byId.get(graph.externalId(node));
+            if (q != null && nodes[q] < 0) {
+                throw new IllegalStateException("evaluation query " + ids[q] + " is node " + node + " of this segment, but its vector"
+                        + " was not found there as stored: its own row would count as its neighbour");
             }
         }
         return nodes;

@@ -58,7 +58,7 @@ final class SessionOptions {
         SparkSession spark;
         try {
             spark = builder.getOrCreate();
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw startFailure(e);
         }
         JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(0), 1).count();
@@ -95,24 +95,18 @@ final class SessionOptions {
     }
 
     /**
-     * A failure to start Spark, said in terms a user of bin/hnswseg can act on where Spark's own words mislead
-     * (the one-line report shows the innermost message, so Spark's exception is kept as suppressed, not as cause).
+     * A failure to start Spark, said in terms a user of bin/hnswseg can act on where Spark's own words mislead: its
+     * advice for too small a heap names options that cannot reach a running driver (see warnOfDriverMemory). The
+     * one-line report shows the innermost message, so Spark's exception is kept as suppressed, not as cause.
      */
-    private static RuntimeException startFailure(RuntimeException e) {
+    private static RuntimeException startFailure(IllegalArgumentException e) {
         String message = String.valueOf(e.getMessage());
-        RuntimeException said;
-        if (e instanceof UnsupportedOperationException && message.contains("getSubject")) {
-            said = new IllegalStateException("Spark " + org.apache.spark.package$.MODULE$.SPARK_VERSION() + " cannot start on Java "
-                    + Runtime.version().feature() + " (Hadoop's login calls Subject.getSubject, which Java 23 and later refuse): "
-                    + "run the Spark jobs on Java 17 or 21 (bin/hnswseg takes the JDK from JAVA or JAVA_HOME)");
-        } else if (message.contains("--driver-memory")) {
-            // Spark's advice for too small a heap names options that cannot reach a running driver (see warnOfDriverMemory).
-            int newline = message.indexOf('\n');
-            said = new IllegalArgumentException((newline > 0 ? message.substring(0, newline) : message) + " Raise the driver's heap:"
-                    + " with bin/hnswseg set HNSWSEG_DRIVER_MEMORY (default 4g), with spark-submit --driver-memory");
-        } else {
+        if (!message.contains("--driver-memory")) {
             return e;
         }
+        int newline = message.indexOf('\n');
+        RuntimeException said = new IllegalArgumentException((newline > 0 ? message.substring(0, newline) : message)
+                + " Raise the driver's heap: with bin/hnswseg set HNSWSEG_DRIVER_MEMORY (default 4g), with spark-submit --driver-memory");
         said.addSuppressed(e);
         return said;
     }
@@ -194,6 +188,11 @@ final class SessionOptions {
         Throwable named = cause(e);
         if (named != e || named instanceof InvalidInputException) {
             return named.getMessage();
+        }
+        if (Causes.first(e, t -> t instanceof UnsupportedOperationException && String.valueOf(t.getMessage()).contains("getSubject")) != null) {
+            // Hadoop's login, in every Spark job and in vacuum's file system, on a Java it does not run on.
+            return "Hadoop cannot log in on Java " + Runtime.version().feature() + " (it calls Subject.getSubject, which Java 23 and "
+                    + "later refuse): run build, search-job and vacuum on Java 17 or 21 (bin/hnswseg takes the JDK from JAVA or JAVA_HOME)";
         }
         Throwable root = Causes.root(e);
         String message = root instanceof java.nio.file.FileSystemException ? io.hnswseg.io.LocalFiles.describe(root)
