@@ -37,9 +37,7 @@ final class EvalQueries {
      */
     static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, FloatMatrix queries) {
         if (queries != null) {
-            long[] ids = new long[queries.rows()];
-            Arrays.fill(ids, Evaluation.NO_ID);
-            return Evaluation.of(ids, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile);
+            return Evaluation.of(null, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile);
         }
         if (options.evalQueries == 0) {
             return null;

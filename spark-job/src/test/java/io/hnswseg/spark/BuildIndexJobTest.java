@@ -501,6 +501,21 @@ class BuildIndexJobTest {
     }
 
     /**
+     * An input of one vector, 500 times: a query's only neighbours are its own copies, left out, so no answer can miss
+     * anything. It claimed 0 and --require-recall refused it (probe helper 47).
+     */
+    @Test
+    void anInputOfOneVectorClaimsFullRecall() throws IOException {
+        float[] rows = new float[500 * 8];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = i % 8;
+        }
+        Path input = JobFixtures.writeFvecs(tmp.resolve("one-vector.fvecs"), new FloatMatrix(8, 500, rows));
+        runJob(spark, "--input", input.toString(), "--output", out("one-vector"), "--partitions", "1", "--require-recall");
+        assertEquals(1.0, JobFixtures.manifest(tmp.resolve("one-vector")).quality().defaults().recallAt10());
+    }
+
+    /**
      * A dense region with few k-means centroids in it: 70% of the rows in one wide blob, the rest in 30 tight
      * clusters far away, over 16 partitions. When the balancing counted each row's 8 nearest cells only, this
      * input made a segment of 5.87x the mean (the sample's cells reported 1.33x); the partitions are now routed
