@@ -624,8 +624,10 @@ class BuildIndexJobTest {
         assertTrue(fvecsSummaryHasNoBestRouted(), "a build whose default routes says nothing of it");
 
         // Beyond every point: the default is the cheapest within NEAR_BEST of the best, not the widest search.
-        // Clumps whose near-ties no search separates: 0.98 at best.
-        IndexManifest.Quality missed = buildTwelve("clumps-missed", clumpsInput(), "--target-recall", "1.0");
+        // Segments of 500 vectors on a sparse graph, which no beam of the grid searches whole. (Four clumps of 40
+        // vectors did this while the build's measure cut the walks of segments of 3 vectors: 0.98 at best.)
+        IndexManifest.Quality missed = buildTwelve("sparse-missed", gaussianInput("sparse", 6_000, 16), "--m", "4",
+                "--ef-construction", "8", "--eval-queries", "300", "--target-recall", "1.0");
         double best = missed.grid().stream().mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
         assertTrue(!missed.reached() && best < 1.0, missed.toString());
         IndexManifest.GridPoint cheapestNearBest = missed.grid().stream().filter(p -> p.recallAt10() >= best - Evaluation.NEAR_BEST)
@@ -638,11 +640,11 @@ class BuildIndexJobTest {
         assertTrue(!routedOnly.reached() && routedOnly.grid().stream().allMatch(p -> p.nprobe() > 0), routedOnly.toString());
         Object failed = JobFixtures.manifest(tmp.resolve("scattered-no-pass")).summary().get("recall_every_segment");
         assertTrue(String.valueOf(failed).startsWith("failed: ") && String.valueOf(failed).contains("injected"), "the summary says so: " + failed);
-        String required = failure("--input", scatteredInput().toString(), "--output", out("clumps-required"), "--partitions", "12",
+        String required = failure("--input", scatteredInput().toString(), "--output", out("scattered-required"), "--partitions", "12",
                 "--test-fault", TestFaults.FAIL_UNROUTED_RECALL, "--require-recall");
         assertTrue(required.contains("--require-recall is set: nothing committed, this build's files removed"), required);
-        assertTrue(!Files.exists(tmp.resolve("clumps-required").resolve(IndexManifest.FILE_NAME)));
-        assertEquals(Set.of(), JobFixtures.dataFiles(tmp.resolve("clumps-required")), "no segment of the failed build is left");
+        assertTrue(!Files.exists(tmp.resolve("scattered-required").resolve(IndexManifest.FILE_NAME)));
+        assertEquals(Set.of(), JobFixtures.dataFiles(tmp.resolve("scattered-required")), "no segment of the failed build is left");
     }
 
     private static boolean fvecsSummaryHasNoBestRouted() throws IOException {
@@ -660,24 +662,16 @@ class BuildIndexJobTest {
         return JobFixtures.manifest(tmp.resolve(name)).quality();
     }
 
-    /** Four tight clumps of 40 vectors in all. */
-    private static Path clumpsInput() throws IOException {
-        Path input = tmp.resolve("clumps.fvecs");
+    /** {@code rows} Gaussian vectors of {@code dim} dimensions in {@code name}.fvecs. */
+    private static Path gaussianInput(String name, int rows, int dim) throws IOException {
+        Path input = tmp.resolve(name + ".fvecs");
         if (!Files.exists(input)) {
-            java.util.Random random = new java.util.Random(1);
-            int dim = 8;
-            float[] centres = new float[4 * dim];
-            for (int i = 0; i < centres.length; i++) {
-                centres[i] = (float) random.nextGaussian() * 10;
+            java.util.Random random = new java.util.Random(5);
+            float[] v = new float[rows * dim];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) random.nextGaussian();
             }
-            float[] clumps = new float[40 * dim];
-            for (int r = 0; r < 40; r++) {
-                int c = random.nextInt(4);
-                for (int i = 0; i < dim; i++) {
-                    clumps[r * dim + i] = centres[c * dim + i] + (float) random.nextGaussian() * 0.3f;
-                }
-            }
-            JobFixtures.writeFvecs(input, new FloatMatrix(dim, 40, clumps));
+            JobFixtures.writeFvecs(input, new FloatMatrix(dim, rows, v));
         }
         return input;
     }
