@@ -4,7 +4,6 @@ import io.hnswseg.io.VecsFormat;
 import io.hnswseg.io.VecsWriter;
 import io.hnswseg.manifest.IndexManifest;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
@@ -119,9 +118,7 @@ final class IndexCommit implements java.io.Closeable {
      */
     static long writeProbe(FileSystem fs, Path dir) throws IOException {
         Path probe = new Path(dir, WRITE_PROBE_PREFIX + UUID.randomUUID());
-        try (FSDataOutputStream out = fs.create(probe, false)) {
-            out.write(0);
-        }
+        HadoopWrites.create(fs, probe, false, out -> out.write(0));
         try {
             return fs.getFileStatus(probe).getModificationTime();
         } finally {
@@ -238,9 +235,7 @@ final class IndexCommit implements java.io.Closeable {
         }
         byte[] data = bytes.toByteArray();
         String relative = "routing/" + runId + "-centroids.fvecs";
-        try (FSDataOutputStream out = fs.create(new Path(root, relative), false)) {
-            out.write(data);
-        }
+        HadoopWrites.create(fs, new Path(root, relative), false, out -> out.write(data));
         CRC32C crc = new CRC32C();
         crc.update(data);
         return new IndexManifest.FileRef(relative, count, data.length, crc.getValue());
@@ -297,16 +292,12 @@ final class IndexCommit implements java.io.Closeable {
                 LOG.warn("output {}: its file system ({}) is not S3A: the manifest is written with a plain PUT, not a conditional one,"
                         + " so a build committing there at the same moment would be replaced", root, fs.getClass().getName());
             }
-            try (FSDataOutputStream out = fs.create(manifestPath, true)) {
-                bytes.writeTo(out);
-            }
+            HadoopWrites.create(fs, manifestPath, true, bytes::writeTo);
             return;
         }
         // Where a created file is visible before it is complete (local disk, HDFS, ABFS), rename is the atomic step.
         Path staged = new Path(root, IndexManifest.FILE_NAME + "." + runId + ".tmp");
-        try (FSDataOutputStream out = fs.create(staged, false)) {
-            bytes.writeTo(out);
-        }
+        HadoopWrites.create(fs, staged, false, bytes::writeTo);
         try {
             FileContext.getFileContext(root.toUri(), hadoop).rename(staged, manifestPath,
                     before == null ? Options.Rename.NONE : Options.Rename.OVERWRITE);

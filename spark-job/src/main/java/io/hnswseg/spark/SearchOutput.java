@@ -172,8 +172,8 @@ final class SearchOutput {
         if (!fs.rename(staging, path)) {
             throw new IOException("cannot rename " + staging + " to " + output + "; the results are complete at " + staging);
         }
-        try (var success = fs.create(new Path(path, SUCCESS), false)) {
-            success.write(MARK);
+        try {
+            HadoopWrites.create(fs, new Path(path, SUCCESS), false, success -> success.write(MARK));
         } catch (IOException e) {
             throw new IOException("the results are complete at " + output + ", but its " + SUCCESS + " could not be written ("
                     + e.getMessage() + "); without it a later --overwrite refuses them, so delete them before running again", e);

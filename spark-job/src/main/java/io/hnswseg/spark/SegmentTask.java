@@ -5,7 +5,6 @@ import io.hnswseg.hnsw.HnswGraphBuilder;
 import io.hnswseg.segment.SegmentInfo;
 import io.hnswseg.segment.SegmentWriter;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -57,12 +56,12 @@ final class SegmentTask {
         try {
             FileSystem fs = IndexCommit.fileSystem(config.output, hadoop);
             // Never overwrite: a file already there belongs to another attempt.
-            try (FSDataOutputStream out = fs.create(file, false)) {
-                info = SegmentWriter.write(graph, TestFaults.segmentStream(config, partition, out), config.centroidCrc32c(partition),
-                        config.centroidBias(partition));
-            }
+            SegmentInfo[] written = new SegmentInfo[1];
+            HadoopWrites.create(fs, file, false, out -> written[0] = SegmentWriter.write(graph, TestFaults.segmentStream(config, partition, out),
+                    config.centroidCrc32c(partition), config.centroidBias(partition)));
+            info = written[0];
         } catch (IOException e) {
-            throw new UncheckedIOException("partition " + partition + ": cannot write segment " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("partition " + partition + ": cannot write its segment: " + e.getMessage(), e);
         }
         double writeSeconds = (System.nanoTime() - writeStart) / 1e9;
         double seconds = readNanos / 1e9 + buildSeconds + evalSeconds + writeSeconds;

@@ -205,6 +205,12 @@ final class SessionOptions {
             // Parquet's words name a column, not the file; Spark's wrapper names the file (probe helper 34).
             line = "reading " + file + ": " + line;
         }
+        if (line.contains("No space left on device") || line.contains("File too large")) {
+            // Often without a file: Spark's scratch files, Parquet's output, an executor's copy of an index (probe helper 50).
+            line += " (a disk this job writes to is full, or a file size limit is set: the output's, Spark's scratch directory"
+                    + " spark.local.dir, by default the temporary directory " + System.getProperty("java.io.tmpdir")
+                    + ", or, for search-job on an s3a:// index, the executors' copy of it)";
+        }
         if (root instanceof org.apache.spark.sql.execution.datasources.SchemaColumnConvertNotSupportedException c) {
             // Parquet's words, "column: [vector, list, element], physicalType: DOUBLE, logicalType: float" (probe helper 39).
             String column = c.getColumn().replaceAll("^\\[|\\]$", "").split(", ")[0];

@@ -1,0 +1,65 @@
+package io.hnswseg.spark;
+
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+
+/**
+ * Writes a file through Hadoop's FileSystem with its failures as IOExceptions naming the file. Hadoop's local file
+ * system reports a failed write (a full disk, a file size limit) as {@link FSError}, an Error that passes every
+ * catch of IOException: the build's commit, search-job's {@code _SUCCESS} and vacuum's clock probe then ended in a
+ * bare stack trace, skipping their clean-up and their messages (probe helper 50).
+ */
+final class HadoopWrites {
+
+    private HadoopWrites() {
+    }
+
+    /** What is written into the created file. */
+    interface Content {
+        void writeTo(FSDataOutputStream out) throws IOException;
+    }
+
+    /**
+     * Creates {@code file} ({@code overwrite} as {@link FileSystem#create(Path, boolean)} takes it) and writes
+     * {@code content}. When the write fails, a file this call created new is removed (best effort), so no partial
+     * file is left to pass for a whole one; a file it replaces is never removed (an S3 PUT that failed left the old
+     * object, which is the index's manifest).
+     */
+    static void create(FileSystem fs, Path file, boolean overwrite, Content content) throws IOException {
+        FSDataOutputStream out;
+        try {
+            out = fs.create(file, overwrite);
+        } catch (FSError e) {
+            throw named(file, e);
+        }
+        try (out) {
+            content.writeTo(out);
+        } catch (IOException | FSError e) {
+            if (!overwrite) {
+                try {
+                    fs.delete(file, false);
+                } catch (IOException | RuntimeException | FSError ignored) {
+                    // The write's failure is the news; a file left here is refused by size or checksum, or vacuumed.
+                }
+            }
+            throw named(file, e);
+        }
+    }
+
+    /** The failure as an IOException naming the file; the original is kept as suppressed, so that the one-line report,
+     * which shows the innermost cause's message, shows this one. */
+    private static IOException named(Path file, Throwable e) {
+        Throwable cause = e instanceof FSError && e.getCause() != null ? e.getCause() : e;
+        String message = String.valueOf(cause.getMessage());
+        if (cause instanceof IOException io && message.contains(file.toString())) {
+            return io;
+        }
+        IOException named = new IOException(message.contains(file.toString()) ? message : file + ": " + message);
+        named.addSuppressed(e);
+        return named;
+    }
+}
