@@ -87,7 +87,7 @@ final class BuildLease implements Closeable {
 
     private void write() throws IOException {
         // Written anew rather than touched: an object store's files take no new modification time.
-        fs.create(file, true).close();
+        HadoopWrites.create(fs, file, true, out -> { });
     }
 
     private void renew() {

@@ -27,7 +27,8 @@ final class HadoopWrites {
      * Creates {@code file} ({@code overwrite} as {@link FileSystem#create(Path, boolean)} takes it) and writes
      * {@code content}. When the write fails, a file this call created new is removed (best effort), so no partial
      * file is left to pass for a whole one; a file it replaces is never removed (an S3 PUT that failed left the old
-     * object, which is the index's manifest).
+     * object, which is the index's manifest), nor one a store says exists at close (another writer's). Failures are
+     * IOExceptions naming the file; the ones raised creating it keep their types.
      */
     static void create(FileSystem fs, Path file, boolean overwrite, Content content) throws IOException {
         FSDataOutputStream out;
@@ -39,7 +40,11 @@ final class HadoopWrites {
         try (out) {
             content.writeTo(out);
         } catch (IOException | FSError e) {
-            if (!overwrite) {
+            // Some stores check a create without overwrite only at close (GCS, S3A's conditional create): a failure that
+            // says the file exists is about another writer's file, which stays.
+            if (!overwrite && Causes.first(e, t -> t instanceof org.apache.hadoop.fs.FileAlreadyExistsException
+                    || t instanceof org.apache.hadoop.fs.PathExistsException
+                    || t.getClass().getSimpleName().equals("RemoteFileChangedException")) == null) {
                 try {
                     fs.delete(file, false);
                 } catch (IOException | RuntimeException | FSError ignored) {

@@ -61,7 +61,9 @@ final class SegmentTask {
                     config.centroidCrc32c(partition), config.centroidBias(partition)));
             info = written[0];
         } catch (IOException e) {
-            throw new UncheckedIOException("partition " + partition + ": cannot write its segment: " + e.getMessage(), e);
+            String message = String.valueOf(e.getMessage());
+            throw new UncheckedIOException("partition " + partition + ": cannot write its segment"
+                    + (message.contains(file.toString()) ? "" : " " + file) + ": " + message, e);
         }
         double writeSeconds = (System.nanoTime() - writeStart) / 1e9;
         double seconds = readNanos / 1e9 + buildSeconds + evalSeconds + writeSeconds;

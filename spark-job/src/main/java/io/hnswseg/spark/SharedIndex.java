@@ -184,6 +184,9 @@ final class SharedIndex {
             try (FSDataInputStream in = fs.open(new Path(root, files.get(i)));
                  OutputStream out = Files.newOutputStream(partial)) {
                 in.transferTo(out);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(partial); // a full disk, say: the part copied would only take room
+                throw e;
             }
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }

@@ -21,15 +21,16 @@ class HadoopWritesTest {
     @TempDir
     java.nio.file.Path dir;
 
-    @Test
-    void aFullDiskIsAnIOExceptionNamingTheFileAndLeavesNoNewFile() throws IOException {
-        FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()));
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aFullDiskIsAnIOExceptionNamingTheFileAndLeavesNoNewFile(boolean atClose) throws IOException {
+        FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()), atClose);
         Path file = new Path(dir.resolve("manifest.json.tmp").toUri());
         IOException e = assertThrows(IOException.class, () -> HadoopWrites.create(fs, file, false, out -> out.write(new byte[100])));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("No space left on device"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("manifest.json.tmp")), "a partial new file is removed");
 
-        // A file being replaced is left as it was (on S3 a failed PUT leaves the old object: the index's manifest).
+        // A file being replaced is not removed (on S3 a failed PUT leaves the old object: the index's manifest).
         java.nio.file.Path old = Files.writeString(dir.resolve("manifest.json"), "old");
         assertThrows(IOException.class, () -> HadoopWrites.create(fs, new Path(old.toUri()), true, out -> out.write(1)));
         assertTrue(Files.exists(old));
@@ -37,7 +38,7 @@ class HadoopWritesTest {
 
     @Test
     void vacuumOnAFullDiskFallsBackToTheLocalClockAndLeavesNoProbe() throws IOException {
-        FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()));
+        FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()), true);
         assertEquals(1234L, Vacuum.storeNow(fs, new Path(dir.toUri()), 1234L));
         try (var left = Files.list(dir)) {
             assertEquals(0, left.count(), "no write probe is left behind");

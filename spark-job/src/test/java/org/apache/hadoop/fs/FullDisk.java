@@ -12,8 +12,12 @@ import java.io.OutputStream;
  */
 public final class FullDisk extends FilterFileSystem {
 
-    public FullDisk(FileSystem local) {
+    private final boolean atClose;
+
+    /** Writes fail at once, or ({@code atClose}) only when the stream is closed, as a buffered local write mostly does. */
+    public FullDisk(FileSystem local, boolean atClose) {
         super(local);
+        this.atClose = atClose;
     }
 
     @Override
@@ -23,12 +27,17 @@ public final class FullDisk extends FilterFileSystem {
         return new FSDataOutputStream(new OutputStream() {
             @Override
             public void write(int b) {
-                throw new FSError(new IOException("No space left on device"));
+                if (!atClose) {
+                    throw new FSError(new IOException("No space left on device"));
+                }
             }
 
             @Override
             public void close() throws IOException {
                 created.close();
+                if (atClose) {
+                    throw new FSError(new IOException("No space left on device"));
+                }
             }
         }, null);
     }
