@@ -70,6 +70,11 @@ final class SessionOptions {
 
     /** The properties file's entries, then the --conf ones, with their keys as Spark takes them ({@link #sparkKey}). */
     Map<String, String> settings() throws IOException {
+        return settings(propertiesFile, sparkProperties);
+    }
+
+    /** {@code propertiesFile}'s entries (none when null), then {@code conf}'s, keyed as Spark takes them ({@link #sparkKey}). */
+    static Map<String, String> settings(java.nio.file.Path propertiesFile, Map<String, String> conf) throws IOException {
         Properties file = new Properties();
         if (propertiesFile != null) {
             try (InputStream in = Files.newInputStream(propertiesFile)) {
@@ -78,7 +83,7 @@ final class SessionOptions {
         }
         Map<String, String> settings = new LinkedHashMap<>();
         file.forEach((k, v) -> settings.put(sparkKey(k.toString()), v.toString().trim()));
-        sparkProperties.forEach((k, v) -> settings.put(sparkKey(k), v));
+        conf.forEach((k, v) -> settings.put(sparkKey(k), v));
         return settings;
     }
 

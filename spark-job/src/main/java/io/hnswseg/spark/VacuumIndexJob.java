@@ -15,16 +15,13 @@ import picocli.CommandLine.Spec;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 
 /**
@@ -72,21 +69,11 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     /** Hadoop's configuration with the spark.hadoop.* entries of the properties file, then the --conf ones. */
     Configuration hadoopConfiguration() throws IOException {
-        Map<String, String> all = new LinkedHashMap<>();
-        if (propertiesFile != null) {
-            Properties file = new Properties();
-            try (InputStream in = Files.newInputStream(propertiesFile)) {
-                file.load(in);
-            }
-            file.forEach((k, v) -> all.put(k.toString(), v.toString().trim()));
-        }
-        all.putAll(properties);
         Configuration hadoop = new Configuration();
-        all.forEach((key, value) -> {
+        // Keyed as Spark takes them: a key outside spark.* is a spark.hadoop.* one.
+        SessionOptions.settings(propertiesFile, properties).forEach((key, value) -> {
             if (key.startsWith("spark.hadoop.")) {
                 hadoop.set(key.substring("spark.hadoop.".length()), value);
-            } else if (!key.startsWith("spark.")) {
-                hadoop.set(key, value);
             }
         });
         return hadoop;
