@@ -76,6 +76,9 @@ public final class Copies {
 
     /** The nodes of {@code graph} that are not copies (each vector's first node), in increasing order; null when none is a copy. */
     static int[] firstNodes(GraphView graph) {
+        if (graph.distinctCount() == graph.size()) {
+            return null;
+        }
         boolean[] copy = null;
         int copies = 0;
         for (int node = 0; node < graph.size(); node++) {
