@@ -156,7 +156,7 @@ final class SessionOptions {
             err.println("hnswseg " + name + ": error: " + explain(e));
             if (Boolean.getBoolean("hnswseg.debug")) {
                 e.printStackTrace(err);
-            } else if (!(cause(e) instanceof InvalidInputException)) {
+            } else if (!(cause(e) instanceof InvalidInputException) && Causes.first(e, SessionOptions::hadoopCannotLogIn) == null) {
                 err.println("(run with HNSWSEG_JAVA_OPTS=-Dhnswseg.debug=true for the full trace)");
             }
             return 1;
@@ -188,13 +188,18 @@ final class SessionOptions {
                 .anyMatch(f -> f.getClassName().startsWith("org.apache.spark.ml.linalg."));
     }
 
+    /** Hadoop's login refused by a Java it does not run on (23 and later): the message says all there is to it. */
+    private static boolean hadoopCannotLogIn(Throwable t) {
+        return t instanceof UnsupportedOperationException && String.valueOf(t.getMessage()).contains("getSubject");
+    }
+
     /** The message a user needs: the invalid-input cause of a failed Spark job, else the root cause's message. */
     static String explain(Throwable e) {
         Throwable named = cause(e);
         if (named != e || named instanceof InvalidInputException) {
             return named.getMessage();
         }
-        if (Causes.first(e, t -> t instanceof UnsupportedOperationException && String.valueOf(t.getMessage()).contains("getSubject")) != null) {
+        if (Causes.first(e, SessionOptions::hadoopCannotLogIn) != null) {
             // Hadoop's login, in every Spark job and in vacuum's file system, on a Java it does not run on.
             return "Hadoop cannot log in on Java " + Runtime.version().feature() + " (it calls Subject.getSubject, which Java 23 and "
                     + "later refuse): run build, search-job and vacuum on Java 17 or 21 (bin/hnswseg takes the JDK from JAVA or JAVA_HOME)";
