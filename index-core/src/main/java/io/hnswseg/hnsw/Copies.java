@@ -76,25 +76,18 @@ public final class Copies {
 
     /** The nodes of {@code graph} that are not copies (each vector's first node), in increasing order; null when none is a copy. */
     static int[] firstNodes(GraphView graph) {
-        if (graph.distinctCount() == graph.size()) {
+        int distinct = graph.distinctCount();
+        if (distinct == graph.size()) {
             return null;
         }
-        boolean[] copy = null;
-        int copies = 0;
+        boolean[] copy = new boolean[graph.size()];
         for (int node = 0; node < graph.size(); node++) {
             int next = graph.nextCopy(node);
             if (next >= 0) {
-                if (copy == null) {
-                    copy = new boolean[graph.size()];
-                }
                 copy[next] = true;
-                copies++;
             }
         }
-        if (copy == null) {
-            return null;
-        }
-        int[] firsts = new int[graph.size() - copies];
+        int[] firsts = new int[distinct];
         int n = 0;
         for (int node = 0; node < graph.size(); node++) {
             if (!copy[node]) {

@@ -109,8 +109,7 @@ final class SessionOptions {
         if (!message.contains("--driver-memory")) {
             return e;
         }
-        int newline = message.indexOf('\n');
-        RuntimeException said = new IllegalArgumentException((newline > 0 ? message.substring(0, newline) : message)
+        RuntimeException said = new IllegalArgumentException(firstLine(message)
                 + " Raise the driver's heap: with bin/hnswseg set HNSWSEG_DRIVER_MEMORY (default 4g), with spark-submit --driver-memory");
         said.addSuppressed(e);
         return said;
@@ -136,8 +135,9 @@ final class SessionOptions {
         long heap = Runtime.getRuntime().maxMemory();
         long bytes;
         try {
-            bytes = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(asked.endsWith("b") || asked.endsWith("B")
-                    || !Character.isDigit(asked.charAt(asked.length() - 1)) ? asked : asked + "m");
+            // A bare number is MiB, as Spark reads this setting.
+            bytes = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
+                    Character.isDigit(asked.charAt(asked.length() - 1)) ? asked + "m" : asked);
         } catch (RuntimeException e) {
             return; // Spark names a malformed value itself
         }
@@ -188,6 +188,11 @@ final class SessionOptions {
                 .anyMatch(f -> f.getClassName().startsWith("org.apache.spark.ml.linalg."));
     }
 
+    private static String firstLine(String message) {
+        int newline = message.indexOf('\n');
+        return newline > 0 ? message.substring(0, newline) : message;
+    }
+
     /** Hadoop's login refused by a Java it does not run on (23 and later): the message says all there is to it. */
     private static boolean hadoopCannotLogIn(Throwable t) {
         return t instanceof UnsupportedOperationException && String.valueOf(t.getMessage()).contains("getSubject");
@@ -208,8 +213,7 @@ final class SessionOptions {
         String message = root instanceof java.nio.file.FileSystemException ? io.hnswseg.io.LocalFiles.describe(root)
                 : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
-        int newline = message.indexOf('\n');
-        String line = newline > 0 ? message.substring(0, newline) : message;
+        String line = firstLine(message);
         String file = fileBeingRead(e);
         if (file != null && !line.contains(file)) {
             // Parquet's words name a column, not the file; Spark's wrapper names the file (probe helper 34).
