@@ -116,6 +116,36 @@ class QuantizationRecallTest {
         assertNoGap(new FloatMatrix[]{base, queries}, Metric.L2, "sift-real 20K with 10 vectors x100");
     }
 
+    /**
+     * Many tight clusters in one segment: 200 of about 100 vectors each, spread half a code step. The check's
+     * spread sample holds ten of each, between which the codes rank well (agreement 0.998), where the segment's
+     * hundred are too close for them: recall@10 0.7325 at ef 16 on codes against 0.9655 float-only (probe helper
+     * 45 found 0.29 against 0.81). The check now judges each query against its nearest rows of the whole set.
+     */
+    @Test
+    void tightClusters() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(31);
+        int dim = 32;
+        int clusters = 200;
+        float[] centres = new float[clusters * dim];
+        for (int i = 0; i < centres.length; i++) {
+            centres[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        FloatMatrix[] data = new FloatMatrix[2];
+        int[] rows = {20_000, 200};
+        for (int m = 0; m < 2; m++) {
+            float[] v = new float[rows[m] * dim];
+            for (int r = 0; r < rows[m]; r++) {
+                int c = random.nextInt(clusters);
+                for (int d = 0; d < dim; d++) {
+                    v[r * dim + d] = centres[c * dim + d] + 0.004f * (float) random.nextGaussian();
+                }
+            }
+            data[m] = new FloatMatrix(dim, rows[m], v);
+        }
+        assertNoGap(data, Metric.L2, "tight clusters");
+    }
+
     @Test
     void theFitCheckRefusesCodesThatScatterNeighbours() {
         // Clustered data where every dimension's range is stretched a thousandfold by rows at its ends:
@@ -139,14 +169,17 @@ class QuantizationRecallTest {
         // One thread each: both builds are determined by the seed, so a float fallback equals float-only.
         HnswGraph coded = builder(data[0], metric, true).build(1);
         HnswGraph floats = builder(data[0], metric, false).build(1);
+        StringBuilder gaps = new StringBuilder();
         for (int i = 0; i < EFS.length; i++) {
             int ef = EFS[i];
             double c = Fixtures.recall(coded, data[1], truth, ef);
             double f = Fixtures.recall(floats, data[1], truth, ef);
             System.out.printf("%s, %s, ef %d: recall@10 %.4f with %s, %.4f float-only%n", what, metric, ef, c, coded.scoring(), f);
-            assertTrue(c >= f - MAX_GAP[i], what + ", " + metric + ", ef " + ef + ": recall@10 " + c + " scoring "
-                    + coded.scoring() + ", float-only " + f);
+            if (c < f - MAX_GAP[i]) {
+                gaps.append(String.format("%s, %s, ef %d: recall@10 %.4f scoring %s, float-only %.4f; ", what, metric, ef, c, coded.scoring(), f));
+            }
         }
+        assertTrue(gaps.length() == 0, gaps.toString());
     }
 
     private static HnswGraphBuilder builder(FloatMatrix base, Metric metric, boolean quantized) {
