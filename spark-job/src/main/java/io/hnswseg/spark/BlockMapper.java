@@ -85,7 +85,7 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
         // Every row's id, a skipped row's too: the check counts the rows of this read, for the driver to compare.
         if (openIds != null) {
             int p = Math.floorMod(Partitioning.mix(id ^ 0x5DEECE66DL), openIds.length);
-            add(openIds, p, p, id, null);
+            add(openIds, p, p, id, null, Sample.fingerprint(rows));
         }
         String problem = problem(rows, v, dim, metric);
         if (problem != null) {
@@ -98,7 +98,7 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
         }
         int n = assigner.assign(id, v, 0, targets);
         for (int i = 0; i < n; i++) {
-            add(open, targets[i], config.idCheckPartitions + targets[i], id, v);
+            add(open, targets[i], config.idCheckPartitions + targets[i], id, v, 0);
         }
     }
 
@@ -128,7 +128,8 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
         return null;
     }
 
-    private void add(VectorBlock[] blocks, int slot, int target, long id, float[] v) {
+    /** Appends a row to the open block of {@code slot}: its vector {@code v}, or its {@code fingerprint} to an id-only block. */
+    private void add(VectorBlock[] blocks, int slot, int target, long id, float[] v, long fingerprint) {
         VectorBlock b = blocks[slot];
         if (b == null) {
             b = blocks[slot] = new VectorBlock(dim, v != null);
@@ -137,6 +138,7 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
             System.arraycopy(v, 0, b.vectors, b.count * dim, dim);
         }
         b.ids[b.count++] = id;
+        b.fingerprint += fingerprint;
         if (b.full()) {
             ready.add(new Tuple2<>(target, b));
             sent += v != null ? b.count : 0;

@@ -59,8 +59,10 @@ final class BlockReducer {
     private static SegmentResult checkIds(JobConfig config, Iterator<Tuple2<Integer, VectorBlock>> blocks) {
         long[] ids = new long[1024];
         int n = 0;
+        long fingerprint = 0;
         while (blocks.hasNext()) {
             VectorBlock b = blocks.next()._2();
+            fingerprint += b.fingerprint;
             if (n + b.count > ids.length) {
                 ids = Arrays.copyOf(ids, Math.max(2 * ids.length, n + b.count));
             }
@@ -84,9 +86,7 @@ final class BlockReducer {
         }
         SegmentResult seen = SegmentResult.empty(ID_CHECK, 0, 0);
         seen.count = n;
-        for (int i = 0; i < n; i++) {
-            seen.idFingerprint += Sample.fingerprint(ids[i]);
-        }
+        seen.rowFingerprint = fingerprint;
         return seen;
     }
 }

@@ -284,9 +284,10 @@ final class Evaluation implements Serializable {
         // The query's own row must be among what is left out: found by its vector, which is compared as stored.
         for (int node = 0; node < graph.size(); node++) {
             Integer q = byId.get(graph.externalId(node));
+            // Row id ids[q] has another vector on the build's read than on the sample's, whose queries these are.
             if (q != null && nodes[q] < 0) {
-                throw new IllegalStateException("evaluation query " + ids[q] + " is node " + node + " of this segment, but its vector"
-                        + " was not found there as stored: its own row would count as its neighbour");
+                throw new InvalidInputException("the input gave row id " + ids[q] + " another vector on the build's read of it than"
+                        + " on its first: " + InputSample.COMPUTED_ANEW);
             }
         }
         return nodes;

@@ -231,11 +231,11 @@ final class IndexBuild {
         for (SegmentResult r : results) {
             if (r.partition == BlockReducer.ID_CHECK) {
                 rows += r.count;
-                fingerprint += r.idFingerprint;
+                fingerprint += r.rowFingerprint;
             }
         }
         try {
-            InputSample.requireSameRows(input, sample.rowsRead, sample.idFingerprint, rows, fingerprint);
+            InputSample.requireSameRows(input, sample.rowsRead, sample.rowFingerprint, rows, fingerprint);
         } catch (InvalidInputException e) {
             commit.abandon(runId);
             throw e;

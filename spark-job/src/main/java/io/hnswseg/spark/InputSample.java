@@ -133,8 +133,8 @@ final class InputSample {
             maxFloats[t] = Math.max(1, (long) Math.ceil(2.0 * Sample.MAX_FLOATS * rows / total));
         }
         List<Sample.Part> again = reservoirs(table, internal, capacities, maxFloats, seed);
-        requireSameRows(input, total, first.stream().mapToLong(p -> p.idFingerprint).sum(),
-                again.stream().mapToLong(p -> p.rowsRead).sum(), again.stream().mapToLong(p -> p.idFingerprint).sum());
+        requireSameRows(input, total, first.stream().mapToLong(p -> p.rowFingerprint).sum(),
+                again.stream().mapToLong(p -> p.rowsRead).sum(), again.stream().mapToLong(p -> p.rowFingerprint).sum());
         return again;
     }
 
@@ -151,16 +151,20 @@ final class InputSample {
 
     /**
      * Fails when a later read of a table gave other rows than the first (its row count or {@link Sample#fingerprint}
-     * of ids differ): a Dataset computed anew on each read, and differently, would be indexed from one read and
-     * measured against another's queries and count (probe helper 43).
+     * of ids and vectors differ): a Dataset computed anew on each read, and differently, would be indexed from one read
+     * and measured against another's queries and count (probe helper 43).
      */
     static void requireSameRows(String input, long firstRows, long firstFingerprint, long thenRows, long thenFingerprint) {
         if (thenRows == firstRows && thenFingerprint == firstFingerprint) {
             return;
         }
         throw new InvalidInputException(String.format("input %s gave other rows to the build's second read of it than to its"
-                + " first (%,d rows, then %,d%s): it is computed anew on each read, and differently (ids or rows from a"
-                + " nondeterministic function, a source that changed); persist it (Dataset.persist()) or write it out and build"
-                + " from that. Nothing was committed", input, firstRows, thenRows, thenRows == firstRows ? " with other ids" : ""));
+                + " first (%,d rows, then %,d%s): %s", input, firstRows, thenRows, thenRows == firstRows ? " with other ids or vectors" : "",
+                COMPUTED_ANEW));
     }
+
+    /** Why a table's reads differ, and what to do. */
+    static final String COMPUTED_ANEW = "it is computed anew on each read, and differently (ids, vectors or rows from a"
+            + " nondeterministic function, a source that changed); persist it (Dataset.persist()) or write it out and build"
+            + " from that. Nothing was committed";
 }

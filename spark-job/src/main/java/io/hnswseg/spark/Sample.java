@@ -43,8 +43,8 @@ final class Sample {
         float[][] vectors;
         /** Rows the task read to take this part (all of them for a reservoir). */
         long rowsRead;
-        /** {@link #fingerprint} of the ids of the rows read. */
-        long idFingerprint;
+        /** {@link #fingerprint} of the rows read. */
+        long rowFingerprint;
 
         Part() {
         }
@@ -60,7 +60,7 @@ final class Sample {
             float[][] vectors = new float[capacity][];
             SplittableRandom random = new SplittableRandom(seed);
             long read = 0;
-            long idFingerprint = 0;
+            long rowFingerprint = 0;
             try (rows) {
                 boolean sized = false;
                 while (rows.next()) {
@@ -71,7 +71,7 @@ final class Sample {
                     }
                     long slot = read < capacity ? read : random.nextLong(read + 1);
                     read++;
-                    idFingerprint += fingerprint(rows.id());
+                    rowFingerprint += fingerprint(rows);
                     if (slot < capacity) {
                         int i = (int) slot;
                         ids[i] = rows.id();
@@ -87,7 +87,7 @@ final class Sample {
             p.lengths = Arrays.copyOf(lengths, kept);
             p.vectors = Arrays.copyOf(vectors, kept);
             p.rowsRead = read;
-            p.idFingerprint = idFingerprint;
+            p.rowFingerprint = rowFingerprint;
             return p;
         }
 
@@ -114,17 +114,31 @@ final class Sample {
                 p.vectors[i] = vectors[order[i]];
             }
             p.rowsRead = rowsRead;
-            p.idFingerprint = idFingerprint;
+            p.rowFingerprint = rowFingerprint;
             return p;
         }
     }
 
     /**
-     * One id's share of a set's fingerprint: the sum of its ids' shares, wrapping, is the same in any order and any
-     * split into parts, so two reads of a table that gave the same ids give the same sum, and others almost never do.
+     * One row's share of a read's fingerprint, from its id and the bits of its vector's {@code length} components
+     * ({@code vector} null for a row whose vector is unusable as read, {@link RowSource#problem}). The sum of the rows'
+     * shares, wrapping, is the same in any order and any split into parts, so two reads of a table that gave the same
+     * rows give the same sum, and others almost never do: not only other ids but the same ids with other vectors (a
+     * random UDF in the vectors' column), which would be indexed from one read and measured against the other's.
      */
-    static long fingerprint(long id) {
-        return Partitioning.mix(id ^ 0x2545F4914F6CDD1DL);
+    static long fingerprint(long id, float[] vector, int length) {
+        long h = id ^ 0x2545F4914F6CDD1DL;
+        if (vector != null) {
+            for (int i = 0; i < length; i++) {
+                h = (h ^ Float.floatToRawIntBits(vector[i])) * 0x9E3779B97F4A7C15L;
+            }
+        }
+        return Partitioning.mix(h);
+    }
+
+    /** {@link #fingerprint(long, float[], int)} of the current row of {@code rows}. */
+    static long fingerprint(RowSource rows) {
+        return fingerprint(rows.id(), rows.problem() == null ? rows.vector() : null, rows.length());
     }
 
     final int dimension;
@@ -138,11 +152,11 @@ final class Sample {
     final int unusable;
     /** Rows of the input the sampling tasks read: all of it, so this is the input's row count. */
     final long rowsRead;
-    /** {@link #fingerprint} of the ids of the {@link #rowsRead} rows. */
-    final long idFingerprint;
+    /** {@link #fingerprint} of the {@link #rowsRead} rows. */
+    final long rowFingerprint;
 
     private Sample(int dimension, float[] vectors, int rows, long[] evalIds, float[] evalVectors, int seen, int unusable, long rowsRead,
-                   long idFingerprint) {
+                   long rowFingerprint) {
         this.dimension = dimension;
         this.vectors = vectors;
         this.rows = rows;
@@ -151,7 +165,7 @@ final class Sample {
         this.seen = seen;
         this.unusable = unusable;
         this.rowsRead = rowsRead;
-        this.idFingerprint = idFingerprint;
+        this.rowFingerprint = rowFingerprint;
     }
 
     int evalCount() {
@@ -256,8 +270,8 @@ final class Sample {
             System.arraycopy(valid.get(eval.get(i)), 0, evalVectors, i * dim, dim);
         }
         long rowsRead = parts.stream().mapToLong(p -> p.rowsRead).sum();
-        long idFingerprint = parts.stream().mapToLong(p -> p.idFingerprint).sum();
-        return new Sample(dim, vectors, train, evalIds, evalVectors, seen, seen - valid.size(), rowsRead, idFingerprint);
+        long rowFingerprint = parts.stream().mapToLong(p -> p.rowFingerprint).sum();
+        return new Sample(dim, vectors, train, evalIds, evalVectors, seen, seen - valid.size(), rowsRead, rowFingerprint);
     }
 
     /** The most common length of a non-empty vector among the sampled rows. */

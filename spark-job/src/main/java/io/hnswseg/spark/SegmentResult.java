@@ -24,8 +24,8 @@ final class SegmentResult implements Serializable {
     String scoring;
     /** This segment's part of the recall measurement, or null. */
     Evaluation.Partial evaluation;
-    /** Of an id check: the {@link Sample#fingerprint} of the ids it saw ({@link #count} of them). */
-    long idFingerprint;
+    /** Of an id check: the {@link Sample#fingerprint} of the rows whose ids it saw ({@link #count} of them). */
+    long rowFingerprint;
 
     SegmentResult() {
     }

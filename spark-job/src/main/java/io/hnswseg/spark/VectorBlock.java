@@ -18,6 +18,8 @@ final class VectorBlock implements Serializable {
     long[] ids;
     /** {@code count x dimension}, row-major; null in an id-only block. */
     float[] vectors;
+    /** In an id-only block, the sum of its rows' {@link Sample#fingerprint}s (their vectors stay behind). */
+    long fingerprint;
 
     VectorBlock() {
     }
@@ -38,6 +40,7 @@ final class VectorBlock implements Serializable {
         }
         VectorBlock t = new VectorBlock();
         t.count = count;
+        t.fingerprint = fingerprint;
         t.ids = java.util.Arrays.copyOf(ids, count);
         t.vectors = vectors == null ? null : java.util.Arrays.copyOf(vectors, count * dimension);
         return t;

@@ -829,8 +829,26 @@ class BuildIndexJobTest {
         Path output = tmp.resolve("changing-index");
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> HnswsegSpark.build(changing, output.toString(),
                 new BuildOptions().vectorColumn("embedding").partitions(2)));
-        assertTrue(e.getMessage().contains("gave other rows to the build's second read of it than to its first (2,000 rows, then 2,000 with other ids)")
-                && e.getMessage().contains("persist it"), e.getMessage());
+        assertRefusedAsChanged(e, output, CHANGED + " with other ids or vectors)");
+        // Stable ids, vectors with noise drawn on each read: the same ids, other vectors (not caught before).
+        org.apache.spark.sql.expressions.UserDefinedFunction noise = org.apache.spark.sql.functions.udf(
+                (org.apache.spark.sql.api.java.UDF1<Long, Float>) id -> id + (float) java.util.concurrent.ThreadLocalRandom.current().nextGaussian(),
+                DataTypes.FloatType).asNondeterministic();
+        org.apache.spark.sql.Dataset<Row> noisy = spark.range(0, 2_000, 1, 2).select(org.apache.spark.sql.functions.col("id"),
+                org.apache.spark.sql.functions.array(noise.apply(org.apache.spark.sql.functions.col("id")),
+                        org.apache.spark.sql.functions.cos(org.apache.spark.sql.functions.col("id")).cast("float")).as("embedding"));
+        // A sampled query's row is found changed in its segment's task; without queries, the driver finds the fingerprints differ.
+        Path noisyOutput = tmp.resolve("noisy-index");
+        assertRefusedAsChanged(assertThrows(InvalidInputException.class, () -> HnswsegSpark.build(noisy, noisyOutput.toString(),
+                new BuildOptions().vectorColumn("embedding").partitions(2))), noisyOutput, "another vector on the build's read of it than on its first");
+        assertRefusedAsChanged(assertThrows(InvalidInputException.class, () -> HnswsegSpark.build(noisy, noisyOutput.toString(),
+                new BuildOptions().vectorColumn("embedding").partitions(2).evalQueries(0))), noisyOutput, CHANGED + " with other ids or vectors)");
+    }
+
+    private static final String CHANGED = "gave other rows to the build's second read of it than to its first (2,000 rows, then 2,000";
+
+    private static void assertRefusedAsChanged(InvalidInputException e, Path output, String how) throws IOException {
+        assertTrue(e.getMessage().contains(how) && e.getMessage().contains("persist it"), e.getMessage());
         assertFalse(Files.exists(output.resolve(IndexManifest.FILE_NAME)), "nothing committed");
         if (Files.exists(output.resolve("segments"))) {
             try (Stream<Path> left = Files.list(output.resolve("segments"))) {
