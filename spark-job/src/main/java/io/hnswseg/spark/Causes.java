@@ -25,6 +25,15 @@ final class Causes {
         return null;
     }
 
+    /**
+     * {@code said}, a new exception with the message a user needs, keeping {@code original} as suppressed rather than
+     * as its cause: the one-line report shows the innermost cause's message, which would be the original's again.
+     */
+    static <E extends Throwable> E retold(E said, Throwable original) {
+        said.addSuppressed(original);
+        return said;
+    }
+
     /** The last of {@code e}'s causes (itself when it has none), stopping where the chain loops. */
     static Throwable root(Throwable e) {
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -55,16 +55,13 @@ final class HadoopWrites {
         }
     }
 
-    /** The failure as an IOException naming the file; the original is kept as suppressed, so that the one-line report,
-     * which shows the innermost cause's message, shows this one. */
+    /** The failure as an IOException naming the file ({@link Causes#retold}). */
     private static IOException named(Path file, Throwable e) {
         Throwable cause = e instanceof FSError && e.getCause() != null ? e.getCause() : e;
         String message = String.valueOf(cause.getMessage());
         if (cause instanceof IOException io && message.contains(file.toString())) {
             return io;
         }
-        IOException named = new IOException(message.contains(file.toString()) ? message : file + ": " + message);
-        named.addSuppressed(e);
-        return named;
+        return Causes.retold(new IOException(message.contains(file.toString()) ? message : file + ": " + message), e);
     }
 }

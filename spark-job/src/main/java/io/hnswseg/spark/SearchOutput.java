@@ -175,11 +175,8 @@ final class SearchOutput {
         try {
             HadoopWrites.create(fs, new Path(path, SUCCESS), false, success -> success.write(MARK));
         } catch (IOException e) {
-            // Suppressed, not the cause: the one-line report shows the innermost cause's message, and this one is the news.
-            IOException said = new IOException("the results are complete at " + output + ", but its " + SUCCESS + " could not be written ("
-                    + e.getMessage() + "); without it a later --overwrite refuses them, so delete them before running again");
-            said.addSuppressed(e);
-            throw said;
+            throw Causes.retold(new IOException("the results are complete at " + output + ", but its " + SUCCESS + " could not be written ("
+                    + e.getMessage() + "); without it a later --overwrite refuses them, so delete them before running again"), e);
         }
     }
 

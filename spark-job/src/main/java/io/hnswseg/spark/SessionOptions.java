@@ -101,18 +101,16 @@ final class SessionOptions {
 
     /**
      * A failure to start Spark, said in terms a user of bin/hnswseg can act on where Spark's own words mislead: its
-     * advice for too small a heap names options that cannot reach a running driver (see warnOfDriverMemory). The
-     * one-line report shows the innermost message, so Spark's exception is kept as suppressed, not as cause.
+     * advice for too small a heap names options that cannot reach a running driver (see warnOfDriverMemory); Spark's
+     * exception is kept as suppressed ({@link Causes#retold}).
      */
     private static RuntimeException startFailure(IllegalArgumentException e) {
         String message = String.valueOf(e.getMessage());
         if (!message.contains("--driver-memory")) {
             return e;
         }
-        RuntimeException said = new IllegalArgumentException(firstLine(message)
-                + " Raise the driver's heap: with bin/hnswseg set HNSWSEG_DRIVER_MEMORY (default 4g), with spark-submit --driver-memory");
-        said.addSuppressed(e);
-        return said;
+        return Causes.retold(new IllegalArgumentException(firstLine(message)
+                + " Raise the driver's heap: with bin/hnswseg set HNSWSEG_DRIVER_MEMORY (default 4g), with spark-submit --driver-memory"), e);
     }
 
     /**
