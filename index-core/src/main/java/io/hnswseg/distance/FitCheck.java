@@ -7,8 +7,10 @@ import java.util.Arrays;
 /**
  * Checks a fitted {@link Quantizer} before a graph relies on it: sampled rows act as queries, and the
  * fraction of each one's true 10 nearest rows (by the float vectors) that the codes rank among their 15
- * nearest is measured. Searches walk the graph on the codes and re-rank a beam of at least k with floats,
- * so codes that keep the true neighbours near the front lose no recall, and codes that scatter them would.
+ * nearest is measured; a row as near as the 10th true one counts as one of them, so that exact copies, which
+ * codes cannot order, are not counted as misses. Searches walk the graph on the codes and re-rank a beam of
+ * at least k with floats, so codes that keep the true neighbours near the front lose no recall, and codes that
+ * scatter them would.
  *
  * <p>A query's rivals are its {@link #NEIGHBOURHOOD} nearest rows of the whole set, found once by an exact
  * scan, and a sample spread over the set. The neighbourhood holds the set's own density: a sample of a
@@ -34,16 +36,21 @@ final class FitCheck {
     private final int[] queryRows;
     /** Per query, its neighbourhood rows that are not in the sample, row-major: candidates {@code sampled..}. */
     private final float[][] extra;
-    /** Per query, its {@link #TRUE_K} nearest rows by exact distance, as candidates: the same for every quantizer tried. */
-    private final int[][] truth;
+    /**
+     * Per query, the exact distance of the farthest of its {@link #TRUE_K} nearest rows, by {@link Metric#distance} (the
+     * scan's column kernel may differ in the last bits): a candidate no farther is a true neighbour.
+     */
+    private final float[] limits;
+    private final Metric metric;
 
-    private FitCheck(int dimension, float[] sample, int sampled, int[] queryRows, float[][] extra, int[][] truth) {
+    private FitCheck(int dimension, float[] sample, int sampled, int[] queryRows, float[][] extra, float[] limits, Metric metric) {
         this.dimension = dimension;
         this.sample = sample;
         this.sampled = sampled;
         this.queryRows = queryRows;
         this.extra = extra;
-        this.truth = truth;
+        this.limits = limits;
+        this.metric = metric;
     }
 
     /**
@@ -54,7 +61,7 @@ final class FitCheck {
         int dimension = data.dimension();
         int n = Math.min(rows, CANDIDATES);
         if (n < 4 * CODE_K) {
-            return new FitCheck(dimension, null, 0, null, null, null);
+            return new FitCheck(dimension, null, 0, null, null, null, metric);
         }
         float[] sample = data.spreadSample(rows, n);
         int queries = Math.min(QUERIES, n / 4);
@@ -76,7 +83,7 @@ final class FitCheck {
                     Arrays.copyOfRange(distances, from, to));
         });
         float[][] extra = new float[queries][];
-        int[][] truth = new int[queries][TRUE_K];
+        float[] limits = new float[queries];
         for (int q = 0; q < queries; q++) {
             int self = dataRow(queryRows[q], rows, n);
             int outside = 0;
@@ -86,18 +93,24 @@ final class FitCheck {
                 candidate[i] = inSample >= 0 ? inSample : n + outside++;
             }
             extra[q] = new float[outside * dimension];
-            int truths = 0;
             for (int i = 0; i < wanted; i++) {
                 if (candidate[i] >= n) {
                     data.copyRow(nearest[q][i], extra[q], (candidate[i] - n) * dimension);
                 }
+            }
+            limits[q] = Float.NEGATIVE_INFINITY;
+            for (int i = 0, truths = 0; i < wanted && truths < TRUE_K; i++) {
                 // The query row itself is not a neighbour of itself.
-                if (nearest[q][i] != self && truths < TRUE_K) {
-                    truth[q][truths++] = candidate[i];
+                if (nearest[q][i] != self) {
+                    int c = candidate[i];
+                    float d = c < n ? metric.distance(queryVectors[q], 0, sample, c * dimension, dimension)
+                            : metric.distance(queryVectors[q], 0, extra[q], (c - n) * dimension, dimension);
+                    limits[q] = Math.max(limits[q], d);
+                    truths++;
                 }
             }
         }
-        return new FitCheck(dimension, sample, n, queryRows, extra, truth);
+        return new FitCheck(dimension, sample, n, queryRows, extra, limits, metric);
     }
 
     /** The row the {@code i}-th of {@code n} spread samples of {@code rows} rows is ({@link FloatPages#spreadSample}). */
@@ -124,55 +137,50 @@ final class FitCheck {
         quantizer.rowTerms(codes, 0, sampled, terms, 0);
         float[] errors = new float[sampled];
         quantizer.rowErrors(sample, 0, sampled, codes, errors, 0);
-        int[] found = new int[truth.length];
-        SharedWork.run(truth.length, threads, q -> {
+        // Searches score misfit rows on their floats; so does the check, or it would judge codes on rows they never
+        // score. The limit is the sample's, as the segment's is its rows' (a query's nearest rows are no sample of it).
+        float misfitLimit = Quantizer.misfitLimit(quantizer.metric(), errors);
+        int[] found = new int[limits.length];
+        SharedWork.run(limits.length, threads, q -> {
             int outside = extra[q].length / dimension;
             byte[] extraCodes = quantizer.encode(extra[q], outside);
             float[] extraTerms = new float[outside];
             quantizer.rowTerms(extraCodes, 0, outside, extraTerms, 0);
-            float[] candidateErrors = Arrays.copyOf(errors, sampled + outside);
-            quantizer.rowErrors(extra[q], 0, outside, extraCodes, candidateErrors, sampled);
-            // Searches score misfit rows on their floats; so does the check, or it would judge codes on rows they never score.
-            boolean[] misfits = Quantizer.misfits(quantizer.metric(), candidateErrors);
+            float[] extraErrors = new float[outside];
+            quantizer.rowErrors(extra[q], 0, outside, extraCodes, extraErrors, 0);
             int self = queryRows[q];
             float[] query = Arrays.copyOfRange(sample, self * dimension, (self + 1) * dimension);
             float[] approximate = new float[sampled + outside];
-            score(quantizer.query(query, terms), quantizer.metric(), query, sample, codes, misfits, 0, sampled, approximate);
-            score(quantizer.query(query, extraTerms), quantizer.metric(), query, extra[q], extraCodes, misfits, sampled, outside, approximate);
+            score(quantizer.query(query, terms), query, sample, codes, errors, misfitLimit, 0, sampled, approximate);
+            score(quantizer.query(query, extraTerms), query, extra[q], extraCodes, extraErrors, misfitLimit, sampled, outside, approximate);
             approximate[self] = Float.POSITIVE_INFINITY;
-            found[q] = overlap(truth[q], approximate);
+            int near = 0;
+            for (int c : nearest(approximate, CODE_K)) {
+                near += exact(q, query, c) <= limits[q] ? 1 : 0;
+            }
+            found[q] = Math.min(TRUE_K, near);
         });
-        return (double) Arrays.stream(found).sum() / ((long) truth.length * TRUE_K);
+        return (double) Arrays.stream(found).sum() / ((long) limits.length * TRUE_K);
     }
 
     /**
-     * Scores the {@code count} rows of {@code vectors} (codes {@code codes}) into {@code into[first..]} as a
-     * search would: on the codes, or on the floats for a row {@code misfits} (indexed from {@code first}) marks.
+     * Scores the {@code count} rows of {@code vectors} (codes {@code codes}, code errors {@code errors}) into
+     * {@code into[first..]} as a search would: on the codes, or on the floats for a row whose error is above
+     * {@code misfitLimit}.
      */
-    private void score(CodeQuery codeQuery, Metric metric, float[] query, float[] vectors, byte[] codes, boolean[] misfits,
+    private void score(CodeQuery codeQuery, float[] query, float[] vectors, byte[] codes, float[] errors, float misfitLimit,
                        int first, int count, float[] into) {
         for (int i = 0; i < count; i++) {
-            into[first + i] = misfits != null && misfits[first + i]
+            into[first + i] = errors[i] > misfitLimit
                     ? metric.distance(query, 0, vectors, i * dimension, dimension)
                     : codeQuery.distance(codes, i * dimension, i);
         }
     }
 
-    /**
-     * How many of the {@link #TRUE_K} nearest by exact distance are among the {@link #CODE_K} nearest by
-     * code distance. Both sets have exactly their size: ties are broken by candidate, so codes that cannot
-     * tell rows apart (all equal) score low instead of admitting every tied row.
-     */
-    private static int overlap(int[] trueNearest, float[] approximate) {
-        boolean[] inCodeSet = new boolean[approximate.length];
-        for (int row : nearest(approximate, CODE_K)) {
-            inCodeSet[row] = true;
-        }
-        int found = 0;
-        for (int row : trueNearest) {
-            found += inCodeSet[row] ? 1 : 0;
-        }
-        return found;
+    /** The exact distance from query {@code q}'s vector {@code query} to candidate {@code c}. */
+    private float exact(int q, float[] query, int c) {
+        return c < sampled ? metric.distance(query, 0, sample, c * dimension, dimension)
+                : metric.distance(query, 0, extra[q], (c - sampled) * dimension, dimension);
     }
 
     /** The candidates of the {@code k} smallest distances, ties broken by candidate. */

@@ -276,9 +276,25 @@ public final class Quantizer {
      * @param rowErrors per row, {@link #rowErrors}; the same array gives the same rows at build and after a reopen
      */
     public static boolean[] misfits(Metric metric, float[] rowErrors) {
+        float limit = misfitLimit(metric, rowErrors);
+        if (limit == Float.POSITIVE_INFINITY) {
+            return null;
+        }
+        boolean[] misfit = new boolean[rowErrors.length];
+        for (int row = 0; row < rowErrors.length; row++) {
+            misfit[row] = rowErrors[row] > limit;
+        }
+        return misfit;
+    }
+
+    /**
+     * The row error above which a row of {@code rowErrors} is a misfit ({@link #misfits}); infinite when none is
+     * (l2 and cosine, no row above it, or too many rows above it to be outliers).
+     */
+    static float misfitLimit(Metric metric, float[] rowErrors) {
         int rows = rowErrors.length;
         if (metric != Metric.IP || rows == 0) {
-            return null;
+            return Float.POSITIVE_INFINITY;
         }
         // The median of an evenly spaced sample of at most 4,097 rows: the same rows wherever it is computed.
         int step = Math.max(1, rows / 4096);
@@ -288,21 +304,14 @@ public final class Quantizer {
         }
         java.util.Arrays.sort(sample);
         float limit = MISFIT_ERROR_FACTOR * sample[sample.length / 2];
-        boolean[] misfit = null;
         int count = 0;
-        for (int row = 0; row < rows; row++) {
-            if (rowErrors[row] > limit) {
-                if (misfit == null) {
-                    misfit = new boolean[rows];
-                }
-                misfit[row] = true;
-                count++;
-            }
+        for (float error : rowErrors) {
+            count += error > limit ? 1 : 0;
         }
         // Outliers are rare (the probe's 3 vectors came with 73 mildly clipped rows: 1.5%): more rows than one in
         // MAX_MISFIT_SHARE above the limit is the errors' own spread (most rows coded exactly, say, and a median
         // near 0), and scoring them all on floats would slow every search for nothing.
-        return count > Math.max(1, rows / MAX_MISFIT_SHARE) ? null : misfit;
+        return count == 0 || count > Math.max(1, rows / MAX_MISFIT_SHARE) ? Float.POSITIVE_INFINITY : limit;
     }
 
     public int dimension() {
