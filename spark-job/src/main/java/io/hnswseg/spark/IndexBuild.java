@@ -107,7 +107,7 @@ final class IndexBuild {
         BuildSummary run(IndexCommit commit) throws IOException;
     }
 
-    /** Prepares the output, runs {@code body} into it, and after a failure removes the output if this build created it empty. */
+    /** Prepares the output, runs {@code body} into it, and after a failure removes what it wrote ({@link IndexCommit#afterFailure}). */
     private BuildSummary intoOutput(Body body) throws IOException {
         IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
         try (commit) {
@@ -116,7 +116,7 @@ final class IndexBuild {
             // Throwable: a failed Spark job is a checked SparkException that no signature declares. The lease
             // is ended (closed) by now, so the output may be empty again.
             try {
-                commit.removeIfCreatedAndEmpty();
+                commit.afterFailure();
             } catch (IOException | RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -219,8 +219,8 @@ final class IndexBuild {
 
     /**
      * Fails, committing nothing and removing this build's files, when the build's read of a table gave other rows than
-     * the sample's read of it: a Dataset computed anew on each read, and differently (ids from a nondeterministic UDF,
-     * a filter on one, a source that changes), would otherwise be indexed as one read and measured against the other's
+     * the sample's read of it: a Dataset computed anew on each read, and differently (ids or vectors from a
+     * nondeterministic UDF, a filter on one, a source that changes), would otherwise be indexed as one read and measured against the other's
      * queries and count (probe helper 43: ids from a random UDF claimed recall 0.9535 where eval measured 0.9376, and
      * a random filter reported 5 vectors replicated that were not).
      */

@@ -62,6 +62,13 @@ final class IndexCommit implements java.io.Closeable {
     private final Path created;
     /** This build's lease on the output ({@link #startRun}), which keeps a vacuum off its files; null before. */
     private BuildLease lease;
+    /** This build's run id ({@link #startRun}); null before. */
+    private String runId;
+    /**
+     * Whether the manifest's write has begun: from then on a failure may still have committed it (a PUT whose answer
+     * was lost), so this build's files must stay.
+     */
+    private boolean writing;
 
     private IndexCommit(Configuration hadoop, FileSystem fs, Path root, boolean overwrite, FileStatus before, Path created) {
         this.hadoop = hadoop;
@@ -172,12 +179,19 @@ final class IndexCommit implements java.io.Closeable {
     }
 
     /**
-     * After a build that failed: removes the output directory this build created, and the parents it created
-     * for it, when nothing is in them (a build refused for its input leaves no empty directories behind). Files
-     * a failed build did write stay where they are, for {@code hnswseg vacuum}; what existed before is never
-     * touched.
+     * After a build that failed: removes this build's files unless the manifest's write had begun (a task that
+     * outlives the failed job may still write one, which {@code hnswseg vacuum} removes), then the output directory
+     * this build created, and the parents it created for it, when nothing is in them (a build refused for its input
+     * leaves no empty directories behind). What existed before is never touched.
      */
-    void removeIfCreatedAndEmpty() throws IOException {
+    void afterFailure() throws IOException {
+        if (runId != null && !writing) {
+            abandon(runId);
+        }
+        removeIfCreatedAndEmpty();
+    }
+
+    private void removeIfCreatedAndEmpty() throws IOException {
         if (created == null) {
             return;
         }
@@ -259,6 +273,7 @@ final class IndexCommit implements java.io.Closeable {
         refuseIfFilesGone(manifest, runId);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         manifest.writeTo(bytes);
+        writing = true;
         String scheme = root.toUri().getScheme() == null ? "file" : root.toUri().getScheme().toLowerCase(Locale.ROOT);
         if (ATOMIC_PUT.contains(scheme)) {
             if (fs.getClass().getName().equals(S3A)) {
@@ -419,6 +434,7 @@ final class IndexCommit implements java.io.Closeable {
     String startRun() throws IOException {
         String runId = newRunId(() -> UUID.randomUUID().toString().substring(0, 8));
         lease = BuildLease.take(fs, root, runId);
+        this.runId = runId;
         return runId;
     }
 
