@@ -132,7 +132,7 @@ public final class HnswGraphBuilder {
         return (int) Math.min(HnswGraph.MAX_LEVEL, Math.floor(-Math.log(uniform) * levelMultiplier));
     }
 
-    private static long mix(long z) {
+    static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
