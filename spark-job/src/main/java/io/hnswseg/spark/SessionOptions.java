@@ -167,6 +167,10 @@ final class SessionOptions {
         return named != null ? named : e;
     }
 
+    /** The message of a missing compression codec class, after any "reading FILE: ": its name. */
+    private static final java.util.regex.Pattern MISSING_CODEC = java.util.regex.Pattern.compile(
+            "(?:reading \\S+: )?org\\.apache\\.hadoop\\.io\\.compress\\.(\\w+)Codec");
+
     private static final java.util.regex.Pattern READING_FILE = java.util.regex.Pattern.compile(
             "Encountered error while reading file (\\S+?)\\.(\\s|$)");
 
@@ -229,6 +233,18 @@ final class SessionOptions {
             return (file != null ? "reading " + file + ": " : "") + "column " + column + " holds " + c.getPhysicalType().toLowerCase(java.util.Locale.ROOT)
                     + " values where the table has " + c.getLogicalType() + " (Spark takes a table's column types from one of its"
                     + " files): write every file with the same column types";
+        }
+        java.util.regex.Matcher codec = MISSING_CODEC.matcher(line);
+        if (root instanceof ClassNotFoundException && codec.matches()) {
+            // Hadoop names the codec class it lacks, nothing more (probe helper 54: Brotli-compressed Parquet from DuckDB).
+            String name = codec.group(1);
+            return (line.startsWith("reading ") ? line.substring(0, line.indexOf(": ") + 2) : "") + "the file is compressed with "
+                    + name + ", for which this Hadoop has no codec: write it with zstd, snappy, gzip or lz4";
+        }
+        if (line.contains("Unsupported encoding: BYTE_STREAM_SPLIT")) {
+            // Written by DuckDB's and pyarrow's Parquet version 2 options; Spark's row reader reads it (probe helper 54).
+            return line + " (Spark's vectorized Parquet reader does not read this encoding; --conf"
+                    + " spark.sql.parquet.enableVectorizedReader=false reads it, slower, or write the file without it)";
         }
         if (line.matches("Wrong FS: file://[^/].*")) {
             // Hadoop's words for file://host/path, which the readers refuse in theirs.

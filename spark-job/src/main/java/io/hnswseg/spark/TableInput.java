@@ -46,7 +46,11 @@ final class TableInput {
         StructField id = field(source, idColumn, "--id-col");
         StructField vector = field(source, vectorColumn, "--vector-col");
         if (!id.dataType().equals(DataTypes.LongType) && !id.dataType().equals(DataTypes.IntegerType)) {
-            throw new InvalidInputException("column " + idColumn + " is " + id.dataType().simpleString() + ", expected bigint or int");
+            // Spark reads Parquet's unsigned 64-bit integers (DuckDB UBIGINT, Arrow uint64) as decimal(20,0) (probe helper 54).
+            boolean unsigned = id.dataType().equals(DataTypes.createDecimalType(20, 0));
+            throw new InvalidInputException("column " + idColumn + " is " + id.dataType().simpleString() + ", expected bigint or int"
+                    + (unsigned ? " (an unsigned 64-bit integer column, uint64, reads as decimal(20,0): write the ids as signed"
+                    + " 64-bit integers, int64)" : "") + ParquetTables.filesDiffering(source, idColumn));
         }
         DataType type = vector.dataType();
         Column v = col(quote(vectorColumn));
@@ -66,7 +70,7 @@ final class TableInput {
                     + " org.apache.spark.ml.linalg ones; convert it with MLUtils.convertVectorColumnsToML");
         } else {
             throw new InvalidInputException("column " + vectorColumn + " is " + type.simpleString()
-                    + ", expected array<float>, array<double> or a Spark ML vector");
+                    + ", expected array<float>, array<double> or a Spark ML vector" + ParquetTables.filesDiffering(source, vectorColumn));
         }
         Dataset<Row> projected = source.select(col(quote(idColumn)).cast(DataTypes.LongType).as("id"), asFloats.as("vector"));
         return new TableInput(projected, idColumn, vectorColumn, label);
@@ -92,12 +96,21 @@ final class TableInput {
             return found;
         }
         throw new InvalidInputException("no column '" + name + "' (" + option + ") in the input; it has: "
-                + String.join(", ", table.schema().fieldNames()));
+                + String.join(", ", table.schema().fieldNames()) + ParquetTables.filesDiffering(table, name));
     }
 
     /** The rows as Spark's internal rows: (id bigint, vector array&lt;float&gt;). */
     JavaRDD<InternalRow> internalRows(Dataset<Row> rows) {
         return rows.queryExecution().toRdd().toJavaRDD();
+    }
+
+    /**
+     * {@code ", file F"} for the file this task's scan reads now, or nothing when its rows come from no file scan; read
+     * only for an error, so the rows pay nothing for it (probe helper 39: a table's bad row named no file).
+     */
+    private static String inFile() {
+        String file = org.apache.spark.rdd.InputFileBlockHolder.getInputFilePath().toString();
+        return file.isEmpty() ? "" : ", file " + file;
     }
 
     /** A task's internal rows read as {@link RowSource}; {@code rows} may reuse one object per row. */
@@ -115,9 +128,10 @@ final class TableInput {
                 }
                 InternalRow row = rows.next();
                 if (row.isNullAt(0)) {
-                    throw new InvalidInputException("a row has a null id (column " + idColumn + "); ids must be set, also with"
-                            + " --on-invalid skip, which skips bad vectors (a table's file without that column reads as nulls: Spark"
-                            + " takes the columns from one file)");
+                    // Probe helper 54: the one row error that named no file.
+                    throw new InvalidInputException("a row has a null id (column " + idColumn + inFile() + "); ids must be set, also"
+                            + " with --on-invalid skip, which skips bad vectors (a table's file without that column reads as nulls:"
+                            + " Spark takes the columns from one file)");
                 }
                 id = row.getLong(0);
                 problem = null;
@@ -166,10 +180,7 @@ final class TableInput {
 
             @Override
             public String describe() {
-                // Spark's scan says which file this task reads now (empty when the rows come from no file scan); read only
-                // for an error, so the rows pay nothing for it (probe helper 39: a table's bad row named no file).
-                String file = org.apache.spark.rdd.InputFileBlockHolder.getInputFilePath().toString();
-                return "row id " + id + " (" + vectorLabel + (file.isEmpty() ? "" : ", file " + file) + ")";
+                return "row id " + id + " (" + vectorLabel + inFile() + ")";
             }
 
             @Override

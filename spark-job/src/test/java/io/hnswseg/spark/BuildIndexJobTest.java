@@ -898,6 +898,48 @@ class BuildIndexJobTest {
     }
 
     /**
+     * Probe helper 54, Parquet tables other writers make: unsigned 64-bit ids (read as decimal(20,0)), files that
+     * differ in a column's type (Spark took the table's type from an empty one and named no file), a stale summary
+     * file (Spark takes the columns from it), and a null id named no file.
+     */
+    @Test
+    void tablesOtherWritersMakeAreExplainedByFile() throws IOException {
+        org.apache.spark.sql.Dataset<Row> table = spark.range(0, 10).toDF().withColumn("embedding",
+                org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.col("id").cast("float")));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> TableInput.of(table.select(
+                org.apache.spark.sql.functions.col("id").cast("decimal(20,0)").as("id"), org.apache.spark.sql.functions.col("embedding")), "id", "embedding"));
+        assertTrue(e.getMessage().contains("is decimal(20,0), expected bigint or int (an unsigned 64-bit integer column, uint64"), e.getMessage());
+
+        Path ints = tmp.resolve("differ-ints");
+        Path floatsDir = tmp.resolve("differ-floats");
+        table.select(org.apache.spark.sql.functions.col("id"), org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.col("id")
+                .cast("int")).as("embedding")).coalesce(1).write().parquet(ints.toString());
+        table.repartition(2).write().parquet(floatsDir.toString());
+        String hint = ParquetTables.filesDiffering(spark.read().parquet(ints.toString(), floatsDir.toString()), "embedding");
+        assertTrue(hint.startsWith("; the table's files differ: " + ints.toUri().toString().replaceAll("/$", "").replace("file:///", "file:/"))
+                && hint.contains("hold column embedding as int32 where 2 other files hold it as float"), hint);
+
+        Path stale = tmp.resolve("stale-summary");
+        table.coalesce(1).write().parquet(stale.toString());
+        Path other = tmp.resolve("other-columns");
+        table.withColumnRenamed("embedding", "vector").coalesce(1).write().parquet(other.toString());
+        try (Stream<Path> files = Files.list(other)) {
+            Files.copy(files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow(),
+                    stale.resolve("_common_metadata"));
+        }
+        e = assertThrows(InvalidInputException.class, () -> ParquetTables.open(spark, stale.toString(), "input"));
+        assertTrue(e.getMessage().contains("_common_metadata describes columns (id int64, vector float) but its data file")
+                && e.getMessage().contains("holds (id int64, embedding float)") && e.getMessage().contains("remove the stale"), e.getMessage());
+
+        Path nullId = tmp.resolve("null-id");
+        table.select(org.apache.spark.sql.functions.when(org.apache.spark.sql.functions.col("id").equalTo(5), null)
+                .otherwise(org.apache.spark.sql.functions.col("id")).as("id"), org.apache.spark.sql.functions.col("embedding"))
+                .coalesce(1).write().parquet(nullId.toString());
+        String m = failure("--input", nullId.toString(), "--output", tmp.resolve("null-id-index").toString(), "--vector-col", "embedding");
+        assertTrue(m.contains("a row has a null id (column id, file " + nullId.toUri()), m);
+    }
+
+    /**
      * Probe helper 28: a build into a directory holding a Parquet table added its manifest there (Spark then
      * failed to read the table); one through a symbolic link into its own input table passed the check; a
      * --summary-json naming the input replaced the dataset with JSON after the build.

@@ -42,4 +42,16 @@ class SessionOptionsTest {
         assertEquals(Map.of("spark.hadoop.fs.s3a.endpoint", "http://127.0.0.1:9001", "spark.hadoop.fs.s3a.path.style.access", "true",
                 "spark.task.cpus", "2"), settings, "the --conf after the file, each key as Spark takes it");
     }
+
+    /** Probe helper 54: a Brotli-compressed file was told as the codec class's name alone; BYTE_STREAM_SPLIT without a way round. */
+    @Test
+    void parquetFeaturesThisSparkLacksAreSaidWithWhatToDo() {
+        Exception brotli = new RuntimeException("Job aborted: Encountered error while reading file file:///t/b.parquet. SQLSTATE: KD001",
+                new RuntimeException("wrapped", new ClassNotFoundException("org.apache.hadoop.io.compress.BrotliCodec")));
+        assertEquals("reading file:///t/b.parquet: the file is compressed with Brotli, for which this Hadoop has no codec: write it"
+                + " with zstd, snappy, gzip or lz4", SessionOptions.explain(brotli));
+        Exception split = new RuntimeException(new UnsupportedOperationException("Unsupported encoding: BYTE_STREAM_SPLIT"));
+        assertEquals("Unsupported encoding: BYTE_STREAM_SPLIT (Spark's vectorized Parquet reader does not read this encoding; --conf"
+                + " spark.sql.parquet.enableVectorizedReader=false reads it, slower, or write the file without it)", SessionOptions.explain(split));
+    }
 }
