@@ -138,8 +138,15 @@ final class FitCheck {
         float[] errors = new float[sampled];
         quantizer.rowErrors(sample, 0, sampled, codes, errors, 0);
         // Searches score misfit rows on their floats; so does the check, or it would judge codes on rows they never
-        // score. The limit is the sample's, as the segment's is its rows' (a query's nearest rows are no sample of it).
-        float misfitLimit = Quantizer.misfitLimit(quantizer.metric(), errors);
+        // score. The limit is the sample's, as the segment's is its rows' (a query's nearest rows are no sample of it),
+        // and stands when no sampled row is above it: a segment's few outliers are likely missed by a sample of 2,000,
+        // and are just what a query's nearest rows hold under ip (review helper 56).
+        float limit = Quantizer.misfitLimit(quantizer.metric(), errors);
+        int above = 0;
+        for (float error : errors) {
+            above += error > limit ? 1 : 0;
+        }
+        float misfitLimit = Quantizer.tooManyMisfits(above, sampled) ? Float.POSITIVE_INFINITY : limit;
         int[] found = new int[limits.length];
         SharedWork.run(limits.length, threads, q -> {
             int outside = extra[q].length / dimension;

@@ -277,7 +277,11 @@ public final class Quantizer {
      */
     public static boolean[] misfits(Metric metric, float[] rowErrors) {
         float limit = misfitLimit(metric, rowErrors);
-        if (limit == Float.POSITIVE_INFINITY) {
+        int count = 0;
+        for (float error : rowErrors) {
+            count += error > limit ? 1 : 0;
+        }
+        if (count == 0 || tooManyMisfits(count, rowErrors.length)) {
             return null;
         }
         boolean[] misfit = new boolean[rowErrors.length];
@@ -288,8 +292,8 @@ public final class Quantizer {
     }
 
     /**
-     * The row error above which a row of {@code rowErrors} is a misfit ({@link #misfits}); infinite when none is
-     * (l2 and cosine, no row above it, or too many rows above it to be outliers).
+     * The row error above which a row is a misfit ({@link #misfits}): {@link #MISFIT_ERROR_FACTOR} times the median of
+     * {@code rowErrors}; infinite for l2 and cosine.
      */
     static float misfitLimit(Metric metric, float[] rowErrors) {
         int rows = rowErrors.length;
@@ -303,15 +307,17 @@ public final class Quantizer {
             sample[i] = rowErrors[i * step];
         }
         java.util.Arrays.sort(sample);
-        float limit = MISFIT_ERROR_FACTOR * sample[sample.length / 2];
-        int count = 0;
-        for (float error : rowErrors) {
-            count += error > limit ? 1 : 0;
-        }
-        // Outliers are rare (the probe's 3 vectors came with 73 mildly clipped rows: 1.5%): more rows than one in
-        // MAX_MISFIT_SHARE above the limit is the errors' own spread (most rows coded exactly, say, and a median
-        // near 0), and scoring them all on floats would slow every search for nothing.
-        return count == 0 || count > Math.max(1, rows / MAX_MISFIT_SHARE) ? Float.POSITIVE_INFINITY : limit;
+        return MISFIT_ERROR_FACTOR * sample[sample.length / 2];
+    }
+
+    /**
+     * Whether {@code count} of {@code rows} rows above the limit are too many to be outliers. They are rare (the probe's
+     * 3 vectors came with 73 mildly clipped rows: 1.5%): more than one in {@link #MAX_MISFIT_SHARE} above the limit is
+     * the errors' own spread (most rows coded exactly, say, and a median near 0), and scoring them all on floats would
+     * slow every search for nothing.
+     */
+    static boolean tooManyMisfits(int count, int rows) {
+        return count > Math.max(1, rows / MAX_MISFIT_SHARE);
     }
 
     public int dimension() {

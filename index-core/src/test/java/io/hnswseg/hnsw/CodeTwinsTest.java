@@ -16,20 +16,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CodeTwinsTest {
 
     @Test
-    void denseOneDimensionalDataStaysNavigable() {
-        // 20,000 values in [0, 1): about 80 per code step, more than the 32 links of layer 0. Before: recall@10
-        // 0.46 at ef 1,000 on 50,000 such values, with 31,936 nodes unreachable from the entry node.
+    void aClumpOfTwinsStaysNavigable() {
+        // 20,000 points spread over the unit square, and 500 more within a ten-thousandth of its centre: one code cell,
+        // more twins than the 32 links of layer 0. (The first version of this test used 20,000 values in [0, 1), 80 per
+        // code step: the int8 check now finds that codes cannot rank such data and builds it on floats.) Before the
+        // twin rule: recall@10 0.46 at ef 1,000 on 50,000 such values, with 31,936 nodes unreachable from the entry node.
         Random random = new Random(3);
-        int rows = 20_000;
-        float[] data = new float[rows];
-        for (int i = 0; i < rows; i++) {
-            data[i] = random.nextFloat();
+        int spread = 20_000;
+        int clump = 500;
+        float[] data = new float[2 * (spread + clump)];
+        for (int i = 0; i < spread; i++) {
+            data[2 * i] = random.nextFloat();
+            data[2 * i + 1] = random.nextFloat();
         }
-        float[] queries = new float[200];
-        for (int i = 0; i < queries.length; i++) {
-            queries[i] = random.nextFloat();
+        for (int i = spread; i < spread + clump; i++) {
+            data[2 * i] = 0.5f + 1e-4f * random.nextFloat();
+            data[2 * i + 1] = 0.5f + 1e-4f * random.nextFloat();
         }
-        assertRecall(data, queries, 1, 600, 0.98);
+        float[] queries = new float[2 * 200];
+        for (int q = 0; q < 200; q++) {
+            boolean inClump = q % 2 == 0;
+            queries[2 * q] = inClump ? 0.5f + 1e-4f * random.nextFloat() : random.nextFloat();
+            queries[2 * q + 1] = inClump ? 0.5f + 1e-4f * random.nextFloat() : random.nextFloat();
+        }
+        assertRecall(data, queries, 2, 600, 0.98);
     }
 
     private static void assertRecall(float[] data, float[] queries, int dim, int ef, double wanted) {
@@ -39,7 +49,7 @@ class CodeTwinsTest {
             builder.add(r, data, r * dim);
         }
         HnswGraph graph = builder.build(2);
-        assertTrue(graph.scoring().contains("int8 codes"), graph.scoring());
+        assertTrue(graph.scoring().startsWith("int8 codes"), graph.scoring());
         int count = queries.length / dim;
         double found = 0;
         for (int q = 0; q < count; q++) {
