@@ -140,7 +140,7 @@ public final class HnswGraphBuilder {
 
     /**
      * Inserts every added vector and returns the finished graph. From {@value InsertionOrder#MIN_VECTORS}
-     * vectors on, the vectors are first put in the order of coarse k-means cells (see {@link InsertionOrder}),
+     * vectors on, the vectors are first put in the order of coarse k-means cells, in rounds (see {@link InsertionOrder}),
      * so node numbers then differ from the order of {@link #add}; search results carry the ids.
      *
      * @param threads insertion threads; 1 gives a build fully determined by the seed

@@ -8,8 +8,8 @@ import io.hnswseg.routing.KMeansTrainer;
 /**
  * Puts a graph's vectors in the order of coarse k-means cells before they are inserted, so that
  * consecutive inserts (and the threads inserting side by side) work in the same region of the graph, whose
- * links and codes are then still in the CPU's caches, and so that neighbours sit near each other in
- * memory for later searches too. Node numbers are positions, so the rows (vectors and ids) move; levels
+ * links and codes are then still in the CPU's caches, and so that runs of neighbours (a cell's share of a round,
+ * about n / (32 x cells) rows) sit together in memory for later searches too. Node numbers are positions, so the rows (vectors and ids) move; levels
  * stay with positions (they are drawn at random per position anyway).
  *
  * <p>The cells are visited in {@link #ROUNDS} rounds, each taking a random share of every cell: inserted cell
@@ -41,7 +41,7 @@ final class InsertionOrder {
         return (int) Math.min(256, Math.max(16, n / 50_000));
     }
 
-    /** Reorders rows {@code 0..size-1} of {@code graph} by cell, on {@code threads} threads; a no-op for small graphs. */
+    /** Reorders rows {@code 0..size-1} of {@code graph} by round and cell, on {@code threads} threads; a no-op for small graphs. */
     static void apply(HnswGraph graph, int threads) {
         int n = graph.size;
         if (n < MIN_VECTORS) {

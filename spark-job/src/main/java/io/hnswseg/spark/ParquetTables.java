@@ -37,74 +37,7 @@ final class ParquetTables {
                     : SessionOptions.explain(e)));
         }
         refuseUnreadFiles(spark, uri, what, table.inputFiles());
-        refuseStaleSummary(spark, uri, what, table.inputFiles());
         return table;
-    }
-
-    /**
-     * Refuses a table whose summary file ({@code _common_metadata}, else {@code _metadata}) lacks a column of its first
-     * data file or gives it another type: Spark takes the table's columns from the summary file when there is one, and a stale one,
-     * which nothing else reads, made the job look for columns the data files do not have (probe helper 54: "no column
-     * 'vector'" of a table whose every file has it; "no non-empty vector" for the summary's column).
-     */
-    private static void refuseStaleSummary(org.apache.spark.sql.SparkSession spark, String uri, String what, String[] read) {
-        // Spark lists the summary files among a table's input files: the data file is another.
-        String data = java.util.Arrays.stream(read).filter(f -> !hidden(new org.apache.hadoop.fs.Path(java.net.URI.create(f)).getName()))
-                .findFirst().orElse(null);
-        if (isGlob(uri) || data == null) {
-            return;
-        }
-        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
-        String summary = null;
-        java.util.Map<String, String> declared;
-        java.util.Map<String, String> held;
-        try {
-            org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(uri);
-            org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(conf);
-            org.apache.hadoop.fs.Path found = null;
-            for (String name : new String[]{"_common_metadata", "_metadata"}) {
-                org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(root, name);
-                if (found == null && fs.exists(p)) {
-                    found = p;
-                }
-            }
-            if (found == null) {
-                return;
-            }
-            summary = found.toString();
-            declared = columns(found, conf);
-            held = columns(new org.apache.hadoop.fs.Path(java.net.URI.create(data)), conf);
-        } catch (java.io.IOException | RuntimeException e) {
-            return; // unreadable: Spark's own reading of it reports what is wrong
-        }
-        // A summary may list more columns than one file (the union of files that differ), never fewer or other types.
-        boolean contradicts = held.entrySet().stream().anyMatch(c -> !declared.containsKey(c.getKey())
-                || !java.util.Objects.equals(declared.get(c.getKey()), c.getValue()));
-        if (contradicts) {
-            throw new InvalidInputException(what + " " + uri + ": its summary file " + summary + " describes columns " + describe(declared)
-                    + " but its data file " + data + " holds " + describe(held) + ": Spark takes a table's columns from its summary"
-                    + " file; remove the stale _common_metadata and _metadata (nothing else needs them)");
-        }
-    }
-
-    /** A file's top-level columns, by lower-case name, with their {@link #leafType}s, in order. */
-    private static java.util.Map<String, String> columns(org.apache.hadoop.fs.Path file, org.apache.hadoop.conf.Configuration conf)
-            throws java.io.IOException {
-        try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
-                org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
-            org.apache.parquet.schema.MessageType schema = reader.getFileMetaData().getSchema();
-            java.util.Map<String, String> columns = new java.util.LinkedHashMap<>();
-            for (org.apache.parquet.schema.Type field : schema.getFields()) {
-                columns.put(field.getName().toLowerCase(java.util.Locale.ROOT), leafType(schema, field.getName()));
-            }
-            return columns;
-        }
-    }
-
-    private static String describe(java.util.Map<String, String> columns) {
-        java.util.List<String> all = new java.util.ArrayList<>();
-        columns.forEach((name, type) -> all.add(name + " " + type));
-        return "(" + String.join(", ", all) + ")";
     }
 
     /**
@@ -198,8 +131,9 @@ final class ParquetTables {
         }
         if (count > 0 && unread.stream().anyMatch(f -> f.endsWith("._COPYING_"))) {
             // Probe helper 54 was offered a glob of subdirectories for a flat table holding a copy in progress.
-            throw new InvalidInputException(what + " " + uri + ": " + unread.stream().filter(f -> f.endsWith("._COPYING_")).findFirst().get()
-                    + " is a copy still being written (hdfs dfs -put, distcp), which Spark does not read: wait for the copy to end");
+            throw new InvalidInputException(what + " " + uri + ": " + count + " file" + (count == 1 ? "" : "s") + " in it would not be"
+                    + " read (e.g. " + String.join(", ", unread) + "); a name ending in ._COPYING_ is a copy still being written (hdfs"
+                    + " dfs -put, distcp), which Spark does not read: wait for the copy to end");
         }
         if (count > 0) {
             throw new InvalidInputException(what + " " + uri + ": " + count + " file" + (count == 1 ? "" : "s") + " in it would not be read"
@@ -207,6 +141,33 @@ final class ParquetTables {
                     + " key=value partition directories, and passes over others; move them, or give a glob that names them (e.g. "
                     + uri.replaceAll("/+$", "") + "/*/*.parquet)");
         }
+    }
+
+    /**
+     * For an error about a column's type or absence: the table's summary file ({@code _common_metadata}, else {@code
+     * _metadata}) if it has one, whose columns Spark takes instead of the data files', as {@code "; the table's columns
+     * come from its summary file F ..."}, or nothing. Probe helper 54: a stale summary made the job look for columns the
+     * data files do not have; looked for on the error path only, where a stale one is the likely cause (a table whose
+     * files gained columns keeps reading well through an old summary: review helper 56).
+     */
+    static String summaryFile(Dataset<?> table) {
+        try {
+            org.apache.hadoop.conf.Configuration conf = table.sparkSession().sparkContext().hadoopConfiguration();
+            for (String root : Overlap.inputRoots(table)) {
+                org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(root);
+                org.apache.hadoop.fs.FileSystem fs = dir.getFileSystem(conf);
+                for (String name : new String[]{"_common_metadata", "_metadata"}) {
+                    org.apache.hadoop.fs.Path summary = new org.apache.hadoop.fs.Path(dir, name);
+                    if (fs.exists(summary)) {
+                        return "; the table's columns come from its summary file " + summary + ", which Spark reads instead of"
+                                + " its data files: if it is stale, remove it (and any other _metadata or _common_metadata there)";
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return ""; // the error stands without it
+        }
+        return "";
     }
 
     /** Files whose footers an explanation of a column error reads at most (each is a request on an object store). */
@@ -220,15 +181,21 @@ final class ParquetTables {
      * helper 54: a 0-row file of int vectors made the table's vector column int, and the error named no file).
      */
     static String filesDiffering(Dataset<?> table, String column) {
-        String[] files = table.inputFiles();
-        if (files.length < 2 || files.length > MAX_FOOTERS) {
-            return "";
-        }
-        org.apache.hadoop.conf.Configuration conf = table.sparkSession().sparkContext().hadoopConfiguration();
         java.util.Map<String, java.util.List<String>> byType = new java.util.LinkedHashMap<>();
         try {
-            for (String f : files) {
+            // Spark lists summary files (_metadata, _common_metadata) among a table's input files: not data.
+            java.util.List<org.apache.hadoop.fs.Path> files = new java.util.ArrayList<>();
+            for (String f : table.inputFiles()) {
                 org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(java.net.URI.create(f));
+                if (!hidden(path.getName())) {
+                    files.add(path);
+                }
+            }
+            if (files.size() < 2 || files.size() > MAX_FOOTERS) {
+                return "";
+            }
+            org.apache.hadoop.conf.Configuration conf = table.sparkSession().sparkContext().hadoopConfiguration();
+            for (org.apache.hadoop.fs.Path path : files) {
                 try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
                         org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(path, conf))) {
                     byType.computeIfAbsent(leafType(reader.getFileMetaData().getSchema(), column), t -> new java.util.ArrayList<>())
@@ -247,7 +214,8 @@ final class ParquetTables {
         java.util.Map.Entry<String, java.util.List<String>> most = groups.get(groups.size() - 1);
         int others = odd.getValue().size() - 1;
         return "; the table's files differ: " + odd.getValue().get(0) + (others > 0 ? " and " + others + " more" : "")
-                + (odd.getKey() == null ? " lack column " + column : " hold column " + column + " as " + odd.getKey()) + " where "
+                + (odd.getKey() == null ? (others > 0 ? " lack" : " lacks") + " column " + column
+                        : (others > 0 ? " hold" : " holds") + " column " + column + " as " + odd.getKey()) + " where "
                 + most.getValue().size() + " other file" + (most.getValue().size() == 1 ? "" : "s")
                 + (most.getKey() == null ? " lack it" : " hold it as " + most.getKey())
                 + " (Spark takes a table's columns from one of its files): write every file with the same columns";

@@ -287,7 +287,8 @@ final class Sample {
         return counts.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey)
                 .orElseThrow(() -> new InvalidInputException("input " + input + " has no non-empty vector among "
-                        + parts.stream().mapToInt(p -> p.ids.length).sum() + " sampled rows"));
+                        + parts.stream().mapToInt(p -> p.ids.length).sum() + " sampled rows (a column the table's schema has but its"
+                        + " files lack reads as nulls: Spark takes the schema from one file, or from a summary file, _common_metadata)"));
     }
 
     private static boolean usable(float[] v, Metric metric) {

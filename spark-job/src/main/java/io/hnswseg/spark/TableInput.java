@@ -49,8 +49,8 @@ final class TableInput {
             // Spark reads Parquet's unsigned 64-bit integers (DuckDB UBIGINT, Arrow uint64) as decimal(20,0) (probe helper 54).
             boolean unsigned = id.dataType().equals(DataTypes.createDecimalType(20, 0));
             throw new InvalidInputException("column " + idColumn + " is " + id.dataType().simpleString() + ", expected bigint or int"
-                    + (unsigned ? " (an unsigned 64-bit integer column, uint64, reads as decimal(20,0): write the ids as signed"
-                    + " 64-bit integers, int64)" : "") + ParquetTables.filesDiffering(source, idColumn));
+                    + (unsigned ? " (Spark reads an unsigned 64-bit integer column, uint64, as decimal(20,0): write the ids as signed"
+                    + " 64-bit integers, int64)" : "") + ParquetTables.filesDiffering(source, idColumn) + ParquetTables.summaryFile(source));
         }
         DataType type = vector.dataType();
         Column v = col(quote(vectorColumn));
@@ -70,7 +70,8 @@ final class TableInput {
                     + " org.apache.spark.ml.linalg ones; convert it with MLUtils.convertVectorColumnsToML");
         } else {
             throw new InvalidInputException("column " + vectorColumn + " is " + type.simpleString()
-                    + ", expected array<float>, array<double> or a Spark ML vector" + ParquetTables.filesDiffering(source, vectorColumn));
+                    + ", expected array<float>, array<double> or a Spark ML vector" + ParquetTables.filesDiffering(source, vectorColumn)
+                    + ParquetTables.summaryFile(source));
         }
         Dataset<Row> projected = source.select(col(quote(idColumn)).cast(DataTypes.LongType).as("id"), asFloats.as("vector"));
         return new TableInput(projected, idColumn, vectorColumn, label);
@@ -96,7 +97,7 @@ final class TableInput {
             return found;
         }
         throw new InvalidInputException("no column '" + name + "' (" + option + ") in the input; it has: "
-                + String.join(", ", table.schema().fieldNames()) + ParquetTables.filesDiffering(table, name));
+                + String.join(", ", table.schema().fieldNames()) + ParquetTables.filesDiffering(table, name) + ParquetTables.summaryFile(table));
     }
 
     /** The rows as Spark's internal rows: (id bigint, vector array&lt;float&gt;). */
