@@ -102,10 +102,7 @@ final class FitCheck {
             for (int i = 0, truths = 0; i < wanted && truths < TRUE_K; i++) {
                 // The query row itself is not a neighbour of itself.
                 if (nearest[q][i] != self) {
-                    int c = candidate[i];
-                    float d = c < n ? metric.distance(queryVectors[q], 0, sample, c * dimension, dimension)
-                            : metric.distance(queryVectors[q], 0, extra[q], (c - n) * dimension, dimension);
-                    limits[q] = Math.max(limits[q], d);
+                    limits[q] = Math.max(limits[q], exact(metric, queryVectors[q], sample, n, extra[q], candidate[i]));
                     truths++;
                 }
             }
@@ -163,7 +160,7 @@ final class FitCheck {
             approximate[self] = Float.POSITIVE_INFINITY;
             int near = 0;
             for (int c : nearest(approximate, CODE_K)) {
-                near += exact(q, query, c) <= limits[q] ? 1 : 0;
+                near += exact(metric, query, sample, sampled, extra[q], c) <= limits[q] ? 1 : 0;
             }
             found[q] = Math.min(TRUE_K, near);
         });
@@ -184,10 +181,14 @@ final class FitCheck {
         }
     }
 
-    /** The exact distance from query {@code q}'s vector {@code query} to candidate {@code c}. */
-    private float exact(int q, float[] query, int c) {
+    /**
+     * The exact distance from {@code query} to candidate {@code c}: a row of {@code sample} (its first {@code sampled}
+     * candidates), else of the query's {@code extra} rows.
+     */
+    private static float exact(Metric metric, float[] query, float[] sample, int sampled, float[] extra, int c) {
+        int dimension = query.length;
         return c < sampled ? metric.distance(query, 0, sample, c * dimension, dimension)
-                : metric.distance(query, 0, extra[q], (c - sampled) * dimension, dimension);
+                : metric.distance(query, 0, extra, (c - sampled) * dimension, dimension);
     }
 
     /** The candidates of the {@code k} smallest distances, ties broken by candidate. */

@@ -94,7 +94,7 @@ public final class Vectors {
             return null;
         }
         if (metric == Metric.COSINE) {
-            double median = medianCosineDistance(rows, count, dim);
+            double median = median(rows, count, dim, Measure.COSINE_DISTANCE);
             if (median > 0 && median < MIN_TYPICAL_COSINE_DISTANCE) {
                 return String.format(java.util.Locale.ROOT, ": its vectors all point nearly the same way (the typical cosine distance"
                         + " between two of them, 1 - cos, is %.2g), too close for float32 cosine distances, which step by 6e-8,"
@@ -105,7 +105,7 @@ public final class Vectors {
             return null;
         }
         if (metric == Metric.L2) {
-            double median = median(rows, count, dim, true);
+            double median = median(rows, count, dim, Measure.SQUARED_DISTANCE);
             if (median > 0 && median < MIN_TYPICAL_SQUARED_DISTANCE) {
                 return String.format(java.util.Locale.ROOT, ": the typical squared l2 distance between its vectors is %.2g, too small"
                         + " for float32 distances (below %.0g they lose precision, below 1e-45 they are all 0) and the neighbours found"
@@ -134,7 +134,7 @@ public final class Vectors {
      * scale a short ip query ({@link #ipQueryScale}).
      */
     public static double typicalLength(float[] rows, int count, int dim) {
-        return count == 0 ? 0 : Math.sqrt(median(rows, count, dim, false));
+        return count == 0 ? 0 : Math.sqrt(median(rows, count, dim, Measure.SQUARED_LENGTH));
     }
 
     /** Below this typical dot product with the index's vectors an ip query is searched scaled up ({@link #ipQueryScale}). */
@@ -168,54 +168,42 @@ public final class Vectors {
         return (float) (1 - (1 - (double) scaledDistance) / scale);
     }
 
-    /**
-     * The median, over up to {@value #RESOLUTION_ROWS} evenly spaced rows, of the squared distance from each to the
-     * next ({@code pairs}) or of each one's squared length, zeros left out; 0 when every one is 0.
-     */
-    private static double median(float[] rows, int count, int dim, boolean pairs) {
-        int picked = Math.min(count, RESOLUTION_ROWS);
-        double[] values = new double[picked];
-        int n = 0;
-        for (int i = 0; i < picked; i++) {
-            int a = (int) ((long) i * count / picked);
-            int b = pairs ? (int) ((long) ((i + 1) % picked) * count / picked) : -1;
-            double v = 0;
-            for (int d = 0; d < dim; d++) {
-                double x = pairs ? (double) rows[a * dim + d] - rows[b * dim + d] : rows[a * dim + d];
-                v += x * x;
-            }
-            if (v > 0) {
-                values[n++] = v;
-            }
-        }
-        if (n == 0) {
-            return 0;
-        }
-        java.util.Arrays.sort(values, 0, n);
-        return values[n / 2];
+    /** What {@link #median} takes the median of. */
+    private enum Measure {
+        /** A row's squared length. */
+        SQUARED_LENGTH,
+        /** The squared l2 distance between two rows. */
+        SQUARED_DISTANCE,
+        /** The cosine distance between two rows, 1 - cos, in float64. */
+        COSINE_DISTANCE
     }
 
-    /** The median cosine distance over the pairs {@link #median} takes, in float64; pairs pointing one way left out. */
-    private static double medianCosineDistance(float[] rows, int count, int dim) {
+    /**
+     * The median of {@code measure} over up to {@value #RESOLUTION_ROWS} evenly spaced rows (or pairs of each such
+     * row and the next), zeros left out (zero vectors; copies, or rows pointing one way); 0 when every value is 0.
+     */
+    private static double median(float[] rows, int count, int dim, Measure measure) {
         int picked = Math.min(count, RESOLUTION_ROWS);
         double[] values = new double[picked];
         int n = 0;
         for (int i = 0; i < picked; i++) {
             int a = (int) ((long) i * count / picked);
             int b = (int) ((long) ((i + 1) % picked) * count / picked);
-            double dot = 0;
+            double v = 0;
             double aa = 0;
             double bb = 0;
             for (int d = 0; d < dim; d++) {
                 double x = rows[a * dim + d];
-                double y = rows[b * dim + d];
-                dot += x * y;
+                double y = measure == Measure.SQUARED_LENGTH ? 0 : rows[b * dim + d];
+                v += measure == Measure.SQUARED_LENGTH ? x * x : measure == Measure.SQUARED_DISTANCE ? (x - y) * (x - y) : x * y;
                 aa += x * x;
                 bb += y * y;
             }
-            double distance = aa > 0 && bb > 0 ? 1 - dot / Math.sqrt(aa * bb) : 0;
-            if (distance > 0) {
-                values[n++] = distance;
+            if (measure == Measure.COSINE_DISTANCE) {
+                v = aa > 0 && bb > 0 ? 1 - v / Math.sqrt(aa * bb) : 0;
+            }
+            if (v > 0) {
+                values[n++] = v;
             }
         }
         if (n == 0) {
