@@ -313,12 +313,34 @@ final class IndexCommit implements java.io.Closeable {
         // Where a created file is visible before it is complete (local disk, HDFS, ABFS), rename is the atomic step.
         Path staged = new Path(root, IndexManifest.FILE_NAME + "." + runId + ".tmp");
         HadoopWrites.create(fs, staged, false, bytes::writeTo);
+        if (before != null && fs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
+            replaceLocally(local, staged);
+            return;
+        }
         try {
             FileContext.getFileContext(root.toUri(), hadoop).rename(staged, manifestPath,
                     before == null ? Options.Rename.NONE : Options.Rename.OVERWRITE);
         } catch (FileAlreadyExistsException e) {
             fs.delete(staged, false);
             throw refused(runId, null);
+        }
+    }
+
+    /**
+     * Puts the staged manifest in the replaced one's place on local disk in one step, rename(2). Hadoop's local rename
+     * with OVERWRITE deletes the old manifest and then renames: a driver killed between the two left an output with no
+     * manifest at all, and a reader opening it then found none (probe helper 57). The checksum file Hadoop keeps beside
+     * each file goes first (a manifest without one reads unchecked; the old one would not match the new manifest), and
+     * the staged manifest's follows it.
+     */
+    private void replaceLocally(org.apache.hadoop.fs.LocalFileSystem local, Path staged) throws IOException {
+        java.nio.file.Path target = local.pathToFile(manifestPath).toPath();
+        java.nio.file.Files.deleteIfExists(local.pathToFile(local.getChecksumFile(manifestPath)).toPath());
+        java.nio.file.Files.move(local.pathToFile(staged).toPath(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        java.nio.file.Path stagedChecksum = local.pathToFile(local.getChecksumFile(staged)).toPath();
+        if (java.nio.file.Files.exists(stagedChecksum)) {
+            java.nio.file.Files.move(stagedChecksum, local.pathToFile(local.getChecksumFile(manifestPath)).toPath(),
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
     }
 

@@ -940,6 +940,27 @@ class BuildIndexJobTest {
     }
 
     /**
+     * Probe helper 57: on local disk an --overwrite commit deleted the old manifest, then renamed the new one into its
+     * place (Hadoop's rename with OVERWRITE), so a driver killed between the two left no manifest. It is now one
+     * rename(2); the checksum file Hadoop keeps beside the manifest must still match it, or Hadoop's reads of it fail.
+     */
+    @Test
+    void anOverwriteOnLocalDiskReplacesTheManifestInOneStepAndItsChecksumMatches() throws IOException {
+        Path index = tmp.resolve("replaced-in-place");
+        runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "2", "--eval-queries", "100");
+        runJob(spark, "--input", fvecs.toString(), "--output", index.toString(), "--partitions", "3", "--eval-queries", "100", "--overwrite");
+        byte[] manifest = Files.readAllBytes(index.resolve(IndexManifest.FILE_NAME));
+        org.apache.hadoop.fs.FileSystem local = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        try (java.io.InputStream in = local.open(new org.apache.hadoop.fs.Path(index.resolve(IndexManifest.FILE_NAME).toUri()))) {
+            assertArrayEquals(manifest, in.readAllBytes(), "read back through Hadoop's checksummed local file system");
+        }
+        assertEquals(3, JobFixtures.manifest(index).segments().size());
+        try (Stream<Path> files = Files.list(index)) {
+            assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(n -> n.contains(".tmp")).toList(), "nothing staged left");
+        }
+    }
+
+    /**
      * Probe helper 28: a build into a directory holding a Parquet table added its manifest there (Spark then
      * failed to read the table); one through a symbolic link into its own input table passed the check; a
      * --summary-json naming the input replaced the dataset with JSON after the build.
