@@ -139,11 +139,7 @@ final class FitCheck {
         // and stands when no sampled row is above it: a segment's few outliers are likely missed by a sample of 2,000,
         // and are just what a query's nearest rows hold under ip (review helper 56).
         float limit = Quantizer.misfitLimit(quantizer.metric(), errors);
-        int above = 0;
-        for (float error : errors) {
-            above += error > limit ? 1 : 0;
-        }
-        float misfitLimit = Quantizer.tooManyMisfits(above, sampled) ? Float.POSITIVE_INFINITY : limit;
+        float misfitLimit = Quantizer.tooManyMisfits(Quantizer.countAbove(errors, limit), sampled) ? Float.POSITIVE_INFINITY : limit;
         int[] found = new int[limits.length];
         SharedWork.run(limits.length, threads, q -> {
             int outside = extra[q].length / dimension;

@@ -277,10 +277,7 @@ public final class Quantizer {
      */
     public static boolean[] misfits(Metric metric, float[] rowErrors) {
         float limit = misfitLimit(metric, rowErrors);
-        int count = 0;
-        for (float error : rowErrors) {
-            count += error > limit ? 1 : 0;
-        }
+        int count = countAbove(rowErrors, limit);
         if (count == 0 || tooManyMisfits(count, rowErrors.length)) {
             return null;
         }
@@ -318,6 +315,15 @@ public final class Quantizer {
      */
     static boolean tooManyMisfits(int count, int rows) {
         return count > Math.max(1, rows / MAX_MISFIT_SHARE);
+    }
+
+    /** How many of {@code rowErrors} are above {@code limit}. */
+    static int countAbove(float[] rowErrors, float limit) {
+        int count = 0;
+        for (float error : rowErrors) {
+            count += error > limit ? 1 : 0;
+        }
+        return count;
     }
 
     public int dimension() {

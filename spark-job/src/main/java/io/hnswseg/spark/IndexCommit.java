@@ -334,13 +334,13 @@ final class IndexCommit implements java.io.Closeable {
      * the staged manifest's follows it.
      */
     private void replaceLocally(org.apache.hadoop.fs.LocalFileSystem local, Path staged) throws IOException {
-        java.nio.file.Path target = local.pathToFile(manifestPath).toPath();
-        java.nio.file.Files.deleteIfExists(local.pathToFile(local.getChecksumFile(manifestPath)).toPath());
-        java.nio.file.Files.move(local.pathToFile(staged).toPath(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        java.nio.file.Path checksum = local.pathToFile(local.getChecksumFile(manifestPath)).toPath();
         java.nio.file.Path stagedChecksum = local.pathToFile(local.getChecksumFile(staged)).toPath();
+        java.nio.file.Files.deleteIfExists(checksum);
+        java.nio.file.Files.move(local.pathToFile(staged).toPath(), local.pathToFile(manifestPath).toPath(),
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         if (java.nio.file.Files.exists(stagedChecksum)) {
-            java.nio.file.Files.move(stagedChecksum, local.pathToFile(local.getChecksumFile(manifestPath)).toPath(),
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            java.nio.file.Files.move(stagedChecksum, checksum, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
     }
 
