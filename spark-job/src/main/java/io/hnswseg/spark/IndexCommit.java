@@ -65,8 +65,8 @@ final class IndexCommit implements java.io.Closeable {
     /** This build's run id ({@link #startRun}); null before. */
     private String runId;
     /**
-     * Whether the manifest's write has begun: from then on a failure may still have committed it (a PUT whose answer
-     * was lost), so this build's files must stay.
+     * Whether the manifest's commit step has begun (the PUT, or the rename of the staged manifest): from then on a
+     * failure may still have committed it (a PUT whose answer was lost), so this build's files must stay.
      */
     private boolean writing;
 
@@ -273,9 +273,9 @@ final class IndexCommit implements java.io.Closeable {
         refuseIfFilesGone(manifest, runId);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         manifest.writeTo(bytes);
-        writing = true;
         String scheme = root.toUri().getScheme() == null ? "file" : root.toUri().getScheme().toLowerCase(Locale.ROOT);
         if (ATOMIC_PUT.contains(scheme)) {
+            writing = true;
             if (fs.getClass().getName().equals(S3A)) {
                 S3ManifestPut.Result put = conditionalPut(bytes.toByteArray());
                 switch (put.outcome()) {
@@ -312,7 +312,18 @@ final class IndexCommit implements java.io.Closeable {
         }
         // Where a created file is visible before it is complete (local disk, HDFS, ABFS), rename is the atomic step.
         Path staged = new Path(root, IndexManifest.FILE_NAME + "." + runId + ".tmp");
-        HadoopWrites.create(fs, staged, false, bytes::writeTo);
+        try {
+            HadoopWrites.create(fs, staged, false, out -> {
+                TestFaults.whileStagingManifest(testFault, out);
+                bytes.writeTo(out);
+            });
+        } catch (IOException e) {
+            // Nothing can have been committed (a partial staged file is removed by the write): the build's files go
+            // with it, rather than wait for a vacuum (probe helper 57: a disk filling here kept them all).
+            throw Causes.retold(new IOException("output " + root + ": the manifest could not be staged (" + e.getMessage()
+                    + "); nothing committed, this build's files removed"), e);
+        }
+        writing = true;
         if (before != null && fs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
             replaceLocally(local, staged);
             return;

@@ -45,6 +45,8 @@ final class TestFaults {
     static final String FETCH_FAILURE = "fetch-failure";
     /** The driver fails after the commit's re-check, right before the manifest is written. */
     static final String FAIL_BEFORE_MANIFEST = "fail-before-manifest";
+    /** Writing the staged manifest (local disk, HDFS) fails as a full disk does, once some of it is written. */
+    static final String FAIL_STAGING_MANIFEST = "fail-staging-manifest";
     /**
      * The driver, after the commit's re-check and before the manifest is written, writes a manifest of its own
      * where the build's goes: another build committing at that moment.
@@ -71,7 +73,7 @@ final class TestFaults {
     }
 
     static void validate(String fault) {
-        if (fault != null && !Set.of(HALT_MID_SEGMENT, FAIL_SEGMENT, FETCH_FAILURE, FAIL_BEFORE_MANIFEST, MANIFEST_APPEARS,
+        if (fault != null && !Set.of(HALT_MID_SEGMENT, FAIL_SEGMENT, FETCH_FAILURE, FAIL_BEFORE_MANIFEST, FAIL_STAGING_MANIFEST, MANIFEST_APPEARS,
                 FAIL_RESULTS, FAIL_UNROUTED_RECALL, VACUUM_BEFORE_MANIFEST, SEGMENT_GONE).contains(fault)) {
             throw new InvalidInputException("--test-fault " + fault + ": unknown");
         }
@@ -185,6 +187,14 @@ final class TestFaults {
             try (FSDataOutputStream out = fs.create(manifest, true)) {
                 out.write(OTHER_MANIFEST);
             }
+        }
+    }
+
+    /** In the driver, writing the staged manifest into {@code out}. */
+    static void whileStagingManifest(String fault, java.io.OutputStream out) throws IOException {
+        if (FAIL_STAGING_MANIFEST.equals(fault)) {
+            out.write('{');
+            throw new IOException("No space left on device (test hook)");
         }
     }
 

@@ -148,6 +148,18 @@ class BuildFaultTest {
         assertUnchanged(index, manifestBytes, files, before, "a failure before the manifest is written");
         assertEquals(JobFixtures.listed(old), JobFixtures.dataFiles(index), "the failed builds removed the files they wrote");
 
+        // (c') The staged manifest cannot be written (a full disk): nothing was committed, so the build's files go too.
+        m = failure("--input", table.toString(), "--output", out, "--overwrite", "--partitions", "2",
+                "--test-fault", TestFaults.FAIL_STAGING_MANIFEST);
+        assertTrue(m.contains("the manifest could not be staged") && m.contains("No space left on device")
+                && m.contains("this build's files removed"), m);
+        assertUnchanged(index, manifestBytes, files, before, "a staged manifest that cannot be written");
+        assertEquals(JobFixtures.listed(old), JobFixtures.dataFiles(index), "the failed build removed the files it wrote");
+        try (Stream<Path> top = Files.list(index)) {
+            assertEquals(List.of(), top.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList(),
+                    "no staged manifest left");
+        }
+
         // (b) Segment tasks: every attempt of partition 0 fails once 4 KiB of its segment are written.
         m = failure("--input", table.toString(), "--output", out, "--overwrite", "--partitions", "2", "--test-fault", TestFaults.FAIL_SEGMENT);
         assertTrue(m.contains("injected failure of partition 0"), m);
