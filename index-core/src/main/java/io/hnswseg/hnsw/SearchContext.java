@@ -1,5 +1,7 @@
 package io.hnswseg.hnsw;
 
+import java.util.Arrays;
+
 
 /**
  * Per-thread search state, reused across searches and across graphs: the visited set, both heaps and
@@ -39,6 +41,14 @@ final class SearchContext {
     int[] sortedNodes = new int[0];
     float[] sortedDistances = new float[0];
     int sortedCount;
+
+    /**
+     * An insert's beams of the layers above 0, by layer ({@link #keepLayerBeam}): the inserter searches every layer
+     * before it links the node on any, then links it bottom up.
+     */
+    int[][] layerBeamNodes = new int[0][];
+    float[][] layerBeamDistances = new float[0][];
+    int[] layerBeamCounts = new int[0];
 
     /**
      * Rows scored since {@link GraphSearcher} last reset them: by the walk's scorer (int8 codes, or the floats
@@ -162,6 +172,25 @@ final class SearchContext {
         if (visit(node)) {
             beam.offer(distance, node);
         }
+    }
+
+    /** Keeps a copy of {@link #sortedNodes}/{@link #sortedDistances} as layer {@code layer}'s beam. */
+    void keepLayerBeam(int layer) {
+        if (layerBeamCounts.length <= layer) {
+            layerBeamNodes = Arrays.copyOf(layerBeamNodes, layer + 1);
+            layerBeamDistances = Arrays.copyOf(layerBeamDistances, layer + 1);
+            layerBeamCounts = Arrays.copyOf(layerBeamCounts, layer + 1);
+        }
+        int n = sortedCount;
+        if (layerBeamNodes[layer] == null || layerBeamNodes[layer].length < n) {
+            int[] nodes = new int[sortedNodes.length];
+            float[] distances = new float[sortedNodes.length];
+            layerBeamNodes[layer] = nodes;
+            layerBeamDistances[layer] = distances;
+        }
+        System.arraycopy(sortedNodes, 0, layerBeamNodes[layer], 0, n);
+        System.arraycopy(sortedDistances, 0, layerBeamDistances[layer], 0, n);
+        layerBeamCounts[layer] = n;
     }
 
     /** Copies the beam into {@link #sortedNodes}/{@link #sortedDistances}, closest first. */
