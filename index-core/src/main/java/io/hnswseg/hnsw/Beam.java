@@ -2,7 +2,7 @@ package io.hnswseg.hnsw;
 
 /**
  * The beam of a layer search: the best {@code width} nodes found so far, kept sorted closest first in one
- * flat array of packed (distance, node) longs ({@link NodeHeap#encode}), each marked once it has been
+ * flat array of packed (distance, node) longs ({@link ScoredNode#encode}), each marked once it has been
  * expanded. It replaces the published algorithm's two heaps (candidates and results) with one structure:
  * a candidate that fell out of the results could never be expanded anyway (it is farther than the worst
  * result, which is where the heap version stops), so the candidates to expand are exactly the unexpanded
@@ -44,7 +44,7 @@ final class Beam {
 
     /** The distance a node must beat to enter a full beam; infinite while the beam has room. */
     float worst() {
-        return size < width ? Float.POSITIVE_INFINITY : NodeHeap.distanceOf(entries[size - 1]);
+        return size < width ? Float.POSITIVE_INFINITY : ScoredNode.distanceOf(entries[size - 1]);
     }
 
     /**
@@ -52,7 +52,7 @@ final class Beam {
      * leaves). Ties keep the lower node number first, as the heaps did.
      */
     void offer(float distance, int node) {
-        long key = NodeHeap.encode(distance, node);
+        long key = ScoredNode.encode(distance, node);
         long[] e = entries;
         int n = size;
         int i;
@@ -100,6 +100,6 @@ final class Beam {
 
     /** Distance of the {@code i}-th closest entry. */
     float distance(int i) {
-        return NodeHeap.distanceOf(entries[i]);
+        return ScoredNode.distanceOf(entries[i]);
     }
 }

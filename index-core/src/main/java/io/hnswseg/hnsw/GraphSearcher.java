@@ -179,9 +179,9 @@ public final class GraphSearcher {
         if (without >= 0) {
             ctx.visit(without);
         }
-        int start = NodeHeap.nodeOf(closest);
+        int start = ScoredNode.nodeOf(closest);
         if (start != without) {
-            ctx.seed(start, NodeHeap.distanceOf(closest));
+            ctx.seed(start, ScoredNode.distanceOf(closest));
         } else {
             // Every upper-layer neighbour was the left-out node (a tiny graph): start from its layer-0 links.
             int count = graph.neighbours(0, start, ctx.neighbours);
@@ -320,7 +320,7 @@ public final class GraphSearcher {
                 }
             }
         }
-        return NodeHeap.encode(distance, node);
+        return ScoredNode.encode(distance, node);
     }
 
     /**

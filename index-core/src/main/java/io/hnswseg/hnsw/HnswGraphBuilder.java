@@ -302,7 +302,7 @@ public final class HnswGraphBuilder {
             int efc = g.params.efConstruction();
             int top = Math.min(level, topLevel);
             ctx.begin(efc);
-            ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
+            ctx.seed(ScoredNode.nodeOf(closest), ScoredNode.distanceOf(closest));
             for (int l = top; l >= 0; l--) {
                 GraphSearcher.searchLayer(g, scorer, l, ctx);
                 ctx.drainSorted();
@@ -398,7 +398,7 @@ public final class HnswGraphBuilder {
         int entry = g.entryNode();
         long closest = GraphSearcher.descend(g, scorer, entry, scorer.score(entry), g.topLevel(), 0, ctx);
         ctx.begin(g.params.efConstruction());
-        ctx.seed(NodeHeap.nodeOf(closest), NodeHeap.distanceOf(closest));
+        ctx.seed(ScoredNode.nodeOf(closest), ScoredNode.distanceOf(closest));
         GraphSearcher.searchLayer(g, scorer, 0, ctx);
         ctx.drainSorted();
         int count = 0;
@@ -533,7 +533,7 @@ public final class HnswGraphBuilder {
             int total = existing;
             for (int i = 0; i < count; i++) {
                 if (!contains(links, base + 1, existing, nodes[i])) {
-                    packed[total++] = NodeHeap.encode(distances[i], nodes[i]);
+                    packed[total++] = ScoredNode.encode(distances[i], nodes[i]);
                 }
             }
             if (total == existing) {
@@ -542,21 +542,21 @@ public final class HnswGraphBuilder {
             if (total <= capacity) {
                 // Appending keeps the entries other threads may be reading in place; order does not matter.
                 for (int i = existing; i < total; i++) {
-                    links[base + 1 + i] = NodeHeap.nodeOf(packed[i]);
-                    linkDistances[distanceBase + i] = NodeHeap.distanceOf(packed[i]);
+                    links[base + 1 + i] = ScoredNode.nodeOf(packed[i]);
+                    linkDistances[distanceBase + i] = ScoredNode.distanceOf(packed[i]);
                 }
                 HnswGraph.INTS.setRelease(links, base, total);
                 return existing;
             }
             for (int i = 0; i < existing; i++) {
-                packed[i] = NodeHeap.encode(linkDistances[distanceBase + i], links[base + 1 + i]);
+                packed[i] = ScoredNode.encode(linkDistances[distanceBase + i], links[base + 1 + i]);
             }
             Arrays.sort(packed, 0, total);
             int[] sortedNodes = ctx.batch;
             float[] sortedDistances = ctx.pruneDistances;
             for (int i = 0; i < total; i++) {
-                sortedNodes[i] = NodeHeap.nodeOf(packed[i]);
-                sortedDistances[i] = NodeHeap.distanceOf(packed[i]);
+                sortedNodes[i] = ScoredNode.nodeOf(packed[i]);
+                sortedDistances[i] = ScoredNode.distanceOf(packed[i]);
             }
             int kept = selectDiverse(sortedNodes, sortedDistances, total, capacity);
             System.arraycopy(sortedNodes, 0, links, base + 1, kept);

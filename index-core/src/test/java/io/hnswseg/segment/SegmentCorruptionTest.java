@@ -205,4 +205,22 @@ class SegmentCorruptionTest {
             refusedOnSearch(wrong, "node " + node + " has " + count + " links on layer 0");
         }
     }
+
+    @Test
+    void aVectorCorruptedToANegativeNaNIsNeverRankedFirst() throws Exception {
+        // Opened without verification, a vector whose component became a NaN with its sign bit set scores a negative
+        // NaN, which the beam's ordering put ahead of every real distance: the corrupted row answered first, at NaN
+        // (review helper 59). Every NaN now ranks last, so the rows that can be ranked answer.
+        SegmentLayout layout = TestSegments.layout(bytes);
+        int node = 123;
+        byte[] wrong = bytes.clone();
+        TestSegments.little(wrong).putInt((int) (layout.vectorsOffset() + 4L * data[0].dimension() * node), 0xFFC00000);
+        try (MappedSegment s = MappedSegment.open(file(wrong), false)) {
+            io.hnswseg.hnsw.SearchResults r = s.search(data[0].row(node), 10, 40);
+            assertEquals(10, r.size());
+            for (int i = 0; i < r.size(); i++) {
+                assertTrue(!Float.isNaN(r.distances()[i]), "result " + i + " (id " + r.ids()[i] + ") at NaN: " + r);
+            }
+        }
+    }
 }
