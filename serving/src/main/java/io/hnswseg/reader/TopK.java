@@ -7,8 +7,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Merges sorted per-segment results into the global top-k: a k-way merge, closest first, ties by id. An id
- * found in more than one segment (a vector indexed in two partitions) is kept once, at its closest.
+ * Merges sorted per-segment results into the global top-k: a k-way merge, closest first; ties between segments
+ * by id, within one segment in its own order (node order, copies after their first). An id found in more than
+ * one segment (a vector indexed in two partitions) is kept once, at its closest.
  */
 final class TopK {
 
@@ -74,9 +75,19 @@ final class TopK {
         return false;
     }
 
+    /**
+     * Whether result i of a comes before result j of b: by distance, a NaN after every number (as a segment ranks it:
+     * only a segment opened unverified gives one, and compared as numbers it could win over any; review helper 60),
+     * then by id.
+     */
     private static boolean closer(SearchResults a, int i, SearchResults b, int j) {
         float da = a.distances()[i];
         float db = b.distances()[j];
-        return da < db || (da == db && a.ids()[i] < b.ids()[j]);
+        boolean aNaN = da != da;
+        boolean bNaN = db != db;
+        if (da == db || aNaN && bNaN) {
+            return a.ids()[i] < b.ids()[j];
+        }
+        return bNaN || !aNaN && da < db;
     }
 }

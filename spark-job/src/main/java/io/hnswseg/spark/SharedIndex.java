@@ -140,8 +140,15 @@ final class SharedIndex {
         URI uri = new Path(spec.uri).toUri();
         if (uri.getScheme() == null || uri.getScheme().equals("file")) {
             java.nio.file.Path dir = uri.getScheme() == null ? java.nio.file.Path.of(spec.uri) : java.nio.file.Path.of(uri);
-            checkSame(spec, Files.readAllBytes(dir.resolve(IndexManifest.FILE_NAME)));
-            return IndexReader.open(dir.toString(), options);
+            // The manifest the reader opened is the one compared: a check of the file before the open, which then read
+            // it again, let a commit between the two give this executor the new index and the others the old (review
+            // helper 60). Every build's manifest differs from every other's (its segments' names carry its run id).
+            IndexReader reader = IndexReader.open(dir.toString(), options);
+            if (!reader.manifest().equals(IndexManifest.parse(spec.manifest, spec.uri + "/" + IndexManifest.FILE_NAME))) {
+                reader.close();
+                throw replaced(spec);
+            }
+            return reader;
         }
         long start = System.nanoTime();
         java.nio.file.Path local = fetch(spec);
@@ -203,9 +210,13 @@ final class SharedIndex {
 
     private static void checkSame(Spec spec, byte[] manifest) throws IOException {
         if (!Arrays.equals(manifest, spec.manifest)) {
-            throw new IOException("the index at " + spec.uri + " was replaced while the search job ran (its manifest changed); "
-                    + "run the search again");
+            throw replaced(spec);
         }
+    }
+
+    private static IOException replaced(Spec spec) {
+        return new IOException("the index at " + spec.uri + " was replaced while the search job ran (its manifest changed); "
+                + "run the search again");
     }
 
     static long crc(byte[] bytes) {

@@ -1,0 +1,40 @@
+package io.hnswseg.spark;
+
+import io.hnswseg.distance.Metric;
+import io.hnswseg.hnsw.HnswParams;
+import io.hnswseg.io.FloatMatrix;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.reader.TestIndexes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The executors' shared reader of a local index, and its check that the index is the one the driver planned with. */
+class SharedIndexTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLocalIndexReplacedSinceTheDriverPlannedIsRefusedNotSearched() throws IOException {
+        FloatMatrix[] data = JobFixtures.clustered(600, 5, 8, 3);
+        HnswParams params = new HnswParams(8, 40, 1, Metric.L2);
+        IndexManifest planned = TestIndexes.write(dir, data[0], 2, params, 1, 0, "a-");
+        byte[] plannedBytes = Files.readAllBytes(dir.resolve(IndexManifest.FILE_NAME));
+        try (SharedIndex.Lease lease = SharedIndex.acquire(new SharedIndex.Spec(dir.toString(), plannedBytes, 1, Map.of()))) {
+            assertEquals(planned, lease.reader().manifest());
+        }
+        // A build commits another index there (other segments, other ids); a task opening it now must not search it.
+        TestIndexes.write(dir, data[0], 3, params, 1, 1_000_000, "b-");
+        IOException e = assertThrows(IOException.class, () -> SharedIndex.acquire(new SharedIndex.Spec(dir.toString(), plannedBytes, 2, Map.of())));
+        assertTrue(e.getMessage().contains("was replaced while the search job ran"), e.getMessage());
+    }
+}
