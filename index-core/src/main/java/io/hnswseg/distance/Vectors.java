@@ -157,10 +157,14 @@ public final class Vectors {
         for (float x : query) {
             norm += (double) x * x;
         }
-        double dot = Math.sqrt(norm) * typicalLength;
-        // Capped at the largest float only: a cap of 1e30 left queries of length 1e-36 at dot products of 1e-6, ranked
-        // at 0.825 (probe helper 40). Under the cap the scaled query is at most as long as 1 / typicalLength.
-        return dot > 0 && dot < SCALED_DOT_PRODUCT_IP ? (float) Math.min(1 / dot, Float.MAX_VALUE) : 1f;
+        double length = Math.sqrt(norm);
+        double dot = length * typicalLength;
+        // Capped at the largest float: a cap of 1e30 left queries of length 1e-36 at dot products of 1e-6, ranked
+        // at 0.825 (probe helper 40). And at half the longest query a search takes: the scaled query is as long as
+        // 1 / typicalLength, and an index of vectors shorter than 1.5e-19 refused every query it scaled, a 400 to
+        // serve's clients for a query of theirs that was fine (review helper 60).
+        double longest = 0.5 * Math.sqrt(MAX_SQUARED_LENGTH) / length;
+        return dot > 0 && dot < SCALED_DOT_PRODUCT_IP ? (float) Math.min(Math.min(1 / dot, longest), Float.MAX_VALUE) : 1f;
     }
 
     /** The ip distance {@code 1 - x.q} of the query a search scaled by {@code scale}, from its scaled distance. */

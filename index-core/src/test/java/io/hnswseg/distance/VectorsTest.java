@@ -133,5 +133,14 @@ class VectorsTest {
         assertEquals(1f, Vectors.ipQueryScale(new float[query.length], Metric.IP, length), "a zero query: every vector ties");
         // 1 - x.q from the scaled distance 1 - s x.q: x.q = 2e-7 at scale 1e6.
         assertEquals(1 - 2e-7, Vectors.unscaledIpDistance(0.8f, 1e6f), 6e-8);
+        // An index of vectors of length 1e-20: a unit query scaled to 1e20 was longer than a search takes, and refused.
+        float[] unit = new float[query.length];
+        unit[0] = 1;
+        float big = Vectors.ipQueryScale(unit, Metric.IP, 1e-20);
+        assertTrue(big > 1e17f, "still scaled up: " + big);
+        for (int d = 0; d < unit.length; d++) {
+            unit[d] *= big;
+        }
+        Vectors.checkValid(unit, 0, unit.length, Metric.IP, "the scaled query");
     }
 }

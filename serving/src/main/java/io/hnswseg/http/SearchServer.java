@@ -594,6 +594,13 @@ public final class SearchServer implements AutoCloseable {
             reply(response, callback, 500, error(e.getMessage()));
         } catch (RuntimeException e) {
             reply(response, callback, 500, error("internal error: " + e));
+        } catch (Error e) {
+            // Answered like any failure: unanswered, the request waited for the idle timeout (review helper 60). The JVM's
+            // own failures (out of memory) go on up once the client has its answer.
+            reply(response, callback, 500, error("internal error: " + e));
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
         } finally {
             g.release();
         }

@@ -14,7 +14,8 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -65,11 +66,17 @@ final class Segments implements AutoCloseable {
         MappedSegment[] segments = new MappedSegment[entries.size()];
         ExecutorService fetchers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, entries.size())),
                 DaemonThreads.named("hnswseg-fetch"));
+        List<CompletableFuture<MappedSegment>> futures = new ArrayList<>();
         try {
-            List<Future<MappedSegment>> futures = new ArrayList<>();
             for (int s = 0; s < entries.size(); s++) {
                 int index = s;
-                futures.add(fetchers.submit(() -> map(source.segment(entries.get(index)), source, manifest, routes, index, options)));
+                futures.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return map(source.segment(entries.get(index)), source, manifest, routes, index, options);
+                    } catch (IOException e) {
+                        throw new CompletionException(e);
+                    }
+                }, fetchers));
             }
             for (int i = 0; i < futures.size(); i++) {
                 segments[i] = futures.get(i).get();
@@ -77,6 +84,7 @@ final class Segments implements AutoCloseable {
             return new Segments(manifest, routes, options, null, segments);
         } catch (ExecutionException e) {
             closeAll(segments);
+            closeWhenOpened(futures, segments);
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) {
                 throw io;
@@ -87,10 +95,24 @@ final class Segments implements AutoCloseable {
             throw new IOException(cause);
         } catch (InterruptedException e) {
             closeAll(segments);
+            closeWhenOpened(futures, segments);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while opening " + source.location(), e);
         } finally {
             fetchers.shutdownNow();
+        }
+    }
+
+    /**
+     * After a failed {@link #openAll}: closes each segment not yet taken into {@code taken} once its fetch ends, now or
+     * later. They were left mapped (with their downloaded copies' checks done) until a collection found them, at every
+     * retry of a following server whose successor index failed to download (review helper 60).
+     */
+    private static void closeWhenOpened(List<CompletableFuture<MappedSegment>> futures, MappedSegment[] taken) {
+        for (int i = 0; i < futures.size(); i++) {
+            if (taken[i] == null) {
+                futures.get(i).thenAccept(MappedSegment::close);
+            }
         }
     }
 

@@ -281,6 +281,21 @@ class SearchServerLimitsTest {
     }
 
     @Test
+    void anErrorInASearchIsAnswered500AtOnce() throws Exception {
+        // An Error passed every catch of the search and left the request unanswered until the idle timeout.
+        try (SearchServer server = new SearchServer(reader, "127.0.0.1", 0, limits(1, 1, Duration.ofSeconds(30)))) {
+            server.searchHook = () -> {
+                server.searchHook = null;
+                throw new AssertionError("injected (test)");
+            };
+            HttpResponse<String> failed = sendAsync(server, searchBody(0)).get(5, TimeUnit.SECONDS);
+            assertEquals(500, failed.statusCode(), failed.body());
+            assertTrue(failed.body().contains("injected (test)"), failed.body());
+            assertSearchAnswer(send(server, "POST", "/search", searchBody(1)), 1);
+        }
+    }
+
+    @Test
     void stopFinishesRequestsInFlightAndRefusesNewOnes() throws Exception {
         SearchServer server = new SearchServer(reader, "127.0.0.1", 0, limits(2, 2, Duration.ofSeconds(10)));
         int port = server.port();
