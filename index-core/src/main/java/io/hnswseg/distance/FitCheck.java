@@ -25,6 +25,8 @@ final class FitCheck {
     private static final int QUERIES = 50;
     private static final int TRUE_K = 10;
     private static final int CODE_K = 15;
+    /** Fewer rows than this leave too few neighbours to judge codes by: {@link #of} gives no check. */
+    static final int MIN_ROWS = 4 * CODE_K;
     /** Nearest rows of the whole set each query is judged against, besides the sample. */
     static final int NEIGHBOURHOOD = 100;
 
@@ -55,13 +57,14 @@ final class FitCheck {
 
     /**
      * Samples rows {@code 0..rows-1} of {@code data}, picks the query rows among them and finds each one's
-     * neighbourhood and true neighbours by one exact scan of every row, once, on {@code threads} threads.
+     * neighbourhood and true neighbours by one exact scan of every row, once, on {@code threads} threads; null for
+     * fewer than {@link #MIN_ROWS} rows.
      */
     static FitCheck of(FloatPages data, int rows, Metric metric, int threads) {
         int dimension = data.dimension();
         int n = Math.min(rows, CANDIDATES);
-        if (n < 4 * CODE_K) {
-            return new FitCheck(dimension, null, 0, null, null, null, metric);
+        if (n < MIN_ROWS) {
+            return null;
         }
         float[] sample = data.spreadSample(rows, n);
         int queries = Math.min(QUERIES, n / 4);
@@ -121,14 +124,8 @@ final class FitCheck {
         return i < n && dataRow(i, rows, n) == row ? i : -1;
     }
 
-    /**
-     * The fraction described above for {@code quantizer}, on {@code threads} threads; 1 for sets too small
-     * to judge (under {@code 4 * CODE_K} rows).
-     */
+    /** The fraction described above for {@code quantizer}, on {@code threads} threads. */
     double agreement(Quantizer quantizer, int threads) {
-        if (sample == null) {
-            return 1;
-        }
         byte[] codes = quantizer.encode(sample, sampled);
         float[] terms = new float[sampled];
         quantizer.rowTerms(codes, 0, sampled, terms, 0);

@@ -55,6 +55,11 @@ public final class QuantizedVectors {
      */
     public static Fit fit(FloatPages data, int rows, Metric metric, int threads) {
         FitCheck check = FitCheck.of(data, rows, metric, threads);
+        if (check == null) {
+            // Unchecked codes were taken as agreeing on every neighbour: a few dozen rows on a short line share their
+            // codes, and searches at ef >= n missed true neighbours (probe helper 58). Floats cost such a set nothing.
+            return new Fit(null, "float vectors (" + rows + " rows, too few to check int8 codes on)");
+        }
         Quantizer best = Quantizer.fit(data, rows, metric, 0)[0];
         double bestAgreement = best == null ? -1 : check.agreement(best, threads);
         double bestTail = 0;

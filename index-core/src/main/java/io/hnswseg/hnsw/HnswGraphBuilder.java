@@ -361,15 +361,27 @@ public final class HnswGraphBuilder {
                     }
                 }
                 if (target >= 0) {
-                    appendOrReplaceFarthest(target, node, between(node, target));
+                    // reached[] is this round's walk: a target reached by a repair earlier in the round may already link
+                    // to this node, which is then reached through it. Linked again, it held the node twice, a slot
+                    // lost (probe helper 58: 9 lists of 50,000 on groups of near-copies).
+                    if (!linksTo(target, node)) {
+                        appendOrReplaceFarthest(target, node, between(node, target));
+                        repaired++;
+                    }
                     reached[node] = true;
-                    repaired++;
                 }
             }
             if (repaired == 0) {
                 return;
             }
         }
+    }
+
+    /** Whether {@code from}'s layer-0 list holds {@code to}. */
+    private boolean linksTo(int from, int to) {
+        HnswGraph g = graph;
+        int base = from * g.stride0;
+        return contains(g.layer0, base + 1, g.layer0[base], to);
     }
 
     /** The reachable candidate nearest to {@code node} whose layer-0 list has a free slot, or -1. */

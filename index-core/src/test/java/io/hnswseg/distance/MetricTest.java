@@ -113,7 +113,7 @@ class MetricTest {
             data[i] = (float) (random.nextDouble() * 10 - 5);
         }
         for (Metric metric : new Metric[]{Metric.L2, Metric.IP}) {
-            QuantizedVectors codes = QuantizedVectors.fit(data, rows, dim, metric).codes();
+            QuantizedVectors codes = codes(data, rows, dim, metric);
             float[] four = new float[4];
             for (int a = 0; a < rows; a++) {
                 CodeQuery decoded = codes.query(codes.decode(a, new float[dim]));
@@ -150,7 +150,7 @@ class MetricTest {
                 data[i] = random.nextBoolean() ? 5f : -5f;
             }
             for (Metric metric : new Metric[]{Metric.L2, Metric.IP}) {
-                QuantizedVectors codes = QuantizedVectors.fit(data, rows, dim, metric).codes();
+                QuantizedVectors codes = codes(data, rows, dim, metric);
                 for (int b = 0; b < rows; b++) {
                     float[] query = new float[dim];
                     for (int d = 0; d < dim; d++) {
@@ -164,5 +164,11 @@ class MetricTest {
                 }
             }
         }
+    }
+
+    /** Codes of the rows, whatever the fit's check would decide (these sets are too small for it to judge). */
+    private static QuantizedVectors codes(float[] data, int rows, int dim, Metric metric) {
+        FloatPages pages = FloatPages.wrap(data, dim);
+        return new QuantizedVectors(Quantizer.fit(pages, rows, metric, 0)[0], pages, rows, 1);
     }
 }

@@ -336,7 +336,7 @@ class SegmentRoundTripTest {
      */
     @Test
     void wideVectorsRoundTripAndTooWideOnesAreRefused() throws Exception {
-        FloatMatrix wide = Fixtures.clustered(40, 2, 70_000, 3)[0];
+        FloatMatrix wide = Fixtures.clustered(64, 2, 70_000, 3)[0];
         HnswGraph g = Fixtures.build(wide, new HnswParams(4, 10, 1, Metric.L2), 1);
         assertTrue(g.codes() != null, g.scoring());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
