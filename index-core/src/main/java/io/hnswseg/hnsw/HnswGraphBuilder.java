@@ -455,8 +455,8 @@ public final class HnswGraphBuilder {
             chosen = ctx.selectedNodes = new int[n];
             chosenDistances = ctx.selectedDistances = new float[n];
         }
-        // With concurrent inserts the beam can contain the node itself: another thread may already have
-        // linked to it (found on a layer it was linked on), and its links lead back here. Never link to self.
+        // Never link to self. Linked top down, a concurrent insert could link to this node on a layer it had not
+        // searched yet and lead its beam back to it; bottom up it cannot, and the check stays as a guard.
         int kept = 0;
         for (int i = 0; i < n; i++) {
             if (beam[i] != node) {
