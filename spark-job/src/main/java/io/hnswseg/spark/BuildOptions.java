@@ -144,6 +144,15 @@ public final class BuildOptions implements Serializable {
         return this;
     }
 
+    /**
+     * Rows the input sample draws: the training rows and the recall queries, at most what any sample holds
+     * ({@link Sample#MAX_FLOATS} rows of one float). Summed as ints, a --sample-size near the int maximum wrapped
+     * negative: a one-row sample, one segment for the whole input (review helper 61).
+     */
+    int sampleRows() {
+        return (int) Math.min(Sample.MAX_FLOATS, (long) sampleSize + evalQueries);
+    }
+
     /** Vectors sampled from the input to measure the index's recall (default 1,000; 0 measures nothing). */
     public BuildOptions evalQueries(int value) {
         evalQueries = value;

@@ -13,8 +13,9 @@ import java.util.Arrays;
  * centroid, so an assignment by distance puts them all in one partition: 10,000 copies among 20,000 vectors
  * in 4 partitions made a segment of 2.00x the mean. Found in the input sample: a vector whose copies are more
  * than {@link #SHARE_PER_PART} of a partition's share of it, in parts of at least {@link #MIN_COPIES_PER_PART}.
- * Its copies are spread by id over partitions near it, as many as keep each part within that share, each
- * partition taking the parts of several such vectors in turn, so that they do not pile into the same cells.
+ * Its copies are spread by id over partitions near it, as many as keep each part within that share: the first
+ * its nearest, where a query at it is routed, the others those near it that other such vectors' parts leave room in,
+ * so that they do not pile into the same cells.
  *
  * <p>The k-means cells are trained on the sample with such vectors once, and with once each vector more frequent
  * than a whole partition: the balancing of the cells cannot split copies (they sit at one point), and on a sample
@@ -34,7 +35,6 @@ final class HeavyVectors {
     /** Fewer expected copies per part than this and a vector is not spread: twice the largest k of a search job. */
     static final long MIN_COPIES_PER_PART = 20_000;
 
-    private final int dimension;
     /** The heavy vectors, row-major, as segments store them ({@link Vectors#asStored}). */
     final float[] vectors;
     /** Per heavy vector, its share of the sample. */
@@ -45,8 +45,7 @@ final class HeavyVectors {
     /** Per sample row, whether it is a copy of a heavy vector (spread by id, never replicated); null when none is. */
     final boolean[] spreadRows;
 
-    private HeavyVectors(int dimension, float[] vectors, double[] shares, float[] trainingRows, int trainingCount, boolean[] spreadRows) {
-        this.dimension = dimension;
+    private HeavyVectors(float[] vectors, double[] shares, float[] trainingRows, int trainingCount, boolean[] spreadRows) {
         this.vectors = vectors;
         this.shares = shares;
         this.trainingRows = trainingRows;
@@ -64,7 +63,7 @@ final class HeavyVectors {
         int[] next = Copies.chains(sample.vectors, sample.rows, dim, metric);
         if (next == null) {
             // Nothing to leave out: the sample itself is trained on, not a copy of it (it may be hundreds of MB).
-            return new HeavyVectors(dim, new float[0], new double[0], sample.vectors, sample.rows, null);
+            return new HeavyVectors(new float[0], new double[0], sample.vectors, sample.rows, null);
         }
         boolean[] copy = Copies.copies(next);
         boolean[] dropped = new boolean[sample.rows];
@@ -104,7 +103,7 @@ final class HeavyVectors {
             spreadRows = null;
         }
         if (droppedCount == 0) {
-            return new HeavyVectors(dim, heavy, shares, sample.vectors, sample.rows, spreadRows);
+            return new HeavyVectors(heavy, shares, sample.vectors, sample.rows, spreadRows);
         }
         float[] training = new float[sample.rows * dim];
         int kept = 0;
@@ -113,7 +112,7 @@ final class HeavyVectors {
                 System.arraycopy(sample.vectors, row * dim, training, kept++ * dim, dim);
             }
         }
-        return new HeavyVectors(dim, heavy, shares, training, kept, spreadRows);
+        return new HeavyVectors(heavy, shares, training, kept, spreadRows);
     }
 
     /** How many partitions a vector of this share of the input is spread over. */
@@ -125,20 +124,30 @@ final class HeavyVectors {
         return shares.length;
     }
 
-    /**
-     * Per heavy vector, the partitions (centroids) its copies go to: in order of routing distance from it, those
-     * whose load of heavy copies (as a share of a partition's mean) stays within {@link #SHARE_PER_PART} with its
-     * part, else the least loaded; the most frequent vectors choose first.
-     */
+    /** Per heavy vector, the partitions (centroids) its copies go to; see {@link #cells(float[], double[], Centroids, int)}. */
     int[][] cells(Centroids centroids, int partitions) {
+        return cells(vectors, shares, centroids, partitions);
+    }
+
+    /**
+     * Per heavy vector ({@code vectors} row-major, as stored, with their {@code shares} of the input), the partitions
+     * (centroids) its copies go to. The first is always its nearest by routing distance, whatever the load there:
+     * that is the segment a query at the vector searches first. The others, in order of routing distance, are those
+     * whose load of heavy copies (as a share of a partition's mean) stays within {@link #SHARE_PER_PART} with its part,
+     * else the least loaded. The most frequent vectors choose first. A vector choosing after another with the same
+     * nearest cells took only cells that were not its nearest, and a query at it, routed to those, found none of its
+     * copies (review helper 61: two vectors of a tenth of the input each, 1e-2 apart, in 4 partitions).
+     */
+    static int[][] cells(float[] vectors, double[] shares, Centroids centroids, int partitions) {
+        int dimension = centroids.dimension();
         int cellCount = centroids.count();
         double[] load = new double[cellCount];
-        Integer[] order = new Integer[count()];
+        Integer[] order = new Integer[shares.length];
         for (int h = 0; h < order.length; h++) {
             order[h] = h;
         }
         Arrays.sort(order, (a, b) -> Double.compare(shares[b], shares[a]));
-        int[][] cells = new int[count()][];
+        int[][] cells = new int[shares.length][];
         for (int h : order) {
             int parts = Math.min(cellCount, parts(shares[h], partitions));
             double part = shares[h] * partitions / parts;
@@ -146,11 +155,11 @@ final class HeavyVectors {
             int[] chosen = new int[parts];
             boolean[] taken = new boolean[cellCount];
             for (int i = 0; i < parts; i++) {
-                int pick = -1;
-                for (int c : ranked) {
+                int pick = i == 0 ? ranked[0] : -1;
+                for (int r = 0; pick < 0 && r < ranked.length; r++) {
+                    int c = ranked[r];
                     if (!taken[c] && load[c] + part <= SHARE_PER_PART + 1e-9) {
                         pick = c;
-                        break;
                     }
                 }
                 if (pick < 0) {

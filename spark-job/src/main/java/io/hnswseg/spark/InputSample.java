@@ -25,7 +25,7 @@ final class InputSample {
 
     /** The sample of an fvecs/bvecs file, read by at least one task per core (or per partition), each over its row range. */
     static Sample ofVecs(JavaSparkContext jsc, VecsInput vecs, int partitions, BuildOptions options, Map<String, String> settings) {
-        int wanted = Sample.maxRows(options.sampleSize + options.evalQueries, vecs.dimension);
+        int wanted = Sample.maxRows(options.sampleRows(), vecs.dimension);
         int tasks = (int) Math.min(Math.max(jsc.defaultParallelism(), partitions), Math.max(1, vecs.rows / 1000));
         List<Sample.Part> parts = vecsRows(jsc, vecs, tasks, wanted, options.seed, settings);
         Sample sample = Sample.of(parts, vecs.dimension, options.metricValue(), options.sampleSize, options.evalQueries, options.seed, vecs.uri);
@@ -63,7 +63,7 @@ final class InputSample {
      * now that the sizes are known.
      */
     static Sample ofTable(TableInput table, String input, BuildOptions options) {
-        int wanted = options.sampleSize + options.evalQueries;
+        int wanted = options.sampleRows();
         JavaRDD<org.apache.spark.sql.catalyst.InternalRow> internal = table.internalRows(table.table);
         int tasks = Math.max(1, internal.getNumPartitions());
         int[] capacities = new int[tasks];
