@@ -3,7 +3,6 @@ package io.hnswseg.reader;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.HnswParams;
 import io.hnswseg.io.FloatMatrix;
-import io.hnswseg.manifest.IndexManifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class SegmentsTest {
@@ -26,45 +26,20 @@ class SegmentsTest {
         assumeTrue(Files.isReadable(maps), "needs /proc/self/maps (Linux) to see which files are mapped");
         FloatMatrix base = TestIndexes.clustered(4_000, 1, 16, 5)[0];
         TestIndexes.write(dir, base, 8, new HnswParams(8, 40, 1, Metric.L2), 1);
-        LocalSource local = new LocalSource(dir);
         // The first segment's fetch fails once the other seven are mapped and checked. Only the segments taken before the
         // failure were closed: the others stayed mapped until a collection, at every retry of a following server.
-        IndexSource failingFirst = new IndexSource() {
-            @Override
-            public String location() {
-                return local.location();
-            }
-
-            @Override
-            public byte[] manifest() throws IOException {
-                return local.manifest();
-            }
-
-            @Override
-            public Path segment(IndexManifest.Segment segment) throws IOException {
-                if (segment.path().endsWith("00000.hseg")) {
-                    try {
-                        Thread.sleep(1_000); // the others are mapped by then
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    throw new IOException(segment.path() + ": download failed (test)");
+        IndexSource failingFirst = TestIndexes.fetchingThrough(dir, false, segment -> {
+            if (segment.path().endsWith("00000.hseg")) {
+                try {
+                    Thread.sleep(1_000); // the others are mapped by then
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                return local.segment(segment);
+                throw new IOException(segment.path() + ": download failed (test)");
             }
-
-            @Override
-            public byte[] read(String relativePath) throws IOException {
-                return local.read(relativePath);
-            }
-
-            @Override
-            public boolean verifiesOnFetch() {
-                return false;
-            }
-        };
+        });
         IOException e = assertThrows(IOException.class, () -> IndexReader.open(failingFirst, ReaderOptions.defaults()));
-        assertEquals(true, e.getMessage().contains("download failed (test)"), e.getMessage());
+        assertTrue(e.getMessage().contains("download failed (test)"), e.getMessage());
         long mapped = 0;
         for (long deadline = System.nanoTime() + 10_000_000_000L; System.nanoTime() < deadline; Thread.sleep(50)) {
             mapped = Files.readAllLines(maps).stream().filter(l -> l.contains(dir.toString())).count();

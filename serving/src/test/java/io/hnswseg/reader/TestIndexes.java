@@ -161,9 +161,27 @@ public final class TestIndexes {
      * segment fetches fail as an object store's outage does (after the download's own retries).
      */
     public static IndexReader lazyWithFailingFetches(Path dir, int failures) throws IOException {
-        LocalSource local = new LocalSource(dir);
         java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(failures);
-        IndexSource flaky = new IndexSource() {
+        IndexSource flaky = fetchingThrough(dir, true, segment -> {
+            if (left.getAndDecrement() > 0) {
+                throw new IOException(dir.resolve(segment.path()) + ": download failed on every attempt: S3 error 503 SlowDown");
+            }
+        });
+        return IndexReader.open(flaky, ReaderOptions.defaults().withLazySegments(true));
+    }
+
+    /** What a test's source runs before each segment fetch; it may throw as a failed download does. */
+    interface BeforeFetch {
+        void run(IndexManifest.Segment segment) throws IOException;
+    }
+
+    /**
+     * The local index in {@code dir} as a source that runs {@code beforeFetch} before each segment fetch, and whose
+     * fetch failures may pass ({@code mayPass}, as a store's outage) or not.
+     */
+    static IndexSource fetchingThrough(Path dir, boolean mayPass, BeforeFetch beforeFetch) {
+        LocalSource local = new LocalSource(dir);
+        return new IndexSource() {
             @Override
             public String location() {
                 return local.location();
@@ -176,9 +194,7 @@ public final class TestIndexes {
 
             @Override
             public Path segment(IndexManifest.Segment segment) throws IOException {
-                if (left.getAndDecrement() > 0) {
-                    throw new IOException(dir.resolve(segment.path()) + ": download failed on every attempt: S3 error 503 SlowDown");
-                }
+                beforeFetch.run(segment);
                 return local.segment(segment);
             }
 
@@ -189,7 +205,7 @@ public final class TestIndexes {
 
             @Override
             public boolean mayPass(IOException failure) {
-                return true;
+                return mayPass;
             }
 
             @Override
@@ -197,7 +213,6 @@ public final class TestIndexes {
                 return false;
             }
         };
-        return IndexReader.open(flaky, ReaderOptions.defaults().withLazySegments(true));
     }
 
     /** Copies the index in {@code from} (every file, subdirectories included) to {@code to}; returns {@code to}. */
