@@ -6,6 +6,7 @@ import io.hnswseg.hnsw.Copies;
 import io.hnswseg.routing.Centroids;
 
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
  * Which partition (segment) each vector goes to, shipped to every map task. Random: a hash of the id,
@@ -103,6 +104,25 @@ final class Partitioning implements Serializable {
             cached = new Centroids(Metric.parse(metric), dimension, centroids, biases);
         }
         return cached;
+    }
+
+    /**
+     * The largest partition over the mean when {@code rows} (row-major, {@code count} of them, copies included) are
+     * routed as the input's rows are, replicas counted; 0 for none.
+     */
+    double routedImbalance(float[] rows, int count) {
+        long[] counts = new long[partitions];
+        Assigner assigner = new Assigner();
+        int[] targets = new int[2];
+        long routed = 0;
+        for (int row = 0; row < count; row++) {
+            int n = assigner.assign(row, rows, row * dimension, targets);
+            for (int t = 0; t < n; t++) {
+                counts[targets[t]]++;
+            }
+            routed += n;
+        }
+        return routed == 0 ? 0 : Arrays.stream(counts).max().getAsLong() * (double) partitions / routed;
     }
 
     /** Per-thread state of {@link #assign}: routing buffers, reused for every vector. */

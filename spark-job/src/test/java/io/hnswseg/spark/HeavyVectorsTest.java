@@ -30,4 +30,23 @@ class HeavyVectorsTest {
         // The second parts go where there is room: cells 1 and 2, not both on one.
         assertTrue(cells[0][1] != cells[1][1], Arrays.deepToString(cells));
     }
+
+    @Test
+    void aFewDistinctVectorsRoutedWithTheirCopiesShowTheImbalanceTheTrainingRowsHide() {
+        // Five distinct vectors, a fifth of the rows each, for 20 partitions: k-means trains on each once (five cells, no
+        // imbalance among them), and the input fills five partitions four times the mean (review helper 61).
+        int dim = 4;
+        float[] distinct = new float[5 * dim];
+        for (int v = 0; v < 5; v++) {
+            distinct[v * dim + v % dim] = v + 1;
+        }
+        Partitioning partitioning = Partitioning.kmeans(20, new Centroids(Metric.L2, dim, distinct, null), 0);
+        int rows = 1_000;
+        float[] sample = new float[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(distinct, (r % 5) * dim, sample, r * dim, dim);
+        }
+        assertEquals(4.0, partitioning.routedImbalance(sample, rows), 1e-9);
+        assertEquals(1.0, Partitioning.kmeans(5, new Centroids(Metric.L2, dim, distinct, null), 0).routedImbalance(sample, rows), 1e-9);
+    }
 }
