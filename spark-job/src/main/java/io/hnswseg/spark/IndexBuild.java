@@ -368,9 +368,18 @@ final class IndexBuild {
             // Probe helper 25: 31 rows a cell balanced sift-real-1m's sample to 1.15x and its 200,000 vectors to 1.54x.
             // The sampled rows that are copies of a heavy vector train once, so the advice scales by what stays.
             long advised = (long) Math.ceil(256.0 * cells * sample.rows / Math.max(1, heavy.trainingCount));
-            LOG.warn(String.format("k-means: %,d sampled vectors for %d partitions (%d a partition): cells balanced on so few may"
-                    + " be unbalanced on the whole input; --sample-size %d or more gives 256 a partition", heavy.trainingCount, cells,
-                    heavy.trainingCount / cells, advised));
+            if (advised < inputRows) {
+                LOG.warn(String.format("k-means: %,d sampled vectors for %d partitions (%d a partition): cells balanced on so few may"
+                        + " be unbalanced on the whole input; --sample-size %d or more gives 256 a partition", heavy.trainingCount, cells,
+                        heavy.trainingCount / cells, advised));
+            } else {
+                // Most of the sample is copies of a few vectors: a larger sample holds more copies, not more vectors to
+                // train on. It advised a sample larger than the input (probe helper 62: 25,600,000 for 500,000 rows).
+                LOG.warn(String.format("k-means: %,d of the %,d sampled vectors are left once copies of frequent vectors are set"
+                        + " aside, for %d partitions%s: the input repeats a few vectors, and a larger --sample-size would not give"
+                        + " the cells more to balance on", heavy.trainingCount, sample.rows, partitions,
+                        cells < partitions ? " (" + cells + " cells, one a vector)" : ""));
+            }
         }
         if (trained.imbalance() > 1.5) {
             LOG.warn(String.format("k-means: the biases could not balance the sample's cells (largest %.2fx the mean): the data has a"
