@@ -83,10 +83,22 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      * @param crc32c   the CRC32C stored in the segment's footer
      * @param centroid for a routed index, the index of the segment's centroid in the centroids file; else null
      */
-    public record Segment(String path, long count, long bytes, long crc32c, Integer centroid) {
+    public record Segment(String path, long count, long bytes, long crc32c, Integer centroid, Long distinct) {
 
         public Segment(String path, long count, long bytes, long crc32c) {
-            this(path, count, bytes, crc32c, null);
+            this(path, count, bytes, crc32c, null, null);
+        }
+
+        public Segment(String path, long count, long bytes, long crc32c, Integer centroid) {
+            this(path, count, bytes, crc32c, centroid, null);
+        }
+
+        /**
+         * Its vectors less the exact copies of another of them: what the reach rule's guard counts ({@code
+         * ProbeBeams#reaches}); the count itself in manifests written before the twenty-fifth stop, which lack it.
+         */
+        public long distinctOrCount() {
+            return distinct == null ? count : distinct;
         }
     }
 
@@ -291,6 +303,10 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
             if (s.count() <= 0 || s.bytes() <= 0) {
                 throw new InvalidManifestException(name, "segment " + s.path() + " has count " + s.count() + " and bytes " + s.bytes()
                         + ": both must be > 0");
+            }
+            if (s.distinct() != null && (s.distinct() <= 0 || s.distinct() > s.count())) {
+                throw new InvalidManifestException(name, "segment " + s.path() + " has " + s.distinct() + " distinct vectors of "
+                        + s.count() + ": must be in 1.." + s.count());
             }
             if (!contents.add(s.bytes() + "/" + s.crc32c())) {
                 throw new InvalidManifestException(name, "segment " + s.path() + " has the size and CRC32C of another listed "

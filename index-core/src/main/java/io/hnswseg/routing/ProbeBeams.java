@@ -33,7 +33,8 @@ public final class ProbeBeams {
 
     /**
      * How many vectors per result the segments already chosen must hold before the reach rule may pass a further
-     * one over. The rule was measured for recall@10 on segments of thousands of vectors, where a query's
+     * one over, counting distinct vectors (a manifest's {@code distinct}: copies of a far vector spread over every
+     * segment held the rule off nothing, and it cut segments a query for 1,000 needed; probe helper 62). The rule was measured for recall@10 on segments of thousands of vectors, where a query's
      * neighbours are a sliver of its cell; a query for a sizeable share of a segment (k = 1,000 of 12,500) has
      * neighbours out to the cell's far side and beyond, and the rule lost them (probe helper 40: recall@10000
      * 0.832 at nprobe 4 on sift-real in 8 segments, answers of 4 of 50 asked on an index of 120 vectors).
@@ -43,7 +44,7 @@ public final class ProbeBeams {
     /**
      * Whether a routed query for {@code k} results, asked for {@code nprobe} segments, searches the segment of a
      * centroid at geometric distance {@code distance} from it (see {@link Centroids.Ranking}), the nearest being
-     * at {@code nearest}, when the segments chosen before it hold {@code held} vectors: when {@code distance <=
+     * at {@code nearest}, when the segments chosen before it hold {@code held} distinct vectors: when {@code distance <=
      * (1 + nprobe / 20) * nearest}, or while those segments hold fewer than {@link #HELD_PER_RESULT} vectors per
      * result. The caller stops at the first centroid (in rank order) that it does not reach, and after {@code
      * nprobe} segments unless {@link #needsMore} says the answer would be short. A query on its nearest centroid

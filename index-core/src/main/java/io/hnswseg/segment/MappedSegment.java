@@ -549,6 +549,11 @@ public final class MappedSegment implements VectorIndex, Closeable {
         return graph.size();
     }
 
+    /** Vectors of the segment that are not exact copies of another of its vectors. */
+    public int distinctCount() {
+        return graph.distinctCount();
+    }
+
     @Override
     public int dimension() {
         return graph.dimension();

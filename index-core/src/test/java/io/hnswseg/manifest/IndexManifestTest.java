@@ -65,6 +65,12 @@ class IndexManifestTest {
         // One empty segment among full ones: a lazy reader trusting the count would never search it.
         refused(good.replace("\"total_count\" : 30", "\"total_count\" : 20").replace("\"count\" : 10", "\"count\" : 0"), "segments/part-00000.hseg has count 0");
         refused(good.replace("\"segments\" : [", "\"segments\" : [ ], \"unused\" : [").replace("\"total_count\" : 30", "\"total_count\" : 0"), "holds no vectors");
+        // More distinct vectors than vectors, or none: the reach rule's guard would count what is not there.
+        refused(good.replaceFirst("\"distinct\" : null", "\"distinct\" : 11"), "has 11 distinct vectors of 10");
+        refused(good.replaceFirst("\"distinct\" : null", "\"distinct\" : 0"), "has 0 distinct vectors of 10");
+        assertEquals(4L, IndexManifest.parse(good.replaceFirst("\"distinct\" : null", "\"distinct\" : 4")
+                .getBytes(StandardCharsets.UTF_8), "idx/manifest.json").segments().get(0).distinctOrCount());
+        assertEquals(20L, sample().segments().get(1).distinctOrCount(), "a manifest without distinct counts: the count");
     }
 
     @Test

@@ -111,6 +111,9 @@ final class Evaluation implements Serializable {
     interface Searched {
         int size();
 
+        /** Nodes that are not exact copies of another node. */
+        int distinctCount();
+
         long externalId(int node);
 
         /** For each of {@code rows}, the first node holding it, or -1 ({@link Copies#nodesHolding}). */
@@ -126,6 +129,10 @@ final class Evaluation implements Serializable {
             return new Searched() {
                 public int size() {
                     return graph.size();
+                }
+
+                public int distinctCount() {
+                    return graph.distinctCount();
                 }
 
                 public long externalId(int node) {
@@ -152,6 +159,10 @@ final class Evaluation implements Serializable {
                     return segment.size();
                 }
 
+                public int distinctCount() {
+                    return segment.distinctCount();
+                }
+
                 public long externalId(int node) {
                     return segment.externalId(node);
                 }
@@ -175,8 +186,9 @@ final class Evaluation implements Serializable {
     static final class Partial implements Serializable {
         private static final long serialVersionUID = 1L;
         int partition;
-        /** Vectors in this segment. */
+        /** Vectors in this segment, and those of them that are not copies of another. */
         int vectors;
+        int distinct;
         /** The exact top {@link #K} of each query within this segment, {@code queries x K}; null in the second pass. */
         long[] truthIds;
         float[] truthDistances;
@@ -206,6 +218,7 @@ final class Evaluation implements Serializable {
         Partial p = new Partial();
         p.partition = partition;
         p.vectors = graph.size();
+        p.distinct = graph.distinctCount();
         List<Integer> searched = new ArrayList<>();
         for (int q = 0; q < queries; q++) {
             if (rank(q, partition) < probeLimit) {
@@ -486,17 +499,19 @@ final class Evaluation implements Serializable {
         }
         double nearest = orderDistances[q * partitions];
         long held = 0;
+        long distinct = 0;
         // Only the first probeLimit ranks were searched: a reader that goes further for a short answer (segments
         // of fewer than K vectors) finds more than measured here.
         for (int r = 0; r < probeLimit && (n < nprobe || ProbeBeams.needsMore(K, held)); r++) {
             // As the reader: the first built segment always, the next ones while their centroids are within reach.
-            if (n > 0 && !ProbeBeams.reaches(nprobe, K, held, orderDistances[q * partitions + r], nearest)) {
+            if (n > 0 && !ProbeBeams.reaches(nprobe, K, distinct, orderDistances[q * partitions + r], nearest)) {
                 break;
             }
             Partial p = byPartition[order[q * partitions + r]];
             if (p != null) {
                 ranks[n++] = r;
                 held += p.vectors;
+                distinct += p.distinct;
             }
         }
         return Arrays.copyOf(ranks, n);

@@ -442,7 +442,8 @@ final class IndexBuild {
         }
         List<IndexManifest.Segment> segments = new ArrayList<>();
         for (SegmentResult r : built) {
-            segments.add(new IndexManifest.Segment(r.path, r.count, r.bytes, r.crc32c, partitioning.routed() ? r.partition : null));
+            segments.add(new IndexManifest.Segment(r.path, r.count, r.bytes, r.crc32c, partitioning.routed() ? r.partition : null,
+                    r.count - r.copies));
         }
 
         double mean = (double) stored / partitions;
