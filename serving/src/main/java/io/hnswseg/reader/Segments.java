@@ -133,6 +133,9 @@ final class Segments implements AutoCloseable {
                     + Long.toHexString(entry.crc32c()) + ": the file does not belong to this index";
         } else if (segment.size() != entry.count()) {
             problem = "it holds " + segment.size() + " vectors, the manifest says " + entry.count();
+        } else if (entry.distinct() != null && segment.distinctCount() != entry.distinct()) {
+            // Routing counts these before any segment is open: one too high would cut segments a large k needs.
+            problem = "it holds " + segment.distinctCount() + " distinct vectors, the manifest says " + entry.distinct();
         } else if (segment.dimension() != manifest.dimension() || segment.metric() != manifest.metricValue()) {
             problem = "it is " + segment.metric().externalName() + "/" + segment.dimension() + ", the index "
                     + manifest.metric() + "/" + manifest.dimension();

@@ -49,4 +49,19 @@ class SegmentsTest {
         }
         assertEquals(0, mapped, "mappings of the index's segments left after the failed open");
     }
+
+    @Test
+    void aSegmentWhoseDistinctCountIsNotTheManifestsIsRefused() throws Exception {
+        // Routing counts the manifest's distinct vectors before any segment is open; one too high would cut segments
+        // that a query for many results needs, so the segment's own count is checked against it.
+        FloatMatrix base = TestIndexes.clustered(2_000, 1, 16, 5)[0];
+        TestIndexes.write(dir, base, 2, new HnswParams(8, 40, 1, Metric.L2), 1);
+        Path manifest = dir.resolve(io.hnswseg.manifest.IndexManifest.FILE_NAME);
+        String json = Files.readString(manifest);
+        Files.writeString(manifest, json.replaceFirst("\"distinct\" : null", "\"distinct\" : 7"));
+        IOException e = assertThrows(IOException.class, () -> IndexReader.open(dir.toString()).close());
+        assertTrue(e.getMessage().contains("holds 1000 distinct vectors, the manifest says 7"), e.getMessage());
+        Files.writeString(manifest, json.replaceFirst("\"distinct\" : null", "\"distinct\" : 1000"));
+        IndexReader.open(dir.toString()).close();
+    }
 }

@@ -368,10 +368,11 @@ final class IndexBuild {
             // Probe helper 25: 31 rows a cell balanced sift-real-1m's sample to 1.15x and its 200,000 vectors to 1.54x.
             // The sampled rows that are copies of a heavy vector train once, so the advice scales by what stays.
             long advised = (long) Math.ceil(256.0 * cells * sample.rows / Math.max(1, heavy.trainingCount));
-            if (advised < inputRows) {
+            if (heavy.trainingCount == sample.rows || advised < inputRows) {
                 LOG.warn(String.format("k-means: %,d sampled vectors for %d partitions (%d a partition): cells balanced on so few may"
-                        + " be unbalanced on the whole input; --sample-size %d or more gives 256 a partition", heavy.trainingCount, cells,
-                        heavy.trainingCount / cells, advised));
+                        + " be unbalanced on the whole input; %s", heavy.trainingCount, cells, heavy.trainingCount / cells,
+                        advised < inputRows ? "--sample-size " + advised + " or more gives 256 a partition"
+                                : "--sample-size " + inputRows + ", the whole input, gives " + inputRows / cells + " a partition"));
             } else {
                 // Most of the sample is copies of a few vectors: a larger sample holds more copies, not more vectors to
                 // train on. It advised a sample larger than the input (probe helper 62: 25,600,000 for 500,000 rows).
