@@ -2,7 +2,6 @@ package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
-import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -25,7 +24,6 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
     private final RowSource rows;
     private final JobConfig config;
     private final Partitioning.Assigner assigner;
-    private final LongAccumulator skipped;
     private final Metric metric;
     private final int dim;
     private final VectorBlock[] open;
@@ -42,11 +40,10 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
     /**
      * @param checkIds also send every id to a duplicate check (ids from a table; row numbers need none)
      */
-    BlockMapper(RowSource rows, JobConfig config, Partitioning partitioning, LongAccumulator skipped, boolean checkIds, String what) {
+    BlockMapper(RowSource rows, JobConfig config, Partitioning partitioning, boolean checkIds, String what) {
         this.rows = rows;
         this.config = config;
         this.assigner = partitioning.new Assigner();
-        this.skipped = skipped;
         this.metric = config.metricValue();
         this.dim = config.dimension;
         this.open = new VectorBlock[config.partitions];
@@ -85,7 +82,7 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
         // Every row's id, a skipped row's too: the check counts the rows of this read, for the driver to compare.
         if (openIds != null) {
             int p = Math.floorMod(Partitioning.mix(id ^ 0x5DEECE66DL), openIds.length);
-            add(openIds, p, p, id, null, Sample.fingerprint(rows));
+            add(openIds, p, p, id, null, Sample.fingerprint(rows), false);
         }
         String problem = problem(rows, v, dim, metric);
         if (problem != null) {
@@ -93,12 +90,11 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
                 throw new InvalidInputException(rows.describe() + ": " + problem);
             }
             noteSkipped(skippedHere++, what, rows, problem);
-            skipped.add(1);
             return;
         }
         int n = assigner.assign(id, v, 0, targets);
         for (int i = 0; i < n; i++) {
-            add(open, targets[i], config.idCheckPartitions + targets[i], id, v, 0);
+            add(open, targets[i], config.idCheckPartitions + targets[i], id, v, 0, i > 0);
         }
     }
 
@@ -128,8 +124,11 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
         return null;
     }
 
-    /** Appends a row to the open block of {@code slot}: its vector {@code v}, or its {@code fingerprint} to an id-only block. */
-    private void add(VectorBlock[] blocks, int slot, int target, long id, float[] v, long fingerprint) {
+    /**
+     * Appends a row to the open block of {@code slot}: its vector {@code v} ({@code replica} when it is the row's second
+     * copy), or its {@code fingerprint} to an id-only block.
+     */
+    private void add(VectorBlock[] blocks, int slot, int target, long id, float[] v, long fingerprint, boolean replica) {
         VectorBlock b = blocks[slot];
         if (b == null) {
             b = blocks[slot] = new VectorBlock(dim, v != null);
@@ -139,6 +138,7 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
         }
         b.ids[b.count++] = id;
         b.fingerprint += fingerprint;
+        b.replicas += replica ? 1 : 0;
         if (b.full()) {
             ready.add(new Tuple2<>(target, b));
             sent += v != null ? b.count : 0;
@@ -153,8 +153,8 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
             flush(openIds, 0);
         }
         rows.close();
-        LOG.info(String.format("%s: read %d rows, sent %d vectors to %d partitions in %.2f s", what, read, sent, config.partitions,
-                (System.nanoTime() - start) / 1e9));
+        LOG.info(String.format("%s: read %d rows, skipped %d, sent %d vectors to %d partitions in %.2f s", what, read, skippedHere, sent,
+                config.partitions, (System.nanoTime() - start) / 1e9));
     }
 
     private void flush(VectorBlock[] blocks, int targetBase) {

@@ -13,7 +13,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,7 +152,6 @@ final class IndexBuild {
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
         Map<String, String> settings = settings();
         List<SegmentResult> results;
-        LongAccumulator skipped = spark.sparkContext().longAccumulator("hnswseg skipped vectors");
         if (!partitioning.routed()) {
             // Random partitions of a file: each task reads its own rows, no shuffle at all.
             long rows = vecs.rows;
@@ -174,12 +172,12 @@ final class IndexBuild {
                         int split = it.next();
                         long first = rows * split / splits;
                         long last = rows * (split + 1) / splits;
-                        return new BlockMapper(vecs.rows(first, last - first, conf(settings)), config, routing.value(), skipped, false,
+                        return new BlockMapper(vecs.rows(first, last - first, conf(settings)), config, routing.value(), false,
                                 "split " + split + " (rows " + first + ".." + (last - 1) + ")");
                     });
             results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
         }
-        return finish(commit, config, results, partitions, partitioning, evaluation, skipped.value(), vecs.rows, input, vectorLength,
+        return finish(commit, config, results, partitions, partitioning, evaluation, vecs.rows, input, vectorLength,
                 startupSeconds);
     }
 
@@ -204,16 +202,15 @@ final class IndexBuild {
         config.idCheckPartitions = (int) Math.max(1, (rows + IDS_PER_CHECK - 1) / IDS_PER_CHECK);
         Broadcast<Evaluation> eval = evaluation == null ? null : jsc.broadcast(evaluation);
         Broadcast<Partitioning> routing = jsc.broadcast(partitioning);
-        LongAccumulator skipped = spark.sparkContext().longAccumulator("hnswseg skipped vectors");
         Map<String, String> settings = settings();
         String idColumn = table.idColumn;
         String vectorLabel = table.vectorLabel;
         JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks = table.internalRows(table.table)
                 .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorLabel), config, routing.value(),
-                        skipped, true, "input split " + split), false);
+                        true, "input split " + split), false);
         List<SegmentResult> results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
         refuseChangedInput(results, sample, input, commit, config.runId);
-        return finish(commit, config, segments(results), partitions, partitioning, evaluation, skipped.value(), rows, input, vectorLength,
+        return finish(commit, config, segments(results), partitions, partitioning, evaluation, rows, input, vectorLength,
                 startupSeconds);
     }
 
@@ -416,17 +413,23 @@ final class IndexBuild {
     }
 
     private BuildSummary finish(IndexCommit commit, JobConfig config, List<SegmentResult> results, int partitions,
-                                Partitioning partitioning, Evaluation evaluation, long skipped, long inputRows, String input,
+                                Partitioning partitioning, Evaluation evaluation, long inputRows, String input,
                                 double vectorLength, double startupSeconds) throws IOException {
         List<SegmentResult> built = results.stream().filter(r -> r.path != null)
                 .sorted(Comparator.comparingInt(r -> r.partition)).collect(Collectors.toList());
         long stored = built.stream().mapToLong(r -> r.count).sum();
-        skipped += results.stream().mapToLong(r -> r.skipped).sum();
+        // Counted from what the tasks stored, each task's result taken once: the rows read are known before the build
+        // (and a table's read is checked against them), so what was not stored once was skipped.
+        long replicated = built.stream().mapToLong(r -> r.replicas).sum();
+        long vectors = stored - replicated;
+        long skipped = inputRows - vectors;
+        if (skipped < 0) {
+            throw new IllegalStateException("input " + input + ": the build stored " + vectors + " vectors (" + replicated
+                    + " more replicated) from " + inputRows + " rows; nothing committed");
+        }
         if (stored == 0) {
             throw new InvalidInputException("input " + input + ": no valid vectors to index (" + skipped + " skipped)");
         }
-        long replicated = partitioning.routed() ? Math.max(0, stored - (inputRows - skipped)) : 0;
-        long vectors = stored - replicated;
         Set<String> listed = built.stream().map(r -> r.path).collect(Collectors.toSet());
         int removedAttempts = commit.deleteUnlisted(config.runId, listed);
 

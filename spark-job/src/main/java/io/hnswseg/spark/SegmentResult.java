@@ -17,7 +17,8 @@ final class SegmentResult implements Serializable {
     long crc32c;
     double buildSeconds;
     double seconds;
-    long skipped;
+    /** Vectors of the segment that are a second copy of a row near a partition boundary ({@code --replication}). */
+    long replicas;
     /** Vectors of the segment that are exact copies of another of its vectors: indexed once, returned with it. */
     long copies;
     /** What the graph was built with: int8 codes, or float vectors and why. */
@@ -31,11 +32,10 @@ final class SegmentResult implements Serializable {
     }
 
     /** A partition with no vectors: it has no segment, but is still accounted for. */
-    static SegmentResult empty(int partition, long attempt, long skipped) {
+    static SegmentResult empty(int partition, long attempt) {
         SegmentResult r = new SegmentResult();
         r.partition = partition;
         r.attempt = attempt;
-        r.skipped = skipped;
         return r;
     }
 }

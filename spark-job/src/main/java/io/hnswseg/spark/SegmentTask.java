@@ -35,13 +35,13 @@ final class SegmentTask {
         return String.format("segments/%s-part-%05d-task-%d.hseg", config.runId, partition, taskAttemptId);
     }
 
-    static SegmentResult buildAndWrite(JobConfig config, HnswGraphBuilder builder, int partition, long skipped, long readNanos,
+    static SegmentResult buildAndWrite(JobConfig config, HnswGraphBuilder builder, int partition, long replicas, long readNanos,
                                        Configuration hadoop, Evaluation evaluation) {
         TaskContext task = TaskContext.get();
         long attempt = task == null ? 0 : task.taskAttemptId();
         if (builder.size() == 0) {
             LOG.info("partition {}: no vectors, no segment", partition);
-            return SegmentResult.empty(partition, attempt, skipped);
+            return SegmentResult.empty(partition, attempt);
         }
         long start = System.nanoTime();
         HnswGraph graph = builder.build(config.threadsPerTask);
@@ -84,7 +84,7 @@ final class SegmentTask {
         r.crc32c = info.crc32c();
         r.buildSeconds = buildSeconds;
         r.seconds = seconds;
-        r.skipped = skipped;
+        r.replicas = replicas;
         for (int node = 0; node < graph.size(); node++) {
             r.copies += graph.nextCopy(node) >= 0 ? 1 : 0;
         }

@@ -20,6 +20,12 @@ final class VectorBlock implements Serializable {
     float[] vectors;
     /** In an id-only block, the sum of its rows' {@link Sample#fingerprint}s (their vectors stay behind). */
     long fingerprint;
+    /**
+     * Of its vectors, how many are a second copy sent near a boundary ({@code --replication}). Counted here, not in an
+     * accumulator: Spark applies a map task's accumulator updates again when it runs the task again (a lost map
+     * output), but a shuffle keeps one output per map task, so the reducers count each replica once.
+     */
+    int replicas;
 
     VectorBlock() {
     }
@@ -41,6 +47,7 @@ final class VectorBlock implements Serializable {
         VectorBlock t = new VectorBlock();
         t.count = count;
         t.fingerprint = fingerprint;
+        t.replicas = replicas;
         t.ids = java.util.Arrays.copyOf(ids, count);
         t.vectors = vectors == null ? null : java.util.Arrays.copyOf(vectors, count * dimension);
         return t;
