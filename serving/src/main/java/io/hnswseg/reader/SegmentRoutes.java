@@ -5,6 +5,7 @@ import io.hnswseg.io.VecsReader;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.Centroids;
 import io.hnswseg.routing.ProbeBeams;
+import io.hnswseg.routing.RoutedSegments;
 import io.hnswseg.segment.SegmentHeader;
 
 import java.io.IOException;
@@ -22,24 +23,17 @@ final class SegmentRoutes {
     private final int[] all;
     /** Null for an index partitioned at random. */
     private final Centroids centroids;
-    /** Segment index of each centroid, -1 where its partition has no segment. */
-    private final int[] segmentOf;
+    /** Per centroid its segment, per segment its vectors; null for an index partitioned at random. */
+    private final RoutedSegments segments;
     /** The centroids file, for messages; null for an index partitioned at random. */
     private final String centroidsName;
     /** Per centroid, the CRC32C of its row as the centroids file stores it. */
     private final long[] centroidCrc32cs;
-    /** Vectors per segment. */
-    private final long[] counts;
-    /** Vectors per segment that are not copies of another ({@link IndexManifest.Segment#distinctOrCount}). */
-    private final long[] distinct;
 
-    private SegmentRoutes(int[] all, Centroids centroids, int[] segmentOf, String centroidsName, long[] centroidCrc32cs,
-                          long[] counts, long[] distinct) {
+    private SegmentRoutes(int[] all, Centroids centroids, RoutedSegments segments, String centroidsName, long[] centroidCrc32cs) {
         this.all = all;
-        this.counts = counts;
-        this.distinct = distinct;
         this.centroids = centroids;
-        this.segmentOf = segmentOf;
+        this.segments = segments;
         this.centroidsName = centroidsName;
         this.centroidCrc32cs = centroidCrc32cs;
     }
@@ -51,10 +45,8 @@ final class SegmentRoutes {
         List<IndexManifest.Segment> segments = manifest.segments();
         // The manifest holds no empty segment (IndexManifest refuses a count of 0).
         int[] all = java.util.stream.IntStream.range(0, segments.size()).toArray();
-        long[] counts = segments.stream().mapToLong(IndexManifest.Segment::count).toArray();
-        long[] distinct = segments.stream().mapToLong(IndexManifest.Segment::distinctOrCount).toArray();
         if (!manifest.routed()) {
-            return new SegmentRoutes(all, null, null, null, null, counts, distinct);
+            return new SegmentRoutes(all, null, null, null, null);
         }
         FloatMatrix vectors = VecsReader.parseFloats(centroidsFile, centroidsName);
         IndexManifest.FileRef ref = manifest.routing().centroids();
@@ -82,7 +74,9 @@ final class SegmentRoutes {
         for (int c = 0; c < crcs.length; c++) {
             crcs[c] = Centroids.crc32c(vectors.data(), c, vectors.dimension());
         }
-        return new SegmentRoutes(all, centroids, segmentOf, centroidsName, crcs, counts, distinct);
+        long[] counts = segments.stream().mapToLong(IndexManifest.Segment::count).toArray();
+        long[] distinct = segments.stream().mapToLong(IndexManifest.Segment::distinctOrCount).toArray();
+        return new SegmentRoutes(all, centroids, new RoutedSegments(segmentOf, counts, distinct), centroidsName, crcs);
     }
 
     /**
@@ -155,10 +149,7 @@ final class SegmentRoutes {
 
     /**
      * The segments to search and each one's beam width: every segment with the full {@code ef} for
-     * {@code nprobe == 0} or an index partitioned at random; else of the segments of the {@code nprobe}
-     * nearest centroids, nearest first, those that {@link ProbeBeams#reaches} allows, with its beams (by
-     * centroid rank, so a centroid without a segment still counts, as in the build's recall measurement), and
-     * further ones while the chosen hold fewer than k vectors ({@link ProbeBeams#needsMore}).
+     * {@code nprobe == 0} or an index partitioned at random; else those {@link RoutedSegments#choose} chooses.
      */
     Probes route(float[] query, int k, int ef, int nprobe) {
         if (nprobe == 0 || centroids == null) {
@@ -171,42 +162,25 @@ final class SegmentRoutes {
         // ranks them all (rare: only k above what the nearest segments hold).
         int missing = centroids.count() - all.length;
         Centroids.Ranking ranking = centroids.rank(query, wanted + missing);
-        int[] segments = new int[wanted];
-        int[] efs = new int[wanted];
-        int n = choose(ranking, k, ef, nprobe, wanted, segments, efs);
-        if (n < all.length && ProbeBeams.needsMore(k, held(segments, n))) {
-            segments = new int[all.length];
-            efs = new int[all.length];
-            n = choose(centroids.rank(query, centroids.count()), k, ef, nprobe, all.length, segments, efs);
+        int[] ranks = new int[wanted];
+        int n = choose(ranking, k, nprobe, wanted, ranks);
+        if (n < all.length && ProbeBeams.needsMore(k, held(ranking, ranks, n))) {
+            ranking = centroids.rank(query, centroids.count());
+            ranks = new int[all.length];
+            n = choose(ranking, k, nprobe, all.length, ranks);
         }
-        return n == segments.length ? new Probes(segments, efs) : new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
+        int[] chosen = new int[n];
+        int[] efs = new int[n];
+        for (int i = 0; i < n; i++) {
+            chosen[i] = segments.segmentOf(ranking.centroids()[ranks[i]]);
+            efs[i] = ProbeBeams.ef(ef, k, ranks[i]);
+        }
+        return new Probes(chosen, efs);
     }
 
-    /** Fills {@code segments} and {@code efs} from {@code ranking}; returns how many. */
-    private int choose(Centroids.Ranking ranking, int k, int ef, int nprobe, int limit, int[] segments, int[] efs) {
+    private int choose(Centroids.Ranking ranking, int k, int nprobe, int limit, int[] ranks) {
         int[] order = ranking.centroids();
-        double[] distances = ranking.distances();
-        int n = 0;
-        long held = 0;
-        // The reach rule's guard counts distinct vectors: copies of a far vector in every segment made each look
-        // four times its size, and the guard let the rule cut after one (probe helper 62: recall@1000 0.952 at any
-        // nprobe but 0, 1.000 at 0). Copies count where answers are counted (needsMore): they are returned.
-        long heldDistinct = 0;
-        for (int rank = 0; rank < order.length && n < limit; rank++) {
-            // The first segment is always searched, even when empty partitions rank before it.
-            if (n >= nprobe && !ProbeBeams.needsMore(k, held)
-                    || n > 0 && !ProbeBeams.reaches(nprobe, k, heldDistinct, distances[rank], distances[0])) {
-                break;
-            }
-            int s = segmentOf[order[rank]];
-            if (s >= 0) {
-                segments[n] = s;
-                efs[n++] = ProbeBeams.ef(ef, k, rank);
-                held += counts[s];
-                heldDistinct += distinct[s];
-            }
-        }
-        return n;
+        return segments.choose(nprobe, k, order, ranking.distances(), 0, order.length, limit, ranks);
     }
 
     /**
@@ -217,26 +191,27 @@ final class SegmentRoutes {
     Probes more(float[] query, int k, int ef, boolean[] searched, long shortfall) {
         Centroids.Ranking ranking = centroids.rank(query, centroids.count());
         int[] order = ranking.centroids();
-        int[] segments = new int[all.length];
+        int[] chosen = new int[all.length];
         int[] efs = new int[all.length];
         int n = 0;
         long held = 0;
         for (int rank = 0; rank < order.length && held < shortfall; rank++) {
-            int s = segmentOf[order[rank]];
+            int s = segments.segmentOf(order[rank]);
             if (s >= 0 && !searched[s]) {
                 searched[s] = true;
-                segments[n] = s;
+                chosen[n] = s;
                 efs[n++] = ProbeBeams.ef(ef, k, rank);
-                held += counts[s];
+                held += segments.count(s);
             }
         }
-        return new Probes(Arrays.copyOf(segments, n), Arrays.copyOf(efs, n));
+        return new Probes(Arrays.copyOf(chosen, n), Arrays.copyOf(efs, n));
     }
 
-    private long held(int[] segments, int n) {
+    /** The vectors the first {@code n} chosen ranks' segments hold. */
+    private long held(Centroids.Ranking ranking, int[] ranks, int n) {
         long held = 0;
         for (int i = 0; i < n; i++) {
-            held += counts[segments[i]];
+            held += segments.count(segments.segmentOf(ranking.centroids()[ranks[i]]));
         }
         return held;
     }

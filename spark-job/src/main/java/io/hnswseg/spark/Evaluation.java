@@ -9,6 +9,7 @@ import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.Centroids;
 import io.hnswseg.routing.ProbeBeams;
+import io.hnswseg.routing.RoutedSegments;
 import io.hnswseg.segment.MappedSegment;
 
 import java.io.Serializable;
@@ -411,10 +412,11 @@ final class Evaluation implements Serializable {
             nprobes = Arrays.copyOf(nprobes, nprobes.length + 1);
             nprobes[nprobes.length - 1] = segments;
         }
+        RoutedSegments routes = routes(byPartition);
         for (int nprobe : nprobes) {
             int[][] ranks = new int[queries][];
             for (int q = 0; q < queries; q++) {
-                ranks[q] = probedRanks(byPartition, q, nprobe);
+                ranks[q] = probedRanks(byPartition, routes, q, nprobe);
             }
             for (int e = 0; e < EFS.length; e++) {
                 double found = 0;
@@ -480,13 +482,25 @@ final class Evaluation implements Serializable {
         return Math.round(x * 10_000) / 10_000.0;
     }
 
+    /** The built partitions as a reader routes them: per partition (centroid) its segment, the partition itself. */
+    private static RoutedSegments routes(Partial[] byPartition) {
+        int[] segmentOf = new int[byPartition.length];
+        long[] counts = new long[byPartition.length];
+        long[] distinct = new long[byPartition.length];
+        for (int p = 0; p < byPartition.length; p++) {
+            segmentOf[p] = byPartition[p] == null ? -1 : p;
+            counts[p] = byPartition[p] == null ? 0 : byPartition[p].vectors;
+            distinct[p] = byPartition[p] == null ? 0 : byPartition[p].distinct;
+        }
+        return new RoutedSegments(segmentOf, counts, distinct);
+    }
+
     /**
      * The segments a reader would search for query {@code q}, as its ranks (the partition of rank r is
-     * {@code order[q * partitions + r]}): the built ones among its nearest, up to {@code nprobe} and as far as
-     * {@link ProbeBeams#reaches} allows; on an index partitioned at random every built one (its "rank" is then
-     * the partition: all are searched alike).
+     * {@code order[q * partitions + r]}): those {@link RoutedSegments#choose} chooses, as the reader does; on an
+     * index partitioned at random every built one (its "rank" is then the partition: all are searched alike).
      */
-    private int[] probedRanks(Partial[] byPartition, int q, int nprobe) {
+    private int[] probedRanks(Partial[] byPartition, RoutedSegments routes, int q, int nprobe) {
         int[] ranks = new int[partitions];
         int n = 0;
         if (order == null) {
@@ -497,23 +511,9 @@ final class Evaluation implements Serializable {
             }
             return Arrays.copyOf(ranks, n);
         }
-        double nearest = orderDistances[q * partitions];
-        long held = 0;
-        long distinct = 0;
         // Only the first probeLimit ranks were searched: a reader that goes further for a short answer (segments
         // of fewer than K vectors) finds more than measured here.
-        for (int r = 0; r < probeLimit && (n < nprobe || ProbeBeams.needsMore(K, held)); r++) {
-            // As the reader: the first built segment always, the next ones while their centroids are within reach.
-            if (n > 0 && !ProbeBeams.reaches(nprobe, K, distinct, orderDistances[q * partitions + r], nearest)) {
-                break;
-            }
-            Partial p = byPartition[order[q * partitions + r]];
-            if (p != null) {
-                ranks[n++] = r;
-                held += p.vectors;
-                distinct += p.distinct;
-            }
-        }
+        n = routes.choose(nprobe, K, order, orderDistances, q * partitions, probeLimit, partitions, ranks);
         return Arrays.copyOf(ranks, n);
     }
 
