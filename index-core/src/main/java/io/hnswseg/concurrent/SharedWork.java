@@ -39,7 +39,8 @@ public final class SharedWork implements Runnable {
     /**
      * Runs every item and returns when all are done.
      *
-     * @throws RuntimeException the first failure of any item (an Error is rethrown as is)
+     * @throws RuntimeException the first failure of any item (an Error is rethrown as is, a checked exception
+     *                          wrapped)
      */
     public static void run(int n, int helpers, Executor pool, Item item) {
         SharedWork work = new SharedWork(n, item);
@@ -70,6 +71,10 @@ public final class SharedWork implements Runnable {
         }
         if (t instanceof Error err) {
             throw err;
+        }
+        if (t != null) {
+            // A checked exception thrown past the compiler (a sneaky throw): returning would report every item done.
+            throw new IllegalStateException(t.toString(), t);
         }
     }
 
