@@ -469,17 +469,17 @@ class SearchIndexJobTest {
         assertEquals(4_000L - 301, summary.get("copies"));
         IndexManifest manifest = JobFixtures.manifest(built);
         assertTrue(manifest.quality().reached(), manifest.quality().toString());
-        long distinct = 0;
+        long distinctStored = 0;
         for (IndexManifest.Segment s : manifest.segments()) {
             try (io.hnswseg.segment.MappedSegment segment = io.hnswseg.segment.MappedSegment.open(built.resolve(s.path()))) {
                 assertTrue(segment.header().hasCopies(), s.path());
                 // The manifest's distinct count, which routing counts, is the segment's own.
                 assertEquals((long) segment.distinctCount(), s.distinct(), s.path());
                 assertTrue(s.distinct() < s.count(), s.toString());
-                distinct += s.distinct();
+                distinctStored += s.distinct();
             }
         }
-        assertEquals(301, distinct);
+        assertEquals(301, distinctStored);
         SearchOptions options = new SearchOptions().k(20).excludeSelf(true);
         Map<Long, Row> results = byId(HnswsegSpark.search(spark, built.toString(), table(repeated, 4_000, "id", "vector"), options));
         assertEquals(4_000, results.size());
