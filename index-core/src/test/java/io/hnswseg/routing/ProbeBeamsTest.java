@@ -60,5 +60,9 @@ class ProbeBeamsTest {
         Centroids.Ranking c = cosine.rank(new float[]{3, 3}, 2);
         assertEquals(Math.sqrt(2 - Math.sqrt(2)), c.distances()[0], 1e-6);
         assertEquals(Math.sqrt(2 - Math.sqrt(2)), c.distances()[1], 1e-6);
+        // A bias far larger than the distance: recovered from their float sum, 1e-4 came out a few percent off.
+        Centroids biased = new Centroids(Metric.L2, 2, new float[]{0, 0, 3, 0}, new float[]{91, 0});
+        Centroids.Ranking b = biased.rank(new float[]{0, 0.01f}, 2);
+        assertEquals(0.01, b.distances()[1], 1e-9);
     }
 }

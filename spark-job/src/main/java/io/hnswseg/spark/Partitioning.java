@@ -162,14 +162,11 @@ final class Partitioning implements Serializable {
                 targets[0] = heavyCells[h][Math.floorMod(mix(id), heavyCells[h].length)];
                 return 1;
             }
-            centroids().distances(v, offset, scratch, distances);
-            int best = 0;
+            // Reproducibly: a map task run again, maybe on a machine of other kernels, sends each row where it went.
+            int best = centroids().nearestReproducibly(v, offset, scratch, distances);
             int second = -1;
-            for (int c = 1; c < distances.length; c++) {
-                if (distances[c] < distances[best]) {
-                    second = best;
-                    best = c;
-                } else if (second < 0 || distances[c] < distances[second]) {
+            for (int c = 0; c < distances.length; c++) {
+                if (c != best && (second < 0 || distances[c] < distances[second])) {
                     second = c;
                 }
             }
