@@ -40,12 +40,19 @@ public final class KMeansTrainer {
     /**
      * Routing distances the bias tuning keeps (sample rows times cells, 64 MB): a larger sample is tuned on
      * rows spread over it; at least {@link #MIN_TUNING_ROWS_PER_CELL} rows a cell where that stays within
-     * {@link #MAX_TUNING_DISTANCES} (256 MB; up to 512 cells), and at least one row a cell (k^2 distances past
-     * 8,192 cells; past about 46,000 the tuning refuses).
+     * {@link #MAX_TUNING_DISTANCES} (256 MB; up to 512 cells), and at least one row a cell (k^2 distances, up to
+     * {@link #MAX_CELLS}).
      */
     private static final long TUNING_DISTANCES = 16L << 20;
     private static final long MAX_TUNING_DISTANCES = 64L << 20;
     private static final int MIN_TUNING_ROWS_PER_CELL = 256;
+    /**
+     * Most cells trained: the bias tuning keeps a distance per cell for at least one row a cell, k^2 in all, and
+     * this many keep it within {@link #MAX_TUNING_DISTANCES}. More were refused only once k-means had run (47,000
+     * cells: after 103 s on 50,000 2-d rows; review helper 65), and between 30,000 and 46,000 the table alone
+     * (3.6-8.5 GB) outgrew a default driver.
+     */
+    public static final int MAX_CELLS = 8_192;
     /** Rows k-means++ seeds from: seeding costs k passes, so it looks at a subsample of a large sample. */
     private static final int SEEDING_ROWS = 20_000;
 
@@ -87,6 +94,12 @@ public final class KMeansTrainer {
         }
     }
 
+    private static void requireRowsFor(int k, int rows) {
+        if (k < 1 || rows < k) {
+            throw new IllegalArgumentException("k-means needs at least as many sample rows as cells: " + rows + " rows, " + k + " cells");
+        }
+    }
+
     /**
      * Plain k-means centroids of rows {@code 0..rows-1} of {@code sample}, without biases: for grouping
      * vectors that lie together (an insertion order), where the cells' sizes do not matter. The balancing
@@ -95,9 +108,7 @@ public final class KMeansTrainer {
      * @throws IllegalArgumentException when the sample has fewer rows than {@code k}
      */
     public static Centroids unbalanced(float[] sample, int rows, int dimension, Metric metric, int k, long seed) {
-        if (k < 1 || rows < k) {
-            throw new IllegalArgumentException("k-means needs at least as many sample rows as cells: " + rows + " rows, " + k + " cells");
-        }
+        requireRowsFor(k, rows);
         KMeansTrainer t = new KMeansTrainer(sample, rows, dimension, metric, k, seed);
         return new Centroids(metric, dimension, t.lloyd(t.seed()), null);
     }
@@ -148,8 +159,9 @@ public final class KMeansTrainer {
      * @throws IllegalArgumentException when the sample has fewer rows than {@code k}
      */
     public static Result train(float[] sample, int rows, int dimension, Metric metric, int k, long seed) {
-        if (k < 1 || rows < k) {
-            throw new IllegalArgumentException("k-means needs at least as many sample rows as cells: " + rows + " rows, " + k + " cells");
+        requireRowsFor(k, rows);
+        if (k > MAX_CELLS) {
+            throw new IllegalArgumentException(k + " cells: k-means trains at most " + MAX_CELLS);
         }
         long start = System.nanoTime();
         KMeansTrainer t = new KMeansTrainer(sample, rows, dimension, metric, k, seed);
@@ -346,9 +358,6 @@ public final class KMeansTrainer {
         }
         long wanted = Math.max(TUNING_DISTANCES / k, Math.min((long) MIN_TUNING_ROWS_PER_CELL * k, MAX_TUNING_DISTANCES / k));
         int n = (int) Math.min(rows, Math.max(k, wanted));
-        if ((long) n * k > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException(k + " cells: too many to balance (" + n + " x " + k + " distances)");
-        }
         float[] table = new float[n * k];
         float[] d = new float[k];
         Centroids.Scratch scratch = unbiased.newScratch();

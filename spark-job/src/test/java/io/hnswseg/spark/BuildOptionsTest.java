@@ -1,8 +1,11 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.routing.KMeansTrainer;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BuildOptionsTest {
 
@@ -11,5 +14,22 @@ class BuildOptionsTest {
         // Summed as ints with the recall queries, it wrapped negative: a one-row sample and one segment for everything.
         assertEquals(Sample.MAX_FLOATS, new BuildOptions().sampleSize(Integer.MAX_VALUE).evalQueries(1_000).sampleRows());
         assertEquals(101_000, new BuildOptions().sampleSize(100_000).evalQueries(1_000).sampleRows());
+    }
+
+    /**
+     * Refused before any work: more partitions than k-means trains were refused only after k-means had run (47,000:
+     * 103 s), and a sample smaller than the partitions trained fewer cells than asked, making fewer, larger segments
+     * (review helper 65).
+     */
+    @Test
+    void kmeansPartitionsBeyondWhatItTrainsOrItsSampleAreRefusedByName() {
+        InvalidInputException many = assertThrows(InvalidInputException.class,
+                () -> new BuildOptions().partitions(KMeansTrainer.MAX_CELLS + 1).validate());
+        assertTrue(many.getMessage().contains("--partitions 8193: k-means routes at most 8192"), many.getMessage());
+        new BuildOptions().partitions(KMeansTrainer.MAX_CELLS + 1).partitioner("random").validate();
+        InvalidInputException small = assertThrows(InvalidInputException.class,
+                () -> new BuildOptions().partitions(8).sampleSize(3).validate());
+        assertTrue(small.getMessage().contains("--sample-size 3 is below --partitions 8"), small.getMessage());
+        new BuildOptions().partitions(8).sampleSize(3).partitioner("random").validate();
     }
 }
