@@ -112,8 +112,12 @@ public final class SearchIndexJob implements Callable<Integer> {
                 rows / seconds);
         if (checkRecall > 0) {
             IndexSearch.Recall recall = search.recall(checkRecall, 42);
-            System.out.printf("  recall@%d %.4f on %d sampled queries against brute force over the whole index (%.1f s)%n", search.k,
-                    recall.recall(), recall.queries(), recall.seconds());
+            if (recall.queries() == 0) {
+                System.out.printf("  recall not measured: no queries to sample%n");
+            } else {
+                System.out.printf("  recall@%d %.4f on %d sampled queries against brute force over the whole index (%.1f s)%n", search.k,
+                        recall.recall(), recall.queries(), recall.seconds());
+            }
         }
         System.out.printf("  results at %s%n", output);
         return rows;

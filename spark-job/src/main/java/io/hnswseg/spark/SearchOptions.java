@@ -1,5 +1,7 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.reader.ReaderOptions;
+
 import java.io.Serializable;
 import java.util.Locale;
 
@@ -104,8 +106,9 @@ public final class SearchOptions implements Serializable {
         if (nprobe != null && nprobe < 0) {
             throw new InvalidInputException("--nprobe must be >= 0 (0 = every segment), got " + nprobe);
         }
-        if (searchThreads != null && searchThreads < 1) {
-            throw new InvalidInputException("--search-threads must be >= 1, got " + searchThreads);
+        if (searchThreads != null && (searchThreads < 1 || searchThreads > ReaderOptions.MAX_SEARCH_THREADS)) {
+            // Checked here, not only by each executor's reader: there it failed every task, retried (review helper 64).
+            throw new InvalidInputException("--search-threads must be in [1, " + ReaderOptions.MAX_SEARCH_THREADS + "], got " + searchThreads);
         }
         TestFaults.validate(testFault);
         if (format != null && !format.equals("parquet") && !format.equals("fvecs") && !format.equals("bvecs")) {

@@ -54,15 +54,17 @@ final class SearchOutput {
             Overlap.refuse(conf, "--output", output, "--queries", q);
         }
         Path path = new Path(output);
+        if (path.getParent() == null) {
+            // Its staging goes beside it: at a root there is no beside (review helper 64: a bucket's root failed after the search).
+            throw new InvalidInputException("output " + output + " is the root of its file system or bucket; write the results to a"
+                    + " directory under it");
+        }
         FileSystem fs = path.getFileSystem(conf);
         SearchOutput out = new SearchOutput(output, path, fs, overwrite);
         out.checkAbsent();
-        Path parent = path.getParent();
-        if (parent != null) {
-            FileStatus status = Vacuum.status(fs, parent);
-            if (status != null && !status.isDirectory()) {
-                throw new InvalidInputException("output " + output + ": its parent " + parent + " is a file");
-            }
+        FileStatus parent = Vacuum.status(fs, path.getParent());
+        if (parent != null && !parent.isDirectory()) {
+            throw new InvalidInputException("output " + output + ": its parent " + path.getParent() + " is a file");
         }
         return out;
     }
@@ -164,8 +166,14 @@ final class SearchOutput {
      * the staging would have stood over part of the results when the job ended mid-rename.
      */
     private void putInPlace(Path staging) throws IOException {
-        // Checked again: an output created while the job ran is not replaced without overwrite.
-        checkAbsent();
+        // Checked again: an output created while the job ran is not replaced without overwrite. The results stay where
+        // they are, and the message says where (review helper 64: a later job only warns of the staging left).
+        try {
+            checkAbsent();
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(e.getMessage() + "; this search's results are complete at " + staging
+                    + ", to move there yourself or delete");
+        }
         if (overwrite && Vacuum.status(fs, path) != null && !fs.delete(path, true)) {
             throw new IOException("cannot remove the old " + output + "; the new results are complete at " + staging);
         }

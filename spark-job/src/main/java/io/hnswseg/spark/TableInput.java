@@ -130,9 +130,10 @@ final class TableInput {
                 InternalRow row = rows.next();
                 if (row.isNullAt(0)) {
                     // Probe helper 54: the one row error that named no file.
-                    throw new InvalidInputException("a row has a null id (column " + idColumn + inFile() + "); ids must be set, also"
-                            + " with --on-invalid skip, which skips bad vectors (a table's file without that column reads as nulls:"
-                            + " Spark takes the columns from one file)");
+                    // Worded for both jobs: search-job has no --on-invalid (review helper 64).
+                    throw new InvalidInputException("a row has a null id (column " + idColumn + inFile() + "); every row needs an"
+                            + " id (a build's --on-invalid skip skips bad vectors, not rows without an id; a table's file without"
+                            + " that column reads as nulls: Spark takes the columns from one file)");
                 }
                 id = row.getLong(0);
                 problem = null;

@@ -283,6 +283,32 @@ class SearchIndexJobTest {
         }
     }
 
+    /**
+     * An output made by someone else while the job ran is not replaced without --overwrite; the job's complete results
+     * stay in its staging, and the error says where (review helper 64: it said only that the output existed).
+     */
+    @Test
+    void resultsKeptWhenTheOutputAppearsWhileTheJobRunsAreNamed() throws IOException {
+        Path output = tmp.resolve("appears").resolve("out");
+        Files.createDirectories(output.getParent());
+        org.apache.hadoop.fs.FileSystem appearing = new org.apache.hadoop.fs.FilterFileSystem(
+                org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration())) {
+            @Override
+            public boolean rename(org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to) throws IOException {
+                Files.createDirectories(output); // another job's output, made meanwhile
+                return super.rename(from, to);
+            }
+        };
+        SearchOutput out = new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), appearing, false);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> out.write(IndexSearch.of(spark, index.toString(), queries.toString(), new SearchOptions().k(3))));
+        assertTrue(e.getMessage().contains("already exists") && e.getMessage().contains("results are complete at "), e.getMessage());
+        String staging = e.getMessage().substring(e.getMessage().indexOf("complete at ") + "complete at ".length()).split(",")[0];
+        try (var parts = Files.list(Path.of(new org.apache.hadoop.fs.Path(staging).toUri()))) {
+            assertTrue(parts.anyMatch(f -> f.getFileName().toString().startsWith("part-")), staging);
+        }
+    }
+
     private static Path stagingWith(Path output, String run, long modified, String... files) throws IOException {
         Path staging = output.resolveSibling("." + output.getFileName() + ".hnswseg-" + run + ".staging");
         for (String f : files) {
@@ -615,5 +641,9 @@ class SearchIndexJobTest {
         assertTrue(assertThrows(InvalidInputException.class, () -> runSearch("--index", tmp.resolve("nothing").toString(), "--queries",
                 queries.toString(), "--output", tmp.resolve("x").toString()))
                 .getMessage().contains("no index"));
+        // Refused on the driver by its flag, not by every executor's reader, task after task (review helper 64).
+        assertTrue(assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(), "--queries",
+                queries.toString(), "--output", tmp.resolve("x").toString(), "--search-threads", "2000"))
+                .getMessage().contains("--search-threads must be in [1, 1024], got 2000"));
     }
 }
