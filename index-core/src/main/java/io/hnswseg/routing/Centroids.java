@@ -204,7 +204,8 @@ public final class Centroids {
     private double roundingBound(int c, float routing) {
         double terms = byDirection() ? 1 : Math.abs(routing) + Math.abs(biases[c]);
         double unit = Math.ulp(1f);
-        return (dimension + 4) * unit * terms + unit * Math.abs(routing);
+        // The last term: differences below 1e-19 square into subnormals, whose rounding is absolute (review helper 66).
+        return (dimension + 4) * unit * terms + unit * Math.abs(routing) + (dimension + 4) * (double) Float.MIN_NORMAL;
     }
 
     /** The routing distance to centroid {@code c} in double precision, summed in index order. */

@@ -47,12 +47,11 @@ public final class KMeansTrainer {
     private static final long MAX_TUNING_DISTANCES = 64L << 20;
     private static final int MIN_TUNING_ROWS_PER_CELL = 256;
     /**
-     * Most cells trained: the bias tuning keeps a distance per cell for at least one row a cell, k^2 in all, and
-     * this many keep it within {@link #MAX_TUNING_DISTANCES}. More were refused only once k-means had run (47,000
-     * cells: after 103 s on 50,000 2-d rows; review helper 65), and between 30,000 and 46,000 the table alone
-     * (3.6-8.5 GB) outgrew a default driver.
+     * Most cells trained: the bias tuning keeps a distance per cell for at least one row a cell, k^2 floats in one
+     * array. More were refused only once k-means had run (47,000 cells: after 103 s on 50,000 2-d rows; review
+     * helper 65); see also {@link #tuningBytes}, which a driver's heap must hold.
      */
-    public static final int MAX_CELLS = 8_192;
+    public static final int MAX_CELLS = 46_340;
     /** Rows k-means++ seeds from: seeding costs k passes, so it looks at a subsample of a large sample. */
     private static final int SEEDING_ROWS = 20_000;
 
@@ -92,6 +91,14 @@ public final class KMeansTrainer {
                 Vectors.normalize(this.sample, r * dimension, dimension);
             }
         }
+    }
+
+    /**
+     * Bytes of the bias tuning's table for {@code k} cells, at most: 256 MB up to 8,192 cells, k^2 floats past that
+     * (1 GB at 16,384, 8.5 GB at 46,000).
+     */
+    public static long tuningBytes(int k) {
+        return Float.BYTES * Math.max((long) k * k, MAX_TUNING_DISTANCES);
     }
 
     private static void requireRowsFor(int k, int rows) {

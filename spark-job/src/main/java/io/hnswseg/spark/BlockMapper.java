@@ -148,6 +148,13 @@ final class BlockMapper implements Iterator<Tuple2<Integer, VectorBlock>> {
 
     private void finish() throws IOException {
         done = true;
+        if (skippedHere > 0) {
+            // Counted once per map output, through the shuffle: the first segment partition takes the count.
+            VectorBlock count = new VectorBlock();
+            count.ids = new long[0];
+            count.skipped = skippedHere;
+            ready.add(new Tuple2<>(config.idCheckPartitions, count));
+        }
         flush(open, config.idCheckPartitions);
         if (openIds != null) {
             flush(openIds, 0);

@@ -32,11 +32,13 @@ final class BlockReducer {
         List<VectorBlock> received = new ArrayList<>();
         long total = 0;
         long replicas = 0;
+        long skipped = 0;
         while (blocks.hasNext()) {
             VectorBlock b = blocks.next()._2();
             received.add(b);
             total += b.count;
             replicas += b.replicas;
+            skipped += b.skipped;
         }
         if (total > Integer.MAX_VALUE) {
             throw new InvalidInputException("partition " + partition + " received " + total + " vectors, more than one segment holds: "
@@ -51,7 +53,7 @@ final class BlockReducer {
             }
             received.set(i, null); // copied: let it go before the next block is copied
         }
-        return SegmentTask.buildAndWrite(config, builder, partition, replicas, System.nanoTime() - start, hadoop, evaluation);
+        return SegmentTask.buildAndWrite(config, builder, partition, replicas, skipped, System.nanoTime() - start, hadoop, evaluation);
     }
 
     /**
@@ -86,7 +88,7 @@ final class BlockReducer {
             throw new InvalidInputException("column " + config.idColumn + " has duplicate ids: " + String.join(", ", repeated)
                     + "; ids must be unique");
         }
-        SegmentResult seen = SegmentResult.empty(ID_CHECK, 0);
+        SegmentResult seen = SegmentResult.empty(ID_CHECK, 0, 0);
         seen.count = n;
         seen.rowFingerprint = fingerprint;
         return seen;

@@ -222,18 +222,9 @@ public final class BuildOptions implements Serializable {
             throw new InvalidInputException((replication > 0 ? "--replication " + replication : "--partitioner kmeans")
                     + " needs --partitions 2 or more: one partition holds every vector, with nothing to route or replicate to");
         }
-        if (partitions != null && partitions > 1 && !"random".equals(partitioner)) {
-            if (partitions > KMeansTrainer.MAX_CELLS) {
-                throw new InvalidInputException("--partitions " + partitions + ": k-means routes at most " + KMeansTrainer.MAX_CELLS
-                        + " partitions; ask for fewer, larger ones, or pass --partitioner random (every query then searches every segment)");
-            }
-            if (sampleSize < partitions) {
-                // Fewer cells than partitions were trained, and the build made fewer, larger segments (review helper 65:
-                // --sample-size 3 for 8 partitions made 3 segments, the largest 4.90x the mean).
-                throw new InvalidInputException("--sample-size " + sampleSize + " is below --partitions " + partitions + ": k-means"
-                        + " trains a centroid per partition on the sample; " + 256L * partitions + " sampled vectors (256 a partition)"
-                        + " balance them");
-            }
+        if (partitions != null && partitions > KMeansTrainer.MAX_CELLS && !"random".equals(partitioner)) {
+            throw new InvalidInputException("--partitions " + partitions + ": k-means routes at most " + KMeansTrainer.MAX_CELLS
+                    + " partitions; ask for fewer, larger ones, or pass --partitioner random (every query then searches every segment)");
         }
         if (replication > 0 && "random".equals(partitioner)) {
             throw new InvalidInputException("--replication needs --partitioner kmeans: a random partition has no boundary to replicate across");

@@ -137,6 +137,9 @@ final class IndexBuild {
         FloatMatrix evalFile = EvalQueries.file(options, vecs.dimension, hadoop());
         int partitions = partitions(vecs.rows, vecs.dimension);
         boolean kmeans = kmeans(partitions);
+        if (kmeans) {
+            refuseUntrainable(partitions, vecs.rows);
+        }
         Sample sample = null;
         if (kmeans || sampledEvaluation()) {
             sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
@@ -314,6 +317,32 @@ final class IndexBuild {
         return partitions > 1 && !"random".equals(options.partitioner);
     }
 
+    /**
+     * Refuses, before k-means runs, a k-means build it could not train (review helper 65): more partitions than it
+     * trains (refused once it had run, 103 s for 47,000), a tuning table the driver's heap cannot hold, or a
+     * --sample-size below the partitions, which trained fewer cells and built fewer, larger segments (3 of 8, the
+     * largest 4.90x the mean). An input smaller than the sample is all sampled, one centroid a vector.
+     */
+    private void refuseUntrainable(int partitions, long inputRows) {
+        if (partitions > KMeansTrainer.MAX_CELLS) {
+            throw new InvalidInputException(String.format("the input's %,d rows make %d partitions, more than the %d k-means routes:"
+                    + " pass --partitions %d or fewer (with executors that hold larger segments), or --partitioner random",
+                    inputRows, partitions, KMeansTrainer.MAX_CELLS, KMeansTrainer.MAX_CELLS));
+        }
+        long table = KMeansTrainer.tuningBytes(partitions);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (table > KMeansTrainer.tuningBytes(1) && table > heap / 4) {
+            throw new InvalidInputException(String.format("%d partitions: k-means balances them with a table of %,d MB on the"
+                    + " driver, more than a quarter of its %,d MB heap; give the driver more memory (HNSWSEG_DRIVER_MEMORY, or"
+                    + " spark.driver.memory), ask for fewer partitions, or pass --partitioner random", partitions, table >> 20, heap >> 20));
+        }
+        if (options.sampleSize < partitions && inputRows > options.sampleSize) {
+            throw new InvalidInputException(String.format("--sample-size %d is below the %d partitions: k-means trains a centroid per"
+                    + " partition on the sample; --sample-size %d (256 a partition) balances them", options.sampleSize, partitions,
+                    256L * partitions));
+        }
+    }
+
     private boolean sampledEvaluation() {
         return options.evalQueries > 0 && options.evalQueriesFile == null;
     }
@@ -346,16 +375,7 @@ final class IndexBuild {
             stages.put("partitioner", "random");
             return Partitioning.random(partitions);
         }
-        if (partitions > KMeansTrainer.MAX_CELLS) {
-            throw new InvalidInputException(String.format("the input's %,d rows make %d partitions, more than the %d k-means routes:"
-                    + " pass --partitions %d or fewer (with executors that hold larger segments), or --partitioner random",
-                    inputRows, partitions, KMeansTrainer.MAX_CELLS, KMeansTrainer.MAX_CELLS));
-        }
-        if (sample.rows < partitions && sample.rows < inputRows) {
-            throw new InvalidInputException(String.format("the sample of %,d vectors (--sample-size) is smaller than the %d partitions:"
-                    + " k-means trains a centroid per partition on it; --sample-size %d (256 a partition) balances them",
-                    sample.rows, partitions, 256L * partitions));
-        }
+        refuseUntrainable(partitions, inputRows);
         HeavyVectors heavy = HeavyVectors.find(sample, partitions, inputRows, config.metricValue());
         // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
         int cells = Math.min(partitions, heavy.trainingCount);
@@ -430,14 +450,16 @@ final class IndexBuild {
         List<SegmentResult> built = results.stream().filter(r -> r.path != null)
                 .sorted(Comparator.comparingInt(r -> r.partition)).collect(Collectors.toList());
         long stored = built.stream().mapToLong(r -> r.count).sum();
-        // Counted from what the tasks stored, each task's result taken once: the rows read are known before the build
-        // (and a table's read is checked against them), so what was not stored once was skipped.
+        // Counted by the tasks, through the shuffle (one output per map task, however often Spark ran it) and each reduce
+        // task's result taken once; a Spark accumulator was applied again for a map task run again.
         long replicated = built.stream().mapToLong(r -> r.replicas).sum();
         long vectors = stored - replicated;
-        long skipped = inputRows - vectors;
-        if (skipped < 0) {
-            throw new IllegalStateException("input " + input + ": the build stored " + vectors + " vectors (" + replicated
-                    + " more replicated) from " + inputRows + " rows; nothing committed");
+        long skipped = results.stream().mapToLong(r -> r.skipped).sum();
+        if (vectors + skipped != inputRows) {
+            // A row lost or indexed twice (a map task run again that sent rows elsewhere, say) is not an index to commit.
+            throw new IllegalStateException(String.format("input %s: of its %,d rows the build stored %,d and skipped %,d (%,d more"
+                    + " stored as replicas): rows were lost or stored twice; nothing committed", input, inputRows, vectors, skipped,
+                    replicated));
         }
         if (stored == 0) {
             throw new InvalidInputException("input " + input + ": no valid vectors to index (" + skipped + " skipped)");
@@ -464,7 +486,7 @@ final class IndexBuild {
 
         double mean = (double) stored / partitions;
         long largest = built.stream().mapToLong(r -> r.count).max().orElse(0);
-        if (largest > 1.5 * mean) {
+        if (partitioning.routed() && built.size() == partitions && largest > 1.5 * mean) {
             LOG.warn(String.format("the largest segment holds %,d vectors, %.2fx the mean of %d partitions: above the 1.5x balance"
                     + " aims for; its searches and its task's memory are that much larger", largest, largest / mean, partitions));
         }

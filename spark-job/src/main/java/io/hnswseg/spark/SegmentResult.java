@@ -19,6 +19,8 @@ final class SegmentResult implements Serializable {
     double seconds;
     /** Vectors of the segment that are a second copy of a row near a partition boundary ({@code --replication}). */
     long replicas;
+    /** Rows skipped as invalid by the tasks that read them, counted once each ({@link VectorBlock#skipped}). */
+    long skipped;
     /** Vectors of the segment that are exact copies of another of its vectors: indexed once, returned with it. */
     long copies;
     /** What the graph was built with: int8 codes, or float vectors and why. */
@@ -32,10 +34,11 @@ final class SegmentResult implements Serializable {
     }
 
     /** A partition with no vectors: it has no segment, but is still accounted for. */
-    static SegmentResult empty(int partition, long attempt) {
+    static SegmentResult empty(int partition, long attempt, long skipped) {
         SegmentResult r = new SegmentResult();
         r.partition = partition;
         r.attempt = attempt;
+        r.skipped = skipped;
         return r;
     }
 }

@@ -35,13 +35,13 @@ final class SegmentTask {
         return String.format("segments/%s-part-%05d-task-%d.hseg", config.runId, partition, taskAttemptId);
     }
 
-    static SegmentResult buildAndWrite(JobConfig config, HnswGraphBuilder builder, int partition, long replicas, long readNanos,
+    static SegmentResult buildAndWrite(JobConfig config, HnswGraphBuilder builder, int partition, long replicas, long skipped, long readNanos,
                                        Configuration hadoop, Evaluation evaluation) {
         TaskContext task = TaskContext.get();
         long attempt = task == null ? 0 : task.taskAttemptId();
         if (builder.size() == 0) {
             LOG.info("partition {}: no vectors, no segment", partition);
-            return SegmentResult.empty(partition, attempt);
+            return SegmentResult.empty(partition, attempt, skipped);
         }
         long start = System.nanoTime();
         HnswGraph graph = builder.build(config.threadsPerTask);
@@ -85,6 +85,7 @@ final class SegmentTask {
         r.buildSeconds = buildSeconds;
         r.seconds = seconds;
         r.replicas = replicas;
+        r.skipped = skipped;
         for (int node = 0; node < graph.size(); node++) {
             r.copies += graph.nextCopy(node) >= 0 ? 1 : 0;
         }

@@ -37,6 +37,6 @@ final class VecsPartitionTask {
             throw new UncheckedIOException(config.input + ": partition " + partition + " (rows " + first + ".." + (first + count - 1)
                     + "): " + e.getMessage(), e);
         }
-        return SegmentTask.buildAndWrite(config, builder, partition, 0, System.nanoTime() - start, hadoop, evaluation);
+        return SegmentTask.buildAndWrite(config, builder, partition, 0, skipped, System.nanoTime() - start, hadoop, evaluation);
     }
 }

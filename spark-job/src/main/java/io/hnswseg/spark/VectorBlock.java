@@ -26,6 +26,11 @@ final class VectorBlock implements Serializable {
      * output), but a shuffle keeps one output per map task, so the reducers count each replica once.
      */
     int replicas;
+    /**
+     * Rows the map task that sent this block skipped as invalid ({@code --on-invalid skip}), counted on one block of
+     * each task, for the same reason.
+     */
+    long skipped;
 
     VectorBlock() {
     }
@@ -48,6 +53,7 @@ final class VectorBlock implements Serializable {
         t.count = count;
         t.fingerprint = fingerprint;
         t.replicas = replicas;
+        t.skipped = skipped;
         t.ids = java.util.Arrays.copyOf(ids, count);
         t.vectors = vectors == null ? null : java.util.Arrays.copyOf(vectors, count * dimension);
         return t;

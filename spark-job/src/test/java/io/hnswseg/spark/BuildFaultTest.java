@@ -248,11 +248,11 @@ class BuildFaultTest {
         config.seed = 1;
         config.threadsPerTask = 1;
         config.dimension = 16;
-        SegmentResult written = SegmentTask.buildAndWrite(config, builder(config, 0), 0, 0, 0, new Configuration(), null);
+        SegmentResult written = SegmentTask.buildAndWrite(config, builder(config, 0), 0, 0, 0, 0, new Configuration(), null);
         Path file = Path.of(config.output).resolve(written.path);
         byte[] bytes = Files.readAllBytes(file);
         UncheckedIOException e = assertThrows(UncheckedIOException.class,
-                () -> SegmentTask.buildAndWrite(config, builder(config, 500), 0, 0, 0, new Configuration(), null));
+                () -> SegmentTask.buildAndWrite(config, builder(config, 500), 0, 0, 0, 0, new Configuration(), null));
         assertInstanceOf(FileAlreadyExistsException.class, e.getCause(), e.toString());
         assertArrayEquals(bytes, Files.readAllBytes(file), "the first attempt's file is untouched");
         try (MappedSegment segment = MappedSegment.open(file, true)) {

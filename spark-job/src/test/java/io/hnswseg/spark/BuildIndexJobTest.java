@@ -346,6 +346,14 @@ class BuildIndexJobTest {
         e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
                 "--output", out("one-routed"), "--partitions", "1", "--partitioner", "kmeans"));
         assertTrue(e.getMessage().contains("--partitioner kmeans needs --partitions 2 or more"), e.getMessage());
+        // A sample smaller than the partitions trained fewer cells and built fewer, larger segments (review helper 65:
+        // 3 of 8, the largest 4.90x the mean); an input smaller than the sample is all sampled and builds.
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
+                "--output", out("small-sample"), "--partitions", "8", "--sample-size", "3", "--eval-queries", "0"));
+        assertTrue(e.getMessage().contains("--sample-size 3 is below the 8 partitions"), e.getMessage());
+        Path four = JobFixtures.writeFvecs(tmp.resolve("four.fvecs"), data[0].head(4));
+        runJob(spark, "--input", four.toString(), "--output", out("four-rows"), "--partitions", "8", "--sample-size", "4",
+                "--eval-queries", "0");
         Path queries = JobFixtures.writeFvecs(tmp.resolve("eval-queries.fvecs"), data[1]);
         e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
                 "--output", out("two-sources"), "--eval-queries", "10", "--eval-queries-file", queries.toString()));
