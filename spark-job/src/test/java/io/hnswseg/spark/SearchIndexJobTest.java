@@ -260,21 +260,16 @@ class SearchIndexJobTest {
     void resultsHalfMovedIntoPlaceAreNotMarkedComplete() throws IOException {
         Path output = tmp.resolve("half-moved").resolve("out");
         Files.createDirectories(output.getParent());
-        org.apache.hadoop.fs.FileSystem byKeys = new org.apache.hadoop.fs.FilterFileSystem(
-                org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration())) {
-            @Override
-            public boolean rename(org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to) throws IOException {
-                if (!from.getName().endsWith(".staging")) {
-                    return super.rename(from, to); // a task's file moved up out of _attempts
-                }
-                org.apache.hadoop.fs.FileStatus[] keys = listStatus(from);
-                java.util.Arrays.sort(keys);
-                mkdirs(to);
-                super.rename(keys[0].getPath(), new org.apache.hadoop.fs.Path(to, keys[0].getPath().getName()));
-                throw new IOException("the job ends after the first key");
+        SearchOutput out = outputRenamingBy(output, (local, from, to) -> {
+            if (!from.getName().endsWith(".staging")) {
+                return local.rename(from, to); // a task's file moved up out of _attempts
             }
-        };
-        SearchOutput out = new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), byKeys, false);
+            org.apache.hadoop.fs.FileStatus[] keys = local.listStatus(from);
+            java.util.Arrays.sort(keys);
+            local.mkdirs(to);
+            local.rename(keys[0].getPath(), new org.apache.hadoop.fs.Path(to, keys[0].getPath().getName()));
+            throw new IOException("the job ends after the first key");
+        });
         assertThrows(IOException.class, () -> out.write(IndexSearch.of(spark, index.toString(), queries.toString(), new SearchOptions().k(3))));
         try (var moved = Files.list(output)) {
             List<String> names = moved.map(f -> f.getFileName().toString()).toList();
@@ -291,15 +286,10 @@ class SearchIndexJobTest {
     void resultsKeptWhenTheOutputAppearsWhileTheJobRunsAreNamed() throws IOException {
         Path output = tmp.resolve("appears").resolve("out");
         Files.createDirectories(output.getParent());
-        org.apache.hadoop.fs.FileSystem appearing = new org.apache.hadoop.fs.FilterFileSystem(
-                org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration())) {
-            @Override
-            public boolean rename(org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to) throws IOException {
-                Files.createDirectories(output); // another job's output, made meanwhile
-                return super.rename(from, to);
-            }
-        };
-        SearchOutput out = new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), appearing, false);
+        SearchOutput out = outputRenamingBy(output, (local, from, to) -> {
+            Files.createDirectories(output); // another job's output, made meanwhile
+            return local.rename(from, to);
+        });
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> out.write(IndexSearch.of(spark, index.toString(), queries.toString(), new SearchOptions().k(3))));
         assertTrue(e.getMessage().contains("already exists") && e.getMessage().contains("results are complete at "), e.getMessage());
@@ -307,6 +297,24 @@ class SearchIndexJobTest {
         try (var parts = Files.list(Path.of(new org.apache.hadoop.fs.Path(staging).toUri()))) {
             assertTrue(parts.anyMatch(f -> f.getFileName().toString().startsWith("part-")), staging);
         }
+    }
+
+    /** A rename as a test's file system does it, given the local file system that does the real ones. */
+    private interface Rename {
+        boolean apply(org.apache.hadoop.fs.FileSystem local, org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to)
+                throws IOException;
+    }
+
+    /** Results written to {@code output} on the local file system, every rename made by {@code rename}. */
+    private static SearchOutput outputRenamingBy(Path output, Rename rename) throws IOException {
+        org.apache.hadoop.fs.FileSystem local = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        org.apache.hadoop.fs.FileSystem fs = new org.apache.hadoop.fs.FilterFileSystem(local) {
+            @Override
+            public boolean rename(org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to) throws IOException {
+                return rename.apply(local, from, to);
+            }
+        };
+        return new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), fs, false);
     }
 
     private static Path stagingWith(Path output, String run, long modified, String... files) throws IOException {
