@@ -15,6 +15,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -37,6 +39,8 @@ import static org.apache.spark.sql.functions.size;
  * reader ({@link SharedIndex}).
  */
 final class IndexSearch implements Serializable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexSearch.class);
 
     private static final long serialVersionUID = 1L;
     /**
@@ -101,6 +105,12 @@ final class IndexSearch implements Serializable {
         if (nprobe > segments || (nprobe > 0 && !routed)) {
             throw new InvalidInputException("--nprobe " + nprobe + ": " + (routed ? "the index has " + segments + " segments"
                     : "the index is partitioned at random, so every query visits all " + segments + " segments (use --nprobe 0)"));
+        }
+        if (searchK > manifest.totalCount()) {
+            // Right, but silent before: every row came out short (review helper 64).
+            LOG.warn(String.format("k=%d%s is above the index's %,d vectors: each row holds at most %,d neighbours", k,
+                    excludeSelf ? " (and the query's own id left out)" : "", manifest.totalCount(),
+                    manifest.totalCount() - (excludeSelf ? 1 : 0)));
         }
     }
 
