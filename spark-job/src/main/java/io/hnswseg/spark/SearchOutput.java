@@ -180,6 +180,14 @@ final class SearchOutput {
         if (!fs.rename(staging, path)) {
             throw new IOException("cannot rename " + staging + " to " + output + "; the results are complete at " + staging);
         }
+        Path nested = new Path(path, staging.getName());
+        if (Vacuum.status(fs, nested) != null) {
+            // The output was made between the check and the rename, and local disks and HDFS move a directory renamed
+            // onto another into it (review helper 64).
+            boolean back = fs.rename(nested, staging);
+            throw new InvalidInputException("output " + output + " was created by someone else while this search moved its results"
+                    + " there; this search's results are complete at " + (back ? staging : nested) + ", to move there yourself or delete");
+        }
         try {
             HadoopWrites.create(fs, new Path(path, SUCCESS), false, success -> success.write(MARK));
         } catch (IOException e) {

@@ -299,6 +299,32 @@ class SearchIndexJobTest {
         }
     }
 
+    /**
+     * An output made between the last check and the rename: local disks and HDFS move a directory renamed onto another
+     * into it, where the results sat hidden, under a name Spark skips (review helper 64). They are moved back, and named.
+     */
+    @Test
+    void resultsRenamedIntoAnOutputMadeAtTheLastMomentAreMovedBackAndNamed() throws IOException {
+        Path output = tmp.resolve("last-moment").resolve("out");
+        Files.createDirectories(output.getParent());
+        SearchOutput out = outputRenamingBy(output, (local, from, to) -> {
+            if (from.getName().endsWith(".staging")) {
+                Files.createDirectories(output);
+                Files.write(output.resolve("theirs.txt"), new byte[]{1});
+            }
+            return local.rename(from, to);
+        });
+        Exception e = assertThrows(Exception.class,
+                () -> out.write(IndexSearch.of(spark, index.toString(), queries.toString(), new SearchOptions().k(3))));
+        assertTrue(e.getMessage().contains("results are complete at "), e.getMessage());
+        try (var inside = Files.list(output)) {
+            assertEquals(List.of(output.resolve("theirs.txt")), inside.toList(), "the other output as it was");
+        }
+        try (var beside = Files.list(output.getParent())) {
+            assertTrue(beside.anyMatch(f -> f.getFileName().toString().endsWith(".staging")), "the results are kept beside it");
+        }
+    }
+
     /** A rename as a test's file system does it, given the local file system that does the real ones. */
     private interface Rename {
         boolean apply(org.apache.hadoop.fs.FileSystem local, org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to)
