@@ -337,9 +337,10 @@ final class IndexBuild {
                     + " spark.driver.memory), ask for fewer partitions, or pass --partitioner random", partitions, table >> 20, heap >> 20));
         }
         if (options.sampleSize < partitions && inputRows > options.sampleSize) {
-            throw new InvalidInputException(String.format("--sample-size %d is below the %d partitions: k-means trains a centroid per"
-                    + " partition on the sample; --sample-size %d (256 a partition) balances them", options.sampleSize, partitions,
-                    256L * partitions));
+            throw new InvalidInputException(String.format("--sample-size %d is below the %d partitions%s: k-means trains a centroid"
+                    + " per partition on the sample; --sample-size %d (256 a partition) balances them", options.sampleSize, partitions,
+                    options.partitions != null ? "" : " chosen for this input (no --partitions: at least Spark's default parallelism,"
+                            + " " + jsc.defaultParallelism() + "; --partitions sets them)", 256L * partitions));
         }
     }
 
@@ -391,7 +392,9 @@ final class IndexBuild {
         LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
                 cells, heavy.trainingCount, trained.seconds(), trained.imbalance(),
                 options.replication > 0 ? String.format("; %.1f%% of the sample within the replication gap", 100 * gap.share()) : ""));
-        if (heavy.trainingCount < 256L * cells && inputRows > sample.rows) {
+        // Only when a larger sample could hold more: the whole input sampled, invalid rows made it look short of the
+        // input, and the advice to raise --sample-size changed nothing (probe helper 67).
+        if (heavy.trainingCount < 256L * cells && inputRows > options.sampleSize) {
             // Probe helper 25: 31 rows a cell balanced sift-real-1m's sample to 1.15x and its 200,000 vectors to 1.54x.
             // The sampled rows that are copies of a heavy vector train once, so the advice scales by what stays.
             long advised = (long) Math.ceil(256.0 * cells * sample.rows / Math.max(1, heavy.trainingCount));
@@ -423,7 +426,10 @@ final class IndexBuild {
                     + " spread over partitions near them: %s", heavy.count(), 100 * HeavyVectors.SHARE_PER_PART,
                     Arrays.deepToString(partitioning.heavyCells)));
         }
-        warnIfUnbalanced(partitioning, sample, partitions, trained.imbalance());
+        if (cells == partitions) {
+            // Fewer cells (an input of fewer vectors than partitions) leave partitions empty by design, not unbalanced.
+            warnIfUnbalanced(partitioning, sample, partitions, trained.imbalance());
+        }
         return partitioning;
     }
 

@@ -351,6 +351,11 @@ class BuildIndexJobTest {
         e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
                 "--output", out("small-sample"), "--partitions", "8", "--sample-size", "3", "--eval-queries", "0"));
         assertTrue(e.getMessage().contains("--sample-size 3 is below the 8 partitions"), e.getMessage());
+        // Partitions the user did not ask for are said to be chosen, and how to set them (probe helper 67).
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
+                "--output", out("small-sample-derived"), "--sample-size", "1", "--eval-queries", "0"));
+        assertTrue(e.getMessage().contains("--sample-size 1 is below the") && e.getMessage().contains("partitions chosen for this input")
+                && e.getMessage().contains("--partitions sets them"), e.getMessage());
         Path four = JobFixtures.writeFvecs(tmp.resolve("four.fvecs"), data[0].head(4));
         runJob(spark, "--input", four.toString(), "--output", out("four-rows"), "--partitions", "8", "--sample-size", "4",
                 "--eval-queries", "0");
