@@ -174,16 +174,50 @@ public final class Centroids {
      * distances' alone.
      */
     public int nearestReproducibly(float[] v, int offset, Scratch scratch, float[] distances) {
-        int best = nearest(v, offset, scratch, distances);
-        double slackOfBest = roundingBound(best, distances[best]);
-        int chosen = best;
+        return nearestAmong(v, offset, distances, nearest(v, offset, scratch, distances), -1);
+    }
+
+    /**
+     * The centroid a vector nearest to {@code best} ({@link #nearestReproducibly}) is also replicated to under a
+     * replication {@code gap}, or -1: the second nearest by routing distance when it lies within {@code gap} of the
+     * nearest. Decided alike on every JVM, as the nearest is: a second place within the kernels' rounding of another,
+     * or a difference within it of the gap, is decided in double precision (probe helper 67: 1,877 rows replicated
+     * under 512-bit kernels, 1,876 under 128-bit ones). {@code distances} are those {@code nearestReproducibly} left.
+     */
+    public int replicaReproducibly(float[] v, int offset, float[] distances, int best, float gap) {
+        int second = -1;
+        for (int c = 0; c < count; c++) {
+            if (c != best && (second < 0 || distances[c] < distances[second])) {
+                second = c;
+            }
+        }
+        if (second < 0) {
+            return -1;
+        }
+        second = nearestAmong(v, offset, distances, second, best);
+        double difference = (double) distances[second] - distances[best];
+        if (Math.abs(difference - gap) > 2 * (roundingBound(best, distances[best]) + roundingBound(second, distances[second]))
+                + Math.ulp(gap)) {
+            return difference <= gap ? second : -1;
+        }
+        return exactRoutingDistance(v, offset, second) - exactRoutingDistance(v, offset, best) <= gap ? second : -1;
+    }
+
+    /**
+     * Of the centroids but {@code excluded}, the nearest in double precision among those whose float distance is
+     * within the kernels' rounding of {@code candidate}'s, the float nearest (ties by index): on every JVM the same.
+     */
+    private int nearestAmong(float[] v, int offset, float[] distances, int candidate, int excluded) {
+        double slackOfCandidate = roundingBound(candidate, distances[candidate]);
+        int chosen = candidate;
         double chosenDistance = Double.NaN;
         for (int c = 0; c < count; c++) {
-            if (c == best || distances[c] - distances[best] > 2 * (slackOfBest + roundingBound(c, distances[c]))) {
+            if (c == candidate || c == excluded
+                    || distances[c] - distances[candidate] > 2 * (slackOfCandidate + roundingBound(c, distances[c]))) {
                 continue;
             }
             if (Double.isNaN(chosenDistance)) {
-                chosenDistance = exactRoutingDistance(v, offset, best);
+                chosenDistance = exactRoutingDistance(v, offset, candidate);
             }
             double d = exactRoutingDistance(v, offset, c);
             if (d < chosenDistance || d == chosenDistance && c < chosen) {

@@ -62,6 +62,27 @@ class CentroidsTest {
         assertEquals(dot0 >= dot1 ? 0 : 1, ip.nearestReproducibly(new float[]{1, 1}, 0, ip.newScratch(), distances));
     }
 
+    /**
+     * Replication decided alike everywhere too: differences and second places within float rounding (1e8 + 1 and
+     * 1e8 + 2.25 are one float) are judged in double precision.
+     */
+    @Test
+    void aReplicaNearTheGapOrASecondPlaceTieIsDecidedInDoublePrecision() {
+        float[] v = {1e4f, 0};
+        float[] distances = new float[3];
+        Centroids two = new Centroids(Metric.L2, 2, new float[]{0, 1, 0, -1.5f}, null);
+        int best = two.nearestReproducibly(v, 0, two.newScratch(), distances);
+        assertEquals(0, best);
+        assertEquals(distances[0], distances[1], "the float distances tie");
+        assertEquals(-1, two.replicaReproducibly(v, 0, distances, best, 1.2f), "1.25 apart: beyond a gap of 1.2");
+        assertEquals(1, two.replicaReproducibly(v, 0, distances, best, 1.3f));
+        // Second place: 1e8 + 1 and 1e8 + 0.25 tie in float behind 1e8; the nearer, centroid 2, takes the replica.
+        Centroids three = new Centroids(Metric.L2, 2, new float[]{0, 0, 0, 1, 0, -0.5f}, null);
+        best = three.nearestReproducibly(v, 0, three.newScratch(), distances);
+        assertEquals(0, best);
+        assertEquals(2, three.replicaReproducibly(v, 0, distances, best, 10f));
+    }
+
     @Test
     void withoutNearTiesTheReproducibleNearestIsTheNearest() {
         SplittableRandom random = new SplittableRandom(7);

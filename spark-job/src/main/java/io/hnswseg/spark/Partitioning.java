@@ -164,14 +164,9 @@ final class Partitioning implements Serializable {
             }
             // Reproducibly: a map task run again, maybe on a machine of other kernels, sends each row where it went.
             int best = centroids().nearestReproducibly(v, offset, scratch, distances);
-            int second = -1;
-            for (int c = 0; c < distances.length; c++) {
-                if (c != best && (second < 0 || distances[c] < distances[second])) {
-                    second = c;
-                }
-            }
             targets[0] = best;
-            if (replicationGap > 0 && second >= 0 && distances[second] - distances[best] <= replicationGap) {
+            int second = replicationGap > 0 ? centroids().replicaReproducibly(v, offset, distances, best, replicationGap) : -1;
+            if (second >= 0) {
                 targets[1] = second;
                 return 2;
             }
