@@ -94,11 +94,22 @@ public final class KMeansTrainer {
     }
 
     /**
-     * Bytes of the bias tuning's table for {@code k} cells, at most: 256 MB up to 8,192 cells, k^2 floats past that
-     * (1 GB at 16,384, 8.5 GB at 46,000).
+     * Bytes of the bias tuning's table for {@code k} cells trained on {@code rows} rows: at most 256 MB up to 8,192
+     * cells; past that a row a cell, k^2 floats (1 GB at 16,384, 8.5 GB at 46,000).
      */
-    public static long tuningBytes(int k) {
-        return Float.BYTES * Math.max((long) k * k, MAX_TUNING_DISTANCES);
+    public static long tuningBytes(int k, int rows) {
+        return (long) Float.BYTES * tuningRows(k, rows) * k;
+    }
+
+    /** Sample rows the bias tuning keeps a distance to every cell for; see {@link #TUNING_DISTANCES}. */
+    private static int tuningRows(int k, int rows) {
+        long wanted = Math.max(TUNING_DISTANCES / k, Math.min((long) MIN_TUNING_ROWS_PER_CELL * k, MAX_TUNING_DISTANCES / k));
+        return (int) Math.min(rows, Math.max(k, wanted));
+    }
+
+    /** Whether a tuning table of {@code bytes} is past the size it keeps to while the cells allow (256 MB). */
+    public static boolean tuningOverCap(long bytes) {
+        return bytes > (long) Float.BYTES * MAX_TUNING_DISTANCES;
     }
 
     private static void requireRowsFor(int k, int rows) {
@@ -363,8 +374,7 @@ public final class KMeansTrainer {
         if (k == 1) {
             return biases;
         }
-        long wanted = Math.max(TUNING_DISTANCES / k, Math.min((long) MIN_TUNING_ROWS_PER_CELL * k, MAX_TUNING_DISTANCES / k));
-        int n = (int) Math.min(rows, Math.max(k, wanted));
+        int n = tuningRows(k, rows);
         float[] table = new float[n * k];
         float[] d = new float[k];
         Centroids.Scratch scratch = unbiased.newScratch();

@@ -318,8 +318,8 @@ final class IndexBuild {
     }
 
     /**
-     * Refuses, before k-means runs, a k-means build it could not train (review helper 65): more partitions than it
-     * trains (refused once it had run, 103 s for 47,000), a tuning table the driver's heap cannot hold, or a
+     * Refuses, before the input is sampled where its rows are known (a file), a k-means build it could not train
+     * (review helper 65): more partitions than it trains (refused once it had run, 103 s for 47,000), or a
      * --sample-size below the partitions, which trained fewer cells and built fewer, larger segments (3 of 8, the
      * largest 4.90x the mean). An input smaller than the sample is all sampled, one centroid a vector.
      */
@@ -328,13 +328,6 @@ final class IndexBuild {
             throw new InvalidInputException(String.format("the input's %,d rows make %d partitions, more than the %d k-means routes:"
                     + " pass --partitions %d or fewer (with executors that hold larger segments), or --partitioner random",
                     inputRows, partitions, KMeansTrainer.MAX_CELLS, KMeansTrainer.MAX_CELLS));
-        }
-        long table = KMeansTrainer.tuningBytes(partitions);
-        long heap = Runtime.getRuntime().maxMemory();
-        if (table > KMeansTrainer.tuningBytes(1) && table > heap / 4) {
-            throw new InvalidInputException(String.format("%d partitions: k-means balances them with a table of %,d MB on the"
-                    + " driver, more than a quarter of its %,d MB heap; give the driver more memory (HNSWSEG_DRIVER_MEMORY, or"
-                    + " spark.driver.memory), ask for fewer partitions, or pass --partitioner random", partitions, table >> 20, heap >> 20));
         }
         if (options.sampleSize < partitions && inputRows > options.sampleSize) {
             throw new InvalidInputException(String.format("--sample-size %d is below the %d partitions%s: k-means trains a centroid"
@@ -380,6 +373,15 @@ final class IndexBuild {
         HeavyVectors heavy = HeavyVectors.find(sample, partitions, inputRows, config.metricValue());
         // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
         int cells = Math.min(partitions, heavy.trainingCount);
+        long table = KMeansTrainer.tuningBytes(cells, heavy.trainingCount);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (KMeansTrainer.tuningOverCap(table) && table > heap / 2) {
+            // Counted for the cells and rows it will train (review helper 69: partitions squared refused 20,000 partitions of
+            // 2,000 rows, whose table is 15 MB).
+            throw new InvalidInputException(String.format("%d partitions: k-means balances them with a table of %,d MB on the"
+                    + " driver, more than half its %,d MB heap; give the driver more memory (HNSWSEG_DRIVER_MEMORY, or"
+                    + " spark.driver.memory), ask for fewer partitions, or pass --partitioner random", partitions, table >> 20, heap >> 20));
+        }
         KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,
                 sample.dimension, config.metricValue(), cells, options.seed));
         // Set on the whole sample, copies of frequent vectors included (they are trained on once); the heavy ones' copies
@@ -392,18 +394,19 @@ final class IndexBuild {
         LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
                 cells, heavy.trainingCount, trained.seconds(), trained.imbalance(),
                 options.replication > 0 ? String.format("; %.1f%% of the sample within the replication gap", 100 * gap.share()) : ""));
-        // Only when a larger sample could hold more: the whole input sampled, invalid rows made it look short of the
-        // input, and the advice to raise --sample-size changed nothing (probe helper 67).
-        if (heavy.trainingCount < 256L * cells && inputRows > options.sampleSize) {
+        if (heavy.trainingCount < 256L * cells) {
             // Probe helper 25: 31 rows a cell balanced sift-real-1m's sample to 1.15x and its 200,000 vectors to 1.54x.
             // The sampled rows that are copies of a heavy vector train once, so the advice scales by what stays.
             long advised = (long) Math.ceil(256.0 * cells * sample.rows / Math.max(1, heavy.trainingCount));
-            if (heavy.trainingCount == sample.rows || advised < inputRows) {
+            boolean copiesLeft = heavy.trainingCount < sample.rows && advised >= inputRows;
+            // Advice only when a larger sample could hold more: with the whole input sampled, invalid rows made it look
+            // short of the input, and the advice to raise --sample-size changed nothing (probe helper 67).
+            if (!copiesLeft && inputRows > options.sampleSize) {
                 LOG.warn(String.format("k-means: %,d sampled vectors for %d partitions (%d a partition): cells balanced on so few may"
                         + " be unbalanced on the whole input; %s", heavy.trainingCount, cells, heavy.trainingCount / cells,
                         advised < inputRows ? "--sample-size " + advised + " or more gives 256 a partition"
                                 : "--sample-size " + inputRows + ", the whole input, gives " + inputRows / cells + " a partition"));
-            } else {
+            } else if (copiesLeft) {
                 // Most of the sample is copies of a few vectors: a larger sample holds more copies, not more vectors to
                 // train on. It advised a sample larger than the input (probe helper 62: 25,600,000 for 500,000 rows).
                 LOG.warn(String.format("k-means: %,d of the %,d sampled vectors are left once copies of frequent vectors are set"
@@ -426,8 +429,9 @@ final class IndexBuild {
                     + " spread over partitions near them: %s", heavy.count(), 100 * HeavyVectors.SHARE_PER_PART,
                     Arrays.deepToString(partitioning.heavyCells)));
         }
-        if (cells == partitions) {
-            // Fewer cells (an input of fewer vectors than partitions) leave partitions empty by design, not unbalanced.
+        if (inputRows >= partitions) {
+            // An input of fewer rows than partitions leaves partitions empty by design (probe helper 67); fewer distinct
+            // vectors than partitions is the imbalance this warns of (review helpers 61, 69).
             warnIfUnbalanced(partitioning, sample, partitions, trained.imbalance());
         }
         return partitioning;
@@ -492,7 +496,7 @@ final class IndexBuild {
 
         double mean = (double) stored / partitions;
         long largest = built.stream().mapToLong(r -> r.count).max().orElse(0);
-        if (partitioning.routed() && built.size() == partitions && largest > 1.5 * mean) {
+        if (partitioning.routed() && vectors >= partitions && largest > 1.5 * mean) {
             LOG.warn(String.format("the largest segment holds %,d vectors, %.2fx the mean of %d partitions: above the 1.5x balance"
                     + " aims for; its searches and its task's memory are that much larger", largest, largest / mean, partitions));
         }
