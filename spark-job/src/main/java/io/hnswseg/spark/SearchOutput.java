@@ -99,7 +99,11 @@ final class SearchOutput {
             if (name.equals(IndexManifest.FILE_NAME)) {
                 return "it holds an hnswseg index, " + IndexManifest.FILE_NAME;
             }
-            if (f.isDirectory() || !(name.startsWith("part-") || name.startsWith("_") || name.startsWith("."))) {
+            // An _attempts/ of its own: a task attempt outliving the job can write there after it was emptied, and the
+            // rename takes it along (review helper 64); readers skip it, and the _SUCCESS mark below says whose it is.
+            boolean ours = f.isDirectory() ? name.equals(ATTEMPTS)
+                    : name.startsWith("part-") || name.startsWith("_") || name.startsWith(".");
+            if (!ours) {
                 return "it holds " + name + (f.isDirectory() ? "/" : "");
             }
         }

@@ -369,6 +369,9 @@ class SearchIndexJobTest {
                 () -> runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString()));
         assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
         assertEquals(3, spark.read().parquet(output.toString()).first().getList(1).size(), "the first results are intact");
+        // A task attempt that outlived the job left a file in _attempts/ (review helper 64): still the job's own results.
+        Files.createDirectories(output.resolve("_attempts"));
+        Files.write(output.resolve("_attempts").resolve("part-00001-late.parquet"), new byte[]{1});
         runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "4", "--overwrite");
         assertEquals(4, spark.read().parquet(output.toString()).first().getList(1).size());
         assertEquals(300, spark.read().parquet(output.toString()).count());
