@@ -60,6 +60,9 @@ public final class SearchIndexJob implements Callable<Integer> {
     @Mixin
     SessionOptions session;
 
+    /** Seconds the Spark session took to start, when this command started it; printed apart, as the build does. */
+    private double startupSeconds = Double.NaN;
+
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
@@ -91,6 +94,7 @@ public final class SearchIndexJob implements Callable<Integer> {
     public Integer call() throws Exception {
         SearchOptions options = options();
         SessionOptions.Started started = session.start("hnswseg search-job " + index);
+        startupSeconds = started.startupSeconds();
         try {
             run(started.spark(), options);
         } finally {
@@ -107,9 +111,9 @@ public final class SearchIndexJob implements Callable<Integer> {
         long rows = out.write(search);
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("hnswseg search-job: %d queries, k=%d, ef=%d, nprobe=%s%s in %.2f s: %.0f queries/s from reading the queries "
-                        + "to the committed results (Spark start-up not included)%n", rows, search.k, search.ef,
+                        + "to the committed results (Spark start-up %s)%n", rows, search.k, search.ef,
                 search.nprobe == 0 ? "all" : String.valueOf(search.nprobe), search.excludeSelf ? ", own id excluded" : "", seconds,
-                rows / seconds);
+                rows / seconds, Double.isNaN(startupSeconds) ? "not included" : String.format("%.2f s, not included", startupSeconds));
         if (checkRecall > 0) {
             IndexSearch.Recall recall = search.recall(checkRecall, 42);
             if (recall.queries() == 0) {
