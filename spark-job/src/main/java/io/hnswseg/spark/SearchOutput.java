@@ -100,8 +100,9 @@ final class SearchOutput {
                 return "it holds an hnswseg index, " + IndexManifest.FILE_NAME;
             }
             // An _attempts/ of its own: a task attempt outliving the job can write there after it was emptied, and the
-            // rename takes it along (review helper 64); readers skip it, and the _SUCCESS mark below says whose it is.
-            boolean ours = f.isDirectory() ? name.equals(ATTEMPTS)
+            // rename takes it along (review helper 64). Only result files in it: the _SUCCESS mark vouches for the top
+            // level alone, and an index built at results/_attempts was deleted with it (review helper 70).
+            boolean ours = f.isDirectory() ? name.equals(ATTEMPTS) && onlyResultFiles(f.getPath())
                     : name.startsWith("part-") || name.startsWith("_") || name.startsWith(".");
             if (!ours) {
                 return "it holds " + name + (f.isDirectory() ? "/" : "");
@@ -121,6 +122,17 @@ final class SearchOutput {
                     + " delete it if so";
         }
         return null;
+    }
+
+    /** Whether {@code dir} holds only files a task attempt writes: its part files (and their checksum files). */
+    private boolean onlyResultFiles(Path dir) throws IOException {
+        for (FileStatus f : fs.listStatus(dir)) {
+            String name = f.getPath().getName();
+            if (f.isDirectory() || !(name.startsWith("part-") || name.startsWith(".part-"))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -188,7 +200,8 @@ final class SearchOutput {
         if (Vacuum.status(fs, nested) != null) {
             // The output was made between the check and the rename, and local disks and HDFS move a directory renamed
             // onto another into it (review helper 64).
-            boolean back = fs.rename(nested, staging);
+            // Back only to a staging still absent: a late task attempt may have made it again (review helper 70).
+            boolean back = Vacuum.status(fs, staging) == null && fs.rename(nested, staging);
             throw new InvalidInputException("output " + output + " was created by someone else while this search moved its results"
                     + " there; this search's results are complete at " + (back ? staging : nested) + ", to move there yourself or delete");
         }

@@ -374,6 +374,13 @@ class SearchIndexJobTest {
         Files.write(output.resolve("_attempts").resolve("part-00001-late.parquet"), new byte[]{1});
         runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "4", "--overwrite");
         assertEquals(4, spark.read().parquet(output.toString()).first().getList(1).size());
+        // Anything else under _attempts/ is not the job's: an index built at results/_attempts stays (review helper 70).
+        Files.createDirectories(output.resolve("_attempts").resolve("idx"));
+        Files.write(output.resolve("_attempts").resolve("idx").resolve("manifest.json"), new byte[]{1});
+        InvalidInputException other = assertThrows(InvalidInputException.class, () -> runSearch("--index", index.toString(),
+                "--queries", queries.toString(), "--output", output.toString(), "--k", "4", "--overwrite"));
+        assertTrue(other.getMessage().contains("it holds _attempts/"), other.getMessage());
+        assertTrue(Files.exists(output.resolve("_attempts").resolve("idx").resolve("manifest.json")));
         assertEquals(300, spark.read().parquet(output.toString()).count());
     }
 
