@@ -233,10 +233,7 @@ class HnswRecallTest {
         int n = 53;
         int dim = 8;
         Random random = new Random(1);
-        float[] base = new float[dim];
-        for (int d = 0; d < dim; d++) {
-            base[d] = (float) random.nextGaussian();
-        }
+        float[] base = gaussian(random, dim);
         int wrong = 0;
         String first = null;
         for (long seed = 1; seed <= 200; seed++) {
@@ -250,10 +247,7 @@ class HnswRecallTest {
             assertTrue(graph.scoring().startsWith("float vectors"), graph.scoring());
             Random queries = new Random(seed);
             for (int q = 0; q < 20; q++) {
-                float[] query = new float[dim];
-                for (int d = 0; d < dim; d++) {
-                    query[d] = (float) queries.nextGaussian();
-                }
+                float[] query = gaussian(queries, dim);
                 SearchResults found = graph.search(query, 10, n);
                 SearchResults exact = graph.exactSearch(query, 10);
                 // Beyond rounding: the two kernels sum in other orders.
@@ -278,12 +272,9 @@ class HnswRecallTest {
         int groups = 5_000;
         int dim = 128;
         Random random = new Random(14);
-        float[] centre = new float[dim];
         HnswGraphBuilder builder = new HnswGraphBuilder(dim, groups * 10, new HnswParams(16, 100, 42, Metric.L2, false));
         for (int g = 0; g < groups; g++) {
-            for (int d = 0; d < dim; d++) {
-                centre[d] = (float) random.nextGaussian();
-            }
+            float[] centre = gaussian(random, dim);
             for (int c = 0; c < 10; c++) {
                 float[] x = centre.clone();
                 for (int d = 0; d < dim; d++) {
@@ -304,5 +295,14 @@ class HnswRecallTest {
         }
         assertEquals(0, twice, "links held twice on layer 0");
         assertEquals(0, Reachability.unreachable(graph));
+    }
+
+    /** A vector of {@code dim} standard normal components drawn from {@code random}. */
+    private static float[] gaussian(Random random, int dim) {
+        float[] v = new float[dim];
+        for (int d = 0; d < dim; d++) {
+            v[d] = (float) random.nextGaussian();
+        }
+        return v;
     }
 }
