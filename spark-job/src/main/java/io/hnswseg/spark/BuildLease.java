@@ -58,9 +58,59 @@ final class BuildLease implements Closeable {
     static BuildLease takeAt(FileSystem fs, Path file, String holder) throws IOException {
         BuildLease lease = new BuildLease(fs, file, holder);
         lease.write();
+        return lease.renewed();
+    }
+
+    /**
+     * Takes the lease at {@code file} only if there is no file there, or returns null: a lease that excludes, where
+     * {@link #takeAt} only announces. The file is made in one step that fails when it exists: a conditional PUT on S3A
+     * (where this JVM and the store can make one; else S3A checks, then writes), {@code O_EXCL} on local disk, a create
+     * without overwrite on HDFS.
+     */
+    static BuildLease takeIfFree(FileSystem fs, Path file, String holder) throws IOException {
+        return createNew(fs, file) ? new BuildLease(fs, file, holder).renewed() : null;
+    }
+
+    private BuildLease renewed() {
         long every = RENEW_EVERY.toMillis();
-        lease.renewer.scheduleWithFixedDelay(lease::renew, every, every, TimeUnit.MILLISECONDS);
-        return lease;
+        renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** Makes the empty file {@code file}; false when it exists. */
+    private static boolean createNew(FileSystem fs, Path file) throws IOException {
+        if (fs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
+            // Hadoop's local create without overwrite checks, then opens: two jobs could both pass the check.
+            try {
+                java.nio.file.Files.createFile(local.pathToFile(file).toPath());
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            }
+        }
+        if (fs.getClass().getName().equals(IndexCommit.S3A)) {
+            S3ManifestPut.Outcome put;
+            try {
+                put = S3ManifestPut.put(fs, file, new byte[0], null).outcome();
+            } catch (LinkageError e) {
+                put = S3ManifestPut.Outcome.UNSUPPORTED;
+            }
+            if (put != S3ManifestPut.Outcome.UNSUPPORTED) {
+                // Undecided (a write to the key still under way) is taken as held: if it was this one's own, the
+                // file lapses like a killed holder's.
+                return put == S3ManifestPut.Outcome.WRITTEN;
+            }
+        }
+        try {
+            HadoopWrites.create(fs, file, false, out -> { });
+            return true;
+        } catch (IOException e) {
+            if (Causes.first(e, t -> t instanceof org.apache.hadoop.fs.FileAlreadyExistsException
+                    || t instanceof org.apache.hadoop.fs.PathExistsException) != null) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /** The run id of a lease's file name, or null for another name. */

@@ -44,7 +44,7 @@ final class IndexCommit implements java.io.Closeable {
     static final String WRITE_PROBE_PREFIX = "_hnswseg-write-probe-";
 
     /** S3A's file system, told by name: hadoop-aws is optional on a cluster. */
-    private static final String S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem";
+    static final String S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem";
     /** Stores where one PUT is atomic (an object appears whole or not at all) and a rename is a copy. */
     private static final Set<String> ATOMIC_PUT = Set.of("s3", "s3a", "s3n", "gs", "oss", "cos");
 

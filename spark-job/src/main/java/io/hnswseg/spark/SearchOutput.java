@@ -17,7 +17,8 @@ import java.util.UUID;
  * output as it was; {@code overwrite} replaces an existing output only once the new results are complete.
  * A killed job cannot clean up: a {@link BuildLease} beside its staging says it runs, until its results are in
  * place, and the next job to the same output removes a staging whose lease lapsed (probe helper 40: 410 MB left
- * for good), and names one that holds results never put in place.
+ * for good), and names one that holds results never put in place. Two jobs to one output put their results in place
+ * in turn, under a lock beside it.
  */
 final class SearchOutput {
 
@@ -182,6 +183,51 @@ final class SearchOutput {
      * the staging would have stood over part of the results when the job ended mid-rename.
      */
     private void putInPlace(Path staging) throws IOException {
+        try (BuildLease lock = lockOutput()) {
+            putInPlaceLocked(staging);
+        }
+    }
+
+    /**
+     * Waits for, then holds, this output's lock ({@code .<name>.hnswseg-put.lock} beside it): two jobs to one output must
+     * not put their results in place at once. Two {@code --overwrite} runs each deleted the output and renamed their
+     * staging there, so the one that finished first could lose its results while reporting them written, and write its
+     * {@code _SUCCESS} over the other's half-renamed ones on S3 (review helper 70). A killed job's lock lapses like its
+     * lease, and is then moved aside by one of the jobs waiting (two that saw it lapse at the same moment on S3, whose
+     * rename is a copy, could both go on).
+     */
+    private BuildLease lockOutput() throws IOException {
+        Path lock = new Path(path.getParent(), stagingPrefix() + "put" + LOCK_SUFFIX);
+        long said = 0;
+        while (true) {
+            BuildLease held = BuildLease.takeIfFree(fs, lock, "search-job");
+            if (held != null) {
+                return held;
+            }
+            FileStatus other = Vacuum.status(fs, lock);
+            long now = System.currentTimeMillis();
+            if (other != null && !BuildLease.isLive(other, now)) {
+                Path aside = new Path(lock.getParent(), lock.getName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".lapsed");
+                if (fs.rename(lock, aside)) {
+                    fs.delete(aside, false);
+                    LOG.info("removed {}, the lock of a search-job to {} that ended while putting its results in place", lock, output);
+                }
+                continue;
+            }
+            if (other != null && now - said >= BuildLease.RENEW_EVERY.toMillis()) {
+                LOG.info("waiting for another search-job to {} to put its results in place (it holds {})", output, lock);
+                said = now;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for " + lock);
+            }
+        }
+    }
+
+    private void putInPlaceLocked(Path staging) throws IOException {
         // Checked again: an output created while the job ran is not replaced without overwrite. The results stay where
         // they are, and the message says where (review helper 64: a later job only warns of the staging left).
         try {
@@ -215,6 +261,7 @@ final class SearchOutput {
 
     private static final String STAGING_SUFFIX = ".staging";
     private static final String LEASE_SUFFIX = ".lease";
+    private static final String LOCK_SUFFIX = ".lock";
 
     private String stagingPrefix() {
         return "." + path.getName() + ".hnswseg-";

@@ -236,6 +236,10 @@ class SearchIndexJobTest {
         Path halfRenamed = stagingWith(output, "0000abcd", lapsed, "part-00007.parquet");
         Path orphanLease = leaseOf(output, "00000bad", lapsed);
         Path notOurs = stagingWith(output.resolveSibling("out-other"), "0000f00d", lapsed, "_attempts/part-00000.parquet");
+        // The lock of a job killed while putting its results in place: it lapsed, so this job does not wait for it.
+        Path killedLock = output.resolveSibling(".out-killed.hnswseg-put.lock");
+        Files.write(killedLock, new byte[0]);
+        Files.setLastModifiedTime(killedLock, java.nio.file.attribute.FileTime.fromMillis(lapsed));
         assertEquals(300, runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "3"));
         assertFalse(Files.exists(killed), "a staging without results whose lease lapsed is removed");
         assertFalse(Files.exists(killedLease), "and its lease");
@@ -245,6 +249,7 @@ class SearchIndexJobTest {
         assertTrue(Files.exists(complete.resolve("_SUCCESS")), "complete results never put in place are the user's");
         assertTrue(Files.exists(halfRenamed.resolve("part-00007.parquet")), "results half renamed are the user's");
         assertTrue(Files.exists(notOurs), "another output's staging is not this job's to judge");
+        assertFalse(Files.exists(killedLock), "a lapsed lock is taken over, and this job's own released");
         try (var left = Files.list(output.getParent())) {
             assertEquals(5, left.filter(f -> f.getFileName().toString().startsWith(".out-killed.hnswseg-")).count(),
                     "this run's own staging and lease are gone once its results are in place");
@@ -325,6 +330,76 @@ class SearchIndexJobTest {
         }
     }
 
+    /**
+     * Two --overwrite jobs to one output put their results in place in turn. Each deleted the output and renamed its
+     * staging there at once: the one that finished first lost its results while reporting them written, or had them
+     * refused, and on S3 could mark the other's half-renamed ones complete (review helper 70). Here the second job
+     * reaches its put-in-place while the first is renaming its staging to the output.
+     */
+    @Test
+    void twoJobsToOneOutputPutTheirResultsInPlaceInTurn() throws Exception {
+        Path output = tmp.resolve("two-jobs").resolve("out");
+        Files.createDirectories(output.getParent());
+        IndexSearch search = IndexSearch.of(spark, index.toString(), queries.toString(), new SearchOptions().k(3));
+        SearchOutput second = outputRenamingBy(output, true, (local, from, to) -> local.rename(from, to));
+        java.util.concurrent.CompletableFuture<Long> secondRows = new java.util.concurrent.CompletableFuture<>();
+        List<String> firstFiles = new java.util.ArrayList<>();
+        SearchOutput first = outputRenamingBy(output, true, (local, from, to) -> {
+            if (from.getName().endsWith(".staging")) {
+                for (org.apache.hadoop.fs.FileStatus f : local.listStatus(from)) {
+                    firstFiles.add(f.getPath().getName());
+                }
+                Thread other = new Thread(() -> {
+                    try {
+                        secondRows.complete(second.write(search));
+                    } catch (Throwable e) {
+                        secondRows.completeExceptionally(e);
+                    }
+                });
+                other.start();
+                awaitResultsMovedUpInAnotherStaging(output, from.getName());
+                try {
+                    Thread.sleep(1000); // time enough for the second to put its results in place, were it not held
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+            }
+            return local.rename(from, to);
+        });
+        long rows = first.write(search);
+        assertEquals(rows, (long) secondRows.get(3, java.util.concurrent.TimeUnit.MINUTES));
+        try (var inside = Files.list(output)) {
+            List<String> names = inside.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+            assertTrue(names.contains("_SUCCESS"), names.toString());
+            assertTrue(names.stream().filter(n -> n.startsWith("part-")).noneMatch(firstFiles::contains),
+                    "the second job's results replaced the first's whole: " + names + " against " + firstFiles);
+            assertEquals(firstFiles.stream().filter(n -> n.startsWith("part-")).count(),
+                    names.stream().filter(n -> n.startsWith("part-")).count(), names.toString());
+        }
+        try (var beside = Files.list(output.getParent())) {
+            assertEquals(List.of(output), beside.toList(), "no staging, lease or lock left");
+        }
+    }
+
+    /** Waits until a staging of {@code output} other than {@code mine} holds no {@code _attempts/}: its job is putting results in place. */
+    private static void awaitResultsMovedUpInAnotherStaging(Path output, String mine) throws IOException {
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
+        while (System.nanoTime() < until) {
+            try (var beside = Files.list(output.getParent())) {
+                if (beside.anyMatch(f -> f.getFileName().toString().endsWith(".staging") && !f.getFileName().toString().equals(mine)
+                        && Files.exists(f) && !Files.exists(f.resolve("_attempts")))) {
+                    return;
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
+            }
+        }
+        throw new AssertionError("the second job never got to putting its results in place");
+    }
+
     /** A rename as a test's file system does it, given the local file system that does the real ones. */
     private interface Rename {
         boolean apply(org.apache.hadoop.fs.FileSystem local, org.apache.hadoop.fs.Path from, org.apache.hadoop.fs.Path to)
@@ -333,6 +408,11 @@ class SearchIndexJobTest {
 
     /** Results written to {@code output} on the local file system, every rename made by {@code rename}. */
     private static SearchOutput outputRenamingBy(Path output, Rename rename) throws IOException {
+        return outputRenamingBy(output, false, rename);
+    }
+
+    /** {@link #outputRenamingBy(Path, Rename)}, replacing earlier results when {@code overwrite}. */
+    private static SearchOutput outputRenamingBy(Path output, boolean overwrite, Rename rename) throws IOException {
         org.apache.hadoop.fs.FileSystem local = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
         org.apache.hadoop.fs.FileSystem fs = new org.apache.hadoop.fs.FilterFileSystem(local) {
             @Override
@@ -340,7 +420,7 @@ class SearchIndexJobTest {
                 return rename.apply(local, from, to);
             }
         };
-        return new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), fs, false);
+        return new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), fs, overwrite);
     }
 
     private static Path stagingWith(Path output, String run, long modified, String... files) throws IOException {
