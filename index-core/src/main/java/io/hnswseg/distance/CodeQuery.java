@@ -47,6 +47,8 @@ public final class CodeQuery {
     private final double rounding;
     /** {@code |q|} for the dot metrics (0 for l2): a row error {@code e} moves a dot product by at most {@code |q| e}. */
     private final double queryNorm;
+    /** Whether an approximate distance's terms can pass the float range ({@link #overflows}). */
+    private final boolean overflows;
 
     CodeQuery(Quantizer quantizer, float[] query, float[] rowTerms, float[] rowErrors) {
         float[] scale = quantizer.scaleRef();
@@ -89,7 +91,19 @@ public final class CodeQuery {
         }
         this.queryNorm = Math.sqrt(norm);
         double largest = Math.sqrt(Math.max(0, c)) + quantizer.largestCodeLength;
-        this.rounding = relativeError * (l2 ? largest * largest : 1 + queryNorm * (quantizer.offsetLength + quantizer.largestCodeLength));
+        double largestTerm = l2 ? largest * largest : 1 + queryNorm * (quantizer.offsetLength + quantizer.largestCodeLength);
+        this.rounding = relativeError * largestTerm;
+        this.overflows = !(largestTerm * (1 + relativeError) < Float.MAX_VALUE);
+    }
+
+    /**
+     * Whether this query's approximate distances can overflow a float: an l2 query far from the codes' centre, its
+     * {@code |q - offset|^2} past {@link Float#MAX_VALUE} though the query itself is valid (a constant of infinity made
+     * every approximate distance NaN, and a search stalled at its entry with one result; review helper 71). The
+     * caller then scores such a query on the floats.
+     */
+    public boolean overflows() {
+        return overflows;
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.hnswseg.hnsw;
 
+import io.hnswseg.distance.CodeQuery;
+
 import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.QuantizedVectors;
@@ -219,8 +221,12 @@ public final class HnswGraph implements GraphView, VectorIndex {
         if (codes == null) {
             return exact(query);
         }
+        CodeQuery approximate = codes.query(query);
+        if (approximate.overflows()) {
+            return exact(query);
+        }
         boolean[] misfits = codes.misfits();
-        return new CodeScorer(codes, codes.query(query), misfits, misfits == null ? null : exact(query));
+        return new CodeScorer(codes, approximate, misfits, misfits == null ? null : exact(query));
     }
 
     @Override

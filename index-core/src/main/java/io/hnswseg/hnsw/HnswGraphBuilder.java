@@ -1,6 +1,7 @@
 package io.hnswseg.hnsw;
 
 import io.hnswseg.concurrent.DaemonThreads;
+import io.hnswseg.distance.CodeQuery;
 import io.hnswseg.distance.FloatPages;
 import io.hnswseg.distance.QuantizedVectors;
 import io.hnswseg.distance.Vectors;
@@ -233,7 +234,7 @@ public final class HnswGraphBuilder {
     private void insertAll(AtomicInteger next, int n, boolean[] copies) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
         boolean[] misfits = codes == null ? null : codes.misfits();
-        FloatScorer exact = codes == null || misfits != null ? new FloatScorer(graph.metric, graph.vectors) : null;
+        FloatScorer exact = new FloatScorer(graph.metric, graph.vectors);
         float[] decoded = new float[graph.dimension];
         for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
             if (copies != null && copies[node]) {
@@ -245,15 +246,16 @@ public final class HnswGraphBuilder {
             NodeScorer scorer;
             if (codes == null) {
                 scorer = exact.resetToNode(node);
-            } else if (misfits == null) {
-                scorer = new CodeScorer(codes, codes.query(codes.decode(node, decoded)));
             } else {
-                if (misfits[node]) {
+                if (misfits != null && misfits[node]) {
                     graph.vectors.copyRow(node, decoded, 0);
                 } else {
                     codes.decode(node, decoded);
                 }
-                scorer = new CodeScorer(codes, codes.query(decoded), misfits, exact.resetToNode(node));
+                CodeQuery query = codes.query(decoded);
+                // A node whose approximate distances could overflow is scored on its floats, as a search scores such a query.
+                scorer = query.overflows() ? exact.resetToNode(node)
+                        : misfits == null ? new CodeScorer(codes, query) : new CodeScorer(codes, query, misfits, exact.resetToNode(node));
             }
             insert(node, scorer, ctx);
         }

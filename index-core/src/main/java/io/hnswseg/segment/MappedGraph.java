@@ -269,8 +269,9 @@ final class MappedGraph implements GraphView {
 
     @Override
     public NodeScorer scorer(float[] query) {
-        return quantizer != null ? new CodeScorer(quantizer.query(query, rowTerms, rowErrors), misfits == null ? null : new FloatScorer(query))
-                : new FloatScorer(query);
+        CodeQuery approximate = quantizer != null ? quantizer.query(query, rowTerms, rowErrors) : null;
+        return approximate != null && !approximate.overflows()
+                ? new CodeScorer(approximate, misfits == null ? null : new FloatScorer(query)) : new FloatScorer(query);
     }
 
     @Override

@@ -101,6 +101,41 @@ class QuantizationRecallTest {
         }
     }
 
+    /**
+     * l2 vectors as long as a vector may be, on the axes, and a valid query far from all of them: its distance to the
+     * codes' centre squared passes the float range. Its approximate distances were then NaN, and a search with ef the
+     * whole graph returned 1 result, not among the true 10 (review helper 71). Such a query is scored on its floats.
+     */
+    @Test
+    void aQueryWhoseCodeDistancesWouldOverflowIsAnsweredOnItsFloats() throws IOException {
+        int n = 400;
+        int dimension = 16;
+        double longest = 6.4e18; // Vectors.MAX_SQUARED_LENGTH allows 6.52e18
+        java.util.Random random = new java.util.Random(7);
+        float[] base = new float[n * dimension];
+        for (int i = 0; i < n; i++) {
+            base[i * dimension + i % dimension] = (float) (longest * (0.5 + 0.5 * random.nextDouble()));
+        }
+        FloatMatrix vectors = new FloatMatrix(dimension, n, base);
+        float[] query = new float[dimension];
+        java.util.Arrays.fill(query, (float) (-longest / Math.sqrt(dimension)));
+        HnswGraph coded = builder(vectors, Metric.L2, true).build(1);
+        assertNotNull(coded.codes(), coded.scoring());
+        long[] truth = coded.exactSearch(query, 10).ids();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(truth, coded.search(query, 10, n).ids(), "in memory");
+        Path file = java.nio.file.Files.createTempFile("overflow", ".hseg");
+        try {
+            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+                io.hnswseg.segment.SegmentWriter.write(coded, out);
+            }
+            try (io.hnswseg.segment.MappedSegment segment = io.hnswseg.segment.MappedSegment.open(file)) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(truth, segment.search(query, 10, n).ids(), "mapped");
+            }
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
     @Test
     void siftWithTenVectorsTimes100() throws IOException {
         Path sift = Fixtures.dataset("sift-real");
