@@ -99,8 +99,8 @@ public final class CodeQuery {
     /**
      * Whether this query's approximate distances can overflow a float: an l2 query far from the codes' centre, its
      * {@code |q - offset|^2} past {@link Float#MAX_VALUE} though the query itself is valid (a constant of infinity made
-     * every approximate distance NaN, and a search stalled at its entry with one result; review helper 71). The
-     * caller then scores such a query on the floats.
+     * every approximate distance NaN, and a search stalled at its entry with one result; review helper 71), or an ip
+     * query whose {@code |q| |offset|} is. The caller then scores such a query on the floats.
      */
     public boolean overflows() {
         return overflows;

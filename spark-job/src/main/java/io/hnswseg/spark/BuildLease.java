@@ -42,10 +42,14 @@ final class BuildLease implements Closeable {
     private final ScheduledExecutorService renewer;
     private volatile boolean ended;
 
-    private BuildLease(FileSystem fs, Path file, String holder) {
+    /** What the file holds: nothing for a lease, its holder's token for a lock ({@link #takeIfFree}). */
+    private final byte[] content;
+
+    private BuildLease(FileSystem fs, Path file, String holder, byte[] content) {
         this.fs = fs;
         this.file = file;
         this.holder = holder;
+        this.content = content;
         this.renewer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hnswseg-build-lease"));
     }
 
@@ -56,19 +60,20 @@ final class BuildLease implements Closeable {
 
     /** {@link #take(FileSystem, Path, String)} for {@code holder}, as the file {@code file}. */
     static BuildLease takeAt(FileSystem fs, Path file, String holder) throws IOException {
-        BuildLease lease = new BuildLease(fs, file, holder);
+        BuildLease lease = new BuildLease(fs, file, holder, new byte[0]);
         lease.write();
         return lease.renewed();
     }
 
     /**
-     * Takes the lease at {@code file} only if there is no file there, or returns null: a lease that excludes, where
-     * {@link #takeAt} only announces. The file is made in one step that fails when it exists: a conditional PUT on S3A
-     * (where this JVM and the store can make one; else S3A checks, then writes), {@code O_EXCL} on local disk, a create
-     * without overwrite on HDFS.
+     * Takes the lease at {@code file} only if there is no file there, or returns null: a lock, where {@link #takeAt}
+     * only announces. The file holds {@code token}, unique to the taker, so that whose lock a file is can be told
+     * ({@link OutputLock}). It is made in one step that fails when it exists: {@code O_EXCL} on local disk, a create
+     * without overwrite on HDFS, a conditional PUT on S3A where this JVM and the store can make one (else S3A checks,
+     * then writes: two takers in the same moment could both hold it).
      */
-    static BuildLease takeIfFree(FileSystem fs, Path file, String holder) throws IOException {
-        return createNew(fs, file) ? new BuildLease(fs, file, holder).renewed() : null;
+    static BuildLease takeIfFree(FileSystem fs, Path file, String holder, byte[] token) throws IOException {
+        return createNew(fs, file, token) ? new BuildLease(fs, file, holder, token.clone()).renewed() : null;
     }
 
     private BuildLease renewed() {
@@ -77,32 +82,35 @@ final class BuildLease implements Closeable {
         return this;
     }
 
-    /** Makes the empty file {@code file}; false when it exists. */
-    private static boolean createNew(FileSystem fs, Path file) throws IOException {
+    /** Makes {@code file} holding {@code token}; false when it exists. */
+    private static boolean createNew(FileSystem fs, Path file, byte[] token) throws IOException {
         if (fs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
-            // Hadoop's local create without overwrite checks, then opens: two jobs could both pass the check.
+            // Hadoop's local create without overwrite checks, then opens: two takers could both pass the check.
             try {
-                java.nio.file.Files.createFile(local.pathToFile(file).toPath());
+                java.nio.file.Files.write(local.pathToFile(file).toPath(), token, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE);
                 return true;
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 return false;
             }
         }
         if (fs.getClass().getName().equals(IndexCommit.S3A)) {
+            if (Vacuum.status(fs, file) != null) {
+                return false; // first, for stores that take the condition and ignore it (s3proxy)
+            }
             S3ManifestPut.Outcome put;
             try {
-                put = S3ManifestPut.put(fs, file, new byte[0], null).outcome();
+                put = S3ManifestPut.put(fs, file, token, null).outcome();
             } catch (LinkageError e) {
                 put = S3ManifestPut.Outcome.UNSUPPORTED;
             }
             if (put != S3ManifestPut.Outcome.UNSUPPORTED) {
-                // Undecided (a write to the key still under way) is taken as held: if it was this one's own, the
-                // file lapses like a killed holder's.
-                return put == S3ManifestPut.Outcome.WRITTEN;
+                // Refused or undecided: the file there may be this taker's own PUT, landed and then retried.
+                return put == S3ManifestPut.Outcome.WRITTEN || java.util.Arrays.equals(token, OutputLock.read(fs, file));
             }
         }
         try {
-            HadoopWrites.create(fs, file, false, out -> { });
+            HadoopWrites.create(fs, file, false, out -> out.write(token));
             return true;
         } catch (IOException e) {
             if (Causes.first(e, t -> t instanceof org.apache.hadoop.fs.FileAlreadyExistsException
@@ -137,7 +145,7 @@ final class BuildLease implements Closeable {
 
     private void write() throws IOException {
         // Written anew rather than touched: an object store's files take no new modification time.
-        HadoopWrites.create(fs, file, true, out -> { });
+        HadoopWrites.create(fs, file, true, out -> out.write(content));
     }
 
     private void renew() {

@@ -183,47 +183,11 @@ final class SearchOutput {
      * the staging would have stood over part of the results when the job ended mid-rename.
      */
     private void putInPlace(Path staging) throws IOException {
-        try (BuildLease lock = lockOutput()) {
+        // Two --overwrite runs each deleted the output and renamed their staging there: the one that finished first could
+        // lose its results while reporting them written, and on S3 mark the other's half-renamed ones complete (review
+        // helper 70).
+        try (BuildLease lock = OutputLock.take(fs, new Path(path.getParent(), lockName()), output)) {
             putInPlaceLocked(staging);
-        }
-    }
-
-    /**
-     * Waits for, then holds, this output's lock ({@code .<name>.hnswseg-put.lock} beside it): two jobs to one output must
-     * not put their results in place at once. Two {@code --overwrite} runs each deleted the output and renamed their
-     * staging there, so the one that finished first could lose its results while reporting them written, and write its
-     * {@code _SUCCESS} over the other's half-renamed ones on S3 (review helper 70). A killed job's lock lapses like its
-     * lease, and is then moved aside by one of the jobs waiting (two that saw it lapse at the same moment on S3, whose
-     * rename is a copy, could both go on).
-     */
-    private BuildLease lockOutput() throws IOException {
-        Path lock = new Path(path.getParent(), stagingPrefix() + "put" + LOCK_SUFFIX);
-        long said = 0;
-        while (true) {
-            BuildLease held = BuildLease.takeIfFree(fs, lock, "search-job");
-            if (held != null) {
-                return held;
-            }
-            FileStatus other = Vacuum.status(fs, lock);
-            long now = System.currentTimeMillis();
-            if (other != null && !BuildLease.isLive(other, now)) {
-                Path aside = new Path(lock.getParent(), lock.getName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".lapsed");
-                if (fs.rename(lock, aside)) {
-                    fs.delete(aside, false);
-                    LOG.info("removed {}, the lock of a search-job to {} that ended while putting its results in place", lock, output);
-                }
-                continue;
-            }
-            if (other != null && now - said >= BuildLease.RENEW_EVERY.toMillis()) {
-                LOG.info("waiting for another search-job to {} to put its results in place (it holds {})", output, lock);
-                said = now;
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted waiting for " + lock);
-            }
         }
     }
 
@@ -263,6 +227,11 @@ final class SearchOutput {
     private static final String LEASE_SUFFIX = ".lease";
     private static final String LOCK_SUFFIX = ".lock";
 
+    /** The lock a job holds while it puts its results in place ({@link OutputLock}), beside the output. */
+    private String lockName() {
+        return stagingPrefix() + "put" + LOCK_SUFFIX;
+    }
+
     private String stagingPrefix() {
         return "." + path.getName() + ".hnswseg-";
     }
@@ -295,6 +264,11 @@ final class SearchOutput {
                 if (run != null && f.isDirectory()) {
                     stagings.add(run);
                     removeIfLapsed(f, leases.get(run), now);
+                }
+            }
+            for (FileStatus f : siblings) {
+                if (OutputLock.isLeftover(f.getPath().getName(), lockName()) && !BuildLease.isLive(f, now)) {
+                    fs.delete(f.getPath(), false);
                 }
             }
             for (java.util.Map.Entry<String, FileStatus> lease : leases.entrySet()) {
