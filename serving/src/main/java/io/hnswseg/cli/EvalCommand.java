@@ -211,6 +211,7 @@ final class EvalCommand implements Callable<Integer> {
         Map<Long, float[]> vectors = reader.vectors(ids);
         Metric metric = reader.metric();
         float[] last = new float[rows.length];
+        int scaled = 0;
         int missing = 0;
         int unordered = 0;
         for (int q = 0; q < rows.length; q++) {
@@ -235,9 +236,14 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 previous = distance;
                 if (i == k - 1) {
-                    last[q] = distance;
+                    last[q] = Recall.lastTrueForHits(distance, rows[q], metric, reader.typicalVectorLength());
+                    scaled += Float.isNaN(last[q]) ? 1 : 0;
                 }
             }
+        }
+        if (scaled > 0) {
+            System.err.printf("eval: %d of %d queries are far shorter than the index's vectors, searched scaled up (ip): their"
+                    + " distances, 1 - x.q, cannot tell their neighbours apart, so their results count by id only%n", scaled, rows.length);
         }
         if (missing + unordered > 0) {
             System.err.printf("eval: %s does not describe this index for %d of %d queries (%d list an id the index lacks, %d list"

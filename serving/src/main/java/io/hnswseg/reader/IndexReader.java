@@ -550,6 +550,14 @@ public final class IndexReader implements AutoCloseable {
         return metric;
     }
 
+    /**
+     * The typical length of the index's vectors, as its manifest records it (0 when it does not): an ip query far
+     * shorter is searched scaled up ({@link Vectors#ipQueryScale}), its distances converted back.
+     */
+    public double typicalVectorLength() {
+        return vectorLength;
+    }
+
     /** Bytes of segment files mapped into memory (with lazy opening: of the segments opened so far). */
     public long mappedBytes() {
         long bytes = 0;

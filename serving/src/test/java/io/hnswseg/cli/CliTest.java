@@ -175,6 +175,44 @@ class CliTest {
         assertEquals(100, VecsReader.readFloats(data.resolve("base.fvecs"), Integer.MAX_VALUE).rows());
     }
 
+    /**
+     * ip queries far shorter than the index's vectors are searched scaled up, but their distances come back as 1 - x.q,
+     * all within rounding of one another: counted by distance, every result passed, and eval said 1.0000 where the ids
+     * said 0.9094 (probe helper 72). Such queries count by id.
+     */
+    @Test
+    void evalCountsShortIpQueriesById() throws Exception {
+        java.util.Random random = new java.util.Random(11);
+        float[] rows = new float[3_000 * 16];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = (float) random.nextGaussian();
+        }
+        FloatMatrix base = new FloatMatrix(16, 3_000, rows);
+        float[] queryRows = new float[100 * 16];
+        for (int i = 0; i < queryRows.length; i++) {
+            queryRows[i] = (float) (random.nextGaussian() * 1e-7);
+        }
+        FloatMatrix queries = new FloatMatrix(16, 100, queryRows);
+        int[][] truth = io.hnswseg.eval.BruteForce.nearest(base, queries, 10, Metric.IP);
+        Path queryFile = tmp.resolve("short-ip-query.fvecs");
+        Path truthFile = tmp.resolve("short-ip-truth.ivecs");
+        try (VecsWriter q = VecsWriter.create(queryFile); VecsWriter t = VecsWriter.create(truthFile)) {
+            for (int r = 0; r < queries.rows(); r++) {
+                q.writeFloats(queries.row(r));
+                t.writeInts(truth[r]);
+            }
+        }
+        Path index = tmp.resolve("short-ip-index");
+        TestIndexes.write(index, base, 2, new HnswParams(4, 8, 1, Metric.IP), 1);
+        Path json = tmp.resolve("short-ip.json");
+        assertEquals(0, run("eval", "--index", index.toString(), "--queries", queryFile.toString(), "--groundtruth", truthFile.toString(),
+                "--ef", "10", "--reps", "1", "--json", json.toString()));
+        JsonNode run = new ObjectMapper().readTree(json.toFile()).get("runs").get(0);
+        double byIds = run.get("recall_at_10_by_ids").asDouble();
+        assertTrue(byIds < 0.97, "the data is hard enough at ef 10 for misses to show: " + run);
+        assertEquals(byIds, run.get("recall_at_10").asDouble(), 1e-9, run.toString());
+    }
+
     @Test
     void evalCountsAnEquallyNearNeighbourAsFound() throws Exception {
         // Vectors of 0s and 1s: every distance a whole number, so a query's 10th neighbour ties with dozens, and

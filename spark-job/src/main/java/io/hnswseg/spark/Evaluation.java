@@ -58,6 +58,8 @@ final class Evaluation implements Serializable {
     String source;
     /** The second pass ({@link #everySegment}) leaves the truth to the first one's partials. */
     boolean withoutTruth;
+    /** The typical length of the input's vectors (0: not known), set on the driver: see {@link Recall#lastTrueForHits}. */
+    double typicalLength;
 
     Evaluation() {
     }
@@ -105,6 +107,7 @@ final class Evaluation implements Serializable {
         Evaluation e = new Evaluation(ids, vectors, dimension, partitions, source);
         e.probeLimit = 1;
         e.withoutTruth = true;
+        e.typicalLength = typicalLength;
         return e;
     }
 
@@ -413,6 +416,11 @@ final class Evaluation implements Serializable {
             nprobes[nprobes.length - 1] = segments;
         }
         RoutedSegments routes = routes(byPartition);
+        boolean[] byIdsOnly = new boolean[queries];
+        for (int q = 0; q < queries; q++) {
+            float[] query = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
+            byIdsOnly[q] = Float.isNaN(Recall.lastTrueForHits(0f, query, metric, typicalLength));
+        }
         for (int nprobe : nprobes) {
             int[][] ranks = new int[queries][];
             for (int q = 0; q < queries; q++) {
@@ -435,7 +443,8 @@ final class Evaluation implements Serializable {
                     int n = t.ids().length;
                     if (n > 0) {
                         Top answer = topK(probed, q, e, position);
-                        found += Recall.hits(answer.ids(), answer.distances(), t.ids(), t.distances()[n - 1], metric);
+                        float lastTrue = byIdsOnly[q] ? Float.NaN : t.distances()[n - 1];
+                        found += Recall.hits(answer.ids(), answer.distances(), t.ids(), lastTrue, metric);
                         foundByIds += Recall.idHits(answer.ids(), t.ids());
                     }
                     possible += n;

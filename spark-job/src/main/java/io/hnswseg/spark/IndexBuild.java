@@ -477,6 +477,9 @@ final class IndexBuild {
         Set<String> listed = built.stream().map(r -> r.path).collect(Collectors.toSet());
         int removedAttempts = commit.deleteUnlisted(config.runId, listed);
 
+        if (evaluation != null) {
+            evaluation.typicalLength = vectorLength;
+        }
         IndexManifest.Quality quality = evaluation == null ? null : measureQuality(evaluation, partitioning, built, config, commit);
 
         IndexManifest.Routing routing = null;

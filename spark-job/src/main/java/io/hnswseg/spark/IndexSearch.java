@@ -427,8 +427,9 @@ final class IndexSearch implements Serializable {
             NeighbourRow truth = row(sample.get(i).id, exact.get(i));
             long[] trueIds = truth.getNeighbors();
             if (trueIds.length > 0) {
-                hits += io.hnswseg.eval.Recall.hits(answer.getNeighbors(), answer.getDistances(), trueIds,
-                        truth.getDistances()[trueIds.length - 1], metric);
+                float lastTrue = io.hnswseg.eval.Recall.lastTrueForHits(truth.getDistances()[trueIds.length - 1], vectors.get(i),
+                        metric, reader.typicalVectorLength());
+                hits += io.hnswseg.eval.Recall.hits(answer.getNeighbors(), answer.getDistances(), trueIds, lastTrue, metric);
             }
             total += trueIds.length;
         }
