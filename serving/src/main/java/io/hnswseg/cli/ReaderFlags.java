@@ -28,12 +28,26 @@ class ReaderFlags {
     ReaderOptions readerOptions() {
         ReaderOptions o = ReaderOptions.defaults().withVerifyChecksums(!noVerify);
         if (cacheDir != null) {
+            if (java.nio.file.Files.exists(cacheDir) && !java.nio.file.Files.isDirectory(cacheDir)) {
+                throw new IllegalArgumentException("--cache-dir " + cacheDir + " is a file, not a directory");
+            }
             o = o.withCacheDir(cacheDir);
         }
         if (searchThreads != null) {
+            if (searchThreads < 1 || searchThreads > ReaderOptions.MAX_SEARCH_THREADS) {
+                throw new IllegalArgumentException("--search-threads must be in 1.." + ReaderOptions.MAX_SEARCH_THREADS + ", got " + searchThreads);
+            }
             o = o.withSearchThreads(searchThreads);
         }
         if (s3Endpoint != null) {
+            try {
+                java.net.URI endpoint = new java.net.URI(s3Endpoint);
+                if (endpoint.getScheme() == null || endpoint.getHost() == null) {
+                    throw new java.net.URISyntaxException(s3Endpoint, "no scheme and host");
+                }
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("--s3-endpoint " + s3Endpoint + " is not a URL like http://127.0.0.1:9000 (" + e.getReason() + ")");
+            }
             o = o.withS3Endpoint(s3Endpoint);
         }
         if (s3Region != null) {

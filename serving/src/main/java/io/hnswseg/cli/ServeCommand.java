@@ -63,6 +63,15 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // By flag: the limits' own checks name their Java fields (probe helper 72).
+        for (Object[] atLeast : new Object[][]{{"--http-threads", httpThreads, 1}, {"--queue", queue, 0}, {"--max-connections", maxConnections, 1}}) {
+            if ((int) atLeast[1] < (int) atLeast[2]) {
+                throw new IllegalArgumentException(atLeast[0] + " must be at least " + atLeast[2] + ", got " + atLeast[1]);
+            }
+        }
+        if (idleTimeout.isZero()) {
+            throw new IllegalArgumentException("--idle-timeout must be above 0");
+        }
         SearchServer.Limits limits = new SearchServer.Limits(httpThreads, queue, idleTimeout, maxConnections, shutdownTimeout);
         JETTY_LOG.setLevel(Level.WARNING);
         if (ef != null && (ef < 1 || ef > SearchServer.MAX_EF)) {
@@ -85,10 +94,11 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }));
         System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats): default ef %d, nprobe %s; "
-                        + "%d search threads, queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
+                        + "%d searches at once on %d search threads, queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
                         + "follows the index (checked every %d s, a build that replaces it is opened and served); SIGTERM or Ctrl-C stops gracefully%n",
                 reader.location(), bind, server.port(), server.defaults().ef(),
-                server.defaults().nprobe() == 0 ? "all" : String.valueOf(server.defaults().nprobe()), httpThreads, queue, format(idleTimeout), maxConnections,
+                server.defaults().nprobe() == 0 ? "all" : String.valueOf(server.defaults().nprobe()), httpThreads,
+                reader.searchThreads(), queue, format(idleTimeout), maxConnections,
                 SearchServer.MAX_BODY_BYTES >> 20, SearchServer.INDEX_CHECK_EVERY.toSeconds());
         stopped.await();
         return 0;
@@ -109,13 +119,19 @@ final class ServeCommand implements Callable<Integer> {
             if (!m.matches()) {
                 throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 30s, 500ms, 2m or 1500");
             }
-            long n = Long.parseLong(m.group(1));
             String unit = m.group(2) == null ? "ms" : m.group(2);
-            return switch (unit) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofMillis(n);
-            };
+            try {
+                long n = Long.parseLong(m.group(1));
+                Duration d = switch (unit) {
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    default -> Duration.ofMillis(n);
+                };
+                d.toMillis(); // what the server takes: a longer one overflows there
+                return d;
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is too long a duration");
+            }
         }
     }
 }

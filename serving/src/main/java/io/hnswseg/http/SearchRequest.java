@@ -112,7 +112,9 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
             throw new BadRequest("field '" + name + "' must be an integer, got " + node);
         }
         if (!node.canConvertToInt()) {
-            throw new BadRequest("field '" + name + "' is " + node.asText() + ", must be in [" + min + ", " + max + "]");
+            // Bounds only where the field has its own: nprobe's depend on the index, which the reader checks.
+            throw new BadRequest("field '" + name + "' is " + node.asText() + (min == Integer.MIN_VALUE ? ", far out of range"
+                    : ", must be in [" + min + ", " + max + "]"));
         }
         int value = node.intValue();
         if (value < min || value > max) {

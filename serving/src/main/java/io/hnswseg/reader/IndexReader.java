@@ -550,6 +550,11 @@ public final class IndexReader implements AutoCloseable {
         return metric;
     }
 
+    /** Threads that search one query's segments in parallel, the caller's included ({@link ReaderOptions#searchThreads}). */
+    public int searchThreads() {
+        return options.searchThreads();
+    }
+
     /**
      * The typical length of the index's vectors, as its manifest records it (0 when it does not): an ip query far
      * shorter is searched scaled up ({@link Vectors#ipQueryScale}), its distances converted back.

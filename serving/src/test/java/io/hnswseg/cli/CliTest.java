@@ -138,6 +138,20 @@ class CliTest {
         Path narrowQueries = narrow.resolve("query.fvecs");
         message = error("query", "--index", index.toString(), "--queries", narrowQueries.toString());
         assertTrue(message.contains(narrowQueries + ": queries of dimension 8") && message.contains("dimension 16"), message);
+        // Flags named as the user typed them, not as Java fields (probe helper 72).
+        String queries = data.resolve("query.fvecs").toString();
+        message = error("query", "--index", index.toString(), "--queries", queries, "--search-threads", "0");
+        assertTrue(message.contains("--search-threads must be in 1..1024, got 0"), message);
+        message = error("query", "--index", index.toString(), "--queries", queries, "--s3-endpoint", "not a url");
+        assertTrue(message.contains("--s3-endpoint not a url is not a URL"), message);
+        message = error("query", "--index", index.toString(), "--queries", queries, "--cache-dir", queries);
+        assertTrue(message.contains("--cache-dir " + queries + " is a file"), message);
+        message = error("serve", "--index", index.toString(), "--http-threads", "0");
+        assertTrue(message.contains("--http-threads must be at least 1, got 0"), message);
+        message = error("serve", "--index", index.toString(), "--idle-timeout", "0");
+        assertTrue(message.contains("--idle-timeout must be above 0"), message);
+        message = usageError("serve", "--index", index.toString(), "--idle-timeout", "9999999999999999m");
+        assertTrue(message.contains("'9999999999999999m' is too long a duration"), message);
         message = error("eval", "--index", index.toString(), "--queries", narrowQueries.toString(),
                 "--groundtruth", narrow.resolve("groundtruth.ivecs").toString());
         assertTrue(message.contains(narrowQueries + ": queries of dimension 8"), message);
