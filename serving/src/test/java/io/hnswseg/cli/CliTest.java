@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -210,12 +211,7 @@ class CliTest {
         int[][] truth = io.hnswseg.eval.BruteForce.nearest(base, queries, 10, Metric.IP);
         Path queryFile = tmp.resolve("short-ip-query.fvecs");
         Path truthFile = tmp.resolve("short-ip-truth.ivecs");
-        try (VecsWriter q = VecsWriter.create(queryFile); VecsWriter t = VecsWriter.create(truthFile)) {
-            for (int r = 0; r < queries.rows(); r++) {
-                q.writeFloats(queries.row(r));
-                t.writeInts(truth[r]);
-            }
-        }
+        writeQueriesAndTruth(queries, truth, queryFile, truthFile);
         Path index = tmp.resolve("short-ip-index");
         TestIndexes.write(index, base, 2, new HnswParams(4, 8, 1, Metric.IP), 1);
         Path json = tmp.resolve("short-ip.json");
@@ -225,6 +221,15 @@ class CliTest {
         double byIds = run.get("recall_at_10_by_ids").asDouble();
         assertTrue(byIds < 0.97, "the data is hard enough at ef 10 for misses to show: " + run);
         assertEquals(byIds, run.get("recall_at_10").asDouble(), 1e-9, run.toString());
+    }
+
+    private static void writeQueriesAndTruth(FloatMatrix queries, int[][] truth, Path queryFile, Path truthFile) throws IOException {
+        try (VecsWriter q = VecsWriter.create(queryFile); VecsWriter t = VecsWriter.create(truthFile)) {
+            for (int r = 0; r < queries.rows(); r++) {
+                q.writeFloats(queries.row(r));
+                t.writeInts(truth[r]);
+            }
+        }
     }
 
     @Test
@@ -254,12 +259,7 @@ class CliTest {
         }
         Path queryFile = tmp.resolve("ties-query.fvecs");
         Path truthFile = tmp.resolve("ties-truth.ivecs");
-        try (VecsWriter q = VecsWriter.create(queryFile); VecsWriter t = VecsWriter.create(truthFile)) {
-            for (int r = 0; r < queries.rows(); r++) {
-                q.writeFloats(queries.row(r));
-                t.writeInts(truth[r]);
-            }
-        }
+        writeQueriesAndTruth(queries, truth, queryFile, truthFile);
         Path index = tmp.resolve("ties-index");
         TestIndexes.write(index, base, 2, new HnswParams(16, 100, 1, Metric.L2), 1);
         Path json = tmp.resolve("ties.json");
