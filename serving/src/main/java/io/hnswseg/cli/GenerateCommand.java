@@ -51,6 +51,12 @@ final class GenerateCommand implements Callable<Integer> {
         if (rows <= 0 || queries <= 0 || dim <= 0 || clusters <= 0) {
             throw new IllegalArgumentException("--rows, --queries, --dim and --clusters must be > 0");
         }
+        // Generated in one array (review helper 75: 67,107,865 rows of 64 overflowed an int's index, and failed out of bounds).
+        long floats = ((long) rows + queries) * dim;
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(String.format("--rows %d plus --queries %d of --dim %d make %,d floats: more than one"
+                    + " array holds (%,d); generate fewer", rows, queries, dim, floats, Integer.MAX_VALUE - 8));
+        }
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out " + out + " is a file: --out names the directory that gets " + String.join(", ", FILES));
         }
