@@ -34,15 +34,20 @@ final class EvalQueries {
      * The build's evaluation, or null when {@code --eval-queries 0} asks for none.
      *
      * @param queries the queries of {@code --eval-queries-file} ({@link #file}), or null to sample them
+     * @param typicalLength the input's typical vector length, which the manifest records for readers: queries are
+     *                      searched as readers search them ({@link Evaluation#scales})
      */
-    static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, FloatMatrix queries) {
+    static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, FloatMatrix queries,
+                         double typicalLength) {
+        Metric metric = options.metricValue();
         if (queries != null) {
-            return Evaluation.of(null, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile);
+            return Evaluation.of(null, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile,
+                    metric, typicalLength);
         }
         if (options.evalQueries == 0) {
             return null;
         }
-        return distinct(sample.evalIds, sample.evalVectors, sample.evalCount(), dimension, options.metricValue(), partitioning);
+        return distinct(sample.evalIds, sample.evalVectors, sample.evalCount(), dimension, metric, partitioning, typicalLength);
     }
 
     /**
@@ -51,12 +56,13 @@ final class EvalQueries {
      * one point would weigh as much as that of all the others. (A query's copies are also left out of its truth
      * and results, {@link Evaluation}: every search finds them at distance 0, and a new point has none.)
      */
-    private static Evaluation distinct(long[] ids, float[] vectors, int count, int dimension, Metric metric, Partitioning partitioning) {
+    private static Evaluation distinct(long[] ids, float[] vectors, int count, int dimension, Metric metric, Partitioning partitioning,
+                                       double typicalLength) {
         // Compared as the segments store them: under cosine, v and 2v are one query.
         int[] next = Copies.chains(vectors, count, dimension, metric);
         String source = count + " vectors sampled from the input, each one's own vector and its copies left out";
         if (next == null) {
-            return Evaluation.of(ids, vectors, dimension, partitioning, source);
+            return Evaluation.of(ids, vectors, dimension, partitioning, source, metric, typicalLength);
         }
         boolean[] copy = Copies.copies(next);
         int kept = 0;
@@ -70,7 +76,8 @@ final class EvalQueries {
         }
         source = kept + " distinct vectors of " + count + " sampled from the input (copies of one vector are one query),"
                 + " each one's own vector and its copies left out";
-        return Evaluation.of(Arrays.copyOf(keptIds, kept), Arrays.copyOf(keptVectors, kept * dimension), dimension, partitioning, source);
+        return Evaluation.of(Arrays.copyOf(keptIds, kept), Arrays.copyOf(keptVectors, kept * dimension), dimension, partitioning, source,
+                metric, typicalLength);
     }
 
     private static FloatMatrix read(String uri, int dimension, BuildOptions options, Configuration hadoop) throws IOException {

@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.Metric;
+import io.hnswseg.distance.Vectors;
 import io.hnswseg.eval.Recall;
 import io.hnswseg.hnsw.Copies;
 import io.hnswseg.hnsw.GraphSearcher;
@@ -20,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * The build measuring its own recall. Every build task, with its graph still in memory, computes each
@@ -58,8 +60,12 @@ final class Evaluation implements Serializable {
     String source;
     /** The second pass ({@link #everySegment}) leaves the truth to the first one's partials. */
     boolean withoutTruth;
-    /** The typical length of the input's vectors (0: not known), set on the driver: see {@link Recall#lastTrueForHits}. */
-    double typicalLength;
+    /**
+     * Per query the factor it is searched with, as a reader scales an ip query far shorter than the index's vectors
+     * ({@link Vectors#ipQueryScale}); null when every one is 1. Unscaled, such a query's distances ({@code 1 - x.q}) all
+     * round to 1: its truth was arbitrary, and the build's recall under-reported a sound index (review helper 76).
+     */
+    float[] scales;
 
     Evaluation() {
     }
@@ -73,8 +79,14 @@ final class Evaluation implements Serializable {
         this.source = source;
     }
 
-    static Evaluation of(long[] ids, float[] vectors, int dimension, Partitioning partitioning, String source) {
+    static Evaluation of(long[] ids, float[] vectors, int dimension, Partitioning partitioning, String source, Metric metric,
+                         double typicalLength) {
         Evaluation e = new Evaluation(ids, vectors, dimension, partitioning.partitions, source);
+        float[] scales = new float[e.queries];
+        for (int q = 0; q < e.queries; q++) {
+            scales[q] = Vectors.ipQueryScale(Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension), metric, typicalLength);
+        }
+        e.scales = IntStream.range(0, e.queries).allMatch(q -> scales[q] == 1f) ? null : scales;
         if (partitioning.routed()) {
             Centroids c = partitioning.centroids();
             // Partitions past the centroids (a tiny input) are empty: they rank last.
@@ -82,7 +94,7 @@ final class Evaluation implements Serializable {
             e.orderDistances = new double[e.queries * e.partitions];
             Arrays.fill(e.orderDistances, Double.POSITIVE_INFINITY);
             for (int q = 0; q < e.queries; q++) {
-                Centroids.Ranking ranking = c.rank(Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension), c.count());
+                Centroids.Ranking ranking = c.rank(e.searched(q, new float[dimension]), c.count());
                 int[] ranked = ranking.centroids();
                 System.arraycopy(ranked, 0, e.order, q * e.partitions, ranked.length);
                 System.arraycopy(ranking.distances(), 0, e.orderDistances, q * e.partitions, ranked.length);
@@ -107,7 +119,7 @@ final class Evaluation implements Serializable {
         Evaluation e = new Evaluation(ids, vectors, dimension, partitions, source);
         e.probeLimit = 1;
         e.withoutTruth = true;
-        e.typicalLength = typicalLength;
+        e.scales = scales;
         return e;
     }
 
@@ -243,7 +255,11 @@ final class Evaluation implements Serializable {
         if (!withoutTruth) {
             p.truthIds = new long[queries * K];
             p.truthDistances = new float[queries * K];
-            SearchResults[] exact = graph.exactWithout(all, K, leftOut);
+            float[][] asSearched = new float[queries][];
+            for (int q = 0; q < queries; q++) {
+                asSearched[q] = scales == null ? all[q] : searched(q, new float[dimension]);
+            }
+            SearchResults[] exact = graph.exactWithout(asSearched, K, leftOut);
             for (int q = 0; q < queries; q++) {
                 put(exact[q], p.truthIds, p.truthDistances, q * K);
             }
@@ -253,7 +269,7 @@ final class Evaluation implements Serializable {
             int q = p.searched[i];
             int rank = rank(q, partition);
             p.searchesAtRank[rank]++;
-            System.arraycopy(vectors, q * dimension, query, 0, dimension);
+            searched(q, query);
             SearchResults r = null;
             int searchedEf = -1;
             long nanos = 0;
@@ -278,6 +294,16 @@ final class Evaluation implements Serializable {
             }
         }
         return p;
+    }
+
+    /** Query {@code q} as it is searched (scaled, {@link #scales}), into {@code into}; returns {@code into}. */
+    private float[] searched(int q, float[] into) {
+        System.arraycopy(vectors, q * dimension, into, 0, dimension);
+        float scale = scales == null ? 1f : scales[q];
+        for (int i = 0; scale != 1f && i < dimension; i++) {
+            into[i] *= scale;
+        }
+        return into;
     }
 
     /**
@@ -416,11 +442,6 @@ final class Evaluation implements Serializable {
             nprobes[nprobes.length - 1] = segments;
         }
         RoutedSegments routes = routes(byPartition);
-        boolean[] byIdsOnly = new boolean[queries];
-        for (int q = 0; q < queries; q++) {
-            float[] query = Arrays.copyOfRange(vectors, q * dimension, (q + 1) * dimension);
-            byIdsOnly[q] = Float.isNaN(Recall.lastTrueForHits(0f, query, metric, typicalLength));
-        }
         for (int nprobe : nprobes) {
             int[][] ranks = new int[queries][];
             for (int q = 0; q < queries; q++) {
@@ -443,8 +464,7 @@ final class Evaluation implements Serializable {
                     int n = t.ids().length;
                     if (n > 0) {
                         Top answer = topK(probed, q, e, position);
-                        float lastTrue = byIdsOnly[q] ? Float.NaN : t.distances()[n - 1];
-                        found += Recall.hits(answer.ids(), answer.distances(), t.ids(), lastTrue, metric);
+                        found += Recall.hits(answer.ids(), answer.distances(), t.ids(), t.distances()[n - 1], metric);
                         foundByIds += Recall.idHits(answer.ids(), t.ids());
                     }
                     possible += n;

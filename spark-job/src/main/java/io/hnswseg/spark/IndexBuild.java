@@ -147,7 +147,7 @@ final class IndexBuild {
         double vectorLength = (sample != null ? sample : Sample.firstRows(vecs, hadoop(), options.metricValue()))
                 .refuseUnresolvable(evalFile, options.metricValue(), input);
         Partitioning partitioning = partitioning(partitions, sample, config, vecs.rows);
-        Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, evalFile);
+        Evaluation evaluation = EvalQueries.of(sample, partitioning, vecs.dimension, options, evalFile, vectorLength);
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
         config.centroidBiases = partitioning.centroidBiases();
@@ -198,7 +198,7 @@ final class IndexBuild {
         double vectorLength = sample.refuseUnresolvable(evalFile, options.metricValue(), input);
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config, rows);
-        Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, evalFile);
+        Evaluation evaluation = EvalQueries.of(sample, partitioning, dimension, options, evalFile, vectorLength);
         config.partitions = partitions;
         config.centroidCrc32cs = partitioning.centroidCrc32cs();
         config.centroidBiases = partitioning.centroidBiases();
@@ -477,9 +477,6 @@ final class IndexBuild {
         Set<String> listed = built.stream().map(r -> r.path).collect(Collectors.toSet());
         int removedAttempts = commit.deleteUnlisted(config.runId, listed);
 
-        if (evaluation != null) {
-            evaluation.typicalLength = vectorLength;
-        }
         IndexManifest.Quality quality = evaluation == null ? null : measureQuality(evaluation, partitioning, built, config, commit);
 
         IndexManifest.Routing routing = null;
