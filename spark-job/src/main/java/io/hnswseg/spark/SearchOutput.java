@@ -203,7 +203,17 @@ final class SearchOutput {
         if (overwrite && Vacuum.status(fs, path) != null && !fs.delete(path, true)) {
             throw new IOException("cannot remove the old " + output + "; the new results are complete at " + staging);
         }
-        if (!fs.rename(staging, path)) {
+        boolean renamed;
+        try {
+            renamed = fs.rename(staging, path);
+        } catch (IOException e) {
+            // S3A renames a directory by copying its keys, then deleting them: a failure between leaves copies in the output,
+            // without _SUCCESS, and the message named neither place (probe helper 74: a store without bulk deletes).
+            throw Causes.retold(new IOException("moving the results from " + staging + " to " + output + " failed (" + e.getMessage()
+                    + "): " + output + " may hold part of them, without " + SUCCESS + "; the complete results are at " + staging
+                    + " (on S3 without multi-object delete, set spark.hadoop.fs.s3a.multiobjectdelete.enable=false)"), e);
+        }
+        if (!renamed) {
             throw new IOException("cannot rename " + staging + " to " + output + "; the results are complete at " + staging);
         }
         Path nested = new Path(path, staging.getName());
@@ -289,8 +299,10 @@ final class SearchOutput {
     }
 
     private void removeIfLapsed(FileStatus staging, FileStatus lease, long now) throws IOException {
-        // A staging younger than a lease's life is judged like a live lease: it may not have its lease yet.
-        if (lease != null && BuildLease.isLive(lease, now) || BuildLease.isLive(staging, now)) {
+        // Judged by its lease, which a job takes before it makes its staging. Only a staging without one is judged by its
+        // own age (from a version that made the lease later); S3A gives a directory the time of the listing, so a killed
+        // job's staging there looked just made for good (probe helper 74).
+        if (lease != null ? BuildLease.isLive(lease, now) : BuildLease.isLive(staging, now)) {
             LOG.info("{} is the staging of a search-job to {} that is running (or ended less than {} ago): left alone",
                     staging.getPath(), output, BuildLease.LAPSES_AFTER);
             return;

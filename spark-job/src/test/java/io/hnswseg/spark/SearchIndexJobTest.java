@@ -231,6 +231,9 @@ class SearchIndexJobTest {
         Path running = stagingWith(output, "0000beef", lapsed, "_attempts/part-00000.parquet");
         leaseOf(output, "0000beef", System.currentTimeMillis());
         Path justMade = stagingWith(output, "0000face", System.currentTimeMillis(), "_attempts/part-00000.parquet");
+        // S3A gives a directory the time of the listing: a killed job's staging there looks just made, its lease lapsed.
+        Path killedOnS3 = stagingWith(output, "0000d00d", System.currentTimeMillis(), "_attempts/part-00000.parquet");
+        Path killedOnS3Lease = leaseOf(output, "0000d00d", lapsed);
         // Complete as an earlier version left it (_SUCCESS made in the staging), and half renamed (part files alone).
         Path complete = stagingWith(output, "0000cafe", lapsed, "part-00000.parquet", "_SUCCESS");
         Path halfRenamed = stagingWith(output, "0000abcd", lapsed, "part-00007.parquet");
@@ -246,6 +249,7 @@ class SearchIndexJobTest {
         assertFalse(Files.exists(orphanLease), "a lapsed lease whose staging is gone is removed");
         assertTrue(Files.exists(running), "a staging whose lease is live is another job's, running");
         assertTrue(Files.exists(justMade), "a staging younger than a lease's life may not have its lease yet");
+        assertFalse(Files.exists(killedOnS3) || Files.exists(killedOnS3Lease), "a staging whose lease lapsed is removed, whatever its own time");
         assertTrue(Files.exists(complete.resolve("_SUCCESS")), "complete results never put in place are the user's");
         assertTrue(Files.exists(halfRenamed.resolve("part-00007.parquet")), "results half renamed are the user's");
         assertTrue(Files.exists(notOurs), "another output's staging is not this job's to judge");
