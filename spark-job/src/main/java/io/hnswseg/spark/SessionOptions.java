@@ -216,6 +216,14 @@ final class SessionOptions {
                 : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
         String line = firstLine(message);
+        Throwable s3 = Causes.first(e, t -> String.valueOf(t.getMessage()).startsWith("s3a://"));
+        if (s3 != null && !line.contains("s3a://")) {
+            // S3A names the path in its own exception ("s3a://b/x: getFileStatus on s3a://b/x: ..."), the SDK's cause only the
+            // store's words: "Forbidden (Service: S3, Status Code: 403 ...)" named no bucket or key (probe helper 74).
+            String said = s3.getMessage();
+            int path = said.indexOf(": ");
+            line = (path > 0 ? said.substring(0, path) : said) + ": " + line;
+        }
         String file = fileBeingRead(e);
         if (file != null && !line.contains(file)) {
             // Parquet's words name a column, not the file; Spark's wrapper names the file (probe helper 34).

@@ -44,6 +44,14 @@ class SessionOptionsTest {
     }
 
     /** Probe helper 54: a Brotli-compressed file was told as the codec class's name alone; BYTE_STREAM_SPLIT without a way round. */
+    /** The store's words alone named no bucket or key: "Forbidden (Service: S3, Status Code: 403 ...)" (probe helper 74). */
+    @Test
+    void anS3FailureNamesItsPath() {
+        Exception denied = new IOException("s3a://bkt/idx/x: getFileStatus on s3a://bkt/idx/x: software.amazon...: Forbidden",
+                new RuntimeException("Forbidden (Service: S3, Status Code: 403, Request ID: 1)"));
+        assertEquals("s3a://bkt/idx/x: Forbidden (Service: S3, Status Code: 403, Request ID: 1)", SessionOptions.explain(denied));
+    }
+
     @Test
     void parquetFeaturesThisSparkLacksAreSaidWithWhatToDo() {
         Exception brotli = new RuntimeException("Job aborted: Encountered error while reading file file:///t/b.parquet. SQLSTATE: KD001",
