@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -209,27 +208,32 @@ class CliTest {
         }
         FloatMatrix queries = new FloatMatrix(16, 100, queryRows);
         int[][] truth = io.hnswseg.eval.BruteForce.nearest(base, queries, 10, Metric.IP);
-        Path queryFile = tmp.resolve("short-ip-query.fvecs");
-        Path truthFile = tmp.resolve("short-ip-truth.ivecs");
-        writeQueriesAndTruth(queries, truth, queryFile, truthFile);
-        Path index = tmp.resolve("short-ip-index");
-        TestIndexes.write(index, base, 2, new HnswParams(4, 8, 1, Metric.IP), 1);
-        Path json = tmp.resolve("short-ip.json");
-        assertEquals(0, run("eval", "--index", index.toString(), "--queries", queryFile.toString(), "--groundtruth", truthFile.toString(),
-                "--ef", "10", "--reps", "1", "--json", json.toString()));
-        JsonNode run = new ObjectMapper().readTree(json.toFile()).get("runs").get(0);
+        JsonNode run = evalFirstRun("short-ip", base, new HnswParams(4, 8, 1, Metric.IP), queries, truth, 10);
         double byIds = run.get("recall_at_10_by_ids").asDouble();
         assertTrue(byIds < 0.97, "the data is hard enough at ef 10 for misses to show: " + run);
         assertEquals(byIds, run.get("recall_at_10").asDouble(), 1e-9, run.toString());
     }
 
-    private static void writeQueriesAndTruth(FloatMatrix queries, int[][] truth, Path queryFile, Path truthFile) throws IOException {
+    /**
+     * Writes {@code name}-query.fvecs and {@code name}-truth.ivecs, an index {@code name}-index of {@code base} in 2 segments,
+     * runs `eval` at {@code ef} into {@code name}.json and returns its first run.
+     */
+    private JsonNode evalFirstRun(String name, FloatMatrix base, HnswParams params, FloatMatrix queries, int[][] truth, int ef)
+            throws Exception {
+        Path queryFile = tmp.resolve(name + "-query.fvecs");
+        Path truthFile = tmp.resolve(name + "-truth.ivecs");
         try (VecsWriter q = VecsWriter.create(queryFile); VecsWriter t = VecsWriter.create(truthFile)) {
             for (int r = 0; r < queries.rows(); r++) {
                 q.writeFloats(queries.row(r));
                 t.writeInts(truth[r]);
             }
         }
+        Path index = tmp.resolve(name + "-index");
+        TestIndexes.write(index, base, 2, params, 1);
+        Path json = tmp.resolve(name + ".json");
+        assertEquals(0, run("eval", "--index", index.toString(), "--queries", queryFile.toString(), "--groundtruth", truthFile.toString(),
+                "--ef", String.valueOf(ef), "--reps", "1", "--json", json.toString()));
+        return new ObjectMapper().readTree(json.toFile()).get("runs").get(0);
     }
 
     @Test
@@ -257,15 +261,10 @@ class CliTest {
                 t[i] = 2_999 - t[i];
             }
         }
+        double evaluated = evalFirstRun("ties", base, new HnswParams(16, 100, 1, Metric.L2), queries, truth, 64).get("recall_at_10").asDouble();
         Path queryFile = tmp.resolve("ties-query.fvecs");
-        Path truthFile = tmp.resolve("ties-truth.ivecs");
-        writeQueriesAndTruth(queries, truth, queryFile, truthFile);
         Path index = tmp.resolve("ties-index");
-        TestIndexes.write(index, base, 2, new HnswParams(16, 100, 1, Metric.L2), 1);
         Path json = tmp.resolve("ties.json");
-        assertEquals(0, run("eval", "--index", index.toString(), "--queries", queryFile.toString(), "--groundtruth", truthFile.toString(),
-                "--ef", "64", "--reps", "1", "--json", json.toString()));
-        double evaluated = new ObjectMapper().readTree(json.toFile()).get("runs").get(0).get("recall_at_10").asDouble();
 
         // Counted here both ways on the same searches: by ids they score lower (the data is hard enough to tell).
         long byIds = 0;
