@@ -64,11 +64,9 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // By flag: the limits' own checks name their Java fields (probe helper 72).
-        for (Object[] atLeast : new Object[][]{{"--http-threads", httpThreads, 1}, {"--queue", queue, 0}, {"--max-connections", maxConnections, 1}}) {
-            if ((int) atLeast[1] < (int) atLeast[2]) {
-                throw new IllegalArgumentException(atLeast[0] + " must be at least " + atLeast[2] + ", got " + atLeast[1]);
-            }
-        }
+        atLeast("--http-threads", httpThreads, 1);
+        atLeast("--queue", queue, 0);
+        atLeast("--max-connections", maxConnections, 1);
         if (idleTimeout.isZero()) {
             throw new IllegalArgumentException("--idle-timeout must be above 0");
         }
@@ -102,6 +100,12 @@ final class ServeCommand implements Callable<Integer> {
                 SearchServer.MAX_BODY_BYTES >> 20, SearchServer.INDEX_CHECK_EVERY.toSeconds());
         stopped.await();
         return 0;
+    }
+
+    private static void atLeast(String flag, int value, int least) {
+        if (value < least) {
+            throw new IllegalArgumentException(flag + " must be at least " + least + ", got " + value);
+        }
     }
 
     private static String format(Duration d) {
