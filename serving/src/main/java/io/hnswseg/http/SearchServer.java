@@ -58,7 +58,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   only problem is segments it could not download just now; 200 with {@code {"status": "stale", "index": "..."}}
  *   once a build has replaced the index at its location (checked every {@link #INDEX_CHECK_EVERY}) and the
  *   server still answers from the index it opened: a {@linkplain #following following} server whose new index
- *   could not be opened, or one given a reader of the caller's, which is to be restarted;</li>
+ *   could not be opened, or one given a reader of the caller's, which is to be restarted; likewise once the index
+ *   at its location is removed or its manifest damaged;</li>
  *   <li>{@code GET /stats} answers what the index holds and how many requests were served.</li>
  * </ul>
  * A request the server cannot answer (malformed JSON, wrong dimension, NaN, k out of range, a body over
@@ -254,6 +255,12 @@ public final class SearchServer implements AutoCloseable {
             IndexManifest there;
             try {
                 there = g.reader.manifestAtSource();
+            } catch (java.nio.file.NoSuchFileException | io.hnswseg.manifest.InvalidManifestException e) {
+                // The store answered: the index was removed or its manifest damaged. Probe helper 72 found /health
+                // saying ok meanwhile; the opened index still answers, as after a replacement.
+                say("at " + g.reader.location() + " can no longer be opened (" + io.hnswseg.io.LocalFiles.describe(e) + "): this server still"
+                        + " answers from the index it opened", was);
+                return;
             } catch (IOException | RuntimeException e) {
                 // A store that does not answer now says nothing about the index: the last answer stands.
                 return;
@@ -300,12 +307,17 @@ public final class SearchServer implements AutoCloseable {
             } else {
                 what += "; restart it to serve the new one (the old one's files go at the next vacuum)";
             }
-            replaced = what;
-            if (!what.equals(was)) {
-                LOG.log(System.Logger.Level.WARNING, "the index " + what);
-            }
+            say(what, was);
         } finally {
             g.release();
+        }
+    }
+
+    /** Makes {@code what} the index's state in /health and /stats, and logs it when it differs from {@code was}. */
+    private void say(String what, String was) {
+        replaced = what;
+        if (!what.equals(was)) {
+            LOG.log(System.Logger.Level.WARNING, "the index " + what);
         }
     }
 

@@ -200,6 +200,37 @@ class SearchServerTest {
     }
 
     /**
+     * An index removed from its location, then one whose manifest is damaged (probe helper 72): /health said ok. The
+     * server still answers from what it opened, says the index can no longer be opened, and says ok again once the manifest is back.
+     */
+    @Test
+    void anIndexRemovedOrDamagedAtItsLocationMakesTheServerSaySo() throws Exception {
+        java.nio.file.Path copy = io.hnswseg.reader.TestIndexes.copy(tmp.resolve("idx"), tmp.resolve("removed-later"));
+        java.nio.file.Path manifest = copy.resolve("manifest.json");
+        byte[] kept = java.nio.file.Files.readAllBytes(manifest);
+        try (IndexReader served = IndexReader.open(copy.toString());
+             SearchServer other = new SearchServer(served, "127.0.0.1", 0, 2)) {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.port() + "/health")).GET().build();
+            SearchResults before = served.search(data[1].row(0), 10, 40, 0);
+            java.nio.file.Files.delete(manifest);
+            other.checkIndex();
+            JsonNode gone = JSON.readTree(http.send(health, HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals("stale", gone.get("status").asText(), gone.toString());
+            assertTrue(gone.get("index").asText().contains("can no longer be opened"), gone.toString());
+            assertTrue(before.matches(served.search(data[1].row(0), 10, 40, 0), 0), "answers as before");
+            java.nio.file.Files.writeString(manifest, "{\"format_version\": 2, \"segm");
+            other.checkIndex();
+            JsonNode damaged = JSON.readTree(http.send(health, HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals("stale", damaged.get("status").asText(), damaged.toString());
+            assertTrue(damaged.get("index").asText().contains("manifest"), damaged.toString());
+            java.nio.file.Files.write(manifest, kept);
+            other.checkIndex();
+            assertEquals("ok", JSON.readTree(http.send(health, HttpResponse.BodyHandlers.ofString()).body()).get("status").asText());
+        }
+    }
+
+    /**
      * {@code serve} follows its index: a build that replaces it in place is opened and served, a search that
      * started before the swap finishes on the old index (never on a closed one), and the old reader is closed
      * once that search ends.
