@@ -60,7 +60,7 @@ import java.util.concurrent.atomic.LongAdder;
  *   server still answers from the index it opened: a {@linkplain #following following} server whose new index
  *   could not be opened, or one given a reader of the caller's, which is to be restarted; likewise once the index
  *   at its location is removed or its manifest damaged;</li>
- *   <li>{@code GET /stats} answers what the index holds and how many requests were served.</li>
+ *   <li>{@code GET /stats} answers what the index holds and how many requests were served, refused and failed.</li>
  * </ul>
  * A request the server cannot answer (malformed JSON, wrong dimension, NaN, k out of range, a body over
  * {@link #MAX_BODY_BYTES}, a body that breaks HTTP framing) gets 400 with {@code {"error": "..."}}; a wrong
@@ -150,6 +150,8 @@ public final class SearchServer implements AutoCloseable {
     private final LongAdder served = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder busy = new LongAdder();
+    /** Searches answered 500 or 503 for the index's or the store's failure (not for the client's, nor for busy). */
+    private final LongAdder failed = new LongAdder();
     private final long started = System.nanoTime();
     /** Asks every {@link #INDEX_CHECK_EVERY} whether the index at the reader's location was replaced. */
     private final ScheduledExecutorService indexCheck;
@@ -598,17 +600,21 @@ public final class SearchServer implements AutoCloseable {
             reply(response, callback, 400, error(e.getMessage()));
         } catch (SegmentUnavailableException e) {
             // The object store failed the segment's download; a later search fetches it again.
+            failed.increment();
             response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);
             reply(response, callback, 503, error(e.getMessage()));
         } catch (CorruptSegmentException | java.io.UncheckedIOException e) {
             // The index's fault, not the client's (a corrupt segment, or one a lazy reader found missing or
             // not the manifest's); /health reports the segment from now on.
+            failed.increment();
             reply(response, callback, 500, error(e.getMessage()));
         } catch (RuntimeException e) {
+            failed.increment();
             reply(response, callback, 500, error("internal error: " + e));
         } catch (Error e) {
             // Answered like any failure: unanswered, the request waited for the idle timeout (review helper 60). The JVM's
             // own failures (out of memory) go on up once the client has its answer.
+            failed.increment();
             reply(response, callback, 500, error("internal error: " + e));
             if (e instanceof VirtualMachineError) {
                 throw e;
@@ -662,6 +668,7 @@ public final class SearchServer implements AutoCloseable {
             stats.put("queries_served", served.sum());
             stats.put("requests_rejected", rejected.sum());
             stats.put("requests_busy", busy.sum());
+            stats.put("searches_failed", failed.sum());
             stats.put("searches_running", searches.getActiveCount());
             stats.put("searches_queued", searches.getQueue().size());
             stats.put("uptime_seconds", (System.nanoTime() - started) / 1e9);

@@ -375,6 +375,9 @@ class SearchServerLimitsTest {
             assertEquals("failing", body.get("status").asText());
             assertEquals(1, body.get("failed_segments").size(), health.body());
             assertTrue(body.get("failed_segments").fieldNames().next().endsWith("part-00000.hseg"), health.body());
+            JsonNode stats = JSON.readTree(send(server, "GET", "/stats", null).body());
+            assertEquals(1, stats.get("searches_failed").asInt(), stats.toString());
+            assertEquals(0, stats.get("queries_served").asInt(), stats.toString());
         }
     }
 }
