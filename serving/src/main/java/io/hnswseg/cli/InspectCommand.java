@@ -28,12 +28,21 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         flags.noVerify = !verify;
-        try (IndexReader reader = flags.open(uri)) {
+        // A remote index's segments are checked by their stored sizes, not downloaded (probe helper 72: inspect fetched
+        // every segment of an S3 index to print its manifest); --verify downloads them to check their checksums.
+        boolean remote = IndexReader.isS3(uri) && !verify;
+        try (IndexReader reader = flags.open(uri, flags.readerOptions().withLazySegments(remote))) {
+            List<String> notStored = reader.segmentsNotStored();
+            if (!notStored.isEmpty()) {
+                throw new java.io.IOException(notStored.size() + " of " + reader.segmentCount() + " segments listed in the manifest"
+                        + " of " + reader.location() + " are not stored as listed: " + String.join("; ", notStored.subList(0, Math.min(5, notStored.size())))
+                        + (notStored.size() > 5 ? "; ..." : ""));
+            }
             IndexManifest m = reader.manifest();
             System.out.printf("index %s%n  format_version %d, metric %s, dimension %d, %d vectors in %d segment%s, %.1f MB%n",
                     reader.location(), m.formatVersion(), m.metric(), m.dimension(), m.totalCount(), m.segments().size(),
                     m.segments().size() == 1 ? "" : "s",
-                    reader.mappedBytes() / 1e6);
+                    m.segments().stream().mapToLong(IndexManifest.Segment::bytes).sum() / 1e6);
             if (m.build() != null) {
                 System.out.printf("  build: M=%d efConstruction=%d seed=%d%n", m.build().m(), m.build().efConstruction(), m.build().seed());
             }
@@ -82,9 +91,10 @@ final class InspectCommand implements Callable<Integer> {
                 IndexManifest.Segment s = m.segments().get(i);
                 System.out.printf("  %-48s %12d %14d %12s %9s%s%n", s.path(), s.count(), s.bytes(), "0x" + Long.toHexString(s.crc32c()),
                         s.centroid() == null ? "-" : s.centroid(),
-                        files.get(i).endsWith(s.path()) ? "" : "  (cached at " + files.get(i) + ")");
+                        remote || files.get(i).endsWith(s.path()) ? "" : "  (cached at " + files.get(i) + ")");
             }
             System.out.println(verify ? "  checksums: all " + m.segments().size() + " segments verified"
+                    : remote ? "  checksums: not verified, segments not downloaded: each found stored with the manifest's size (use --verify)"
                     : "  checksums: not verified (use --verify)");
         }
         return 0;

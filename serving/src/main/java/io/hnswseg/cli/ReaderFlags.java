@@ -57,10 +57,13 @@ class ReaderFlags {
     }
 
     IndexReader open(String index) throws IOException {
-        ReaderOptions options = readerOptions();
+        return open(index, readerOptions());
+    }
+
+    IndexReader open(String index, ReaderOptions options) throws IOException {
         IndexReader reader = IndexReader.open(index, options);
         System.err.printf("opened %s: %d segment%s%s, %d vectors of dimension %d, %s, %.1f MB mapped%n", reader.location(),
-                reader.segmentCount(), reader.segmentCount() == 1 ? "" : "s", options.lazySegments() ? " (each opened on its first query)" : "", reader.size(),
+                reader.segmentCount(), reader.segmentCount() == 1 ? "" : "s", options.lazySegments() ? " (each opened when first needed)" : "", reader.size(),
                 reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6);
         return reader;
     }

@@ -115,7 +115,8 @@ public final class IndexReader implements AutoCloseable {
         }
     }
 
-    private static boolean isS3(String uri) {
+    /** Whether {@code uri} names an index on S3 ({@code s3://} or {@code s3a://}), whose segments a reader downloads. */
+    public static boolean isS3(String uri) {
         return uri.startsWith("s3://") || uri.startsWith("s3a://");
     }
 
@@ -579,6 +580,17 @@ public final class IndexReader implements AutoCloseable {
             files.add(s.name());
         }
         return files;
+    }
+
+    /**
+     * For each segment not opened yet (with {@link ReaderOptions#lazySegments()}) whose file or object is missing or not
+     * the manifest's size, why; asked of the store without downloading anything. Empty for a reader that opened all
+     * its segments, which it could not have done otherwise.
+     *
+     * @throws IOException when the store does not answer now
+     */
+    public List<String> segmentsNotStored() throws IOException {
+        return segments.storedProblems();
     }
 
     /** Segments mapped so far: all of them, unless the reader opens segments lazily. */

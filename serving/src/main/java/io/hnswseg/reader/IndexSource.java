@@ -18,6 +18,12 @@ interface IndexSource extends Closeable {
     /** A local file holding the segment, its size checked against the manifest (and for downloads, its CRC32C). */
     Path segment(IndexManifest.Segment segment) throws IOException;
 
+    /**
+     * The size of the file or object stored for {@code relativePath}, asked of the store without reading it (an S3
+     * HEAD); a missing one is a {@link java.nio.file.NoSuchFileException} or an IOException naming it.
+     */
+    long storedBytes(String relativePath) throws IOException;
+
     /** The bytes of a small side file of the index (e.g. the centroids), whatever its checks; see {@link #sideFile}. */
     byte[] read(String relativePath) throws IOException;
 

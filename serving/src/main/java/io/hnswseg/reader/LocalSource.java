@@ -48,6 +48,15 @@ final class LocalSource implements IndexSource {
     }
 
     @Override
+    public long storedBytes(String relativePath) throws IOException {
+        Path file = dir.resolve(relativePath);
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "file listed in the manifest is missing");
+        }
+        return Files.size(file);
+    }
+
+    @Override
     public Path segment(IndexManifest.Segment segment) throws IOException {
         Path file = dir.resolve(segment.path());
         if (!Files.isRegularFile(file)) {

@@ -12,6 +12,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -145,34 +146,56 @@ final class S3Source implements IndexSource {
         return true;
     }
 
+    @Override
+    public long storedBytes(String relativePath) throws IOException {
+        try {
+            return s3.headObject(HeadObjectRequest.builder().bucket(bucket).key(key(relativePath)).build()).contentLength();
+        } catch (SdkException e) {
+            throw failure(relativePath, e);
+        }
+    }
+
     /** Opens an object; errors name the object and say whether retrying can help. */
     private ResponseInputStream<GetObjectResponse> get(String relative) throws IOException {
-        String name = uriOf(relative);
         try {
             return s3.getObject(GetObjectRequest.builder().bucket(bucket).key(key(relative)).build());
-        } catch (NoSuchBucketException e) {
-            throw new SegmentCache.Fatal(name + ": bucket '" + bucket + "' does not exist", e);
-        } catch (NoSuchKeyException e) {
-            NoSuchFileException missing = new NoSuchFileException(name, null, IndexManifest.FILE_NAME.equals(relative)
-                    ? "no manifest: not an hnswseg index, or its build never committed" : "object listed in the manifest is missing");
-            throw new SegmentCache.Fatal(missing.getMessage(), e);
-        } catch (S3Exception e) {
-            int status = e.statusCode();
-            if (status == 403 || status == 401) {
-                throw new SegmentCache.Fatal(name + ": access denied (" + status + " " + e.awsErrorDetails().errorCode()
-                        + "): check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and the bucket policy", e);
-            }
-            if (status == 404) {
-                throw new SegmentCache.Fatal(name + ": not found (404 " + e.awsErrorDetails().errorCode() + ")", e);
-            }
-            if (status >= 300 && status < 500 && status != 408 && status != 429) {
-                // A redirect or a refused request (400, 416, ...): the same request will be refused again.
-                throw new SegmentCache.Fatal(name + ": S3 error " + status + " " + e.awsErrorDetails().errorCode() + ": " + e.getMessage(), e);
-            }
-            throw new IOException(name + ": S3 error " + status + " " + e.awsErrorDetails().errorCode() + ": " + e.getMessage(), e);
         } catch (SdkException e) {
-            throw new IOException(name + ": cannot read from S3: " + e.getMessage(), e);
+            throw failure(relative, e);
         }
+    }
+
+    /**
+     * A request's failure for the object at {@code relative}, naming it and saying whether retrying can help: a missing
+     * manifest is a {@link NoSuchFileException} (a server following the index says it is gone), other refusals {@link
+     * SegmentCache.Fatal}, the rest (outages, timeouts, 5xx) plain IOExceptions.
+     */
+    private IOException failure(String relative, SdkException failure) {
+        String name = uriOf(relative);
+        if (failure instanceof NoSuchBucketException) {
+            return new SegmentCache.Fatal(name + ": bucket '" + bucket + "' does not exist", failure);
+        }
+        int status = failure instanceof S3Exception e ? e.statusCode() : -1;
+        if (failure instanceof NoSuchKeyException || status == 404) {
+            if (IndexManifest.FILE_NAME.equals(relative)) {
+                NoSuchFileException missing = new NoSuchFileException(name, null, "no manifest: not an hnswseg index, or its build never committed");
+                missing.initCause(failure);
+                return missing;
+            }
+            return new SegmentCache.Fatal(name + ": object listed in the manifest is missing", failure);
+        }
+        if (status < 0) {
+            return new IOException(name + ": cannot read from S3: " + failure.getMessage(), failure);
+        }
+        String code = ((S3Exception) failure).awsErrorDetails().errorCode();
+        if (status == 403 || status == 401) {
+            return new SegmentCache.Fatal(name + ": access denied (" + status + " " + code
+                    + "): check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and the bucket policy", failure);
+        }
+        if (status >= 300 && status < 500 && status != 408 && status != 429) {
+            // A redirect or a refused request (400, 416, ...): the same request will be refused again.
+            return new SegmentCache.Fatal(name + ": S3 error " + status + " " + code + ": " + failure.getMessage(), failure);
+        }
+        return new IOException(name + ": S3 error " + status + " " + code + ": " + failure.getMessage(), failure);
     }
 
     @Override

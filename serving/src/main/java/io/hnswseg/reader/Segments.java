@@ -257,6 +257,31 @@ final class Segments implements AutoCloseable {
         return opened.get(s);
     }
 
+    /**
+     * For each segment not open yet whose file or object is missing or not the manifest's size, why, asked of the store
+     * without reading it (a HEAD per object): what a lazy reader learns of its segments before any search.
+     *
+     * @throws IOException when the store does not answer (an outage, a timeout), which says nothing about the index
+     */
+    List<String> storedProblems() throws IOException {
+        List<String> problems = new ArrayList<>();
+        for (int s = 0; s < opened.length(); s++) {
+            if (opened.get(s) != null) {
+                continue;
+            }
+            IndexManifest.Segment entry = manifest.segments().get(s);
+            try {
+                long bytes = source.storedBytes(entry.path());
+                if (bytes != entry.bytes()) {
+                    problems.add(entry.path() + " has " + bytes + " bytes, the manifest says " + entry.bytes());
+                }
+            } catch (java.nio.file.NoSuchFileException | SegmentCache.Fatal e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return problems;
+    }
+
     /** The segments open now, in manifest order. */
     List<MappedSegment> open() {
         List<MappedSegment> list = new ArrayList<>();

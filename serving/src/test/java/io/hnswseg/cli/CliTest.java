@@ -350,6 +350,38 @@ class CliTest {
         assertTrue(m.contains("no such file or directory: " + tmp.resolve("missing.fvecs")), m);
     }
 
+    /**
+     * inspect of an S3 index downloaded every segment to print its manifest (probe helper 72). It now asks the store for
+     * each segment's size and downloads nothing; a missing or truncated object is still an error naming it.
+     */
+    @Test
+    void inspectOfAnS3IndexDownloadsNoSegmentAndNamesOneNotStored() throws Exception {
+        Path index = tmp.resolve("index");
+        TestIndexes.write(index, TestIndexes.clustered(2_000, 10, 8, 4)[0], 3, new HnswParams(8, 40, 1, Metric.L2), 1);
+        System.setProperty("aws.accessKeyId", io.hnswseg.reader.LocalS3.ACCESS);
+        System.setProperty("aws.secretAccessKey", io.hnswseg.reader.LocalS3.SECRET);
+        try (io.hnswseg.reader.LocalS3 store = io.hnswseg.reader.LocalS3.start(0, "indexes")) {
+            store.upload(index, "indexes", "v1");
+            Path cache = tmp.resolve("cache");
+            String[] inspect = {"inspect", "s3://indexes/v1", "--s3-endpoint", store.endpoint(), "--cache-dir", cache.toString()};
+            assertEquals(0, run(inspect));
+            if (Files.exists(cache)) {
+                try (var files = Files.walk(cache)) {
+                    assertEquals(List.of(), files.filter(f -> f.toString().endsWith(".hseg")).toList(), "no segment downloaded");
+                }
+            }
+            store.client().putObject(b -> b.bucket("indexes").key("v1/segments/part-00001.hseg"),
+                    software.amazon.awssdk.core.sync.RequestBody.fromString("short"));
+            store.client().deleteObject(b -> b.bucket("indexes").key("v1/segments/part-00002.hseg"));
+            String message = error(inspect);
+            assertTrue(message.contains("2 of 3 segments") && message.contains("part-00001.hseg has 5 bytes")
+                    && message.contains("s3://indexes/v1/segments/part-00002.hseg"), message);
+        } finally {
+            System.clearProperty("aws.accessKeyId");
+            System.clearProperty("aws.secretAccessKey");
+        }
+    }
+
     private static String[] with(String[] args, String... more) {
         String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
         System.arraycopy(more, 0, all, args.length, more.length);

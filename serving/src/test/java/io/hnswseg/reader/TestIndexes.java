@@ -204,6 +204,11 @@ public final class TestIndexes {
             }
 
             @Override
+            public long storedBytes(String relativePath) throws IOException {
+                return local.storedBytes(relativePath);
+            }
+
+            @Override
             public boolean mayPass(IOException failure) {
                 return mayPass;
             }
