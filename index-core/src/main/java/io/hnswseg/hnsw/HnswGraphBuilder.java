@@ -59,10 +59,26 @@ public final class HnswGraphBuilder {
         this(new HnswGraph(dimension, capacity, params));
     }
 
-    /** A builder of {@code graph}, empty; tests hand in graphs whose vectors sit in small pages. */
+    /**
+     * A builder of {@code graph}, empty; tests hand in graphs whose vectors sit in small pages.
+     *
+     * @throws IllegalArgumentException when the build beam is narrower than M: a node would choose its links among
+     *         fewer candidates than it may keep (segments so built before this check still open)
+     */
     HnswGraphBuilder(HnswGraph graph) {
+        HnswParams params = graph.params;
+        if (params.efConstruction() < params.m()) {
+            throw new IllegalArgumentException(beamBelowM(params.efConstruction(), params.m()));
+        }
         this.graph = graph;
         this.levelMultiplier = 1.0 / Math.log(graph.params.m());
+    }
+
+    /** Why a build with beam {@code efConstruction} and {@code m} links is refused, in the command line's words. */
+    public static String beamBelowM(int efConstruction, int m) {
+        return "--ef-construction " + efConstruction + " is below --m " + m + ": each vector would choose its links among fewer"
+                + " candidates than the " + m + " it may keep; give --ef-construction " + m + " or more (the default is "
+                + HnswParams.DEFAULT_EF_CONSTRUCTION + ")";
     }
 
     /** Adds a vector; see {@link #add(long, float[], int)}. */

@@ -115,6 +115,11 @@ class BadInputTest {
         assertMessage(assertThrows(IllegalStateException.class, () -> b.build(1)), "already built");
         assertThrows(IllegalArgumentException.class, () -> new HnswParams(1, 100, 1, Metric.L2));
         assertThrows(IllegalArgumentException.class, () -> new HnswParams(16, 0, 1, Metric.L2));
+        // A beam narrower than M left nodes short of links (carried leftover): refused by the builder, not the record,
+        // so that segments built so before still open.
+        HnswParams narrow = new HnswParams(16, 8, 1, Metric.L2);
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> new HnswGraphBuilder(3, 10, narrow)),
+                "--ef-construction 8 is below --m 16");
     }
 
     @Test

@@ -206,6 +206,10 @@ public final class BuildOptions implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(e.getMessage());
         }
+        if (efConstruction < m) {
+            // Before Spark starts: each task's builder refuses it too.
+            throw new InvalidInputException(io.hnswseg.hnsw.HnswGraphBuilder.beamBelowM(efConstruction, m));
+        }
         if (format != null && !format.equals("parquet") && !format.equals("fvecs") && !format.equals("bvecs")) {
             throw new InvalidInputException("--format " + format + ": expected parquet, fvecs or bvecs");
         }

@@ -346,6 +346,9 @@ class BuildIndexJobTest {
         e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
                 "--output", out("one-routed"), "--partitions", "1", "--partitioner", "kmeans"));
         assertTrue(e.getMessage().contains("--partitioner kmeans needs --partitions 2 or more"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
+                "--output", out("narrow-beam"), "--m", "16", "--ef-construction", "8"));
+        assertTrue(e.getMessage().contains("--ef-construction 8 is below --m 16"), e.getMessage());
         // A sample smaller than the partitions trained fewer cells and built fewer, larger segments (review helper 65:
         // 3 of 8, the largest 4.90x the mean); an input smaller than the sample is all sampled and builds.
         e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", fvecs.toString(),
