@@ -31,6 +31,11 @@ final class ParquetTables {
         try {
             table = spark.read().parquet(uri);
         } catch (Exception e) { // Spark 4's AnalysisException is a checked exception, thrown from Scala undeclared
+            if (e.getMessage() != null && e.getMessage().contains("UNABLE_TO_INFER_SCHEMA")) {
+                // Every file in plain subdirectories: Spark reads none, and asks for a schema the user cannot give (probe
+                // helper 77). Said as for a table of which some files would not be read; an empty one keeps Spark's words.
+                refuseUnreadFiles(spark, uri, what, new String[0]);
+            }
             String float16 = e.getMessage() != null && e.getMessage().contains("FLOAT16") ? float16Column(spark, uri) : null;
             throw new InvalidInputException(what + " " + uri + ": cannot read it as a Parquet table: " + (float16 != null
                     ? float16 + " holds float16 (half precision) values, which Spark's Parquet reader does not read; write the vectors as float32 (or float64)"
@@ -94,6 +99,7 @@ final class ParquetTables {
         }
         java.util.List<String> unread = new java.util.ArrayList<>();
         long count = 0;
+        String glob = null;
         try {
             org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(uri);
             org.apache.hadoop.fs.FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -118,6 +124,7 @@ final class ParquetTables {
                     depth = Math.max(depth, depth(relative));
                 }
             }
+            glob = globOf(uri, data);
             for (String relative : data) {
                 if (!readPaths.contains(top + "/" + relative) || depth(relative) != depth) {
                     count++;
@@ -138,9 +145,29 @@ final class ParquetTables {
         if (count > 0) {
             throw new InvalidInputException(what + " " + uri + ": " + count + " file" + (count == 1 ? "" : "s") + " in it would not be read"
                     + " (e.g. " + String.join(", ", unread) + "): Spark reads a table's files when all sit at its top, or all under"
-                    + " key=value partition directories, and passes over others; move them, or give a glob that names them (e.g. "
-                    + uri.replaceAll("/+$", "") + "/*/*.parquet)");
+                    + " key=value partition directories, and passes over others; move them, or give a glob that names every"
+                    + " file: " + glob);
         }
+    }
+
+    /**
+     * A glob naming every one of a table's data files ({@code relative} to {@code uri}) at whatever depth each sits:
+     * {@code T/*&#47;*.parquet} when all are one directory down, {@code T/{*.parquet,*&#47;*.parquet}} when some sit at the
+     * top too (probe helper 77: the glob this error suggested named only the subdirectories' files, and the build
+     * indexed half the table without a word).
+     */
+    static String globOf(String uri, java.util.List<String> relative) {
+        boolean parquet = relative.stream().allMatch(f -> f.endsWith(".parquet"));
+        java.util.SortedSet<Integer> depths = new java.util.TreeSet<>();
+        for (String f : relative) {
+            depths.add(depth(f));
+        }
+        java.util.List<String> patterns = new java.util.ArrayList<>();
+        for (int d : depths) {
+            patterns.add("*/".repeat(d) + (parquet ? "*.parquet" : "*"));
+        }
+        String root = uri.replaceAll("/+$", "") + "/";
+        return patterns.size() == 1 ? root + patterns.get(0) : root + "{" + String.join(",", patterns) + "}";
     }
 
     /**

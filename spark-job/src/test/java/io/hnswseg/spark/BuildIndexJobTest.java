@@ -191,6 +191,24 @@ class BuildIndexJobTest {
                 "--output", out("nested-index"), "--vector-col", "embedding", "--partitions", "2"));
         assertTrue(e.getMessage().contains("1 file in it would not be read (e.g. more/" + floatParts.get(1).getFileName() + ")"),
                 e.getMessage());
+        // The glob the error suggests reads every file: it named the subdirectory's alone (probe helper 77), and the
+        // build indexed the other half without a word.
+        String glob = e.getMessage().substring(e.getMessage().indexOf("names every file: ") + "names every file: ".length());
+        assertEquals(nested + "/{*.parquet,*/*.parquet}", glob);
+        long rows = spark.read().parquet(floatParts.get(0).toString()).count() + spark.read().parquet(floatParts.get(1).toString()).count();
+        runJob(spark, "--input", glob, "--output", out("nested-globbed"), "--vector-col", "embedding", "--partitions", "2",
+                "--eval-queries", "0");
+        assertEquals(rows, JobFixtures.manifest(tmp.resolve("nested-globbed")).totalCount());
+        // Every file in plain subdirectories: Spark asked for a schema, which no option gives.
+        Path deeper = tmp.resolve("deeper-table");
+        Files.createDirectories(deeper.resolve("2024"));
+        Files.createDirectories(deeper.resolve("2025"));
+        Files.copy(floatParts.get(0), deeper.resolve("2024").resolve(floatParts.get(0).getFileName()));
+        Files.copy(floatParts.get(1), deeper.resolve("2025").resolve(floatParts.get(1).getFileName()));
+        e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", deeper.toString(),
+                "--output", out("deeper-index"), "--vector-col", "embedding", "--partitions", "2"));
+        assertTrue(e.getMessage().contains("2 files in it would not be read") && e.getMessage().endsWith(deeper + "/*/*.parquet"),
+                e.getMessage());
         // A file beside key=value directories: Spark lists it among its inputs, then reads none of its rows.
         Path dated = tmp.resolve("dated-table");
         Files.createDirectories(dated.resolve("date=2026-12-01"));
