@@ -178,10 +178,35 @@ final class ParquetTables {
      * files gained columns keeps reading well through an old summary: review helper 56).
      */
     static String summaryFile(Dataset<?> table) {
+        java.util.List<org.apache.hadoop.fs.Path> dirs = new java.util.ArrayList<>();
+        for (String root : Overlap.inputRoots(table)) {
+            dirs.add(new org.apache.hadoop.fs.Path(root));
+        }
+        return summaryIn(dirs, table.sparkSession().sparkContext().hadoopConfiguration());
+    }
+
+    /**
+     * {@link #summaryFile} for an error met reading {@code file}, whose table is not at hand: a summary in the file's
+     * directory or up to two above it (a partitioned table's root). Probe helper 77: a stale summary's column type was
+     * blamed on the data files, which agreed.
+     */
+    static String summaryBeside(String file) {
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.getActiveSession()
+                .getOrElse(() -> org.apache.spark.sql.SparkSession.getDefaultSession().getOrElse(() -> null));
+        if (spark == null) {
+            return "";
+        }
+        java.util.List<org.apache.hadoop.fs.Path> dirs = new java.util.ArrayList<>();
+        for (org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(file).getParent(); dir != null && dirs.size() < 3;
+                dir = dir.getParent()) {
+            dirs.add(dir);
+        }
+        return summaryIn(dirs, spark.sparkContext().hadoopConfiguration());
+    }
+
+    private static String summaryIn(java.util.List<org.apache.hadoop.fs.Path> dirs, org.apache.hadoop.conf.Configuration conf) {
         try {
-            org.apache.hadoop.conf.Configuration conf = table.sparkSession().sparkContext().hadoopConfiguration();
-            for (String root : Overlap.inputRoots(table)) {
-                org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(root);
+            for (org.apache.hadoop.fs.Path dir : dirs) {
                 org.apache.hadoop.fs.FileSystem fs = dir.getFileSystem(conf);
                 for (String name : new String[]{"_common_metadata", "_metadata"}) {
                     org.apache.hadoop.fs.Path summary = new org.apache.hadoop.fs.Path(dir, name);

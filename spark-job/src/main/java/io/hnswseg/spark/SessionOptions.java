@@ -240,7 +240,7 @@ final class SessionOptions {
             String column = c.getColumn().replaceAll("^\\[|\\]$", "").split(", ")[0];
             return (file != null ? "reading " + file + ": " : "") + "column " + column + " holds " + c.getPhysicalType().toLowerCase(java.util.Locale.ROOT)
                     + " values where the table has " + c.getLogicalType() + " (Spark takes a table's column types from one of its"
-                    + " files): write every file with the same column types";
+                    + " files): write every file with the same column types" + (file != null ? ParquetTables.summaryBeside(file) : "");
         }
         java.util.regex.Matcher codec = MISSING_CODEC.matcher(line);
         if (root instanceof ClassNotFoundException && codec.matches()) {

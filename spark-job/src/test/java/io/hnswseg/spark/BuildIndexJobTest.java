@@ -991,6 +991,20 @@ class BuildIndexJobTest {
         assertTrue(e.getMessage().startsWith("no column 'embedding' (--vector-col) in the input; it has: id, vector; the table's columns come from"
                 + " its summary file ") && e.getMessage().contains("_common_metadata, which Spark reads instead of its data files"), e.getMessage());
 
+        // A summary of other column types: the data files, which agree, were blamed (probe helper 77).
+        Path staleTypes = tmp.resolve("stale-summary-types");
+        table.coalesce(1).write().parquet(staleTypes.toString());
+        Path intIds = tmp.resolve("int-id-columns");
+        table.withColumn("id", org.apache.spark.sql.functions.col("id").cast("int")).coalesce(1).write().parquet(intIds.toString());
+        try (Stream<Path> files = Files.list(intIds)) {
+            Files.copy(files.filter(f -> f.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow(),
+                    staleTypes.resolve("_common_metadata"));
+        }
+        String typed = failure("--input", staleTypes.toString(), "--output", tmp.resolve("stale-types-index").toString(),
+                "--vector-col", "embedding", "--eval-queries", "0");
+        assertTrue(typed.contains("column id holds int64 values where the table has int")
+                && typed.contains("the table's columns come from its summary file") && typed.contains("_common_metadata"), typed);
+
         Path nullId = tmp.resolve("null-id");
         table.select(org.apache.spark.sql.functions.when(org.apache.spark.sql.functions.col("id").equalTo(5), null)
                 .otherwise(org.apache.spark.sql.functions.col("id")).as("id"), org.apache.spark.sql.functions.col("embedding"))
