@@ -23,15 +23,21 @@ public final class HnswsegCli implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** What a reader command out of memory is told to raise. */
+    private static final String MORE_MEMORY = "give the JVM more heap, HNSWSEG_JAVA_OPTS=-Xmx8g with bin/hnswseg (query holds"
+            + " every query's results until it writes them: a large --k over many queries takes the most)";
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(UsageErrors.execute(commandLine(), args, "hnswseg" + (args.length > 0 ? " " + args[0] : ""), MORE_MEMORY));
     }
 
     /** The configured command line: errors in user input print one line, not a stack trace. */
     static CommandLine commandLine() {
         CommandLine cli = UsageErrors.install(new CommandLine(new HnswsegCli()), null);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("hnswseg " + commandLine.getCommandName() + ": error: " + io.hnswseg.io.LocalFiles.describe(e));
+            String outOfMemory = UsageErrors.outOfMemory(e, MORE_MEMORY);
+            commandLine.getErr().println("hnswseg " + commandLine.getCommandName() + ": error: "
+                    + (outOfMemory != null ? outOfMemory : io.hnswseg.io.LocalFiles.describe(e)));
             if (Boolean.getBoolean("hnswseg.debug")) {
                 e.printStackTrace(commandLine.getErr());
             }

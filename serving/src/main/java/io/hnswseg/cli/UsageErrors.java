@@ -24,6 +24,30 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
         return cli.setParameterExceptionHandler(new UsageErrors(program));
     }
 
+    /**
+     * Runs {@code cli} on {@code args} and returns its exit code; a JVM out of memory prints one line saying what to
+     * raise ({@code remedy}) and returns 1. Picocli hands its handlers exceptions only, and an OutOfMemoryError came out
+     * as a bare stack trace (probe helper 78: query at a small heap, a build's sample on a small driver).
+     */
+    public static int execute(CommandLine cli, String[] args, String program, String remedy) {
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            System.err.println(program + ": error: " + outOfMemory(e, remedy));
+            return 1;
+        }
+    }
+
+    /** {@code "out of memory (Java heap space); <remedy>"} when {@code e} or a cause is an OutOfMemoryError, else null. */
+    public static String outOfMemory(Throwable e, String remedy) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                return "out of memory (" + t.getMessage() + "); " + remedy;
+            }
+        }
+        return null;
+    }
+
     @Override
     public int handleParseException(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();

@@ -382,6 +382,27 @@ class CliTest {
         }
     }
 
+    /** A JVM out of memory was a bare stack trace (probe helper 78); it is one line saying what to raise, and exit 1. */
+    @Test
+    void outOfMemoryIsOneLineSayingWhatToRaise() {
+        @picocli.CommandLine.Command(name = "hungry")
+        class Hungry implements java.util.concurrent.Callable<Integer> {
+            @Override
+            public Integer call() {
+                throw new OutOfMemoryError("Java heap space");
+            }
+        }
+        java.io.PrintStream err = System.err;
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(said, true));
+        try {
+            assertEquals(1, UsageErrors.execute(new picocli.CommandLine(new Hungry()), new String[0], "hnswseg hungry", "raise -Xmx"));
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals("hnswseg hungry: error: out of memory (Java heap space); raise -Xmx", said.toString().strip());
+    }
+
     private static String[] with(String[] args, String... more) {
         String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
         System.arraycopy(more, 0, all, args.length, more.length);

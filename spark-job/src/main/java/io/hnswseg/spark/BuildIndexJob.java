@@ -98,7 +98,7 @@ public final class BuildIndexJob implements Callable<Integer> {
     String testFault;
 
     public static void main(String[] args) {
-        System.exit(SessionOptions.commandLine(new BuildIndexJob(), "build").execute(args));
+        System.exit(io.hnswseg.cli.UsageErrors.execute(commandLine(), args, "hnswseg build", SessionOptions.MORE_MEMORY));
     }
 
     static picocli.CommandLine commandLine() {

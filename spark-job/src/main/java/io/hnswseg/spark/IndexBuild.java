@@ -429,12 +429,32 @@ final class IndexBuild {
                     + " spread over partitions near them: %s", heavy.count(), 100 * HeavyVectors.SHARE_PER_PART,
                     Arrays.deepToString(partitioning.heavyCells)));
         }
+        double routed = partitioning.routedImbalance(sample.vectors, sample.rows);
         if (inputRows >= partitions) {
             // An input of fewer rows than partitions leaves partitions empty by design (probe helper 67); fewer distinct
             // vectors than partitions is the imbalance this warns of (review helpers 61, 69).
-            warnIfUnbalanced(partitioning, sample, partitions, trained.imbalance());
+            warnIfUnbalanced(routed, partitions, trained.imbalance());
         }
+        refuseUnfitting(routed, partitions, inputRows, sample.dimension);
         return partitioning;
+    }
+
+    /**
+     * Refuses, before any segment is built, a routing whose largest partition would not fit its task: the partitions
+     * were sized for the 1.5x balance, and a denser input ran a task out of memory (probe helper 78: 700,000 near-copies
+     * of one vector, the sample's largest cell 14x the mean, a build that died with exit code 52).
+     */
+    private void refuseUnfitting(double routedImbalance, int partitions, long inputRows, int dimension) {
+        MemoryPlan plan = MemoryPlan.of(spark, options, dimension);
+        long largest = (long) Math.ceil(inputRows * routedImbalance / partitions);
+        if (largest > plan.maxVectorsPerSegment()) {
+            throw new InvalidInputException(String.format("k-means: routed as the input will be, the sample's largest partition is"
+                            + " %.2fx the mean of %d: about %,d vectors of dimension %d, which need about %,d MB, but %s; the input repeats"
+                            + " some vectors or holds a region too dense to split. Give the build more memory (in local mode"
+                            + " HNSWSEG_DRIVER_MEMORY, else spark.executor.memory), or pass --partitioner random (every query then"
+                            + " searches every segment)", routedImbalance, partitions, largest, dimension,
+                    largest * plan.bytesPerVector() >> 20, plan.describe()));
+        }
     }
 
     /**
@@ -443,8 +463,7 @@ final class IndexBuild {
      * each frequent vector once: an input of five distinct vectors in 20 partitions filled five of them four times the
      * mean while it read 1.0 (review helper 61).
      */
-    private static void warnIfUnbalanced(Partitioning partitioning, Sample sample, int partitions, double trainedImbalance) {
-        double ratio = partitioning.routedImbalance(sample.vectors, sample.rows);
+    private static void warnIfUnbalanced(double ratio, int partitions, double trainedImbalance) {
         // Said once: when the cells were over already, their own warning said it, unless routing adds to it. A routed
         // ratio just over 1.5 on cells just under went unsaid (review helper 65: 1.48x trained, 1.55x built).
         if (ratio > 1.5 && (trainedImbalance <= 1.5 || ratio > trainedImbalance + 0.1)) {

@@ -44,6 +44,11 @@ final class MemoryPlan {
         int taskCpus = conf.getInt("spark.task.cpus", 1);
         int cores = local ? spark.sparkContext().defaultParallelism() : conf.getInt("spark.executor.cores", 1);
         int tasks = Math.max(1, cores / Math.max(1, taskCpus));
+        if (options.partitions != null) {
+            // No more build tasks run at once than there are partitions (probe helper 78: --partitions 1 was refused for
+            // a heap that two tasks would share).
+            tasks = Math.min(tasks, options.partitions);
+        }
         return new MemoryPlan(heap, tasks, 2 * options.m + 1, bytesPerVector(dimension, options.m));
     }
 

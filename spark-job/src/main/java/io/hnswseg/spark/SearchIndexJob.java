@@ -64,7 +64,7 @@ public final class SearchIndexJob implements Callable<Integer> {
     private double startupSeconds = Double.NaN;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(io.hnswseg.cli.UsageErrors.execute(commandLine(), args, "hnswseg search-job", SessionOptions.MORE_MEMORY));
     }
 
     static picocli.CommandLine commandLine() {

@@ -146,6 +146,10 @@ final class SessionOptions {
         }
     }
 
+    /** What a job out of memory is told to raise. */
+    static final String MORE_MEMORY = "give the JVM more (HNSWSEG_DRIVER_MEMORY for bin/hnswseg, where local[N] tasks run too;"
+            + " spark.executor.memory on a cluster); a search-job holds the most for a large --k";
+
     /** A command line whose failures print one line, {@code hnswseg <name>: error: ...}. */
     static CommandLine commandLine(Object command, String name) {
         CommandLine cli = io.hnswseg.cli.UsageErrors.install(new CommandLine(command), "hnswseg " + name);
@@ -270,8 +274,7 @@ final class SessionOptions {
         }
         if (line.contains("Java heap space")) {
             // A task's OutOfMemoryError reaches the driver as its message alone (probe helper 40: "error: Java heap space").
-            return line + ": out of memory; give the JVM more (HNSWSEG_DRIVER_MEMORY for bin/hnswseg, where local[N] tasks"
-                    + " run too; spark.executor.memory on a cluster); a search-job holds the most for a large --k";
+            return line + ": out of memory; " + MORE_MEMORY;
         }
         return line;
     }

@@ -60,7 +60,7 @@ public final class VacuumIndexJob implements Callable<Integer> {
     CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(io.hnswseg.cli.UsageErrors.execute(commandLine(), args, "hnswseg vacuum", SessionOptions.MORE_MEMORY));
     }
 
     static CommandLine commandLine() {
