@@ -202,7 +202,8 @@ public final class LocalFiles {
     public static String describe(Throwable e) {
         String message = e.getMessage();
         if (e instanceof NoSuchFileException n) {
-            return "no such file or directory: " + n.getFile();
+            // A reason of ours ("no manifest: not an hnswseg index, ...") says more than the JDK's words.
+            return n.getReason() != null ? n.getFile() + ": " + n.getReason() : "no such file or directory: " + n.getFile();
         }
         if (e instanceof FileAlreadyExistsException f) {
             return "already exists: " + f.getFile();

@@ -25,6 +25,7 @@ class LocalFilesTest {
         assertEquals("no such file or directory: /idx/segments/a.hseg", LocalFiles.describe(missing));
         // A thread pool's hand-off wraps with the cause's toString as the message: its class name was printed.
         assertEquals("no such file or directory: /idx/segments/a.hseg", LocalFiles.describe(new RuntimeException(missing)));
+        assertEquals("/idx/manifest.json: no manifest", LocalFiles.describe(new NoSuchFileException("/idx/manifest.json", null, "no manifest")));
         IllegalStateException corrupt = new IllegalStateException("segment a.hseg: deleted or moved away on disk after it was opened");
         assertEquals(corrupt.getMessage(), LocalFiles.describe(new RuntimeException(new RuntimeException(corrupt))));
         // A wrapper with words of its own keeps them.

@@ -71,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LocalFiles.checkOutput("--json", json, overwrite, base, queries, groundTruth);
         HnswParams params = new HnswParams(m, efConstruction, seed, Metric.parse(metric), !floatOnly);
+        if (efConstruction < m) {
+            // Before the files are read and any ground truth computed; the builder refuses it too.
+            throw new IllegalArgumentException(io.hnswseg.hnsw.HnswGraphBuilder.beamBelowM(efConstruction, m));
+        }
         FloatMatrix baseVectors = VecsReader.readFloats(base, limit > 0 ? limit : Integer.MAX_VALUE);
         FloatMatrix queryVectors = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         int[][] truth = VecsReader.readInts(groundTruth);

@@ -257,14 +257,14 @@ public final class SearchServer implements AutoCloseable {
             IndexManifest there;
             try {
                 there = g.reader.manifestAtSource();
-            } catch (java.nio.file.NoSuchFileException | io.hnswseg.manifest.InvalidManifestException e) {
-                // The store answered: the index was removed or its manifest damaged. Probe helper 72 found /health
-                // saying ok meanwhile; the opened index still answers, as after a replacement.
-                say("at " + g.reader.location() + " can no longer be opened (" + io.hnswseg.io.LocalFiles.describe(e) + "): this server still"
-                        + " answers from the index it opened", was);
-                return;
             } catch (IOException | RuntimeException e) {
-                // A store that does not answer now says nothing about the index: the last answer stands.
+                if (IndexReader.answeredByStore(e)) {
+                    // The index was removed, its manifest damaged, or access to it refused. Probe helper 72 found /health
+                    // saying ok meanwhile; the opened index still answers, as after a replacement.
+                    say("at " + g.reader.location() + " can no longer be opened (" + io.hnswseg.io.LocalFiles.describe(e) + "): this"
+                            + " server still answers from the index it opened", was);
+                }
+                // Else a store that does not answer now says nothing about the index: the last answer stands.
                 return;
             }
             if (there.equals(g.reader.manifest())) {
@@ -276,7 +276,9 @@ public final class SearchServer implements AutoCloseable {
             if (follows) {
                 if (there.equals(refused) && System.nanoTime() - refusedAt < RETRY_REFUSED_NANOS) {
                     // Opening it failed a moment ago (review helper 31: an index the server cannot take was opened,
-                    // mapped and checked again every 30 s): wait for another build, or try again later.
+                    // mapped and checked again every 30 s): wait for another build, or try again later. Said as then,
+                    // in case a check in between said something else (review helper 79).
+                    say(refusedSaid, was);
                     return;
                 }
                 try {
@@ -304,6 +306,7 @@ public final class SearchServer implements AutoCloseable {
                         refusedAt = System.nanoTime();
                         what += ", because the new one cannot be served (" + io.hnswseg.io.LocalFiles.describe(e) + "); a later build is"
                                 + " tried when it lands, this one again in " + RETRY_REFUSED_NANOS / 60_000_000_000L + " minutes";
+                        refusedSaid = what;
                     }
                 }
             } else {
@@ -328,6 +331,8 @@ public final class SearchServer implements AutoCloseable {
     /** The manifest of the replacing index last refused, and when (touched by the checking thread only). */
     private IndexManifest refused;
     private long refusedAt;
+    /** What /health said when {@link #refused} was refused. */
+    private String refusedSaid;
 
     private static final System.Logger LOG = System.getLogger(SearchServer.class.getName());
 

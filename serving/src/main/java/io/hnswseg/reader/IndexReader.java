@@ -468,8 +468,22 @@ public final class IndexReader implements AutoCloseable {
      * than a property of the index (a missing or refused object, a corrupt or foreign file).
      */
     public static boolean mayPass(Throwable failure) {
+        return hasCause(failure, SegmentCache.Unavailable.class) || hasCause(failure, SegmentUnavailableException.class);
+    }
+
+    /**
+     * Whether {@code failure} of {@link #manifestAtSource} is the store's answer about the index (its manifest missing,
+     * damaged, or refused to this reader: a 403 where a missing key is hidden, a bucket gone) rather than a store that
+     * did not answer (an outage, a timeout), which says nothing about it.
+     */
+    public static boolean answeredByStore(Throwable failure) {
+        return failure instanceof java.nio.file.NoSuchFileException || failure instanceof SegmentCache.Fatal
+                || failure instanceof io.hnswseg.manifest.InvalidManifestException;
+    }
+
+    private static boolean hasCause(Throwable failure, Class<? extends Throwable> type) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SegmentCache.Unavailable || t instanceof SegmentUnavailableException) {
+            if (type.isInstance(t)) {
                 return true;
             }
         }

@@ -150,6 +150,13 @@ final class S3Source implements IndexSource {
     public long storedBytes(String relativePath) throws IOException {
         try {
             return s3.headObject(HeadObjectRequest.builder().bucket(bucket).key(key(relativePath)).build()).contentLength();
+        } catch (NoSuchKeyException e) {
+            throw (NoSuchFileException) new NoSuchFileException(uriOf(relativePath), null, "object listed in the manifest is missing").initCause(e);
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                throw (NoSuchFileException) new NoSuchFileException(uriOf(relativePath), null, "object listed in the manifest is missing").initCause(e);
+            }
+            throw failure(relativePath, e);
         } catch (SdkException e) {
             throw failure(relativePath, e);
         }
@@ -186,16 +193,18 @@ final class S3Source implements IndexSource {
         if (status < 0) {
             return new IOException(name + ": cannot read from S3: " + failure.getMessage(), failure);
         }
-        String code = ((S3Exception) failure).awsErrorDetails().errorCode();
+        // A HEAD's error has no body, so no code (review helper 79: "access denied (403 null)").
+        String code = ((S3Exception) failure).awsErrorDetails().errorCode() == null ? ""
+                : " " + ((S3Exception) failure).awsErrorDetails().errorCode();
         if (status == 403 || status == 401) {
-            return new SegmentCache.Fatal(name + ": access denied (" + status + " " + code
+            return new SegmentCache.Fatal(name + ": access denied (" + status + code
                     + "): check the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE) and the bucket policy", failure);
         }
         if (status >= 300 && status < 500 && status != 408 && status != 429) {
             // A redirect or a refused request (400, 416, ...): the same request will be refused again.
-            return new SegmentCache.Fatal(name + ": S3 error " + status + " " + code + ": " + failure.getMessage(), failure);
+            return new SegmentCache.Fatal(name + ": S3 error " + status + code + ": " + failure.getMessage(), failure);
         }
-        return new IOException(name + ": S3 error " + status + " " + code + ": " + failure.getMessage(), failure);
+        return new IOException(name + ": S3 error " + status + code + ": " + failure.getMessage(), failure);
     }
 
     @Override

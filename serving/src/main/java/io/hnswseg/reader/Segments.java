@@ -261,7 +261,7 @@ final class Segments implements AutoCloseable {
      * For each segment not open yet whose file or object is missing or not the manifest's size, why, asked of the store
      * without reading it (a HEAD per object): what a lazy reader learns of its segments before any search.
      *
-     * @throws IOException when the store does not answer (an outage, a timeout), which says nothing about the index
+     * @throws IOException when the store does not answer (an outage, a timeout) or refuses to (access denied)
      */
     List<String> storedProblems() throws IOException {
         List<String> problems = new ArrayList<>();
@@ -275,7 +275,7 @@ final class Segments implements AutoCloseable {
                 if (bytes != entry.bytes()) {
                     problems.add(entry.path() + " has " + bytes + " bytes, the manifest says " + entry.bytes());
                 }
-            } catch (java.nio.file.NoSuchFileException | SegmentCache.Fatal e) {
+            } catch (java.nio.file.NoSuchFileException e) {
                 problems.add(e.getMessage());
             }
         }

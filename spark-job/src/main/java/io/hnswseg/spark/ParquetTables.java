@@ -146,29 +146,50 @@ final class ParquetTables {
             throw new InvalidInputException(what + " " + uri + ": " + count + " file" + (count == 1 ? "" : "s") + " in it would not be read"
                     + " (e.g. " + String.join(", ", unread) + "): Spark reads a table's files when all sit at its top, or all under"
                     + " key=value partition directories, and passes over others; move them, or give a glob that names every"
-                    + " file: " + glob);
+                    + " file" + (glob != null ? ", quoted: --" + what + " '" + glob + "'" : ""));
         }
     }
 
     /**
-     * A glob naming every one of a table's data files ({@code relative} to {@code uri}) at whatever depth each sits:
-     * {@code T/*&#47;*.parquet} when all are one directory down, {@code T/{*.parquet,*&#47;*.parquet}} when some sit at the
-     * top too (probe helper 77: the glob this error suggested named only the subdirectories' files, and the build
-     * indexed half the table without a word).
+     * A glob naming exactly a table's data files ({@code relative} to {@code uri}), each directory that holds some by
+     * name: {@code T/{*.parquet,more/*.parquet}}; or null when none can, safely and briefly (names not ending in {@code
+     * .parquet}, a subdirectory whose name does, more than {@link #MAX_GLOB_DIRS} directories, names with glob
+     * characters). Probe helper 77: the glob this error suggested named only the subdirectories' files, and the build
+     * indexed half the table; review helper 79: a {@code *} that also matched a directory read its files twice.
      */
     static String globOf(String uri, java.util.List<String> relative) {
-        boolean parquet = relative.stream().allMatch(f -> f.endsWith(".parquet"));
-        java.util.SortedSet<Integer> depths = new java.util.TreeSet<>();
+        if (relative.isEmpty() || !relative.stream().allMatch(f -> f.endsWith(".parquet"))) {
+            return null;
+        }
+        java.util.SortedSet<String> holding = new java.util.TreeSet<>();
+        java.util.Set<String> dirs = new java.util.HashSet<>();
         for (String f : relative) {
-            depths.add(depth(f));
+            int slash = f.lastIndexOf('/');
+            holding.add(slash < 0 ? "" : f.substring(0, slash));
+            for (int at = f.indexOf('/'); at >= 0; at = f.indexOf('/', at + 1)) {
+                dirs.add(f.substring(0, at));
+            }
+        }
+        if (holding.size() > MAX_GLOB_DIRS || dirs.stream().anyMatch(d -> d.matches(".*[{}\\[\\]*?,\\\\].*"))) {
+            return null;
         }
         java.util.List<String> patterns = new java.util.ArrayList<>();
-        for (int d : depths) {
-            patterns.add("*/".repeat(d) + (parquet ? "*.parquet" : "*"));
+        for (String d : holding) {
+            String prefix = d.isEmpty() ? "" : d + "/";
+            // *.parquet in d must not also match a directory there, whose files Spark would then read a second time.
+            boolean ambiguous = dirs.stream().anyMatch(sub -> sub.startsWith(prefix) && sub.indexOf('/', prefix.length()) < 0
+                    && sub.endsWith(".parquet"));
+            if (ambiguous) {
+                return null;
+            }
+            patterns.add(prefix + "*.parquet");
         }
         String root = uri.replaceAll("/+$", "") + "/";
         return patterns.size() == 1 ? root + patterns.get(0) : root + "{" + String.join(",", patterns) + "}";
     }
+
+    /** Directories a suggested glob names at most, one by one. */
+    private static final int MAX_GLOB_DIRS = 8;
 
     /**
      * For an error about a column's type or absence: the table's summary file ({@code _common_metadata}, else {@code
@@ -186,9 +207,9 @@ final class ParquetTables {
     }
 
     /**
-     * {@link #summaryFile} for an error met reading {@code file}, whose table is not at hand: a summary in the file's
-     * directory or up to two above it (a partitioned table's root). Probe helper 77: a stale summary's column type was
-     * blamed on the data files, which agreed.
+     * {@link #summaryFile} for an error met reading {@code file} (a URI, as Spark names it), whose table is not at hand:
+     * a summary in the table's directory, the file's own or, under {@code key=value} directories, the one above them.
+     * Probe helper 77: a stale summary's column type was blamed on the data files, which agreed.
      */
     static String summaryBeside(String file) {
         org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.getActiveSession()
@@ -196,12 +217,16 @@ final class ParquetTables {
         if (spark == null) {
             return "";
         }
-        java.util.List<org.apache.hadoop.fs.Path> dirs = new java.util.ArrayList<>();
-        for (org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(file).getParent(); dir != null && dirs.size() < 3;
-                dir = dir.getParent()) {
-            dirs.add(dir);
+        org.apache.hadoop.fs.Path table;
+        try {
+            table = new org.apache.hadoop.fs.Path(java.net.URI.create(file)).getParent();
+        } catch (RuntimeException e) {
+            return ""; // the error stands without it
         }
-        return summaryIn(dirs, spark.sparkContext().hadoopConfiguration());
+        while (table != null && table.getName().contains("=") && table.getParent() != null) {
+            table = table.getParent();
+        }
+        return table == null ? "" : summaryIn(java.util.List.of(table), spark.sparkContext().hadoopConfiguration());
     }
 
     private static String summaryIn(java.util.List<org.apache.hadoop.fs.Path> dirs, org.apache.hadoop.conf.Configuration conf) {

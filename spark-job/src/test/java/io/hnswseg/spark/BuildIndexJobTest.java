@@ -193,8 +193,9 @@ class BuildIndexJobTest {
                 e.getMessage());
         // The glob the error suggests reads every file: it named the subdirectory's alone (probe helper 77), and the
         // build indexed the other half without a word.
-        String glob = e.getMessage().substring(e.getMessage().indexOf("names every file: ") + "names every file: ".length());
-        assertEquals(nested + "/{*.parquet,*/*.parquet}", glob);
+        String refusal = e.getMessage();
+        String glob = refusal.substring(refusal.indexOf("--input '") + "--input '".length(), refusal.length() - 1);
+        assertEquals(nested + "/{*.parquet,more/*.parquet}", glob);
         long rows = spark.read().parquet(floatParts.get(0).toString()).count() + spark.read().parquet(floatParts.get(1).toString()).count();
         runJob(spark, "--input", glob, "--output", out("nested-globbed"), "--vector-col", "embedding", "--partitions", "2",
                 "--eval-queries", "0");
@@ -207,8 +208,12 @@ class BuildIndexJobTest {
         Files.copy(floatParts.get(1), deeper.resolve("2025").resolve(floatParts.get(1).getFileName()));
         e = assertThrows(InvalidInputException.class, () -> runJob(spark, "--input", deeper.toString(),
                 "--output", out("deeper-index"), "--vector-col", "embedding", "--partitions", "2"));
-        assertTrue(e.getMessage().contains("2 files in it would not be read") && e.getMessage().endsWith(deeper + "/*/*.parquet"),
+        assertTrue(e.getMessage().contains("2 files in it would not be read") && e.getMessage().endsWith(deeper + "/{2024/*.parquet,2025/*.parquet}'"),
                 e.getMessage());
+        // No glob where *.parquet would also match a directory, whose files Spark would read twice (review helper 79).
+        assertEquals(null, ParquetTables.globOf("/t", List.of("a.parquet", "more.parquet/b.parquet")));
+        assertEquals(null, ParquetTables.globOf("/t", List.of("000000_0", "sub/000001_0")));
+        assertEquals("/t/{*.parquet,x=1/*.parquet}", ParquetTables.globOf("/t/", List.of("a.parquet", "x=1/b.parquet")));
         // A file beside key=value directories: Spark lists it among its inputs, then reads none of its rows.
         Path dated = tmp.resolve("dated-table");
         Files.createDirectories(dated.resolve("date=2026-12-01"));
