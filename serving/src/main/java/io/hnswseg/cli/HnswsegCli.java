@@ -24,8 +24,7 @@ public final class HnswsegCli implements Runnable {
     }
 
     /** What a reader command out of memory is told to raise. */
-    private static final String MORE_MEMORY = "give the JVM more heap, HNSWSEG_JAVA_OPTS=-Xmx8g with bin/hnswseg (query holds"
-            + " every query's results until it writes them: a large --k over many queries takes the most)";
+    private static final String MORE_MEMORY = "give the JVM more heap, HNSWSEG_JAVA_OPTS=-Xmx8g with bin/hnswseg";
 
     public static void main(String[] args) {
         System.exit(UsageErrors.execute(commandLine(), args, "hnswseg" + (args.length > 0 ? " " + args[0] : ""), MORE_MEMORY));
