@@ -473,6 +473,16 @@ final class IndexBuild {
         }
     }
 
+    /** {@code uri} made whole ({@code file:/abs/path}): a relative path in the manifest meant nothing elsewhere (probe helper 77). */
+    private String qualified(String uri) {
+        try {
+            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+            return path.getFileSystem(hadoop()).makeQualified(path).toString();
+        } catch (java.io.IOException | RuntimeException e) {
+            return uri;
+        }
+    }
+
     private BuildSummary finish(IndexCommit commit, JobConfig config, List<SegmentResult> results, int partitions,
                                 Partitioning partitioning, Evaluation evaluation, long inputRows, String input,
                                 double vectorLength, double startupSeconds) throws IOException {
@@ -542,7 +552,7 @@ final class IndexBuild {
         summary.put("scoring", built.get(0).scoring);
         summary.put("master", spark.sparkContext().master());
         summary.put("kernels_on_driver", VectorKernels.implementation());
-        summary.put("input", input);
+        summary.put("input", qualified(input));
         if (quality != null) {
             summary.put("recall_at_10", quality.defaults().recallAt10());
             summary.put("recall_at_10_by_ids", quality.defaults().recallAt10ByIds());
