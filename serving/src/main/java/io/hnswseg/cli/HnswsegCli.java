@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
                 "  build       Run the Spark job in local mode (bin/hnswseg build --help).",
                 "  search-job  Batch k-nearest-neighbour search of a query table with Spark",
                 "                (bin/hnswseg search-job --help).",
-                "  vacuum      Remove files of failed or replaced builds from an index's directory",
-                "                (bin/hnswseg vacuum --help).",
+                "  vacuum      Remove files of failed or replaced builds from an index's",
+                "                directory (bin/hnswseg vacuum --help).",
                 "  demo        The whole pipeline on generated data: generate, build, eval."},
         subcommands = {BenchCommand.class, GenerateCommand.class, QueryCommand.class, EvalCommand.class,
                 InspectCommand.class, ServeCommand.class})
