@@ -453,7 +453,9 @@ public final class MappedSegment implements VectorIndex, Closeable {
             }
             return problem;
         }
-        return "deleted or moved away on disk after it was opened";
+        // Probe helper 80: most often a vacuum after a rebuild, under a long search; said so, with the remedy.
+        return "deleted or moved away on disk after it was opened (a vacuum after the index was rebuilt removes the replaced"
+                + " build's files: open the index again; vacuum --older-than longer than your searches run keeps them for those)";
     }
 
     /** Why the mapped bytes no longer match the footer's CRC32C read at open, or null when they do. */

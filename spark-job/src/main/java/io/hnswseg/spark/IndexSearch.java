@@ -85,6 +85,11 @@ final class IndexSearch implements Serializable {
     final String testFault;
     /** The query count when known without a pass over the queries (an fvecs/bvecs file), else -1. */
     final long knownCount;
+    /**
+     * Which build of the index answers, for the summary: its first segment's file and CRC32C. A rebuild in place
+     * gives the same ids other vectors, and the results said nothing of which one they came from (probe helper 80).
+     */
+    final String answeredBy;
 
     private IndexSearch(SparkSession spark, String indexUri, byte[] manifestBytes, IndexManifest manifest, JavaRDD<Query> queries,
                         long knownCount, SearchOptions options, int searchThreads, Map<String, String> hadoop) {
@@ -92,6 +97,9 @@ final class IndexSearch implements Serializable {
         this.queries = queries;
         this.knownCount = knownCount;
         this.index = new SharedIndex.Spec(indexUri, manifestBytes, searchThreads, hadoop);
+        IndexManifest.Segment first = manifest.segments().get(0);
+        this.answeredBy = "index " + indexUri + " whose first segment is " + first.path() + " (CRC32C 0x" + Long.toHexString(first.crc32c())
+                + ", as inspect lists it)";
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
         this.k = options.k;
@@ -364,6 +372,9 @@ final class IndexSearch implements Serializable {
      * under excludeSelf); a neighbour as near as the k-th true one counts ({@link io.hnswseg.eval.Recall#hits}).
      */
     Recall recall(int wanted, long seed) {
+        if (TestFaults.FAIL_RECALL_CHECK.equals(testFault)) {
+            throw new IllegalStateException("injected: the recall check failed");
+        }
         long start = System.nanoTime();
         long count = knownCount >= 0 ? knownCount : queries.count();
         List<Query> sample = sample(queries, count, wanted, seed);

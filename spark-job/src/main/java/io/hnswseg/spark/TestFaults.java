@@ -63,6 +63,8 @@ final class TestFaults {
     static final String FAIL_UNROUTED_RECALL = "fail-unrouted-recall";
     /** Batch search: the first attempt of partition 0 fails with an I/O error once it has written some result rows. */
     static final String FAIL_RESULTS = "fail-results";
+    /** Batch search: the recall check after the results are committed fails. */
+    static final String FAIL_RECALL_CHECK = "fail-recall-check";
 
     /** Bytes a faulty segment write lets through before it strikes (more than a segment header). */
     private static final int PARTIAL_BYTES = 4096;
@@ -74,7 +76,7 @@ final class TestFaults {
 
     static void validate(String fault) {
         if (fault != null && !Set.of(HALT_MID_SEGMENT, FAIL_SEGMENT, FETCH_FAILURE, FAIL_BEFORE_MANIFEST, FAIL_STAGING_MANIFEST, MANIFEST_APPEARS,
-                FAIL_RESULTS, FAIL_UNROUTED_RECALL, VACUUM_BEFORE_MANIFEST, SEGMENT_GONE).contains(fault)) {
+                FAIL_RESULTS, FAIL_RECALL_CHECK, FAIL_UNROUTED_RECALL, VACUUM_BEFORE_MANIFEST, SEGMENT_GONE).contains(fault)) {
             throw new InvalidInputException("--test-fault " + fault + ": unknown");
         }
     }

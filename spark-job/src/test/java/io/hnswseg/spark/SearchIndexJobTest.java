@@ -204,6 +204,26 @@ class SearchIndexJobTest {
     }
 
     @Test
+    void aRecallCheckThatFailsAfterTheResultsAreCommittedFailsNoSearch() throws IOException {
+        // Probe helper 80: a vacuum under --check-recall made the job exit 1 with its whole output written.
+        Path output = tmp.resolve("out-recall-fails");
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(said, true));
+        long rows;
+        try {
+            rows = runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(),
+                    "--k", "5", "--check-recall", "20", "--test-fault", TestFaults.FAIL_RECALL_CHECK);
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(300, rows);
+        assertEquals(300, spark.read().parquet(output.toString()).count());
+        assertTrue(said.toString().contains("recall not measured: injected: the recall check failed")
+                && said.toString().contains("results at " + output) && said.toString().contains("answered from the index "), said.toString());
+    }
+
+    @Test
     void aFailedTaskAttemptLeavesNothingBehind() throws IOException {
         Path output = tmp.resolve("out-fault");
         long rows = runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(),
