@@ -150,14 +150,11 @@ final class S3Source implements IndexSource {
     public long storedBytes(String relativePath) throws IOException {
         try {
             return s3.headObject(HeadObjectRequest.builder().bucket(bucket).key(key(relativePath)).build()).contentLength();
-        } catch (NoSuchKeyException e) {
-            throw (NoSuchFileException) new NoSuchFileException(uriOf(relativePath), null, "object listed in the manifest is missing").initCause(e);
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
+        } catch (SdkException e) {
+            if (e instanceof NoSuchKeyException || (e instanceof S3Exception s && s.statusCode() == 404)) {
+                // A missing object, which inspect lists; a refused HEAD is thrown as the store's refusal.
                 throw (NoSuchFileException) new NoSuchFileException(uriOf(relativePath), null, "object listed in the manifest is missing").initCause(e);
             }
-            throw failure(relativePath, e);
-        } catch (SdkException e) {
             throw failure(relativePath, e);
         }
     }
