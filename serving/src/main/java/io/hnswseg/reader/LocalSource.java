@@ -40,20 +40,21 @@ final class LocalSource implements IndexSource {
 
     @Override
     public byte[] read(String relativePath) throws IOException {
-        Path file = dir.resolve(relativePath);
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null, "file listed in the manifest is missing");
-        }
-        return Files.readAllBytes(file);
+        return Files.readAllBytes(listed(relativePath));
     }
 
     @Override
     public long storedBytes(String relativePath) throws IOException {
+        return Files.size(listed(relativePath));
+    }
+
+    /** The file the manifest lists at {@code relativePath}; a missing one is a NoSuchFileException saying so. */
+    private Path listed(String relativePath) throws NoSuchFileException {
         Path file = dir.resolve(relativePath);
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "file listed in the manifest is missing");
         }
-        return Files.size(file);
+        return file;
     }
 
     @Override
