@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.concurrent.DaemonThreads;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -8,10 +9,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Closeable;
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,13 +30,16 @@ import java.util.concurrent.TimeUnit;
  * become leftovers like any other. The lease's time is the store's clock, compared with this machine's: a store
  * whose clock runs more than that behind makes a live build look ended, as before leases. A search-job holds one
  * beside its staging directory the same way ({@link SearchOutput}), so that a later run tells a killed job's
- * staging from a running one's.
+ * staging from a running one's, and in the directory of the index it reads ({@link #takeForReading}): a search of an
+ * index replaced while it ran had its files removed under it by a vacuum or the next build's clean-up (probe helper 80).
  */
 final class BuildLease implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BuildLease.class);
 
     static final String PREFIX = "_hnswseg-build-";
+    /** A reader's lease: {@code _hnswseg-read-<random id>}, holding the paths (relative to the index) of the files it reads. */
+    static final String READ_PREFIX = "_hnswseg-read-";
     static final Duration RENEW_EVERY = Duration.ofSeconds(30);
     static final Duration LAPSES_AFTER = Duration.ofMinutes(3);
 
@@ -63,6 +71,47 @@ final class BuildLease implements Closeable {
         BuildLease lease = new BuildLease(fs, file, holder, new byte[0]);
         lease.write();
         return lease.renewed();
+    }
+
+    /**
+     * Says in {@code root} that {@code holder} reads the index's files {@code files} (paths relative to {@code root}, as
+     * {@link Vacuum#listedFiles} gives them), until {@link #close}: {@link Vacuum} keeps them while the lease is live,
+     * listed by the manifest or not.
+     */
+    static BuildLease takeForReading(FileSystem fs, Path root, Collection<String> files, String holder) throws IOException {
+        byte[] content = String.join("\n", files).getBytes(StandardCharsets.UTF_8);
+        BuildLease lease = new BuildLease(fs, new Path(root, READ_PREFIX + UUID.randomUUID()), holder, content);
+        lease.write();
+        return lease.renewed();
+    }
+
+    /** Whether {@code name} is a reader's lease ({@link #takeForReading}). */
+    static boolean isReadLease(String name) {
+        return name.startsWith(READ_PREFIX) && name.length() > READ_PREFIX.length();
+    }
+
+    /**
+     * The files that the live readers' leases among {@code rootFiles} (a listing of the index's directory) hold at
+     * {@code now}. A lease gone since the listing held nothing any more: its reader ended.
+     */
+    static Set<String> heldByReaders(FileSystem fs, FileStatus[] rootFiles, long now) throws IOException {
+        Set<String> held = new HashSet<>();
+        for (FileStatus f : rootFiles) {
+            if (f.isFile() && isReadLease(f.getPath().getName()) && isLive(f, now)) {
+                byte[] content;
+                try (FSDataInputStream in = fs.open(f.getPath())) {
+                    content = in.readAllBytes();
+                } catch (FileNotFoundException e) {
+                    continue;
+                }
+                for (String path : new String(content, StandardCharsets.UTF_8).split("\n")) {
+                    if (!path.isEmpty()) {
+                        held.add(Vacuum.normal(path));
+                    }
+                }
+            }
+        }
+        return held;
     }
 
     /**

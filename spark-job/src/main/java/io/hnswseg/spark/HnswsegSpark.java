@@ -74,15 +74,22 @@ public final class HnswsegSpark {
      */
     public static long searchToParquet(SparkSession spark, String index, Dataset<Row> queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        return inputProblemsUnwrapped(() -> SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index,
-                Overlap.inputRoots(queries)).write(IndexSearch.of(spark, index, queries, options)));
+        return inputProblemsUnwrapped(() -> written(SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite,
+                index, Overlap.inputRoots(queries)), IndexSearch.of(spark, index, queries, options)));
     }
 
     /** {@link #searchToParquet(SparkSession, String, Dataset, String, SearchOptions, boolean)} with the queries at a URI (Parquet, fvecs or bvecs). */
     public static long searchToParquet(SparkSession spark, String index, String queries, String output, SearchOptions options,
                                        boolean overwrite) throws IOException {
-        return inputProblemsUnwrapped(() -> SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index,
-                queries).write(IndexSearch.of(spark, index, queries, options)));
+        return inputProblemsUnwrapped(() -> written(SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite,
+                index, queries), IndexSearch.of(spark, index, queries, options)));
+    }
+
+    /** Writes the results of {@code search} at {@code out}, keeping a vacuum off the index's files meanwhile. */
+    private static long written(SearchOutput out, IndexSearch search) throws IOException {
+        try (java.io.Closeable held = search.holdIndexFiles()) {
+            return out.write(search);
+        }
     }
 
     /** A call of the API that writes. */

@@ -18,6 +18,7 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.Closeable;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;
@@ -199,6 +200,25 @@ final class IndexSearch implements Serializable {
             throw new InvalidInputException(e.getMessage());
         }
         return new Loaded(uri, bytes, manifest, IndexBuild.settings(conf));
+    }
+
+    /**
+     * Says in the index's directory that this search reads its files, until the result is closed: a vacuum, or the
+     * clean-up of a build replacing the index, keeps them meanwhile, however long the search runs (probe helper 80: a
+     * search of a replaced index failed once a vacuum removed its files). Where the lease cannot be written (a store
+     * this job may only read) the search goes on without it, and says so.
+     */
+    Closeable holdIndexFiles() {
+        Path root = new Path(index.uri);
+        try {
+            FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            IndexManifest manifest = IndexManifest.parse(index.manifest, index.uri);
+            return BuildLease.takeForReading(fs, root, Vacuum.listedFiles(manifest).keySet(), "search");
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("could not say in {} that this search reads its files ({}): a vacuum there may remove them while it runs, "
+                    + "if the index is replaced meanwhile", index.uri, e.toString());
+            return () -> { };
+        }
     }
 
     /** The most common vector length among the first rows must be the index's: a table of other vectors is refused up front. */

@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 
@@ -108,6 +109,12 @@ public final class SearchIndexJob implements Callable<Integer> {
         long start = System.nanoTime();
         SearchOutput out = SearchOutput.prepare(output, spark.sparkContext().hadoopConfiguration(), overwrite, index, queries);
         IndexSearch search = IndexSearch.of(spark, index, queries, options);
+        try (Closeable held = search.holdIndexFiles()) {
+            return searchAndReport(search, out, start);
+        }
+    }
+
+    private long searchAndReport(IndexSearch search, SearchOutput out, long start) throws IOException {
         long rows = out.write(search);
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("hnswseg search-job: %d queries, k=%d, ef=%d, nprobe=%s%s in %.2f s: %.0f queries/s from reading the queries "

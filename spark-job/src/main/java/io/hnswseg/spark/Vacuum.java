@@ -22,7 +22,9 @@ import java.util.Set;
  * (and is still fetching its segments) or a build still writing is never cut off. Other files in the
  * directory are never touched. A zero grace period removes every unlisted file at once, whatever the ages
  * (and whatever the store's clock says), except those of a build still running: a run whose {@link BuildLease}
- * is live keeps all its files, however old (a build longer than the grace period lost its first segments).
+ * is live keeps all its files, however old (a build longer than the grace period lost its first segments), and
+ * those a search still reads: the files a live reader's lease names ({@link BuildLease#takeForReading}) stay,
+ * however old the manifest that replaced them (a search-job of the replaced index failed halfway).
  */
 final class Vacuum {
 
@@ -30,10 +32,10 @@ final class Vacuum {
     static final Duration DEFAULT_GRACE = Duration.ofHours(1);
 
     /**
-     * What was removed (or, in a dry run, would be) and what was left for later, paths relative to the index,
-     * and the run ids of builds running there (whose files were not looked at).
+     * What was removed (or, in a dry run, would be), what was left for later and what was kept for the searches
+     * reading it, paths relative to the index, and the run ids of builds running there (whose files were not looked at).
      */
-    record Result(List<Entry> removed, List<Entry> tooYoung, Set<String> running) {
+    record Result(List<Entry> removed, List<Entry> tooYoung, List<Entry> read, Set<String> running) {
     }
 
     /** One unlisted file: its path relative to the index, size and modification time (ms since the epoch). */
@@ -61,6 +63,7 @@ final class Vacuum {
         // miss both a just-ended lease and the manifest that lists its run).
         FileStatus[] rootFiles = list(fs, root);
         Set<String> running = BuildLease.live(rootFiles, now);
+        Set<String> read = BuildLease.heldByReaders(fs, rootFiles, now);
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
         Set<String> listed = new HashSet<>();
         boolean manifestOld = true;
@@ -70,31 +73,46 @@ final class Vacuum {
             manifestOld = manifestStatus.getModificationTime() <= cutoff;
         }
         FileStatus[][] built = {list(fs, new Path(root, "segments")), list(fs, new Path(root, "routing"))};
-        // And after listing the files: a build that began meanwhile wrote its lease before its first file.
-        running.addAll(BuildLease.live(list(fs, root), now + System.currentTimeMillis() - localStart));
+        // And after listing the files: a build that began meanwhile wrote its lease before its first file, a search
+        // its lease before its first read.
+        FileStatus[] rootAfter = list(fs, root);
+        long later = now + System.currentTimeMillis() - localStart;
+        running.addAll(BuildLease.live(rootAfter, later));
+        read.addAll(BuildLease.heldByReaders(fs, rootAfter, later));
         if (ownRun != null) {
             running.add(ownRun);
         }
+        Kept kept = new Kept(listed, read, cutoff);
         List<Entry> removed = new ArrayList<>();
-        List<Entry> young = new ArrayList<>();
         String[] dirs = {"segments", "routing"};
         for (int d = 0; d < dirs.length; d++) {
             String dir = dirs[d];
             for (FileStatus f : built[d]) {
                 String name = f.getPath().getName();
                 if (builtName(dir, name) && !running.contains(runOfBuilt(name))) {
-                    consider(fs, f, dir + "/" + name, listed, cutoff, manifestOld, dryRun, removed, young);
+                    consider(fs, f, dir + "/" + name, kept, manifestOld, dryRun, removed);
                 }
             }
         }
         for (FileStatus f : rootFiles) {
             String name = f.getPath().getName();
             String run = runOfTopLevel(name);
-            if (f.isFile() && (run != null || name.startsWith(IndexCommit.WRITE_PROBE_PREFIX)) && !running.contains(run)) {
-                consider(fs, f, name, listed, cutoff, true, dryRun, removed, young);
+            boolean lapsedReader = BuildLease.isReadLease(name) && !BuildLease.isLive(f, now);
+            if (f.isFile() && (run != null || lapsedReader || name.startsWith(IndexCommit.WRITE_PROBE_PREFIX)) && !running.contains(run)) {
+                consider(fs, f, name, kept, true, dryRun, removed);
             }
         }
-        return new Result(removed, young, running);
+        return new Result(removed, kept.young, kept.read, running);
+    }
+
+    /**
+     * What keeps an unlisted file: the manifest listing it, a live reader's lease holding it ({@link #read}), its age
+     * or the manifest's below the grace period ({@link #young}).
+     */
+    private record Kept(Set<String> listed, Set<String> heldByReaders, long cutoff, List<Entry> young, List<Entry> read) {
+        Kept(Set<String> listed, Set<String> heldByReaders, long cutoff) {
+            this(listed, heldByReaders, cutoff, new ArrayList<>(), new ArrayList<>());
+        }
     }
 
     /**
@@ -111,14 +129,18 @@ final class Vacuum {
         }
     }
 
-    private static void consider(FileSystem fs, FileStatus f, String relative, Set<String> listed, long cutoff, boolean manifestOld,
-                                 boolean dryRun, List<Entry> removed, List<Entry> young) throws IOException {
-        if (!f.isFile() || listed.contains(relative)) {
+    private static void consider(FileSystem fs, FileStatus f, String relative, Kept kept, boolean manifestOld, boolean dryRun,
+                                 List<Entry> removed) throws IOException {
+        if (!f.isFile() || kept.listed.contains(relative)) {
             return;
         }
         Entry entry = new Entry(relative, f.getLen(), f.getModificationTime());
-        if (f.getModificationTime() > cutoff || !manifestOld) {
-            young.add(entry);
+        if (kept.heldByReaders.contains(relative)) {
+            kept.read.add(entry);
+            return;
+        }
+        if (f.getModificationTime() > kept.cutoff || !manifestOld) {
+            kept.young.add(entry);
             return;
         }
         if (dryRun || fs.delete(f.getPath(), false)) {

@@ -42,7 +42,8 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     @Option(names = "--older-than", paramLabel = "DURATION", defaultValue = "1h", description = "grace period: an unlisted file "
             + "goes once it and the manifest are older than this, so readers of the previous manifest and builds still writing "
-            + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now (default: ${DEFAULT-VALUE})")
+            + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now, but those of running builds and searches "
+            + "(default: ${DEFAULT-VALUE})")
     String olderThan;
 
     @Option(names = "--dry-run", description = "list what would be removed; remove nothing")
@@ -137,6 +138,10 @@ public final class VacuumIndexJob implements Callable<Integer> {
             out.printf("  %-14s %s  %s, written %s ago; removable in %s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
                     age((Math.max(due, 0) + 999) / 1000 * 1000));
         }
+        for (Vacuum.Entry e : sorted(result.read())) {
+            out.printf("  %-14s %s  %s, written %s ago; a search running there reads it (its lease %s<id> is renewed while it runs)%n",
+                    "kept", e.path(), bytes(e.bytes()), age(now - e.modified()), BuildLease.READ_PREFIX);
+        }
         if (!result.running().isEmpty()) {
             out.printf("  %-14s every file of the build%s %s, running there (its lease %s%s is renewed while it runs)%n", "kept",
                     result.running().size() == 1 ? "" : "s", String.join(", ", new java.util.TreeSet<>(result.running())),
@@ -147,6 +152,10 @@ public final class VacuumIndexJob implements Callable<Integer> {
         String kept = result.tooYoung().isEmpty() ? "" : String.format("; kept %d for later (%s), younger than %s%s",
                 result.tooYoung().size(), bytes(keptBytes), duration(grace),
                 manifestYoung ? " or written before a manifest that is (readers of the index it replaced may still fetch them)" : "");
+        if (!result.read().isEmpty()) {
+            kept += String.format("; kept %d that running searches read (%s)", result.read().size(),
+                    bytes(result.read().stream().mapToLong(Vacuum.Entry::bytes).sum()));
+        }
         out.printf("hnswseg vacuum: %s %d unlisted files (%s)%s%n", dryRun ? "would remove" : "removed", result.removed().size(),
                 bytes(removedBytes), kept);
         out.flush();

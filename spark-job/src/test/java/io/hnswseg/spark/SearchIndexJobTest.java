@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -94,6 +95,9 @@ class SearchIndexJobTest {
         }
         try (var files = Files.list(tmp)) {
             assertFalse(files.anyMatch(f -> f.getFileName().toString().contains(".staging")), "no staging directory left");
+        }
+        try (var files = Files.list(index)) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)), "no reader's lease left");
         }
     }
 
@@ -221,6 +225,41 @@ class SearchIndexJobTest {
         assertEquals(300, spark.read().parquet(output.toString()).count());
         assertTrue(said.toString().contains("recall not measured: injected: the recall check failed")
                 && said.toString().contains("results at " + output) && said.toString().contains("answered from the index "), said.toString());
+    }
+
+    /**
+     * Probe helper 80: a search of an index rebuilt in place failed once a vacuum removed the replaced files it read. While
+     * a search holds them, neither a vacuum with no grace period nor the rebuild's own clean-up removes them.
+     */
+    @Test
+    void aVacuumAfterARebuildKeepsTheFilesOfTheIndexASearchReads() throws IOException {
+        Path rebuilt = tmp.resolve("rebuilt");
+        String[] build = {"--input", tmp.resolve("base.fvecs").toString(), "--output", rebuilt.toString(), "--partitions", "2",
+                "--m", "8", "--ef-construction", "40", "--eval-queries", "0", "--overwrite"};
+        JobFixtures.runJob(spark, build);
+        Set<String> replaced = JobFixtures.listed(JobFixtures.manifest(rebuilt));
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(rebuilt.toUri());
+        IndexSearch search = IndexSearch.of(spark, rebuilt.toString(), queries.toString(), new SearchOptions().k(5));
+        try (java.io.Closeable held = search.holdIndexFiles()) {
+            JobFixtures.runJob(spark, build);
+            Vacuum.Result vacuumed = Vacuum.run(fs, root, java.time.Duration.ZERO, null, false);
+            assertEquals(replaced, vacuumed.read().stream().map(Vacuum.Entry::path).collect(java.util.stream.Collectors.toSet()));
+            assertTrue(vacuumed.removed().isEmpty(), vacuumed.toString());
+            for (String f : replaced) {
+                assertTrue(Files.exists(rebuilt.resolve(f)), f);
+            }
+        }
+        Set<String> now = JobFixtures.listed(JobFixtures.manifest(rebuilt));
+        Vacuum.Result vacuumed = Vacuum.run(fs, root, java.time.Duration.ZERO, null, false);
+        assertEquals(replaced, vacuumed.removed().stream().map(Vacuum.Entry::path).collect(java.util.stream.Collectors.toSet()),
+                "once the search ended, the replaced files go");
+        try (var files = Files.list(rebuilt)) {
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)), "no reader's lease left");
+        }
+        for (String f : now) {
+            assertTrue(Files.exists(rebuilt.resolve(f)), f);
+        }
     }
 
     @Test

@@ -205,6 +205,45 @@ class VacuumIndexJobTest {
     }
 
     /**
+     * The files a search reads stay while its lease is live, however old they and the manifest are, and are said to be
+     * kept for it; once the lease lapses (a killed driver), they and the lease are leftovers like any other.
+     */
+    @Test
+    void theFilesARunningSearchReadsStayUntilItsLeaseLapses() throws IOException {
+        Path segment = write("segments/old00004-part-00000-task-1.hseg", 100, Duration.ofHours(3));
+        Path centroids = write("routing/old00004-centroids.fvecs", 10, Duration.ofHours(3));
+        Path unread = write("segments/old00005-part-00000-task-1.hseg", 100, Duration.ofHours(3));
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new Configuration());
+        org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(index.toUri());
+        Path lease;
+        try (BuildLease held = BuildLease.takeForReading(fs, root,
+                List.of("segments/old00004-part-00000-task-1.hseg", "./routing//old00004-centroids.fvecs"), "search")) {
+            Run run = vacuum(index.toString(), "--older-than", "0");
+            assertEquals(0, run.status(), run.err());
+            assertTrue(Files.exists(segment) && Files.exists(centroids), run.out());
+            assertFalse(Files.exists(unread), run.out());
+            assertTrue(run.out().contains("kept           segments/old00004-part-00000-task-1.hseg  100 B, written 3h ago; a search "
+                    + "running there reads it"), run.out());
+            assertTrue(run.out().contains("removed 1 unlisted files (100 B); kept 2 that running searches read (110 B)"), run.out());
+            try (Stream<Path> files = Files.list(index)) {
+                lease = files.filter(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)).findFirst().orElseThrow();
+            }
+            Path copy = lease.resolveSibling(lease.getFileName() + "-killed");
+            Files.copy(lease, copy);
+            lease = copy;
+        }
+        // A killed search's lease: live a while after its last renewal, then a leftover with the files it held.
+        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).plusSeconds(30)));
+        Run run = vacuum(index.toString(), "--older-than", "0");
+        assertTrue(Files.exists(segment) && Files.exists(centroids) && Files.exists(lease), run.out());
+        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).minusSeconds(1)));
+        run = vacuum(index.toString(), "--older-than", "0");
+        assertEquals(0, run.status(), run.err());
+        assertFalse(Files.exists(segment) || Files.exists(centroids) || Files.exists(lease), run.out());
+        assertTrue(run.out().contains("removed 3 unlisted files"), run.out());
+    }
+
+    /**
      * A store whose clock runs ten minutes behind this machine's: a lease renewed a moment ago is ten minutes old by
      * this machine's clock, which made a running build's files go. Vacuum reads ages by the store's clock.
      */
