@@ -94,6 +94,16 @@ public final class SearchIndexJob implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SearchOptions options = options();
+        try {
+            // Before Spark starts (about 9 s here), where the session's own Hadoop settings would say the same: an output
+            // that exists, overlaps the index or the queries, or has no parent (probe helper 80's leftover). The same check
+            // runs again on the session's configuration, which decides.
+            SearchOutput.prepare(output, SessionOptions.hadoopConfiguration(session.settings()), overwrite, index, queries);
+        } catch (InvalidInputException e) {
+            throw e;
+        } catch (IOException | RuntimeException undecided) {
+            // A store not reached with these settings alone: the session's check says.
+        }
         SessionOptions.Started started = session.start("hnswseg search-job " + index);
         startupSeconds = started.startupSeconds();
         try {

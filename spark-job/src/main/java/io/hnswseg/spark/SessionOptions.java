@@ -73,6 +73,17 @@ final class SessionOptions {
         return settings(propertiesFile, sparkProperties);
     }
 
+    /** Hadoop's configuration with the {@code spark.hadoop.*} entries of {@code settings} ({@link #settings}), as a session would have it. */
+    static org.apache.hadoop.conf.Configuration hadoopConfiguration(Map<String, String> settings) {
+        org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+        settings.forEach((key, value) -> {
+            if (key.startsWith("spark.hadoop.")) {
+                hadoop.set(key.substring("spark.hadoop.".length()), value);
+            }
+        });
+        return hadoop;
+    }
+
     /** {@code propertiesFile}'s entries (none when null), then {@code conf}'s, keyed as Spark takes them ({@link #sparkKey}). */
     static Map<String, String> settings(java.nio.file.Path propertiesFile, Map<String, String> conf) throws IOException {
         Properties file = new Properties();

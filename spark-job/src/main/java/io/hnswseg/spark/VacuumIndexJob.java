@@ -70,14 +70,7 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     /** Hadoop's configuration with the spark.hadoop.* entries of the properties file, then the --conf ones. */
     Configuration hadoopConfiguration() throws IOException {
-        Configuration hadoop = new Configuration();
-        // Keyed as Spark takes them: a key outside spark.* is a spark.hadoop.* one.
-        SessionOptions.settings(propertiesFile, properties).forEach((key, value) -> {
-            if (key.startsWith("spark.hadoop.")) {
-                hadoop.set(key.substring("spark.hadoop.".length()), value);
-            }
-        });
-        return hadoop;
+        return SessionOptions.hadoopConfiguration(SessionOptions.settings(propertiesFile, properties));
     }
 
     @Override
