@@ -264,22 +264,59 @@ final class Segments implements AutoCloseable {
      * @throws IOException when the store does not answer (an outage, a timeout) or refuses to (access denied)
      */
     List<String> storedProblems() throws IOException {
-        List<String> problems = new ArrayList<>();
+        List<IndexManifest.Segment> unopened = new ArrayList<>();
         for (int s = 0; s < opened.length(); s++) {
-            if (opened.get(s) != null) {
-                continue;
-            }
-            IndexManifest.Segment entry = manifest.segments().get(s);
-            try {
-                long bytes = source.storedBytes(entry.path());
-                if (bytes != entry.bytes()) {
-                    problems.add(entry.path() + " has " + bytes + " bytes, the manifest says " + entry.bytes());
-                }
-            } catch (java.nio.file.NoSuchFileException e) {
-                problems.add(e.getMessage());
+            if (opened.get(s) == null) {
+                unopened.add(manifest.segments().get(s));
             }
         }
-        return problems;
+        // Eight requests in flight, as openAll's downloads: one after another, an index of a thousand segments took
+        // a thousand round trips to inspect.
+        ExecutorService askers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, unopened.size())),
+                DaemonThreads.named("hnswseg-head"));
+        try {
+            List<CompletableFuture<String>> answers = new ArrayList<>();
+            for (IndexManifest.Segment entry : unopened) {
+                answers.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return storedProblem(entry);
+                    } catch (IOException e) {
+                        throw new CompletionException(e);
+                    }
+                }, askers));
+            }
+            List<String> problems = new ArrayList<>();
+            for (CompletableFuture<String> answer : answers) {
+                String problem = answer.get();
+                if (problem != null) {
+                    problems.add(problem);
+                }
+            }
+            return problems;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while asking " + source.location() + " for its segments", e);
+        } finally {
+            askers.shutdownNow();
+        }
+    }
+
+    /** Why the stored {@code entry} is missing or not the manifest's size, or null when it is there whole. */
+    private String storedProblem(IndexManifest.Segment entry) throws IOException {
+        try {
+            long bytes = source.storedBytes(entry.path());
+            return bytes == entry.bytes() ? null : entry.path() + " has " + bytes + " bytes, the manifest says " + entry.bytes();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return e.getMessage();
+        }
     }
 
     /** The segments open now, in manifest order. */
