@@ -226,6 +226,11 @@ final class SessionOptions {
             return "Hadoop cannot log in on Java " + Runtime.version().feature() + " (it calls Subject.getSubject, which Java 23 and "
                     + "later refuse): run build, search-job and vacuum on Java 17 or 21 (bin/hnswseg takes the JDK from JAVA or JAVA_HOME)";
         }
+        if (Causes.first(e, t -> String.valueOf(t.getMessage()).contains("because SparkContext was shut down")) != null) {
+            // Spark's words for it were "Job 4 cancelled because SparkContext was shut down" (the last stop's leftover).
+            return "stopped before it finished: the Spark session was shut down (a signal such as Ctrl-C or SIGTERM, or the JVM "
+                    + "exiting); nothing was committed, and what was at the output before is as it was";
+        }
         Throwable root = Causes.root(e);
         String message = root instanceof java.nio.file.FileSystemException ? io.hnswseg.io.LocalFiles.describe(root)
                 : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
