@@ -627,8 +627,12 @@ final class IndexBuild {
                 quality.reached() ? "" : " (the cheapest within " + Evaluation.NEAR_BEST + " of the best, " + best + ")"));
         if (quality.queries() < FEW_EVAL_QUERIES) {
             // Probe helper 45: one query "reached" the target at recall 1.0 without a word.
+            // A small input gives no more queries than it has rows to sample (a 50-vector build was told --eval-queries 1000).
+            boolean inputTooSmall = options.evalQueriesFile == null && quality.queries() < options.evalQueries;
             LOG.warn(String.format("recall@10 rests on %d queries only, each 1/%d of it: a figure that rough chose the readers' default;"
-                    + " --eval-queries 1000 or more measures it closely", quality.queries(), quality.queries()));
+                    + " %s", quality.queries(), quality.queries(), inputTooSmall
+                    ? "the input's sample held no more distinct vectors than that, so --eval-queries-file with 1000 or more queries like "
+                    + "the data measures it closely" : "--eval-queries 1000 or more measures it closely"));
         }
         IndexManifest.GridPoint chosen = quality.defaults();
         if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= TIES_WORTH_SAYING) {
