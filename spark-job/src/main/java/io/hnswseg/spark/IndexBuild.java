@@ -346,6 +346,9 @@ final class IndexBuild {
      * (and at most {@link BuildOptions#TARGET_VECTORS_PER_SEGMENT}), and at least one per core. A partition
      * asked for that would not fit fails here, before any work, saying how many to ask for.
      */
+    /** Vectors per segment below which {@code --partitions} is warned of: each costs queries more than it saves in the build. */
+    private static final int SMALL_SEGMENT = 5_000;
+
     private int partitions(long rows, int dimension) {
         MemoryPlan plan = MemoryPlan.of(spark, options, dimension);
         // k-means partitions may come out up to 1.5x the mean (the balance the build guarantees).
@@ -357,6 +360,12 @@ final class IndexBuild {
                 throw new InvalidInputException(String.format("--partitions %d: a partition of up to %,d vectors of dimension %d needs about "
                                 + "%,d MB, but %s; ask for at least --partitions %d (or give executors more memory)", options.partitions,
                         largest, dimension, largest * plan.bytesPerVector() >> 20, plan.describe(), needed));
+            }
+            if (options.partitions > 1 && rows < (long) SMALL_SEGMENT * options.partitions) {
+                // Probe helper 78's --partitions 512 on 100,000 vectors built without a word; its queries then visited every segment.
+                LOG.warn(String.format("--partitions %d makes segments of about %,d vectors: a query pays a fixed cost for each segment it"
+                        + " visits (the descent, its set-up), which outweighs the little a segment that small saves in the build;"
+                        + " --partitions %d answers faster", options.partitions, rows / options.partitions, Math.max(1, rows / SMALL_SEGMENT)));
             }
             return options.partitions;
         }
