@@ -83,6 +83,7 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      * @param crc32c   the CRC32C stored in the segment's footer
      * @param centroid for a routed index, the index of the segment's centroid in the centroids file; else null
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Segment(String path, long count, long bytes, long crc32c, Integer centroid, Long distinct) {
 
         public Segment(String path, long count, long bytes, long crc32c) {
@@ -247,6 +248,8 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         IndexManifest manifest;
         try {
             manifest = JSON.readValue(json, IndexManifest.class);
+        } catch (JsonProcessingException e) {
+            throw new InvalidManifestException(name, "not a valid manifest: " + io.hnswseg.io.JsonProblems.describe(e));
         } catch (IOException e) {
             throw new InvalidManifestException(name, "not a valid manifest: " + e.getMessage());
         }

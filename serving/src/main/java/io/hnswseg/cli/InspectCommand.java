@@ -89,7 +89,7 @@ final class InspectCommand implements Callable<Integer> {
             System.out.printf("  %-48s %12s %14s %12s %9s%n", "segment", "vectors", "bytes", "crc32c", "centroid");
             for (int i = 0; i < m.segments().size(); i++) {
                 IndexManifest.Segment s = m.segments().get(i);
-                System.out.printf("  %-48s %12d %14d %12s %9s%s%n", s.path(), s.count(), s.bytes(), "0x" + Long.toHexString(s.crc32c()),
+                System.out.printf("  %-48s %12d %14d %12s %9s%s%n", s.path(), s.count(), s.bytes(), String.format("0x%08x", s.crc32c()),
                         s.centroid() == null ? "-" : s.centroid(),
                         remote || files.get(i).endsWith(s.path()) ? "" : "  (cached at " + files.get(i) + ")");
             }

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 /** {@code hnswseg serve}: an HTTP JSON endpoint over an index, until SIGTERM or Ctrl-C, which stop it gracefully. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve an index over HTTP: POST /search {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 3}, GET /health, GET /stats.",
+        description = {"Serve an index over HTTP: POST /search {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 2}, GET /health, GET /stats.",
                 "Searches beyond --http-threads wait in a queue of --queue; beyond that they get 503 with Retry-After. "
                         + "SIGTERM or Ctrl-C stop gracefully: /health turns 503, the port closes, requests in flight finish."})
 final class ServeCommand implements Callable<Integer> {

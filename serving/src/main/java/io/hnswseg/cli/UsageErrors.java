@@ -10,6 +10,9 @@ import picocli.CommandLine;
  */
 public final class UsageErrors implements CommandLine.IParameterExceptionHandler {
 
+    /** What {@code --version} prints, for every command. */
+    public static final String VERSION = "hnswseg 0.1.0";
+
     private final String program;
 
     private UsageErrors(String program) {
@@ -21,7 +24,16 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
      * ({@code "hnswseg build"}), or is null to name it {@code hnswseg <subcommand>}.
      */
     public static CommandLine install(CommandLine cli, String program) {
+        versioned(cli);
         return cli.setParameterExceptionHandler(new UsageErrors(program));
+    }
+
+    /** Every command's {@code --version} prints {@link #VERSION}: a subcommand's printed nothing (probe helper 81). */
+    private static void versioned(CommandLine cli) {
+        if (cli.getCommandSpec().version().length == 0) {
+            cli.getCommandSpec().version(VERSION);
+        }
+        cli.getSubcommands().values().forEach(UsageErrors::versioned);
     }
 
     /**
@@ -57,7 +69,12 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
         // Picocli reports missing options before unknown ones; a misspelt required option is both, and its
         // spelling is the news.
         java.util.List<String> unknown = command.getUnmatchedArguments();
-        if (e instanceof CommandLine.MissingParameterException && !unknown.isEmpty()) {
+        boolean unknownCommand = !command.getSubcommands().isEmpty() && !unknown.isEmpty() && !unknown.get(0).startsWith("-")
+                && e instanceof CommandLine.UnmatchedArgumentException;
+        if (unknownCommand) {
+            // Picocli's "Unmatched argument at index 0: 'vacum'" for a command it does not have.
+            err.println(name + ": error: unknown command '" + unknown.get(0) + "'");
+        } else if (e instanceof CommandLine.MissingParameterException && !unknown.isEmpty()) {
             String kind = unknown.stream().allMatch(a -> a.startsWith("-")) ? "unknown option" : "unexpected argument";
             err.println(name + ": error: " + kind + (unknown.size() == 1 ? " " : "s ") + String.join(" ", unknown)
                     + "; " + e.getMessage());
@@ -66,7 +83,7 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
             err.println(name + ": error: " + String.valueOf(e.getMessage()).replace("option option ", "option "));
         }
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
-        err.println("(" + name + " --help lists the options)");
+        err.println("(" + name + " --help lists the " + (unknownCommand ? "commands)" : "options)"));
         return command.getCommandSpec().exitCodeOnInvalidInput();
     }
 }

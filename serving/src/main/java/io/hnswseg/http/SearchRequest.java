@@ -1,6 +1,5 @@
 package io.hnswseg.http;
 
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,12 +42,12 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         try {
             request = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new BadRequest(malformed(e));
+            throw new BadRequest(io.hnswseg.io.JsonProblems.describe(e));
         } catch (IOException e) {
             throw new BadRequest("unreadable body: " + e.getMessage());
         }
         if (request == null || !request.isObject()) {
-            throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 3}");
+            throw new BadRequest("expected a JSON object like {\"vector\": [...], \"k\": 10, \"ef\": 64, \"nprobe\": 2}");
         }
         // A misspelt field ("topk", "nprob") would otherwise be searched with the defaults, the typo unnoticed.
         for (Iterator<String> names = request.fieldNames(); names.hasNext(); ) {
@@ -83,24 +82,6 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         // Its range depends on the index: the reader checks it, with the one message for every caller.
         int nprobe = intField(request, "nprobe", defaults.nprobe(), Integer.MIN_VALUE, Integer.MAX_VALUE);
         return new SearchRequest(query, k, ef, nprobe);
-    }
-
-    /**
-     * Where and what, without the parser's advice to its own programmers (Jackson adds "enable
-     * JsonReadFeature.X to allow" and the like, which a client cannot act on).
-     */
-    private static String malformed(JsonProcessingException e) {
-        // Nor where its limits are configured ("(1000, from `StreamReadConstraints...`)" becomes "(1000)").
-        String problem = e.getOriginalMessage().replaceAll(", from `[^`]*`", "");
-        for (String cut : new String[] {": enable ", "; enable ", "\n", " (for ", " (start marker at "}) {
-            int at = problem.indexOf(cut);
-            if (at > 0) {
-                problem = problem.substring(0, at);
-            }
-        }
-        JsonLocation where = e.getLocation();
-        return where == null ? "malformed JSON: " + problem
-                : "malformed JSON at line " + where.getLineNr() + ", column " + where.getColumnNr() + ": " + problem;
     }
 
     private static int intField(JsonNode request, String name, int fallback, int min, int max) throws BadRequest {

@@ -49,7 +49,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Serves one open index over HTTP/1.1 (Jetty's core server, no servlets):
  * <ul>
- *   <li>{@code POST /search} with {@code {"vector": [...], "k": 10, "ef": 64, "nprobe": 3}} answers
+ *   <li>{@code POST /search} with {@code {"vector": [...], "k": 10, "ef": 64, "nprobe": 2}} answers
  *   {@code {"ids": [...], "distances": [...], "took_ms": ...}} ({@code k} defaults to 10, {@code ef} and
  *   {@code nprobe} to the server's {@link Defaults});</li>
  *   <li>{@code GET /health} answers 200 {@code {"status": "ok"}}, or 503 with {@code {"status": "failing",

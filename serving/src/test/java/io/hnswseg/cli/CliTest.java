@@ -127,6 +127,15 @@ class CliTest {
         message = usageError("query", "--index", "x", "--queries", "q.fvecs", "--nprobe", "two");
         assertTrue(message.contains("'--nprobe': 'two' is not an int"), message);
         assertTrue(usageError("evl").contains("Did you mean: hnswseg eval?"));
+        // The commands bin/hnswseg runs itself are known too (probe helper 81: "vacum" was offered eval).
+        message = usageError("vacum", "/tmp/x");
+        assertTrue(message.startsWith("hnswseg: error: unknown command 'vacum'") && message.contains("hnswseg vacuum")
+                && message.contains("hnswseg --help lists the commands"), message);
+        ByteArrayOutputStream version = new ByteArrayOutputStream();
+        var cli = HnswsegCli.commandLine();
+        cli.setOut(new PrintWriter(version, true));
+        assertEquals(0, cli.execute("query", "--version"));
+        assertEquals(UsageErrors.VERSION, version.toString().strip(), "a subcommand's --version printed nothing");
 
         Path data = tmp.resolve("data");
         assertEquals(0, run("generate", "--out", data.toString(), "--rows", "200", "--dim", "16", "--queries", "5"));

@@ -163,7 +163,8 @@ final class SessionOptions {
 
     /** A command line whose failures print one line, {@code hnswseg <name>: error: ...}. */
     static CommandLine commandLine(Object command, String name) {
-        CommandLine cli = io.hnswseg.cli.UsageErrors.install(new CommandLine(command), "hnswseg " + name);
+        // Named as typed: the usage line said "Usage: build" (probe helper 81).
+        CommandLine cli = io.hnswseg.cli.UsageErrors.install(new CommandLine(command).setCommandName("hnswseg " + name), "hnswseg " + name);
         cli.setExecutionExceptionHandler((e, c, parsed) -> {
             PrintWriter err = c.getErr();
             err.println("hnswseg " + name + ": error: " + explain(e));

@@ -10,6 +10,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The session's settings as the user gave them (probe helper 48 found two of them dropped without a word). */
 class SessionOptionsTest {
@@ -45,6 +46,22 @@ class SessionOptionsTest {
 
     /** Probe helper 54: a Brotli-compressed file was told as the codec class's name alone; BYTE_STREAM_SPLIT without a way round. */
     /** The store's words alone named no bucket or key: "Forbidden (Service: S3, Status Code: 403 ...)" (probe helper 74). */
+    @Test
+    void theJobsAreNamedAsTypedAndTellTheirVersion() {
+        // Probe helper 81: "Usage: build", and -V printed nothing.
+        assertTrue(BuildIndexJob.commandLine().getUsageMessage().startsWith("Usage: hnswseg build [-hV]"));
+        assertTrue(SearchIndexJob.commandLine().getUsageMessage().startsWith("Usage: hnswseg search-job [-hV]"));
+        assertTrue(VacuumIndexJob.commandLine().getUsageMessage().startsWith("Usage: hnswseg vacuum [-hV]"));
+        assertEquals(io.hnswseg.cli.UsageErrors.VERSION, VacuumIndexJob.commandLine().getCommandSpec().version()[0]);
+    }
+
+    /** A job stopped by a signal: Spark's words named a job number; ours say what happened to the output. */
+    @Test
+    void aSessionShutDownUnderAJobIsSaidToHaveCommittedNothing() {
+        String said = SessionOptions.explain(new RuntimeException("Job 4 cancelled because SparkContext was shut down"));
+        assertTrue(said.startsWith("stopped before it finished") && said.contains("nothing was committed"), said);
+    }
+
     @Test
     void anS3FailureNamesItsPath() {
         Exception denied = new IOException("s3a://bkt/idx/x: getFileStatus on s3a://bkt/idx/x: software.amazon...: Forbidden",
