@@ -60,6 +60,15 @@ public final class Benchmark {
         return builder.build(threads);
     }
 
+    /** Every beam must reach k = 10, since recall@10 is measured; a caller checks it before reading any file. */
+    public static void checkEfs(int[] efs) {
+        for (int ef : efs) {
+            if (ef < 10) {
+                throw new IllegalArgumentException("ef " + ef + " is below k = 10 (recall@10 is measured): every ef must be >= 10");
+            }
+        }
+    }
+
     public static Report run(FloatMatrix base, FloatMatrix queries, int[][] truth, HnswParams params, int threads,
                              int[] efs, int warmupVectors, int reps) {
         if (queries.rows() != truth.length) {
@@ -68,11 +77,7 @@ public final class Benchmark {
         if (queries.dimension() != base.dimension()) {
             throw new IllegalArgumentException("queries have dimension " + queries.dimension() + ", base " + base.dimension());
         }
-        for (int ef : efs) {
-            if (ef < 10) {
-                throw new IllegalArgumentException("ef " + ef + " is below k = 10 (recall@10 is measured): every ef must be >= 10");
-            }
-        }
+        checkEfs(efs);
         if (warmupVectors > 0) {
             build(base.head(Math.min(warmupVectors, base.rows())), params, threads);
         }

@@ -75,6 +75,7 @@ final class BenchCommand implements Callable<Integer> {
             // Before the files are read and any ground truth computed; the builder refuses it too.
             throw new IllegalArgumentException(io.hnswseg.hnsw.HnswGraphBuilder.beamBelowM(efConstruction, m));
         }
+        Benchmark.checkEfs(efs);
         FloatMatrix baseVectors = VecsReader.readFloats(base, limit > 0 ? limit : Integer.MAX_VALUE);
         FloatMatrix queryVectors = VecsReader.readFloats(queries, Integer.MAX_VALUE);
         int[][] truth = VecsReader.readInts(groundTruth);

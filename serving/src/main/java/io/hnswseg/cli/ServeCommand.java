@@ -92,11 +92,11 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }));
         System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats): default ef %d, nprobe %s; "
-                        + "%d searches at once, each fanned out to a shared pool of %d search threads besides its own, queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
+                        + "%d searches at once, each fanned out to a shared pool of %d search thread%s besides its own, queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
                         + "follows the index (checked every %d s, a build that replaces it is opened and served); SIGTERM or Ctrl-C stops gracefully%n",
                 reader.location(), bind, server.port(), server.defaults().ef(),
                 server.defaults().nprobe() == 0 ? "all" : String.valueOf(server.defaults().nprobe()), httpThreads,
-                reader.searchThreads() - 1, queue, format(idleTimeout), maxConnections,
+                reader.searchThreads() - 1, reader.searchThreads() == 2 ? "" : "s", queue, format(idleTimeout), maxConnections,
                 SearchServer.MAX_BODY_BYTES >> 20, SearchServer.INDEX_CHECK_EVERY.toSeconds());
         stopped.await();
         return 0;
