@@ -42,7 +42,7 @@ final class IndexBuild {
     /** Bytes of input a map task reads when the job chooses the split (fvecs/bvecs with a shuffle). */
     private static final long SPLIT_BYTES = 64L << 20;
     /** Fewer measuring queries than this and the build says its recall is rough. */
-    private static final int FEW_EVAL_QUERIES = 100;
+    private static final int FEW_EVAL_QUERIES = 500;
     /** Ids one duplicate check holds. */
     private static final long IDS_PER_CHECK = 20_000_000L;
 
@@ -638,8 +638,9 @@ final class IndexBuild {
             // Probe helper 45: one query "reached" the target at recall 1.0 without a word.
             // A small input gives no more queries than it has rows to sample (a 50-vector build was told --eval-queries 1000).
             boolean inputTooSmall = options.evalQueriesFile == null && quality.queries() < options.evalQueries;
-            LOG.warn(String.format("recall@10 rests on %d queries only, each 1/%d of it: a figure that rough chose the readers' default;"
-                    + " %s", quality.queries(), quality.queries(), inputTooSmall
+            LOG.warn(String.format("recall@10 rests on %d queries only, each 1/%d of it: the readers' default was chosen with a margin"
+                    + " for that (its recall less %.3g standard errors reaches the target), so it may search more than it needs to, and"
+                    + " its figure is rough; %s", quality.queries(), quality.queries(), Evaluation.CONFIDENCE_Z, inputTooSmall
                     ? "the input's sample held no more distinct vectors than that, so --eval-queries-file with 1000 or more queries like "
                     + "the data measures it closely" : "--eval-queries 1000 or more measures it closely"));
         }
