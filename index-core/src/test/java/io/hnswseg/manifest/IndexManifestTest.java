@@ -57,6 +57,11 @@ class IndexManifestTest {
         assertFalse(error(good.substring(0, 40)).contains("Source") || error(good.substring(0, 40)).contains("REDACTED"),
                 error(good.substring(0, 40)));
         assertFalse(good.contains("null"), "absent fields are left out: " + good);
+        // A value of the wrong type names its field, without the parser's hints (review helper 83).
+        String typed = error(good.replace("\"dimension\" : 128", "\"dimension\" : \"128\""));
+        assertTrue(typed.contains("field dimension: ") && !typed.contains("coercion") && !typed.contains("malformed"), typed);
+        String nulled = error(good.replace("\"segments\" : [ {", "\"segments\" : [ null, {"));
+        assertFalse(nulled.contains("NullPointerException"), nulled);
         // Read as written or not at all: trailing text, a field twice, a count as a string or a fraction.
         refused(good + " {}", "not a valid manifest");
         refused(good.replace("\"total_count\" : 30", "\"total_count\" : 30, \"total_count\" : 31"), "Duplicate field 'total_count'");

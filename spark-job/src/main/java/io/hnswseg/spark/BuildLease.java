@@ -92,19 +92,26 @@ final class BuildLease implements Closeable {
 
     /**
      * The files that the live readers' leases among {@code rootFiles} (a listing of the index's directory) hold at
-     * {@code now}. A lease gone since the listing held nothing any more: its reader ended.
+     * {@code now}, or null when a live lease cannot be read (it may hold any file). A lease gone since the listing held
+     * nothing any more: its reader ended.
      */
-    static Set<String> heldByReaders(FileSystem fs, FileStatus[] rootFiles, long now) throws IOException {
+    static Set<String> heldByReaders(FileSystem fs, FileStatus[] rootFiles, long now) {
         Set<String> held = new HashSet<>();
         for (FileStatus f : rootFiles) {
             if (f.isFile() && isReadLease(f.getPath().getName()) && isLive(f, now)) {
-                byte[] content;
-                try (FSDataInputStream in = fs.open(f.getPath())) {
-                    content = in.readAllBytes();
+                String content;
+                try {
+                    content = readLease(fs, f.getPath());
                 } catch (FileNotFoundException e) {
                     continue;
+                } catch (IOException | RuntimeException e) {
+                    // Renewed between the open and the read (S3A's change detection), or not ours to read: a vacuum that
+                    // failed here failed the build whose clean-up it was (review helper 83).
+                    LOG.warn("could not read the reader's lease {} ({}): keeping every unlisted file of segments/ and routing/",
+                            f.getPath(), e.toString());
+                    return null;
                 }
-                for (String path : new String(content, StandardCharsets.UTF_8).split("\n")) {
+                for (String path : content.split("\n")) {
                     if (!path.isEmpty()) {
                         held.add(Vacuum.normal(path));
                     }
@@ -112,6 +119,21 @@ final class BuildLease implements Closeable {
             }
         }
         return held;
+    }
+
+    /** A reader's lease, read again once when it changed under the read (a renewal). */
+    private static String readLease(FileSystem fs, Path lease) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (FSDataInputStream in = fs.open(lease)) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (FileNotFoundException e) {
+                throw e;
+            } catch (IOException e) {
+                if (attempt == 2) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /**

@@ -46,7 +46,9 @@ public final class HnswsegSpark {
      * {@code int}) and a vector column ({@code array<float>}, {@code array<double>} or a Spark ML vector):
      * one row per query, {@code (id bigint, neighbors array<bigint>, distances array<float>)}, closest first.
      * The index's manifest is read and the queries' dimension checked now; the searches run when the result
-     * is computed (each action searches again: write or cache it), each executor JVM sharing one reader.
+     * is computed (each action searches again: write or cache it), each executor JVM sharing one reader. Unlike
+     * {@link #searchToParquet}, it holds no lease on the index's files (it cannot tell when the caller's actions end):
+     * a vacuum after the index is rebuilt in place may remove the files a later action reads.
      *
      * @param index the index's URI: a local directory, or any Hadoop file system ({@code hdfs://}, {@code s3a://}, ...)
      * @throws InvalidInputException naming the problem when the index, the queries or an option cannot be used

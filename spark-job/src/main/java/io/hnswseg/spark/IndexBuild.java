@@ -41,6 +41,8 @@ final class IndexBuild {
     private static final Logger LOG = LoggerFactory.getLogger(IndexBuild.class);
     /** Bytes of input a map task reads when the job chooses the split (fvecs/bvecs with a shuffle). */
     private static final long SPLIT_BYTES = 64L << 20;
+    /** Vectors per segment below which {@code --partitions} is warned of: each costs queries more than it saves in the build. */
+    private static final int SMALL_SEGMENT = 5_000;
     /** Fewer measuring queries than this and the build says its recall is rough. */
     private static final int FEW_EVAL_QUERIES = 500;
     /** Ids one duplicate check holds. */
@@ -346,9 +348,6 @@ final class IndexBuild {
      * (and at most {@link BuildOptions#TARGET_VECTORS_PER_SEGMENT}), and at least one per core. A partition
      * asked for that would not fit fails here, before any work, saying how many to ask for.
      */
-    /** Vectors per segment below which {@code --partitions} is warned of: each costs queries more than it saves in the build. */
-    private static final int SMALL_SEGMENT = 5_000;
-
     private int partitions(long rows, int dimension) {
         MemoryPlan plan = MemoryPlan.of(spark, options, dimension);
         // k-means partitions may come out up to 1.5x the mean (the balance the build guarantees).
@@ -361,11 +360,14 @@ final class IndexBuild {
                                 + "%,d MB, but %s; ask for at least --partitions %d (or give executors more memory)", options.partitions,
                         largest, dimension, largest * plan.bytesPerVector() >> 20, plan.describe(), needed));
             }
-            if (options.partitions > 1 && rows < (long) SMALL_SEGMENT * options.partitions) {
-                // Probe helper 78's --partitions 512 on 100,000 vectors built without a word; its queries then visited every segment.
+            // Probe helper 78's --partitions 512 on 100,000 vectors built without a word; its queries then visited every segment.
+            // Fewer only as far as they fit (review helper 83: advised 2 where 2 were refused) and as the options allow.
+            long fewer = Math.max(Math.max(rows / SMALL_SEGMENT, (long) Math.ceil(rows * slack / plan.maxVectorsPerSegment())),
+                    options.replication > 0 || "kmeans".equals(options.partitioner) ? 2 : 1);
+            if (fewer < options.partitions && rows < (long) SMALL_SEGMENT * options.partitions) {
                 LOG.warn(String.format("--partitions %d makes segments of about %,d vectors: a query pays a fixed cost for each segment it"
                         + " visits (the descent, its set-up), which outweighs the little a segment that small saves in the build;"
-                        + " --partitions %d answers faster", options.partitions, rows / options.partitions, Math.max(1, rows / SMALL_SEGMENT)));
+                        + " --partitions %d answers faster", options.partitions, rows / options.partitions, fewer));
             }
             return options.partitions;
         }

@@ -94,16 +94,7 @@ public final class SearchIndexJob implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SearchOptions options = options();
-        try {
-            // Before Spark starts (about 9 s here), where the session's own Hadoop settings would say the same: an output
-            // that exists, overlaps the index or the queries, or has no parent (probe helper 80's leftover). The same check
-            // runs again on the session's configuration, which decides.
-            SearchOutput.prepare(output, SessionOptions.hadoopConfiguration(session.settings()), overwrite, index, queries);
-        } catch (InvalidInputException e) {
-            throw e;
-        } catch (IOException | RuntimeException undecided) {
-            // A store not reached with these settings alone: the session's check says.
-        }
+        refuseOutputEarly();
         SessionOptions.Started started = session.start("hnswseg search-job " + index);
         startupSeconds = started.startupSeconds();
         try {
@@ -112,6 +103,30 @@ public final class SearchIndexJob implements Callable<Integer> {
             started.spark().stop();
         }
         return 0;
+    }
+
+    /**
+     * Refuses an output that exists, overlaps the index or the queries, or has no parent before Spark starts (about 9 s
+     * here, the last stop's leftover). Only where every path is on this machine's disk as the session would see them
+     * (Hadoop's settings from the properties, the command line and spark.* system properties, as spark-submit passes
+     * them): elsewhere the session's own check, which runs in any case, decides, without a second round trip to a store.
+     */
+    private void refuseOutputEarly() throws IOException {
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        for (scala.Tuple2<String, String> entry : new org.apache.spark.SparkConf().getAll()) {
+            settings.put(entry._1(), entry._2());
+        }
+        settings.putAll(session.settings());
+        org.apache.hadoop.conf.Configuration hadoop = SessionOptions.hadoopConfiguration(settings);
+        if (!"file".equals(org.apache.hadoop.fs.FileSystem.getDefaultUri(hadoop).getScheme())) {
+            return;
+        }
+        for (String path : new String[]{output, index, queries}) {
+            if (io.hnswseg.io.LocalFiles.pathOf(path) == null) {
+                return;
+            }
+        }
+        SearchOutput.prepare(output, hadoop, overwrite, index, queries);
     }
 
     /** Runs the search on a session (tests call this directly) and prints its summary; returns the rows written. */
@@ -136,7 +151,8 @@ public final class SearchIndexJob implements Callable<Integer> {
             IndexSearch.Recall recall;
             try {
                 recall = search.recall(checkRecall, 42);
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
+                // Spark's SparkException too, which is checked and declared by no signature (review helper 83).
                 // The results are committed: a failed check after them is no failed search (probe helper 80: exit 1
                 // with the whole output written, and a rerun refused because the output existed).
                 System.out.printf("  recall not measured: %s%n  results at %s%n", SessionOptions.explain(e), output);

@@ -229,8 +229,8 @@ final class SessionOptions {
         }
         if (Causes.first(e, t -> String.valueOf(t.getMessage()).contains("because SparkContext was shut down")) != null) {
             // Spark's words for it were "Job 4 cancelled because SparkContext was shut down" (the last stop's leftover).
-            return "stopped before it finished: the Spark session was shut down (a signal such as Ctrl-C or SIGTERM, or the JVM "
-                    + "exiting); nothing was committed, and what was at the output before is as it was";
+            // Not "nothing was committed": a search-job's recall check after its commit ends the same way (review helper 83).
+            return "stopped: the Spark session was shut down under the job (a signal such as Ctrl-C or SIGTERM, or the JVM exiting)";
         }
         Throwable root = Causes.root(e);
         String message = root instanceof java.nio.file.FileSystemException ? io.hnswseg.io.LocalFiles.describe(root)

@@ -78,7 +78,12 @@ final class Vacuum {
         FileStatus[] rootAfter = list(fs, root);
         long later = now + System.currentTimeMillis() - localStart;
         running.addAll(BuildLease.live(rootAfter, later));
-        read.addAll(BuildLease.heldByReaders(fs, rootAfter, later));
+        Set<String> readAfter = BuildLease.heldByReaders(fs, rootAfter, later);
+        if (read != null && readAfter != null) {
+            read.addAll(readAfter);
+        } else {
+            read = null;
+        }
         if (ownRun != null) {
             running.add(ownRun);
         }
@@ -106,8 +111,9 @@ final class Vacuum {
     }
 
     /**
-     * What keeps an unlisted file: the manifest listing it, a live reader's lease holding it ({@link #read}), its age
-     * or the manifest's below the grace period ({@link #young}).
+     * What keeps an unlisted file: the manifest listing it, a live reader's lease holding it ({@link #read}; every file
+     * when {@code heldByReaders} is null, a lease that could not be read), its age or the manifest's below the grace
+     * period ({@link #young}).
      */
     private record Kept(Set<String> listed, Set<String> heldByReaders, long cutoff, List<Entry> young, List<Entry> read) {
         Kept(Set<String> listed, Set<String> heldByReaders, long cutoff) {
@@ -135,7 +141,7 @@ final class Vacuum {
             return;
         }
         Entry entry = new Entry(relative, f.getLen(), f.getModificationTime());
-        if (kept.heldByReaders.contains(relative)) {
+        if (kept.heldByReaders == null ? relative.contains("/") : kept.heldByReaders.contains(relative)) {
             kept.read.add(entry);
             return;
         }

@@ -55,11 +55,11 @@ class SessionOptionsTest {
         assertEquals(io.hnswseg.cli.UsageErrors.VERSION, VacuumIndexJob.commandLine().getCommandSpec().version()[0]);
     }
 
-    /** A job stopped by a signal: Spark's words named a job number; ours say what happened to the output. */
+    /** A job stopped by a signal: Spark's words named a job number; ours name the signal. */
     @Test
-    void aSessionShutDownUnderAJobIsSaidToHaveCommittedNothing() {
+    void aSessionShutDownUnderAJobIsSaidToBeASignal() {
         String said = SessionOptions.explain(new RuntimeException("Job 4 cancelled because SparkContext was shut down"));
-        assertTrue(said.startsWith("stopped before it finished") && said.contains("nothing was committed"), said);
+        assertTrue(said.startsWith("stopped: the Spark session was shut down under the job"), said);
     }
 
     @Test
