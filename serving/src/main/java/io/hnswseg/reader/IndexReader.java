@@ -94,11 +94,35 @@ public final class IndexReader implements AutoCloseable {
         return open(sourceFor(uri, options), options);
     }
 
+    /**
+     * Opens the index at {@code uri} as {@code manifest} (the bytes of its {@code manifest.json}, read earlier) lists it,
+     * whatever manifest is there now: a snapshot, so that readers opened at different times of a job answer from the
+     * same build when another build replaces it meanwhile. The files it lists must still be there (a vacuum removes a
+     * replaced build's files once its grace period has passed, unless a reader's lease keeps them).
+     *
+     * @throws IOException as {@link #open(String, ReaderOptions)}, for the files {@code manifest} lists
+     */
+    public static IndexReader open(String uri, byte[] manifest, ReaderOptions options) throws IOException {
+        return open(sourceFor(uri, options), manifest, options);
+    }
+
     /** Opens the index {@code source} holds, and closes the source (at once, or with lazy segments at the reader's close). */
     static IndexReader open(IndexSource source, ReaderOptions options) throws IOException {
+        byte[] manifest;
+        try {
+            manifest = source.manifest();
+        } catch (IOException | RuntimeException | Error e) {
+            source.close();
+            throw e;
+        }
+        return open(source, manifest, options);
+    }
+
+    /** {@link #open(IndexSource, ReaderOptions)} as {@code manifestBytes} lists the index. */
+    private static IndexReader open(IndexSource source, byte[] manifestBytes, ReaderOptions options) throws IOException {
         try {
             String manifestName = source.location().replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
-            IndexManifest manifest = IndexManifest.parse(source.manifest(), manifestName);
+            IndexManifest manifest = IndexManifest.parse(manifestBytes, manifestName);
             IndexManifest.FileRef centroids = manifest.routed() ? manifest.routing().centroids() : null;
             SegmentRoutes routes = SegmentRoutes.of(manifest, centroids == null ? null : source.sideFile(centroids),
                     centroids == null ? null : source.location().replaceAll("/+$", "") + "/" + centroids.path());

@@ -134,21 +134,33 @@ final class SharedIndex {
         }
     }
 
+    /**
+     * Opens the build the driver planned on, as its manifest bytes list it, also when another build has replaced it
+     * since: every executor then answers from the same build (the job's reader's lease keeps its files, {@link
+     * IndexSearch#holdIndexFiles}). A task that opened the current manifest refused a replaced index, so an executor
+     * starting after a rebuild failed the job. When the planned files are gone (a vacuum the lease did not stop), the
+     * error says the index was replaced.
+     */
     private static IndexReader open(Spec spec) throws IOException {
+        try {
+            return openPlanned(spec);
+        } catch (IOException e) {
+            IOException replaced = replacedSince(spec);
+            if (replaced != null) {
+                replaced.addSuppressed(e);
+                throw replaced;
+            }
+            throw e;
+        }
+    }
+
+    private static IndexReader openPlanned(Spec spec) throws IOException {
         int threads = spec.searchThreads > 0 ? spec.searchThreads : Runtime.getRuntime().availableProcessors();
         ReaderOptions options = ReaderOptions.defaults().withSearchThreads(threads);
         URI uri = new Path(spec.uri).toUri();
         if (uri.getScheme() == null || uri.getScheme().equals("file")) {
             java.nio.file.Path dir = uri.getScheme() == null ? java.nio.file.Path.of(spec.uri) : java.nio.file.Path.of(uri);
-            // The manifest the reader opened is the one compared: a check of the file before the open, which then read
-            // it again, let a commit between the two give this executor the new index and the others the old (review
-            // helper 60). Every build's manifest differs from every other's (its segments' names carry its run id).
-            IndexReader reader = IndexReader.open(dir.toString(), options);
-            if (!reader.manifest().equals(IndexManifest.parse(spec.manifest, spec.uri + "/" + IndexManifest.FILE_NAME))) {
-                reader.close();
-                throw replaced(spec);
-            }
-            return reader;
+            return IndexReader.open(dir.toString(), spec.manifest, options);
         }
         long start = System.nanoTime();
         java.nio.file.Path local = fetch(spec);
@@ -167,7 +179,6 @@ final class SharedIndex {
         Configuration conf = IndexBuild.conf(spec.hadoop);
         Path root = new Path(spec.uri);
         FileSystem fs = root.getFileSystem(conf);
-        checkSame(spec, read(fs, new Path(root, IndexManifest.FILE_NAME)));
         List<String> files = new ArrayList<>();
         List<Long> sizes = new ArrayList<>();
         for (IndexManifest.Segment s : manifest.segments()) {
@@ -208,15 +219,19 @@ final class SharedIndex {
         }
     }
 
-    private static void checkSame(Spec spec, byte[] manifest) throws IOException {
-        if (!Arrays.equals(manifest, spec.manifest)) {
-            throw replaced(spec);
+    /** The error to give when the index's manifest is no longer the planned one, else null (also when it cannot be read). */
+    private static IOException replacedSince(Spec spec) {
+        try {
+            Path root = new Path(spec.uri);
+            byte[] now = read(root.getFileSystem(IndexBuild.conf(spec.hadoop)), new Path(root, IndexManifest.FILE_NAME));
+            if (Arrays.equals(now, spec.manifest)) {
+                return null;
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
-    }
-
-    private static IOException replaced(Spec spec) {
-        return new IOException("the index at " + spec.uri + " was replaced while the search job ran (its manifest changed); "
-                + "run the search again");
+        return new IOException("the index at " + spec.uri + " was replaced while the search job ran, and the files of the build "
+                + "it planned on can no longer be read (removed by a vacuum that took no account of this job?): run the search again");
     }
 
     static long crc(byte[] bytes) {

@@ -23,8 +23,13 @@ class SharedIndexTest {
     @TempDir
     Path dir;
 
+    /**
+     * A build commits another index where the driver planned on one: a task opening it now searches the planned build,
+     * as the tasks that opened it before did (an executor starting after the rebuild failed the job), and says the index
+     * was replaced only once the planned build's files are gone.
+     */
     @Test
-    void aLocalIndexReplacedSinceTheDriverPlannedIsRefusedNotSearched() throws IOException {
+    void aLocalIndexReplacedSinceTheDriverPlannedIsSearchedAsPlannedWhileItsFilesLast() throws IOException {
         FloatMatrix[] data = JobFixtures.clustered(600, 5, 8, 3);
         HnswParams params = new HnswParams(8, 40, 1, Metric.L2);
         IndexManifest planned = TestIndexes.write(dir, data[0], 2, params, 1, 0, "a-");
@@ -32,9 +37,21 @@ class SharedIndexTest {
         try (SharedIndex.Lease lease = SharedIndex.acquire(new SharedIndex.Spec(dir.toString(), plannedBytes, 1, Map.of()))) {
             assertEquals(planned, lease.reader().manifest());
         }
-        // A build commits another index there (other segments, other ids); a task opening it now must not search it.
-        TestIndexes.write(dir, data[0], 3, params, 1, 1_000_000, "b-");
-        IOException e = assertThrows(IOException.class, () -> SharedIndex.acquire(new SharedIndex.Spec(dir.toString(), plannedBytes, 2, Map.of())));
+        // A build commits another index there (other segments, other ids); a task opening it now searches the planned one.
+        IndexManifest other = TestIndexes.write(dir, data[0], 3, params, 1, 1_000_000, "b-");
+        try (SharedIndex.Lease lease = SharedIndex.acquire(new SharedIndex.Spec(dir.toString(), plannedBytes, 2, Map.of()))) {
+            assertEquals(planned, lease.reader().manifest());
+            long[] ids = lease.reader().search(data[1].row(0), 5, 40, 0).ids();
+            assertEquals(5, ids.length);
+            assertTrue(java.util.Arrays.stream(ids).allMatch(id -> id < 1_000_000), "the planned build's ids, not the new one's");
+        }
+        // Its files removed (a vacuum without the job's lease): refused, naming the replacement.
+        for (IndexManifest.Segment s : planned.segments()) {
+            if (!other.segments().contains(s)) {
+                Files.delete(dir.resolve(s.path()));
+            }
+        }
+        IOException e = assertThrows(IOException.class, () -> SharedIndex.acquire(new SharedIndex.Spec(dir.toString(), plannedBytes, 3, Map.of())));
         assertTrue(e.getMessage().contains("was replaced while the search job ran"), e.getMessage());
     }
 }
