@@ -25,19 +25,30 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     ReaderFlags flags;
 
+    /** Fails naming every segment (up to five) of {@code reader}'s manifest not stored as listed. */
+    private static void refuseNotStored(IndexReader reader) throws java.io.IOException {
+        List<String> notStored = reader.segmentsNotStored();
+        if (!notStored.isEmpty()) {
+            throw new java.io.IOException(notStored.size() + " of " + reader.segmentCount() + " segments listed in the manifest"
+                    + " of " + reader.location() + " are not stored as listed: " + String.join("; ", notStored.subList(0, Math.min(5, notStored.size())))
+                    + (notStored.size() > 5 ? "; ..." : ""));
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         flags.noVerify = !verify;
         // A remote index's segments are checked by their stored sizes, not downloaded (probe helper 72: inspect fetched
         // every segment of an S3 index to print its manifest); --verify downloads them to check their checksums.
         boolean remote = IndexReader.isS3(uri) && !verify;
-        try (IndexReader reader = flags.open(uri, flags.readerOptions().withLazySegments(remote))) {
-            List<String> notStored = reader.segmentsNotStored();
-            if (!notStored.isEmpty()) {
-                throw new java.io.IOException(notStored.size() + " of " + reader.segmentCount() + " segments listed in the manifest"
-                        + " of " + reader.location() + " are not stored as listed: " + String.join("; ", notStored.subList(0, Math.min(5, notStored.size())))
-                        + (notStored.size() > 5 ? "; ..." : ""));
+        if (verify) {
+            // Every missing or short segment named first: opening them all stopped at the first (probe helper 84).
+            try (IndexReader stored = flags.open(uri, flags.readerOptions().withLazySegments(true))) {
+                refuseNotStored(stored);
             }
+        }
+        try (IndexReader reader = flags.open(uri, flags.readerOptions().withLazySegments(remote))) {
+            refuseNotStored(reader);
             IndexManifest m = reader.manifest();
             System.out.printf("index %s%n  format_version %d, metric %s, dimension %d, %d vectors in %d segment%s, %.1f MB%n",
                     reader.location(), m.formatVersion(), m.metric(), m.dimension(), m.totalCount(), m.segments().size(),

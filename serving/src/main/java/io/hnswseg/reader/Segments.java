@@ -313,7 +313,9 @@ final class Segments implements AutoCloseable {
     private String storedProblem(IndexManifest.Segment entry) throws IOException {
         try {
             long bytes = source.storedBytes(entry.path());
-            return bytes == entry.bytes() ? null : entry.path() + " has " + bytes + " bytes, the manifest says " + entry.bytes();
+            // Named as a missing one is, with the index's location (probe helper 84: one way each).
+            return bytes == entry.bytes() ? null : source.location().replaceAll("/+$", "") + "/" + entry.path() + " has " + bytes
+                    + " bytes, the manifest says " + entry.bytes();
         } catch (java.nio.file.NoSuchFileException e) {
             return e.getMessage();
         }

@@ -383,8 +383,14 @@ class CliTest {
                     software.amazon.awssdk.core.sync.RequestBody.fromString("short"));
             store.client().deleteObject(b -> b.bucket("indexes").key("v1/segments/part-00002.hseg"));
             String message = error(inspect);
-            assertTrue(message.contains("2 of 3 segments") && message.contains("part-00001.hseg has 5 bytes")
+            assertTrue(message.contains("2 of 3 segments") && message.contains("s3://indexes/v1/segments/part-00001.hseg has 5 bytes")
                     && message.contains("s3://indexes/v1/segments/part-00002.hseg"), message);
+            // With --verify too, both are named (probe helper 84: only the first, which the download stopped at).
+            String[] verify = java.util.Arrays.copyOf(inspect, inspect.length + 1);
+            verify[inspect.length] = "--verify";
+            message = error(verify);
+            assertTrue(message.contains("2 of 3 segments") && message.contains("part-00001.hseg has 5 bytes")
+                    && message.contains("part-00002.hseg"), message);
         } finally {
             System.clearProperty("aws.accessKeyId");
             System.clearProperty("aws.secretAccessKey");

@@ -14,7 +14,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -92,11 +94,11 @@ final class BuildLease implements Closeable {
 
     /**
      * The files that the live readers' leases among {@code rootFiles} (a listing of the index's directory) hold at
-     * {@code now}, or null when a live lease cannot be read (it may hold any file). A lease gone since the listing held
-     * nothing any more: its reader ended.
+     * {@code now}, each with the name of a lease holding it, or null when a live lease cannot be read (it may hold any
+     * file). A lease gone since the listing held nothing any more: its reader ended.
      */
-    static Set<String> heldByReaders(FileSystem fs, FileStatus[] rootFiles, long now) {
-        Set<String> held = new HashSet<>();
+    static Map<String, String> heldByReaders(FileSystem fs, FileStatus[] rootFiles, long now) {
+        Map<String, String> held = new HashMap<>();
         for (FileStatus f : rootFiles) {
             if (f.isFile() && isReadLease(f.getPath().getName()) && isLive(f, now)) {
                 String content;
@@ -113,7 +115,7 @@ final class BuildLease implements Closeable {
                 }
                 for (String path : content.split("\n")) {
                     if (!path.isEmpty()) {
-                        held.add(Vacuum.normal(path));
+                        held.put(Vacuum.normal(path), f.getPath().getName());
                     }
                 }
             }

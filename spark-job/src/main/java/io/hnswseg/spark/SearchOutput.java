@@ -54,6 +54,11 @@ final class SearchOutput {
         for (String q : queries) {
             Overlap.refuse(conf, "--output", output, "--queries", q);
         }
+        return at(output, conf, overwrite);
+    }
+
+    /** The output's own checks of {@link #prepare}: not a root, absent unless {@code overwrite} (then earlier results), a parent that is no file. */
+    static SearchOutput at(String output, Configuration conf, boolean overwrite) throws IOException {
         Path path = new Path(output);
         if (path.getParent() == null) {
             // Its staging goes beside it: at a root there is no beside (review helper 64: a bucket's root failed after the search).
@@ -127,7 +132,15 @@ final class SearchOutput {
 
     /** Whether {@code dir} holds only files a task attempt writes: its part files (and their checksum files). */
     private boolean onlyResultFiles(Path dir) throws IOException {
-        for (FileStatus f : fs.listStatus(dir)) {
+        FileStatus[] files;
+        try {
+            files = fs.listStatus(dir);
+        } catch (java.io.FileNotFoundException e) {
+            // Listed by its parent, gone when asked: an empty directory's marker on a store that keeps one (s3proxy's file
+            // backend kept _attempts/), which made every --overwrite of those results fail (probe helper 84).
+            return true;
+        }
+        for (FileStatus f : files) {
             String name = f.getPath().getName();
             if (f.isDirectory() || !(name.startsWith("part-") || name.startsWith(".part-"))) {
                 return false;

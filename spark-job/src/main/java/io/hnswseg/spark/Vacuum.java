@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -33,9 +34,10 @@ final class Vacuum {
 
     /**
      * What was removed (or, in a dry run, would be), what was left for later and what was kept for the searches
-     * reading it, paths relative to the index, and the run ids of builds running there (whose files were not looked at).
+     * reading it (with the lease holding each, where it could be read), paths relative to the index, and the run ids of
+     * builds running there (whose files were not looked at).
      */
-    record Result(List<Entry> removed, List<Entry> tooYoung, List<Entry> read, Set<String> running) {
+    record Result(List<Entry> removed, List<Entry> tooYoung, List<Entry> read, Map<String, String> leaseOf, Set<String> running) {
     }
 
     /** One unlisted file: its path relative to the index, size and modification time (ms since the epoch). */
@@ -63,7 +65,7 @@ final class Vacuum {
         // miss both a just-ended lease and the manifest that lists its run).
         FileStatus[] rootFiles = list(fs, root);
         Set<String> running = BuildLease.live(rootFiles, now);
-        Set<String> read = BuildLease.heldByReaders(fs, rootFiles, now);
+        Map<String, String> read = BuildLease.heldByReaders(fs, rootFiles, now);
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
         Set<String> listed = new HashSet<>();
         boolean manifestOld = true;
@@ -78,9 +80,9 @@ final class Vacuum {
         FileStatus[] rootAfter = list(fs, root);
         long later = now + System.currentTimeMillis() - localStart;
         running.addAll(BuildLease.live(rootAfter, later));
-        Set<String> readAfter = BuildLease.heldByReaders(fs, rootAfter, later);
+        Map<String, String> readAfter = BuildLease.heldByReaders(fs, rootAfter, later);
         if (read != null && readAfter != null) {
-            read.addAll(readAfter);
+            read.putAll(readAfter);
         } else {
             read = null;
         }
@@ -107,7 +109,7 @@ final class Vacuum {
                 consider(fs, f, name, kept, true, dryRun, removed);
             }
         }
-        return new Result(removed, kept.young, kept.read, running);
+        return new Result(removed, kept.young, kept.read, read == null ? Map.of() : read, running);
     }
 
     /**
@@ -115,8 +117,8 @@ final class Vacuum {
      * when {@code heldByReaders} is null, a lease that could not be read), its age or the manifest's below the grace
      * period ({@link #young}).
      */
-    private record Kept(Set<String> listed, Set<String> heldByReaders, long cutoff, List<Entry> young, List<Entry> read) {
-        Kept(Set<String> listed, Set<String> heldByReaders, long cutoff) {
+    private record Kept(Set<String> listed, Map<String, String> heldByReaders, long cutoff, List<Entry> young, List<Entry> read) {
+        Kept(Set<String> listed, Map<String, String> heldByReaders, long cutoff) {
             this(listed, heldByReaders, cutoff, new ArrayList<>(), new ArrayList<>());
         }
     }
@@ -141,7 +143,7 @@ final class Vacuum {
             return;
         }
         Entry entry = new Entry(relative, f.getLen(), f.getModificationTime());
-        if (kept.heldByReaders == null ? relative.contains("/") : kept.heldByReaders.contains(relative)) {
+        if (kept.heldByReaders == null ? relative.contains("/") : kept.heldByReaders.containsKey(relative)) {
             kept.read.add(entry);
             return;
         }

@@ -128,12 +128,16 @@ public final class VacuumIndexJob implements Callable<Integer> {
             // Files of segments/ and routing/ also wait for the manifest to be old enough; staged manifests do not.
             long since = e.path().contains("/") ? Math.max(e.modified(), manifestStatus.getModificationTime()) : e.modified();
             long due = since + grace.toMillis() - now;
-            out.printf("  %-14s %s  %s, written %s ago; removable in %s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
-                    age((Math.max(due, 0) + 999) / 1000 * 1000));
+            // A lease here has lapsed (a live one is not a leftover): its job was killed (probe helper 84: not said).
+            boolean lease = e.path().startsWith(BuildLease.PREFIX) || BuildLease.isReadLease(e.path());
+            out.printf("  %-14s %s  %s, written %s ago; removable in %s%s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
+                    age((Math.max(due, 0) + 999) / 1000 * 1000), lease ? " (a lapsed lease: its job ended without removing it)" : "");
         }
         for (Vacuum.Entry e : sorted(result.read())) {
-            out.printf("  %-14s %s  %s, written %s ago; a search running there reads it (its lease %s<id> is renewed while it runs)%n",
-                    "kept", e.path(), bytes(e.bytes()), age(now - e.modified()), BuildLease.READ_PREFIX);
+            String lease = result.leaseOf().get(e.path());
+            out.printf("  %-14s %s  %s, written %s ago; %s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
+                    lease == null ? "a search running there may read it (a reader's lease there could not be read)"
+                            : "a search running there reads it (its lease " + lease + " is renewed while it runs)");
         }
         if (!result.running().isEmpty()) {
             out.printf("  %-14s every file of the build%s %s, running there (its lease %s%s is renewed while it runs)%n", "kept",

@@ -198,6 +198,9 @@ class VacuumIndexJobTest {
         assertFalse(Files.exists(otherRun), run.out());
         assertTrue(run.out().contains("kept           every file of the build run00001, running there"), run.out());
         Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).minusSeconds(1)));
+        run = vacuum(index.toString());
+        assertTrue(run.out().contains("kept           " + lease.getFileName() + "  ")
+                && run.out().contains("(a lapsed lease: its job ended without removing it)"), run.out());
         run = vacuum(index.toString(), "--older-than", "0");
         assertEquals(0, run.status(), run.err());
         assertFalse(Files.exists(segment) || Files.exists(centroids) || Files.exists(lease), run.out());
@@ -218,16 +221,16 @@ class VacuumIndexJobTest {
         Path lease;
         try (BuildLease held = BuildLease.takeForReading(fs, root,
                 List.of("segments/old00004-part-00000-task-1.hseg", "./routing//old00004-centroids.fvecs"), "search")) {
+            try (Stream<Path> files = Files.list(index)) {
+                lease = files.filter(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)).findFirst().orElseThrow();
+            }
             Run run = vacuum(index.toString(), "--older-than", "0");
             assertEquals(0, run.status(), run.err());
             assertTrue(Files.exists(segment) && Files.exists(centroids), run.out());
             assertFalse(Files.exists(unread), run.out());
             assertTrue(run.out().contains("kept           segments/old00004-part-00000-task-1.hseg  100 B, written 3h ago; a search "
-                    + "running there reads it"), run.out());
+                    + "running there reads it (its lease " + lease.getFileName() + " is renewed"), run.out());
             assertTrue(run.out().contains("removed 1 unlisted files (100 B); kept 2 that running searches read (110 B)"), run.out());
-            try (Stream<Path> files = Files.list(index)) {
-                lease = files.filter(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)).findFirst().orElseThrow();
-            }
             Path copy = lease.resolveSibling(lease.getFileName() + "-killed");
             Files.copy(lease, copy);
             lease = copy;
@@ -237,6 +240,9 @@ class VacuumIndexJobTest {
         Run run = vacuum(index.toString(), "--older-than", "0");
         assertTrue(Files.exists(segment) && Files.exists(centroids) && Files.exists(lease), run.out());
         Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).minusSeconds(1)));
+        run = vacuum(index.toString());
+        assertTrue(run.out().contains("kept           " + lease.getFileName() + "  ")
+                && run.out().contains("(a lapsed lease: its job ended without removing it)"), run.out());
         run = vacuum(index.toString(), "--older-than", "0");
         assertEquals(0, run.status(), run.err());
         assertFalse(Files.exists(segment) || Files.exists(centroids) || Files.exists(lease), run.out());
