@@ -27,7 +27,7 @@ public final class JsonProblems {
         }
         // "(1000, from `StreamReadConstraints...`)" becomes "(1000)".
         String problem = e.getOriginalMessage().replaceAll(", from `[^`]*`", "");
-        for (String cut : new String[] {": enable ", "; enable ", "\n", " (for ", " (start marker at ", " (but might if "}) {
+        for (String cut : new String[] {": enable ", "; enable ", "\n", " (for ", " (start marker at ", " (but might if ", " (but could if "}) {
             int at = problem.indexOf(cut);
             if (at > 0) {
                 problem = problem.substring(0, at);

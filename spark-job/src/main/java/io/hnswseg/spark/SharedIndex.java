@@ -29,8 +29,8 @@ import java.util.zip.CRC32C;
  * One open reader per index per executor JVM, shared by every task that searches it: the segments are
  * fetched and mapped once, not per task. An index on a local path is opened where it is; one elsewhere
  * (hdfs:, s3a:, any Hadoop file system) is copied once into the executor's Spark working directory, which
- * Spark removes with the executor. Every task checks that the index is still the one the driver planned
- * with (the same manifest bytes), so a job never mixes two versions of an index.
+ * Spark removes with the executor. Every task opens the build the driver planned on (its manifest bytes), also
+ * after another build has replaced it, so a job never mixes two versions of an index.
  */
 final class SharedIndex {
 
@@ -145,7 +145,7 @@ final class SharedIndex {
         try {
             return openPlanned(spec);
         } catch (IOException e) {
-            IOException replaced = replacedSince(spec);
+            IOException replaced = replacedSince(spec, e);
             if (replaced != null) {
                 replaced.addSuppressed(e);
                 throw replaced;
@@ -219,8 +219,11 @@ final class SharedIndex {
         }
     }
 
-    /** The error to give when the index's manifest is no longer the planned one, else null (also when it cannot be read). */
-    private static IOException replacedSince(Spec spec) {
+    /**
+     * The error to give for {@code failure} when the index's manifest is no longer the planned one (naming the failure: an
+     * outage or a full disk is not always a vacuum), else null (also when the manifest cannot be read).
+     */
+    private static IOException replacedSince(Spec spec, IOException failure) {
         try {
             Path root = new Path(spec.uri);
             byte[] now = read(root.getFileSystem(IndexBuild.conf(spec.hadoop)), new Path(root, IndexManifest.FILE_NAME));
@@ -230,8 +233,9 @@ final class SharedIndex {
         } catch (IOException | RuntimeException e) {
             return null;
         }
-        return new IOException("the index at " + spec.uri + " was replaced while the search job ran, and the files of the build "
-                + "it planned on can no longer be read (removed by a vacuum that took no account of this job?): run the search again");
+        return new IOException("the index at " + spec.uri + " was replaced while the search job ran, and the build it planned on "
+                + "could not be opened (" + failure.getMessage() + "; its files removed by a vacuum that took no account of this job?):"
+                + " run the search again");
     }
 
     static long crc(byte[] bytes) {
