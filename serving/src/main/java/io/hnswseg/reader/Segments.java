@@ -85,14 +85,7 @@ final class Segments implements AutoCloseable {
         } catch (ExecutionException e) {
             closeAll(segments);
             closeWhenOpened(futures, segments);
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException(cause);
+            throw causeOf(e);
         } catch (InterruptedException e) {
             closeAll(segments);
             closeWhenOpened(futures, segments);
@@ -101,6 +94,18 @@ final class Segments implements AutoCloseable {
         } finally {
             fetchers.shutdownNow();
         }
+    }
+
+    /** What a parallel step's task failed with, to throw as itself: an IOException as one, else unchecked or wrapped. */
+    private static IOException causeOf(ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof IOException io) {
+            return io;
+        }
+        if (cause instanceof RuntimeException re) {
+            throw re;
+        }
+        return new IOException(cause);
     }
 
     /**
@@ -294,13 +299,7 @@ final class Segments implements AutoCloseable {
             }
             return problems;
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException(e.getCause());
+            throw causeOf(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while asking " + source.location() + " for its segments", e);

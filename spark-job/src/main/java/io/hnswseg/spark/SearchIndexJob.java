@@ -113,12 +113,7 @@ public final class SearchIndexJob implements Callable<Integer> {
      * in any case, decides, without a second round trip to a store.
      */
     private void refuseOutputEarly() throws IOException {
-        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
-        for (scala.Tuple2<String, String> entry : new org.apache.spark.SparkConf().getAll()) {
-            settings.put(entry._1(), entry._2());
-        }
-        settings.putAll(session.settings());
-        org.apache.hadoop.conf.Configuration hadoop = SessionOptions.hadoopConfiguration(settings);
+        org.apache.hadoop.conf.Configuration hadoop = session.hadoopConfiguration();
         if (!"file".equals(org.apache.hadoop.fs.FileSystem.getDefaultUri(hadoop).getScheme()) || io.hnswseg.io.LocalFiles.pathOf(output) == null) {
             return;
         }

@@ -73,6 +73,19 @@ final class SessionOptions {
         return settings(propertiesFile, sparkProperties);
     }
 
+    /**
+     * Hadoop's configuration as the session {@link #start} makes would have it, before it starts: the {@code spark.*}
+     * system properties (spark-submit's settings), then {@link #settings()}.
+     */
+    org.apache.hadoop.conf.Configuration hadoopConfiguration() throws IOException {
+        Map<String, String> all = new LinkedHashMap<>();
+        for (scala.Tuple2<String, String> entry : new SparkConf().getAll()) {
+            all.put(entry._1(), entry._2());
+        }
+        all.putAll(settings());
+        return hadoopConfiguration(all);
+    }
+
     /** Hadoop's configuration with the {@code spark.hadoop.*} entries of {@code settings} ({@link #settings}), as a session would have it. */
     static org.apache.hadoop.conf.Configuration hadoopConfiguration(Map<String, String> settings) {
         org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
