@@ -188,8 +188,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
         if (verifyChecksum) {
             long actual = file.crc32c(layout.footerOffset());
             if (stored != actual) {
-                throw new CorruptSegmentException(name, "checksum mismatch: footer has CRC32C 0x" + Long.toHexString(stored)
-                        + ", contents have 0x" + Long.toHexString(actual) + ": the file is corrupted");
+                throw new CorruptSegmentException(name, "checksum mismatch: footer has CRC32C " + hex(stored)
+                        + ", contents have " + hex(actual) + ": the file is corrupted");
             }
         }
         MappedGraph graph = new MappedGraph(name, header, file);
@@ -468,11 +468,11 @@ public final class MappedSegment implements VectorIndex, Closeable {
             return null;
         }
         return verifiedOnOpen
-                ? "changed on disk after it was opened (in place: the CRC32C of its contents is now 0x"
-                + Long.toHexString(actual) + ", was 0x" + Long.toHexString(storedChecksum) + ")"
+                ? "changed on disk after it was opened (in place: the CRC32C of its contents is now "
+                + hex(actual) + ", was " + hex(storedChecksum) + ")"
                 : "changed on disk after it was opened, or corrupt since before (its CRC32C was not checked when it"
-                + " was mapped): the CRC32C of its contents is 0x" + Long.toHexString(actual) + ", its footer's 0x"
-                + Long.toHexString(storedChecksum);
+                + " was mapped): the CRC32C of its contents is " + hex(actual) + ", its footer's "
+                + hex(storedChecksum);
     }
 
     /**
@@ -510,8 +510,8 @@ public final class MappedSegment implements VectorIndex, Closeable {
             if (contents == storedChecksum && copy.storedChecksum == storedChecksum) {
                 return null;
             }
-            return replaced + "the CRC32C of its contents is 0x" + Long.toHexString(contents) + ", the mapped file's 0x"
-                    + Long.toHexString(storedChecksum) + ")";
+            return replaced + "the CRC32C of its contents is " + hex(contents) + ", the mapped file's "
+                    + hex(storedChecksum) + ")";
         } catch (CorruptSegmentException e) {
             return replaced + e.problem() + ")";
         }
@@ -544,6 +544,11 @@ public final class MappedSegment implements VectorIndex, Closeable {
         if ((int) STATE.getAndBitwiseOr(this, CLOSED) == 0) {
             file.unmap();
         }
+    }
+
+    /** A CRC32C as files' tools print one: {@code 0x} and eight hex digits (leading zeros kept). */
+    public static String hex(long crc32c) {
+        return String.format("0x%08x", crc32c);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.hnswseg.cli;
 
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.reader.IndexReader;
+import io.hnswseg.segment.MappedSegment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,13 +26,12 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     ReaderFlags flags;
 
-    /** Fails naming every segment (up to five) of {@code reader}'s manifest not stored as listed. */
-    private static void refuseNotStored(IndexReader reader) throws java.io.IOException {
-        List<String> notStored = reader.segmentsNotStored();
-        if (!notStored.isEmpty()) {
-            throw new java.io.IOException(notStored.size() + " of " + reader.segmentCount() + " segments listed in the manifest"
-                    + " of " + reader.location() + " are not stored as listed: " + String.join("; ", notStored.subList(0, Math.min(5, notStored.size())))
-                    + (notStored.size() > 5 ? "; ..." : ""));
+    /** Fails naming up to five of {@code problems}, which {@code what} says of the segments of {@code reader}. */
+    private static void refuse(IndexReader reader, List<String> problems, String what) throws java.io.IOException {
+        if (!problems.isEmpty()) {
+            throw new java.io.IOException(problems.size() + " of " + reader.segmentCount() + " segments listed in the manifest"
+                    + " of " + reader.location() + " " + what + ": " + String.join("; ", problems.subList(0, Math.min(5, problems.size())))
+                    + (problems.size() > 5 ? "; ..." : ""));
         }
     }
 
@@ -39,17 +39,16 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         flags.noVerify = !verify;
         // A remote index's segments are checked by their stored sizes, not downloaded (probe helper 72: inspect fetched
-        // every segment of an S3 index to print its manifest); --verify downloads them to check their checksums.
+        // every segment of an S3 index to print its manifest). --verify opens each one on its own and names every one
+        // missing, short or corrupt: an eager open stopped at the first (probe helper 84).
         boolean remote = IndexReader.isS3(uri) && !verify;
-        if (verify) {
-            // Every missing or short segment named first: opening them all stopped at the first (probe helper 84). Opened
-            // quietly: the verifying open below says what it opened.
-            try (IndexReader stored = IndexReader.open(uri, flags.readerOptions().withLazySegments(true))) {
-                refuseNotStored(stored);
+        try (IndexReader reader = verify ? IndexReader.open(uri, flags.readerOptions().withLazySegments(true))
+                : flags.open(uri, flags.readerOptions().withLazySegments(remote))) {
+            refuse(reader, reader.segmentsNotStored(), "are not stored as listed");
+            if (verify) {
+                refuse(reader, reader.openEverySegment(), "failed their check");
+                flags.announce(reader, false);
             }
-        }
-        try (IndexReader reader = flags.open(uri, flags.readerOptions().withLazySegments(remote))) {
-            refuseNotStored(reader);
             IndexManifest m = reader.manifest();
             System.out.printf("index %s%n  format_version %d, metric %s, dimension %d, %d vectors in %d segment%s, %.1f MB%n",
                     reader.location(), m.formatVersion(), m.metric(), m.dimension(), m.totalCount(), m.segments().size(),
@@ -104,7 +103,7 @@ final class InspectCommand implements Callable<Integer> {
             System.out.printf("  %-48s %12s %14s %12s %9s%n", "segment", "vectors", "bytes", "crc32c", "centroid");
             for (int i = 0; i < m.segments().size(); i++) {
                 IndexManifest.Segment s = m.segments().get(i);
-                System.out.printf("  %-48s %12d %14d %12s %9s%s%n", s.path(), s.count(), s.bytes(), String.format("0x%08x", s.crc32c()),
+                System.out.printf("  %-48s %12d %14d %12s %9s%s%n", s.path(), s.count(), s.bytes(), MappedSegment.hex(s.crc32c()),
                         s.centroid() == null ? "-" : s.centroid(),
                         remote || files.get(i).endsWith(s.path()) ? "" : "  (cached at " + files.get(i) + ")");
             }

@@ -62,9 +62,14 @@ class ReaderFlags {
 
     IndexReader open(String index, ReaderOptions options) throws IOException {
         IndexReader reader = IndexReader.open(index, options);
-        System.err.printf("opened %s: %d segment%s%s, %d vectors of dimension %d, %s, %.1f MB mapped%n", reader.location(),
-                reader.segmentCount(), reader.segmentCount() == 1 ? "" : "s", options.lazySegments() ? " (each opened when first needed)" : "", reader.size(),
-                reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6);
+        announce(reader, options.lazySegments());
         return reader;
+    }
+
+    /** Says on stderr what {@code reader} opened; {@code lazy}: its segments are opened as searches first need them. */
+    void announce(IndexReader reader, boolean lazy) {
+        System.err.printf("opened %s: %d segment%s%s, %d vectors of dimension %d, %s, %.1f MB mapped%n", reader.location(),
+                reader.segmentCount(), reader.segmentCount() == 1 ? "" : "s", lazy ? " (each opened when first needed)" : "", reader.size(),
+                reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6);
     }
 }

@@ -631,6 +631,17 @@ public final class IndexReader implements AutoCloseable {
         return segments.storedProblems();
     }
 
+    /**
+     * Opens every segment not open yet, each checked as this reader's options say (its CRC32C unless
+     * {@link ReaderOptions#verifyChecksums()} is off), and returns why each one that could not be opened failed, in
+     * manifest order: all of them, where opening a reader eagerly stops at the first. Empty when every segment is open.
+     *
+     * @throws IOException when a segment's opening fails otherwise than by the segment (interrupted, say)
+     */
+    public List<String> openEverySegment() throws IOException {
+        return segments.openEach();
+    }
+
     /** Segments mapped so far: all of them, unless the reader opens segments lazily. */
     public int openSegmentCount() {
         return segments.open().size();

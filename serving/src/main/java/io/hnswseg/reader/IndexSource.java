@@ -1,6 +1,7 @@
 package io.hnswseg.reader;
 
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.segment.MappedSegment;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -37,8 +38,8 @@ interface IndexSource extends Closeable {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(bytes);
         if (crc.getValue() != ref.crc32c()) {
-            throw new IOException(name + ": CRC32C 0x" + Long.toHexString(crc.getValue()) + " differs from the manifest's 0x"
-                    + Long.toHexString(ref.crc32c()) + ": the file is corrupt or does not belong to this index");
+            throw new IOException(name + ": CRC32C " + MappedSegment.hex(crc.getValue()) + " differs from the manifest's "
+                    + MappedSegment.hex(ref.crc32c()) + ": the file is corrupt or does not belong to this index");
         }
         return bytes;
     }

@@ -123,8 +123,8 @@ final class SegmentCache {
         }
         try (MappedSegment mapped = MappedSegment.open(file, true)) {
             if (mapped.storedChecksum() != segment.crc32c()) {
-                return "CRC32C 0x" + Long.toHexString(mapped.storedChecksum()) + " differs from the manifest's 0x"
-                        + Long.toHexString(segment.crc32c());
+                return "CRC32C " + MappedSegment.hex(mapped.storedChecksum()) + " differs from the manifest's "
+                        + MappedSegment.hex(segment.crc32c());
             }
         } catch (CorruptSegmentException e) {
             return "checksum mismatch or corrupt copy: " + e.getMessage();

@@ -6,6 +6,7 @@ import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.Centroids;
 import io.hnswseg.routing.ProbeBeams;
 import io.hnswseg.routing.RoutedSegments;
+import io.hnswseg.segment.MappedSegment;
 import io.hnswseg.segment.SegmentHeader;
 
 import java.io.IOException;
@@ -106,9 +107,9 @@ final class SegmentRoutes {
         if (centroidCrc32cs[centroid] == segmentCentroidCrc32c) {
             return null;
         }
-        return "it was built around a centroid with CRC32C 0x" + Long.toHexString(segmentCentroidCrc32c)
-                + ", but the manifest routes it by centroid " + centroid + " of " + centroidsName + ", whose CRC32C is 0x"
-                + Long.toHexString(centroidCrc32cs[centroid]) + ": the manifest's centroid numbers or its centroids file do not"
+        return "it was built around a centroid with CRC32C " + MappedSegment.hex(segmentCentroidCrc32c)
+                + ", but the manifest routes it by centroid " + centroid + " of " + centroidsName + ", whose CRC32C is "
+                + MappedSegment.hex(centroidCrc32cs[centroid]) + ": the manifest's centroid numbers or its centroids file do not"
                 + " belong to this segment (queries would be sent to the wrong segments)";
     }
 

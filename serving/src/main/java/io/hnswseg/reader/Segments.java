@@ -134,8 +134,8 @@ final class Segments implements AutoCloseable {
         MappedSegment segment = source.cachesCopies() ? MappedSegment.openCachedCopy(file, verify) : MappedSegment.open(file, verify);
         String problem = null;
         if (segment.storedChecksum() != entry.crc32c()) {
-            problem = "its CRC32C 0x" + Long.toHexString(segment.storedChecksum()) + " differs from the manifest's 0x"
-                    + Long.toHexString(entry.crc32c()) + ": the file does not belong to this index";
+            problem = "its CRC32C " + MappedSegment.hex(segment.storedChecksum()) + " differs from the manifest's "
+                    + MappedSegment.hex(entry.crc32c()) + ": the file does not belong to this index";
         } else if (segment.size() != entry.count()) {
             problem = "it holds " + segment.size() + " vectors, the manifest says " + entry.count();
         } else if (entry.distinct() != null && segment.distinctCount() != entry.distinct()) {
@@ -255,6 +255,46 @@ final class Segments implements AutoCloseable {
         }
         refusals.set(s, stamp == null ? null : new Refusal(file, stamp, error));
         throw error;
+    }
+
+    /**
+     * Opens every segment not open yet, eight at a time (a remote index's downloads), and says why each one that could
+     * not be opened failed, in manifest order: every such segment, where an eager open stops at the first.
+     */
+    List<String> openEach() throws IOException {
+        if (source == null) {
+            return List.of(); // opened eagerly: every segment is open
+        }
+        ExecutorService openers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, count())), DaemonThreads.named("hnswseg-fetch"));
+        try {
+            List<CompletableFuture<String>> outcomes = new ArrayList<>();
+            for (int s = 0; s < count(); s++) {
+                int index = s;
+                outcomes.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        get(index);
+                        return null;
+                    } catch (UncheckedIOException | CorruptSegmentException e) {
+                        return e.getMessage();
+                    }
+                }, openers));
+            }
+            List<String> problems = new ArrayList<>();
+            for (CompletableFuture<String> outcome : outcomes) {
+                String problem = outcome.get();
+                if (problem != null) {
+                    problems.add(problem);
+                }
+            }
+            return problems;
+        } catch (ExecutionException e) {
+            throw causeOf(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening the segments of " + source.location(), e);
+        } finally {
+            openers.shutdownNow();
+        }
     }
 
     /** Segment {@code s} when it is open, else null (it is not opened for the asking). */

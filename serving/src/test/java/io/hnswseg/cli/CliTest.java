@@ -397,6 +397,23 @@ class CliTest {
         }
     }
 
+    /** inspect --verify named only the first corrupt segment of the right size (left by the twenty-ninth stop); it names each. */
+    @Test
+    void inspectVerifyNamesEveryCorruptSegment() throws Exception {
+        Path index = tmp.resolve("index");
+        TestIndexes.write(index, TestIndexes.clustered(2_000, 10, 8, 4)[0], 3, new HnswParams(8, 40, 1, Metric.L2), 1);
+        assertEquals(0, run("inspect", index.toString(), "--verify"));
+        for (String part : List.of("part-00000.hseg", "part-00002.hseg")) {
+            Path file = index.resolve("segments").resolve(part);
+            byte[] bytes = Files.readAllBytes(file);
+            bytes[bytes.length / 2] ^= 0x10; // in the body: the size stays the manifest's
+            Files.write(file, bytes);
+        }
+        String message = error("inspect", index.toString(), "--verify");
+        assertTrue(message.contains("2 of 3 segments") && message.contains("failed their check")
+                && message.contains("part-00000.hseg") && message.contains("part-00002.hseg") && !message.contains("part-00001.hseg"), message);
+    }
+
     /** A JVM out of memory was a bare stack trace (probe helper 78); it is one line saying what to raise, and exit 1. */
     @Test
     void outOfMemoryIsOneLineSayingWhatToRaise() {

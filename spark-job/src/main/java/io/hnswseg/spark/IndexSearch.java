@@ -100,7 +100,7 @@ final class IndexSearch implements Serializable {
         this.index = new SharedIndex.Spec(indexUri, manifestBytes, searchThreads, hadoop);
         IndexManifest.Segment first = manifest.segments().get(0);
         this.answeredBy = "index " + indexUri + " whose first segment is " + first.path()
-                + String.format(" (CRC32C 0x%08x, as inspect lists it)", first.crc32c());
+                + " (CRC32C " + io.hnswseg.segment.MappedSegment.hex(first.crc32c()) + ", as inspect lists it)";
         this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
         this.k = options.k;
