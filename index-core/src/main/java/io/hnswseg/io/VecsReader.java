@@ -197,7 +197,8 @@ public final class VecsReader implements Closeable {
             if (rows < expected) {
                 throw new IOException(path + ": only " + rows + " complete records, file size implies " + expected);
             }
-            if (fileBytes % recordBytes != 0 && limit >= fileBytes / recordBytes) {
+            // Only a limit past the whole records reaches the truncated one (limit n reads records 0 to n - 1).
+            if (fileBytes % recordBytes != 0 && limit > fileBytes / recordBytes) {
                 throw new IOException(path + ": record " + rows + " is truncated: the file ends " + (fileBytes % recordBytes)
                         + " bytes into it (the file is incomplete)");
             }

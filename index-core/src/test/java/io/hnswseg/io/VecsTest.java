@@ -66,6 +66,10 @@ class VecsTest {
         IOException e = assertThrows(IOException.class, () -> VecsReader.readFloats(p, Integer.MAX_VALUE));
         assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("record 2") && e.getMessage().contains("truncated"),
                 e.getMessage());
+        // The truncated record lies beyond a limit of 2 (a --limit of 2 reads records 0 and 1) and is not an error;
+        // a limit of 3 reaches it (review helper 75 found a limit of 2 refused too).
+        assertEquals(2, VecsReader.readFloats(p, 2).rows());
+        assertThrows(IOException.class, () -> VecsReader.readFloats(p, 3));
         try (VecsReader r = VecsReader.open(p)) {
             float[] v = new float[2];
             assertTrue(r.nextFloats(v));
