@@ -50,9 +50,13 @@ final class SessionOptions {
         settings.forEach(builder::config);
         builder.config("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         builder.config("spark.kryo.registrator", HnswsegKryoRegistrator.class.getName());
-        String master = master(settings, new SparkConf().contains("spark.master"));
+        SparkConf submitted = new SparkConf();
+        String master = master(settings, submitted.contains("spark.master"));
         if (master != null) {
             builder.master(master);
+        }
+        if (ownsScratch(master != null ? master : settings.get("spark.master"), settings, submitted)) {
+            builder.config("spark.local.dir", LocalScratch.create(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"))).toString());
         }
         warnOfDriverMemory(settings.get("spark.driver.memory"));
         SparkSession spark;
@@ -121,6 +125,16 @@ final class SessionOptions {
             return master;
         }
         return settings.containsKey("spark.master") || submitted ? null : "local[*]";
+    }
+
+    /**
+     * Whether this job's Spark scratch goes to a directory of its own ({@link LocalScratch}): in local mode, where the
+     * tasks run in this process, unless the user chose where (spark.local.dir, or SPARK_LOCAL_DIRS, which Spark puts
+     * first). On a cluster, executors' scratch is the cluster manager's to place and clean.
+     */
+    static boolean ownsScratch(String master, Map<String, String> settings, SparkConf submitted) {
+        return master != null && master.startsWith("local") && !settings.containsKey("spark.local.dir")
+                && !submitted.contains("spark.local.dir") && System.getenv("SPARK_LOCAL_DIRS") == null;
     }
 
     /**
@@ -266,7 +280,7 @@ final class SessionOptions {
         if (line.contains("No space left on device") || line.contains("File too large")) {
             // Often without a file: Spark's scratch files, Parquet's output, an executor's copy of an index (probe helper 50).
             line += " (a disk this job writes to is full, or a file size limit is set: the output's, Spark's scratch directory"
-                    + " spark.local.dir, by default the temporary directory " + System.getProperty("java.io.tmpdir")
+                    + " spark.local.dir, by default a directory under " + System.getProperty("java.io.tmpdir")
                     + ", or, for search-job on an s3a:// index, the executors' copy of it)";
         }
         if (root instanceof org.apache.spark.sql.execution.datasources.SchemaColumnConvertNotSupportedException c) {
