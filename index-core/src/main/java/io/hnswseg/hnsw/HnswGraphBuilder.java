@@ -204,8 +204,9 @@ public final class HnswGraphBuilder {
                     f.get();
                 }
             } catch (InterruptedException e) {
+                // shutdownNow below interrupts the inserting threads, which stop at their next look at the flag.
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("build interrupted", e);
+                throw new java.util.concurrent.CancellationException("graph build interrupted");
             } catch (ExecutionException e) {
                 throw new IllegalStateException("build failed: " + e.getCause(), e.getCause());
             } finally {
@@ -247,12 +248,20 @@ public final class HnswGraphBuilder {
     }
 
     /** Inserts nodes taken from {@code next} below {@code n}, except {@code copies} (null: none). */
+    /** Inserts between two looks at the thread's interrupt flag: a power of two, a few milliseconds of work. */
+    private static final int INTERRUPT_CHECK = 256;
+
     private void insertAll(AtomicInteger next, int n, boolean[] copies) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
         boolean[] misfits = codes == null ? null : codes.misfits();
         FloatScorer exact = new FloatScorer(graph.metric, graph.vectors);
         float[] decoded = new float[graph.dimension];
         for (int node = next.getAndIncrement(); node < n; node = next.getAndIncrement()) {
+            if ((node & (INTERRUPT_CHECK - 1)) == 0 && Thread.currentThread().isInterrupted()) {
+                // A cancelled Spark task (or a caller's interrupt) stops here, not when the graph is done (probe helper 86:
+                // a cancelled build's tasks ran to the end and wrote their segments after the job had failed).
+                throw new java.util.concurrent.CancellationException("graph build interrupted at node " + node + " of " + n);
+            }
             if (copies != null && copies[node]) {
                 continue;
             }

@@ -22,6 +22,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ConcurrentBuildTest {
 
+    /**
+     * A cancelled Spark task ran its graph build to the end and then wrote the segment (probe helper 86): an interrupt of
+     * the building thread now stops the build, on one thread and on several, long before it would have ended.
+     */
+    @Test
+    void anInterruptStopsTheBuild() throws Exception {
+        FloatMatrix base = Fixtures.clustered(200_000, 50, 16, 7)[0];
+        for (int threads : new int[]{1, 2}) {
+            HnswGraphBuilder builder = new HnswGraphBuilder(16, base.rows(), new HnswParams(16, 200, 1, Metric.L2));
+            for (int r = 0; r < base.rows(); r++) {
+                builder.add(r, base.data(), r * 16);
+            }
+            java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread building = new Thread(() -> {
+                try {
+                    builder.build(threads);
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+            });
+            long start = System.nanoTime();
+            building.start();
+            Thread.sleep(500);
+            building.interrupt();
+            building.join(60_000);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(thrown.get() instanceof java.util.concurrent.CancellationException, threads + " threads: " + thrown.get());
+            assertTrue(seconds < 10, threads + " threads: stopped after " + seconds + " s");
+        }
+    }
+
     @Test
     void linksAlreadyInAListAreMergedWithNewOnesNotReplaced() {
         // The race, played in order: another thread links to node 0 (found while node 0 was being inserted)

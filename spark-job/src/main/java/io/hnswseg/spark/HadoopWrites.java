@@ -39,8 +39,9 @@ final class HadoopWrites {
         }
         try (out) {
             content.writeTo(out);
-        } catch (IOException | FSError e) {
-            // Some stores check a create without overwrite only at close (GCS, S3A's conditional create): a failure that
+        } catch (IOException | RuntimeException | Error e) {
+            // Any failure, since a killed task's kill arrives as neither IOException nor FSError (probe helper 86: zero-byte
+            // segments were left by a cancelled job). Some stores check a create without overwrite only at close (GCS, S3A's conditional create): a failure that
             // says the file exists is about another writer's file, which stays.
             if (!overwrite && Causes.first(e, t -> t instanceof org.apache.hadoop.fs.FileAlreadyExistsException
                     || t instanceof org.apache.hadoop.fs.PathExistsException
@@ -51,7 +52,10 @@ final class HadoopWrites {
                     // The write's failure is the news; a file left here is refused by size or checksum, or vacuumed.
                 }
             }
-            throw named(file, e);
+            if (e instanceof IOException || e instanceof FSError) {
+                throw named(file, e);
+            }
+            throw e;
         }
     }
 

@@ -5,6 +5,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 
 /**
  * hnswseg from Spark code (a notebook, an application): build an index from a table or a file, and search
@@ -31,6 +32,9 @@ public final class HnswsegSpark {
      *
      * @throws InvalidInputException naming the problem (column, row id, option) when the input or the
      *                               output cannot be used; nothing is committed then
+     * @throws IOException           when the output cannot be written, or the build fails otherwise: a failed or
+     *                               cancelled Spark job's {@code SparkException} is its cause, an interrupt of the calling
+     *                               thread an {@link InterruptedIOException}; the build's tasks have stopped by then
      */
     public static BuildSummary build(Dataset<Row> table, String output, BuildOptions options) throws IOException {
         return inputProblemsUnwrapped(() -> IndexBuild.fromTable(table.sparkSession(), table, output, options, 0));
@@ -102,18 +106,30 @@ public final class HnswsegSpark {
     /**
      * Runs {@code call}, throwing an input problem a task found as the {@link InvalidInputException} the methods
      * declare: a failed Spark job wraps it in Spark's own exception, checked and thrown undeclared, which a caller
-     * cannot even catch by name (probe helper 43). Anything else goes on as it came.
+     * cannot even catch by name (probe helper 43). For the same reason a failed or cancelled job's
+     * {@code SparkException} comes as the cause of an IOException, and an interrupt of the calling thread as an
+     * {@link InterruptedIOException} (probe helper 86: {@code catch (SparkException e)} did not compile). Either way the
+     * call's Spark jobs have stopped and what they wrote is removed ({@link OwnJobs}).
      */
     private static <T> T inputProblemsUnwrapped(Call<T> call) throws IOException {
         try {
             return call.run();
         } catch (Exception e) {
             Throwable invalid = e.getCause() == null ? null : Causes.first(e.getCause(), t -> t instanceof InvalidInputException);
-            if (invalid == null || invalid == e) {
+            if (invalid != null && invalid != e) {
+                invalid.addSuppressed(e); // Spark's account: the stage, task and executor, and any cleanup failure
+                throw (InvalidInputException) invalid;
+            }
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                InterruptedIOException interrupted = new InterruptedIOException("interrupted: the call's Spark jobs were cancelled");
+                interrupted.initCause(e);
+                throw interrupted;
+            }
+            if (e instanceof IOException || e instanceof RuntimeException) {
                 throw e;
             }
-            invalid.addSuppressed(e); // Spark's account: the stage, task and executor, and any cleanup failure
-            throw (InvalidInputException) invalid;
+            throw new IOException(e.getMessage(), e);
         }
     }
 }

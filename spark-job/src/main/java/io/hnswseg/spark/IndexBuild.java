@@ -83,11 +83,16 @@ final class IndexBuild {
         options.validate();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         S3Endpoints.reachable(conf, output, options.evalQueriesFile);
-        for (String root : Overlap.inputRoots(table)) {
+        String[] roots = Overlap.inputRoots(table);
+        for (String root : roots) {
             Overlap.refuseWithin(conf, "output", output, "the table at", root);
         }
-        return new IndexBuild(spark, output, options).fromTable(table, "a Dataset", startupSeconds);
+        String input = roots.length == 0 ? DATASET : DATASET + " of " + String.join(", ", roots);
+        return new IndexBuild(spark, output, options).fromTable(table, input, startupSeconds);
     }
+
+    /** How a Dataset given from code is named as the input (in messages and the manifest's summary): not a URI. */
+    private static final String DATASET = "a Dataset";
 
     static String inferFormat(String uri) {
         String lower = uri.toLowerCase(java.util.Locale.ROOT);
@@ -112,7 +117,8 @@ final class IndexBuild {
     private BuildSummary intoOutput(Body body) throws IOException {
         IndexCommit commit = IndexCommit.prepare(output, hadoop(), options.overwrite);
         try (commit) {
-            return body.run(commit);
+            // The tasks of a failed build have ended before its files are removed and its lease ended.
+            return OwnJobs.run(jsc.sc(), "build of " + output, () -> body.run(commit));
         } catch (Throwable e) {
             // Throwable: a failed Spark job is a checked SparkException that no signature declares. The lease
             // is ended (closed) by now, so the output may be empty again.
@@ -563,7 +569,8 @@ final class IndexBuild {
         summary.put("scoring", built.get(0).scoring);
         summary.put("master", spark.sparkContext().master());
         summary.put("kernels_on_driver", VectorKernels.implementation());
-        summary.put("input", qualified(input));
+        // Not qualified as a path: it was "file:/the/working/dir/a Dataset" (probe helper 86).
+        summary.put("input", input.startsWith(DATASET) ? input : qualified(input));
         if (quality != null) {
             summary.put("recall_at_10", quality.defaults().recallAt10());
             summary.put("recall_at_10_by_ids", quality.defaults().recallAt10ByIds());

@@ -172,7 +172,9 @@ final class SearchOutput {
         long rows = -1;
         try {
             long written = 0;
-            for (ResultWriter.ResultFile f : search.writeTo(attempts.toString())) {
+            // The tasks of a failed search have ended before its staging is removed and its leases ended (probe helper 86).
+            for (ResultWriter.ResultFile f : OwnJobs.run(search.spark.sparkContext(), "search into " + output,
+                    () -> search.writeTo(attempts.toString()))) {
                 if (!fs.rename(new Path(attempts, f.name), new Path(staging, f.name))) {
                     throw new IOException("cannot move " + f.name + " from " + attempts + " to " + staging);
                 }

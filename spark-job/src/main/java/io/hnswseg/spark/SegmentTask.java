@@ -49,6 +49,10 @@ final class SegmentTask {
         long evalStart = System.nanoTime();
         Evaluation.Partial partial = evaluation == null ? null : evaluation.evaluate(graph, partition);
         double evalSeconds = (System.nanoTime() - evalStart) / 1e9;
+        if (task != null) {
+            // A killed task (its job failed or was cancelled) writes no segment after the driver has cleaned up (probe helper 86).
+            task.killTaskIfInterrupted();
+        }
         String relative = segmentPath(config, partition, attempt);
         Path file = new Path(new Path(config.output), relative);
         long writeStart = System.nanoTime();
