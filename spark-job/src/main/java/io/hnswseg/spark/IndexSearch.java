@@ -324,6 +324,10 @@ final class IndexSearch implements Serializable {
                 if (at < found.size()) {
                     return true;
                 }
+                if (task != null) {
+                    // A killed task (its job failed or was cancelled) stops between batches (probe helper 86).
+                    task.killTaskIfInterrupted();
+                }
                 batch.clear();
                 vectors.clear();
                 while (batch.size() < batchSize && it.hasNext()) {
