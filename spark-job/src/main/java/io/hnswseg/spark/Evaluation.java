@@ -43,8 +43,14 @@ final class Evaluation implements Serializable {
     static final int K = 10;
     /** The ef grid. */
     static final int[] EFS = {16, 20, 24, 32, 40, 48, 64, 96, 128};
-    /** nprobe values measured on a k-means index (those up to the partition count). */
+    /** nprobe values measured on a k-means index (those up to the partition count); more with many partitions, {@link #nprobes}. */
     static final int[] NPROBES = {1, 2, 3, 4, 6, 8};
+    /**
+     * Further nprobe values, each measured once there are 8 partitions or more for every segment it probes: with
+     * hundreds of partitions a query's neighbours spread over more cells than 8 (probe helper 87: 512 partitions reached
+     * 0.942 at nprobe 8, so the build recommended searching every segment, 25 times the work of nprobe 12 at 0.952).
+     */
+    private static final int[] MORE_NPROBES = {12, 16, 24, 32, 48, 64};
     /** Ranks past the largest nprobe still searched, in case partitions ranked before them turn out empty. */
     private static final int RANK_SLACK = 2;
     int queries;
@@ -105,12 +111,19 @@ final class Evaluation implements Serializable {
                     e.order[q * e.partitions + r] = r;
                 }
             }
-            e.probeLimit = Math.min(e.partitions, NPROBES[NPROBES.length - 1] + RANK_SLACK);
+            int[] nprobes = nprobes(e.partitions);
+            e.probeLimit = Math.min(e.partitions, nprobes[nprobes.length - 1] + RANK_SLACK);
             e.routingBytes = 4L * c.count() * dimension;
         } else {
             e.probeLimit = e.partitions;
         }
         return e;
+    }
+
+    /** The nprobe values the grid measures on a k-means index of {@code partitions} partitions. */
+    static int[] nprobes(int partitions) {
+        return java.util.stream.IntStream.concat(Arrays.stream(NPROBES),
+                Arrays.stream(MORE_NPROBES).filter(n -> 8L * n <= partitions)).toArray();
     }
 
     /**
@@ -464,9 +477,10 @@ final class Evaluation implements Serializable {
         double[][] meanBytes = mean(partials, p -> p.bytes, 1);
         List<IndexManifest.GridPoint> grid = new ArrayList<>();
         int segments = partials.size();
+        int[] measured = nprobes(partitions);
         int[] nprobes = order == null ? new int[]{0}
-                : Arrays.stream(NPROBES).filter(n -> n < segments).toArray();
-        if (order != null && segments <= NPROBES[NPROBES.length - 1]) {
+                : Arrays.stream(measured).filter(n -> n < segments).toArray();
+        if (order != null && segments <= measured[measured.length - 1]) {
             // Every segment, ranked (narrower beams further away), as a reader asked for nprobe = segments.
             nprobes = Arrays.copyOf(nprobes, nprobes.length + 1);
             nprobes[nprobes.length - 1] = segments;

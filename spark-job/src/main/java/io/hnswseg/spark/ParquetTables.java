@@ -108,9 +108,8 @@ final class ParquetTables {
             }
             String top = fs.makeQualified(root).toUri().getPath().replaceAll("/+$", "");
             java.util.List<String> data = new java.util.ArrayList<>();
-            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(root, true);
-            while (files.hasNext()) {
-                String path = files.next().getPath().toUri().getPath();
+            for (org.apache.hadoop.fs.Path file : filesUnder(fs, root)) {
+                String path = file.toUri().getPath();
                 String relative = path.startsWith(top + "/") ? path.substring(top.length() + 1) : path;
                 if (!hidden(relative)) {
                     data.add(relative);
@@ -245,6 +244,35 @@ final class ParquetTables {
             return ""; // the error stands without it
         }
         return "";
+    }
+
+    /**
+     * Every file under {@code root}, at any depth. On a local disk by listing directories: Hadoop's recursive listing
+     * builds a {@code LocatedFileStatus} per file, which asks the file's permissions of a shell command there (probe
+     * helper 87: 12 ms a file, 48 s of silence before a build over 4,000 files). Elsewhere (S3, HDFS) its recursive
+     * listing, which an object store answers for many files per request.
+     */
+    private static java.util.List<org.apache.hadoop.fs.Path> filesUnder(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path root)
+            throws java.io.IOException {
+        java.util.List<org.apache.hadoop.fs.Path> files = new java.util.ArrayList<>();
+        if (!"file".equals(fs.getScheme())) {
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> listed = fs.listFiles(root, true);
+            while (listed.hasNext()) {
+                files.add(listed.next().getPath());
+            }
+            return files;
+        }
+        java.util.ArrayDeque<org.apache.hadoop.fs.Path> dirs = new java.util.ArrayDeque<>(java.util.List.of(root));
+        while (!dirs.isEmpty()) {
+            for (org.apache.hadoop.fs.FileStatus status : fs.listStatus(dirs.pop())) {
+                if (status.isDirectory()) {
+                    dirs.push(status.getPath());
+                } else {
+                    files.add(status.getPath());
+                }
+            }
+        }
+        return files;
     }
 
     /** Files whose footers an explanation of a column error reads at most (each is a request on an object store). */

@@ -316,6 +316,13 @@ final class SessionOptions {
             return line + ": a Spark ML vector of the input is malformed (a sparse vector's indices beyond its size,"
                     + " not increasing, or not as many as its values); Spark does not say which row";
         }
+        if (line.contains("bigger than spark.driver.maxResultSize")) {
+            // The tasks' answers to the driver grow with the segments times the queries: a build's recall measurement
+            // sends about 1.3 KB per eval query per segment (probe helper 87: 1,024 random partitions failed so).
+            return line + ": the tasks' results to the driver grow with the partitions times the queries; for a build lower"
+                    + " --eval-queries (or --partitions), or raise the limit, e.g. --conf spark.driver.maxResultSize=4g (0: none),"
+                    + " with the driver's memory to hold it";
+        }
         if (line.contains("Java heap space")) {
             // A task's OutOfMemoryError reaches the driver as its message alone (probe helper 40: "error: Java heap space").
             return line + ": out of memory; " + MORE_MEMORY;

@@ -40,4 +40,17 @@ class EvaluationTest {
         assertFalse(missed.reached());
         assertEquals(cheapLucky, missed.point(), "within 0.005 of the best recall, and cheaper");
     }
+
+    /** Probe helper 87: with 512 partitions the grid stopped at nprobe 8 and the build recommended every segment. */
+    @Test
+    void manyPartitionsAreMeasuredAtMoreProbes() {
+        assertEquals(List.of(1, 2, 3, 4, 6, 8), boxed(Evaluation.nprobes(16)));
+        assertEquals(List.of(1, 2, 3, 4, 6, 8), boxed(Evaluation.nprobes(95)));
+        assertEquals(List.of(1, 2, 3, 4, 6, 8, 12), boxed(Evaluation.nprobes(96)));
+        assertEquals(List.of(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64), boxed(Evaluation.nprobes(512)));
+    }
+
+    private static List<Integer> boxed(int[] values) {
+        return java.util.Arrays.stream(values).boxed().toList();
+    }
 }

@@ -79,4 +79,13 @@ class SessionOptionsTest {
         assertEquals("Unsupported encoding: BYTE_STREAM_SPLIT (Spark's vectorized Parquet reader does not read this encoding; --conf"
                 + " spark.sql.parquet.enableVectorizedReader=false reads it, slower, or write the file without it)", SessionOptions.explain(split));
     }
+
+    /** Probe helper 87: 1,024 partitions' recall answers overran the driver's result limit, and the error said no way out. */
+    @Test
+    void tooLargeResultsForTheDriverAreExplained() {
+        Exception big = new RuntimeException("Job aborted due to stage failure: Total size of serialized results of 788 tasks"
+                + " (1024.5 MiB) is bigger than spark.driver.maxResultSize (1024.0 MiB)");
+        String said = SessionOptions.explain(big);
+        assertTrue(said.contains("lower --eval-queries") && said.contains("--conf spark.driver.maxResultSize="), said);
+    }
 }
