@@ -4,8 +4,11 @@ import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,21 +22,25 @@ class LocalScratchTest {
     Path base;
 
     @Test
-    void theScratchOfAStoppedProcessGoesAndARunningOnesStays() throws Exception {
-        Process ended = new ProcessBuilder("sleep", "30").start();
-        Path stopped = scratch(LocalScratch.name(ended.toHandle()));
-        ended.destroyForcibly().waitFor();
-        Path running = scratch(LocalScratch.name(ProcessHandle.current()));
-        // This process's id with another start time: a process that had the id before and ended.
-        Path reused = scratch(LocalScratch.PREFIX + ProcessHandle.current().pid() + "-1");
-        Path other = scratch(LocalScratch.PREFIX + "not-a-run");
-        Path users = scratch("blockmgr-mine");
+    void theScratchOfAnEndedOwnerGoesAndARunningOnesStays() throws Exception {
+        // Ended: its owner file is there and nobody holds its lock (a kill -9 releases it).
+        Path ended = scratch(LocalScratch.PREFIX + "4242-1", true);
+        // Running: its lock held (here by this JVM, as another job's process holds its own), whatever its process id.
+        Path running = scratch(LocalScratch.PREFIX + "4243-1", true);
+        try (FileChannel owner = FileChannel.open(running.resolve(LocalScratch.OWNER), StandardOpenOption.WRITE);
+             FileLock lock = owner.lock()) {
+            // Not known (no owner file, as while a job makes its directory), and not a scratch directory at all: kept.
+            Path unknown = scratch(LocalScratch.PREFIX + "4244-1", false);
+            Path users = scratch("blockmgr-mine", true);
 
-        assertEquals(2, LocalScratch.removeLeftovers(base));
-        assertFalse(Files.exists(stopped));
-        assertFalse(Files.exists(reused));
-        assertTrue(Files.exists(running.resolve("blockmgr-1/00/shuffle_0_0_0.data")));
-        assertTrue(Files.exists(other) && Files.exists(users));
+            assertEquals(1, LocalScratch.removeLeftovers(base));
+            assertFalse(Files.exists(ended));
+            assertTrue(Files.exists(running.resolve("blockmgr-1/00/shuffle_0_0_0.data")));
+            assertTrue(Files.exists(unknown) && Files.exists(users));
+            assertTrue(lock.isValid());
+        }
+        assertEquals(1, LocalScratch.removeLeftovers(base), "its lock released, the running one's directory goes too");
+        assertFalse(Files.exists(running));
     }
 
     @Test
@@ -46,12 +53,15 @@ class LocalScratchTest {
         assertFalse(SessionOptions.ownsScratch(null, Map.of(), none));
     }
 
-    /** A scratch directory named {@code name} under the base, holding a shuffle file as Spark's does. */
-    private Path scratch(String name) throws Exception {
+    /** A scratch directory named {@code name} under the base, holding a shuffle file as Spark's does, and its owner file. */
+    private Path scratch(String name, boolean withOwner) throws Exception {
         Path dir = base.resolve(name);
         Path file = dir.resolve("blockmgr-1/00/shuffle_0_0_0.data");
         Files.createDirectories(file.getParent());
         Files.write(file, new byte[1000]);
+        if (withOwner) {
+            Files.createFile(dir.resolve(LocalScratch.OWNER));
+        }
         return dir;
     }
 }
