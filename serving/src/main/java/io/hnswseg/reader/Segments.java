@@ -265,23 +265,42 @@ final class Segments implements AutoCloseable {
         if (source == null) {
             return List.of(); // opened eagerly: every segment is open
         }
-        ExecutorService openers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, count())), DaemonThreads.named("hnswseg-fetch"));
+        List<Integer> all = java.util.stream.IntStream.range(0, count()).boxed().toList();
+        return inParallel(all, "hnswseg-fetch", "opening the segments of", s -> {
+            try {
+                get(s);
+                return null;
+            } catch (UncheckedIOException | CorruptSegmentException e) {
+                return e.getMessage();
+            }
+        });
+    }
+
+    /** What a per-segment step finds wrong with one item, or null. */
+    private interface Step<T> {
+        String problem(T item) throws IOException;
+    }
+
+    /**
+     * What {@code step} finds wrong with each of {@code items}, eight at a time (a remote index's requests, one after
+     * another, took a thousand round trips for a thousand segments), in their order, those it finds nothing with left out.
+     */
+    private <T> List<String> inParallel(List<T> items, String threads, String doing, Step<T> step) throws IOException {
+        ExecutorService workers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, items.size())), DaemonThreads.named(threads));
         try {
-            List<CompletableFuture<String>> outcomes = new ArrayList<>();
-            for (int s = 0; s < count(); s++) {
-                int index = s;
-                outcomes.add(CompletableFuture.supplyAsync(() -> {
+            List<CompletableFuture<String>> answers = new ArrayList<>();
+            for (T item : items) {
+                answers.add(CompletableFuture.supplyAsync(() -> {
                     try {
-                        get(index);
-                        return null;
-                    } catch (UncheckedIOException | CorruptSegmentException e) {
-                        return e.getMessage();
+                        return step.problem(item);
+                    } catch (IOException e) {
+                        throw new CompletionException(e);
                     }
-                }, openers));
+                }, workers));
             }
             List<String> problems = new ArrayList<>();
-            for (CompletableFuture<String> outcome : outcomes) {
-                String problem = outcome.get();
+            for (CompletableFuture<String> answer : answers) {
+                String problem = answer.get();
                 if (problem != null) {
                     problems.add(problem);
                 }
@@ -291,9 +310,9 @@ final class Segments implements AutoCloseable {
             throw causeOf(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while opening the segments of " + source.location(), e);
+            throw new IOException("interrupted while " + doing + " " + source.location(), e);
         } finally {
-            openers.shutdownNow();
+            workers.shutdownNow();
         }
     }
 
@@ -315,37 +334,7 @@ final class Segments implements AutoCloseable {
                 unopened.add(manifest.segments().get(s));
             }
         }
-        // Eight requests in flight, as openAll's downloads: one after another, an index of a thousand segments took
-        // a thousand round trips to inspect.
-        ExecutorService askers = Executors.newFixedThreadPool(Math.max(1, Math.min(8, unopened.size())),
-                DaemonThreads.named("hnswseg-head"));
-        try {
-            List<CompletableFuture<String>> answers = new ArrayList<>();
-            for (IndexManifest.Segment entry : unopened) {
-                answers.add(CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return storedProblem(entry);
-                    } catch (IOException e) {
-                        throw new CompletionException(e);
-                    }
-                }, askers));
-            }
-            List<String> problems = new ArrayList<>();
-            for (CompletableFuture<String> answer : answers) {
-                String problem = answer.get();
-                if (problem != null) {
-                    problems.add(problem);
-                }
-            }
-            return problems;
-        } catch (ExecutionException e) {
-            throw causeOf(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while asking " + source.location() + " for its segments", e);
-        } finally {
-            askers.shutdownNow();
-        }
+        return inParallel(unopened, "hnswseg-head", "asking for the segments of", this::storedProblem);
     }
 
     /** Why the stored {@code entry} is missing or not the manifest's size, or null when it is there whole. */
