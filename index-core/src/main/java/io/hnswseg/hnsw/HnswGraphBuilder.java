@@ -206,7 +206,9 @@ public final class HnswGraphBuilder {
             } catch (InterruptedException e) {
                 // shutdownNow below interrupts the inserting threads, which stop at their next look at the flag.
                 Thread.currentThread().interrupt();
-                throw new java.util.concurrent.CancellationException("graph build interrupted");
+                java.util.concurrent.CancellationException cancelled = new java.util.concurrent.CancellationException("graph build interrupted");
+                cancelled.initCause(e);
+                throw cancelled;
             } catch (ExecutionException e) {
                 throw new IllegalStateException("build failed: " + e.getCause(), e.getCause());
             } finally {
@@ -247,10 +249,10 @@ public final class HnswGraphBuilder {
         return copies;
     }
 
-    /** Inserts nodes taken from {@code next} below {@code n}, except {@code copies} (null: none). */
     /** Inserts between two looks at the thread's interrupt flag: a power of two, a few milliseconds of work. */
     private static final int INTERRUPT_CHECK = 256;
 
+    /** Inserts nodes taken from {@code next} below {@code n}, except {@code copies} (null: none). */
     private void insertAll(AtomicInteger next, int n, boolean[] copies) {
         SearchContext ctx = SearchContext.current(graph, graph.m0, graph.params.efConstruction());
         boolean[] misfits = codes == null ? null : codes.misfits();

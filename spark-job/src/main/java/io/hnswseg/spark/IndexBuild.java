@@ -441,7 +441,7 @@ final class IndexBuild {
             LOG.warn(String.format("k-means: %d of the sample's %d cells hold less than half the mean (the smallest %.2fx%s): their"
                     + " centroids sit where the data is sparse, which the biases (never below zero) cannot fill; those segments will"
                     + " be small%s. Searches lose nothing by it; fewer --partitions give cells of more even size", small,
-                    cellSizes.length, cellSizes[cellSizes.length - 1] / meanCell, empty > 0 ? ", " + empty + " empty" : "",
+                    cellSizes.length, Arrays.stream(cellSizes).min().orElse(0) / meanCell, empty > 0 ? ", " + empty + " empty" : "",
                     empty > 0 ? " or missing" : ""));
         }
         if (trained.imbalance() > 1.5) {

@@ -30,54 +30,89 @@ final class LocalScratch {
     static final String PREFIX = "hnswseg-spark-scratch-";
     /** The file in a scratch directory whose lock its owner holds while it runs. */
     static final String OWNER = ".owner.lock";
-    /** This process's lock on its own directory's owner file, held until it exits. */
-    private static volatile FileChannel held;
+    /**
+     * This process's own directory, once made; its owner file's lock is held by {@link #heldLock} until the process exits.
+     * The sweep never opens this directory's owner file: closing any channel of a file drops every lock this process
+     * holds on it (POSIX locks), which made a second session of one JVM give its live scratch away (review helper 88).
+     */
+    private static Path own;
+    private static FileChannel heldLock;
 
     private LocalScratch() {
     }
 
     /**
-     * This process's scratch directory under {@code base}, made now, after removing those whose owners have ended. It is
+     * This process's scratch directory under {@code base}, made on the first call, after removing those whose owners
+     * have ended; null when this file system cannot lock files (Spark's own scratch then serves, as without this). It is
      * removed with what it holds as this process exits, when Spark's session is stopped or stops with it; what that
      * misses (a file Spark's own clean-up was writing) the next job removes.
      */
-    static synchronized Path create(Path base) throws IOException {
-        removeLeftovers(base);
-        Path own = base.resolve(name(ProcessHandle.current()));
-        if (held == null) {
-            Files.createDirectories(own);
-            FileChannel lock = FileChannel.open(own.resolve(OWNER), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            lock.lock();
-            held = lock;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    delete(own);
-                } catch (IOException | RuntimeException e) {
-                    // Spark's own hook deleting the same files: the next job's removeLeftovers takes what is left.
-                }
-            }, "hnswseg-scratch-cleanup"));
+    static synchronized Path create(Path base) {
+        if (own != null) {
+            return own;
         }
-        return own;
+        removeLeftovers(base);
+        // Made and locked under a name the sweep does not match, then renamed: a job sweeping at that moment would
+        // otherwise find an owner file not yet locked and remove the directory (review helper 88).
+        String name = name(ProcessHandle.current()) + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 6);
+        Path making = base.resolve("." + name);
+        FileChannel lock = null;
+        try {
+            Files.createDirectory(making);
+            lock = FileChannel.open(making.resolve(OWNER), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            if (lock.tryLock() == null) {
+                throw new IOException("its owner file is locked by another process");
+            }
+            Path made = Files.move(making, base.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            heldLock = lock;
+            own = made;
+        } catch (IOException | RuntimeException e) {
+            LOG.info("Spark's scratch goes to its own directories under " + base + " (a killed job's are not removed by the next): "
+                    + "could not make a locked directory of this job's own: " + e);
+            try {
+                if (lock != null) {
+                    lock.close();
+                }
+                delete(making);
+            } catch (IOException | RuntimeException ignored) {
+                // nothing of it may exist
+            }
+            return null;
+        }
+        Path made = own;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                delete(made);
+            } catch (IOException | RuntimeException e) {
+                // Spark's own hook deleting the same files: the next job's removeLeftovers takes what is left.
+            }
+        }, "hnswseg-scratch-cleanup"));
+        return made;
     }
 
-    /** A process's directory name: its id and start time, for the reader of a listing. */
+    /** A process's directory name, before a random suffix: its id and start time, for the reader of a listing. */
     static String name(ProcessHandle process) {
         return PREFIX + process.pid() + "-" + process.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
     }
 
-    /** Removes, under {@code base}, the scratch directories whose owners have ended; returns how many. */
-    static int removeLeftovers(Path base) {
+    /**
+     * Removes, under {@code base}, the scratch directories whose owners have ended, of this user only (another's are
+     * theirs to remove, and a tree another user can write to is no tree to delete); returns how many.
+     */
+    static synchronized int removeLeftovers(Path base) {
         int removed = 0;
+        String user = System.getProperty("user.name");
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(base, PREFIX + "*")) {
             for (Path dir : dirs) {
                 try {
-                    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && ownerEnded(dir)) {
+                    if (!dir.equals(own) && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                            && Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName().equals(user) && ownerEnded(dir)) {
                         long bytes = delete(dir);
                         LOG.info(String.format("removed %s, the Spark scratch directory a stopped job left (%.1f MB)", dir, bytes / 1e6));
                         removed++;
                     }
                 } catch (IOException | RuntimeException e) {
-                    // Another user's directory, a race with another job's clean-up: scratch left is no failure of this job.
+                    // A race with another job's clean-up: scratch left is no failure of this job.
                     LOG.debug("could not remove " + dir + ": " + e);
                 }
             }
@@ -87,7 +122,10 @@ final class LocalScratch {
         return removed;
     }
 
-    /** Whether the owner of scratch directory {@code dir} has ended: its lock can be taken. Without an owner file, not known: no. */
+    /**
+     * Whether the owner of scratch directory {@code dir}, another process's, has ended: its lock can be taken. Without an
+     * owner file, not known: no.
+     */
     private static boolean ownerEnded(Path dir) throws IOException {
         Path owner = dir.resolve(OWNER);
         if (!Files.isRegularFile(owner, LinkOption.NOFOLLOW_LINKS)) {
@@ -101,7 +139,7 @@ final class LocalScratch {
             lock.release();
             return true;
         } catch (OverlappingFileLockException e) {
-            return false; // this JVM's own
+            return false; // locked in this JVM (a test's): never this process's own directory, which the sweep passes over
         }
     }
 

@@ -56,7 +56,10 @@ final class SessionOptions {
             builder.master(master);
         }
         if (ownsScratch(master != null ? master : settings.get("spark.master"), settings, submitted)) {
-            builder.config("spark.local.dir", LocalScratch.create(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"))).toString());
+            java.nio.file.Path scratch = LocalScratch.create(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")));
+            if (scratch != null) {
+                builder.config("spark.local.dir", scratch.toString());
+            }
         }
         warnOfDriverMemory(settings.get("spark.driver.memory"));
         SparkSession spark;
