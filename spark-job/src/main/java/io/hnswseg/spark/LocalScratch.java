@@ -36,6 +36,7 @@ final class LocalScratch {
      * holds on it (POSIX locks), which made a second session of one JVM give its live scratch away (review helper 88).
      */
     private static Path own;
+    /** Kept reachable for the process's life: a channel collected closes its file, which drops the lock. */
     private static FileChannel heldLock;
 
     private LocalScratch() {
@@ -54,7 +55,7 @@ final class LocalScratch {
         removeLeftovers(base);
         // Made and locked under a name the sweep does not match, then renamed: a job sweeping at that moment would
         // otherwise find an owner file not yet locked and remove the directory (review helper 88).
-        String name = name(ProcessHandle.current()) + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 6);
+        String name = name(ProcessHandle.current()) + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
         Path making = base.resolve("." + name);
         FileChannel lock = null;
         try {
