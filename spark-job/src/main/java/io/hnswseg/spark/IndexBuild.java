@@ -52,14 +52,17 @@ final class IndexBuild {
     private final JavaSparkContext jsc;
     private final BuildOptions options;
     private final String output;
+    /** The input as the manifest's summary records it: a whole URI, or what a Dataset given from code reads. */
+    private final String recordedInput;
     private final Map<String, Object> stages = new LinkedHashMap<>();
     private final long start = System.nanoTime();
 
-    private IndexBuild(SparkSession spark, String output, BuildOptions options) {
+    private IndexBuild(SparkSession spark, String output, BuildOptions options, String recordedInput) {
         this.spark = spark;
         this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.output = output;
         this.options = options;
+        this.recordedInput = recordedInput;
     }
 
     /** Builds from a file or table URI: fvecs/bvecs by extension or {@code --format}, Parquet otherwise. */
@@ -69,7 +72,7 @@ final class IndexBuild {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         S3Endpoints.reachable(conf, input, output, options.evalQueriesFile);
         Overlap.refuseWithin(conf, "--output", output, "--input", input);
-        IndexBuild build = new IndexBuild(spark, output, options);
+        IndexBuild build = new IndexBuild(spark, output, options, qualified(input, conf));
         String format = options.format != null ? options.format : inferFormat(input);
         if (format.equals("parquet")) {
             return build.fromTable(ParquetTables.open(spark, input, "input"), input, startupSeconds);
@@ -87,12 +90,10 @@ final class IndexBuild {
         for (String root : roots) {
             Overlap.refuseWithin(conf, "output", output, "the table at", root);
         }
-        String input = roots.length == 0 ? DATASET : DATASET + " of " + String.join(", ", roots);
-        return new IndexBuild(spark, output, options).fromTable(table, input, startupSeconds);
+        // Named, not made a path: it was recorded as "file:/the/working/dir/a Dataset" (probe helper 86).
+        String input = roots.length == 0 ? "a Dataset" : "a Dataset of " + String.join(", ", roots);
+        return new IndexBuild(spark, output, options, input).fromTable(table, input, startupSeconds);
     }
-
-    /** How a Dataset given from code is named as the input (in messages and the manifest's summary): not a URI. */
-    private static final String DATASET = "a Dataset";
 
     static String inferFormat(String uri) {
         String lower = uri.toLowerCase(java.util.Locale.ROOT);
@@ -503,10 +504,10 @@ final class IndexBuild {
     }
 
     /** {@code uri} made whole ({@code file:/abs/path}): a relative path in the manifest meant nothing elsewhere (probe helper 77). */
-    private String qualified(String uri) {
+    private static String qualified(String uri, Configuration conf) {
         try {
             org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
-            return path.getFileSystem(hadoop()).makeQualified(path).toString();
+            return path.getFileSystem(conf).makeQualified(path).toString();
         } catch (java.io.IOException | RuntimeException e) {
             return uri;
         }
@@ -581,8 +582,7 @@ final class IndexBuild {
         summary.put("scoring", built.get(0).scoring);
         summary.put("master", spark.sparkContext().master());
         summary.put("kernels_on_driver", VectorKernels.implementation());
-        // Not qualified as a path: it was "file:/the/working/dir/a Dataset" (probe helper 86).
-        summary.put("input", input.startsWith(DATASET) ? input : qualified(input));
+        summary.put("input", recordedInput);
         if (quality != null) {
             summary.put("recall_at_10", quality.defaults().recallAt10());
             summary.put("recall_at_10_by_ids", quality.defaults().recallAt10ByIds());

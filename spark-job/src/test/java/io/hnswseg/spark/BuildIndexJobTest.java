@@ -944,6 +944,17 @@ class BuildIndexJobTest {
         assertTrue(sample.rows >= 5_000 && share > 0.45 && share < 0.55, fromLarge + " of " + sample.rows + " sampled rows from the split of half the rows");
     }
 
+    /** Probe helper 86: a Dataset's input was recorded in the manifest as "file:/the/working/dir/a Dataset". */
+    @Test
+    void aDatasetsInputIsRecordedAsADatasetNotAPath() throws IOException {
+        org.apache.spark.sql.Dataset<Row> table = spark.range(0, 2_000, 1, 2).toDF().withColumn("embedding",
+                org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.col("id").cast("float"),
+                        org.apache.spark.sql.functions.sin(org.apache.spark.sql.functions.col("id")).cast("float")));
+        Path output = tmp.resolve("from-code");
+        HnswsegSpark.build(table, output.toString(), new BuildOptions().vectorColumn("embedding").partitions(2).evalQueries(0));
+        assertEquals("a Dataset", JobFixtures.manifest(output).summary().get("input"));
+    }
+
     /** Probe helper 43: columns a join, a narrow cast or the older mllib API leave were named in Spark's words or wrongly. */
     @Test
     void columnsAJoinANarrowIdOrTheOlderVectorsLeaveAreNamedClearly() {
