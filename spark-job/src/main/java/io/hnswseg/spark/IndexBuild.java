@@ -147,7 +147,8 @@ final class IndexBuild {
         int partitions = partitions(vecs.rows, vecs.dimension);
         boolean kmeans = kmeans(partitions);
         if (kmeans) {
-            refuseUntrainable(partitions, vecs.rows);
+            // Refused before the sample is drawn, where the rows are known before it.
+            new KMeansChecks(options, partitions, vecs.rows, jsc.defaultParallelism()).refuseUntrainable();
         }
         Sample sample = null;
         if (kmeans || sampledEvaluation()) {
@@ -326,26 +327,6 @@ final class IndexBuild {
         return partitions > 1 && !"random".equals(options.partitioner);
     }
 
-    /**
-     * Refuses, before the input is sampled where its rows are known (a file), a k-means build it could not train
-     * (review helper 65): more partitions than it trains (refused once it had run, 103 s for 47,000), or a
-     * --sample-size below the partitions, which trained fewer cells and built fewer, larger segments (3 of 8, the
-     * largest 4.90x the mean). An input smaller than the sample is all sampled, one centroid a vector.
-     */
-    private void refuseUntrainable(int partitions, long inputRows) {
-        if (partitions > KMeansTrainer.MAX_CELLS) {
-            throw new InvalidInputException(String.format("the input's %,d rows make %d partitions, more than the %d k-means routes:"
-                    + " pass --partitions %d or fewer (with executors that hold larger segments), or --partitioner random",
-                    inputRows, partitions, KMeansTrainer.MAX_CELLS, KMeansTrainer.MAX_CELLS));
-        }
-        if (options.sampleSize < partitions && inputRows > options.sampleSize) {
-            throw new InvalidInputException(String.format("--sample-size %d is below the %d partitions%s: k-means trains a centroid"
-                    + " per partition on the sample; --sample-size %d (256 a partition) balances them", options.sampleSize, partitions,
-                    options.partitions != null ? "" : " chosen for this input (no --partitions: at least Spark's default parallelism,"
-                            + " " + jsc.defaultParallelism() + "; --partitions sets them)", 256L * partitions));
-        }
-    }
-
     private boolean sampledEvaluation() {
         return options.evalQueries > 0 && options.evalQueriesFile == null;
     }
@@ -387,19 +368,12 @@ final class IndexBuild {
             stages.put("partitioner", "random");
             return Partitioning.random(partitions);
         }
-        refuseUntrainable(partitions, inputRows);
+        KMeansChecks checks = new KMeansChecks(options, partitions, inputRows, jsc.defaultParallelism());
+        checks.refuseUntrainable();
         HeavyVectors heavy = HeavyVectors.find(sample, partitions, inputRows, config.metricValue());
         // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
         int cells = Math.min(partitions, heavy.trainingCount);
-        long table = KMeansTrainer.tuningBytes(cells, heavy.trainingCount);
-        long heap = Runtime.getRuntime().maxMemory();
-        if (KMeansTrainer.tuningOverCap(table) && table > heap / 2) {
-            // Counted for the cells and rows it will train (review helper 69: partitions squared refused 20,000 partitions of
-            // 2,000 rows, whose table is 15 MB).
-            throw new InvalidInputException(String.format("%d partitions: k-means balances them with a table of %,d MB on the"
-                    + " driver, more than half its %,d MB heap; give the driver more memory (HNSWSEG_DRIVER_MEMORY, or"
-                    + " spark.driver.memory), ask for fewer partitions, or pass --partitioner random", partitions, table >> 20, heap >> 20));
-        }
+        checks.refuseTuningTable(cells, heavy.trainingCount);
         KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,
                 sample.dimension, config.metricValue(), cells, options.seed));
         // Set on the whole sample, copies of frequent vectors included (they are trained on once); the heavy ones' copies
@@ -412,44 +386,8 @@ final class IndexBuild {
         LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
                 cells, heavy.trainingCount, trained.seconds(), trained.imbalance(),
                 options.replication > 0 ? String.format("; %.1f%% of the sample within the replication gap", 100 * gap.share()) : ""));
-        if (heavy.trainingCount < 256L * cells) {
-            // Probe helper 25: 31 rows a cell balanced sift-real-1m's sample to 1.15x and its 200,000 vectors to 1.54x.
-            // The sampled rows that are copies of a heavy vector train once, so the advice scales by what stays.
-            long advised = (long) Math.ceil(256.0 * cells * sample.rows / Math.max(1, heavy.trainingCount));
-            boolean copiesLeft = heavy.trainingCount < sample.rows && advised >= inputRows;
-            // Advice only when a larger sample could hold more: with the whole input sampled, invalid rows made it look
-            // short of the input, and the advice to raise --sample-size changed nothing (probe helper 67).
-            if (!copiesLeft && inputRows > options.sampleSize) {
-                LOG.warn(String.format("k-means: %,d sampled vectors for %d partitions (%d a partition): cells balanced on so few may"
-                        + " be unbalanced on the whole input; %s", heavy.trainingCount, cells, heavy.trainingCount / cells,
-                        advised < inputRows ? "--sample-size " + advised + " or more gives 256 a partition"
-                                : "--sample-size " + inputRows + ", the whole input, gives " + inputRows / cells + " a partition"));
-            } else if (copiesLeft) {
-                // Most of the sample is copies of a few vectors: a larger sample holds more copies, not more vectors to
-                // train on. It advised a sample larger than the input (probe helper 62: 25,600,000 for 500,000 rows).
-                LOG.warn(String.format("k-means: %,d of the %,d sampled vectors are left once copies of frequent vectors are set"
-                        + " aside, for %d partitions%s: the input repeats a few vectors, and a larger --sample-size would not give"
-                        + " the cells more to balance on", heavy.trainingCount, sample.rows, partitions,
-                        cells < partitions ? " (" + cells + " cells, one a vector)" : ""));
-            }
-        }
-        int[] cellSizes = trained.sampleSizes();
-        double meanCell = (double) Arrays.stream(cellSizes).sum() / cellSizes.length;
-        long small = Arrays.stream(cellSizes).filter(size -> size < meanCell / 2).count();
-        if (small > 0 && inputRows >= partitions) {
-            // Probe helper 87: with 256 to 1,024 partitions the last segments held 0 to 13 vectors, and nothing said so.
-            long empty = Arrays.stream(cellSizes).filter(size -> size == 0).count();
-            LOG.warn(String.format("k-means: %d of the sample's %d cells hold less than half the mean (the smallest %.2fx%s): their"
-                    + " centroids sit where the data is sparse, which the biases (never below zero) cannot fill; those segments will"
-                    + " be small%s. Searches lose nothing by it; fewer --partitions give cells of more even size", small,
-                    cellSizes.length, Arrays.stream(cellSizes).min().orElse(0) / meanCell, empty > 0 ? ", " + empty + " empty" : "",
-                    empty > 0 ? " or missing" : ""));
-        }
-        if (trained.imbalance() > 1.5) {
-            LOG.warn(String.format("k-means: the biases could not balance the sample's cells (largest %.2fx the mean): the data has a"
-                    + " region too dense for its centroids, or vectors nearly equal; the largest segment will be about that size",
-                    trained.imbalance()));
-        }
+        checks.warnOfSample(heavy, sample.rows, cells);
+        checks.warnOfCells(trained);
         Partitioning partitioning = Partitioning.kmeans(partitions, trained.centroids(), gap.gap());
         if (heavy.count() > 0) {
             partitioning.heavy = heavy.vectors;
@@ -460,47 +398,9 @@ final class IndexBuild {
                     Arrays.deepToString(partitioning.heavyCells)));
         }
         double routed = partitioning.routedImbalance(sample.vectors, sample.rows);
-        if (inputRows >= partitions) {
-            // An input of fewer rows than partitions leaves partitions empty by design (probe helper 67); fewer distinct
-            // vectors than partitions is the imbalance this warns of (review helpers 61, 69).
-            warnIfUnbalanced(routed, partitions, trained.imbalance());
-        }
-        refuseUnfitting(routed, partitions, inputRows, sample.dimension);
+        checks.warnIfUnbalanced(routed, trained.imbalance());
+        checks.refuseUnfitting(routed, MemoryPlan.of(spark, options, sample.dimension), sample.dimension);
         return partitioning;
-    }
-
-    /**
-     * Refuses, before any segment is built, a routing whose largest partition would not fit its task: the partitions
-     * were sized for the 1.5x balance, and a denser input ran a task out of memory (probe helper 78: 700,000 near-copies
-     * of one vector, the sample's largest cell 14x the mean, a build that died with exit code 52).
-     */
-    private void refuseUnfitting(double routedImbalance, int partitions, long inputRows, int dimension) {
-        MemoryPlan plan = MemoryPlan.of(spark, options, dimension);
-        long largest = (long) Math.ceil(inputRows * routedImbalance / partitions);
-        if (largest > plan.maxVectorsPerSegment()) {
-            throw new InvalidInputException(String.format("k-means: routed as the input will be, the sample's largest partition is"
-                            + " %.2fx the mean of %d: about %,d vectors of dimension %d, which need about %,d MB, but %s; the input repeats"
-                            + " some vectors or holds a region too dense to split. Give the build more memory (in local mode"
-                            + " HNSWSEG_DRIVER_MEMORY, else spark.executor.memory), or pass --partitioner random (every query then"
-                            + " searches every segment)", routedImbalance, partitions, largest, dimension,
-                    largest * plan.bytesPerVector() >> 20, plan.describe()));
-        }
-    }
-
-    /**
-     * Warns when the whole sample, copies included, routed as the input will be, gives a partition over 1.5x the
-     * mean ({@link Partitioning#routedImbalance}). The cells' own imbalance is judged on the rows they were trained on,
-     * each frequent vector once: an input of five distinct vectors in 20 partitions filled five of them four times the
-     * mean while it read 1.0 (review helper 61).
-     */
-    private static void warnIfUnbalanced(double ratio, int partitions, double trainedImbalance) {
-        // Said once: when the cells were over already, their own warning said it, unless routing adds to it. A routed
-        // ratio just over 1.5 on cells just under went unsaid (review helper 65: 1.48x trained, 1.55x built).
-        if (ratio > 1.5 && (trainedImbalance <= 1.5 || ratio > trainedImbalance + 0.1)) {
-            LOG.warn(String.format("k-means: routed as the input will be (copies of frequent vectors and replicas included), the"
-                    + " sample's largest partition is %.2fx the mean of %d: the input repeats some vectors, or holds a region too"
-                    + " dense, for its segments to be balanced; the largest segment will be about that size", ratio, partitions));
-        }
     }
 
     /** {@code uri} made whole ({@code file:/abs/path}): a relative path in the manifest meant nothing elsewhere (probe helper 77). */
