@@ -79,7 +79,7 @@ final class SearchOutput {
         FileStatus status = Vacuum.status(fs, path);
         if (status != null && !overwrite) {
             throw new InvalidInputException("output " + output + " already exists" + (status.isDirectory() ? "" : " (a file)")
-                    + "; pass --overwrite (from Java: overwrite true) to replace it once the new results are complete");
+                    + "; pass --overwrite to replace it once the new results are complete");
         }
         if (status != null) {
             String other = notResults(status);
