@@ -86,11 +86,14 @@ final class SharedIndex {
 
     private static final class Entry {
         final IndexReader reader;
+        /** The local copy the reader maps, for an index fetched from another file system; null for a local index. */
+        final java.nio.file.Path copy;
         int holders;
         boolean evicted;
 
-        Entry(IndexReader reader) {
+        Entry(IndexReader reader, java.nio.file.Path copy) {
             this.reader = reader;
+            this.copy = copy;
         }
     }
 
@@ -103,8 +106,15 @@ final class SharedIndex {
         // first to finish fetching anyway.
         synchronized (OPEN) {
             Entry entry = OPEN.get(spec.key());
+            if (entry != null && entry.copy != null && !Files.isDirectory(entry.copy)) {
+                // Its copy went with the SparkContext that fetched it: in local mode the executor is this JVM, and a
+                // second session's search failed on the first one's removed files (found by S3BuildTest).
+                OPEN.remove(spec.key());
+                retire(entry);
+                entry = null;
+            }
             if (entry == null) {
-                entry = new Entry(open(spec));
+                entry = open(spec);
                 OPEN.put(spec.key(), entry);
                 evictBeyond(KEPT);
             }
@@ -127,10 +137,15 @@ final class SharedIndex {
         while (OPEN.size() > kept && eldest.hasNext()) {
             Entry e = eldest.next();
             eldest.remove();
-            e.evicted = true;
-            if (e.holders == 0) {
-                e.reader.close();
-            }
+            retire(e);
+        }
+    }
+
+    /** Out of the map: closed now if no task holds it, else by the last to let go. */
+    private static void retire(Entry e) {
+        e.evicted = true;
+        if (e.holders == 0) {
+            e.reader.close();
         }
     }
 
@@ -141,7 +156,7 @@ final class SharedIndex {
      * starting after a rebuild failed the job. When the planned files are gone (a vacuum the lease did not stop), the
      * error says the index was replaced.
      */
-    private static IndexReader open(Spec spec) throws IOException {
+    private static Entry open(Spec spec) throws IOException {
         try {
             return openPlanned(spec);
         } catch (IOException e) {
@@ -154,20 +169,20 @@ final class SharedIndex {
         }
     }
 
-    private static IndexReader openPlanned(Spec spec) throws IOException {
+    private static Entry openPlanned(Spec spec) throws IOException {
         int threads = spec.searchThreads > 0 ? spec.searchThreads : Runtime.getRuntime().availableProcessors();
         ReaderOptions options = ReaderOptions.defaults().withSearchThreads(threads);
         URI uri = new Path(spec.uri).toUri();
         if (uri.getScheme() == null || uri.getScheme().equals("file")) {
             java.nio.file.Path dir = uri.getScheme() == null ? java.nio.file.Path.of(spec.uri) : java.nio.file.Path.of(uri);
-            return IndexReader.open(dir.toString(), spec.manifest, options);
+            return new Entry(IndexReader.open(dir.toString(), spec.manifest, options), null);
         }
         long start = System.nanoTime();
         java.nio.file.Path local = fetch(spec);
         IndexReader reader = IndexReader.open(local.toString(), options);
         LOG.info("hnswseg search: copied {} ({} segments, {} MiB) to {} in {} s", spec.uri, reader.segmentCount(),
                 reader.mappedBytes() >> 20, local, String.format("%.1f", (System.nanoTime() - start) / 1e9));
-        return reader;
+        return new Entry(reader, local);
     }
 
     /** Copies the manifest's files into the working directory, the manifest last; files already complete are kept. */

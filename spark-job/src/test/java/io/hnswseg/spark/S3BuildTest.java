@@ -39,6 +39,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -267,6 +268,13 @@ class S3BuildTest {
                 assertEquals(java.util.Arrays.stream(expected.ids()).boxed().toList(), row.getList(1), "query " + id);
             }
         }
+        // An empty _attempts/ marker left in the results (a store's directory marker, probe helper 84: every
+        // --overwrite failed on it) is the job's own: the next run replaces the results.
+        s3.putObject(b -> b.bucket(BUCKET).key("neighbours/_attempts/"), RequestBody.empty());
+        run(SearchIndexJob.commandLine(), new ArrayList<>(List.of("--index", "s3a://" + BUCKET + "/indexes/v1", "--queries",
+                "s3a://" + BUCKET + "/tables/vectors", "--output", "s3a://" + BUCKET + "/neighbours", "--k", "3")), true, "--overwrite");
+        assertFalse(s3Keys("neighbours/").contains("neighbours/_attempts/"), "replaced whole: " + s3Keys("neighbours/"));
+        assertTrue(s3Keys("neighbours/").contains("neighbours/_SUCCESS"));
     }
 
     /**
