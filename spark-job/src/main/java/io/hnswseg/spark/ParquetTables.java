@@ -14,35 +14,51 @@ final class ParquetTables {
 
     /** The Parquet table at {@code uri}; one Spark cannot read is an error naming it ({@code what}: "input", "queries"). */
     static Dataset<Row> open(org.apache.spark.sql.SparkSession spark, String uri, String what) {
+        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+        // A path that exists under its very name is that path, glob characters and all: read as a pattern, t[1] built
+        // the index of its sibling t1 without a word, and z[9] beside no z9 "did not exist" (probe helper 89).
+        boolean literal = !isGlob(uri) || exists(uri, conf) == Boolean.TRUE;
+        String read = literal ? escapeGlob(uri) : uri;
         // Checked first: Spark's own answer to a missing path comes after a logged stack trace. A glob is Spark's to expand.
-        if (!isGlob(uri)) {
-            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
-            boolean missing;
-            try {
-                missing = !path.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(path);
-            } catch (java.io.IOException | RuntimeException e) {
-                missing = false; // let Spark's read say what is wrong
-            }
-            if (missing) {
-                throw new InvalidInputException(what + " " + uri + " does not exist");
-            }
+        if (literal && exists(uri, conf) == Boolean.FALSE) {
+            throw new InvalidInputException(what + " " + uri + " does not exist");
         }
         Dataset<Row> table;
         try {
-            table = spark.read().parquet(uri);
+            table = spark.read().parquet(read);
         } catch (Exception e) { // Spark 4's AnalysisException is a checked exception, thrown from Scala undeclared
-            if (e.getMessage() != null && e.getMessage().contains("UNABLE_TO_INFER_SCHEMA")) {
+            if (literal && e.getMessage() != null && e.getMessage().contains("UNABLE_TO_INFER_SCHEMA")) {
                 // Every file in plain subdirectories: Spark reads none, and asks for a schema the user cannot give (probe
                 // helper 77). Said as for a table of which some files would not be read; an empty one keeps Spark's words.
                 refuseUnreadFiles(spark, uri, what, new String[0]);
             }
-            String float16 = e.getMessage() != null && e.getMessage().contains("FLOAT16") ? float16Column(spark, uri) : null;
+            String float16 = e.getMessage() != null && e.getMessage().contains("FLOAT16") ? float16Column(spark, read) : null;
             throw new InvalidInputException(what + " " + uri + ": cannot read it as a Parquet table: " + (float16 != null
                     ? float16 + " holds float16 (half precision) values, which Spark's Parquet reader does not read; write the vectors as float32 (or float64)"
+                    : !literal && String.valueOf(e.getMessage()).contains("Relative path in absolute URI")
+                    ? "Hadoop cannot expand a glob over a directory holding a name with ':' in it (" + e.getMessage()
+                            + "): rename it, or give the table's directory itself"
                     : SessionOptions.explain(e)));
         }
-        refuseUnreadFiles(spark, uri, what, table.inputFiles());
+        if (literal) {
+            refuseUnreadFiles(spark, uri, what, table.inputFiles());
+        }
         return table;
+    }
+
+    /** Whether the path {@code uri} names exists, taken literally; null when the file system cannot tell. */
+    private static Boolean exists(String uri, org.apache.hadoop.conf.Configuration conf) {
+        try {
+            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(uri);
+            return path.getFileSystem(conf).exists(path);
+        } catch (java.io.IOException | RuntimeException e) {
+            return null; // let Spark's read say what is wrong
+        }
+    }
+
+    /** {@code uri} with Hadoop's glob characters escaped, so that Spark reads the path of that very name. */
+    static String escapeGlob(String uri) {
+        return uri.replaceAll("([*?\\[\\]{}\\\\])", "\\\\$1");
     }
 
     /**
@@ -90,9 +106,6 @@ final class ParquetTables {
      * ({@code _SUCCESS}, {@code .crc}, {@code _temporary/}) are not data, as for Spark.
      */
     private static void refuseUnreadFiles(org.apache.spark.sql.SparkSession spark, String uri, String what, String[] read) {
-        if (isGlob(uri)) {
-            return; // a glob names its files itself
-        }
         java.util.Set<String> readPaths = new java.util.HashSet<>();
         for (String f : read) {
             readPaths.add(new org.apache.hadoop.fs.Path(java.net.URI.create(f)).toUri().getPath());

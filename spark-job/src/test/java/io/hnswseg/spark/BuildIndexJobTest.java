@@ -254,6 +254,24 @@ class BuildIndexJobTest {
         assertTrue(said.contains("column half of file ") && said.contains(file.getFileName().toString()) && said.contains("float16"), said);
     }
 
+    /**
+     * Probe helper 89: a table directory named t[1] was read as the pattern t[1], which matched its sibling t1, and that
+     * table was indexed without a word; one named z[9] beside no z9 did not exist. A name that exists is that path.
+     */
+    @Test
+    void aTableNamedWithGlobCharactersIsReadByItsNameAndAGlobStillMatches() throws IOException {
+        Path named = parquet("glob-name/t[1]", DataTypes.createArrayType(DataTypes.FloatType), BuildIndexJobTest::floats, 300, 0);
+        parquet("glob-name/t1", DataTypes.createArrayType(DataTypes.FloatType), BuildIndexJobTest::floats, 200, 10_000);
+        runJob(spark, "--input", named.toString(), "--output", out("glob-named"), "--vector-col", "embedding", "--partitions", "2",
+                "--eval-queries", "0");
+        assertEquals(300, JobFixtures.manifest(tmp.resolve("glob-named")).totalCount(), "t[1]'s rows, not t1's");
+        // Where no path has the name, it is a pattern: t? matches t1 alone (t[1] is four characters long).
+        runJob(spark, "--input", tmp.resolve("glob-name").resolve("t?").toString(), "--output", out("glob-matched"),
+                "--vector-col", "embedding", "--partitions", "2", "--eval-queries", "0");
+        assertEquals(200, JobFixtures.manifest(tmp.resolve("glob-matched")).totalCount());
+        assertEquals("/a/t\\[1\\]\\{x,y\\}\\*\\?", ParquetTables.escapeGlob("/a/t[1]{x,y}*?"));
+    }
+
     private static List<Path> parts(Path table) throws IOException {
         try (Stream<Path> files = Files.list(table)) {
             return files.filter(f -> f.getFileName().toString().endsWith(".parquet")).sorted().toList();
