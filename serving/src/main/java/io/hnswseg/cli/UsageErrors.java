@@ -37,11 +37,15 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
     }
 
     /**
-     * Runs {@code cli} on {@code args} and returns its exit code; a JVM out of memory prints one line saying what to
+     * Runs {@code cli} on {@code args}, numbers written as in {@link java.util.Locale#ROOT}, and returns its exit code; a
+     * JVM out of memory prints one line saying what to
      * raise ({@code remedy}) and returns 1. Picocli hands its handlers exceptions only, and an OutOfMemoryError came out
      * as a bare stack trace (probe helper 78: query at a small heap, a build's sample on a small driver).
      */
     public static int execute(CommandLine cli, String[] args, String program, String remedy) {
+        // One way of writing numbers whatever the user's locale: scripts read the commands' figures, and under ar, de
+        // or th they came out with decimal commas and, in one inspect row, two scripts of digits (probe helper 89).
+        java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) {

@@ -73,7 +73,7 @@ final class ResultWriter {
      */
     static ResultFile write(Iterator<NeighbourRow> rows, String dir, Map<String, String> hadoop, String testFault) throws IOException {
         TaskContext task = TaskContext.get();
-        String name = String.format("part-%05d-a%d.snappy.parquet", task.partitionId(), task.taskAttemptId());
+        String name = String.format(java.util.Locale.ROOT, "part-%05d-a%d.snappy.parquet", task.partitionId(), task.taskAttemptId());
         Configuration conf = IndexBuild.conf(hadoop);
         long count = 0;
         try (ParquetWriter<NeighbourRow> writer = new Builder(new Path(dir, name), conf).build()) {

@@ -32,7 +32,9 @@ final class SegmentTask {
      * the same file.
      */
     static String segmentPath(JobConfig config, int partition, long taskAttemptId) {
-        return String.format("segments/%s-part-%05d-task-%d.hseg", config.runId, partition, taskAttemptId);
+        // Locale.ROOT: under ar or th the digits came out in their script, a name a reader in the C locale could not open
+        // (probe helper 89).
+        return String.format(java.util.Locale.ROOT, "segments/%s-part-%05d-task-%d.hseg", config.runId, partition, taskAttemptId);
     }
 
     static SegmentResult buildAndWrite(JobConfig config, HnswGraphBuilder builder, int partition, long replicas, long skipped, long readNanos,
