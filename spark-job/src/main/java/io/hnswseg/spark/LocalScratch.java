@@ -49,6 +49,13 @@ final class LocalScratch {
      * misses (a file Spark's own clean-up was writing) the next job removes.
      */
     static synchronized Path create(Path base) {
+        if (base.toString().contains(",")) {
+            // Spark splits spark.local.dir at commas, its default (this same directory) too: a job scattered its scratch
+            // over a relative directory and one named after the tail, and left both (probe helper 89).
+            throw new InvalidInputException("the temporary directory " + base + " has a ',' in its name, which Spark reads as a"
+                    + " list of directories for its scratch: pass -Djava.io.tmpdir=DIR in HNSWSEG_JAVA_OPTS, or --conf"
+                    + " spark.local.dir=DIR, with a DIR without one");
+        }
         if (own != null) {
             return own;
         }

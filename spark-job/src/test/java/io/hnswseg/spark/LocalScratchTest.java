@@ -10,6 +10,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A killed local job's Spark scratch stayed in the temporary directory (left by the twenty-ninth stop): the next job removes it. */
@@ -42,6 +43,14 @@ class LocalScratchTest {
         }
         assertEquals(1, LocalScratch.removeLeftovers(base), "its owner ended, the running one's directory goes too");
         assertFalse(Files.exists(running));
+    }
+
+    /** Spark reads spark.local.dir as a comma-separated list: a temporary directory with a comma is refused, naming it. */
+    @Test
+    void aTemporaryDirectoryWithACommaIsRefused() {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> LocalScratch.create(base.resolve("a,b")));
+        assertTrue(e.getMessage().contains(base.resolve("a,b") + " has a ','"), e.getMessage());
+        assertFalse(Files.exists(base.resolve("a,b")));
     }
 
     /**
