@@ -34,6 +34,19 @@ final class Causes {
         return said;
     }
 
+    /**
+     * The first line of {@code e}'s message (its class's name when it has none), to quote inside a sentence of ours: the
+     * command line shows one line, and HDFS's messages run over several, which cut our advice after them (probe helper 90).
+     */
+    static String firstLine(Throwable e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage());
+    }
+
+    static String firstLine(String message) {
+        int newline = message.indexOf('\n');
+        return newline > 0 ? message.substring(0, newline) : message;
+    }
+
     /** The last of {@code e}'s causes (itself when it has none), stopping where the chain loops. */
     static Throwable root(Throwable e) {
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -320,7 +320,7 @@ final class IndexCommit implements java.io.Closeable {
         } catch (IOException e) {
             // Nothing can have been committed (a partial staged file is removed by the write): the build's files go
             // with it, rather than wait for a vacuum (probe helper 57: a disk filling here kept them all).
-            throw Causes.retold(new IOException("output " + root + ": the manifest could not be staged (" + e.getMessage()
+            throw Causes.retold(new IOException("output " + root + ": the manifest could not be staged (" + Causes.firstLine(e)
                     + "); nothing committed, this build's files removed"), e);
         }
         writing = true;

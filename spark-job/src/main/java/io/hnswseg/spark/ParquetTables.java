@@ -36,7 +36,7 @@ final class ParquetTables {
             throw new InvalidInputException(what + " " + uri + ": cannot read it as a Parquet table: " + (float16 != null
                     ? float16 + " holds float16 (half precision) values, which Spark's Parquet reader does not read; write the vectors as float32 (or float64)"
                     : !literal && String.valueOf(e.getMessage()).contains("Relative path in absolute URI")
-                    ? "Hadoop cannot expand a glob over a directory holding a name with ':' in it (" + e.getMessage()
+                    ? "Hadoop cannot expand a glob over a directory holding a name with ':' in it (" + Causes.firstLine(e)
                             + "): rename it, or give the table's directory itself"
                     : SessionOptions.explain(e)));
         }

@@ -224,7 +224,7 @@ final class SearchOutput {
         } catch (IOException e) {
             // S3A renames a directory by copying its keys, then deleting them: a failure between leaves copies in the output,
             // without _SUCCESS, and the message named neither place (probe helper 74: a store without bulk deletes).
-            throw Causes.retold(new IOException("moving the results from " + staging + " to " + output + " failed (" + e.getMessage()
+            throw Causes.retold(new IOException("moving the results from " + staging + " to " + output + " failed (" + Causes.firstLine(e)
                     + "): " + output + " may hold part of them, without " + SUCCESS + "; the complete results are at " + staging
                     + " (on S3 without multi-object delete, set spark.hadoop.fs.s3a.multiobjectdelete.enable=false)"), e);
         }
@@ -244,7 +244,7 @@ final class SearchOutput {
             HadoopWrites.create(fs, new Path(path, SUCCESS), false, success -> success.write(MARK));
         } catch (IOException e) {
             throw Causes.retold(new IOException("the results are complete at " + output + ", but its " + SUCCESS + " could not be written ("
-                    + e.getMessage() + "); without it a later --overwrite refuses them, so delete them before running again"), e);
+                    + Causes.firstLine(e) + "); without it a later --overwrite refuses them, so delete them before running again"), e);
         }
     }
 

@@ -150,7 +150,7 @@ final class SessionOptions {
         if (!message.contains("--driver-memory")) {
             return e;
         }
-        return Causes.retold(new IllegalArgumentException(firstLine(message)
+        return Causes.retold(new IllegalArgumentException(Causes.firstLine(message)
                 + " Raise the driver's heap: with bin/hnswseg set HNSWSEG_DRIVER_MEMORY (default 4g), with spark-submit --driver-memory"), e);
     }
 
@@ -236,15 +236,13 @@ final class SessionOptions {
                 .anyMatch(f -> f.getClassName().startsWith("org.apache.spark.ml.linalg."));
     }
 
-    private static String firstLine(String message) {
-        int newline = message.indexOf('\n');
-        return newline > 0 ? message.substring(0, newline) : message;
-    }
-
     /** Hadoop's login refused by a Java it does not run on (23 and later): the message says all there is to it. */
     private static boolean hadoopCannotLogIn(Throwable t) {
         return t instanceof UnsupportedOperationException && String.valueOf(t.getMessage()).contains("getSubject");
     }
+
+    /** Hadoop's RPC failure, naming the host it called. */
+    private static final java.util.regex.Pattern HADOOP_CALL = java.util.regex.Pattern.compile("Call From \\S+ to (\\S+:\\d+) failed on ");
 
     /** The message a user needs: the invalid-input cause of a failed Spark job, else the root cause's message. */
     static String explain(Throwable e) {
@@ -266,7 +264,7 @@ final class SessionOptions {
         String message = root instanceof java.nio.file.FileSystemException ? io.hnswseg.io.LocalFiles.describe(root)
                 : root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         // A task's error reaches the driver wrapped in Spark's stage dump: keep its first line.
-        String line = firstLine(message);
+        String line = Causes.firstLine(message);
         Throwable s3 = Causes.first(e, t -> String.valueOf(t.getMessage()).startsWith("s3a://"));
         if (s3 != null && !line.contains("s3a://")) {
             // S3A names the path in its own exception ("s3a://b/x: getFileStatus on s3a://b/x: ..."), the SDK's cause only the
@@ -274,6 +272,13 @@ final class SessionOptions {
             String said = s3.getMessage();
             int path = said.indexOf(": ");
             line = (path > 0 ? said.substring(0, path) : said) + ": " + line;
+        }
+        Throwable rpc = Causes.first(e, t -> HADOOP_CALL.matcher(String.valueOf(t.getMessage())).find());
+        java.util.regex.Matcher call = HADOOP_CALL.matcher(rpc != null ? rpc.getMessage() : "");
+        if (call.find() && !line.contains(call.group(1))) {
+            // Hadoop's RPC names the host in a wrapper ("Call From a to nn:8020 failed on connection exception"), its cause
+            // only "Connection refused" (probe helper 90: an HDFS namenode down).
+            line = "cannot reach " + call.group(1) + " (" + line + ")";
         }
         String file = fileBeingRead(e);
         if (file != null && !line.contains(file)) {

@@ -208,7 +208,7 @@ final class Vacuum {
         try (FSDataInputStream in = fs.open(manifestPath)) {
             return IndexManifest.read(in, manifestPath.toString());
         } catch (RuntimeException e) {
-            throw new InvalidInputException(manifestPath + " cannot be read (" + e.getMessage() + "): not removing anything, "
+            throw new InvalidInputException(manifestPath + " cannot be read (" + Causes.firstLine(e) + "): not removing anything, "
                     + "since what it lists is unknown");
         }
     }

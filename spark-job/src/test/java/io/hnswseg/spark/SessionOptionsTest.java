@@ -69,6 +69,15 @@ class SessionOptionsTest {
         assertEquals("s3a://bkt/idx/x: Forbidden (Service: S3, Status Code: 403, Request ID: 1)", SessionOptions.explain(denied));
     }
 
+    /** Probe helper 90: an HDFS namenode down was "Connection refused", naming no host. */
+    @Test
+    void anUnreachableHadoopServiceIsNamed() {
+        Exception down = new java.net.ConnectException("Call From box/10.0.0.1 to localhost:9999 failed on connection exception:"
+                + " java.net.ConnectException: Connection refused; For more details see:  http://wiki.apache.org/hadoop/ConnectionRefused");
+        down.initCause(new java.net.ConnectException("Connection refused"));
+        assertEquals("cannot reach localhost:9999 (Connection refused)", SessionOptions.explain(new IOException("wrapped", down)));
+    }
+
     @Test
     void parquetFeaturesThisSparkLacksAreSaidWithWhatToDo() {
         Exception brotli = new RuntimeException("Job aborted: Encountered error while reading file file:///t/b.parquet. SQLSTATE: KD001",
