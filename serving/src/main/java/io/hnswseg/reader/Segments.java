@@ -38,6 +38,8 @@ final class Segments implements AutoCloseable {
      * while that file is unchanged, searches get the refusal again instead of mapping and checksumming it again.
      */
     private final AtomicReferenceArray<Refusal> refusals;
+    /** Per segment, the last fetch that failed and when it ended: the searches that waited on it get its error. */
+    private final AtomicReferenceArray<FailedFetch> failedFetches;
     private final Object[] locks;
     private volatile boolean closed;
 
@@ -49,6 +51,7 @@ final class Segments implements AutoCloseable {
         this.source = source;
         this.opened = new AtomicReferenceArray<>(segments);
         this.refusals = new AtomicReferenceArray<>(segments.length);
+        this.failedFetches = new AtomicReferenceArray<>(segments.length);
         this.locks = new Object[segments.length];
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
@@ -182,6 +185,7 @@ final class Segments implements AutoCloseable {
         if (segment != null) {
             return segment;
         }
+        long arrived = System.nanoTime();
         synchronized (locks[s]) {
             segment = opened.get(s);
             if (segment == null) {
@@ -193,19 +197,40 @@ final class Segments implements AutoCloseable {
                 if (refused != null && refused.stillHolds()) {
                     throw refused.again();
                 }
+                FailedFetch failed = failedFetches.get(s);
+                if (failed != null && failed.endedNanos() - arrived >= 0) {
+                    // It waited on a fetch that failed meanwhile: that fetch's answer, not a whole round of retries of its
+                    // own. Each waiter on an S3 outage ran the 4 attempts in turn, the 32nd answered after 48 s (probe
+                    // helper 91); a search arriving after the failure fetches again.
+                    throw failed.again();
+                }
                 IndexManifest.Segment entry = manifest.segments().get(s);
                 Path file;
                 try {
                     file = source.segment(entry);
                 } catch (IOException e) {
-                    throw source.mayPass(e) ? new SegmentUnavailableException(e) : new UncheckedIOException(e.getMessage(), e);
+                    RuntimeException error = source.mayPass(e) ? new SegmentUnavailableException(e) : new UncheckedIOException(e.getMessage(), e);
+                    failedFetches.set(s, new FailedFetch(System.nanoTime(), error));
+                    throw error;
                 }
+                failedFetches.set(s, null);
                 segment = mapRememberingRefusal(s, file);
                 // close() waits on this lock, so it closes this segment too.
                 opened.set(s, segment);
                 refusals.set(s, null);
             }
             return segment;
+        }
+    }
+
+    /** A fetch of a segment that failed, {@code endedNanos} on {@link System#nanoTime}'s clock. */
+    private record FailedFetch(long endedNanos, RuntimeException error) {
+
+        /** The same error again, new (an exception object is not shared between threads), caused by the first. */
+        RuntimeException again() {
+            IOException first = new IOException(error.getMessage(), error);
+            return error instanceof SegmentUnavailableException ? new SegmentUnavailableException(first)
+                    : new UncheckedIOException(error.getMessage(), first);
         }
     }
 

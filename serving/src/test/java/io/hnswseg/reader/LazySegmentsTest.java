@@ -200,6 +200,48 @@ class LazySegmentsTest {
         }
     }
 
+    /**
+     * Probe helper 91: the searches waiting on a segment's failing download each ran the whole round of retries again
+     * in turn (the 32nd of an S3 outage answered after 48 s). They now get the failed fetch's answer; a search after
+     * it fetches again.
+     */
+    @Test
+    void searchesWaitingOnAFailedFetchShareItsFailure() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean outage = new java.util.concurrent.atomic.AtomicBoolean(true);
+        IndexSource slowOutage = TestIndexes.fetchingThrough(dir, true, segment -> {
+            fetches.incrementAndGet();
+            if (outage.get()) {
+                try {
+                    Thread.sleep(1_000); // a download's retries
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IOException(segment.path() + ": download failed on every attempt: S3 error 503 SlowDown");
+            }
+        });
+        float[] q = data[1].row(3);
+        try (IndexReader eager = IndexReader.open(dir.toString());
+             IndexReader lazy = IndexReader.open(slowOutage, ReaderOptions.defaults().withLazySegments(true))) {
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<SearchResults>> answers = new ArrayList<>();
+                for (int c = 0; c < 8; c++) {
+                    answers.add(clients.submit(() -> lazy.search(q, 10, 40, 1)));
+                }
+                for (Future<SearchResults> answer : answers) {
+                    java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class, answer::get);
+                    assertTrue(e.getCause() instanceof SegmentUnavailableException, e.getCause().toString());
+                }
+            } finally {
+                clients.shutdownNow();
+            }
+            assertTrue(fetches.get() <= 2, "8 searches at once fetched " + fetches.get() + " times");
+            outage.set(false);
+            assertSame(eager.search(q, 10, 40, 1), lazy.search(q, 10, 40, 1), "a later search fetches again");
+        }
+    }
+
     @Test
     void aClosedLazyReaderRefusesSearches() throws IOException {
         IndexReader lazy = IndexReader.open(dir.toString(), lazy());
