@@ -17,10 +17,12 @@ final class ParquetTables {
         org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
         // A path that exists under its very name is that path, glob characters and all: read as a pattern, t[1] built
         // the index of its sibling t1 without a word, and z[9] beside no z9 "did not exist" (probe helper 89).
-        boolean literal = !isGlob(uri) || exists(uri, conf) == Boolean.TRUE;
+        // Where the file system cannot tell, a name too: read as a pattern it could take another table (review helper 92).
+        Boolean exists = exists(uri, conf);
+        boolean literal = !isGlob(uri) || exists != Boolean.FALSE;
         String read = literal ? escapeGlob(uri) : uri;
         // Checked first: Spark's own answer to a missing path comes after a logged stack trace. A glob is Spark's to expand.
-        if (literal && exists(uri, conf) == Boolean.FALSE) {
+        if (!isGlob(uri) && exists == Boolean.FALSE) {
             throw new InvalidInputException(what + " " + uri + " does not exist");
         }
         Dataset<Row> table;
@@ -56,9 +58,14 @@ final class ParquetTables {
         }
     }
 
-    /** {@code uri} with Hadoop's glob characters escaped, so that Spark reads the path of that very name. */
+    /**
+     * {@code uri} with Hadoop's glob characters in its path escaped, so that Spark reads the path of that very name; the
+     * scheme and authority stay as they are (an IPv6 host's brackets).
+     */
     static String escapeGlob(String uri) {
-        return uri.replaceAll("([*?\\[\\]{}\\\\])", "\\\\$1");
+        java.util.regex.Matcher authority = java.util.regex.Pattern.compile("^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*").matcher(uri);
+        int path = authority.find() ? authority.end() : 0;
+        return uri.substring(0, path) + uri.substring(path).replaceAll("([*?\\[\\]{}\\\\])", "\\\\$1");
     }
 
     /**
@@ -196,7 +203,8 @@ final class ParquetTables {
             }
             patterns.add(prefix + "*.parquet");
         }
-        String root = uri.replaceAll("/+$", "") + "/";
+        // The table's own name escaped: for a table t[1] the glob read its sibling t1 (review helper 92).
+        String root = escapeGlob(uri.replaceAll("/+$", "")) + "/";
         return patterns.size() == 1 ? root + patterns.get(0) : root + "{" + String.join(",", patterns) + "}";
     }
 

@@ -270,6 +270,9 @@ class BuildIndexJobTest {
                 "--vector-col", "embedding", "--partitions", "2", "--eval-queries", "0");
         assertEquals(200, JobFixtures.manifest(tmp.resolve("glob-matched")).totalCount());
         assertEquals("/a/t\\[1\\]\\{x,y\\}\\*\\?", ParquetTables.escapeGlob("/a/t[1]{x,y}*?"));
+        assertEquals("hdfs://[::1]:8020/t\\[1\\]", ParquetTables.escapeGlob("hdfs://[::1]:8020/t[1]"));
+        // The glob a refusal suggests for such a table names its files, not its sibling's (review helper 92).
+        assertEquals("/t\\[1\\]/{*.parquet,more/*.parquet}", ParquetTables.globOf("/t[1]", List.of("a.parquet", "more/b.parquet")));
     }
 
     private static List<Path> parts(Path table) throws IOException {
