@@ -40,8 +40,17 @@ final class BuildLease implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(BuildLease.class);
 
     static final String PREFIX = "_hnswseg-build-";
-    /** A reader's lease: {@code _hnswseg-read-<random id>}, holding the paths (relative to the index) of the files it reads. */
+    /**
+     * A reader's lease: {@code _hnswseg-read-<random id>}, holding the paths (relative to the index) of the files it reads,
+     * a line each, then {@link #READ_LEASE_END}.
+     */
     static final String READ_PREFIX = "_hnswseg-read-";
+    /**
+     * The last line of a reader's lease: a renewal rewrites the file, and a vacuum reading it meanwhile on HDFS or a
+     * local disk found it empty, a live lease holding nothing, and would have removed the files it held (probe helper 90:
+     * 9 of 208 vacuums against a lease renewed without pause). A lease without it is read as holding every file.
+     */
+    private static final String READ_LEASE_END = "#end";
     static final Duration RENEW_EVERY = Duration.ofSeconds(30);
     static final Duration LAPSES_AFTER = Duration.ofMinutes(3);
 
@@ -52,7 +61,7 @@ final class BuildLease implements Closeable {
     private final ScheduledExecutorService renewer;
     private volatile boolean ended;
 
-    /** What the file holds: nothing for a lease, its holder's token for a lock ({@link #takeIfFree}). */
+    /** What the file holds: nothing for a build's lease, the files for a reader's, its holder's token for a lock ({@link #takeIfFree}). */
     private final byte[] content;
 
     private BuildLease(FileSystem fs, Path file, String holder, byte[] content) {
@@ -87,13 +96,6 @@ final class BuildLease implements Closeable {
         return lease.renewed();
     }
 
-    /**
-     * The last line of a reader's lease: a renewal rewrites the file, and a vacuum reading it meanwhile on HDFS or a
-     * local disk found it empty, a live lease holding nothing, and would have removed the files it held (probe helper 90:
-     * 9 of 208 vacuums against a lease renewed without pause). A lease without it is read as holding every file.
-     */
-    private static final String READ_LEASE_END = "#end";
-
     /** Whether {@code name} is a reader's lease ({@link #takeForReading}). */
     static boolean isReadLease(String name) {
         return name.startsWith(READ_PREFIX) && name.length() > READ_PREFIX.length();
@@ -101,8 +103,9 @@ final class BuildLease implements Closeable {
 
     /**
      * The files that the live readers' leases among {@code rootFiles} (a listing of the index's directory) hold at
-     * {@code now}, each with the name of a lease holding it, or null when a live lease cannot be read (it may hold any
-     * file). A lease gone since the listing held nothing any more: its reader ended.
+     * {@code now}, each with the name of a lease holding it, or null when a live lease cannot be read or is not whole (being
+     * renewed, or an earlier version's: it may hold any file). A lease gone since the listing held nothing any more: its
+     * reader ended.
      */
     static Map<String, String> heldByReaders(FileSystem fs, FileStatus[] rootFiles, long now) {
         Map<String, String> held = new HashMap<>();

@@ -129,8 +129,8 @@ final class IndexBuild {
                 e.addSuppressed(cleanup);
                 // Said, not only suppressed: the command line shows the build's error alone (probe helper 90: HDFS in safe
                 // mode kept a segment, and nothing said so).
-                LOG.warn("the failed build's files in {} could not all be removed ({}): `vacuum` removes them once the build's"
-                        + " lease has lapsed", output, Causes.firstLine(cleanup));
+                LOG.warn("the failed build's files in {} could not all be removed ({}): `vacuum` removes them once they are older"
+                        + " than its grace period (1 h unless --older-than says otherwise)", output, Causes.firstLine(cleanup));
             }
             throw e;
         }
@@ -151,7 +151,7 @@ final class IndexBuild {
         int partitions = partitions(vecs.rows, vecs.dimension);
         boolean kmeans = kmeans(partitions);
         if (kmeans) {
-            // Refused before the sample is drawn, where the rows are known before it.
+            // A file's rows are known before it is sampled: refused before the sampling pass, not after it.
             new KMeansChecks(options, partitions, vecs.rows, jsc.defaultParallelism()).refuseUntrainable();
         }
         Sample sample = null;
@@ -603,7 +603,13 @@ final class IndexBuild {
      */
     private static int removeLeftovers(IndexCommit commit, String runId) {
         try {
-            return Vacuum.run(commit.fs(), commit.root(), Vacuum.DEFAULT_GRACE, runId, false).removed().size();
+            Vacuum.Result result = Vacuum.run(commit.fs(), commit.root(), Vacuum.DEFAULT_GRACE, runId, false);
+            if (!result.failed().isEmpty()) {
+                Vacuum.Failed first = result.failed().get(0);
+                LOG.warn("{} leftover(s) of earlier builds could not be removed, the first {} ({}); the build goes on",
+                        result.failed().size(), first.entry().path(), first.reason());
+            }
+            return result.removed().size();
         } catch (InvalidInputException e) {
             // The index being replaced has an unreadable manifest: once ours is committed, vacuum can tell.
             LOG.info("leftovers not removed before the commit: " + e.getMessage());
@@ -611,8 +617,7 @@ final class IndexBuild {
         } catch (IOException | RuntimeException e) {
             // A chore, not the build: a leftover of another user's under a sticky bit failed every build there, its new
             // segments removed (probe helper 90).
-            LOG.warn("leftovers of earlier builds not removed before the commit, which goes on ({}): `vacuum` removes them once it"
-                    + " can", Causes.firstLine(e));
+            LOG.warn("leftovers of earlier builds not removed before the commit, which goes on ({})", Causes.firstLine(e));
             return 0;
         }
     }

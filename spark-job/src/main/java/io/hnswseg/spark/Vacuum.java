@@ -37,7 +37,12 @@ final class Vacuum {
      * reading it (with the lease holding each, where it could be read), paths relative to the index, and the run ids of
      * builds running there (whose files were not looked at).
      */
-    record Result(List<Entry> removed, List<Entry> tooYoung, List<Entry> read, Map<String, String> leaseOf, Set<String> running) {
+    record Result(List<Entry> removed, List<Entry> tooYoung, List<Entry> read, Map<String, String> leaseOf, Set<String> running,
+                  List<Failed> failed) {
+    }
+
+    /** An unlisted file the store refused to delete, and its words why (the first line). */
+    record Failed(Entry entry, String reason) {
     }
 
     /** One unlisted file: its path relative to the index, size and modification time (ms since the epoch). */
@@ -109,7 +114,7 @@ final class Vacuum {
                 consider(fs, f, name, kept, true, dryRun, removed);
             }
         }
-        return new Result(removed, kept.young, kept.read, read == null ? Map.of() : read, running);
+        return new Result(removed, kept.young, kept.read, read == null ? Map.of() : read, running, kept.failed);
     }
 
     /**
@@ -117,9 +122,10 @@ final class Vacuum {
      * when {@code heldByReaders} is null, a lease that could not be read), its age or the manifest's below the grace
      * period ({@link #young}).
      */
-    private record Kept(Set<String> listed, Map<String, String> heldByReaders, long cutoff, List<Entry> young, List<Entry> read) {
+    private record Kept(Set<String> listed, Map<String, String> heldByReaders, long cutoff, List<Entry> young, List<Entry> read,
+                        List<Failed> failed) {
         Kept(Set<String> listed, Map<String, String> heldByReaders, long cutoff) {
-            this(listed, heldByReaders, cutoff, new ArrayList<>(), new ArrayList<>());
+            this(listed, heldByReaders, cutoff, new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         }
     }
 
@@ -151,8 +157,17 @@ final class Vacuum {
             kept.young.add(entry);
             return;
         }
-        if (dryRun || fs.delete(f.getPath(), false)) {
-            removed.add(entry);
+        try {
+            if (dryRun || fs.delete(f.getPath(), false)) {
+                removed.add(entry);
+            } else if (fs.exists(f.getPath())) {
+                // A local disk says false where HDFS throws (a directory this user cannot write); gone is another's vacuum.
+                kept.failed.add(new Failed(entry, "the file system did not delete it (permissions?)"));
+            }
+        } catch (IOException e) {
+            // One file the store refuses (another user's, under a sticky bit) stopped the whole vacuum, and every build's
+            // clean-up there with it (probe helper 90, review helper 92): the others go, and it is named.
+            kept.failed.add(new Failed(entry, Causes.firstLine(e)));
         }
     }
 

@@ -136,7 +136,8 @@ public final class VacuumIndexJob implements Callable<Integer> {
         for (Vacuum.Entry e : sorted(result.read())) {
             String lease = result.leaseOf().get(e.path());
             out.printf("  %-14s %s  %s, written %s ago; %s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
-                    lease == null ? "a search running there may read it (a reader's lease there could not be read)"
+                    lease == null ? "a search running there may read it (a reader's lease there could not be read whole: being renewed, or"
+                            + " an earlier version's)"
                             : "a search running there reads it (its lease " + lease + " is renewed while it runs)");
         }
         if (!result.running().isEmpty()) {
@@ -153,9 +154,19 @@ public final class VacuumIndexJob implements Callable<Integer> {
             kept += String.format("; kept %d that running searches read (%s)", result.read().size(),
                     bytes(result.read().stream().mapToLong(Vacuum.Entry::bytes).sum()));
         }
+        for (Vacuum.Failed f : result.failed()) {
+            out.printf("  %-14s %s  %s, written %s ago: %s%n", "NOT removed", f.entry().path(), bytes(f.entry().bytes()),
+                    age(now - f.entry().modified()), f.reason());
+        }
         out.printf("hnswseg vacuum: %s %d unlisted files (%s)%s%n", dryRun ? "would remove" : "removed", result.removed().size(),
                 bytes(removedBytes), kept);
         out.flush();
+        if (!result.failed().isEmpty()) {
+            spec.commandLine().getErr().printf("hnswseg vacuum: error: %d unlisted file%s could not be removed (named above), the"
+                    + " first: %s: %s%n", result.failed().size(), result.failed().size() == 1 ? "" : "s",
+                    result.failed().get(0).entry().path(), result.failed().get(0).reason());
+            return 1;
+        }
         return 0;
     }
 
