@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The jobs on HDFS, as the README says they run: a namenode and a datanode in this JVM (MiniDFSCluster). A build from
  * and to hdfs://, a batch search there, a rebuild in place while a search's lease holds the replaced build's files, and
- * vacuum keeping them until the lease ends (probe helper 90 found a renewal's empty moment let vacuum take them).
+ * vacuum keeping them until the lease ends (probe helper 90 ran the README's HDFS claims, never tested before).
  */
 class HdfsBuildTest {
 
