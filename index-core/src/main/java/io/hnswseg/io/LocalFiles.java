@@ -217,6 +217,13 @@ public final class LocalFiles {
         if (e instanceof DirectoryNotEmptyException d) {
             return "directory not empty: " + d.getFile();
         }
+        if (e instanceof java.nio.file.InvalidPathException p && String.valueOf(p.getReason()).contains("unmappable")) {
+            // Java names files in the locale's character set: under C or POSIX a non-ASCII path cannot be named at all,
+            // and the JDK's words were "Malformed input or input contains unmappable characters: ?????" (probe helper 89).
+            return "path " + p.getInput() + " cannot be named in this JVM's file name encoding ("
+                    + System.getProperty("sun.jnu.encoding") + "): run Java under a UTF-8 locale (LC_ALL=C.UTF-8; bin/hnswseg does"
+                    + " so under C or POSIX)";
+        }
         if (e.getCause() != null && (message == null || message.equals(e.getCause().toString()))) {
             // A wrapper that says nothing of its own (new RuntimeException(cause), as a thread pool's hand-off
             // does): its cause's words, not its class name (eval said "CorruptSegmentException: ...").

@@ -26,6 +26,8 @@ class LocalFilesTest {
         // A thread pool's hand-off wraps with the cause's toString as the message: its class name was printed.
         assertEquals("no such file or directory: /idx/segments/a.hseg", LocalFiles.describe(new RuntimeException(missing)));
         assertEquals("/idx/manifest.json: no manifest", LocalFiles.describe(new NoSuchFileException("/idx/manifest.json", null, "no manifest")));
+        String unnamed = LocalFiles.describe(new java.nio.file.InvalidPathException("/idx/\u00e9", "Malformed input or input contains unmappable characters"));
+        assertTrue(unnamed.startsWith("path /idx/\u00e9 cannot be named in this JVM's file name encoding") && unnamed.contains("LC_ALL=C.UTF-8"), unnamed);
         IllegalStateException corrupt = new IllegalStateException("segment a.hseg: deleted or moved away on disk after it was opened");
         assertEquals(corrupt.getMessage(), LocalFiles.describe(new RuntimeException(new RuntimeException(corrupt))));
         // A wrapper with words of its own keeps them.
