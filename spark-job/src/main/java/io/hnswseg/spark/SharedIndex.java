@@ -188,12 +188,20 @@ final class SharedIndex {
         return new Entry(reader, local);
     }
 
+    /**
+     * Where an executor copies the index, under Spark's root directory {@code root}: absolute, since on a cluster's
+     * executor that root is ".", and "./x/f" normalised no longer starts with "./x", so every file was refused as leaving
+     * the index directory (probe helper 93: search-job of an s3a index under spark-submit).
+     */
+    static java.nio.file.Path copyDirectory(String root, Spec spec) {
+        return java.nio.file.Path.of(root, "hnswseg-index-" + Long.toHexString(crc(spec.uri.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                + "-" + Long.toHexString(spec.manifestCrc)).toAbsolutePath().normalize();
+    }
+
     /** Copies the manifest's files into the working directory, the manifest last; files already complete are kept. */
     private static java.nio.file.Path fetch(Spec spec) throws IOException {
         IndexManifest manifest = IndexManifest.parse(spec.manifest, spec.uri + "/" + IndexManifest.FILE_NAME);
-        java.nio.file.Path dir = java.nio.file.Path.of(SparkFiles.getRootDirectory(),
-                "hnswseg-index-" + Long.toHexString(crc(spec.uri.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                        + "-" + Long.toHexString(spec.manifestCrc));
+        java.nio.file.Path dir = copyDirectory(SparkFiles.getRootDirectory(), spec);
         Configuration conf = IndexBuild.conf(spec.hadoop);
         Path root = new Path(spec.uri);
         FileSystem fs = root.getFileSystem(conf);

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,5 +54,15 @@ class SharedIndexTest {
         }
         IOException e = assertThrows(IOException.class, () -> SharedIndex.acquire(new SharedIndex.Spec(dir.toString(), plannedBytes, 3, Map.of())));
         assertTrue(e.getMessage().contains("was replaced while the search job ran"), e.getMessage());
+    }
+
+    /** Probe helper 93: on a cluster's executor Spark's root directory is ".", and every fetched file was refused. */
+    @Test
+    void anExecutorsCopyDirectoryHoldsTheIndexFilesUnderARelativeSparkRoot() {
+        SharedIndex.Spec spec = new SharedIndex.Spec("s3a://b/idx", new byte[]{1}, 1, Map.of());
+        java.nio.file.Path dir = SharedIndex.copyDirectory(".", spec);
+        assertTrue(dir.isAbsolute(), dir.toString());
+        assertTrue(dir.resolve("segments/a-part-00000-task-1.hseg").normalize().startsWith(dir));
+        assertFalse(dir.resolve("../elsewhere.hseg").normalize().startsWith(dir));
     }
 }
