@@ -85,12 +85,17 @@ final class SessionOptions {
      * system properties (spark-submit's settings), then {@link #settings()}.
      */
     org.apache.hadoop.conf.Configuration hadoopConfiguration() throws IOException {
+        return hadoopConfiguration(afterSubmitted(settings()));
+    }
+
+    /** What spark-submit passed (its --conf, the cluster's defaults: system properties), then {@code settings} over it. */
+    static Map<String, String> afterSubmitted(Map<String, String> settings) {
         Map<String, String> all = new LinkedHashMap<>();
         for (scala.Tuple2<String, String> entry : new SparkConf().getAll()) {
             all.put(entry._1(), entry._2());
         }
-        all.putAll(settings());
-        return hadoopConfiguration(all);
+        all.putAll(settings);
+        return all;
     }
 
     /** Hadoop's configuration with the {@code spark.hadoop.*} entries of {@code settings} ({@link #settings}), as a session would have it. */
@@ -201,7 +206,9 @@ final class SessionOptions {
             if (Boolean.getBoolean("hnswseg.debug")) {
                 e.printStackTrace(err);
             } else if (!(cause(e) instanceof InvalidInputException) && Causes.first(e, SessionOptions::hadoopCannotLogIn) == null) {
-                err.println("(run with HNSWSEG_JAVA_OPTS=-Dhnswseg.debug=true for the full trace)");
+                // Under spark-submit the launcher's variable does nothing (probe helper 93).
+                err.println("(run with HNSWSEG_JAVA_OPTS=-Dhnswseg.debug=true for the full trace; under spark-submit,"
+                        + " --driver-java-options -Dhnswseg.debug=true)");
             }
             return 1;
         });

@@ -68,9 +68,13 @@ public final class VacuumIndexJob implements Callable<Integer> {
         return SessionOptions.commandLine(new VacuumIndexJob(), "vacuum");
     }
 
-    /** Hadoop's configuration with the spark.hadoop.* entries of the properties file, then the --conf ones. */
+    /**
+     * Hadoop's configuration with the spark.hadoop.* entries spark-submit passed (its --conf, the cluster's defaults),
+     * then the properties file's, then the --conf ones: under spark-submit it went to AWS's S3, not the endpoint set
+     * there (probe helper 93).
+     */
     Configuration hadoopConfiguration() throws IOException {
-        return SessionOptions.hadoopConfiguration(SessionOptions.settings(propertiesFile, properties));
+        return SessionOptions.hadoopConfiguration(SessionOptions.afterSubmitted(SessionOptions.settings(propertiesFile, properties)));
     }
 
     @Override

@@ -399,6 +399,18 @@ class VacuumIndexJobTest {
         assertEquals("true", hadoop.get("fs.s3a.path.style.access"));
         assertNull(hadoop.get("ui.enabled"));
         assertNull(hadoop.get("spark.ui.enabled"));
+        // What spark-submit passes (as system properties) counts too, under the file and --conf (probe helper 93: vacuum
+        // under spark-submit went to AWS's S3, not the endpoint its --conf set).
+        System.setProperty("spark.hadoop.fs.s3a.endpoint", "http://submitted.example");
+        System.setProperty("spark.hadoop.fs.s3a.threads.max", "3");
+        try {
+            hadoop = job.hadoopConfiguration();
+            assertEquals("3", hadoop.get("fs.s3a.threads.max"));
+            assertEquals("http://a.example", hadoop.get("fs.s3a.endpoint"));
+        } finally {
+            System.clearProperty("spark.hadoop.fs.s3a.endpoint");
+            System.clearProperty("spark.hadoop.fs.s3a.threads.max");
+        }
     }
 
     @Test
