@@ -36,7 +36,7 @@ final class EverySegmentPass {
     /** The second pass's partials, one per segment in {@code built}, for {@link Evaluation#merge(List, List, double, double)}. */
     static List<Evaluation.Partial> run(JavaSparkContext jsc, Evaluation evaluation, JobConfig config, List<SegmentResult> built,
                                         Map<String, String> settings) {
-        String output = config.output;
+        String output = config.outputRoot().toString();
         String fault = config.testFault;
         Broadcast<Evaluation> every = jsc.broadcast(evaluation.everySegment());
         List<scala.Tuple2<Integer, String>> segments = built.stream()

@@ -60,7 +60,9 @@ final class IndexBuild {
     private IndexBuild(SparkSession spark, String output, BuildOptions options, String recordedInput) {
         this.spark = spark;
         this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        this.output = output;
+        // Qualified on the driver, before the tasks get it: a relative --output under spark-submit had each executor
+        // write its segments in its own working directory (probe helper 93).
+        this.output = qualified(output, spark.sparkContext().hadoopConfiguration());
         this.options = options;
         this.recordedInput = recordedInput;
     }

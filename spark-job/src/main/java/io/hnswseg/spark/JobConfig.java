@@ -3,6 +3,8 @@ package io.hnswseg.spark;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.HnswParams;
 
+import org.apache.hadoop.fs.Path;
+
 import java.io.Serializable;
 
 /**
@@ -57,5 +59,17 @@ final class JobConfig implements Serializable {
 
     Metric metricValue() {
         return Metric.parse(metric);
+    }
+
+    /**
+     * The index's directory as the driver qualified it. A task refuses a relative one: on a cluster it meant each
+     * executor's own working directory, so segments went where the driver never looked (probe helper 93).
+     */
+    Path outputRoot() {
+        Path root = new Path(output);
+        if (root.toUri().getScheme() == null) {
+            throw new IllegalStateException("the output " + output + " reached a task unqualified");
+        }
+        return root;
     }
 }

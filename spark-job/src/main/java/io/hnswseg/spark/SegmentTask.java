@@ -56,7 +56,7 @@ final class SegmentTask {
             task.killTaskIfInterrupted();
         }
         String relative = segmentPath(config, partition, attempt);
-        Path file = new Path(new Path(config.output), relative);
+        Path file = new Path(config.outputRoot(), relative);
         long writeStart = System.nanoTime();
         SegmentInfo info;
         try {

@@ -83,7 +83,9 @@ final class VecsInput implements Serializable {
             throw new InvalidInputException(found != null ? found + " (" + size.substring(uri.length() + 2) + ")"
                     : size + ": the file is truncated or corrupt (row " + status.getLen() / record + " is incomplete)");
         }
-        return new VecsInput(uri, format, dim, status.getLen() / record);
+        // Qualified here, on the driver: a relative path given to spark-submit meant each executor's own working
+        // directory (probe helper 93).
+        return new VecsInput(fs.makeQualified(path).toString(), format, dim, status.getLen() / record);
     }
 
     /** The most of a file read through to find its first bad record, so that a huge file's error does not wait for all of it. */

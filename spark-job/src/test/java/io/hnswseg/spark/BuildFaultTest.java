@@ -240,7 +240,7 @@ class BuildFaultTest {
     void twoAttemptsNamedAlikeNeverShareAFile() throws IOException {
         // Outside Spark every attempt is number 0: the second finds the first's file and fails, leaving it whole.
         JobConfig config = new JobConfig();
-        config.output = tmp.resolve("same-name").toString();
+        config.output = tmp.resolve("same-name").toUri().toString();
         config.runId = "0123abcd";
         config.metric = "l2";
         config.m = 8;
@@ -249,7 +249,7 @@ class BuildFaultTest {
         config.threadsPerTask = 1;
         config.dimension = 16;
         SegmentResult written = SegmentTask.buildAndWrite(config, builder(config, 0), 0, 0, 0, 0, new Configuration(), null);
-        Path file = Path.of(config.output).resolve(written.path);
+        Path file = tmp.resolve("same-name").resolve(written.path);
         byte[] bytes = Files.readAllBytes(file);
         UncheckedIOException e = assertThrows(UncheckedIOException.class,
                 () -> SegmentTask.buildAndWrite(config, builder(config, 500), 0, 0, 0, 0, new Configuration(), null));

@@ -93,6 +93,23 @@ class BuildIndexJobTest {
         }
     }
 
+    /**
+     * Relative paths are the driver's: under spark-submit on a cluster a relative --output had each executor write its
+     * segments in its own working directory (probe helper 93), so tasks now refuse an unqualified output.
+     */
+    @Test
+    void relativePathsAreQualifiedOnTheDriver() throws IOException {
+        Path cwd = Path.of("").toAbsolutePath();
+        String input = cwd.relativize(fvecs).toString();
+        String output = cwd.relativize(tmp.resolve("relative")).toString();
+        assertFalse(Path.of(output).isAbsolute(), output);
+        Map<String, Object> summary = runJob(spark, "--input", input, "--output", output, "--partitions", "2", "--eval-queries", "0");
+        assertEquals(6_000L, ((Number) summary.get("vectors")).longValue());
+        assertEquals(6_000, JobFixtures.manifest(tmp.resolve("relative")).totalCount());
+        assertTrue(String.valueOf(JobFixtures.manifest(tmp.resolve("relative")).summary().get("input")).startsWith("file:/"),
+                "the manifest records the input whole");
+    }
+
     private static Path parquet(String name, DataType vectorType, IntFunction<Object> vector, int rows, long idOffset) {
         StructType schema = new StructType().add("id", DataTypes.LongType).add("embedding", vectorType, true);
         List<Row> list = new ArrayList<>();
