@@ -325,6 +325,12 @@ final class SessionOptions {
             // The reader takes s3:// and s3a:// alike; Hadoop has only s3a:// (probe helper 30 ran vacuum s3://...).
             return line + ": give s3a://bucket/path (Hadoop's S3A client, the same objects)";
         }
+        if (line.contains("Class org.apache.hadoop.fs.s3a.S3AFileSystem not found")) {
+            // A Spark distribution without hadoop-aws said only that (probe helper 93, under spark-submit).
+            return line + ": this Spark has no S3A connector; add hadoop-aws " + org.apache.hadoop.util.VersionInfo.getVersion()
+                    + " (its Hadoop's version) and the AWS SDK v2 it names, e.g. spark-submit --packages org.apache.hadoop:hadoop-aws:"
+                    + org.apache.hadoop.util.VersionInfo.getVersion();
+        }
         if (thrownBySparkMlVectors(root)) {
             // Spark rebuilds a sparse vector from its stored indices and values on reading, and require()s them sound
             // (probe helper 39: "requirement failed: Index 40 out of bounds for vector of size 32", nothing more).

@@ -89,6 +89,15 @@ class SessionOptionsTest {
                 + " spark.sql.parquet.enableVectorizedReader=false reads it, slower, or write the file without it)", SessionOptions.explain(split));
     }
 
+    /** Probe helper 93: a Spark without hadoop-aws said only that a class was not found. */
+    @Test
+    void aSparkWithoutS3aSaysWhatToAdd() {
+        Exception missing = new RuntimeException(new ClassNotFoundException("Class org.apache.hadoop.fs.s3a.S3AFileSystem not found"));
+        String said = SessionOptions.explain(missing);
+        assertTrue(said.contains("no S3A connector") && said.contains("--packages org.apache.hadoop:hadoop-aws:"
+                + org.apache.hadoop.util.VersionInfo.getVersion()), said);
+    }
+
     /** Probe helper 87: 1,024 partitions' recall answers overran the driver's result limit, and the error said no way out. */
     @Test
     void tooLargeResultsForTheDriverAreExplained() {
