@@ -9,9 +9,12 @@ import org.apache.spark.sql.execution.datasources.LogicalRelation;
 import scala.jdk.javaapi.CollectionConverters;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Refuses an output that would take the place of what the same job reads: an output equal to an input,
@@ -147,10 +150,30 @@ final class Overlap {
     private static String qualified(Configuration conf, String uri) throws IOException {
         Path path = new Path(uri);
         URI qualified = path.getFileSystem(conf).makeQualified(path).toUri().normalize();
-        String authority = qualified.getAuthority() == null ? "" : qualified.getAuthority();
+        String authority = authority(qualified);
         // Through a link to an index, idxlink/res lies inside idx, which the names alone do not show.
         String local = "file".equals(qualified.getScheme()) ? io.hnswseg.io.LocalFiles.real(java.nio.file.Path.of(qualified.getPath())).toString()
                 : qualified.getPath();
         return qualified.getScheme() + "://" + authority + local.replaceAll("/+$", "") + "/";
+    }
+
+    /** Schemes whose authority is a host, not a bucket or account. */
+    private static final Set<String> HOSTED = Set.of("hdfs", "webhdfs", "swebhdfs");
+
+    /**
+     * The authority with its host as an address: one namenode under two of its names ({@code hdfs://localhost:9820}
+     * and {@code hdfs://127.0.0.1:9820}) is one file system (probe helper 90). A name that does not resolve (an HA
+     * nameservice) stays as given.
+     */
+    private static String authority(URI uri) {
+        String given = uri.getAuthority() == null ? "" : uri.getAuthority();
+        if (!HOSTED.contains(uri.getScheme()) || uri.getHost() == null) {
+            return given;
+        }
+        try {
+            return InetAddress.getByName(uri.getHost()).getHostAddress() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+        } catch (UnknownHostException e) {
+            return given;
+        }
     }
 }

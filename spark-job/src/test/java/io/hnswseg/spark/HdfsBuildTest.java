@@ -81,6 +81,17 @@ class HdfsBuildTest {
         return files;
     }
 
+    /** The namenode under another of its names is the same file system: the output inside the input is refused (probe helper 90). */
+    @Test
+    void anOutputInsideTheInputUnderAnotherNameOfTheNamenodeIsRefused() {
+        String other = hdfs.contains("localhost") ? hdfs.replace("localhost", "127.0.0.1") : hdfs.replace("127.0.0.1", "localhost");
+        assertFalse(other.equals(hdfs), hdfs);
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                () -> Overlap.refuseWithin(conf, "--output", other + "/data/idx", "--input", hdfs + "/data"));
+        assertTrue(e.getMessage().contains("--input " + hdfs + "/data"), e.getMessage());
+    }
+
     @Test
     void buildSearchRebuildAndVacuumOnHdfs() throws IOException {
         String index = hdfs + "/indexes/idx";
