@@ -45,12 +45,16 @@ public final class UsageErrors implements CommandLine.IParameterExceptionHandler
     public static int execute(CommandLine cli, String[] args, String program, String remedy) {
         // One way of writing numbers whatever the user's locale: scripts read the commands' figures, and under ar, de
         // or th they came out with decimal commas and, in one inspect row, two scripts of digits (probe helper 89).
+        // Put back afterwards: a test (or an application) calling in keeps its own locale for what runs next.
+        java.util.Locale before = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
         java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) {
             System.err.println(program + ": error: " + outOfMemory(e, remedy));
             return 1;
+        } finally {
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, before);
         }
     }
 

@@ -435,6 +435,32 @@ class CliTest {
         assertEquals("hnswseg hungry: error: out of memory (Java heap space); raise -Xmx", said.toString().strip());
     }
 
+    /** Figures come out the same under any locale (probe helper 89: decimal commas under de), and the caller's locale is kept. */
+    @Test
+    void numbersAreWrittenAlikeInEveryLocaleAndTheCallersLocaleIsKept() {
+        @picocli.CommandLine.Command(name = "figure")
+        class Figure implements java.util.concurrent.Callable<Integer> {
+            @Override
+            public Integer call() {
+                System.out.print(String.format("%.2f", 0.5));
+                return 0;
+            }
+        }
+        java.util.Locale before = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
+        java.io.PrintStream out = System.out;
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        try {
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.GERMANY);
+            System.setOut(new java.io.PrintStream(said, true));
+            assertEquals(0, UsageErrors.execute(new picocli.CommandLine(new Figure()), new String[0], "hnswseg figure", "raise -Xmx"));
+            assertEquals(java.util.Locale.GERMANY, java.util.Locale.getDefault(java.util.Locale.Category.FORMAT));
+        } finally {
+            System.setOut(out);
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, before);
+        }
+        assertEquals("0.50", said.toString());
+    }
+
     private static String[] with(String[] args, String... more) {
         String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
         System.arraycopy(more, 0, all, args.length, more.length);
