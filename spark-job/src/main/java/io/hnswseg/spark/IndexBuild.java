@@ -405,7 +405,7 @@ final class IndexBuild {
         }
         double routed = partitioning.routedImbalance(sample.vectors, sample.rows);
         checks.warnIfUnbalanced(routed, trained.imbalance());
-        checks.refuseUnfitting(routed, MemoryPlan.of(spark, options, sample.dimension), sample.dimension);
+        checks.refuseUnfitting(routed, MemoryPlan.of(spark, options, sample.dimension));
         return partitioning;
     }
 

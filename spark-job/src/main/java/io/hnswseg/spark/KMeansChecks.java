@@ -137,14 +137,14 @@ final class KMeansChecks {
      * were sized for the 1.5x balance, and a denser input ran a task out of memory (probe helper 78: 700,000 near-copies
      * of one vector, the sample's largest cell 14x the mean, a build that died with exit code 52).
      */
-    void refuseUnfitting(double routedImbalance, MemoryPlan plan, int dimension) {
+    void refuseUnfitting(double routedImbalance, MemoryPlan plan) {
         long largest = (long) Math.ceil(inputRows * routedImbalance / partitions);
         if (largest > plan.maxVectorsPerSegment()) {
             throw new InvalidInputException(String.format("k-means: routed as the input will be, the sample's largest partition is"
                             + " %.2fx the mean of %d: about %,d vectors of dimension %d, which need about %,d MB, but %s; the input repeats"
                             + " some vectors or holds a region too dense to split. Give the build more memory (in local mode"
                             + " HNSWSEG_DRIVER_MEMORY, else spark.executor.memory), or pass --partitioner random (every query then"
-                            + " searches every segment)", routedImbalance, partitions, largest, dimension,
+                            + " searches every segment)", routedImbalance, partitions, largest, plan.dimension(),
                     largest * plan.bytesPerVector() >> 20, plan.describe()));
         }
     }

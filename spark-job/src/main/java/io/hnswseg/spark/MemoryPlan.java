@@ -28,12 +28,14 @@ final class MemoryPlan {
     private final int tasksPerExecutor;
     /** Ints per node of the layer-0 link array, {@code 2M + 1}. */
     private final int layer0Ints;
+    private final int dimension;
     private final long bytesPerVector;
 
-    private MemoryPlan(long heapBytes, int tasksPerExecutor, int layer0Ints, long bytesPerVector) {
+    private MemoryPlan(long heapBytes, int tasksPerExecutor, int layer0Ints, int dimension, long bytesPerVector) {
         this.heapBytes = heapBytes;
         this.tasksPerExecutor = tasksPerExecutor;
         this.layer0Ints = layer0Ints;
+        this.dimension = dimension;
         this.bytesPerVector = bytesPerVector;
     }
 
@@ -49,11 +51,16 @@ final class MemoryPlan {
             // a heap that two tasks would share).
             tasks = Math.min(tasks, options.partitions);
         }
-        return new MemoryPlan(heap, tasks, 2 * options.m + 1, bytesPerVector(dimension, options.m));
+        return new MemoryPlan(heap, tasks, 2 * options.m + 1, dimension, bytesPerVector(dimension, options.m));
     }
 
     static long bytesPerVector(int dimension, int m) {
         return 9L * dimension + 4L * (2 * m + 1) + 8L * m + 16 + 48;
+    }
+
+    /** The vectors' dimension the plan is for. */
+    int dimension() {
+        return dimension;
     }
 
     long bytesPerVector() {
