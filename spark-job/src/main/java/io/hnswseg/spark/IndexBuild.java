@@ -33,7 +33,7 @@ import java.util.stream.IntStream;
  * One build, on the driver: plan (input shape, partitions), sample ({@link InputSample}), train the
  * centroids, pick the evaluation queries ({@link EvalQueries}), run the one Spark job that builds the
  * segments (a shuffle of vector blocks to their partitions, except for an fvecs/bvecs file partitioned at
- * random, whose tasks read their own row ranges), merge the recall measurement, and commit. The driver
+ * random, whose tasks read their own row ranges), merge the recall measurement ({@link BuildRecall}), and commit. The driver
  * holds the sample, the centroids and the segments' descriptors, never the vectors.
  */
 final class IndexBuild {
@@ -43,8 +43,6 @@ final class IndexBuild {
     private static final long SPLIT_BYTES = 64L << 20;
     /** Vectors per segment below which {@code --partitions} is warned of: each costs queries more than it saves in the build. */
     private static final int SMALL_SEGMENT = 5_000;
-    /** Fewer measuring queries than this and the build says its recall is rough. */
-    private static final int FEW_EVAL_QUERIES = 500;
     /** Ids one duplicate check holds. */
     private static final long IDS_PER_CHECK = 20_000_000L;
 
@@ -54,7 +52,7 @@ final class IndexBuild {
     private final String output;
     /** The input as the manifest's summary records it: a whole URI, or what a Dataset given from code reads. */
     private final String recordedInput;
-    private final Map<String, Object> stages = new LinkedHashMap<>();
+    private final BuildStages stages = new BuildStages();
     private final long start = System.nanoTime();
 
     private IndexBuild(SparkSession spark, String output, BuildOptions options, String recordedInput) {
@@ -158,7 +156,7 @@ final class IndexBuild {
         }
         Sample sample = null;
         if (kmeans || sampledEvaluation()) {
-            sample = timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
+            sample = stages.timed("sample", () -> InputSample.ofVecs(jsc, vecs, partitions, options, settings()));
         }
         double vectorLength = (sample != null ? sample : Sample.firstRows(vecs, hadoop(), options.metricValue()))
                 .refuseUnresolvable(evalFile, options.metricValue(), input);
@@ -174,7 +172,7 @@ final class IndexBuild {
         if (!partitioning.routed()) {
             // Random partitions of a file: each task reads its own rows, no shuffle at all.
             long rows = vecs.rows;
-            results = timed("build", () -> jsc.parallelize(IntStream.range(0, partitions).boxed().collect(Collectors.toList()), partitions)
+            results = stages.timed("build", () -> jsc.parallelize(IntStream.range(0, partitions).boxed().collect(Collectors.toList()), partitions)
                     .map(p -> {
                         long first = rows * p / partitions;
                         long last = rows * (p + 1) / partitions;
@@ -194,7 +192,7 @@ final class IndexBuild {
                         return new BlockMapper(vecs.rows(first, last - first, conf(settings)), config, routing.value(), false,
                                 "split " + split + " (rows " + first + ".." + (last - 1) + ")");
                     });
-            results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
+            results = stages.timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
         }
         return finish(commit, config, results, partitions, partitioning, evaluation, vecs.rows, input, vectorLength,
                 startupSeconds);
@@ -206,7 +204,7 @@ final class IndexBuild {
 
     private BuildSummary fromTable(IndexCommit commit, Dataset<Row> source, String input, double startupSeconds) throws IOException {
         TableInput table = TableInput.of(source, options.idColumn, options.vectorColumn);
-        Sample sample = timed("sample", () -> InputSample.ofTable(table, input, options));
+        Sample sample = stages.timed("sample", () -> InputSample.ofTable(table, input, options));
         long rows = sample.rowsRead;
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.startRun());
@@ -227,7 +225,7 @@ final class IndexBuild {
         JavaRDD<scala.Tuple2<Integer, VectorBlock>> blocks = table.internalRows(table.table)
                 .mapPartitionsWithIndex((split, it) -> new BlockMapper(TableInput.rows(it, idColumn, vectorLabel), config, routing.value(),
                         true, "input split " + split), false);
-        List<SegmentResult> results = timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
+        List<SegmentResult> results = stages.timed("build", () -> buildFromBlocks(blocks, config, eval, settings));
         refuseChangedInput(results, sample, input, commit, config.runId);
         return finish(commit, config, segments(results), partitions, partitioning, evaluation, rows, input, vectorLength,
                 startupSeconds);
@@ -380,7 +378,7 @@ final class IndexBuild {
         // Fewer sampled vectors than partitions (a tiny input): one centroid per vector, the other partitions stay empty.
         int cells = Math.min(partitions, heavy.trainingCount);
         checks.refuseTuningTable(cells, heavy.trainingCount);
-        KMeansTrainer.Result trained = timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,
+        KMeansTrainer.Result trained = stages.timed("kmeans", () -> KMeansTrainer.train(heavy.trainingRows, heavy.trainingCount,
                 sample.dimension, config.metricValue(), cells, options.seed));
         // Set on the whole sample, copies of frequent vectors included (they are trained on once); the heavy ones' copies
         // are spread by id and never replicated.
@@ -388,7 +386,7 @@ final class IndexBuild {
                 sample.dimension, options.replication, heavy.spreadRows);
         stages.put("partitioner", "kmeans");
         stages.put("kmeans_sample_rows", heavy.trainingCount);
-        stages.put("kmeans_sample_imbalance", round(trained.imbalance()));
+        stages.put("kmeans_sample_imbalance", BuildStages.round(trained.imbalance()));
         LOG.info(String.format("k-means: %d centroids trained on %,d sampled vectors in %.2f s; largest cell of the sample %.2fx the mean%s",
                 cells, heavy.trainingCount, trained.seconds(), trained.imbalance(),
                 options.replication > 0 ? String.format("; %.1f%% of the sample within the replication gap", 100 * gap.share()) : ""));
@@ -442,7 +440,8 @@ final class IndexBuild {
         Set<String> listed = built.stream().map(r -> r.path).collect(Collectors.toSet());
         int removedAttempts = commit.deleteUnlisted(config.runId, listed);
 
-        IndexManifest.Quality quality = evaluation == null ? null : measureQuality(evaluation, partitioning, built, config, commit);
+        IndexManifest.Quality quality = evaluation == null ? null
+                : new BuildRecall(jsc, options, stages).measure(evaluation, partitioning, built, config, commit);
 
         IndexManifest.Routing routing = null;
         if (partitioning.routed()) {
@@ -472,18 +471,18 @@ final class IndexBuild {
         summary.put("partitions", partitions);
         summary.put("skipped", skipped);
         summary.put("replicated", replicated);
-        summary.put("largest_segment_vs_mean", round(largest / mean));
+        summary.put("largest_segment_vs_mean", BuildStages.round(largest / mean));
         // Each copy is indexed once, so the graphs' sizes are what the build's work follows.
         long copies = built.stream().mapToLong(r -> r.copies).sum();
         summary.put("copies", copies);
         if (copies > 0) {
             double meanGraph = (double) (stored - copies) / partitions;
-            summary.put("largest_graph_vs_mean", round(built.stream().mapToLong(r -> r.count - r.copies).max().orElse(0) / meanGraph));
+            summary.put("largest_graph_vs_mean", BuildStages.round(built.stream().mapToLong(r -> r.count - r.copies).max().orElse(0) / meanGraph));
         }
-        summary.put("startup_seconds", round(startupSeconds));
-        summary.putAll(stages);
+        summary.put("startup_seconds", BuildStages.round(startupSeconds));
+        summary.putAll(stages.entries());
         summary.put("slowest_segment", slowest.path);
-        summary.put("slowest_segment_seconds", round(slowest.seconds));
+        summary.put("slowest_segment_seconds", BuildStages.round(slowest.seconds));
         summary.put("threads_per_task", config.threadsPerTask);
         summary.put("scoring", built.get(0).scoring);
         summary.put("master", spark.sparkContext().master());
@@ -508,7 +507,7 @@ final class IndexBuild {
         // Seconds run from reading the input to the commit; the manifest carries them too, so they are
         // measured just before it is written (the write itself is one small object).
         double seconds = (System.nanoTime() - start) / 1e9;
-        summary.put("seconds", round(seconds));
+        summary.put("seconds", BuildStages.round(seconds));
         summary.put("vectors_per_second", Math.round(vectors / seconds));
         IndexManifest manifest = new IndexManifest(IndexManifest.FORMAT_VERSION, config.metric, config.dimension,
                 new IndexManifest.BuildParams(options.m, options.efConstruction, options.seed), vectors, segments, routing, quality, summary,
@@ -522,81 +521,6 @@ final class IndexBuild {
                         + "a replaced index's files stay for readers of it until `hnswseg vacuum` (or a later build) finds them older "
                         + "than that", commit.root() + "/" + IndexManifest.FILE_NAME, removedAttempts, leftovers, Vacuum.DEFAULT_GRACE));
         return new BuildSummary(summary);
-    }
-
-    /**
-     * Merges the tasks' recall measurements into the grid, with the second pass over every segment when no
-     * routed point reaches the target. With --require-recall and the target missed, removes this run's files
-     * and fails: nothing committed.
-     */
-    private IndexManifest.Quality measureQuality(Evaluation evaluation, Partitioning partitioning, List<SegmentResult> built,
-                                                 JobConfig config, IndexCommit commit) throws IOException {
-        long evalStart = System.nanoTime();
-        double routingMicros = partitioning.routed() ? routingMicros(partitioning, evaluation) : 0;
-        List<Evaluation.Partial> partials = built.stream().map(r -> r.evaluation).collect(Collectors.toList());
-        IndexManifest.Quality quality = evaluation.merge(partials, options.targetRecall, routingMicros, config.metricValue());
-        stages.put("recall_merge_seconds", round((System.nanoTime() - evalStart) / 1e9));
-        if (!quality.reached() && partitioning.routed()) {
-            LOG.info(String.format("recall@10: no routed setting reaches %s (best %s); measuring every segment with the full beam "
-                    + "(nprobe 0)", options.targetRecall, describe(Evaluation.best(quality.grid()))));
-            try {
-                quality = timed("recall_every_segment", () -> evaluation.merge(partials,
-                        EverySegmentPass.run(jsc, evaluation, config, built, settings()), options.targetRecall, routingMicros,
-                        config.metricValue()));
-            } catch (Exception e) {
-                // A Spark job's failure is a checked SparkException. The pass only measures: the index is whole,
-                // and the routed grid stands (--require-recall still applies). But a build being stopped stops.
-                if (e instanceof InterruptedException || jsc.sc().isStopped()) {
-                    if (e instanceof InterruptedException) {
-                        Thread.currentThread().interrupt();
-                    }
-                    throw new IOException("build stopped while measuring recall over every segment: nothing committed", e);
-                }
-                String why = SessionOptions.explain(e);
-                stages.put("recall_every_segment", "failed: " + why);
-                LOG.warn("recall@10: could not measure every segment, keeping the routed grid: " + why);
-            }
-        }
-        String best = describe(Evaluation.best(quality.grid()));
-        // A best point measured above the target but not clear of it by the sample's margin: said, or "does NOT reach 0.95,
-        // best 0.9550" contradicted itself (review helper 85).
-        String withinMargin = quality.reached() || Evaluation.best(quality.grid()).recallAt10() < options.targetRecall ? ""
-                : String.format("; measured above it, but not by %.3g standard errors of the estimate over these %d queries"
-                        + " (more --eval-queries measure it closer)", Evaluation.CONFIDENCE_Z, quality.queries());
-        LOG.info(String.format("recall@10 measured on %d queries: %s target %s%s; default %s%s", quality.queries(),
-                quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, withinMargin, describe(quality.defaults()),
-                quality.reached() ? "" : " (the cheapest within " + Evaluation.NEAR_BEST + " of the best, " + best + ")"));
-        if (quality.queries() < FEW_EVAL_QUERIES) {
-            // Probe helper 45: one query "reached" the target at recall 1.0 without a word.
-            // A small input gives no more queries than it has rows to sample (a 50-vector build was told --eval-queries 1000).
-            boolean inputTooSmall = options.evalQueriesFile == null && quality.queries() < options.evalQueries;
-            LOG.warn(String.format("recall@10 rests on %d queries only, each 1/%d of it: the readers' default was chosen with a margin"
-                    + " for that (its recall less %.3g standard errors reaches the target), so it may search more than it needs to, and"
-                    + " its figure is rough; %s", quality.queries(), quality.queries(), Evaluation.CONFIDENCE_Z, inputTooSmall
-                    ? "the input's sample held no more distinct vectors than that, so --eval-queries-file with 1000 or more queries like "
-                    + "the data measures it closely" : "--eval-queries 1000 or more measures it closely"));
-        }
-        IndexManifest.GridPoint chosen = quality.defaults();
-        if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= TIES_WORTH_SAYING) {
-            LOG.warn(String.format("recall@10 at the default counts %.4f, by ids alone %.4f: the rest are answers as near as the"
-                    + " 10th true neighbour to within float32 rounding. Right answers when the input holds exact copies or equal"
-                    + " distances (integer data); otherwise its neighbours lie closer together than float32 distances resolve"
-                    + " (for cosine and ip, 1 - x.q steps by 6e-8), and no setting ranks them better", chosen.recallAt10(),
-                    chosen.recallAt10ByIds()));
-        }
-        if (!quality.reached() && options.requireRecall) {
-            commit.abandon(config.runId);
-            throw new InvalidInputException(String.format("no measured setting reaches recall@10 %s (best %s%s) and --require-recall is set: "
-                    + "nothing committed, this build's files removed", options.targetRecall, best, withinMargin));
-        }
-        return quality;
-    }
-
-    /** How far recall counting ties may exceed recall by ids before the build says why. */
-    private static final double TIES_WORTH_SAYING = 0.01;
-
-    private static String describe(IndexManifest.GridPoint p) {
-        return String.format("%.4f at nprobe %s, ef %d", p.recallAt10(), p.nprobe() == 0 ? "all" : String.valueOf(p.nprobe()), p.ef());
     }
 
     /**
@@ -622,39 +546,6 @@ final class IndexBuild {
             LOG.warn("leftovers of earlier builds not removed before the commit, which goes on ({})", Causes.firstLine(e));
             return 0;
         }
-    }
-
-    /** Mean time to rank the centroids for one query, as a reader does before searching. */
-    private static double routingMicros(Partitioning partitioning, Evaluation evaluation) {
-        int n = Math.min(evaluation.queries, 200);
-        float[] q = new float[evaluation.dimension];
-        long start = System.nanoTime();
-        for (int rep = 0; rep < 3; rep++) {
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(evaluation.vectors, i * evaluation.dimension, q, 0, evaluation.dimension);
-                partitioning.centroids().nearest(q, partitioning.partitions);
-            }
-        }
-        return (System.nanoTime() - start) / 1e3 / Math.max(1, 3 * n);
-    }
-
-    /** Runs a stage, logs its time and keeps it for the summary as {@code <name>_seconds}. */
-    private <T> T timed(String name, IoSupplier<T> stage) throws IOException {
-        long t = System.nanoTime();
-        T value = stage.get();
-        double seconds = (System.nanoTime() - t) / 1e9;
-        stages.put(name + "_seconds", round(seconds));
-        LOG.info(String.format("stage %s: %.2f s", name, seconds));
-        return value;
-    }
-
-    @FunctionalInterface
-    private interface IoSupplier<T> {
-        T get() throws IOException;
-    }
-
-    private static double round(double x) {
-        return Math.round(x * 1000) / 1000.0;
     }
 
     /** The driver's Hadoop settings, shipped to tasks (a Configuration is not serializable). */
