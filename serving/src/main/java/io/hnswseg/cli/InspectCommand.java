@@ -97,7 +97,7 @@ final class InspectCommand implements Callable<Integer> {
                         IndexReader.DEFAULT_EF);
             }
             if (!m.summary().isEmpty()) {
-                System.out.println("  summary: " + m.summary());
+                System.out.println("  summary: " + new java.util.TreeMap<>(m.summary())); // by name: the same each run (probe helper 95)
             }
             List<String> files = reader.segmentFiles();
             System.out.printf("  %-48s %12s %14s %12s %9s%n", "segment", "vectors", "bytes", "crc32c", "centroid");

@@ -79,7 +79,13 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Duration grace = Vacuum.parseDuration(olderThan);
+        Duration grace;
+        try {
+            grace = Vacuum.parseDuration(olderThan);
+        } catch (InvalidInputException e) {
+            // A value of the wrong type is a usage error (exit 2), as serve's durations are (probe helper 95).
+            throw new CommandLine.ParameterException(spec.commandLine(), "--older-than: " + e.getMessage());
+        }
         Configuration hadoop = hadoopConfiguration();
         S3Endpoints.reachable(hadoop, uri);
         Path given = new Path(uri);
