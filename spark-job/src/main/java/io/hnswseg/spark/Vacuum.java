@@ -10,6 +10,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -72,14 +73,16 @@ final class Vacuum {
         Set<String> running = BuildLease.live(rootFiles, now);
         Map<String, String> read = BuildLease.heldByReaders(fs, rootFiles, now);
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
-        Set<String> listed = new HashSet<>();
+        Map<String, Long> listedBytes = Map.of();
         boolean manifestOld = true;
         FileStatus manifestStatus = status(fs, manifestPath);
         if (manifestStatus != null) {
-            listed.addAll(listedFiles(readManifest(fs, manifestPath)).keySet());
+            listedBytes = listedFiles(readManifest(fs, manifestPath));
             manifestOld = manifestStatus.getModificationTime() <= cutoff;
         }
+        Set<String> listed = new HashSet<>(listedBytes.keySet());
         FileStatus[][] built = {list(fs, new Path(root, "segments")), list(fs, new Path(root, "routing"))};
+        refuseUnlike(fs, root, manifestPath, listedBytes, built);
         // And after listing the files: a build that began meanwhile wrote its lease before its first file, a search
         // its lease before its first read.
         FileStatus[] rootAfter = list(fs, root);
@@ -172,6 +175,35 @@ final class Vacuum {
     }
 
     /** The files {@code manifest} lists (segments, centroids), by normalised relative path, with their sizes. */
+    /**
+     * Refuses to remove anything when the manifest lists a file that is not there, or not of the size it gives: it
+     * does not describe this directory (altered in transit or on the store, or the listing is short), and the files
+     * it leaves out may be the index's own (probe helper 94: one changed digit in a segment's name had vacuum delete
+     * the live segment).
+     */
+    private static void refuseUnlike(FileSystem fs, Path root, Path manifestPath, Map<String, Long> listed, FileStatus[][] built)
+            throws IOException {
+        Map<String, Long> found = new HashMap<>();
+        String[] dirs = {"segments", "routing"};
+        for (int d = 0; d < dirs.length; d++) {
+            for (FileStatus f : built[d]) {
+                found.put(dirs[d] + "/" + f.getPath().getName(), f.getLen());
+            }
+        }
+        for (Map.Entry<String, Long> e : listed.entrySet()) {
+            Long bytes = found.get(e.getKey());
+            if (bytes == null) {
+                FileStatus status = status(fs, new Path(root, e.getKey()));
+                bytes = status == null ? null : status.getLen();
+            }
+            if (bytes == null || bytes.longValue() != e.getValue()) {
+                throw new InvalidInputException(manifestPath + " lists " + e.getKey() + " of " + e.getValue() + " bytes, but "
+                        + (bytes == null ? "there is no such file" : "that file holds " + bytes) + ": the manifest does not"
+                        + " describe this index (damaged, or the store's listing is incomplete), so not removing anything");
+            }
+        }
+    }
+
     static java.util.Map<String, Long> listedFiles(IndexManifest manifest) {
         java.util.Map<String, Long> listed = new java.util.LinkedHashMap<>();
         for (IndexManifest.Segment s : manifest.segments()) {

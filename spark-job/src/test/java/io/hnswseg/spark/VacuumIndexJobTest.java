@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -349,6 +350,34 @@ class VacuumIndexJobTest {
         assertEquals(List.of("segments/run00003-part-00000-task-1.hseg"), removed.removed().stream().map(Vacuum.Entry::path).toList(),
                 removed.toString());
         assertFalse(Files.exists(segment));
+    }
+
+    /** Probe helper 94: a manifest altered by one digit in a segment's name had vacuum delete that live segment. */
+    @Test
+    void aManifestThatDoesNotDescribeTheDirectoryRemovesNothing() throws IOException {
+        Path copy = tmp.resolve("altered");
+        try (var files = Files.walk(index)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, copy.resolve(index.relativize(f).toString()));
+            }
+        }
+        IndexManifest manifest = JobFixtures.manifest(copy);
+        String segment = manifest.segments().get(0).path();
+        String renamed = segment.replace("-part-", "-pArt-");
+        Path manifestFile = copy.resolve(IndexManifest.FILE_NAME);
+        Files.writeString(manifestFile, Files.readString(manifestFile).replace(segment, renamed));
+        Set<String> before = JobFixtures.dataFiles(copy);
+        Run run = vacuum(copy.toString(), "--older-than", "0");
+        assertEquals(1, run.status(), run.out());
+        assertTrue(run.err().contains("lists " + renamed) && run.err().contains("there is no such file")
+                && run.err().contains("not removing anything"), run.err());
+        assertEquals(before, JobFixtures.dataFiles(copy), "the segment the manifest no longer names is still there");
+        // A listed file of another size than the manifest gives: the same.
+        Files.writeString(manifestFile, Files.readString(manifestFile).replace(renamed, segment));
+        Files.write(copy.resolve(segment), new byte[]{1}, java.nio.file.StandardOpenOption.APPEND);
+        run = vacuum(copy.toString(), "--older-than", "0");
+        assertEquals(1, run.status(), run.out());
+        assertTrue(run.err().contains("that file holds"), run.err());
     }
 
     @Test
