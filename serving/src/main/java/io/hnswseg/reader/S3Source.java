@@ -99,11 +99,34 @@ final class S3Source implements IndexSource {
         return read(IndexManifest.FILE_NAME);
     }
 
+    /**
+     * The whole object, retried as a segment's download is: a body cut short by a clean close arrived as if complete
+     * (the SDK's client does not check the length), and a manifest read half was reported as a damaged index, a
+     * reset as "Connection reset" naming nothing (probe helper 94).
+     */
     @Override
     public byte[] read(String relativePath) throws IOException {
-        try (InputStream in = get(relativePath)) {
-            return in.readAllBytes();
+        IOException last = null;
+        for (int attempt = 1; attempt <= SegmentCache.ATTEMPTS; attempt++) {
+            String where = " (attempt " + attempt + " of " + SegmentCache.ATTEMPTS + ")";
+            try (ResponseInputStream<GetObjectResponse> in = get(relativePath)) {
+                byte[] bytes = in.readAllBytes();
+                Long length = in.response().contentLength();
+                if (length == null || bytes.length == length) {
+                    return bytes;
+                }
+                last = new IOException(uriOf(relativePath) + ": " + bytes.length + " of its " + length + " bytes arrived" + where);
+            } catch (SegmentCache.Fatal | NoSuchFileException e) {
+                throw e;
+            } catch (IOException | SdkException e) {
+                String said = String.valueOf(e.getMessage());
+                last = new IOException((said.startsWith(uriOf(relativePath)) ? said : uriOf(relativePath) + ": " + said) + where, e);
+            }
+            if (attempt < SegmentCache.ATTEMPTS) {
+                SegmentCache.sleep(SegmentCache.FIRST_BACKOFF_MILLIS << (attempt - 1));
+            }
         }
+        throw last;
     }
 
     @Override

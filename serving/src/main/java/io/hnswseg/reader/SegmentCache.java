@@ -51,7 +51,7 @@ final class SegmentCache {
     }
 
     static final int ATTEMPTS = 4;
-    private static final long FIRST_BACKOFF_MILLIS = 200;
+    static final long FIRST_BACKOFF_MILLIS = 200;
 
     private final Path dir;
 
@@ -132,12 +132,12 @@ final class SegmentCache {
         return null;
     }
 
-    private static void sleep(long millis) throws IOException {
+    static void sleep(long millis) throws IOException {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting to retry a download", e);
+            throw new IOException("interrupted while waiting to retry a read from the store", e);
         }
     }
 }

@@ -223,6 +223,20 @@ class S3ReaderTest {
         assertTrue(bad.getMessage().contains("no bucket"), bad.getMessage());
     }
 
+    /** Probe helper 94: a manifest cut short by a clean close was read as a damaged index, at the first attempt. */
+    @Test
+    void aManifestCutShortInTransitIsReadAgain() throws IOException {
+        try (CuttingProxy proxy = new CuttingProxy(endpoint, "manifest.json", 2)) {
+            ReaderOptions through = ReaderOptions.defaults().withS3Endpoint(proxy.endpoint()).withS3Region("us-east-1")
+                    .withCacheDir(tmp.resolve("cache-cut"));
+            try (IndexReader cut = IndexReader.open("s3://indexes/products/v1", through);
+                 IndexReader direct = IndexReader.open("s3://indexes/products/v1", options("cache-cut-direct"))) {
+                assertSameAnswers(cut, direct);
+            }
+            assertEquals(2, proxy.cut.get(), "two bodies were cut, and the third read whole");
+        }
+    }
+
     @Test
     void missingBucketManifestAndSegmentAreNamed() throws IOException {
         IOException e = assertThrows(IOException.class, () -> IndexReader.open("s3://no-such-bucket/x", options("cache-d")));
