@@ -277,7 +277,23 @@ final class IndexCommit implements java.io.Closeable {
         if (ATOMIC_PUT.contains(scheme)) {
             writing = true;
             if (fs.getClass().getName().equals(S3A)) {
-                S3ManifestPut.Result put = conditionalPut(bytes.toByteArray());
+                S3ManifestPut.Result put;
+                try {
+                    put = conditionalPut(bytes.toByteArray());
+                } catch (IOException e) {
+                    try {
+                        if (holds(bytes.toByteArray())) {
+                            return;
+                        }
+                    } catch (IOException unreadable) {
+                        e.addSuppressed(unreadable);
+                    }
+                    // Said with the object and what became of the build: the store's words alone ("SlowDown ... Status
+                    // Code: 503") named neither (probe helper 94).
+                    throw Causes.retold(new IOException("output " + root + ": writing " + manifestPath + " failed (" + Causes.firstLine(e)
+                            + "); this build's files are kept, since the write may have landed or may land still: look at the"
+                            + " manifest there, and `hnswseg vacuum` removes them if it does not list them"), e);
+                }
                 switch (put.outcome()) {
                     case WRITTEN -> {
                         return;
