@@ -2,6 +2,7 @@ package io.hnswseg.spark;
 
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.HnswGraphBuilder;
+import io.hnswseg.segment.MappedSegment;
 import io.hnswseg.segment.SegmentInfo;
 import io.hnswseg.segment.SegmentWriter;
 import org.apache.hadoop.conf.Configuration;
@@ -66,6 +67,7 @@ final class SegmentTask {
             HadoopWrites.create(fs, file, false, out -> written[0] = SegmentWriter.write(graph, TestFaults.segmentStream(config, partition, out),
                     config.centroidCrc32c(partition), config.centroidBias(partition)));
             info = written[0];
+            readBack(fs, file, info);
         } catch (IOException e) {
             String message = String.valueOf(e.getMessage());
             throw new UncheckedIOException("partition " + partition + ": cannot write its segment"
@@ -98,5 +100,34 @@ final class SegmentTask {
         r.scoring = graph.scoring();
         r.evaluation = partial;
         return r;
+    }
+
+    /** Stores whose own checks cover a write end to end: the local disk, and HDFS (its client and datanodes checksum every block). */
+    private static final java.util.Set<String> CHECKED_BY_THE_STORE = java.util.Set.of("file", "hdfs");
+
+    /**
+     * Reads a segment back from an object store and checks it holds what was written: a store (or a plain-HTTP path
+     * to it) that kept other bytes answered the PUT with 200 all the same, and the build committed an index no reader
+     * could open (probe helper 94). A mismatch fails the task, whose retry writes the segment anew.
+     */
+    private static void readBack(FileSystem fs, Path file, SegmentInfo written) throws IOException {
+        if (CHECKED_BY_THE_STORE.contains(fs.getScheme())) {
+            return;
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        long read = 0;
+        long covered = written.bytes() - 8;
+        try (java.io.InputStream in = fs.open(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                int counted = (int) Math.max(0, Math.min(n, covered - read));
+                crc.update(buffer, 0, counted);
+                read += n;
+            }
+        }
+        if (read != written.bytes() || crc.getValue() != written.crc32c()) {
+            throw new IOException(file + ": the store holds " + read + " bytes of CRC32C " + MappedSegment.hex(crc.getValue())
+                    + " where " + written.bytes() + " bytes of CRC32C " + MappedSegment.hex(written.crc32c()) + " were written");
+        }
     }
 }

@@ -236,6 +236,29 @@ class BuildFaultTest {
         }
     }
 
+    /** Probe helper 94: a store that kept a segment altered answered 200, and the build committed an index no reader opened. */
+    @Test
+    void aSegmentTheStoreKeptAlteredIsWrittenAgainBeforeTheCommit() throws IOException {
+        spark.sparkContext().hadoopConfiguration().set("fs.altering.impl", AlteringFileSystem.class.getName());
+        spark.sparkContext().hadoopConfiguration().set("fs.AbstractFileSystem.altering.impl", AlteringFileSystem.Fs.class.getName());
+        AlteringFileSystem.altered.set(0);
+        Path index = tmp.resolve("altered");
+        try {
+            runJob(spark, "--input", table.toString(), "--output", "altering://" + index, "--partitions", "2", "--eval-queries", "0");
+        } finally {
+            spark.sparkContext().hadoopConfiguration().unset("fs.altering.impl");
+            spark.sparkContext().hadoopConfiguration().unset("fs.AbstractFileSystem.altering.impl");
+        }
+        assertTrue(AlteringFileSystem.altered.get() > AlteringFileSystem.ALTERED, "one segment was altered, and others written");
+        IndexManifest manifest = JobFixtures.manifest(index);
+        assertEquals(3_000, manifest.totalCount());
+        for (IndexManifest.Segment s : manifest.segments()) {
+            try (MappedSegment segment = MappedSegment.open(index.resolve(s.path()), true)) {
+                assertEquals(s.crc32c(), segment.storedChecksum(), s.path());
+            }
+        }
+    }
+
     @Test
     void twoAttemptsNamedAlikeNeverShareAFile() throws IOException {
         // Outside Spark every attempt is number 0: the second finds the first's file and fails, leaving it whole.
