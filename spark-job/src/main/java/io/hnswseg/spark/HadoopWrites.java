@@ -18,6 +18,17 @@ final class HadoopWrites {
     private HadoopWrites() {
     }
 
+    /** Stores whose own checks cover a write end to end: the local disk, and HDFS (its client and datanodes checksum every block). */
+    private static final java.util.Set<String> CHECKED_BY_THE_STORE = java.util.Set.of("file", "hdfs");
+
+    /**
+     * Whether what {@code fs} stores needs reading back to be sure it is what was sent: on an object store it does, since
+     * one that kept other bytes (or a plain-HTTP path that altered them) answered 200 all the same (probe helper 94).
+     */
+    static boolean needsReadBack(FileSystem fs) {
+        return !CHECKED_BY_THE_STORE.contains(fs.getScheme());
+    }
+
     /** What is written into the created file. */
     interface Content {
         void writeTo(FSDataOutputStream out) throws IOException;

@@ -249,7 +249,19 @@ final class IndexCommit implements java.io.Closeable {
         }
         byte[] data = bytes.toByteArray();
         String relative = "routing/" + runId + "-centroids.fvecs";
-        HadoopWrites.create(fs, new Path(root, relative), false, out -> out.write(data));
+        Path file = new Path(root, relative);
+        HadoopWrites.create(fs, file, false, out -> out.write(data));
+        if (HadoopWrites.needsReadBack(fs)) {
+            // As the tasks read back their segments.
+            byte[] stored;
+            try (java.io.InputStream in = fs.open(file)) {
+                stored = in.readAllBytes();
+            }
+            if (!java.util.Arrays.equals(stored, data)) {
+                throw new IOException(file + ": the store holds other bytes (" + stored.length + ") than the " + data.length
+                        + " written; nothing committed");
+            }
+        }
         CRC32C crc = new CRC32C();
         crc.update(data);
         return new IndexManifest.FileRef(relative, count, data.length, crc.getValue());

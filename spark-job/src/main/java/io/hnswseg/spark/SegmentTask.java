@@ -102,16 +102,13 @@ final class SegmentTask {
         return r;
     }
 
-    /** Stores whose own checks cover a write end to end: the local disk, and HDFS (its client and datanodes checksum every block). */
-    private static final java.util.Set<String> CHECKED_BY_THE_STORE = java.util.Set.of("file", "hdfs");
-
     /**
-     * Reads a segment back from an object store and checks it holds what was written: a store (or a plain-HTTP path
-     * to it) that kept other bytes answered the PUT with 200 all the same, and the build committed an index no reader
-     * could open (probe helper 94). A mismatch fails the task, whose retry writes the segment anew.
+     * Reads a segment back from an object store and checks it holds what was written ({@link HadoopWrites#needsReadBack}):
+     * the build committed an index no reader could open (probe helper 94). A mismatch fails the task, whose retry writes
+     * the segment anew.
      */
     private static void readBack(FileSystem fs, Path file, SegmentInfo written) throws IOException {
-        if (CHECKED_BY_THE_STORE.contains(fs.getScheme())) {
+        if (!HadoopWrites.needsReadBack(fs)) {
             return;
         }
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
