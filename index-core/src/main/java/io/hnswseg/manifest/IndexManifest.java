@@ -232,7 +232,7 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
 
     public byte[] toJson() {
         try {
-            return JSON.writeValueAsBytes(this);
+            return ManifestChecksum.seal(JSON.writeValueAsBytes(this));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise manifest", e);
         }
@@ -245,6 +245,7 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
 
     /** Parses and validates a manifest; see {@link #read(InputStream, String)}. */
     public static IndexManifest parse(byte[] json, String name) {
+        ManifestChecksum.check(json, name);
         IndexManifest manifest;
         try {
             manifest = JSON.readValue(json, IndexManifest.class);

@@ -32,6 +32,27 @@ class IndexManifestTest {
     }
 
     /** Asserts that the manifest is refused with a message holding every fragment. */
+    /** A written manifest as one edited by hand starts: its checksum field taken out, since the edit changes its bytes. */
+    static String edited(byte[] written) {
+        String json = new String(written, StandardCharsets.UTF_8);
+        String unsealed = json.replaceFirst(",\\s*\"" + ManifestChecksum.FIELD + "\" : \\d+(\\s*\\})\\s*$", "$1");
+        assertTrue(!unsealed.equals(json), "the written manifest ends with its checksum");
+        return unsealed;
+    }
+
+    /** Every written manifest carries its checksum, and any change of a byte before it is refused. */
+    @Test
+    void aManifestChangedAfterItWasWrittenIsRefused() {
+        byte[] written = sample().toJson();
+        assertTrue(new String(written, StandardCharsets.UTF_8).matches("(?s).*,\\n  \"manifest_crc32c\" : \\d+\\n}"));
+        String changed = new String(written, StandardCharsets.UTF_8).replace("\"dimension\" : 128", "\"dimension\" : 129");
+        refused(changed, "its bytes have CRC32C", "manifest_crc32c");
+        refused(new String(written, StandardCharsets.UTF_8).replace("\"manifest_crc32c\" : ", "\"manifest_crc32c\" : 1"), "manifest_crc32c");
+        // Read as written once the field is taken out, as before it existed.
+        assertEquals(129, IndexManifest.parse(edited(changed.getBytes(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8), "edited")
+                .dimension());
+    }
+
     private static void refused(String json, String... fragments) {
         String e = error(json);
         for (String fragment : fragments) {
@@ -46,7 +67,7 @@ class IndexManifestTest {
 
     @Test
     void badManifestsNameTheProblem() {
-        String good = new String(sample().toJson(), StandardCharsets.UTF_8);
+        String good = edited(sample().toJson());
         refused(good.replace("\"format_version\" : 2", "\"format_version\" : 9"), "idx/manifest.json", "format_version 9");
         refused(good.replace("\"total_count\" : 30", "\"total_count\" : 31"), "add up to 30");
         refused(good.replace("part-00001", "part-00000"), "listed twice");
@@ -93,7 +114,7 @@ class IndexManifestTest {
         assertTrue(json.contains("\"bytes_scored_per_query\" : 123456"), json);
         assertEquals(point, IndexManifest.parse(m.toJson(), "test").quality().defaults());
         // Written before the count was recorded: the field is absent.
-        String older = json.replace(",\n      \"bytes_scored_per_query\" : 123456", "");
+        String older = edited(m.toJson()).replace(",\n      \"bytes_scored_per_query\" : 123456", "");
         assertTrue(!older.contains("bytes_scored"), older);
         assertEquals(0, IndexManifest.parse(older.getBytes(StandardCharsets.UTF_8), "older").quality().defaults().bytesScoredPerQuery());
         assertEquals(null, IndexManifest.parse(older.getBytes(StandardCharsets.UTF_8), "older").quality().defaults().recallAt10ByIds());
@@ -127,7 +148,7 @@ class IndexManifestTest {
         IndexManifest back = IndexManifest.parse(routed.toJson(), "routed");
         assertEquals(routed, back);
         assertTrue(back.routed());
-        String good = new String(routed.toJson(), StandardCharsets.UTF_8);
+        String good = edited(routed.toJson());
         refused(good.replace("\"centroid\" : 0", "\"centroid\" : 1"), "its own centroid");
         refused(good.replace("\"centroid\" : 0", "\"centroid\" : 2"), "centroid 2");
         refused(good.replace("\"replicated_vectors\" : 3", "\"replicated_vectors\" : 0"), "add up to 30");
@@ -146,7 +167,7 @@ class IndexManifestTest {
                         new IndexManifest.Segment("segments/b.hseg", 20, 8192, 2L, 0)), routing,
                 new IndexManifest.Quality(100, "test", 0.95, true, point, List.of(point)), Map.of());
         assertEquals(routed, IndexManifest.parse(routed.toJson(), "routed"));
-        String good = new String(routed.toJson(), StandardCharsets.UTF_8);
+        String good = edited(routed.toJson());
         String defaults = "\"defaults\" : {\n      \"nprobe\" : 2,\n      \"ef\" : 40";
         assertTrue(good.contains(defaults), good);
         refused(good.replace(defaults, defaults.replace("\"ef\" : 40", "\"ef\" : 0")), "quality.defaults: ef 0 outside 1..10000");

@@ -313,7 +313,7 @@ class IndexReaderTest {
     void aManifestThatRoutesASegmentByAnotherCentroidIsRefused() throws IOException {
         Path good = tmp.resolve("routed-centroid-check");
         TestIndexes.writeRouted(good, data[0], 4, new HnswParams(12, 80, 1, Metric.L2));
-        String json = Files.readString(good.resolve("manifest.json"));
+        String json = TestIndexes.editable(good.resolve("manifest.json"));
         assertTrue(json.contains("\"centroid\" : 0") && json.contains("\"centroid\" : 1"), json);
         try (IndexReader routed = IndexReader.open(good.toString())) {
             assertTrue(routed.routed());
@@ -362,7 +362,7 @@ class IndexReaderTest {
             assertTrue(r.getMessage().contains(m.segments().get(0).path()), r.getMessage());
         }
         // An index written before segments recorded the CRC says nothing of it: its segments are not asked for one.
-        Files.writeString(cleared.resolve("manifest.json"), Files.readString(cleared.resolve("manifest.json"))
+        Files.writeString(cleared.resolve("manifest.json"), TestIndexes.editable(cleared.resolve("manifest.json"))
                 .replace("\"segment_centroid_crcs\" : true", "\"segment_centroid_crcs\" : null")
                 .replace("\"segment_centroid_biases\" : true", "\"segment_centroid_biases\" : null"));
         try (IndexReader older = IndexReader.open(cleared.toString())) {
@@ -374,7 +374,7 @@ class IndexReaderTest {
     void aManifestWhoseBiasesAreNotTheBuildsIsRefused() throws IOException {
         Path good = tmp.resolve("routed-bias-check");
         IndexManifest m = TestIndexes.writeRouted(good, data[0], 4, new HnswParams(12, 80, 1, Metric.L2));
-        String json = Files.readString(good.resolve("manifest.json"));
+        String json = TestIndexes.editable(good.resolve("manifest.json"));
         java.util.regex.Matcher listed = java.util.regex.Pattern.compile("\"biases\" : \\[[^\\]]*\\]").matcher(json);
         assertTrue(listed.find(), json);
         // The first two biases exchanged (moved apart first should they be equal): every checksum still matches.
@@ -522,7 +522,7 @@ class IndexReaderTest {
     void formatOneIndexesStillOpen() throws IOException {
         Path old = copyIndex("format-one");
         Path manifest = old.resolve("manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\" : 2", "\"format_version\" : 1"));
+        Files.writeString(manifest, TestIndexes.editable(manifest).replace("\"format_version\" : 2", "\"format_version\" : 1"));
         try (IndexReader v1 = IndexReader.open(old.toString())) {
             assertEquals(1, v1.manifest().formatVersion());
             assertTrue(reader.search(data[1].row(3), 10, 40).matches(v1.search(data[1].row(3), 10, 40), 1e-6));
@@ -533,7 +533,7 @@ class IndexReaderTest {
     void theSameSegmentListedTwiceIsRefused() throws IOException {
         Path twice = copyIndex("twice");
         Path manifest = twice.resolve("manifest.json");
-        String json = Files.readString(manifest);
+        String json = TestIndexes.editable(manifest);
         // Segment 1's entry pointing at segment 0's file under another spelling of its path.
         IndexManifest m = IndexManifest.parse(json.getBytes(StandardCharsets.UTF_8), "m");
         IndexManifest.Segment s0 = m.segments().get(0);
@@ -587,7 +587,7 @@ class IndexReaderTest {
     void unknownManifestVersionTruncatedAndCorruptSegments() throws IOException {
         Path future = copyIndex("future");
         Path manifest = future.resolve("manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\" : 2", "\"format_version\" : 9"));
+        Files.writeString(manifest, TestIndexes.editable(manifest).replace("\"format_version\" : 2", "\"format_version\" : 9"));
         Exception e = assertThrows(RuntimeException.class, () -> IndexReader.open(future.toString()));
         assertTrue(e.getMessage().contains("format_version 9"), e.getMessage());
 
