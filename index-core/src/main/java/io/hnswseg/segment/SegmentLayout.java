@@ -32,6 +32,12 @@ record SegmentLayout(long idsOffset, long levelsOffset, long vectorsOffset, long
     static final int FOOTER_BYTES = 8;
     static final int ALIGNMENT = 64;
 
+    /** The footer of a file whose bytes before it have CRC32C {@code crc32c}. */
+    static byte[] footer(long crc32c) {
+        return java.nio.ByteBuffer.allocate(FOOTER_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putInt((int) crc32c).putInt(FOOTER_MAGIC).array();
+    }
+
     /**
      * Plain 64-bit arithmetic, safe only for bounded counts: {@link SegmentHeader#read} checks count and
      * upperDataInts <= 2^31 - 1, dimension <= 2^18 and m <= 512 before it calls this, which keeps every sum

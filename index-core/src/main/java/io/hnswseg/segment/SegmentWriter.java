@@ -145,9 +145,7 @@ public final class SegmentWriter {
         padTo(layout.footerOffset());
         flush();
         long checksum = crc.getValue();
-        ByteBuffer footer = ByteBuffer.allocate(SegmentLayout.FOOTER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        footer.putInt((int) checksum).putInt(SegmentLayout.FOOTER_MAGIC);
-        out.write(footer.array());
+        out.write(SegmentLayout.footer(checksum));
         out.flush();
         written += SegmentLayout.FOOTER_BYTES;
         if (written != layout.fileBytes()) {

@@ -119,6 +119,12 @@ final class S3Source implements IndexSource {
             } catch (SegmentCache.Fatal | NoSuchFileException e) {
                 throw e;
             } catch (IOException | SdkException e) {
+                if (Thread.currentThread().isInterrupted() || e instanceof java.io.InterruptedIOException
+                        || e instanceof software.amazon.awssdk.core.exception.AbortedException) {
+                    // Stopped, not failed (review helper 96): no more tries.
+                    throw (java.io.InterruptedIOException) new java.io.InterruptedIOException("interrupted reading "
+                            + uriOf(relativePath)).initCause(e);
+                }
                 String said = String.valueOf(e.getMessage());
                 last = new IOException((said.startsWith(uriOf(relativePath)) ? said : uriOf(relativePath) + ": " + said) + where, e);
             }

@@ -26,7 +26,7 @@ final class HadoopWrites {
      * one that kept other bytes (or a plain-HTTP path that altered them) answered 200 all the same (probe helper 94).
      */
     static boolean needsReadBack(FileSystem fs) {
-        return !CHECKED_BY_THE_STORE.contains(fs.getScheme());
+        return !CHECKED_BY_THE_STORE.contains(fs.getUri().getScheme());
     }
 
     /** What is written into the created file. */

@@ -64,7 +64,10 @@ final class Overlap {
         } catch (IOException | RuntimeException e) {
             return; // what this configuration cannot resolve is not where it writes; reading it fails in its own words
         }
-        if (!in.equals(qualifiedOrNull(conf, input)) && out.startsWith(in)) {
+        String[] resolved = byAddress(out, in);
+        out = resolved[0];
+        in = resolved[1];
+        if (!in.equals(byAddress(out, qualifiedOrNull(conf, input))[1]) && out.startsWith(in)) {
             // A glob ('/t/*'): the output overlaps what it reads when its names below the glob's fixed part match the glob's
             // (probe helper 74: '/t/*' with the output /t/idx was accepted, and the next run read the index as a table).
             in = globbed(input, in, out.substring(in.length()));
@@ -150,7 +153,7 @@ final class Overlap {
     private static String qualified(Configuration conf, String uri) throws IOException {
         Path path = new Path(uri);
         URI qualified = path.getFileSystem(conf).makeQualified(path).toUri().normalize();
-        String authority = authority(qualified);
+        String authority = qualified.getAuthority() == null ? "" : qualified.getAuthority();
         // Through a link to an index, idxlink/res lies inside idx, which the names alone do not show.
         String local = "file".equals(qualified.getScheme()) ? io.hnswseg.io.LocalFiles.real(java.nio.file.Path.of(qualified.getPath())).toString()
                 : qualified.getPath();
@@ -161,19 +164,42 @@ final class Overlap {
     private static final Set<String> HOSTED = Set.of("hdfs", "webhdfs", "swebhdfs");
 
     /**
-     * The authority with its host as an address: one namenode under two of its names ({@code hdfs://localhost:9820}
-     * and {@code hdfs://127.0.0.1:9820}) is one file system (probe helper 90). A name that does not resolve (an HA
-     * nameservice) stays as given.
+     * {@code out} and {@code in} (qualified, {@code scheme://authority/path/}) with their hosts as addresses when both
+     * name a namenode under two names ({@code hdfs://localhost:9820} and {@code hdfs://127.0.0.1:9820} are one file
+     * system: probe helper 90); as given otherwise, so that no other case waits on a name lookup (review helper 96). A
+     * name that does not resolve (an HA nameservice) stays as given.
      */
-    private static String authority(URI uri) {
-        String given = uri.getAuthority() == null ? "" : uri.getAuthority();
-        if (!HOSTED.contains(uri.getScheme()) || uri.getHost() == null) {
-            return given;
+    private static String[] byAddress(String out, String in) {
+        if (in == null) {
+            return new String[]{out, null};
         }
+        String[] o = parts(out);
+        String[] i = parts(in);
+        if (o == null || i == null || !o[0].equals(i[0]) || !HOSTED.contains(o[0]) || o[1].equals(i[1])) {
+            return new String[]{out, in};
+        }
+        return new String[]{o[0] + "://" + address(o[1]) + o[2], i[0] + "://" + address(i[1]) + i[2]};
+    }
+
+    /** Scheme, authority and the rest of a qualified URI, or null. */
+    private static String[] parts(String qualified) {
+        int scheme = qualified.indexOf("://");
+        if (scheme < 0) {
+            return null;
+        }
+        int path = qualified.indexOf('/', scheme + 3);
+        return path < 0 ? null : new String[]{qualified.substring(0, scheme), qualified.substring(scheme + 3, path), qualified.substring(path)};
+    }
+
+    private static String address(String authority) {
         try {
+            URI uri = URI.create("x://" + authority);
+            if (uri.getHost() == null) {
+                return authority;
+            }
             return InetAddress.getByName(uri.getHost()).getHostAddress() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
-        } catch (UnknownHostException e) {
-            return given;
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            return authority;
         }
     }
 }

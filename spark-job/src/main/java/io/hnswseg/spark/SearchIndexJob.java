@@ -151,7 +151,7 @@ public final class SearchIndexJob implements Callable<Integer> {
                 // Spark's SparkException too, which is checked and declared by no signature (review helper 83).
                 // The results are committed: a failed check after them is no failed search (probe helper 80: exit 1
                 // with the whole output written, and a rerun refused because the output existed).
-                System.out.printf("  recall not measured: %s%n  results at %s%n", SessionOptions.explain(e), output);
+                System.out.printf("  recall not measured: %s%n  results at %s%n", SessionOptions.explain(e), out.path());
                 return rows;
             }
             if (recall.queries() == 0) {
@@ -161,7 +161,7 @@ public final class SearchIndexJob implements Callable<Integer> {
                         recall.recall(), recall.queries(), recall.seconds());
             }
         }
-        System.out.printf("  results at %s%n", output);
+        System.out.printf("  results at %s%n", out.path());
         return rows;
     }
 }

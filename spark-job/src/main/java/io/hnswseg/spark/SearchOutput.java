@@ -58,14 +58,22 @@ final class SearchOutput {
     }
 
     /** The output's own checks of {@link #prepare}: not a root, absent unless {@code overwrite} (then earlier results), a parent that is no file. */
+    /** Where the results go, qualified. */
+    Path path() {
+        return path;
+    }
+
     static SearchOutput at(String output, Configuration conf, boolean overwrite) throws IOException {
-        Path path = new Path(output);
+        Path given = new Path(output);
+        FileSystem fs = given.getFileSystem(conf);
+        // Qualified on the driver: the staging directory it names is where the tasks write, and a relative one meant each
+        // executor's own working directory (review helper 96).
+        Path path = fs.makeQualified(given);
         if (path.getParent() == null) {
             // Its staging goes beside it: at a root there is no beside (review helper 64: a bucket's root failed after the search).
             throw new InvalidInputException("output " + output + " is the root of its file system or bucket; write the results to a"
                     + " directory under it");
         }
-        FileSystem fs = path.getFileSystem(conf);
         SearchOutput out = new SearchOutput(output, path, fs, overwrite);
         out.checkAbsent();
         FileStatus parent = Vacuum.status(fs, path.getParent());

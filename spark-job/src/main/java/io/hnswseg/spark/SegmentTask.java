@@ -112,19 +112,25 @@ final class SegmentTask {
             return;
         }
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        byte[] footer = new byte[8];
         long read = 0;
-        long covered = written.bytes() - 8;
+        long covered = written.bytes() - footer.length;
         try (java.io.InputStream in = fs.open(file)) {
             byte[] buffer = new byte[1 << 16];
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 int counted = (int) Math.max(0, Math.min(n, covered - read));
                 crc.update(buffer, 0, counted);
+                // The footer too: a store that changed the stored CRC or the magic failed every reader as well.
+                for (int i = counted; i < n && read + i - covered < footer.length; i++) {
+                    footer[(int) (read + i - covered)] = buffer[i];
+                }
                 read += n;
             }
         }
-        if (read != written.bytes() || crc.getValue() != written.crc32c()) {
+        if (read != written.bytes() || crc.getValue() != written.crc32c() || !java.util.Arrays.equals(footer, written.footer())) {
             throw new IOException(file + ": the store holds " + read + " bytes of CRC32C " + MappedSegment.hex(crc.getValue())
-                    + " where " + written.bytes() + " bytes of CRC32C " + MappedSegment.hex(written.crc32c()) + " were written");
+                    + (java.util.Arrays.equals(footer, written.footer()) ? "" : " and another footer") + " where " + written.bytes()
+                    + " bytes of CRC32C " + MappedSegment.hex(written.crc32c()) + " were written");
         }
     }
 }

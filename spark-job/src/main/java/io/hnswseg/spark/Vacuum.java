@@ -174,7 +174,6 @@ final class Vacuum {
         }
     }
 
-    /** The files {@code manifest} lists (segments, centroids), by normalised relative path, with their sizes. */
     /**
      * Refuses to remove anything when the manifest lists a file that is not there, or not of the size it gives: it
      * does not describe this directory (altered in transit or on the store, or the listing is short), and the files
@@ -204,6 +203,7 @@ final class Vacuum {
         }
     }
 
+    /** The files {@code manifest} lists (segments, centroids), by normalised relative path, with their sizes. */
     static java.util.Map<String, Long> listedFiles(IndexManifest manifest) {
         java.util.Map<String, Long> listed = new java.util.LinkedHashMap<>();
         for (IndexManifest.Segment s : manifest.segments()) {

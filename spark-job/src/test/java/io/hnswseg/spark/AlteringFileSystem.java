@@ -15,12 +15,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The local disk under the scheme {@code altering:}, standing for an object store that keeps other bytes than it was
  * sent and says nothing (probe helper 94 put a proxy that flipped a byte of a segment's PUT between S3A and the store):
- * the first {@link #ALTERED} segment files it writes have their 1,000th byte flipped.
+ * the first {@link #ALTERED} segment files it writes have their 1,000th byte flipped, or their last ({@link #lastByte}).
  */
 public class AlteringFileSystem extends RawLocalFileSystem {
 
     static final int ALTERED = 1;
     static final AtomicInteger altered = new AtomicInteger();
+    /** Flip the file's last byte (in its footer) instead of its 1,000th. */
+    static volatile boolean lastByte;
 
     @Override
     public String getScheme() {
@@ -44,16 +46,21 @@ public class AlteringFileSystem extends RawLocalFileSystem {
         return altered(f, super.create(f, overwrite, bufferSize, replication, blockSize, progress));
     }
 
-    private static FSDataOutputStream altered(Path f, FSDataOutputStream out) {
+    private static FSDataOutputStream altered(Path f, FSDataOutputStream out) throws IOException {
         if (!f.getName().endsWith(".hseg") || altered.incrementAndGet() > ALTERED) {
             return out;
         }
         return new FSDataOutputStream(new FilterOutputStream(out) {
             private long written;
+            /** Held back one byte, so that the last one (in the footer) can be flipped at close. */
+            private int pending = -1;
 
             @Override
             public void write(int b) throws IOException {
-                out.write(written++ == 999 ? b ^ 1 : b);
+                if (pending >= 0) {
+                    out.write(pending);
+                }
+                pending = (!lastByte && written++ == 999 ? b ^ 1 : b) & 0xff;
             }
 
             @Override
@@ -61,6 +68,15 @@ public class AlteringFileSystem extends RawLocalFileSystem {
                 for (int i = 0; i < len; i++) {
                     write(b[off + i]);
                 }
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (pending >= 0) {
+                    out.write(lastByte ? pending ^ 1 : pending);
+                    pending = -1;
+                }
+                super.close();
             }
         }, null);
     }

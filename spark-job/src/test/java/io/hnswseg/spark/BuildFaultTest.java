@@ -16,6 +16,8 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -236,13 +238,18 @@ class BuildFaultTest {
         }
     }
 
-    /** Probe helper 94: a store that kept a segment altered answered 200, and the build committed an index no reader opened. */
-    @Test
-    void aSegmentTheStoreKeptAlteredIsWrittenAgainBeforeTheCommit() throws IOException {
+    /**
+     * Probe helper 94: a store that kept a segment altered answered 200, and the build committed an index no reader
+     * opened. A byte in the body and one in the footer (the stored CRC32C) alike.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aSegmentTheStoreKeptAlteredIsWrittenAgainBeforeTheCommit(boolean inTheFooter) throws IOException {
         spark.sparkContext().hadoopConfiguration().set("fs.altering.impl", AlteringFileSystem.class.getName());
         spark.sparkContext().hadoopConfiguration().set("fs.AbstractFileSystem.altering.impl", AlteringFileSystem.Fs.class.getName());
         AlteringFileSystem.altered.set(0);
-        Path index = tmp.resolve("altered");
+        AlteringFileSystem.lastByte = inTheFooter;
+        Path index = tmp.resolve("altered-" + inTheFooter);
         try {
             runJob(spark, "--input", table.toString(), "--output", "altering://" + index, "--partitions", "2", "--eval-queries", "0");
         } finally {

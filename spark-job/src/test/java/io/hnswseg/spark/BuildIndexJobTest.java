@@ -108,6 +108,11 @@ class BuildIndexJobTest {
         assertEquals(6_000, JobFixtures.manifest(tmp.resolve("relative")).totalCount());
         assertTrue(String.valueOf(JobFixtures.manifest(tmp.resolve("relative")).summary().get("input")).startsWith("file:/"),
                 "the manifest records the input whole");
+        // In local mode driver and tasks share a working directory, so the build above passes only through the tasks'
+        // refusal of what the driver did not qualify (review helper 96): that refusal is checked here.
+        JobConfig unqualified = new JobConfig();
+        unqualified.output = output;
+        assertThrows(IllegalStateException.class, unqualified::outputRoot);
     }
 
     private static Path parquet(String name, DataType vectorType, IntFunction<Object> vector, int rows, long idOffset) {

@@ -224,7 +224,7 @@ class SearchIndexJobTest {
         assertEquals(300, rows);
         assertEquals(300, spark.read().parquet(output.toString()).count());
         assertTrue(said.toString().contains("recall not measured: injected: the recall check failed")
-                && said.toString().contains("results at " + output) && said.toString().contains("answered from the index "), said.toString());
+                && said.toString().contains("results at file:" + output) && said.toString().contains("answered from the index "), said.toString());
     }
 
     /**
