@@ -48,6 +48,11 @@ class IndexManifestTest {
         String changed = new String(written, StandardCharsets.UTF_8).replace("\"dimension\" : 128", "\"dimension\" : 129");
         refused(changed, "its bytes have CRC32C", "manifest_crc32c");
         refused(new String(written, StandardCharsets.UTF_8).replace("\"manifest_crc32c\" : ", "\"manifest_crc32c\" : 1"), "manifest_crc32c");
+        // Fields after it are covered by nothing, so refused too (probe helper 97), and so is a fraction.
+        String sealed = new String(written, StandardCharsets.UTF_8);
+        refused(sealed.substring(0, sealed.lastIndexOf('}')) + ", \"foo\" : { }\n}", "not a number after the last other field");
+        refused(sealed.substring(0, sealed.lastIndexOf('\n')) + ".5\n}", "not a number after the last other field");
+        assertEquals(128, IndexManifest.parse((sealed + "\n \n").getBytes(StandardCharsets.UTF_8), "trailing space").dimension());
         // Read as written once the field is taken out, as before it existed.
         assertEquals(129, IndexManifest.parse(edited(changed.getBytes(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8), "edited")
                 .dimension());

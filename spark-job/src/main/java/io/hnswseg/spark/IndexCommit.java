@@ -251,17 +251,46 @@ final class IndexCommit implements java.io.Closeable {
         String relative = "routing/" + runId + "-centroids.fvecs";
         Path file = new Path(root, relative);
         HadoopWrites.create(fs, file, false, out -> out.write(data));
-        // Read back on object stores, as the tasks read back their segments, and written again while the store keeps
-        // other bytes: this is the driver, with no task retry to do it (review helper 96).
-        for (int attempt = 1; HadoopWrites.needsReadBack(fs) && !storedAlike(file, data); attempt++) {
-            if (attempt == 3) {
-                throw new IOException(file + ": the store kept other bytes than the " + data.length + " written, 3 times; nothing committed");
-            }
-            HadoopWrites.create(fs, file, true, out -> out.write(data));
-        }
+        rewriteUntilKept(file, data);
         CRC32C crc = new CRC32C();
         crc.update(data);
         return new IndexManifest.FileRef(relative, count, data.length, crc.getValue());
+    }
+
+    /**
+     * On an object store, reads {@code file} (just written with {@code data}) back and writes it again while the store
+     * keeps other bytes, as the tasks do with their segments: this is the driver, with no task retry to do it (review
+     * helper 96; probe helper 97 for the manifest itself).
+     */
+    private void rewriteUntilKept(Path file, byte[] data) throws IOException {
+        for (int attempt = 1; HadoopWrites.needsReadBack(fs) && !storedAlike(file, data); attempt++) {
+            if (attempt == 3) {
+                throw new IOException(file + ": the store kept other bytes than the " + data.length + " written, 3 times");
+            }
+            HadoopWrites.create(fs, file, true, out -> out.write(data));
+        }
+    }
+
+    /**
+     * After the manifest's PUT: the store keeps what was sent, or another build's whole manifest landed since (this one
+     * lost the race, its files left for vacuum); a damaged one is written again.
+     */
+    private void keptAsWritten(byte[] data) throws IOException {
+        if (!HadoopWrites.needsReadBack(fs) || holds(data)) {
+            return;
+        }
+        try (java.io.InputStream in = fs.open(manifestPath)) {
+            IndexManifest.parse(in.readAllBytes(), manifestPath.toString());
+            LOG.warn("output {}: another build's manifest replaced this one's right after its commit", root);
+            return;
+        } catch (FileNotFoundException | io.hnswseg.manifest.InvalidManifestException damaged) {
+            // Ours, damaged on its way or on the store: written again below.
+        }
+        try {
+            rewriteUntilKept(manifestPath, data);
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + ": the index there cannot be read until a build commits there again", e);
+        }
     }
 
     private boolean storedAlike(Path file, byte[] data) throws IOException {
@@ -311,6 +340,7 @@ final class IndexCommit implements java.io.Closeable {
                 }
                 switch (put.outcome()) {
                     case WRITTEN -> {
+                        keptAsWritten(bytes.toByteArray());
                         return;
                     }
                     case CONFLICT -> {
@@ -339,6 +369,7 @@ final class IndexCommit implements java.io.Closeable {
                         + " so a build committing there at the same moment would be replaced", root, fs.getClass().getName());
             }
             HadoopWrites.create(fs, manifestPath, true, bytes::writeTo);
+            keptAsWritten(bytes.toByteArray());
             return;
         }
         // Where a created file is visible before it is complete (local disk, HDFS, ABFS), rename is the atomic step.
@@ -348,6 +379,7 @@ final class IndexCommit implements java.io.Closeable {
                 TestFaults.whileStagingManifest(testFault, out);
                 bytes.writeTo(out);
             });
+            rewriteUntilKept(staged, bytes.toByteArray());
         } catch (IOException e) {
             // Nothing can have been committed (a partial staged file is removed by the write): the build's files go
             // with it, rather than wait for a vacuum (probe helper 57: a disk filling here kept them all).

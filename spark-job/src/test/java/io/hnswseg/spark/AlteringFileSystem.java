@@ -15,12 +15,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The local disk under the scheme {@code altering:}, standing for an object store that keeps other bytes than it was
  * sent and says nothing (probe helper 94 put a proxy that flipped a byte of a segment's PUT between S3A and the store):
- * the first {@link #ALTERED} segment files it writes have their 1,000th byte flipped, or their last ({@link #lastByte}).
+ * the first {@link #ALTERED} files it writes whose names end with {@link #suffix} (segments unless told) have their 1,000th byte flipped, or their last ({@link #lastByte}).
  */
 public class AlteringFileSystem extends RawLocalFileSystem {
 
     static final int ALTERED = 1;
     static final AtomicInteger altered = new AtomicInteger();
+    /** The ending of the names of the files it alters. */
+    static volatile String suffix = ".hseg";
     /** Flip the file's last byte (in its footer) instead of its 1,000th. */
     static volatile boolean lastByte;
 
@@ -47,7 +49,7 @@ public class AlteringFileSystem extends RawLocalFileSystem {
     }
 
     private static FSDataOutputStream altered(Path f, FSDataOutputStream out) throws IOException {
-        if (!f.getName().endsWith(".hseg") || altered.incrementAndGet() > ALTERED) {
+        if (!f.getName().endsWith(suffix) || altered.incrementAndGet() > ALTERED) {
             return out;
         }
         return new FSDataOutputStream(new FilterOutputStream(out) {

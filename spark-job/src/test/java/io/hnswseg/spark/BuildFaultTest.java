@@ -240,23 +240,27 @@ class BuildFaultTest {
 
     /**
      * Probe helper 94: a store that kept a segment altered answered 200, and the build committed an index no reader
-     * opened. A byte in the body and one in the footer (the stored CRC32C) alike.
+     * opened. A byte in the body and one in the footer (the stored CRC32C) alike; and the manifest itself, read back too
+     * (probe helper 97).
      */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void aSegmentTheStoreKeptAlteredIsWrittenAgainBeforeTheCommit(boolean inTheFooter) throws IOException {
+    @ValueSource(strings = {"segment", "segment's footer", "staged manifest"})
+    void aFileTheStoreKeptAlteredIsWrittenAgainBeforeTheCommit(String altered) throws IOException {
         spark.sparkContext().hadoopConfiguration().set("fs.altering.impl", AlteringFileSystem.class.getName());
         spark.sparkContext().hadoopConfiguration().set("fs.AbstractFileSystem.altering.impl", AlteringFileSystem.Fs.class.getName());
         AlteringFileSystem.altered.set(0);
-        AlteringFileSystem.lastByte = inTheFooter;
-        Path index = tmp.resolve("altered-" + inTheFooter);
+        // A manifest's last byte is its closing brace, which its checksum does not cover: the 1,000th is inside it.
+        AlteringFileSystem.suffix = altered.equals("staged manifest") ? ".tmp" : ".hseg";
+        AlteringFileSystem.lastByte = altered.equals("segment's footer");
+        Path index = tmp.resolve("altered-" + altered.replace(' ', '-').replace("'", ""));
         try {
             runJob(spark, "--input", table.toString(), "--output", "altering://" + index, "--partitions", "2", "--eval-queries", "0");
         } finally {
             spark.sparkContext().hadoopConfiguration().unset("fs.altering.impl");
             spark.sparkContext().hadoopConfiguration().unset("fs.AbstractFileSystem.altering.impl");
+            AlteringFileSystem.suffix = ".hseg";
         }
-        assertTrue(AlteringFileSystem.altered.get() > AlteringFileSystem.ALTERED, "one segment was altered, and others written");
+        assertTrue(AlteringFileSystem.altered.get() > AlteringFileSystem.ALTERED, "one file was altered, and others written");
         IndexManifest manifest = JobFixtures.manifest(index);
         assertEquals(3_000, manifest.totalCount());
         for (IndexManifest.Segment s : manifest.segments()) {
