@@ -537,8 +537,9 @@ final class IndexBuild {
             }
             return result.removed().size();
         } catch (InvalidInputException e) {
-            // The index being replaced has an unreadable manifest: once ours is committed, vacuum can tell.
-            LOG.info("leftovers not removed before the commit: " + e.getMessage());
+            // The index being replaced has a manifest that cannot be read or does not describe its directory: once ours is
+            // committed, vacuum can tell. Said as a warning: the replaced index was damaged (probe helper 97).
+            LOG.warn("leftovers not removed before the commit: " + e.getMessage());
             return 0;
         } catch (IOException | RuntimeException e) {
             // A chore, not the build: a leftover of another user's under a sticky bit failed every build there, its new
