@@ -18,7 +18,6 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -293,9 +292,12 @@ final class IndexCommit implements java.io.Closeable {
         }
     }
 
+    /** Whether {@code file} holds exactly {@code data} (no file: no). */
     private boolean storedAlike(Path file, byte[] data) throws IOException {
         try (java.io.InputStream in = fs.open(file)) {
             return java.util.Arrays.equals(in.readAllBytes(), data);
+        } catch (FileNotFoundException e) {
+            return false;
         }
     }
 
@@ -424,20 +426,9 @@ final class IndexCommit implements java.io.Closeable {
      * person). The build had committed such an index, exit 0, that no reader could open (probe helper 30).
      */
     private void refuseIfFilesGone(IndexManifest manifest, String runId) throws IOException {
-        Map<String, Long> sizes = new HashMap<>();
-        for (String dir : new String[]{"segments", "routing"}) {
-            for (FileStatus f : list(dir)) {
-                sizes.put(dir + "/" + f.getPath().getName(), f.getLen());
-            }
-        }
         Map<String, Long> listed = Vacuum.listedFiles(manifest);
-        List<String> gone = new ArrayList<>();
-        for (Map.Entry<String, Long> f : listed.entrySet()) {
-            Long size = sizes.get(f.getKey());
-            if (size == null || size.longValue() != f.getValue()) {
-                gone.add(f.getKey() + (size == null ? "" : " (" + size + " bytes, not " + f.getValue() + ")"));
-            }
-        }
+        List<String> gone = Vacuum.unlike(listed, Vacuum.sizes(new FileStatus[][]{list("segments"), list("routing")})).stream()
+                .map(Vacuum.Unlike::describe).collect(java.util.stream.Collectors.toList());
         if (!gone.isEmpty()) {
             abandon(runId);
             throw new IOException("output " + root + ": " + gone.size() + " of the " + listed.size() + " files this build wrote"
@@ -463,11 +454,7 @@ final class IndexCommit implements java.io.Closeable {
 
     /** Whether the output's manifest holds exactly {@code data}. */
     private boolean holds(byte[] data) throws IOException {
-        try (java.io.InputStream in = fs.open(manifestPath)) {
-            return java.util.Arrays.equals(in.readAllBytes(), data);
-        } catch (FileNotFoundException e) {
-            return false;
-        }
+        return storedAlike(manifestPath, data);
     }
 
     /**

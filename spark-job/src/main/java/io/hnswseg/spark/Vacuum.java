@@ -182,6 +182,27 @@ final class Vacuum {
      */
     private static void refuseUnlike(FileSystem fs, Path root, Path manifestPath, Map<String, Long> listed, FileStatus[][] built)
             throws IOException {
+        Map<String, Long> found = sizes(built);
+        for (String path : listed.keySet()) {
+            if (!found.containsKey(path)) {
+                // Listed outside segments/ and routing/ (no build writes there, but a manifest may say so).
+                FileStatus status = status(fs, new Path(root, path));
+                if (status != null) {
+                    found.put(path, status.getLen());
+                }
+            }
+        }
+        List<Unlike> unlike = unlike(listed, found);
+        if (!unlike.isEmpty()) {
+            Unlike first = unlike.get(0);
+            throw new InvalidInputException(manifestPath + " lists " + first.path() + " of " + first.listed() + " bytes, but "
+                    + (first.found() == null ? "there is no such file" : "that file holds " + first.found()) + ": the manifest does not"
+                    + " describe this index (damaged, or the store's listing is incomplete), so not removing anything");
+        }
+    }
+
+    /** The sizes of a build's files, by relative path, from the listings of {@code segments/} and {@code routing/}. */
+    static Map<String, Long> sizes(FileStatus[][] built) {
         Map<String, Long> found = new HashMap<>();
         String[] dirs = {"segments", "routing"};
         for (int d = 0; d < dirs.length; d++) {
@@ -189,18 +210,27 @@ final class Vacuum {
                 found.put(dirs[d] + "/" + f.getPath().getName(), f.getLen());
             }
         }
+        return found;
+    }
+
+    /** A file a manifest lists at {@code listed} bytes that is missing ({@code found} null) or of another size. */
+    record Unlike(String path, long listed, Long found) {
+
+        String describe() {
+            return path + (found == null ? "" : " (" + found + " bytes, not " + listed + ")");
+        }
+    }
+
+    /** The files of {@code listed} (relative path to size) that {@code found} lacks or holds at another size. */
+    static List<Unlike> unlike(Map<String, Long> listed, Map<String, Long> found) {
+        List<Unlike> unlike = new ArrayList<>();
         for (Map.Entry<String, Long> e : listed.entrySet()) {
-            Long bytes = found.get(e.getKey());
-            if (bytes == null) {
-                FileStatus status = status(fs, new Path(root, e.getKey()));
-                bytes = status == null ? null : status.getLen();
-            }
-            if (bytes == null || bytes.longValue() != e.getValue()) {
-                throw new InvalidInputException(manifestPath + " lists " + e.getKey() + " of " + e.getValue() + " bytes, but "
-                        + (bytes == null ? "there is no such file" : "that file holds " + bytes) + ": the manifest does not"
-                        + " describe this index (damaged, or the store's listing is incomplete), so not removing anything");
+            Long size = found.get(e.getKey());
+            if (size == null || size.longValue() != e.getValue()) {
+                unlike.add(new Unlike(e.getKey(), e.getValue(), size));
             }
         }
+        return unlike;
     }
 
     /** The files {@code manifest} lists (segments, centroids), by normalised relative path, with their sizes. */
