@@ -72,6 +72,11 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .build();
 
+    /** The top-level fields, as written. */
+    private static final Set<String> FIELDS = java.util.Arrays.stream(IndexManifest.class.getRecordComponents())
+            .map(c -> new PropertyNamingStrategies.SnakeCaseStrategy().translate(c.getName()))
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
     /** Parameters the segments were built with. */
     public record BuildParams(int m, int efConstruction, long seed) {
     }
@@ -245,10 +250,13 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
 
     /** Parses and validates a manifest; see {@link #read(InputStream, String)}. */
     public static IndexManifest parse(byte[] json, String name) {
-        ManifestChecksum.check(json, name);
+        boolean checked = ManifestChecksum.check(json, name);
         IndexManifest manifest;
         try {
             manifest = JSON.readValue(json, IndexManifest.class);
+            if (!checked) {
+                refuseUnknownEnd(json, name);
+            }
         } catch (JsonProcessingException e) {
             throw new InvalidManifestException(name, "not a valid manifest: " + io.hnswseg.io.JsonProblems.describe(e));
         } catch (IOException e) {
@@ -259,6 +267,31 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
         }
         manifest.validate(name);
         return manifest;
+    }
+
+    /**
+     * Whether {@code json} carries the checksum a build writes as its last field (since 2026-12-06); a manifest without
+     * it is read unchecked.
+     */
+    public static boolean checksummed(byte[] json) {
+        return ManifestChecksum.present(json);
+    }
+
+    /**
+     * Without its checksum, a manifest must end with a field this reader knows, as every earlier build's does. A
+     * checksum whose name one altered byte made unknown was read past, and the manifest read unchecked (probe
+     * helper 97).
+     */
+    private static void refuseUnknownEnd(byte[] json, String name) throws IOException {
+        String last = null;
+        for (java.util.Iterator<String> names = JSON.readTree(json).fieldNames(); names.hasNext(); ) {
+            last = names.next();
+        }
+        if (last != null && !FIELDS.contains(last)) {
+            throw new InvalidManifestException(name, "it has no field " + ManifestChecksum.FIELD + " and ends with field \"" + last
+                    + "\", which this reader does not know: a build writes " + ManifestChecksum.FIELD + " last, and earlier builds"
+                    + " end with a field this reader knows, so the manifest is damaged");
+        }
     }
 
     /**

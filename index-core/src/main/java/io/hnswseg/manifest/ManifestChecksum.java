@@ -34,15 +34,21 @@ final class ManifestChecksum {
         return sealed;
     }
 
+    /** Whether {@code json} has the field (checked or not). */
+    static boolean present(byte[] json) {
+        return lastIndexOf(json, KEY) >= 0;
+    }
+
     /**
      * Checks the field where a build writes it, if there is one.
      *
+     * @return whether there was one (then checked)
      * @throws InvalidManifestException when the bytes before it are not those it was computed on
      */
-    static void check(byte[] json, String name) {
+    static boolean check(byte[] json, String name) {
         int key = lastIndexOf(json, KEY);
         if (key < 0) {
-            return;
+            return false;
         }
         int comma = trimmedEnd(json, key) - 1;
         int i = key + KEY.length;
@@ -78,6 +84,7 @@ final class ManifestChecksum {
                     + " manifest changed after its build wrote it (damaged on its way or on the store, or edited; an edited manifest is"
                     + " read once that field is removed)", crc.getValue(), FIELD, stored));
         }
+        return true;
     }
 
     /** The end of {@code json[0, end)} without trailing white space. */

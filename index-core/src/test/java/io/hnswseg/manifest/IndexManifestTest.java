@@ -56,6 +56,24 @@ class IndexManifestTest {
         // Read as written once the field is taken out, as before it existed.
         assertEquals(129, IndexManifest.parse(edited(changed.getBytes(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8), "edited")
                 .dimension());
+        assertTrue(IndexManifest.checksummed(written));
+        assertFalse(IndexManifest.checksummed(edited(written).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * One byte of the checksum's name altered made it an unknown field, read past with the manifest unchecked (probe
+     * helper 97); a manifest without the field must end with one this reader knows, as every earlier build's does.
+     */
+    @Test
+    void aChecksumWhoseNameWasAlteredIsRefused() {
+        String sealed = new String(sample().toJson(), StandardCharsets.UTF_8);
+        String changed = sealed.replace("\"dimension\" : 128", "\"dimension\" : 129");
+        refused(changed.replace("manifest_crc32c", "manifest_crc33c"), "no field manifest_crc32c", "\"manifest_crc33c\"",
+                "damaged");
+        refused(changed.replace("manifest_crc32c", "manifest_crc32C"), "\"manifest_crc32C\"");
+        // An unknown field anywhere else is still read past (a later format may add some), and so is a known field last.
+        String unknownFirst = edited(sample().toJson()).replaceFirst("\\{", "{ \"added_later\" : 1,");
+        assertEquals(128, IndexManifest.parse(unknownFirst.getBytes(StandardCharsets.UTF_8), "unknown first").dimension());
     }
 
     private static void refused(String json, String... fragments) {

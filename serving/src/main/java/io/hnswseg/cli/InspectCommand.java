@@ -54,6 +54,8 @@ final class InspectCommand implements Callable<Integer> {
                     reader.location(), m.formatVersion(), m.metric(), m.dimension(), m.totalCount(), m.segments().size(),
                     m.segments().size() == 1 ? "" : "s",
                     m.segments().stream().mapToLong(IndexManifest.Segment::bytes).sum() / 1e6);
+            System.out.println(reader.manifestChecksummed() ? "  manifest: its manifest_crc32c matched as it was read"
+                    : "  manifest: no manifest_crc32c (built before 2026-12-06, or edited with it removed): read unchecked");
             if (m.build() != null) {
                 System.out.printf("  build: M=%d efConstruction=%d seed=%d%n", m.build().m(), m.build().efConstruction(), m.build().seed());
             }

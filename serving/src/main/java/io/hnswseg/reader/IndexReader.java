@@ -53,6 +53,7 @@ public final class IndexReader implements AutoCloseable {
     private final double vectorLength;
     private final ReaderOptions options;
     private volatile boolean closed;
+    private final boolean manifestChecksummed;
     /** Spreads each query's (and each batch's) segment searches over the calling thread and the search pool. */
     final FanOut fanOut;
 
@@ -61,10 +62,11 @@ public final class IndexReader implements AutoCloseable {
     /** The ef of {@link #search(float[], int)} when the manifest recommends none. */
     public static final int DEFAULT_EF = 64;
 
-    private IndexReader(String location, IndexManifest manifest, Segments segments, SegmentRoutes routes,
-                        ReaderOptions options) {
+    private IndexReader(String location, IndexManifest manifest, boolean manifestChecksummed, Segments segments,
+                        SegmentRoutes routes, ReaderOptions options) {
         this.location = location;
         this.manifest = manifest;
+        this.manifestChecksummed = manifestChecksummed;
         this.segments = segments;
         this.routes = routes;
         this.defaultNprobe = manifest.defaultNprobe();
@@ -128,11 +130,12 @@ public final class IndexReader implements AutoCloseable {
                     centroids == null ? null : source.location().replaceAll("/+$", "") + "/" + centroids.path());
             if (options.lazySegments()) {
                 // The source stays open for the segments still to come; the reader's close() closes it.
-                return new IndexReader(source.location(), manifest, Segments.lazy(source, manifest, routes, options), routes, options);
+                return new IndexReader(source.location(), manifest, IndexManifest.checksummed(manifestBytes),
+                        Segments.lazy(source, manifest, routes, options), routes, options);
             }
             Segments segments = Segments.openAll(source, manifest, routes, options);
             source.close();
-            return new IndexReader(source.location(), manifest, segments, routes, options);
+            return new IndexReader(source.location(), manifest, IndexManifest.checksummed(manifestBytes), segments, routes, options);
         } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
@@ -550,6 +553,14 @@ public final class IndexReader implements AutoCloseable {
 
     public IndexManifest manifest() {
         return manifest;
+    }
+
+    /**
+     * Whether the manifest carried the checksum builds write (since 2026-12-06), checked as it was read; one without it
+     * (an earlier build's, or edited with the field removed) was read unchecked.
+     */
+    public boolean manifestChecksummed() {
+        return manifestChecksummed;
     }
 
     /** Where the index was opened from. */

@@ -397,6 +397,31 @@ class CliTest {
         }
     }
 
+    /** inspect says whether the manifest carried its checksum (probe helper 97: it did not say). */
+    @Test
+    void inspectSaysWhetherTheManifestWasChecked() throws Exception {
+        Path index = tmp.resolve("index");
+        TestIndexes.write(index, TestIndexes.clustered(500, 10, 8, 4)[0], 2, new HnswParams(8, 40, 1, Metric.L2), 1);
+        assertTrue(printed("inspect", index.toString()).contains("  manifest: its manifest_crc32c matched as it was read\n"));
+        Path manifest = index.resolve("manifest.json");
+        Files.writeString(manifest, TestIndexes.editable(manifest));
+        assertTrue(printed("inspect", index.toString()).contains("  manifest: no manifest_crc32c (built before 2026-12-06, or"
+                + " edited with it removed): read unchecked\n"));
+    }
+
+    /** What a command printed on standard output; it must exit 0. */
+    private String printed(String... args) throws Exception {
+        java.io.PrintStream out = System.out;
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(said, true));
+        try {
+            assertEquals(0, run(args));
+        } finally {
+            System.setOut(out);
+        }
+        return said.toString();
+    }
+
     /** inspect --verify named only the first corrupt segment of the right size (left by the twenty-ninth stop); it names each. */
     @Test
     void inspectVerifyNamesEveryCorruptSegment() throws Exception {

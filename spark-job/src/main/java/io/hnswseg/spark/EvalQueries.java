@@ -26,8 +26,15 @@ final class EvalQueries {
      * known, so that a file of another dimension is refused before the sampling pass and the k-means (probe
      * helper 28: it was refused after both).
      */
-    static FloatMatrix file(BuildOptions options, int dimension, Configuration hadoop) throws IOException {
+    static FromFile file(BuildOptions options, int dimension, Configuration hadoop) throws IOException {
         return options.evalQueriesFile == null ? null : read(options.evalQueriesFile, dimension, options, hadoop);
+    }
+
+    /**
+     * The queries of {@code --eval-queries-file}, and the file they came from, made whole: a relative name in the
+     * manifest's {@code quality.source} meant nothing to a reader elsewhere (probe helper 97).
+     */
+    record FromFile(FloatMatrix queries, String source) {
     }
 
     /**
@@ -37,12 +44,12 @@ final class EvalQueries {
      * @param typicalLength the input's typical vector length, which the manifest records for readers: queries are
      *                      searched as readers search them ({@link Evaluation#scales})
      */
-    static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, FloatMatrix queries,
+    static Evaluation of(Sample sample, Partitioning partitioning, int dimension, BuildOptions options, FromFile queries,
                          double typicalLength) {
         Metric metric = options.metricValue();
         if (queries != null) {
-            return Evaluation.of(null, queries.data(), dimension, partitioning, queries.rows() + " queries from " + options.evalQueriesFile,
-                    metric, typicalLength);
+            return Evaluation.of(null, queries.queries().data(), dimension, partitioning,
+                    queries.queries().rows() + " queries from " + queries.source(), metric, typicalLength);
         }
         if (options.evalQueries == 0) {
             return null;
@@ -80,7 +87,7 @@ final class EvalQueries {
                 metric, typicalLength);
     }
 
-    private static FloatMatrix read(String uri, int dimension, BuildOptions options, Configuration hadoop) throws IOException {
+    private static FromFile read(String uri, int dimension, BuildOptions options, Configuration hadoop) throws IOException {
         Path path = new Path(uri);
         // Checked first: a directory, a Parquet table or a missing file failed naming the local copy, or not the option
         // (probe helper 45: "Destination exists and is not a directory: /tmp/hnswseg-eval-....parquet").
@@ -114,7 +121,7 @@ final class EvalQueries {
                     throw new InvalidInputException("--eval-queries-file " + uri + ": " + e.getMessage());
                 }
             }
-            return m;
+            return new FromFile(m, status.getPath().toString());
         } finally {
             LocalFiles.discardTemporary(local);
         }

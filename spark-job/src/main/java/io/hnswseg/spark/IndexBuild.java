@@ -1,7 +1,6 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.distance.VectorKernels;
-import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.routing.KMeansTrainer;
 import org.apache.hadoop.conf.Configuration;
@@ -147,7 +146,7 @@ final class IndexBuild {
                     + vecs.dimension);
         }
         JobConfig config = config(input, vecs.dimension, commit.startRun());
-        FloatMatrix evalFile = EvalQueries.file(options, vecs.dimension, hadoop());
+        EvalQueries.FromFile evalFile = EvalQueries.file(options, vecs.dimension, hadoop());
         int partitions = partitions(vecs.rows, vecs.dimension);
         boolean kmeans = kmeans(partitions);
         if (kmeans) {
@@ -208,7 +207,7 @@ final class IndexBuild {
         long rows = sample.rowsRead;
         int dimension = sample.dimension;
         JobConfig config = config(input, dimension, commit.startRun());
-        FloatMatrix evalFile = EvalQueries.file(options, dimension, hadoop());
+        EvalQueries.FromFile evalFile = EvalQueries.file(options, dimension, hadoop());
         double vectorLength = sample.refuseUnresolvable(evalFile, options.metricValue(), input);
         int partitions = partitions(rows, dimension);
         Partitioning partitioning = partitioning(partitions, sample, config, rows);

@@ -203,7 +203,8 @@ final class Sample {
      * @return the rows' typical length ({@link Vectors#typicalLength}), which the manifest records so that readers
      *         can judge their queries the same way
      */
-    double refuseUnresolvable(FloatMatrix evalFile, Metric metric, String input) {
+    double refuseUnresolvable(EvalQueries.FromFile fromFile, Metric metric, String input) {
+        FloatMatrix evalFile = fromFile == null ? null : fromFile.queries();
         boolean trained = rows > 0;
         float[] judged = trained ? vectors : evalVectors;
         int judgedRows = trained ? rows : evalIds.length;
