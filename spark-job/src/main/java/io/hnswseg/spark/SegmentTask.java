@@ -60,6 +60,7 @@ final class SegmentTask {
         Path file = new Path(config.outputRoot(), relative);
         long writeStart = System.nanoTime();
         SegmentInfo info;
+        double readBackSeconds;
         try {
             FileSystem fs = IndexCommit.fileSystem(config.output, hadoop);
             // Never overwrite: a file already there belongs to another attempt.
@@ -67,7 +68,7 @@ final class SegmentTask {
             HadoopWrites.create(fs, file, false, out -> written[0] = SegmentWriter.write(graph, TestFaults.segmentStream(config, partition, out),
                     config.centroidCrc32c(partition), config.centroidBias(partition)));
             info = written[0];
-            readBack(fs, file, info);
+            readBackSeconds = readBack(fs, file, info);
         } catch (IOException e) {
             String message = String.valueOf(e.getMessage());
             throw new UncheckedIOException("partition " + partition + ": cannot write its segment"
@@ -76,10 +77,10 @@ final class SegmentTask {
         double writeSeconds = (System.nanoTime() - writeStart) / 1e9;
         double seconds = readNanos / 1e9 + buildSeconds + evalSeconds + writeSeconds;
         LOG.info(String.format("partition %d: %d vectors; read %.2f s, built %.2f s (%.0f vectors/s, %d thread%s, %s), "
-                        + "recall measured %.2f s, wrote %d bytes in %.2f s -> %s",
+                        + "recall measured %.2f s, wrote %d bytes in %.2f s%s -> %s",
                 partition, info.count(), readNanos / 1e9, buildSeconds, info.count() / buildSeconds, config.threadsPerTask,
-                config.threadsPerTask == 1 ? "" : "s",
-                graph.scoring(), evalSeconds, info.bytes(), writeSeconds, file));
+                config.threadsPerTask == 1 ? "" : "s", graph.scoring(), evalSeconds, info.bytes(), writeSeconds,
+                readBackSeconds > 0 ? String.format(" (%.2f s of it reading it back to check it)", readBackSeconds) : "", file));
         if (config.failFirstAttempts && task != null && task.attemptNumber() == 0) {
             throw new IllegalStateException("injected failure of the first attempt of partition " + partition + " (test hook)");
         }
@@ -106,11 +107,14 @@ final class SegmentTask {
      * Reads a segment back from an object store and checks it holds what was written ({@link HadoopWrites#needsReadBack}):
      * the build committed an index no reader could open (probe helper 94). A mismatch fails the task, whose retry writes
      * the segment anew.
+     *
+     * @return the seconds it took, 0 where the store needs no reading back
      */
-    private static void readBack(FileSystem fs, Path file, SegmentInfo written) throws IOException {
+    private static double readBack(FileSystem fs, Path file, SegmentInfo written) throws IOException {
         if (!HadoopWrites.needsReadBack(fs)) {
-            return;
+            return 0;
         }
+        long start = System.nanoTime();
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         byte[] footer = new byte[8];
         long read = 0;
@@ -132,5 +136,6 @@ final class SegmentTask {
                     + (java.util.Arrays.equals(footer, written.footer()) ? "" : " and another footer") + " where " + written.bytes()
                     + " bytes of CRC32C " + MappedSegment.hex(written.crc32c()) + " were written");
         }
+        return (System.nanoTime() - start) / 1e9;
     }
 }
