@@ -34,6 +34,7 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
         }
     }
 
+    /** The options from the environment ({@code HNSWSEG_CACHE_DIR}, {@code HNSWSEG_S3_ENDPOINT}, {@code AWS_REGION}), a search thread per core. */
     public static ReaderOptions defaults() {
         String cache = System.getenv("HNSWSEG_CACHE_DIR");
         Path cacheDir = cache != null && !cache.isBlank() ? Path.of(cache)
@@ -48,14 +49,17 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
         return s == null || s.isBlank() ? null : s;
     }
 
+    /** These options with another {@link #cacheDir}. */
     public ReaderOptions withCacheDir(Path dir) {
         return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
     }
 
+    /** These options with {@link #verifyChecksums} on or off. */
     public ReaderOptions withVerifyChecksums(boolean verify) {
         return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
     }
 
+    /** These options with another {@link #searchThreads}. */
     public ReaderOptions withSearchThreads(int threads) {
         return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
     }
@@ -65,14 +69,17 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
         return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null, lazySegments);
     }
 
+    /** These options with another {@link #s3Region}. */
     public ReaderOptions withS3Region(String region) {
         return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle, lazySegments);
     }
 
+    /** These options with {@link #lazySegments} on or off. */
     public ReaderOptions withLazySegments(boolean lazy) {
         return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazy);
     }
 
+    /** These options with path-style addressing on or off: off for a store that wants virtual-hosted names ({@code bucket.endpoint/key}). */
     public ReaderOptions withS3PathStyle(boolean pathStyle) {
         return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle, lazySegments);
     }

@@ -100,11 +100,13 @@ public final class BuildOptions implements Serializable {
         return this;
     }
 
+    /** HNSW's M: links per node on the upper layers, twice that on layer 0 ({@code --m}). */
     public BuildOptions m(int value) {
         m = value;
         return this;
     }
 
+    /** The beam of each insertion's search ({@code --ef-construction}). */
     public BuildOptions efConstruction(int value) {
         efConstruction = value;
         return this;
@@ -116,6 +118,7 @@ public final class BuildOptions implements Serializable {
         return this;
     }
 
+    /** The seed of the build's random draws: the sample, the k-means, the nodes' levels ({@code --seed}). */
     public BuildOptions seed(long value) {
         seed = value;
         return this;

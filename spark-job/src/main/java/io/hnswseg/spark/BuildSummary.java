@@ -22,18 +22,22 @@ public final class BuildSummary {
         return figures;
     }
 
+    /** The distinct vectors indexed. */
     public long vectors() {
         return ((Number) figures.get("vectors")).longValue();
     }
 
+    /** The segments written (a partition left empty has none). */
     public int segments() {
         return ((Number) figures.get("segments")).intValue();
     }
 
+    /** Seconds from reading the input to the committed manifest, Spark's start-up excluded. */
     public double seconds() {
         return ((Number) figures.get("seconds")).doubleValue();
     }
 
+    /** {@link #vectors()} over {@link #seconds()}, rounded. */
     public double vectorsPerSecond() {
         return ((Number) figures.get("vectors_per_second")).doubleValue();
     }

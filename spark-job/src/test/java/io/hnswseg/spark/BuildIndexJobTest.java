@@ -1004,6 +1004,24 @@ class BuildIndexJobTest {
         assertEquals("a Dataset", JobFixtures.manifest(output).summary().get("input"));
     }
 
+    /** The API's build from a URI, and its summary's figures as the manifest records them (review helper 99: untested). */
+    @Test
+    void theApisBuildFromAUriReturnsTheManifestsFigures() throws IOException {
+        Path input = JobFixtures.writeFvecs(tmp.resolve("api-input.fvecs"), JobFixtures.clustered(3_000, 10, 8, 5)[0]);
+        Path output = tmp.resolve("api-built");
+        BuildSummary built = HnswsegSpark.build(spark, input.toString(), output.toString(),
+                new BuildOptions().partitions(2).evalQueries(200));
+        IndexManifest manifest = JobFixtures.manifest(output);
+        assertEquals(3_000, built.vectors());
+        assertEquals(manifest.segments().size(), built.segments());
+        assertEquals(manifest.quality().defaults().recallAt10(), built.recallAt10());
+        assertEquals(manifest.quality().reached(), built.targetRecallReached());
+        assertTrue(built.seconds() > 0 && Math.abs(built.vectorsPerSecond() - 3_000 / built.seconds()) < 0.05 * built.vectorsPerSecond(),
+                built.seconds() + " s, " + built.vectorsPerSecond() + " vectors/s");
+        assertEquals(output.toUri().toString().replace("file:///", "file:/").replaceAll("/$", ""), built.output().replaceAll("/$", ""));
+        assertEquals(manifest.summary().get("seconds"), built.figures().get("seconds"));
+    }
+
     /** Probe helper 43: columns a join, a narrow cast or the older mllib API leave were named in Spark's words or wrongly. */
     @Test
     void columnsAJoinANarrowIdOrTheOlderVectorsLeaveAreNamedClearly() {

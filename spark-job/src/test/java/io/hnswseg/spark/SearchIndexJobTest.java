@@ -122,6 +122,15 @@ class SearchIndexJobTest {
         Map<Long, Row> written = byId(spark.read().parquet(output.toString()));
         assertEquals(results.keySet(), written.keySet());
         results.forEach((id, row) -> assertEquals(row.getList(1), written.get(id).getList(1), "query " + id));
+        // The same from the table written as Parquet, by its URI (review helper 99: those variants were untested).
+        Path queries = tmp.resolve("queries-table");
+        table.write().parquet(queries.toString());
+        Map<Long, Row> byUri = byId(HnswsegSpark.search(spark, index.toString(), queries.toString(), options));
+        results.forEach((id, row) -> assertEquals(row.getList(1), byUri.get(id).getList(1), "query " + id));
+        Path uriOutput = tmp.resolve("out-uri");
+        assertEquals(1_000, HnswsegSpark.searchToParquet(spark, index.toString(), queries.toString(), uriOutput.toString(), options, false));
+        Map<Long, Row> writtenByUri = byId(spark.read().parquet(uriOutput.toString()));
+        results.forEach((id, row) -> assertEquals(row.getList(1), writtenByUri.get(id).getList(1), "query " + id));
         IndexSearch.Recall recall = search.recall(200, 7);
         assertEquals(200, recall.queries());
         assertTrue(recall.recall() >= 0.9 && recall.recall() <= 1.0, "recall@10 " + recall.recall());
