@@ -326,10 +326,6 @@ public final class Quantizer {
         return count;
     }
 
-    public int dimension() {
-        return scale.length;
-    }
-
     /** A copy of the per-dimension scales. */
     public float[] scale() {
         return scale.clone();

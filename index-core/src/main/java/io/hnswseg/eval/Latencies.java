@@ -16,10 +16,6 @@ public final class Latencies {
         nanos[count++] = elapsedNanos;
     }
 
-    public int count() {
-        return count;
-    }
-
     public double meanMillis() {
         long sum = 0;
         for (int i = 0; i < count; i++) {

@@ -38,10 +38,6 @@ final class Beam {
         return size;
     }
 
-    boolean isFull() {
-        return size >= width;
-    }
-
     /** The distance a node must beat to enter a full beam; infinite while the beam has room. */
     float worst() {
         return size < width ? Float.POSITIVE_INFINITY : ScoredNode.distanceOf(entries[size - 1]);

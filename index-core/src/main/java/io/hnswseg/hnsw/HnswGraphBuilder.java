@@ -48,7 +48,7 @@ public final class HnswGraphBuilder {
      * without codes, and once the graph is built.
      */
     private int[] codeHashes;
-    /** What construction and searches score, and why; see {@link #scoring()}. */
+    /** What construction and searches score, and why; see {@link HnswGraph#scoring()}. */
     private String scoring = "float vectors (int8 codes off)";
 
     /**
@@ -129,10 +129,6 @@ public final class HnswGraphBuilder {
     /** The graph being built (tests drive the linking steps on it directly). */
     HnswGraph graph() {
         return graph;
-    }
-
-    public int dimension() {
-        return graph.dimension;
     }
 
     /**

@@ -8,8 +8,6 @@ import java.util.Arrays;
  */
 public record SearchResults(long[] ids, float[] distances) {
 
-    public static final SearchResults EMPTY = new SearchResults(new long[0], new float[0]);
-
     public SearchResults {
         if (ids.length != distances.length) {
             throw new IllegalArgumentException("ids and distances differ in length");

@@ -65,10 +65,6 @@ public final class VecsReader implements Closeable {
         return row;
     }
 
-    public String name() {
-        return name;
-    }
-
     /**
      * Reads the next record's components into {@code into} (as floats; bvecs bytes become 0..255).
      *

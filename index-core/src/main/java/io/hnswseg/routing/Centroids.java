@@ -99,11 +99,6 @@ public final class Centroids {
         return crc.getValue();
     }
 
-    /** The same centroids with other biases. */
-    public Centroids withBiases(float[] newBiases) {
-        return new Centroids(metric, dimension, data, newBiases);
-    }
-
     /** Buffers of {@link #distances}, one per thread, so routing a vector allocates nothing. */
     public static final class Scratch {
         private final float[] vector;

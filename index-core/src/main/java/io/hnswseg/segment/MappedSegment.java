@@ -268,14 +268,10 @@ public final class MappedSegment implements VectorIndex, Closeable {
     }
 
     /**
-     * The exact {@code k} nearest vectors of this segment by brute force (ties by node order, a vector's copies right
-     * after it): the truth a search is measured against. Fails as {@link #search} does.
+     * The exact {@code k} nearest vectors of this segment to each query by brute force (ties by node order, a vector's
+     * copies right after it), reading the segment once for all of them: the truth a search is measured against. Fails
+     * as {@link #search} does.
      */
-    public SearchResults exactSearch(float[] query, int k) {
-        return guarded(() -> GraphSearcher.exact(graph, query, k));
-    }
-
-    /** {@link #exactSearch(float[], int)} for many queries, reading the segment once for all of them. */
     public SearchResults[] exactSearch(float[][] queries, int k) {
         return guarded(() -> GraphSearcher.exact(graph, queries, k));
     }

@@ -551,6 +551,7 @@ public final class IndexReader implements AutoCloseable {
         return removed;
     }
 
+    /** The manifest the index was opened by. */
     public IndexManifest manifest() {
         return manifest;
     }
@@ -568,6 +569,7 @@ public final class IndexReader implements AutoCloseable {
         return location;
     }
 
+    /** The segments the manifest lists (opened or, with lazy segments, not yet). */
     public int segmentCount() {
         return segments.count();
     }
@@ -592,10 +594,12 @@ public final class IndexReader implements AutoCloseable {
         return manifest.totalCount();
     }
 
+    /** The vectors' (and so each query's) dimension. */
     public int dimension() {
         return dimension;
     }
 
+    /** The distance the index ranks by. */
     public Metric metric() {
         return metric;
     }

@@ -67,7 +67,7 @@ final class SegmentCache {
     Path fetch(IndexManifest.Segment segment, String name, Downloader downloader) throws IOException {
         Path target = copyOf(dir, segment);
         Files.createDirectories(target.getParent());
-        if (Files.isRegularFile(target) && problem(target, segment, name) == null) {
+        if (Files.isRegularFile(target) && problem(target, segment) == null) {
             return target;
         }
         // A download that arrived whole and is not the manifest's says something about the object, which a
@@ -91,7 +91,7 @@ final class SegmentCache {
                     transfer = new Unavailable(name + ": download attempt " + attempt + " of " + ATTEMPTS + " failed: " + e.getMessage(), e);
                 }
                 if (arrived) {
-                    String problem = problem(partial, segment, name);
+                    String problem = problem(partial, segment);
                     if (problem == null) {
                         Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                         return target;
@@ -116,7 +116,7 @@ final class SegmentCache {
     }
 
     /** Why {@code file} is not a valid copy of {@code segment}, or null when it is. */
-    static String problem(Path file, IndexManifest.Segment segment, String name) throws IOException {
+    static String problem(Path file, IndexManifest.Segment segment) throws IOException {
         long size = Files.size(file);
         if (size != segment.bytes()) {
             return "has " + size + " bytes, the manifest says " + segment.bytes() + (size < segment.bytes() ? " (truncated)" : "");

@@ -88,7 +88,7 @@ final class BlockReducer {
             throw new InvalidInputException("column " + config.idColumn + " has duplicate ids: " + String.join(", ", repeated)
                     + "; ids must be unique");
         }
-        SegmentResult seen = SegmentResult.empty(ID_CHECK, 0, 0);
+        SegmentResult seen = SegmentResult.empty(ID_CHECK, 0);
         seen.count = n;
         seen.rowFingerprint = fingerprint;
         return seen;

@@ -12,8 +12,9 @@ import java.util.concurrent.Callable;
 
 /**
  * The build command: {@code spark-submit --class io.hnswseg.spark.BuildIndexJob hnswseg-spark-job-*-app.jar
- * --input URI --output URI [options]}, or {@code bin/hnswseg build ...} in local mode. A thin wrapper of
- * {@link HnswsegSpark#build}: parses options, starts the session, prints the summary.
+ * --input URI --output URI [options]}, or {@code bin/hnswseg build ...} in local mode. Parses options, starts the
+ * session, runs the build {@link HnswsegSpark#build(org.apache.spark.sql.SparkSession, String, String, BuildOptions)} runs (with Spark's
+ * start-up time for the summary) and prints the summary.
  */
 @Command(name = "build", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Build an HNSW index with Spark: one segment per partition, manifest.json written last.")

@@ -33,7 +33,7 @@ final class EverySegmentPass {
     private EverySegmentPass() {
     }
 
-    /** The second pass's partials, one per segment in {@code built}, for {@link Evaluation#merge(List, List, double, double)}. */
+    /** The second pass's partials, one per segment in {@code built}, for {@link Evaluation#merge(List, List, double, double, io.hnswseg.distance.Metric)}. */
     static List<Evaluation.Partial> run(JavaSparkContext jsc, Evaluation evaluation, JobConfig config, List<SegmentResult> built,
                                         Map<String, String> settings) {
         String output = config.outputRoot().toString();

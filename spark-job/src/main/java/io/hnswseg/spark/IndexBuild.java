@@ -310,7 +310,6 @@ final class IndexBuild {
         c.input = input;
         c.output = output;
         c.idColumn = options.idColumn;
-        c.vectorColumn = options.vectorColumn;
         c.metric = options.metricValue().externalName();
         c.m = options.m;
         c.efConstruction = options.efConstruction;

@@ -530,12 +530,11 @@ final class IndexCommit implements java.io.Closeable {
         }
     }
 
-    /** {@link #newRunId()} drawing candidates from {@code draw} (tests make it repeat). */
+    /** A run id no file at the output carries, drawn from {@code draw} ({@link #startRun} draws at random; tests make it repeat). */
     String newRunId(Supplier<String> draw) throws IOException {
         Set<String> taken = new HashSet<>();
         for (String dir : new String[]{"segments", "routing"}) {
             for (FileStatus f : list(dir)) {
-                String name = f.getPath().getName();
                 taken.add(Vacuum.runOfBuilt(f.getPath().getName()));
             }
         }

@@ -73,7 +73,6 @@ final class IndexSearch implements Serializable {
     final transient JavaRDD<Query> queries;
     final transient SparkSession spark;
     final SharedIndex.Spec index;
-    final int dimension;
     final Metric metric;
     final int k;
     final int ef;
@@ -101,7 +100,6 @@ final class IndexSearch implements Serializable {
         IndexManifest.Segment first = manifest.segments().get(0);
         this.answeredBy = "index " + indexUri + " whose first segment is " + first.path()
                 + " (CRC32C " + io.hnswseg.segment.MappedSegment.hex(first.crc32c()) + ", as inspect lists it)";
-        this.dimension = manifest.dimension();
         this.metric = manifest.metricValue();
         this.k = options.k;
         this.excludeSelf = options.excludeSelf;

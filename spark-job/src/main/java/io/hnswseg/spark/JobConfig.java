@@ -18,7 +18,6 @@ final class JobConfig implements Serializable {
     String input;
     String output;
     String idColumn;
-    String vectorColumn;
     String metric;
     int m;
     int efConstruction;

@@ -12,8 +12,9 @@ import java.util.concurrent.Callable;
 /**
  * The batch search command: {@code spark-submit --class io.hnswseg.spark.SearchIndexJob
  * hnswseg-spark-job-*-app.jar --index URI --queries URI --output URI [options]}, or {@code bin/hnswseg
- * search-job ...} in local mode. A thin wrapper of {@link HnswsegSpark#search}: the k nearest neighbours
- * of every query, written as Parquet {@code (id bigint, neighbors array<bigint>, distances array<float>)}.
+ * search-job ...} in local mode. Runs what {@link HnswsegSpark#searchToParquet} runs, and prints its summary: the k
+ * nearest neighbours of every query, written as Parquet {@code (id bigint, neighbors array<bigint>, distances
+ * array<float>)}, complete or not at all.
  */
 @Command(name = "search-job", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Search an index with every row of a query table or file, in Spark; write Parquet (id, neighbors, distances).")

@@ -8,14 +8,11 @@ final class SegmentResult implements Serializable {
     private static final long serialVersionUID = 1L;
 
     int partition;
-    /** Spark's task attempt id: unique within the application, also across stage retries. */
-    long attempt;
     /** Relative to the index directory, with '/'; null for a partition without vectors. */
     String path;
     long count;
     long bytes;
     long crc32c;
-    double buildSeconds;
     double seconds;
     /** Vectors of the segment that are a second copy of a row near a partition boundary ({@code --replication}). */
     long replicas;
@@ -34,10 +31,9 @@ final class SegmentResult implements Serializable {
     }
 
     /** A partition with no vectors: it has no segment, but is still accounted for. */
-    static SegmentResult empty(int partition, long attempt, long skipped) {
+    static SegmentResult empty(int partition, long skipped) {
         SegmentResult r = new SegmentResult();
         r.partition = partition;
-        r.attempt = attempt;
         r.skipped = skipped;
         return r;
     }

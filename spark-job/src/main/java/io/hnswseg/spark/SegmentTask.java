@@ -44,7 +44,7 @@ final class SegmentTask {
         long attempt = task == null ? 0 : task.taskAttemptId();
         if (builder.size() == 0) {
             LOG.info("partition {}: no vectors, no segment", partition);
-            return SegmentResult.empty(partition, attempt, skipped);
+            return SegmentResult.empty(partition, skipped);
         }
         long start = System.nanoTime();
         HnswGraph graph = builder.build(config.threadsPerTask);
@@ -86,12 +86,10 @@ final class SegmentTask {
         }
         SegmentResult r = new SegmentResult();
         r.partition = partition;
-        r.attempt = attempt;
         r.path = relative;
         r.count = info.count();
         r.bytes = info.bytes();
         r.crc32c = info.crc32c();
-        r.buildSeconds = buildSeconds;
         r.seconds = seconds;
         r.replicas = replicas;
         r.skipped = skipped;
