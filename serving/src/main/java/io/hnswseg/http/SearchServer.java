@@ -140,8 +140,8 @@ public final class SearchServer implements AutoCloseable {
     }
 
     private final ServedIndex index;
-    /** Whether the server reopens its index when a build replaces it at its location (else it only says so). */
-    private final boolean follows;
+    /** Reads the manifest at the index's location every {@link #INDEX_CHECK_EVERY}, and follows or reports a replacement. */
+    private final IndexFollower follower;
     private final Limits limits;
     private final Server server;
     private final ServerConnector connector;
@@ -155,10 +155,6 @@ public final class SearchServer implements AutoCloseable {
     private final long started = System.nanoTime();
     /** Asks every {@link #INDEX_CHECK_EVERY} whether the index at the reader's location was replaced. */
     private final ScheduledExecutorService indexCheck;
-    /** Null while the index served is the one at its location; else what /health and /stats say about it. */
-    private volatile String replaced;
-    /** Indexes opened in place of the one served since the start. */
-    private final LongAdder reloads = new LongAdder();
     /** Test hook: runs in the search thread before each search; null in use. */
     volatile Runnable searchHook;
 
@@ -197,7 +193,7 @@ public final class SearchServer implements AutoCloseable {
 
     private SearchServer(ServedIndex index, boolean follows, String bind, int port, Limits limits) throws IOException {
         this.index = index;
-        this.follows = follows;
+        this.follower = new IndexFollower(index, follows);
         this.limits = limits;
         BlockingQueue<Runnable> queue = limits.queue() == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue());
         this.searches = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.SECONDS, queue,
@@ -241,100 +237,11 @@ public final class SearchServer implements AutoCloseable {
     /** How often the server reads its index's manifest again to find out whether a build replaced it. */
     public static final java.time.Duration INDEX_CHECK_EVERY = java.time.Duration.ofSeconds(30);
 
-    /**
-     * Reads the manifest at the served index's location again; once it differs (a build with {@code
-     * --overwrite}), a following server opens the new index and swaps it in, and another says it is stale in
-     * the log, /health and /stats. The probe helper of the eighteenth stop found servers answering the replaced
-     * index with nothing saying so, until a vacuum removed its files and every search failed.
-     */
+    /** Reads the index's manifest again, and follows or reports a replacement ({@link IndexFollower#check}). */
     void checkIndex() {
-        ServedIndex.Generation g = index.acquire();
-        if (g == null) {
-            return;
-        }
-        String was = replaced;
-        try {
-            IndexManifest there;
-            try {
-                there = g.reader.manifestAtSource();
-            } catch (IOException | RuntimeException e) {
-                if (IndexReader.answeredByStore(e)) {
-                    // The index was removed, its manifest damaged, or access to it refused. Probe helper 72 found /health
-                    // saying ok meanwhile; the opened index still answers, as after a replacement.
-                    say("at " + g.reader.location() + " can no longer be opened (" + io.hnswseg.io.LocalFiles.describe(e) + "): this"
-                            + " server still answers from the index it opened", was);
-                }
-                // Else a store that does not answer now says nothing about the index: the last answer stands.
-                return;
-            }
-            if (there.equals(g.reader.manifest())) {
-                replaced = null;
-                return;
-            }
-            String what = "replaced at " + g.reader.location() + " by a newer build: this server still answers from the index it"
-                    + " opened";
-            if (follows) {
-                if (there.equals(refused) && System.nanoTime() - refusedAt < RETRY_REFUSED_NANOS) {
-                    // Opening it failed a moment ago (review helper 31: an index the server cannot take was opened,
-                    // mapped and checked again every 30 s): wait for another build, or try again later. Said as then,
-                    // in case a check in between said something else (review helper 79).
-                    say(refusedSaid, was);
-                    return;
-                }
-                try {
-                    IndexReader next = g.reader.reopen();
-                    try {
-                        index.swap(next);
-                    } catch (RuntimeException e) {
-                        next.close();
-                        throw e;
-                    }
-                    replaced = null;
-                    refused = null;
-                    reloads.increment();
-                    LOG.log(System.Logger.Level.INFO, String.format("serving the new index at %s: %d segment%s, %d vectors of dimension %d;"
-                                    + " searches already running finish on the one it replaced", next.location(), next.segmentCount(),
-                            next.segmentCount() == 1 ? "" : "s", next.size(), next.dimension()));
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    if (IndexReader.mayPass(e)) {
-                        // The store failed the download (an outage, a timeout): the index may be fine, so the next check tries it.
-                        what += ", because the new one cannot be downloaded now (" + io.hnswseg.io.LocalFiles.describe(e)
-                                + "); tried again in " + INDEX_CHECK_EVERY.toSeconds() + " s";
-                    } else {
-                        refused = there;
-                        refusedAt = System.nanoTime();
-                        what += ", because the new one cannot be served (" + io.hnswseg.io.LocalFiles.describe(e) + "); a later build is"
-                                + " tried when it lands, this one again in " + RETRY_REFUSED_NANOS / 60_000_000_000L + " minutes";
-                        refusedSaid = what;
-                    }
-                }
-            } else {
-                what += "; restart it to serve the new one (the old one's files go at the next vacuum)";
-            }
-            say(what, was);
-        } finally {
-            g.release();
-        }
+        follower.check();
     }
 
-    /** Makes {@code what} the index's state in /health and /stats, and logs it when it differs from {@code was}. */
-    private void say(String what, String was) {
-        replaced = what;
-        if (!what.equals(was)) {
-            LOG.log(System.Logger.Level.WARNING, "the index " + what);
-        }
-    }
-
-    /** A replacing index that could not be served is tried again after this long (sooner if another replaces it). */
-    private static final long RETRY_REFUSED_NANOS = 5 * 60_000_000_000L;
-    /** The manifest of the replacing index last refused, and when (touched by the checking thread only). */
-    private IndexManifest refused;
-    private long refusedAt;
-    /** What /health said when {@link #refused} was refused. */
-    private String refusedSaid;
-
-    private static final System.Logger LOG = System.getLogger(SearchServer.class.getName());
 
     /** What a request that leaves out ef or nprobe gets. */
     public Defaults defaults() {
@@ -468,7 +375,7 @@ public final class SearchServer implements AutoCloseable {
         } finally {
             g.release();
         }
-        String stale = replaced;
+        String stale = follower.replaced();
         if (health.ok() && health.unavailableSegments().isEmpty()) {
             reply(response, callback, 200, stale == null ? Map.of("status", "ok") : Map.of("status", "stale", "index", stale));
             return;
@@ -663,8 +570,8 @@ public final class SearchServer implements AutoCloseable {
             IndexReader reader = g.reader;
             Map<String, Object> stats = new LinkedHashMap<>();
             stats.put("index", reader.location());
-            stats.put("index_replaced", replaced != null);
-            stats.put("index_reloads", reloads.sum());
+            stats.put("index_replaced", follower.replaced() != null);
+            stats.put("index_reloads", follower.reloads());
             stats.put("segments", reader.segmentCount());
             stats.put("vectors", reader.size());
             stats.put("dimension", reader.dimension());
