@@ -29,7 +29,7 @@ import java.util.Set;
  *
  * <p>JSON field names are snake_case, e.g. {@code "format_version"}, {@code "total_count"}.
  *
- * @param totalCount distinct vectors in the index; the segments' counts add up to it plus
+ * @param totalCount the vectors (input rows) in the index, exact copies included; the segments' counts add up to it plus
  *                   {@link Routing#replicatedVectors()}
  * @param routing    null for an index partitioned at random (every query visits every segment)
  * @param quality    null when the build measured no recall

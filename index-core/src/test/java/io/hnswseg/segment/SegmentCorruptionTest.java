@@ -148,8 +148,17 @@ class SegmentCorruptionTest {
         TestSegments.little(intoTheGraph).putInt((int) layout.copiesOffset() + 4 * 9, 20);
         refusedOnOpen(TestSegments.withValidChecksum(intoTheGraph), "node 9 has its next copy at node 20, which is linked into the graph");
         byte[] merged = copies.clone();
-        TestSegments.little(merged).putInt((int) layout.copiesOffset() + 4 * 9, 11);
-        refusedOnOpen(TestSegments.withValidChecksum(merged), "node 10 has its next copy at node 11, which is in another chain already");
+        TestSegments.little(merged).putInt((int) layout.copiesOffset(), 2);
+        refusedOnOpen(TestSegments.withValidChecksum(merged), "node 1 has its next copy at node 2, which is in another chain already");
+        // A chain into another vector's copies (or a copy whose vector was changed) returned it at the distance of the
+        // chain's first node (probe helper 98).
+        byte[] another = copies.clone();
+        TestSegments.little(another).putInt((int) layout.copiesOffset() + 4 * 9, 11);
+        refusedOnOpen(TestSegments.withValidChecksum(another), "node 9 has its next copy at node 11, whose vector differs in component 0");
+        byte[] changed = copies.clone();
+        int component = (int) layout.vectorsOffset() + 4 * (16 * 5 + 3);
+        TestSegments.little(changed).putFloat(component, TestSegments.little(changed).getFloat(component) + 1);
+        refusedOnOpen(TestSegments.withValidChecksum(changed), "node 4 has its next copy at node 5, whose vector differs in component 3");
     }
 
     /** Searching a file opened without verification fails naming the file and {@code problem}. */

@@ -22,7 +22,7 @@ public final class BuildSummary {
         return figures;
     }
 
-    /** The distinct vectors indexed. */
+    /** The vectors (input rows) indexed, exact copies included, each replicated vector once. */
     public long vectors() {
         return ((Number) figures.get("vectors")).longValue();
     }
