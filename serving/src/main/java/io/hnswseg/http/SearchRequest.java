@@ -16,8 +16,11 @@ import java.util.List;
  * @param k      results wanted, 1..{@link SearchServer#MAX_K} (default 10)
  * @param ef     search beam, k..{@link SearchServer#MAX_EF} (default: the server's ef, raised to k)
  * @param nprobe segments visited on a k-means index, 0 = all (default: the server's nprobe)
+ * @param idsAsStrings answer the ids as JSON strings (default false): JavaScript's {@code JSON.parse} reads a number
+ *               past 2^53 as the nearest double, so a browser or Node client got another id for 1234567890123456789
+ *               (1234567890123456800) without a word
  */
-record SearchRequest(float[] vector, int k, int ef, int nprobe) {
+record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStrings) {
 
     /** Strict: a body with anything after its object ({@code {...} xyz}) is malformed, not a request. */
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -31,7 +34,7 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
     }
 
     /** The fields a body may have, in the order messages list them. */
-    private static final List<String> FIELDS = List.of("vector", "k", "ef", "nprobe");
+    private static final List<String> FIELDS = List.of("vector", "k", "ef", "nprobe", "ids_as_strings");
 
     /**
      * Parses and checks a body against an index of {@code dimension}; a request without ef or nprobe gets
@@ -81,7 +84,11 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe) {
         int ef = intField(request, "ef", Math.max(defaults.ef(), k), k, SearchServer.MAX_EF);
         // Its range depends on the index: the reader checks it, with the one message for every caller.
         int nprobe = intField(request, "nprobe", defaults.nprobe(), Integer.MIN_VALUE, Integer.MAX_VALUE);
-        return new SearchRequest(query, k, ef, nprobe);
+        JsonNode asStrings = request.get("ids_as_strings");
+        if (asStrings != null && !asStrings.isBoolean() && !asStrings.isNull()) {
+            throw new BadRequest("field 'ids_as_strings' must be true or false, got " + asStrings);
+        }
+        return new SearchRequest(query, k, ef, nprobe, asStrings != null && asStrings.asBoolean());
     }
 
     private static int intField(JsonNode request, String name, int fallback, int min, int max) throws BadRequest {

@@ -51,7 +51,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <ul>
  *   <li>{@code POST /search} with {@code {"vector": [...], "k": 10, "ef": 64, "nprobe": 2}} answers
  *   {@code {"ids": [...], "distances": [...], "took_ms": ...}} ({@code k} defaults to 10, {@code ef} and
- *   {@code nprobe} to the server's {@link Defaults});</li>
+ *   {@code nprobe} to the server's {@link Defaults}; {@code "ids_as_strings": true} answers the ids as strings);</li>
  *   <li>{@code GET /health} answers 200 {@code {"status": "ok"}}, or 503 with {@code {"status": "failing",
  *   "failed_segments": {...}}} when a segment failed a search, or {@code {"status": "stopping"}} during
  *   shutdown; 200 with {@code {"status": "degraded", "unavailable_segments": {...}}} while a lazy reader's
@@ -503,7 +503,8 @@ public final class SearchServer implements AutoCloseable {
             }
             served.increment();
             Map<String, Object> answer = new LinkedHashMap<>();
-            answer.put("ids", results.ids());
+            answer.put("ids", query.idsAsStrings() ? Arrays.stream(results.ids()).mapToObj(Long::toString).toArray(String[]::new)
+                    : results.ids());
             answer.put("distances", results.distances());
             answer.put("took_ms", (System.nanoTime() - start) / 1e6);
             reply(response, callback, 200, answer);

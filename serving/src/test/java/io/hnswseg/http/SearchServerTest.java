@@ -73,6 +73,33 @@ class SearchServerTest {
         assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
     }
 
+    /**
+     * Ids past 2^53 as JSON numbers reach a JavaScript client as the nearest double: Node's JSON.parse read
+     * 1234567890123456789 as 1234567890123456800. Asked for, they come as strings, exact.
+     */
+    @Test
+    void idsPastTheDoublesComeExactAsStringsWhenAsked() throws Exception {
+        java.nio.file.Path dir = tmp.resolve("wide-ids");
+        long first = 1_234_567_890_123_456_000L;
+        TestIndexes.write(dir, data[0], 2, new HnswParams(8, 40, 1, Metric.L2), 1, first);
+        try (IndexReader wide = IndexReader.open(dir.toString());
+             SearchServer served = new SearchServer(wide, "127.0.0.1", 0, 2)) {
+            float[] q = data[1].row(2);
+            SearchResults expected = wide.search(q, 10, 40);
+            for (boolean strings : new boolean[]{true, false}) {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + served.port() + "/search"))
+                        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(java.util.Map.of("vector", q, "ef", 40,
+                                "ids_as_strings", strings)))).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+                JsonNode ids = JSON.readTree(r.body()).get("ids");
+                for (int i = 0; i < 10; i++) {
+                    assertTrue(expected.ids()[i] >= first && (strings ? ids.get(i).isTextual() : ids.get(i).isIntegralNumber()), r.body());
+                    assertEquals(Long.toString(expected.ids()[i]), ids.get(i).asText(), r.body());
+                }
+            }
+        }
+    }
+
     @Test
     void nprobeRoutesLikeTheReader() throws Exception {
         FloatMatrix[] routedData = TestIndexes.clustered(4_000, 10, 8, 5);
@@ -375,7 +402,8 @@ class SearchServerTest {
                 {"{\"vector\": [[1, 2, 3, 4, 5, 6, 7, 8]]}", "vector[0] is not a number"},
                 {"{\"vector\": [1, 2, 3", "Unexpected end-of-input: expected close marker for Array"},
                 {"[".repeat(1200), "exceeds the maximum allowed (1000)"},
-                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"topk\": 3}", "unknown field 'topk': a search takes vector, k, ef, nprobe"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"topk\": 3}", "unknown field 'topk': a search takes vector, k, ef, nprobe, ids_as_strings"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"ids_as_strings\": \"yes\"}", "field 'ids_as_strings' must be true or false, got \"yes\""},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprob\": 1}", "unknown field 'nprob'"},
         };
         for (String[] c : cases) {
