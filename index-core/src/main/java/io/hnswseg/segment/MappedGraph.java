@@ -138,16 +138,14 @@ final class MappedGraph implements GraphView {
      * The copies section, checked: each chain must run to larger node numbers inside the segment, so that a
      * search following one (to return a vector's copies) always ends; and a copy must be in one chain only,
      * on level 0 without links and not the entry node, as the builder leaves it, so that a search returns it
-     * once (a walked node is returned as itself, a copy only through its chain). A copy's vector must also equal the
-     * one before it in its chain, component by component: a search returns it at that node's distance, so a copy
-     * that is not one (a writer's fault the CRC does not catch) would be an answer at a distance it does not have
-     * (probe helper 98).
+     * once (a walked node is returned as itself, a copy only through its chain). A copy's vector must also equal its
+     * chain's first node's, component by component ({@code ==}, as the builder chains them): a search returns it at
+     * that node's distance, so a copy that is not one (a writer's fault the CRC does not catch) would be an answer at
+     * a distance it does not have (probe helper 98).
      */
     private int[] copyChains(long offset) {
         int[] next = file.readInts(offset, size);
         boolean[] chained = new boolean[size];
-        float[] head = new float[dimension];
-        float[] copied = new float[dimension];
         for (int node = 0; node < size; node++) {
             int copy = next[node];
             if (copy == -1) {
@@ -160,18 +158,33 @@ final class MappedGraph implements GraphView {
                 throw corrupt(node, "has its next copy at node " + copy + ", which is " + (chained[copy] ? "in another chain already"
                         : "linked into the graph") + ": a copy is in one chain, on level 0, without links");
             }
-            file.getFloats(vectorsOffset + 4L * dimension * node, head, 0, dimension);
-            file.getFloats(vectorsOffset + 4L * dimension * copy, copied, 0, dimension);
-            for (int d = 0; d < dimension; d++) {
-                if (head[d] != copied[d]) {
-                    throw corrupt(node, "has its next copy at node " + copy + ", whose vector differs in component " + d + " ("
-                            + head[d] + " against " + copied[d] + "): a copy holds the same vector");
-                }
-            }
             chained[copy] = true;
             copies++;
         }
+        sameVectorsAlong(next, chained);
         return next;
+    }
+
+    /** Each chain's copies against its first node, read once (chains checked well-formed by {@link #copyChains}). */
+    private void sameVectorsAlong(int[] next, boolean[] chained) {
+        float[] first = new float[dimension];
+        float[] copied = new float[dimension];
+        for (int head = 0; head < size; head++) {
+            if (next[head] == -1 || chained[head]) {
+                continue;
+            }
+            file.getFloats(vectorsOffset + 4L * dimension * head, first, 0, dimension);
+            for (int before = head, copy = next[head]; copy != -1; before = copy, copy = next[copy]) {
+                file.getFloats(vectorsOffset + 4L * dimension * copy, copied, 0, dimension);
+                for (int d = 0; d < dimension; d++) {
+                    if (first[d] != copied[d]) {
+                        throw corrupt(before, "has its next copy at node " + copy + ", whose vector differs in component " + d
+                                + " from its chain's first node " + head + " (" + copied[d] + " against " + first[d]
+                                + "): a copy holds the same vector");
+                    }
+                }
+            }
+        }
     }
 
     @Override

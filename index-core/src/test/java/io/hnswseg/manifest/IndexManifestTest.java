@@ -62,18 +62,24 @@ class IndexManifestTest {
 
     /**
      * One byte of the checksum's name altered made it an unknown field, read past with the manifest unchecked (probe
-     * helper 97); a manifest without the field must end with one this reader knows, as every earlier build's does.
+     * helper 97); a last field that looks like it is refused. Other unknown fields are read past, last too, so that a
+     * later build's manifest stays readable with its checksum removed by hand (review helper 101).
      */
     @Test
     void aChecksumWhoseNameWasAlteredIsRefused() {
         String sealed = new String(sample().toJson(), StandardCharsets.UTF_8);
         String changed = sealed.replace("\"dimension\" : 128", "\"dimension\" : 129");
-        refused(changed.replace("manifest_crc32c", "manifest_crc33c"), "no field manifest_crc32c", "\"manifest_crc33c\"",
-                "damaged");
+        refused(changed.replace("manifest_crc32c", "manifest_crc33c"), "its last field \"manifest_crc33c\"", "damaged or edited");
         refused(changed.replace("manifest_crc32c", "manifest_crc32C"), "\"manifest_crc32C\"");
-        // An unknown field anywhere else is still read past (a later format may add some), and so is a known field last.
-        String unknownFirst = edited(sample().toJson()).replaceFirst("\\{", "{ \"added_later\" : 1,");
-        assertEquals(128, IndexManifest.parse(unknownFirst.getBytes(StandardCharsets.UTF_8), "unknown first").dimension());
+        String unsealed = edited(sample().toJson());
+        String addedFirst = unsealed.replaceFirst("\\{", "{ \"added_later\" : 1,");
+        assertEquals(128, IndexManifest.parse(addedFirst.getBytes(StandardCharsets.UTF_8), "added first").dimension());
+        String addedLast = unsealed.substring(0, unsealed.lastIndexOf('}')) + ", \"added_later\" : 1 }";
+        assertEquals(128, IndexManifest.parse(addedLast.getBytes(StandardCharsets.UTF_8), "added last").dimension());
+        // The shape of a manifest from before vector_length was recorded (2026-12-05): it ends with summary.
+        assertTrue(unsealed.contains("\"summary\"") && !unsealed.contains("vector_length"), unsealed);
+        assertTrue(unsealed.strip().matches("(?s).*\"summary\" : \\{[^{}]*\\}\\s*}"), "ends with summary: " + unsealed);
+        assertEquals(128, IndexManifest.parse(unsealed.getBytes(StandardCharsets.UTF_8), "summary last").dimension());
     }
 
     private static void refused(String json, String... fragments) {

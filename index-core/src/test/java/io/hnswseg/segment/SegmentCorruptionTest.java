@@ -154,6 +154,7 @@ class SegmentCorruptionTest {
         // chain's first node (probe helper 98).
         byte[] another = copies.clone();
         TestSegments.little(another).putInt((int) layout.copiesOffset() + 4 * 9, 11);
+        TestSegments.little(another).putInt((int) layout.copiesOffset() + 4 * 10, -1);
         refusedOnOpen(TestSegments.withValidChecksum(another), "node 9 has its next copy at node 11, whose vector differs in component 0");
         byte[] changed = copies.clone();
         int component = (int) layout.vectorsOffset() + 4 * (16 * 5 + 3);

@@ -49,6 +49,47 @@ class SegmentRoundTripTest {
         return p;
     }
 
+    /**
+     * Every copy the builder chains opens: 0.0 and -0.0 are one vector, and under cosine so are v and 2v or v / 2
+     * (always) or 3v (when it normalises alike). A segment whose copy does not hold its chain's vector is refused on open (probe helper
+     * 98), so what the builder calls a copy must be exactly what that check accepts, with codes and without.
+     */
+    @Test
+    void everyCopyTheBuilderChainsOpens() throws Exception {
+        java.util.Random random = new java.util.Random(98);
+        int dim = 12;
+        int distinct = 200;
+        float[] rows = new float[3 * distinct * dim];
+        for (int r = 0; r < distinct; r++) {
+            for (int d = 0; d < dim; d++) {
+                rows[r * dim + d] = d == 0 ? 0f : (float) random.nextGaussian();
+            }
+            for (int d = 0; d < dim; d++) {
+                float x = rows[r * dim + d];
+                rows[(distinct + r) * dim + d] = d == 0 ? -0f : x;                      // the same vector, -0.0 for 0.0
+                rows[(2 * distinct + r) * dim + d] = x * (r % 3 == 0 ? 3f : r % 3 == 1 ? 2f : 0.5f); // copies under cosine
+            }
+        }
+        for (Metric metric : Metric.values()) {
+            for (boolean codes : new boolean[]{true, false}) {
+                HnswGraphBuilder builder = new HnswGraphBuilder(dim, 3 * distinct, new HnswParams(8, 40, 1, metric, codes));
+                for (int r = 0; r < 3 * distinct; r++) {
+                    builder.add(r, rows, r * dim);
+                }
+                HnswGraph built = builder.build(2);
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                SegmentWriter.write(built, out);
+                try (MappedSegment segment = MappedSegment.open(file(out.toByteArray()), true)) {
+                    int copies = 3 * distinct - segment.distinctCount();
+                    long scaledExactly = java.util.stream.IntStream.range(0, distinct).filter(r -> r % 3 != 0).count();
+                    assertTrue(metric == Metric.COSINE ? copies >= distinct + scaledExactly : copies == distinct,
+                            metric + ", codes " + codes + ": " + copies + " copies");
+                    assertEquals(3 * distinct, segment.search(Arrays.copyOfRange(rows, 0, dim), 3 * distinct, 3 * distinct).ids().length);
+                }
+            }
+        }
+    }
+
     @Test
     void mappedSegmentGivesExactlyTheResultsOfTheGraph() throws Exception {
         assertEquals(bytes.length, info.bytes());
