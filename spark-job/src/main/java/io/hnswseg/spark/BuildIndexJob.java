@@ -193,7 +193,7 @@ public final class BuildIndexJob implements Callable<Integer> {
             System.out.printf("  recall@10 measured by the build: %s at nprobe %s, ef %s (%s)%n", s.get("recall_at_10"),
                     Integer.valueOf(0).equals(nprobe) ? "all" : nprobe, s.get("default_ef"),
                     Boolean.TRUE.equals(s.get("target_recall_reached")) ? "the readers' default"
-                            : "TARGET NOT REACHED: the cheapest point within " + Evaluation.NEAR_BEST + " of the best measured, " + s.get("best_recall_at_10"));
+                            : "TARGET NOT REACHED: the cheapest point within " + GridChoice.NEAR_BEST + " of the best measured, " + s.get("best_recall_at_10"));
             if (s.get("best_routed") != null) {
                 System.out.printf("  the readers search every segment by default; the best routed point (a reader's --nprobe, --ef): %s%n",
                         s.get("best_routed"));

@@ -47,7 +47,7 @@ final class BuildRecall {
         stages.put("recall_merge_seconds", BuildStages.round((System.nanoTime() - evalStart) / 1e9));
         if (!quality.reached() && partitioning.routed()) {
             LOG.info(String.format("recall@10: no routed setting reaches %s (best %s); measuring every segment with the full beam "
-                    + "(nprobe 0)", options.targetRecall, describe(Evaluation.best(quality.grid()))));
+                    + "(nprobe 0)", options.targetRecall, describe(GridChoice.best(quality.grid()))));
             try {
                 Map<String, String> settings = IndexBuild.settings(jsc.hadoopConfiguration());
                 quality = stages.timed("recall_every_segment", () -> evaluation.merge(partials,
@@ -67,22 +67,22 @@ final class BuildRecall {
                 LOG.warn("recall@10: could not measure every segment, keeping the routed grid: " + why);
             }
         }
-        String best = describe(Evaluation.best(quality.grid()));
+        String best = describe(GridChoice.best(quality.grid()));
         // A best point measured above the target but not clear of it by the sample's margin: said, or "does NOT reach 0.95,
         // best 0.9550" contradicted itself (review helper 85).
-        String withinMargin = quality.reached() || Evaluation.best(quality.grid()).recallAt10() < options.targetRecall ? ""
+        String withinMargin = quality.reached() || GridChoice.best(quality.grid()).recallAt10() < options.targetRecall ? ""
                 : String.format("; measured above it, but not by %.3g standard errors of the estimate over these %d queries"
-                        + " (more --eval-queries measure it closer)", Evaluation.CONFIDENCE_Z, quality.queries());
+                        + " (more --eval-queries measure it closer)", GridChoice.CONFIDENCE_Z, quality.queries());
         LOG.info(String.format("recall@10 measured on %d queries: %s target %s%s; default %s%s", quality.queries(),
                 quality.reached() ? "reaches" : "does NOT reach", options.targetRecall, withinMargin, describe(quality.defaults()),
-                quality.reached() ? "" : " (the cheapest within " + Evaluation.NEAR_BEST + " of the best, " + best + ")"));
+                quality.reached() ? "" : " (the cheapest within " + GridChoice.NEAR_BEST + " of the best, " + best + ")"));
         if (quality.queries() < FEW_EVAL_QUERIES) {
             // Probe helper 45: one query "reached" the target at recall 1.0 without a word.
             // A small input gives no more queries than it has rows to sample (a 50-vector build was told --eval-queries 1000).
             boolean inputTooSmall = options.evalQueriesFile == null && quality.queries() < options.evalQueries;
             LOG.warn(String.format("recall@10 rests on %d queries only, each 1/%d of it: the readers' default was chosen with a margin"
                     + " for that (its recall less %.3g standard errors reaches the target), so it may search more than it needs to, and"
-                    + " its figure is rough; %s", quality.queries(), quality.queries(), Evaluation.CONFIDENCE_Z, inputTooSmall
+                    + " its figure is rough; %s", quality.queries(), quality.queries(), GridChoice.CONFIDENCE_Z, inputTooSmall
                     ? "the input's sample held no more distinct vectors than that, so --eval-queries-file with 1000 or more queries like "
                     + "the data measures it closely" : "--eval-queries 1000 or more measures it closely"));
         }

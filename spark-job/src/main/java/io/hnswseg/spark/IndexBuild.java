@@ -492,8 +492,8 @@ final class IndexBuild {
             summary.put("default_nprobe", quality.defaults().nprobe());
             summary.put("default_ef", quality.defaults().ef());
             summary.put("target_recall_reached", quality.reached());
-            summary.put("best_recall_at_10", Evaluation.best(quality.grid()).recallAt10());
-            IndexManifest.GridPoint routed = Evaluation.bestRouted(quality.grid());
+            summary.put("best_recall_at_10", GridChoice.best(quality.grid()).recallAt10());
+            IndexManifest.GridPoint routed = GridChoice.bestRouted(quality.grid());
             if (quality.defaults().nprobe() == 0 && routed != null) {
                 // The readers will search every segment: say what that costs against the best a routed search got.
                 summary.put("best_routed", String.format(Locale.ROOT,

@@ -730,7 +730,7 @@ class BuildIndexJobTest {
             assertEquals(quality.defaults().ef(), reader.defaultEf());
         }
         // The summary says what searching every segment costs against the best routed point.
-        IndexManifest.GridPoint routed = Evaluation.bestRouted(quality.grid());
+        IndexManifest.GridPoint routed = GridChoice.bestRouted(quality.grid());
         assertEquals(bestRouted, routed.recallAt10());
         String cost = String.valueOf(JobFixtures.manifest(tmp.resolve("scattered")).summary().get("best_routed"));
         assertTrue(cost.startsWith("recall " + routed.recallAt10() + " at nprobe " + routed.nprobe() + ", ef " + routed.ef()
@@ -744,7 +744,7 @@ class BuildIndexJobTest {
                 "--ef-construction", "8", "--eval-queries", "300", "--target-recall", "1.0");
         double best = missed.grid().stream().mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
         assertTrue(!missed.reached() && best < 1.0, missed.toString());
-        IndexManifest.GridPoint cheapestNearBest = missed.grid().stream().filter(p -> p.recallAt10() >= best - Evaluation.NEAR_BEST)
+        IndexManifest.GridPoint cheapestNearBest = missed.grid().stream().filter(p -> p.recallAt10() >= best - GridChoice.NEAR_BEST)
                 .min(java.util.Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)).orElseThrow();
         assertEquals(JobFixtures.counted(cheapestNearBest), JobFixtures.counted(missed.defaults()), missed.grid().toString());
 

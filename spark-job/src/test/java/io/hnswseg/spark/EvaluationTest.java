@@ -27,15 +27,15 @@ class EvaluationTest {
         GridPoint costly = point(0, 16, 0.95, 5_000);
         List<GridPoint> grid = List.of(cheapLucky, costly);
         // 50 queries: a standard error of about 0.03 at the cheap point, 0.01 at the costly one.
-        Evaluation.Choice rough = Evaluation.choose(grid, Map.of("8/64", 0.03, "0/16", 0.01), 0.9);
+        GridChoice.Choice rough = GridChoice.choose(grid, Map.of("8/64", 0.03, "0/16", 0.01), 0.9);
         assertEquals(costly, rough.point());
         assertTrue(rough.reached());
         // Measured closely (thousands of queries), the cheap point is the default.
-        Evaluation.Choice close = Evaluation.choose(grid, Map.of("8/64", 0.001, "0/16", 0.001), 0.9);
+        GridChoice.Choice close = GridChoice.choose(grid, Map.of("8/64", 0.001, "0/16", 0.001), 0.9);
         assertEquals(cheapLucky, close.point());
         assertTrue(close.reached());
         // Nowhere clear of the target: not reached, and the cheapest point near the best recall is the default.
-        Evaluation.Choice missed = Evaluation.choose(List.of(cheapLucky, point(0, 16, 0.906, 5_000)),
+        GridChoice.Choice missed = GridChoice.choose(List.of(cheapLucky, point(0, 16, 0.906, 5_000)),
                 Map.of("8/64", 0.03, "0/16", 0.03), 0.9);
         assertFalse(missed.reached());
         assertEquals(cheapLucky, missed.point(), "within 0.005 of the best recall, and cheaper");
