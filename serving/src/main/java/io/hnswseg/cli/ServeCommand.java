@@ -76,6 +76,15 @@ final class ServeCommand implements Callable<Integer> {
             // A request may ask for at most MAX_EF: a default wider than that would search wider than any request may.
             throw new IllegalArgumentException("--ef must be in 1.." + SearchServer.MAX_EF + " (the range of a request's ef), got " + ef);
         }
+        if (bind.isBlank()) {
+            // Java reads an empty host as loopback, and the startup line then named no host (probe helper 102).
+            throw new IllegalArgumentException("--bind must name an address: 127.0.0.1 (loopback, the default), ::1, 0.0.0.0 or ::"
+                    + " (every interface), or a host name");
+        }
+        if (port < 0 || port > 65_535) {
+            // Before the index is opened: of a large S3 index, every segment was downloaded first (probe helper 102).
+            throw new IllegalArgumentException("--port must be in 0..65535 (0: any free port), got " + port);
+        }
         IndexReader reader = index.open();
         SearchServer server;
         try {
@@ -91,15 +100,30 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }));
-        System.err.printf("serving %s on http://%s:%d (POST /search, GET /health, GET /stats): default ef %d, nprobe %s; "
+        System.err.printf("serving %s on %s (POST /search, GET /health, GET /stats): default ef %d, nprobe %s; "
                         + "%d searches at once, each fanned out to a shared pool of %d search thread%s besides its own, queue %d (then 503), idle timeout %s, at most %d connections, bodies up to %d MiB; "
                         + "follows the index (checked every %d s, a build that replaces it is opened and served); SIGTERM or Ctrl-C stops gracefully%n",
-                reader.location(), bind, server.port(), server.defaults().ef(),
+                reader.location(), where(bind, server.port()), server.defaults().ef(),
                 server.defaults().nprobe() == 0 ? "all" : String.valueOf(server.defaults().nprobe()), httpThreads,
                 reader.searchThreads() - 1, reader.searchThreads() == 2 ? "" : "s", queue, format(idleTimeout), maxConnections,
                 SearchServer.MAX_BODY_BYTES >> 20, SearchServer.INDEX_CHECK_EVERY.toSeconds());
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The address clients connect to, as a URL they can use: an IPv6 literal in brackets ({@code http://::1:8080}
+     * was refused by curl, Node and Python: probe helper 102), and for a wildcard the loopback URL and that every
+     * interface listens.
+     */
+    static String where(String bind, int port) {
+        String host = bind.startsWith("[") && bind.endsWith("]") ? bind.substring(1, bind.length() - 1) : bind;
+        boolean any = host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+        if (any) {
+            return "every interface, port " + port + " (this host: http://" + (host.contains(":") ? "[::1]" : "127.0.0.1") + ":"
+                    + port + ")";
+        }
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     private static void atLeast(String flag, int value, int least) {

@@ -41,6 +41,9 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
      * the server's. The reader checks nprobe against the index's segments.
      */
     static SearchRequest parse(byte[] body, int dimension, SearchServer.Defaults defaults) throws BadRequest {
+        if (body.length == 0) {
+            throw new BadRequest("empty body: expected a JSON object like {\"vector\": [...], \"k\": 10}");
+        }
         JsonNode request;
         try {
             request = JSON.readTree(body);
@@ -77,7 +80,9 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
             JsonNode x = vector.get(i);
             query[i] = (float) x.doubleValue();
             if (!Float.isFinite(query[i])) {
-                throw new BadRequest("vector[" + i + "] is not a finite float: " + x);
+                // Past a double's range the parser holds Infinity, which would print as the string "Infinity".
+                throw new BadRequest("vector[" + i + "] is not a finite float: " + (Double.isFinite(x.doubleValue()) ? x
+                        : "beyond the range of a double"));
             }
         }
         int k = intField(request, "k", 10, 1, SearchServer.MAX_K);
@@ -96,8 +101,14 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
         if (node == null || node.isNull()) {
             return fallback;
         }
+        if (node.isFloatingPointNumber() && Double.isFinite(node.doubleValue()) && node.doubleValue() == Math.rint(node.doubleValue())
+                && Math.abs(node.doubleValue()) < 1e18) {
+            // 10.0 is the integer 10: clients whose numbers are all doubles send it so (probe helper 102).
+            node = com.fasterxml.jackson.databind.node.LongNode.valueOf((long) node.doubleValue());
+        }
         if (!node.isIntegralNumber()) {
-            throw new BadRequest("field '" + name + "' must be an integer, got " + node);
+            throw new BadRequest("field '" + name + "' must be an integer, got " + (node.isNumber() && !Double.isFinite(node.doubleValue())
+                    ? "a number beyond the range of a double" : node));
         }
         if (!node.canConvertToInt()) {
             // Bounds only where the field has its own: nprobe's depend on the index, which the reader checks.

@@ -13,6 +13,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -205,6 +206,9 @@ public final class SearchServer implements AutoCloseable {
         server = new Server(ioThreads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        // "//search", what a base URL ending in "/" plus "/search" makes, reaches the routes (as /search) rather than
+        // Jetty's 400 "Ambiguous URI empty segment" (probe helper 102).
+        http.setUriCompliance(UriCompliance.DEFAULT.with("hnswseg", UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT));
         connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(bind);
         connector.setPort(port);
@@ -282,7 +286,7 @@ public final class SearchServer implements AutoCloseable {
         }
 
         private void route(Request request, Response response, Callback callback) {
-            String path = request.getHttpURI().getPath();
+            String path = request.getHttpURI().getPath().replaceAll("/{2,}", "/");
             if (isShutdown()) {
                 response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
                 reply(response, callback, 503, path.equals("/health") ? Map.of("status", "stopping")
@@ -291,7 +295,7 @@ public final class SearchServer implements AutoCloseable {
             }
             switch (path) {
                 case "/search" -> {
-                    if (allowed("POST", request, response, callback)) {
+                    if (allowed("POST", request, response, callback) && plainBody(request, response, callback)) {
                         search(request, response, callback);
                     }
                 }
@@ -354,13 +358,40 @@ public final class SearchServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the request uses {@code method}, else answered 405. HEAD goes where GET does (HTTP asks it of every GET
+     * resource, and uptime checkers probe with it: they saw a healthy server as down, probe helper 102); Jetty sends
+     * the answer's headers without its body.
+     */
     private static boolean allowed(String method, Request request, Response response, Callback callback) {
-        if (method.equals(request.getMethod())) {
+        boolean get = method.equals("GET");
+        if (method.equals(request.getMethod()) || get && "HEAD".equals(request.getMethod())) {
             return true;
         }
-        response.getHeaders().put(HttpHeader.ALLOW, method);
+        response.getHeaders().put(HttpHeader.ALLOW, get ? "GET, HEAD" : method);
         reply(response, callback, 405, error(request.getMethod() + " is not allowed here, use " + method));
         return false;
+    }
+
+    /**
+     * Whether a search request says everything in its JSON body, uncompressed, else answered: a query string was
+     * ignored (a client that asked for {@code ?ids_as_strings=true} got numbers, which JavaScript rounds), and a gzip
+     * body was "malformed JSON ... CTRL-CHAR, code 31" (probe helper 102).
+     */
+    private static boolean plainBody(Request request, Response response, Callback callback) {
+        String query = request.getHttpURI().getQuery();
+        if (query != null) {
+            reply(response, callback, 400, error("a search reads no query parameters (got ?" + query + "): put vector, k, ef,"
+                    + " nprobe and ids_as_strings in the JSON body"));
+            return false;
+        }
+        String encoding = request.getHeaders().get(HttpHeader.CONTENT_ENCODING);
+        if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
+            reply(response, callback, 415, error("Content-Encoding " + encoding + " is not supported: send the JSON body"
+                    + " uncompressed"));
+            return false;
+        }
+        return true;
     }
 
     private void health(Response response, Callback callback) {

@@ -157,6 +157,17 @@ class CliTest {
         assertTrue(message.contains("--cache-dir " + queries + " is a file"), message);
         message = error("serve", "--index", index.toString(), "--http-threads", "0");
         assertTrue(message.contains("--http-threads must be at least 1, got 0"), message);
+        // Refused before the index is opened (of an S3 index, every segment was downloaded first: probe helper 102).
+        message = error("serve", "--index", tmp.resolve("no-such-index").toString(), "--port", "70000");
+        assertTrue(message.contains("--port must be in 0..65535 (0: any free port), got 70000"), message);
+        message = error("serve", "--index", index.toString(), "--bind", "");
+        assertTrue(message.contains("--bind must name an address"), message);
+        // The startup line's URL is one a client can use (it printed http://::1:8080).
+        assertEquals("http://[::1]:8080", ServeCommand.where("::1", 8080));
+        assertEquals("http://[::1]:8080", ServeCommand.where("[::1]", 8080));
+        assertEquals("http://localhost:80", ServeCommand.where("localhost", 80));
+        assertEquals("every interface, port 80 (this host: http://[::1]:80)", ServeCommand.where("::", 80));
+        assertEquals("every interface, port 80 (this host: http://127.0.0.1:80)", ServeCommand.where("0.0.0.0", 80));
         message = error("serve", "--index", index.toString(), "--idle-timeout", "0");
         assertTrue(message.contains("--idle-timeout must be above 0"), message);
         message = usageError("serve", "--index", index.toString(), "--idle-timeout", "9999999999999999m");

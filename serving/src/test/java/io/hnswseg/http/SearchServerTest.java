@@ -74,6 +74,33 @@ class SearchServerTest {
     }
 
     /**
+     * What clients in other languages send (probe helper 102): 10.0 for an integer, a doubled slash from a base URL
+     * ending in "/", HEAD from an uptime checker; and what they must not have ignored: a query string (a client asking
+     * ?ids_as_strings=true got numbers) and a gzip body.
+     */
+    @Test
+    void requestsAsOtherClientsSendThem() throws Exception {
+        String body = "{\"vector\": " + Arrays.toString(data[1].row(0)) + ", \"k\": 3.0, \"ef\": 1E+1}";
+        HttpResponse<String> r = send("POST", "/search", body);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(3, JSON.readTree(r.body()).get("ids").size());
+        assertEquals(200, send("POST", "//search", body).statusCode());
+        HttpResponse<String> query = send("POST", "/search?k=3&ids_as_strings=true", body);
+        assertEquals(400, query.statusCode(), query.body());
+        assertTrue(query.body().contains("a search reads no query parameters (got ?k=3&ids_as_strings=true)"), query.body());
+        HttpResponse<String> gzip = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/search"))
+                .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(415, gzip.statusCode(), gzip.body());
+        HttpResponse<String> head = send("HEAD", "/health", null);
+        assertEquals(200, head.statusCode());
+        assertEquals("", head.body());
+        assertEquals(200, send("HEAD", "/stats", null).statusCode());
+        HttpResponse<String> put = send("PUT", "/health", "{}");
+        assertEquals(405, put.statusCode());
+        assertEquals("GET, HEAD", put.headers().firstValue("Allow").orElse(""));
+    }
+
+    /**
      * Ids past 2^53 as JSON numbers reach a JavaScript client as the nearest double: Node's JSON.parse read
      * 1234567890123456789 as 1234567890123456800. Asked for, they come as strings, exact.
      */
@@ -405,6 +432,11 @@ class SearchServerTest {
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"topk\": 3}", "unknown field 'topk': a search takes vector, k, ef, nprobe, ids_as_strings"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"ids_as_strings\": \"yes\"}", "field 'ids_as_strings' must be true or false, got \"yes\""},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"nprob\": 1}", "unknown field 'nprob'"},
+                // Past a double's range: no quotes, as if the client had sent a string (probe helper 102).
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 1e400}", "field 'k' must be an integer, got a number beyond the range of a double"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 1e400]}", "vector[7] is not a finite float: beyond the range of a double"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 2.5}", "field 'k' must be an integer, got 2.5"},
+                {"", "empty body: expected a JSON object"},
         };
         for (String[] c : cases) {
             HttpResponse<String> r = send("POST", "/search", c[0]);
