@@ -250,6 +250,7 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
 
     /** Parses and validates a manifest; see {@link #read(InputStream, String)}. */
     public static IndexManifest parse(byte[] json, String name) {
+        JacksonVersion.require();
         boolean checked = ManifestChecksum.check(json, name);
         IndexManifest manifest;
         try {

@@ -94,6 +94,22 @@ class IndexManifestTest {
                 () -> IndexManifest.parse(json.getBytes(StandardCharsets.UTF_8), "idx/manifest.json")).getMessage();
     }
 
+    /**
+     * An application's Jackson before 2.15 failed every manifest with "Can not set final int field", blaming the index
+     * (probe helper 103, checked by hand with 2.10.5, 2.13.5 and 2.15.0 jars): it is named, with where it came from.
+     */
+    @Test
+    void aJacksonTooOldForManifestsIsNamed() throws Exception {
+        JacksonVersion.require();
+        java.net.URL jar = new java.net.URL("file:/app/lib/jackson-databind-2.13.5.jar");
+        String e = assertThrows(IllegalStateException.class, () -> JacksonVersion.require(
+                new com.fasterxml.jackson.core.Version(2, 13, 5, null, "com.fasterxml.jackson.core", "jackson-databind"), jar)).getMessage();
+        assertTrue(e.startsWith("hnswseg reads index manifests with jackson-databind 2.15 or later, and this JVM loaded 2.13.5 (from "
+                + jar + ")"), e);
+        JacksonVersion.require(new com.fasterxml.jackson.core.Version(2, 15, 0, null, null, null), null);
+        JacksonVersion.require(new com.fasterxml.jackson.core.Version(3, 0, 0, null, null, null), null);
+    }
+
     @Test
     void badManifestsNameTheProblem() {
         String good = edited(sample().toJson());

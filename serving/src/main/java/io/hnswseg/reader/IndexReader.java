@@ -4,6 +4,7 @@ import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.JacksonVersion;
 import io.hnswseg.segment.CorruptSegmentException;
 import io.hnswseg.segment.MappedSegment;
 
@@ -123,6 +124,7 @@ public final class IndexReader implements AutoCloseable {
     /** {@link #open(IndexSource, ReaderOptions)} as {@code manifestBytes} lists the index. */
     private static IndexReader open(IndexSource source, byte[] manifestBytes, ReaderOptions options) throws IOException {
         try {
+            JacksonVersion.require(); // before the manifest's class loads, which needs Jackson 2.12 (probe helper 103)
             String manifestName = source.location().replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
             IndexManifest manifest = IndexManifest.parse(manifestBytes, manifestName);
             IndexManifest.FileRef centroids = manifest.routed() ? manifest.routing().centroids() : null;
@@ -185,8 +187,8 @@ public final class IndexReader implements AutoCloseable {
      *               ({@link io.hnswseg.routing.ProbeBeams#needsMore}) or answer fewer than k (replicated vectors count
      *               in both their segments); 0 visits every segment with the full beam. An index partitioned at random
      *               takes only 0.
-     * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, k <= 0,
-     *                                  ef < k, ef > {@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()}
+     * @throws IllegalArgumentException for a query of the wrong dimension, NaN/Inf components, {@code k <= 0},
+     *                                  {@code ef < k}, {@code ef > }{@link #MAX_EF}, or nprobe outside 0..{@link #segmentCount()}
      * @throws CorruptSegmentException  when a segment turns out to be corrupt or changed on disk; the
      *                                  segment is then reported by {@link #health()}
      * @throws SegmentUnavailableException with {@link ReaderOptions#lazySegments()}, when a segment the query
