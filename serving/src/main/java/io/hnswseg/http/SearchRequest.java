@@ -41,7 +41,7 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
      * the server's. The reader checks nprobe against the index's segments.
      */
     static SearchRequest parse(byte[] body, int dimension, SearchServer.Defaults defaults) throws BadRequest {
-        if (body.length == 0) {
+        if (new String(body, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
             throw new BadRequest("empty body: expected a JSON object like {\"vector\": [...], \"k\": 10}");
         }
         JsonNode request;
@@ -101,10 +101,13 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
         if (node == null || node.isNull()) {
             return fallback;
         }
-        if (node.isFloatingPointNumber() && Double.isFinite(node.doubleValue()) && node.doubleValue() == Math.rint(node.doubleValue())
-                && Math.abs(node.doubleValue()) < 1e18) {
-            // 10.0 is the integer 10: clients whose numbers are all doubles send it so (probe helper 102).
-            node = com.fasterxml.jackson.databind.node.LongNode.valueOf((long) node.doubleValue());
+        String text = node.asText();
+        if (node.isFloatingPointNumber() && Double.isFinite(node.doubleValue()) && node.doubleValue() == Math.rint(node.doubleValue())) {
+            // 10.0 is the integer 10: clients whose numbers are all doubles send it so (probe helper 102); 1e18 is an
+            // integer too, out of every field's range.
+            double whole = node.doubleValue();
+            node = Math.abs(whole) < 0x1p62 ? com.fasterxml.jackson.databind.node.LongNode.valueOf((long) whole)
+                    : com.fasterxml.jackson.databind.node.LongNode.valueOf(whole < 0 ? Long.MIN_VALUE : Long.MAX_VALUE);
         }
         if (!node.isIntegralNumber()) {
             throw new BadRequest("field '" + name + "' must be an integer, got " + (node.isNumber() && !Double.isFinite(node.doubleValue())
@@ -112,7 +115,7 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
         }
         if (!node.canConvertToInt()) {
             // Bounds only where the field has its own: nprobe's depend on the index, which the reader checks.
-            throw new BadRequest("field '" + name + "' is " + node.asText() + (min == Integer.MIN_VALUE ? ", far out of range"
+            throw new BadRequest("field '" + name + "' is " + text + (min == Integer.MIN_VALUE ? ", far out of range"
                     : ", must be in [" + min + ", " + max + "]"));
         }
         int value = node.intValue();

@@ -286,7 +286,8 @@ public final class SearchServer implements AutoCloseable {
         }
 
         private void route(Request request, Response response, Callback callback) {
-            String path = request.getHttpURI().getPath().replaceAll("/{2,}", "/");
+            String sent = request.getHttpURI().getPath();
+            String path = sent.replaceAll("/{2,}", "/");
             if (isShutdown()) {
                 response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
                 reply(response, callback, 503, path.equals("/health") ? Map.of("status", "stopping")
@@ -309,7 +310,7 @@ public final class SearchServer implements AutoCloseable {
                         reply(response, callback, 200, stats());
                     }
                 }
-                default -> reply(response, callback, 404, error("no such endpoint: " + path
+                default -> reply(response, callback, 404, error("no such endpoint: " + sent
                         + " (try POST /search, GET /health, GET /stats)"));
             }
         }
@@ -380,16 +381,19 @@ public final class SearchServer implements AutoCloseable {
      */
     private static boolean plainBody(Request request, Response response, Callback callback) {
         String query = request.getHttpURI().getQuery();
-        if (query != null) {
+        if (query != null && !query.isEmpty()) {
             reply(response, callback, 400, error("a search reads no query parameters (got ?" + query + "): put vector, k, ef,"
                     + " nprobe and ids_as_strings in the JSON body"));
             return false;
         }
-        String encoding = request.getHeaders().get(HttpHeader.CONTENT_ENCODING);
-        if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
-            reply(response, callback, 415, error("Content-Encoding " + encoding + " is not supported: send the JSON body"
-                    + " uncompressed"));
-            return false;
+        // Every coding named, in every field: "identity" first and "gzip" in a second field passed (review helper 104).
+        for (String coding : request.getHeaders().getCSV(HttpHeader.CONTENT_ENCODING, false)) {
+            if (!coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+                response.getHeaders().put(HttpHeader.ACCEPT_ENCODING, "identity");
+                reply(response, callback, 415, error("Content-Encoding " + coding.strip() + " is not supported: send the JSON body"
+                        + " uncompressed"));
+                return false;
+            }
         }
         return true;
     }

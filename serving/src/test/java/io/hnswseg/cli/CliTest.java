@@ -168,6 +168,12 @@ class CliTest {
         assertEquals("http://localhost:80", ServeCommand.where("localhost", 80));
         assertEquals("every interface, port 80 (this host: http://[::1]:80)", ServeCommand.where("::", 80));
         assertEquals("every interface, port 80 (this host: http://127.0.0.1:80)", ServeCommand.where("0.0.0.0", 80));
+        assertEquals("every interface, port 80 (this host: http://[::1]:80)", ServeCommand.where("[::0]", 80));
+        assertEquals("http://[fe80::1%25eth0]:80", ServeCommand.where("fe80::1%eth0", 80));
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            message = error("serve", "--index", tmp.resolve("no-such-index").toString(), "--port", String.valueOf(taken.getLocalPort()));
+            assertTrue(message.contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), message);
+        }
         message = error("serve", "--index", index.toString(), "--idle-timeout", "0");
         assertTrue(message.contains("--idle-timeout must be above 0"), message);
         message = usageError("serve", "--index", index.toString(), "--idle-timeout", "9999999999999999m");

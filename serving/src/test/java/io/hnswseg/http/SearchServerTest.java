@@ -91,6 +91,13 @@ class SearchServerTest {
         HttpResponse<String> gzip = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/search"))
                 .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(415, gzip.statusCode(), gzip.body());
+        assertEquals("identity", gzip.headers().firstValue("Accept-Encoding").orElse(""));
+        // Every field counts: "identity" first, "gzip" second passed (review helper 104).
+        HttpResponse<String> second = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/search"))
+                .header("Content-Encoding", "identity").header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(415, second.statusCode(), second.body());
+        assertEquals(200, send("POST", "/search?", body).statusCode());
         HttpResponse<String> head = send("HEAD", "/health", null);
         assertEquals(200, head.statusCode());
         assertEquals("", head.body());
@@ -437,6 +444,8 @@ class SearchServerTest {
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 1e400]}", "vector[7] is not a finite float: beyond the range of a double"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 2.5}", "field 'k' must be an integer, got 2.5"},
                 {"", "empty body: expected a JSON object"},
+                {" \n ", "empty body: expected a JSON object"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 1e18}", "field 'k' is 1.0E18, must be in [1, 1000]"},
         };
         for (String[] c : cases) {
             HttpResponse<String> r = send("POST", "/search", c[0]);

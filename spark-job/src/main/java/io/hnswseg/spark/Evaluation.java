@@ -371,7 +371,7 @@ final class Evaluation implements Serializable {
     }
 
     /**
-     * The driver side: recall@10 at each (nprobe, ef) and the cheapest setting that reaches the target ({@link #choose}),
+     * The driver side: recall@10 at each (nprobe, ef) and the cheapest setting that reaches the target ({@link GridChoice#choose}),
      * cheapest by bytes of vectors scored per query: counted, so two builds of the same segments recommend
      * the same setting, where their timings (also recorded) move with the machine's load. When no point
      * reaches it, the cheapest within {@link GridChoice#NEAR_BEST} of the best recall measured.
