@@ -30,8 +30,8 @@ public final class JacksonVersion {
         if (loaded.getMajorVersion() == 2 && loaded.getMinorVersion() < OLDEST_MINOR) {
             throw new IllegalStateException("hnswseg reads index manifests with jackson-databind 2." + OLDEST_MINOR + " or later, and"
                     + " this JVM loaded " + loaded.toString().replace("-SNAPSHOT", "") + (where == null ? "" : " (from " + where + ")")
-                    + ": raise the application's Jackson to 2." + OLDEST_MINOR + " or later (its BOM, or jackson.version under"
-                    + " Spring Boot)");
+                    + ": raise the application's Jackson to 2." + OLDEST_MINOR + " or later (import jackson-bom 2." + OLDEST_MINOR
+                    + " or later first, or under Spring Boot set the property jackson-bom.version)");
         }
     }
 }
