@@ -85,7 +85,7 @@ final class ServeCommand implements Callable<Integer> {
             // Before the index is opened: of a large S3 index, every segment was downloaded first (probe helper 102).
             throw new IllegalArgumentException("--port must be in 0..65535 (0: any free port), got " + port);
         }
-        refuseUnlistenable(bind, port);
+        SearchServer.refuseUnlistenable(bind, port);
         IndexReader reader = index.open();
         SearchServer server;
         try {
@@ -133,19 +133,6 @@ final class ServeCommand implements Callable<Integer> {
         }
         // A zone id's "%" is "%25" in a URL (RFC 6874).
         return "http://" + (host.contains(":") ? "[" + host.replace("%", "%25") + "]" : host) + ":" + port;
-    }
-
-    /**
-     * Fails now, before the index is opened (of an S3 index, after every segment is downloaded), when the server could
-     * not listen at {@code bind}:{@code port}: an address of another host, a port in use or privileged (review helper 104).
-     */
-    private static void refuseUnlistenable(String bind, int port) throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
-            socket.bind(new java.net.InetSocketAddress(bind, port));
-        } catch (java.io.IOException e) {
-            throw new java.io.IOException("cannot listen on " + bind + ":" + port + ": " + e.getMessage()
-                    + " (the port may be in use or privileged, or --bind not an address of this host)", e);
-        }
     }
 
     private static void atLeast(String flag, int value, int least) {

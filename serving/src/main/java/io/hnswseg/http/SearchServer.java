@@ -230,12 +230,29 @@ public final class SearchServer implements AutoCloseable {
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof java.net.BindException) {
                     // Jetty says only "Failed to bind to /host:port"; the cause says why.
-                    throw new IOException("cannot listen on " + bind + ":" + port + ": " + t.getMessage()
-                            + " (the port may be in use or privileged, or --bind not an address of this host)", e);
+                    throw cannotListen(bind, port, t.getMessage(), e);
                 }
             }
             throw e instanceof IOException ioe ? ioe : new IOException("cannot serve on " + bind + ":" + port + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Fails now when a server could not listen at {@code bind}:{@code port} (an address of another host, a port in use or
+     * privileged): {@code serve} asks before it opens its index, which for an S3 index downloads every segment (review
+     * helper 104).
+     */
+    public static void refuseUnlistenable(String bind, int port) throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.bind(new java.net.InetSocketAddress(bind, port));
+        } catch (IOException e) {
+            throw cannotListen(bind, port, e.getMessage(), e);
+        }
+    }
+
+    private static IOException cannotListen(String bind, int port, String why, Exception cause) {
+        return new IOException("cannot listen on " + bind + ":" + port + ": " + why
+                + " (the port may be in use or privileged, or --bind not an address of this host)", cause);
     }
 
     /** How often the server reads its index's manifest again to find out whether a build replaced it. */

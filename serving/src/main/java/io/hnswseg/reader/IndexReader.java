@@ -127,17 +127,18 @@ public final class IndexReader implements AutoCloseable {
             JacksonVersion.require(); // before the manifest's class loads, which needs Jackson 2.12 (probe helper 103)
             String manifestName = source.location().replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
             IndexManifest manifest = IndexManifest.parse(manifestBytes, manifestName);
+            boolean checksummed = IndexManifest.checksummed(manifestBytes);
             IndexManifest.FileRef centroids = manifest.routed() ? manifest.routing().centroids() : null;
             SegmentRoutes routes = SegmentRoutes.of(manifest, centroids == null ? null : source.sideFile(centroids),
                     centroids == null ? null : source.location().replaceAll("/+$", "") + "/" + centroids.path());
             if (options.lazySegments()) {
                 // The source stays open for the segments still to come; the reader's close() closes it.
-                return new IndexReader(source.location(), manifest, IndexManifest.checksummed(manifestBytes),
-                        Segments.lazy(source, manifest, routes, options), routes, options);
+                return new IndexReader(source.location(), manifest, checksummed, Segments.lazy(source, manifest, routes, options),
+                        routes, options);
             }
             Segments segments = Segments.openAll(source, manifest, routes, options);
             source.close();
-            return new IndexReader(source.location(), manifest, IndexManifest.checksummed(manifestBytes), segments, routes, options);
+            return new IndexReader(source.location(), manifest, checksummed, segments, routes, options);
         } catch (IOException | RuntimeException | Error e) {
             source.close();
             throw e;
