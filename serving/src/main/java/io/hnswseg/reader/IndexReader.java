@@ -16,8 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An open index: its manifest and its segments, memory-mapped (all when it opens, or each on its first
@@ -39,15 +37,8 @@ public final class IndexReader implements AutoCloseable {
     private final SegmentRoutes routes;
     private final int defaultNprobe;
     private final int defaultEf;
-    /** Segments that failed a search, by file: what {@link #health()} reports. */
-    private final Map<String, String> failures = new ConcurrentHashMap<>();
-    /**
-     * Segments a lazy reader could not open (missing, not the manifest's, corrupt), by their place in the
-     * index: reported by {@link #health()} until a later search opens them.
-     */
-    private final Map<String, String> openFailures = new ConcurrentHashMap<>();
-    /** Segments a lazy reader could not download just now ({@link SegmentUnavailableException}), by place. */
-    private final Map<String, String> unavailable = new ConcurrentHashMap<>();
+    /** What went wrong with which segments: what {@link #health()} reports. */
+    private final SegmentHealth health = new SegmentHealth();
     private final int dimension;
     private final Metric metric;
     /** The manifest's typical vector length, 0 when it records none: short ip queries are searched scaled by it. */
@@ -57,8 +48,6 @@ public final class IndexReader implements AutoCloseable {
     private final boolean manifestChecksummed;
     /** Spreads each query's (and each batch's) segment searches over the calling thread and the search pool. */
     final FanOut fanOut;
-
-    private static final System.Logger LOG = System.getLogger(IndexReader.class.getName());
 
     /** The ef of {@link #search(float[], int)} when the manifest recommends none. */
     public static final int DEFAULT_EF = 64;
@@ -368,9 +357,7 @@ public final class IndexReader implements AutoCloseable {
         try {
             return segment.search(query, k, ef, cutoff);
         } catch (CorruptSegmentException e) {
-            if (failures.putIfAbsent(segment.name(), e.getMessage()) == null) {
-                LOG.log(System.Logger.Level.WARNING, "segment failed a search; queries that reach it fail from now on: " + e.getMessage());
-            }
+            health.searchFailed(segment.name(), e.getMessage());
             throw e;
         }
     }
@@ -388,30 +375,15 @@ public final class IndexReader implements AutoCloseable {
         try {
             segment = segments.get(s);
         } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
-            // One entry per segment, of the latest failure's kind.
-            boolean mayPass = e instanceof SegmentUnavailableException;
-            if ((mayPass ? unavailable : openFailures).put(where, e.getMessage()) == null) {
-                LOG.log(System.Logger.Level.WARNING, "cannot open segment " + where + " (searches that need it try again; a file refused as corrupt or not the"
-                        + " manifest's only once it changed): "
-                        + e.getMessage());
-            }
-            (mayPass ? openFailures : unavailable).remove(where);
+            health.openFailed(where, e);
             if (segments.ifOpen(s) != null) {
-                // Another search opened it meanwhile (and may have cleared the entry before this put).
-                forget(where);
+                // Another search opened it meanwhile (and may have cleared the entry before this failure's).
+                health.opened(where);
             }
             throw e;
         }
-        forget(where);
+        health.opened(where);
         return segment;
-    }
-
-    private void forget(String where) {
-        boolean failedBefore = openFailures.remove(where) != null;
-        failedBefore |= unavailable.remove(where) != null;
-        if (failedBefore) {
-            LOG.log(System.Logger.Level.INFO, "opened segment " + where + " after an earlier failure");
-        }
     }
 
     /**
@@ -421,9 +393,7 @@ public final class IndexReader implements AutoCloseable {
      * reader fail: its other segments answer, and the next search that needs it fetches it again.
      */
     public Health health() {
-        Map<String, String> failed = new TreeMap<>(openFailures);
-        failed.putAll(failures);
-        return new Health(failed.isEmpty(), failed, new TreeMap<>(unavailable));
+        return health.snapshot();
     }
 
     /**
