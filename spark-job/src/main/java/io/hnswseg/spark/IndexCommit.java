@@ -325,7 +325,7 @@ final class IndexCommit implements java.io.Closeable {
             if (fs.getClass().getName().equals(S3A)) {
                 S3ManifestPut.Result put;
                 try {
-                    put = conditionalPut(bytes.toByteArray());
+                    put = conditionalPut(fs, manifestPath, bytes.toByteArray(), before);
                 } catch (IOException e) {
                     try {
                         if (holds(bytes.toByteArray())) {
@@ -441,11 +441,11 @@ final class IndexCommit implements java.io.Closeable {
     /**
      * The conditional PUT on S3A, or {@link S3ManifestPut.Outcome#UNSUPPORTED} where this JVM cannot make
      * one: {@link S3ManifestPut} links against hadoop-aws and the AWS SDK, which a cluster may lack or ship
-     * older (Hadoop 3.4.1's SDK predates conditional writes), and is loaded only here.
+     * older (Hadoop 3.4.1's SDK predates conditional writes), and is loaded only through here.
      */
-    private S3ManifestPut.Result conditionalPut(byte[] data) throws IOException {
+    static S3ManifestPut.Result conditionalPut(FileSystem fs, Path path, byte[] data, FileStatus before) throws IOException {
         try {
-            return S3ManifestPut.put(fs, manifestPath, data, before);
+            return S3ManifestPut.put(fs, path, data, before);
         } catch (LinkageError e) {
             return new S3ManifestPut.Result(S3ManifestPut.Outcome.UNSUPPORTED,
                     "this JVM's S3A or AWS SDK lacks the calls a conditional write needs: " + e);

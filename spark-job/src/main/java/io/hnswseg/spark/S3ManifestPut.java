@@ -26,7 +26,8 @@ import java.io.IOException;
  * the caller loads this class only for an S3A output and takes a {@link LinkageError} as
  * {@link Outcome#UNSUPPORTED}, as it does a store that does not implement the condition, and falls back to
  * a plain PUT. Stores that accept the headers and ignore them (s3proxy, which the tests use) behave like
- * that plain PUT.
+ * that plain PUT. The request's options are found by name ({@link #plainOptions}): Hadoop 3.5 (Spark 4.2) renamed the
+ * factory method Hadoop 3.4 has, and a call compiled against one did not link on the other (probe helper 106).
  */
 final class S3ManifestPut {
 
@@ -62,7 +63,7 @@ final class S3ManifestPut {
     static Result put(FileSystem fs, Path path, byte[] data, FileStatus before) throws IOException {
         S3AFileSystem s3a = (S3AFileSystem) fs;
         PutObjectRequest.Builder request = s3a.getRequestFactory().newPutObjectRequestBuilder(s3a.pathToKey(path),
-                PutObjectOptions.keepingDirs(), data.length, false);
+                plainOptions(), data.length, false);
         S3Client client = s3a.getS3AInternals().getAmazonS3Client("hnswseg manifest commit");
         if (before == null) {
             request.ifNoneMatch("*");
@@ -74,6 +75,26 @@ final class S3ManifestPut {
             request.ifMatch(etag);
         }
         return put(client, request.build(), data);
+    }
+
+    /**
+     * A plain object's options, without conditions of S3A's own: {@code keepingDirs()} in Hadoop 3.4 (parent directory
+     * markers kept, as every S3A write of the build keeps them), {@code defaultOptions()} in Hadoop 3.5, which always keeps
+     * them.
+     *
+     * @throws NoSuchMethodError when this Hadoop has neither (a {@link LinkageError}, which callers take as unsupported)
+     */
+    static PutObjectOptions plainOptions() {
+        for (String factory : new String[] {"keepingDirs", "defaultOptions"}) {
+            try {
+                return (PutObjectOptions) PutObjectOptions.class.getMethod(factory).invoke(null);
+            } catch (NoSuchMethodException e) {
+                // the other Hadoop's name
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("S3A's PutObjectOptions." + factory + "(): " + e, e);
+            }
+        }
+        throw new NoSuchMethodError("S3A's PutObjectOptions has neither keepingDirs() (Hadoop 3.4) nor defaultOptions() (3.5)");
     }
 
     /**
