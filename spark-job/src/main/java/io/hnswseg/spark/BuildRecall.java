@@ -20,6 +20,8 @@ final class BuildRecall {
     private static final Logger LOG = LoggerFactory.getLogger(BuildRecall.class);
     /** Fewer measuring queries than this and the build says its recall is rough. */
     private static final int FEW_EVAL_QUERIES = 500;
+    /** How far recall counting ties may exceed recall by ids before the build says why. */
+    private static final double TIES_WORTH_SAYING = 0.01;
 
     private final JavaSparkContext jsc;
     private final BuildOptions options;
@@ -85,16 +87,12 @@ final class BuildRecall {
                     + "the data measures it closely" : "--eval-queries 1000 or more measures it closely"));
         }
         IndexManifest.GridPoint chosen = quality.defaults();
-        if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= GridChoice.TIES_WORTH_SAYING) {
-            boolean byIds = quality.reached() && chosen.recallAt10ByIds() >= options.targetRecall;
+        if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= TIES_WORTH_SAYING) {
             LOG.warn(String.format("recall@10 at the default counts %.4f, by ids alone %.4f: the rest are answers as near as the"
-                    + " 10th true neighbour to within float32 rounding. %s", chosen.recallAt10(), chosen.recallAt10ByIds(), byIds
-                    ? "A cheaper setting reached the target only by counting those, and a wider search finds the true ids: so the"
-                    + " default is the cheapest setting that reaches it by ids. If the queries this index will serve are unlike its"
-                    + " rows (a constant component appended for ip, say), --eval-queries-file with such queries measures them"
-                    : "Right answers when the input holds exact copies or equal distances (integer data); otherwise its neighbours"
-                    + " lie closer together than float32 distances resolve (for cosine and ip, 1 - x.q steps by 6e-8), and no"
-                    + " measured setting reaches the target by ids"));
+                    + " 10th true neighbour to within float32 rounding. Right answers when the input holds exact copies or equal"
+                    + " distances (integer data); otherwise its neighbours lie closer together than float32 distances resolve"
+                    + " (for cosine and ip, 1 - x.q steps by 6e-8), and no setting ranks them better", chosen.recallAt10(),
+                    chosen.recallAt10ByIds()));
         }
         if (!quality.reached() && options.requireRecall) {
             commit.abandon(config.runId);

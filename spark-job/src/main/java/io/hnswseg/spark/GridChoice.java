@@ -24,35 +24,15 @@ final class GridChoice {
      * The cheapest point (by bytes scored per query) whose recall, less {@link #CONFIDENCE_Z} standard errors of its
      * estimate ({@code standardErrors}, keyed {@code "nprobe/ef"}), reaches the target; when none does, the cheapest
      * within {@link #NEAR_BEST} of the best recall measured.
-     *
-     * <p>Recall counts an answer as near as the 10th true neighbour to within float32 rounding as found. Where that
-     * lifts the chosen point's recall {@link #TIES_WORTH_SAYING} or more above its recall by ids, and a point further on
-     * reaches the target by ids, the answers so counted were not ties that no search can rank: a wider search finds
-     * the true ids. The default is then the cheapest point reaching the target by ids (probe helper 107: ip vectors with
-     * a constant component appended, whose sampled queries carried it too, claimed 0.9584 at nprobe 4, ef 32 where
-     * queries without it found 0.9067; by ids 0.9029 there, and 0.9568 at nprobe 6, ef 64).
      */
     static Choice choose(List<IndexManifest.GridPoint> grid, Map<String, Double> standardErrors, double targetRecall) {
-        Choice counted = choose(grid, standardErrors, targetRecall, IndexManifest.GridPoint::recallAt10);
-        IndexManifest.GridPoint point = counted.point();
-        if (!counted.reached() || point.recallAt10ByIds() == null || point.recallAt10() - point.recallAt10ByIds() < TIES_WORTH_SAYING) {
-            return counted;
-        }
-        // The standard errors are the counted figures': by ids, each query's share is as spread.
-        Choice byIds = choose(grid.stream().filter(g -> g.recallAt10ByIds() != null).toList(), standardErrors, targetRecall,
-                IndexManifest.GridPoint::recallAt10ByIds);
-        return byIds.reached() ? byIds : counted;
-    }
-
-    private static Choice choose(List<IndexManifest.GridPoint> grid, Map<String, Double> standardErrors, double targetRecall,
-                                 ToDoubleFunction<IndexManifest.GridPoint> recall) {
         Comparator<IndexManifest.GridPoint> cheaper = Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)
                 .thenComparingInt(g -> g.nprobe() == 0 ? Integer.MAX_VALUE : g.nprobe()) // fewer segments (0: every one)
                 .thenComparingInt(IndexManifest.GridPoint::ef);
         // A margin for the sample: of many points, the cheapest whose estimate reaches the target is the one most likely
         // to have been lucky (probe helper 82: 50 queries claimed 0.904 at nprobe 8 where queries like the data found
         // 0.8725, and said the 0.9 target reached).
-        ToDoubleFunction<IndexManifest.GridPoint> assured = g -> recall.applyAsDouble(g)
+        ToDoubleFunction<IndexManifest.GridPoint> assured = g -> g.recallAt10()
                 - CONFIDENCE_Z * standardErrors.getOrDefault(g.nprobe() + "/" + g.ef(), 0.0);
         IndexManifest.GridPoint best = grid.stream().filter(g -> assured.applyAsDouble(g) >= targetRecall).min(cheaper).orElse(null);
         if (best != null) {
@@ -60,12 +40,9 @@ final class GridChoice {
         }
         // Short of the target: the cheapest point within NEAR_BEST of the best recall, not the very best one, which is
         // often a search of every segment at the widest beam for a last few thousandths.
-        double top = grid.stream().mapToDouble(recall).max().orElseThrow();
-        return new Choice(grid.stream().filter(g -> recall.applyAsDouble(g) >= top - NEAR_BEST).min(cheaper).orElseThrow(), false);
+        double top = grid.stream().mapToDouble(IndexManifest.GridPoint::recallAt10).max().orElseThrow();
+        return new Choice(grid.stream().filter(g -> g.recallAt10() >= top - NEAR_BEST).min(cheaper).orElseThrow(), false);
     }
-
-    /** How far recall counting ties may exceed recall by ids before the build says why, or chooses by ids. */
-    static final double TIES_WORTH_SAYING = 0.01;
 
     /** The point of best recall (the cheaper of equals): what a missed target's messages name. */
     static IndexManifest.GridPoint best(List<IndexManifest.GridPoint> grid) {

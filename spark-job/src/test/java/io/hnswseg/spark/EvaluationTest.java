@@ -41,31 +41,6 @@ class EvaluationTest {
         assertEquals(cheapLucky, missed.point(), "within 0.005 of the best recall, and cheaper");
     }
 
-    /**
-     * Probe helper 107: ip vectors with a constant component appended (their sampled queries carrying it too) measured
-     * 0.9584 counting answers as near as the 10th true neighbour within float32 rounding, 0.9029 by ids, at the cheapest
-     * point; queries without the component found 0.9067 there. A wider search found the true ids (0.9568 at nprobe 6,
-     * ef 64), so the answers counted were not ties no search can rank: the default reaches the target by ids. Where no
-     * point does (true ties: exact copies, equal distances), the counted figure decides, as it does when the two agree.
-     */
-    @Test
-    void answersCountedOnlyByRoundingDoNotChooseTheDefaultWhenAWiderSearchFindsTheIds() {
-        GridPoint roundingOnly = new GridPoint(4, 32, 0.9584, 10.0, 529, 0.9029);
-        GridPoint wider = new GridPoint(6, 64, 0.9868, 10.0, 1_042, 0.9568);
-        GridPoint widest = new GridPoint(8, 128, 0.9950, 10.0, 2_000, 0.9800);
-        Map<String, Double> close = Map.of("4/32", 0.001, "6/64", 0.001, "8/128", 0.001);
-        GridChoice.Choice chosen = GridChoice.choose(List.of(roundingOnly, wider, widest), close, 0.95);
-        assertEquals(wider, chosen.point());
-        assertTrue(chosen.reached());
-
-        GridPoint tiesEverywhere = new GridPoint(6, 64, 0.9868, 10.0, 1_042, 0.9300);
-        assertEquals(roundingOnly, GridChoice.choose(List.of(roundingOnly, tiesEverywhere), close, 0.95).point(),
-                "no point reaches the target by ids: the counted figure decides");
-
-        GridPoint agreeing = new GridPoint(4, 32, 0.9584, 10.0, 529, 0.9520);
-        assertEquals(agreeing, GridChoice.choose(List.of(agreeing, wider), close, 0.95).point(), "figures within 0.01");
-    }
-
     /** Probe helper 87: with 512 partitions the grid stopped at nprobe 8 and the build recommended every segment. */
     @Test
     void manyPartitionsAreMeasuredAtMoreProbes() {
