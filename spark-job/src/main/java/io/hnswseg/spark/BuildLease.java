@@ -192,8 +192,8 @@ final class BuildLease implements Closeable {
                 return put.outcome() == S3ManifestPut.Outcome.WRITTEN || java.util.Arrays.equals(token, OutputLock.read(fs, file));
             }
             // Probe helper 106: on Hadoop 3.5 this fell back without a word.
-            LOG.warn("lock {}: taken by a check, then a plain PUT, not a conditional one ({}): a job taking it in the same moment"
-                    + " could hold it too", file, put.detail());
+            LOG.warn("lock {}: taking it with a check, then a plain PUT, not a conditional one ({}): a job taking it in the same"
+                    + " moment could hold it too", file, put.detail());
         }
         try {
             HadoopWrites.create(fs, file, false, out -> out.write(token));

@@ -90,8 +90,10 @@ final class BuildRecall {
         if (chosen.recallAt10ByIds() != null && chosen.recallAt10() - chosen.recallAt10ByIds() >= TIES_WORTH_SAYING) {
             LOG.warn(String.format("recall@10 at the default counts %.4f, by ids alone %.4f: the rest are answers as near as the"
                     + " 10th true neighbour to within float32 rounding. Right answers when the input holds exact copies or equal"
-                    + " distances (integer data); otherwise its neighbours lie closer together than float32 distances resolve"
-                    + " (for cosine and ip, 1 - x.q steps by 6e-8), and no setting ranks them better", chosen.recallAt10(),
+                    + " distances (integer data); otherwise its neighbours lie closer together than float32 distances resolve (for"
+                    + " cosine and ip, 1 - x.q steps by 6e-8 near 1, and by more where the sampled rows' dot products are large: ip"
+                    + " vectors with a constant component appended, say). Queries unlike the input's rows may rank finer and need"
+                    + " another setting: --eval-queries-file with the queries the index will serve measures them", chosen.recallAt10(),
                     chosen.recallAt10ByIds()));
         }
         if (!quality.reached() && options.requireRecall) {

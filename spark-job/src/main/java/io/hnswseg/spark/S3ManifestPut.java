@@ -82,7 +82,7 @@ final class S3ManifestPut {
      * markers kept, as every S3A write of the build keeps them), {@code defaultOptions()} in Hadoop 3.5, which always keeps
      * them.
      *
-     * @throws NoSuchMethodError when this Hadoop has neither (a {@link LinkageError}, which callers take as unsupported)
+     * @throws LinkageError when this Hadoop has neither, or the one it has fails (callers take it as unsupported)
      */
     static PutObjectOptions plainOptions() {
         for (String factory : new String[] {"keepingDirs", "defaultOptions"}) {
@@ -91,7 +91,11 @@ final class S3ManifestPut {
             } catch (NoSuchMethodException e) {
                 // the other Hadoop's name
             } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("S3A's PutObjectOptions." + factory + "(): " + e, e);
+                // Not the factory this class expects: taken as a Hadoop without the calls, so the write falls back to a plain PUT.
+                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
+                IncompatibleClassChangeError unusable = new IncompatibleClassChangeError("S3A's PutObjectOptions." + factory + "(): " + cause);
+                unusable.initCause(cause);
+                throw unusable;
             }
         }
         throw new NoSuchMethodError("S3A's PutObjectOptions has neither keepingDirs() (Hadoop 3.4) nor defaultOptions() (3.5)");
