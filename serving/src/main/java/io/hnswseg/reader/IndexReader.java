@@ -38,7 +38,7 @@ public final class IndexReader implements AutoCloseable {
     private final int defaultNprobe;
     private final int defaultEf;
     /** What went wrong with which segments: what {@link #health()} reports. */
-    private final SegmentHealth health = new SegmentHealth();
+    private final SegmentHealth segmentHealth = new SegmentHealth();
     private final int dimension;
     private final Metric metric;
     /** The manifest's typical vector length, 0 when it records none: short ip queries are searched scaled by it. */
@@ -357,7 +357,7 @@ public final class IndexReader implements AutoCloseable {
         try {
             return segment.search(query, k, ef, cutoff);
         } catch (CorruptSegmentException e) {
-            health.searchFailed(segment.name(), e.getMessage());
+            segmentHealth.searchFailed(segment.name(), e.getMessage());
             throw e;
         }
     }
@@ -375,14 +375,14 @@ public final class IndexReader implements AutoCloseable {
         try {
             segment = segments.get(s);
         } catch (java.io.UncheckedIOException | CorruptSegmentException e) {
-            health.openFailed(where, e);
+            segmentHealth.openFailed(where, e);
             if (segments.ifOpen(s) != null) {
                 // Another search opened it meanwhile (and may have cleared the entry before this failure's).
-                health.opened(where);
+                segmentHealth.opened(where);
             }
             throw e;
         }
-        health.opened(where);
+        segmentHealth.opened(where);
         return segment;
     }
 
@@ -393,7 +393,7 @@ public final class IndexReader implements AutoCloseable {
      * reader fail: its other segments answer, and the next search that needs it fetches it again.
      */
     public Health health() {
-        return health.snapshot();
+        return segmentHealth.snapshot();
     }
 
     /**
