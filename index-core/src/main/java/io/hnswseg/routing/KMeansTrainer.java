@@ -8,8 +8,8 @@ import java.util.SplittableRandom;
 
 /**
  * Fits the {@link Centroids} of a content-partitioned index on a sample of its vectors: k-means
- * (the tightest of {@link #RESTARTS} runs of k-means++ seeding and Lloyd iterations; on directions for ip/cosine), then
- * biases that balance the partitions. Plain k-means cells of real data differ in size by 1.6x and more; a segment that large
+ * (k-means++ seeding, Lloyd iterations; on directions for ip/cosine), then biases that balance the
+ * partitions. Plain k-means cells of real data differ in size by 1.6x and more; a segment that large
  * builds last and holds the job up, so each centroid gets an additive bias, tuned on the sample until no
  * cell holds more than {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it
  * (over every centroid). The centroids are then moved to the means of their biased cells and the biases
@@ -17,8 +17,7 @@ import java.util.SplittableRandom;
  * resolution (near-copies), or a dense region whose few centroids would need more raises than the tuning
  * makes ({@code Result.imbalance} over 1.5; the build warns).
  *
- * <p>Runs on the driver on the sample alone; a 100,000 x 128 sample of sift-real-1m with 16 cells took 0.9-1.8 s with one
- * run, 1.9 s with three.
+ * <p>Runs on the driver on the sample alone; a 100,000 x 128 sample of sift-real-1m with 16 cells took 0.9-1.8 s.
  */
 public final class KMeansTrainer {
 
