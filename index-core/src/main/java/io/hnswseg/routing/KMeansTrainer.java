@@ -54,8 +54,6 @@ public final class KMeansTrainer {
     public static final int MAX_CELLS = 46_340;
     /** Rows k-means++ seeds from: seeding costs k passes, so it looks at a subsample of a large sample. */
     private static final int SEEDING_ROWS = 20_000;
-    /** k-means runs, each from its own seeding, of which the tightest is kept ({@link #bestOfRestarts}). */
-    static final int RESTARTS = 3;
 
     /**
      * The trained centroids and what the sample says about them.
@@ -185,7 +183,7 @@ public final class KMeansTrainer {
         }
         long start = System.nanoTime();
         KMeansTrainer t = new KMeansTrainer(sample, rows, dimension, metric, k, seed);
-        float[] centres = t.bestOfRestarts();
+        float[] centres = t.lloyd(t.seed());
         float[] biases = new float[k];
         int[] assignment = new int[rows];
         // The round whose cells are smaller is kept: moving the centroids to their cells' means can leave the
@@ -234,37 +232,6 @@ public final class KMeansTrainer {
         double mean = (double) rows / k;
         double imbalance = Arrays.stream(sizes).max().orElse(0) / mean;
         return new Result(sorted, sizes, imbalance, (System.nanoTime() - start) / 1e9);
-    }
-
-    /**
-     * Of {@link #RESTARTS} k-means runs, each from its own seeding, the one whose rows lie nearest their centres. One
-     * seeding can settle in a poor partition: of three builds of sift-real with its rows shuffled, one routed with recall
-     * 0.743 at nprobe 1, ef 64 where the others reached 0.79-0.80 (probe helper 107).
-     */
-    private float[] bestOfRestarts() {
-        float[] best = null;
-        double bestSpread = Double.POSITIVE_INFINITY;
-        for (int run = 0; run < RESTARTS; run++) {
-            float[] centres = lloyd(seed());
-            double spread = spread(centres);
-            if (spread < bestSpread) {
-                bestSpread = spread;
-                best = centres;
-            }
-        }
-        return best;
-    }
-
-    /** The sum over the sample of each row's distance to its nearest centre (k-means' objective). */
-    private double spread(float[] centres) {
-        Centroids current = new Centroids(metric, dimension, centres, null);
-        Centroids.Scratch scratch = current.newScratch();
-        float[] d = new float[k];
-        double sum = 0;
-        for (int r = 0; r < rows; r++) {
-            sum += d[current.nearest(sample, r * dimension, scratch, d)];
-        }
-        return sum;
     }
 
     /** k-means++ seeding on up to {@link #SEEDING_ROWS} rows of the sample. */
