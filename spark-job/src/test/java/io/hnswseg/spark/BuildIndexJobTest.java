@@ -703,7 +703,7 @@ class BuildIndexJobTest {
         IndexManifest.GridPoint cheapest = quality.grid().stream().filter(p -> p.recallAt10() >= 0.99)
                 .min(java.util.Comparator.comparingLong(IndexManifest.GridPoint::bytesScoredPerQuery)).orElseThrow();
         assertTrue(quality.reached());
-        assertTrue(quality.grid().stream().allMatch(p -> p.nprobe() > 0), "a routed grid that reached its target needs no second pass");
+        assertTrue(quality.grid().stream().allMatch(p -> p.nprobe() > 0), "a routed grid that reached its target needs no second pass: " + quality.grid());
         assertEquals(JobFixtures.counted(cheapest), JobFixtures.counted(quality.defaults()), quality.grid().toString());
         assertEquals(JobFixtures.countedGrid(quality), JobFixtures.countedGrid(built[1]), "the second build's grid");
         assertEquals(JobFixtures.counted(quality.defaults()), JobFixtures.counted(built[1].defaults()), "the second build's default");
