@@ -8,7 +8,8 @@ import java.util.SplittableRandom;
 
 /**
  * Fits the {@link Centroids} of a content-partitioned index on a sample of its vectors: k-means
- * (the tightest of {@link #RESTARTS} runs of k-means++ seeding and Lloyd iterations; on directions for ip/cosine), then
+ * (the tightest of {@link #RESTARTS} runs of k-means++ seeding and Lloyd iterations, one run for many cells; on directions
+ * for ip/cosine), then
  * biases that balance the partitions. Plain k-means cells of real data differ in size by 1.6x and more; a segment that large
  * builds last and holds the job up, so each centroid gets an additive bias, tuned on the sample until no
  * cell holds more than {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it
@@ -57,6 +58,12 @@ public final class KMeansTrainer {
     private static final int SEEDING_ROWS = 20_000;
     /** k-means runs, each from its own seeding, of which the tightest is kept ({@link #bestOfRestarts}). */
     static final int RESTARTS = 3;
+    /**
+     * Rows times cells up to which k-means runs {@link #RESTARTS} times, past which once: each run costs about as much
+     * as the bias tuning after it (100,000 sift rows: 16 cells 0.9 s with one run, 2.1 s with three; 256 cells 7.8 s
+     * against 21.2 s), and a poor seeding costs most where a cell is a large share of the data.
+     */
+    private static final long RESTART_WORK = 100_000L * 64;
 
     /**
      * The trained centroids and what the sample says about them.
@@ -238,14 +245,15 @@ public final class KMeansTrainer {
     }
 
     /**
-     * Of {@link #RESTARTS} k-means runs, each from its own seeding, the one whose rows lie nearest their centres. One
-     * seeding can settle in a poor partition: of three builds of sift-real with its rows shuffled, one routed with recall
-     * 0.743 at nprobe 1, ef 64 where the others reached 0.79-0.80 (probe helper 107).
+     * Of {@link #RESTARTS} k-means runs (one past {@link #RESTART_WORK}), each from its own seeding, the one whose rows
+     * lie nearest their centres. One seeding can settle in a poor partition: of three builds of sift-real with its rows
+     * shuffled, one routed with recall 0.743 at nprobe 1, ef 64 where the others reached 0.79-0.80 (probe helper 107).
      */
     private float[] bestOfRestarts() {
         float[] best = null;
         double bestSpread = Double.POSITIVE_INFINITY;
-        for (int run = 0; run < RESTARTS; run++) {
+        int runs = (long) rows * k <= RESTART_WORK ? RESTARTS : 1;
+        for (int run = 0; run < runs; run++) {
             float[] centres = lloyd(seed());
             double spread = spread(centres);
             if (spread < bestSpread) {
