@@ -18,8 +18,8 @@ import java.util.SplittableRandom;
  * resolution (near-copies), or a dense region whose few centroids would need more raises than the tuning
  * makes ({@code Result.imbalance} over 1.5; the build warns).
  *
- * <p>Runs on the driver on the sample alone; a 100,000 x 128 sample of sift-real-1m with 16 cells took 0.9-1.8 s with one
- * run, 1.9 s with three.
+ * <p>Runs on the driver on the sample alone; a 100,000 x 128 sample of sift-real with 16 cells took 0.94 s with one run,
+ * 2.10 s with three (one JVM after the other, not alternated).
  */
 public final class KMeansTrainer {
 
@@ -59,11 +59,12 @@ public final class KMeansTrainer {
     /** k-means runs, each from its own seeding, of which the tightest is kept ({@link #bestOfRestarts}). */
     static final int RESTARTS = 3;
     /**
-     * Rows times cells up to which k-means runs {@link #RESTARTS} times, past which once: each run costs about as much
-     * as the bias tuning after it (100,000 sift rows: 16 cells 0.9 s with one run, 2.1 s with three; 256 cells 7.8 s
-     * against 21.2 s), and a poor seeding costs most where a cell is a large share of the data.
+     * Rows times cells times dimensions up to which k-means runs {@link #RESTARTS} times, past which once (64 cells of
+     * the default 100,000-row sample of 128-d vectors): a run's cost grows with all three (100,000 sift rows, training
+     * with one run against three: 16 cells 0.94 against 2.10 s, 256 cells 7.79 against 21.20 s), and a poor seeding
+     * costs most where a cell is a large share of the data.
      */
-    private static final long RESTART_WORK = 100_000L * 64;
+    private static final long RESTART_WORK = 100_000L * 64 * 128;
 
     /**
      * The trained centroids and what the sample says about them.
@@ -131,7 +132,8 @@ public final class KMeansTrainer {
     /**
      * Plain k-means centroids of rows {@code 0..rows-1} of {@code sample}, without biases: for grouping
      * vectors that lie together (an insertion order), where the cells' sizes do not matter. The balancing
-     * of {@link #train} costs more than the k-means itself when many rows are copies of one vector.
+     * of {@link #train} costs more than the k-means itself when many rows are copies of one vector. One run, without
+     * {@link #train}'s restarts: an insertion order puts no recall at stake, and every segment task pays for it.
      *
      * @throws IllegalArgumentException when the sample has fewer rows than {@code k}
      */
@@ -246,13 +248,13 @@ public final class KMeansTrainer {
 
     /**
      * Of {@link #RESTARTS} k-means runs (one past {@link #RESTART_WORK}), each from its own seeding, the one whose rows
-     * lie nearest their centres. One seeding can settle in a poor partition: of three builds of sift-real with its rows
+     * lie nearest their centres (squared l2, or 1 - cos for ip and cosine). One seeding can settle in a poor partition: of three builds of sift-real with its rows
      * shuffled, one routed with recall 0.743 at nprobe 1, ef 64 where the others reached 0.79-0.80 (probe helper 107).
      */
     private float[] bestOfRestarts() {
         float[] best = null;
         double bestSpread = Double.POSITIVE_INFINITY;
-        int runs = (long) rows * k <= RESTART_WORK ? RESTARTS : 1;
+        int runs = (long) rows * k * dimension <= RESTART_WORK ? RESTARTS : 1;
         for (int run = 0; run < runs; run++) {
             float[] centres = lloyd(seed());
             double spread = spread(centres);
