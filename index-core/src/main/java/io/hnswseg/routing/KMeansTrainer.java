@@ -9,10 +9,9 @@ import java.util.SplittableRandom;
 /**
  * Fits the {@link Centroids} of a content-partitioned index on a sample of its vectors: k-means
  * (the tightest of {@link #RESTARTS} runs of k-means++ seeding and Lloyd iterations, one run for many cells; on directions
- * for ip/cosine), then
- * biases that balance the partitions. Plain k-means cells of real data differ in size by 1.6x and more; a segment that large
- * builds last and holds the job up, so each centroid gets an additive bias, tuned on the sample until no
- * cell holds more than {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it
+ * for ip/cosine), then biases that balance the partitions. Plain k-means cells of real data differ in size by 1.6x and
+ * more; a segment that large builds last and holds the job up, so each centroid gets an additive bias, tuned on the
+ * sample until no cell holds more than {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it
  * (over every centroid). The centroids are then moved to the means of their biased cells and the biases
  * tuned again. What cannot be split this way is reported, not hidden: rows closer together than float
  * resolution (near-copies), or a dense region whose few centroids would need more raises than the tuning
@@ -248,8 +247,9 @@ public final class KMeansTrainer {
 
     /**
      * Of {@link #RESTARTS} k-means runs (one past {@link #RESTART_WORK}), each from its own seeding, the one whose rows
-     * lie nearest their centres (squared l2, or 1 - cos for ip and cosine). One seeding can settle in a poor partition: of three builds of sift-real with its rows
-     * shuffled, one routed with recall 0.743 at nprobe 1, ef 64 where the others reached 0.79-0.80 (probe helper 107).
+     * lie nearest their centres (squared l2, or 1 - cos for ip and cosine). One seeding can settle in a poor partition:
+     * of three builds of sift-real with its rows shuffled, one routed with recall 0.743 at nprobe 1, ef 64 where the
+     * others reached 0.79-0.80 (probe helper 107).
      */
     private float[] bestOfRestarts() {
         float[] best = null;

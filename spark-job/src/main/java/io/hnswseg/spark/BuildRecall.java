@@ -67,10 +67,11 @@ final class BuildRecall {
                 LOG.warn("recall@10: could not measure every segment, keeping the routed grid: " + why);
             }
         }
-        String best = describe(GridChoice.best(quality.grid()));
+        IndexManifest.GridPoint bestPoint = GridChoice.best(quality.grid());
+        String best = describe(bestPoint);
         // A best point measured above the target but not clear of it by the sample's margin: said, or "does NOT reach 0.95,
         // best 0.9550" contradicted itself (review helper 85).
-        String withinMargin = quality.reached() || GridChoice.best(quality.grid()).recallAt10() < options.targetRecall ? ""
+        String withinMargin = quality.reached() || bestPoint.recallAt10() < options.targetRecall ? ""
                 : String.format("; measured above it, but not by %.3g standard errors of the estimate over these %d queries"
                         + " (more --eval-queries measure it closer)", GridChoice.CONFIDENCE_Z, quality.queries());
         LOG.info(String.format("recall@10 measured on %d queries: %s target %s%s; default %s%s", quality.queries(),
