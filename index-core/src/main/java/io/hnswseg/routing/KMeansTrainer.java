@@ -89,7 +89,7 @@ public final class KMeansTrainer {
     private final float[] sample;
     private final SplittableRandom random;
 
-    private KMeansTrainer(float[] sample, int rows, int dimension, Metric metric, int k, long seed) {
+    KMeansTrainer(float[] sample, int rows, int dimension, Metric metric, int k, long seed) {
         this.metric = metric;
         this.dimension = dimension;
         this.rows = rows;
@@ -336,10 +336,10 @@ public final class KMeansTrainer {
     }
 
     /**
-     * The mean of each cell's rows (for ip/cosine, normalised); an empty cell takes the row farthest from
-     * its own centre, so no centroid is wasted.
+     * The mean of each cell's rows (for ip/cosine, normalised); empty cells take the rows farthest from their own
+     * centres, a row each, so no centroid is wasted.
      */
-    private float[] means(int[] assignment, float[] previous) {
+    float[] means(int[] assignment, float[] previous) {
         double[] sums = new double[k * dimension];
         int[] sizes = new int[k];
         for (int r = 0; r < rows; r++) {
@@ -350,10 +350,11 @@ public final class KMeansTrainer {
             }
         }
         float[] centres = new float[k * dimension];
+        int[] farthest = farthestRows(assignment, previous, (int) Arrays.stream(sizes).filter(size -> size == 0).count());
+        int refilled = 0;
         for (int c = 0; c < k; c++) {
             if (sizes[c] == 0) {
-                int far = farthestRow(assignment, previous);
-                System.arraycopy(sample, far * dimension, centres, c * dimension, dimension);
+                System.arraycopy(sample, farthest[refilled++] * dimension, centres, c * dimension, dimension);
                 continue;
             }
             for (int i = 0; i < dimension; i++) {
@@ -366,15 +367,24 @@ public final class KMeansTrainer {
         return centres;
     }
 
-    private int farthestRow(int[] assignment, float[] centres) {
-        int far = random.nextInt(rows);
-        double worst = -1;
+    /**
+     * The {@code count} rows farthest from their own centres, farthest first and each row once: two cells emptied
+     * in one step must not both take the same row, or one of them stays a copy of the other (review helper 109).
+     */
+    private int[] farthestRows(int[] assignment, float[] centres, int count) {
+        if (count == 0) {
+            return new int[0];
+        }
+        // A distance is non-negative, so its float bits order like it; the row rides in the low half.
+        long[] keyed = new long[rows];
         for (int r = 0; r < rows; r++) {
-            double d = distance(sample, r * dimension, centres, assignment[r] * dimension);
-            if (d > worst) {
-                worst = d;
-                far = r;
-            }
+            float d = (float) distance(sample, r * dimension, centres, assignment[r] * dimension);
+            keyed[r] = (long) Float.floatToIntBits(Math.max(d, 0f)) << 32 | r;
+        }
+        Arrays.sort(keyed);
+        int[] far = new int[count];
+        for (int i = 0; i < count; i++) {
+            far[i] = (int) keyed[rows - 1 - i];
         }
         return far;
     }

@@ -109,6 +109,17 @@ class KMeansTrainerTest {
      * kept; the better round is kept now.
      */
     @Test
+    void cellsEmptiedInOneStepTakeDifferentRows() {
+        // One dimension; cells 2 and 3 (centres 50 and 60) hold no row. The rows farthest from their own centres are
+        // 20 and then 10 (both in cell 1, centre 1): one each, not 20 twice.
+        float[] sample = {0, 0, 1, 1, 10, 20};
+        int[] assignment = {0, 0, 1, 1, 1, 1};
+        KMeansTrainer trainer = new KMeansTrainer(sample, sample.length, 1, Metric.L2, 4, 1);
+        float[] centres = trainer.means(assignment, new float[] {0, 1, 50, 60});
+        assertArrayEquals(new float[] {0, 8, 20, 10}, centres);
+    }
+
+    @Test
     void theBetterRoundIsKept() {
         int dim = 16;
         int rows = 20_000;
