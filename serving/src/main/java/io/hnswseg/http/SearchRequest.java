@@ -22,8 +22,13 @@ import java.util.List;
  */
 record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStrings) {
 
-    /** Strict: a body with anything after its object ({@code {...} xyz}) is malformed, not a request. */
+    /**
+     * Strict: a body with anything after its object ({@code {...} xyz}) is malformed, not a request. Decimals are read
+     * exactly and rounded to float32 once: through a double, a component within a hair of a float32 rounding midpoint
+     * lands on the midpoint and can round one unit in the last place the wrong way.
+     */
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** A request the client got wrong: answered with 400 and the message. */
@@ -78,7 +83,7 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
         float[] query = new float[vector.size()];
         for (int i = 0; i < query.length; i++) {
             JsonNode x = vector.get(i);
-            query[i] = (float) x.doubleValue();
+            query[i] = x.floatValue();
             if (!Float.isFinite(query[i])) {
                 // Past a double's range the parser holds Infinity, which would print as the string "Infinity".
                 throw new BadRequest("vector[" + i + "] is not a finite float: " + (Double.isFinite(x.doubleValue()) ? x
