@@ -12,12 +12,12 @@ import java.util.SplittableRandom;
  * Fits the {@link Centroids} of a content-partitioned index on a sample of its vectors: k-means
  * (k-means++ seeding and Lloyd iterations, on directions for ip/cosine), then biases that balance the partitions; of
  * {@link #RESTARTS} such runs (one for many cells), the balanced partition that routes a sample's neighbours best.
- * Plain k-means cells of real data differ in size by 1.6x and more; a segment that large builds last and holds the job up, so each centroid gets an additive bias, tuned on the
- * sample until no cell holds more than {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it
- * (over every centroid). The centroids are then moved to the means of their biased cells and the biases
- * tuned again. What cannot be split this way is reported, not hidden: rows closer together than float
- * resolution (near-copies), or a dense region whose few centroids would need more raises than the tuning
- * makes ({@code Result.imbalance} over 1.5; the build warns).
+ * Plain k-means cells of real data differ in size by 1.6x and more; a segment that large builds last and holds the job
+ * up, so each centroid gets an additive bias, tuned on the sample until no cell holds more than
+ * {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it (over every centroid). The
+ * centroids are then moved to the means of their biased cells and the biases tuned again. What cannot be split this
+ * way is reported, not hidden: rows closer together than float resolution (near-copies), or a dense region whose few
+ * centroids would need more raises than the tuning makes ({@code Result.imbalance} over 1.5; the build warns).
  *
  * <p>Runs on the driver on the sample alone. sift-real's 100,000 rows in 8 cells trained in 1.5-1.9 s when the run of
  * least objective was kept and 2.4-2.9 s judged by routing (three runs each, four builds each); sift-real-1m's 100,000-row
@@ -233,10 +233,11 @@ public final class KMeansTrainer {
     }
 
     /**
-     * {@link #RESTARTS} runs, or one past {@link #RESTART_WORK}, {@link #JUDGED_ROWS} or {@link #JUDGED_ROWS_WORK}. One seeding can settle in a
-     * poor partition: of three builds of sift-real with its rows shuffled, one routed with recall 0.743 at nprobe 1, ef 64
-     * where the others reached 0.79-0.80 (probe helper 107). The runs are judged by routing, not by k-means' objective:
-     * objectives 0.01% apart routed real queries 0.770 and 0.799 at nprobe 1, and balancing moves cells further.
+     * {@link #RESTARTS} runs, or one past {@link #RESTART_WORK}, {@link #JUDGED_ROWS} or {@link #JUDGED_ROWS_WORK}. One
+     * seeding can settle in a poor partition: of three builds of sift-real with its rows shuffled, one routed with recall
+     * 0.743 at nprobe 1, ef 64 where the others reached 0.79-0.80 (probe helper 107). The runs are judged by routing,
+     * not by k-means' objective: objectives 0.01% apart routed real queries 0.770 and 0.799 at nprobe 1, and balancing
+     * moves cells further.
      */
     private int restarts() {
         boolean judged = rows <= JUDGED_ROWS && (long) rows * dimension <= JUDGED_ROWS_WORK;
@@ -249,6 +250,9 @@ public final class KMeansTrainer {
      * neighbours need under it ({@link SampleNeighbours#probesPerNeighbour}; 0 when a single run is not judged).
      */
     record Balanced(float[] centres, Centroids routing, int[] sizes, int[] cells, double probes) {
+        Balanced judged(SampleNeighbours judge) {
+            return new Balanced(centres, routing, sizes, cells, judge.probesPerNeighbour(routing, cells));
+        }
     }
 
     /** Every run, balanced and judged, in run order. */
@@ -258,8 +262,7 @@ public final class KMeansTrainer {
         List<Balanced> all = new ArrayList<>(runs);
         for (int run = 0; run < runs; run++) {
             Balanced balanced = balanced(lloyd(seed()));
-            all.add(judge == null ? balanced : new Balanced(balanced.centres(), balanced.routing(), balanced.sizes(),
-                    balanced.cells(), judge.probesPerNeighbour(balanced.routing(), balanced.cells())));
+            all.add(judge == null ? balanced : balanced.judged(judge));
         }
         return all;
     }
@@ -283,7 +286,8 @@ public final class KMeansTrainer {
     private Balanced balanced(float[] centres) {
         Balanced kept = null;
         for (int round = 0; round < BALANCE_ROUNDS; round++) {
-            Centroids biased = new Centroids(metric, dimension, centres, balance(new Centroids(metric, dimension, centres, null)));
+            float[] biases = balance(new Centroids(metric, dimension, centres, null));
+            Centroids biased = new Centroids(metric, dimension, centres, biases);
             int[] cells = new int[rows];
             int[] sizes = route(biased, cells);
             if (kept == null || Arrays.stream(sizes).max().orElse(0) < Arrays.stream(kept.sizes()).max().orElse(0)) {

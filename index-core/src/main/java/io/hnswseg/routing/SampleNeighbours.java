@@ -41,7 +41,8 @@ final class SampleNeighbours {
             int filled = 0;
             for (int r = 0; r < rows; r++) {
                 if (r != row) {
-                    filled = NearestList.insert(ids, distances, filled, by.distance(sample, row * dimension, sample, r * dimension, dimension), r);
+                    float distance = by.distance(sample, row * dimension, sample, r * dimension, dimension);
+                    filled = NearestList.insert(ids, distances, filled, distance, r);
                 }
             }
             neighbours[q] = ids;
