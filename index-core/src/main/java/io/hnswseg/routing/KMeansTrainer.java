@@ -3,25 +3,22 @@ package io.hnswseg.routing;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.distance.Vectors;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * Fits the {@link Centroids} of a content-partitioned index on a sample of its vectors: k-means
- * (k-means++ seeding and Lloyd iterations, on directions for ip/cosine), then biases that balance the partitions; of
- * {@link #RESTARTS} such runs (one for many cells), the balanced partition that routes a sample's neighbours best.
- * Plain k-means cells of real data differ in size by 1.6x and more; a segment that large builds last and holds the job
- * up, so each centroid gets an additive bias, tuned on the sample until no cell holds more than
- * {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it (over every centroid). The
- * centroids are then moved to the means of their biased cells and the biases tuned again. What cannot be split this
- * way is reported, not hidden: rows closer together than float resolution (near-copies), or a dense region whose few
- * centroids would need more raises than the tuning makes ({@code Result.imbalance} over 1.5; the build warns).
+ * (the tightest of {@link #RESTARTS} runs of k-means++ seeding and Lloyd iterations, one run for many cells; on directions
+ * for ip/cosine), then biases that balance the partitions. Plain k-means cells of real data differ in size by 1.6x and
+ * more; a segment that large builds last and holds the job up, so each centroid gets an additive bias, tuned on the
+ * sample until no cell holds more than {@link #TARGET_IMBALANCE} times the mean, each row counted where routing sends it
+ * (over every centroid). The centroids are then moved to the means of their biased cells and the biases
+ * tuned again. What cannot be split this way is reported, not hidden: rows closer together than float
+ * resolution (near-copies), or a dense region whose few centroids would need more raises than the tuning
+ * makes ({@code Result.imbalance} over 1.5; the build warns).
  *
- * <p>Runs on the driver on the sample alone. sift-real's 100,000 rows in 8 cells trained in 1.5-1.9 s when the run of
- * least objective was kept and 2.4-2.9 s judged by routing (three runs each, four builds each); sift-real-1m's 100,000-row
- * sample in 16 cells 2.15 against 2.95 s (docs/performance.md, thirty-fifth stop).
+ * <p>Runs on the driver on the sample alone; a 100,000 x 128 sample of sift-real with 16 cells took 0.94 s with one run,
+ * 2.10 s with three (one JVM after the other, not alternated).
  */
 public final class KMeansTrainer {
 
@@ -58,22 +55,15 @@ public final class KMeansTrainer {
     public static final int MAX_CELLS = 46_340;
     /** Rows k-means++ seeds from: seeding costs k passes, so it looks at a subsample of a large sample. */
     private static final int SEEDING_ROWS = 20_000;
-    /** k-means runs, each from its own seeding and balanced, of which the one routing best is kept ({@link #restarts}). */
+    /** k-means runs, each from its own seeding, of which the tightest is kept ({@link #bestOfRestarts}). */
     static final int RESTARTS = 3;
     /**
      * Rows times cells times dimensions up to which k-means runs {@link #RESTARTS} times, past which once (64 cells of
-     * the default 100,000-row sample of 128-d vectors): a run's cost grows with all three (100,000 sift rows, the
-     * k-means alone with one run against three, before the runs were balanced and judged: 16 cells 0.94 against 2.10 s,
-     * 256 cells 7.79 against 21.20 s), and a poor seeding costs most where a cell is a large share of the data.
+     * the default 100,000-row sample of 128-d vectors): a run's cost grows with all three (100,000 sift rows, training
+     * with one run against three: 16 cells 0.94 against 2.10 s, 256 cells 7.79 against 21.20 s), and a poor seeding
+     * costs most where a cell is a large share of the data.
      */
     private static final long RESTART_WORK = 100_000L * 64 * 128;
-    /**
-     * Rows, and rows times dimensions, up to which runs are judged ({@link SampleNeighbours} scores 500 rows against
-     * all): the default sample of 128-d vectors. Each pair costs a call whatever its width, so rows are capped on their
-     * own too: 1,600,000 rows of 8 dimensions took 7.4 s to judge (review helper 110).
-     */
-    private static final int JUDGED_ROWS = 100_000;
-    private static final long JUDGED_ROWS_WORK = (long) JUDGED_ROWS * 128;
 
     /**
      * The trained centroids and what the sample says about them.
@@ -204,10 +194,33 @@ public final class KMeansTrainer {
         }
         long start = System.nanoTime();
         KMeansTrainer t = new KMeansTrainer(sample, rows, dimension, metric, k, seed);
-        Balanced kept = kept(t.runs());
-        float[] centres = kept.centres();
-        float[] biases = kept.routing().biases();
-        int[] sizes = kept.sizes();
+        float[] centres = t.bestOfRestarts();
+        float[] biases = new float[k];
+        int[] assignment = new int[rows];
+        // The round whose cells are smaller is kept: moving the centroids to their cells' means can leave the
+        // next tuning a region it cannot balance (two blobs, 16 cells: 1.15x after the first round, 1.58x after
+        // the second).
+        int kept = Integer.MAX_VALUE;
+        float[] keptCentres = centres;
+        float[] keptBiases = biases;
+        // The sample's cells as the build routes every vector (over all centroids, with the biases), of the kept round.
+        int[] sizes = null;
+        for (int round = 0; round < BALANCE_ROUNDS; round++) {
+            biases = t.balance(new Centroids(metric, dimension, centres, null));
+            int[] roundSizes = t.route(new Centroids(metric, dimension, centres, biases), assignment);
+            int largest = Arrays.stream(roundSizes).max().orElse(0);
+            if (largest < kept) {
+                kept = largest;
+                keptCentres = centres;
+                keptBiases = biases;
+                sizes = roundSizes;
+            }
+            if (round + 1 < BALANCE_ROUNDS) {
+                centres = t.means(assignment, centres);
+            }
+        }
+        centres = keptCentres;
+        biases = keptBiases;
         // Largest cell first: partition i is centroid i, and Spark starts a stage's tasks in partition order, so
         // the biggest segments are built first and the last wave holds the smallest (less idle time at the end).
         Integer[] order = new Integer[k];
@@ -233,71 +246,36 @@ public final class KMeansTrainer {
     }
 
     /**
-     * {@link #RESTARTS} runs, or one past {@link #RESTART_WORK}, {@link #JUDGED_ROWS} or {@link #JUDGED_ROWS_WORK}. One
-     * seeding can settle in a poor partition: of three builds of sift-real with its rows shuffled, one routed with recall
-     * 0.743 at nprobe 1, ef 64 where the others reached 0.79-0.80 (probe helper 107). The runs are judged by routing,
-     * not by k-means' objective: objectives 0.01% apart routed real queries 0.770 and 0.799 at nprobe 1, and balancing
-     * moves cells further.
+     * Of {@link #RESTARTS} k-means runs (one past {@link #RESTART_WORK}), each from its own seeding, the one whose rows
+     * lie nearest their centres (squared l2, or 1 - cos for ip and cosine). One seeding can settle in a poor partition:
+     * of three builds of sift-real with its rows shuffled, one routed with recall 0.743 at nprobe 1, ef 64 where the
+     * others reached 0.79-0.80 (probe helper 107).
      */
-    private int restarts() {
-        boolean judged = rows <= JUDGED_ROWS && (long) rows * dimension <= JUDGED_ROWS_WORK;
-        return judged && (long) rows * k * dimension <= RESTART_WORK ? RESTARTS : 1;
-    }
-
-    /**
-     * A run's kept balancing round: its centres as trained (normalised once more by {@link Centroids}), routing by them
-     * with their biases, the sample's cell sizes under that routing, each row's cell, and how many probes the sample's
-     * neighbours need under it ({@link SampleNeighbours#probesPerNeighbour}; 0 when a single run is not judged).
-     */
-    record Balanced(float[] centres, Centroids routing, int[] sizes, int[] cells, double probes) {
-        Balanced judged(SampleNeighbours judge) {
-            return new Balanced(centres, routing, sizes, cells, judge.probesPerNeighbour(routing, cells));
-        }
-    }
-
-    /** Every run, balanced and judged, in run order. */
-    List<Balanced> runs() {
-        int runs = restarts();
-        SampleNeighbours judge = runs > 1 ? new SampleNeighbours(sample, rows, dimension, metric) : null;
-        List<Balanced> all = new ArrayList<>(runs);
+    private float[] bestOfRestarts() {
+        float[] best = null;
+        double bestSpread = Double.POSITIVE_INFINITY;
+        int runs = (long) rows * k * dimension <= RESTART_WORK ? RESTARTS : 1;
         for (int run = 0; run < runs; run++) {
-            Balanced balanced = balanced(lloyd(seed()));
-            all.add(judge == null ? balanced : balanced.judged(judge));
+            float[] centres = lloyd(seed());
+            double spread = spread(centres);
+            if (spread < bestSpread) {
+                bestSpread = spread;
+                best = centres;
+            }
         }
-        return all;
+        return best;
     }
 
-    /** The run whose sample neighbours need the fewest probes; the first of equals. */
-    static Balanced kept(List<Balanced> runs) {
-        Balanced kept = runs.get(0);
-        for (Balanced run : runs) {
-            if (run.probes() < kept.probes()) {
-                kept = run;
-            }
+    /** The sum over the sample of each row's distance to its nearest centre (k-means' objective). */
+    private double spread(float[] centres) {
+        Centroids current = new Centroids(metric, dimension, centres, null);
+        Centroids.Scratch scratch = current.newScratch();
+        float[] d = new float[k];
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            sum += d[current.nearest(sample, r * dimension, scratch, d)];
         }
-        return kept;
-    }
-
-    /**
-     * Biases for {@code centres}, then the centroids moved to their biased cells' means and biased again; of the two
-     * rounds, the one whose largest cell is smaller: moving the centroids to their cells' means can leave the next
-     * tuning a region it cannot balance (two blobs, 16 cells: 1.15x after the first round, 1.58x after the second).
-     */
-    private Balanced balanced(float[] centres) {
-        Balanced kept = null;
-        for (int round = 0; round < BALANCE_ROUNDS; round++) {
-            float[] biases = balance(new Centroids(metric, dimension, centres, null));
-            Centroids biased = new Centroids(metric, dimension, centres, biases);
-            int[] cells = new int[rows];
-            int[] sizes = route(biased, cells);
-            if (kept == null || Arrays.stream(sizes).max().orElse(0) < Arrays.stream(kept.sizes()).max().orElse(0)) {
-                kept = new Balanced(centres, biased, sizes, cells, 0);
-            }
-            if (round + 1 < BALANCE_ROUNDS) {
-                centres = means(cells, centres);
-            }
-        }
-        return kept;
+        return sum;
     }
 
     /** k-means++ seeding on up to {@link #SEEDING_ROWS} rows of the sample. */

@@ -12,9 +12,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -115,49 +112,6 @@ class KMeansTrainerTest {
         KMeansTrainer trainer = new KMeansTrainer(sample, sample.length, 1, Metric.L2, 4, 1);
         float[] centres = trainer.means(assignment, new float[] {0, 1, 50, 60});
         assertArrayEquals(new float[] {0, 8, 20, 10}, centres);
-    }
-
-    /**
-     * Of its runs, {@code train} keeps the one whose sample neighbours need the fewest probes: twelve blobs in eight
-     * cells, which seedings split differently. (The objective cannot stand in: two sift-real runs 0.01% apart in it
-     * routed real queries 0.770 and 0.799 at nprobe 1.)
-     */
-    @ParameterizedTest
-    @EnumSource(Metric.class)
-    void theRunThatRoutesBestIsKept(Metric metric) {
-        int rows = 6_000;
-        int dim = 16;
-        int k = 8;
-        SplittableRandom random = new SplittableRandom(5);
-        float[] centres = new float[12 * dim];
-        for (int i = 0; i < centres.length; i++) {
-            centres[i] = (float) (random.nextGaussian() * 4);
-        }
-        float[] data = new float[rows * dim];
-        for (int r = 0; r < rows; r++) {
-            int blob = random.nextInt(12);
-            for (int i = 0; i < dim; i++) {
-                data[r * dim + i] = centres[blob * dim + i] + (float) random.nextGaussian();
-            }
-        }
-        List<KMeansTrainer.Balanced> runs = new KMeansTrainer(data, rows, dim, metric, k, 7).runs();
-        assertEquals(KMeansTrainer.RESTARTS, runs.size());
-        double fewest = runs.stream().mapToDouble(KMeansTrainer.Balanced::probes).min().orElseThrow();
-        double most = runs.stream().mapToDouble(KMeansTrainer.Balanced::probes).max().orElseThrow();
-        assertTrue(most > fewest, "the runs route alike, so this data cannot show which is kept: " + fewest);
-        KMeansTrainer.Balanced kept = KMeansTrainer.kept(runs);
-        assertEquals(fewest, kept.probes());
-        // train() orders the cells largest first: the same centroids, as sets of rows.
-        KMeansTrainer.Result result = KMeansTrainer.train(data, rows, dim, metric, k, 7);
-        assertEquals(rowsAsSet(kept.routing().vectors(), dim), rowsAsSet(result.centroids().vectors(), dim));
-    }
-
-    private static Set<String> rowsAsSet(float[] rows, int dim) {
-        Set<String> set = new HashSet<>();
-        for (int r = 0; r < rows.length / dim; r++) {
-            set.add(Arrays.toString(Arrays.copyOfRange(rows, r * dim, (r + 1) * dim)));
-        }
-        return set;
     }
 
     /**
