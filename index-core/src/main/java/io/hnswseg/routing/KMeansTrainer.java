@@ -251,7 +251,7 @@ public final class KMeansTrainer {
      * of three builds of sift-real with its rows shuffled, one routed with recall 0.743 at nprobe 1, ef 64 where the
      * others reached 0.79-0.80 (probe helper 107).
      */
-    private float[] bestOfRestarts() {
+    float[] bestOfRestarts() {
         float[] best = null;
         double bestSpread = Double.POSITIVE_INFINITY;
         int runs = (long) rows * k * dimension <= RESTART_WORK ? RESTARTS : 1;
@@ -267,7 +267,7 @@ public final class KMeansTrainer {
     }
 
     /** The sum over the sample of each row's distance to its nearest centre (k-means' objective). */
-    private double spread(float[] centres) {
+    double spread(float[] centres) {
         Centroids current = new Centroids(metric, dimension, centres, null);
         Centroids.Scratch scratch = current.newScratch();
         float[] d = new float[k];
@@ -279,7 +279,7 @@ public final class KMeansTrainer {
     }
 
     /** k-means++ seeding on up to {@link #SEEDING_ROWS} rows of the sample. */
-    private float[] seed() {
+    float[] seed() {
         int n = Math.min(rows, SEEDING_ROWS);
         int[] pool = new int[n];
         for (int i = 0; i < n; i++) {
@@ -314,7 +314,7 @@ public final class KMeansTrainer {
     }
 
     /** Lloyd iterations until fewer than 0.1% of rows change cell. */
-    private float[] lloyd(float[] centres) {
+    float[] lloyd(float[] centres) {
         int[] assignment = new int[rows];
         Arrays.fill(assignment, -1);
         float[] d = new float[k];
