@@ -101,15 +101,20 @@ record SearchRequest(float[] vector, int k, int ef, int nprobe, boolean idsAsStr
         return new SearchRequest(query, k, ef, nprobe, asStrings != null && asStrings.asBoolean());
     }
 
+    private static boolean isWhole(java.math.BigDecimal x) {
+        return x.signum() == 0 || x.stripTrailingZeros().scale() <= 0;
+    }
+
     private static int intField(JsonNode request, String name, int fallback, int min, int max) throws BadRequest {
         JsonNode node = request.get(name);
         if (node == null || node.isNull()) {
             return fallback;
         }
         String text = node.asText();
-        if (node.isFloatingPointNumber() && Double.isFinite(node.doubleValue()) && node.doubleValue() == Math.rint(node.doubleValue())) {
+        if (node.isFloatingPointNumber() && Double.isFinite(node.doubleValue()) && isWhole(node.decimalValue())) {
             // 10.0 is the integer 10: clients whose numbers are all doubles send it so (probe helper 102); 1e18 is an
-            // integer too, out of every field's range.
+            // integer too, out of every field's range. Judged on the exact decimal: 10.000000000000000001 is a double's
+            // 10, but not an integer (review helper 110).
             double whole = node.doubleValue();
             node = Math.abs(whole) < 0x1p62 ? com.fasterxml.jackson.databind.node.LongNode.valueOf((long) whole)
                     : com.fasterxml.jackson.databind.node.LongNode.valueOf(whole < 0 ? Long.MIN_VALUE : Long.MAX_VALUE);

@@ -458,6 +458,7 @@ class SearchServerTest {
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 1e400}", "field 'k' must be an integer, got a number beyond the range of a double"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 1e400]}", "vector[7] is not a finite float: beyond the range of a double"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 2.5}", "field 'k' must be an integer, got 2.5"},
+                {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 10.000000000000000001}", "field 'k' must be an integer, got 10.000000000000000001"},
                 {"", "empty body: expected a JSON object"},
                 {" \n ", "empty body: expected a JSON object"},
                 {"{\"vector\": [1, 2, 3, 4, 5, 6, 7, 8], \"k\": 1e18}", "field 'k' is 1E+18, must be in [1, 1000]"},
