@@ -34,6 +34,7 @@ final class OutputLock {
     static BuildLease take(FileSystem fs, Path lock, String what) throws IOException {
         byte[] token = (UUID.randomUUID() + "\n").getBytes(StandardCharsets.US_ASCII);
         long said = 0;
+        StoreClock clock = StoreClock.of(fs, lock.getParent());
         while (true) {
             BuildLease held = BuildLease.takeIfFree(fs, lock, "search-job", token);
             if (held != null) {
@@ -42,7 +43,7 @@ final class OutputLock {
             // The token before the time: a lock taken over between the two reads is then seen live, and left.
             byte[] seen = read(fs, lock);
             FileStatus status = Vacuum.status(fs, lock);
-            long now = System.currentTimeMillis();
+            long now = clock.now();
             if (seen != null && status != null && !BuildLease.isLive(status, now)) {
                 removeLapsed(fs, lock, seen, what);
                 continue;

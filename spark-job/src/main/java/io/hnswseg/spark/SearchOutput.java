@@ -276,14 +276,14 @@ final class SearchOutput {
      * in the log for the user to keep or delete), and lapsed leases of stagings that are gone. A staging whose lease
      * is live is another job's, running now. Best effort: what cannot be listed or removed is logged and left.
      */
-    private void removeLapsedStagings() {
+    void removeLapsedStagings() {
         Path parent = path.getParent();
         try {
             if (parent == null || Vacuum.status(fs, parent) == null) {
                 return;
             }
+            long now = StoreClock.of(fs, parent).now();
             FileStatus[] siblings = fs.listStatus(parent);
-            long now = System.currentTimeMillis();
             java.util.Map<String, FileStatus> leases = new java.util.HashMap<>();
             for (FileStatus f : siblings) {
                 String run = runOf(f, LEASE_SUFFIX);

@@ -35,11 +35,11 @@ final class Vacuum {
 
     /**
      * What was removed (or, in a dry run, would be), what was left for later and what was kept for the searches
-     * reading it (with the lease holding each, where it could be read), paths relative to the index, and the run ids of
-     * builds running there (whose files were not looked at).
+     * reading it (with the lease holding each, where it could be read), paths relative to the index, the run ids of
+     * builds running there (whose files were not looked at), and the store's time its files' ages were read against.
      */
     record Result(List<Entry> removed, List<Entry> tooYoung, List<Entry> read, Map<String, String> leaseOf, Set<String> running,
-                  List<Failed> failed) {
+                  List<Failed> failed, long storeNow) {
     }
 
     /** An unlisted file the store refused to delete, and its words why (the first line). */
@@ -62,8 +62,8 @@ final class Vacuum {
         if (grace.isNegative()) {
             throw new IllegalArgumentException("negative grace period " + grace);
         }
-        long localStart = System.currentTimeMillis();
-        long now = storeNow(fs, root, localStart);
+        StoreClock clock = StoreClock.of(fs, root);
+        long now = clock.now();
         // Zero: no age condition at all, so a store whose clock runs ahead of this one's cannot keep a file.
         long cutoff = grace.isZero() ? Long.MAX_VALUE : now - grace.toMillis();
         // Leases before the manifest: a build whose lease is gone by now has committed (or failed), so the
@@ -86,7 +86,7 @@ final class Vacuum {
         // And after listing the files: a build that began meanwhile wrote its lease before its first file, a search
         // its lease before its first read.
         FileStatus[] rootAfter = list(fs, root);
-        long later = now + System.currentTimeMillis() - localStart;
+        long later = clock.now();
         running.addAll(BuildLease.live(rootAfter, later));
         Map<String, String> readAfter = BuildLease.heldByReaders(fs, rootAfter, later);
         if (read != null && readAfter != null) {
@@ -117,7 +117,7 @@ final class Vacuum {
                 consider(fs, f, name, kept, true, dryRun, removed);
             }
         }
-        return new Result(removed, kept.young, kept.read, read == null ? Map.of() : read, running, kept.failed);
+        return new Result(removed, kept.young, kept.read, read == null ? Map.of() : read, running, kept.failed, now);
     }
 
     /**
@@ -129,20 +129,6 @@ final class Vacuum {
                         List<Failed> failed) {
         Kept(Set<String> listed, Map<String, String> heldByReaders, long cutoff) {
             this(listed, heldByReaders, cutoff, new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-        }
-    }
-
-    /**
-     * The time by the store's clock, which stamps the files, leases included: the modification time of a file
-     * written for the purpose (then deleted). Ages read with this machine's clock were off by its skew from the
-     * store's, and a store three minutes behind made every running build's lease look lapsed (its files then
-     * went). On a store that cannot be written (a read-only dry run), {@code local}, this machine's clock.
-     */
-    static long storeNow(FileSystem fs, Path root, long local) {
-        try {
-            return IndexCommit.writeProbe(fs, root);
-        } catch (IOException | RuntimeException e) {
-            return local;
         }
     }
 

@@ -122,8 +122,8 @@ public final class VacuumIndexJob implements Callable<Integer> {
                     + "belong to an index is unknown)");
         }
         IndexManifest manifest = Vacuum.readManifest(fs, manifestPath);
-        long now = System.currentTimeMillis();
         Vacuum.Result result = Vacuum.run(fs, root, grace, null, dryRun);
+        long now = result.storeNow();
 
         PrintWriter out = spec.commandLine().getOut();
         out.printf("hnswseg vacuum: %s: manifest written %s ago, lists %d segment%s%s; grace period %s%s%n", root,

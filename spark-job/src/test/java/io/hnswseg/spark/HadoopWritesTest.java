@@ -37,9 +37,9 @@ class HadoopWritesTest {
     }
 
     @Test
-    void vacuumOnAFullDiskFallsBackToTheLocalClockAndLeavesNoProbe() throws IOException {
+    void theStoreClockOnAFullDiskIsThisMachinesAndLeavesNoProbe() throws IOException {
         FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()), true);
-        assertEquals(1234L, Vacuum.storeNow(fs, new Path(dir.toUri()), 1234L));
+        assertEquals(0, StoreClock.of(fs, new Path(dir.toUri())).offsetMillis());
         try (var left = Files.list(dir)) {
             assertEquals(0, left.count(), "no write probe is left behind");
         }

@@ -495,7 +495,7 @@ class SearchIndexJobTest {
         return new SearchOutput(output.toString(), new org.apache.hadoop.fs.Path(output.toUri()), fs, overwrite);
     }
 
-    private static Path stagingWith(Path output, String run, long modified, String... files) throws IOException {
+    static Path stagingWith(Path output, String run, long modified, String... files) throws IOException {
         Path staging = output.resolveSibling("." + output.getFileName() + ".hnswseg-" + run + ".staging");
         for (String f : files) {
             Files.createDirectories(staging.resolve(f).getParent());
@@ -505,7 +505,7 @@ class SearchIndexJobTest {
         return staging;
     }
 
-    private static Path leaseOf(Path output, String run, long renewed) throws IOException {
+    static Path leaseOf(Path output, String run, long renewed) throws IOException {
         Path lease = output.resolveSibling("." + output.getFileName() + ".hnswseg-" + run + ".lease");
         Files.createDirectories(lease.getParent());
         Files.write(lease, new byte[0]);

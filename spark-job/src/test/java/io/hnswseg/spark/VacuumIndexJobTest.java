@@ -314,28 +314,7 @@ class VacuumIndexJobTest {
         Files.setLastModifiedTime(segment, FileTime.from(Instant.now().minus(Duration.ofHours(3))));
         Path lease = dir.resolve(BuildLease.PREFIX + "run00003");
         Files.write(lease, new byte[0]);
-        long behind = Duration.ofMinutes(10).toMillis();
-        org.apache.hadoop.fs.FileSystem store = new org.apache.hadoop.fs.FilterFileSystem(
-                org.apache.hadoop.fs.FileSystem.getLocal(new Configuration())) {
-            private org.apache.hadoop.fs.FileStatus skewed(org.apache.hadoop.fs.FileStatus f) {
-                return new org.apache.hadoop.fs.FileStatus(f.getLen(), f.isDirectory(), f.getReplication(), f.getBlockSize(),
-                        f.getModificationTime() - behind, f.getPath());
-            }
-
-            @Override
-            public org.apache.hadoop.fs.FileStatus getFileStatus(org.apache.hadoop.fs.Path p) throws IOException {
-                return skewed(super.getFileStatus(p));
-            }
-
-            @Override
-            public org.apache.hadoop.fs.FileStatus[] listStatus(org.apache.hadoop.fs.Path p) throws IOException {
-                org.apache.hadoop.fs.FileStatus[] all = super.listStatus(p);
-                for (int i = 0; i < all.length; i++) {
-                    all[i] = skewed(all[i]);
-                }
-                return all;
-            }
-        };
+        org.apache.hadoop.fs.FileSystem store = new SkewedStore(Duration.ofMinutes(10));
         org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(dir.toUri());
         Vacuum.Result kept = Vacuum.run(store, root, Duration.ofHours(1), null, false);
         assertTrue(kept.running().contains("run00003") && kept.removed().isEmpty(), kept.toString());

@@ -1,0 +1,47 @@
+package io.hnswseg.spark;
+
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+
+/**
+ * This machine's clock set to the store's. Leases and files carry the store's times (their modification times), so
+ * their ages are read against the store's clock: read against this machine's, a driver whose clock ran some minutes
+ * ahead of the store's took every live lease for lapsed (a running build's files, another search-job's staging or
+ * lock). The offset is measured once, with a file written for the purpose, so a waiter polling a lease does not
+ * write a file at every look.
+ */
+final class StoreClock {
+
+    private final long offsetMillis;
+
+    private StoreClock(long offsetMillis) {
+        this.offsetMillis = offsetMillis;
+    }
+
+    /**
+     * The clock of the store holding {@code dir}, read from a file written there and deleted ({@link
+     * IndexCommit#writeProbe}); this machine's own where nothing can be written (a dry run on a read-only store).
+     * The offset is taken against the local time after the write, so it errs towards the store's earlier time: ages
+     * read young, and a lease is never taken for lapsed early.
+     */
+    static StoreClock of(FileSystem fs, Path dir) {
+        try {
+            long stamped = IndexCommit.writeProbe(fs, dir);
+            return new StoreClock(stamped - System.currentTimeMillis());
+        } catch (IOException | RuntimeException e) {
+            return new StoreClock(0);
+        }
+    }
+
+    /** The store's time now, in milliseconds since the epoch. */
+    long now() {
+        return System.currentTimeMillis() + offsetMillis;
+    }
+
+    /** The store's clock less this machine's (0 when it could not be read). */
+    long offsetMillis() {
+        return offsetMillis;
+    }
+}
