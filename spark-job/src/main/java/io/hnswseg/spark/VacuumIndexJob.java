@@ -42,8 +42,9 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     @Option(names = "--older-than", paramLabel = "DURATION", defaultValue = "1h", description = "grace period: an unlisted file "
             + "goes once it and the manifest are older than this, so readers of the previous manifest and builds still writing "
-            + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now, but those of running builds and searches "
-            + "(default: ${DEFAULT-VALUE})")
+            + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now, but those of running builds and search-jobs "
+            + "(which hold leases); a serve following the index switches within 30 s of a commit plus the time to open the new "
+            + "index, and needs a grace above that (default: ${DEFAULT-VALUE})")
     String olderThan;
 
     @Option(names = "--dry-run", description = "list what would be removed; remove nothing")
@@ -111,6 +112,30 @@ public final class VacuumIndexJob implements Callable<Integer> {
         }
     }
 
+    /**
+     * How long after a commit readers may still use the index it replaced: {@code serve} reads its manifest again every
+     * 30 s ({@code SearchServer.INDEX_CHECK_EVERY}), then opens the new index (downloads it, from S3) before it switches.
+     */
+    static final Duration READERS_SWITCH_WITHIN = Duration.ofMinutes(2);
+
+    /**
+     * Says so when segments or centroids of the index a recent commit replaced were removed: a {@code serve} following
+     * the index answers from them until it has switched, and failed every search meanwhile (probe helper 111: 1,133
+     * failed requests in 15 s after a {@code --older-than 0} right behind a build). Readers other than search-jobs hold
+     * no lease, so only the grace period keeps their files.
+     */
+    private void warnOfReadersStillOnTheReplacedIndex(long sinceCommit, Vacuum.Result result) {
+        long replaced = result.removed().stream().filter(e -> e.path().contains("/")).count();
+        if (dryRun || replaced == 0 || sinceCommit >= READERS_SWITCH_WITHIN.toMillis()) {
+            return;
+        }
+        spec.commandLine().getErr().printf("hnswseg vacuum: warning: the manifest was written %s ago, and %d removed file%s of"
+                + " segments/ and routing/ may belong to the index it replaced: a `serve` (or `query`, `eval`, a Java IndexReader)"
+                + " that opened it before answers from them until it switches (`serve` reads the manifest again every 30 s, then"
+                + " opens the new index), and fails its searches meanwhile; these readers hold no lease, so give --older-than %s"
+                + " or more while they run%n", age(sinceCommit), replaced, replaced == 1 ? "" : "s", duration(READERS_SWITCH_WITHIN));
+    }
+
     private int vacuum(FileSystem fs, Path root, Duration grace) throws IOException {
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
         FileStatus manifestStatus = Vacuum.status(fs, manifestPath);
@@ -133,6 +158,7 @@ public final class VacuumIndexJob implements Callable<Integer> {
             out.printf("  %-14s %s  %s, written %s ago%n", dryRun ? "would remove" : "removed", e.path(), bytes(e.bytes()),
                     age(now - e.modified()));
         }
+        warnOfReadersStillOnTheReplacedIndex(now - manifestStatus.getModificationTime(), result);
         boolean manifestYoung = !grace.isZero() && now - manifestStatus.getModificationTime() < grace.toMillis();
         for (Vacuum.Entry e : sorted(result.tooYoung())) {
             // Files of segments/ and routing/ also wait for the manifest to be old enough; staged manifests do not.

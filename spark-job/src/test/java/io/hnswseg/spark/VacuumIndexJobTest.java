@@ -144,8 +144,13 @@ class VacuumIndexJobTest {
         assertTrue(young.out().contains("removed 0 unlisted files (0 B); kept 4 for later (4.4 KiB), younger than 1h"), young.out());
         assertEquals(littered, files(index));
 
+        // A commit 30 s ago: a serve following the index may not have switched to it yet (probe helper 111).
+        Path manifestFile = index.resolve(IndexManifest.FILE_NAME);
+        Files.setLastModifiedTime(manifestFile, FileTime.from(Instant.now().minusSeconds(30)));
+
         // Dry run with no grace: all four listed with their sizes, nothing removed.
         Run dry = vacuum(index.toString(), "--older-than", "0", "--dry-run");
+        assertFalse(dry.err().contains("warning"), dry.err());
         assertEquals(0, dry.status(), dry.err());
         assertTrue(dry.out().contains("would remove   segments/dead0001-part-00001-task-8.hseg  2.4 KiB"), dry.out());
         assertTrue(dry.out().contains("would remove   manifest.json.dead0001.tmp  300 B"), dry.out());
@@ -161,6 +166,9 @@ class VacuumIndexJobTest {
             assertTrue(now.out().contains("removed        " + f), now.out());
         }
         assertTrue(now.out().contains("removed 4 unlisted files (4.4 KiB)") && !now.out().contains("kept"), now.out());
+        assertTrue(now.err().startsWith("hnswseg vacuum: warning: the manifest was written 3") && now.err().contains(" ago, and 3 removed"
+                + " files of segments/ and routing/ may belong to the index it replaced") && now.err().contains("give --older-than 2m"),
+                now.err());
         Map<String, Long> expected = new TreeMap<>(committed);
         expected.put("notes.txt", 10L);
         expected.put("segments/my-notes.txt", 20L);
@@ -171,6 +179,12 @@ class VacuumIndexJobTest {
         for (int q = 0; q < before.size(); q++) {
             assertTrue(before.get(q).matches(after.get(q), 1e-6), "query " + q);
         }
+
+        // A commit older than any reader's switch: nothing to warn of.
+        Files.setLastModifiedTime(manifestFile, FileTime.from(Instant.now().minus(VacuumIndexJob.READERS_SWITCH_WITHIN).minusSeconds(1)));
+        write("segments/dead0002-part-00000-task-9.hseg", 100, Duration.ofMinutes(5));
+        Run later = vacuum(index.toString(), "--older-than", "0");
+        assertTrue(later.out().contains("removed        segments/dead0002-part-00000-task-9.hseg") && later.err().isEmpty(), later.err());
     }
 
     @Test
