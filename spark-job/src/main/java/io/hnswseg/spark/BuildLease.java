@@ -29,8 +29,9 @@ import java.util.concurrent.TimeUnit;
  * build ends. {@link Vacuum} keeps the files of a run whose lease is live, whatever their age: a build that ran
  * longer than the grace period had its first segments removed under it by an hourly vacuum (probe helper 30).
  * A killed driver renews nothing, so its lease lapses {@link #LAPSES_AFTER} after the last renewal and its files
- * become leftovers like any other. The lease's time is the store's clock, compared with this machine's: a store
- * whose clock runs more than that behind makes a live build look ended, as before leases. A search-job holds one
+ * become leftovers like any other. The lease's time is the store's clock, and its age is read against the store's
+ * clock too ({@link StoreClock}): against this machine's, a store whose clock ran behind made a live lease look lapsed.
+ * A search-job holds one
  * beside its staging directory the same way ({@link SearchOutput}), so that a later run tells a killed job's
  * staging from a running one's, and in the directory of the index it reads ({@link #takeForReading}): a search of an
  * index replaced while it ran had its files removed under it by a vacuum or the next build's clean-up (probe helper 80).

@@ -120,7 +120,7 @@ final class IndexCommit implements java.io.Closeable {
 
     /**
      * Writes a small file in {@code dir} and deletes it again: whether the store takes writes there, and the time
-     * by its clock (the file's modification time, which {@link Vacuum} reads ages against).
+     * by its clock (the file's modification time, which {@link StoreClock} reads ages against).
      */
     static long writeProbe(FileSystem fs, Path dir) throws IOException {
         Path probe = new Path(dir, WRITE_PROBE_PREFIX + UUID.randomUUID());

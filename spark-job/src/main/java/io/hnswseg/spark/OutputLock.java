@@ -34,7 +34,8 @@ final class OutputLock {
     static BuildLease take(FileSystem fs, Path lock, String what) throws IOException {
         byte[] token = (UUID.randomUUID() + "\n").getBytes(StandardCharsets.US_ASCII);
         long said = 0;
-        StoreClock clock = StoreClock.of(fs, lock.getParent());
+        // Read when a lock is first found held (a free one needs no clock), and again while it could not be.
+        StoreClock clock = null;
         while (true) {
             BuildLease held = BuildLease.takeIfFree(fs, lock, "search-job", token);
             if (held != null) {
@@ -43,8 +44,12 @@ final class OutputLock {
             // The token before the time: a lock taken over between the two reads is then seen live, and left.
             byte[] seen = read(fs, lock);
             FileStatus status = Vacuum.status(fs, lock);
+            if (clock == null || !clock.measured()) {
+                clock = StoreClock.of(fs, lock.getParent());
+            }
             long now = clock.now();
-            if (seen != null && status != null && !BuildLease.isLive(status, now)) {
+            // Never taken for lapsed by this machine's clock, which may run ahead of the store's (review helper 112).
+            if (clock.measured() && seen != null && status != null && !BuildLease.isLive(status, now)) {
                 removeLapsed(fs, lock, seen, what);
                 continue;
             }

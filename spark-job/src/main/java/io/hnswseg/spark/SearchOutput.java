@@ -282,7 +282,15 @@ final class SearchOutput {
             if (parent == null || Vacuum.status(fs, parent) == null) {
                 return;
             }
-            long now = StoreClock.of(fs, parent).now();
+            StoreClock clock = StoreClock.of(fs, parent);
+            if (!clock.measured()) {
+                // By this machine's clock a running job's lease may look lapsed (review helper 112: a quota refusing the
+                // probe, and a running staging went); a killed job's staging waits for a run that can tell.
+                LOG.warn("could not read the clock of the store at {} (a probe file could not be written there): the stagings of"
+                        + " earlier search-jobs to {} are left as they are", parent, output);
+                return;
+            }
+            long now = clock.now();
             FileStatus[] siblings = fs.listStatus(parent);
             java.util.Map<String, FileStatus> leases = new java.util.HashMap<>();
             for (FileStatus f : siblings) {
@@ -325,7 +333,8 @@ final class SearchOutput {
         // Judged by its lease, which a job takes before it makes its staging. Only a staging without one is judged by its
         // own age (from a version that made the lease later); S3A gives a directory the time of the listing, so a killed
         // job's staging there looked just made for good (probe helper 74).
-        if (lease != null ? BuildLease.isLive(lease, now) : BuildLease.isLive(staging, now)) {
+        // S3A stamps a directory with this machine's time of the listing, HDFS with the store's: live by either clock is live.
+        if (lease != null ? BuildLease.isLive(lease, now) : BuildLease.isLive(staging, Math.min(now, System.currentTimeMillis()))) {
             LOG.info("{} is the staging of a search-job to {} that is running (or ended less than {} ago): left alone",
                     staging.getPath(), output, BuildLease.LAPSES_AFTER);
             return;

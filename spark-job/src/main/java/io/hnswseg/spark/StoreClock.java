@@ -15,24 +15,35 @@ import java.io.IOException;
 final class StoreClock {
 
     private final long offsetMillis;
+    private final boolean measured;
 
-    private StoreClock(long offsetMillis) {
+    private StoreClock(long offsetMillis, boolean measured) {
         this.offsetMillis = offsetMillis;
+        this.measured = measured;
     }
 
     /**
      * The clock of the store holding {@code dir}, read from a file written there and deleted ({@link
-     * IndexCommit#writeProbe}); this machine's own where nothing can be written (a dry run on a read-only store).
-     * The offset is taken against the local time after the write, so it errs towards the store's earlier time: ages
-     * read young, and a lease is never taken for lapsed early.
+     * IndexCommit#writeProbe}); where nothing can be written there (a read-only store, a full disk, a quota, a
+     * refused request), this machine's own, not {@link #measured}. The offset is taken against the local time after
+     * the write, so it errs towards the store's earlier time: ages read young, and a lease is never taken for lapsed
+     * early.
      */
     static StoreClock of(FileSystem fs, Path dir) {
         try {
             long stamped = IndexCommit.writeProbe(fs, dir);
-            return new StoreClock(stamped - System.currentTimeMillis());
+            return new StoreClock(stamped - System.currentTimeMillis(), true);
         } catch (IOException | RuntimeException e) {
-            return new StoreClock(0);
+            return new StoreClock(0, false);
         }
+    }
+
+    /**
+     * Whether the store's clock was read. A lease judged lapsed by this machine's clock instead may be live: callers
+     * that would delete what a lease keeps do not, unless the user asked for it (a vacuum, which then says so).
+     */
+    boolean measured() {
+        return measured;
     }
 
     /** The store's time now, in milliseconds since the epoch. */

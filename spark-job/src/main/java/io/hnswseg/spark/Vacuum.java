@@ -36,10 +36,11 @@ final class Vacuum {
     /**
      * What was removed (or, in a dry run, would be), what was left for later and what was kept for the searches
      * reading it (with the lease holding each, where it could be read), paths relative to the index, the run ids of
-     * builds running there (whose files were not looked at), and the store's time its files' ages were read against.
+     * builds running there (whose files were not looked at), and the store's time its files' ages were read against
+     * ({@code clockRead} false: this machine's, the store's could not be read, and every lease there was taken as live).
      */
     record Result(List<Entry> removed, List<Entry> tooYoung, List<Entry> read, Map<String, String> leaseOf, Set<String> running,
-                  List<Failed> failed, long storeNow) {
+                  List<Failed> failed, long storeNow, boolean clockRead) {
     }
 
     /** An unlisted file the store refused to delete, and its words why (the first line). */
@@ -64,14 +65,16 @@ final class Vacuum {
         }
         StoreClock clock = StoreClock.of(fs, root);
         long now = clock.now();
+        // Leases judged by this machine's clock could look lapsed while live: without the store's, every lease is live.
+        long leaseNow = clock.measured() ? now : Long.MIN_VALUE / 2;
         // Zero: no age condition at all, so a store whose clock runs ahead of this one's cannot keep a file.
         long cutoff = grace.isZero() ? Long.MAX_VALUE : now - grace.toMillis();
         // Leases before the manifest: a build whose lease is gone by now has committed (or failed), so the
         // manifest read next lists its files if they are the index's (review helper 31: the other order could
         // miss both a just-ended lease and the manifest that lists its run).
         FileStatus[] rootFiles = list(fs, root);
-        Set<String> running = BuildLease.live(rootFiles, now);
-        Map<String, String> read = BuildLease.heldByReaders(fs, rootFiles, now);
+        Set<String> running = BuildLease.live(rootFiles, leaseNow);
+        Map<String, String> read = BuildLease.heldByReaders(fs, rootFiles, leaseNow);
         Path manifestPath = new Path(root, IndexManifest.FILE_NAME);
         Map<String, Long> listedBytes = Map.of();
         boolean manifestOld = true;
@@ -86,7 +89,7 @@ final class Vacuum {
         // And after listing the files: a build that began meanwhile wrote its lease before its first file, a search
         // its lease before its first read.
         FileStatus[] rootAfter = list(fs, root);
-        long later = clock.now();
+        long later = clock.measured() ? clock.now() : leaseNow;
         running.addAll(BuildLease.live(rootAfter, later));
         Map<String, String> readAfter = BuildLease.heldByReaders(fs, rootAfter, later);
         if (read != null && readAfter != null) {
@@ -112,12 +115,12 @@ final class Vacuum {
         for (FileStatus f : rootFiles) {
             String name = f.getPath().getName();
             String run = runOfTopLevel(name);
-            boolean lapsedReader = BuildLease.isReadLease(name) && !BuildLease.isLive(f, now);
+            boolean lapsedReader = BuildLease.isReadLease(name) && !BuildLease.isLive(f, leaseNow);
             if (f.isFile() && (run != null || lapsedReader || name.startsWith(IndexCommit.WRITE_PROBE_PREFIX)) && !running.contains(run)) {
                 consider(fs, f, name, kept, true, dryRun, removed);
             }
         }
-        return new Result(removed, kept.young, kept.read, read == null ? Map.of() : read, running, kept.failed, now);
+        return new Result(removed, kept.young, kept.read, read == null ? Map.of() : read, running, kept.failed, now, clock.measured());
     }
 
     /**

@@ -43,8 +43,8 @@ public final class VacuumIndexJob implements Callable<Integer> {
     @Option(names = "--older-than", paramLabel = "DURATION", defaultValue = "1h", description = "grace period: an unlisted file "
             + "goes once it and the manifest are older than this, so readers of the previous manifest and builds still writing "
             + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now, but those of running builds and search-jobs "
-            + "(which hold leases); a serve following the index switches within 30 s of a commit plus the time to open the new "
-            + "index, and needs a grace above that (default: ${DEFAULT-VALUE})")
+            + "(which hold leases); a serve following the index answers from the replaced files until it switches, 30 s or less "
+            + "after a commit plus the time to open the new index (a download from S3 can take minutes) (default: ${DEFAULT-VALUE})")
     String olderThan;
 
     @Option(names = "--dry-run", description = "list what would be removed; remove nothing")
@@ -157,6 +157,11 @@ public final class VacuumIndexJob implements Callable<Integer> {
         for (Vacuum.Entry e : sorted(result.removed())) {
             out.printf("  %-14s %s  %s, written %s ago%n", dryRun ? "would remove" : "removed", e.path(), bytes(e.bytes()),
                     age(now - e.modified()));
+        }
+        if (!result.clockRead()) {
+            spec.commandLine().getErr().printf("hnswseg vacuum: warning: the store's clock could not be read (a probe file could not"
+                    + " be written in %s): ages are read by this machine's, and every lease there is taken as live, so the files of"
+                    + " builds and searches killed there stay until a vacuum that can write%n", root);
         }
         warnOfReadersStillOnTheReplacedIndex(now - manifestStatus.getModificationTime(), result);
         boolean manifestYoung = !grace.isZero() && now - manifestStatus.getModificationTime() < grace.toMillis();

@@ -39,9 +39,34 @@ class HadoopWritesTest {
     @Test
     void theStoreClockOnAFullDiskIsThisMachinesAndLeavesNoProbe() throws IOException {
         FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()), true);
-        assertEquals(0, StoreClock.of(fs, new Path(dir.toUri())).offsetMillis());
+        StoreClock clock = StoreClock.of(fs, new Path(dir.toUri()));
+        assertEquals(0, clock.offsetMillis());
+        assertFalse(clock.measured());
         try (var left = Files.list(dir)) {
             assertEquals(0, left.count(), "no write probe is left behind");
         }
+    }
+
+    /**
+     * Without the store's clock no lease is judged lapsed (review helper 112: a probe refused, a quota say, and a running
+     * search-job's staging went): vacuum keeps a lapsed-looking lease's files, a search-job the stagings beside its output.
+     */
+    @Test
+    void withoutTheStoresClockEveryLeaseIsLive() throws IOException {
+        FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()), true);
+        long lapsed = System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000;
+        java.nio.file.Path segment = Files.createDirectories(dir.resolve("segments")).resolve("run00004-part-00000-task-1.hseg");
+        Files.write(segment, new byte[100]);
+        Files.write(dir.resolve(BuildLease.PREFIX + "run00004"), new byte[0]);
+        Files.setLastModifiedTime(dir.resolve(BuildLease.PREFIX + "run00004"), java.nio.file.attribute.FileTime.fromMillis(lapsed));
+        Vacuum.Result result = Vacuum.run(fs, new Path(dir.toUri()), java.time.Duration.ZERO, null, false);
+        assertTrue(!result.clockRead() && result.running().contains("run00004") && result.removed().isEmpty(), result.toString());
+        assertTrue(Files.exists(segment));
+
+        java.nio.file.Path output = dir.resolve("out");
+        java.nio.file.Path staging = SearchIndexJobTest.stagingWith(output, "0000dead", lapsed, "_attempts/part-00000.parquet");
+        SearchIndexJobTest.leaseOf(output, "0000dead", lapsed);
+        new SearchOutput(output.toString(), new Path(output.toUri()), fs, false).removeLapsedStagings();
+        assertTrue(Files.exists(staging.resolve("_attempts/part-00000.parquet")), "a staging judged without the store's clock is left");
     }
 }
