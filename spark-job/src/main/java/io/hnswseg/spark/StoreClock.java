@@ -25,16 +25,17 @@ final class StoreClock {
     /**
      * The clock of the store holding {@code dir}, read from a file written there and deleted ({@link
      * IndexCommit#writeProbe}); where nothing can be written there (a read-only store, a full disk, a quota, a
-     * refused request), this machine's own, not {@link #measured}. The offset is taken against the local time after
-     * the write, so it errs towards the store's earlier time: ages read young, and a lease is never taken for lapsed
-     * early.
+     * refused request), this machine's own, {@link #measured} only for a local file system, whose files this
+     * machine's clock stamps (so a vacuum on a full local disk still reclaims a killed build's files). The offset is
+     * taken against the local time after the write, so it errs towards the store's earlier time: ages read young, and
+     * a lease is never taken for lapsed early.
      */
     static StoreClock of(FileSystem fs, Path dir) {
         try {
             long stamped = IndexCommit.writeProbe(fs, dir);
             return new StoreClock(stamped - System.currentTimeMillis(), true);
         } catch (IOException | RuntimeException e) {
-            return new StoreClock(0, false);
+            return new StoreClock(0, "file".equals(fs.getUri().getScheme()));
         }
     }
 

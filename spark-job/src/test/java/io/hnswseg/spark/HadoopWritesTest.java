@@ -37,11 +37,12 @@ class HadoopWritesTest {
     }
 
     @Test
-    void theStoreClockOnAFullDiskIsThisMachinesAndLeavesNoProbe() throws IOException {
+    void theStoreClockOnAFullLocalDiskIsThisMachinesAndLeavesNoProbe() throws IOException {
         FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()), true);
         StoreClock clock = StoreClock.of(fs, new Path(dir.toUri()));
         assertEquals(0, clock.offsetMillis());
-        assertFalse(clock.measured());
+        assertTrue(clock.measured(), "a local disk's files carry this machine's time");
+        assertFalse(StoreClock.of(remote(fs), new Path(dir.toUri())).measured(), "a remote store's clock is unknown");
         try (var left = Files.list(dir)) {
             assertEquals(0, left.count(), "no write probe is left behind");
         }
@@ -53,7 +54,7 @@ class HadoopWritesTest {
      */
     @Test
     void withoutTheStoresClockEveryLeaseIsLive() throws IOException {
-        FileSystem fs = new FullDisk(FileSystem.getLocal(new Configuration()), true);
+        FileSystem fs = remote(new FullDisk(FileSystem.getLocal(new Configuration()), true));
         long lapsed = System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000;
         java.nio.file.Path segment = Files.createDirectories(dir.resolve("segments")).resolve("run00004-part-00000-task-1.hseg");
         Files.write(segment, new byte[100]);
@@ -68,5 +69,15 @@ class HadoopWritesTest {
         SearchIndexJobTest.leaseOf(output, "0000dead", lapsed);
         new SearchOutput(output.toString(), new Path(output.toUri()), fs, false).removeLapsedStagings();
         assertTrue(Files.exists(staging.resolve("_attempts/part-00000.parquet")), "a staging judged without the store's clock is left");
+    }
+
+    /** {@code fs} as a store that is not this machine's disk (a quota or throttling refusing every write, say). */
+    private static FileSystem remote(FileSystem fs) {
+        return new org.apache.hadoop.fs.FilterFileSystem(fs) {
+            @Override
+            public java.net.URI getUri() {
+                return java.net.URI.create("remote://store/");
+            }
+        };
     }
 }
