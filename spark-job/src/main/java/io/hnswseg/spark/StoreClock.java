@@ -40,8 +40,9 @@ final class StoreClock {
     }
 
     /**
-     * Whether the store's clock was read. A lease judged lapsed by this machine's clock instead may be live: callers
-     * that would delete what a lease keeps do not, unless the user asked for it (a vacuum, which then says so).
+     * Whether the store's clock was read (or is this machine's). A lease judged lapsed by this machine's clock instead
+     * may be live, so no caller judges one by it: the search-job leaves what a lease may keep, a vacuum takes every
+     * lease as live (and says so).
      */
     boolean measured() {
         return measured;
