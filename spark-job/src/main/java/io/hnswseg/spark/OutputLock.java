@@ -47,15 +47,14 @@ final class OutputLock {
             if (clock == null || !clock.measured()) {
                 clock = StoreClock.of(fs, lock.getParent());
             }
-            long now = clock.now();
-            // Never taken for lapsed by this machine's clock, which may run ahead of the store's (review helper 112).
-            if (clock.measured() && seen != null && status != null && !BuildLease.isLive(status, now)) {
+            if (seen != null && status != null && !BuildLease.isLive(status, clock.leaseNow())) {
                 removeLapsed(fs, lock, seen, what);
                 continue;
             }
-            if (status != null && now - said >= BuildLease.RENEW_EVERY.toMillis()) {
+            long local = System.currentTimeMillis();
+            if (status != null && local - said >= BuildLease.RENEW_EVERY.toMillis()) {
                 LOG.info("waiting for another search-job to {} to put its results in place (it holds {})", what, lock);
-                said = now;
+                said = local;
             }
             try {
                 Thread.sleep(POLL_MILLIS);

@@ -284,13 +284,10 @@ final class SearchOutput {
             }
             StoreClock clock = StoreClock.of(fs, parent);
             if (!clock.measured()) {
-                // By this machine's clock a running job's lease may look lapsed (review helper 112: a quota refusing the
-                // probe, and a running staging went); a killed job's staging waits for a run that can tell.
                 LOG.warn("could not read the clock of the store at {} (a probe file could not be written there): the stagings of"
-                        + " earlier search-jobs to {} are left as they are", parent, output);
-                return;
+                        + " earlier search-jobs to {} are taken as live and left as they are", parent, output);
             }
-            long now = clock.now();
+            long now = clock.leaseNow();
             FileStatus[] siblings = fs.listStatus(parent);
             java.util.Map<String, FileStatus> leases = new java.util.HashMap<>();
             for (FileStatus f : siblings) {

@@ -40,12 +40,19 @@ final class StoreClock {
     }
 
     /**
-     * Whether the store's clock was read (or is this machine's). A lease judged lapsed by this machine's clock instead
-     * may be live, so no caller judges one by it: the search-job leaves what a lease may keep, a vacuum takes every
-     * lease as live (and says so).
+     * Whether the store's clock was read (or is this machine's); if not, {@link #leaseNow} takes every lease as live.
      */
     boolean measured() {
         return measured;
+    }
+
+    /**
+     * The time to judge leases by: {@link #now} where the store's clock was read, else a time before every lease's last
+     * renewal, so that none is taken for lapsed by a clock that may run ahead of the store's (review helper 112: a
+     * quota refused the probe, and a running search-job's staging went).
+     */
+    long leaseNow() {
+        return measured ? now() : Long.MIN_VALUE / 2;
     }
 
     /** The store's time now, in milliseconds since the epoch. */

@@ -65,8 +65,7 @@ final class Vacuum {
         }
         StoreClock clock = StoreClock.of(fs, root);
         long now = clock.now();
-        // Leases judged by this machine's clock could look lapsed while live: without the store's, every lease is live.
-        long leaseNow = clock.measured() ? now : Long.MIN_VALUE / 2;
+        long leaseNow = clock.leaseNow();
         // Zero: no age condition at all, so a store whose clock runs ahead of this one's cannot keep a file.
         long cutoff = grace.isZero() ? Long.MAX_VALUE : now - grace.toMillis();
         // Leases before the manifest: a build whose lease is gone by now has committed (or failed), so the
@@ -89,7 +88,7 @@ final class Vacuum {
         // And after listing the files: a build that began meanwhile wrote its lease before its first file, a search
         // its lease before its first read.
         FileStatus[] rootAfter = list(fs, root);
-        long later = clock.measured() ? clock.now() : leaseNow;
+        long later = clock.leaseNow();
         running.addAll(BuildLease.live(rootAfter, later));
         Map<String, String> readAfter = BuildLease.heldByReaders(fs, rootAfter, later);
         if (read != null && readAfter != null) {
