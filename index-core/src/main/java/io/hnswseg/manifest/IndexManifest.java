@@ -462,20 +462,24 @@ public record IndexManifest(int formatVersion, String metric, int dimension, Bui
      * @throws InvalidManifestException for an absolute path, a ".." step or a backslash
      */
     static String normalizedPath(String path, String name, String what) {
-        if (path == null || path.isEmpty() || path.startsWith("/") || path.contains("\\")) {
+        if (path == null || path.isEmpty() || path.startsWith("/") || path.contains("\\")
+                || java.util.Arrays.asList(path.split("/")).contains("..")) {
             throw new InvalidManifestException(name, what + " path '" + path + "' must be relative, with '/' and no '..'");
         }
+        String normal = normalPath(path);
+        if (normal.isEmpty()) {
+            throw new InvalidManifestException(name, what + " path '" + path + "' names no file");
+        }
+        return normal;
+    }
+
+    /** {@code path} without empty or {@code .} steps: {@code segments//./a.hseg} is {@code segments/a.hseg}. */
+    public static String normalPath(String path) {
         StringBuilder normal = new StringBuilder();
         for (String step : path.split("/")) {
-            if (step.equals("..")) {
-                throw new InvalidManifestException(name, what + " path '" + path + "' must be relative, with '/' and no '..'");
-            }
             if (!step.isEmpty() && !step.equals(".")) {
                 normal.append(normal.length() == 0 ? "" : "/").append(step);
             }
-        }
-        if (normal.length() == 0) {
-            throw new InvalidManifestException(name, what + " path '" + path + "' names no file");
         }
         return normal.toString();
     }

@@ -68,8 +68,9 @@ class ReaderFlags {
 
     /** Says on stderr what {@code reader} opened; {@code lazy}: its segments are opened as searches first need them. */
     void announce(IndexReader reader, boolean lazy) {
-        System.err.printf("opened %s: %d segment%s%s, %d vectors of dimension %d, %s, %.1f MB mapped%n", reader.location(),
+        System.err.printf("opened %s: %d segment%s%s, %d vectors of dimension %d, %s, %.1f MB mapped%s%n", reader.location(),
                 reader.segmentCount(), reader.segmentCount() == 1 ? "" : "s", lazy ? " (each opened when first needed)" : "", reader.size(),
-                reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6);
+                reader.dimension(), reader.metric().externalName(), reader.mappedBytes() / 1e6,
+                reader.readLease() == null ? "" : "; holding the reader's lease " + reader.readLease());
     }
 }

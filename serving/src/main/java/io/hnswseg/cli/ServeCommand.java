@@ -2,10 +2,10 @@ package io.hnswseg.cli;
 
 import io.hnswseg.http.SearchServer;
 import io.hnswseg.reader.IndexReader;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -57,6 +57,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "open connections; more clients wait to be accepted (default: ${DEFAULT-VALUE})")
     int maxConnections;
 
+    @Option(names = "--no-read-lease",
+            description = "hold no reader's lease in the index's directory (by default the server keeps one there, so that a vacuum"
+                    + " keeps the files it answers from; without write access it warns and serves without one)")
+    boolean noReadLease;
+
     @Option(names = "--shutdown-timeout", defaultValue = "10s", converter = DurationConverter.class,
             description = "on SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE})")
     Duration shutdownTimeout;
@@ -86,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--port must be in 0..65535 (0: any free port), got " + port);
         }
         SearchServer.refuseUnlistenable(bind, port);
-        IndexReader reader = index.open();
+        IndexReader reader = index.open(index.index, index.readerOptions().withReadLease(!noReadLease));
         SearchServer server;
         try {
             // The server owns the reader from here, and the readers of the indexes that replace it.

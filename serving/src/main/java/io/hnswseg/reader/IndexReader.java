@@ -48,13 +48,16 @@ public final class IndexReader implements AutoCloseable {
     private final boolean manifestChecksummed;
     /** Spreads each query's (and each batch's) segment searches over the calling thread and the search pool. */
     final FanOut fanOut;
+    /** The reader's lease ({@link ReaderOptions#readLease}); null without one. */
+    private final ReaderLease lease;
 
     /** The ef of {@link #search(float[], int)} when the manifest recommends none. */
     public static final int DEFAULT_EF = 64;
 
     private IndexReader(String location, IndexManifest manifest, boolean manifestChecksummed, Segments segments,
-                        SegmentRoutes routes, ReaderOptions options) {
+                        SegmentRoutes routes, ReaderOptions options, ReaderLease lease) {
         this.location = location;
+        this.lease = lease;
         this.manifest = manifest;
         this.manifestChecksummed = manifestChecksummed;
         this.segments = segments;
@@ -112,10 +115,13 @@ public final class IndexReader implements AutoCloseable {
 
     /** {@link #open(IndexSource, ReaderOptions)} as {@code manifestBytes} lists the index. */
     private static IndexReader open(IndexSource source, byte[] manifestBytes, ReaderOptions options) throws IOException {
+        ReaderLease lease = null;
         try {
             JacksonVersion.require(); // before the manifest's class loads, which needs Jackson 2.12 (probe helper 103)
             String manifestName = source.location().replaceAll("/+$", "") + "/" + IndexManifest.FILE_NAME;
             IndexManifest manifest = IndexManifest.parse(manifestBytes, manifestName);
+            // Before any segment is fetched: a vacuum from now on keeps what this reader is about to open.
+            lease = options.readLease() ? ReaderLease.take(source.location(), options, manifest) : null;
             boolean checksummed = IndexManifest.checksummed(manifestBytes);
             IndexManifest.FileRef centroids = manifest.routed() ? manifest.routing().centroids() : null;
             SegmentRoutes routes = SegmentRoutes.of(manifest, centroids == null ? null : source.sideFile(centroids),
@@ -123,13 +129,16 @@ public final class IndexReader implements AutoCloseable {
             if (options.lazySegments()) {
                 // The source stays open for the segments still to come; the reader's close() closes it.
                 return new IndexReader(source.location(), manifest, checksummed, Segments.lazy(source, manifest, routes, options),
-                        routes, options);
+                        routes, options, lease);
             }
             Segments segments = Segments.openAll(source, manifest, routes, options);
             source.close();
-            return new IndexReader(source.location(), manifest, checksummed, segments, routes, options);
+            return new IndexReader(source.location(), manifest, checksummed, segments, routes, options, lease);
         } catch (IOException | RuntimeException | Error e) {
             source.close();
+            if (lease != null) {
+                lease.close();
+            }
             throw e;
         }
     }
@@ -635,10 +644,21 @@ public final class IndexReader implements AutoCloseable {
         return segments.open().size();
     }
 
+    /**
+     * The file name of this reader's lease in the index's directory ({@link ReaderOptions#readLease}), or null when it
+     * holds none: not asked for, or refused by the store.
+     */
+    public String readLease() {
+        return lease == null ? null : lease.name();
+    }
+
     @Override
     public void close() {
         closed = true;
         fanOut.close();
         segments.close();
+        if (lease != null) {
+            lease.close();
+        }
     }
 }

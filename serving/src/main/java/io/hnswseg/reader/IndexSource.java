@@ -61,6 +61,12 @@ interface IndexSource extends Closeable {
         return false;
     }
 
+    /** Writes {@code content} as the file {@code name} of the index's directory, replacing one there: a reader's lease. */
+    void writeBeside(String name, byte[] content) throws IOException;
+
+    /** Deletes the file {@code name} of the index's directory, if it is there. */
+    void deleteBeside(String name) throws IOException;
+
     /** Whether {@link #segment} already verified the file's CRC32C against the manifest. */
     boolean verifiesOnFetch();
 

@@ -72,6 +72,16 @@ final class LocalSource implements IndexSource {
     }
 
     @Override
+    public void writeBeside(String name, byte[] content) throws IOException {
+        Files.write(dir.resolve(name), content);
+    }
+
+    @Override
+    public void deleteBeside(String name) throws IOException {
+        Files.deleteIfExists(dir.resolve(name));
+    }
+
+    @Override
     public boolean verifiesOnFetch() {
         return false;
     }

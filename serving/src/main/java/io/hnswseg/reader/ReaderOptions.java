@@ -21,9 +21,14 @@ import java.nio.file.Path;
  *                        downloads and memory then follow its traffic, and a missing or corrupt segment is
  *                        found by the first search that needs it (which fails, naming it) rather than by the
  *                        open. Default off
+ * @param readLease       hold a reader's lease in the index's directory while open: a small file, written again every
+ *                        30 s and deleted at the close, naming the files this reader uses, which a {@code vacuum} then
+ *                        keeps whatever its grace period, even once a build has replaced the index. For readers that
+ *                        stay open for long (a server); where the store refuses the write, the reader opens without
+ *                        one and logs a warning. Default off
  */
 public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchThreads, String s3Endpoint,
-                            String s3Region, boolean s3PathStyle, boolean lazySegments) {
+                            String s3Region, boolean s3PathStyle, boolean lazySegments, boolean readLease) {
 
     /** The most search threads a reader starts: its pool starts them all at the open. */
     public static final int MAX_SEARCH_THREADS = 1024;
@@ -42,7 +47,7 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
         String endpoint = blankToNull(System.getenv("HNSWSEG_S3_ENDPOINT"));
         String region = blankToNull(System.getenv("AWS_REGION"));
         return new ReaderOptions(cacheDir, true, Runtime.getRuntime().availableProcessors(), endpoint,
-                region == null ? "us-east-1" : region, endpoint != null, false);
+                region == null ? "us-east-1" : region, endpoint != null, false, false);
     }
 
     private static String blankToNull(String s) {
@@ -51,36 +56,41 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
 
     /** These options with another {@link #cacheDir}. */
     public ReaderOptions withCacheDir(Path dir) {
-        return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
+        return new ReaderOptions(dir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments, readLease);
     }
 
     /** These options with {@link #verifyChecksums} on or off. */
     public ReaderOptions withVerifyChecksums(boolean verify) {
-        return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
+        return new ReaderOptions(cacheDir, verify, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments, readLease);
     }
 
     /** These options with another {@link #searchThreads}. */
     public ReaderOptions withSearchThreads(int threads) {
-        return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle, lazySegments);
+        return new ReaderOptions(cacheDir, verifyChecksums, threads, s3Endpoint, s3Region, s3PathStyle, lazySegments, readLease);
     }
 
     /** An S3-compatible endpoint; also turns path-style addressing on. */
     public ReaderOptions withS3Endpoint(String endpoint) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null, lazySegments);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, endpoint, s3Region, endpoint != null, lazySegments, readLease);
     }
 
     /** These options with another {@link #s3Region}. */
     public ReaderOptions withS3Region(String region) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle, lazySegments);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, region, s3PathStyle, lazySegments, readLease);
     }
 
     /** These options with {@link #lazySegments} on or off. */
     public ReaderOptions withLazySegments(boolean lazy) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazy);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazy, readLease);
     }
 
     /** These options with path-style addressing on or off: off for a store that wants virtual-hosted names ({@code bucket.endpoint/key}). */
     public ReaderOptions withS3PathStyle(boolean pathStyle) {
-        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle, lazySegments);
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, pathStyle, lazySegments, readLease);
+    }
+
+    /** These options with {@link #readLease} on or off. */
+    public ReaderOptions withReadLease(boolean lease) {
+        return new ReaderOptions(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments, lease);
     }
 }

@@ -6,15 +6,18 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 import java.io.IOException;
@@ -185,6 +188,24 @@ final class S3Source implements IndexSource {
                 throw (NoSuchFileException) new NoSuchFileException(uriOf(relativePath), null, "object listed in the manifest is missing").initCause(e);
             }
             throw failure(relativePath, e);
+        }
+    }
+
+    @Override
+    public void writeBeside(String name, byte[] content) throws IOException {
+        try {
+            s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key(name)).build(), RequestBody.fromBytes(content));
+        } catch (SdkException e) {
+            throw new IOException(uriOf(name) + ": cannot write it: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void deleteBeside(String name) throws IOException {
+        try {
+            s3.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(key(name)).build());
+        } catch (SdkException e) {
+            throw new IOException(uriOf(name) + ": cannot delete it: " + e.getMessage(), e);
         }
     }
 

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -309,12 +311,13 @@ class SearchServerTest {
     /**
      * {@code serve} follows its index: a build that replaces it in place is opened and served, a search that
      * started before the swap finishes on the old index (never on a closed one), and the old reader is closed
-     * once that search ends.
+     * once that search ends. Each reader holds its lease while open, so a vacuum keeps the files it answers from.
      */
     @Test
     void aFollowingServerSwapsInTheIndexThatReplacesItsOwn() throws Exception {
         java.nio.file.Path copy = io.hnswseg.reader.TestIndexes.copy(tmp.resolve("idx"), tmp.resolve("followed"));
-        IndexReader first = IndexReader.open(copy.toString());
+        IndexReader first = IndexReader.open(copy.toString(), io.hnswseg.reader.ReaderOptions.defaults().withReadLease(true));
+        assertEquals(List.of(first.readLease()), leases(copy));
         try (SearchServer following = SearchServer.following(first, "127.0.0.1", 0, SearchServer.Limits.defaults().withThreads(2),
                 null, null)) {
             HttpClient http = HttpClient.newHttpClient();
@@ -336,6 +339,7 @@ class SearchServerTest {
             // The rebuilt index, ids from 100,000 on, in three segments of other names, committed in place.
             TestIndexes.write(copy, data[0], 3, new HnswParams(8, 40, 1, Metric.L2), 1, 100_000, "v2-part-");
             following.checkIndex();
+            assertEquals(2, leases(copy).size(), "the old reader's lease and the new one's: " + leases(copy));
             swapped.countDown();
             HttpResponse<String> r = early.get(10, java.util.concurrent.TimeUnit.SECONDS);
             assertEquals(200, r.statusCode(), r.body());
@@ -361,9 +365,19 @@ class SearchServerTest {
                 }
             }
             assertTrue(closed != null && closed.contains("is closed"), "the replaced reader is closed once its last search ended");
+            List<String> left = leases(copy);
+            assertTrue(left.size() == 1 && !left.contains(first.readLease()), "the old reader's lease went with it: " + left);
             following.checkIndex();
             assertEquals(1, JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + following.port() + "/stats"))
                     .GET().build(), HttpResponse.BodyHandlers.ofString()).body()).get("index_reloads").asInt(), "nothing new: no reload");
+        }
+        assertEquals(List.of(), leases(copy), "no lease left once the server stopped");
+    }
+
+    /** The file names of the readers' leases in the index directory {@code dir}. */
+    private static List<String> leases(java.nio.file.Path dir) throws IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(io.hnswseg.manifest.Leases::isReadLease).sorted().toList();
         }
     }
 

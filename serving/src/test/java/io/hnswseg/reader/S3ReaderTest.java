@@ -144,6 +144,22 @@ class S3ReaderTest {
         }
     }
 
+    /** A reader's lease on S3: an object beside the manifest while the reader is open, naming its files; gone at the close. */
+    @Test
+    void aReadersLeaseIsAnObjectBesideTheManifestWhileItIsOpen() throws IOException {
+        upload("leased");
+        String lease;
+        try (IndexReader reader = IndexReader.open("s3://indexes/leased", options("cache-lease").withReadLease(true))) {
+            lease = reader.readLease();
+            assertTrue(lease != null && io.hnswseg.manifest.Leases.isReadLease(lease), String.valueOf(lease));
+            byte[] held = s3.getObjectAsBytes(b -> b.bucket("indexes").key("leased/" + lease)).asByteArray();
+            assertEquals(List.copyOf(io.hnswseg.manifest.Leases.filesOf(reader.manifest()).keySet()),
+                    io.hnswseg.manifest.Leases.heldBy(held));
+        }
+        assertThrows(software.amazon.awssdk.services.s3.model.NoSuchKeyException.class,
+                () -> s3.headObject(b -> b.bucket("indexes").key("leased/" + lease)), "deleted at the close");
+    }
+
     @Test
     void validCacheIsReusedAndABadCopyIsFetchedAgain() throws IOException {
         upload("reuse");

@@ -1,8 +1,8 @@
 package io.hnswseg.reader;
 
 import io.hnswseg.distance.Metric;
-import io.hnswseg.eval.SyntheticData;
 import io.hnswseg.distance.Vectors;
+import io.hnswseg.eval.SyntheticData;
 import io.hnswseg.hnsw.HnswGraph;
 import io.hnswseg.hnsw.HnswGraphBuilder;
 import io.hnswseg.hnsw.HnswParams;
@@ -188,44 +188,76 @@ public final class TestIndexes {
      * fetch failures may pass ({@code mayPass}, as a store's outage) or not.
      */
     static IndexSource fetchingThrough(Path dir, boolean mayPass, BeforeFetch beforeFetch) {
-        LocalSource local = new LocalSource(dir);
-        return new IndexSource() {
-            @Override
-            public String location() {
-                return local.location();
-            }
+        return new Through(dir, mayPass, beforeFetch, false);
+    }
 
-            @Override
-            public byte[] manifest() throws IOException {
-                return local.manifest();
-            }
+    /** The local index in {@code dir} as a store that refuses every write, as one with read-only credentials does. */
+    static IndexSource refusingWrites(Path dir) {
+        return new Through(dir, false, segment -> { }, true);
+    }
 
-            @Override
-            public Path segment(IndexManifest.Segment segment) throws IOException {
-                beforeFetch.run(segment);
-                return local.segment(segment);
-            }
+    /** A local index, fetched and written through a test's hooks. */
+    private static final class Through implements IndexSource {
+        private final LocalSource local;
+        private final boolean mayPass;
+        private final BeforeFetch beforeFetch;
+        private final boolean refuseWrites;
 
-            @Override
-            public byte[] read(String relativePath) throws IOException {
-                return local.read(relativePath);
-            }
+        Through(Path dir, boolean mayPass, BeforeFetch beforeFetch, boolean refuseWrites) {
+            this.local = new LocalSource(dir);
+            this.mayPass = mayPass;
+            this.beforeFetch = beforeFetch;
+            this.refuseWrites = refuseWrites;
+        }
 
-            @Override
-            public long storedBytes(String relativePath) throws IOException {
-                return local.storedBytes(relativePath);
-            }
+        @Override
+        public String location() {
+            return local.location();
+        }
 
-            @Override
-            public boolean mayPass(IOException failure) {
-                return mayPass;
-            }
+        @Override
+        public byte[] manifest() throws IOException {
+            return local.manifest();
+        }
 
-            @Override
-            public boolean verifiesOnFetch() {
-                return false;
+        @Override
+        public Path segment(IndexManifest.Segment segment) throws IOException {
+            beforeFetch.run(segment);
+            return local.segment(segment);
+        }
+
+        @Override
+        public byte[] read(String relativePath) throws IOException {
+            return local.read(relativePath);
+        }
+
+        @Override
+        public long storedBytes(String relativePath) throws IOException {
+            return local.storedBytes(relativePath);
+        }
+
+        @Override
+        public void writeBeside(String name, byte[] content) throws IOException {
+            if (refuseWrites) {
+                throw new java.nio.file.AccessDeniedException(local.location() + "/" + name, null, "access denied (a test's store)");
             }
-        };
+            local.writeBeside(name, content);
+        }
+
+        @Override
+        public void deleteBeside(String name) throws IOException {
+            local.deleteBeside(name);
+        }
+
+        @Override
+        public boolean mayPass(IOException failure) {
+            return mayPass;
+        }
+
+        @Override
+        public boolean verifiesOnFetch() {
+            return false;
+        }
     }
 
     /** Copies the index in {@code from} (every file, subdirectories included) to {@code to}; returns {@code to}. */

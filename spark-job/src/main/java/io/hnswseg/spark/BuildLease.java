@@ -1,6 +1,8 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.concurrent.DaemonThreads;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -11,24 +13,22 @@ import org.slf4j.LoggerFactory;
 import java.io.Closeable;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Says in an index's directory that a build is writing there: the file {@code _hnswseg-build-<run id>}, written
- * when the build takes its run id, written again every {@link #RENEW_EVERY} by the driver and deleted when the
+ * when the build takes its run id, written again every {@link Leases#RENEW_EVERY} by the driver and deleted when the
  * build ends. {@link Vacuum} keeps the files of a run whose lease is live, whatever their age: a build that ran
  * longer than the grace period had its first segments removed under it by an hourly vacuum (probe helper 30).
- * A killed driver renews nothing, so its lease lapses {@link #LAPSES_AFTER} after the last renewal and its files
+ * A killed driver renews nothing, so its lease lapses {@link Leases#LAPSES_AFTER} after the last renewal and its files
  * become leftovers like any other. The lease's time is the store's clock, and its age is read against the store's
  * clock too ({@link StoreClock}): against this machine's, a store whose clock ran behind made a live lease look lapsed.
  * A search-job holds one
@@ -41,20 +41,6 @@ final class BuildLease implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(BuildLease.class);
 
     static final String PREFIX = "_hnswseg-build-";
-    /**
-     * A reader's lease: {@code _hnswseg-read-<random id>}, holding the paths (relative to the index) of the files it reads,
-     * a line each, then {@link #READ_LEASE_END}.
-     */
-    static final String READ_PREFIX = "_hnswseg-read-";
-    /**
-     * The last line of a reader's lease: a renewal rewrites the file, and a vacuum reading it meanwhile on HDFS or a
-     * local disk found it empty, a live lease holding nothing, and would have removed the files it held (probe helper 90:
-     * 9 of 208 vacuums against a lease renewed without pause). A lease without it is read as holding every file.
-     */
-    private static final String READ_LEASE_END = "#end";
-    static final Duration RENEW_EVERY = Duration.ofSeconds(30);
-    static final Duration LAPSES_AFTER = Duration.ofMinutes(3);
-
     private final FileSystem fs;
     private final Path file;
     /** Whose lease, for messages: "build", "search-job". */
@@ -87,19 +73,13 @@ final class BuildLease implements Closeable {
 
     /**
      * Says in {@code root} that {@code holder} reads the index's files {@code files} (paths relative to {@code root}, as
-     * {@link Vacuum#listedFiles} gives them), until {@link #close}: {@link Vacuum} keeps them while the lease is live,
+     * {@link Leases#filesOf} gives them), until {@link #close}: {@link Vacuum} keeps them while the lease is live,
      * listed by the manifest or not.
      */
     static BuildLease takeForReading(FileSystem fs, Path root, Collection<String> files, String holder) throws IOException {
-        byte[] content = (String.join("\n", files) + "\n" + READ_LEASE_END).getBytes(StandardCharsets.UTF_8);
-        BuildLease lease = new BuildLease(fs, new Path(root, READ_PREFIX + UUID.randomUUID()), holder, content);
+        BuildLease lease = new BuildLease(fs, new Path(root, Leases.newReadLeaseName()), holder, Leases.readLease(files));
         lease.write();
         return lease.renewed();
-    }
-
-    /** Whether {@code name} is a reader's lease ({@link #takeForReading}). */
-    static boolean isReadLease(String name) {
-        return name.startsWith(READ_PREFIX) && name.length() > READ_PREFIX.length();
     }
 
     /**
@@ -111,8 +91,8 @@ final class BuildLease implements Closeable {
     static Map<String, String> heldByReaders(FileSystem fs, FileStatus[] rootFiles, long now) {
         Map<String, String> held = new HashMap<>();
         for (FileStatus f : rootFiles) {
-            if (f.isFile() && isReadLease(f.getPath().getName()) && isLive(f, now)) {
-                String content;
+            if (f.isFile() && Leases.isReadLease(f.getPath().getName()) && isLive(f, now)) {
+                byte[] content;
                 try {
                     content = readLease(fs, f.getPath());
                 } catch (FileNotFoundException e) {
@@ -124,15 +104,14 @@ final class BuildLease implements Closeable {
                             f.getPath(), e.toString());
                     return null;
                 }
-                if (!content.endsWith("\n" + READ_LEASE_END)) {
+                List<String> paths = Leases.heldBy(content);
+                if (paths == null) {
                     LOG.info("the reader's lease {} is being renewed, or was written by an earlier version: keeping every unlisted"
                             + " file of segments/ and routing/", f.getPath());
                     return null;
                 }
-                for (String path : content.split("\n")) {
-                    if (!path.isEmpty() && !path.equals(READ_LEASE_END)) {
-                        held.put(Vacuum.normal(path), f.getPath().getName());
-                    }
+                for (String path : paths) {
+                    held.put(IndexManifest.normalPath(path), f.getPath().getName());
                 }
             }
         }
@@ -140,10 +119,10 @@ final class BuildLease implements Closeable {
     }
 
     /** A reader's lease, read again once when it changed under the read (a renewal). */
-    private static String readLease(FileSystem fs, Path lease) throws IOException {
+    private static byte[] readLease(FileSystem fs, Path lease) throws IOException {
         for (int attempt = 1; ; attempt++) {
             try (FSDataInputStream in = fs.open(lease)) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                return in.readAllBytes();
             } catch (FileNotFoundException e) {
                 throw e;
             } catch (IOException e) {
@@ -166,7 +145,7 @@ final class BuildLease implements Closeable {
     }
 
     private BuildLease renewed() {
-        long every = RENEW_EVERY.toMillis();
+        long every = Leases.RENEW_EVERY.toMillis();
         renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
         return this;
     }
@@ -225,9 +204,9 @@ final class BuildLease implements Closeable {
         return live;
     }
 
-    /** Whether the lease file {@code f} was renewed within {@link #LAPSES_AFTER} of {@code now}. */
+    /** Whether the lease file {@code f} was renewed within {@link Leases#LAPSES_AFTER} of {@code now}. */
     static boolean isLive(FileStatus f, long now) {
-        return now - f.getModificationTime() < LAPSES_AFTER.toMillis();
+        return now - f.getModificationTime() < Leases.LAPSES_AFTER.toMillis();
     }
 
     private void write() throws IOException {
@@ -268,7 +247,7 @@ final class BuildLease implements Closeable {
             fs.delete(file, false);
         } catch (IOException | RuntimeException e) {
             LOG.warn("could not delete the {}'s lease {} ({}): it lapses {} after its last renewal",
-                    holder, file, e.toString(), LAPSES_AFTER);
+                    holder, file, e.toString(), Leases.LAPSES_AFTER);
         }
     }
 }

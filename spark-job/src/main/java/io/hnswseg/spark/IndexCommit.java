@@ -3,6 +3,7 @@ package io.hnswseg.spark;
 import io.hnswseg.io.VecsFormat;
 import io.hnswseg.io.VecsWriter;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
@@ -426,7 +427,7 @@ final class IndexCommit implements java.io.Closeable {
      * person). The build had committed such an index, exit 0, that no reader could open (probe helper 30).
      */
     private void refuseIfFilesGone(IndexManifest manifest, String runId) throws IOException {
-        Map<String, Long> listed = Vacuum.listedFiles(manifest);
+        Map<String, Long> listed = Leases.filesOf(manifest);
         List<String> gone = Vacuum.unlike(listed, Vacuum.sizes(new FileStatus[][]{list("segments"), list("routing")})).stream()
                 .map(Vacuum.Unlike::describe).collect(java.util.stream.Collectors.toList());
         if (!gone.isEmpty()) {

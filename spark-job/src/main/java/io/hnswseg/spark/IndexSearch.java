@@ -4,6 +4,7 @@ import io.hnswseg.distance.Metric;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.manifest.InvalidManifestException;
+import io.hnswseg.manifest.Leases;
 import io.hnswseg.reader.IndexReader;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -211,7 +212,7 @@ final class IndexSearch implements Serializable {
         try {
             FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
             IndexManifest manifest = IndexManifest.parse(index.manifest, index.uri);
-            return BuildLease.takeForReading(fs, root, Vacuum.listedFiles(manifest).keySet(), "search");
+            return BuildLease.takeForReading(fs, root, Leases.filesOf(manifest).keySet(), "search");
         } catch (IOException | RuntimeException e) {
             LOG.warn("could not say in {} that this search reads its files ({}): a vacuum there may remove them while it runs, "
                     + "if the index is replaced meanwhile", index.uri, e.toString());

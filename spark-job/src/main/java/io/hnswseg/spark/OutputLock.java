@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -15,7 +16,7 @@ import java.util.UUID;
 /**
  * One job at a time at an output: a {@link BuildLease} taken only where there is none ({@link BuildLease#takeIfFree}),
  * held by a job while it puts its results in place. A job finding the lock held waits for it. A killed holder's lock
- * lapses like any lease, {@link BuildLease#LAPSES_AFTER} after its last renewal, and a waiting job then removes it.
+ * lapses like any lease, {@link Leases#LAPSES_AFTER} after its last renewal, and a waiting job then removes it.
  * Each lock holds its taker's token, so that a waiter removes only the lapsed lock it saw: one that another waiter
  * took over in the meantime is put back (review helper 73: the waiter removed the new holder's lock, and both went on).
  */
@@ -52,7 +53,7 @@ final class OutputLock {
                 continue;
             }
             long local = System.currentTimeMillis();
-            if (status != null && local - said >= BuildLease.RENEW_EVERY.toMillis()) {
+            if (status != null && local - said >= Leases.RENEW_EVERY.toMillis()) {
                 LOG.info("waiting for another search-job to {} to put its results in place (it holds {})", what, lock);
                 said = local;
             }

@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -333,7 +334,7 @@ final class SearchOutput {
         // S3A stamps a directory with this machine's time of the listing, HDFS with the store's: live by either clock is live.
         if (lease != null ? BuildLease.isLive(lease, now) : BuildLease.isLive(staging, Math.min(now, System.currentTimeMillis()))) {
             LOG.info("{} is the staging of a search-job to {} that is running (or ended less than {} ago): left alone",
-                    staging.getPath(), output, BuildLease.LAPSES_AFTER);
+                    staging.getPath(), output, Leases.LAPSES_AFTER);
             return;
         }
         FileStatus[] inside;

@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -79,7 +80,7 @@ final class Vacuum {
         boolean manifestOld = true;
         FileStatus manifestStatus = status(fs, manifestPath);
         if (manifestStatus != null) {
-            listedBytes = listedFiles(readManifest(fs, manifestPath));
+            listedBytes = Leases.filesOf(readManifest(fs, manifestPath));
             manifestOld = manifestStatus.getModificationTime() <= cutoff;
         }
         Set<String> listed = new HashSet<>(listedBytes.keySet());
@@ -114,7 +115,7 @@ final class Vacuum {
         for (FileStatus f : rootFiles) {
             String name = f.getPath().getName();
             String run = runOfTopLevel(name);
-            boolean lapsedReader = BuildLease.isReadLease(name) && !BuildLease.isLive(f, leaseNow);
+            boolean lapsedReader = Leases.isReadLease(name) && !BuildLease.isLive(f, leaseNow);
             if (f.isFile() && (run != null || lapsedReader || name.startsWith(IndexCommit.WRITE_PROBE_PREFIX)) && !running.contains(run)) {
                 consider(fs, f, name, kept, true, dryRun, removed);
             }
@@ -221,18 +222,6 @@ final class Vacuum {
         return unlike;
     }
 
-    /** The files {@code manifest} lists (segments, centroids), by normalised relative path, with their sizes. */
-    static java.util.Map<String, Long> listedFiles(IndexManifest manifest) {
-        java.util.Map<String, Long> listed = new java.util.LinkedHashMap<>();
-        for (IndexManifest.Segment s : manifest.segments()) {
-            listed.put(normal(s.path()), s.bytes());
-        }
-        if (manifest.routed()) {
-            listed.put(normal(manifest.routing().centroids().path()), manifest.routing().centroids().bytes());
-        }
-        return listed;
-    }
-
     /** The run id a file of {@code segments/} or {@code routing/} is named after ({@code <run>-part-...}, {@code <run>-centroids...}). */
     static String runOfBuilt(String name) {
         return name.substring(0, Math.max(0, name.indexOf('-')));
@@ -257,16 +246,6 @@ final class Vacuum {
         return name.endsWith(ending) || (name.startsWith(".") && name.endsWith(ending + ".crc"));
     }
 
-    /** Empty and "." steps dropped, as the manifest's own check of duplicate paths does. */
-    static String normal(String path) {
-        StringBuilder normal = new StringBuilder();
-        for (String step : path.split("/")) {
-            if (!step.isEmpty() && !step.equals(".")) {
-                normal.append(normal.length() == 0 ? "" : "/").append(step);
-            }
-        }
-        return normal.toString();
-    }
 
     /** The committed manifest; one that cannot be read stops any removal, since what it lists is unknown. */
     static IndexManifest readManifest(FileSystem fs, Path manifestPath) throws IOException {

@@ -1,17 +1,18 @@
 package io.hnswseg.spark;
 
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -121,8 +122,8 @@ public final class VacuumIndexJob implements Callable<Integer> {
     /**
      * Says so when segments or centroids of the index a recent commit replaced were removed: a {@code serve} following
      * the index answers from them until it has switched, and failed every search meanwhile (probe helper 111: 1,133
-     * failed requests in 15 s after a {@code --older-than 0} right behind a build). Readers other than search-jobs hold
-     * no lease, so only the grace period keeps their files.
+     * failed requests in 15 s after a {@code --older-than 0} right behind a build). A server holds a lease where it can
+     * write one; {@code query}, {@code eval} and a Java reader by default hold none, so only the grace period keeps their files.
      */
     private void warnOfReadersStillOnTheReplacedIndex(long sinceCommit, Vacuum.Result result) {
         long replaced = result.removed().stream().filter(e -> e.path().contains("/")).count();
@@ -130,10 +131,10 @@ public final class VacuumIndexJob implements Callable<Integer> {
             return;
         }
         spec.commandLine().getErr().printf("hnswseg vacuum: warning: the manifest was written %s ago, and %d removed file%s of"
-                + " segments/ and routing/ may belong to the index it replaced: a `serve` (or `query`, `eval`, a Java IndexReader)"
-                + " that opened it before answers from them until it switches (`serve` reads the manifest again every 30 s, then"
-                + " opens the new index), and fails its searches meanwhile; these readers hold no lease, so give --older-than %s"
-                + " or more while they run%n", age(sinceCommit), replaced, replaced == 1 ? "" : "s", duration(READERS_SWITCH_WITHIN));
+                + " segments/ and routing/ may belong to the index it replaced: a reader that opened it before and holds no"
+                + " lease (`query`, `eval`, a Java IndexReader, a `serve` that cannot write here or runs with --no-read-lease)"
+                + " answers from them until it ends or switches (`serve` reads the manifest again every 30 s, then opens the new"
+                + " index), and fails its searches meanwhile; give --older-than %s or more while such readers run%n", age(sinceCommit), replaced, replaced == 1 ? "" : "s", duration(READERS_SWITCH_WITHIN));
     }
 
     private int vacuum(FileSystem fs, Path root, Duration grace) throws IOException {
@@ -170,16 +171,16 @@ public final class VacuumIndexJob implements Callable<Integer> {
             long since = e.path().contains("/") ? Math.max(e.modified(), manifestStatus.getModificationTime()) : e.modified();
             long due = since + grace.toMillis() - now;
             // A lease here has lapsed (a live one is not a leftover): its job was killed (probe helper 84: not said).
-            boolean lease = e.path().startsWith(BuildLease.PREFIX) || BuildLease.isReadLease(e.path());
+            boolean lease = e.path().startsWith(BuildLease.PREFIX) || Leases.isReadLease(e.path());
             out.printf("  %-14s %s  %s, written %s ago; removable in %s%s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
                     age((Math.max(due, 0) + 999) / 1000 * 1000), lease ? " (a lapsed lease: its job ended without removing it)" : "");
         }
         for (Vacuum.Entry e : sorted(result.read())) {
             String lease = result.leaseOf().get(e.path());
             out.printf("  %-14s %s  %s, written %s ago; %s%n", "kept", e.path(), bytes(e.bytes()), age(now - e.modified()),
-                    lease == null ? "a search running there may read it (a reader's lease there could not be read whole: being renewed, or"
-                            + " an earlier version's)"
-                            : "a search running there reads it (its lease " + lease + " is renewed while it runs)");
+                    lease == null ? "a reader (a search-job, a server) may use it (a reader's lease there could not be read whole: being"
+                            + " renewed, or an earlier version's)"
+                            : "a reader (a search-job, a server) uses it (its lease " + lease + " is renewed while it runs)");
         }
         if (!result.running().isEmpty()) {
             out.printf("  %-14s every file of the build%s %s, running there (its lease %s%s is renewed while it runs)%n", "kept",
@@ -192,7 +193,7 @@ public final class VacuumIndexJob implements Callable<Integer> {
                 result.tooYoung().size(), bytes(keptBytes), duration(grace),
                 manifestYoung ? " or written before a manifest that is (readers of the index it replaced may still fetch them)" : "");
         if (!result.read().isEmpty()) {
-            kept += String.format("; kept %d that running searches read (%s)", result.read().size(),
+            kept += String.format("; kept %d that running readers use (%s)", result.read().size(),
                     bytes(result.read().stream().mapToLong(Vacuum.Entry::bytes).sum()));
         }
         for (Vacuum.Failed f : result.failed()) {

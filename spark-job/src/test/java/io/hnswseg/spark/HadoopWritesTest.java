@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FullDisk;
@@ -55,7 +56,7 @@ class HadoopWritesTest {
     @Test
     void withoutTheStoresClockEveryLeaseIsLive() throws IOException {
         FileSystem fs = remote(new FullDisk(FileSystem.getLocal(new Configuration()), true));
-        long lapsed = System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000;
+        long lapsed = System.currentTimeMillis() - Leases.LAPSES_AFTER.toMillis() - 60_000;
         java.nio.file.Path segment = Files.createDirectories(dir.resolve("segments")).resolve("run00004-part-00000-task-1.hseg");
         Files.write(segment, new byte[100]);
         Files.write(dir.resolve(BuildLease.PREFIX + "run00004"), new byte[0]);

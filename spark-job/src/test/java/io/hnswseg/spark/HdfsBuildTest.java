@@ -3,6 +3,7 @@ package io.hnswseg.spark;
 import io.hnswseg.distance.Metric;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
@@ -115,7 +116,7 @@ class HdfsBuildTest {
 
         // A rebuild in place while a search holds the first build: vacuum keeps that build's files for it, and takes
         // them once its lease has ended.
-        try (BuildLease held = BuildLease.takeForReading(fs, path(index), Vacuum.listedFiles(first).keySet(), "search")) {
+        try (BuildLease held = BuildLease.takeForReading(fs, path(index), Leases.filesOf(first).keySet(), "search")) {
             JobFixtures.runJob(spark, "--input", hdfs + "/data/base.fvecs", "--output", index, "--partitions", "3",
                     "--eval-queries", "0", "--overwrite");
             IndexManifest second = manifest(index);

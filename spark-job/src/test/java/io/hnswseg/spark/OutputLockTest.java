@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
@@ -49,7 +50,7 @@ class OutputLockTest {
     void aLapsedLockTakenOverByAnotherWaiterIsLeftToIt() throws Exception {
         java.nio.file.Path file = tmp.resolve(".out.hnswseg-put.lock");
         Files.write(file, "killed\n".getBytes(StandardCharsets.US_ASCII));
-        Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000));
+        Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() - Leases.LAPSES_AFTER.toMillis() - 60_000));
         Path lock = new Path(file.toUri());
         LocalFileSystem plain = local();
         BuildLease[] b = new BuildLease[1];

@@ -3,6 +3,7 @@ package io.hnswseg.spark;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import io.hnswseg.reader.IndexReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -97,7 +98,7 @@ class SearchIndexJobTest {
             assertFalse(files.anyMatch(f -> f.getFileName().toString().contains(".staging")), "no staging directory left");
         }
         try (var files = Files.list(index)) {
-            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)), "no reader's lease left");
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(Leases.READ_PREFIX)), "no reader's lease left");
         }
     }
 
@@ -264,7 +265,7 @@ class SearchIndexJobTest {
         assertEquals(replaced, vacuumed.removed().stream().map(Vacuum.Entry::path).collect(java.util.stream.Collectors.toSet()),
                 "once the search ended, the replaced files go");
         try (var files = Files.list(rebuilt)) {
-            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)), "no reader's lease left");
+            assertFalse(files.anyMatch(f -> f.getFileName().toString().startsWith(Leases.READ_PREFIX)), "no reader's lease left");
         }
         for (String f : now) {
             assertTrue(Files.exists(rebuilt.resolve(f)), f);
@@ -293,7 +294,7 @@ class SearchIndexJobTest {
         // Probe helper 40: kill -9 of a search-job left 410 MB of staging that no later run or command removed.
         // In a directory of its own: other tests check that no staging is left in tmp.
         Path output = tmp.resolve("killed").resolve("out-killed");
-        long lapsed = System.currentTimeMillis() - BuildLease.LAPSES_AFTER.toMillis() - 60_000;
+        long lapsed = System.currentTimeMillis() - Leases.LAPSES_AFTER.toMillis() - 60_000;
         Path killed = stagingWith(output, "0000dead", lapsed, "_attempts/part-00000.parquet");
         Path killedLease = leaseOf(output, "0000dead", lapsed);
         Path running = stagingWith(output, "0000beef", lapsed, "_attempts/part-00000.parquet");

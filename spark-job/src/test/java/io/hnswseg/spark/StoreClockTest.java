@@ -1,5 +1,6 @@
 package io.hnswseg.spark;
 
+import io.hnswseg.manifest.Leases;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +59,7 @@ class StoreClockTest {
     void aRunningSearchJobsStagingOnAStoreBehindThisMachineIsKept() throws IOException {
         java.nio.file.Path output = tmp.resolve("out");
         long now = System.currentTimeMillis();
-        long lapsed = now - BuildLease.LAPSES_AFTER.toMillis() - 60_000;
+        long lapsed = now - Leases.LAPSES_AFTER.toMillis() - 60_000;
         java.nio.file.Path running = SearchIndexJobTest.stagingWith(output, "0000beef", lapsed, "_attempts/part-00000.parquet");
         java.nio.file.Path runningLease = SearchIndexJobTest.leaseOf(output, "0000beef", now);
         java.nio.file.Path killed = SearchIndexJobTest.stagingWith(output, "0000dead", lapsed, "_attempts/part-00000.parquet");

@@ -3,7 +3,9 @@ package io.hnswseg.spark;
 import io.hnswseg.hnsw.SearchResults;
 import io.hnswseg.io.FloatMatrix;
 import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
 import io.hnswseg.reader.IndexReader;
+import io.hnswseg.reader.ReaderOptions;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
@@ -93,7 +95,7 @@ class VacuumIndexJobTest {
      * removes it and its {@code files}.
      */
     private static void lapsesWithItsFiles(Path lease, Path... files) throws IOException {
-        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).minusSeconds(1)));
+        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(Leases.LAPSES_AFTER).minusSeconds(1)));
         Run run = vacuum(index.toString());
         assertTrue(run.out().contains("kept           " + lease.getFileName() + "  ")
                 && run.out().contains("(a lapsed lease: its job ended without removing it)"), run.out());
@@ -248,24 +250,76 @@ class VacuumIndexJobTest {
         try (BuildLease held = BuildLease.takeForReading(fs, root,
                 List.of("segments/old00004-part-00000-task-1.hseg", "./routing//old00004-centroids.fvecs"), "search")) {
             try (Stream<Path> files = Files.list(index)) {
-                lease = files.filter(f -> f.getFileName().toString().startsWith(BuildLease.READ_PREFIX)).findFirst().orElseThrow();
+                lease = files.filter(f -> f.getFileName().toString().startsWith(Leases.READ_PREFIX)).findFirst().orElseThrow();
             }
             Run run = vacuum(index.toString(), "--older-than", "0");
             assertEquals(0, run.status(), run.err());
             assertTrue(Files.exists(segment) && Files.exists(centroids), run.out());
             assertFalse(Files.exists(unread), run.out());
-            assertTrue(run.out().contains("kept           segments/old00004-part-00000-task-1.hseg  100 B, written 3h ago; a search "
-                    + "running there reads it (its lease " + lease.getFileName() + " is renewed"), run.out());
-            assertTrue(run.out().contains("removed 1 unlisted files (100 B); kept 2 that running searches read (110 B)"), run.out());
+            assertTrue(run.out().contains("kept           segments/old00004-part-00000-task-1.hseg  100 B, written 3h ago; a reader "
+                    + "(a search-job, a server) uses it (its lease " + lease.getFileName() + " is renewed"), run.out());
+            assertTrue(run.out().contains("removed 1 unlisted files (100 B); kept 2 that running readers use (110 B)"), run.out());
             Path copy = lease.resolveSibling(lease.getFileName() + "-killed");
             Files.copy(lease, copy);
             lease = copy;
         }
         // A killed search's lease: live a while after its last renewal, then a leftover with the files it held.
-        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).plusSeconds(30)));
+        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(Leases.LAPSES_AFTER).plusSeconds(30)));
         Run run = vacuum(index.toString(), "--older-than", "0");
         assertTrue(Files.exists(segment) && Files.exists(centroids) && Files.exists(lease), run.out());
         lapsesWithItsFiles(lease, segment, centroids);
+    }
+
+    /**
+     * A server's reader holds a lease on the files it answers from, so that a vacuum with no grace right after a rebuild
+     * keeps them until the reader has closed (probe helper 111: without one, every search failed until the server switched).
+     * The rebuild here is a manifest listing copies of the segments under another run's names.
+     */
+    @Test
+    void aLeasedReaderKeepsTheReplacedFilesItAnswersFromUntilItCloses() throws IOException {
+        Path served = tmp.resolve("served");
+        for (Map.Entry<String, Long> f : files(index).entrySet()) {
+            Files.createDirectories(served.resolve(f.getKey()).getParent());
+            Files.copy(index.resolve(f.getKey()), served.resolve(f.getKey()));
+        }
+        IndexManifest first = JobFixtures.manifest(served);
+        IndexReader reader = IndexReader.open(served.toString(), ReaderOptions.defaults().withReadLease(true));
+        List<String> replaced = new ArrayList<>();
+        try {
+            List<IndexManifest.Segment> rebuilt = new ArrayList<>();
+            for (IndexManifest.Segment s : first.segments()) {
+                String copy = "segments/next0001-" + s.path().substring(s.path().indexOf('-') + 1);
+                Files.copy(served.resolve(s.path()), served.resolve(copy));
+                rebuilt.add(new IndexManifest.Segment(copy, s.count(), s.bytes(), s.crc32c(), s.centroid(), s.distinct()));
+                replaced.add(s.path());
+            }
+            IndexManifest next = new IndexManifest(first.formatVersion(), first.metric(), first.dimension(), first.build(),
+                    first.totalCount(), rebuilt, first.routing(), first.quality(), first.summary(), first.vectorLength());
+            Files.write(served.resolve(IndexManifest.FILE_NAME), next.toJson());
+
+            Run run = vacuum(served.toString(), "--older-than", "0");
+            assertEquals(0, run.status(), run.err());
+            for (String path : replaced) {
+                assertTrue(Files.exists(served.resolve(path)), path + ": " + run.out());
+                assertTrue(run.out().contains("kept           " + path + "  "), run.out());
+            }
+            assertTrue(run.out().contains("uses it (its lease " + reader.readLease() + " is renewed"), run.out());
+            assertTrue(run.err().isEmpty(), "nothing removed that a reader without a lease could use: " + run.err());
+            Thread.sleep(1_100); // past the reader's check of its files: they are still there, so it answers on
+            for (int q = 0; q < queries.rows(); q++) {
+                assertEquals(10, reader.search(queries.row(q), 10, 40, 0).size(), "query " + q);
+            }
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        } finally {
+            reader.close();
+        }
+        Run run = vacuum(served.toString(), "--older-than", "0");
+        assertEquals(0, run.status(), run.err());
+        for (String path : replaced) {
+            assertFalse(Files.exists(served.resolve(path)), path + ": " + run.out());
+        }
+        assertTrue(run.out().contains("removed " + replaced.size() + " unlisted files"), run.out());
     }
 
     /**
@@ -277,7 +331,7 @@ class VacuumIndexJobTest {
         Path segment = write("segments/old00006-part-00000-task-1.hseg", 100, Duration.ofHours(3));
         // Empty, and cut short (also an earlier version's lease, which had no last line) naming other files.
         for (String content : new String[]{"", "segments/other-part-00000-task-1.hseg\nsegm"}) {
-            Path lease = index.resolve(BuildLease.READ_PREFIX + "0f0f0f0f-renewing");
+            Path lease = index.resolve(Leases.READ_PREFIX + "0f0f0f0f-renewing");
             Files.writeString(lease, content);
             Run run = vacuum(index.toString(), "--older-than", "0");
             assertEquals(0, run.status(), run.err());
@@ -338,7 +392,7 @@ class VacuumIndexJobTest {
                     files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList(), "no clock probe left");
         }
         // Its lease lapsed by the store's clock: its old segment goes (the lease itself is younger than the grace period).
-        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(BuildLease.LAPSES_AFTER).minusSeconds(1)));
+        Files.setLastModifiedTime(lease, FileTime.from(Instant.now().minus(Leases.LAPSES_AFTER).minusSeconds(1)));
         Vacuum.Result removed = Vacuum.run(store, root, Duration.ofHours(1), null, false);
         assertEquals(List.of("segments/run00003-part-00000-task-1.hseg"), removed.removed().stream().map(Vacuum.Entry::path).toList(),
                 removed.toString());
@@ -444,8 +498,8 @@ class VacuumIndexJobTest {
 
     @Test
     void listedPathsAreComparedNormalised() {
-        assertEquals("segments/a.hseg", Vacuum.normal("segments/././a.hseg"));
-        assertEquals("segments/a.hseg", Vacuum.normal("./segments//a.hseg"));
-        assertEquals("routing/c.fvecs", Vacuum.normal("routing/./c.fvecs"));
+        assertEquals("segments/a.hseg", IndexManifest.normalPath("segments/././a.hseg"));
+        assertEquals("segments/a.hseg", IndexManifest.normalPath("./segments//a.hseg"));
+        assertEquals("routing/c.fvecs", IndexManifest.normalPath("routing/./c.fvecs"));
     }
 }

@@ -1,0 +1,112 @@
+package io.hnswseg.reader;
+
+import io.hnswseg.concurrent.DaemonThreads;
+import io.hnswseg.manifest.IndexManifest;
+import io.hnswseg.manifest.Leases;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+
+/**
+ * A reader's lease on the files of the index it opened ({@link Leases}): written in the index's directory when the reader
+ * opens, written again every {@link Leases#RENEW_EVERY}, deleted when it closes. A vacuum keeps the files of a live lease
+ * whatever its grace period: without one, a vacuum right after a rebuild removed the files that a server following the
+ * index still answered from, and its searches failed until it switched (probe helper 111). A reader that may not write
+ * there (read-only credentials) holds none: the open goes on and says so.
+ */
+final class ReaderLease implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(IndexReader.class.getName());
+    /** Renews every open reader's lease: a renewal is one small write, so one thread serves them all. */
+    private static final ScheduledExecutorService RENEWER =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hnswseg-reader-lease"));
+
+    /** How often leases taken from now on are renewed: {@link Leases#RENEW_EVERY}; tests shorten it. */
+    static volatile Duration renewEvery = Leases.RENEW_EVERY;
+    /** Where a lease of the index at a location is written: a store of its own, open as long as the lease; tests replace it. */
+    static volatile BiFunction<String, ReaderOptions, IndexSource> stores = IndexReader::sourceFor;
+
+    private final IndexSource store;
+    private final String name;
+    private final byte[] content;
+    private final ScheduledFuture<?> renewal;
+    /** Whether the last write failed, so that a store refusing every renewal is said once, not every 30 s. */
+    private boolean failing;
+    private boolean ended;
+
+    private ReaderLease(IndexSource store, String name, byte[] content, Duration every) {
+        this.store = store;
+        this.name = name;
+        this.content = content;
+        long millis = every.toMillis();
+        this.renewal = RENEWER.scheduleWithFixedDelay(this::renew, millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Takes a lease on the files {@code manifest} lists, in the index's directory at {@code location}; null when the store
+     * refuses the write, said in the log.
+     */
+    static ReaderLease take(String location, ReaderOptions options, IndexManifest manifest) {
+        IndexSource store = stores.apply(location, options);
+        String name = Leases.newReadLeaseName();
+        byte[] content = Leases.readLease(Leases.filesOf(manifest).keySet());
+        try {
+            store.writeBeside(name, content);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            LOG.log(System.Logger.Level.WARNING, "cannot write a reader's lease in " + store.location() + " (" + e.getMessage()
+                    + "): searching without one, so a vacuum there once a build has replaced the index may remove the files"
+                    + " this reader answers from (vacuum's default grace period, 1 h, keeps them)");
+            return null;
+        }
+        return new ReaderLease(store, name, content, renewEvery);
+    }
+
+    /** The lease's file name in the index's directory. */
+    String name() {
+        return name;
+    }
+
+    private synchronized void renew() {
+        if (ended) {
+            return;
+        }
+        try {
+            store.writeBeside(name, content);
+            if (failing) {
+                LOG.log(System.Logger.Level.INFO, "renewed the reader's lease " + name + " in " + store.location() + " again");
+            }
+            failing = false;
+        } catch (IOException | RuntimeException e) {
+            if (!failing) {
+                LOG.log(System.Logger.Level.WARNING, "cannot renew the reader's lease " + name + " in " + store.location() + " ("
+                        + e.getMessage() + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal, and a vacuum may then"
+                        + " remove the files this reader answers from once a build has replaced the index");
+            }
+            failing = true;
+        }
+    }
+
+    /** Stops renewing and deletes the lease; one that cannot be deleted lapses on its own, and a vacuum removes it. */
+    @Override
+    public synchronized void close() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        renewal.cancel(false);
+        try {
+            store.deleteBeside(name);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete the reader's lease " + name + " in " + store.location() + " ("
+                    + e.getMessage() + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal");
+        } finally {
+            store.close();
+        }
+    }
+}
