@@ -275,7 +275,8 @@ final class SearchOutput {
      * that is itself older than a lease's life (one just made has no lease yet) and that holds no results moved up
      * from its attempts ({@code part-*} or {@code _SUCCESS}: those are complete, or half renamed into place, and named
      * in the log for the user to keep or delete), and lapsed leases of stagings that are gone. A staging whose lease
-     * is live is another job's, running now. Best effort: what cannot be listed or removed is logged and left.
+     * is live is another job's, running now. Also lapsed locks, and the write probes ({@link StoreClock}) of jobs killed
+     * between a probe's write and its delete. Best effort: what cannot be listed or removed is logged and left.
      */
     void removeLapsedStagings() {
         Path parent = path.getParent();
@@ -306,7 +307,10 @@ final class SearchOutput {
                 }
             }
             for (FileStatus f : siblings) {
-                if (OutputLock.isLeftover(f.getPath().getName(), lockName()) && !BuildLease.isLive(f, now)) {
+                String name = f.getPath().getName();
+                // A write probe lives for a write and a delete: one older than a lease's life was left by a job killed between.
+                boolean probe = name.startsWith(IndexCommit.WRITE_PROBE_PREFIX) && f.isFile();
+                if ((probe || OutputLock.isLeftover(name, lockName())) && !BuildLease.isLive(f, now)) {
                     fs.delete(f.getPath(), false);
                 }
             }

@@ -312,6 +312,12 @@ class SearchIndexJobTest {
         Path killedLock = output.resolveSibling(".out-killed.hnswseg-put.lock");
         Files.write(killedLock, new byte[0]);
         Files.setLastModifiedTime(killedLock, java.nio.file.attribute.FileTime.fromMillis(lapsed));
+        // The store-clock probe of a job killed between its write and its delete, and one of a job probing right now.
+        Path killedProbe = output.resolveSibling(IndexCommit.WRITE_PROBE_PREFIX + "0000dead");
+        Files.write(killedProbe, new byte[1]);
+        Files.setLastModifiedTime(killedProbe, java.nio.file.attribute.FileTime.fromMillis(lapsed));
+        Path probing = output.resolveSibling(IndexCommit.WRITE_PROBE_PREFIX + "0000beef");
+        Files.write(probing, new byte[1]);
         assertEquals(300, runSearch("--index", index.toString(), "--queries", queries.toString(), "--output", output.toString(), "--k", "3"));
         assertFalse(Files.exists(killed), "a staging without results whose lease lapsed is removed");
         assertFalse(Files.exists(killedLease), "and its lease");
@@ -323,6 +329,8 @@ class SearchIndexJobTest {
         assertTrue(Files.exists(halfRenamed.resolve("part-00007.parquet")), "results half renamed are the user's");
         assertTrue(Files.exists(notOurs), "another output's staging is not this job's to judge");
         assertFalse(Files.exists(killedLock), "a lapsed lock is taken over, and this job's own released");
+        assertFalse(Files.exists(killedProbe), "a probe left by a killed job is removed");
+        assertTrue(Files.exists(probing), "another job's probe of the moment is not");
         try (var left = Files.list(output.getParent())) {
             assertEquals(5, left.filter(f -> f.getFileName().toString().startsWith(".out-killed.hnswseg-")).count(),
                     "this run's own staging and lease are gone once its results are in place");
