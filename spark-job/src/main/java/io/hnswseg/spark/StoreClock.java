@@ -25,8 +25,8 @@ final class StoreClock {
     /**
      * The clock of the store holding {@code dir}, read from a file written there and deleted ({@link
      * IndexCommit#writeProbe}); where nothing can be written there (a read-only store, a full disk, a quota, a
-     * refused request), this machine's own, {@link #measured} only for a local file system, whose files this
-     * machine's clock stamps (so a vacuum on a full local disk still reclaims a killed build's files). The offset is
+     * refused request), this machine's own, {@link #measured} only for a local disk ({@link #stampedHere}), whose files
+     * this machine's clock stamps (so a vacuum on a full local disk still reclaims a killed build's files). The offset is
      * taken against the local time after the write, so it errs towards the store's earlier time: ages read young, and
      * a lease is never taken for lapsed early.
      */
@@ -35,8 +35,37 @@ final class StoreClock {
             long stamped = IndexCommit.writeProbe(fs, dir);
             return new StoreClock(stamped - System.currentTimeMillis(), true);
         } catch (IOException | RuntimeException e) {
-            return new StoreClock(0, "file".equals(fs.getUri().getScheme()));
+            return new StoreClock(0, stampedHere(fs, dir));
         }
+    }
+
+    /**
+     * File systems on this machine's own disks (or memory), by the type Java reads from the mount table: their files
+     * carry this machine's time. Anything else under {@code file:}, an NFS or SMB mount, a FUSE file system, is stamped
+     * by a server whose clock may differ, so it is judged as a remote store.
+     */
+    private static final java.util.Set<String> LOCAL_TYPES = java.util.Set.of("ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs",
+            "jfs", "reiserfs", "tmpfs", "ramfs", "overlay", "vfat", "exfat", "ntfs", "ntfs3", "apfs", "hfs", "ufs");
+
+    /** Whether {@code dir} is on a {@code file:} system of this machine's own ({@link #LOCAL_TYPES}). */
+    static boolean stampedHere(FileSystem fs, Path dir) {
+        if (!"file".equals(fs.getUri().getScheme())) {
+            return false;
+        }
+        try {
+            java.nio.file.Path p = java.nio.file.Path.of(fs.makeQualified(dir).toUri());
+            while (p != null && !java.nio.file.Files.exists(p)) {
+                p = p.getParent();
+            }
+            return p != null && isLocalType(java.nio.file.Files.getFileStore(p).type());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Whether a file system of {@code type} (as {@link java.nio.file.FileStore#type} names it) is one of {@link #LOCAL_TYPES}. */
+    static boolean isLocalType(String type) {
+        return LOCAL_TYPES.contains(type.toLowerCase(java.util.Locale.ROOT));
     }
 
     /**

@@ -44,6 +44,13 @@ class HadoopWritesTest {
         assertEquals(0, clock.offsetMillis());
         assertTrue(clock.measured(), "a local disk's files carry this machine's time");
         assertFalse(StoreClock.of(remote(fs), new Path(dir.toUri())).measured(), "a remote store's clock is unknown");
+        // A file: mount whose server stamps the files (probe-less, it was trusted as this machine's clock).
+        for (String mount : new String[]{"nfs", "nfs4", "cifs", "smb3", "fuse.sshfs", "9p", "ceph", "glusterfs"}) {
+            assertFalse(StoreClock.isLocalType(mount), mount);
+        }
+        for (String disk : new String[]{"ext4", "xfs", "overlay", "tmpfs", "btrfs", "apfs"}) {
+            assertTrue(StoreClock.isLocalType(disk), disk);
+        }
         try (var left = Files.list(dir)) {
             assertEquals(0, left.count(), "no write probe is left behind");
         }
