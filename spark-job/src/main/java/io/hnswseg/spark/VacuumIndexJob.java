@@ -43,9 +43,10 @@ public final class VacuumIndexJob implements Callable<Integer> {
 
     @Option(names = "--older-than", paramLabel = "DURATION", defaultValue = "1h", description = "grace period: an unlisted file "
             + "goes once it and the manifest are older than this, so readers of the previous manifest and builds still writing "
-            + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now, but those of running builds and search-jobs "
-            + "(which hold leases); a serve following the index answers from the replaced files until it switches, 30 s or less "
-            + "after a commit plus the time to open the new index (a download from S3 can take minutes) (default: ${DEFAULT-VALUE})")
+            + "keep their files; e.g. 30m, 2h, 7d; 0 removes every unlisted file now, but those of running builds, search-jobs "
+            + "and servers (which hold leases; a serve that cannot write in the index's directory or runs with --no-read-lease "
+            + "holds none, nor do query, eval or a Java reader by default: such a reader answers from the replaced files until "
+            + "it ends or switches, 30 s or less after a commit plus the time to open the new index) (default: ${DEFAULT-VALUE})")
     String olderThan;
 
     @Option(names = "--dry-run", description = "list what would be removed; remove nothing")
