@@ -117,6 +117,9 @@ class IndexManifestTest {
         refused(good.replace("\"total_count\" : 30", "\"total_count\" : 31"), "add up to 30");
         refused(good.replace("part-00001", "part-00000"), "listed twice");
         refused(good.replace("segments/part-00000.hseg", "../escape.hseg"), "must be relative");
+        // A line break would split the path in a reader's lease (review helper 113); shown escaped.
+        refused(good.replace("segments/part-00000.hseg", "segments/part-0\\nx.hseg"),
+                "segments[0] path \"segments/part-0\\nx.hseg\" holds a control character");
         refused(good.replace("\"l2\"", "\"manhattan\""), "manhattan");
         refused("{ not json", "not a valid manifest: malformed JSON at line 1, column 3");
         // Without the parser's words for its programmers (probe helper 81: "[Source: REDACTED (`StreamReadFeature...`").

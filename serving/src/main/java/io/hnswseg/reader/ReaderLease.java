@@ -1,11 +1,14 @@
 package io.hnswseg.reader;
 
 import io.hnswseg.concurrent.DaemonThreads;
+import io.hnswseg.io.LocalFiles;
 import io.hnswseg.manifest.IndexManifest;
 import io.hnswseg.manifest.Leases;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -25,6 +28,16 @@ final class ReaderLease implements AutoCloseable {
     /** Renews every open reader's lease: a renewal is one small write, so one thread serves them all. */
     private static final ScheduledExecutorService RENEWER =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hnswseg-reader-lease"));
+    /** The leases not yet ended, which the JVM's exit ends. */
+    private static final Set<ReaderLease> HELD = ConcurrentHashMap.newKeySet();
+    /** How long the JVM's exit waits for the stores to delete the leases still held (a store that hangs). */
+    private static final Duration END_AT_EXIT_WITHIN = Duration.ofSeconds(5);
+
+    static {
+        // A server stopped while searches ran (or a reopen was under way) exits with their reader still open: its lease
+        // stayed behind until it lapsed and a vacuum removed it (review helper 113).
+        Runtime.getRuntime().addShutdownHook(new Thread(ReaderLease::endAllAtExit, "hnswseg-reader-lease-exit"));
+    }
 
     /** How often leases taken from now on are renewed: {@link Leases#RENEW_EVERY}; tests shorten it. */
     static volatile Duration renewEvery = Leases.RENEW_EVERY;
@@ -59,12 +72,25 @@ final class ReaderLease implements AutoCloseable {
             store.writeBeside(name, content);
         } catch (IOException | RuntimeException e) {
             store.close();
-            LOG.log(System.Logger.Level.WARNING, "cannot write a reader's lease in " + store.location() + " (" + e.getMessage()
+            LOG.log(System.Logger.Level.WARNING, "cannot write a reader's lease in " + store.location() + " (" + LocalFiles.describe(e)
                     + "): searching without one, so a vacuum there once a build has replaced the index may remove the files"
                     + " this reader answers from (vacuum's default grace period, 1 h, keeps them)");
             return null;
         }
-        return new ReaderLease(store, name, content, renewEvery);
+        ReaderLease lease = new ReaderLease(store, name, content, renewEvery);
+        HELD.add(lease);
+        return lease;
+    }
+
+    /** Ends every lease still held, waiting at most {@link #END_AT_EXIT_WITHIN} for the stores: the JVM is exiting. */
+    static void endAllAtExit() {
+        Thread ending = DaemonThreads.named("hnswseg-reader-lease-end").newThread(() -> HELD.forEach(ReaderLease::close));
+        ending.start();
+        try {
+            ending.join(END_AT_EXIT_WITHIN.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The lease's file name in the index's directory. */
@@ -85,7 +111,7 @@ final class ReaderLease implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (!failing) {
                 LOG.log(System.Logger.Level.WARNING, "cannot renew the reader's lease " + name + " in " + store.location() + " ("
-                        + e.getMessage() + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal, and a vacuum may then"
+                        + LocalFiles.describe(e) + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal, and a vacuum may then"
                         + " remove the files this reader answers from once a build has replaced the index");
             }
             failing = true;
@@ -99,12 +125,13 @@ final class ReaderLease implements AutoCloseable {
             return;
         }
         ended = true;
+        HELD.remove(this);
         renewal.cancel(false);
         try {
             store.deleteBeside(name);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot delete the reader's lease " + name + " in " + store.location() + " ("
-                    + e.getMessage() + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal");
+                    + LocalFiles.describe(e) + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal");
         } finally {
             store.close();
         }

@@ -39,6 +39,12 @@ public record ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchTh
         }
     }
 
+    /** The options of an earlier version, which had no {@link #readLease}: without one. */
+    public ReaderOptions(Path cacheDir, boolean verifyChecksums, int searchThreads, String s3Endpoint, String s3Region,
+                         boolean s3PathStyle, boolean lazySegments) {
+        this(cacheDir, verifyChecksums, searchThreads, s3Endpoint, s3Region, s3PathStyle, lazySegments, false);
+    }
+
     /** The options from the environment ({@code HNSWSEG_CACHE_DIR}, {@code HNSWSEG_S3_ENDPOINT}, {@code AWS_REGION}), a search thread per core. */
     public static ReaderOptions defaults() {
         String cache = System.getenv("HNSWSEG_CACHE_DIR");

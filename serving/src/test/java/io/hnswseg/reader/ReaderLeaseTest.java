@@ -107,6 +107,20 @@ class ReaderLeaseTest {
         assertEquals(List.of(), leases(dir));
     }
 
+    /**
+     * The JVM's exit ends the leases of readers still open (review helper 113: a server stopped while searches ran exited
+     * with its reader open, and the lease stayed until it lapsed).
+     */
+    @Test
+    void theJvmsExitEndsTheLeasesOfReadersStillOpen() throws IOException {
+        try (IndexReader reader = IndexReader.open(dir.toString(), leased())) {
+            assertEquals(1, leases(dir).size());
+            ReaderLease.endAllAtExit();
+            assertEquals(List.of(), leases(dir));
+            assertEquals(10, reader.search(data[1].row(0), 10, 40).size(), "the searches of the last moment still run");
+        }
+    }
+
     /** An open that fails after the lease was taken (a segment missing) leaves no lease behind. */
     @Test
     void aFailedOpenLeavesNoLease() throws IOException {
