@@ -36,7 +36,11 @@ final class ReaderLease implements AutoCloseable {
     static {
         // A server stopped while searches ran (or a reopen was under way) exits with their reader still open: its lease
         // stayed behind until it lapsed and a vacuum removed it (review helper 113).
-        Runtime.getRuntime().addShutdownHook(new Thread(ReaderLease::endAllAtExit, "hnswseg-reader-lease-exit"));
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(ReaderLease::endAllAtExit, "hnswseg-reader-lease-exit"));
+        } catch (IllegalStateException exiting) {
+            // First used while the JVM exits (a reopen under way): its leases lapse on their own.
+        }
     }
 
     /** How often leases taken from now on are renewed: {@link Leases#RENEW_EVERY}; tests shorten it. */
