@@ -104,7 +104,7 @@ final class IndexFollower {
                     }
                 }
             } else {
-                what += "; restart it to serve the new one (the old one's files go at the next vacuum)";
+                what += "; restart it to serve the new one (a vacuum may remove the old one's files meanwhile, unless its reader holds a lease)";
             }
             say(what, was);
         } finally {
