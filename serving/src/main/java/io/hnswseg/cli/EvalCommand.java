@@ -43,7 +43,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "10", description = "k of recall@k (default: ${DEFAULT-VALUE})")
     int k;
 
-    @Option(names = "--ef", split = ",", description = "beam widths (default: 10,20,40,80,160,320, those below k replaced by k)")
+    @Option(names = "--ef", split = ",", description = "beam widths (default: 10,20,40,80,160,320 and the index's own, those below k"
+            + " replaced by k)")
     int[] efs;
 
     private static final int[] DEFAULT_EFS = {10, 20, 40, 80, 160, 320};
@@ -79,7 +80,8 @@ final class EvalCommand implements Callable<Integer> {
         if (reps < 1) {
             throw new IllegalArgumentException("--reps must be >= 1");
         }
-        if (efs == null) {
+        boolean efsGiven = efs != null;
+        if (!efsGiven) {
             // Below k the grid's smallest widths cannot be searched; k itself takes their place.
             java.util.stream.IntStream atLeastK = java.util.Arrays.stream(DEFAULT_EFS).filter(ef -> ef >= k);
             efs = (k > DEFAULT_EFS[0] ? java.util.stream.IntStream.concat(java.util.stream.IntStream.of(k), atLeastK) : atLeastK)
@@ -104,6 +106,12 @@ final class EvalCommand implements Callable<Integer> {
         try (IndexReader reader = index.openFor(queries, q, k)) {
             float[] lastTrue = lastTrueDistances(reader, rows, truth);
             int[] probes = nprobes != null ? nprobes : new int[]{reader.defaultNprobe()};
+            if (!efsGiven) {
+                // The index's own ef, which query and serve search with: eval measured the default nprobe at other
+                // widths only, so a build's recommendation could not be checked without naming it.
+                efs = java.util.stream.IntStream.concat(java.util.Arrays.stream(efs), java.util.stream.IntStream.of(Math.max(k, reader.defaultEf())))
+                        .sorted().distinct().toArray();
+            }
             // Untimed passes at every setting, for at least WARMUP_NANOS: the JIT compiles the search path
             // (the vector kernels reach their compiled form only after some thousands of calls) and any bad
             // nprobe is reported before anything is measured. One pass of a small query set is not enough.

@@ -16,6 +16,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -68,6 +69,13 @@ class CliTest {
         // 50 queries take about a millisecond: a pass repeats them until it can be timed.
         int perPass = eval.get("runs").get(0).get("queries_per_pass").asInt();
         assertTrue(perPass > 50 && perPass % 50 == 0, eval.toString());
+        // Without --ef: the fixed grid and the index's own ef (64 for an index that recommends none), as query searches.
+        assertEquals(0, run("eval", "--index", index.toString(), "--queries", data.resolve("query.fvecs").toString(),
+                "--groundtruth", data.resolve("groundtruth.ivecs").toString(), "--k", "10", "--clients", "1", "--reps", "1",
+                "--json", evalJson.toString(), "--overwrite"));
+        List<Integer> efs = new ArrayList<>();
+        new ObjectMapper().readTree(evalJson.toFile()).get("runs").forEach(r -> efs.add(r.get("ef").asInt()));
+        assertEquals(List.of(10, 20, 40, 64, 80, 160, 320), efs);
 
         int[][] results = queryToIvecs(index, data.resolve("query.fvecs"), 5, 32, "results.ivecs");
         assertEquals(50, results.length);
