@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 
 /**
@@ -54,7 +55,7 @@ final class ReaderLease implements AutoCloseable {
     private final ScheduledFuture<?> renewal;
     /** Whether the last write failed, so that a store refusing every renewal is said once, not every 30 s. */
     private boolean failing;
-    private boolean ended;
+    private final AtomicBoolean ended = new AtomicBoolean();
 
     private ReaderLease(IndexSource store, String name, byte[] content, Duration every) {
         this.store = store;
@@ -102,8 +103,9 @@ final class ReaderLease implements AutoCloseable {
         return name;
     }
 
-    private synchronized void renew() {
-        if (ended) {
+    /** Runs on {@link #RENEWER} alone, so renewals of one lease never overlap, nor with its store's close. */
+    private void renew() {
+        if (ended.get()) {
             return;
         }
         try {
@@ -120,24 +122,38 @@ final class ReaderLease implements AutoCloseable {
             }
             failing = true;
         }
+        if (ended.get()) {
+            // Closed during the write, whose file may have landed after the close's delete.
+            delete();
+        }
     }
 
-    /** Stops renewing and deletes the lease; one that cannot be deleted lapses on its own, and a vacuum removes it. */
+    /**
+     * Stops renewing and deletes the lease; one that cannot be deleted lapses on its own, and a vacuum removes it. It
+     * does not wait for a renewal under way (a store that hangs would hold a server's switch as long): that renewal
+     * deletes what it wrote, and the store is closed after it.
+     */
     @Override
-    public synchronized void close() {
-        if (ended) {
+    public void close() {
+        if (!ended.compareAndSet(false, true)) {
             return;
         }
-        ended = true;
         HELD.remove(this);
         renewal.cancel(false);
+        delete();
+        try {
+            RENEWER.execute(store::close);
+        } catch (java.util.concurrent.RejectedExecutionException never) {
+            store.close();
+        }
+    }
+
+    private void delete() {
         try {
             store.deleteBeside(name);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot delete the reader's lease " + name + " in " + store.location() + " ("
                     + LocalFiles.describe(e) + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal");
-        } finally {
-            store.close();
         }
     }
 }

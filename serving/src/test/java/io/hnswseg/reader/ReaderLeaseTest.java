@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,6 +106,41 @@ class ReaderLeaseTest {
             assertEquals(10, reader.search(data[1].row(0), 10, 40).size());
         }
         assertEquals(List.of(), leases(dir));
+    }
+
+    /**
+     * A close does not wait for a renewal under way (a store that hangs held a server's switch as long); the renewal, once
+     * its write lands, deletes the lease again.
+     */
+    @Test
+    void aCloseDoesNotWaitForARenewalUnderWay() throws Exception {
+        java.util.concurrent.CountDownLatch renewing = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        ReaderLease.stores = (location, options) -> TestIndexes.writingThrough(Path.of(location), name -> {
+            if (writes.incrementAndGet() == 2) { // the first renewal hangs until released
+                renewing.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+            }
+        });
+        ReaderLease.renewEvery = Duration.ofMillis(50);
+        IndexReader reader = IndexReader.open(dir.toString(), leased());
+        assertTrue(renewing.await(20, java.util.concurrent.TimeUnit.SECONDS));
+        Thread closing = new Thread(reader::close);
+        closing.start();
+        closing.join(5_000);
+        boolean waited = closing.isAlive();
+        release.countDown();
+        assertFalse(waited, "the close waited for the renewal");
+        assertEquals(List.of(), leases(dir), "deleted at the close");
+        waitFor(() -> writes.get() == 2 && leases(dir).isEmpty(), "the renewal's write undone");
+        Thread.sleep(200);
+        assertEquals(List.of(), leases(dir));
+        assertEquals(2, writes.get(), "no renewal after the close");
     }
 
     /**

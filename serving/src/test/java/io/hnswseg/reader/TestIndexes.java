@@ -188,12 +188,24 @@ public final class TestIndexes {
      * fetch failures may pass ({@code mayPass}, as a store's outage) or not.
      */
     static IndexSource fetchingThrough(Path dir, boolean mayPass, BeforeFetch beforeFetch) {
-        return new Through(dir, mayPass, beforeFetch, false);
+        return new Through(dir, mayPass, beforeFetch, name -> { });
+    }
+
+    /** What a test's source runs before each write beside the manifest (a reader's lease); it may throw or block. */
+    interface BeforeWrite {
+        void run(String name) throws IOException;
+    }
+
+    /** The local index in {@code dir} as a store that runs {@code beforeWrite} before each write beside its manifest. */
+    static IndexSource writingThrough(Path dir, BeforeWrite beforeWrite) {
+        return new Through(dir, false, segment -> { }, beforeWrite);
     }
 
     /** The local index in {@code dir} as a store that refuses every write, as one with read-only credentials does. */
     static IndexSource refusingWrites(Path dir) {
-        return new Through(dir, false, segment -> { }, true);
+        return writingThrough(dir, name -> {
+            throw new java.nio.file.AccessDeniedException(dir + "/" + name, null, "access denied (a test's store)");
+        });
     }
 
     /** A local index, fetched and written through a test's hooks. */
@@ -201,13 +213,13 @@ public final class TestIndexes {
         private final LocalSource local;
         private final boolean mayPass;
         private final BeforeFetch beforeFetch;
-        private final boolean refuseWrites;
+        private final BeforeWrite beforeWrite;
 
-        Through(Path dir, boolean mayPass, BeforeFetch beforeFetch, boolean refuseWrites) {
+        Through(Path dir, boolean mayPass, BeforeFetch beforeFetch, BeforeWrite beforeWrite) {
             this.local = new LocalSource(dir);
             this.mayPass = mayPass;
             this.beforeFetch = beforeFetch;
-            this.refuseWrites = refuseWrites;
+            this.beforeWrite = beforeWrite;
         }
 
         @Override
@@ -238,9 +250,7 @@ public final class TestIndexes {
 
         @Override
         public void writeBeside(String name, byte[] content) throws IOException {
-            if (refuseWrites) {
-                throw new java.nio.file.AccessDeniedException(local.location() + "/" + name, null, "access denied (a test's store)");
-            }
+            beforeWrite.run(name);
             local.writeBeside(name, content);
         }
 
