@@ -16,7 +16,7 @@ import java.util.UUID;
  * systems, the reader through its own store: this class is the format both agree on.
  *
  * <p>A reader's lease, {@code _hnswseg-read-<random id>}, holds the paths of the files it reads (relative to the index's
- * directory), one a line, then the line {@value #READ_LEASE_END}.
+ * directory), one a line, then the line {@code #end}.
  */
 public final class Leases {
 

@@ -31,6 +31,8 @@ final class ReaderLease implements AutoCloseable {
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("hnswseg-reader-lease"));
     /** The leases not yet ended, which the JVM's exit ends. */
     private static final Set<ReaderLease> HELD = ConcurrentHashMap.newKeySet();
+    /** How long a close waits for the store to delete the lease (a store that hangs). */
+    private static final Duration CLOSE_WAITS_AT_MOST = Duration.ofSeconds(2);
     /** How long the JVM's exit waits for the stores to delete the leases still held (a store that hangs). */
     private static final Duration END_AT_EXIT_WITHIN = Duration.ofSeconds(5);
 
@@ -103,7 +105,7 @@ final class ReaderLease implements AutoCloseable {
         return name;
     }
 
-    /** Runs on {@link #RENEWER} alone, so renewals of one lease never overlap, nor with its store's close. */
+    /** Runs on {@link #RENEWER}, as does {@link #end}: a lease's writes and its delete never overlap. */
     private void renew() {
         if (ended.get()) {
             return;
@@ -122,16 +124,12 @@ final class ReaderLease implements AutoCloseable {
             }
             failing = true;
         }
-        if (ended.get()) {
-            // Closed during the write, whose file may have landed after the close's delete.
-            delete();
-        }
     }
 
     /**
-     * Stops renewing and deletes the lease; one that cannot be deleted lapses on its own, and a vacuum removes it. It
-     * does not wait for a renewal under way (a store that hangs would hold a server's switch as long): that renewal
-     * deletes what it wrote, and the store is closed after it.
+     * Stops renewing and deletes the lease, after any renewal under way; one that cannot be deleted lapses on its own, and a
+     * vacuum removes it. It waits at most {@link #CLOSE_WAITS_AT_MOST} for the store: one that hangs would otherwise hold
+     * the reader's close (a server's switch) as long, and the delete then ends in the background.
      */
     @Override
     public void close() {
@@ -140,20 +138,34 @@ final class ReaderLease implements AutoCloseable {
         }
         HELD.remove(this);
         renewal.cancel(false);
-        delete();
+        java.util.concurrent.Future<?> ending;
         try {
-            RENEWER.execute(store::close);
+            ending = RENEWER.submit(this::end);
         } catch (java.util.concurrent.RejectedExecutionException never) {
-            store.close();
+            end();
+            return;
+        }
+        try {
+            ending.get(CLOSE_WAITS_AT_MOST.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "the store has not deleted the reader's lease " + name + " in " + store.location()
+                    + " within " + CLOSE_WAITS_AT_MOST.toSeconds() + " s: it is deleted once the store answers, or lapses "
+                    + Leases.LAPSES_AFTER + " after its last renewal");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // end() says its own failures.
         }
     }
 
-    private void delete() {
+    private void end() {
         try {
             store.deleteBeside(name);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot delete the reader's lease " + name + " in " + store.location() + " ("
                     + LocalFiles.describe(e) + "): it lapses " + Leases.LAPSES_AFTER + " after its last renewal");
+        } finally {
+            store.close();
         }
     }
 }

@@ -109,11 +109,11 @@ class ReaderLeaseTest {
     }
 
     /**
-     * A close does not wait for a renewal under way (a store that hangs held a server's switch as long); the renewal, once
-     * its write lands, deletes the lease again.
+     * A close waits a bounded time for a store that hangs (a server's switch closes the replaced reader), and the lease is
+     * deleted once the store answers, after the renewal under way: never written again after its delete.
      */
     @Test
-    void aCloseDoesNotWaitForARenewalUnderWay() throws Exception {
+    void aCloseWaitsABoundedTimeForAStoreThatHangs() throws Exception {
         java.util.concurrent.CountDownLatch renewing = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
@@ -132,14 +132,13 @@ class ReaderLeaseTest {
         assertTrue(renewing.await(20, java.util.concurrent.TimeUnit.SECONDS));
         Thread closing = new Thread(reader::close);
         closing.start();
-        closing.join(5_000);
+        closing.join(10_000);
         boolean waited = closing.isAlive();
         release.countDown();
-        assertFalse(waited, "the close waited for the renewal");
-        assertEquals(List.of(), leases(dir), "deleted at the close");
-        waitFor(() -> writes.get() == 2 && leases(dir).isEmpty(), "the renewal's write undone");
+        assertFalse(waited, "the close waited for the store as long as it hung");
+        waitFor(() -> leases(dir).isEmpty(), "the lease deleted once the store answered");
         Thread.sleep(200);
-        assertEquals(List.of(), leases(dir));
+        assertEquals(List.of(), leases(dir), "not written again after its delete");
         assertEquals(2, writes.get(), "no renewal after the close");
     }
 
