@@ -190,10 +190,11 @@ public final class BuildIndexJob implements Callable<Integer> {
         }
         if (s.containsKey("recall_at_10")) {
             Object nprobe = s.get("default_nprobe");
-            System.out.printf("  recall@10 measured by the build: %s at nprobe %s, ef %s (%s)%n", s.get("recall_at_10"),
+            System.out.printf("  recall@10 measured by the build: %.4f at nprobe %s, ef %s (%s)%n", (Double) s.get("recall_at_10"),
                     Integer.valueOf(0).equals(nprobe) ? "all" : nprobe, s.get("default_ef"),
                     Boolean.TRUE.equals(s.get("target_recall_reached")) ? "the readers' default"
-                            : "TARGET NOT REACHED: the cheapest point within " + GridChoice.NEAR_BEST + " of the best measured, " + s.get("best_recall_at_10"));
+                            : "TARGET NOT REACHED: the cheapest point within " + GridChoice.NEAR_BEST + " of the best measured, "
+                            + String.format("%.4f", (Double) s.get("best_recall_at_10")));
             if (s.get("best_routed") != null) {
                 System.out.printf("  the readers search every segment by default; the best routed point (a reader's --nprobe, --ef): %s%n",
                         s.get("best_routed"));
