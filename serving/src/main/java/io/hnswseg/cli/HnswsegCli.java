@@ -66,6 +66,7 @@ public final class HnswsegCli implements Runnable {
                 {"build", "Build an index with the Spark job (local mode through bin/hnswseg; bin/hnswseg build --help)."},
                 {"search-job", "Batch k-nearest-neighbour search of a query table with Spark (bin/hnswseg search-job --help)."},
                 {"vacuum", "Remove files of failed or replaced builds from an index's directory (bin/hnswseg vacuum --help)."},
+                {"to-parquet", "Write an .fvecs or .bvecs file as a Parquet table, in Spark (bin/hnswseg to-parquet --help)."},
                 {"demo", "The whole pipeline on generated data: generate, build, eval."}};
             for (String[] command : commands) {
                 CommandLine sub = new CommandLine(new Launched(command[0]));
