@@ -1,6 +1,7 @@
 package io.hnswseg.spark;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -71,13 +72,13 @@ public final class VecsToParquetJob implements Callable<Integer> {
         if (files < 1) {
             throw new InvalidInputException("--files must be >= 1, got " + files);
         }
-        if (idColumn.equals(vectorColumn)) {
-            throw new InvalidInputException("--id-col and --vector-col are both " + idColumn + ": give the columns two names");
+        if (idColumn.equalsIgnoreCase(vectorColumn)) {
+            // Spark's column names are case-insensitive: id and ID are one column to it.
+            throw new InvalidInputException("--id-col " + idColumn + " and --vector-col " + vectorColumn + " name one column: give "
+                    + "the columns two names");
         }
         // A taken output or a bad input is told before Spark's start-up (about 9 s here), not after it.
-        Configuration hadoop = session.hadoopConfiguration();
-        refuseExistingOutput(hadoop);
-        VecsInput.open(input, vecsFormat, hadoop, "input");
+        open(session.hadoopConfiguration(), vecsFormat);
         SessionOptions.Started started = session.start("hnswseg to-parquet " + input);
         try {
             long rows = run(started.spark(), vecsFormat);
@@ -101,8 +102,7 @@ public final class VecsToParquetJob implements Callable<Integer> {
     long run(SparkSession spark, String vecsFormat) throws Exception {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration hadoop = jsc.hadoopConfiguration();
-        refuseExistingOutput(hadoop);
-        VecsInput vecs = VecsInput.open(input, vecsFormat, hadoop, "input");
+        VecsInput vecs = open(hadoop, vecsFormat);
         int parts = (int) Math.max(1, Math.min(files, vecs.rows));
         long rows = vecs.rows;
         java.util.Map<String, String> settings = IndexBuild.settings(hadoop);
@@ -114,40 +114,96 @@ public final class VecsToParquetJob implements Callable<Integer> {
                 });
         StructType schema = new StructType().add(idColumn, DataTypes.LongType, false)
                 .add(vectorColumn, DataTypes.createArrayType(DataTypes.FloatType, false), false);
-        // ErrorIfExists: an output made meanwhile is refused by Spark too; Spark's commit moves the files in at the end.
         try {
-            spark.createDataFrame(table, schema).write().mode(SaveMode.ErrorIfExists).parquet(output);
+            // ErrorIfExists: an output made meanwhile is refused by Spark too, before it writes anything. The first commit
+            // algorithm whatever the cluster's: the second moves each task's files into the output as the task ends, so
+            // a killed job left part of a table there, which a build read as the whole (probe helper 115).
+            spark.createDataFrame(table, schema).write().mode(SaveMode.ErrorIfExists)
+                    .option("mapreduce.fileoutputcommitter.algorithm.version", "1").parquet(output);
         } catch (Exception e) {
-            if (e instanceof org.apache.spark.SparkException) {
-                removeFailedOutput(hadoop);
+            if (e instanceof org.apache.spark.sql.AnalysisException) {
+                throw e; // refused before anything was written: what is at the output is not this command's
             }
-            throw e;
+            String left = removeFailedOutput(hadoop);
+            if (left == null && e instanceof org.apache.spark.SparkException) {
+                throw e; // a task's failure: its cause names the file and record
+            }
+            // The job's commit (an IOException of the store, say), or a clean-up that failed: said with the output.
+            String why = SessionOptions.explain(e);
+            InvalidInputException failed = new InvalidInputException("--output " + output + ": the table could not be written ("
+                    + why + "); " + (left == null ? "nothing of it is left there" : left) + (why.contains("Status Code: 501")
+                    ? " (a store without S3's multi-object delete, such as s3proxy: --conf spark.hadoop.fs.s3a.multiobjectdelete.enable=false)"
+                    : ""));
+            failed.initCause(e);
+            throw failed;
         }
         return rows;
     }
 
     /**
-     * Removes what a failed write left at the output, which did not exist when the command started (Spark leaves the
-     * directory, and with a committer that moves each task's files in at once, those files): a retry would find it
-     * taken, and a table without its {@code _SUCCESS} could pass for a whole one.
+     * The input, checked, once the output is known to be free and outside a table: {@link VecsInput#open}'s own checks
+     * would suggest a Parquet table for a directory, which this command does not take.
      */
-    private void removeFailedOutput(Configuration hadoop) throws IOException {
+    private VecsInput open(Configuration hadoop, String vecsFormat) throws IOException {
+        refuseOutput(hadoop);
+        Path in = new Path(input);
+        FileStatus status = Vacuum.status(in.getFileSystem(hadoop), in);
+        if (status != null && status.isDirectory()) {
+            throw new InvalidInputException("--input " + input + " is a directory: give an .fvecs or .bvecs file");
+        }
+        return VecsInput.open(input, vecsFormat, hadoop, "input");
+    }
+
+    /**
+     * Removes what a failed write left at the output, which did not exist when the command started (Spark leaves the
+     * directory, and after a failed commit the files of every task): a retry would find it taken, and a table without
+     * its {@code _SUCCESS} could pass for a whole one. Returns null when removed, else what to tell the user.
+     */
+    private String removeFailedOutput(Configuration hadoop) {
         Path out = new Path(output);
-        FileSystem fs = out.getFileSystem(hadoop);
-        if (fs.exists(out) && !fs.exists(new Path(out, "_SUCCESS"))) {
-            fs.delete(out, true);
+        try {
+            FileSystem fs = out.getFileSystem(hadoop);
+            if (fs.exists(out) && !fs.exists(new Path(out, "_SUCCESS"))) {
+                fs.delete(out, true);
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "what it left there could not be removed (" + SessionOptions.explain(e) + "): remove " + output + " before a retry";
         }
     }
 
     /**
-     * Refuses an output that exists (a table, an index, the input itself), before any input is read; Spark's
-     * {@code ErrorIfExists} would refuse it as well, with a longer message.
+     * Refuses an output that exists (a table, an index, the input itself; Spark's {@code ErrorIfExists} would refuse it
+     * as well, with a longer message), and one inside a table's directory, which the table's readers then refuse or
+     * misread (the build names the files of a subdirectory it would not read).
      */
-    private void refuseExistingOutput(Configuration hadoop) throws IOException {
+    private void refuseOutput(Configuration hadoop) throws IOException {
         Path out = new Path(output);
         FileSystem fs = out.getFileSystem(hadoop);
         if (fs.exists(out)) {
-            throw new InvalidInputException("--output " + output + " exists: give a new directory (to-parquet replaces nothing)");
+            boolean whole = fs.exists(new Path(out, "_SUCCESS"));
+            throw new InvalidInputException("--output " + output + " exists: give a new directory (to-parquet replaces nothing)"
+                    + (whole || !fs.exists(new Path(out, "_temporary")) ? ""
+                    : "; it holds only an unfinished write's _temporary, which a killed to-parquet leaves: remove it and run again"));
+        }
+        Path parent = out.getParent();
+        FileStatus[] beside = parent == null ? null : listed(fs, parent);
+        if (beside != null && java.util.Arrays.stream(beside).anyMatch(f -> f.isFile() && isTableFile(f.getPath().getName()))) {
+            throw new InvalidInputException("--output " + output + " is inside the table " + parent + ": give a directory outside it "
+                    + "(a table's readers take its files, not a table beside them in a subdirectory)");
+        }
+    }
+
+    private static boolean isTableFile(String name) {
+        return name.endsWith(".parquet") || name.equals("_SUCCESS");
+    }
+
+    /** The parent's entries, or null when it does not exist (or is not a directory). */
+    private static FileStatus[] listed(FileSystem fs, Path dir) throws IOException {
+        try {
+            return fs.listStatus(dir);
+        } catch (java.io.FileNotFoundException e) {
+            return null;
         }
     }
 

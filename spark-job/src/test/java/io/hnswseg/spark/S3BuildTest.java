@@ -282,6 +282,19 @@ class S3BuildTest {
      * for the manifest being replaced, and reaches the store with its condition (recorded on the wire:
      * s3proxy ignores the conditions; S3ManifestPutTest covers the refusals).
      */
+    /** to-parquet writes a table into the store, committed with its _SUCCESS, which the build then reads whole. */
+    @Test
+    void toParquetWritesATableTheBuildReads() throws IOException {
+        Path vecs = JobFixtures.writeFvecs(tmp.resolve("for-table.fvecs"), data[0]);
+        run(VecsToParquetJob.commandLine(), new ArrayList<>(List.of("--input", vecs.toString(), "--output",
+                "s3a://" + BUCKET + "/tables/converted", "--files", "2")), true);
+        assertTrue(s3Keys("tables/converted/").contains("tables/converted/_SUCCESS"), s3Keys("tables/converted/").toString());
+        build("s3a://" + BUCKET + "/tables/converted", tmp.resolve("from-converted").toString());
+        try (IndexReader reader = IndexReader.open(tmp.resolve("from-converted").toString())) {
+            assertEquals(data[0].rows(), reader.size());
+        }
+    }
+
     @Test
     void theManifestIsPutConditionallyThroughS3a() throws IOException {
         Configuration conf = new Configuration();

@@ -133,5 +133,24 @@ class VecsToParquetJobTest {
         assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
         assertThrows(InvalidInputException.class,
                 () -> job("--input", "x.fvecs", "--output", tmp.resolve("t4").toString(), "--files", "0").call());
+        // Spark's column names are case-insensitive.
+        InvalidInputException oneColumn = assertThrows(InvalidInputException.class,
+                () -> job("--input", "x.fvecs", "--output", tmp.resolve("t5").toString(), "--id-col", "ID", "--vector-col", "id").call());
+        assertTrue(oneColumn.getMessage().contains("name one column"), oneColumn.getMessage());
+        InvalidInputException directory = assertThrows(InvalidInputException.class,
+                () -> job("--input", tmp.toString(), "--format", "fvecs", "--output", tmp.resolve("t6").toString()).run(spark, "fvecs"));
+        assertTrue(directory.getMessage().contains("is a directory: give an .fvecs or .bvecs file"), directory.getMessage());
+    }
+
+    /** A table's readers take its own files: one written into its directory made the build refuse the outer table (probe helper 115). */
+    @Test
+    void anOutputInsideATableIsRefused() throws Exception {
+        Path input = JobFixtures.writeFvecs(tmp.resolve("outer.fvecs"), data);
+        Path outer = tmp.resolve("outer-table");
+        job("--input", input.toString(), "--output", outer.toString(), "--files", "1").run(spark, "fvecs");
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> job("--input", input.toString(), "--output", outer.resolve("sub").toString()).run(spark, "fvecs"));
+        assertTrue(e.getMessage().contains("is inside the table"), e.getMessage());
+        assertTrue(Files.notExists(outer.resolve("sub")));
     }
 }
