@@ -184,7 +184,7 @@ public final class VecsToParquetJob implements Callable<Integer> {
             boolean whole = fs.exists(new Path(out, "_SUCCESS"));
             throw new InvalidInputException("--output " + output + " exists: give a new directory (to-parquet replaces nothing)"
                     + (whole || !fs.exists(new Path(out, "_temporary")) ? ""
-                    : "; it holds only an unfinished write's _temporary, which a killed to-parquet leaves: remove it and run again"));
+                    : "; it holds an unfinished write's _temporary and no _SUCCESS, as a killed to-parquet leaves it: remove it and run again"));
         }
         Path parent = out.getParent();
         FileStatus[] beside = parent == null ? null : listed(fs, parent);
